@@ -1,0 +1,10 @@
+/** The sandbox could not be set up as the profile asks (CLI exit code 125). Never falls back to unsandboxed. */
+export class PlanError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
