@@ -1,11 +1,97 @@
 {
+  "variables": {
+    "napi_include": "<!(node -p \"require('node-addon-api').include_dir\")"
+  },
   "targets": [
     {
+      # Writes <(PRODUCT_DIR)/bwrap_sha256.h (and, via vendor/bubblewrap/build.sh when present,
+      # the bundled <(PRODUCT_DIR)/bwrap). Runs before the launcher and the addon compile.
+      "target_name": "bwrap_digest",
+      "type": "none",
+      "conditions": [
+        ["OS=='linux'", {
+          "actions": [
+            {
+              "action_name": "bwrap_digest_header",
+              "inputs": ["native/scripts/bwrap-digest-header.mjs"],
+              "outputs": ["<(PRODUCT_DIR)/bwrap_sha256.h"],
+              "action": ["node", "native/scripts/bwrap-digest-header.mjs", "<(PRODUCT_DIR)"],
+              "message": "Generating bwrap_sha256.h (bundled bubblewrap)"
+            }
+          ]
+        }]
+      ]
+    },
+    {
       "target_name": "codex_sandbox",
+      "dependencies": ["bwrap_digest"],
       "sources": ["native/addon.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "include_dirs": ["<(napi_include)"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": [
+            "native/common/napi_errors.cc",
+            "native/common/sha256.c",
+            "native/linux/addon_linux.cc",
+            "native/linux/landlock.cc",
+            "native/linux/seccomp_filter.cc"
+          ],
+          "include_dirs": ["<(PRODUCT_DIR)"],
+          "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
+          # libseccomp is linked in statically and its symbols kept private: no runtime
+          # dependency on the host's libseccomp, no clash with another addon's copy.
+          "libraries": ["-l:libseccomp.a"],
+          "ldflags": ["-Wl,--exclude-libs,ALL"]
+        }],
+        ["OS=='win'", {
+          "sources": [
+            "native/win/util.cc",
+            "native/win/token.cc",
+            "native/win/acl.cc",
+            "native/win/job.cc",
+            "native/win/spawn.cc",
+            "native/win/win_addon.cc"
+          ],
+          "defines": ["_WIN32_WINNT=0x0A00", "UNICODE", "_UNICODE"],
+          "libraries": ["advapi32.lib"]
+        }]
+      ]
     }
+  ],
+  "conditions": [
+    ["OS=='linux'", {
+      "targets": [
+        {
+          # The child-side program: fd hygiene, parent-death signal, seccomp, verified bwrap exec,
+          # signal forwarding, registry cleanup, and the inner exec stage. Fully static so the inner
+          # stage runs inside sandboxes whose read roots may not include the host's libraries.
+          "target_name": "codex-sandbox-launcher",
+          "type": "executable",
+          "dependencies": ["bwrap_digest"],
+          "sources": [
+            "native/common/sha256.c",
+            "native/linux/seccomp_filter.cc",
+            "native/launcher/exec_program.cc",
+            "native/launcher/fail.cc",
+            "native/launcher/fds.cc",
+            "native/launcher/inner.cc",
+            "native/launcher/main.cc",
+            "native/launcher/options.cc",
+            "native/launcher/payload.cc",
+            "native/launcher/registry.cc",
+            "native/launcher/supervise.cc"
+          ],
+          "include_dirs": ["<(PRODUCT_DIR)"],
+          # static-pie keeps ASLR for the one program that runs both outside and inside the sandbox.
+          "cflags": ["-Wall", "-Wextra", "-fPIE", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
+          "cflags_c": ["-std=c11"],
+          "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti"],
+          "libraries": ["-l:libseccomp.a"],
+          "ldflags": ["-static-pie", "-Wl,-z,relro,-z,now"]
+        }
+      ]
+    }]
   ]
 }

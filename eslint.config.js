@@ -1,11 +1,16 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'prebuilds/**', 'node_modules/**', 'vendor/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'build/**', 'prebuilds/**', 'node_modules/**', 'vendor/**', 'coverage/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: globals.node },
+  },
   {
     files: ['**/*.ts'],
     rules: {

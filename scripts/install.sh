@@ -10,11 +10,12 @@ say() { printf 'install: %s\n' "$*"; }
 # Debian packages and why each is needed.
 #   bubblewrap      the system bwrap that Linux sandboxing prefers (needs --perms, Debian 12 has 0.8.0)
 #   libseccomp-dev  libseccomp.a, linked statically into the addon and the launcher
-#   meson ninja-build pkg-config libcap-dev  build the pinned bundled bwrap from Debian's sources
+#   meson ninja-build pkg-config libcap-dev debian-archive-keyring  build the pinned bundled bwrap
+#                   from Debian's sources (the keyring verifies them on Ubuntu too)
 #   g++ make python3   node-gyp's toolchain
 #   g++-mingw-w64-x86-64 wine wine64  cross-compile the Windows native code and load it under wine (test only)
-#   ripgrep         not needed; globs are expanded by our own bounded scanner
-PKGS=(bubblewrap libseccomp-dev meson ninja-build pkg-config libcap-dev g++ make python3 dpkg-dev)
+#   (globs are expanded by our own bounded scanner: no ripgrep needed)
+PKGS=(bubblewrap libseccomp-dev meson ninja-build pkg-config libcap-dev g++ make python3 dpkg-dev debian-archive-keyring g++-mingw-w64-x86-64 wine wine64)
 if [[ "${CODEX_SANDBOX_SKIP_APT:-}" == 1 ]]; then
   say "CODEX_SANDBOX_SKIP_APT=1: not checking Debian packages"
 elif command -v dpkg-query >/dev/null 2>&1; then

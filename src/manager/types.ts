@@ -39,6 +39,8 @@ export interface LinuxFacts {
   landlockAbi: number;
   /** Running under WSL1 (bubblewrap cannot work there). */
   wsl1: boolean;
+  /** Directory of the launcher's placeholder registry (guarded read-only inside sandboxes). */
+  syntheticRegistry: string;
 }
 
 export interface HostFacts {
@@ -54,7 +56,10 @@ export interface HostFacts {
 /** Codex's shell-environment policy (reference §3.5; config `shell_environment_policy`). */
 export interface EnvPolicy {
   inherit: 'all' | 'core' | 'none';
-  /** Keep the default excludes (names matching *KEY*, *SECRET*, *TOKEN*). Default true. */
+  /**
+   * Skip the default excludes (names matching *KEY*, *SECRET*, *TOKEN*). Codex defaults this to true;
+   * codex-sandbox's own default policy (DEFAULT_ENV_POLICY) sets it false, so secrets are stripped.
+   */
   ignoreDefaultExcludes?: boolean;
   /** Glob patterns of names to drop (case-insensitive). */
   exclude?: string[];

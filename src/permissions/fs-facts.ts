@@ -21,6 +21,8 @@ export interface GlobScanResult {
   truncated: boolean;
   /** Entries visited, for cost accounting. */
   visited: number;
+  /** Directories that could not be listed and were skipped. */
+  unreadableDirs?: string[];
 }
 
 export interface FsInspector {
@@ -36,6 +38,6 @@ export interface FsInspector {
   isEmptyDir(path: string): boolean | undefined;
   /** Size of a regular file, or undefined. */
   fileSize(path: string): number | undefined;
-  /** Bounded glob expansion. */
+  /** Bounded glob expansion; throws when the pattern is malformed or cannot be bounded (callers fail closed). Paths use the surrogate-escape convention. */
   scanGlob(req: GlobScanRequest): GlobScanResult;
 }

@@ -1,0 +1,37 @@
+#include "inner.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "exec_program.h"
+#include "fail.h"
+#include "options.h"
+
+namespace {
+
+void require_no_capabilities() {
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &header, data) < 0) die_errno("capget", nullptr, errno);
+  // A command holding capabilities inside the user namespace could undo the sandbox's mounts
+  // (umount, remount rw) or create new namespaces with a fresh root.
+  for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; ++i) {
+    if (data[i].effective != 0 || data[i].permitted != 0) {
+      die_msg("retained capabilities: the inner stage has effective or permitted capabilities "
+              "(bubblewrap must run with --cap-drop ALL); refusing to run the command");
+    }
+  }
+}
+
+}  // namespace
+
+void run_inner(int count, char** args) {
+  InnerOptions options;
+  parse_inner_options(count, args, &options);
+  require_no_capabilities();
+  char* program = options.command[0];
+  if (options.argv0 != nullptr) options.command[0] = const_cast<char*>(options.argv0);
+  exec_command_or_exit(program, options.command.data());
+}

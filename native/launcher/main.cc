@@ -1,0 +1,107 @@
+// codex-sandbox-launcher: the part of a sandboxed launch that must run in the child process.
+//
+// Outer stage (spawned by Node):
+//   codex-sandbox-launcher --payload-fd N      arguments arrive on fd N, NUL-terminated, until EOF
+//   codex-sandbox-launcher [options] -- PROGRAM [ARGS...]
+//     --bwrap                       PROGRAM is bubblewrap: exec it by path
+//     --bwrap-verified              PROGRAM is the bundled bwrap: hash its fd, compare with the
+//                                   compiled-in digest, exec that fd
+//     --seccomp base|restricted:FD  sealed memfd with the BPF program at FD (bwrap --seccomp FD)
+//     --seccomp-self base|restricted  no bwrap: no_new_privs + install the filter, exec PROGRAM
+//     --devnull FD                  /dev/null O_RDONLY at FD (bwrap --ro-bind-data FD ...)
+//     --info-pipe FD                pipe write end at FD (bwrap --info-fd FD), read for child-pid
+//     --registry DIR                synthetic-target registry directory
+//     --synthetic PATH              mount target bwrap may create as a placeholder (repeatable)
+//     --chdir PATH                  chdir before exec
+// Inner stage (inside bwrap):
+//   codex-sandbox-launcher --inner [--argv0 NAME] -- PROGRAM [ARGS...]
+// Exit codes: 125 launcher setup failure, 126/127 command not executable/not found, otherwise the
+// command's (bwrap's) status.
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "exec_program.h"
+#include "fail.h"
+#include "fds.h"
+#include "inner.h"
+#include "options.h"
+#include "payload.h"
+#include "registry.h"
+#include "supervise.h"
+
+namespace {
+
+int parse_payload_fd(const char* text) {
+  char* end = nullptr;
+  errno = 0;
+  long value = text != nullptr ? strtol(text, &end, 10) : -1;
+  if (text == nullptr || errno != 0 || end == text || *end != '\0' || value < 0 || value > 65535) {
+    die_msg("--payload-fd: invalid fd '%s'", text != nullptr ? text : "");
+  }
+  return static_cast<int>(value);
+}
+
+[[noreturn]] void run_direct(const OuterOptions& options) {
+  if (options.seccomp_self) {
+    // no_new_privs first: the kernel requires it for an unprivileged filter, and it stops a
+    // setuid binary from running with privileges the filter's author never considered.
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("prctl(PR_SET_NO_NEW_PRIVS)", nullptr, errno);
+    scmp_filter_ctx ctx = nullptr;
+    const char* failed_call = "";
+    int rc = codex_seccomp_build(options.seccomp_self_mode, &ctx, &failed_call);
+    if (rc < 0) die_errno("building the seccomp filter:", failed_call, -rc);
+    rc = seccomp_load(ctx);
+    if (rc < 0) die_errno("installing the seccomp filter:", "seccomp_load", -rc);
+    seccomp_release(ctx);
+  }
+  exec_command_or_exit(options.command[0], options.command.data());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const pid_t parent = getppid();
+  ensure_stdio_open();
+
+  if (argc >= 2 && strcmp(argv[1], "--inner") == 0) run_inner(argc - 2, argv + 2);
+
+  std::vector<char*> payload;
+  int count = argc - 1;
+  char** args = argv + 1;
+  if (argc >= 2 && strcmp(argv[1], "--payload-fd") == 0) {
+    if (argc != 3) die_msg("--payload-fd N takes no other arguments (the rest comes through fd N)");
+    payload = read_payload_args(parse_payload_fd(argv[2]));
+    ensure_stdio_open();  // the payload may have come through (and closed) stdin
+    count = static_cast<int>(payload.size());
+    args = payload.data();
+  }
+  OuterOptions options;
+  parse_outer_options(count, args, &options);
+
+  const bool bwrap = options.program_kind != ProgramKind::Direct;
+  // Direct mode execs the command itself, which must die with Node (SIGKILL cannot be trapped).
+  // The supervising launcher takes SIGTERM so it can still kill bwrap and clean the registry.
+  die_with_parent(bwrap ? SIGTERM : SIGKILL, parent);
+  close_inherited_fds();
+  int info_read_fd = place_fds(options.placed);
+  if (options.chdir_path != nullptr && chdir(options.chdir_path) < 0) die_errno("chdir", options.chdir_path, errno);
+
+  if (!bwrap) run_direct(options);
+
+  int verified_fd = -1;
+  if (options.program_kind == ProgramKind::BwrapVerified) verified_fd = open_verified_bwrap(options.command[0]);
+  Registry registry;
+  Registry* registry_ptr = nullptr;
+  if (options.registry_dir != nullptr) {
+    registry_open(options.registry_dir, &registry);
+    registry_register(&registry, options.synthetic_targets);
+    registry_ptr = &registry;
+  }
+  supervise_bwrap(SuperviseParams{&options, verified_fd, info_read_fd, registry_ptr});
+}

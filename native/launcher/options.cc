@@ -1,0 +1,143 @@
+#include "options.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fail.h"
+
+namespace {
+
+// fd numbers below 3 are stdio; the upper bound keeps F_DUPFD targets sane.
+constexpr long kMaxPlacedFd = 65535;
+
+int parse_fd(const char* option, const char* text) {
+  if (text == nullptr) die_msg("%s needs an fd number", option);
+  char* end = nullptr;
+  errno = 0;
+  long value = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value < 3 || value > kMaxPlacedFd) {
+    die_msg("%s: invalid fd '%s' (expected an integer from 3 to %ld)", option, text, kMaxPlacedFd);
+  }
+  return static_cast<int>(value);
+}
+
+CodexSeccompMode parse_mode(const char* option, const char* text) {
+  CodexSeccompMode mode;
+  if (text == nullptr || codex_seccomp_parse_mode(text, &mode) != 0) {
+    die_msg("%s: invalid seccomp mode '%s' (expected base or restricted)", option,
+            text != nullptr ? text : "");
+  }
+  return mode;
+}
+
+const char* need_value(const char* option, int& i, int count, char** args) {
+  if (i + 1 >= count) die_msg("%s needs a value", option);
+  return args[++i];
+}
+
+void add_placed(OuterOptions* out, PlacedFdSpec spec, const char* option) {
+  for (const PlacedFdSpec& other : out->placed) {
+    if (other.target == spec.target) die_msg("%s: fd %d is already placed by another option", option, spec.target);
+  }
+  out->placed.push_back(spec);
+}
+
+}  // namespace
+
+void parse_outer_options(int count, char** args, OuterOptions* out) {
+  int i = 0;
+  bool saw_separator = false;
+  for (; i < count; ++i) {
+    const char* arg = args[i];
+    if (strcmp(arg, "--") == 0) {
+      saw_separator = true;
+      ++i;
+      break;
+    }
+    if (strcmp(arg, "--bwrap") == 0 || strcmp(arg, "--bwrap-verified") == 0) {
+      if (out->program_kind != ProgramKind::Direct) die_msg("%s given twice (or with the other bwrap option)", arg);
+      out->program_kind = (arg[7] == '\0') ? ProgramKind::Bwrap : ProgramKind::BwrapVerified;
+    } else if (strcmp(arg, "--seccomp") == 0) {
+      // base|restricted:FD
+      const char* value = need_value(arg, i, count, args);
+      const char* colon = strchr(value, ':');
+      if (colon == nullptr) die_msg("--seccomp: expected MODE:FD, got '%s'", value);
+      char mode_text[32];
+      size_t len = static_cast<size_t>(colon - value);
+      if (len >= sizeof mode_text) die_msg("--seccomp: invalid seccomp mode in '%s'", value);
+      memcpy(mode_text, value, len);
+      mode_text[len] = '\0';
+      PlacedFdSpec spec{PlacedKind::Seccomp, parse_fd(arg, colon + 1), parse_mode(arg, mode_text)};
+      for (const PlacedFdSpec& other : out->placed) {
+        if (other.kind == PlacedKind::Seccomp) die_msg("--seccomp given twice (bwrap accepts one --seccomp)");
+      }
+      add_placed(out, spec, arg);
+    } else if (strcmp(arg, "--seccomp-self") == 0) {
+      if (out->seccomp_self) die_msg("--seccomp-self given twice");
+      out->seccomp_self = true;
+      out->seccomp_self_mode = parse_mode(arg, need_value(arg, i, count, args));
+    } else if (strcmp(arg, "--devnull") == 0) {
+      add_placed(out, PlacedFdSpec{PlacedKind::DevNull, parse_fd(arg, need_value(arg, i, count, args)), CODEX_SECCOMP_BASE}, arg);
+    } else if (strcmp(arg, "--info-pipe") == 0) {
+      if (out->info_fd >= 0) die_msg("--info-pipe given twice");
+      int fd = parse_fd(arg, need_value(arg, i, count, args));
+      add_placed(out, PlacedFdSpec{PlacedKind::InfoPipe, fd, CODEX_SECCOMP_BASE}, arg);
+      out->info_fd = fd;
+    } else if (strcmp(arg, "--registry") == 0) {
+      if (out->registry_dir != nullptr) die_msg("--registry given twice");
+      out->registry_dir = need_value(arg, i, count, args);
+      if (out->registry_dir[0] != '/') die_msg("--registry: '%s' is not an absolute path", out->registry_dir);
+    } else if (strcmp(arg, "--synthetic") == 0) {
+      const char* path = need_value(arg, i, count, args);
+      if (path[0] != '/') die_msg("--synthetic: '%s' is not an absolute path", path);
+      out->synthetic_targets.push_back(path);
+    } else if (strcmp(arg, "--chdir") == 0) {
+      if (out->chdir_path != nullptr) die_msg("--chdir given twice");
+      out->chdir_path = need_value(arg, i, count, args);
+    } else {
+      die_msg("unknown launcher option '%s' (options end at '--')", arg);
+    }
+  }
+  if (!saw_separator) die_msg("missing '--' before the program to run");
+  if (i >= count) die_msg("no program after '--'");
+  for (; i < count; ++i) out->command.push_back(args[i]);
+  out->command.push_back(nullptr);
+
+  const bool bwrap = out->program_kind != ProgramKind::Direct;
+  if (bwrap && out->seccomp_self) {
+    die_msg("--seccomp-self is for direct mode; with bubblewrap use --seccomp MODE:FD");
+  }
+  if (!bwrap && !out->placed.empty()) {
+    die_msg("--seccomp/--devnull/--info-pipe need --bwrap or --bwrap-verified (they are fds for bubblewrap)");
+  }
+  if (!out->synthetic_targets.empty() && out->registry_dir == nullptr) {
+    die_msg("--synthetic needs --registry DIR");
+  }
+  if (!bwrap && out->registry_dir != nullptr) {
+    die_msg("--registry/--synthetic need --bwrap or --bwrap-verified");
+  }
+}
+
+void parse_inner_options(int count, char** args, InnerOptions* out) {
+  int i = 0;
+  bool saw_separator = false;
+  for (; i < count; ++i) {
+    const char* arg = args[i];
+    if (strcmp(arg, "--") == 0) {
+      saw_separator = true;
+      ++i;
+      break;
+    }
+    if (strcmp(arg, "--argv0") == 0) {
+      out->argv0 = need_value(arg, i, count, args);
+    } else {
+      die_msg("unknown inner-stage option '%s' (options end at '--')", arg);
+    }
+  }
+  if (!saw_separator) die_msg("missing '--' before the program to run");
+  if (i >= count) die_msg("no program after '--'");
+  for (; i < count; ++i) out->command.push_back(args[i]);
+  out->command.push_back(nullptr);
+}

@@ -1,0 +1,48 @@
+// The outer stage's argument grammar (shared by --payload-fd and plain argv):
+//   [options] -- PROGRAM [ARGS...]
+// See docs in native/launcher/main.cc.
+#ifndef CODEX_SANDBOX_LAUNCHER_OPTIONS_H
+#define CODEX_SANDBOX_LAUNCHER_OPTIONS_H
+
+#include <vector>
+
+#include "../linux/seccomp_filter.h"
+
+enum class PlacedKind { DevNull, Seccomp, InfoPipe };
+
+struct PlacedFdSpec {
+  PlacedKind kind;
+  int target;                 // fd number the child sees
+  CodexSeccompMode mode;      // PlacedKind::Seccomp only
+};
+
+enum class ProgramKind {
+  Direct,         // exec PROGRAM (PATH search) in this process
+  Bwrap,          // fork, exec bubblewrap by path, supervise
+  BwrapVerified,  // fork, exec the digest-verified bundled bubblewrap through its fd, supervise
+};
+
+struct OuterOptions {
+  ProgramKind program_kind = ProgramKind::Direct;
+  std::vector<PlacedFdSpec> placed;
+  bool seccomp_self = false;
+  CodexSeccompMode seccomp_self_mode = CODEX_SECCOMP_BASE;
+  const char* registry_dir = nullptr;
+  std::vector<const char*> synthetic_targets;
+  const char* chdir_path = nullptr;
+  int info_fd = -1;                 // target of --info-pipe, -1 if none
+  std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
+};
+
+// Parses args[0..count). Exits 125 with a message naming the bad option on error.
+void parse_outer_options(int count, char** args, OuterOptions* out);
+
+// Inner stage: `--inner [--argv0 NAME] -- PROGRAM [ARGS...]` (args start after "--inner").
+struct InnerOptions {
+  const char* argv0 = nullptr;
+  std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
+};
+
+void parse_inner_options(int count, char** args, InnerOptions* out);
+
+#endif

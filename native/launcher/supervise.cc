@@ -1,0 +1,206 @@
+#include "supervise.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "exec_program.h"
+#include "fail.h"
+
+namespace {
+
+// Parses `"child-pid": N` out of bwrap's --info-fd JSON. Returns 0 until the number is complete.
+pid_t parse_child_pid(const std::string& json, bool complete) {
+  size_t key = json.find("\"child-pid\"");
+  if (key == std::string::npos) return 0;
+  size_t i = json.find(':', key);
+  if (i == std::string::npos) return 0;
+  ++i;
+  while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n')) ++i;
+  size_t start = i;
+  while (i < json.size() && json[i] >= '0' && json[i] <= '9') ++i;
+  if (i == start || (i == json.size() && !complete)) return 0;
+  return static_cast<pid_t>(strtol(json.c_str() + start, nullptr, 10));
+}
+
+// Host pids of the sandboxed command(s): the children of bwrap's namespace init (child-pid).
+// With --as-pid-1 there is no separate init and child-pid is the command itself.
+std::vector<pid_t> command_pids(pid_t init_pid) {
+  std::vector<pid_t> pids;
+  char path[96];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", init_pid, init_pid);
+  FILE* file = fopen(path, "re");
+  if (file != nullptr) {
+    long pid;
+    while (fscanf(file, "%ld", &pid) == 1) pids.push_back(static_cast<pid_t>(pid));
+    fclose(file);
+    return pids;
+  }
+  // Kernels without CONFIG_PROC_CHILDREN: scan /proc/*/stat for ppid == init_pid.
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return pids;
+  while (struct dirent* entry = readdir(proc)) {
+    char* end = nullptr;
+    long pid = strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || end == entry->d_name) continue;
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE* stat = fopen(path, "re");
+    if (stat == nullptr) continue;
+    char line[1024];
+    size_t len = fread(line, 1, sizeof line - 1, stat);
+    fclose(stat);
+    line[len] = '\0';
+    // Fields after the last ')' (the command name may contain spaces and parentheses).
+    const char* close_paren = strrchr(line, ')');
+    long ppid = 0;
+    char state = 0;
+    if (close_paren != nullptr && sscanf(close_paren + 1, " %c %ld", &state, &ppid) == 2 && ppid == init_pid) {
+      pids.push_back(static_cast<pid_t>(pid));
+    }
+  }
+  closedir(proc);
+  return pids;
+}
+
+void forward_to_command(pid_t init_pid, int sig) {
+  std::vector<pid_t> pids = command_pids(init_pid);
+  if (pids.empty()) pids.push_back(init_pid);
+  for (pid_t pid : pids) {
+    // The command runs in its own session/process group (bwrap --new-session): signal the group
+    // so its children see the interrupt too, as they would at a terminal.
+    if (kill(-pid, sig) < 0) kill(pid, sig);
+  }
+}
+
+[[noreturn]] void exec_child(const SuperviseParams& params, const sigset_t& original_mask, pid_t parent) {
+  // Own process group: a terminal's Ctrl-C reaches the launcher, which forwards it to the command,
+  // instead of killing bwrap outright.
+  if (setpgid(0, 0) < 0) die_errno("setpgid in the bwrap child", nullptr, errno);
+  // The launcher (our parent) dying must take bwrap and, via --die-with-parent, the sandbox along.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_errno("prctl(PR_SET_PDEATHSIG) in the bwrap child", nullptr, errno);
+  if (getppid() != parent) _exit(kExitSetupFailure);
+  const int forwarded[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD};
+  for (int sig : forwarded) signal(sig, SIG_DFL);
+  if (sigprocmask(SIG_SETMASK, &original_mask, nullptr) < 0) die_errno("sigprocmask in the bwrap child", nullptr, errno);
+  const char* program = params.options->command[0];
+  exec_bwrap(program, params.verified_fd, params.options->command.data());
+  die_errno("executing bubblewrap", program, errno);
+}
+
+[[noreturn]] void finish(const SuperviseParams& params, int status, int reraise) {
+  if (params.registry != nullptr) registry_release(params.registry, params.options->synthetic_targets);
+  if (reraise != 0) {
+    // Re-raise so the Node side sees the real signal (e.g. a SIGTERM'd launcher reports SIGTERM).
+    signal(reraise, SIG_DFL);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    sigaddset(&unblock, reraise);
+    sigprocmask(SIG_UNBLOCK, &unblock, nullptr);
+    raise(reraise);
+    _exit(128 + reraise);
+  }
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+  _exit(kExitSetupFailure);
+}
+
+}  // namespace
+
+void supervise_bwrap(const SuperviseParams& params) {
+  sigset_t handled, original_mask;
+  sigemptyset(&handled);
+  const int handled_signals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD};
+  for (int sig : handled_signals) sigaddset(&handled, sig);
+  if (sigprocmask(SIG_BLOCK, &handled, &original_mask) < 0) die_errno("sigprocmask", nullptr, errno);
+  int sig_fd = signalfd(-1, &handled, SFD_CLOEXEC);
+  if (sig_fd < 0) die_errno("signalfd", nullptr, errno);
+
+  const pid_t self = getpid();
+  pid_t bwrap_pid = fork();
+  if (bwrap_pid < 0) die_errno("fork", nullptr, errno);
+  if (bwrap_pid == 0) exec_child(params, original_mask, self);
+
+  // The placed fds belong to bwrap now. Closing our copy of the info pipe's write end lets the
+  // read end see EOF once bwrap is done with it.
+  for (const PlacedFdSpec& spec : params.options->placed) close(spec.target);
+  if (params.verified_fd >= 0) close(params.verified_fd);
+
+  int info_fd = params.info_read_fd;
+  std::string info;
+  pid_t init_pid = 0;
+  std::vector<int> pending;  // SIGINT/SIGQUIT that arrived before child-pid was known
+
+  for (;;) {
+    struct pollfd fds[2] = {{sig_fd, POLLIN, 0}, {info_fd, POLLIN, 0}};
+    int nfds = info_fd >= 0 ? 2 : 1;
+    if (poll(fds, nfds, -1) < 0) {
+      if (errno == EINTR) continue;
+      die_errno("poll", nullptr, errno);
+    }
+    if (nfds == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      char buf[1024];
+      ssize_t n = read(info_fd, buf, sizeof buf);
+      if (n > 0 && info.size() < 65536) info.append(buf, static_cast<size_t>(n));
+      // Drain to EOF even after child-pid is known: closing early would SIGPIPE bwrap on its
+      // next write to the info fd.
+      const bool eof = n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN);
+      if (init_pid == 0) {
+        pid_t parsed = parse_child_pid(info, eof);
+        if (parsed > 0) {
+          init_pid = parsed;
+          for (int sig : pending) forward_to_command(init_pid, sig);
+          pending.clear();
+        }
+      }
+      if (eof) {
+        close(info_fd);
+        info_fd = -1;
+        // bwrap never reported its child: fall back to interrupting bwrap itself.
+        for (int sig : pending) kill(bwrap_pid, sig);
+        pending.clear();
+      }
+    }
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    struct signalfd_siginfo si;
+    ssize_t n = read(sig_fd, &si, sizeof si);
+    if (n != static_cast<ssize_t>(sizeof si)) continue;
+    const int sig = static_cast<int>(si.ssi_signo);
+    if (sig == SIGCHLD) {
+      int status = 0;
+      pid_t done = waitpid(bwrap_pid, &status, WNOHANG);
+      if (done == bwrap_pid) finish(params, status, 0);
+      continue;
+    }
+    if (sig == SIGINT || sig == SIGQUIT) {
+      if (init_pid > 0) {
+        forward_to_command(init_pid, sig);
+      } else if (params.info_read_fd >= 0 && info_fd >= 0) {
+        pending.push_back(sig);
+      } else {
+        // No --info-pipe: the command's pid is unknown; interrupt bwrap itself, whose death takes
+        // the sandbox down through --die-with-parent.
+        kill(bwrap_pid, sig);
+      }
+      continue;
+    }
+    // SIGTERM / SIGHUP: tear the sandbox down (namespace init first, then bwrap), clean up, and
+    // die of the same signal.
+    if (init_pid > 0) kill(init_pid, SIGKILL);
+    kill(bwrap_pid, SIGKILL);
+    int status = 0;
+    while (waitpid(bwrap_pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    finish(params, status, sig);
+  }
+}

@@ -1,0 +1,19 @@
+// Outer stage with bubblewrap: fork, exec bwrap in the child, and stay as its parent to forward
+// signals, clean the registry and report bwrap's exit status.
+#ifndef CODEX_SANDBOX_LAUNCHER_SUPERVISE_H
+#define CODEX_SANDBOX_LAUNCHER_SUPERVISE_H
+
+#include "options.h"
+#include "registry.h"
+
+struct SuperviseParams {
+  const OuterOptions* options;
+  int verified_fd;      // bundled bwrap fd (CLOEXEC) or -1 to exec by path
+  int info_read_fd;     // read end of --info-pipe or -1
+  Registry* registry;   // nullptr without --registry
+};
+
+// Never returns: exits with bwrap's status, or re-raises SIGTERM/SIGHUP after cleanup.
+[[noreturn]] void supervise_bwrap(const SuperviseParams& params);
+
+#endif

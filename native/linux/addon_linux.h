@@ -1,0 +1,9 @@
+// Linux exports of the addon: seccompFilter, landlockAbi, sha256File, embeddedBwrapSha256.
+#ifndef CODEX_SANDBOX_ADDON_LINUX_H
+#define CODEX_SANDBOX_ADDON_LINUX_H
+
+#include <napi.h>
+
+void InitLinux(Napi::Env env, Napi::Object exports);
+
+#endif

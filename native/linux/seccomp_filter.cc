@@ -1,0 +1,166 @@
+#include "seccomp_filter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+
+int codex_seccomp_parse_mode(const char* name, CodexSeccompMode* out) {
+  if (strcmp(name, "base") == 0) {
+    *out = CODEX_SECCOMP_BASE;
+    return 0;
+  }
+  if (strcmp(name, "restricted") == 0) {
+    *out = CODEX_SECCOMP_RESTRICTED;
+    return 0;
+  }
+  return -1;
+}
+
+namespace {
+
+const uint32_t kDeny = SCMP_ACT_ERRNO(EPERM);
+
+int deny(scmp_filter_ctx ctx, int nr, const char** failed_call) {
+  int rc = seccomp_rule_add(ctx, kDeny, nr, 0);
+  if (rc < 0) *failed_call = "seccomp_rule_add";
+  return rc;
+}
+
+// Denies `nr` (socket/socketpair) whenever the low 32 bits of arg0 (the domain, an `int` in the
+// kernel) differ from AF_UNIX. libseccomp 2.5 compares 64-bit values, so a plain NE would also
+// match garbage in the upper half; this spells "low32 != AF_UNIX" as an OR of single-bit
+// SCMP_CMP_MASKED_EQ tests that together differ from AF_UNIX's bit pattern:
+// bit 0 clear, or any of bits 1..31 set.
+int deny_unless_af_unix(scmp_filter_ctx ctx, int nr, const char** failed_call) {
+  for (int bit = 0; bit < 32; ++bit) {
+    const scmp_datum_t mask = static_cast<scmp_datum_t>(1) << bit;
+    const scmp_datum_t want_bit = (static_cast<scmp_datum_t>(AF_UNIX) & mask) ? 0 : mask;
+    int rc = seccomp_rule_add(ctx, kDeny, nr, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, want_bit));
+    if (rc < 0) {
+      *failed_call = "seccomp_rule_add";
+      return rc;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int codex_seccomp_build(CodexSeccompMode mode, scmp_filter_ctx* out, const char** failed_call) {
+  *out = nullptr;
+  // Default ALLOW: the filter is a deny-list layered on bwrap's namespaces, not a full policy.
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (ctx == nullptr) {
+    *failed_call = "seccomp_init";
+    return -ENOMEM;
+  }
+  int rc = 0;
+  // Only the native arch is added. A syscall made through another ABI (i386 int 0x80, x32's
+  // 0x40000000 numbers) would dodge every rule below, so the bad-arch action kills the process.
+  rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  if (rc < 0) {
+    *failed_call = "seccomp_attr_set(SCMP_FLTATR_ACT_BADARCH)";
+    seccomp_release(ctx);
+    return rc;
+  }
+  // Binary-tree dispatch keeps the per-syscall cost logarithmic in the rule count.
+  if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0) {
+    // Older libseccomp without the optimiser: the linear filter is equally correct.
+  }
+
+  // ptrace: attach to and rewrite other processes running as the same uid (e.g. a sibling
+  // sandbox's helper or, without a pid namespace, the user's own shell).
+  if ((rc = deny(ctx, SCMP_SYS(ptrace), failed_call)) < 0) goto fail;
+  // process_vm_readv/writev: read or write another same-uid process's memory without ptrace.
+  if ((rc = deny(ctx, SCMP_SYS(process_vm_readv), failed_call)) < 0) goto fail;
+  if ((rc = deny(ctx, SCMP_SYS(process_vm_writev), failed_call)) < 0) goto fail;
+  // io_uring: its opcodes (IORING_OP_SOCKET, CONNECT, OPENAT, ...) run syscalls the filter never
+  // sees, so one ring would bypass every rule here.
+  if ((rc = deny(ctx, SCMP_SYS(io_uring_setup), failed_call)) < 0) goto fail;
+  if ((rc = deny(ctx, SCMP_SYS(io_uring_enter), failed_call)) < 0) goto fail;
+  if ((rc = deny(ctx, SCMP_SYS(io_uring_register), failed_call)) < 0) goto fail;
+
+  if (mode == CODEX_SECCOMP_RESTRICTED) {
+    // Network set. Denying these for every family (AF_UNIX included) is what makes host unix
+    // sockets (docker.sock, ssh-agent, D-Bus, ...) visible through the filesystem unreachable:
+    // without connect() a socket path is just a name. socketpair() + sendmsg/recvmsg/recvfrom
+    // stay allowed so in-sandbox IPC (multiprocessing, make jobservers) keeps working.
+    static const int kNetworkCalls[] = {
+        SCMP_SYS(connect),     // reach a server (TCP/UDP peer, host unix socket)
+        SCMP_SYS(accept),      // serve connections on an inherited listening socket
+        SCMP_SYS(accept4),
+        SCMP_SYS(bind),        // listen on a port / create a unix socket server on the host fs
+        SCMP_SYS(listen),
+        SCMP_SYS(getpeername), // probe inherited sockets for a useful peer
+        SCMP_SYS(getsockname),
+        SCMP_SYS(shutdown),
+        SCMP_SYS(sendmmsg),
+        SCMP_SYS(recvmmsg),
+        SCMP_SYS(getsockopt),
+        SCMP_SYS(setsockopt),
+    };
+    for (int nr : kNetworkCalls) {
+      if ((rc = deny(ctx, nr, failed_call)) < 0) goto fail;
+    }
+    // sendto() with a destination address: a datagram to a host unix socket (/dev/log, journald,
+    // a dgram service) needs no connect(). glibc's send() is sendto(fd, buf, len, flags, NULL, 0),
+    // so the NULL-address form stays allowed: it only reaches an already-connected peer such as
+    // the other end of a socketpair (inherited sockets are closed by the launcher).
+    rc = seccomp_rule_add(ctx, kDeny, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_NE, 0));
+    if (rc < 0) {
+      *failed_call = "seccomp_rule_add";
+      goto fail;
+    }
+    // socket()/socketpair() of any family but AF_UNIX: inet/inet6 egress, netlink (routing and
+    // audit control), packet/raw sockets, vsock to the hypervisor, ...
+    if ((rc = deny_unless_af_unix(ctx, SCMP_SYS(socket), failed_call)) < 0) goto fail;
+    if ((rc = deny_unless_af_unix(ctx, SCMP_SYS(socketpair), failed_call)) < 0) goto fail;
+  }
+  *out = ctx;
+  return 0;
+
+fail:
+  seccomp_release(ctx);
+  return rc;
+}
+
+int codex_seccomp_export_memfd(CodexSeccompMode mode, const char** failed_call) {
+  scmp_filter_ctx ctx = nullptr;
+  int rc = codex_seccomp_build(mode, &ctx, failed_call);
+  if (rc < 0) return rc;
+  int fd = memfd_create("codex-sandbox-seccomp", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) {
+    rc = -errno;
+    *failed_call = "memfd_create";
+    seccomp_release(ctx);
+    return rc;
+  }
+  rc = seccomp_export_bpf(ctx, fd);
+  seccomp_release(ctx);
+  if (rc < 0) {
+    *failed_call = "seccomp_export_bpf";
+    close(fd);
+    return rc;
+  }
+  if (lseek(fd, 0, SEEK_SET) < 0) {
+    rc = -errno;
+    *failed_call = "lseek";
+    close(fd);
+    return rc;
+  }
+  // Sealed so nothing holding the fd can rewrite the program between export and bwrap's read.
+  // Sealing is best-effort: a kernel without memfd seals still gets a correct program.
+  (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  return fd;
+}

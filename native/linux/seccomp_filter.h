@@ -1,0 +1,27 @@
+// Builds the seccomp program every sandboxed command runs under (reference §4.10).
+// Shared by the addon (seccompFilter) and the launcher (--seccomp / --seccomp-self), so both
+// produce the same BPF. Plain C++ without exceptions.
+#ifndef CODEX_SANDBOX_SECCOMP_FILTER_H
+#define CODEX_SANDBOX_SECCOMP_FILTER_H
+
+#include <seccomp.h>
+
+enum CodexSeccompMode {
+  CODEX_SECCOMP_BASE = 0,        // always-denied set: ptrace, process_vm_*, io_uring_*
+  CODEX_SECCOMP_RESTRICTED = 1,  // base + network set
+};
+
+// Parses "base" / "restricted". Returns 0 on success, -1 if the name is unknown.
+int codex_seccomp_parse_mode(const char* name, CodexSeccompMode* out);
+
+// Builds the filter. On success returns 0 and stores a context the caller releases with
+// seccomp_release(); on failure returns a negative errno and names the failing libseccomp call in
+// *failed_call.
+int codex_seccomp_build(CodexSeccompMode mode, scmp_filter_ctx* out, const char** failed_call);
+
+// Builds the filter and writes the BPF program into a fresh memfd (MFD_CLOEXEC, offset rewound to
+// 0, sealed against writes/resizes when the kernel allows). Returns the fd, or a negative errno with
+// the failing call named in *failed_call.
+int codex_seccomp_export_memfd(CodexSeccompMode mode, const char** failed_call);
+
+#endif

@@ -1,0 +1,217 @@
+// ACL grants for writable roots and deny-write ACEs for read-only paths inside them (reference §6.4).
+// win_internal.h brings <windows.h>, which sddl.h needs first.
+#include "win_internal.h"
+
+#include <aclapi.h>
+#include <sddl.h>
+
+#include <memory>
+
+namespace cxsb {
+namespace {
+
+// Write grant: read, write, execute and DELETE on the root and (inherited) everything below it.
+// Deliberately no FILE_DELETE_CHILD: a parent's delete-child right lets a child entry be deleted
+// or renamed whatever the entry's own ACL says, which would bypass the deny ACEs below.
+constexpr DWORD kWriteGrant = FILE_GENERIC_READ | FILE_GENERIC_WRITE | FILE_GENERIC_EXECUTE | DELETE;
+constexpr DWORD kDenyWrite = FILE_GENERIC_WRITE | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA |
+                             FILE_WRITE_ATTRIBUTES | DELETE | FILE_DELETE_CHILD;
+constexpr BYTE kInherit = CONTAINER_INHERIT_ACE | OBJECT_INHERIT_ACE;
+
+struct LocalMem {
+  HLOCAL p = nullptr;
+  ~LocalMem() { if (p) LocalFree(p); }
+};
+struct Handle {
+  HANDLE h = INVALID_HANDLE_VALUE;
+  ~Handle() { if (h != INVALID_HANDLE_VALUE) CloseHandle(h); }
+};
+
+// Explicit (not inherited) ACE of `type` for `sid` with every bit of `mask` and CI|OI.
+// `exact`: also require that no bit outside `mask` is granted (a stale FILE_DELETE_CHILD grant).
+bool HasExplicitAce(PACL acl, BYTE type, PSID sid, DWORD mask, bool exact) {
+  if (!acl) return false;
+  for (DWORD i = 0; i < acl->AceCount; i++) {
+    void* raw = nullptr;
+    if (!GetAce(acl, i, &raw)) continue;
+    auto* hdr = static_cast<ACE_HEADER*>(raw);
+    if (hdr->AceType != type || (hdr->AceFlags & INHERITED_ACE) || (hdr->AceFlags & kInherit) != kInherit) continue;
+    // ACCESS_ALLOWED_ACE and ACCESS_DENIED_ACE share the layout.
+    auto* ace = static_cast<ACCESS_ALLOWED_ACE*>(raw);
+    if (!EqualSid(reinterpret_cast<PSID>(&ace->SidStart), sid)) continue;
+    if ((ace->Mask & mask) != mask) continue;
+    if (exact && (ace->Mask & ~mask) != 0) continue;
+    return true;
+  }
+  return false;
+}
+
+// Opens `apiPath` for reading and replacing its DACL. `noFollow`: the entry itself, even when it
+// is a junction or symlink (the link in the writable root is what the command could replace).
+WinError OpenForDacl(const std::wstring& apiPath, bool noFollow, Handle* out) {
+  DWORD flags = FILE_FLAG_BACKUP_SEMANTICS | (noFollow ? FILE_FLAG_OPEN_REPARSE_POINT : 0);
+  out->h = CreateFileW(apiPath.c_str(), READ_CONTROL | WRITE_DAC, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                       nullptr, OPEN_EXISTING, flags, nullptr);
+  if (out->h == INVALID_HANDLE_VALUE) return Fail("CreateFileW(READ_CONTROL|WRITE_DAC)", apiPath);
+  return WinError();
+}
+
+// Applies `entries` to the handle's DACL, keeping its protected/unprotected state. SetSecurityInfo
+// propagates inheritable ACEs to existing children.
+WinError MergeDacl(HANDLE h, const std::wstring& apiPath, std::vector<EXPLICIT_ACCESSW>& entries, PACL current,
+                   PSECURITY_DESCRIPTOR sd) {
+  PACL next = nullptr;
+  DWORD rc = SetEntriesInAclW(static_cast<ULONG>(entries.size()), entries.data(), current, &next);
+  if (rc != ERROR_SUCCESS) return Fail("SetEntriesInAclW", apiPath, rc);
+  LocalMem nextMem;
+  nextMem.p = next;
+  SECURITY_DESCRIPTOR_CONTROL control = 0;
+  DWORD revision = 0;
+  GetSecurityDescriptorControl(sd, &control, &revision);
+  SECURITY_INFORMATION si = DACL_SECURITY_INFORMATION |
+                            ((control & SE_DACL_PROTECTED) ? PROTECTED_DACL_SECURITY_INFORMATION
+                                                           : UNPROTECTED_DACL_SECURITY_INFORMATION);
+  rc = SetSecurityInfo(h, SE_FILE_OBJECT, si, nullptr, nullptr, next, nullptr);
+  if (rc != ERROR_SUCCESS) return Fail("SetSecurityInfo", apiPath, rc);
+  return WinError();
+}
+
+bool SameFinalPath(HANDLE h, const std::wstring& expected, std::wstring* actual) {
+  wchar_t buf[1024];
+  DWORD n = GetFinalPathNameByHandleW(h, buf, 1024, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+  std::wstring got;
+  if (n > 0 && n < 1024) {
+    got.assign(buf, n);
+  } else if (n >= 1024) {
+    std::vector<wchar_t> big(n + 1);
+    DWORD m = GetFinalPathNameByHandleW(h, big.data(), n + 1, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+    if (m == 0 || m > n) return false;
+    got.assign(big.data(), m);
+  } else {
+    return false;
+  }
+  *actual = got;
+  std::wstring e = expected;
+  while (e.size() > 7 && e.back() == L'\\') e.pop_back();
+  while (got.size() > 7 && got.back() == L'\\') got.pop_back();
+  return CompareStringOrdinal(got.c_str(), static_cast<int>(got.size()), e.c_str(), static_cast<int>(e.size()), TRUE) ==
+         CSTR_EQUAL;
+}
+
+}  // namespace
+
+WinError GrantWriteRoot(const std::wstring& apiPath, const std::wstring& sidText, bool* changed) {
+  *changed = false;
+  LocalMem sidMem;
+  PSID sid = nullptr;
+  if (!ConvertStringSidToSidW(sidText.c_str(), &sid)) return Fail("ConvertStringSidToSidW", sidText);
+  sidMem.p = sid;
+  Handle h;
+  WinError e = OpenForDacl(apiPath, false, &h);
+  if (!e.ok()) return e;
+  // The handle was opened through any junction on the way; if it does not land on the directory
+  // the plan canonicalised, a link was swapped since planning and the grant would land elsewhere.
+  std::wstring actual;
+  if (!SameFinalPath(h.h, apiPath, &actual)) {
+    return Fail("writable root changed since planning (now resolves to a different directory: re-run the command)",
+                apiPath, ERROR_REPARSE_TAG_MISMATCH);
+  }
+  PACL dacl = nullptr;
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  DWORD rc = GetSecurityInfo(h.h, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr, &sd);
+  if (rc != ERROR_SUCCESS) return Fail("GetSecurityInfo", apiPath, rc);
+  LocalMem sdMem;
+  sdMem.p = sd;
+  // Already granted by an earlier run on this root: nothing to do (no tree-wide ACL propagation).
+  if (HasExplicitAce(dacl, ACCESS_ALLOWED_ACE_TYPE, sid, kWriteGrant, true)) return WinError();
+  EXPLICIT_ACCESSW a{};
+  a.grfAccessPermissions = kWriteGrant;
+  a.grfAccessMode = SET_ACCESS;  // replaces an older grant for this SID (e.g. one with FILE_DELETE_CHILD)
+  a.grfInheritance = SUB_CONTAINERS_AND_OBJECTS_INHERIT;
+  a.Trustee.TrusteeForm = TRUSTEE_IS_SID;
+  a.Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
+  a.Trustee.ptstrName = reinterpret_cast<LPWSTR>(sid);
+  std::vector<EXPLICIT_ACCESSW> entries{a};
+  e = MergeDacl(h.h, apiPath, entries, dacl, sd);
+  if (e.ok()) *changed = true;
+  return e;
+}
+
+WinError DenyWrite(const std::wstring& apiPath, const std::vector<std::wstring>& sidTexts, bool* changed) {
+  *changed = false;
+  std::vector<std::unique_ptr<LocalMem>> mems;
+  std::vector<PSID> sids;
+  for (const auto& s : sidTexts) {
+    PSID sid = nullptr;
+    if (!ConvertStringSidToSidW(s.c_str(), &sid)) return Fail("ConvertStringSidToSidW", s);
+    auto m = std::make_unique<LocalMem>();
+    m->p = sid;
+    mems.push_back(std::move(m));
+    sids.push_back(sid);
+  }
+  Handle h;
+  WinError e = OpenForDacl(apiPath, true, &h);
+  if (!e.ok()) return e;
+  PACL dacl = nullptr;
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  DWORD rc = GetSecurityInfo(h.h, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr, &sd);
+  if (rc != ERROR_SUCCESS) return Fail("GetSecurityInfo", apiPath, rc);
+  LocalMem sdMem;
+  sdMem.p = sd;
+  std::vector<EXPLICIT_ACCESSW> entries;
+  for (PSID sid : sids) {
+    if (HasExplicitAce(dacl, ACCESS_DENIED_ACE_TYPE, sid, kDenyWrite, false)) continue;
+    EXPLICIT_ACCESSW a{};
+    a.grfAccessPermissions = kDenyWrite;
+    a.grfAccessMode = DENY_ACCESS;
+    a.grfInheritance = SUB_CONTAINERS_AND_OBJECTS_INHERIT;
+    a.Trustee.TrusteeForm = TRUSTEE_IS_SID;
+    a.Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
+    a.Trustee.ptstrName = reinterpret_cast<LPWSTR>(sid);
+    entries.push_back(a);
+  }
+  if (entries.empty()) return WinError();
+  // A failed deny is an error, never skipped: the command would otherwise run with the path writable.
+  e = MergeDacl(h.h, apiPath, entries, dacl, sd);
+  if (e.ok()) *changed = true;
+  return e;
+}
+
+WinError AllowNulDevice(const std::vector<std::wstring>& sidTexts) {
+  std::vector<std::unique_ptr<LocalMem>> mems;
+  std::vector<EXPLICIT_ACCESSW> entries;
+  for (const auto& s : sidTexts) {
+    PSID sid = nullptr;
+    if (!ConvertStringSidToSidW(s.c_str(), &sid)) return Fail("ConvertStringSidToSidW", s);
+    auto m = std::make_unique<LocalMem>();
+    m->p = sid;
+    mems.push_back(std::move(m));
+    EXPLICIT_ACCESSW a{};
+    a.grfAccessPermissions = GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE;
+    a.grfAccessMode = GRANT_ACCESS;
+    a.grfInheritance = NO_INHERITANCE;
+    a.Trustee.TrusteeForm = TRUSTEE_IS_SID;
+    a.Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
+    a.Trustee.ptstrName = reinterpret_cast<LPWSTR>(sid);
+    entries.push_back(a);
+  }
+  const std::wstring nul = L"\\\\.\\NUL";
+  PACL dacl = nullptr;
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  DWORD rc = GetNamedSecurityInfoW(nul.c_str(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl,
+                                   nullptr, &sd);
+  if (rc != ERROR_SUCCESS) return Fail("GetNamedSecurityInfoW", nul, rc);
+  LocalMem sdMem;
+  sdMem.p = sd;
+  PACL next = nullptr;
+  rc = SetEntriesInAclW(static_cast<ULONG>(entries.size()), entries.data(), dacl, &next);
+  if (rc != ERROR_SUCCESS) return Fail("SetEntriesInAclW", nul, rc);
+  LocalMem nextMem;
+  nextMem.p = next;
+  rc = SetNamedSecurityInfoW(const_cast<LPWSTR>(nul.c_str()), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
+                             nullptr, next, nullptr);
+  if (rc != ERROR_SUCCESS) return Fail("SetNamedSecurityInfoW", nul, rc);
+  return WinError();
+}
+
+}  // namespace cxsb

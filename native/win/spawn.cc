@@ -1,0 +1,133 @@
+// Starting the command: stdio handles, CreateProcessAsUserW with the restricted token, suspended
+// until it is inside the job object (reference §6.5).
+#include "win_internal.h"
+
+namespace cxsb {
+namespace {
+
+struct Handle {
+  HANDLE h = nullptr;
+  ~Handle() { if (h && h != INVALID_HANDLE_VALUE) CloseHandle(h); }
+};
+
+WinError OpenNul(HANDLE* out) {
+  SECURITY_ATTRIBUTES sa{sizeof sa, nullptr, TRUE};
+  *out = CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, OPEN_EXISTING, 0, nullptr);
+  if (*out == INVALID_HANDLE_VALUE) return Fail("CreateFileW", L"NUL");
+  return WinError();
+}
+
+WinError OpenStdio(const StdioSpec& spec, int index, HANDLE* out) {
+  *out = nullptr;
+  SECURITY_ATTRIBUTES sa{sizeof sa, nullptr, TRUE};
+  switch (spec.kind) {
+    case StdioKind::Ignore:
+      return OpenNul(out);
+    case StdioKind::Inherit: {
+      HANDLE std = GetStdHandle(index == 0 ? STD_INPUT_HANDLE : index == 1 ? STD_OUTPUT_HANDLE : STD_ERROR_HANDLE);
+      if (std == nullptr || std == INVALID_HANDLE_VALUE) return OpenNul(out);
+      if (!DuplicateHandle(GetCurrentProcess(), std, GetCurrentProcess(), out, 0, TRUE, DUPLICATE_SAME_ACCESS)) {
+        return Fail("DuplicateHandle(std handle)");
+      }
+      return WinError();
+    }
+    case StdioKind::Pipe: {
+      DWORD access = index == 0 ? (GENERIC_READ | FILE_WRITE_ATTRIBUTES) : (GENERIC_WRITE | FILE_READ_ATTRIBUTES);
+      *out = CreateFileW(spec.pipeName.c_str(), access, 0, &sa, OPEN_EXISTING, 0, nullptr);
+      if (*out == INVALID_HANDLE_VALUE) {
+        *out = nullptr;
+        return Fail("CreateFileW(stdio pipe)", spec.pipeName);
+      }
+      // Pipe-squatting check: the server end must be this process (the Node side that listens);
+      // otherwise another process that created the name first would read or feed the command's stdio.
+      ULONG serverPid = 0;
+      if (!GetNamedPipeServerProcessId(*out, &serverPid) || serverPid != GetCurrentProcessId()) {
+        CloseHandle(*out);
+        *out = nullptr;
+        return Fail("stdio pipe is not served by this process", spec.pipeName, ERROR_ACCESS_DENIED);
+      }
+      return WinError();
+    }
+  }
+  return Fail("unknown stdio kind", L"", ERROR_INVALID_PARAMETER);
+}
+
+}  // namespace
+
+WinError SpawnInJob(const SpawnSpec& spec, HANDLE token, HANDLE job, PROCESS_INFORMATION* pi) {
+  Handle stdio[3];
+  for (int i = 0; i < 3; i++) {
+    WinError e = OpenStdio(spec.stdio[i], i, &stdio[i].h);
+    if (!e.ok()) return e;
+  }
+
+  // Only the three stdio handles are inherited: without this list the child would inherit every
+  // inheritable handle Node holds (other children's pipes, files), a read/write path out.
+  HANDLE list[3];
+  DWORD count = 0;
+  for (int i = 0; i < 3; i++) {
+    bool dup = false;
+    for (DWORD j = 0; j < count; j++) dup = dup || list[j] == stdio[i].h;
+    if (!dup) list[count++] = stdio[i].h;
+  }
+  SIZE_T attrSize = 0;
+  InitializeProcThreadAttributeList(nullptr, 1, 0, &attrSize);
+  std::vector<BYTE> attrBuf(attrSize);
+  auto* attrs = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(attrBuf.data());
+  if (!InitializeProcThreadAttributeList(attrs, 1, 0, &attrSize)) return Fail("InitializeProcThreadAttributeList");
+  struct AttrGuard {
+    LPPROC_THREAD_ATTRIBUTE_LIST a;
+    ~AttrGuard() { DeleteProcThreadAttributeList(a); }
+  } attrGuard{attrs};
+  if (!UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, list, count * sizeof(HANDLE), nullptr, nullptr)) {
+    return Fail("UpdateProcThreadAttribute(HANDLE_LIST)");
+  }
+
+  STARTUPINFOEXW si{};
+  si.StartupInfo.cb = sizeof si;
+  si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  si.StartupInfo.hStdInput = stdio[0].h;
+  si.StartupInfo.hStdOutput = stdio[1].h;
+  si.StartupInfo.hStdError = stdio[2].h;
+  std::wstring desktop = spec.desktop;
+  si.StartupInfo.lpDesktop = desktop.empty() ? nullptr : &desktop[0];
+  si.lpAttributeList = attrs;
+
+  std::wstring envBlock;
+  for (const auto& kv : spec.env) {
+    envBlock += kv;
+    envBlock.push_back(L'\0');
+  }
+  envBlock.push_back(L'\0');
+  if (spec.env.empty()) envBlock.push_back(L'\0');
+
+  std::wstring cmd = spec.commandLine;  // CreateProcessW may write into the command line buffer
+  // Suspended until it is in the job: a process that ran even briefly outside it could spawn
+  // children that the job never sees and kill-on-close never reaches.
+  if (!CreateProcessAsUserW(token, spec.application.c_str(), &cmd[0], nullptr, nullptr, TRUE,
+                            CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT,
+                            &envBlock[0], spec.cwd.empty() ? nullptr : spec.cwd.c_str(), &si.StartupInfo, pi)) {
+    return Fail("CreateProcessAsUserW", spec.application);
+  }
+  if (!AssignProcessToJobObject(job, pi->hProcess)) {
+    WinError e = Fail("AssignProcessToJobObject", spec.application);
+    TerminateProcess(pi->hProcess, 1);
+    CloseHandle(pi->hThread);
+    CloseHandle(pi->hProcess);
+    *pi = PROCESS_INFORMATION{};
+    return e;
+  }
+  if (ResumeThread(pi->hThread) == static_cast<DWORD>(-1)) {
+    WinError e = Fail("ResumeThread", spec.application);
+    TerminateJobObject(job, 1);
+    CloseHandle(pi->hThread);
+    CloseHandle(pi->hProcess);
+    *pi = PROCESS_INFORMATION{};
+    return e;
+  }
+  CloseHandle(pi->hThread);
+  pi->hThread = nullptr;
+  return WinError();
+}
+
+}  // namespace cxsb

@@ -1,0 +1,280 @@
+/**
+ * `codex-sandbox doctor [--json]`: can this host sandbox commands, and if not, what to do. The
+ * verdict comes from a real sandboxed probe (a read-only run that tries to write), not only from
+ * reading settings; the settings explain a failed probe.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { doctorBwrapReport, getHostFacts, getLinuxHostDetails } from '../host/facts.js';
+import type { DoctorBwrapReport } from '../host/facts.js';
+import type { BwrapSource, LaunchKind } from '../manager/types.js';
+import { loadNative } from '../native.js';
+import type { UsernsDiagnosis } from '../platforms/linux/userns.js';
+import { createSandbox } from '../sandbox.js';
+
+export interface ProbeReport {
+  ran: boolean;
+  ok: boolean;
+  /** The command that ran, for copying into a shell. */
+  command: string;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  detail: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  platform: NodeJS.Platform;
+  arch: string;
+  sandbox: { kind: LaunchKind | null; why: string };
+  native: { loaded: boolean; error: string | null };
+  launcher?: { path: string | null; error: string | null };
+  bwrap?: DoctorBwrapReport;
+  userns?: UsernsDiagnosis;
+  seccomp?: { available: boolean; baseInstructions: number | null; restrictedInstructions: number | null; error: string | null };
+  landlock?: { abi: number };
+  wsl1?: boolean;
+  macos?: { sandboxExec: string; present: boolean };
+  windows?: { selfTest: Record<string, unknown> | null; error: string | null };
+  probe: ProbeReport;
+  /** One line: what works, or what to do. */
+  verdict: string;
+}
+
+const PROBE_MARK_WROTE = 'codex-sandbox-probe: wrote outside the sandbox';
+const PROBE_MARK_OK = 'codex-sandbox-probe: write refused';
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+}
+
+/**
+ * Runs `sh -c` under `read-only` in a fresh temp dir: it must run (namespaces, mounts, seccomp,
+ * launcher all work) and its write into the temp dir must be refused (the policy is enforced).
+ */
+async function runProbe(env: Record<string, string | undefined>): Promise<ProbeReport> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'codex-sandbox-doctor-'));
+  const script = `if (echo x > "$1/probe") 2>/dev/null; then echo '${PROBE_MARK_WROTE}'; else echo '${PROBE_MARK_OK}'; fi`;
+  const command = ['/bin/sh', '-c', script, 'sh', dir];
+  const shown = `codex-sandbox run --profile read-only -- /bin/sh -c 'echo x > "$1/probe"' sh ${dir}`;
+  try {
+    const sandbox = await createSandbox({ env });
+    const sub = sandbox.spawn(command, 'read-only', {
+      cwd: dir,
+      stdin: 'ignore',
+      reject: false,
+      // A hung sandbox start must not hang doctor itself.
+      timeout: 20_000,
+      forceKillAfterDelay: 2_000,
+    });
+    const r = await sub;
+    const stdout = typeof r.stdout === 'string' ? r.stdout : '';
+    const stderr = typeof r.stderr === 'string' ? r.stderr : '';
+    const exitCode = r.exitCode ?? null;
+    if (r.timedOut) return { ran: true, ok: false, command: shown, exitCode, stdout, stderr, detail: 'the probe did not finish within 20 s' };
+    if (stdout.includes(PROBE_MARK_WROTE)) {
+      return { ran: true, ok: false, command: shown, exitCode, stdout, stderr, detail: `the probe could write ${dir} under read-only: the sandbox does not enforce its policy` };
+    }
+    if (exitCode === 0 && stdout.includes(PROBE_MARK_OK)) {
+      return { ran: true, ok: true, command: shown, exitCode, stdout, stderr, detail: 'a read-only sandboxed shell ran and its write was refused' };
+    }
+    const why = firstLine(stderr) || r.shortMessage || `exit ${String(exitCode)}`;
+    return { ran: true, ok: false, command: shown, exitCode, stdout, stderr, detail: `the sandboxed probe failed: ${why}` };
+  } catch (e) {
+    return { ran: false, ok: false, command: shown, exitCode: null, stdout: '', stderr: '', detail: `the probe could not be planned or started: ${errorText(e)}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const SKIPPED = (why: string): ProbeReport => ({ ran: false, ok: false, command: '', exitCode: null, stdout: '', stderr: '', detail: `not run: ${why}` });
+
+const SELECTION_REASON: Record<BwrapSource, string> = {
+  system: 'the first bwrap on PATH with --perms (preferred: the distribution\'s AppArmor rules apply to it)',
+  bundled: 'no usable system bwrap on PATH, so the bundled copy (digest-checked before each exec)',
+  override: 'forced by CODEX_SANDBOX_BWRAP',
+};
+
+async function linuxReport(env: Record<string, string | undefined>): Promise<DoctorReport> {
+  const details = getLinuxHostDetails({ env });
+  if (details === undefined) throw new Error('internal: no Linux host details on Linux');
+  const bwrap = doctorBwrapReport(details);
+  const userns = details.userns();
+  let seccomp: NonNullable<DoctorReport['seccomp']>;
+  if (details.nativeError !== undefined) {
+    seccomp = { available: false, baseInstructions: null, restrictedInstructions: null, error: details.nativeError };
+  } else {
+    try {
+      const addon = loadNative();
+      // A BPF instruction is 8 bytes (struct sock_filter).
+      seccomp = {
+        available: true,
+        baseInstructions: addon.seccompFilter('base').length / 8,
+        restrictedInstructions: addon.seccompFilter('restricted').length / 8,
+        error: null,
+      };
+    } catch (e) {
+      seccomp = { available: false, baseInstructions: null, restrictedInstructions: null, error: errorText(e) };
+    }
+  }
+  const f = details.facts;
+  const base = {
+    platform: process.platform,
+    arch: process.arch,
+    native: { loaded: details.nativeError === undefined, error: details.nativeError ?? null },
+    launcher: { path: details.launcherError === undefined ? f.launcherPath : null, error: details.launcherError ?? null },
+    bwrap,
+    userns,
+    seccomp,
+    landlock: { abi: f.landlockAbi },
+    wsl1: f.wsl1,
+  };
+  const kind: LaunchKind | null = f.bwrap !== undefined ? 'linux-bwrap' : null;
+  const why = f.bwrap !== undefined ? `${bwrap.note}, at ${f.bwrap.path} — ${SELECTION_REASON[f.bwrap.source]}; plus seccomp` : (f.bwrapProblem ?? 'no usable bubblewrap');
+
+  let fix: string | undefined;
+  if (details.nativeError !== undefined) fix = `the native addon did not load: ${details.nativeError}`;
+  else if (details.launcherError !== undefined) fix = `the launcher is missing: ${details.launcherError}; run \`npm rebuild codex-sandbox\``;
+  else if (f.bwrap === undefined) fix = f.bwrapProblem ?? 'install bubblewrap: `sudo apt-get install bubblewrap`';
+  else if (bwrap.digestVerified === false) fix = bwrap.note;
+
+  const probe = fix === undefined ? await runProbe(env) : SKIPPED(fix);
+  let verdict: string;
+  if (fix !== undefined) {
+    verdict = `cannot sandbox: ${fix}`;
+  } else if (probe.ok) {
+    verdict = `sandboxing works: ${why}`;
+  } else if (!userns.ok) {
+    verdict = `cannot sandbox: user namespaces are blocked (${userns.cause ?? 'unknown'}): ${userns.detail}. Fix: ${userns.fix}`;
+  } else {
+    verdict = `cannot sandbox: ${probe.detail}. Run \`codex-sandbox run --profile read-only -- true\` to see the full error`;
+  }
+  return { ok: fix === undefined && probe.ok, ...base, sandbox: { kind, why }, probe, verdict };
+}
+
+async function darwinReport(env: Record<string, string | undefined>): Promise<DoctorReport> {
+  const sandboxExec = '/usr/bin/sandbox-exec';
+  let present: boolean;
+  try {
+    present = statSync(sandboxExec).isFile();
+  } catch {
+    present = false;
+  }
+  const probe = present ? await runProbe(env) : SKIPPED(`${sandboxExec} does not exist`);
+  const why = `Seatbelt through ${sandboxExec}`;
+  const verdict = !present
+    ? `cannot sandbox: ${sandboxExec} is missing; it ships with macOS, so this system is damaged or not macOS`
+    : probe.ok
+      ? `sandboxing works: ${why}`
+      : `cannot sandbox: ${probe.detail}. If this process already runs inside a sandbox (another agent, an App Sandbox), run codex-sandbox outside it`;
+  return {
+    ok: present && probe.ok,
+    platform: process.platform,
+    arch: process.arch,
+    sandbox: { kind: present ? 'macos-seatbelt' : null, why },
+    native: { loaded: true, error: null },
+    macos: { sandboxExec, present },
+    probe,
+    verdict,
+  };
+}
+
+async function win32Report(env: Record<string, string | undefined>): Promise<DoctorReport> {
+  let selfTest: Record<string, unknown> | null = null;
+  let error: string | null = null;
+  try {
+    const addon = loadNative() as unknown as { winSelfTest?: () => Record<string, unknown> };
+    if (typeof addon.winSelfTest !== 'function') throw new Error('the native addon has no winSelfTest (an old or foreign build): run `npm rebuild codex-sandbox`');
+    selfTest = addon.winSelfTest();
+  } catch (e) {
+    error = errorText(e);
+  }
+  const tokenOk = selfTest !== null && selfTest['createRestrictedToken'] === true && selfTest['jobObject'] === true;
+  const probe: ProbeReport = tokenOk ? await runWinProbe(env) : SKIPPED(error ?? 'restricted tokens or job objects are not available');
+  const why = 'restricted token, ACLs and a job object';
+  const verdict = tokenOk && probe.ok ? `sandboxing works: ${why}` : `cannot sandbox: ${error ?? probe.detail}`;
+  return {
+    ok: tokenOk && probe.ok,
+    platform: process.platform,
+    arch: process.arch,
+    sandbox: { kind: tokenOk ? 'windows-token' : null, why },
+    native: { loaded: error === null, error },
+    windows: { selfTest, error },
+    probe,
+    verdict,
+  };
+}
+
+async function runWinProbe(env: Record<string, string | undefined>): Promise<ProbeReport> {
+  const command = ['cmd.exe', '/d', '/c', 'echo codex-sandbox-probe'];
+  const shown = 'codex-sandbox run --profile read-only -- cmd.exe /d /c echo codex-sandbox-probe';
+  try {
+    const sandbox = await createSandbox({ env });
+    const r = await sandbox.spawn(command, 'read-only', { stdin: 'ignore', reject: false, timeout: 20_000 });
+    const stdout = typeof r.stdout === 'string' ? r.stdout : '';
+    const stderr = typeof r.stderr === 'string' ? r.stderr : '';
+    const ok = r.exitCode === 0 && stdout.includes('codex-sandbox-probe');
+    return { ran: true, ok, command: shown, exitCode: r.exitCode ?? null, stdout, stderr, detail: ok ? 'a read-only sandboxed cmd.exe ran' : `the sandboxed probe failed: ${firstLine(stderr) || r.shortMessage}` };
+  } catch (e) {
+    return { ran: false, ok: false, command: shown, exitCode: null, stdout: '', stderr: '', detail: `the probe could not be planned or started: ${errorText(e)}` };
+  }
+}
+
+export async function doctorReport(env: Record<string, string | undefined> = process.env): Promise<DoctorReport> {
+  const facts = getHostFacts({ env });
+  switch (facts.platform) {
+    case 'linux':
+      return linuxReport(env);
+    case 'darwin':
+      return darwinReport(env);
+    case 'win32':
+      return win32Report(env);
+  }
+}
+
+const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
+
+export function renderDoctor(r: DoctorReport): string {
+  const out: string[] = [];
+  out.push(`platform:  ${r.platform} ${r.arch}`);
+  out.push(`sandbox:   ${r.sandbox.kind ?? 'none'} — ${r.sandbox.why}`);
+  if (r.bwrap) {
+    const b = r.bwrap;
+    out.push(`bwrap:     ${b.path ?? 'none'}${b.source ? ` (${b.source})` : ''}${b.version ? ` ${b.version}` : ''}`);
+    out.push(`           --argv0 ${yesNo(b.argv0)}, --perms ${yesNo(b.perms)}, --ro-bind-fd ${yesNo(b.roBindFd)}, setuid ${yesNo(b.setuid)}, digest verified ${b.digestVerified === null ? 'n/a' : yesNo(b.digestVerified)}`);
+    for (const c of b.candidates) if (c.rejected !== undefined) out.push(`           skipped ${c.path} (${c.source}): ${c.rejected}`);
+  }
+  if (r.userns) {
+    out.push(`userns:    ${r.userns.ok ? 'ok' : `BLOCKED (${r.userns.cause ?? 'unknown'})`} — ${r.userns.detail}`);
+    if (!r.userns.ok) out.push(`           fix: ${r.userns.fix}`);
+  }
+  if (r.seccomp) {
+    out.push(
+      `seccomp:   ${r.seccomp.available ? `ok (base filter ${String(r.seccomp.baseInstructions)} BPF instructions, network filter ${String(r.seccomp.restrictedInstructions)})` : `unavailable: ${r.seccomp.error ?? ''}`}`,
+    );
+  }
+  if (r.landlock) out.push(`landlock:  ${r.landlock.abi > 0 ? `ABI ${r.landlock.abi}` : 'not available (not needed: bubblewrap enforces the filesystem)'}`);
+  if (r.wsl1 === true) out.push('wsl:       WSL1 (no user namespaces)');
+  if (r.launcher) out.push(`launcher:  ${r.launcher.path ?? `missing: ${r.launcher.error ?? ''}`}`);
+  if (r.macos) out.push(`seatbelt:  ${r.macos.sandboxExec} ${r.macos.present ? 'present' : 'MISSING'}`);
+  if (r.windows) out.push(`tokens:    ${r.windows.selfTest ? JSON.stringify(r.windows.selfTest) : `unavailable: ${r.windows.error ?? ''}`}`);
+  out.push(`probe:     ${r.probe.ran ? (r.probe.ok ? 'ok' : 'FAILED') : 'skipped'} — ${r.probe.detail}`);
+  if (r.probe.ran && !r.probe.ok && r.probe.stderr.trim() !== '') {
+    for (const l of r.probe.stderr.trim().split('\n').slice(0, 5)) out.push(`           stderr: ${l}`);
+  }
+  out.push('');
+  out.push(r.verdict);
+  return out.join('\n') + '\n';
+}
+
+export async function doctorCommand(flags: { json?: boolean }): Promise<number> {
+  const report = await doctorReport(process.env);
+  process.stdout.write(flags.json === true ? JSON.stringify(report, null, 2) + '\n' : renderDoctor(report));
+  return report.ok ? 0 : 1;
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+/** The codex-sandbox command: run, explain, doctor, profiles. */
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, UnknownProfileError } from '../config/index.js';
+import { PlanError } from '../manager/errors.js';
+import { VERSION } from '../index.js';
+import { doctorCommand } from './doctor.js';
+import { EXIT_SETUP, EXIT_USAGE } from './exit-codes.js';
+import { explainCommand } from './explain.js';
+import { addPlanOptions } from './plan-args.js';
+import type { PlanFlags } from './plan-args.js';
+import { UsageError } from './profile-arg.js';
+import { profilesCommand } from './profiles.js';
+import type { ProfilesFlags } from './profiles.js';
+import { runCommand } from './run.js';
+import type { RunFlags } from './run.js';
+
+const PLATFORMS = ['linux', 'darwin', 'win32'];
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('codex-sandbox')
+    .description('Run untrusted commands inside the operating system sandbox, with Codex-compatible permission profiles.')
+    .version(VERSION)
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions()
+    .exitOverride();
+
+  addPlanOptions(
+    program
+      .command('run')
+      .description("run a command in the sandbox (stdin/stdout/stderr pass through; exits with the command's status)"),
+  )
+    .option('--dry-run', 'print the launch plan and run nothing')
+    .option('--json', 'with --dry-run: print the plan as JSON')
+    .addOption(new Option('--platform <platform>', 'with --dry-run: plan for another OS').choices(PLATFORMS))
+    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .passThroughOptions()
+    .action(async (command: string[], flags: RunFlags) => {
+      process.exitCode = await runCommand(command, flags);
+    });
+
+  addPlanOptions(
+    program
+      .command('explain')
+      .description('show the resolved profile (each entry and where it came from), the launch plan, and what this platform enforces; runs nothing'),
+  )
+    .option('--json', 'print everything as JSON')
+    .addOption(new Option('--platform <platform>', 'explain the plan for another OS').choices(PLATFORMS))
+    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .passThroughOptions()
+    .action((command: string[], flags: PlanFlags) => {
+      process.exitCode = explainCommand(command, flags);
+    });
+
+  program
+    .command('doctor')
+    .description('check that sandboxing works here (runs a tiny sandboxed probe); exit 0 if it does, 1 with what to do if not')
+    .option('--json', 'print the report as JSON')
+    .action(async (flags: { json?: boolean }) => {
+      process.exitCode = await doctorCommand(flags);
+    });
+
+  program
+    .command('profiles')
+    .description('list the built-in and configured profiles --profile accepts here')
+    .option('--json', 'print the list as JSON')
+    .option('--trust-project-config', 'trust project-level configuration files in full')
+    .action((flags: ProfilesFlags) => {
+      process.exitCode = profilesCommand(flags);
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and --version "fail" with exit code 0; commander already printed the message.
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof UnknownProfileError) {
+      process.stderr.write(`codex-sandbox: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof PlanError) {
+      process.stderr.write(`codex-sandbox: ${e.message}\n`);
+      return EXIT_SETUP;
+    }
+    const err = e as Error & { name?: string };
+    if (err.name === 'ProfileError' || err.name === 'LegacyConversionError') {
+      process.stderr.write(`codex-sandbox: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`codex-sandbox: internal error (please report it): ${err.stack ?? String(e)}\n`);
+    return EXIT_SETUP;
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`codex-sandbox: ${String(e)}\n`);
+    process.exitCode = EXIT_SETUP;
+  },
+);

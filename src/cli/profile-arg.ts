@@ -1,0 +1,55 @@
+/**
+ * `--profile` values, resolved through the configuration files (src/config): a built-in name, a
+ * `[profiles.NAME]` of the project or user `codex-sandbox.toml`, a Codex profile (`codex`,
+ * `codex:NAME`), or a `.json`/`.toml` file. Without `--profile`, the configured `default_profile`,
+ * else `workspace-write`.
+ */
+import { BUILT_IN_PROFILE_NAMES, ConfigError, UnknownProfileError, defaultProfileName, loadConfig, resolveProfileName } from '../config/index.js';
+import type { LoadedConfig, Origin, ResolvedProfileChoice } from '../config/index.js';
+import type { Platform } from '../path-uri/index.js';
+
+export const BUILTIN_PROFILES = BUILT_IN_PROFILE_NAMES;
+export const FALLBACK_PROFILE = 'workspace-write';
+
+/** A problem with what the user typed or configured: exit 2 with the message. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface ProfileArgOptions {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  platform: Platform;
+  trustProjectConfig: boolean;
+}
+
+export interface ProfileChoice extends ResolvedProfileChoice {
+  loaded: LoadedConfig;
+  /** Where the profile name itself came from: the flag, `default_profile`, or the fallback. */
+  chosenBy: Origin;
+}
+
+/** Loads the configuration once and resolves the profile; every failure becomes a UsageError (exit 2). */
+export function resolveProfileArg(arg: string | undefined, opts: ProfileArgOptions): ProfileChoice {
+  try {
+    const loaded = loadConfig({ cwd: opts.cwd, env: opts.env, trustProjectConfig: opts.trustProjectConfig });
+    let name: string;
+    let chosenBy: Origin;
+    if (arg !== undefined) {
+      name = arg;
+      chosenBy = { kind: 'flag', flag: `--profile ${arg}` };
+    } else {
+      const configured = defaultProfileName(loaded);
+      name = configured?.name ?? FALLBACK_PROFILE;
+      chosenBy = configured?.origin ?? { kind: 'preset', name: FALLBACK_PROFILE };
+    }
+    const choice = resolveProfileName(name, loaded, { cwd: opts.cwd, platform: opts.platform });
+    return { ...choice, loaded, chosenBy };
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UnknownProfileError) throw new UsageError(e.message, { cause: e });
+    const err = e as Error;
+    // Profile files that parse but do not hold a valid profile (permissions/errors.ts).
+    if (err.name === 'ProfileError' || err.name === 'LegacyConversionError') throw new UsageError(err.message, { cause: e });
+    throw e;
+  }
+}

@@ -1,0 +1,68 @@
+/** `codex-sandbox run`: plan a command under a profile and run it, or print the plan. */
+import { createSandbox } from '../sandbox.js';
+import type { SandboxSubprocess } from '../sandbox.js';
+import { getHostFacts } from '../host/facts.js';
+import { EXIT_SETUP, exitCodeForSignal } from './exit-codes.js';
+import { checkPlatformFlag, effectiveProfile, factsFor, planCommand, prepareCommand } from './plan-args.js';
+import type { PlanFlags } from './plan-args.js';
+import { UsageError } from './profile-arg.js';
+import { renderLaunchRequest } from './render.js';
+
+export interface RunFlags extends PlanFlags {
+  dryRun?: boolean;
+}
+
+/** Signals the CLI passes on to the launcher (which forwards SIGINT/SIGQUIT to the sandboxed group). */
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+export async function runCommand(command: string[], flags: RunFlags): Promise<number> {
+  if (!command.length) throw new UsageError('no command given: codex-sandbox run [options] -- CMD [ARG...]');
+  checkPlatformFlag(flags, flags.dryRun === true, '--dry-run');
+  if (flags.json === true && flags.dryRun !== true) throw new UsageError('--json needs --dry-run');
+  const prep = prepareCommand(flags, process.env);
+  for (const w of prep.choice.loaded.warnings) process.stderr.write(`codex-sandbox: warning: ${w}\n`);
+
+  if (flags.dryRun === true) {
+    const facts = factsFor(prep.platform, getHostFacts({ env: process.env, cwd: prep.cwd }));
+    const req = planCommand(command, prep, effectiveProfile(prep), facts, process.env);
+    process.stdout.write(flags.json === true ? JSON.stringify(req, null, 2) + '\n' : renderLaunchRequest(req, process.env));
+    return 0;
+  }
+
+  const sandbox = await createSandbox();
+  let sub: SandboxSubprocess;
+  try {
+    sub = sandbox.spawn(command, prep.choice.profile, {
+      cwd: prep.cwd,
+      writableRoots: prep.overrides.writableRoots,
+      network: prep.overrides.network,
+      denyRead: prep.overrides.denyRead,
+      projectRoots: prep.projectRoots,
+      ...(prep.envPolicy !== undefined ? { envPolicy: prep.envPolicy } : {}),
+      stdio: 'inherit',
+      reject: false,
+      // Own process group: a terminal Ctrl-C reaches only this CLI, which forwards it once.
+      detached: true,
+    });
+  } catch (e) {
+    process.stderr.write(`codex-sandbox: ${(e as Error).message}\n`);
+    return EXIT_SETUP;
+  }
+  const forward = (sig: NodeJS.Signals) => (): void => {
+    sub.kill(sig);
+  };
+  const handlers: Array<[NodeJS.Signals, () => void]> = FORWARDED.map((s) => [s, forward(s)]);
+  for (const [s, h] of handlers) process.on(s, h);
+  try {
+    const result = await sub;
+    if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+      // The launcher itself could not be started.
+      process.stderr.write(`codex-sandbox: could not start the sandbox launcher: ${result.shortMessage}\n`);
+      return EXIT_SETUP;
+    }
+    if (result.signal) return exitCodeForSignal(result.signal);
+    return result.exitCode ?? EXIT_SETUP;
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+  }
+}

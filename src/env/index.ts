@@ -1,0 +1,10 @@
+export {
+  applyEnvPolicy,
+  sandboxMarkers,
+  envNameMatches,
+  isDefaultExcludedEnvName,
+  CORE_ENV_VARS,
+  WINDOWS_EXTRA_CORE_ENV_VARS,
+  DEFAULT_ENV_EXCLUDES,
+  CODEX_DEFAULT_ENV_POLICY,
+} from './policy.js';

@@ -1,0 +1,150 @@
+/**
+ * Codex's shell-environment policy (reference §3.5; config `shell_environment_policy`): which of the
+ * caller's environment variables the sandboxed command sees.
+ *
+ * Codex (`codex-rs/core/src/exec_env.rs` `populate_env`): inherit all | core | none, then the default
+ * excludes `*KEY*`, `*SECRET*`, `*TOKEN*` unless `ignore_default_excludes`, then `exclude`, then `set`,
+ * then `include_only`. Patterns are `EnvironmentVariablePattern::new_case_insensitive` (wildmatch `*`/`?`).
+ * Codex's TOML defaults (`codex-rs/config/src/types.rs`, `From<ShellEnvironmentPolicyToml>`):
+ * `inherit.unwrap_or(All)` and `ignore_default_excludes.unwrap_or(true)` — i.e. by default the whole
+ * environment is passed and the secret-name filter is OFF. CODEX_DEFAULT_ENV_POLICY mirrors that.
+ *
+ * One deliberate difference (the EnvPolicy contract: "Variables set last"): `set` is applied after
+ * `includeOnly`, so an explicitly set variable always reaches the command.
+ */
+import type { EnvPolicy, LaunchKind } from '../manager/types.js';
+import type { Platform } from '../path-uri/index.js';
+
+/** Codex's `core` set (exec_env.rs `CORE_VARS`). */
+export const CORE_ENV_VARS: readonly string[] = [
+  'HOME',
+  'LOGNAME',
+  'PATH',
+  'SHELL',
+  'USER',
+  'USERNAME',
+  'TMPDIR',
+  'TEMP',
+  'TMP',
+];
+
+/**
+ * Added to `core` on Windows (not in Codex): without them many Windows programs fail to start
+ * (SYSTEMROOT for Winsock/crypto DLLs, COMSPEC for `cmd`, PATHEXT for command lookup, WINDIR).
+ */
+export const WINDOWS_EXTRA_CORE_ENV_VARS: readonly string[] = ['SYSTEMROOT', 'COMSPEC', 'PATHEXT', 'WINDIR'];
+
+/** Codex's default excludes, matched case-insensitively. */
+export const DEFAULT_ENV_EXCLUDES: readonly string[] = ['*KEY*', '*SECRET*', '*TOKEN*'];
+
+/** What Codex uses when `shell_environment_policy` is absent from config. */
+export const CODEX_DEFAULT_ENV_POLICY: Readonly<EnvPolicy> = Object.freeze({
+  inherit: 'all',
+  ignoreDefaultExcludes: true,
+});
+
+const patternCache = new Map<string, RegExp>();
+
+/** A case-insensitive wildcard (`*` any run, `?` one character, all else literal) as a RegExp. */
+function envPatternRegExp(pattern: string): RegExp {
+  let re = patternCache.get(pattern);
+  if (re === undefined) {
+    let src = '^';
+    for (const ch of pattern) {
+      if (ch === '*') src += '.*';
+      else if (ch === '?') src += '.';
+      else src += ch.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+    }
+    re = new RegExp(`${src}$`, 'isu');
+    patternCache.set(pattern, re);
+  }
+  return re;
+}
+
+/** Whether an environment variable name matches a case-insensitive `*`/`?` pattern. */
+export function envNameMatches(pattern: string, name: string): boolean {
+  return envPatternRegExp(pattern).test(name);
+}
+
+function matchesAny(patterns: readonly string[], name: string): boolean {
+  return patterns.some((p) => envNameMatches(p, name));
+}
+
+/** Whether a name is dropped by the default excludes (`*KEY*`, `*SECRET*`, `*TOKEN*`). */
+export function isDefaultExcludedEnvName(name: string): boolean {
+  return matchesAny(DEFAULT_ENV_EXCLUDES, name);
+}
+
+/** Names are case-insensitive on Windows: compare by an ASCII-uppercased key there. */
+function nameKey(name: string, platform: Platform): string {
+  return platform === 'win32' ? name.toUpperCase() : name;
+}
+
+function isCoreVar(name: string, platform: Platform): boolean {
+  if (platform !== 'win32') return CORE_ENV_VARS.includes(name);
+  const upper = name.toUpperCase();
+  return CORE_ENV_VARS.includes(upper) || WINDOWS_EXTRA_CORE_ENV_VARS.includes(upper);
+}
+
+/**
+ * The environment a sandboxed command receives: `parentEnv` filtered by `policy` for `platform`.
+ * Steps: inherit (`all` | `core` | `none`); unless `ignoreDefaultExcludes` (default true, as in
+ * Codex) drop names matching `*KEY*`/`*SECRET*`/`*TOKEN*`; drop `exclude` matches; keep only
+ * `includeOnly` matches (when non-empty); then apply `set`. Undefined values are skipped. On Windows
+ * names are case-insensitive: duplicates collapse to the first spelling, and `set` replaces the value
+ * of an existing variable under its existing spelling.
+ */
+export function applyEnvPolicy(
+  parentEnv: Record<string, string | undefined>,
+  policy: EnvPolicy,
+  platform: Platform,
+): Record<string, string> {
+  // key (platform-normalised) → [spelling, value]; Map keeps insertion order.
+  const env = new Map<string, [string, string]>();
+  if (policy.inherit !== 'none') {
+    for (const [name, value] of Object.entries(parentEnv)) {
+      if (value === undefined) continue;
+      if (policy.inherit === 'core' && !isCoreVar(name, platform)) continue;
+      const key = nameKey(name, platform);
+      if (!env.has(key)) env.set(key, [name, value]);
+    }
+  }
+
+  const exclude = policy.exclude ?? [];
+  const includeOnly = policy.includeOnly ?? [];
+  // The attack: API keys and tokens in the caller's environment read (and exfiltrated or misused) by
+  // the untrusted command. Codex leaves this filter off by default; profiles turn it on.
+  const stripSecrets = !(policy.ignoreDefaultExcludes ?? CODEX_DEFAULT_ENV_POLICY.ignoreDefaultExcludes);
+  for (const [key, [name]] of env) {
+    const drop =
+      (stripSecrets && isDefaultExcludedEnvName(name)) ||
+      matchesAny(exclude, name) ||
+      (includeOnly.length > 0 && !matchesAny(includeOnly, name));
+    if (drop) env.delete(key);
+  }
+
+  for (const [name, value] of Object.entries(policy.set ?? {})) {
+    const key = nameKey(name, platform);
+    const existing = env.get(key);
+    env.set(key, [existing?.[0] ?? name, value]);
+  }
+
+  const out: Record<string, string> = {};
+  for (const [name, value] of env.values()) {
+    // defineProperty, not assignment: a variable named `__proto__` must stay a plain entry.
+    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
+ * Variables Codex adds for the sandboxed command (reference §3.5): `CODEX_SANDBOX_NETWORK_DISABLED=1`
+ * whenever network access is restricted (for every launch kind, including unsandboxed runs), and
+ * `CODEX_SANDBOX=seatbelt` under Seatbelt. Tools use them to skip network tests and sandbox-hostile work.
+ */
+export function sandboxMarkers(network: 'restricted' | 'enabled', kind: LaunchKind): Record<string, string> {
+  const markers: Record<string, string> = {};
+  if (network === 'restricted') markers.CODEX_SANDBOX_NETWORK_DISABLED = '1';
+  if (kind === 'macos-seatbelt') markers.CODEX_SANDBOX = 'seatbelt';
+  return markers;
+}

@@ -1,0 +1,263 @@
+/**
+ * Host facts, gathered once per process (per distinct set of inputs that matter) and cached. The
+ * only place that probes the host for the planners: bwrap selection, Landlock ABI, WSL1, tmpdir,
+ * home. The Linux part is computed lazily on first access of `facts.linux`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Platform } from '../path-uri/index.js';
+import type { BwrapSource, HostFacts, LinuxFacts } from '../manager/types.js';
+import { bundledBwrapPath, launcherPath, loadNative } from '../native.js';
+import { checkBundledDigest, normaliseEmbeddedDigest } from '../platforms/linux/bundled.js';
+import type { DigestCheck } from '../platforms/linux/bundled.js';
+import { selectBwrap } from '../platforms/linux/probe.js';
+import type { BwrapCandidate, SelectBwrapOptions } from '../platforms/linux/probe.js';
+import { diagnoseUserns, isWsl1, probeUserns, procReaderAt, readUsernsSettings } from '../platforms/linux/userns.js';
+import type { ProcReader, UsernsDiagnosis } from '../platforms/linux/userns.js';
+import { createFsInspector } from './fs-inspector.js';
+
+/** The part of the native layer host facts need (src/native.ts; injectable for tests). */
+export interface NativeForFacts {
+  loadNative(): { landlockAbi(): number; embeddedBwrapSha256(): string | null };
+  launcherPath(): string;
+  bundledBwrapPath(): string | undefined;
+}
+
+const realNative: NativeForFacts = { loadNative, launcherPath, bundledBwrapPath };
+
+export interface HostFactsOptions {
+  /** Environment the sandboxed command would see (PATH, TMPDIR, HOME, CODEX_SANDBOX_BWRAP). Default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Working directory of the command (a bwrap inside it is never used). Default process.cwd(). */
+  cwd?: string;
+  /** Force this bwrap binary (library option; wins over CODEX_SANDBOX_BWRAP). */
+  bwrapOverride?: string | undefined;
+  /** Tests only. */
+  native?: NativeForFacts;
+  /** Tests only: reads /proc files (default: the real ones). */
+  procReader?: ProcReader;
+  /** Tests only: replaces the probe used by bwrap selection. */
+  probe?: SelectBwrapOptions['probe'];
+  /** Tests only: replaces the PATH search. */
+  findSystem?: SelectBwrapOptions['findSystem'];
+}
+
+/** Everything `doctor` shows about the Linux host beyond the planner's LinuxFacts. */
+export interface LinuxHostDetails {
+  facts: LinuxFacts;
+  /** Each bwrap considered, in order, with why it was rejected. */
+  candidates: BwrapCandidate[];
+  /** Why the native addon could not be loaded (landlockAbi is then 0), or undefined. */
+  nativeError: string | undefined;
+  /** Why the launcher path is unknown, or undefined. */
+  launcherError: string | undefined;
+  /** Re-hash the bundled bwrap against the embedded digest (reads ~1 MB). */
+  digestCheck(): DigestCheck;
+  /** Kernel settings + one real `bwrap --unshare-user --unshare-net` probe of the selected binary. */
+  userns(): UsernsDiagnosis;
+}
+
+function currentPlatform(): Platform {
+  const p = process.platform;
+  if (p === 'linux' || p === 'darwin' || p === 'win32') return p;
+  throw new Error(`codex-sandbox supports linux, darwin and win32; this host is ${p}`);
+}
+
+function absoluteOrUndefined(v: string | undefined): string | undefined {
+  return v !== undefined && v !== '' && path.isAbsolute(v) ? v : undefined;
+}
+
+/**
+ * The launcher's placeholder registry: one per user, shared by every codex-sandbox process so the
+ * last sandbox using a placeholder removes it. $XDG_RUNTIME_DIR (per-user, 0700) when set, else
+ * the temp dir with the uid in the name; the launcher creates it 0700 and refuses one owned by
+ * someone else or writable by others (a pre-created directory there is a denial of service, not
+ * a way to forge markers).
+ */
+export function syntheticRegistryDir(processEnv: Record<string, string | undefined> = process.env): string {
+  const runtime = absoluteOrUndefined(processEnv['XDG_RUNTIME_DIR']);
+  if (runtime !== undefined && fs.existsSync(runtime)) return path.join(runtime, 'codex-sandbox-registry');
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  return path.join(os.tmpdir(), `codex-sandbox-registry-${uid}`);
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string | undefined>, cwd: string): LinuxHostDetails {
+  const native = opts.native ?? realNative;
+  const read = opts.procReader ?? procReaderAt('/');
+
+  let landlockAbi = 0;
+  let embedded: string | undefined;
+  let nativeError: string | undefined;
+  try {
+    const addon = native.loadNative();
+    landlockAbi = addon.landlockAbi();
+    embedded = normaliseEmbeddedDigest(addon.embeddedBwrapSha256());
+  } catch (e) {
+    nativeError = errorText(e);
+  }
+
+  let launcher = '';
+  let launcherError: string | undefined;
+  try {
+    launcher = native.launcherPath();
+  } catch (e) {
+    launcherError = errorText(e);
+  }
+
+  let bundledPath: string | undefined;
+  try {
+    bundledPath = native.bundledBwrapPath();
+  } catch {
+    bundledPath = undefined;
+  }
+
+  const selection = selectBwrap({
+    env,
+    cwd,
+    override: opts.bwrapOverride,
+    bundledPath,
+    expectedSha256: embedded,
+    // Without the addon the digest the launcher checks is unknown; rather than run the bundled
+    // binary unverified to probe it, leave it out and say why.
+    bundledRejected:
+      nativeError !== undefined ? `not used: the native addon failed to load (${nativeError}), so its digest is unknown` : undefined,
+    ...(opts.probe !== undefined ? { probe: opts.probe } : {}),
+    ...(opts.findSystem !== undefined ? { findSystem: opts.findSystem } : {}),
+  });
+  const candidates = selection.candidates;
+
+  const procVersion = read('/proc/version');
+  const settingsOnce = (() => {
+    let s: ReturnType<typeof readUsernsSettings> | undefined;
+    return () => (s ??= readUsernsSettings(read, env));
+  })();
+
+  const facts: LinuxFacts = {
+    syntheticRegistry: syntheticRegistryDir(),
+    bwrap: selection.bwrap,
+    bwrapProblem: selection.problem,
+    launcherPath: launcher,
+    landlockAbi,
+    wsl1: procVersion !== undefined && isWsl1(procVersion),
+  };
+  let usernsCache: UsernsDiagnosis | undefined;
+  return {
+    facts,
+    candidates,
+    nativeError,
+    launcherError,
+    digestCheck: () => checkBundledDigest(bundledPath, embedded),
+    userns: () => {
+      usernsCache ??= diagnoseUserns({
+        settings: settingsOnce(),
+        probe: selection.bwrap !== undefined ? probeUserns(selection.bwrap.path) : undefined,
+      });
+      return usernsCache;
+    },
+  };
+}
+
+interface CacheEntry {
+  facts: HostFacts;
+  linuxDetails: () => LinuxHostDetails;
+}
+
+const cache = new Map<string, CacheEntry>();
+let sharedFs: HostFacts['fs'] | undefined;
+
+/** Forget cached facts (tests; a long-lived process after the host changed). */
+export function clearHostFactsCache(): void {
+  cache.clear();
+}
+
+function entryFor(opts: HostFactsOptions): CacheEntry {
+  const env = opts.env ?? process.env;
+  const cwd = path.resolve(opts.cwd ?? process.cwd());
+  const injected = opts.native !== undefined || opts.procReader !== undefined || opts.probe !== undefined || opts.findSystem !== undefined;
+  const key = JSON.stringify([env['PATH'], env['CODEX_SANDBOX_BWRAP'], env['TMPDIR'], env['HOME'], env['container'], cwd, opts.bwrapOverride]);
+  const hit = injected ? undefined : cache.get(key);
+  if (hit !== undefined) return hit;
+
+  const platform = currentPlatform();
+  sharedFs ??= createFsInspector();
+  let details: LinuxHostDetails | undefined;
+  const linuxDetails = (): LinuxHostDetails => (details ??= computeLinuxDetails(opts, env, cwd));
+  const facts: HostFacts = {
+    platform,
+    arch: process.arch,
+    tmpdir: absoluteOrUndefined(env['TMPDIR']),
+    home: absoluteOrUndefined(env['HOME']) ?? (absoluteOrUndefined(os.homedir()) || undefined),
+    fs: sharedFs,
+  };
+  if (platform === 'linux') {
+    // Lazy: bwrap probing and the addon load happen on first access, not in createSandbox().
+    Object.defineProperty(facts, 'linux', { enumerable: true, configurable: false, get: () => linuxDetails().facts });
+  }
+  const entry: CacheEntry = { facts, linuxDetails };
+  if (!injected) cache.set(key, entry);
+  return entry;
+}
+
+/** Host facts for the planners, computed once per process and set of inputs. */
+export function getHostFacts(opts: HostFactsOptions = {}): HostFacts {
+  return entryFor(opts).facts;
+}
+
+/** Linux details for `doctor` (same cache as getHostFacts); undefined on other platforms. */
+export function getLinuxHostDetails(opts: HostFactsOptions = {}): LinuxHostDetails | undefined {
+  const entry = entryFor(opts);
+  return entry.facts.platform === 'linux' ? entry.linuxDetails() : undefined;
+}
+
+/** The `bwrap` section of `codex-sandbox doctor --json`. */
+export interface DoctorBwrapReport {
+  path: string | null;
+  source: BwrapSource | null;
+  version: string | null;
+  argv0: boolean;
+  perms: boolean;
+  roBindFd: boolean;
+  setuid: boolean;
+  /** Bundled: true = matches the digest compiled into the launcher, false = mismatch (it will be refused),
+   *  null = development build (not verified) or not the bundled binary. */
+  digestVerified: boolean | null;
+  /** One line for humans: what was chosen and why, or what is wrong and what to do. */
+  note: string;
+  candidates: BwrapCandidate[];
+}
+
+/** Build the doctor's bwrap section (hashes the bundled binary when it is the selected one). */
+export function doctorBwrapReport(details: LinuxHostDetails): DoctorBwrapReport {
+  const b = details.facts.bwrap;
+  let digestVerified: boolean | null = null;
+  let note: string;
+  if (b === undefined) {
+    note = details.facts.bwrapProblem ?? 'no bubblewrap selected';
+  } else if (b.source === 'bundled') {
+    const check = details.digestCheck();
+    digestVerified = check.status === 'verified' ? true : check.status === 'mismatch' ? false : null;
+    note =
+      check.status === 'verified'
+        ? `bundled bubblewrap ${b.version ?? ''}, digest sha256:${check.sha256} verified (no system bwrap with --perms on PATH)`
+        : check.message;
+  } else {
+    note = `${b.source} bubblewrap ${b.version ?? '(unknown version)'}${b.argv0 ? '' : ' (no --argv0: the launcher emulates it)'}${b.setuid ? '; setuid root' : ''}`;
+  }
+  return {
+    path: b?.path ?? null,
+    source: b?.source ?? null,
+    version: b?.version ?? null,
+    argv0: b?.argv0 ?? false,
+    perms: b?.perms ?? false,
+    roBindFd: b?.roBindFd ?? false,
+    setuid: b?.setuid ?? false,
+    digestVerified,
+    note,
+    candidates: details.candidates,
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The host's FsInspector: what resolution and the planners may learn about the real filesystem
+ * (contract in src/permissions/fs-facts.ts). Synchronous node:fs calls; no probe throws — a failure
+ * reads as 'missing' / undefined. Paths are strings in the surrogate-escape convention
+ * (src/util/surrogate-escape.ts), so non-UTF-8 Unix names round-trip exactly.
+ */
+import { closeSync, constants, fstatSync, lstatSync, opendirSync, openSync, readSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import type { FsEntryKind, FsInspector, GlobScanRequest } from '../permissions/fs-facts.js';
+import { bytesToPathString } from '../util/surrogate-escape.js';
+import { fsPathArg, scanGlob } from './glob-scan.js';
+import type { GlobScanOutcome } from './glob-scan.js';
+
+/** Largest file readSmallFile returns (a `.git` pointer file is a few hundred bytes). */
+export const SMALL_FILE_LIMIT = 64 * 1024;
+
+export function fsEntryKind(path: string): FsEntryKind {
+  try {
+    const st = lstatSync(fsPathArg(path), { throwIfNoEntry: false });
+    if (st === undefined) return 'missing';
+    if (st.isSymbolicLink()) return 'symlink';
+    if (st.isDirectory()) return 'dir';
+    if (st.isFile()) return 'file';
+    return 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+export function realpathOf(path: string): string | undefined {
+  try {
+    return bytesToPathString(realpathSync.native(fsPathArg(path), { encoding: 'buffer' }));
+  } catch {
+    return undefined;
+  }
+}
+
+export function readlinkOf(path: string): string | undefined {
+  try {
+    return bytesToPathString(readlinkSync(fsPathArg(path), { encoding: 'buffer' }));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * UTF-8 text of a regular file of at most SMALL_FILE_LIMIT bytes (following symlinks); undefined for
+ * anything else, including a larger file (callers must not act on a truncated `gitdir:` line).
+ */
+export function readSmallFile(path: string): string | undefined {
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO planted where a `.git` file is expected would otherwise block open() forever
+    // and hang every launch. O_NOCTTY: never acquire a controlling terminal from a planted tty node.
+    const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+    fd = openSync(fsPathArg(path), flags);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > SMALL_FILE_LIMIT) return undefined;
+    // Read up to one byte past the limit: the file may have grown since fstat.
+    const buf = Buffer.alloc(SMALL_FILE_LIMIT + 1);
+    let total = 0;
+    for (;;) {
+      const n = readSync(fd, buf, total, buf.length - total, null);
+      if (n === 0) break;
+      total += n;
+      if (total > SMALL_FILE_LIMIT) return undefined;
+    }
+    return buf.subarray(0, total).toString('utf8');
+  } catch {
+    return undefined;
+  } finally {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed or invalid: nothing to release
+    }
+  }
+}
+
+/** Whether a directory (following symlinks) has no entries; undefined when it cannot be listed. */
+export function isEmptyDir(path: string): boolean | undefined {
+  let dir;
+  try {
+    // opendir + one read: a huge directory is not listed in full just to learn it is non-empty.
+    dir = opendirSync(fsPathArg(path));
+  } catch {
+    return undefined;
+  }
+  try {
+    return dir.readSync() === null;
+  } catch {
+    return undefined;
+  } finally {
+    try {
+      dir.closeSync();
+    } catch {
+      // nothing to release
+    }
+  }
+}
+
+/** Size of a regular file (following symlinks), or undefined. */
+export function fileSize(path: string): number | undefined {
+  try {
+    const st = statSync(fsPathArg(path), { throwIfNoEntry: false });
+    return st !== undefined && st.isFile() ? st.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface HostFsInspector extends FsInspector {
+  /** Same as FsInspector.scanGlob, plus the directories that could not be listed. */
+  scanGlob(req: GlobScanRequest): GlobScanOutcome;
+}
+
+/**
+ * The real FsInspector over node:fs. Probes never throw; `scanGlob` throws GlobExpansionError /
+ * GlobPatternError when a glob cannot be expanded safely (callers fail closed on it).
+ */
+export function createFsInspector(): HostFsInspector {
+  return {
+    kind: fsEntryKind,
+    realpath: realpathOf,
+    readlink: readlinkOf,
+    readSmallFile,
+    isEmptyDir,
+    fileSize,
+    scanGlob,
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * Git-style glob patterns for deny-read entries (reference §2.3, §2.6, §5.6).
+ *
+ * Semantics (Codex compiles these with globset `literal_separator(true)` + `allow_unclosed_class(true)`
+ * on Linux/Windows, and with `seatbelt_regex_for_glob` on macOS):
+ * - `*` matches any run of characters within one path component, `?` exactly one; neither crosses `/`.
+ * - `**` as a whole component (`/**` + `/`, leading `**` + `/`, trailing `/**`) matches zero or more
+ *   directories; a `**` inside a component is an ordinary `*`.
+ * - `[...]` is a character class (ranges `a-z`, negation with a leading `!` or `^`, a leading `]` is a
+ *   member); classes never match `/`. An unclosed `[` is a literal `[`.
+ * - `\x` matches `x` literally. `{a,b}` is alternation (alternatives may nest and may contain `/`).
+ * - Everything else is literal; a leading `.` is not special (`*.env` matches `.env`).
+ *
+ * The compiled form is one anchored regular expression over the whole path, using only constructs that
+ * JavaScript (`u` flag) and Seatbelt's regex dialect share: `^ $ ( | ) ( )? .* [^/]* [^/] [...]` and
+ * backslash escapes of metacharacters. In JavaScript compile it with GLOB_REGEXP_FLAGS (`.` must match
+ * a newline too, since file names may contain one).
+ */
+
+/** A glob pattern that cannot be compiled; the message names the pattern and the problem. */
+export class GlobPatternError extends Error {
+  readonly pattern: string;
+  constructor(pattern: string, problem: string) {
+    super(`invalid glob pattern \`${pattern}\`: ${problem}; fix or remove this deny-read glob`);
+    this.name = 'GlobPatternError';
+    this.pattern = pattern;
+  }
+}
+
+export interface CompiledGlob {
+  /** The pattern as given. */
+  readonly pattern: string;
+  /** Whether the whole `path` matches the pattern (`/` is the separator). */
+  match(path: string): boolean;
+  /**
+   * The directory part of the pattern before the first component that contains a glob metacharacter
+   * (`* ? [ ] { } \`); for a pattern with no metacharacter, its parent directory. `/` for patterns like
+   * `/*.env`, `''` for a relative pattern whose first component is a glob. Never has a trailing `/`
+   * (except the root itself).
+   */
+  readonly staticPrefix: string;
+  /**
+   * Deepest number of components below `staticPrefix` a match can have, or undefined when unbounded
+   * (the rest of the pattern has `**`, or has both a brace group and a `/`, which may hide a separator).
+   * Lets a walker stop descending early.
+   */
+  readonly maxComponentsBelowPrefix: number | undefined;
+}
+
+/** Flags for `new RegExp(globToRegExpSource(p), GLOB_REGEXP_FLAGS)`. */
+export const GLOB_REGEXP_FLAGS = 'su';
+
+/** Characters that make a pattern component non-literal. */
+const GLOB_META = /[*?[\]{}\\]/;
+
+/** Characters that must be escaped in the generated regex (outside a class). */
+const REGEX_SYNTAX = new Set(['^', '$', '\\', '.', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|']);
+
+function escapeRegexChar(ch: string): string {
+  return REGEX_SYNTAX.has(ch) ? `\\${ch}` : ch;
+}
+
+/** Escape a character for use inside a regex `[...]` (valid with the `u` flag). */
+function escapeClassChar(ch: string): string {
+  return ch === '\\' || ch === ']' || ch === '[' || ch === '^' || ch === '-' ? `\\${ch}` : ch;
+}
+
+const SLASH = 0x2f;
+
+type ClassParse =
+  | { kind: 'class'; regex: string; next: number }
+  | { kind: 'unclosed' }
+  | { kind: 'reversed-range'; lo: string; hi: string };
+
+/**
+ * Parse `[...]` starting just after the `[` at `start`: the regex class and the index after `]`, or
+ * `unclosed` (the caller then emits a literal `[`), or the reversed range that makes it invalid.
+ */
+function parseClass(chars: string[], start: number): ClassParse {
+  let i = start;
+  let negated = false;
+  if (chars[i] === '!' || chars[i] === '^') {
+    negated = true;
+    i += 1;
+  }
+  const members: Array<[number, number]> = [];
+  let first = true;
+  for (;;) {
+    const ch = chars[i];
+    if (ch === undefined) return { kind: 'unclosed' };
+    if (ch === ']' && !first) {
+      i += 1;
+      break;
+    }
+    first = false;
+    const lo = ch.codePointAt(0) ?? 0;
+    const dash = chars[i + 1];
+    const hiCh = chars[i + 2];
+    if (dash === '-' && hiCh !== undefined && hiCh !== ']') {
+      const hi = hiCh.codePointAt(0) ?? 0;
+      if (hi < lo) return { kind: 'reversed-range', lo: ch, hi: hiCh };
+      members.push([lo, hi]);
+      i += 3;
+    } else {
+      members.push([lo, lo]);
+      i += 1;
+    }
+  }
+  // Classes never match the separator: drop `/` from positive members and add it to negated ones,
+  // so `[!a]` cannot be used to reach into another directory.
+  const parts: string[] = [];
+  for (const [lo, hi] of members) {
+    const ranges: Array<[number, number]> =
+      !negated && lo <= SLASH && SLASH <= hi
+        ? [
+            [lo, SLASH - 1],
+            [SLASH + 1, hi],
+          ]
+        : [[lo, hi]];
+    for (const [a, b] of ranges) {
+      if (a > b) continue;
+      const ca = escapeClassChar(String.fromCodePoint(a));
+      parts.push(a === b ? ca : `${ca}-${escapeClassChar(String.fromCodePoint(b))}`);
+    }
+  }
+  if (negated) return { kind: 'class', regex: `[^/${parts.join('')}]`, next: i };
+  // A positive class with no members left (e.g. `[/]`) can never match.
+  return { kind: 'class', regex: parts.length === 0 ? '[^\\s\\S]' : `[${parts.join('')}]`, next: i };
+}
+
+/** Translate a glob into the source of an anchored regex (`^...$`). Throws GlobPatternError. */
+export function globToRegExpSource(pattern: string): string {
+  if (pattern.length === 0) throw new GlobPatternError(pattern, 'the pattern is empty');
+  const chars = Array.from(pattern);
+  let out = '^';
+  let braceDepth = 0;
+  let i = 0;
+  // Whether the previous emitted token ended a component (start of pattern or after `/`).
+  const atComponentStart = (idx: number): boolean => idx === 0 || chars[idx - 1] === '/';
+  while (i < chars.length) {
+    const ch = chars[i] as string;
+    switch (ch) {
+      case '*': {
+        if (chars[i + 1] === '*') {
+          let j = i + 2;
+          while (chars[j] === '*') j += 1;
+          const startsComponent = atComponentStart(i);
+          const next = chars[j];
+          if (startsComponent && next === '/') {
+            // `**/`: zero or more whole directories.
+            out += '(.*/)?';
+            i = j + 1;
+            break;
+          }
+          if (startsComponent && next === undefined) {
+            // trailing `**`: everything below (or everything, for a bare `**`).
+            out += '.*';
+            i = j;
+            break;
+          }
+          // `**` inside a component is a plain `*`.
+          out += '[^/]*';
+          i = j;
+          break;
+        }
+        out += '[^/]*';
+        i += 1;
+        break;
+      }
+      case '?':
+        out += '[^/]';
+        i += 1;
+        break;
+      case '\\': {
+        const escaped = chars[i + 1];
+        if (escaped === undefined) {
+          throw new GlobPatternError(pattern, 'it ends with a dangling `\\` escape');
+        }
+        out += escapeRegexChar(escaped);
+        i += 2;
+        break;
+      }
+      case '[': {
+        const cls = parseClass(chars, i + 1);
+        if (cls.kind === 'unclosed') {
+          // allow_unclosed_class: an unclosed `[` is a literal.
+          out += '\\[';
+          i += 1;
+        } else if (cls.kind === 'reversed-range') {
+          throw new GlobPatternError(pattern, `the character class range \`${cls.lo}-${cls.hi}\` is reversed`);
+        } else {
+          out += cls.regex;
+          i = cls.next;
+        }
+        break;
+      }
+      case '{':
+        braceDepth += 1;
+        out += '(';
+        i += 1;
+        break;
+      case '}':
+        if (braceDepth === 0) {
+          throw new GlobPatternError(pattern, 'it has a `}` without a matching `{` (escape it as `\\}`)');
+        }
+        braceDepth -= 1;
+        out += ')';
+        i += 1;
+        break;
+      case ',':
+        out += braceDepth > 0 ? '|' : ',';
+        i += 1;
+        break;
+      default:
+        out += escapeRegexChar(ch);
+        i += 1;
+    }
+  }
+  if (braceDepth > 0) {
+    throw new GlobPatternError(pattern, 'it has a `{` without a closing `}` (escape it as `\\{`)');
+  }
+  return `${out}$`;
+}
+
+/** Split off the static directory prefix (see CompiledGlob.staticPrefix). */
+export function globStaticPrefix(pattern: string): { prefix: string; rest: string } {
+  const absolute = pattern.startsWith('/');
+  const components = pattern.split('/');
+  // components[0] is '' for an absolute pattern.
+  let firstGlob = components.findIndex((c, idx) => (absolute ? idx > 0 : true) && GLOB_META.test(c));
+  if (firstGlob === -1) firstGlob = components.length - 1;
+  const prefixComponents = components.slice(0, firstGlob);
+  let prefix = prefixComponents.join('/');
+  if (absolute && prefix === '') prefix = '/';
+  // Drop a trailing separator produced by a doubled `//`.
+  while (prefix.length > 1 && prefix.endsWith('/')) prefix = prefix.slice(0, -1);
+  const rest = components.slice(firstGlob).join('/');
+  return { prefix, rest };
+}
+
+function maxComponents(rest: string): number | undefined {
+  if (rest.includes('**')) return undefined;
+  // A brace group may hide a `/`; be conservative and treat braces with a `/` as unbounded.
+  if (rest.includes('{') && rest.includes('/')) return undefined;
+  return rest.split('/').filter((c) => c.length > 0).length;
+}
+
+/** Compile a glob. Throws GlobPatternError for a malformed pattern (callers fail closed on it). */
+export function compileGlob(pattern: string): CompiledGlob {
+  // `s`: `.` must also match a newline, or a file named "a\nb" would slip past a `**` deny.
+  const regex = new RegExp(globToRegExpSource(pattern), GLOB_REGEXP_FLAGS);
+  const { prefix, rest } = globStaticPrefix(pattern);
+  return {
+    pattern,
+    match: (path: string) => regex.test(path),
+    staticPrefix: prefix,
+    maxComponentsBelowPrefix: maxComponents(rest),
+  };
+}
+
+/** Escape a literal path so it can be used as the start of a glob pattern. */
+export function escapeGlobLiteral(text: string): string {
+  return text.replace(/[*?[\]{}\\,]/g, (c) => `\\${c}`);
+}

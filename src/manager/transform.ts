@@ -1,0 +1,100 @@
+/**
+ * SandboxManager.transform: command + cwd + profile + host facts → LaunchRequest. Pure: the only
+ * view of the host is `facts` (its FsInspector included). Cwd URIs are converted here, once.
+ */
+import { posix, win32 } from 'node:path';
+import { applyEnvPolicy } from '../env/index.js';
+import { PathUri, PathUriError } from '../path-uri/index.js';
+import type { Platform } from '../path-uri/index.js';
+import { ResolveError, applyAdditionalPermissions, resolvePermissions } from '../permissions/index.js';
+import type { ResolvedPermissions } from '../permissions/resolved.js';
+import type { AdditionalPermissionProfile, PermissionProfile } from '../permissions/types.js';
+import { planDarwin } from '../platforms/darwin/plan.js';
+import { planLinux } from '../platforms/linux/plan.js';
+import { planWindows } from '../platforms/win32/plan.js';
+import { bytesToPathString } from '../util/surrogate-escape.js';
+import { PlanError } from './errors.js';
+import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, PlanInput, Planner } from './types.js';
+
+export interface TransformRequest {
+  /** argv; command[0] is the program (looked up on the sandbox's PATH). */
+  command: readonly ArgvItem[];
+  /** Working directory: a PathUri (converted once, here) or a native absolute path. */
+  cwd: PathUri | string | Buffer;
+  profile: PermissionProfile;
+  additionalPermissions?: AdditionalPermissionProfile;
+  /** Roots that `:project_roots` means (default: the cwd). */
+  projectRoots?: ReadonlyArray<PathUri | string>;
+  /** The caller's environment, before the env policy. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Default: inherit all, with the default secret excludes. */
+  envPolicy?: EnvPolicy;
+  facts: HostFacts;
+}
+
+/** codex-sandbox's default: inherit everything except names that look like secrets (Codex keeps them). */
+export const DEFAULT_ENV_POLICY: EnvPolicy = { inherit: 'all', ignoreDefaultExcludes: false };
+
+const PLANNERS: Record<Platform, Planner> = { linux: planLinux, darwin: planDarwin, win32: planWindows };
+
+/** Converts a cwd or project root to a native absolute path string for the target platform. */
+export function nativePathFor(value: PathUri | string | Buffer, platform: Platform, what: string): string {
+  if (PathUri.isPathUri(value)) {
+    let native: string | Buffer;
+    try {
+      native = value.toAbsPath({ platform });
+    } catch (e) {
+      const why = e instanceof PathUriError ? e.message : String(e);
+      throw new PlanError('InvalidCwd', `${what} URI \`${value.toString()}\` is not valid on this host (${platform}): ${why}`);
+    }
+    return typeof native === 'string' ? native : bytesToPathString(native);
+  }
+  const text = typeof value === 'string' ? value : bytesToPathString(value);
+  const abs = platform === 'win32' ? win32.isAbsolute(text) && /^([A-Za-z]:|\\\\)/.test(text) : posix.isAbsolute(text);
+  if (!abs) throw new PlanError('InvalidCwd', `${what} ${JSON.stringify(text)} is not an absolute ${platform} path`);
+  return platform === 'win32' ? win32.normalize(text) : posix.normalize(text);
+}
+
+/** Whether a resolved profile needs the platform sandbox at all (Codex's `Auto` preference, §3.1). */
+export function needsPlatformSandbox(p: ResolvedPermissions): boolean {
+  if (p.enforcement === 'disabled') return false;
+  if (p.network === 'restricted') return true;
+  return p.fileSystem.kind === 'restricted' && !p.fileSystem.fullDiskWrite;
+}
+
+export const SandboxManager = {
+  transform(req: TransformRequest): LaunchRequest {
+    const { facts } = req;
+    const platform = facts.platform;
+    if (!req.command.length) throw new PlanError('EmptyCommand', 'no command to run');
+    const cwd = nativePathFor(req.cwd, platform, 'command cwd');
+    const projectRoots = (req.projectRoots ?? [cwd]).map((r) => nativePathFor(r, platform, 'project root'));
+    const profile = req.additionalPermissions ? applyAdditionalPermissions(req.profile, req.additionalPermissions) : req.profile;
+    let permissions: ResolvedPermissions;
+    try {
+      permissions = resolvePermissions(profile, { cwd, projectRoots, platform, tmpdir: facts.tmpdir, fs: facts.fs, home: facts.home });
+    } catch (e) {
+      if (e instanceof ResolveError) throw new PlanError('ResolveFailed', e.message);
+      throw e;
+    }
+    const env = applyEnvPolicy(req.env, { ...DEFAULT_ENV_POLICY, ...req.envPolicy }, platform);
+    // Tools inside read this to know they have no network (Codex sets it even when unsandboxed).
+    if (permissions.network === 'restricted') env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
+
+    if (!needsPlatformSandbox(permissions)) {
+      const [program, ...argv] = req.command as [ArgvItem, ...ArgvItem[]];
+      return {
+        kind: 'none',
+        program,
+        argv,
+        env,
+        cwd,
+        native: { platform: 'none' },
+        permissions,
+        enforcement: ['nothing is enforced: this profile runs the command directly, without a sandbox'],
+      };
+    }
+    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts };
+    return PLANNERS[platform](input);
+  },
+};

@@ -1,0 +1,136 @@
+/**
+ * Typed loader for the native layer: the N-API addon (`codex_sandbox.node`) and the programs built
+ * next to it (`codex-sandbox-launcher`, the bundled `bwrap`). Found through node-gyp-build from the
+ * package root (build/Release first, then prebuilds/<platform>-<arch>/).
+ *
+ * Planners never import this module: they get these facts through HostFacts.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The addon's exports. On Linux every member exists (loadNative checks); builds for other
+ * platforms export only `addonVersion` plus their own functions, so callers gate on the platform.
+ */
+export interface NativeAddon {
+  addonVersion(): string;
+  /** The BPF program (seccomp_export_bpf) the launcher installs for this mode. */
+  seccompFilter(mode: 'base' | 'restricted'): Buffer;
+  /** Landlock ABI version of the running kernel; 0 when unavailable. Never throws. */
+  landlockAbi(): number;
+  /** Hex SHA-256 of a file, read through one O_RDONLY|O_CLOEXEC fd. Throws a NativeErrnoError. */
+  sha256File(path: string): string;
+  /** The bundled bwrap digest compiled into the build; null for a development build. */
+  embeddedBwrapSha256(): string | null;
+}
+
+/** Shape of errors the addon throws for failed system calls (like Node's fs errors). */
+export interface NativeErrnoError extends Error {
+  /** errno name, e.g. 'ENOENT'. */
+  code: string;
+  errno: number;
+  syscall: string;
+  path?: string;
+}
+
+export const LAUNCHER_NAME = 'codex-sandbox-launcher';
+const BUNDLED_BWRAP_NAME = 'bwrap';
+const PACKAGE_NAME = 'codex-sandbox';
+
+interface NodeGypBuild {
+  (dir: string): unknown;
+  resolve(dir: string): string;
+}
+
+const require = createRequire(import.meta.url);
+
+let cached: { addon: NativeAddon; dir: string } | undefined;
+
+/**
+ * The package root: the nearest ancestor of this file holding codex-sandbox's package.json
+ * (src/native.ts under vitest → ../, dist/src/native.js → ../../).
+ */
+export function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  let dir = here;
+  for (let depth = 0; depth < 4; depth += 1) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        const parsed: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
+        if (typeof parsed === 'object' && parsed !== null && (parsed as { name?: unknown }).name === PACKAGE_NAME) {
+          return dir;
+        }
+      } catch {
+        // An unreadable manifest is not ours; keep walking up.
+      }
+    }
+    dir = resolve(dir, '..');
+  }
+  return resolve(here, '..', '..');
+}
+
+const LINUX_EXPORTS = ['seccompFilter', 'landlockAbi', 'sha256File', 'embeddedBwrapSha256'] as const;
+
+/** Names of the exports this platform's addon must have but `value` lacks. */
+function missingExports(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) return ['addonVersion'];
+  const record = value as Record<string, unknown>;
+  const required = process.platform === 'linux' ? ['addonVersion', ...LINUX_EXPORTS] : ['addonVersion'];
+  return required.filter((name) => typeof record[name] !== 'function');
+}
+
+/** Loads the addon once (cached). Throws an Error naming the directory searched when it is missing. */
+export function loadNative(): NativeAddon {
+  if (cached) return cached.addon;
+  const root = packageRoot();
+  const nodeGypBuild = require('node-gyp-build') as NodeGypBuild;
+  let file: string;
+  let loaded: unknown;
+  try {
+    file = nodeGypBuild.resolve(root);
+    loaded = require(file);
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new Error(
+      `codex-sandbox: the native addon could not be loaded from ${root} (searched build/Release, build/Debug ` +
+        `and prebuilds/${process.platform}-${process.arch}): ${detail}. ` +
+        'Run `npm rebuild codex-sandbox` (or `npm run build:native` in a checkout) to build it.',
+      { cause },
+    );
+  }
+  const missing = missingExports(loaded);
+  if (missing.length > 0) {
+    throw new Error(
+      `codex-sandbox: ${file} lacks the exports ${missing.join(', ')} (an old or foreign build); ` +
+        'rebuild it with `npm rebuild codex-sandbox` (or `npm run build:native` in a checkout)',
+    );
+  }
+  const addon = loaded as NativeAddon;
+  cached = { addon, dir: dirname(file) };
+  return addon;
+}
+
+/** Directory holding the loaded .node file; the launcher and the bundled bwrap sit next to it. */
+export function nativeDir(): string {
+  loadNative();
+  if (!cached) throw new Error('codex-sandbox: native addon not loaded');
+  return cached.dir;
+}
+
+/** Absolute path of codex-sandbox-launcher (it may be missing on non-Linux builds). */
+export function launcherPath(): string {
+  return join(nativeDir(), LAUNCHER_NAME);
+}
+
+/** Absolute path of the bundled bubblewrap when the build produced one. */
+export function bundledBwrapPath(): string | undefined {
+  const path = join(nativeDir(), BUNDLED_BWRAP_NAME);
+  try {
+    return statSync(path).isFile() ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,23 @@
+/** Typed errors for PathUri (reference §1.11). Every message names the offending text. */
+
+export type PathUriErrorCode =
+  | 'InvalidUri'
+  | 'UnsupportedScheme'
+  | 'InvalidFileUriPath'
+  | 'CredentialsNotAllowed'
+  | 'PortNotAllowed'
+  | 'QueryNotAllowed'
+  | 'FragmentNotAllowed'
+  | 'NotAbsolute'
+  | 'NotNative'
+  | 'JoinError';
+
+export class PathUriError extends Error {
+  constructor(
+    readonly code: PathUriErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PathUriError';
+  }
+}

@@ -1,0 +1,442 @@
+/**
+ * Resolution: a profile plus host facts → the concrete roots every platform planner enforces
+ * (reference §2.4–§2.6). Pure apart from `ctx.fs`, the only window onto the host.
+ */
+import { conventionOf } from '../path-uri/index.js';
+import type { Platform } from '../path-uri/index.js';
+import { accessRank, canRead, canWrite, pathsShareTarget } from './entry-ops.js';
+import { ResolveError } from './errors.js';
+import type { FsInspector } from './fs-facts.js';
+import { PROTECTED_METADATA_NAMES, dedupPaths, defaultReadOnlySubpaths, followKind } from './metadata.js';
+import { PROJECT_ROOTS_GLOB_PREFIX, scopedSubpath } from './materialize.js';
+import { nativePaths } from './native-path.js';
+import type { NativePaths } from './native-path.js';
+import { PermissionProfile } from './profile.js';
+import type { ResolvedFileSystem, ResolvedPermissions, WritableRoot } from './resolved.js';
+import type { FileSystemAccessMode, FileSystemSandboxEntry, FileSystemSandboxPolicy, FileSystemSpecialPath } from './types.js';
+
+export interface ResolveContext {
+  /** Native absolute working directory of the command. */
+  cwd: string;
+  /** Project (workspace) roots, native absolute; default `[cwd]`. `:project_roots` entries expand to each. */
+  projectRoots?: string[];
+  platform: Platform;
+  /** `$TMPDIR` as the caller's environment has it (undefined if unset). */
+  tmpdir: string | undefined;
+  fs: FsInspector;
+  /** Home directory, for `~/` deny globs; without it such a glob is an error (never dropped). */
+  home?: string;
+}
+
+interface ResolvedEntry {
+  path: string;
+  access: FileSystemAccessMode;
+  depth: number;
+}
+
+function hasRootEntry(policy: FileSystemSandboxPolicy, pred: (a: FileSystemAccessMode) => boolean): boolean {
+  return policy.entries.some((e) => e.path.type === 'special' && e.path.value.kind === 'root' && pred(e.access));
+}
+
+function hasDeniedReadRestrictions(policy: FileSystemSandboxPolicy, platform: Platform): boolean {
+  return policy.entries.some(
+    (e) => e.access === 'deny' && !(e.path.type === 'special' && e.path.value.kind === 'slash_tmp' && platform === 'win32'),
+  );
+}
+
+/** Codex `has_write_narrowing_entries`: an entry that really reduces a `:root` write grant. */
+function hasWriteNarrowingEntries(policy: FileSystemSandboxPolicy, platform: Platform): boolean {
+  const convention = conventionOf(platform);
+  // An equally specific write entry for the same target wins, so a shadowed read does not narrow.
+  const overridden = (entry: FileSystemSandboxEntry): boolean =>
+    policy.entries.some(
+      (c) => canWrite(c.access) && accessRank(c.access) > accessRank(entry.access) && pathsShareTarget(c.path, entry.path, convention),
+    );
+  return policy.entries.some((e) => {
+    if (canWrite(e.access)) return false;
+    const p = e.path;
+    if (p.type === 'path') return !overridden(e);
+    if (p.type === 'glob_pattern') return true;
+    switch (p.value.kind) {
+      case 'root':
+        return e.access === 'deny';
+      case 'slash_tmp':
+        return platform === 'win32' ? false : !overridden(e);
+      case 'minimal':
+      case 'unknown':
+        return false;
+      default:
+        return !overridden(e);
+    }
+  });
+}
+
+/** Unrestricted/external → true; restricted → a readable `:root` entry and no deny entries. */
+export function hasFullDiskReadAccess(policy: FileSystemSandboxPolicy, platform: Platform): boolean {
+  if (policy.kind !== 'restricted') return true;
+  return hasRootEntry(policy, canRead) && !hasDeniedReadRestrictions(policy, platform);
+}
+
+/** Unrestricted/external → true; restricted → a `:root` write entry and nothing narrowing it. */
+export function hasFullDiskWriteAccess(policy: FileSystemSandboxPolicy, platform: Platform): boolean {
+  if (policy.kind !== 'restricted') return true;
+  return hasRootEntry(policy, canWrite) && !hasWriteNarrowingEntries(policy, platform);
+}
+
+/** One policy seen from one context: resolved entries computed once, the predicates of §2.4 over them. Internal (not re-exported). */
+export class PolicyView {
+  readonly paths: NativePaths;
+  readonly entries: ResolvedEntry[] = [];
+  readonly warnings: string[] = [];
+  readonly cwd: string;
+  readonly projectRoots: string[];
+  private readonly effectiveCache = new Map<string, string>();
+
+  constructor(
+    readonly policy: FileSystemSandboxPolicy,
+    readonly ctx: ResolveContext,
+  ) {
+    this.paths = nativePaths(ctx.platform);
+    if (!this.paths.isAbsolute(ctx.cwd)) {
+      throw new ResolveError(`cwd ${JSON.stringify(ctx.cwd)} is not an absolute ${ctx.platform} path: pass the command's absolute working directory`);
+    }
+    this.cwd = this.paths.normalize(ctx.cwd);
+    this.projectRoots = (ctx.projectRoots ?? [ctx.cwd]).map((r) => {
+      if (!this.paths.isAbsolute(r)) {
+        throw new ResolveError(`project root ${JSON.stringify(r)} is not an absolute ${ctx.platform} path`);
+      }
+      return this.paths.normalize(r);
+    });
+    if (policy.kind === 'restricted') {
+      for (const entry of policy.entries) {
+        for (const p of this.resolveEntryPaths(entry)) {
+          this.entries.push({ path: p.path, access: p.access, depth: this.paths.components(p.path).length });
+        }
+      }
+    }
+  }
+
+  private resolveSpecial(value: FileSystemSpecialPath, entry: FileSystemSandboxEntry): Array<{ path: string; access: FileSystemAccessMode }> {
+    const { paths, ctx } = this;
+    switch (value.kind) {
+      case 'root':
+        return [{ path: paths.root(this.cwd), access: entry.access }];
+      case 'project_roots':
+        return this.projectRoots.flatMap((root) => {
+          if (value.subpath === undefined) return [{ path: root, access: entry.access }];
+          const scoped = scopedSubpath(root, value.subpath, paths);
+          if (scoped !== undefined) return [{ path: scoped, access: entry.access }];
+          if (!canWrite(entry.access)) {
+            // Fail closed like Codex: a read/deny rule we cannot place denies the whole project root.
+            this.warnings.push(`:project_roots subpath ${JSON.stringify(value.subpath)} is not a plain relative path; denying ${root} instead`);
+            return [{ path: root, access: 'deny' as const }];
+          }
+          this.warnings.push(`:project_roots subpath ${JSON.stringify(value.subpath)} is not a plain relative path; write entry ignored`);
+          return [];
+        });
+      case 'tmpdir': {
+        const t = ctx.tmpdir;
+        return t !== undefined && t !== '' && paths.isAbsolute(t) ? [{ path: paths.normalize(t), access: entry.access }] : [];
+      }
+      case 'slash_tmp':
+        return ctx.platform !== 'win32' && followKind(ctx.fs, '/tmp') === 'dir' ? [{ path: '/tmp', access: entry.access }] : [];
+      case 'minimal':
+        return [];
+      case 'unknown':
+        this.warnings.push(`ignoring unknown special path ${JSON.stringify(value.path)} (written by a newer Codex?)`);
+        return [];
+    }
+  }
+
+  private resolveEntryPaths(entry: FileSystemSandboxEntry): Array<{ path: string; access: FileSystemAccessMode }> {
+    let out: Array<{ path: string; access: FileSystemAccessMode }>;
+    const p = entry.path;
+    if (p.type === 'glob_pattern') {
+      if (entry.access !== 'deny') {
+        this.warnings.push(`glob entry ${JSON.stringify(p.pattern)} with access "${entry.access}" is ignored: glob patterns only support deny`);
+      }
+      return [];
+    } else if (p.type === 'special') {
+      out = this.resolveSpecial(p.value, entry);
+    } else {
+      // A path of the other convention (a Windows path on Linux) names nothing here.
+      if (p.path.convention() !== conventionOf(this.ctx.platform)) {
+        this.warnings.push(`entry ${p.path.toString()} is not a ${this.ctx.platform} path; ignored`);
+        return [];
+      }
+      let text: string;
+      try {
+        text = p.path.toAbsPathString({ platform: this.ctx.platform });
+      } catch (err) {
+        if (entry.access === 'deny') {
+          // Dropping a deny we cannot express would silently widen the profile.
+          throw new ResolveError(`deny entry ${p.path.toString()} cannot be expressed as a ${this.ctx.platform} path: ${(err as Error).message}`);
+        }
+        this.warnings.push(`entry ${p.path.toString()} is not a ${this.ctx.platform} path; ignored`);
+        return [];
+      }
+      out = [{ path: this.paths.normalize(text), access: entry.access }];
+    }
+    if (entry.missingPathBehavior === 'skip') out = out.filter((r) => this.ctx.fs.kind(r.path) !== 'missing');
+    return out;
+  }
+
+  /** Canonicalise the deepest existing ancestor (aliases like /var → /private/var), keep the rest lexical. */
+  effective(p: string): string {
+    const cached = this.effectiveCache.get(p);
+    if (cached !== undefined) return cached;
+    const { paths, ctx } = this;
+    const comps = paths.components(p);
+    const root = paths.root(p);
+    let result = p;
+    for (let n = comps.length; n >= 0; n--) {
+      const ancestor = paths.normalize(root + comps.slice(0, n).join(paths.sep));
+      if (ctx.fs.kind(ancestor) === 'missing') continue;
+      const real = ctx.fs.realpath(ancestor);
+      if (real === undefined) continue;
+      const rest = comps.slice(n);
+      result = rest.length === 0 ? paths.normalize(real) : paths.join(real, rest.join(paths.sep));
+      break;
+    }
+    this.effectiveCache.set(p, result);
+    return result;
+  }
+
+  private candidate(target: string): string {
+    return this.paths.isAbsolute(target) ? this.paths.normalize(target) : this.paths.join(this.cwd, target);
+  }
+
+  /** Codex `resolve_access_with_cwd`: most specific matching entry, ties broken deny > write > read; none → deny. */
+  resolveAccess(target: string): FileSystemAccessMode {
+    if (this.policy.kind !== 'restricted') return 'write';
+    const p = this.candidate(target);
+    let best: ResolvedEntry | undefined;
+    for (const e of this.entries) {
+      if (!this.paths.startsWith(p, e.path)) continue;
+      if (best === undefined || e.depth > best.depth || (e.depth === best.depth && accessRank(e.access) > accessRank(best.access))) best = e;
+    }
+    return best?.access ?? 'deny';
+  }
+
+  /** The protected metadata name a write to `target` would touch, unless a write entry grants it explicitly. */
+  metadataWriteDenial(target: string): string | undefined {
+    if (this.policy.kind !== 'restricted') return undefined;
+    const p = this.candidate(target);
+    let hit: { protectedPath: string; name: string } | undefined;
+    for (const e of this.entries) {
+      if (!canWrite(e.access)) continue;
+      for (const name of PROTECTED_METADATA_NAMES) {
+        const protectedPath = this.paths.join(e.path, name);
+        if (this.paths.startsWith(p, protectedPath)) {
+          hit = { protectedPath, name };
+          break;
+        }
+      }
+      if (hit !== undefined) break;
+    }
+    if (hit === undefined) return undefined;
+    const { protectedPath, name } = hit;
+    const granted = this.entries.some(
+      (e) => canWrite(e.access) && this.paths.startsWith(p, e.path) && this.paths.startsWith(e.path, protectedPath),
+    );
+    return granted ? undefined : name;
+  }
+
+  canRead(target: string): boolean {
+    return canRead(this.resolveAccess(target));
+  }
+
+  canWrite(target: string): boolean {
+    if (!canWrite(this.resolveAccess(target))) return false;
+    return this.fullDiskWrite() || this.metadataWriteDenial(target) === undefined;
+  }
+
+  fullDiskRead(): boolean {
+    return hasFullDiskReadAccess(this.policy, this.ctx.platform);
+  }
+
+  fullDiskWrite(): boolean {
+    return hasFullDiskWriteAccess(this.policy, this.ctx.platform);
+  }
+
+  includePlatformDefaults(): boolean {
+    return (
+      this.policy.kind === 'restricted' &&
+      !this.fullDiskRead() &&
+      this.policy.entries.some((e) => e.path.type === 'special' && e.path.value.kind === 'minimal' && canRead(e.access))
+    );
+  }
+
+  /** Codex `get_writable_roots_with_cwd`, with roots kept in their profile spelling (symlinks not followed). */
+  writableRoots(): WritableRoot[] {
+    if (this.fullDiskWrite()) return [];
+    const { paths } = this;
+    const effectiveEntries = this.entries
+      .filter((e) => canWrite(e.access) === this.canWrite(e.path))
+      .map((e) => ({ ...e, eff: this.effective(e.path) }));
+    const writable = effectiveEntries.filter((e) => canWrite(e.access));
+    if (writable.length === 0) return [];
+    const effCwd = this.effective(this.cwd);
+    const groups = new Map<string, { effRoot: string; raw: string[] }>();
+    for (const w of writable) {
+      const k = paths.key(w.eff);
+      const g = groups.get(k);
+      if (g === undefined) groups.set(k, { effRoot: w.eff, raw: [w.path] });
+      else if (!g.raw.some((r) => paths.equals(r, w.path))) g.raw.push(w.path);
+    }
+    const out: WritableRoot[] = [];
+    for (const { effRoot, raw } of groups.values()) {
+      const root = raw[0] as string;
+      const isFsRoot = paths.parent(root) === undefined;
+      const explicit = (p: string): boolean =>
+        this.entries.some((e) => paths.equals(e.path, p) || paths.equals(this.effective(e.path), this.effective(p)));
+      const subpaths = defaultReadOnlySubpaths(root, paths.equals(effCwd, effRoot), paths, this.ctx.fs).filter((p) => !explicit(p));
+      for (const e of effectiveEntries) {
+        if (canWrite(e.access)) continue;
+        let carve: string | undefined;
+        // Keep the in-root spelling even when it is a symlink, so sandboxes can mask the link inode itself.
+        if (!isFsRoot) {
+          if (paths.equals(e.path, root)) continue;
+          if (paths.startsWith(e.path, root)) carve = e.path;
+          else {
+            for (const r of raw) {
+              if (paths.startsWith(e.path, r) && !paths.equals(e.path, r)) {
+                carve = paths.join(root, paths.components(e.path).slice(paths.components(r).length).join(paths.sep));
+                break;
+              }
+            }
+          }
+        }
+        if (carve === undefined) {
+          if (paths.equals(e.eff, effRoot) || !paths.startsWith(e.eff, effRoot)) continue;
+          const rest = paths.components(e.eff).slice(paths.components(effRoot).length);
+          carve = isFsRoot ? e.eff : paths.join(root, rest.join(paths.sep));
+        }
+        subpaths.push(carve);
+      }
+      const protectedMetadataNames = PROTECTED_METADATA_NAMES.filter((name) =>
+        [root, effRoot, ...raw].every((r) => !this.canWrite(paths.join(r, name))),
+      );
+      out.push({ root, readOnlySubpaths: dedupPaths(subpaths, paths), protectedMetadataNames: [...protectedMetadataNames] });
+    }
+    return out;
+  }
+
+  readableRoots(writable: WritableRoot[]): string[] {
+    if (this.fullDiskRead()) return [];
+    const { paths } = this;
+    const writableKeys = new Set(writable.map((w) => paths.key(this.effective(w.root))));
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const e of this.entries) {
+      if (!canRead(e.access) || !this.canRead(e.path)) continue;
+      const k = paths.key(this.effective(e.path));
+      if (seen.has(k) || writableKeys.has(k)) continue;
+      seen.add(k);
+      out.push(e.path);
+    }
+    return out;
+  }
+
+  /** Exact deny-read paths, excluding the filesystem root; both the profile spelling and its canonical target. */
+  unreadableRoots(): string[] {
+    if (this.policy.kind !== 'restricted') return [];
+    const fsRoot = this.paths.root(this.cwd);
+    const out: string[] = [];
+    for (const e of this.entries) {
+      if (e.access !== 'deny' || this.canRead(e.path) || this.paths.equals(e.path, fsRoot)) continue;
+      out.push(e.path);
+      const eff = this.effective(e.path);
+      // A deny given through a symlink must also cover the file it points to.
+      if (!this.paths.equals(eff, e.path) && !this.paths.equals(eff, fsRoot)) out.push(eff);
+    }
+    return dedupPaths(out, this.paths);
+  }
+
+  unreadableGlobs(): string[] {
+    if (this.policy.kind !== 'restricted') return [];
+    const { paths } = this;
+    const patterns: string[] = [];
+    for (const e of this.policy.entries) {
+      if (e.access !== 'deny' || e.path.type !== 'glob_pattern') continue;
+      const pattern = e.path.pattern;
+      if (pattern.startsWith(PROJECT_ROOTS_GLOB_PREFIX)) {
+        const sub = pattern.slice(PROJECT_ROOTS_GLOB_PREFIX.length);
+        for (const root of this.projectRoots) patterns.push(paths.join(root, sub));
+      } else if (pattern.startsWith('~/') || (this.ctx.platform === 'win32' && pattern.startsWith('~\\'))) {
+        if (this.ctx.home === undefined || !paths.isAbsolute(this.ctx.home)) {
+          throw new ResolveError(`deny-read glob ${JSON.stringify(pattern)} needs the home directory: pass ctx.home`);
+        }
+        patterns.push(paths.join(this.ctx.home, pattern.slice(2)));
+      } else {
+        patterns.push(paths.join(this.cwd, pattern));
+      }
+    }
+    return [...new Set(patterns)].sort();
+  }
+}
+
+function unrestricted(kind: 'unrestricted' | 'external'): ResolvedFileSystem {
+  return {
+    kind,
+    fullDiskRead: true,
+    fullDiskWrite: true,
+    includePlatformDefaults: false,
+    readableRoots: [],
+    writableRoots: [],
+    unreadableRoots: [],
+    unreadableGlobs: [],
+    globScanMaxDepth: undefined,
+  };
+}
+
+/**
+ * Resolves a profile for one command context (reference §2.4–§2.6). Throws `ResolveError` when a
+ * restriction cannot be placed (the profile is never silently widened).
+ */
+export function resolvePermissions(profile: PermissionProfile, ctx: ResolveContext): ResolvedPermissions {
+  const { fileSystem, network } = PermissionProfile.toRuntime(profile);
+  const enforcement = PermissionProfile.enforcement(profile);
+  if (fileSystem.kind !== 'restricted') {
+    return {
+      enforcement,
+      fileSystem: unrestricted(fileSystem.kind === 'external-sandbox' ? 'external' : 'unrestricted'),
+      network,
+      warnings: [],
+    };
+  }
+  const view = new PolicyView(fileSystem, ctx);
+  const writableRoots = view.writableRoots();
+  const resolved: ResolvedFileSystem = {
+    kind: 'restricted',
+    fullDiskRead: view.fullDiskRead(),
+    fullDiskWrite: view.fullDiskWrite(),
+    includePlatformDefaults: view.includePlatformDefaults(),
+    readableRoots: view.readableRoots(writableRoots),
+    writableRoots,
+    unreadableRoots: view.unreadableRoots(),
+    unreadableGlobs: view.unreadableGlobs(),
+    globScanMaxDepth: fileSystem.globScanMaxDepth,
+  };
+  return { enforcement, fileSystem: resolved, network, warnings: [...new Set(view.warnings)] };
+}
+
+/** Codex `resolve_access_with_cwd`: the access the profile gives `path` (relative paths are joined to cwd). */
+export function accessForPath(profile: PermissionProfile, path: string, ctx: ResolveContext): FileSystemAccessMode {
+  return new PolicyView(PermissionProfile.toRuntime(profile).fileSystem, ctx).resolveAccess(path);
+}
+
+/** Codex `can_write_path_with_cwd`: write access and not protected metadata (unless full-disk write). */
+export function canWritePath(profile: PermissionProfile, path: string, ctx: ResolveContext): boolean {
+  return new PolicyView(PermissionProfile.toRuntime(profile).fileSystem, ctx).canWrite(path);
+}
+
+export function canReadPath(profile: PermissionProfile, path: string, ctx: ResolveContext): boolean {
+  return new PolicyView(PermissionProfile.toRuntime(profile).fileSystem, ctx).canRead(path);
+}
+
+/** The protected metadata name (`.git`, `.agents`, `.codex`) a write to `path` would be refused for, if any. */
+export function forbiddenMetadataWrite(profile: PermissionProfile, path: string, ctx: ResolveContext): string | undefined {
+  const view = new PolicyView(PermissionProfile.toRuntime(profile).fileSystem, ctx);
+  return view.canWrite(path) ? undefined : view.metadataWriteDenial(path);
+}

@@ -1,0 +1,90 @@
+/**
+ * Fixed SBPL sections of the Seatbelt policy. These never contain caller-supplied text: every
+ * caller path reaches sandbox-exec as a `-D NAME=VALUE` parameter (see policy.ts).
+ *
+ * Content follows the shape of Codex's Seatbelt base policy (reference §5.2), written here in our
+ * own words and kept short: sandbox-exec compiles the `-p` text on every launch, so each kilobyte
+ * costs start-up time.
+ */
+
+/** Always present: deny by default, then what ordinary command-line tools need to start and run. */
+export const BASE_POLICY = `(version 1)
+(deny default)
+; children inherit this policy; signals and process info only inside the same sandbox
+(allow process-exec)
+(allow process-fork)
+(allow signal (target same-sandbox))
+(allow process-info* (target same-sandbox))
+(allow file-write-data (require-all (literal "/dev/null") (vnode-type CHARACTER-DEVICE)))
+; read-only system facts that runtimes (libc, Python, Java, Node) query at start-up
+(allow sysctl-read
+ (sysctl-name "hw.activecpu") (sysctl-name "hw.busfrequency_compat") (sysctl-name "hw.byteorder")
+ (sysctl-name "hw.cacheconfig") (sysctl-name "hw.cachelinesize_compat") (sysctl-name "hw.cpufamily")
+ (sysctl-name "hw.cpufrequency") (sysctl-name "hw.cpufrequency_compat") (sysctl-name "hw.cputype")
+ (sysctl-name "hw.l1dcachesize_compat") (sysctl-name "hw.l1icachesize_compat")
+ (sysctl-name "hw.l2cachesize_compat") (sysctl-name "hw.l3cachesize_compat")
+ (sysctl-name "hw.logicalcpu") (sysctl-name "hw.logicalcpu_max") (sysctl-name "hw.machine")
+ (sysctl-name "hw.memsize") (sysctl-name "hw.model") (sysctl-name "hw.ncpu") (sysctl-name "hw.nperflevels")
+ (sysctl-name "hw.packages") (sysctl-name "hw.pagesize") (sysctl-name "hw.pagesize_compat")
+ (sysctl-name "hw.physicalcpu") (sysctl-name "hw.physicalcpu_max") (sysctl-name "hw.tbfrequency_compat")
+ (sysctl-name "hw.vectorunit") (sysctl-name "machdep.cpu.brand_string")
+ (sysctl-name "kern.argmax") (sysctl-name "kern.hostname") (sysctl-name "kern.maxfilesperproc")
+ (sysctl-name "kern.maxproc") (sysctl-name "kern.osproductversion") (sysctl-name "kern.osrelease")
+ (sysctl-name "kern.ostype") (sysctl-name "kern.osvariant_status") (sysctl-name "kern.osversion")
+ (sysctl-name "kern.secure_kernel") (sysctl-name "kern.usrstack64") (sysctl-name "kern.version")
+ (sysctl-name "sysctl.proc_cputype") (sysctl-name "vm.loadavg")
+ (sysctl-name-prefix "hw.optional.arm.") (sysctl-name-prefix "hw.optional.armv8_")
+ (sysctl-name-prefix "hw.perflevel") (sysctl-name-prefix "kern.proc.pgrp.")
+ (sysctl-name-prefix "kern.proc.pid.") (sysctl-name-prefix "net.routetable."))
+; the JVM reads its CPU type through a sysctl write call
+(allow sysctl-write (sysctl-name "kern.grade_cputype"))
+(allow iokit-open (iokit-registry-entry-class "RootDomainUserClient"))
+; user and group lookups (getpwuid), power assertions
+(allow mach-lookup (global-name "com.apple.system.opendirectoryd.libinfo") (global-name "com.apple.PowerManagement.control"))
+; POSIX semaphores (Python multiprocessing) and the OpenMP runtime registry
+(allow ipc-posix-sem)
+(allow ipc-posix-shm-read-data ipc-posix-shm-write-create ipc-posix-shm-write-unlink
+ (ipc-posix-name-regex #"^/__KMP_REGISTERED_LIB_[0-9]+$"))
+; pseudo-terminals: new ones carry the pty extension; older slave ttys only get ioctl
+(allow pseudo-tty)
+(allow file-read* file-write* file-ioctl (literal "/dev/ptmx"))
+(allow file-read* file-write* (require-all (regex #"^/dev/ttys[0-9]+$") (extension "com.apple.sandbox.pty")))
+(allow file-ioctl (regex #"^/dev/ttys[0-9]+$"))`;
+
+/** Only with full-disk read: reading user preferences through cfprefsd (§5.3 step 5). */
+export const PREFERENCES_POLICY = `; user preferences (read only)
+(allow ipc-posix-shm-read* (ipc-posix-name-prefix "apple.cfprefs."))
+(allow mach-lookup (global-name "com.apple.cfprefsd.daemon") (global-name "com.apple.cfprefsd.agent") (local-name "com.apple.cfprefsd.agent"))
+(allow user-preference-read)`;
+
+/** Network enabled: any socket traffic plus the system services that resolve names and check TLS. */
+export const NETWORK_ENABLED_POLICY = `; network enabled
+(allow network-outbound)
+(allow network-inbound)
+(allow network-bind)
+(allow system-socket (require-all (socket-domain AF_SYSTEM) (socket-protocol 2)))
+(allow mach-lookup
+ (global-name "com.apple.bsd.dirhelper") (global-name "com.apple.system.opendirectoryd.membership")
+ (global-name "com.apple.SecurityServer") (global-name "com.apple.networkd") (global-name "com.apple.ocspd")
+ (global-name "com.apple.trustd.agent") (global-name "com.apple.dnssd.service")
+ (global-name "com.apple.SystemConfiguration.DNSConfiguration") (global-name "com.apple.SystemConfiguration.configd"))`;
+
+/**
+ * `:minimal` readable without full-disk read: the system locations a dynamically linked program
+ * needs to load and run (§5.3 step 6). Read only: unlike Codex's defaults this grants no scratch
+ * writes to /tmp, so a read-only profile stays read-only (writable temp dirs come from `:tmpdir` /
+ * `:slash_tmp` entries). Never `(subpath "/System")`: /System/Volumes/Data is the firmlinked data
+ * volume, so that rule would expose every user file under a second spelling.
+ */
+export const PLATFORM_DEFAULTS_POLICY = `; platform defaults for :minimal
+(allow file-read* file-map-executable
+ (subpath "/System/Library") (subpath "/System/iOSSupport") (subpath "/usr/lib") (subpath "/Library/Apple") (subpath "/Library/Frameworks")
+ (subpath "/bin") (subpath "/sbin") (subpath "/usr/bin") (subpath "/usr/sbin") (subpath "/usr/libexec")
+ (subpath "/usr/share") (subpath "/usr/local/lib") (subpath "/opt/homebrew/lib"))
+(allow file-read*
+ (literal "/") (subpath "/private/etc") (subpath "/Library/Preferences") (subpath "/Applications")
+ (subpath "/private/var/db/timezone") (literal "/private/var/db/eligibilityd/eligibility.plist")
+ (literal "/dev/random") (literal "/dev/urandom") (literal "/dev/autofs_nowait") (literal "/dev/dtracehelper"))
+(allow file-read-metadata (literal "/etc") (literal "/tmp") (literal "/var") (literal "/dev")
+ (subpath "/private/var") (path-ancestors "/System/Volumes/Data/private"))
+(allow file-read* file-write-data (literal "/dev/null") (literal "/dev/zero") (literal "/dev/tty") (subpath "/dev/fd"))`;

@@ -1,0 +1,62 @@
+/**
+ * macOS planner: a resolved profile becomes `/usr/bin/sandbox-exec -p <policy> -D NAME=VALUE ... --
+ * command...` (reference §5). Pure: filesystem facts come from `input.facts.fs`, so a darwin plan
+ * can be produced and inspected on any OS (`--dry-run --platform darwin`).
+ */
+import { PlanError } from '../../manager/errors.js';
+import type { LaunchRequest, PlanInput, Planner } from '../../manager/types.js';
+import type { ResolvedPermissions } from '../../permissions/resolved.js';
+import { buildSeatbeltPolicy } from './policy.js';
+
+/**
+ * Absolute on purpose: a `sandbox-exec` planted earlier on PATH would otherwise receive the policy
+ * and could simply run the command unsandboxed.
+ */
+export const SANDBOX_EXEC_PATH = '/usr/bin/sandbox-exec';
+
+export const planDarwin: Planner = (input: PlanInput): LaunchRequest => {
+  if (input.command.length === 0) {
+    throw new PlanError('EmptyCommand', 'no command to run: pass the program and its arguments after the options');
+  }
+  const { policy, params } = buildSeatbeltPolicy(input.permissions, input.facts.fs);
+  const env: Record<string, string> = { ...input.env, CODEX_SANDBOX: 'seatbelt' };
+  if (input.permissions.network === 'restricted') env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
+
+  return {
+    kind: 'macos-seatbelt',
+    program: SANDBOX_EXEC_PATH,
+    // getopt syntax of sandbox-exec: `-D key=value` per parameter; `--` ends its options so a
+    // command starting with `-` is never read as one.
+    argv: ['-p', policy, ...params.flatMap(([k, v]) => ['-D', `${k}=${v}`]), '--', ...input.command],
+    env,
+    cwd: input.cwd,
+    native: { platform: 'darwin', policy, params },
+    permissions: input.permissions,
+    enforcement: enforcementNotes(input.permissions, policy.length),
+  };
+};
+
+function enforcementNotes(perms: ResolvedPermissions, policyBytes: number): string[] {
+  const fsp = perms.fileSystem;
+  const owns = fsp.kind === 'restricted';
+  const notes: string[] = [`Seatbelt policy via ${SANDBOX_EXEC_PATH} (${policyBytes} bytes); children inherit it`];
+  if (!owns) notes.push(`filesystem: not restricted by this sandbox (${fsp.kind})`);
+  else {
+    notes.push(fsp.fullDiskRead ? 'reads: whole disk' : `reads: ${fsp.readableRoots.length} listed root(s) plus writable roots${fsp.includePlatformDefaults ? ' plus macOS system defaults (:minimal)' : ''}`);
+    notes.push(
+      fsp.fullDiskWrite
+        ? 'writes: whole disk'
+        : `writes: ${fsp.writableRoots.length} writable root(s); .git/.codex/.agents and read-only subpaths excluded, even before they exist`,
+    );
+    if (fsp.unreadableRoots.length > 0) notes.push(`deny-read: ${fsp.unreadableRoots.length} path(s), reads and writes refused`);
+    if (fsp.unreadableGlobs.length > 0) {
+      notes.push(`deny-read globs: ${fsp.unreadableGlobs.length} pattern(s) compiled to regexes, checked on every access (files created later included)`);
+    }
+    notes.push('renaming or deleting a writable root or a directory above a protected path is refused');
+  }
+  notes.push(perms.network === 'enabled' ? 'network: allowed (outbound, inbound, bind)' : 'network: denied (no connect, listen or bind; Unix-domain socket connects included)');
+  notes.push('not isolated: process ids (ps/kill see other processes; signals only within this sandbox), IPC namespaces, the host name');
+  notes.push('inherited file descriptors stay usable: Seatbelt checks opens, not fds passed in');
+  notes.push('environment: CODEX_SANDBOX=seatbelt' + (perms.network === 'restricted' ? ', CODEX_SANDBOX_NETWORK_DISABLED=1' : ''));
+  return notes;
+}

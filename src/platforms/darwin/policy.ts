@@ -1,0 +1,178 @@
+/**
+ * ResolvedPermissions → Seatbelt policy text + `-D` parameters (reference §5.3–§5.6).
+ *
+ * Two invariants:
+ * - No caller path is spliced into the policy text; paths of readable/writable roots, read-only
+ *   carve-outs, protected metadata and exact deny-read paths travel as parameters (params.ts).
+ *   The one exception is deny-read *globs*: Seatbelt can only match a pattern with a regex, so the
+ *   glob (including its literal directory part) is compiled into a regex (glob-regex.ts) that
+ *   contains neither quotes nor backslashes. Protected metadata names (`.git`, `.codex`, `.agents`)
+ *   are NOT turned into regexes as Codex does (§5.5): a `<root>/<name>` parameter per name excluded
+ *   with `literal` + `subpath` blocks the same writes, first-time creation included, without
+ *   putting root text in the policy.
+ * - Seatbelt applies the LAST matching rule, so every deny that must win over an allow (deny-read
+ *   paths and globs, unlink guards) is emitted after all allows, including the `:minimal` defaults.
+ */
+import { posix } from 'node:path';
+import type { FsInspector } from '../../permissions/fs-facts.js';
+import type { ResolvedPermissions } from '../../permissions/resolved.js';
+import { BASE_POLICY, NETWORK_ENABLED_POLICY, PLATFORM_DEFAULTS_POLICY, PREFERENCES_POLICY } from './base-policy.js';
+import { canonicalPath, dirsBetween, isAtOrBelow, protectedSpellings } from './canonical.js';
+import { expandBraces, globStaticPrefix, globToSeatbeltRegex, joinGlob } from './glob-regex.js';
+import { ParamTable } from './params.js';
+
+export interface SeatbeltPolicy {
+  policy: string;
+  params: Array<[string, string]>;
+}
+
+interface WriteRoot {
+  path: string;
+  /** Existing non-directory: granted with `literal`, not `subpath`. */
+  isFile: boolean;
+  /** Read-only carve-outs below the root (every spelling). */
+  excluded: string[];
+  /** `<root>/<name>` for protected metadata names (exists or not). */
+  protectedPaths: string[];
+}
+
+function uniq<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector): SeatbeltPolicy {
+  const fsp = perms.fileSystem;
+  const ownsFs = fsp.kind === 'restricted';
+  const fullRead = !ownsFs || fsp.fullDiskRead;
+  const fullWrite = !ownsFs || fsp.fullDiskWrite;
+  const params = new ParamTable();
+  const sections: string[] = [BASE_POLICY];
+
+  // ---- writable roots (canonical, de-duplicated) ----
+  const writeRoots: WriteRoot[] = [];
+  if (!fullWrite) {
+    const carveOuts = uniq(fsp.writableRoots.flatMap((r) => r.readOnlySubpaths.flatMap((s) => protectedSpellings(fs, s))));
+    for (const wr of fsp.writableRoots) {
+      const path = canonicalPath(fs, wr.root);
+      let root = writeRoots.find((r) => r.path === path);
+      if (root === undefined) {
+        const kind = fs.kind(path);
+        root = { path, isFile: kind !== 'dir' && kind !== 'missing', excluded: [], protectedPaths: [] };
+        writeRoots.push(root);
+      }
+      // A carve-out applies to every writable root that contains it (a `.git` pointer's gitdir may
+      // live under another writable root).
+      root.excluded = uniq([...root.excluded, ...carveOuts.filter((c) => c !== path && isAtOrBelow(c, path))]);
+      const current = root;
+      const metadata = wr.protectedMetadataNames.map((n) => posix.join(path, n)).filter((m) => !current.excluded.includes(m));
+      root.protectedPaths = uniq([...root.protectedPaths, ...metadata]);
+    }
+  }
+
+  // ---- read ----
+  if (fullRead) {
+    sections.push('; read: everything\n(allow file-read*)');
+  } else {
+    const candidates = uniq([...fsp.readableRoots.map((r) => canonicalPath(fs, r)), ...writeRoots.map((r) => r.path)]);
+    const readRoots = candidates.filter((c) => !candidates.some((o) => o !== c && isAtOrBelow(c, o)));
+    if (readRoots.length > 0) {
+      const parts = readRoots.map((r, i) => `(subpath ${params.add(`READABLE_ROOT_${i}`, r)})`);
+      sections.push(`; read: listed roots\n(allow file-read*\n ${parts.join('\n ')})`);
+    }
+  }
+
+  // ---- write ----
+  const unlinkGuards: string[] = [];
+  if (fullWrite) {
+    sections.push('; write: everything\n(allow file-write*)');
+  } else if (writeRoots.length > 0) {
+    const parts = writeRoots.map((root, i) => {
+      const name = `WRITABLE_ROOT_${i}`;
+      // A writable *file* is granted as a literal: with `subpath`, replacing it by a directory would
+      // make a whole new tree writable.
+      const rootRef = params.add(name, root.path);
+      const grant = `(${root.isFile ? 'literal' : 'subpath'} ${rootRef})`;
+      // The sandbox must not delete or rename its own authority boundary (§5.5).
+      if (!root.isFile) unlinkGuards.push(`(literal ${rootRef})`);
+      const nots: string[] = [];
+      // Exclude the exact path and everything below: `subpath` alone leaves first-time creation of
+      // the excluded directory itself (`mkdir .codex`) open.
+      root.excluded.forEach((e, j) => {
+        const p = params.add(`${name}_EXCLUDED_${j}`, e);
+        nots.push(`(require-not (literal ${p}))`, `(require-not (subpath ${p}))`);
+      });
+      root.protectedPaths.forEach((m, j) => {
+        const p = params.add(`${name}_PROTECTED_${j}`, m);
+        nots.push(`(require-not (literal ${p}))`, `(require-not (subpath ${p}))`);
+      });
+      return nots.length === 0 ? grant : `(require-all ${grant}\n  ${nots.join('\n  ')})`;
+    });
+    sections.push(`; write: listed roots minus protected paths\n(allow file-write*\n ${parts.join('\n ')})`);
+  }
+
+  // ---- network ----
+  if (perms.network === 'enabled') sections.push(NETWORK_ENABLED_POLICY);
+
+  // ---- preferences / platform defaults ----
+  if (fullRead) sections.push(PREFERENCES_POLICY);
+  else if (fsp.includePlatformDefaults) sections.push(PLATFORM_DEFAULTS_POLICY);
+
+  // ---- trailing denies (must stay after every allow) ----
+  const guardedDirs = new Set(writeRoots.map((r) => r.path));
+  const containingRoots = (target: string): string[] =>
+    fullWrite ? ['/'] : writeRoots.filter((r) => r.path !== target && isAtOrBelow(target, r.path)).map((r) => r.path);
+  const addGuards = (prefix: string, dirs: string[]): void => {
+    let k = 0;
+    for (const d of dirs) {
+      if (guardedDirs.has(d) || d === '/') continue;
+      guardedDirs.add(d);
+      unlinkGuards.push(`(literal ${params.add(`${prefix}_${k++}`, d)})`);
+    }
+  };
+
+  const unreadable = uniq(fsp.unreadableRoots.flatMap((r) => protectedSpellings(fs, r)));
+
+  // Renaming a directory between a writable root and a protected path moves the protected path
+  // to a new name that no rule covers: forbid unlink/rename of those directories.
+  const protectedTargets = uniq([...writeRoots.flatMap((r) => [...r.excluded, ...r.protectedPaths]), ...unreadable]);
+  addGuards(
+    'PROTECTED_ANCESTOR',
+    uniq(protectedTargets.flatMap((t) => containingRoots(t).flatMap((root) => dirsBetween(root, t)))),
+  );
+
+  if (unreadable.length > 0) {
+    const refs = unreadable.map((u, k) => params.add(`UNREADABLE_ROOT_${k}`, u));
+    sections.push(`; deny-read paths (no read, no write)\n(deny file-read* file-write*\n ${refs.map((r) => `(literal ${r}) (subpath ${r})`).join('\n ')})`);
+  }
+
+  if (fsp.unreadableGlobs.length > 0) {
+    const regexes: string[] = [];
+    const globDirs: string[] = [];
+    for (const pattern of fsp.unreadableGlobs) {
+      regexes.push(globToSeatbeltRegex(pattern));
+      const prefix = globStaticPrefix(pattern);
+      if (prefix !== undefined) {
+        // The kernel matches resolved paths: also match the canonical spelling (/tmp → /private/tmp).
+        const canonDir = canonicalPath(fs, prefix.dir);
+        if (canonDir !== prefix.dir) regexes.push(globToSeatbeltRegex(joinGlob(canonDir, prefix.rest)));
+      }
+      for (const alternative of expandBraces(pattern)) {
+        const p = globStaticPrefix(alternative);
+        if (p === undefined) continue;
+        const dir = canonicalPath(fs, p.dir);
+        // Guard the static directory's ancestors and, when the pattern goes on below it, the
+        // directory itself (a pattern without wildcards is the denied path itself).
+        const target = p.rest === '' ? dir : posix.join(dir, '*');
+        globDirs.push(...containingRoots(target).flatMap((root) => dirsBetween(root, target)));
+      }
+    }
+    sections.push(`; deny-read globs (no read, no write)\n(deny file-read* file-write*\n ${uniq(regexes).map((r) => `(regex #"${r}")`).join('\n ')})`);
+    addGuards('GLOB_ANCESTOR', uniq(globDirs));
+  }
+
+  if (unlinkGuards.length > 0) {
+    sections.push(`; writable roots and ancestors of protected paths cannot be renamed or deleted\n(deny file-write-unlink (require-all (vnode-type DIRECTORY) (require-any\n ${unlinkGuards.join('\n ')})))`);
+  }
+
+  return { policy: sections.join('\n') + '\n', params: params.list() };
+}

@@ -1,0 +1,379 @@
+/**
+ * The Linux planner: resolved permissions + host facts → a LaunchRequest for the native launcher,
+ * which execs bubblewrap with the argv built by `buildBwrapArgs` (the one function that holds the
+ * Linux mount plan). Pure: the filesystem is only looked at through `facts.fs`.
+ */
+import { posix as path } from 'node:path';
+import { PlanError } from '../../manager/errors.js';
+import type { ArgvItem, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Planner } from '../../manager/types.js';
+import type { FsInspector } from '../../permissions/fs-facts.js';
+import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
+import { toArgvItem } from '../../util/surrogate-escape.js';
+import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD } from './fds.js';
+import { seccompModeFor } from './seccomp.js';
+
+/** Read roots programs need when a profile asks for `:minimal` (reference §4.6 step 2). */
+export const LINUX_PLATFORM_DEFAULT_READ_ROOTS = ['/bin', '/sbin', '/usr', '/etc', '/lib', '/lib64', '/nix/store', '/run/current-system/sw'];
+
+export interface BwrapArgsInput {
+  fs: ResolvedFileSystem;
+  network: NetworkPolicy;
+  cwd: string;
+  command: ArgvItem[];
+  facts: HostFacts;
+  launcherPath: string;
+  registryDir: string;
+  argv0Supported: boolean;
+  seccomp: boolean;
+}
+
+export interface BwrapArgs {
+  args: string[];
+  devNullFds: number[];
+  syntheticTargets: string[];
+}
+
+export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
+  const { permissions, facts } = input;
+  const linux = facts.linux;
+  if (!linux) throw new PlanError('NoLinuxFacts', 'host facts for Linux are missing (facts.linux); cannot plan a Linux sandbox');
+  const fs = permissions.fileSystem;
+  const seccomp = seccompModeFor(permissions.network);
+  const env = { ...input.env };
+
+  // Full-disk write (or an external filesystem sandbox): no mount namespace is needed, but the
+  // network policy and the always-denied syscalls are still enforced by seccomp in the launcher.
+  if (fs.fullDiskWrite || fs.kind !== 'restricted') {
+    const native: LinuxNativePlan = {
+      platform: 'linux',
+      bwrap: undefined,
+      seccomp,
+      seccompFd: undefined,
+      devNullFds: [],
+      syntheticTargets: [],
+      innerStage: false,
+    };
+    return {
+      kind: 'none',
+      program: linux.launcherPath,
+      argv: ['--seccomp-self', seccomp, '--chdir', toArgvItem(input.cwd), '--', ...input.command],
+      env,
+      cwd: '/',
+      native,
+      permissions,
+      enforcement: [
+        'filesystem: not restricted by this plan (' + (fs.kind === 'external' ? 'enforced by an external sandbox' : 'full-disk write') + ')',
+        `network: ${permissions.network === 'restricted' ? 'blocked by seccomp (no socket except AF_UNIX; no connect/bind/listen/accept)' : 'allowed'}`,
+        'syscalls: ptrace, process_vm_readv/writev and io_uring are denied by seccomp',
+        'inherited file descriptors: closed by the launcher (only stdio reaches the command)',
+      ],
+    };
+  }
+
+  const bwrap = linux.bwrap;
+  if (!bwrap) {
+    throw new PlanError('NoBwrap', `no usable bubblewrap: ${linux.bwrapProblem ?? 'none was found'}; run \`codex-sandbox doctor\` for the fix`);
+  }
+  if (linux.wsl1) {
+    throw new PlanError('Wsl1', 'WSL1 cannot run bubblewrap (it has no user namespaces); use WSL2, or run with the `danger-full-access` profile only if you accept running unsandboxed');
+  }
+
+  const plan = buildBwrapArgs({
+    fs,
+    network: permissions.network,
+    cwd: input.cwd,
+    command: input.command,
+    facts,
+    launcherPath: linux.launcherPath,
+    registryDir: linux.syntheticRegistry,
+    argv0Supported: bwrap.argv0,
+    seccomp: true,
+  });
+
+  const native: LinuxNativePlan = {
+    platform: 'linux',
+    bwrap: { path: bwrap.path, source: bwrap.source, verifySha256: bwrap.source === 'bundled' ? bwrap.expectedSha256 : undefined },
+    seccomp,
+    seccompFd: SECCOMP_FD,
+    devNullFds: plan.devNullFds,
+    syntheticTargets: plan.syntheticTargets,
+    innerStage: true,
+  };
+  const launcherArgs: ArgvItem[] = [
+    '--seccomp',
+    `${seccomp}:${SECCOMP_FD}`,
+    '--info-pipe',
+    String(INFO_FD),
+    ...plan.devNullFds.flatMap((fd) => ['--devnull', String(fd)]),
+    '--registry',
+    toArgvItem(linux.syntheticRegistry),
+    ...plan.syntheticTargets.flatMap((p) => ['--synthetic', toArgvItem(p)]),
+    bwrap.source === 'bundled' ? '--bwrap-verified' : '--bwrap',
+    '--',
+    toArgvItem(bwrap.path),
+  ];
+  const bwrapArgv: ArgvItem[] = plan.args.map(toArgvItem);
+  return {
+    kind: 'linux-bwrap',
+    program: linux.launcherPath,
+    argv: [...launcherArgs, ...bwrapArgv, '--', linux.launcherPath, '--inner', '--', ...input.command],
+    env,
+    cwd: '/',
+    native,
+    permissions,
+    enforcement: linuxEnforcementLines(fs, permissions.network, bwrap.source),
+  };
+};
+
+function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, source: string): string[] {
+  const lines = [
+    `sandbox: bubblewrap (${source}) with user, pid and ipc namespaces${network === 'restricted' ? ', and a network namespace' : ''}; all capabilities dropped; no_new_privs`,
+    `reads: ${fs.fullDiskRead ? 'the whole filesystem is readable' : 'only the listed roots' + (fs.includePlatformDefaults ? ' plus system directories (:minimal)' : '')}`,
+    `writes: ${fs.writableRoots.length ? fs.writableRoots.map((w) => w.root).join(', ') : 'none'}; .git, .agents and .codex under each writable root stay read-only, and cannot be created`,
+  ];
+  if (fs.unreadableRoots.length || fs.unreadableGlobs.length) {
+    lines.push(`deny-read: ${[...fs.unreadableRoots, ...fs.unreadableGlobs].join(', ')} (globs expanded before launch; files created later that match a glob are not hidden)`);
+  }
+  lines.push(
+    network === 'restricted'
+      ? 'network: off — own network namespace, and seccomp denies every socket but AF_UNIX, plus connect/bind/listen/accept and sendto-with-an-address for all families, so host unix sockets (docker.sock, ssh-agent, D-Bus) are unreachable; socketpair() works'
+      : 'network: on (host network namespace)',
+    'syscalls: ptrace, process_vm_readv/writev and io_uring are always denied by seccomp',
+    'inherited file descriptors: closed by the launcher (only stdio reaches the command); the sandbox dies with its launcher',
+  );
+  return lines;
+}
+
+/** Number of path components ("/" = 0). */
+function depth(p: string): number {
+  return p === '/' ? 0 : p.split('/').length - 1;
+}
+
+/** p is base or below it (component-wise). */
+function isWithin(p: string, base: string): boolean {
+  return p === base || base === '/' || p.startsWith(base + '/');
+}
+
+function byDepth(a: string, b: string): number {
+  return depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** The directory part of a glob pattern before its first component holding a glob metacharacter. */
+export function globStaticPrefix(pattern: string): string {
+  const parts = pattern.split('/');
+  const out: string[] = [];
+  for (const part of parts) {
+    if (/[*?[{\\]/.test(part)) break;
+    out.push(part);
+  }
+  if (out.length === parts.length) return path.dirname(pattern);
+  const joined = out.join('/');
+  return joined === '' ? '/' : joined;
+}
+
+/** realpath of the deepest existing ancestor plus the missing tail (nested symlinks are resolved). */
+function canonicalize(fs: FsInspector, p: string): string {
+  const real = fs.realpath(p);
+  if (real !== undefined) return real;
+  const parent = path.dirname(p);
+  if (parent === p) return p;
+  return path.join(canonicalize(fs, parent), path.basename(p));
+}
+
+/**
+ * The bwrap argv (options only; the caller appends `-- <inner stage> -- <command>`).
+ * Mount order matters: base, /dev, deny masks that contain writable roots, then per writable root
+ * (shallowest first) its bind, its read-only carve-outs and the deny masks inside it, then the
+ * remaining deny masks, then the registry guard.
+ */
+export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
+  const { fs, facts } = input;
+  const fsi = facts.fs;
+  const args: string[] = ['--new-session', '--die-with-parent'];
+  const devNullFds: number[] = [];
+  const synthetic = new Set<string>();
+  let nextFd = FIRST_DEVNULL_FD;
+  const emptyReadOnlyFile = (target: string, perms?: string): void => {
+    const fd = nextFd++;
+    devNullFds.push(fd);
+    if (perms) args.push('--perms', perms);
+    args.push('--ro-bind-data', String(fd), target);
+  };
+  const readOnlyEmptyDir = (target: string): void => {
+    args.push('--perms', '555', '--tmpfs', target, '--remount-ro', target);
+  };
+
+  // Writable roots that exist, bound at their real target (a symlinked root must not let the
+  // sandbox re-point the link later and write elsewhere).
+  const roots: Array<{ root: string; target: string }> = [];
+  for (const w of fs.writableRoots) {
+    const kind = fsi.kind(w.root);
+    if (kind === 'missing') continue;
+    const target = fsi.realpath(w.root) ?? w.root;
+    if (!roots.some((r) => r.target === target)) roots.push({ root: w.root, target });
+  }
+  roots.sort((a, b) => byDepth(a.target, b.target));
+  const targets = roots.map((r) => r.target);
+  const deepestRoot = (p: string): string | undefined => {
+    let best: string | undefined;
+    for (const t of targets) if (isWithin(p, t) && (best === undefined || depth(t) > depth(best))) best = t;
+    return best;
+  };
+  /** Map a path spelled under a writable root's logical name onto its bound target. */
+  const remap = (p: string): string => {
+    // Under a writable root keep the in-root spelling (so a symlink inside it is seen and refused);
+    // elsewhere the real location is what a mount has to cover.
+    for (const r of roots) {
+      if (isWithin(p, r.root)) return r.root === r.target ? p : path.join(r.target, path.relative(r.root, p));
+    }
+    return canonicalize(fsi, p);
+  };
+  /** Fail closed when a path below a writable root crosses a symlink the sandbox could re-point. */
+  const firstMissingOrFail = (p: string, root: string, what: 'read-only' | 'deny-read'): string | undefined => {
+    const rel = p === root ? [] : p.slice(root === '/' ? 1 : root.length + 1).split('/');
+    let cur = root;
+    for (const comp of rel) {
+      cur = cur === '/' ? '/' + comp : cur + '/' + comp;
+      const k = fsi.kind(cur);
+      if (k === 'symlink') {
+        throw new PlanError('WritableSymlink', `cannot enforce sandbox ${what} path ${p} because it crosses writable symlink ${cur}; remove or replace the symlink, or drop the rule`);
+      }
+      if (k === 'missing') return cur;
+    }
+    return undefined;
+  };
+
+  // Deny-read set: exact roots plus bounded glob expansion (fails closed when unbounded).
+  const unreadable = new Set<string>();
+  for (const u of fs.unreadableRoots) {
+    unreadable.add(remap(u));
+  }
+  const maxDepth = fs.globScanMaxDepth ?? DEFAULT_GLOB_SCAN_MAX_DEPTH;
+  for (const glob of fs.unreadableGlobs) {
+    const prefix = globStaticPrefix(glob);
+    if (prefix === '/' || prefix === '') {
+      throw new PlanError('UnboundedGlob', `deny-read glob ${glob} cannot be safely expanded: its fixed prefix is the filesystem root; anchor it under a directory (e.g. a project root)`);
+    }
+    if (fsi.kind(prefix) === 'missing') continue;
+    let res: ReturnType<FsInspector['scanGlob']>;
+    try {
+      res = fsi.scanGlob({ root: prefix, pattern: glob, maxDepth, maxMatches: MAX_GLOB_MATCHES });
+    } catch (e) {
+      throw new PlanError('BadGlob', (e as Error).message);
+    }
+    if (res.truncated) {
+      throw new PlanError('GlobTooBroad', `deny-read glob ${glob} matches more than ${MAX_GLOB_MATCHES} paths under ${prefix}; narrow the pattern or lower glob_scan_max_depth`);
+    }
+    for (const m of res.matches) {
+      unreadable.add(m);
+      const real = fsi.realpath(m);
+      if (real !== undefined && real !== m) unreadable.add(real);
+    }
+  }
+  const unreadableSorted = [...unreadable].filter((u) => u !== '/').sort(byDepth);
+
+  // Read-only carve-outs (explicit entries and protected metadata) of every writable root.
+  const carveOuts = new Map<string, boolean>(); // path → is protected metadata name directly under a root
+  for (const w of fs.writableRoots) {
+    for (const s of w.readOnlySubpaths) {
+      const mapped = remap(s);
+      if (!carveOuts.has(mapped)) carveOuts.set(mapped, false);
+    }
+    for (const name of w.protectedMetadataNames) {
+      carveOuts.set(remap(path.join(w.root, name)), true);
+    }
+  }
+  for (const u of unreadable) carveOuts.delete(u);
+
+  // 1. Base.
+  if (fs.fullDiskRead) {
+    args.push('--ro-bind', '/', '/');
+  } else {
+    args.push('--tmpfs', '/');
+    const readable = new Set<string>(fs.readableRoots);
+    if (fs.includePlatformDefaults) for (const r of LINUX_PLATFORM_DEFAULT_READ_ROOTS) readable.add(r);
+    // The inner stage must be executable inside the sandbox.
+    readable.add(input.launcherPath);
+    const list = [...readable].filter((r) => fsi.kind(r) !== 'missing' && !targets.some((t) => isWithin(r, t))).sort(byDepth);
+    const kept = list.filter((r) => !list.some((o) => o !== r && isWithin(r, o)));
+    for (const r of kept) args.push('--ro-bind', r, r);
+  }
+  args.push('--dev', '/dev');
+
+  const maskUnreadable = (u: string): void => {
+    const root = deepestRoot(u);
+    if (root !== undefined) {
+      const missing = firstMissingOrFail(u, root, 'deny-read');
+      if (missing !== undefined) {
+        // Not there yet: an empty read-only file in its place keeps it from being created.
+        emptyReadOnlyFile(missing, '000');
+        synthetic.add(missing);
+        return;
+      }
+    }
+    const kind = fsi.kind(u);
+    if (kind === 'missing') return; // outside writable roots it cannot appear
+    if (kind === 'dir') {
+      const inside = targets.filter((t) => t !== u && isWithin(t, u));
+      args.push('--perms', inside.length ? '111' : '000', '--tmpfs', u);
+      const dirs = new Set<string>();
+      for (const t of inside) {
+        for (let d = t; d !== u; d = path.dirname(d)) dirs.add(d);
+      }
+      for (const d of [...dirs].sort(byDepth)) args.push('--dir', d);
+      args.push('--remount-ro', u);
+    } else {
+      emptyReadOnlyFile(u, '000');
+    }
+  };
+
+  const appendReadOnly = (s: string, metadata: boolean, root: string): void => {
+    const missing = firstMissingOrFail(s, root, 'read-only');
+    if (missing !== undefined) {
+      if (metadata && missing === s) readOnlyEmptyDir(s);
+      else emptyReadOnlyFile(missing);
+      synthetic.add(missing);
+      return;
+    }
+    const kind = fsi.kind(s);
+    // An empty metadata dir or file may be a placeholder left by a concurrent sandbox: mask it the
+    // same way and register it, so whichever sandbox exits last cleans it up (never a real one).
+    if (metadata && kind === 'dir' && fsi.isEmptyDir(s) === true) {
+      readOnlyEmptyDir(s);
+      synthetic.add(s);
+    } else if (metadata && kind === 'file' && fsi.fileSize(s) === 0) {
+      emptyReadOnlyFile(s);
+      synthetic.add(s);
+    } else {
+      args.push('--ro-bind', s, s);
+    }
+  };
+
+  // 2. Deny masks outside every writable root (those containing a root must come before its bind).
+  const outside = unreadableSorted.filter((u) => deepestRoot(u) === undefined);
+  for (const u of outside.filter((u) => targets.some((t) => isWithin(t, u)))) maskUnreadable(u);
+
+  // 3. Writable roots, each followed by what must stay read-only or unreadable inside it.
+  for (const t of targets) {
+    args.push('--bind', t, t);
+    const mine = [...carveOuts.keys()].filter((s) => deepestRoot(s) === t && s !== t).sort(byDepth);
+    for (const s of mine) appendReadOnly(s, carveOuts.get(s) === true, t);
+    for (const u of unreadableSorted.filter((u) => deepestRoot(u) === t)) maskUnreadable(u);
+  }
+
+  // 4. The remaining deny masks.
+  for (const u of outside.filter((u) => !targets.some((t) => isWithin(t, u)))) maskUnreadable(u);
+
+  // 5. The placeholder registry must not be writable from inside (a forged marker could make
+  //    another sandbox's cleanup unmount a protective mask).
+  if (targets.some((t) => isWithin(input.registryDir, t))) args.push('--ro-bind', input.registryDir, input.registryDir);
+
+  args.push('--unshare-user', '--unshare-pid', '--unshare-ipc');
+  if (input.network === 'restricted') args.push('--unshare-net');
+  args.push('--proc', '/proc', '--cap-drop', 'ALL');
+  if (input.seccomp) args.push('--seccomp', String(SECCOMP_FD));
+  args.push('--info-fd', String(INFO_FD));
+  args.push('--chdir', fs.fullDiskRead ? input.cwd : canonicalize(fsi, input.cwd));
+  if (input.argv0Supported) args.push('--argv0', INNER_ARGV0);
+  return { args, devNullFds, syntheticTargets: [...synthetic] };
+}

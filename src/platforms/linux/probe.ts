@@ -1,0 +1,361 @@
+/**
+ * Which bubblewrap runs the sandbox, and what it can do.
+ *
+ * Preference (once per process, cached per binary identity):
+ *   override (`CODEX_SANDBOX_BWRAP` or the library option; probed; no fallback if unusable)
+ *   → first system `bwrap` on PATH that advertises `--perms`
+ *   → the bundled, digest-verified bwrap
+ *   → none: `problem` names every candidate, why it was rejected, and what to do.
+ *
+ * The system binary comes first on purpose: Ubuntu's AppArmor userns exemption is attached to
+ * /usr/bin/bwrap, a bundled copy does not get it (landscape §0.2).
+ *
+ * Parsing (`parseBwrapHelp`, `parseBwrapVersion`, `helpOptions`) is pure; `probeBwrap` spawns
+ * `<bwrap> --help` and `<bwrap> --version` once per binary identity (≈2 short execs, a few ms).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import which from 'which';
+import type { BwrapInfo, BwrapSource } from '../../manager/types.js';
+import { bundledBwrapInfo } from './bundled.js';
+
+/** Environment variable that forces a bwrap binary (still probed; rejected loudly if unusable). */
+export const BWRAP_OVERRIDE_ENV = 'CODEX_SANDBOX_BWRAP';
+
+// ---------------------------------------------------------------------------------------------
+// Pure parsing
+// ---------------------------------------------------------------------------------------------
+
+/** What the planner needs to know about a bubblewrap binary, read from its `--help`. */
+export interface BwrapCapabilities {
+  /** `--argv0 VALUE` (bubblewrap >= 0.9.0). Emulated by the launcher's inner stage when absent. */
+  argv0: boolean;
+  /** `--perms OCTAL` (bubblewrap >= 0.5.0). Required: a bwrap without it is never selected. */
+  perms: boolean;
+  /** `--ro-bind-fd FD DEST` (upstream >= 0.10.0; Debian backported it to its 0.8.0). */
+  roBindFd: boolean;
+  /** `--as-pid-1`. */
+  asPid1: boolean;
+}
+
+/** Every `--option` token the text mentions, as exact tokens (`--perms` never matches `--permsx`). */
+export function helpOptions(helpText: string): Set<string> {
+  const found = new Set<string>();
+  for (const m of helpText.matchAll(/(?<=^|[\s[(,|])(--[a-z0-9][a-z0-9-]*)(?=$|[\s\]),=|])/gm)) {
+    if (m[1] !== undefined) found.add(m[1]);
+  }
+  return found;
+}
+
+/** Whether the text is bubblewrap's help at all (every version lists `--ro-bind` and `--unshare-user`). */
+export function looksLikeBwrapHelp(helpText: string): boolean {
+  const opts = helpOptions(helpText);
+  return opts.has('--ro-bind') && opts.has('--unshare-user');
+}
+
+export function parseBwrapHelp(helpText: string): BwrapCapabilities {
+  const opts = helpOptions(helpText);
+  return {
+    argv0: opts.has('--argv0'),
+    perms: opts.has('--perms'),
+    roBindFd: opts.has('--ro-bind-fd'),
+    asPid1: opts.has('--as-pid-1'),
+  };
+}
+
+/** `bubblewrap 0.8.0` → `0.8.0`; undefined when the text has no bubblewrap version line. */
+export function parseBwrapVersion(versionText: string): string | undefined {
+  const m = /^bubblewrap\s+([0-9][0-9A-Za-z.+~-]*)\s*$/m.exec(versionText);
+  return m?.[1];
+}
+
+/** Whether `candidate` (canonical) lies inside `cwd` (canonical). A cwd of `/` contains nothing. */
+export function isInsideDir(candidate: string, cwd: string): boolean {
+  if (cwd === '/') return false;
+  const rel = path.relative(cwd, candidate);
+  return rel === '' || (rel !== '..' && !rel.startsWith('../') && !path.isAbsolute(rel));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probing (spawns)
+// ---------------------------------------------------------------------------------------------
+
+/** A probed binary: the contract's BwrapInfo plus `--as-pid-1` (not in BwrapInfo yet). */
+export type ProbedBwrap = BwrapInfo & { asPid1: boolean };
+
+export interface ProbeOptions {
+  source?: BwrapSource;
+  /** Digest the launcher verifies before exec (bundled binary only). */
+  expectedSha256?: string | undefined;
+  /** Per exec; default 2000 ms. */
+  timeoutMs?: number;
+}
+
+/** The binary could not be run or is not bubblewrap. The message names the path and what happened. */
+export class BwrapProbeError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BwrapProbeError';
+  }
+}
+
+interface ProbeCore {
+  realPath: string;
+  version: string | undefined;
+  caps: BwrapCapabilities;
+  setuid: boolean;
+}
+
+const probeCache = new Map<string, ProbeCore>();
+
+/** Forget cached probes (tests; a long-lived process after a package upgrade). */
+export function clearBwrapProbeCache(): void {
+  probeCache.clear();
+}
+
+const PROBE_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
+
+function runForText(file: string, arg: string, timeoutMs: number): string {
+  const r = spawnSync(file, [arg], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    env: PROBE_ENV,
+    maxBuffer: 1024 * 1024,
+  });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    const what = code === 'ETIMEDOUT' ? `timed out after ${timeoutMs} ms` : r.error.message;
+    throw new BwrapProbeError(file, `could not run \`${file} ${arg}\`: ${what}`);
+  }
+  // bubblewrap prints --help on stdout with status 0; some builds use stderr. Read both.
+  return `${r.stdout}\n${r.stderr}`;
+}
+
+function identityKey(st: fs.Stats, realPath: string): string {
+  return `${realPath}\0${st.dev}:${st.ino}:${st.mtimeMs}:${st.ctimeMs}:${st.size}`;
+}
+
+/**
+ * Run `<path> --help` and `<path> --version` (once per path + inode + mtime in this process) and
+ * read the capabilities. Throws BwrapProbeError when the binary cannot run or is not bubblewrap.
+ */
+export function probeBwrap(binPath: string, opts: ProbeOptions = {}): ProbedBwrap {
+  let realPath: string;
+  let st: fs.Stats;
+  try {
+    realPath = fs.realpathSync(binPath);
+    st = fs.statSync(realPath);
+  } catch (e) {
+    throw new BwrapProbeError(binPath, `${binPath}: ${(e as Error).message}`);
+  }
+  if (!st.isFile()) throw new BwrapProbeError(binPath, `${binPath} is not a regular file`);
+  const key = identityKey(st, realPath);
+  let core = probeCache.get(key);
+  if (core === undefined) {
+    const timeoutMs = opts.timeoutMs ?? 2000;
+    const help = runForText(realPath, '--help', timeoutMs);
+    if (!looksLikeBwrapHelp(help)) {
+      const first = help.trim().split('\n')[0] ?? '';
+      throw new BwrapProbeError(binPath, `${binPath} does not look like bubblewrap: \`--help\` printed "${first.slice(0, 120)}"`);
+    }
+    const version = parseBwrapVersion(runForText(realPath, '--version', timeoutMs));
+    core = {
+      realPath,
+      version,
+      caps: parseBwrapHelp(help),
+      setuid: (st.mode & 0o4000) !== 0 && st.uid === 0,
+    };
+    probeCache.set(key, core);
+  }
+  return {
+    path: core.realPath,
+    source: opts.source ?? 'system',
+    version: core.version,
+    argv0: core.caps.argv0,
+    perms: core.caps.perms,
+    roBindFd: core.caps.roBindFd,
+    asPid1: core.caps.asPid1,
+    setuid: core.setuid,
+    expectedSha256: opts.expectedSha256,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding and selecting
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Every executable `bwrap` on `pathEnv`, canonicalised and de-duplicated, in PATH order. Relative
+ * and empty PATH entries resolve against `cwd`. Candidates inside the canonical `cwd` are skipped
+ * (unless cwd is `/`) and reported in `skipped`.
+ */
+export function findSystemBwrap(
+  pathEnv: string | undefined,
+  cwd: string,
+): { found: string[]; skipped: Array<{ path: string; reason: string }> } {
+  let cwdReal = path.resolve(cwd);
+  try {
+    cwdReal = fs.realpathSync(cwdReal);
+  } catch {
+    // A cwd that does not exist yet cannot contain a binary; keep the lexical path.
+  }
+  const entries = (pathEnv ?? '').split(path.delimiter).map((e) => path.resolve(cwd, e === '' ? '.' : e));
+  if (entries.length === 0 || pathEnv === undefined || pathEnv === '') return { found: [], skipped: [] };
+  const hits = which.sync('bwrap', { all: true, nothrow: true, path: entries.join(path.delimiter) }) ?? [];
+  const found: string[] = [];
+  const skipped: Array<{ path: string; reason: string }> = [];
+  const seen = new Set<string>();
+  for (const hit of hits) {
+    let real: string;
+    try {
+      real = fs.realpathSync(hit);
+    } catch {
+      continue;
+    }
+    if (seen.has(real)) continue;
+    seen.add(real);
+    // A `bwrap` planted in the workspace would be run unsandboxed (by the probe, then as the
+    // sandbox itself): the sandboxed code could put one there. Never trust one.
+    if (isInsideDir(real, cwdReal)) {
+      skipped.push({ path: real, reason: `inside the working directory ${cwdReal} (a workspace-planted bwrap is never used)` });
+      continue;
+    }
+    found.push(real);
+  }
+  return { found, skipped };
+}
+
+export interface BwrapCandidate {
+  path: string;
+  source: BwrapSource;
+  /** Why it was not selected; undefined for the selected one. */
+  rejected?: string;
+}
+
+export interface BwrapSelection {
+  bwrap: ProbedBwrap | undefined;
+  /** Set when `bwrap` is undefined: every candidate, why it was rejected, and what to do. */
+  problem: string | undefined;
+  candidates: BwrapCandidate[];
+}
+
+export interface SelectBwrapOptions {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Library option; wins over `CODEX_SANDBOX_BWRAP`. */
+  override?: string | undefined;
+  /** The bundled binary next to the addon, if any. */
+  bundledPath: string | undefined;
+  /** Digest compiled into the launcher; undefined = development build (no verification). */
+  expectedSha256: string | undefined;
+  /** When set, the bundled binary is not considered, for this reason (e.g. the addon did not load). */
+  bundledRejected?: string | undefined;
+  /** Injected in unit tests; default `probeBwrap`. */
+  probe?: (binPath: string, opts: ProbeOptions) => ProbedBwrap;
+  /** Injected in unit tests; default `findSystemBwrap`. */
+  findSystem?: typeof findSystemBwrap;
+  /** Injected in unit tests; default `bundledBwrapInfo`. */
+  bundled?: (binPath: string, expectedSha256: string | undefined, probe: (p: string, o: ProbeOptions) => ProbedBwrap) => ProbedBwrap;
+}
+
+const FIX_HINT =
+  'install bubblewrap >= 0.5 (Debian/Ubuntu: `sudo apt-get install bubblewrap`), or reinstall codex-sandbox so it ' +
+  'ships its bundled bwrap (`npm rebuild codex-sandbox`), or point CODEX_SANDBOX_BWRAP at a bubblewrap >= 0.5';
+
+function rejectReason(info: ProbedBwrap): string | undefined {
+  if (!info.perms) {
+    return `bubblewrap ${info.version ?? '(unknown version)'} has no --perms (needs bubblewrap >= 0.5)`;
+  }
+  return undefined;
+}
+
+function describe(candidates: BwrapCandidate[]): string {
+  return candidates.map((c) => `${c.path} (${c.source}): ${c.rejected ?? 'selected'}`).join('; ');
+}
+
+/** Choose the bubblewrap binary (see the module comment for the order). Never throws for a bad candidate. */
+export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
+  const probe = opts.probe ?? probeBwrap;
+  const findSystem = opts.findSystem ?? findSystemBwrap;
+  const bundled = opts.bundled ?? bundledBwrapInfo;
+  const candidates: BwrapCandidate[] = [];
+
+  const envOverride = opts.env[BWRAP_OVERRIDE_ENV];
+  const override = opts.override ?? (envOverride !== undefined && envOverride !== '' ? envOverride : undefined);
+  if (override !== undefined) {
+    const via = opts.override !== undefined ? 'the bwrap option' : BWRAP_OVERRIDE_ENV;
+    const fail = (why: string): BwrapSelection => {
+      candidates.push({ path: override, source: 'override', rejected: why });
+      return {
+        bwrap: undefined,
+        problem: `bubblewrap forced by ${via} is not usable: ${override}: ${why}. Fix the path, or unset ${via} to let codex-sandbox choose.`,
+        candidates,
+      };
+    };
+    if (!path.isAbsolute(override)) return fail('not an absolute path');
+    try {
+      const info = probe(override, { source: 'override', expectedSha256: undefined });
+      const why = rejectReason(info);
+      // An explicit choice that cannot enforce the plan fails loudly; it never falls back silently.
+      if (why !== undefined) return fail(why);
+      candidates.push({ path: info.path, source: 'override' });
+      return { bwrap: info, problem: undefined, candidates };
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+  }
+
+  const { found, skipped } = findSystem(opts.env['PATH'], opts.cwd);
+  for (const s of skipped) candidates.push({ path: s.path, source: 'system', rejected: s.reason });
+  for (const p of found) {
+    try {
+      const info = probe(p, { source: 'system', expectedSha256: undefined });
+      const why = rejectReason(info);
+      if (why !== undefined) {
+        candidates.push({ path: info.path, source: 'system', rejected: why });
+        continue;
+      }
+      candidates.push({ path: info.path, source: 'system' });
+      return { bwrap: info, problem: undefined, candidates };
+    } catch (e) {
+      candidates.push({ path: p, source: 'system', rejected: (e as Error).message });
+    }
+  }
+  if (found.length === 0 && skipped.length === 0) {
+    candidates.push({ path: '(PATH)', source: 'system', rejected: 'no bwrap on PATH' });
+  }
+
+  if (opts.bundledPath !== undefined && opts.bundledRejected !== undefined) {
+    candidates.push({ path: opts.bundledPath, source: 'bundled', rejected: opts.bundledRejected });
+  } else if (opts.bundledPath !== undefined) {
+    try {
+      const info = bundled(opts.bundledPath, opts.expectedSha256, probe);
+      const why = rejectReason(info);
+      if (why === undefined) {
+        candidates.push({ path: info.path, source: 'bundled' });
+        return { bwrap: info, problem: undefined, candidates };
+      }
+      candidates.push({ path: info.path, source: 'bundled', rejected: why });
+    } catch (e) {
+      candidates.push({ path: opts.bundledPath, source: 'bundled', rejected: (e as Error).message });
+    }
+  } else {
+    candidates.push({
+      path: '(bundled)',
+      source: 'bundled',
+      rejected: 'this build has no bundled bwrap (vendor/bubblewrap/build.sh could not build one)',
+    });
+  }
+
+  return {
+    bwrap: undefined,
+    problem: `no usable bubblewrap: ${describe(candidates)}. To fix: ${FIX_HINT}.`,
+    candidates,
+  };
+}

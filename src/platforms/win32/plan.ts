@@ -1,0 +1,244 @@
+/**
+ * Windows planner: the unelevated restricted-token backend (reference §6.1–6.5). Pure — facts in,
+ * LaunchRequest out — so `--dry-run --platform win32` shows the plan on any OS. The native layer
+ * (`native/win/`, driven by `launch.ts`) carries it out on Windows.
+ */
+import { PlanError } from '../../manager/errors.js';
+import type { ArgvItem, LaunchRequest, Planner, PlanInput } from '../../manager/types.js';
+import type { FsInspector } from '../../permissions/fs-facts.js';
+import type { ResolvedPermissions } from '../../permissions/resolved.js';
+import { applyOfflineShim, applyWindowsEnvFixups, DENY_BIN_STUBS, denyBinDirFor } from './env.js';
+import { MAX_PATH, isWithin, joinWindows, normalizeWindowsPath, pathKey, relativeWithin, toExtendedLengthPath } from './paths.js';
+import { EVERYONE_SID, LOGON_SID_PLACEHOLDER, readonlySid, writableRootSid } from './sid.js';
+import type { WindowsDenyWritePath, WindowsTokenPlan, WindowsWritableRoot } from './types.js';
+
+const DESKTOP = 'Winsta0\\Default';
+
+function cannotEnforce(code: string, what: string): PlanError {
+  return new PlanError(code, `windows sandbox backend cannot enforce file_system=${what}; refusing to run unsandboxed`);
+}
+
+/** Refuses what an unelevated restricted token cannot enforce (never silently unsandboxed). */
+function refuseUnenforceable(perms: ResolvedPermissions): void {
+  const fs = perms.fileSystem;
+  if (perms.enforcement !== 'managed') {
+    throw cannotEnforce('WindowsUnsupportedProfile', `${fs.kind} (profile enforcement is '${perms.enforcement}', only 'managed' profiles can be sandboxed)`);
+  }
+  if (fs.kind === 'external') throw cannotEnforce('WindowsUnsupportedProfile', 'external');
+  if (fs.kind === 'unrestricted' || fs.fullDiskWrite) throw cannotEnforce('WindowsFullDiskWrite', 'unrestricted (full-disk write)');
+  // WRITE_RESTRICTED tokens consult the restricting SIDs for writes only: reads use the user's own
+  // identity, so a read restriction would silently not hold.
+  if (!fs.fullDiskRead) throw cannotEnforce('WindowsRestrictedReads', 'restricted (restricted reads need the elevated backend)');
+  if (fs.unreadableRoots.length > 0) {
+    throw cannotEnforce('WindowsDenyRead', `restricted (deny-read paths need the elevated backend: ${fs.unreadableRoots.join(', ')})`);
+  }
+  if (fs.unreadableGlobs.length > 0) {
+    throw cannotEnforce('WindowsDenyRead', `restricted (deny-read globs need the elevated backend: ${fs.unreadableGlobs.join(', ')})`);
+  }
+}
+
+function normalizeOrThrow(p: string, what: string): string {
+  const r = normalizeWindowsPath(p);
+  if (r.kind === 'ok') return r.path;
+  throw new PlanError('WindowsPathNotRepresentable', `${what} '${p}' ${r.detail}; the Windows sandbox can only grant access to drive or UNC paths — use one`);
+}
+
+/** Canonical form through the host's realpath (junctions/symlinks followed); lexical with a note if that fails. */
+function canonicalise(fsi: FsInspector, lexical: string, what: string, notes: string[]): string {
+  const real = fsi.realpath(lexical);
+  if (real === undefined) {
+    notes.push(`${what} ${lexical}: could not be canonicalised (realpath failed); using the lexical path`);
+    return lexical;
+  }
+  const n = normalizeWindowsPath(real);
+  if (n.kind !== 'ok') {
+    notes.push(`${what} ${lexical}: realpath gave '${real}', which ${n.detail}; using the lexical path`);
+    return lexical;
+  }
+  return n.path;
+}
+
+function commandStrings(command: ArgvItem[]): string[] {
+  if (command.length === 0) throw new PlanError('EmptyCommand', 'no command given: pass the program to run and its arguments');
+  return command.map((a, i) => {
+    if (typeof a === 'string') return a;
+    throw new PlanError('WindowsArgvNotRepresentable', `command argument ${i} is raw non-UTF-8 bytes, which a Windows command line cannot carry; pass it as text`);
+  });
+}
+
+interface ActiveRoot {
+  lexical: string;
+  canonical: string;
+  sid: string;
+}
+
+function planRoots(input: PlanInput, notes: string[]): { roots: WindowsWritableRoot[]; active: ActiveRoot[] } {
+  const fsi = input.facts.fs;
+  const roots: WindowsWritableRoot[] = [];
+  const active: ActiveRoot[] = [];
+  const seen = new Set<string>();
+  for (const r of input.permissions.fileSystem.writableRoots) {
+    const lexical = normalizeOrThrow(r.root, 'writable root');
+    // Grants land on the real directory: a root reached through a junction or symlink is granted
+    // on its target, never on whatever the link might later be re-pointed to.
+    const canonical = canonicalise(fsi, lexical, 'writable root', notes);
+    if (seen.has(pathKey(canonical))) continue;
+    seen.add(pathKey(canonical));
+    const exists = fsi.kind(canonical) !== 'missing';
+    const sid = writableRootSid(canonical);
+    roots.push({ path: lexical, canonicalPath: canonical, apiPath: toExtendedLengthPath(canonical), sid, exists });
+    if (exists) active.push({ lexical, canonical, sid });
+    else notes.push(`writable root ${lexical} does not exist: no write grant is made for it`);
+  }
+  return { roots, active };
+}
+
+/** Writable roots reopened under another root's read-only carve-out cannot be expressed with ACEs. */
+function refuseReopenedRoots(perms: ResolvedPermissions): void {
+  const roots = perms.fileSystem.writableRoots;
+  for (const outer of roots) {
+    for (const ro of outer.readOnlySubpaths) {
+      for (const inner of roots) {
+        if (inner !== outer && isWithin(inner.root, ro)) {
+          throw cannotEnforce('WindowsReopenedWritableRoot', `restricted (writable root ${inner.root} lies inside read-only ${ro})`);
+        }
+      }
+    }
+  }
+}
+
+function planDenyPaths(
+  input: PlanInput,
+  active: ActiveRoot[],
+  notes: string[],
+): { deny: WindowsDenyWritePath[]; create: string[] } {
+  const fsi = input.facts.fs;
+  const deny: WindowsDenyWritePath[] = [];
+  const create: string[] = [];
+  const seen = new Set<string>();
+  const containing = (p: string): ActiveRoot[] => active.filter((a) => isWithin(p, a.canonical));
+  const add = (p: string): void => {
+    const owners = containing(p);
+    // Outside every writable root the path is already unwritable: no ACE needed there.
+    if (owners.length === 0 || seen.has(pathKey(p))) return;
+    seen.add(pathKey(p));
+    deny.push({ path: p, apiPath: toExtendedLengthPath(p), sids: owners.map((o) => o.sid) });
+  };
+  for (const r of input.permissions.fileSystem.writableRoots) {
+    const rootLex = normalizeOrThrow(r.root, 'writable root');
+    const owner = active.find((a) => pathKey(a.lexical) === pathKey(rootLex));
+    if (owner === undefined) continue;
+    const candidates = r.readOnlySubpaths.map((s) => normalizeOrThrow(s, 'read-only path'));
+    for (const name of r.protectedMetadataNames) {
+      const p = joinWindows(rootLex, name);
+      if (!candidates.some((c) => pathKey(c) === pathKey(p))) candidates.push(p);
+    }
+    for (const sub of candidates) {
+      // Re-base onto the canonical root so the ACE lands inside the directory that got the grant.
+      const entry = isWithin(sub, rootLex) ? joinWindows(owner.canonical, relativeWithin(sub, rootLex)) : sub;
+      const kind = fsi.kind(entry);
+      if (kind === 'missing') {
+        // Created first so the deny ACE exists before the command could create the path itself.
+        if (containing(entry).length > 0 && !create.some((c) => pathKey(c) === pathKey(entry))) create.push(entry);
+      }
+      // The ACE goes on the entry itself (a junction too), so the link cannot be deleted or renamed away.
+      add(entry);
+      if (kind === 'symlink') {
+        const real = fsi.realpath(entry);
+        const n = real === undefined ? undefined : normalizeWindowsPath(real);
+        if (n !== undefined && n.kind === 'ok') add(n.path);
+        else notes.push(`read-only path ${entry} is a link that does not resolve; only the link itself is protected`);
+      }
+    }
+  }
+  return { deny, create };
+}
+
+function enforcementLines(plan: WindowsTokenPlan, notes: string[]): string[] {
+  const lines: string[] = [];
+  lines.push(
+    `backend: Windows unelevated restricted token (${plan.tokenFlags.join(' | ')}; restricting SIDs: ${plan.restrictingSids.join(', ')})`,
+  );
+  if (plan.tokenMode === 'readonly') {
+    lines.push('filesystem writes: denied everywhere (read-only capability token; no write grants)');
+  } else {
+    const active = plan.writableRoots.filter((r) => r.exists);
+    lines.push(`filesystem writes: allowed only under ${active.map((r) => r.canonicalPath).join(', ')} (ACL grant to each root's capability SID, without FILE_DELETE_CHILD)`);
+  }
+  lines.push('filesystem reads: not restricted (a write-restricted token checks restricting SIDs for writes only)');
+  if (plan.denyWritePaths.length > 0) lines.push(`read-only inside writable roots (deny-write ACEs): ${plan.denyWritePaths.map((d) => d.path).join(', ')}`);
+  if (plan.createMissingDenyDirs.length > 0) lines.push(`created as empty directories before launch so their deny ACE exists: ${plan.createMissingDenyDirs.join(', ')}`);
+  if (plan.network === 'enabled') {
+    lines.push('network: allowed');
+  } else {
+    lines.push(
+      'network: NOT enforced by the OS on this backend — env-only offline shim (proxy variables → 127.0.0.1:9, pip/npm/cargo offline, git ssh disabled' +
+        (plan.denyBinDir !== undefined ? `, failing ssh/scp stubs first on PATH from ${plan.denyBinDir}` : '') +
+        '); a program that opens sockets itself still reaches the network',
+    );
+  }
+  lines.push('process tree: job object with kill-on-close; timeout/kill terminates the whole job (nothing is printed)');
+  return [...lines, ...notes.map((n) => `note: ${n}`)];
+}
+
+export const planWindows: Planner = (input: PlanInput): LaunchRequest => {
+  const perms = input.permissions;
+  refuseUnenforceable(perms);
+  refuseReopenedRoots(perms);
+  const argv = commandStrings(input.command);
+  const notes: string[] = [];
+
+  const cwd = normalizeOrThrow(input.cwd, 'working directory');
+  if (cwd.length >= MAX_PATH - 1) {
+    throw new PlanError(
+      'WindowsCwdTooLong',
+      `working directory '${cwd}' is ${cwd.length} characters; Windows cannot start a process in a directory of ${MAX_PATH - 1} or more — run from a shorter path (e.g. map it with subst)`,
+    );
+  }
+
+  const { roots, active } = planRoots(input, notes);
+  const { deny, create } = planDenyPaths(input, active, notes);
+  const tokenMode = active.length === 0 ? 'readonly' : 'writable-roots';
+  const capabilitySids = tokenMode === 'readonly' ? [readonlySid()] : active.map((a) => a.sid);
+
+  const env = { ...input.env };
+  applyWindowsEnvFixups(env);
+  const restricted = perms.network === 'restricted';
+  const home = input.facts.home;
+  const denyBinDir = restricted ? denyBinDirFor(home) : undefined;
+  if (restricted) {
+    if (denyBinDir === undefined) notes.push('no home directory known: the failing ssh/scp PATH stubs of the offline shim are not installed');
+    applyOfflineShim(env, denyBinDir);
+  }
+
+  const plan: WindowsTokenPlan = {
+    platform: 'win32',
+    backend: 'restricted-token',
+    tokenMode,
+    capabilitySids,
+    tokenFlags: ['DISABLE_MAX_PRIVILEGE', 'LUA_TOKEN', 'WRITE_RESTRICTED'],
+    restrictingSids: [...capabilitySids, LOGON_SID_PLACEHOLDER, EVERYONE_SID],
+    writableRoots: roots,
+    denyWritePaths: deny,
+    createMissingDenyDirs: create,
+    nulDevice: true,
+    network: restricted ? 'enforced-env-shim-only' : 'enabled',
+    denyBinDir,
+    denyBinStubs: denyBinDir === undefined ? [] : [...DENY_BIN_STUBS],
+    jobKillOnClose: true,
+    desktop: DESKTOP,
+    cwd,
+  };
+
+  const [program, ...rest] = argv;
+  return {
+    kind: 'windows-token',
+    program: program ?? '',
+    argv: rest,
+    env,
+    cwd,
+    native: plan,
+    permissions: perms,
+    enforcement: enforcementLines(plan, notes),
+  };
+};

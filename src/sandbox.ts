@@ -1,0 +1,126 @@
+/**
+ * The library surface: `createSandbox()` probes the host once; `sandbox.spawn()` plans and runs one
+ * command and returns an execa subprocess (promise + streams).
+ */
+import type { ResultPromise } from 'execa';
+import { getHostFacts } from './host/facts.js';
+import { launch } from './launch/run.js';
+import type { LaunchOptions } from './launch/run.js';
+import { applyOverrides } from './manager/overrides.js';
+import { SandboxManager } from './manager/transform.js';
+import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest } from './manager/types.js';
+import type { PathUri } from './path-uri/index.js';
+import { PermissionProfile, parsePermissionProfile } from './permissions/index.js';
+import type { AdditionalPermissionProfile } from './permissions/types.js';
+
+export type NamedProfile = 'read-only' | 'workspace-write' | 'danger-full-access';
+export type ProfileInput = PermissionProfile | NamedProfile | Record<string, unknown>;
+
+export interface CreateSandboxOptions {
+  /** Force a bubblewrap binary (still probed); same as CODEX_SANDBOX_BWRAP. */
+  bwrapPath?: string;
+  /** Environment used for probing and as the default parent environment (default process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface SpawnOptions extends LaunchOptions {
+  /** Working directory of the command: native absolute path or a PathUri (default process.cwd()). */
+  cwd?: string | PathUri;
+  /** Extra directories the command may write. */
+  writableRoots?: readonly string[];
+  /** true/'enabled' allows network, false/'restricted' blocks it; default: the profile's. */
+  network?: boolean | 'enabled' | 'restricted';
+  /** Absolute paths or globs that must not be readable. */
+  denyRead?: readonly string[];
+  /** Environment policy (default: inherit all, minus names matching KEY/SECRET/TOKEN). */
+  envPolicy?: EnvPolicy | EnvPolicy['inherit'];
+  /** The parent environment the policy filters (default: the sandbox's env). */
+  env?: Record<string, string | undefined>;
+  /** Roots `:project_roots` means (default: [cwd]). */
+  projectRoots?: ReadonlyArray<string | PathUri>;
+  additionalPermissions?: AdditionalPermissionProfile;
+}
+
+export type SandboxSubprocess = ResultPromise & {
+  /** The plan that is running (what `--dry-run` prints). */
+  readonly launchRequest: LaunchRequest;
+  /** Sends SIGINT to the sandboxed process group; its own exit status is then reported. */
+  interrupt(): boolean;
+};
+
+export function resolveProfileInput(profile: ProfileInput): PermissionProfile {
+  if (typeof profile === 'string') return PermissionProfile.named(profile);
+  if (isPermissionProfile(profile)) return profile;
+  return parsePermissionProfile(profile);
+}
+
+function isPermissionProfile(v: unknown): v is PermissionProfile {
+  if (typeof v !== 'object' || v === null) return false;
+  const t = (v as { type?: unknown }).type;
+  if (t === 'disabled') return true;
+  if (t === 'external') return true;
+  return t === 'managed' && 'fileSystem' in v;
+}
+
+function networkOption(n: SpawnOptions['network']): 'enabled' | 'restricted' | undefined {
+  if (n === undefined) return undefined;
+  if (n === true || n === 'enabled') return 'enabled';
+  return 'restricted';
+}
+
+export class Sandbox {
+  constructor(
+    readonly facts: HostFacts,
+    private readonly env: Record<string, string | undefined>,
+  ) {}
+
+  /** The LaunchRequest for a command, without running it. */
+  plan(command: readonly ArgvItem[], profile: ProfileInput, options: SpawnOptions = {}): LaunchRequest {
+    const platform = this.facts.platform;
+    const base = resolveProfileInput(profile);
+    const adjusted = applyOverrides(
+      base,
+      { writableRoots: options.writableRoots, network: networkOption(options.network), denyRead: options.denyRead },
+      platform,
+    );
+    const envPolicy = typeof options.envPolicy === 'string' ? { inherit: options.envPolicy } : options.envPolicy;
+    return SandboxManager.transform({
+      command,
+      cwd: options.cwd ?? process.cwd(),
+      profile: adjusted,
+      additionalPermissions: options.additionalPermissions,
+      projectRoots: options.projectRoots,
+      env: options.env ?? this.env,
+      envPolicy,
+      facts: this.facts,
+    });
+  }
+
+  /** Plans and starts a command; returns an execa subprocess. Throws PlanError if it cannot be sandboxed as asked. */
+  spawn(command: readonly ArgvItem[], profile: ProfileInput, options: SpawnOptions = {}): SandboxSubprocess {
+    const req = this.plan(command, profile, options);
+    const {
+      cwd: _cwd,
+      writableRoots: _w,
+      network: _n,
+      denyRead: _d,
+      envPolicy: _e,
+      env: _env,
+      projectRoots: _p,
+      additionalPermissions: _a,
+      ...execaOptions
+    } = options;
+    const sub = launch(req, execaOptions);
+    return Object.assign(sub, {
+      launchRequest: req,
+      interrupt: (): boolean => sub.kill('SIGINT'),
+    });
+  }
+}
+
+/** Probes the host once (bwrap, namespaces, seccomp, Landlock) and returns a reusable sandbox. */
+export async function createSandbox(options: CreateSandboxOptions = {}): Promise<Sandbox> {
+  const env = options.env ?? process.env;
+  const facts = getHostFacts({ env, bwrapOverride: options.bwrapPath });
+  return new Sandbox(facts, env);
+}

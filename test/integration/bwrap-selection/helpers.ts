@@ -1,0 +1,73 @@
+/**
+ * Shared set-up for the bwrap-selection integration tests: fake bwrap programs copied into temp
+ * dirs, the real system bwrap, and a real bundled bwrap built by vendor/bubblewrap/build.sh.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const FAKES = path.join(REPO, 'test/fixtures/fake-bwrap');
+export const SYSTEM_BWRAP = '/usr/bin/bwrap';
+
+export function tempDir(prefix: string): string {
+  return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+}
+
+/** Copy fixture `name` (a directory holding `bwrap`) to `<root>/<as>/bwrap`, executable; returns the dir. */
+export function placeFake(root: string, name: string, as = name): string {
+  const dir = path.join(root, as);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(path.join(FAKES, name, 'bwrap'), path.join(dir, 'bwrap'));
+  fs.chmodSync(path.join(dir, 'bwrap'), 0o755);
+  return dir;
+}
+
+/** Copy a real binary to `<root>/<as>/bwrap`; returns the dir. */
+export function placeBinary(root: string, binary: string, as: string): string {
+  const dir = path.join(root, as);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(binary, path.join(dir, 'bwrap'));
+  fs.chmodSync(path.join(dir, 'bwrap'), 0o755);
+  return dir;
+}
+
+/** Whether the system bwrap can run a sandbox here at all (else real-run tests skip). */
+export function systemBwrapWorks(): boolean {
+  if (!fs.existsSync(SYSTEM_BWRAP)) return false;
+  return runSandboxed(SYSTEM_BWRAP, ['/bin/true']).status === 0;
+}
+
+export interface BundledBuild {
+  dir: string;
+  bwrap: string;
+  sha256: string;
+}
+
+/**
+ * Build (or take from build.sh's cache) the bundled bwrap into a fresh temp dir. Undefined, with
+ * the reason, when build.sh made a development build (sources unreachable, tools missing).
+ */
+export function buildBundled(): { build: BundledBuild | undefined; reason: string } {
+  const dir = tempDir('bundled-bwrap-');
+  const r = spawnSync('bash', [path.join(REPO, 'vendor/bubblewrap/build.sh'), dir], { encoding: 'utf8', timeout: 110_000 });
+  if (r.status !== 0) return { build: undefined, reason: `vendor/bubblewrap/build.sh failed: ${r.stderr}` };
+  const bwrap = path.join(dir, 'bwrap');
+  if (!fs.existsSync(bwrap)) return { build: undefined, reason: `build.sh made a development build: ${r.stderr.trim()}` };
+  return { build: { dir, bwrap, sha256: fs.readFileSync(path.join(dir, 'bwrap.sha256'), 'utf8').trim() }, reason: '' };
+}
+
+/** Run `cmd` in a real sandbox through `bwrap` (read-only root, fresh /dev and /proc, every namespace unshared). */
+export function runSandboxed(bwrap: string, cmd: string[], extra: string[] = [], env: Record<string, string> = {}) {
+  return spawnSync(
+    bwrap,
+    ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--die-with-parent', ...extra, '--', ...cmd],
+    { encoding: 'utf8', timeout: 20_000, env: { PATH: '/usr/bin:/bin', ...env } },
+  );
+}
+
+export function sha256(file: string): string {
+  return execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0] ?? '';
+}

@@ -1,0 +1,106 @@
+/**
+ * The addon's in-process exports and the typed loader (src/native.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { bundledBwrapPath, LAUNCHER_NAME, launcherPath, loadNative, nativeDir, packageRoot } from '../../../src/native.js';
+import type { NativeErrnoError } from '../../../src/native.js';
+
+describe('native loader', () => {
+  it('loadNative is cached and exposes the addon version', () => {
+    const addon = loadNative();
+    expect(loadNative()).toBe(addon);
+    expect(addon.addonVersion()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('nativeDir holds the .node file; the launcher sits next to it and is executable', () => {
+    const dir = nativeDir();
+    expect(existsSync(join(dir, 'codex_sandbox.node'))).toBe(true);
+    expect(launcherPath()).toBe(join(dir, LAUNCHER_NAME));
+    accessSync(launcherPath(), constants.X_OK);
+  });
+
+  it('bundledBwrapPath is the bwrap next to the addon when the build produced one', () => {
+    const expected = join(nativeDir(), 'bwrap');
+    expect(bundledBwrapPath()).toBe(existsSync(expected) ? expected : undefined);
+  });
+
+  it('packageRoot finds the codex-sandbox package.json', () => {
+    const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { name: string };
+    expect(manifest.name).toBe('codex-sandbox');
+  });
+
+  it('node-gyp-build loads the build from the package root in a plain CommonJS process', () => {
+    const result = spawnSync(process.execPath, ['-e', "process.stdout.write(typeof require('node-gyp-build')('.').seccompFilter)"], {
+      cwd: packageRoot(),
+      encoding: 'utf8',
+    });
+    expect(result.stdout).toBe('function');
+  });
+});
+
+describe.runIf(process.platform === 'linux')('addon exports (Linux)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'codex-native-addon-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('sha256File matches node:crypto across block boundaries', () => {
+    const addon = loadNative();
+    for (const size of [0, 1, 55, 56, 63, 64, 65, 119, 120, 65_535, 65_536, 65_537, 1_000_003]) {
+      const file = join(dir, `blob-${size}`);
+      const data = randomBytes(size);
+      writeFileSync(file, data);
+      expect(addon.sha256File(file)).toBe(createHash('sha256').update(data).digest('hex'));
+    }
+  });
+
+  it('sha256File throws a typed ENOENT error naming the path', () => {
+    const missing = join(dir, 'missing');
+    let caught: unknown;
+    try {
+      loadNative().sha256File(missing);
+    } catch (error) {
+      caught = error;
+    }
+    const error = caught as NativeErrnoError;
+    expect(error).toBeInstanceOf(Error);
+    expect({ code: error.code, errno: error.errno, syscall: error.syscall, path: error.path }).toEqual({
+      code: 'ENOENT',
+      errno: 2,
+      syscall: 'open',
+      path: missing,
+    });
+    expect(error.message).toContain(missing);
+    expect(error.message).toContain('ENOENT');
+  });
+
+  it('sha256File on a directory throws EISDIR from read', () => {
+    expect(() => loadNative().sha256File(dir)).toThrow(expect.objectContaining({ code: 'EISDIR', syscall: 'read', path: dir }));
+  });
+
+  it('landlockAbi returns a non-negative integer', () => {
+    const abi = loadNative().landlockAbi();
+    expect(Number.isInteger(abi)).toBe(true);
+    expect(abi).toBeGreaterThanOrEqual(0);
+  });
+
+  it('embeddedBwrapSha256 is null or the digest of the bundled bwrap built alongside', () => {
+    const addon = loadNative();
+    const embedded = addon.embeddedBwrapSha256();
+    const bundled = bundledBwrapPath();
+    if (embedded === null) {
+      expect(readFileSync(join(nativeDir(), 'bwrap_sha256.h'), 'utf8')).toContain('0'.repeat(64));
+    } else {
+      expect(embedded).toMatch(/^[0-9a-f]{64}$/);
+      expect(bundled).toBeDefined();
+      expect(addon.sha256File(bundled ?? '')).toBe(embedded);
+    }
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * The inner stage (`--inner`), run inside bubblewrap as the command's exec wrapper.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { bwrapBase, bwrapWorks, launcher, NO_BWRAP_REASON, runLauncher, SYSTEM_BWRAP } from './harness.js';
+
+describe.skipIf(!bwrapWorks)(`inner stage under bubblewrap (skipped when ${NO_BWRAP_REASON})`, () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'codex-native-inner-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function inner(innerArgs: string[], extraBwrap: string[] = []): Promise<Awaited<ReturnType<typeof runLauncher>>> {
+    return runLauncher(['--bwrap', '--', SYSTEM_BWRAP, ...bwrapBase(), ...extraBwrap, '--', launcher(), '--inner', ...innerArgs]);
+  }
+
+  it('a missing program exits 127 with "codex-sandbox: PROGRAM: <strerror>"', async () => {
+    const result = await inner(['--', 'definitely-not-a-program-xyz']);
+    expect(result.code).toBe(127);
+    expect(result.stderr).toBe('codex-sandbox: definitely-not-a-program-xyz: No such file or directory\n');
+  });
+
+  it('a non-executable file exits 126', async () => {
+    const file = join(dir, 'not-executable.sh');
+    writeFileSync(file, '#!/bin/sh\necho hi\n');
+    chmodSync(file, 0o644);
+    const result = await inner(['--', file], ['--ro-bind', dir, dir]);
+    expect(result.code).toBe(126);
+    expect(result.stderr).toContain('Permission denied');
+  });
+
+  it('the command runs with zero effective and permitted capabilities', async () => {
+    const result = await inner(['--', 'grep', '-E', '^Cap(Eff|Prm)', '/proc/self/status']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^CapPrm:\s+0{16}\nCapEff:\s+0{16}\n$/);
+  });
+
+  it('--argv0 sets the command argv[0]; PATH search finds the program', async () => {
+    const code = 'print(open("/proc/self/cmdline").read().split("\\0")[0])';
+    const result = await inner(['--argv0', 'custom-name', '--', 'python3', '-c', code], ['--setenv', 'PATH', '/usr/bin:/bin']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('custom-name\n');
+  });
+
+  it('leaves no extra fd open for the command', async () => {
+    const result = await inner(['--', 'ls', '-l', '/proc/self/fd']);
+    const stray = result.stdout.split('\n').filter((l) => /\s([3-9]|\d{2,}) -> /.test(l) && !/-> \/proc\/\d+\/fd$/.test(l));
+    expect(stray).toEqual([]);
+  });
+});
+
+describe('inner stage outside a sandbox', () => {
+  it.skipIf(process.geteuid?.() !== 0)('refuses to run with retained capabilities (root on the host; skipped for non-root)', async () => {
+    const result = await runLauncher(['--', launcher(), '--inner', '--', 'true']);
+    expect(result.code).toBe(125);
+    expect(result.stderr).toMatch(/^codex-sandbox: retained capabilities/);
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Deny-glob → Seatbelt regex. The emitted regexes use only bracket classes, groups, `|`, `?`, `*`
+ * and anchors, which mean the same in JavaScript, so matching is checked with RegExp.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { expandBraces, globStaticPrefix, globToSeatbeltRegex, joinGlob } from '../../../src/platforms/darwin/glob-regex.js';
+
+function matcher(glob: string): (p: string) => boolean {
+  const re = new RegExp(globToSeatbeltRegex(glob));
+  return (p) => re.test(p);
+}
+
+describe('globToSeatbeltRegex', () => {
+  it('unreadable_globstar_slash_matches_zero_or_more_directories', () => {
+    const m = matcher('/w/**/*.pem');
+    expect(m('/w/a.pem')).toBe(true);
+    expect(m('/w/x/y/a.pem')).toBe(true);
+    expect(m('/wx/a.pem')).toBe(false);
+  });
+
+  it('unreadable_globs_use_git_style_component_matching', () => {
+    const m = matcher('/w/*.env');
+    expect(m('/w/.env')).toBe(true);
+    expect(m('/w/prod.env')).toBe(true);
+    expect(m('/w/sub/prod.env')).toBe(false);
+    const q = matcher('/w/key?');
+    expect(q('/w/key1')).toBe(true);
+    expect(q('/w/key/')).toBe(false);
+  });
+
+  it('unreadable_globs_support_brace_alternation', () => {
+    const m = matcher('/w/{a,b/c}/k');
+    expect(m('/w/a/k')).toBe(true);
+    expect(m('/w/b/c/k')).toBe(true);
+    expect(m('/w/b/k')).toBe(false);
+    expect(matcher('/w/{x}')('/w/{x}')).toBe(true);
+  });
+
+  it('unreadable_globs_support_backslash_escapes', () => {
+    const m = matcher('/w/\\*literal');
+    expect(m('/w/*literal')).toBe(true);
+    expect(m('/w/xliteral')).toBe(false);
+  });
+
+  it('unreadable_globs_treat_unclosed_character_classes_as_literals', () => {
+    const m = matcher('/w/[abc');
+    expect(m('/w/[abc')).toBe(true);
+    expect(m('/w/a')).toBe(false);
+  });
+
+  it('character classes and negated classes stay within one component', () => {
+    const m = matcher('/w/[!a]x');
+    expect(m('/w/bx')).toBe(true);
+    expect(m('/w/ax')).toBe(false);
+    expect(m('/w//x')).toBe(false);
+    expect(matcher('/w/[a-c]')('/w/b')).toBe(true);
+  });
+
+  it('a pattern without wildcards matches the path and everything below it', () => {
+    const m = matcher('/w/secret.txt');
+    expect(m('/w/secret.txt')).toBe(true);
+    expect(m('/w/secret.txt/x')).toBe(true);
+    expect(m('/w/secretxtxt')).toBe(false);
+  });
+
+  it('property: the regex has no quote or backslash and matches the literal text of any glob-free path', () => {
+    const component = fc.string({ minLength: 1, maxLength: 8, unit: fc.constantFrom('a', 'B', '.', '(', ')', '+', '$', '|', '^', '"', ' ', '#', ';', '\n', '}', ']') });
+    fc.assert(
+      fc.property(fc.array(component, { minLength: 1, maxLength: 4 }), (parts) => {
+        const path = '/' + parts.join('/');
+        const regex = globToSeatbeltRegex(path);
+        expect(regex.includes('"')).toBe(false);
+        expect(regex.includes('\\')).toBe(false);
+        expect(new RegExp(regex).test(path)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('glob helpers', () => {
+  it('globStaticPrefix splits at the first wildcard component', () => {
+    expect(globStaticPrefix('/w/a/**/*.pem')).toEqual({ dir: '/w/a', rest: '/**/*.pem' });
+    expect(globStaticPrefix('/*.pem')).toEqual({ dir: '/', rest: '/*.pem' });
+    expect(globStaticPrefix('/w/lit')).toEqual({ dir: '/w/lit', rest: '' });
+    expect(globStaticPrefix('/w/\\*x/*')).toEqual({ dir: '/w/*x', rest: '/*' });
+  });
+
+  it('joinGlob re-escapes a literal directory', () => {
+    expect(joinGlob('/p/*x', '/*')).toBe('/p/\\*x/*');
+    expect(joinGlob('/', '/*.pem')).toBe('/*.pem');
+  });
+
+  it('expandBraces expands nested and sequential alternations', () => {
+    expect(expandBraces('/w/{a,b/c}/k')).toEqual(['/w/a/k', '/w/b/c/k']);
+    expect(expandBraces('/{a,b}/{c,d}').sort()).toEqual(['/a/c', '/a/d', '/b/c', '/b/d']);
+    expect(expandBraces('/{a,{b,c}}')).toEqual(['/a', '/b', '/c']);
+  });
+});

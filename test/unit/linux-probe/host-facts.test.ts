@@ -1,0 +1,107 @@
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { NativeForFacts } from '../../../src/host/facts.js';
+import { doctorBwrapReport, getHostFacts, getLinuxHostDetails, syntheticRegistryDir } from '../../../src/host/facts.js';
+import type { ProbedBwrap, ProbeOptions } from '../../../src/platforms/linux/probe.js';
+
+const SHA = 'ef'.repeat(32);
+
+function fakeNative(opts: { fail?: string; abi?: number; digest?: string | null; bundled?: string } = {}) {
+  const calls = { loadNative: 0 };
+  const native: NativeForFacts = {
+    loadNative: () => {
+      calls.loadNative += 1;
+      if (opts.fail !== undefined) throw new Error(opts.fail);
+      return { landlockAbi: () => opts.abi ?? 0, embeddedBwrapSha256: () => (opts.digest === undefined ? SHA : opts.digest) };
+    },
+    launcherPath: () => '/pkg/build/Release/codex-sandbox-launcher',
+    bundledBwrapPath: () => opts.bundled,
+  };
+  return { native, calls };
+}
+
+function recordingProbe() {
+  const probed: string[] = [];
+  const probe = (p: string, o: ProbeOptions): ProbedBwrap => {
+    probed.push(p);
+    return { path: p, source: o.source ?? 'system', version: '0.8.0', argv0: false, perms: true, roBindFd: true, asPid1: true, setuid: false, expectedSha256: o.expectedSha256 };
+  };
+  return { probe, probed };
+}
+
+const linuxOnly = process.platform === 'linux' ? describe : describe.skip;
+
+linuxOnly('getHostFacts on Linux (fake native layer and /proc)', () => {
+  it('probes lazily: nothing is loaded or run until facts.linux is read, and only once', () => {
+    const { native, calls } = fakeNative({ abi: 7 });
+    const { probe, probed } = recordingProbe();
+    const facts = getHostFacts({ env: { PATH: '' }, cwd: '/', native, probe, procReader: () => undefined });
+    expect(calls.loadNative).toBe(0);
+    expect(facts.linux?.landlockAbi).toBe(7);
+    expect(facts.linux?.launcherPath).toBe('/pkg/build/Release/codex-sandbox-launcher');
+    expect(calls.loadNative).toBe(1);
+    void facts.linux;
+    expect(calls.loadNative).toBe(1);
+    expect(probed).toEqual([]);
+  });
+
+  it('an addon that fails to load gives Landlock ABI 0, keeps the reason, and leaves the bundled bwrap out', () => {
+    const { native } = fakeNative({ fail: 'cannot open shared object file', bundled: '/pkg/build/Release/bwrap' });
+    const { probe, probed } = recordingProbe();
+    const opts = { env: { PATH: '' }, cwd: '/', native, probe, procReader: () => undefined };
+    const details = getLinuxHostDetails(opts);
+    expect(details?.facts.landlockAbi).toBe(0);
+    expect(details?.nativeError).toBe('cannot open shared object file');
+    expect(details?.facts.bwrap).toBeUndefined();
+    expect(details?.facts.bwrapProblem).toContain('native addon failed to load (cannot open shared object file)');
+    expect(details?.candidates).toContainEqual({ path: '/pkg/build/Release/bwrap', source: 'bundled', rejected: expect.stringContaining('digest is unknown') });
+    expect(probed).toEqual([]);
+  });
+
+  it('doctor: a system bwrap has no digest to verify; no bwrap at all carries the problem text', () => {
+    const { native } = fakeNative();
+    const { probe } = recordingProbe();
+    const withSystem = getLinuxHostDetails({ env: { PATH: '/usr/bin' }, cwd: '/nonexistent-cwd', native, probe, procReader: () => undefined, findSystem: () => ({ found: ['/usr/bin/bwrap'], skipped: [] }) });
+    if (withSystem === undefined) throw new Error('no Linux details');
+    expect(doctorBwrapReport(withSystem)).toMatchObject({ path: '/usr/bin/bwrap', source: 'system', version: '0.8.0', argv0: false, digestVerified: null });
+    expect(doctorBwrapReport(withSystem).note).toContain('no --argv0');
+    const none = getLinuxHostDetails({ env: { PATH: '' }, cwd: '/', native, probe, procReader: () => undefined });
+    if (none === undefined) throw new Error('no Linux details');
+    expect(doctorBwrapReport(none)).toMatchObject({ path: null, source: null, digestVerified: null, note: expect.stringContaining('no usable bubblewrap') });
+  });
+
+  it('detects WSL1 from /proc/version', () => {
+    const { native } = fakeNative();
+    const { probe } = recordingProbe();
+    const facts = getHostFacts({
+      env: { PATH: '' },
+      cwd: '/',
+      native,
+      probe,
+      procReader: (p) => (p === '/proc/version' ? 'Linux version 4.4.0-19041-Microsoft (Microsoft@Microsoft.com)' : undefined),
+    });
+    expect(facts.linux?.wsl1).toBe(true);
+  });
+
+  it('tmpdir only from an absolute, non-empty $TMPDIR; home from $HOME', () => {
+    const { native } = fakeNative();
+    expect(getHostFacts({ env: { TMPDIR: '/var/tmp', HOME: '/home/u' }, native }).tmpdir).toBe('/var/tmp');
+    expect(getHostFacts({ env: { TMPDIR: 'tmp', HOME: '/home/u' }, native }).tmpdir).toBeUndefined();
+    expect(getHostFacts({ env: { HOME: '/home/u' }, native }).home).toBe('/home/u');
+    expect(getHostFacts({ env: {}, native }).platform).toBe('linux');
+  });
+});
+
+describe('syntheticRegistryDir', () => {
+  it('uses $XDG_RUNTIME_DIR when it exists', () => {
+    const dir = os.tmpdir();
+    expect(syntheticRegistryDir({ XDG_RUNTIME_DIR: dir })).toBe(path.join(dir, 'codex-sandbox-registry'));
+  });
+
+  it('falls back to the temp dir with the uid in the name', () => {
+    const uid = process.getuid?.() ?? 0;
+    expect(syntheticRegistryDir({ XDG_RUNTIME_DIR: '/definitely/not/here' })).toBe(path.join(os.tmpdir(), `codex-sandbox-registry-${uid}`));
+    expect(syntheticRegistryDir({})).toBe(path.join(os.tmpdir(), `codex-sandbox-registry-${uid}`));
+  });
+});

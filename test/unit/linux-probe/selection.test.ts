@@ -1,0 +1,217 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ProbedBwrap, ProbeOptions } from '../../../src/platforms/linux/probe.js';
+import { BwrapProbeError, findSystemBwrap, selectBwrap } from '../../../src/platforms/linux/probe.js';
+
+/** A fake probe: capabilities per path; paths not listed fail to run. */
+function fakeProbe(table: Record<string, { perms: boolean; argv0: boolean; version?: string }>) {
+  const calls: string[] = [];
+  const probe = (p: string, o: ProbeOptions): ProbedBwrap => {
+    calls.push(p);
+    const row = table[p];
+    if (row === undefined) throw new BwrapProbeError(p, `could not run \`${p} --help\`: spawn ENOENT`);
+    return {
+      path: p,
+      source: o.source ?? 'system',
+      version: row.version ?? '0.0.0',
+      argv0: row.argv0,
+      perms: row.perms,
+      roBindFd: false,
+      asPid1: true,
+      setuid: false,
+      expectedSha256: o.expectedSha256,
+    };
+  };
+  return { probe, calls };
+}
+
+const system = (found: string[], skipped: Array<{ path: string; reason: string }> = []) => () => ({ found, skipped });
+
+/** Bundled stand-in that never touches the filesystem: describes the binary from the digest alone. */
+const bundled = (p: string, sha: string | undefined, probe: (p: string, o: ProbeOptions) => ProbedBwrap): ProbedBwrap =>
+  sha === undefined
+    ? probe(p, { source: 'bundled', expectedSha256: undefined })
+    : { path: p, source: 'bundled', version: '0.12.0', argv0: true, perms: true, roBindFd: true, asPid1: true, setuid: false, expectedSha256: sha };
+
+const SHA = 'ab'.repeat(32);
+
+describe('selectBwrap preference order', () => {
+  it('prefers a system bwrap with --perms, even without --argv0', () => {
+    const { probe } = fakeProbe({ '/usr/bin/bwrap': { perms: true, argv0: false, version: '0.8.0' } });
+    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: SHA, probe, findSystem: system(['/usr/bin/bwrap']), bundled });
+    expect(sel.bwrap?.path).toBe('/usr/bin/bwrap');
+    expect(sel.bwrap?.source).toBe('system');
+    expect(sel.bwrap?.argv0).toBe(false);
+    expect(sel.bwrap?.expectedSha256).toBeUndefined();
+    expect(sel.problem).toBeUndefined();
+  });
+
+  it('skips a system bwrap without --perms and takes the next system one', () => {
+    const { probe } = fakeProbe({
+      '/opt/old/bwrap': { perms: false, argv0: false, version: '0.4.0' },
+      '/usr/bin/bwrap': { perms: true, argv0: true, version: '0.9.0' },
+    });
+    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: SHA, probe, findSystem: system(['/opt/old/bwrap', '/usr/bin/bwrap']), bundled });
+    expect(sel.bwrap?.path).toBe('/usr/bin/bwrap');
+    expect(sel.candidates[0]).toEqual({ path: '/opt/old/bwrap', source: 'system', rejected: expect.stringContaining('no --perms') });
+  });
+
+  it('falls back to the bundled bwrap when every system one lacks --perms', () => {
+    const { probe } = fakeProbe({ '/usr/bin/bwrap': { perms: false, argv0: false, version: '0.4.0' } });
+    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: SHA, probe, findSystem: system(['/usr/bin/bwrap']), bundled });
+    expect(sel.bwrap?.source).toBe('bundled');
+    expect(sel.bwrap?.path).toBe('/pkg/bwrap');
+    expect(sel.bwrap?.expectedSha256).toBe(SHA);
+  });
+
+  it('falls back to the bundled bwrap when none is on PATH, without running it when a digest is known', () => {
+    const { probe, calls } = fakeProbe({});
+    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: SHA, probe, findSystem: system([]), bundled });
+    expect(sel.bwrap?.source).toBe('bundled');
+    expect(calls).toEqual([]);
+  });
+
+  it('probes a development-build bundled bwrap (no digest) and rejects it without --perms', () => {
+    const { probe, calls } = fakeProbe({ '/pkg/bwrap': { perms: false, argv0: false } });
+    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: undefined, probe, findSystem: system([]), bundled });
+    expect(calls).toEqual(['/pkg/bwrap']);
+    expect(sel.bwrap).toBeUndefined();
+    expect(sel.problem).toContain('/pkg/bwrap (bundled): bubblewrap 0.0.0 has no --perms');
+  });
+
+  it('records a system candidate that cannot run and moves on', () => {
+    const { probe } = fakeProbe({ '/usr/local/bin/bwrap': { perms: true, argv0: true } });
+    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: undefined, expectedSha256: undefined, probe, findSystem: system(['/broken/bwrap', '/usr/local/bin/bwrap']), bundled });
+    expect(sel.bwrap?.path).toBe('/usr/local/bin/bwrap');
+    expect(sel.candidates[0]?.rejected).toContain('spawn ENOENT');
+  });
+
+  it('reports every candidate and the fix when nothing is usable', () => {
+    const { probe } = fakeProbe({ '/usr/bin/bwrap': { perms: false, argv0: false, version: '0.4.0' } });
+    const sel = selectBwrap({
+      env: {},
+      cwd: '/w',
+      bundledPath: undefined,
+      expectedSha256: undefined,
+      probe,
+      findSystem: system(['/usr/bin/bwrap'], [{ path: '/w/bin/bwrap', reason: 'inside the working directory /w' }]),
+      bundled,
+    });
+    expect(sel.bwrap).toBeUndefined();
+    expect(sel.problem).toContain('/w/bin/bwrap (system): inside the working directory /w');
+    expect(sel.problem).toContain('/usr/bin/bwrap (system): bubblewrap 0.4.0 has no --perms');
+    expect(sel.problem).toContain('(bundled) (bundled): this build has no bundled bwrap');
+    expect(sel.problem).toContain('sudo apt-get install bubblewrap');
+    expect(sel.candidates).toHaveLength(3);
+  });
+
+  it('names the missing PATH entry when PATH has no bwrap at all', () => {
+    const { probe } = fakeProbe({});
+    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: undefined, expectedSha256: undefined, probe, findSystem: system([]), bundled });
+    expect(sel.problem).toContain('no bwrap on PATH');
+  });
+
+  it('leaves the bundled binary out, with the reason, when told to', () => {
+    const { probe, calls } = fakeProbe({});
+    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: undefined, bundledRejected: 'addon failed', probe, findSystem: system([]), bundled });
+    expect(sel.bwrap).toBeUndefined();
+    expect(calls).toEqual([]);
+    expect(sel.candidates).toContainEqual({ path: '/pkg/bwrap', source: 'bundled', rejected: 'addon failed' });
+  });
+});
+
+describe('selectBwrap override', () => {
+  it('CODEX_SANDBOX_BWRAP wins over PATH and is still probed', () => {
+    const { probe, calls } = fakeProbe({ '/opt/bw/bwrap': { perms: true, argv0: true }, '/usr/bin/bwrap': { perms: true, argv0: true } });
+    const sel = selectBwrap({ env: { CODEX_SANDBOX_BWRAP: '/opt/bw/bwrap' }, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: SHA, probe, findSystem: system(['/usr/bin/bwrap']), bundled });
+    expect(sel.bwrap?.path).toBe('/opt/bw/bwrap');
+    expect(sel.bwrap?.source).toBe('override');
+    expect(calls).toEqual(['/opt/bw/bwrap']);
+  });
+
+  it('the library option wins over CODEX_SANDBOX_BWRAP', () => {
+    const { probe } = fakeProbe({ '/a/bwrap': { perms: true, argv0: true }, '/b/bwrap': { perms: true, argv0: true } });
+    const sel = selectBwrap({ env: { CODEX_SANDBOX_BWRAP: '/a/bwrap' }, override: '/b/bwrap', cwd: '/w', bundledPath: undefined, expectedSha256: undefined, probe, findSystem: system([]), bundled });
+    expect(sel.bwrap?.path).toBe('/b/bwrap');
+  });
+
+  it('an override without --perms is rejected loudly and nothing else is tried', () => {
+    const { probe, calls } = fakeProbe({ '/old/bwrap': { perms: false, argv0: false, version: '0.4.0' }, '/usr/bin/bwrap': { perms: true, argv0: true } });
+    const sel = selectBwrap({ env: { CODEX_SANDBOX_BWRAP: '/old/bwrap' }, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: SHA, probe, findSystem: system(['/usr/bin/bwrap']), bundled });
+    expect(sel.bwrap).toBeUndefined();
+    expect(calls).toEqual(['/old/bwrap']);
+    expect(sel.problem).toContain('CODEX_SANDBOX_BWRAP');
+    expect(sel.problem).toContain('/old/bwrap');
+    expect(sel.problem).toContain('no --perms');
+  });
+
+  it('a relative override is rejected', () => {
+    const { probe } = fakeProbe({});
+    const sel = selectBwrap({ env: { CODEX_SANDBOX_BWRAP: 'bin/bwrap' }, cwd: '/w', bundledPath: undefined, expectedSha256: undefined, probe, findSystem: system([]), bundled });
+    expect(sel.problem).toContain('not an absolute path');
+  });
+
+  it('an empty CODEX_SANDBOX_BWRAP is ignored', () => {
+    const { probe } = fakeProbe({ '/usr/bin/bwrap': { perms: true, argv0: false } });
+    const sel = selectBwrap({ env: { CODEX_SANDBOX_BWRAP: '' }, cwd: '/w', bundledPath: undefined, expectedSha256: undefined, probe, findSystem: system(['/usr/bin/bwrap']), bundled });
+    expect(sel.bwrap?.source).toBe('system');
+  });
+});
+
+describe('findSystemBwrap (real directories)', () => {
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'find-bwrap-')));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  const exe = (dir: string): string => {
+    fs.mkdirSync(path.join(root, dir), { recursive: true });
+    const p = path.join(root, dir, 'bwrap');
+    fs.writeFileSync(p, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    return p;
+  };
+  const sysA = exe('sys-a');
+  const sysB = exe('sys-b');
+  const inWorkspace = exe('ws/tools');
+  fs.writeFileSync(path.join(root, 'noexec-bwrap'), '');
+  fs.mkdirSync(path.join(root, 'noexec'));
+  fs.writeFileSync(path.join(root, 'noexec', 'bwrap'), '#!/bin/sh\n', { mode: 0o644 });
+  fs.mkdirSync(path.join(root, 'link'));
+  fs.symlinkSync(sysA, path.join(root, 'link', 'bwrap'));
+
+  it('finds every executable bwrap in PATH order, canonical and de-duplicated', () => {
+    const pathEnv = [path.join(root, 'noexec'), path.join(root, 'link'), path.join(root, 'sys-a'), path.join(root, 'sys-b')].join(':');
+    const r = findSystemBwrap(pathEnv, '/');
+    expect(r.found).toEqual([sysA, sysB]);
+    expect(r.skipped).toEqual([]);
+  });
+
+  it('skips a bwrap inside the working directory (workspace-planted binary)', () => {
+    const ws = path.join(root, 'ws');
+    const r = findSystemBwrap([path.join(ws, 'tools'), path.join(root, 'sys-b')].join(':'), ws);
+    expect(r.found).toEqual([sysB]);
+    expect(r.skipped).toEqual([{ path: inWorkspace, reason: expect.stringContaining('inside the working directory') }]);
+  });
+
+  it('skips one reached through a symlinked PATH entry that resolves into the workspace', () => {
+    const ws = path.join(root, 'ws');
+    fs.symlinkSync(path.join(ws, 'tools'), path.join(root, 'innocent-looking'));
+    const r = findSystemBwrap(path.join(root, 'innocent-looking'), ws);
+    expect(r.found).toEqual([]);
+    expect(r.skipped.map((s) => s.path)).toEqual([inWorkspace]);
+  });
+
+  it('resolves relative and empty PATH entries against cwd, and still skips them as workspace-local', () => {
+    const ws = path.join(root, 'ws');
+    expect(findSystemBwrap('tools', ws).skipped.map((s) => s.path)).toEqual([inWorkspace]);
+    expect(findSystemBwrap(':', path.join(ws, 'tools')).skipped.map((s) => s.path)).toEqual([inWorkspace]);
+  });
+
+  it('a cwd of / does not hide system candidates', () => {
+    expect(findSystemBwrap(path.join(root, 'sys-a'), '/').found).toEqual([sysA]);
+  });
+
+  it('an unset or empty PATH finds nothing', () => {
+    expect(findSystemBwrap(undefined, '/')).toEqual({ found: [], skipped: [] });
+    expect(findSystemBwrap('', '/')).toEqual({ found: [], skipped: [] });
+  });
+});
