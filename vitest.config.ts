@@ -4,7 +4,7 @@ export default defineConfig({
   // The unprivileged-user run of the integration suite cannot write into node_modules/.vite.
   cacheDir: process.env.VITEST_CACHE_DIR ?? 'node_modules/.vite',
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'bench/test/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -21,6 +21,8 @@ import type { BwrapInfo, BwrapSource } from '../../manager/types.js';
 import { bundledBwrapInfo } from './bundled.js';
 
 /** Environment variable that forces a bwrap binary (still probed; rejected loudly if unusable). */
+/** `CODEX_SANDBOX_BWRAP=bundled` forces the bundled, digest-verified binary. */
+export const BUNDLED_OVERRIDE = 'bundled';
 export const BWRAP_OVERRIDE_ENV = 'CODEX_SANDBOX_BWRAP';
 
 // ---------------------------------------------------------------------------------------------
@@ -288,6 +290,23 @@ export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
 
   const envOverride = opts.env[BWRAP_OVERRIDE_ENV];
   const override = opts.override ?? (envOverride !== undefined && envOverride !== '' ? envOverride : undefined);
+  if (override === BUNDLED_OVERRIDE) {
+    // Force the bundled binary (still digest-verified by the launcher); no fallback when absent.
+    const via = opts.override !== undefined ? 'the bwrap option' : BWRAP_OVERRIDE_ENV;
+    if (opts.bundledPath === undefined || opts.bundledRejected !== undefined) {
+      const why = opts.bundledRejected ?? 'this build has no bundled bwrap (vendor/bubblewrap/build.sh could not build one)';
+      candidates.push({ path: opts.bundledPath ?? '(bundled)', source: 'bundled', rejected: why });
+      return { bwrap: undefined, problem: `bubblewrap forced to "bundled" by ${via}, but ${why}`, candidates };
+    }
+    try {
+      const info = bundled(opts.bundledPath, opts.expectedSha256, probe);
+      candidates.push({ path: info.path, source: 'bundled' });
+      return { bwrap: info, problem: undefined, candidates };
+    } catch (e) {
+      candidates.push({ path: opts.bundledPath, source: 'bundled', rejected: (e as Error).message });
+      return { bwrap: undefined, problem: `bubblewrap forced to "bundled" by ${via} is not usable: ${(e as Error).message}`, candidates };
+    }
+  }
   if (override !== undefined) {
     const via = opts.override !== undefined ? 'the bwrap option' : BWRAP_OVERRIDE_ENV;
     const fail = (why: string): BwrapSelection => {

@@ -5,7 +5,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
 
 import { launcherPath, loadNative } from '../../../src/native.js';
@@ -35,10 +36,14 @@ export function bwrapBase(): string[] {
     '--dev', '/dev',
     '--proc', '/proc',
     '--tmpfs', '/tmp',
+    // A checkout under /tmp (CI clones may live there) must stay visible for the inner stage.
+    ...(REPO_ROOT.startsWith('/tmp/') ? ['--ro-bind', REPO_ROOT, REPO_ROOT] : []),
     '--unshare-all',
     '--cap-drop', 'ALL',
   ];
 }
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export interface LaunchResult {
   code: number | null;

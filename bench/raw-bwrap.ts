@@ -1,0 +1,136 @@
+/**
+ * "Raw bwrap": bubblewrap spawned straight from Node with exactly the bwrap argv the planner produced,
+ * the fds it names supplied by the bench instead of the native launcher. This is the floor the
+ * library is measured against: everything above it is the launcher plus the library's own work.
+ */
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StdioOptions } from 'node:child_process';
+import type { LaunchRequest } from '../src/manager/types.js';
+import { spawnAndWait } from './spawn-wait.js';
+
+export interface BwrapInvocation {
+  bwrapPath: string;
+  /** bwrap's options, up to (not including) the `--` before the sandboxed program. */
+  bwrapArgs: string[];
+  /** What bwrap runs with the inner stage kept: `[launcher, '--inner', '--', ...command]`. */
+  innerArgv: string[];
+  /** The user's command alone (what runs when the inner stage is replaced). */
+  command: string[];
+  /** fd bwrap reads the seccomp program from (`--seccomp FD`), if any. */
+  seccompFd: number | undefined;
+  /** fd bwrap writes its info JSON to (`--info-fd FD`), if any. */
+  infoFd: number | undefined;
+  /** fds bwrap reads `--ro-bind-data` contents from (the launcher opens /dev/null for each). */
+  dataFds: number[];
+}
+
+function textArgv(req: LaunchRequest): string[] {
+  return req.argv.map((a, i) => {
+    if (typeof a !== 'string') throw new TypeError(`argv[${i}] is raw bytes; the bench plans only UTF-8 commands`);
+    return a;
+  });
+}
+
+function fdAfter(args: readonly string[], flag: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < args.length - 1; i += 1) {
+    if (args[i] === flag) out.push(Number(args[i + 1]));
+  }
+  return out;
+}
+
+/**
+ * Splits a Linux LaunchRequest (`launcher [opts] -- bwrap [bwrap args] -- launcher --inner -- cmd…`)
+ * into the bwrap invocation. Throws when the plan does not have that shape.
+ */
+export function extractBwrapInvocation(req: LaunchRequest): BwrapInvocation {
+  if (req.kind !== 'linux-bwrap' || req.native.platform !== 'linux') {
+    throw new Error(`the plan is ${req.kind}, not linux-bwrap: raw bwrap needs bubblewrap on a Linux host`);
+  }
+  const argv = textArgv(req);
+  const launcher = typeof req.program === 'string' ? req.program : '';
+  const start = argv.indexOf('--');
+  const bwrapPath = argv[start + 1];
+  if (start < 0 || bwrapPath === undefined) throw new Error('the launcher argv has no `-- BWRAP` part');
+  let end = -1;
+  for (let j = start + 2; j < argv.length; j += 1) {
+    if (argv[j] !== '--') continue;
+    if (!req.native.innerStage || (argv[j + 1] === launcher && argv[j + 2] === '--inner')) {
+      end = j;
+      break;
+    }
+  }
+  if (end < 0) throw new Error('the bwrap argv has no `--` before the sandboxed program');
+  const bwrapArgs = argv.slice(start + 2, end);
+  const innerArgv = argv.slice(end + 1);
+  let command = innerArgv;
+  if (req.native.innerStage) {
+    const sep = innerArgv.indexOf('--');
+    if (sep < 0) throw new Error('the inner stage argv has no `--` before the command');
+    command = innerArgv.slice(sep + 1);
+  }
+  const seccomp = fdAfter(bwrapArgs, '--seccomp');
+  const info = fdAfter(bwrapArgs, '--info-fd');
+  return {
+    bwrapPath,
+    bwrapArgs,
+    innerArgv,
+    command,
+    seccompFd: seccomp[0],
+    infoFd: info[0],
+    dataFds: fdAfter(bwrapArgs, '--ro-bind-data'),
+  };
+}
+
+/**
+ * Spawns one invocation. `keepInner`: run the launcher's inner stage as the plan does (true), or the
+ * command directly in its place (false). `bpfPath`: a file holding the seccomp program, opened anew
+ * for each run because bwrap reads it to EOF.
+ */
+export interface RawBwrapRunner {
+  run(): Promise<void>;
+  close(): void;
+}
+
+export function rawBwrapRunner(
+  inv: BwrapInvocation,
+  opts: { bpf: Buffer | undefined; workDir: string; cwd: string; env: NodeJS.ProcessEnv; keepInner: boolean; timeoutMs: number },
+): RawBwrapRunner {
+  if (inv.seccompFd !== undefined && opts.bpf === undefined) {
+    throw new Error('the plan passes --seccomp but no BPF program was supplied');
+  }
+  const bpfPath = join(opts.workDir, 'filter.bpf');
+  if (opts.bpf !== undefined) writeFileSync(bpfPath, opts.bpf);
+  const devNull = openSync('/dev/null', 'r');
+  const maxFd = Math.max(2, inv.seccompFd ?? 0, inv.infoFd ?? 0, ...inv.dataFds);
+  const args = [...inv.bwrapArgs, '--', ...(opts.keepInner ? inv.innerArgv : inv.command)];
+  return {
+    run: async () => {
+      const bpfFd = inv.seccompFd !== undefined ? openSync(bpfPath, 'r') : undefined;
+      try {
+        const stdio: StdioOptions = ['ignore', 'pipe', 'pipe'];
+        for (let fd = 3; fd <= maxFd; fd += 1) {
+          if (fd === inv.seccompFd) stdio.push(bpfFd as number);
+          else if (fd === inv.infoFd) stdio.push('pipe');
+          else if (inv.dataFds.includes(fd)) stdio.push(devNull);
+          else stdio.push('ignore');
+        }
+        await spawnAndWait(inv.bwrapPath, args, {
+          cwd: opts.cwd,
+          env: opts.env,
+          stdio,
+          timeoutMs: opts.timeoutMs,
+          onSpawn: (child) => {
+            // bwrap writes its info JSON here; drain it so a full pipe never blocks it.
+            const info = inv.infoFd !== undefined ? child.stdio[inv.infoFd] : undefined;
+            if (info && 'resume' in info) info.resume();
+          },
+        });
+      } finally {
+        if (bpfFd !== undefined) closeSync(bpfFd);
+      }
+    },
+    close: () => closeSync(devNull),
+  };
+}

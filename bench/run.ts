@@ -1,0 +1,258 @@
+/**
+ * `npm run bench [-- --quick] [-- --json]`: what one sandboxed command costs against the floor (bare
+ * /bin/true), raw bwrap with the planner's own argv, the CLI, and the peer srt; throughput; transform()
+ * alone; deny-read glob cost growth. Every spawn is bounded by a timeout, so the bench never hangs.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { getHostFacts } from '../src/host/facts.js';
+import { loadNative, packageRoot } from '../src/native.js';
+import { createSandbox } from '../src/sandbox.js';
+import type { Sandbox } from '../src/sandbox.js';
+import { USAGE, benchConfig, parseBenchArgs } from './args.js';
+import type { BenchConfig } from './args.js';
+import { measureTree } from './glob-cost.js';
+import type { TreeCost } from './glob-cost.js';
+import { machineFacts } from './machine.js';
+import { watchPlaceholders } from './placeholders.js';
+import { extractBwrapInvocation, rawBwrapRunner } from './raw-bwrap.js';
+import type { RawBwrapRunner } from './raw-bwrap.js';
+import { renderReport } from './report.js';
+import type { BenchReport, CaseResult } from './report.js';
+import { runInterleaved } from './sampler.js';
+import type { BenchCase, InterleavedResult } from './sampler.js';
+import { spawnAndWait } from './spawn-wait.js';
+import { loadSrtPeer } from './srt-peer.js';
+import type { SrtPeer } from './srt-peer.js';
+import { addRounds, ratio, summarise, defined } from './stats.js';
+import { measureThroughput } from './throughput.js';
+import type { ThroughputResult } from './throughput.js';
+import { measureTransform } from './transform-cost.js';
+import { evaluateTargets } from './targets.js';
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+function caseResult(label: string, res: InterleavedResult, name: string, skipped?: string): CaseResult {
+  const samples = defined(res.samples[name] ?? []);
+  return { label, ms: samples.length > 0 ? summarise(samples) : undefined, failures: res.failures[name] ?? [], ...(skipped ? { skipped } : {}) };
+}
+
+function libraryRunner(sb: Sandbox, cwd: string, timeoutMs: number): () => Promise<void> {
+  return async () => {
+    const r = await sb.spawn(['/bin/true'], 'workspace-write', { cwd, reject: false, stdin: 'ignore', timeout: timeoutMs });
+    if (r.timedOut) throw new Error(`sandbox.spawn: killed after the ${timeoutMs} ms timeout (hung?)`);
+    if (r.exitCode !== 0) throw new Error(`sandbox.spawn: exit ${String(r.exitCode)}${r.signal ? ` (${r.signal})` : ''}: ${String(r.stderr).trim().slice(0, 300)}`);
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseBenchArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const cfg: BenchConfig = benchConfig(args.quick);
+  const started = Date.now();
+  const notes: string[] = [];
+  const repo = packageRoot();
+  const workDir = mkdtempSync('/var/tmp/codex-sandbox-bench-');
+  const ws = join(workDir, 'ws');
+  mkdirSync(ws);
+  // Every spawn and srt's own scans see the same small, empty workspace (not the repo).
+  const originalCwd = process.cwd();
+  process.chdir(ws);
+  let srt: SrtPeer | undefined;
+  let raw: RawBwrapRunner | undefined;
+  let rawNoInner: RawBwrapRunner | undefined;
+  const cleanups: Array<() => void> = [];
+  const cleanupAll = (): void => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try {
+        c();
+      } catch {
+        // Best effort: a cleanup failure must not hide the results.
+      }
+    }
+    process.chdir(originalCwd);
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    cleanupAll();
+    process.kill(process.pid, sig);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    // The host is probed once per process: the first access probes, later ones hit the cache.
+    const p0 = process.hrtime.bigint();
+    const facts = getHostFacts();
+    const linux = facts.linux;
+    const firstMs = Number(process.hrtime.bigint() - p0) / 1e6;
+    const p1 = process.hrtime.bigint();
+    const again = getHostFacts();
+    void again.linux;
+    const repeatMicros = Number(process.hrtime.bigint() - p1) / 1e3;
+    const sb = await createSandbox();
+    const hostProbe = { firstMs, repeatMicros, sameFactsObject: again === facts && sb.facts === facts };
+    const machine = machineFacts(linux?.bwrap?.path, repo);
+    log(`bench: ${args.quick ? 'quick' : 'full'} run in ${ws}; host probe ${firstMs.toFixed(1)} ms`);
+
+    // Raw bwrap: exactly the bwrap argv of the workspace-write plan.
+    const plan = sb.plan(['/bin/true'], 'workspace-write', { cwd: ws });
+    let rawSkip: string | undefined;
+    if (plan.native.platform === 'linux') {
+      const guard = watchPlaceholders(plan.native.syntheticTargets, linux?.syntheticRegistry);
+      cleanups.push(() => {
+        const removed = guard.cleanup();
+        if (removed.length > 0) log(`bench: removed raw-bwrap placeholders ${removed.join(', ')}`);
+      });
+      try {
+        const inv = extractBwrapInvocation(plan);
+        const mode = plan.native.seccomp;
+        const bpf = mode === 'none' ? undefined : loadNative().seccompFilter(mode);
+        const common = { bpf, workDir, cwd: ws, env: plan.env, timeoutMs: cfg.timeoutMs };
+        raw = rawBwrapRunner(inv, { ...common, keepInner: true });
+        rawNoInner = rawBwrapRunner(inv, { ...common, keepInner: false });
+        const r = raw;
+        const rn = rawNoInner;
+        cleanups.push(() => r.close(), () => rn.close());
+      } catch (e) {
+        rawSkip = e instanceof Error ? e.message : String(e);
+      }
+    } else {
+      rawSkip = `the plan is ${plan.kind}: raw bwrap needs Linux`;
+    }
+
+    const srtOrWhy = await loadSrtPeer({ cwd: ws, workDir, timeoutMs: cfg.timeoutMs });
+    if (typeof srtOrWhy === 'string') {
+      notes.push(`srt not measured: ${srtOrWhy}`);
+      log(`bench: ${srtOrWhy}`);
+    } else {
+      srt = srtOrWhy;
+      notes.push(`peer: @anthropic-ai/sandbox-runtime ${srt.version} (settings: allowWrite [cwd], no network)`);
+    }
+
+    const env = process.env;
+    const bare = (): Promise<void> => spawnAndWait('/bin/true', [], { cwd: ws, env, timeoutMs: cfg.timeoutMs });
+    const library = libraryRunner(sb, ws, cfg.timeoutMs);
+
+    // Group A: per command inside one process.
+    const groupA: BenchCase[] = [{ name: 'bare', run: bare }];
+    if (raw && rawNoInner) {
+      groupA.push({ name: 'rawBwrap', run: raw.run }, { name: 'rawBwrapNoInner', run: rawNoInner.run });
+    }
+    groupA.push({ name: 'library', run: library });
+    if (srt) groupA.push({ name: 'srtLibrary', run: srt.runLibrary });
+    log(`bench: per-command group, ${cfg.spawnRounds} rounds of ${groupA.map((c) => c.name).join(', ')}`);
+    const a = await runInterleaved(groupA, { rounds: cfg.spawnRounds, warmup: cfg.warmup });
+
+    // Group B: whole processes.
+    const cliMain = join(repo, 'dist', 'src', 'cli', 'main.js');
+    const groupB: BenchCase[] = [{ name: 'nodeE0', run: () => spawnAndWait(process.execPath, ['-e', '0'], { cwd: ws, env, timeoutMs: cfg.timeoutMs }) }];
+    if (raw) groupB.push({ name: 'rawBwrap', run: raw.run });
+    const cliSkip = existsSync(cliMain) ? undefined : `${cliMain} is missing: run npm run build:ts`;
+    if (!cliSkip) {
+      groupB.push({ name: 'cli', run: () => spawnAndWait(process.execPath, [cliMain, 'run', '--', '/bin/true'], { cwd: ws, env, timeoutMs: cfg.timeoutMs }) });
+    }
+    if (srt) groupB.push({ name: 'srtCli', run: srt.runCli });
+    log(`bench: whole-process group, ${cfg.processRounds} rounds of ${groupB.map((c) => c.name).join(', ')}`);
+    const b = await runInterleaved(groupB, { rounds: cfg.processRounds, warmup: Math.min(cfg.warmup, 2) });
+
+    const srtSkip = srt ? undefined : (notes.find((n) => n.startsWith('srt not measured')) ?? 'srt not available');
+    const perCommand: Record<string, CaseResult> = {
+      bare: caseResult('bare spawn /bin/true (floor)', a, 'bare'),
+      rawBwrap: caseResult('raw bwrap, planner argv + inner stage', a, 'rawBwrap', rawSkip),
+      rawBwrapNoInner: caseResult('raw bwrap, planner argv, command direct', a, 'rawBwrapNoInner', rawSkip),
+      library: caseResult("sandbox.spawn(['/bin/true'], 'workspace-write')", a, 'library'),
+      srtLibrary: caseResult('srt wrapWithSandbox + sh -c', a, 'srtLibrary', srtSkip),
+    };
+    const perProcess: Record<string, CaseResult> = {
+      nodeE0: caseResult('node -e 0', b, 'nodeE0'),
+      rawBwrap: caseResult('raw bwrap, planner argv + inner stage', b, 'rawBwrap', rawSkip),
+      cli: caseResult('codex-sandbox run -- /bin/true', b, 'cli', cliSkip),
+      srtCli: caseResult('srt --settings s.json /bin/true', b, 'srtCli', srtSkip),
+    };
+    const sa = a.samples;
+    const sbm = b.samples;
+    const none: Array<number | undefined> = [];
+    const ratios: BenchReport['ratios'] = {
+      libraryOverRawBwrap: ratio(sa['library'] ?? none, sa['rawBwrap'] ?? none),
+      libraryOverRawBwrapNoInner: ratio(sa['library'] ?? none, sa['rawBwrapNoInner'] ?? none),
+      rawBwrapOverBare: ratio(sa['rawBwrap'] ?? none, sa['bare'] ?? none),
+      libraryOverBare: ratio(sa['library'] ?? none, sa['bare'] ?? none),
+      cliOverFloor: ratio(sbm['cli'] ?? none, addRounds(sbm['nodeE0'] ?? none, sbm['rawBwrap'] ?? none)),
+      srtOverLibrary: ratio(sa['srtLibrary'] ?? none, sa['library'] ?? none),
+      srtCliOverCli: ratio(sbm['srtCli'] ?? none, sbm['cli'] ?? none),
+    };
+
+    // srt's proxy and bridges would keep running during the remaining sections: stop them now.
+    if (srt) {
+      await srt.close();
+      srt = undefined;
+    }
+
+    const throughput: ThroughputResult[] = [];
+    for (const c of cfg.concurrency) {
+      log(`bench: throughput, ${cfg.throughputCommands} commands at concurrency ${c}`);
+      throughput.push(await measureThroughput(library, cfg.throughputCommands, c));
+    }
+
+    log('bench: transform() per preset');
+    const transform = measureTransform(facts, ws, cfg.transformBatches, cfg.transformBatch);
+
+    const globScan: TreeCost[] = [];
+    for (const files of cfg.treeSizes) {
+      log(`bench: deny-read glob over ${files} files`);
+      globScan.push(measureTree(facts, workDir, ws, files, cfg.scanDepths, cfg.scanRepeats, log));
+    }
+
+    notes.push(
+      'raw bwrap = bubblewrap spawned from Node with the exact bwrap argv of the plan; the bench supplies the fds the launcher would ' +
+        '(the seccomp BPF from the addon in a file on the --seccomp fd, a pipe on --info-fd, /dev/null on --ro-bind-data fds). ' +
+        '"+ inner stage" keeps `codex-sandbox-launcher --inner -- /bin/true` as the sandboxed program; "command direct" runs /bin/true in its place.',
+    );
+    const partial = {
+      ratios,
+      transform,
+      globScan,
+      hostProbe,
+    };
+    const report: BenchReport = {
+      schema: 1,
+      command: `npm run bench${args.quick || args.json ? ' --' : ''}${args.quick ? ' --quick' : ''}${args.json ? ' --json' : ''}`,
+      quick: args.quick,
+      machine,
+      startedAt: new Date(started).toISOString(),
+      durationS: (Date.now() - started) / 1000,
+      hostProbe,
+      perCommand,
+      perProcess,
+      ratios,
+      throughput,
+      transform,
+      globScan,
+      targets: evaluateTargets(partial),
+      notes,
+    };
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`);
+  } finally {
+    if (srt) await srt.close();
+    cleanupAll();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+main().then(
+  () => {
+    // srt's library leaves handles (proxy servers, signal handlers) behind; do not wait for them.
+    process.exit(process.exitCode ?? 0);
+  },
+  (e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,46 @@
+/** The issue's targets, evaluated against a report's figures. */
+import type { BenchReport, Target } from './report.js';
+import { linearFit } from './stats.js';
+
+export const TARGETS = {
+  libraryOverRawBwrap: 1.15,
+  cliOverFloor: 1.3,
+  transformMicros: 50,
+  srtSpeedup: 10,
+  /** R² of scan time against entries visited (all trees, all depths) that counts as linear. */
+  globLinearR2: 0.95,
+} as const;
+
+type Figures = Pick<BenchReport, 'ratios' | 'transform' | 'globScan' | 'hostProbe'>;
+
+function atMost(name: string, value: number | undefined, limit: number, goal: string): Target {
+  return { name, goal, value, met: value === undefined ? undefined : value <= limit };
+}
+
+export function evaluateTargets(r: Figures): Target[] {
+  const out: Target[] = [
+    atMost('library / raw bwrap', r.ratios.libraryOverRawBwrap?.value, TARGETS.libraryOverRawBwrap, `≤ ${TARGETS.libraryOverRawBwrap}x`),
+    atMost('CLI / (node -e 0 + raw bwrap)', r.ratios.cliOverFloor?.value, TARGETS.cliOverFloor, `≤ ${TARGETS.cliOverFloor}x`),
+    { name: 'host probed once per process', goal: 'same cached facts', value: r.hostProbe.sameFactsObject, met: r.hostProbe.sameFactsObject },
+  ];
+  for (const t of r.transform) {
+    out.push(atMost(`transform() ${t.preset} (µs)`, t.microsPerCall.median, TARGETS.transformMicros, `< ${TARGETS.transformMicros} µs`));
+  }
+  const cli = r.ratios.srtCliOverCli?.value;
+  out.push({ name: 'srt CLI / our CLI', goal: `≥ ${TARGETS.srtSpeedup}x`, value: cli, met: cli === undefined ? undefined : cli >= TARGETS.srtSpeedup });
+  const lib = r.ratios.srtOverLibrary?.value;
+  out.push({ name: 'srt library / our library', goal: `≥ ${TARGETS.srtSpeedup}x`, value: lib, met: lib === undefined ? undefined : lib >= TARGETS.srtSpeedup });
+
+  // Linear: one straight line (fixed cost + cost per entry) explains the scan times of every tree and depth.
+  const fit = linearFit(r.globScan.flatMap((t) => t.points.map((p) => [p.visited, p.scanMs.median] as const)));
+  out.push({
+    name: 'glob scan linear in entries (R²)',
+    goal: `R² ≥ ${TARGETS.globLinearR2}`,
+    value: fit?.r2,
+    met: fit === undefined ? undefined : fit.r2 >= TARGETS.globLinearR2,
+  });
+  const points = r.globScan.flatMap((t) => t.points);
+  const bounded = points.length > 0 ? points.every((p) => p.visited === p.expectedVisited) : undefined;
+  out.push({ name: 'glob scan bounded by depth', goal: 'visited = entries above the depth', value: bounded, met: bounded });
+  return out;
+}

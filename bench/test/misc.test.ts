@@ -1,0 +1,103 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchConfig, parseBenchArgs } from '../args.js';
+import { registryEntryName, watchPlaceholders } from '../placeholders.js';
+import { evaluateTargets } from '../targets.js';
+import type { BenchReport } from '../report.js';
+
+describe('parseBenchArgs', () => {
+  it('accepts --json and --quick', () => {
+    expect(parseBenchArgs(['--quick', '--json'])).toEqual({ json: true, quick: true, help: false });
+  });
+
+  it('rejects an unknown flag and shows the usage', () => {
+    expect(() => parseBenchArgs(['--fast'])).toThrow(/unknown bench option "--fast"[\s\S]*usage: npm run bench/);
+  });
+
+  it('makes the quick run smaller than the full run in every dimension', () => {
+    const q = benchConfig(true);
+    const f = benchConfig(false);
+    expect(q.spawnRounds).toBeLessThan(f.spawnRounds);
+    expect(q.processRounds).toBeLessThan(f.processRounds);
+    expect(q.throughputCommands).toBeLessThan(f.throughputCommands);
+    expect(Math.max(...q.treeSizes)).toBeLessThan(Math.max(...f.treeSizes));
+    expect(f.treeSizes).toEqual([1000, 10000, 100000]);
+    expect(f.throughputCommands).toBe(500);
+    expect(f.concurrency).toEqual([1, 8, 32]);
+  });
+});
+
+describe('registryEntryName', () => {
+  it('is 64-bit FNV-1a in 16 hex digits, as the launcher names registry entries', () => {
+    expect(registryEntryName('')).toBe('cbf29ce484222325');
+    expect(registryEntryName('a')).toBe('af63dc4c8601ec8c');
+  });
+});
+
+describe('watchPlaceholders', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('removes only bare placeholders that appeared after it started watching', () => {
+    dir = mkdtempSync(join(tmpdir(), 'bench-ph-'));
+    const pre = join(dir, 'pre');
+    mkdirSync(pre);
+    const targets = ['pre', 'emptyDir', 'emptyFile', 'fullDir', 'fullFile', 'never'].map((n) => join(dir as string, n));
+    const guard = watchPlaceholders(targets, undefined);
+    mkdirSync(join(dir, 'emptyDir'));
+    writeFileSync(join(dir, 'emptyFile'), '');
+    mkdirSync(join(dir, 'fullDir'));
+    writeFileSync(join(dir, 'fullDir', 'x'), 'x');
+    writeFileSync(join(dir, 'fullFile'), 'data');
+    expect(guard.cleanup().sort()).toEqual([join(dir, 'emptyDir'), join(dir, 'emptyFile')]);
+    expect(existsSync(pre)).toBe(true);
+    expect(existsSync(join(dir, 'fullDir', 'x'))).toBe(true);
+    expect(existsSync(join(dir, 'fullFile'))).toBe(true);
+  });
+
+  it('leaves a placeholder that a live launcher has registered', () => {
+    dir = mkdtempSync(join(tmpdir(), 'bench-ph-'));
+    const target = join(dir, '.git');
+    const registry = join(dir, 'registry');
+    const guard = watchPlaceholders([target], registry);
+    mkdirSync(target);
+    mkdirSync(join(registry, registryEntryName(target)), { recursive: true });
+    writeFileSync(join(registry, registryEntryName(target), `pid-${process.pid}`), '');
+    expect(guard.cleanup()).toEqual([]);
+    expect(existsSync(target)).toBe(true);
+  });
+});
+
+describe('evaluateTargets', () => {
+  const summary = (median: number) => ({ n: 1, median, p10: median, p90: median, min: median, max: median });
+  const figures = (lib: number, micros: number): Pick<BenchReport, 'ratios' | 'transform' | 'globScan' | 'hostProbe'> => ({
+    ratios: {
+      libraryOverRawBwrap: { value: lib, pairedP10: lib, pairedP90: lib },
+      libraryOverRawBwrapNoInner: undefined,
+      rawBwrapOverBare: undefined,
+      libraryOverBare: undefined,
+      cliOverFloor: undefined,
+      srtOverLibrary: undefined,
+      srtCliOverCli: { value: 12, pairedP10: 12, pairedP90: 12 },
+    },
+    transform: [{ preset: 'read-only', kind: 'linux-bwrap', microsPerCall: summary(micros) }],
+    globScan: [],
+    hostProbe: { firstMs: 10, repeatMicros: 1, sameFactsObject: true },
+  });
+
+  it('marks each target met or missed from the figures, and n/a when a figure is missing', () => {
+    const byName = (lib: number, micros: number) => Object.fromEntries(evaluateTargets(figures(lib, micros)).map((t) => [t.name, t.met]));
+    expect(byName(1.1, 40)).toMatchObject({
+      'library / raw bwrap': true,
+      'CLI / (node -e 0 + raw bwrap)': undefined,
+      'transform() read-only (µs)': true,
+      'srt CLI / our CLI': true,
+      'host probed once per process': true,
+    });
+    expect(byName(1.2, 60)).toMatchObject({ 'library / raw bwrap': false, 'transform() read-only (µs)': false });
+  });
+});

@@ -1,0 +1,96 @@
+/** `codex-sandbox run` through the built binary: exit codes, real enforcement, dry-run. */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Scratch, requireBuilt } from './helpers.js';
+
+let s: Scratch;
+beforeAll(() => {
+  requireBuilt();
+  s = new Scratch();
+});
+afterAll(() => s.dispose());
+
+describe.runIf(process.platform === 'linux')('codex-sandbox run (Linux: real bwrap + seccomp)', () => {
+  it('passes stdout through and exits 0', () => {
+    const r = s.cli(['run', '--', '/bin/echo', 'ok']);
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).toBe('ok\n');
+  });
+
+  it('passes stdin through', () => {
+    const r = s.cli(['run', '--profile', 'read-only', '--', '/bin/cat'], { input: 'from stdin\n' });
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).toBe('from stdin\n');
+  });
+
+  it("exits with the command's own status", () => {
+    const r = s.cli(['run', '--', '/bin/sh', '-c', 'exit 7']);
+    expect(r.status, r.report).toBe(7);
+  });
+
+  it('exits 128+N when the command dies from signal N (SIGTERM → 143)', () => {
+    const r = s.cli(['run', '--', '/bin/sh', '-c', 'kill -TERM $$']);
+    expect(r.status, r.report).toBe(143);
+  });
+
+  it('exits 127 for a command that does not exist, naming it', () => {
+    const r = s.cli(['run', '--', '/nonexistent/cmd']);
+    expect(r.status, r.report).toBe(127);
+    expect(r.stderr).toContain('/nonexistent/cmd');
+  });
+
+  it('exits 126 for a file that is not executable', () => {
+    const file = s.write('home/proj/not-exec.sh', 'echo hi\n');
+    const r = s.cli(['run', '--', file]);
+    expect(r.status, r.report).toBe(126);
+  });
+
+  it('exits 125 when the profile cannot be enforced as asked (writable root on an external profile)', () => {
+    const file = s.write('home/proj/external.json', '{"type":"external","network":"restricted"}');
+    const r = s.cli(['run', '--profile', file, '--writable-root', s.root, '--', 'true']);
+    expect(r.status, r.report).toBe(125);
+    expect(r.stderr).toContain('writable roots and deny-read rules cannot be added');
+  });
+
+  it('read-only refuses a write in the cwd; --writable-root opens exactly that directory', () => {
+    const out = path.dirname(s.write('home/out/.keep', ''));
+    const r = s.cli(['run', '--profile', 'read-only', '--writable-root', out, '--', '/bin/sh', '-c', `echo a > "${out}/a"; echo b > b`]);
+    expect(r.status, r.report).not.toBe(0);
+    expect(readFileSync(path.join(out, 'a'), 'utf8')).toBe('a\n');
+    expect(existsSync(path.join(s.project, 'b'))).toBe(false);
+  });
+
+  it('--deny-read hides a file from the command', () => {
+    const secret = s.write('home/proj/secret.txt', 'hunter2\n');
+    const r = s.cli(['run', '--deny-read', 'secret.txt', '--', '/bin/cat', secret]);
+    expect(r.status, r.report).not.toBe(0);
+    expect(r.stdout).not.toContain('hunter2');
+  });
+
+  it('--env-inherit none leaves only what the sandbox sets', () => {
+    const r = s.cli(['run', '--env-inherit', 'none', '--', '/usr/bin/env'], { env: s.env({ CLI_TEST_MARKER: 'visible' }) });
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).not.toContain('CLI_TEST_MARKER');
+    const all = s.cli(['run', '--', '/usr/bin/env'], { env: s.env({ CLI_TEST_MARKER: 'visible' }) });
+    expect(all.stdout).toContain('CLI_TEST_MARKER=visible');
+  });
+});
+
+describe('codex-sandbox run --dry-run', () => {
+  it('--json prints the LaunchRequest and runs nothing', () => {
+    const r = s.cli(['run', '--dry-run', '--json', '--', '/bin/sh', '-c', 'echo x > dry-run-marker']);
+    expect(r.status, r.report).toBe(0);
+    const req = JSON.parse(r.stdout) as { kind: string; permissions: { network: string } };
+    expect(['linux-bwrap', 'macos-seatbelt', 'windows-token']).toContain(req.kind);
+    expect(req.permissions.network).toBe('restricted');
+    expect(existsSync(path.join(s.project, 'dry-run-marker'))).toBe(false);
+  });
+
+  it('--platform darwin plans a Seatbelt launch on any host', () => {
+    const r = s.cli(['run', '--dry-run', '--platform', 'darwin', '--', 'true']);
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).toContain('kind:    macos-seatbelt');
+    expect(r.stdout).toContain('seatbelt policy:');
+  });
+});
