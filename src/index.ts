@@ -1,1 +1,32 @@
-export const VERSION = '0.1.0';
+/** codex-sandbox: the public library surface. */
+export { VERSION } from './version.js';
+
+export { createSandbox, Sandbox } from './sandbox.js';
+export type { CreateSandboxOptions, NamedProfile, ProfileInput, SandboxSubprocess, SpawnOptions } from './sandbox.js';
+
+export { SandboxManager, DEFAULT_ENV_POLICY } from './manager/transform.js';
+export type { TransformRequest } from './manager/transform.js';
+export { PlanError } from './manager/errors.js';
+export type {
+  ArgvItem,
+  BwrapInfo,
+  DarwinNativePlan,
+  EnvPolicy,
+  HostFacts,
+  LaunchKind,
+  LaunchRequest,
+  LinuxFacts,
+  LinuxNativePlan,
+  NoneNativePlan,
+  PlanInput,
+  Planner,
+  WindowsNativePlan,
+} from './manager/types.js';
+
+export { PathUri, PathUriError, BAD_PATH_URI_PREFIX } from './path-uri/index.js';
+export type { PathConvention, Platform } from './path-uri/index.js';
+
+export * from './permissions/index.js';
+
+export { getHostFacts } from './host/facts.js';
+export { loadConfig, resolveProfileName, listProfiles, ConfigError, UnknownProfileError } from './config/index.js';

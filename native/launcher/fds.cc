@@ -31,7 +31,11 @@ void ensure_stdio_open() {
 void close_inherited_fds() {
   // Every non-CLOEXEC fd of the Node parent (libuv's extra stdio slots, a caller's open files,
   // sockets) would otherwise reach the sandboxed command, which could read or write through it.
-  if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+  close_fds_from(3);
+}
+
+void close_fds_from(int first) {
+  if (syscall(SYS_close_range, static_cast<unsigned>(first), ~0U, 0U) == 0) return;
   if (errno != ENOSYS && errno != EINVAL) die_errno("close_range", nullptr, errno);
 
   DIR* dir = opendir("/proc/self/fd");
@@ -43,7 +47,7 @@ void close_inherited_fds() {
       char* end = nullptr;
       long fd = strtol(entry->d_name, &end, 10);
       if (*end != '\0' || end == entry->d_name) continue;
-      if (fd >= 3 && fd != self) to_close.push_back(static_cast<int>(fd));
+      if (fd >= first && fd != self) to_close.push_back(static_cast<int>(fd));
     }
     if (errno != 0) die_errno("reading", "/proc/self/fd", errno);
     closedir(dir);
@@ -54,7 +58,7 @@ void close_inherited_fds() {
   struct rlimit lim;
   if (getrlimit(RLIMIT_NOFILE, &lim) < 0) die_errno("getrlimit(RLIMIT_NOFILE)", nullptr, errno);
   rlim_t max = lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur > 1048576 ? 1048576 : lim.rlim_cur;
-  for (rlim_t fd = 3; fd < max; ++fd) close(static_cast<int>(fd));
+  for (rlim_t fd = static_cast<rlim_t>(first); fd < max; ++fd) close(static_cast<int>(fd));
 }
 
 namespace {
@@ -69,13 +73,13 @@ int move_high(int fd, int high, const char* what) {
 
 }  // namespace
 
-int place_fds(const std::vector<PlacedFdSpec>& placed) {
+PlacedReadEnds place_fds(const std::vector<PlacedFdSpec>& placed) {
   int high = 3;
   for (const PlacedFdSpec& spec : placed) {
     if (spec.target + 1 > high) high = spec.target + 1;
   }
   std::vector<int> sources(placed.size(), -1);
-  int info_read = -1;
+  PlacedReadEnds ends_out;
   for (size_t i = 0; i < placed.size(); ++i) {
     const PlacedFdSpec& spec = placed[i];
     int fd = -1;
@@ -93,7 +97,14 @@ int place_fds(const std::vector<PlacedFdSpec>& placed) {
       case PlacedKind::InfoPipe: {
         int ends[2];
         if (pipe2(ends, O_CLOEXEC) < 0) die_errno("pipe2 for", "--info-pipe", errno);
-        info_read = move_high(ends[0], high, "the info pipe");
+        ends_out.info = move_high(ends[0], high, "the info pipe");
+        fd = ends[1];
+        break;
+      }
+      case PlacedKind::StartedPipe: {
+        int ends[2];
+        if (pipe2(ends, O_CLOEXEC) < 0) die_errno("pipe2 for", "--started-pipe", errno);
+        ends_out.started = move_high(ends[0], high, "the started pipe");
         fd = ends[1];
         break;
       }
@@ -109,7 +120,7 @@ int place_fds(const std::vector<PlacedFdSpec>& placed) {
     }
     close(sources[i]);
   }
-  return info_read;
+  return ends_out;
 }
 
 void die_with_parent(int sig, pid_t expected_parent) {

@@ -14,9 +14,19 @@ void ensure_stdio_open();
 // Closes every fd >= 3 (close_range, else a /proc/self/fd walk, else a bounded loop).
 void close_inherited_fds();
 
-// Creates each placed fd (/dev/null, sealed seccomp memfd, info-pipe write end) at its target
-// number without CLOEXEC. Returns the info pipe's read end (CLOEXEC, above every target) or -1.
-int place_fds(const std::vector<PlacedFdSpec>& placed);
+// Closes every fd >= first, the same way.
+void close_fds_from(int first);
+
+// The launcher's ends of the pipes it places for bubblewrap and the inner stage (CLOEXEC, above
+// every target), -1 when not requested.
+struct PlacedReadEnds {
+  int info = -1;     // --info-pipe: bwrap's JSON (child-pid)
+  int started = -1;  // --started-pipe: one byte from the inner stage just before it execs the command
+};
+
+// Creates each placed fd (/dev/null, sealed seccomp memfd, info-pipe or started-pipe write end) at
+// its target number without CLOEXEC, and returns the read ends of the pipes.
+PlacedReadEnds place_fds(const std::vector<PlacedFdSpec>& placed);
 
 // Sets PR_SET_PDEATHSIG to sig and exits if the parent already died (getppid() changed).
 void die_with_parent(int sig, pid_t expected_parent);

@@ -10,12 +10,15 @@
 //     --seccomp-self base|restricted  no bwrap: no_new_privs + install the filter, exec PROGRAM
 //     --devnull FD                  /dev/null O_RDONLY at FD (bwrap --ro-bind-data FD ...)
 //     --info-pipe FD                pipe write end at FD (bwrap --info-fd FD), read for child-pid
+//     --started-pipe FD             pipe write end at FD for the inner stage (--inner --started-fd FD);
+//                                   bwrap exiting before its byte arrives = setup failure, exit 125
 //     --registry DIR                synthetic-target registry directory
 //     --synthetic PATH              mount target bwrap may create as a placeholder (repeatable)
 //     --chdir PATH                  chdir before exec
 // Inner stage (inside bwrap):
-//   codex-sandbox-launcher --inner [--argv0 NAME] -- PROGRAM [ARGS...]
-// Exit codes: 125 launcher setup failure, 126/127 command not executable/not found, otherwise the
+//   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] -- PROGRAM [ARGS...]
+//     writes one byte to FD, closes every fd >= 3, then execs PROGRAM
+// Exit codes: 125 launcher or sandbox setup failure, 126/127 command not executable/not found, otherwise the
 // command's (bwrap's) status.
 #include <errno.h>
 #include <signal.h>
@@ -89,7 +92,7 @@ int main(int argc, char** argv) {
   // The supervising launcher takes SIGTERM so it can still kill bwrap and clean the registry.
   die_with_parent(bwrap ? SIGTERM : SIGKILL, parent);
   close_inherited_fds();
-  int info_read_fd = place_fds(options.placed);
+  const PlacedReadEnds read_ends = place_fds(options.placed);
   if (options.chdir_path != nullptr && chdir(options.chdir_path) < 0) die_errno("chdir", options.chdir_path, errno);
 
   if (!bwrap) run_direct(options);
@@ -103,5 +106,5 @@ int main(int argc, char** argv) {
     registry_register(&registry, options.synthetic_targets);
     registry_ptr = &registry;
   }
-  supervise_bwrap(SuperviseParams{&options, verified_fd, info_read_fd, registry_ptr});
+  supervise_bwrap(SuperviseParams{&options, verified_fd, read_ends.info, read_ends.started, registry_ptr});
 }

@@ -85,6 +85,11 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
       int fd = parse_fd(arg, need_value(arg, i, count, args));
       add_placed(out, PlacedFdSpec{PlacedKind::InfoPipe, fd, CODEX_SECCOMP_BASE}, arg);
       out->info_fd = fd;
+    } else if (strcmp(arg, "--started-pipe") == 0) {
+      if (out->started_fd >= 0) die_msg("--started-pipe given twice");
+      int fd = parse_fd(arg, need_value(arg, i, count, args));
+      add_placed(out, PlacedFdSpec{PlacedKind::StartedPipe, fd, CODEX_SECCOMP_BASE}, arg);
+      out->started_fd = fd;
     } else if (strcmp(arg, "--registry") == 0) {
       if (out->registry_dir != nullptr) die_msg("--registry given twice");
       out->registry_dir = need_value(arg, i, count, args);
@@ -110,7 +115,7 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
     die_msg("--seccomp-self is for direct mode; with bubblewrap use --seccomp MODE:FD");
   }
   if (!bwrap && !out->placed.empty()) {
-    die_msg("--seccomp/--devnull/--info-pipe need --bwrap or --bwrap-verified (they are fds for bubblewrap)");
+    die_msg("--seccomp/--devnull/--info-pipe/--started-pipe need --bwrap or --bwrap-verified (they are fds for bubblewrap)");
   }
   if (!out->synthetic_targets.empty() && out->registry_dir == nullptr) {
     die_msg("--synthetic needs --registry DIR");
@@ -132,6 +137,9 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
     }
     if (strcmp(arg, "--argv0") == 0) {
       out->argv0 = need_value(arg, i, count, args);
+    } else if (strcmp(arg, "--started-fd") == 0) {
+      if (out->started_fd >= 0) die_msg("--started-fd given twice");
+      out->started_fd = parse_fd(arg, need_value(arg, i, count, args));
     } else {
       die_msg("unknown inner-stage option '%s' (options end at '--')", arg);
     }

@@ -8,7 +8,7 @@
 
 #include "../linux/seccomp_filter.h"
 
-enum class PlacedKind { DevNull, Seccomp, InfoPipe };
+enum class PlacedKind { DevNull, Seccomp, InfoPipe, StartedPipe };
 
 struct PlacedFdSpec {
   PlacedKind kind;
@@ -31,15 +31,18 @@ struct OuterOptions {
   std::vector<const char*> synthetic_targets;
   const char* chdir_path = nullptr;
   int info_fd = -1;                 // target of --info-pipe, -1 if none
+  int started_fd = -1;              // target of --started-pipe, -1 if none
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
 };
 
 // Parses args[0..count). Exits 125 with a message naming the bad option on error.
 void parse_outer_options(int count, char** args, OuterOptions* out);
 
-// Inner stage: `--inner [--argv0 NAME] -- PROGRAM [ARGS...]` (args start after "--inner").
+// Inner stage: `--inner [--started-fd N] [--argv0 NAME] -- PROGRAM [ARGS...]` (args start after
+// "--inner").
 struct InnerOptions {
   const char* argv0 = nullptr;
+  int started_fd = -1;              // write end of the launcher's started pipe, -1 if none
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
 };
 

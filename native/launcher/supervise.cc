@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "exec_program.h"
 #include "fail.h"
+#include "fds.h"
 
 namespace {
 
@@ -83,10 +85,57 @@ void forward_to_command(pid_t init_pid, int sig) {
   }
 }
 
-[[noreturn]] void exec_child(const SuperviseParams& params, const sigset_t& original_mask, pid_t parent) {
-  // Own process group: a terminal's Ctrl-C reaches the launcher, which forwards it to the command,
-  // instead of killing bwrap outright.
-  if (setpgid(0, 0) < 0) die_errno("setpgid in the bwrap child", nullptr, errno);
+// The watchdog: a process outside the sandbox that outlives a SIGKILLed launcher just long enough
+// to kill its own process group, which bwrap joins. bwrap binds its namespace init to its own life
+// (PR_SET_PDEATHSIG) only after setup, in do_init, and never re-checks getppid(): an outer bwrap
+// that dies during setup (it dies with the launcher) leaves the init either blocked forever in
+// read() of bwrap's internal eventfd, holding the command's stdout/stderr, or running the command
+// unsupervised. Until its setsid (--new-session) the init is still in bwrap's process group, so the
+// group kill reaches it; after the setsid the inner stage's write to the started pipe fails once the
+// launcher is gone, so the command never starts.
+[[noreturn]] void run_watchdog(int life_read) {
+  setpgid(0, 0);  // the launcher does the same; whichever runs first makes the group exist
+  if (life_read != 3 && dup2(life_read, 3) < 0) _exit(kExitSetupFailure);
+  // Nothing of the launcher's may stay open here: not the command's stdout/stderr (the caller waits
+  // for every holder to close them), not the placed fds, not the started pipe.
+  close_fds_from(4);
+  int null_fd = open("/dev/null", O_RDWR);
+  if (null_fd >= 0) {
+    for (int fd = 0; fd <= 2; ++fd) dup2(null_fd, fd);
+    if (null_fd > 2) close(null_fd);
+  }
+  // The launcher holds the only write end and never writes: EOF means it exited or was killed.
+  char byte;
+  while (read(3, &byte, 1) < 0 && errno == EINTR) {
+  }
+  // This group is only this watchdog, bwrap, and bwrap's namespace init before its setsid; the
+  // group leader (this process) is alive until the kill, so the group id cannot have been reused.
+  // Never kill a group this process does not lead: that would be the Node caller's own group.
+  if (getpgrp() == getpid()) kill(0, SIGKILL);
+  _exit(0);
+}
+
+// Forks the watchdog (signals stay blocked in it, as in the launcher). Returns its pid, which is
+// also the process group bwrap joins; *life_write is the end the launcher keeps open until it exits.
+pid_t start_watchdog(int* life_write) {
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) < 0) die_errno("pipe2 for", "the watchdog", errno);
+  pid_t pid = fork();
+  if (pid < 0) die_errno("fork for", "the watchdog", errno);
+  if (pid == 0) {
+    close(ends[1]);
+    run_watchdog(ends[0]);
+  }
+  close(ends[0]);
+  setpgid(pid, pid);
+  *life_write = ends[1];
+  return pid;
+}
+
+[[noreturn]] void exec_child(const SuperviseParams& params, const sigset_t& original_mask, pid_t parent, pid_t group) {
+  // Not the launcher's process group: a terminal's Ctrl-C reaches the launcher, which forwards it to
+  // the command, instead of killing bwrap outright. The watchdog's group: see run_watchdog.
+  if (setpgid(0, group) < 0) die_errno("setpgid in the bwrap child", nullptr, errno);
   // The launcher (our parent) dying must take bwrap and, via --die-with-parent, the sandbox along.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_errno("prctl(PR_SET_PDEATHSIG) in the bwrap child", nullptr, errno);
   if (getppid() != parent) _exit(kExitSetupFailure);
@@ -96,6 +145,25 @@ void forward_to_command(pid_t init_pid, int sig) {
   const char* program = params.options->command[0];
   exec_bwrap(program, params.verified_fd, params.options->command.data());
   die_errno("executing bubblewrap", program, errno);
+}
+
+// Whether the inner stage's byte is in the started pipe; called once bwrap has exited, so no writer
+// is left that could still send it (non-blocking all the same).
+bool started_byte_arrived(int fd) {
+  struct pollfd pfd = {fd, POLLIN, 0};
+  if (poll(&pfd, 1, 0) <= 0 || (pfd.revents & POLLIN) == 0) return false;
+  char byte;
+  return read(fd, &byte, 1) == 1;
+}
+
+[[noreturn]] void finish_setup_failure(const SuperviseParams& params, int status) {
+  if (params.registry != nullptr) registry_release(params.registry, params.options->synthetic_targets);
+  if (WIFSIGNALED(status)) {
+    die_msg("the sandbox could not be set up: bubblewrap was killed by signal %d before the command started; "
+            "run `codex-sandbox doctor` for the cause and the fix", WTERMSIG(status));
+  }
+  die_msg("the sandbox could not be set up: bubblewrap exited with status %d before the command started (its "
+          "message is above); run `codex-sandbox doctor` for the cause and the fix", WEXITSTATUS(status));
 }
 
 [[noreturn]] void finish(const SuperviseParams& params, int status, int reraise) {
@@ -127,28 +195,40 @@ void supervise_bwrap(const SuperviseParams& params) {
   if (sig_fd < 0) die_errno("signalfd", nullptr, errno);
 
   const pid_t self = getpid();
+  int life_write = -1;  // kept open (CLOEXEC) until this process ends; see run_watchdog
+  const pid_t watchdog_pid = start_watchdog(&life_write);
   pid_t bwrap_pid = fork();
   if (bwrap_pid < 0) die_errno("fork", nullptr, errno);
-  if (bwrap_pid == 0) exec_child(params, original_mask, self);
+  if (bwrap_pid == 0) exec_child(params, original_mask, self, watchdog_pid);
 
-  // The placed fds belong to bwrap now. Closing our copy of the info pipe's write end lets the
-  // read end see EOF once bwrap is done with it.
+  // The placed fds belong to bwrap now. Closing our copy of the info and started pipes' write ends
+  // lets their read ends see EOF once bwrap and the sandbox are done with them.
   for (const PlacedFdSpec& spec : params.options->placed) close(spec.target);
   if (params.verified_fd >= 0) close(params.verified_fd);
 
   int info_fd = params.info_read_fd;
+  int started_fd = params.started_read_fd;
+  bool started = false;
   std::string info;
   pid_t init_pid = 0;
   std::vector<int> pending;  // SIGINT/SIGQUIT that arrived before child-pid was known
 
   for (;;) {
-    struct pollfd fds[2] = {{sig_fd, POLLIN, 0}, {info_fd, POLLIN, 0}};
-    int nfds = info_fd >= 0 ? 2 : 1;
-    if (poll(fds, nfds, -1) < 0) {
+    struct pollfd fds[3] = {{sig_fd, POLLIN, 0}, {info_fd, POLLIN, 0}, {started_fd, POLLIN, 0}};
+    if (poll(fds, 3, -1) < 0) {  // poll ignores entries whose fd is -1
       if (errno == EINTR) continue;
       die_errno("poll", nullptr, errno);
     }
-    if (nfds == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+    if (started_fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      char byte;
+      ssize_t n = read(started_fd, &byte, 1);
+      if (n > 0) started = true;
+      if (n >= 0 || errno != EINTR) {
+        close(started_fd);
+        started_fd = -1;
+      }
+    }
+    if (info_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       char buf[1024];
       ssize_t n = read(info_fd, buf, sizeof buf);
       if (n > 0 && info.size() < 65536) info.append(buf, static_cast<size_t>(n));
@@ -179,7 +259,11 @@ void supervise_bwrap(const SuperviseParams& params) {
     if (sig == SIGCHLD) {
       int status = 0;
       pid_t done = waitpid(bwrap_pid, &status, WNOHANG);
-      if (done == bwrap_pid) finish(params, status, 0);
+      if (done == bwrap_pid) {
+        if (started_fd >= 0 && started_byte_arrived(started_fd)) started = true;
+        if (params.started_read_fd >= 0 && !started) finish_setup_failure(params, status);
+        finish(params, status, 0);
+      }
       continue;
     }
     if (sig == SIGINT || sig == SIGQUIT) {

@@ -10,10 +10,12 @@ struct SuperviseParams {
   const OuterOptions* options;
   int verified_fd;      // bundled bwrap fd (CLOEXEC) or -1 to exec by path
   int info_read_fd;     // read end of --info-pipe or -1
+  int started_read_fd;  // read end of --started-pipe or -1
   Registry* registry;   // nullptr without --registry
 };
 
-// Never returns: exits with bwrap's status, or re-raises SIGTERM/SIGHUP after cleanup.
+// Never returns: exits with bwrap's status (125 with a message when --started-pipe was given and
+// bwrap exited before the inner stage reported the start), or re-raises SIGTERM/SIGHUP after cleanup.
 [[noreturn]] void supervise_bwrap(const SuperviseParams& params);
 
 #endif

@@ -1,19 +1,17 @@
 #!/usr/bin/env node
 /** The codex-sandbox command: run, explain, doctor, profiles. */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, UnknownProfileError } from '../config/index.js';
-import { PlanError } from '../manager/errors.js';
-import { VERSION } from '../index.js';
-import { doctorCommand } from './doctor.js';
+// Each subcommand's module is imported only when that subcommand runs: start-up time is paid on
+// every sandboxed command.
+import { VERSION } from '../version.js';
 import { EXIT_SETUP, EXIT_USAGE } from './exit-codes.js';
-import { explainCommand } from './explain.js';
-import { addPlanOptions } from './plan-args.js';
-import type { PlanFlags } from './plan-args.js';
-import { UsageError } from './profile-arg.js';
-import { profilesCommand } from './profiles.js';
+import { addPlanOptions } from './plan-options.js';
+import type { PlanFlags } from './plan-options.js';
 import type { ProfilesFlags } from './profiles.js';
-import { runCommand } from './run.js';
 import type { RunFlags } from './run.js';
+
+/** Errors that are the user's to fix (bad flags, profile or config): exit 2. */
+const USAGE_ERRORS = new Set(['UsageError', 'ConfigError', 'UnknownProfileError', 'ProfileError', 'LegacyConversionError']);
 
 const PLATFORMS = ['linux', 'darwin', 'win32'];
 
@@ -39,6 +37,7 @@ export function buildProgram(): Command {
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .passThroughOptions()
     .action(async (command: string[], flags: RunFlags) => {
+      const { runCommand } = await import('./run.js');
       process.exitCode = await runCommand(command, flags);
     });
 
@@ -51,7 +50,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--platform <platform>', 'explain the plan for another OS').choices(PLATFORMS))
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .passThroughOptions()
-    .action((command: string[], flags: PlanFlags) => {
+    .action(async (command: string[], flags: PlanFlags) => {
+      const { explainCommand } = await import('./explain.js');
       process.exitCode = explainCommand(command, flags);
     });
 
@@ -60,6 +60,7 @@ export function buildProgram(): Command {
     .description('check that sandboxing works here (runs a tiny sandboxed probe); exit 0 if it does, 1 with what to do if not')
     .option('--json', 'print the report as JSON')
     .action(async (flags: { json?: boolean }) => {
+      const { doctorCommand } = await import('./doctor.js');
       process.exitCode = await doctorCommand(flags);
     });
 
@@ -68,7 +69,8 @@ export function buildProgram(): Command {
     .description('list the built-in and configured profiles --profile accepts here')
     .option('--json', 'print the list as JSON')
     .option('--trust-project-config', 'trust project-level configuration files in full')
-    .action((flags: ProfilesFlags) => {
+    .action(async (flags: ProfilesFlags) => {
+      const { profilesCommand } = await import('./profiles.js');
       process.exitCode = profilesCommand(flags);
     });
   return program;
@@ -84,18 +86,14 @@ export async function main(argv: string[]): Promise<number> {
       // help and --version "fail" with exit code 0; commander already printed the message.
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (e instanceof UsageError || e instanceof ConfigError || e instanceof UnknownProfileError) {
-      process.stderr.write(`codex-sandbox: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof PlanError) {
-      process.stderr.write(`codex-sandbox: ${e.message}\n`);
-      return EXIT_SETUP;
-    }
-    const err = e as Error & { name?: string };
-    if (err.name === 'ProfileError' || err.name === 'LegacyConversionError') {
+    const err = e as Error;
+    if (USAGE_ERRORS.has(err.name)) {
       process.stderr.write(`codex-sandbox: ${err.message}\n`);
       return EXIT_USAGE;
+    }
+    if (err.name === 'PlanError') {
+      process.stderr.write(`codex-sandbox: ${err.message}\n`);
+      return EXIT_SETUP;
     }
     process.stderr.write(`codex-sandbox: internal error (please report it): ${err.stack ?? String(e)}\n`);
     return EXIT_SETUP;

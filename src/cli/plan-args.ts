@@ -3,8 +3,6 @@
  * plus per-command overrides, and the dry-run plan (the LaunchRequest `run` would execute).
  */
 import { posix, win32 } from 'node:path';
-import { Option } from 'commander';
-import type { Command } from 'commander';
 import type { Origin } from '../config/index.js';
 import { applyOverrides } from '../manager/overrides.js';
 import type { ProfileOverrides } from '../manager/overrides.js';
@@ -14,33 +12,9 @@ import type { Platform } from '../path-uri/index.js';
 import type { PermissionProfile } from '../permissions/index.js';
 import { resolveProfileArg, UsageError } from './profile-arg.js';
 import type { ProfileChoice } from './profile-arg.js';
+import type { PlanFlags } from './plan-options.js';
 
-export interface PlanFlags {
-  profile?: string;
-  cwd?: string;
-  writableRoot: string[];
-  network?: boolean;
-  denyRead: string[];
-  envInherit?: EnvPolicy['inherit'];
-  trustProjectConfig?: boolean;
-  platform?: Platform;
-  json?: boolean;
-}
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-/** Adds the flags `run` and `explain` share (same names, same meaning). */
-export function addPlanOptions(cmd: Command): Command {
-  return cmd
-    .option('-p, --profile <profile>', 'built-in (read-only | workspace-write | danger-full-access), a configured profile, codex[:NAME], or FILE.json | FILE.toml (default: default_profile, else workspace-write)')
-    .option('-C, --cwd <dir>', 'working directory of the command (default: the current directory)')
-    .option('-w, --writable-root <dir>', 'an extra directory the command may write (repeatable)', collect, [])
-    .option('--network', 'allow network access')
-    .option('--no-network', 'block network access')
-    .option('--deny-read <path|glob>', 'a path or glob the command may not read (repeatable)', collect, [])
-    .addOption(new Option('--env-inherit <mode>', 'which environment variables the command inherits').choices(['all', 'core', 'none']))
-    .option('--trust-project-config', 'let profiles from project files (codex-sandbox.toml, .codex/config.toml) grant more than workspace-write');
-}
+export type { PlanFlags } from './plan-options.js';
 
 function absolutize(p: string, cwd: string, platform: Platform): string {
   return platform === 'win32' ? win32.resolve(cwd, p) : posix.resolve(cwd, p);

@@ -1,7 +1,8 @@
 /** `codex-sandbox run`: plan a command under a profile and run it, or print the plan. */
-import { createSandbox } from '../sandbox.js';
-import type { SandboxSubprocess } from '../sandbox.js';
+import type { ChildProcess } from 'node:child_process';
 import { getHostFacts } from '../host/facts.js';
+import { spawnInherit } from '../launch/spawn-inherit.js';
+import type { LaunchRequest } from '../manager/types.js';
 import { EXIT_SETUP, exitCodeForSignal } from './exit-codes.js';
 import { checkPlatformFlag, effectiveProfile, factsFor, planCommand, prepareCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-args.js';
@@ -29,39 +30,24 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
     return 0;
   }
 
-  const sandbox = await createSandbox();
-  let sub: SandboxSubprocess;
-  try {
-    sub = sandbox.spawn(command, prep.choice.profile, {
-      cwd: prep.cwd,
-      writableRoots: prep.overrides.writableRoots,
-      network: prep.overrides.network,
-      denyRead: prep.overrides.denyRead,
-      projectRoots: prep.projectRoots,
-      ...(prep.envPolicy !== undefined ? { envPolicy: prep.envPolicy } : {}),
-      stdio: 'inherit',
-      reject: false,
-      // Own process group: a terminal Ctrl-C reaches only this CLI, which forwards it once.
-      detached: true,
-    });
-  } catch (e) {
-    process.stderr.write(`codex-sandbox: ${(e as Error).message}\n`);
-    return EXIT_SETUP;
-  }
+  const facts = getHostFacts({ env: process.env, cwd: prep.cwd });
+  const req: LaunchRequest = planCommand(command, prep, effectiveProfile(prep), facts, process.env);
+  // Own process group: a terminal Ctrl-C reaches only this CLI, which forwards it once.
+  const child: ChildProcess = spawnInherit(req, { detached: true });
   const forward = (sig: NodeJS.Signals) => (): void => {
-    sub.kill(sig);
+    child.kill(sig);
   };
   const handlers: Array<[NodeJS.Signals, () => void]> = FORWARDED.map((s) => [s, forward(s)]);
   for (const [s, h] of handlers) process.on(s, h);
   try {
-    const result = await sub;
-    if (result.failed && result.exitCode === undefined && result.signal === undefined) {
-      // The launcher itself could not be started.
-      process.stderr.write(`codex-sandbox: could not start the sandbox launcher: ${result.shortMessage}\n`);
-      return EXIT_SETUP;
-    }
-    if (result.signal) return exitCodeForSignal(result.signal);
-    return result.exitCode ?? EXIT_SETUP;
+    return await new Promise<number>((resolve) => {
+      child.once('error', (e) => {
+        // The launcher itself could not be started.
+        process.stderr.write(`codex-sandbox: could not start ${String(req.program)}: ${e.message}\n`);
+        resolve(EXIT_SETUP);
+      });
+      child.once('exit', (code, signal) => resolve(signal ? exitCodeForSignal(signal) : (code ?? EXIT_SETUP)));
+    });
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
   }

@@ -14,6 +14,7 @@ import { planLinux } from '../platforms/linux/plan.js';
 import { planWindows } from '../platforms/win32/plan.js';
 import { bytesToPathString } from '../util/surrogate-escape.js';
 import { PlanError } from './errors.js';
+import { memoizeFsInspector } from './fs-memo.js';
 import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, PlanInput, Planner } from './types.js';
 
 export interface TransformRequest {
@@ -64,7 +65,7 @@ export function needsPlatformSandbox(p: ResolvedPermissions): boolean {
 
 export const SandboxManager = {
   transform(req: TransformRequest): LaunchRequest {
-    const { facts } = req;
+    const facts: HostFacts = { ...req.facts, fs: memoizeFsInspector(req.facts.fs) };
     const platform = facts.platform;
     if (!req.command.length) throw new PlanError('EmptyCommand', 'no command to run');
     const cwd = nativePathFor(req.cwd, platform, 'command cwd');

@@ -30,13 +30,17 @@ function make(platform: Platform): NativePaths {
   const lib = platform === 'win32' ? path.win32 : path.posix;
   const caseFold = platform === 'win32';
   const fold = (s: string): string => (caseFold ? s.replace(/[A-Z]/g, (c) => c.toLowerCase()) : s);
+  // Already-normal POSIX paths (the common case) skip the parse: no `//`, no `.`/`..` component,
+  // no trailing separator.
+  const posixNormal = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
   const normalize = (p: string): string => {
+    if (!caseFold && p.startsWith('/') && !posixNormal.test(p)) return p;
     let n = lib.normalize(p);
     const r = lib.parse(n).root;
     while (n.length > r.length && (n.endsWith('/') || n.endsWith(lib.sep))) n = n.slice(0, -1);
     return n;
   };
-  const root = (p: string): string => lib.parse(normalize(p)).root;
+  const root = (p: string): string => (!caseFold && p.startsWith('/') ? '/' : lib.parse(normalize(p)).root);
   const components = (p: string): string[] => {
     const n = normalize(p);
     const rest = n.slice(root(n).length);
@@ -52,6 +56,11 @@ function make(platform: Platform): NativePaths {
     root,
     components,
     startsWith: (p, base) => {
+      if (!caseFold) {
+        const a = normalize(p);
+        const b = normalize(base);
+        return a === b || b === '/' || a.startsWith(b + '/');
+      }
       if (fold(root(p)) !== fold(root(base))) return false;
       const a = components(p);
       const b = components(base);

@@ -9,7 +9,7 @@ import type { ArgvItem, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Pl
 import type { FsInspector } from '../../permissions/fs-facts.js';
 import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
 import { toArgvItem } from '../../util/surrogate-escape.js';
-import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD } from './fds.js';
+import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD, STARTED_FD } from './fds.js';
 import { seccompModeFor } from './seccomp.js';
 
 /** Read roots programs need when a profile asks for `:minimal` (reference §4.6 step 2). */
@@ -104,6 +104,8 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     `${seccomp}:${SECCOMP_FD}`,
     '--info-pipe',
     String(INFO_FD),
+    '--started-pipe',
+    String(STARTED_FD),
     ...plan.devNullFds.flatMap((fd) => ['--devnull', String(fd)]),
     '--registry',
     toArgvItem(linux.syntheticRegistry),
@@ -116,7 +118,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   return {
     kind: 'linux-bwrap',
     program: linux.launcherPath,
-    argv: [...launcherArgs, ...bwrapArgv, '--', linux.launcherPath, '--inner', '--', ...input.command],
+    argv: [...launcherArgs, ...bwrapArgv, '--', linux.launcherPath, '--inner', '--started-fd', String(STARTED_FD), '--', ...input.command],
     env,
     cwd: '/',
     native,
@@ -140,6 +142,7 @@ function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, s
       : 'network: on (host network namespace)',
     'syscalls: ptrace, process_vm_readv/writev and io_uring are always denied by seccomp',
     'inherited file descriptors: closed by the launcher (only stdio reaches the command); the sandbox dies with its launcher',
+    'start-up: a sandbox that bubblewrap cannot set up exits 125 (the inner stage reports the start just before exec); the command\'s own status otherwise',
   );
   return lines;
 }

@@ -1,0 +1,33 @@
+/** The planning flags `run` and `explain` share (commander only: loaded before any subcommand). */
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import type { EnvPolicy } from '../manager/types.js';
+import type { Platform } from '../path-uri/index.js';
+
+export interface PlanFlags {
+  profile?: string;
+  cwd?: string;
+  writableRoot: string[];
+  network?: boolean;
+  denyRead: string[];
+  envInherit?: EnvPolicy['inherit'];
+  trustProjectConfig?: boolean;
+  platform?: Platform;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Adds the flags `run` and `explain` share (same names, same meaning). */
+export function addPlanOptions(cmd: Command): Command {
+  return cmd
+    .option('-p, --profile <profile>', 'built-in (read-only | workspace-write | danger-full-access), a configured profile, codex[:NAME], or FILE.json | FILE.toml (default: default_profile, else workspace-write)')
+    .option('-C, --cwd <dir>', 'working directory of the command (default: the current directory)')
+    .option('-w, --writable-root <dir>', 'an extra directory the command may write (repeatable)', collect, [])
+    .option('--network', 'allow network access')
+    .option('--no-network', 'block network access')
+    .option('--deny-read <path|glob>', 'a path or glob the command may not read (repeatable)', collect, [])
+    .addOption(new Option('--env-inherit <mode>', 'which environment variables the command inherits').choices(['all', 'core', 'none']))
+    .option('--trust-project-config', 'let profiles from project files (codex-sandbox.toml, .codex/config.toml) grant more than workspace-write');
+}
+

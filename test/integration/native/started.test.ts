@@ -1,0 +1,152 @@
+/**
+ * The started pipe (`--started-pipe` / `--inner --started-fd`): a sandbox that bubblewrap cannot set
+ * up exits 125 with a message, while the command's own statuses (1, 125, 126, 127) pass through; and
+ * a launcher SIGKILLed at any moment of bwrap's set-up leaves nothing behind (the watchdog kills
+ * bwrap's process group; the inner stage refuses to start the command once the launcher is gone).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+import { bundledBwrapPath, loadNative } from '../../../src/native.js';
+import { createSandbox } from '../../../src/sandbox.js';
+import { bwrapBase, bwrapWorks, launcher, NO_BWRAP_REASON, runLauncher, startLauncher, SYSTEM_BWRAP, uniqueSleep, waitUntil } from './harness.js';
+
+const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/fake-bwrap');
+const UIDMAP_FAIL_BWRAP = join(FIXTURES, 'uidmap-fail', 'bwrap');
+const STARTED = '5';
+const SETUP_FAILED = (status: number): string =>
+  `codex-sandbox: the sandbox could not be set up: bubblewrap exited with status ${status} before the command started (its message is above); run \`codex-sandbox doctor\` for the cause and the fix\n`;
+
+/** Launcher payload shaped like the Linux plan: info + started pipes, bwrap, the inner stage. */
+function planned(bwrap: string, command: string[], options: { verified?: boolean; extraLauncherArgs?: string[] } = {}): string[] {
+  return [
+    '--info-pipe', '4', '--started-pipe', STARTED, ...(options.extraLauncherArgs ?? []),
+    options.verified === true ? '--bwrap-verified' : '--bwrap',
+    '--', bwrap, ...bwrapBase(), '--info-fd', '4',
+    '--', launcher(), '--inner', '--started-fd', STARTED, '--', ...command,
+  ];
+}
+
+describe('setup failure before the command starts', () => {
+  it('a bwrap that fails to set up the user namespace (uid-map fake) exits 125: its message, then the launcher\'s', async () => {
+    const result = await runLauncher(planned(UIDMAP_FAIL_BWRAP, ['echo', 'hi']));
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`bwrap: setting up uid map: Permission denied\n${SETUP_FAILED(1)}`);
+    expect(result.code).toBe(125);
+  });
+
+  it('through the Linux plan (sandbox.spawn with the uid-map fake as bwrap): exit 125 and both messages', async () => {
+    const sb = await createSandbox({ bwrapPath: UIDMAP_FAIL_BWRAP });
+    const result = await sb.spawn(['echo', 'hi'], 'workspace-write', { cwd: '/var/tmp', reject: false, stdin: 'ignore' });
+    expect(result.exitCode).toBe(125);
+    expect(String(result.stderr)).toBe(`bwrap: setting up uid map: Permission denied\n${SETUP_FAILED(1)}`.trimEnd());
+    expect(String(result.stdout)).toBe('');
+  });
+
+  it('without --started-pipe the old contract holds: bwrap\'s own status (1) passes through', async () => {
+    const result = await runLauncher(['--bwrap', '--', UIDMAP_FAIL_BWRAP, '--', 'echo', 'hi']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('bwrap: setting up uid map: Permission denied\n');
+  });
+
+  it('--started-pipe is refused in direct mode (exit 125, message names the option)', async () => {
+    const result = await runLauncher(['--started-pipe', STARTED, '--', 'true']);
+    expect(result.code).toBe(125);
+    expect(result.stderr).toMatch(/^codex-sandbox: --seccomp\/--devnull\/--info-pipe\/--started-pipe need --bwrap/);
+  });
+});
+
+describe.skipIf(!bwrapWorks)(`the command's own status once started (skipped when ${NO_BWRAP_REASON})`, () => {
+  it.each([0, 1, 125])('a command exiting %i exits %i, with nothing added on stderr', async (status) => {
+    const result = await runLauncher(planned(SYSTEM_BWRAP, ['sh', '-c', `exit ${status}`]));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(status);
+  });
+
+  it('a missing command still exits 127 (the started byte is written before exec)', async () => {
+    const result = await runLauncher(planned(SYSTEM_BWRAP, ['definitely-not-a-program-xyz']));
+    expect(result.stderr).toBe('codex-sandbox: definitely-not-a-program-xyz: No such file or directory\n');
+    expect(result.code).toBe(127);
+  });
+
+  it('a command killed by a signal reports 128+N, not a setup failure', async () => {
+    const result = await runLauncher(planned(SYSTEM_BWRAP, ['sh', '-c', 'kill -USR1 $$']));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(128 + 10);
+  });
+
+  it('an inner stage that refuses to run (bad option) is a setup failure: 125 and both messages', async () => {
+    const result = await runLauncher([
+      '--started-pipe', STARTED, '--bwrap', '--', SYSTEM_BWRAP, ...bwrapBase(),
+      '--', launcher(), '--inner', '--started-fd', STARTED, '--bogus', '--', 'true',
+    ]);
+    expect(result.code).toBe(125);
+    expect(result.stderr).toBe(`codex-sandbox: unknown inner-stage option '--bogus' (options end at '--')\n${SETUP_FAILED(125)}`);
+  });
+
+  it('the command sees only fds 0, 1 and 2 (the started pipe and every other fd are closed before exec)', async () => {
+    // fd 7 (/dev/null) is placed for bwrap but no bwrap option consumes it, so bwrap passes it on
+    // to the inner stage like any inherited fd: the inner stage must close it too.
+    const result = await runLauncher(planned(SYSTEM_BWRAP, ['ls', '-l', '/proc/self/fd'], { extraLauncherArgs: ['--devnull', '7'] }));
+    expect(result.code).toBe(0);
+    const fds = result.stdout
+      .split('\n')
+      .map((line) => /\s(\d+) -> (.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null && !/^\/proc\/\d+\/fd$/.test(m[2] ?? ''))
+      .map((m) => Number(m[1]));
+    expect(fds).toEqual([0, 1, 2]);
+  });
+});
+
+/** Host pids whose cmdline contains `text`. */
+function pidsMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
+    } catch {
+      // exited while scanning
+    }
+  }
+  return pids;
+}
+
+const bundled = bundledBwrapPath();
+const bwraps: Array<{ name: string; path: string; verified: boolean; skip: boolean }> = [
+  { name: 'system bwrap', path: SYSTEM_BWRAP, verified: false, skip: !bwrapWorks },
+  {
+    name: 'bundled bwrap',
+    path: bundled ?? '',
+    verified: loadNative().embeddedBwrapSha256() !== null,
+    skip: !bwrapWorks || bundled === undefined,
+  },
+];
+
+describe.each(bwraps)('SIGKILL of the launcher during set-up ($name)', ({ path, verified, skip }) => {
+  it.skipIf(skip)(
+    'leaves no sandbox process and no holder of stdout/stderr behind, at any moment of set-up (skipped without that bwrap)',
+    async () => {
+      // bwrap's namespace init binds itself to bwrap's life only after set-up: killing the launcher
+      // (and so bwrap) during set-up used to leave it blocked in read() of bwrap's eventfd, or running
+      // the command unsupervised, holding the pipes forever. Sweep the kill across the set-up window.
+      for (let i = 0; i < 24; i += 1) {
+        const tag = uniqueSleep();
+        const run = startLauncher(planned(path, ['sleep', tag], { verified }));
+        const delayMs = i % 8;
+        await waitUntil(() => pidsMentioning(tag).length > 0, 10_000);
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+        run.child.kill('SIGKILL');
+        // `done` resolves on 'close', i.e. only once every holder of stdout/stderr has exited.
+        const closed = await Promise.race([run.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+        const survivors = pidsMentioning(tag);
+        for (const pid of survivors) process.kill(pid, 'SIGKILL');
+        expect({ iteration: i, delayMs, closed, survivors }).toEqual({ iteration: i, delayMs, closed: true, survivors: [] });
+        expect(await waitUntil(() => pidsMentioning(tag).length === 0)).toBe(true);
+      }
+    },
+    120_000,
+  );
+});
