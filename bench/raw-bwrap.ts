@@ -23,6 +23,8 @@ export interface BwrapInvocation {
   infoFd: number | undefined;
   /** fds bwrap reads `--ro-bind-data` contents from (the launcher opens /dev/null for each). */
   dataFds: number[];
+  /** fd the inner stage reports its start on (`--inner --started-fd FD`), if any. */
+  startedFd: number | undefined;
 }
 
 function textArgv(req: LaunchRequest): string[] {
@@ -80,6 +82,7 @@ export function extractBwrapInvocation(req: LaunchRequest): BwrapInvocation {
     seccompFd: seccomp[0],
     infoFd: info[0],
     dataFds: fdAfter(bwrapArgs, '--ro-bind-data'),
+    startedFd: fdAfter(innerArgv.slice(0, Math.max(0, innerArgv.indexOf('--'))), '--started-fd')[0],
   };
 }
 
@@ -103,7 +106,7 @@ export function rawBwrapRunner(
   const bpfPath = join(opts.workDir, 'filter.bpf');
   if (opts.bpf !== undefined) writeFileSync(bpfPath, opts.bpf);
   const devNull = openSync('/dev/null', 'r');
-  const maxFd = Math.max(2, inv.seccompFd ?? 0, inv.infoFd ?? 0, ...inv.dataFds);
+  const maxFd = Math.max(2, inv.seccompFd ?? 0, inv.infoFd ?? 0, inv.startedFd ?? 0, ...inv.dataFds);
   const args = [...inv.bwrapArgs, '--', ...(opts.keepInner ? inv.innerArgv : inv.command)];
   return {
     run: async () => {
@@ -113,6 +116,8 @@ export function rawBwrapRunner(
         for (let fd = 3; fd <= maxFd; fd += 1) {
           if (fd === inv.seccompFd) stdio.push(bpfFd as number);
           else if (fd === inv.infoFd) stdio.push('pipe');
+          // The inner stage writes one byte here, as it does to the launcher's pipe.
+          else if (fd === inv.startedFd && opts.keepInner) stdio.push('pipe');
           else if (inv.dataFds.includes(fd)) stdio.push(devNull);
           else stdio.push('ignore');
         }
@@ -125,6 +130,8 @@ export function rawBwrapRunner(
             // bwrap writes its info JSON here; drain it so a full pipe never blocks it.
             const info = inv.infoFd !== undefined ? child.stdio[inv.infoFd] : undefined;
             if (info && 'resume' in info) info.resume();
+            const started = inv.startedFd !== undefined && opts.keepInner ? child.stdio[inv.startedFd] : undefined;
+            if (started && 'resume' in started) started.resume();
           },
         });
       } finally {
