@@ -1,0 +1,54 @@
+/**
+ * Where the library's per-command time goes, one layer at a time, on the same plan:
+ * bare spawn; the native launcher through node:child_process; the same through execa; sandbox.spawn;
+ * and the seccomp program build that the launcher repeats per launch. Interleaved rounds, medians.
+ * Run: `npm run build:ts && node dist/bench/breakdown.js [rounds]`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { processSpec } from '../src/launch/command.js';
+import { loadNative } from '../src/native.js';
+import { createSandbox } from '../src/sandbox.js';
+
+const rounds = Number(process.argv[2] ?? 60);
+const ws = mkdtempSync(join('/var/tmp', 'csbx-breakdown-'));
+const sb = await createSandbox();
+const req = sb.plan(['/bin/true'], 'workspace-write', { cwd: ws });
+const spec = processSpec(req);
+const payload = Buffer.from(spec.payload ?? new Uint8Array());
+
+const waitClose = (c: ReturnType<typeof spawn>): Promise<void> => new Promise((res) => c.on('close', () => res()));
+const cases: Record<string, () => Promise<unknown>> = {
+  'bare spawn /bin/true': () => waitClose(spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'] })),
+  'launcher via node:child_process': () => {
+    const c = spawn(spec.file, spec.args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: spec.env, cwd: spec.cwd });
+    const p = c.stdio[3];
+    if (p && 'end' in p) p.end(payload);
+    return waitClose(c);
+  },
+  'launcher via execa': () =>
+    execa(spec.file, spec.args, { stdio: ['ignore', 'pipe', 'pipe', new Uint8Array(payload)], env: spec.env, extendEnv: false, cwd: spec.cwd, reject: false }),
+  'sandbox.spawn (plan + execa + launcher)': () => sb.spawn(['/bin/true'], 'workspace-write', { cwd: ws, reject: false, stdin: 'ignore' }),
+};
+const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+const names = Object.keys(cases);
+for (let r = 0; r < rounds; r++) {
+  const order = r % 2 === 0 ? names : [...names].reverse();
+  for (const name of order) {
+    const t = process.hrtime.bigint();
+    await (cases[name] as () => Promise<unknown>)();
+    (times[name] as number[]).push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+}
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
+for (const name of names) process.stdout.write(`${name.padEnd(42)} ${median(times[name] as number[]).toFixed(2)} ms\n`);
+
+const addon = loadNative();
+const n = 200;
+const t0 = process.hrtime.bigint();
+for (let i = 0; i < n; i++) addon.seccompFilter('restricted');
+process.stdout.write(`${'seccomp restricted program build'.padEnd(42)} ${(Number(process.hrtime.bigint() - t0) / n / 1000).toFixed(0)} µs\n`);
+rmSync(ws, { recursive: true, force: true });
+process.exit(0);
