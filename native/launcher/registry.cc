@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "fail.h"
 
@@ -162,6 +163,38 @@ void drop_entry(int dir_fd, const char* name, int entry_fd) {
   }
 }
 
+// Frees every entry whose registrants are all dead: a launcher that was SIGKILLed never released
+// its targets, and its placeholder (say an empty `.git` file bwrap created in the workspace) would
+// otherwise stay on the host for good — breaking git there — and a later run would even record it
+// as "existing". Runs under the registry lock, before this launcher registers anything.
+void sweep_abandoned(int dir_fd) {
+  int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) return;
+  DIR* dir = fdopendir(dup_fd);
+  if (dir == nullptr) {
+    close(dup_fd);
+    return;
+  }
+  std::vector<std::string> names;
+  while (struct dirent* entry = readdir(dir)) {
+    if (strlen(entry->d_name) == 16 && strspn(entry->d_name, "0123456789abcdef") == 16) names.push_back(entry->d_name);
+  }
+  closedir(dir);
+  for (const std::string& name : names) {
+    int entry_fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (entry_fd < 0) continue;
+    std::string target;
+    // Only an entry whose recorded path hashes to its own name is ours to act on.
+    if (read_small_file(entry_fd, "path", &target) && entry_name(target.c_str()) == name &&
+        prune_markers(entry_fd, false) == 0) {
+      std::string origin;
+      if (read_small_file(entry_fd, "origin", &origin) && origin == kOriginSynthetic) remove_placeholder(target.c_str());
+      drop_entry(dir_fd, name.c_str(), entry_fd);
+    }
+    close(entry_fd);
+  }
+}
+
 }  // namespace
 
 void registry_open(const char* dir, Registry* out) {
@@ -181,6 +214,7 @@ void registry_open(const char* dir, Registry* out) {
 void registry_register(Registry* reg, const std::vector<const char*>& targets) {
   if (targets.empty()) return;
   RegistryLock lock(reg->dir_fd);
+  sweep_abandoned(reg->dir_fd);
   const std::string marker = "pid-" + std::to_string(static_cast<long>(getpid()));
   for (const char* target : targets) {
     const std::string name = entry_name(target);

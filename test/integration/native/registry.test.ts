@@ -119,6 +119,25 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     }
   });
 
+  it('a placeholder left by a SIGKILLed launcher (no cleanup ran) is removed by the next launch', async () => {
+    const abandoned = join(work, 'abandoned');
+    const tag = uniqueSleep();
+    const killed = startLauncher(maskArgs(abandoned, ['sleep', tag]));
+    expect(await waitUntil(() => hostPidsRunning(['sleep', tag]).length === 1)).toBe(true);
+    expect(existsSync(abandoned)).toBe(true);
+    killed.child.kill('SIGKILL');
+    await killed.done;
+    expect(await waitUntil(() => hostPidsRunning(['sleep', tag]).length === 0)).toBe(true);
+    // Control: nothing removed it yet — the launcher never got to release its entry.
+    expect(existsSync(abandoned)).toBe(true);
+    expect(readdirSync(registry).filter((name) => name !== 'lock')).toHaveLength(1);
+
+    const next = await runLauncher(maskArgs(join(work, 'other'), ['true']));
+    expect(next.code).toBe(0);
+    expect(existsSync(abandoned)).toBe(false);
+    expect(readdirSync(registry).filter((name) => name !== 'lock')).toEqual([]);
+  });
+
   it('refuses a registry that is a symlink (exit 125, names the path)', async () => {
     const real = join(root, 'real-registry');
     mkdirSync(real, { mode: 0o700 });
