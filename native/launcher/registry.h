@@ -5,23 +5,26 @@
 #ifndef CODEX_SANDBOX_LAUNCHER_REGISTRY_H
 #define CODEX_SANDBOX_LAUNCHER_REGISTRY_H
 
+#include <string>
 #include <vector>
 
 struct Registry {
   int dir_fd = -1;
+  std::string path;
 };
 
 // Opens (creating 0700 if missing) DIR; refuses a symlink, a non-directory, one not owned by the
 // effective uid, or one writable by group/others. Exits 125 on failure.
 void registry_open(const char* dir, Registry* out);
 
-// Under the lock: for each target, records origin (synthetic/existing) when no live registrant
-// remains, and adds this pid's marker. Exits 125 on failure.
+// Under the lock: forgets dead launchers' records (removing their unused placeholders), then records
+// each target with this pid and its origin (synthetic when absent now, unless a live registrant
+// already decided). Exits 125 on failure.
 void registry_register(Registry* reg, const std::vector<const char*>& targets);
 
-// Under the lock: removes this pid's marker, prunes dead pids, and when no live marker remains
-// removes a synthetic placeholder (empty regular file or empty directory, never following
-// symlinks) and drops the entry. Best-effort: problems are reported as warnings.
+// Under the lock: drops this pid's and dead pids' records and removes each synthetic placeholder no
+// live record still uses (only an empty regular file or empty directory, never following
+// symlinks). Best-effort: problems are reported as warnings.
 void registry_release(Registry* reg, const std::vector<const char*>& targets);
 
 #endif

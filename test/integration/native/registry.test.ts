@@ -138,6 +138,25 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     expect(readdirSync(registry).filter((name) => name !== 'lock')).toEqual([]);
   });
 
+  it('a target whose name holds a newline and a tab is registered and its placeholder removed', async () => {
+    const target = join(work, 'odd\nname\there');
+    const result = await runLauncher(maskArgs(target, ['true']));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(existsSync(target)).toBe(false);
+    expect(readdirSync(registry).filter((name) => name !== 'lock')).toEqual([]);
+  });
+
+  it('a registry table in an unknown format stops the launch (exit 125, names the file) rather than forgetting live sandboxes', async () => {
+    mkdirSync(registry, { mode: 0o700 });
+    writeFileSync(join(registry, 'table'), 'not a table\n');
+    const target = join(work, 'x');
+    const result = await runLauncher(maskArgs(target, ['true']));
+    expect(result.code).toBe(125);
+    expect(result.stderr).toContain(`registry: the table in ${registry} is not in the expected format`);
+    expect(existsSync(target)).toBe(false);
+  });
+
   it('refuses a registry that is a symlink (exit 125, names the path)', async () => {
     const real = join(root, 'real-registry');
     mkdirSync(real, { mode: 0o700 });
