@@ -70,9 +70,19 @@ function matchesAny(patterns: readonly string[], name: string): boolean {
   return patterns.some((p) => envNameMatches(p, name));
 }
 
+/** Answers for names already seen: the same few dozen names come back on every spawn. */
+const defaultExcludedCache = new Map<string, boolean>();
+const DEFAULT_EXCLUDED_CACHE_LIMIT = 4096;
+
 /** Whether a name is dropped by the default excludes (`*KEY*`, `*SECRET*`, `*TOKEN*`). */
 export function isDefaultExcludedEnvName(name: string): boolean {
-  return matchesAny(DEFAULT_ENV_EXCLUDES, name);
+  let excluded = defaultExcludedCache.get(name);
+  if (excluded === undefined) {
+    excluded = matchesAny(DEFAULT_ENV_EXCLUDES, name);
+    if (defaultExcludedCache.size >= DEFAULT_EXCLUDED_CACHE_LIMIT) defaultExcludedCache.clear();
+    defaultExcludedCache.set(name, excluded);
+  }
+  return excluded;
 }
 
 /** Names are case-insensitive on Windows: compare by an ASCII-uppercased key there. */

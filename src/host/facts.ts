@@ -68,18 +68,32 @@ function absoluteOrUndefined(v: string | undefined): string | undefined {
   return v !== undefined && v !== '' && path.isAbsolute(v) ? v : undefined;
 }
 
+/** Owner uid of a directory, or undefined when it is missing or not a directory. */
+export type DirOwner = (path: string) => number | undefined;
+
+const realDirOwner: DirOwner = (p) => {
+  try {
+    const st = fs.statSync(p);
+    return st.isDirectory() ? st.uid : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 /**
- * The launcher's placeholder registry: one per user, shared by every codex-sandbox process so the
- * last sandbox using a placeholder removes it. $XDG_RUNTIME_DIR (per-user, 0700) when set, else
- * the temp dir with the uid in the name; the launcher creates it 0700 and refuses one owned by
- * someone else or writable by others (a pre-created directory there is a denial of service, not
- * a way to forge markers).
+ * The launcher's placeholder registry: one per user, at a path that does not depend on the caller's
+ * environment — `/run/user/<uid>/codex-sandbox-registry` when that runtime dir exists and is the
+ * user's, else `/tmp/codex-sandbox-registry-<uid>`. The attack it stops: two callers with different
+ * $TMPDIR or $XDG_RUNTIME_DIR would keep separate registries, and one would remove a placeholder
+ * (say the empty `.git` masking a workspace) that is still mounted in the other's sandbox; unlinking
+ * a mount point detaches that mount in the other namespace, and the sandboxed command could then
+ * create `.git/hooks`. The launcher creates the dir 0700 and refuses one owned by someone else or
+ * writable by others (a pre-created directory there is a denial of service, not a way to forge records).
  */
-export function syntheticRegistryDir(processEnv: Record<string, string | undefined> = process.env): string {
-  const runtime = absoluteOrUndefined(processEnv['XDG_RUNTIME_DIR']);
-  if (runtime !== undefined && fs.existsSync(runtime)) return path.join(runtime, 'codex-sandbox-registry');
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  return path.join(os.tmpdir(), `codex-sandbox-registry-${uid}`);
+export function syntheticRegistryDir(uid: number = process.getuid?.() ?? 0, dirOwner: DirOwner = realDirOwner): string {
+  const runtime = `/run/user/${uid}`;
+  if (dirOwner(runtime) === uid) return `${runtime}/codex-sandbox-registry`;
+  return `/tmp/codex-sandbox-registry-${uid}`;
 }
 
 function errorText(e: unknown): string {

@@ -1,5 +1,4 @@
 import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NativeForFacts } from '../../../src/host/facts.js';
 import { doctorBwrapReport, getHostFacts, getLinuxHostDetails, syntheticRegistryDir } from '../../../src/host/facts.js';
@@ -94,14 +93,27 @@ linuxOnly('getHostFacts on Linux (fake native layer and /proc)', () => {
 });
 
 describe('syntheticRegistryDir', () => {
-  it('uses $XDG_RUNTIME_DIR when it exists', () => {
-    const dir = os.tmpdir();
-    expect(syntheticRegistryDir({ XDG_RUNTIME_DIR: dir })).toBe(path.join(dir, 'codex-sandbox-registry'));
+  it('uses /run/user/<uid> when that directory exists and belongs to the user', () => {
+    expect(syntheticRegistryDir(1000, (p) => (p === '/run/user/1000' ? 1000 : undefined))).toBe('/run/user/1000/codex-sandbox-registry');
   });
 
-  it('falls back to the temp dir with the uid in the name', () => {
-    const uid = process.getuid?.() ?? 0;
-    expect(syntheticRegistryDir({ XDG_RUNTIME_DIR: '/definitely/not/here' })).toBe(path.join(os.tmpdir(), `codex-sandbox-registry-${uid}`));
-    expect(syntheticRegistryDir({})).toBe(path.join(os.tmpdir(), `codex-sandbox-registry-${uid}`));
+  it('falls back to /tmp with the uid in the name when the runtime dir is missing or someone else\'s', () => {
+    expect(syntheticRegistryDir(1000, () => undefined)).toBe('/tmp/codex-sandbox-registry-1000');
+    expect(syntheticRegistryDir(1000, (p) => (p === '/run/user/1000' ? 0 : undefined))).toBe('/tmp/codex-sandbox-registry-1000');
+  });
+
+  it('does not depend on $TMPDIR or $XDG_RUNTIME_DIR (callers with different environments share one registry)', () => {
+    const saved = { TMPDIR: process.env['TMPDIR'], XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'] };
+    const before = syntheticRegistryDir();
+    try {
+      process.env['TMPDIR'] = os.tmpdir() + '/elsewhere';
+      process.env['XDG_RUNTIME_DIR'] = os.tmpdir();
+      expect(syntheticRegistryDir()).toBe(before);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 });
