@@ -31,7 +31,7 @@ export const BASE_POLICY = `(version 1)
  (sysctl-name "kern.argmax") (sysctl-name "kern.hostname") (sysctl-name "kern.maxfilesperproc")
  (sysctl-name "kern.maxproc") (sysctl-name "kern.osproductversion") (sysctl-name "kern.osrelease")
  (sysctl-name "kern.ostype") (sysctl-name "kern.osvariant_status") (sysctl-name "kern.osversion")
- (sysctl-name "kern.secure_kernel") (sysctl-name "kern.usrstack64") (sysctl-name "kern.version")
+ (sysctl-name "kern.secure_kernel") (sysctl-name "kern.sysv.semmns") (sysctl-name "kern.usrstack64") (sysctl-name "kern.version")
  (sysctl-name "sysctl.proc_cputype") (sysctl-name "vm.loadavg")
  (sysctl-name-prefix "hw.optional.arm.") (sysctl-name-prefix "hw.optional.armv8_")
  (sysctl-name-prefix "hw.perflevel") (sysctl-name-prefix "kern.proc.pgrp.")
@@ -57,7 +57,12 @@ export const PREFERENCES_POLICY = `; user preferences (read only)
 (allow mach-lookup (global-name "com.apple.cfprefsd.daemon") (global-name "com.apple.cfprefsd.agent") (local-name "com.apple.cfprefsd.agent"))
 (allow user-preference-read)`;
 
-/** Network enabled: any socket traffic plus the system services that resolve names and check TLS. */
+/**
+ * Network enabled: any socket traffic plus the system services that resolve names and check TLS
+ * (Codex `seatbelt_network_policy.sbpl`). Two additions to Codex's full-network rules: `network-bind`
+ * (dev servers and tests listen on localhost; Codex only grants it with its local-binding option)
+ * and `com.apple.dnssd.service` (name resolution through mDNSResponder, as Chromium's network.sb).
+ */
 export const NETWORK_ENABLED_POLICY = `; network enabled
 (allow network-outbound)
 (allow network-inbound)
@@ -71,20 +76,41 @@ export const NETWORK_ENABLED_POLICY = `; network enabled
 
 /**
  * `:minimal` readable without full-disk read: the system locations a dynamically linked program
- * needs to load and run (§5.3 step 6). Read only: unlike Codex's defaults this grants no scratch
- * writes to /tmp, so a read-only profile stays read-only (writable temp dirs come from `:tmpdir` /
- * `:slash_tmp` entries). Never `(subpath "/System")`: /System/Volumes/Data is the firmlinked data
- * volume, so that rule would expose every user file under a second spelling.
+ * needs to load and run (§5.3 step 6; Codex `seatbelt_read_only_platform_defaults.sbpl` and
+ * `restricted_platform_runtime_defaults.sbpl`). Differences from Codex, each on purpose:
+ * - Read only: no scratch writes to /tmp (Codex issue #32395: they made a read-only profile
+ *   writable), so a read-only profile stays read-only; writable temp dirs come from `:tmpdir` /
+ *   `:slash_tmp` entries.
+ * - Only /private spellings (no `/etc`, `/tmp`, `/var/db` subpaths): Seatbelt compares resolved
+ *   paths, so the /etc spelling only matters for lstat of the link itself (the literals below).
+ * - `/System/Library` as one subpath instead of Codex's list of framework directories (all on the
+ *   sealed, read-only system volume). Never `(subpath "/System")`: /System/Volumes/Data is the
+ *   firmlinked data volume, so that rule would expose every user file under a second spelling.
+ * - `/Library/Frameworks` added (python.org and Mono frameworks that programs link against).
+ * - Left out: GUI and app services (audio, analytics, runningboard, espd, app sleep, XPC
+ *   activity), NetFS plugins, and the syslog socket (log calls fail silently; keeps "no socket
+ *   connects while the network is denied" true).
  */
 export const PLATFORM_DEFAULTS_POLICY = `; platform defaults for :minimal
-(allow file-read* file-map-executable
+(allow file-read* file-test-existence file-map-executable
  (subpath "/System/Library") (subpath "/System/iOSSupport") (subpath "/usr/lib") (subpath "/Library/Apple") (subpath "/Library/Frameworks")
  (subpath "/bin") (subpath "/sbin") (subpath "/usr/bin") (subpath "/usr/sbin") (subpath "/usr/libexec")
  (subpath "/usr/share") (subpath "/usr/local/lib") (subpath "/opt/homebrew/lib"))
-(allow file-read*
- (literal "/") (subpath "/private/etc") (subpath "/Library/Preferences") (subpath "/Applications")
- (subpath "/private/var/db/timezone") (literal "/private/var/db/eligibilityd/eligibility.plist")
- (literal "/dev/random") (literal "/dev/urandom") (literal "/dev/autofs_nowait") (literal "/dev/dtracehelper"))
-(allow file-read-metadata (literal "/etc") (literal "/tmp") (literal "/var") (literal "/dev")
- (subpath "/private/var") (path-ancestors "/System/Volumes/Data/private"))
-(allow file-read* file-write-data (literal "/dev/null") (literal "/dev/zero") (literal "/dev/tty") (subpath "/dev/fd"))`;
+; /private/var/db: time zones, user records (DarwinDirectory, macOS 15), eligibility, xcode-select
+(allow file-read* file-test-existence
+ (literal "/") (subpath "/private/etc") (subpath "/Library/Preferences") (subpath "/Applications") (subpath "/private/var/db")
+ (literal "/dev/random") (literal "/dev/urandom") (literal "/dev/autofs_nowait"))
+(allow file-read-metadata file-test-existence (literal "/etc") (literal "/tmp") (literal "/var") (subpath "/dev")
+ (subpath "/private/var") (path-ancestors "/System/Volumes/Data/private") (literal "/System/Volumes/Data/Users"))
+(allow file-read* file-write-data (literal "/dev/null") (literal "/dev/zero") (literal "/dev/tty") (literal "/dev/dtracehelper") (subpath "/dev/fd"))
+(allow file-ioctl (literal "/dev/dtracehelper"))
+; guarded vnodes, the sandbox's own container check, chflags via fsctl
+(allow system-mac-syscall (mac-policy-name "vnguard") (require-all (mac-policy-name "Sandbox") (mac-syscall-number 67)))
+(allow system-fsctl (fsctl-command FSIOC_CAS_BSDFLAGS))
+; user/group records, temp-dir lookup, notifications, logging, certificate trust
+(allow mach-lookup
+ (global-name "com.apple.bsd.dirhelper") (global-name "com.apple.system.DirectoryService.libinfo_v1")
+ (global-name "com.apple.system.opendirectoryd.membership") (global-name "com.apple.system.notification_center")
+ (global-name "com.apple.system.logger") (global-name "com.apple.logd") (global-name "com.apple.diagnosticd")
+ (global-name "com.apple.secinitd") (global-name "com.apple.trustd") (global-name "com.apple.trustd.agent"))
+(allow ipc-posix-shm-read* (ipc-posix-name "apple.shm.notification_center"))`;

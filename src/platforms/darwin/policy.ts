@@ -78,6 +78,14 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
     if (readRoots.length > 0) {
       const parts = readRoots.map((r, i) => `(subpath ${params.add(`READABLE_ROOT_${i}`, r)})`);
       sections.push(`; read: listed roots\n(allow file-read*\n ${parts.join('\n ')})`);
+      // realpath(3), getcwd fallbacks and Node's module resolver lstat every component of a path:
+      // without metadata on the directories above a readable root, `node script.js` in a readable
+      // project fails. Metadata only (stat, readlink): no listing, no contents.
+      const ancestors = uniq(readRoots.flatMap((r) => dirsBetween('/', r)));
+      if (ancestors.length > 0) {
+        const refs = ancestors.map((a, k) => `(literal ${params.add(`READABLE_ANCESTOR_${k}`, a)})`);
+        sections.push(`(allow file-read-metadata\n ${refs.join('\n ')})`);
+      }
     }
   }
 

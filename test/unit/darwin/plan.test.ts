@@ -131,11 +131,29 @@ describe('Seatbelt policy content', () => {
 
   it('restricted read lists writable roots as readable and drops nested readable roots', () => {
     const perms = permissions({ readableRoots: ['/Users/dev', '/Users/dev/proj/src'], writableRoots: [root('/tmp')] });
-    const params = [...paramMap(buildSeatbeltPolicy(perms, macFs).params).entries()].filter(([k]) => k.startsWith('READABLE'));
+    const params = [...paramMap(buildSeatbeltPolicy(perms, macFs).params).entries()].filter(([k]) => k.startsWith('READABLE_ROOT'));
     expect(params).toEqual([
       ['READABLE_ROOT_0', '/Users/dev'],
       ['READABLE_ROOT_1', '/private/tmp'],
     ]);
+  });
+
+  it('restricted read grants metadata (not contents) on the directories above each readable root', () => {
+    const perms = permissions({ includePlatformDefaults: true, readableRoots: ['/Users/dev/proj', '/Users/dev/cache'] });
+    const { policy, params } = buildSeatbeltPolicy(perms, macFs);
+    const ancestors = [...paramMap(params).entries()].filter(([k]) => k.startsWith('READABLE_ANCESTOR'));
+    expect(ancestors).toEqual([
+      ['READABLE_ANCESTOR_0', '/Users'],
+      ['READABLE_ANCESTOR_1', '/Users/dev'],
+    ]);
+    const rules = parseSexprs(policy).map(printSexpr);
+    const rule = rules.find((r) => r.includes('READABLE_ANCESTOR_0'));
+    expect(rule).toBe('(allow file-read-metadata (literal (param "READABLE_ANCESTOR_0")) (literal (param "READABLE_ANCESTOR_1")))');
+  });
+
+  it('full-disk read needs no ancestor rules', () => {
+    const { params } = buildSeatbeltPolicy(permissions({ fullDiskRead: true, writableRoots: [root('/Users/dev/proj')] }), macFs);
+    expect(params.some(([k]) => k.startsWith('READABLE'))).toBe(false);
   });
 
   it('property: path text never changes the policy text, whatever characters it holds', () => {
