@@ -1,7 +1,8 @@
 /**
  * Where the library's per-command time goes, one layer at a time, on the same plan:
- * bare spawn; the native launcher through node:child_process; the same through execa; sandbox.spawn;
- * and the seccomp program build that the launcher repeats per launch. Interleaved rounds, medians.
+ * bare spawn; raw bwrap with the plan's argv (with and without the inner stage); the native launcher
+ * through node:child_process; the same through execa; sandbox.spawn; and the seccomp program build
+ * that the launcher repeats per launch. Interleaved rounds, medians.
  * Run: `npm run build:ts && node dist/bench/breakdown.js [rounds]`.
  */
 import { spawn } from 'node:child_process';
@@ -11,6 +12,8 @@ import { execa } from 'execa';
 import { processSpec } from '../src/launch/command.js';
 import { loadNative } from '../src/native.js';
 import { createSandbox } from '../src/sandbox.js';
+import { watchPlaceholders } from './placeholders.js';
+import { extractBwrapInvocation, rawBwrapRunner } from './raw-bwrap.js';
 
 const rounds = Number(process.argv[2] ?? 60);
 const ws = mkdtempSync(join('/var/tmp', 'csbx-breakdown-'));
@@ -18,10 +21,20 @@ const sb = await createSandbox();
 const req = sb.plan(['/bin/true'], 'workspace-write', { cwd: ws });
 const spec = processSpec(req);
 const payload = Buffer.from(spec.payload ?? new Uint8Array());
+const addon = loadNative();
+const inv = extractBwrapInvocation(req);
+const mode = req.native.platform === 'linux' ? req.native.seccomp : 'none';
+const rawCommon = { bpf: mode === 'none' ? undefined : addon.seccompFilter(mode), workDir: ws, cwd: ws, env: req.env, timeoutMs: 30_000 };
+const raw = rawBwrapRunner(inv, { ...rawCommon, keepInner: false });
+const rawInner = rawBwrapRunner(inv, { ...rawCommon, keepInner: true });
+// Raw bwrap bypasses the launcher's registry: remove the placeholders it leaves on the host.
+const guard = watchPlaceholders(req.native.platform === 'linux' ? req.native.syntheticTargets : [], sb.facts.linux?.syntheticRegistry);
 
 const waitClose = (c: ReturnType<typeof spawn>): Promise<void> => new Promise((res) => c.on('close', () => res()));
 const cases: Record<string, () => Promise<unknown>> = {
   'bare spawn /bin/true': () => waitClose(spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'] })),
+  'raw bwrap, command in place of the inner stage': () => raw.run(),
+  'raw bwrap with the inner stage': () => rawInner.run(),
   'launcher via node:child_process': () => {
     const c = spawn(spec.file, spec.args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: spec.env, cwd: spec.cwd });
     const p = c.stdio[3];
@@ -45,10 +58,12 @@ for (let r = 0; r < rounds; r++) {
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
 for (const name of names) process.stdout.write(`${name.padEnd(42)} ${median(times[name] as number[]).toFixed(2)} ms\n`);
 
-const addon = loadNative();
 const n = 200;
 const t0 = process.hrtime.bigint();
 for (let i = 0; i < n; i++) addon.seccompFilter('restricted');
 process.stdout.write(`${'seccomp restricted program build'.padEnd(42)} ${(Number(process.hrtime.bigint() - t0) / n / 1000).toFixed(0)} µs\n`);
+raw.close();
+rawInner.close();
+guard.cleanup();
 rmSync(ws, { recursive: true, force: true });
 process.exit(0);

@@ -4,17 +4,32 @@
  * notes which targets were absent before it ran and removes afterwards the ones that are still bare
  * placeholders and that no live launcher has registered.
  */
-import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The launcher registry's entry name for a path: 64-bit FNV-1a of its bytes, 16 hex digits. */
-export function registryEntryName(path: string): string {
-  let hash = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(path, 'utf8')) {
-    hash ^= BigInt(byte);
-    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+/** One record of the launcher's registry table (native/launcher/registry.cc): `pid\0origin\0path\0`. */
+export interface RegistryRecord {
+  pid: number;
+  origin: 's' | 'e';
+  path: string;
+}
+
+/** The records of `<registryDir>/table`; none when it is missing or unreadable. */
+export function readRegistryTable(registryDir: string): RegistryRecord[] {
+  let fields: string[];
+  try {
+    fields = readFileSync(join(registryDir, 'table')).toString('latin1').split('\0');
+  } catch {
+    return [];
   }
-  return hash.toString(16).padStart(16, '0');
+  const out: RegistryRecord[] = [];
+  for (let i = 0; i + 3 <= fields.length - 1; i += 3) {
+    const [pid, origin, path] = [fields[i], fields[i + 1], fields[i + 2]];
+    if ((origin === 's' || origin === 'e') && path !== undefined) {
+      out.push({ pid: Number(pid), origin, path: Buffer.from(path, 'latin1').toString('utf8') });
+    }
+  }
+  return out;
 }
 
 function exists(path: string): boolean {
@@ -37,13 +52,7 @@ function pidAlive(pid: number): boolean {
 
 /** Whether a live launcher has `path` registered (it will clean up after itself). */
 function liveInRegistry(registryDir: string, path: string): boolean {
-  let names: string[];
-  try {
-    names = readdirSync(join(registryDir, registryEntryName(path)));
-  } catch {
-    return false;
-  }
-  return names.some((n) => /^pid-\d+$/.test(n) && pidAlive(Number(n.slice(4))));
+  return readRegistryTable(registryDir).some((r) => r.path === path && pidAlive(r.pid));
 }
 
 export interface PlaceholderGuard {

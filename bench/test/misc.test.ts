@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchConfig, parseBenchArgs } from '../args.js';
-import { registryEntryName, watchPlaceholders } from '../placeholders.js';
+import { readRegistryTable, watchPlaceholders } from '../placeholders.js';
 import { evaluateTargets } from '../targets.js';
 import type { BenchReport } from '../report.js';
 
@@ -29,10 +29,19 @@ describe('parseBenchArgs', () => {
   });
 });
 
-describe('registryEntryName', () => {
-  it('is 64-bit FNV-1a in 16 hex digits, as the launcher names registry entries', () => {
-    expect(registryEntryName('')).toBe('cbf29ce484222325');
-    expect(registryEntryName('a')).toBe('af63dc4c8601ec8c');
+describe('readRegistryTable', () => {
+  it('reads the launcher table format (NUL-separated pid, origin, path) and ignores a missing table', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-reg-'));
+    try {
+      expect(readRegistryTable(dir)).toEqual([]);
+      writeFileSync(join(dir, 'table'), Buffer.from('12\0s\0/w/.git\0' + '34\0e\0/w/odd\nname\0', 'utf8'));
+      expect(readRegistryTable(dir)).toEqual([
+        { pid: 12, origin: 's', path: '/w/.git' },
+        { pid: 34, origin: 'e', path: '/w/odd\nname' },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -65,8 +74,8 @@ describe('watchPlaceholders', () => {
     const registry = join(dir, 'registry');
     const guard = watchPlaceholders([target], registry);
     mkdirSync(target);
-    mkdirSync(join(registry, registryEntryName(target)), { recursive: true });
-    writeFileSync(join(registry, registryEntryName(target), `pid-${process.pid}`), '');
+    mkdirSync(registry);
+    writeFileSync(join(registry, 'table'), `${process.pid}\0s\0${target}\0`);
     expect(guard.cleanup()).toEqual([]);
     expect(existsSync(target)).toBe(true);
   });
