@@ -55,6 +55,9 @@
             "native/win/win_addon.cc"
           ],
           "defines": ["_WIN32_WINNT=0x0A00", "UNICODE", "_UNICODE"],
+          # /EHsc: the standard containers in native/win are compiled with C++ exception semantics
+          # (MSVC warns C4530 otherwise); N-API errors still go through return values, not throws.
+          "msvs_settings": {"VCCLCompilerTool": {"ExceptionHandling": 1}},
           "libraries": ["advapi32.lib"]
         }]
       ]

@@ -27,15 +27,17 @@ struct Handle {
   ~Handle() { if (h != INVALID_HANDLE_VALUE) CloseHandle(h); }
 };
 
-// Explicit (not inherited) ACE of `type` for `sid` with every bit of `mask` and CI|OI.
+// Explicit (not inherited) ACE of `type` for `sid` with every bit of `mask`, exactly the CI|OI
+// flags `inherit`, and applying to the object itself (not inherit-only).
 // `exact`: also require that no bit outside `mask` is granted (a stale FILE_DELETE_CHILD grant).
-bool HasExplicitAce(PACL acl, BYTE type, PSID sid, DWORD mask, bool exact) {
+bool HasExplicitAce(PACL acl, BYTE type, PSID sid, DWORD mask, bool exact, BYTE inherit) {
   if (!acl) return false;
   for (DWORD i = 0; i < acl->AceCount; i++) {
     void* raw = nullptr;
     if (!GetAce(acl, i, &raw)) continue;
     auto* hdr = static_cast<ACE_HEADER*>(raw);
-    if (hdr->AceType != type || (hdr->AceFlags & INHERITED_ACE) || (hdr->AceFlags & kInherit) != kInherit) continue;
+    if (hdr->AceType != type || (hdr->AceFlags & (INHERITED_ACE | INHERIT_ONLY_ACE)) != 0) continue;
+    if ((hdr->AceFlags & kInherit) != inherit) continue;
     // ACCESS_ALLOWED_ACE and ACCESS_DENIED_ACE share the layout.
     auto* ace = static_cast<ACCESS_ALLOWED_ACE*>(raw);
     if (!EqualSid(reinterpret_cast<PSID>(&ace->SidStart), sid)) continue;
@@ -123,7 +125,7 @@ WinError GrantWriteRoot(const std::wstring& apiPath, const std::wstring& sidText
   LocalMem sdMem;
   sdMem.p = sd;
   // Already granted by an earlier run on this root: nothing to do (no tree-wide ACL propagation).
-  if (HasExplicitAce(dacl, ACCESS_ALLOWED_ACE_TYPE, sid, kWriteGrant, true)) return WinError();
+  if (HasExplicitAce(dacl, ACCESS_ALLOWED_ACE_TYPE, sid, kWriteGrant, true, kInherit)) return WinError();
   EXPLICIT_ACCESSW a{};
   a.grfAccessPermissions = kWriteGrant;
   a.grfAccessMode = SET_ACCESS;  // replaces an older grant for this SID (e.g. one with FILE_DELETE_CHILD)
@@ -160,7 +162,7 @@ WinError DenyWrite(const std::wstring& apiPath, const std::vector<std::wstring>&
   sdMem.p = sd;
   std::vector<EXPLICIT_ACCESSW> entries;
   for (PSID sid : sids) {
-    if (HasExplicitAce(dacl, ACCESS_DENIED_ACE_TYPE, sid, kDenyWrite, false)) continue;
+    if (HasExplicitAce(dacl, ACCESS_DENIED_ACE_TYPE, sid, kDenyWrite, false, kInherit)) continue;
     EXPLICIT_ACCESSW a{};
     a.grfAccessPermissions = kDenyWrite;
     a.grfAccessMode = DENY_ACCESS;
@@ -179,15 +181,35 @@ WinError DenyWrite(const std::wstring& apiPath, const std::vector<std::wstring>&
 
 WinError AllowNulDevice(const std::vector<std::wstring>& sidTexts) {
   std::vector<std::unique_ptr<LocalMem>> mems;
-  std::vector<EXPLICIT_ACCESSW> entries;
+  std::vector<PSID> sids;
   for (const auto& s : sidTexts) {
     PSID sid = nullptr;
     if (!ConvertStringSidToSidW(s.c_str(), &sid)) return Fail("ConvertStringSidToSidW", s);
     auto m = std::make_unique<LocalMem>();
     m->p = sid;
     mems.push_back(std::move(m));
+    sids.push_back(sid);
+  }
+  // As Codex (acl.rs allow_null_device): the device is opened and its DACL edited as a kernel
+  // object through the handle. Specific FILE_GENERIC_* rights, not GENERIC_*: an explicit ACE
+  // keeps generic bits unmapped, which would make the grant depend on how the device maps them.
+  const std::wstring nul = L"\\\\.\\NUL";
+  Handle h;
+  h.h = CreateFileW(nul.c_str(), READ_CONTROL | WRITE_DAC, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
+                    FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (h.h == INVALID_HANDLE_VALUE) return Fail("CreateFileW(READ_CONTROL|WRITE_DAC)", nul);
+  PACL dacl = nullptr;
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  DWORD rc = GetSecurityInfo(h.h, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr, &sd);
+  if (rc != ERROR_SUCCESS) return Fail("GetSecurityInfo", nul, rc);
+  LocalMem sdMem;
+  sdMem.p = sd;
+  constexpr DWORD kNulAccess = FILE_GENERIC_READ | FILE_GENERIC_WRITE | FILE_GENERIC_EXECUTE;
+  std::vector<EXPLICIT_ACCESSW> entries;
+  for (PSID sid : sids) {
+    if (HasExplicitAce(dacl, ACCESS_ALLOWED_ACE_TYPE, sid, kNulAccess, false, 0)) continue;  // granted by an earlier run
     EXPLICIT_ACCESSW a{};
-    a.grfAccessPermissions = GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE;
+    a.grfAccessPermissions = kNulAccess;
     a.grfAccessMode = GRANT_ACCESS;
     a.grfInheritance = NO_INHERITANCE;
     a.Trustee.TrusteeForm = TRUSTEE_IS_SID;
@@ -195,22 +217,14 @@ WinError AllowNulDevice(const std::vector<std::wstring>& sidTexts) {
     a.Trustee.ptstrName = reinterpret_cast<LPWSTR>(sid);
     entries.push_back(a);
   }
-  const std::wstring nul = L"\\\\.\\NUL";
-  PACL dacl = nullptr;
-  PSECURITY_DESCRIPTOR sd = nullptr;
-  DWORD rc = GetNamedSecurityInfoW(nul.c_str(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl,
-                                   nullptr, &sd);
-  if (rc != ERROR_SUCCESS) return Fail("GetNamedSecurityInfoW", nul, rc);
-  LocalMem sdMem;
-  sdMem.p = sd;
+  if (entries.empty()) return WinError();
   PACL next = nullptr;
   rc = SetEntriesInAclW(static_cast<ULONG>(entries.size()), entries.data(), dacl, &next);
   if (rc != ERROR_SUCCESS) return Fail("SetEntriesInAclW", nul, rc);
   LocalMem nextMem;
   nextMem.p = next;
-  rc = SetNamedSecurityInfoW(const_cast<LPWSTR>(nul.c_str()), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
-                             nullptr, next, nullptr);
-  if (rc != ERROR_SUCCESS) return Fail("SetNamedSecurityInfoW", nul, rc);
+  rc = SetSecurityInfo(h.h, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, next, nullptr);
+  if (rc != ERROR_SUCCESS) return Fail("SetSecurityInfo", nul, rc);
   return WinError();
 }
 

@@ -27,4 +27,13 @@ WinError TerminateJob(HANDLE job, UINT exitCode) {
   return WinError();
 }
 
+WinError JobActiveProcesses(HANDLE job, DWORD* count) {
+  JOBOBJECT_BASIC_ACCOUNTING_INFORMATION acct{};
+  if (!QueryInformationJobObject(job, JobObjectBasicAccountingInformation, &acct, sizeof acct, nullptr)) {
+    return Fail("QueryInformationJobObject(BasicAccounting)");
+  }
+  *count = acct.ActiveProcesses;
+  return WinError();
+}
+
 }  // namespace cxsb

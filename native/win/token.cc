@@ -91,6 +91,11 @@ WinError CreateSandboxToken(const std::vector<std::wstring>& capabilitySids, HAN
   std::vector<BYTE> logon;
   WinError e = FindLogonSid(base.h, &logon);
   if (!e.ok()) return e;
+  // Whether the token's own groups hold the logon SID (not only its linked token): only then does
+  // a default DACL naming it (without Everyone) pass the normal half of the access check.
+  std::vector<BYTE> ownLogon;
+  e = LogonSidOf(base.h, &ownLogon);
+  if (!e.ok()) return e;
   LocalSid everyone;
   if (!ConvertStringSidToSidW(L"S-1-1-0", &everyone.sid)) return Fail("ConvertStringSidToSidW", L"S-1-1-0");
 
@@ -112,8 +117,12 @@ WinError CreateSandboxToken(const std::vector<std::wstring>& capabilitySids, HAN
   Handle out;
   out.h = restricted;
 
-  // Default DACL for objects the child creates (pipes, events): GENERIC_ALL to the logon SID,
-  // Everyone and the capability SIDs, so the restricted child can still use what it makes.
+  // Default DACL for objects the child creates (its processes, threads, pipes, events): GENERIC_ALL
+  // to the logon SID and the capability SIDs, so the restricted child can still use what it makes
+  // (the logon SID passes both the normal and the restricted access check).
+  // Codex also lists Everyone here; we do so only when the token has no logon SID of its own. Everyone would
+  // let any other local user open the sandboxed processes with full access (inject code, read
+  // their memory) and so act with this user's read rights.
   std::vector<EXPLICIT_ACCESSW> ea;
   auto addAll = [&ea](PSID sid) {
     EXPLICIT_ACCESSW a{};
@@ -126,7 +135,7 @@ WinError CreateSandboxToken(const std::vector<std::wstring>& capabilitySids, HAN
     ea.push_back(a);
   };
   if (!logon.empty()) addAll(reinterpret_cast<PSID>(logon.data()));
-  addAll(everyone.sid);
+  if (ownLogon.empty()) addAll(everyone.sid);
   for (auto& c : caps) addAll(c->sid);
   PACL dacl = nullptr;
   DWORD rc = SetEntriesInAclW(static_cast<ULONG>(ea.size()), ea.data(), nullptr, &dacl);

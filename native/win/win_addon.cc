@@ -1,12 +1,14 @@
 // N-API surface of the Windows backend. All functions take plain JS data computed by
 // src/platforms/win32 (plan.ts → launch.ts) and throw Errors that name the Win32 call, the path
 // and the Windows error code.
-#include "win_addon.h"
+// win_internal.h first: it defines NOMINMAX / WIN32_LEAN_AND_MEAN before anything can pull in
+// <windows.h> (napi.h or the standard library on MSVC).
+#include "win_internal.h"
 
 #include <map>
 #include <mutex>
 
-#include "win_internal.h"
+#include "win_addon.h"
 
 namespace {
 
@@ -258,6 +260,21 @@ Napi::Value Terminate(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// winActiveProcesses(id) → how many processes of the job are still alive (0 once the whole tree
+// is gone), or 0 for a released id. Lets the caller wait until TerminateJobObject has finished.
+Napi::Value ActiveProcesses(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "winActiveProcesses: expected a process id from winSpawn");
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto it = g_children.find(id);
+  if (it == g_children.end()) return Napi::Number::New(env, 0);
+  DWORD n = 0;
+  WinError e = cxsb::JobActiveProcesses(it->second.job, &n);
+  if (!e.ok()) return ThrowWin(env, e);
+  return Napi::Number::New(env, n);
+}
+
 // winRelease(id): closes the job handle — kill-on-close ends anything still running in it — and
 // the process handle. Call once the exit code is known.
 Napi::Value Release(const Napi::CallbackInfo& info) {
@@ -281,5 +298,6 @@ void InitWin(Napi::Env env, Napi::Object exports) {
   exports.Set("winSpawn", Napi::Function::New(env, Spawn));
   exports.Set("winWait", Napi::Function::New(env, Wait));
   exports.Set("winTerminate", Napi::Function::New(env, Terminate));
+  exports.Set("winActiveProcesses", Napi::Function::New(env, ActiveProcesses));
   exports.Set("winRelease", Napi::Function::New(env, Release));
 }

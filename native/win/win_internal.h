@@ -41,6 +41,8 @@ WinError AllowNulDevice(const std::vector<std::wstring>& sids);
 // job.cc
 WinError CreateKillOnCloseJob(HANDLE* job);
 WinError TerminateJob(HANDLE job, UINT exitCode);
+// Processes of the job still alive (TerminateJobObject returns before they are all gone).
+WinError JobActiveProcesses(HANDLE job, DWORD* count);
 
 // spawn.cc
 enum class StdioKind { Inherit, Ignore, Pipe };

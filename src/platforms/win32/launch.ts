@@ -5,7 +5,8 @@
  * Order (reference §6.5): missing deny dirs created → offline-shim stubs written → ACL grants and
  * deny ACEs applied → stdio named pipes served by this process → restricted token + job + process
  * (suspended, assigned, resumed) → wait; timeout or kill terminates the whole job; when the exit
- * code is known the job handle is closed, which ends any descendant still running.
+ * code is known the job is terminated (descendants still running die: nothing outlives the
+ * command), the launch waits until the job is empty, and closes it.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -45,6 +46,7 @@ export interface WindowsNativeBinding {
   }): { id: number; pid: number };
   winWait(id: number): Promise<number>;
   winTerminate(id: number, exitCode: number): void;
+  winActiveProcesses(id: number): number;
   winRelease(id: number): void;
 }
 
@@ -159,7 +161,7 @@ async function servePipe(index: number): Promise<PipeServer> {
 
 /** Waits for the addon's connection, stops listening, and insists on exactly one client. */
 async function acceptOne(p: PipeServer): Promise<net.Socket> {
-  while (p.sockets.length === 0) await new Promise((r) => setImmediate(r));
+  if (p.sockets.length === 0) await new Promise((r) => p.server.once('connection', r));
   await new Promise<void>((r) => p.server.close(() => r()));
   // A second client means someone else connected to our stdio pipe: its data would be mixed in.
   if (p.sockets.length !== 1) {
@@ -169,6 +171,27 @@ async function acceptOne(p: PipeServer): Promise<net.Socket> {
   const s = p.sockets[0];
   if (s === undefined) throw new WindowsLaunchError('EPIPE', `stdio pipe ${p.name} lost its client`);
   return s;
+}
+
+const JOB_DRAIN_POLL_MS = 10;
+const JOB_DRAIN_MAX_POLLS = 1000;
+
+/**
+ * Terminates whatever is left in the job and waits (bounded) until TerminateJobObject has finished
+ * — it only starts the terminations — so "exited" means the whole tree is gone. Then closes the job
+ * (kill-on-close is the backstop if the wait gave up).
+ */
+async function endJob(binding: WindowsNativeBinding, id: number, exitCode: number): Promise<void> {
+  try {
+    binding.winTerminate(id, exitCode);
+    for (let i = 0; i < JOB_DRAIN_MAX_POLLS && binding.winActiveProcesses(id) > 0; i++) {
+      await new Promise((r) => setTimeout(r, JOB_DRAIN_POLL_MS));
+    }
+  } catch {
+    // The exit code is already known; closing the job below still ends the tree (kill-on-close).
+  } finally {
+    binding.winRelease(id);
+  }
 }
 
 export async function launchWindows(req: LaunchRequest, binding: WindowsNativeBinding, opts: WindowsLaunchOptions = {}): Promise<WindowsChild> {
@@ -262,10 +285,12 @@ export async function launchWindows(req: LaunchRequest, binding: WindowsNativeBi
   if (opts.signal?.aborted === true) kill();
 
   const exited = binding.winWait(id).then(
-    (exitCode) => {
+    async (exitCode) => {
       if (timer !== undefined) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      binding.winRelease(id); // closing the job kills any descendant still running
+      // A descendant left running (started in the background, or racing a timeout) must not
+      // outlive the command: it could keep writing inside the writable roots after we report done.
+      await endJob(binding, id, exitCode);
       return { exitCode, timedOut, killed: killed && !timedOut };
     },
     (e: unknown) => {

@@ -12,7 +12,13 @@ import { MAX_PATH, isWithin, joinWindows, normalizeWindowsPath, pathKey, relativ
 import { EVERYONE_SID, LOGON_SID_PLACEHOLDER, readonlySid, writableRootSid } from './sid.js';
 import type { WindowsDenyWritePath, WindowsTokenPlan, WindowsWritableRoot } from './types.js';
 
-const DESKTOP = 'Winsta0\\Default';
+/**
+ * `lpDesktop` for the child: empty = inherit the caller's window station and desktop. Codex names
+ * `Winsta0\\Default`, which only exists for an interactive session; a caller in a service session
+ * (a CI runner or agent installed as a service) would hand its child a window station it cannot
+ * open, and every program loading user32 would then die at start with STATUS_DLL_INIT_FAILED.
+ */
+const DESKTOP = '';
 
 function cannotEnforce(code: string, what: string): PlanError {
   return new PlanError(code, `windows sandbox backend cannot enforce file_system=${what}; refusing to run unsandboxed`);

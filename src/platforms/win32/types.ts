@@ -60,7 +60,7 @@ export type WindowsTokenPlan = {
   denyBinStubs: string[];
   /** The job object has JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE: the whole tree dies with its launcher. */
   jobKillOnClose: true;
-  /** Desktop handed to the child (`lpDesktop`). */
+  /** Desktop handed to the child (`lpDesktop`); empty: the caller's own window station and desktop. */
   desktop: string;
   /** Working directory for CreateProcessAsUserW. */
   cwd: string;

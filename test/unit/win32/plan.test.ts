@@ -69,6 +69,11 @@ describe('planWindows: drive paths', () => {
     expect(n.jobKillOnClose).toBe(true);
   });
 
+  it("the child inherits the caller's window station and desktop (empty lpDesktop, not Winsta0\\Default)", () => {
+    // A caller in a service session has no access to Winsta0; naming it makes every user32 program fail to start.
+    expect(nativeOf(input(perms([root('C:\\work')]), fsi)).desktop).toBe('');
+  });
+
   it('the program is argv[0] and the rest are its arguments', () => {
     const req = planWindows(input(perms([root('C:\\work')]), fsi));
     expect(req.program).toBe('git');
