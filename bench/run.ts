@@ -103,12 +103,16 @@ async function main(): Promise<void> {
     // Raw bwrap: exactly the bwrap argv of the workspace-write plan.
     const plan = sb.plan(['/bin/true'], 'workspace-write', { cwd: ws });
     let rawSkip: string | undefined;
+    // Raw bwrap bypasses the launcher's registry, so the placeholders it creates stay until removed
+    // here; removed again before transform() is timed, which would otherwise inspect them.
+    let removeRawPlaceholders = (): void => {};
     if (plan.native.platform === 'linux') {
       const guard = watchPlaceholders(plan.native.syntheticTargets, linux?.syntheticRegistry);
-      cleanups.push(() => {
+      removeRawPlaceholders = (): void => {
         const removed = guard.cleanup();
         if (removed.length > 0) log(`bench: removed raw-bwrap placeholders ${removed.join(', ')}`);
-      });
+      };
+      cleanups.push(removeRawPlaceholders);
       try {
         const inv = extractBwrapInvocation(plan);
         const mode = plan.native.seccomp;
@@ -200,6 +204,7 @@ async function main(): Promise<void> {
       throughput.push(await measureThroughput(library, cfg.throughputCommands, c));
     }
 
+    removeRawPlaceholders();
     log('bench: transform() per preset');
     const transform = measureTransform(facts, ws, cfg.transformBatches, cfg.transformBatch);
 
