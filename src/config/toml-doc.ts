@@ -2,13 +2,22 @@
  * A parsed TOML file plus what error messages need: its name and the line of every key. The
  * `read*` helpers validate one value each and throw a ConfigError naming file, line and key.
  */
-import { TomlError, parse } from 'smol-toml';
+import { createRequire } from 'node:module';
+import type * as SmolToml from 'smol-toml';
 import { ConfigError } from './errors.js';
 import { KeyLines, formatKeyPath } from './key-lines.js';
 import type { KeyPath } from './key-lines.js';
 import type { Origin } from './origin.js';
 
 export type TomlTable = Record<string, unknown>;
+
+const require = createRequire(import.meta.url);
+let toml: typeof SmolToml | undefined;
+
+/** smol-toml, loaded on first use: most commands find no config file and never parse TOML. */
+function smolToml(): typeof SmolToml {
+  return (toml ??= require('smol-toml') as typeof SmolToml);
+}
 
 export class TomlDoc {
   readonly root: TomlTable;
@@ -19,9 +28,9 @@ export class TomlDoc {
     readonly text: string,
   ) {
     try {
-      this.root = parse(text) as TomlTable;
+      this.root = smolToml().parse(text) as TomlTable;
     } catch (e) {
-      if (e instanceof TomlError) {
+      if (e instanceof smolToml().TomlError) {
         const first = e.message.split('\n')[0] ?? e.message;
         throw new ConfigError(file, e.line, [], `not valid TOML: ${first}`);
       }
