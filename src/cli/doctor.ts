@@ -11,7 +11,6 @@ import type { DoctorBwrapReport } from '../host/facts.js';
 import type { BwrapSource, LaunchKind } from '../manager/types.js';
 import { loadNative } from '../native.js';
 import type { UsernsDiagnosis } from '../platforms/linux/userns.js';
-import { createSandbox } from '../sandbox.js';
 
 export interface ProbeReport {
   ran: boolean;
@@ -64,6 +63,8 @@ async function runProbe(env: Record<string, string | undefined>): Promise<ProbeR
   const command = ['/bin/sh', '-c', script, 'sh', dir];
   const shown = `codex-sandbox run --profile read-only -- /bin/sh -c 'echo x > "$1/probe"' sh ${dir}`;
   try {
+    // Loaded here, not at the top: the library's execa layer is only needed by the doctor's trial runs.
+    const { createSandbox } = await import('../sandbox.js');
     const sandbox = await createSandbox({ env });
     const sub = sandbox.spawn(command, 'read-only', {
       cwd: dir,
@@ -215,6 +216,7 @@ async function runWinProbe(env: Record<string, string | undefined>): Promise<Pro
   const command = ['cmd.exe', '/d', '/c', 'echo codex-sandbox-probe'];
   const shown = 'codex-sandbox run --profile read-only -- cmd.exe /d /c echo codex-sandbox-probe';
   try {
+    const { createSandbox } = await import('../sandbox.js');
     const sandbox = await createSandbox({ env });
     const r = await sandbox.spawn(command, 'read-only', { stdin: 'ignore', reject: false, timeout: 20_000 });
     const stdout = typeof r.stdout === 'string' ? r.stdout : '';

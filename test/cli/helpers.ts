@@ -6,7 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const bin = path.join(repo, 'dist', 'src', 'cli', 'main.js');
+/** The command users run: package.json's bin (the bundled CLI, dist/cli/main.js). */
+export const bin = path.join(repo, 'dist', 'cli', 'main.js');
 
 export function requireBuilt(): void {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build:ts\` before the CLI tests (npm test does)`);

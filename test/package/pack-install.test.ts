@@ -136,8 +136,8 @@ describe.skipIf(!isLinux)('npm pack, install into an empty project, run the CLI 
   }
 
   beforeAll(() => {
-    if (!existsSync(join(repo, 'dist', 'src', 'cli', 'main.js'))) {
-      throw new Error('dist/src/cli/main.js is missing: run `npm run build:ts` first (npm test runs it before vitest)');
+    if (!existsSync(join(repo, 'dist', 'cli', 'main.js'))) {
+      throw new Error('dist/cli/main.js is missing: run `npm run build:ts` first (npm test runs it before vitest)');
     }
     work = mkdtempSync(join(tmpdir(), 'csbx-pack-'));
     const r = run('npm', ['pack', '--json', '--pack-destination', work], repo, 120_000);

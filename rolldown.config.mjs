@@ -1,0 +1,10 @@
+// The `codex-sandbox` command as a few ESM chunks (dist/cli/), built from tsc's output (dist/src/cli/main.js).
+// Why: the CLI starts a fresh Node for every command, and resolving and loading ~60 separate modules
+// was about a fifth of its run time (`npm run bench`, whole-process group). npm packages stay external:
+// they load from node_modules as usual, each with its own licence. Subcommands stay lazy chunks.
+export default {
+  input: 'dist/src/cli/main.js',
+  platform: 'node',
+  external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'),
+  output: { dir: 'dist/cli', format: 'esm' },
+};
