@@ -10,7 +10,7 @@ import { readdirSync, statSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import type { GlobScanRequest, GlobScanResult } from '../permissions/fs-facts.js';
 import { bytesToPathString, hasEscapedBytes, pathStringToBytes } from '../util/surrogate-escape.js';
-import { compileGlob, escapeGlobLiteral, globStaticPrefix } from './glob-match.js';
+import { compileGlob, escapeGlobLiteral, globStaticPrefix } from '../permissions/glob-match.js';
 
 export interface GlobScanOutcome extends GlobScanResult {
   /**

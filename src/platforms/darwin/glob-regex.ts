@@ -3,25 +3,50 @@
  * becomes an anchored regex evaluated by the kernel on every access, which also covers files created
  * after launch.
  *
- * Glob dialect (git-style, as the permission model defines it): `*` and `?` stay within one path
- * component, `**` crosses components (`**\/` matches zero or more directories), `[abc]`/`[!abc]`
- * classes, `{a,b}` alternation, `\x` makes x literal, an unclosed `[` or `{` is literal, and a
- * pattern without wildcards also matches everything below it.
+ * The glob dialect is the one every platform uses (src/permissions/glob-match.ts parses it; this file
+ * only supplies how Seatbelt spells literals and classes), so a pattern denies the same names here as
+ * on Linux and in `createReadDenyMatcher`. One difference on purpose: a pattern without wildcards
+ * also matches everything below it (on Linux such a match is a directory that gets masked whole).
  *
  * The emitted regex never contains a backslash or a double quote: literal metacharacters are written
  * as one-character bracket classes (`[.]`, `[(]`), so the result does not depend on how SBPL's
- * `#"..."` reader treats escapes, and nothing in a pattern can end the literal early. The few
- * characters that cannot be written that way (`"`, `\`, `^`, control characters) become `[^/]`
- * (any one character of a component, newline included): a wider match, which for a deny rule fails
- * closed.
+ * `#"..."` reader treats escapes, and nothing in a pattern can end the literal early. What cannot be
+ * written that way (`"`, `\`, `^`, control characters, awkward class members) is widened to "any
+ * character of a component": for a deny rule a wider match fails closed. Seatbelt matches bytes, so
+ * "one character" (`?`, a negated or non-ASCII class) is written as one to four non-`/` bytes: a
+ * UTF-8 character of any length is covered.
  */
+import { globToRegExpSource } from '../../permissions/glob-match.js';
+import type { RegexDialect } from '../../permissions/glob-match.js';
 
 /** Characters that have a meaning in the glob dialect. */
 const GLOB_META = new Set(['*', '?', '[', '{']);
 
+/** Any one UTF-8 character of a component, as bytes (wider for ASCII: up to four characters). */
+const ANY_CHAR = '[^/][^/]?[^/]?[^/]?';
+
+/** Class members written as themselves inside `[...]` in every regex dialect. */
+function plainClassChar(code: number): boolean {
+  return code > 0x20 && code < 0x7f && !']\\"^-[/'.includes(String.fromCharCode(code));
+}
+
+const SEATBELT_DIALECT: RegexDialect = {
+  anyChar: ANY_CHAR,
+  literal: literalChar,
+  charClass(negated, ranges) {
+    const plain = ranges.every(([a, b]) => plainClassChar(a) && plainClassChar(b));
+    if (!plain) return ANY_CHAR;
+    const body = ranges.map(([a, b]) => (a === b ? String.fromCharCode(a) : `${String.fromCharCode(a)}-${String.fromCharCode(b)}`)).join('');
+    // A negated class may match the first byte of a multi-byte character: take the rest with it.
+    if (negated) return `[^/${body}][^/]?[^/]?[^/]?`;
+    return body === '' ? ANY_CHAR : `[${body}]`;
+  },
+};
+
+/** Throws GlobPatternError (from the shared compiler) for a malformed pattern. */
 export function globToSeatbeltRegex(pattern: string): string {
-  const body = convert(pattern);
-  return `^${body.source}${body.sawGlob ? '' : '(/.*)?'}$`;
+  const source = globToRegExpSource(pattern, SEATBELT_DIALECT);
+  return hasGlobMeta(pattern) ? source : `${source.slice(0, -1)}(/.*)?$`;
 }
 
 /** Whether the pattern has any wildcard (after escapes). */
@@ -101,7 +126,7 @@ interface BraceSpan {
   alternatives: string[];
 }
 
-/** First closed `{...}` with at least one top-level comma, at or after `from`. */
+/** First closed `{...}` at or after `from`. */
 function findBrace(pattern: string, from: number): BraceSpan | undefined {
   for (let i = from; i < pattern.length; i++) {
     const c = pattern[i]!;
@@ -130,7 +155,7 @@ function findBrace(pattern: string, from: number): BraceSpan | undefined {
         alternatives.push(pattern.slice(partStart, j));
         partStart = j + 1;
       } else if (d === '}' && depth === 0) {
-        if (alternatives.length === 0) break; // `{x}` is literal
+        // `{x}` is a group of one, as the shared compiler reads it.
         alternatives.push(pattern.slice(partStart, j));
         return { start: i, end: j, alternatives };
       }
@@ -149,7 +174,7 @@ interface ClassSpan {
 function parseClass(pattern: string, start: number): ClassSpan | undefined {
   let j = start + 1;
   let negated = false;
-  if (pattern[j] === '!') {
+  if (pattern[j] === '!' || pattern[j] === '^') {
     negated = true;
     j++;
   }
@@ -170,68 +195,3 @@ function literalChar(c: string): string {
   return c;
 }
 
-function classRegex(cls: ClassSpan): string {
-  const members = cls.members;
-  // Members we cannot write the same way in every regex dialect (a `]` member needs POSIX's
-  // "first in the class" rule; quotes and backslashes see the file comment): widen to one
-  // component character.
-  if ([...members].some((c) => c === ']' || c === '"' || c === '\\' || c.charCodeAt(0) < 0x20)) return '[^/]';
-  let body = members;
-  // `^` first would negate the class.
-  if (!cls.negated && body.startsWith('^')) body = body.slice(1) + '^';
-  if (body === '' || body === '^') return '[^/]';
-  return cls.negated ? `[^${body}/]` : `[${body}]`;
-}
-
-function convert(pattern: string): { source: string; sawGlob: boolean } {
-  let out = '';
-  let sawGlob = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '\\') {
-      if (i + 1 < pattern.length) {
-        out += literalChar(pattern[i + 1]!);
-        i++;
-      } else out += literalChar('\\');
-      continue;
-    }
-    if (c === '*') {
-      sawGlob = true;
-      if (pattern[i + 1] === '*') {
-        i++;
-        if (pattern[i + 1] === '/') {
-          i++;
-          out += '(.*/)?';
-        } else out += '.*';
-      } else out += '[^/]*';
-      continue;
-    }
-    if (c === '?') {
-      sawGlob = true;
-      out += '[^/]';
-      continue;
-    }
-    if (c === '[') {
-      const cls = parseClass(pattern, i);
-      if (cls === undefined) {
-        out += literalChar('[');
-        continue;
-      }
-      sawGlob = true;
-      out += classRegex(cls);
-      i = cls.end;
-      continue;
-    }
-    if (c === '{') {
-      const span = findBrace(pattern, i);
-      if (span !== undefined && span.start === i) {
-        sawGlob = true;
-        out += '(' + span.alternatives.map((a) => convert(a).source).join('|') + ')';
-        i = span.end;
-        continue;
-      }
-    }
-    out += literalChar(c);
-  }
-  return { source: out, sawGlob };
-}

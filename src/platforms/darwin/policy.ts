@@ -20,6 +20,7 @@ import { BASE_POLICY, NETWORK_ENABLED_POLICY, PLATFORM_DEFAULTS_POLICY, PREFEREN
 import { canonicalPath, dirsBetween, isAtOrBelow, protectedSpellings } from './canonical.js';
 import { expandBraces, globStaticPrefix, globToSeatbeltRegex, joinGlob } from './glob-regex.js';
 import { ParamTable } from './params.js';
+import { PlanError } from '../../manager/errors.js';
 
 export interface SeatbeltPolicy {
   policy: string;
@@ -157,12 +158,12 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
     const regexes: string[] = [];
     const globDirs: string[] = [];
     for (const pattern of fsp.unreadableGlobs) {
-      regexes.push(globToSeatbeltRegex(pattern));
+      regexes.push(seatbeltRegexOrFail(pattern));
       const prefix = globStaticPrefix(pattern);
       if (prefix !== undefined) {
         // The kernel matches resolved paths: also match the canonical spelling (/tmp → /private/tmp).
         const canonDir = canonicalPath(fs, prefix.dir);
-        if (canonDir !== prefix.dir) regexes.push(globToSeatbeltRegex(joinGlob(canonDir, prefix.rest)));
+        if (canonDir !== prefix.dir) regexes.push(seatbeltRegexOrFail(joinGlob(canonDir, prefix.rest)));
       }
       for (const alternative of expandBraces(pattern)) {
         const p = globStaticPrefix(alternative);
@@ -183,4 +184,13 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
   }
 
   return { policy: sections.join('\n') + '\n', params: params.list() };
+}
+
+/** A malformed deny glob stops the plan (as on Linux): dropping it would silently deny nothing. */
+function seatbeltRegexOrFail(pattern: string): string {
+  try {
+    return globToSeatbeltRegex(pattern);
+  } catch (e) {
+    throw new PlanError('BadGlob', (e as Error).message);
+  }
 }

@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compileGlob } from '../../../src/permissions/glob-match.js';
 import { expandBraces, globStaticPrefix, globToSeatbeltRegex, joinGlob } from '../../../src/platforms/darwin/glob-regex.js';
 
 function matcher(glob: string): (p: string) => boolean {
@@ -34,7 +35,9 @@ describe('globToSeatbeltRegex', () => {
     expect(m('/w/a/k')).toBe(true);
     expect(m('/w/b/c/k')).toBe(true);
     expect(m('/w/b/k')).toBe(false);
-    expect(matcher('/w/{x}')('/w/{x}')).toBe(true);
+    // `{x}` is a group of one alternative (the shared dialect), not literal braces.
+    expect(matcher('/w/{x}')('/w/x')).toBe(true);
+    expect(matcher('/w/{x}')('/w/{x}')).toBe(false);
   });
 
   it('unreadable_globs_support_backslash_escapes', () => {
@@ -65,7 +68,7 @@ describe('globToSeatbeltRegex', () => {
   });
 
   it('property: the regex has no quote or backslash and matches the literal text of any glob-free path', () => {
-    const component = fc.string({ minLength: 1, maxLength: 8, unit: fc.constantFrom('a', 'B', '.', '(', ')', '+', '$', '|', '^', '"', ' ', '#', ';', '\n', '}', ']') });
+    const component = fc.string({ minLength: 1, maxLength: 8, unit: fc.constantFrom('a', 'B', '.', '(', ')', '+', '$', '|', '^', '"', ' ', '#', ';', '\n', ',', ']') });
     fc.assert(
       fc.property(fc.array(component, { minLength: 1, maxLength: 4 }), (parts) => {
         const path = '/' + parts.join('/');
@@ -75,6 +78,33 @@ describe('globToSeatbeltRegex', () => {
         expect(new RegExp(regex).test(path)).toBe(true);
       }),
     );
+  });
+});
+
+describe('Seatbelt regexes and the shared glob dialect', () => {
+  it('property: every path the shared compiler (Linux scan, read-deny matcher) matches, the Seatbelt regex denies too', () => {
+    const globPart = fc.constantFrom('a', 'b', '.', 'é', '*', '?', '**', '[ab]', '[!a]', '[^.]', '{a,b}', '{a/b,c}', '{x}', 'a*', '*.a', 'é?');
+    const pathPart = fc.constantFrom('a', 'b', '.', 'ab', 'ba', 'x.a', 'é', 'éa', 'c', 'x');
+    fc.assert(
+      fc.property(fc.array(globPart, { minLength: 1, maxLength: 4 }), fc.array(pathPart, { minLength: 1, maxLength: 5 }), (globParts, pathParts) => {
+        const pattern = `/${globParts.join('/')}`;
+        const path = `/${pathParts.join('/')}`;
+        if (!compileGlob(pattern).match(path)) return;
+        expect(new RegExp(globToSeatbeltRegex(pattern), 's').test(path)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('a negated class or `?` covers a multi-byte UTF-8 character (Seatbelt matches bytes)', () => {
+    const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    for (const [pattern, path] of [
+      ['/w/key?.txt', '/w/keyé.txt'],
+      ['/w/[!a].txt', '/w/ü.txt'],
+      ['/w/[^a]x', '/w/€x'],
+    ] as const) {
+      expect(new RegExp(globToSeatbeltRegex(pattern), 's').test(bytes(path))).toBe(true);
+    }
   });
 });
 

@@ -129,6 +129,12 @@ describe('Seatbelt policy content', () => {
     expect(deny).toBeGreaterThan(allow);
   });
 
+  it('a malformed deny glob stops the plan with a PlanError naming it (not silently dropped)', () => {
+    const perms = permissions({ fullDiskRead: true, unreadableGlobs: ['/Users/dev/proj/{a,b'] });
+    expect(() => buildSeatbeltPolicy(perms, macFs)).toThrow(PlanError);
+    expect(() => buildSeatbeltPolicy(perms, macFs)).toThrow('invalid glob pattern `/Users/dev/proj/{a,b`');
+  });
+
   it('restricted read lists writable roots as readable and drops nested readable roots', () => {
     const perms = permissions({ readableRoots: ['/Users/dev', '/Users/dev/proj/src'], writableRoots: [root('/tmp')] });
     const params = [...paramMap(buildSeatbeltPolicy(perms, macFs).params).entries()].filter(([k]) => k.startsWith('READABLE_ROOT'));

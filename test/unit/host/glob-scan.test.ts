@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GlobExpansionError, scanGlob } from '../../../src/host/glob-scan.js';
-import { GlobPatternError } from '../../../src/host/glob-match.js';
+import { GlobPatternError } from '../../../src/permissions/glob-match.js';
 import { bytesToPathString } from '../../../src/util/surrogate-escape.js';
 
 let root: string;

@@ -7,7 +7,7 @@ import {
   globToRegExpSource,
   GlobPatternError,
   GLOB_REGEXP_FLAGS,
-} from '../../../src/host/glob-match.js';
+} from '../../../src/permissions/glob-match.js';
 
 const T = '/tmp/repo';
 
@@ -74,11 +74,12 @@ describe('glob matching details', () => {
     expect(g.match('/a/x/y')).toBe(false);
   });
 
-  it('trailing `/**` matches everything below but not the directory itself', () => {
+  it('trailing `/**` matches the directory itself and everything below it (Codex: globstar_patterns_deny_root_and_nested_matches)', () => {
     const g = compileGlob('/a/b/**');
     expect(g.match('/a/b/c')).toBe(true);
     expect(g.match('/a/b/c/d/e')).toBe(true);
-    expect(g.match('/a/b')).toBe(false);
+    expect(g.match('/a/b')).toBe(true);
+    expect(g.match('/a/b/')).toBe(true);
     expect(g.match('/a/bc')).toBe(false);
   });
 

@@ -5,7 +5,8 @@
  * on Linux/Windows, and with `seatbelt_regex_for_glob` on macOS):
  * - `*` matches any run of characters within one path component, `?` exactly one; neither crosses `/`.
  * - `**` as a whole component (`/**` + `/`, leading `**` + `/`, trailing `/**`) matches zero or more
- *   directories; a `**` inside a component is an ordinary `*`.
+ *   directories (a trailing `/**` also matches the directory itself); a `**` inside a component is an
+ *   ordinary `*`.
  * - `[...]` is a character class (ranges `a-z`, negation with a leading `!` or `^`, a leading `]` is a
  *   member); classes never match `/`. An unclosed `[` is a literal `[`.
  * - `\x` matches `x` literally. `{a,b}` is alternation (alternatives may nest and may contain `/`).
@@ -67,13 +68,44 @@ function escapeClassChar(ch: string): string {
 
 const SLASH = 0x2f;
 
+/**
+ * How the compiled regex spells literal characters and character classes. Everything else the
+ * compiler emits (`^ $ ( | ) ( )? .* [^/]* [^/]`) is common to JavaScript and Seatbelt's regex
+ * dialect, so one parser serves both (src/platforms/darwin/glob-regex.ts supplies Seatbelt's).
+ */
+export interface RegexDialect {
+  /** One character of a component (`?`). */
+  anyChar: string;
+  /** One literal character. */
+  literal(ch: string): string;
+  /**
+   * A class over inclusive code-point ranges that never contain `/` (the compiler has removed it).
+   * A negated class must not match `/` either. A positive class with no ranges matches nothing.
+   */
+  charClass(negated: boolean, ranges: ReadonlyArray<readonly [number, number]>): string;
+}
+
+/** JavaScript (`u` flag): backslash escapes. */
+export const JS_REGEX_DIALECT: RegexDialect = {
+  anyChar: '[^/]',
+  literal: escapeRegexChar,
+  charClass(negated, ranges) {
+    const parts = ranges.map(([a, b]) => {
+      const ca = escapeClassChar(String.fromCodePoint(a));
+      return a === b ? ca : `${ca}-${escapeClassChar(String.fromCodePoint(b))}`;
+    });
+    if (negated) return `[^/${parts.join('')}]`;
+    return parts.length === 0 ? '[^\\s\\S]' : `[${parts.join('')}]`;
+  },
+};
+
 type ClassParse =
-  | { kind: 'class'; regex: string; next: number }
+  | { kind: 'class'; negated: boolean; ranges: Array<[number, number]>; next: number }
   | { kind: 'unclosed' }
   | { kind: 'reversed-range'; lo: string; hi: string };
 
 /**
- * Parse `[...]` starting just after the `[` at `start`: the regex class and the index after `]`, or
+ * Parse `[...]` starting just after the `[` at `start`: the class and the index after `]`, or
  * `unclosed` (the caller then emits a literal `[`), or the reversed range that makes it invalid.
  */
 function parseClass(chars: string[], start: number): ClassParse {
@@ -108,28 +140,22 @@ function parseClass(chars: string[], start: number): ClassParse {
   }
   // Classes never match the separator: drop `/` from positive members and add it to negated ones,
   // so `[!a]` cannot be used to reach into another directory.
-  const parts: string[] = [];
+  const ranges: Array<[number, number]> = [];
   for (const [lo, hi] of members) {
-    const ranges: Array<[number, number]> =
-      !negated && lo <= SLASH && SLASH <= hi
+    const split: Array<[number, number]> =
+      lo <= SLASH && SLASH <= hi
         ? [
             [lo, SLASH - 1],
             [SLASH + 1, hi],
           ]
         : [[lo, hi]];
-    for (const [a, b] of ranges) {
-      if (a > b) continue;
-      const ca = escapeClassChar(String.fromCodePoint(a));
-      parts.push(a === b ? ca : `${ca}-${escapeClassChar(String.fromCodePoint(b))}`);
-    }
+    for (const [a, b] of split) if (a <= b) ranges.push([a, b]);
   }
-  if (negated) return { kind: 'class', regex: `[^/${parts.join('')}]`, next: i };
-  // A positive class with no members left (e.g. `[/]`) can never match.
-  return { kind: 'class', regex: parts.length === 0 ? '[^\\s\\S]' : `[${parts.join('')}]`, next: i };
+  return { kind: 'class', negated, ranges, next: i };
 }
 
 /** Translate a glob into the source of an anchored regex (`^...$`). Throws GlobPatternError. */
-export function globToRegExpSource(pattern: string): string {
+export function globToRegExpSource(pattern: string, dialect: RegexDialect = JS_REGEX_DIALECT): string {
   if (pattern.length === 0) throw new GlobPatternError(pattern, 'the pattern is empty');
   const chars = Array.from(pattern);
   let out = '^';
@@ -153,8 +179,10 @@ export function globToRegExpSource(pattern: string): string {
             break;
           }
           if (startsComponent && next === undefined) {
-            // trailing `**`: everything below (or everything, for a bare `**`).
-            out += '.*';
+            // trailing `/**`: the directory itself and everything below it, as Codex's read-deny
+            // matcher has it (`globstar_patterns_deny_root_and_nested_matches`); a bare `**`: everything.
+            if (out.endsWith('/')) out = `${out.slice(0, -1)}(/.*)?`;
+            else out += '.*';
             i = j;
             break;
           }
@@ -168,7 +196,7 @@ export function globToRegExpSource(pattern: string): string {
         break;
       }
       case '?':
-        out += '[^/]';
+        out += dialect.anyChar;
         i += 1;
         break;
       case '\\': {
@@ -176,7 +204,7 @@ export function globToRegExpSource(pattern: string): string {
         if (escaped === undefined) {
           throw new GlobPatternError(pattern, 'it ends with a dangling `\\` escape');
         }
-        out += escapeRegexChar(escaped);
+        out += dialect.literal(escaped);
         i += 2;
         break;
       }
@@ -184,12 +212,12 @@ export function globToRegExpSource(pattern: string): string {
         const cls = parseClass(chars, i + 1);
         if (cls.kind === 'unclosed') {
           // allow_unclosed_class: an unclosed `[` is a literal.
-          out += '\\[';
+          out += dialect.literal('[');
           i += 1;
         } else if (cls.kind === 'reversed-range') {
           throw new GlobPatternError(pattern, `the character class range \`${cls.lo}-${cls.hi}\` is reversed`);
         } else {
-          out += cls.regex;
+          out += dialect.charClass(cls.negated, cls.ranges);
           i = cls.next;
         }
         break;
@@ -208,11 +236,11 @@ export function globToRegExpSource(pattern: string): string {
         i += 1;
         break;
       case ',':
-        out += braceDepth > 0 ? '|' : ',';
+        out += braceDepth > 0 ? '|' : dialect.literal(',');
         i += 1;
         break;
       default:
-        out += escapeRegexChar(ch);
+        out += dialect.literal(ch);
         i += 1;
     }
   }
