@@ -37,6 +37,14 @@ bool pid_alive(long pid) {
   return kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
 }
 
+// Closes fd after a failed read or write without losing that call's errno; returns false.
+bool close_keeping_errno(int fd) {
+  int err = errno;
+  close(fd);
+  errno = err;
+  return false;
+}
+
 // Reads the table; a missing table is empty. Returns false (errno or EINVAL) on failure.
 bool read_table(int dir_fd, std::vector<Record>* out) {
   out->clear();
@@ -47,12 +55,7 @@ bool read_table(int dir_fd, std::vector<Record>* out) {
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      errno = err;
-      return false;
-    }
+    if (n < 0) return close_keeping_errno(fd);
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));
   }
@@ -103,12 +106,7 @@ bool write_table(int dir_fd, const std::vector<Record>& records) {
   while (left > 0) {
     ssize_t n = write(fd, p, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      errno = err;
-      return false;
-    }
+    if (n < 0) return close_keeping_errno(fd);
     p += n;
     left -= static_cast<size_t>(n);
   }
