@@ -100,6 +100,40 @@ bool SameFinalPath(HANDLE h, const std::wstring& expected, std::wstring* actual)
          CSTR_EQUAL;
 }
 
+// SIDs from their string forms; `mems` owns them until the caller is done.
+WinError ParseSids(const std::vector<std::wstring>& texts, std::vector<std::unique_ptr<LocalMem>>* mems,
+                   std::vector<PSID>* sids) {
+  for (const auto& s : texts) {
+    PSID sid = nullptr;
+    if (!ConvertStringSidToSidW(s.c_str(), &sid)) return Fail("ConvertStringSidToSidW", s);
+    auto m = std::make_unique<LocalMem>();
+    m->p = sid;
+    mems->push_back(std::move(m));
+    sids->push_back(sid);
+  }
+  return WinError();
+}
+
+// The DACL of an open object; `sdMem` owns the descriptor it points into.
+WinError ReadDacl(HANDLE h, SE_OBJECT_TYPE type, const std::wstring& name, PACL* dacl, LocalMem* sdMem) {
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  DWORD rc = GetSecurityInfo(h, type, DACL_SECURITY_INFORMATION, nullptr, nullptr, dacl, nullptr, &sd);
+  if (rc != ERROR_SUCCESS) return Fail("GetSecurityInfo", name, rc);
+  sdMem->p = sd;
+  return WinError();
+}
+
+EXPLICIT_ACCESSW SidAccess(PSID sid, DWORD rights, ACCESS_MODE mode, DWORD inheritance) {
+  EXPLICIT_ACCESSW a{};
+  a.grfAccessPermissions = rights;
+  a.grfAccessMode = mode;
+  a.grfInheritance = inheritance;
+  a.Trustee.TrusteeForm = TRUSTEE_IS_SID;
+  a.Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
+  a.Trustee.ptstrName = reinterpret_cast<LPWSTR>(sid);
+  return a;
+}
+
 }  // namespace
 
 WinError GrantWriteRoot(const std::wstring& apiPath, const std::wstring& sidText, bool* changed) {
@@ -119,22 +153,14 @@ WinError GrantWriteRoot(const std::wstring& apiPath, const std::wstring& sidText
                 apiPath, ERROR_REPARSE_TAG_MISMATCH);
   }
   PACL dacl = nullptr;
-  PSECURITY_DESCRIPTOR sd = nullptr;
-  DWORD rc = GetSecurityInfo(h.h, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr, &sd);
-  if (rc != ERROR_SUCCESS) return Fail("GetSecurityInfo", apiPath, rc);
   LocalMem sdMem;
-  sdMem.p = sd;
+  e = ReadDacl(h.h, SE_FILE_OBJECT, apiPath, &dacl, &sdMem);
+  if (!e.ok()) return e;
   // Already granted by an earlier run on this root: nothing to do (no tree-wide ACL propagation).
   if (HasExplicitAce(dacl, ACCESS_ALLOWED_ACE_TYPE, sid, kWriteGrant, true, kInherit)) return WinError();
-  EXPLICIT_ACCESSW a{};
-  a.grfAccessPermissions = kWriteGrant;
-  a.grfAccessMode = SET_ACCESS;  // replaces an older grant for this SID (e.g. one with FILE_DELETE_CHILD)
-  a.grfInheritance = SUB_CONTAINERS_AND_OBJECTS_INHERIT;
-  a.Trustee.TrusteeForm = TRUSTEE_IS_SID;
-  a.Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
-  a.Trustee.ptstrName = reinterpret_cast<LPWSTR>(sid);
-  std::vector<EXPLICIT_ACCESSW> entries{a};
-  e = MergeDacl(h.h, apiPath, entries, dacl, sd);
+  // SET_ACCESS replaces an older grant for this SID (e.g. one with FILE_DELETE_CHILD).
+  std::vector<EXPLICIT_ACCESSW> entries{SidAccess(sid, kWriteGrant, SET_ACCESS, SUB_CONTAINERS_AND_OBJECTS_INHERIT)};
+  e = MergeDacl(h.h, apiPath, entries, dacl, sdMem.p);
   if (e.ok()) *changed = true;
   return e;
 }
@@ -143,38 +169,23 @@ WinError DenyWrite(const std::wstring& apiPath, const std::vector<std::wstring>&
   *changed = false;
   std::vector<std::unique_ptr<LocalMem>> mems;
   std::vector<PSID> sids;
-  for (const auto& s : sidTexts) {
-    PSID sid = nullptr;
-    if (!ConvertStringSidToSidW(s.c_str(), &sid)) return Fail("ConvertStringSidToSidW", s);
-    auto m = std::make_unique<LocalMem>();
-    m->p = sid;
-    mems.push_back(std::move(m));
-    sids.push_back(sid);
-  }
+  WinError e = ParseSids(sidTexts, &mems, &sids);
+  if (!e.ok()) return e;
   Handle h;
-  WinError e = OpenForDacl(apiPath, true, &h);
+  e = OpenForDacl(apiPath, true, &h);
   if (!e.ok()) return e;
   PACL dacl = nullptr;
-  PSECURITY_DESCRIPTOR sd = nullptr;
-  DWORD rc = GetSecurityInfo(h.h, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr, &sd);
-  if (rc != ERROR_SUCCESS) return Fail("GetSecurityInfo", apiPath, rc);
   LocalMem sdMem;
-  sdMem.p = sd;
+  e = ReadDacl(h.h, SE_FILE_OBJECT, apiPath, &dacl, &sdMem);
+  if (!e.ok()) return e;
   std::vector<EXPLICIT_ACCESSW> entries;
   for (PSID sid : sids) {
     if (HasExplicitAce(dacl, ACCESS_DENIED_ACE_TYPE, sid, kDenyWrite, false, kInherit)) continue;
-    EXPLICIT_ACCESSW a{};
-    a.grfAccessPermissions = kDenyWrite;
-    a.grfAccessMode = DENY_ACCESS;
-    a.grfInheritance = SUB_CONTAINERS_AND_OBJECTS_INHERIT;
-    a.Trustee.TrusteeForm = TRUSTEE_IS_SID;
-    a.Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
-    a.Trustee.ptstrName = reinterpret_cast<LPWSTR>(sid);
-    entries.push_back(a);
+    entries.push_back(SidAccess(sid, kDenyWrite, DENY_ACCESS, SUB_CONTAINERS_AND_OBJECTS_INHERIT));
   }
   if (entries.empty()) return WinError();
   // A failed deny is an error, never skipped: the command would otherwise run with the path writable.
-  e = MergeDacl(h.h, apiPath, entries, dacl, sd);
+  e = MergeDacl(h.h, apiPath, entries, dacl, sdMem.p);
   if (e.ok()) *changed = true;
   return e;
 }
@@ -182,14 +193,8 @@ WinError DenyWrite(const std::wstring& apiPath, const std::vector<std::wstring>&
 WinError AllowNulDevice(const std::vector<std::wstring>& sidTexts) {
   std::vector<std::unique_ptr<LocalMem>> mems;
   std::vector<PSID> sids;
-  for (const auto& s : sidTexts) {
-    PSID sid = nullptr;
-    if (!ConvertStringSidToSidW(s.c_str(), &sid)) return Fail("ConvertStringSidToSidW", s);
-    auto m = std::make_unique<LocalMem>();
-    m->p = sid;
-    mems.push_back(std::move(m));
-    sids.push_back(sid);
-  }
+  WinError e = ParseSids(sidTexts, &mems, &sids);
+  if (!e.ok()) return e;
   // As Codex (acl.rs allow_null_device): the device is opened and its DACL edited as a kernel
   // object through the handle. Specific FILE_GENERIC_* rights, not GENERIC_*: an explicit ACE
   // keeps generic bits unmapped, which would make the grant depend on how the device maps them.
@@ -199,27 +204,18 @@ WinError AllowNulDevice(const std::vector<std::wstring>& sidTexts) {
                     FILE_ATTRIBUTE_NORMAL, nullptr);
   if (h.h == INVALID_HANDLE_VALUE) return Fail("CreateFileW(READ_CONTROL|WRITE_DAC)", nul);
   PACL dacl = nullptr;
-  PSECURITY_DESCRIPTOR sd = nullptr;
-  DWORD rc = GetSecurityInfo(h.h, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr, &sd);
-  if (rc != ERROR_SUCCESS) return Fail("GetSecurityInfo", nul, rc);
   LocalMem sdMem;
-  sdMem.p = sd;
+  e = ReadDacl(h.h, SE_KERNEL_OBJECT, nul, &dacl, &sdMem);
+  if (!e.ok()) return e;
   constexpr DWORD kNulAccess = FILE_GENERIC_READ | FILE_GENERIC_WRITE | FILE_GENERIC_EXECUTE;
   std::vector<EXPLICIT_ACCESSW> entries;
   for (PSID sid : sids) {
     if (HasExplicitAce(dacl, ACCESS_ALLOWED_ACE_TYPE, sid, kNulAccess, false, 0)) continue;  // granted by an earlier run
-    EXPLICIT_ACCESSW a{};
-    a.grfAccessPermissions = kNulAccess;
-    a.grfAccessMode = GRANT_ACCESS;
-    a.grfInheritance = NO_INHERITANCE;
-    a.Trustee.TrusteeForm = TRUSTEE_IS_SID;
-    a.Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
-    a.Trustee.ptstrName = reinterpret_cast<LPWSTR>(sid);
-    entries.push_back(a);
+    entries.push_back(SidAccess(sid, kNulAccess, GRANT_ACCESS, NO_INHERITANCE));
   }
   if (entries.empty()) return WinError();
   PACL next = nullptr;
-  rc = SetEntriesInAclW(static_cast<ULONG>(entries.size()), entries.data(), dacl, &next);
+  DWORD rc = SetEntriesInAclW(static_cast<ULONG>(entries.size()), entries.data(), dacl, &next);
   if (rc != ERROR_SUCCESS) return Fail("SetEntriesInAclW", nul, rc);
   LocalMem nextMem;
   nextMem.p = next;
