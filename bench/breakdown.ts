@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { processSpec } from '../src/launch/command.js';
+import { encodePayload } from '../src/launch/payload.js';
 import { loadNative } from '../src/native.js';
 import { createSandbox } from '../src/sandbox.js';
 import { watchPlaceholders } from './placeholders.js';
@@ -36,13 +37,16 @@ const cases: Record<string, () => Promise<unknown>> = {
   'raw bwrap, command in place of the inner stage': () => raw.run(),
   'raw bwrap with the inner stage': () => rawInner.run(),
   'launcher via node:child_process': () => {
-    const c = spawn(spec.file, spec.args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: spec.env, cwd: spec.cwd });
+    const c = spawn(spec.file, spec.args, { stdio: spec.payload ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'], env: spec.env, cwd: spec.cwd });
     const p = c.stdio[3];
-    if (p && 'end' in p) p.end(payload);
+    if (spec.payload && p && 'end' in p) p.end(payload);
     return waitClose(c);
   },
   'launcher via execa': () =>
-    execa(spec.file, spec.args, { stdio: ['ignore', 'pipe', 'pipe', new Uint8Array(payload)], env: spec.env, extendEnv: false, cwd: spec.cwd, reject: false }),
+    execa(spec.file, spec.args, { stdio: spec.payload ? ['ignore', 'pipe', 'pipe', new Uint8Array(payload)] : ['ignore', 'pipe', 'pipe'], env: spec.env, extendEnv: false, cwd: spec.cwd, reject: false }),
+  // The same launch with its arguments on fd 3 (what every launch did before plain argv): the cost of the pipe.
+  'launcher via execa, arguments on fd 3': () =>
+    execa(spec.file, ['--payload-fd', '3'], { stdio: ['ignore', 'pipe', 'pipe', encodePayload(req.argv)], env: spec.env, extendEnv: false, cwd: spec.cwd, reject: false }),
   'sandbox.spawn (plan + execa + launcher)': () => sb.spawn(['/bin/true'], 'workspace-write', { cwd: ws, reject: false, stdin: 'ignore' }),
 };
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));

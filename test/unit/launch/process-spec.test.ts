@@ -1,0 +1,57 @@
+/** processSpec: a Linux launch passes the launcher's arguments as argv when that is exact, else as bytes on fd 3. */
+import { describe, expect, it } from 'vitest';
+import { processSpec } from '../../../src/launch/command.js';
+import type { ArgvItem, LaunchRequest } from '../../../src/manager/types.js';
+
+function linuxRequest(argv: ArgvItem[]): LaunchRequest {
+  return {
+    kind: 'linux-bwrap',
+    program: '/opt/codex-sandbox-launcher',
+    argv,
+    env: { PATH: '/usr/bin' },
+    cwd: '/',
+    native: { platform: 'linux' },
+  } as unknown as LaunchRequest;
+}
+
+const nul = Buffer.from([0]);
+const payloadOf = (items: Buffer[]): Buffer => Buffer.concat(items.flatMap((b) => [b, nul]));
+
+describe('processSpec (Linux launcher)', () => {
+  it('passes UTF-8 arguments (spaces, quotes, newlines, non-ASCII) as plain argv, with no fd 3', () => {
+    const argv = ['--bwrap', '--', '/usr/bin/bwrap', '--bind', "/tmp/a b'\"\n", '/tmp/é ✓', '--', 'sh'];
+    const spec = processSpec(linuxRequest(argv));
+    expect(spec.args).toEqual(argv);
+    expect(spec.payload).toBeUndefined();
+  });
+
+  it('sends non-UTF-8 arguments as exact bytes on fd 3', () => {
+    const raw = Buffer.from([0x2f, 0x74, 0xff, 0xfe]);
+    const spec = processSpec(linuxRequest(['--bwrap', '--', '/usr/bin/bwrap', { bytes: raw.toString('base64') }]));
+    expect(spec.args).toEqual(['--payload-fd', '3']);
+    expect(Buffer.from(spec.payload ?? [])).toEqual(payloadOf([Buffer.from('--bwrap'), Buffer.from('--'), Buffer.from('/usr/bin/bwrap'), raw]));
+  });
+
+  it('sends a string carrying escaped bytes (lone U+DCxx) as its exact bytes on fd 3', () => {
+    const spec = processSpec(linuxRequest(['--bwrap', '--', '/t\udcff']));
+    expect(spec.args).toEqual(['--payload-fd', '3']);
+    expect(Buffer.from(spec.payload ?? []).subarray(-3)).toEqual(Buffer.from([0x74, 0xff, 0]));
+  });
+
+  it('refuses an argument with a NUL byte, naming it', () => {
+    expect(() => processSpec(linuxRequest(['--bwrap', '--', 'a\0b']))).toThrow(/contains a NUL byte/);
+  });
+
+  it('sends arguments beyond 64 KiB on fd 3 (argv has kernel limits)', () => {
+    const big = Array.from({ length: 2000 }, (_, i) => `/some/long/path/number/${i}/${'x'.repeat(20)}`);
+    const spec = processSpec(linuxRequest(['--bwrap', '--', ...big]));
+    expect(spec.args).toEqual(['--payload-fd', '3']);
+    expect(spec.payload?.length).toBeGreaterThan(64 * 1024);
+  });
+
+  it('never lets a first argument read as a launcher stage switch', () => {
+    for (const first of ['--inner', '--payload-fd']) {
+      expect(processSpec(linuxRequest([first, '--', 'true'])).args).toEqual(['--payload-fd', '3']);
+    }
+  });
+});
