@@ -52,7 +52,9 @@ function make(platform: Platform): NativePaths {
     sep: lib.sep,
     isAbsolute: (p) => (platform === 'win32' ? /^([A-Za-z]:[\\/]|[\\/]{2}[^\\/])/.test(p) : p.startsWith('/')),
     normalize,
-    join: (base, rel) => normalize(lib.resolve(base, rel)),
+    // POSIX fast path: an absolute base makes `resolve` a plain concatenation, which normalize folds.
+    join: (base, rel) =>
+      !caseFold && base.startsWith('/') ? normalize(rel.startsWith('/') ? rel : `${base}/${rel}`) : normalize(lib.resolve(base, rel)),
     root,
     components,
     startsWith: (p, base) => {

@@ -251,12 +251,18 @@ export class PolicyView {
     return this.fullDiskWrite() || this.metadataWriteDenial(target) === undefined;
   }
 
+  private fullDiskReadCache: boolean | undefined;
+  private fullDiskWriteCache: boolean | undefined;
+
   fullDiskRead(): boolean {
-    return hasFullDiskReadAccess(this.policy, this.ctx.platform);
+    this.fullDiskReadCache ??= hasFullDiskReadAccess(this.policy, this.ctx.platform);
+    return this.fullDiskReadCache;
   }
 
+  /** Asked once per write check; the policy does not change, so computed once per view. */
   fullDiskWrite(): boolean {
-    return hasFullDiskWriteAccess(this.policy, this.ctx.platform);
+    this.fullDiskWriteCache ??= hasFullDiskWriteAccess(this.policy, this.ctx.platform);
+    return this.fullDiskWriteCache;
   }
 
   includePlatformDefaults(): boolean {
