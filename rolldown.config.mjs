@@ -6,5 +6,6 @@ export default {
   input: 'dist/src/cli/main.js',
   platform: 'node',
   external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'),
-  output: { dir: 'dist/cli', format: 'esm' },
+  // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
+  output: { dir: 'dist/cli', format: 'esm', cleanDir: true },
 };
