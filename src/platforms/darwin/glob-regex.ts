@@ -15,6 +15,10 @@
  * character of a component": for a deny rule a wider match fails closed. Seatbelt matches bytes, so
  * "one character" (`?`, a negated or non-ASCII class) is written as one to four non-`/` bytes: a
  * UTF-8 character of any length is covered.
+ *
+ * Letters match in either case (`env` → `[eE][nN][vV]`): macOS volumes are case-insensitive by
+ * default and a Seatbelt `regex` compares bytes, so `cat .ENV` would otherwise open `.env` past a
+ * deny glob for `.env` files. On a case-sensitive volume this only denies a few more names (fails closed).
  */
 import { globToRegExpSource } from '../../permissions/glob-match.js';
 import type { RegexDialect } from '../../permissions/glob-match.js';
@@ -34,14 +38,45 @@ const SEATBELT_DIALECT: RegexDialect = {
   anyChar: ANY_CHAR,
   literal: literalChar,
   charClass(negated, ranges) {
-    const plain = ranges.every(([a, b]) => plainClassChar(a) && plainClassChar(b));
-    if (!plain) return ANY_CHAR;
-    const body = ranges.map(([a, b]) => (a === b ? String.fromCharCode(a) : `${String.fromCharCode(a)}-${String.fromCharCode(b)}`)).join('');
-    // A negated class may match the first byte of a multi-byte character: take the rest with it.
-    if (negated) return `[^/${body}][^/]?[^/]?[^/]?`;
-    return body === '' ? ANY_CHAR : `[${body}]`;
+    if (!ranges.every(([a, b]) => b - a < 0x80 && b < 0x80)) return ANY_CHAR;
+    const members = new Set<number>();
+    for (const [a, b] of ranges) for (let c = a; c <= b; c++) members.add(c);
+    if (negated) {
+      // Excluding fewer characters widens the match (fails closed): drop members that cannot be
+      // written plainly and letters whose other case is not excluded too (`[!a]` must still deny
+      // `a` typed for a file named `A`).
+      const excluded = [...members].filter((c) => plainClassChar(c) && members.has(otherCase(c)));
+      // A negated class may match the first byte of a multi-byte character: take the rest with it.
+      return `[^/${classBody(excluded)}][^/]?[^/]?[^/]?`;
+    }
+    for (const c of [...members]) members.add(otherCase(c));
+    // Narrowing a positive class would fail open: widen it instead.
+    if (members.size === 0 || ![...members].every(plainClassChar)) return ANY_CHAR;
+    return `[${classBody([...members])}]`;
   },
 };
+
+/** The other case of an ASCII letter; any other code unchanged. */
+function otherCase(c: number): number {
+  if (c >= 0x41 && c <= 0x5a) return c + 0x20;
+  if (c >= 0x61 && c <= 0x7a) return c - 0x20;
+  return c;
+}
+
+/** Sorted class members with runs of three or more written as ranges (all members plain). */
+function classBody(codes: number[]): string {
+  const sorted = [...new Set(codes)].sort((x, y) => x - y);
+  let out = '';
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    const a = String.fromCharCode(sorted[i]!);
+    const b = String.fromCharCode(sorted[j]!);
+    out += j - i >= 2 ? `${a}-${b}` : j === i ? a : a + b;
+    i = j + 1;
+  }
+  return out;
+}
 
 /** Throws GlobPatternError (from the shared compiler) for a malformed pattern. */
 export function globToSeatbeltRegex(pattern: string): string {
@@ -192,6 +227,9 @@ function literalChar(c: string): string {
   if ('.$|()[{}*+?'.includes(c)) return `[${c}]`;
   // A lone `]` is an ordinary character in POSIX and JavaScript regexes alike.
   if (c === ']') return ']';
-  return c;
+  if (/^[A-Za-z]$/.test(c)) return `[${c.toLowerCase()}${c.toUpperCase()}]`;
+  // Other letters with a one-character other case (é/É): either spelling.
+  const variants = [...new Set([c, c.toLowerCase(), c.toUpperCase()])].filter((v) => Array.from(v).length === 1);
+  return variants.length > 1 ? `(${variants.join('|')})` : c;
 }
 

@@ -37,6 +37,14 @@ interface WriteRoot {
   protectedPaths: string[];
 }
 
+/**
+ * Operations a deny-read entry refuses. `file-read-metadata` and `file-test-existence` are named
+ * although `file-read*` should cover them: the `:minimal` defaults and the readable-ancestor rule
+ * allow exactly those operations by name (e.g. on all of /private/var, where $TMPDIR lives), and a
+ * rule for the named operation must not outlive the deny (stat of a denied path).
+ */
+export const DENY_READ_OPS = 'file-read* file-read-metadata file-test-existence file-write*';
+
 function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
@@ -151,7 +159,7 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
 
   if (unreadable.length > 0) {
     const refs = unreadable.map((u, k) => params.add(`UNREADABLE_ROOT_${k}`, u));
-    sections.push(`; deny-read paths (no read, no write)\n(deny file-read* file-write*\n ${refs.map((r) => `(literal ${r}) (subpath ${r})`).join('\n ')})`);
+    sections.push(`; deny-read paths (no read, no write)\n(deny ${DENY_READ_OPS}\n ${refs.map((r) => `(literal ${r}) (subpath ${r})`).join('\n ')})`);
   }
 
   if (fsp.unreadableGlobs.length > 0) {
@@ -175,7 +183,7 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
         globDirs.push(...containingRoots(target).flatMap((root) => dirsBetween(root, target)));
       }
     }
-    sections.push(`; deny-read globs (no read, no write)\n(deny file-read* file-write*\n ${uniq(regexes).map((r) => `(regex #"${r}")`).join('\n ')})`);
+    sections.push(`; deny-read globs (no read, no write)\n(deny ${DENY_READ_OPS}\n ${uniq(regexes).map((r) => `(regex #"${r}")`).join('\n ')})`);
     addGuards('GLOB_ANCESTOR', uniq(globDirs));
   }
 

@@ -10,9 +10,8 @@
  * Temp dirs: os.tmpdir() on macOS is /var/folders/..., a symlinked spelling of /private/var/...;
  * most tests use the realpath, and two tests hand the planner the symlinked spellings on purpose.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +20,27 @@ import type { ResolvedFileSystem, ResolvedPermissions, WritableRoot } from '../.
 import { planDarwin } from '../../../src/platforms/darwin/plan.js';
 
 const onMac = process.platform === 'darwin' && existsSync('/usr/bin/sandbox-exec');
+
+/**
+ * The loopback server runs in its own process: spawnSync blocks this process's event loop, so a
+ * server here would accept the connection (the kernel completes the handshake) but never answer.
+ */
+const SERVER_JS = "require('net').createServer((s)=>s.end('pong\\n')).listen(0,'127.0.0.1',function(){process.stdout.write(this.address().port+'\\n')})";
+
+function startServer(): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', SERVER_JS], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`loopback server exited early (${code})`)));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const port = Number.parseInt(out, 10);
+      if (out.includes('\n') && port > 0) resolve({ child, port });
+    });
+  });
+}
+
 const EPERM = /Operation not permitted/;
 const META = ['.git', '.codex', '.agents'];
 
@@ -113,7 +133,7 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
   let base: string;
   let work: string;
   let outside: string;
-  let server: Server;
+  let server: ChildProcess | undefined;
   let port: number;
   let workspace: (network?: 'restricted' | 'enabled') => ResolvedPermissions;
   const nc = (): string => `/usr/bin/nc -v -w 3 127.0.0.1 ${port} </dev/null`;
@@ -127,15 +147,21 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
     mkdirSync(outside);
     writeFileSync(join(outside, 'secret.txt'), 'outside-secret\n');
     workspace = (network = 'restricted') => perms([wr(work, [join(work, '.git')])], network);
-    server = createServer((s) => s.end('pong\n'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const addr = server.address();
-    port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    const started = await startServer();
+    server = started.child;
+    port = started.port;
   });
 
   afterAll(() => {
-    server?.close();
+    server?.removeAllListeners('exit');
+    server?.kill();
     if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('sandbox-exec can apply a policy here (fails when this runner already runs inside a sandbox)', () => {
+    const r = spawnSync('/usr/bin/sandbox-exec', ['-p', '(version 1)\n(allow default)', '--', '/usr/bin/true'], { encoding: 'utf8' });
+    expect(r.stderr, 'nested Seatbelt is unavailable on this runner: every test below would fail with sandbox_apply errors').not.toMatch(/sandbox_apply/);
+    expect(r.status).toBe(0);
   });
 
   it('control: without the sandbox the same write, rename and connect succeed', () => {
@@ -203,6 +229,16 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
       expect(existsSync(join(work, '.git-moved'))).toBe(false);
     });
 
+    it('another case spelling of .git (case-insensitive volume) is protected as well', () => {
+      // Skipped in effect on a case-sensitive volume, where `.GIT` is simply another name.
+      if (!existsSync(join(work, '.GIT'))) return;
+      const r = run(workspace(), work, `echo evil > .GIT/config; echo x > .Git/new2; mv .GIT .git-moved2; true`);
+      expect(r.stderr).toMatch(EPERM);
+      expect(readFileSync(join(work, '.git', 'config'), 'utf8')).toBe('original\n');
+      expect(existsSync(join(work, '.git', 'new2'))).toBe(false);
+      expect(existsSync(join(work, '.git-moved2'))).toBe(false);
+    });
+
     it('first-time creation of .codex and .agents is denied', () => {
       const r = run(workspace(), work, `mkdir .codex; mkdir .agents; echo x > .codex; test ! -e .codex && test ! -e .agents`);
       expect(r.stderr).toMatch(EPERM);
@@ -259,6 +295,19 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
       expect(r.stdout).not.toContain('pem-secret');
       expect(r.stderr).toMatch(EPERM);
       expect(existsSync(join(dir, 'new.pem'))).toBe(false);
+    });
+
+    it('a deny-read glob also holds for another case spelling of the name (case-insensitive volume)', () => {
+      const dir = join(work, 'certs-case');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'old.pem'), 'pem-secret\n');
+      const caseInsensitive = existsSync(join(dir, 'OLD.PEM'));
+      const p = perms([wr(work, [join(work, '.git')])], 'restricted', { unreadableGlobs: [`${work}/**/*.pem`] });
+      const r = run(p, work, `cat certs-case/OLD.PEM; cat CERTS-CASE/Old.Pem; echo x > certs-case/NEW.PEM; true`);
+      expect(r.stdout).not.toContain('pem-secret');
+      if (caseInsensitive) expect(r.stderr).toMatch(EPERM);
+      expect(existsSync(join(dir, 'new.pem'))).toBe(false);
+      expect(existsSync(join(dir, 'NEW.PEM'))).toBe(false);
     });
 
     it('a writable root whose name holds quotes, parentheses and a newline works as data', () => {

@@ -53,10 +53,13 @@ describe('globToSeatbeltRegex', () => {
   });
 
   it('character classes and negated classes stay within one component', () => {
-    const m = matcher('/w/[!a]x');
+    const m = matcher('/w/[!aA]x');
     expect(m('/w/bx')).toBe(true);
     expect(m('/w/ax')).toBe(false);
+    expect(m('/w/Ax')).toBe(false);
     expect(m('/w//x')).toBe(false);
+    // `[!a]` matches the file `Ax`, which a case-insensitive volume also opens as `ax`.
+    expect(matcher('/w/[!a]x')('/w/ax')).toBe(true);
     expect(matcher('/w/[a-c]')('/w/b')).toBe(true);
   });
 
@@ -77,6 +80,33 @@ describe('globToSeatbeltRegex', () => {
         expect(regex.includes('\\')).toBe(false);
         expect(new RegExp(regex).test(path)).toBe(true);
       }),
+    );
+  });
+});
+
+describe('case-insensitive volumes (macOS default)', () => {
+  it('a deny glob matches every case spelling of the names it covers', () => {
+    const m = matcher('/Users/dev/proj/**/.env');
+    expect(m('/Users/dev/proj/a/.ENV')).toBe(true);
+    expect(m('/users/DEV/Proj/.Env')).toBe(true);
+    expect(m('/Users/dev/proj/a/.envx')).toBe(false);
+    expect(matcher('/w/[a-c].key')('/W/B.KEY')).toBe(true);
+    expect(matcher('/w/é/secret')('/w/É/SECRET/x')).toBe(true);
+  });
+
+  it('property: if the shared compiler matches a path, the Seatbelt regex matches every ASCII case spelling of it', () => {
+    const globPart = fc.constantFrom('a', 'B', 'ab', '*', '?', '**', '[ab]', '[!a]', '[A-C]', '[!A-C]', '{a,B}', 'a*', '*.A');
+    const pathPart = fc.constantFrom('a', 'A', 'b', 'B', 'ab', 'aB', 'c', 'x.a', 'X.A');
+    const flips = fc.array(fc.boolean(), { minLength: 40, maxLength: 40 });
+    fc.assert(
+      fc.property(fc.array(globPart, { minLength: 1, maxLength: 4 }), fc.array(pathPart, { minLength: 1, maxLength: 4 }), flips, (globParts, pathParts, flip) => {
+        const pattern = `/${globParts.join('/')}`;
+        const path = `/${pathParts.join('/')}`;
+        if (!compileGlob(pattern).match(path)) return;
+        const variant = Array.from(path, (ch, i) => (flip[i % flip.length] ? (ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase()) : ch)).join('');
+        expect(new RegExp(globToSeatbeltRegex(pattern), 's').test(variant)).toBe(true);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

@@ -124,9 +124,27 @@ describe('Seatbelt policy content', () => {
     const perms = permissions({ fullDiskRead: true, fullDiskWrite: true, unreadableRoots: ['/Users/dev/proj/secrets'] });
     const rules = parseSexprs(buildSeatbeltPolicy(perms, macFs).policy).map(printSexpr);
     const allow = rules.indexOf('(allow file-write*)');
-    const deny = rules.findIndex((r) => r.startsWith('(deny file-read* file-write* (literal (param "UNREADABLE_ROOT_0"))'));
+    const deny = rules.findIndex((r) => r.startsWith('(deny file-read* file-read-metadata file-test-existence file-write* (literal (param "UNREADABLE_ROOT_0"))'));
     expect(allow).toBeGreaterThan(0);
     expect(deny).toBeGreaterThan(allow);
+  });
+
+  it('deny-read entries name the metadata operations that :minimal allows by name, after that allow', () => {
+    // :minimal allows file-read-metadata on all of /private/var ($TMPDIR); a deny-read path there
+    // must not stay stat-able through that named-operation rule.
+    const perms = permissions({
+      includePlatformDefaults: true,
+      readableRoots: ['/var/folders/zz/T'],
+      unreadableRoots: ['/var/folders/zz/T/secret'],
+      unreadableGlobs: ['/var/folders/zz/T/**/*.key'],
+    });
+    const rules = parseSexprs(buildSeatbeltPolicy(perms, macFs).policy).map(printSexpr);
+    const metaAllow = rules.findIndex((r) => r.startsWith('(allow file-read-metadata file-test-existence') && r.includes('(subpath "/private/var")'));
+    const pathDeny = rules.findIndex((r) => r.startsWith('(deny file-read* file-read-metadata file-test-existence file-write* (literal (param "UNREADABLE_ROOT_0"))'));
+    const globDeny = rules.findIndex((r) => r.startsWith('(deny file-read* file-read-metadata file-test-existence file-write* (regex'));
+    expect(metaAllow).toBeGreaterThan(0);
+    expect(pathDeny).toBeGreaterThan(metaAllow);
+    expect(globDeny).toBeGreaterThan(metaAllow);
   });
 
   it('a malformed deny glob stops the plan with a PlanError naming it (not silently dropped)', () => {
