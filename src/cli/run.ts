@@ -1,5 +1,6 @@
 /** `codex-sandbox run`: plan a command under a profile and run it, or print the plan. */
 import type { ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { getHostFacts } from '../host/facts.js';
 import { spawnInherit } from '../launch/spawn-inherit.js';
 import type { LaunchRequest } from '../manager/types.js';
@@ -16,6 +17,17 @@ export interface RunFlags extends PlanFlags {
 /** Signals the CLI passes on to the launcher (which forwards SIGINT/SIGQUIT to the sandboxed group). */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
+/** A --cwd that is not a directory is the caller's mistake (exit 2), not a sandbox set-up failure (125). */
+function checkCwdDirectory(flag: string, cwd: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(cwd).isDirectory();
+  } catch (e) {
+    throw new UsageError(`--cwd ${flag}: ${cwd} cannot be used as the working directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  if (!isDir) throw new UsageError(`--cwd ${flag}: ${cwd} is not a directory`);
+}
+
 export async function runCommand(command: string[], flags: RunFlags): Promise<number> {
   if (!command.length) throw new UsageError('no command given: codex-sandbox run [options] -- CMD [ARG...]');
   checkPlatformFlag(flags, flags.dryRun === true, '--dry-run');
@@ -30,6 +42,7 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
     return 0;
   }
 
+  if (flags.cwd !== undefined) checkCwdDirectory(flags.cwd, prep.cwd);
   const facts = getHostFacts({ env: process.env, cwd: prep.cwd });
   const req: LaunchRequest = planCommand(command, prep, effectiveProfile(prep), facts, process.env);
   // Own process group: a terminal Ctrl-C reaches only this CLI, which forwards it once.

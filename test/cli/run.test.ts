@@ -40,6 +40,18 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run (Linux: real bwr
     expect(r.stderr).toContain('/nonexistent/cmd');
   });
 
+  it('exits 2 for a --cwd that does not exist or is not a directory, naming it (nothing runs)', () => {
+    const missing = path.join(s.root, 'no-such-dir');
+    const r = s.cli(['run', '-C', missing, '--', '/bin/echo', 'ran']);
+    expect(r.status, r.report).toBe(2);
+    expect(r.stderr).toContain(missing);
+    expect(r.stdout).not.toContain('ran');
+    const file = s.write('home/proj/a-file', '');
+    const f = s.cli(['run', '--cwd', file, '--', '/bin/echo', 'ran']);
+    expect(f.status, f.report).toBe(2);
+    expect(f.stderr).toContain('is not a directory');
+  });
+
   it('exits 126 for a file that is not executable', () => {
     const file = s.write('home/proj/not-exec.sh', 'echo hi\n');
     const r = s.cli(['run', '--', file]);
