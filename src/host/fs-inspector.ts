@@ -26,9 +26,23 @@ export function fsEntryKind(path: string): FsEntryKind {
   }
 }
 
+/**
+ * A name the kernel returned, as a path string. UTF-8 decoding puts U+FFFD where a byte is not valid
+ * UTF-8, so text without U+FFFD is exact; only the rest (bad bytes, or a real U+FFFD in the name) is
+ * read again as bytes and escaped. Saves a Buffer round trip on every realpath of a launch.
+ */
+function exactName(asText: () => string, asBytes: () => Buffer): string {
+  const text = asText();
+  return text.includes('\ufffd') ? bytesToPathString(asBytes()) : text;
+}
+
 export function realpathOf(path: string): string | undefined {
   try {
-    return bytesToPathString(realpathSync.native(fsPathArg(path), { encoding: 'buffer' }));
+    const arg = fsPathArg(path);
+    return exactName(
+      () => realpathSync.native(arg),
+      () => realpathSync.native(arg, { encoding: 'buffer' }),
+    );
   } catch {
     return undefined;
   }
@@ -36,7 +50,11 @@ export function realpathOf(path: string): string | undefined {
 
 export function readlinkOf(path: string): string | undefined {
   try {
-    return bytesToPathString(readlinkSync(fsPathArg(path), { encoding: 'buffer' }));
+    const arg = fsPathArg(path);
+    return exactName(
+      () => readlinkSync(arg),
+      () => readlinkSync(arg, { encoding: 'buffer' }),
+    );
   } catch {
     return undefined;
   }

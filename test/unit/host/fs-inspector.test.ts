@@ -97,6 +97,19 @@ describe('createFsInspector', () => {
     expect(fs.readlink(join(root, 'link'))).toBe(name);
   });
 
+  it('keeps a name that really holds U+FFFD (valid UTF-8) apart from one with a bad byte', () => {
+    const real = join(root, 'r\ufffd');
+    mkdirSync(real);
+    symlinkSync(real, join(root, 'to-real'));
+    const bad = bytesToPathString(Buffer.concat([Buffer.from(root), Buffer.from('/r'), Buffer.from([0xfe])]));
+    mkdirSync(Buffer.concat([Buffer.from(root), Buffer.from('/r'), Buffer.from([0xfe])]));
+    symlinkSync(Buffer.concat([Buffer.from(root), Buffer.from('/r'), Buffer.from([0xfe])]), join(root, 'to-bad'));
+    expect(fs.realpath(join(root, 'to-real'))).toBe(real);
+    expect(fs.realpath(join(root, 'to-bad'))).toBe(bad);
+    expect(fs.readlink(join(root, 'to-real'))).toBe(real);
+    expect(fs.readlink(join(root, 'to-bad'))).toBe(bad);
+  });
+
   it('scanGlob() delegates to the bounded scanner', () => {
     writeFileSync(join(root, 'a.env'), 'x');
     const r = fs.scanGlob({ root, pattern: `${root}/*.env`, maxDepth: 4, maxMatches: 10 });
