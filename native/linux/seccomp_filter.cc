@@ -96,19 +96,22 @@ int codex_seccomp_build(CodexSeccompMode mode, scmp_filter_ctx* out, const char*
     // sockets (docker.sock, ssh-agent, D-Bus, ...) visible through the filesystem unreachable:
     // without connect() a socket path is just a name. socketpair() + sendmsg/recvmsg/recvfrom
     // stay allowed so in-sandbox IPC (multiprocessing, make jobservers) keeps working.
+    //
+    // Allowed, unlike Codex: shutdown, getsockopt, setsockopt, getsockname, getpeername. With
+    // socket() limited to AF_UNIX, no inherited socket but stdio, and connect/accept denied, the
+    // only sockets in here are socketpairs and stdio; these calls reach no new peer through them.
+    // Denying them broke honest tools: Node's spawnSync/execSync (libuv shuts down the child's
+    // stdin socketpair) reported EPERM after a successful child (openai/codex#41175), and
+    // Chromium's crash handler aborts when setsockopt(SO_PASSCRED) fails (openai/codex#47452).
     static const int kNetworkCalls[] = {
         SCMP_SYS(connect),     // reach a server (TCP/UDP peer, host unix socket)
         SCMP_SYS(accept),      // serve connections on an inherited listening socket
         SCMP_SYS(accept4),
         SCMP_SYS(bind),        // listen on a port / create a unix socket server on the host fs
         SCMP_SYS(listen),
-        SCMP_SYS(getpeername), // probe inherited sockets for a useful peer
-        SCMP_SYS(getsockname),
-        SCMP_SYS(shutdown),
+        // a msghdr address per message (datagrams to host unix sockets), which seccomp cannot read
         SCMP_SYS(sendmmsg),
         SCMP_SYS(recvmmsg),
-        SCMP_SYS(getsockopt),
-        SCMP_SYS(setsockopt),
     };
     for (int nr : kNetworkCalls) {
       if ((rc = deny(ctx, nr, failed_call)) < 0) goto fail;

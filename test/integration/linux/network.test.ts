@@ -4,7 +4,7 @@ import type { Server } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLinux, py, scratch } from './helpers.js';
+import { isLinux, py, run, scratch } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
 function listen(server: Server, arg: number | string, host?: string): Promise<void> {
@@ -71,6 +71,33 @@ describe.skipIf(!isLinux)('linux sandbox: network (real bwrap + seccomp)', () =>
   it('network off still allows socketpair() (pipes between tools, multiprocessing)', async () => {
     const r = await py("a,b=socket.socketpair(); a.sendall(b'ping'); print(b.recv(4).decode())".replace(/^/, 'import socket\n'), 'workspace-write', { cwd: s.ws, ...off });
     expect(r.stdout.trim()).toBe('ping');
+  });
+
+  it('network off still allows shutdown, get/setsockopt (SO_PASSCRED) and getsockname on a socketpair', async () => {
+    const code = [
+      'import socket',
+      'a,b=socket.socketpair()',
+      'a.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)',
+      'print(a.getsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED), repr(a.getsockname()))',
+      "a.sendall(b'x'); a.shutdown(socket.SHUT_WR); print(b.recv(4), b.recv(4))",
+    ].join('\n');
+    const r = await py(code, 'workspace-write', { cwd: s.ws, ...off });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(["1 ''", "b'x' b''"]);
+  });
+
+  it("network off lets Node's execSync run a child and report success (libuv shuts down its stdin socketpair)", async () => {
+    const r = await run([process.execPath, '-e', "process.stdout.write(require('child_process').execSync('echo sub').toString())"], 'workspace-write', { cwd: s.ws, ...off });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('sub');
+  });
+
+  it('network off still refuses connect and bind on unix sockets after those calls were allowed', async () => {
+    const code = probe(`s=socket.socket(socket.AF_UNIX); s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1); s.connect('${sockPath}')`);
+    const r = await py(code, 'workspace-write', { cwd: s.ws, ...off });
+    expect(r.stdout.trim(), r.stderr).toBe('ERR EPERM');
+    const bound = await py(probe(`s=socket.socket(socket.AF_UNIX); s.bind('${join(s.ws, 'srv.sock')}')`), 'workspace-write', { cwd: s.ws, ...off });
+    expect(bound.stdout.trim(), bound.stderr).toBe('ERR EPERM');
   });
 
   it('network on reaches a host loopback server', async () => {
