@@ -51,7 +51,6 @@
             "native/win/token.cc",
             "native/win/acl.cc",
             "native/win/job.cc",
-            "native/win/spawn.cc",
             "native/win/win_addon.cc"
           ],
           "defines": ["_WIN32_WINNT=0x0A00", "UNICODE", "_UNICODE"],
@@ -93,6 +92,30 @@
           "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti"],
           "libraries": ["-l:libseccomp.a"],
           "ldflags": ["-static-pie", "-Wl,-z,relro,-z,now"]
+        }
+      ]
+    }],
+    ["OS=='win'", {
+      "targets": [
+        {
+          # The program that starts the command: restricted token, kill-on-close job, the caller's
+          # stdio, wait, exit code (native/win/launcher_main.cc). sandbox.spawn runs it through execa.
+          "target_name": "codex-sandbox-launcher",
+          "type": "executable",
+          "sources": [
+            "native/win/util.cc",
+            "native/win/token.cc",
+            "native/win/job.cc",
+            "native/win/spawn.cc",
+            "native/win/launcher_main.cc"
+          ],
+          "defines": ["_WIN32_WINNT=0x0A00", "UNICODE", "_UNICODE"],
+          "msvs_settings": {
+            "VCCLCompilerTool": {"ExceptionHandling": 1},
+            # Console subsystem; the linker picks wmainCRTStartup for wmain.
+            "VCLinkerTool": {"SubSystem": 1}
+          },
+          "libraries": ["advapi32.lib"]
         }
       ]
     }]

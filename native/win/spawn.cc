@@ -1,5 +1,5 @@
-// Starting the command: stdio handles, CreateProcessAsUserW with the restricted token, suspended
-// until it is inside the job object (reference §6.5).
+// Starting the command: the launcher's own stdio handles, CreateProcessAsUserW with the restricted
+// token, suspended until it is inside the job object (reference §6.5).
 #include "win_internal.h"
 
 namespace cxsb {
@@ -13,51 +13,35 @@ struct Handle {
 WinError OpenNul(HANDLE* out) {
   SECURITY_ATTRIBUTES sa{sizeof sa, nullptr, TRUE};
   *out = CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, OPEN_EXISTING, 0, nullptr);
-  if (*out == INVALID_HANDLE_VALUE) return Fail("CreateFileW", L"NUL");
+  if (*out == INVALID_HANDLE_VALUE) {
+    WinError e = Fail("CreateFileW", L"NUL");
+    *out = nullptr;
+    return e;
+  }
   return WinError();
 }
 
-WinError OpenStdio(const StdioSpec& spec, int index, HANDLE* out) {
+// An inheritable duplicate of this process's std handle `which`, or NUL when it has none (a
+// caller that ignores that stream).
+WinError OwnStdio(DWORD which, HANDLE* out) {
   *out = nullptr;
-  SECURITY_ATTRIBUTES sa{sizeof sa, nullptr, TRUE};
-  switch (spec.kind) {
-    case StdioKind::Ignore:
-      return OpenNul(out);
-    case StdioKind::Inherit: {
-      HANDLE std = GetStdHandle(index == 0 ? STD_INPUT_HANDLE : index == 1 ? STD_OUTPUT_HANDLE : STD_ERROR_HANDLE);
-      if (std == nullptr || std == INVALID_HANDLE_VALUE) return OpenNul(out);
-      if (!DuplicateHandle(GetCurrentProcess(), std, GetCurrentProcess(), out, 0, TRUE, DUPLICATE_SAME_ACCESS)) {
-        return Fail("DuplicateHandle(std handle)");
-      }
-      return WinError();
-    }
-    case StdioKind::Pipe: {
-      DWORD access = index == 0 ? (GENERIC_READ | FILE_WRITE_ATTRIBUTES) : (GENERIC_WRITE | FILE_READ_ATTRIBUTES);
-      *out = CreateFileW(spec.pipeName.c_str(), access, 0, &sa, OPEN_EXISTING, 0, nullptr);
-      if (*out == INVALID_HANDLE_VALUE) {
-        *out = nullptr;
-        return Fail("CreateFileW(stdio pipe)", spec.pipeName);
-      }
-      // Pipe-squatting check: the server end must be this process (the Node side that listens);
-      // otherwise another process that created the name first would read or feed the command's stdio.
-      ULONG serverPid = 0;
-      if (!GetNamedPipeServerProcessId(*out, &serverPid) || serverPid != GetCurrentProcessId()) {
-        CloseHandle(*out);
-        *out = nullptr;
-        return Fail("stdio pipe is not served by this process", spec.pipeName, ERROR_ACCESS_DENIED);
-      }
-      return WinError();
-    }
+  HANDLE own = GetStdHandle(which);
+  if (own == nullptr || own == INVALID_HANDLE_VALUE) return OpenNul(out);
+  if (!DuplicateHandle(GetCurrentProcess(), own, GetCurrentProcess(), out, 0, TRUE, DUPLICATE_SAME_ACCESS)) {
+    WinError e = Fail("DuplicateHandle(std handle)");
+    *out = nullptr;  // not a handle we own: the caller's guard must not close it
+    return e;
   }
-  return Fail("unknown stdio kind", L"", ERROR_INVALID_PARAMETER);
+  return WinError();
 }
 
 }  // namespace
 
 WinError SpawnInJob(const SpawnSpec& spec, HANDLE token, HANDLE job, PROCESS_INFORMATION* pi) {
   Handle stdio[3];
+  const DWORD which[3] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
   for (int i = 0; i < 3; i++) {
-    WinError e = OpenStdio(spec.stdio[i], i, &stdio[i].h);
+    WinError e = OwnStdio(which[i], &stdio[i].h);
     if (!e.ok()) return e;
   }
 

@@ -147,13 +147,19 @@ WinError CreateSandboxToken(const std::vector<std::wstring>& capabilitySids, HAN
   if (!ok) return Fail("SetTokenInformation(TokenDefaultDacl)", L"", err);
 
   // SeChangeNotifyPrivilege (bypass traverse checking) is the one privilege DISABLE_MAX_PRIVILEGE
-  // keeps; make sure it is enabled or deep paths become untraversable.
+  // keeps; make sure it is enabled or deep paths become untraversable. Checked like every other
+  // call: AdjustTokenPrivileges returns TRUE with ERROR_NOT_ALL_ASSIGNED when the token lacks it.
   TOKEN_PRIVILEGES tp{};
   tp.PrivilegeCount = 1;
   tp.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
-  if (LookupPrivilegeValueW(nullptr, SE_CHANGE_NOTIFY_NAME, &tp.Privileges[0].Luid)) {
-    AdjustTokenPrivileges(out.h, FALSE, &tp, 0, nullptr, nullptr);
+  if (!LookupPrivilegeValueW(nullptr, SE_CHANGE_NOTIFY_NAME, &tp.Privileges[0].Luid)) {
+    return Fail("LookupPrivilegeValueW(SeChangeNotifyPrivilege)");
   }
+  if (!AdjustTokenPrivileges(out.h, FALSE, &tp, 0, nullptr, nullptr)) {
+    return Fail("AdjustTokenPrivileges(SeChangeNotifyPrivilege)");
+  }
+  DWORD adjustErr = GetLastError();
+  if (adjustErr != ERROR_SUCCESS) return Fail("AdjustTokenPrivileges(SeChangeNotifyPrivilege)", L"", adjustErr);
 
   *token = out.h;
   out.h = nullptr;

@@ -45,20 +45,15 @@ WinError TerminateJob(HANDLE job, UINT exitCode);
 WinError JobActiveProcesses(HANDLE job, DWORD* count);
 
 // spawn.cc
-enum class StdioKind { Inherit, Ignore, Pipe };
-struct StdioSpec {
-  StdioKind kind = StdioKind::Ignore;
-  std::wstring pipeName;  // StdioKind::Pipe: a named pipe this process is the server of
-};
 struct SpawnSpec {
   std::wstring application;
   std::wstring commandLine;
   std::wstring cwd;
   std::vector<std::wstring> env;  // NAME=value, already sorted
   std::wstring desktop;
-  StdioSpec stdio[3];
 };
-// Creates the process suspended with `token`, puts it in `job`, then resumes it.
+// Creates the process suspended with `token` and this process's stdin/stdout/stderr (NUL for a
+// missing one) as the only inherited handles, puts it in `job`, then resumes it.
 WinError SpawnInJob(const SpawnSpec& spec, HANDLE token, HANDLE job, PROCESS_INFORMATION* pi);
 
 }  // namespace cxsb

@@ -36,6 +36,7 @@ node -e '
   for (const t of targets) {
     const wanted = [`prebuilds/${t}/codex-sandbox.node`];
     if (t.startsWith("linux-")) wanted.push(`prebuilds/${t}/codex-sandbox-launcher`, `prebuilds/${t}/bwrap`);
+    if (t.startsWith("win32-")) wanted.push(`prebuilds/${t}/codex-sandbox-launcher.exe`);
     for (const p of wanted) {
       if (!modes.has(p)) problems.push(`missing ${p}`);
       else if (!p.endsWith(".node") && (modes.get(p) & 0o111) === 0) problems.push(`${p} is not executable (mode ${modes.get(p).toString(8)})`);

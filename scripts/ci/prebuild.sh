@@ -55,6 +55,14 @@ if [[ "$PLATFORM" == linux ]]; then
   say "$OUT: launcher and bundled bwrap (sha256 $got) added"
 fi
 
+if [[ "$PLATFORM" == win32 ]]; then
+  # The Windows launcher starts every sandboxed command (restricted token, job): no prebuild without it.
+  REL=build/Release
+  [[ -f "$REL/codex-sandbox-launcher.exe" ]] || die "$REL/codex-sandbox-launcher.exe missing: the Windows prebuild needs the launcher next to the addon"
+  install -m 0755 "$REL/codex-sandbox-launcher.exe" "$OUT/codex-sandbox-launcher.exe"
+  say "$OUT: launcher added"
+fi
+
 if [[ "$TARGET" == "$HOST" ]]; then
   probe=$(mktemp -d)
   trap 'rm -rf "$probe"' EXIT

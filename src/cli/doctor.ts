@@ -53,15 +53,26 @@ function firstLine(s: string): string {
   return s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
 }
 
+/** The probe command: write into `dir`, print which mark says what happened. */
+function probeCommand(dir: string): { command: string[]; shown: string } {
+  if (process.platform === 'win32') {
+    // node, not cmd.exe: cmd would re-parse the quoted path; the file is node's own argv entry.
+    const file = path.join(dir, 'probe');
+    const script = `try { require('fs').writeFileSync(process.argv[1], 'x'); console.log('${PROBE_MARK_WROTE}'); } catch { console.log('${PROBE_MARK_OK}'); }`;
+    return { command: [process.execPath, '-e', script, file], shown: `codex-sandbox run --profile read-only -- node -e "<write ${file}>"` };
+  }
+  const script = `if (echo x > "$1/probe") 2>/dev/null; then echo '${PROBE_MARK_WROTE}'; else echo '${PROBE_MARK_OK}'; fi`;
+  return { command: ['/bin/sh', '-c', script, 'sh', dir], shown: `codex-sandbox run --profile read-only -- /bin/sh -c 'echo x > "$1/probe"' sh ${dir}` };
+}
+
 /**
- * Runs `sh -c` under `read-only` in a fresh temp dir: it must run (namespaces, mounts, seccomp,
- * launcher all work) and its write into the temp dir must be refused (the policy is enforced).
+ * Runs a tiny program under `read-only` in a fresh temp dir: it must run (namespaces, mounts,
+ * seccomp, launcher / token, job, launcher all work) and its write into the temp dir must be
+ * refused (the policy is enforced).
  */
 async function runProbe(env: Record<string, string | undefined>): Promise<ProbeReport> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'codex-sandbox-doctor-'));
-  const script = `if (echo x > "$1/probe") 2>/dev/null; then echo '${PROBE_MARK_WROTE}'; else echo '${PROBE_MARK_OK}'; fi`;
-  const command = ['/bin/sh', '-c', script, 'sh', dir];
-  const shown = `codex-sandbox run --profile read-only -- /bin/sh -c 'echo x > "$1/probe"' sh ${dir}`;
+  const { command, shown } = probeCommand(dir);
   try {
     // Loaded here, not at the top: the library's execa layer is only needed by the doctor's trial runs.
     const { createSandbox } = await import('../sandbox.js');
@@ -83,7 +94,7 @@ async function runProbe(env: Record<string, string | undefined>): Promise<ProbeR
       return { ran: true, ok: false, command: shown, exitCode, stdout, stderr, detail: `the probe could write ${dir} under read-only: the sandbox does not enforce its policy` };
     }
     if (exitCode === 0 && stdout.includes(PROBE_MARK_OK)) {
-      return { ran: true, ok: true, command: shown, exitCode, stdout, stderr, detail: 'a read-only sandboxed shell ran and its write was refused' };
+      return { ran: true, ok: true, command: shown, exitCode, stdout, stderr, detail: `a read-only sandboxed ${process.platform === 'win32' ? 'node' : 'shell'} ran and its write was refused` };
     }
     const why = firstLine(stderr) || r.shortMessage || `exit ${String(exitCode)}`;
     return { ran: true, ok: false, command: shown, exitCode, stdout, stderr, detail: `the sandboxed probe failed: ${why}` };
@@ -197,8 +208,9 @@ async function win32Report(env: Record<string, string | undefined>): Promise<Doc
     error = errorText(e);
   }
   const tokenOk = selfTest !== null && selfTest['createRestrictedToken'] === true && selfTest['jobObject'] === true;
-  const probe: ProbeReport = tokenOk ? await runWinProbe(env) : SKIPPED(error ?? 'restricted tokens or job objects are not available');
-  const why = 'restricted token, ACLs and a job object';
+  const probe: ProbeReport = tokenOk ? await runProbe(env) : SKIPPED(error ?? 'restricted tokens or job objects are not available');
+  // Said in the verdict itself: a user reading only the last line must not assume the network is off.
+  const why = 'restricted token, ACLs and a job object (network is NOT blocked by this backend: environment-only offline shim)';
   const verdict = tokenOk && probe.ok ? `sandboxing works: ${why}` : `cannot sandbox: ${error ?? probe.detail}`;
   return {
     ok: tokenOk && probe.ok,
@@ -210,22 +222,6 @@ async function win32Report(env: Record<string, string | undefined>): Promise<Doc
     probe,
     verdict,
   };
-}
-
-async function runWinProbe(env: Record<string, string | undefined>): Promise<ProbeReport> {
-  const command = ['cmd.exe', '/d', '/c', 'echo codex-sandbox-probe'];
-  const shown = 'codex-sandbox run --profile read-only -- cmd.exe /d /c echo codex-sandbox-probe';
-  try {
-    const { createSandbox } = await import('../sandbox.js');
-    const sandbox = await createSandbox({ env });
-    const r = await sandbox.spawn(command, 'read-only', { stdin: 'ignore', reject: false, timeout: 20_000 });
-    const stdout = typeof r.stdout === 'string' ? r.stdout : '';
-    const stderr = typeof r.stderr === 'string' ? r.stderr : '';
-    const ok = r.exitCode === 0 && stdout.includes('codex-sandbox-probe');
-    return { ran: true, ok, command: shown, exitCode: r.exitCode ?? null, stdout, stderr, detail: ok ? 'a read-only sandboxed cmd.exe ran' : `the sandboxed probe failed: ${firstLine(stderr) || r.shortMessage}` };
-  } catch (e) {
-    return { ran: false, ok: false, command: shown, exitCode: null, stdout: '', stderr: '', detail: `the probe could not be planned or started: ${errorText(e)}` };
-  }
 }
 
 export async function doctorReport(env: Record<string, string | undefined> = process.env): Promise<DoctorReport> {

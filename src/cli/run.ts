@@ -4,7 +4,8 @@ import { statSync } from 'node:fs';
 import { getHostFacts } from '../host/facts.js';
 import { spawnInherit } from '../launch/spawn-inherit.js';
 import type { LaunchRequest } from '../manager/types.js';
-import { EXIT_SETUP, exitCodeForSignal } from './exit-codes.js';
+import { WindowsLaunchError } from '../platforms/win32/launch.js';
+import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } from './exit-codes.js';
 import { checkPlatformFlag, effectiveProfile, factsFor, planCommand, prepareCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
@@ -46,7 +47,15 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   const facts = getHostFacts({ env: process.env, cwd: prep.cwd });
   const req: LaunchRequest = planCommand(command, prep, effectiveProfile(prep), facts, process.env);
   // Own process group: a terminal Ctrl-C reaches only this CLI, which forwards it once.
-  const child: ChildProcess = spawnInherit(req, { detached: true });
+  let child: ChildProcess;
+  try {
+    child = spawnInherit(req, { detached: true });
+  } catch (e) {
+    // Windows resolves the program before its launcher starts: report it as a shell would.
+    if (!(e instanceof WindowsLaunchError)) throw e;
+    process.stderr.write(`codex-sandbox: ${e.message}\n`);
+    return e.code === 'ENOENT' ? EXIT_NOT_FOUND : e.code === 'EBATCH' ? EXIT_NOT_EXECUTABLE : EXIT_SETUP;
+  }
   const forward = (sig: NodeJS.Signals) => (): void => {
     child.kill(sig);
   };

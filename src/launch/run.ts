@@ -1,11 +1,11 @@
 /**
- * Runs a LaunchRequest as an execa subprocess (the library's `sandbox.spawn`). Launches through the
- * native launcher pass the launcher's arguments as a payload on fd 3.
+ * Runs a LaunchRequest as an execa subprocess (the library's `sandbox.spawn`): on Linux and Windows
+ * the subprocess is the native launcher (prepare.ts), on macOS sandbox-exec.
  */
 import { execa } from 'execa';
 import type { Options, ResultPromise } from 'execa';
 import type { LaunchRequest } from '../manager/types.js';
-import { processSpec } from './command.js';
+import { prepareProcess } from './prepare.js';
 
 /** execa options a caller may set; the launch owns env, cwd, argv0 and fds ≥ 3. */
 export type LaunchOptions = Omit<Options, 'env' | 'extendEnv' | 'cwd' | 'argv0' | 'shell' | 'ipc' | 'serialization' | 'uid' | 'gid'>;
@@ -23,7 +23,7 @@ function stdioTriple(opts: LaunchOptions): unknown[] {
 }
 
 export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultPromise {
-  const spec = processSpec(req);
+  const spec = prepareProcess(req);
   const { stdio: _stdio, stdin: _stdin, stdout: _stdout, stderr: _stderr, ...rest } = opts;
   const triple = stdioTriple(opts);
   const stdio = spec.payload ? [...triple, spec.payload] : triple;

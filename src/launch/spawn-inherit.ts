@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { LaunchRequest } from '../manager/types.js';
-import { processSpec } from './command.js';
+import { prepareProcess } from './prepare.js';
 
 export function spawnInherit(req: LaunchRequest, opts: { detached: boolean }): ChildProcess {
-  const spec = processSpec(req);
+  const spec = prepareProcess(req);
   const child = spawn(spec.file, spec.args, {
     cwd: spec.cwd,
     env: spec.env,

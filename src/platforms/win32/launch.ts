@@ -1,31 +1,23 @@
 /**
- * Runs a `windows-token` LaunchRequest on Windows through the native layer (native/win/). Runs only
- * on Windows; planners never import this file.
+ * Prepares a `windows-token` LaunchRequest on Windows: the side effects that must happen before the
+ * command starts, and the invocation of the native launcher (`codex-sandbox-launcher.exe`,
+ * native/win/launcher_main.cc) that starts it. Runs only on Windows; planners never import this file.
  *
  * Order (reference §6.5): missing deny dirs created → offline-shim stubs written → ACL grants and
- * deny ACEs applied → stdio named pipes served by this process → restricted token + job + process
- * (suspended, assigned, resumed) → wait; timeout or kill terminates the whole job; when the exit
- * code is known the job is terminated (descendants still running die: nothing outlives the
- * command), the launch waits until the job is empty, and closes it.
+ * deny ACEs applied (this process, through the addon) → the launcher, spawned by execa with the
+ * planned environment and the caller's stdio: restricted token + kill-on-close job + process
+ * (suspended, assigned, resumed) → wait → whatever the command left in the job is terminated, and
+ * the launcher exits with the command's exit code. Killing the launcher (execa's kill or timeout)
+ * closes its job handle, so the whole tree dies with it and nothing is printed.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import type { LaunchRequest } from '../../manager/types.js';
 import { buildCommandLine } from './cmdline.js';
 import { DENY_BIN_STUB_TEXT, environmentBlockEntries } from './env.js';
 import type { WindowsTokenPlan } from './types.js';
 
 const win = path.win32;
-
-/** Exit code reported when the job is terminated on timeout (Codex's elevated runner uses 128+64). */
-export const TIMEOUT_EXIT_CODE = 192;
-/** Exit code used when the caller kills the tree. */
-export const KILLED_EXIT_CODE = 1;
-
-export type WinStdioSpec = 'inherit' | 'ignore' | { pipe: string };
 
 /** The typed surface of the addon's Windows functions (native/win/win_addon.cc). */
 export interface WindowsNativeBinding {
@@ -35,46 +27,14 @@ export interface WindowsNativeBinding {
     denies: Array<{ path: string; sids: string[] }>;
     nulSids: string[] | null;
   }): { changed: number; warnings: string[] };
-  winSpawn(opts: {
-    application: string;
-    commandLine: string;
-    cwd: string;
-    env: string[];
-    desktop: string;
-    capabilitySids: string[];
-    stdio: [WinStdioSpec, WinStdioSpec, WinStdioSpec];
-  }): { id: number; pid: number };
-  winWait(id: number): Promise<number>;
-  winTerminate(id: number, exitCode: number): void;
-  winActiveProcesses(id: number): number;
-  winRelease(id: number): void;
 }
 
-export type WindowsStdio = 'pipe' | 'inherit' | 'ignore';
-
-export interface WindowsLaunchOptions {
-  stdio?: [WindowsStdio, WindowsStdio, WindowsStdio];
-  /** Kill the whole tree after this many milliseconds. */
-  timeoutMs?: number;
-  /** Abort kills the whole tree. */
-  signal?: AbortSignal;
-}
-
-export interface WindowsExit {
-  exitCode: number;
-  timedOut: boolean;
-  killed: boolean;
-}
-
-export interface WindowsChild {
-  pid: number;
-  stdin: Writable | null;
-  stdout: Readable | null;
-  stderr: Readable | null;
-  /** Settles once the command exited and every descendant is gone. */
-  exited: Promise<WindowsExit>;
-  /** Terminates the command and all its descendants (TerminateJobObject; prints nothing). */
-  kill(exitCode?: number): void;
+/** What to spawn: the launcher, its arguments, and the command's environment and directory. */
+export interface WindowsLauncherInvocation {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
   /** Non-fatal problems met while preparing (e.g. the NUL device grant could not be made). */
   warnings: string[];
 }
@@ -142,78 +102,35 @@ function prepareFilesystem(plan: WindowsTokenPlan): void {
   }
 }
 
-interface PipeServer {
-  name: string;
-  server: net.Server;
-  sockets: net.Socket[];
-}
-
-async function servePipe(index: number): Promise<PipeServer> {
-  const name = `\\\\.\\pipe\\codex-sandbox-${process.pid}-${randomBytes(12).toString('hex')}-${index}`;
-  const p: PipeServer = { name, server: net.createServer(), sockets: [] };
-  p.server.on('connection', (s) => p.sockets.push(s));
-  await new Promise<void>((resolve, reject) => {
-    p.server.once('error', reject);
-    p.server.listen(name, () => resolve());
-  });
-  return p;
-}
-
-/** Waits for the addon's connection, stops listening, and insists on exactly one client. */
-async function acceptOne(p: PipeServer): Promise<net.Socket> {
-  if (p.sockets.length === 0) await new Promise((r) => p.server.once('connection', r));
-  await new Promise<void>((r) => p.server.close(() => r()));
-  // A second client means someone else connected to our stdio pipe: its data would be mixed in.
-  if (p.sockets.length !== 1) {
-    for (const s of p.sockets) s.destroy();
-    throw new WindowsLaunchError('EPIPESQUAT', `stdio pipe ${p.name} had ${p.sockets.length} clients; refusing to wire the command's stdio to it`);
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
   }
-  const s = p.sockets[0];
-  if (s === undefined) throw new WindowsLaunchError('EPIPE', `stdio pipe ${p.name} lost its client`);
-  return s;
 }
-
-const JOB_DRAIN_POLL_MS = 10;
-const JOB_DRAIN_MAX_POLLS = 1000;
 
 /**
- * Terminates whatever is left in the job and waits (bounded) until TerminateJobObject has finished
- * — it only starts the terminations — so "exited" means the whole tree is gone. Then closes the job
- * (kill-on-close is the backstop if the wait gave up).
+ * Applies the plan's filesystem side (deny dirs, shim stubs, ACLs) and returns the launcher
+ * invocation that starts the command. Throws WindowsLaunchError when the program cannot be started
+ * (ENOENT: not found; EBATCH: a batch file), before anything was changed on disk.
  */
-async function endJob(binding: WindowsNativeBinding, id: number, exitCode: number): Promise<void> {
-  try {
-    binding.winTerminate(id, exitCode);
-    for (let i = 0; i < JOB_DRAIN_MAX_POLLS && binding.winActiveProcesses(id) > 0; i++) {
-      await new Promise((r) => setTimeout(r, JOB_DRAIN_POLL_MS));
-    }
-  } catch {
-    // The exit code is already known; closing the job below still ends the tree (kill-on-close).
-  } finally {
-    binding.winRelease(id);
-  }
-}
-
-export async function launchWindows(req: LaunchRequest, binding: WindowsNativeBinding, opts: WindowsLaunchOptions = {}): Promise<WindowsChild> {
+export function prepareWindowsLaunch(req: LaunchRequest, binding: WindowsNativeBinding, launcherExe: string): WindowsLauncherInvocation {
   if (process.platform !== 'win32') throw new WindowsLaunchError('EPLATFORM', 'the Windows restricted-token backend runs only on Windows; use --dry-run to inspect the plan elsewhere');
   const plan = req.native as WindowsTokenPlan;
   if (req.kind !== 'windows-token' || plan.platform !== 'win32' || plan.backend !== 'restricted-token') {
-    throw new WindowsLaunchError('EPLAN', `launchWindows got a '${req.kind}' request; it runs only 'windows-token' plans`);
+    throw new WindowsLaunchError('EPLAN', `prepareWindowsLaunch got a '${req.kind}' request; it runs only 'windows-token' plans`);
   }
   const program = req.program;
   if (typeof program !== 'string' || req.argv.some((a) => typeof a !== 'string')) {
     throw new WindowsLaunchError('EARGV', 'a Windows command line carries text only; the request has raw-byte arguments');
   }
-  const argv = req.argv as string[];
-  const application = resolveWindowsProgram(program, req.env, plan.cwd, (p) => {
-    try {
-      return fs.statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  });
-  const commandLine = buildCommandLine([program, ...argv]);
-  const envBlock = environmentBlockEntries(req.env);
+  const application = resolveWindowsProgram(program, req.env, plan.cwd, isFile);
+  const commandLine = buildCommandLine([program, ...(req.argv as string[])]);
+  // Fails on a name or value no Windows environment block can hold, before anything is changed.
+  environmentBlockEntries(req.env);
+  // The restricting-SID list must not be empty: the launcher refuses it, and so does this check.
+  if (plan.capabilitySids.length === 0) throw new WindowsLaunchError('EPLAN', 'the plan has no capability SID for the restricted token');
 
   prepareFilesystem(plan);
   const applied = binding.winApplyAcls({
@@ -221,92 +138,9 @@ export async function launchWindows(req: LaunchRequest, binding: WindowsNativeBi
     denies: plan.denyWritePaths.map((d) => ({ path: d.apiPath, sids: d.sids })),
     nulSids: plan.nulDevice ? plan.capabilitySids : null,
   });
-
-  const stdio = opts.stdio ?? ['pipe', 'pipe', 'pipe'];
-  const servers: Array<PipeServer | undefined> = [];
-  try {
-    for (let i = 0; i < 3; i++) servers.push(stdio[i] === 'pipe' ? await servePipe(i) : undefined);
-  } catch (e) {
-    for (const s of servers) s?.server.close();
-    throw e;
-  }
-  const spec = (i: number): WinStdioSpec => {
-    const s = servers[i];
-    return s !== undefined ? { pipe: s.name } : stdio[i] === 'inherit' ? 'inherit' : 'ignore';
-  };
-
-  let spawned: { id: number; pid: number };
-  try {
-    spawned = binding.winSpawn({
-      application,
-      commandLine,
-      cwd: plan.cwd,
-      env: envBlock,
-      desktop: plan.desktop,
-      capabilitySids: plan.capabilitySids,
-      stdio: [spec(0), spec(1), spec(2)],
-    });
-  } catch (e) {
-    for (const s of servers) s?.server.close();
-    throw e;
-  }
-  const { id, pid } = spawned;
-
-  let timedOut = false;
-  let killed = false;
-  const kill = (code = KILLED_EXIT_CODE): void => {
-    killed = true;
-    binding.winTerminate(id, code);
-  };
-
-  let sockets: Array<net.Socket | undefined>;
-  try {
-    sockets = await Promise.all(servers.map((s) => (s === undefined ? Promise.resolve(undefined) : acceptOne(s))));
-  } catch (e) {
-    binding.winTerminate(id, KILLED_EXIT_CODE);
-    await binding.winWait(id).catch(() => undefined);
-    binding.winRelease(id);
-    throw e;
-  }
-  const stdinSock = sockets[0];
-  // The child sees EOF on stdin only when our end of the pipe is closed, not on a half-close.
-  stdinSock?.on('finish', () => stdinSock.destroy());
-  stdinSock?.on('error', () => undefined); // EPIPE when the command exits without reading stdin
-
-  const timer =
-    opts.timeoutMs !== undefined
-      ? setTimeout(() => {
-          timedOut = true;
-          binding.winTerminate(id, TIMEOUT_EXIT_CODE);
-        }, opts.timeoutMs)
-      : undefined;
-  const onAbort = (): void => kill();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.signal?.aborted === true) kill();
-
-  const exited = binding.winWait(id).then(
-    async (exitCode) => {
-      if (timer !== undefined) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      // A descendant left running (started in the background, or racing a timeout) must not
-      // outlive the command: it could keep writing inside the writable roots after we report done.
-      await endJob(binding, id, exitCode);
-      return { exitCode, timedOut, killed: killed && !timedOut };
-    },
-    (e: unknown) => {
-      if (timer !== undefined) clearTimeout(timer);
-      binding.winRelease(id);
-      throw e;
-    },
-  );
-
-  return {
-    pid,
-    stdin: stdinSock ?? null,
-    stdout: sockets[1] ?? null,
-    stderr: sockets[2] ?? null,
-    exited,
-    kill,
-    warnings: applied.warnings,
-  };
+  const args = ['--application', application, '--cwd', plan.cwd];
+  if (plan.desktop !== '') args.push('--desktop', plan.desktop);
+  for (const sid of plan.capabilitySids) args.push('--capability-sid', sid);
+  args.push('--command-line', commandLine);
+  return { file: launcherExe, args, cwd: plan.cwd, env: req.env, warnings: applied.warnings };
 }

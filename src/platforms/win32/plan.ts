@@ -96,7 +96,29 @@ function planRoots(input: PlanInput, notes: string[]): { roots: WindowsWritableR
     if (exists) active.push({ lexical, canonical, sid });
     else notes.push(`writable root ${lexical} does not exist: no write grant is made for it`);
   }
+  refusePlantedLinkRoots(active);
   return { roots, active };
+}
+
+/**
+ * A writable root whose lexical path lies inside another writable root but resolves (through a
+ * junction or symlink) to a directory outside every writable root. A command sandboxed under the
+ * outer root can create that link itself (`mklink /J <root>\sub C:\Users\me\.ssh`); the next
+ * command run with `sub` as its cwd/root would then have the grant land on the link's target.
+ * Links that stay inside the writable roots (pnpm's node_modules junctions) are fine.
+ */
+function refusePlantedLinkRoots(active: ActiveRoot[]): void {
+  for (const r of active) {
+    if (pathKey(r.canonical) === pathKey(r.lexical)) continue;
+    const host = active.find((o) => o !== r && pathKey(o.lexical) !== pathKey(r.lexical) && (isWithin(r.lexical, o.lexical) || isWithin(r.lexical, o.canonical)));
+    if (host === undefined) continue;
+    if (active.some((o) => o !== r && isWithin(r.canonical, o.canonical))) continue;
+    throw new PlanError(
+      'WindowsRootThroughPlantedLink',
+      `writable root ${r.lexical} lies inside writable root ${host.lexical} but resolves through a link to ${r.canonical}, outside every writable root; ` +
+        'a sandboxed command could have planted that link, so no write grant is made there — remove the link, or name the target directory as a writable root yourself',
+    );
+  }
 }
 
 /** Writable roots reopened under another root's read-only carve-out cannot be expressed with ACEs. */

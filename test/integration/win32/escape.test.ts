@@ -1,7 +1,9 @@
 /**
- * Real escape tests for the Windows unelevated restricted-token backend. They run only on Windows
- * (the windows-latest CI job) with the addon built there (node-gyp, InitWin under _WIN32) or the
- * mingw cross build in build/win32-x64. Wine cannot run them: it enforces no tokens or ACLs.
+ * Real escape tests for the Windows unelevated restricted-token backend, through the product's own
+ * surfaces: `sandbox.spawn` (execa → codex-sandbox-launcher.exe → the command under the restricted
+ * token in a kill-on-close job) and `codex-sandbox run`. They run only on Windows (the
+ * windows-latest CI job, with the addon and the launcher that `npm install` built there). Wine
+ * cannot run them: it enforces no tokens or ACLs.
  *
  * Writes are made by `node -e` with the path as its own argv entry, never through cmd.exe text:
  * cmd does not parse the MSVC quoting a Windows command line carries, so a quoted path would be
@@ -12,81 +14,27 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostFacts } from '../../../src/manager/types.js';
-import type { FsEntryKind, FsInspector } from '../../../src/permissions/fs-facts.js';
-import type { ResolvedPermissions } from '../../../src/permissions/resolved.js';
-import { launchWindows, TIMEOUT_EXIT_CODE, type WindowsNativeBinding } from '../../../src/platforms/win32/launch.js';
-import { planWindows } from '../../../src/platforms/win32/plan.js';
+import { createSandbox } from '../../../src/sandbox.js';
+import type { Sandbox } from '../../../src/sandbox.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const onWindows = process.platform === 'win32';
 
-function loadBinding(): WindowsNativeBinding {
-  const require = createRequire(import.meta.url);
-  for (const p of ['build/Release/codex_sandbox.node', 'build/win32-x64/codex_sandbox.node']) {
-    const full = path.join(ROOT, p);
-    if (!fs.existsSync(full)) continue;
-    const m = require(full) as Partial<WindowsNativeBinding>;
-    if (typeof m.winSpawn === 'function') return m as WindowsNativeBinding;
-  }
-  throw new Error('no Windows addon with winSpawn found: build it (npm run build:native on Windows, or scripts/build-win.sh)');
-}
-
-/** A real FsInspector over the Windows filesystem (the parts the planner uses). */
-const realFs: FsInspector = {
-  kind(p): FsEntryKind {
-    try {
-      const st = fs.lstatSync(p);
-      return st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
-    } catch {
-      return 'missing';
-    }
+/** Read everything, write only the project root (the cwd): workspace-write without the temp dirs. */
+const WORKSPACE_ONLY = {
+  type: 'managed',
+  file_system: {
+    type: 'restricted',
+    entries: [
+      { path: { type: 'special', value: { kind: 'root' } }, access: 'read' },
+      { path: { type: 'special', value: { kind: 'project_roots' } }, access: 'write' },
+    ],
   },
-  realpath(p) {
-    try {
-      return fs.realpathSync.native(p);
-    } catch {
-      return undefined;
-    }
-  },
-  readlink: () => undefined,
-  readSmallFile: () => undefined,
-  isEmptyDir: () => undefined,
-  fileSize: () => undefined,
-  scanGlob: () => ({ matches: [], truncated: false, visited: 0 }),
+  network: 'restricted',
 };
-
-function permissions(ws: string | undefined): ResolvedPermissions {
-  return {
-    enforcement: 'managed',
-    fileSystem: {
-      kind: 'restricted',
-      fullDiskRead: true,
-      fullDiskWrite: false,
-      includePlatformDefaults: false,
-      readableRoots: [],
-      writableRoots:
-        ws === undefined ? [] : [{ root: ws, readOnlySubpaths: [path.join(ws, '.git')], protectedMetadataNames: ['.git', '.agents', '.codex'] }],
-      unreadableRoots: [],
-      unreadableGlobs: [],
-      globScanMaxDepth: undefined,
-    },
-    network: 'restricted',
-    warnings: [],
-  };
-}
-
-async function collect(r: Readable | null): Promise<string> {
-  if (r === null) return '';
-  let s = '';
-  for await (const chunk of r) s += String(chunk);
-  return s;
-}
 
 /** The child's environment: the test's own, minus NODE_OPTIONS (vitest or the user could load hooks into the sandboxed node). */
 function childEnv(): Record<string, string> {
@@ -112,14 +60,18 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe.skipIf(!onWindows)('windows restricted-token sandbox (real escape tests; Windows only — skipped elsewhere)', () => {
-  let binding: WindowsNativeBinding;
+const SUITE = onWindows
+  ? 'windows restricted-token sandbox (real escape tests)'
+  : `windows restricted-token sandbox (real escape tests) — skipped: needs Windows (restricted tokens, NTFS ACLs, job objects); this host is ${process.platform}`;
+
+describe.skipIf(!onWindows)(SUITE, () => {
+  let sb: Sandbox;
   let tmp: string;
   let ws: string;
   let outside: string;
 
-  beforeAll(() => {
-    binding = loadBinding();
+  beforeAll(async () => {
+    sb = await createSandbox({ env: childEnv() });
     // realpath: the runner's %TEMP% can be a short 8.3 path (C:\Users\RUNNER~1\…); grants land on
     // the long canonical path, and the plan compares against it.
     tmp = fs.realpathSync.native(fs.mkdtempSync(path.join(os.tmpdir(), 'cxsb-win-')));
@@ -141,12 +93,14 @@ describe.skipIf(!onWindows)('windows restricted-token sandbox (real escape tests
   }
 
   async function run(command: string[], opts: { readOnly?: boolean; timeoutMs?: number; stdin?: string } = {}): Promise<Ran> {
-    const facts: HostFacts = { platform: 'win32', arch: 'x64', tmpdir: undefined, home: os.homedir(), fs: realFs };
-    const req = planWindows({ command, cwd: ws, permissions: permissions(opts.readOnly === true ? undefined : ws), env: childEnv(), facts });
-    const child = await launchWindows(req, binding, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
-    child.stdin?.end(opts.stdin ?? '');
-    const [stdout, stderr, exit] = await Promise.all([collect(child.stdout), collect(child.stderr), child.exited]);
-    return { exitCode: exit.exitCode, timedOut: exit.timedOut, stdout, stderr };
+    const r = await sb.spawn(command, opts.readOnly === true ? 'read-only' : WORKSPACE_ONLY, {
+      cwd: ws,
+      env: childEnv(),
+      input: opts.stdin ?? '',
+      reject: false,
+      ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
+    });
+    return { exitCode: r.exitCode ?? -1, timedOut: r.timedOut, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
   const node = (script: string, ...args: string[]): string[] => [process.execPath, '-e', script, ...args];
 
@@ -204,8 +158,16 @@ describe.skipIf(!onWindows)('windows restricted-token sandbox (real escape tests
 
   it('WS: DACL rewrite of a caller-owned directory outside denied (owner rights do not reach the restricted token)', async () => {
     const icacls = path.join(process.env.SystemRoot ?? 'C:\\Windows', 'System32', 'icacls.exe');
+    // Control: unsandboxed, the owner may rewrite the DACL of a directory like `outside`.
+    const ctl = path.join(tmp, 'icacls-control');
+    fs.mkdirSync(ctl);
+    const c = spawnSync(icacls, [ctl, '/grant', '*S-1-1-0:(OI)(CI)F'], { encoding: 'utf8' });
+    expect(c.status, c.stdout + c.stderr).toBe(0);
     const r = await run([icacls, outside, '/grant', '*S-1-1-0:(OI)(CI)F']);
+    // icacls ran and was refused: an ordinary error status, not an NTSTATUS from a start-up crash
+    // (0xC0000142 would also be "not 0" and prove nothing).
     expect(r.exitCode, r.stdout + r.stderr).not.toBe(0);
+    expect(r.exitCode, r.stdout + r.stderr).toBeLessThan(0x10000);
     const target = path.join(outside, 'after-icacls.txt');
     const w = await run(node(WRITE, target, 'pwned'));
     expect(w.exitCode, w.stderr).toBe(3);
@@ -225,17 +187,44 @@ describe.skipIf(!onWindows)('windows restricted-token sandbox (real escape tests
     expect(r.stdout).toBe('fed-through-stdin');
   });
 
-  it('WS: timeout kills the whole tree — a detached grandchild is gone when exited settles', async () => {
+  it('WS: timeout kills the whole tree — killing the launcher ends a detached grandchild (kill-on-close job)', async () => {
     const pidFile = path.join(ws, 'grandchild.pid');
     const late = path.join(ws, 'late.txt');
     const grand = "const fs = require('fs'); fs.writeFileSync(process.argv[1], String(process.pid)); setTimeout(() => fs.writeFileSync(process.argv[2], 'late'), 60000);";
     const parent = `const cp = require('child_process'); cp.spawn(process.execPath, ['-e', ${JSON.stringify(grand)}, process.argv[1], process.argv[2]], { detached: true, stdio: 'ignore' }).unref(); setInterval(() => {}, 1000);`;
     const r = await run(node(parent, pidFile, late), { timeoutMs: 8000 });
     expect(r.timedOut).toBe(true);
-    expect(r.exitCode).toBe(TIMEOUT_EXIT_CODE);
     expect(fs.existsSync(pidFile), 'the grandchild never started, so this test proves nothing').toBe(true);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    // The job closes with the killed launcher; the kernel then ends its processes (not instantly).
+    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
     expect(isAlive(pid)).toBe(false);
     expect(fs.existsSync(late)).toBe(false);
+  }, 60_000);
+
+  it('WS: a background grandchild does not outlive a command that exits on its own', async () => {
+    const pidFile = path.join(ws, 'bg.pid');
+    const grand = "require('fs').writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000);";
+    const parent = `const cp = require('child_process'); cp.spawn(process.execPath, ['-e', ${JSON.stringify(grand)}, process.argv[1]], { detached: true, stdio: 'ignore' }).unref(); setTimeout(() => process.exit(5), 2000);`;
+    const r = await run(node(parent, pidFile));
+    expect(r.exitCode, r.stderr).toBe(5);
+    expect(fs.existsSync(pidFile), 'the grandchild never started, so this test proves nothing').toBe(true);
+    expect(isAlive(Number(fs.readFileSync(pidFile, 'utf8')))).toBe(false);
+  }, 60_000);
+
+  it('codex-sandbox run: the command runs sandboxed, its exit code comes back, a missing program is 127', () => {
+    const cli = path.join(ROOT, 'dist', 'cli', 'main.js');
+    // The preset would also open $TMPDIR when the shell sets it, and `outside` lives under the temp dir.
+    const profile = path.join(tmp, 'workspace-only.json');
+    fs.writeFileSync(profile, JSON.stringify(WORKSPACE_ONLY));
+    const target = path.join(outside, 'cli-escape.txt');
+    const denied = spawnSync(process.execPath, [cli, 'run', '--profile', profile, '-C', ws, '--', process.execPath, '-e', WRITE, target, 'pwned'], { env: childEnv(), encoding: 'utf8' });
+    expect(denied.status, denied.stderr).toBe(3);
+    expect(fs.existsSync(target)).toBe(false);
+    const code = spawnSync(process.execPath, [cli, 'run', '-C', ws, '--', 'cmd.exe', '/d', '/s', '/c', 'exit 42'], { env: childEnv(), encoding: 'utf8' });
+    expect(code.status, code.stderr).toBe(42);
+    const missing = spawnSync(process.execPath, [cli, 'run', '-C', ws, '--', 'no-such-program-xyz'], { env: childEnv(), encoding: 'utf8' });
+    expect(missing.status, missing.stderr).toBe(127);
+    expect(missing.stderr).toContain('no-such-program-xyz');
   }, 60_000);
 });

@@ -154,6 +154,20 @@ describe('planWindows: junctions and symlinks', () => {
     expect(n.denyWritePaths.map((d) => d.path)).toEqual(['C:\\work\\.codex', 'C:\\work\\store']);
   });
 
+  it('refuses a writable root reached through a link inside another writable root that points outside them (junction poisoning)', () => {
+    // An earlier sandboxed command under C:\work made C:\work\sub a junction to the user's .ssh.
+    const fsi = fakeWindowsFs({ 'C:\\work': 'dir', 'C:\\Users\\me\\.ssh': 'dir' }, { 'C:\\work\\sub': 'C:\\Users\\me\\.ssh' });
+    const e = planError(() => planWindows(input(perms([root('C:\\work', [], []), root('C:\\work\\sub', [], [])]), fsi, 'C:\\work\\sub')));
+    expect(e.code).toBe('WindowsRootThroughPlantedLink');
+    expect(e.message).toContain('C:\\Users\\me\\.ssh');
+  });
+
+  it('allows a writable root through a link inside another root when the target stays inside the roots (pnpm junctions)', () => {
+    const fsi = fakeWindowsFs({ 'C:\\work': 'dir', 'C:\\work\\.pnpm\\pkg': 'dir' }, { 'C:\\work\\node_modules\\pkg': 'C:\\work\\.pnpm\\pkg' });
+    const n = nativeOf(input(perms([root('C:\\work', [], []), root('C:\\work\\node_modules\\pkg', [], [])]), fsi));
+    expect(n.writableRoots.map((r) => r.canonicalPath)).toEqual(['C:\\work', 'C:\\work\\.pnpm\\pkg']);
+  });
+
   it('two spellings of one root (junction and target) are granted once', () => {
     const fsi = fakeWindowsFs({ 'D:\\w': 'dir' }, { 'C:\\j': 'D:\\w' });
     const n = nativeOf(input(perms([root('C:\\j', [], []), root('D:\\w', [], [])]), fsi, 'D:\\w'));

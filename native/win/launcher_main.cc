@@ -1,0 +1,114 @@
+// codex-sandbox-launcher.exe: the Windows child-side launcher. `sandbox.spawn` (execa) and
+// `codex-sandbox run` start this program; it starts the command under the restricted token inside a
+// kill-on-close job, hands it its own stdin/stdout/stderr, waits, ends whatever the command left in
+// the job, and exits with the command's exit code. The caller has already applied the ACL grants
+// (winApplyAcls) and resolved the program (src/platforms/win32/launch.ts).
+//
+//   codex-sandbox-launcher.exe --application PATH --cwd DIR [--desktop NAME]
+//                              --capability-sid SID [--capability-sid SID ...] --command-line TEXT
+//
+// The command's environment is this process's environment (the caller set it to the planned one).
+// Exit codes: the command's own; 125 when the sandbox could not be set up (nothing ran); 2 for bad
+// arguments. Killing this process closes its job handle, and kill-on-close ends the whole tree.
+#include <stdio.h>
+
+#include "win_internal.h"
+
+namespace {
+
+constexpr int kExitSetupFailure = 125;
+constexpr int kExitUsage = 2;
+// After the command exits, the launcher waits at most this long for TerminateJobObject to finish.
+constexpr DWORD kJobDrainPolls = 1000;
+constexpr DWORD kJobDrainPollMs = 10;
+
+void Say(const std::string& msg) {
+  std::string line = "codex-sandbox: " + msg + "\n";
+  DWORD written = 0;
+  HANDLE err = GetStdHandle(STD_ERROR_HANDLE);
+  if (err != nullptr && err != INVALID_HANDLE_VALUE) {
+    WriteFile(err, line.data(), static_cast<DWORD>(line.size()), &written, nullptr);
+  }
+}
+
+[[noreturn]] void SetupFailed(const cxsb::WinError& e) {
+  Say("the sandbox could not be set up: " + cxsb::FormatWinError(e) + "; run `codex-sandbox doctor` for the cause");
+  ExitProcess(kExitSetupFailure);
+}
+
+[[noreturn]] void Usage(const std::string& msg) {
+  Say("codex-sandbox-launcher: " + msg);
+  ExitProcess(kExitUsage);
+}
+
+// This process's environment as NAME=value entries, in the order Windows keeps it (sorted).
+std::vector<std::wstring> OwnEnvironment() {
+  std::vector<std::wstring> out;
+  wchar_t* block = GetEnvironmentStringsW();
+  if (block == nullptr) return out;
+  for (const wchar_t* p = block; *p != L'\0'; p += wcslen(p) + 1) out.emplace_back(p);
+  FreeEnvironmentStringsW(block);
+  return out;
+}
+
+BOOL WINAPI IgnoreInterrupt(DWORD event) {
+  return event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT ? TRUE : FALSE;
+}
+
+}  // namespace
+
+int wmain(int argc, wchar_t** argv) {
+  cxsb::SpawnSpec spec;
+  std::vector<std::wstring> capabilitySids;
+  bool haveCommandLine = false;
+  for (int i = 1; i < argc; i++) {
+    const std::wstring flag = argv[i];
+    if (i + 1 >= argc) Usage("option " + cxsb::Utf8(flag) + " needs a value");
+    const wchar_t* value = argv[++i];
+    if (flag == L"--application") spec.application = value;
+    else if (flag == L"--cwd") spec.cwd = value;
+    else if (flag == L"--desktop") spec.desktop = value;
+    else if (flag == L"--capability-sid") capabilitySids.emplace_back(value);
+    else if (flag == L"--command-line") {
+      spec.commandLine = value;
+      haveCommandLine = true;
+    } else {
+      Usage("unknown option " + cxsb::Utf8(flag));
+    }
+  }
+  if (spec.application.empty() || spec.cwd.empty() || !haveCommandLine) Usage("--application, --cwd and --command-line are required");
+  // An empty restricting-SID list would make the token unrestricted for writes.
+  if (capabilitySids.empty()) Usage("at least one --capability-sid is required");
+  spec.env = OwnEnvironment();
+  // Ctrl-C / Ctrl-Break reach every process on the console: the command decides what they mean,
+  // and this launcher stays to report its exit status (a handler, unlike SetConsoleCtrlHandler(NULL),
+  // is not inherited by the command).
+  SetConsoleCtrlHandler(IgnoreInterrupt, TRUE);
+
+  HANDLE token = nullptr;
+  cxsb::WinError e = cxsb::CreateSandboxToken(capabilitySids, &token);
+  if (!e.ok()) SetupFailed(e);
+  // Never closed by hand: this process ending (normally, or TerminateProcess from the caller's
+  // kill or timeout) closes it, and kill-on-close then ends every process of the tree.
+  HANDLE job = nullptr;
+  e = cxsb::CreateKillOnCloseJob(&job);
+  if (!e.ok()) SetupFailed(e);
+  PROCESS_INFORMATION pi{};
+  e = cxsb::SpawnInJob(spec, token, job, &pi);
+  CloseHandle(token);
+  if (!e.ok()) SetupFailed(e);
+
+  if (WaitForSingleObject(pi.hProcess, INFINITE) != WAIT_OBJECT_0) SetupFailed(cxsb::Fail("WaitForSingleObject"));
+  DWORD code = 0;
+  if (!GetExitCodeProcess(pi.hProcess, &code)) SetupFailed(cxsb::Fail("GetExitCodeProcess"));
+  CloseHandle(pi.hProcess);
+  // A descendant left running must not outlive the command: it could keep writing inside the
+  // writable roots after the caller was told the command is done. TerminateJobObject only starts
+  // the terminations, so wait (bounded) until the job is empty.
+  if (cxsb::TerminateJob(job, code).ok()) {
+    DWORD active = 0;
+    for (DWORD i = 0; i < kJobDrainPolls && cxsb::JobActiveProcesses(job, &active).ok() && active > 0; i++) Sleep(kJobDrainPollMs);
+  }
+  fflush(nullptr);
+  ExitProcess(code);
+}
