@@ -46,10 +46,13 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   if (flags.cwd !== undefined) checkCwdDirectory(flags.cwd, prep.cwd);
   const facts = getHostFacts({ env: process.env, cwd: prep.cwd });
   const req: LaunchRequest = planCommand(command, prep, effectiveProfile(prep), facts, process.env);
-  // Own process group: a terminal Ctrl-C reaches only this CLI, which forwards it once.
+  // Unix: own process group, so a terminal Ctrl-C reaches only this CLI, which forwards it once.
+  // Windows: the console delivers Ctrl-C to every process attached to it, the command included, and
+  // `detached` would give the launcher no console at all; the CLI only keeps waiting for the status.
+  const onWindows = process.platform === 'win32';
   let child: ChildProcess;
   try {
-    child = spawnInherit(req, { detached: true });
+    child = spawnInherit(req, { detached: !onWindows });
   } catch (e) {
     // Windows resolves the program before its launcher starts: report it as a shell would.
     if (!(e instanceof WindowsLaunchError)) throw e;
@@ -57,7 +60,8 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
     return e.code === 'ENOENT' ? EXIT_NOT_FOUND : e.code === 'EBATCH' ? EXIT_NOT_EXECUTABLE : EXIT_SETUP;
   }
   const forward = (sig: NodeJS.Signals) => (): void => {
-    child.kill(sig);
+    // On Windows kill() is TerminateProcess: the command already has the console's Ctrl-C.
+    if (!onWindows || sig !== 'SIGINT') child.kill(sig);
   };
   const handlers: Array<[NodeJS.Signals, () => void]> = FORWARDED.map((s) => [s, forward(s)]);
   for (const [s, h] of handlers) process.on(s, h);
