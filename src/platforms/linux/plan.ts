@@ -341,10 +341,12 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     const kind = fsi.kind(s);
     // An empty metadata dir or file may be a placeholder left by a concurrent sandbox: mask it the
     // same way and register it, so whichever sandbox exits last cleans it up (never a real one).
-    if (metadata && kind === 'dir' && fsi.isEmptyDir(s) === true) {
+    // One that cannot be listed or sized any more (undefined) was such a placeholder removed since
+    // it was seen, or cannot be read at all: binding it would fail the launch, masking it loses nothing.
+    if (metadata && kind === 'dir' && fsi.isEmptyDir(s) !== false) {
       readOnlyEmptyDir(s);
       synthetic.add(s);
-    } else if (metadata && kind === 'file' && fsi.fileSize(s) === 0) {
+    } else if (metadata && kind === 'file' && (fsi.fileSize(s) ?? 0) === 0) {
       emptyReadOnlyFile(s);
       synthetic.add(s);
     } else {
