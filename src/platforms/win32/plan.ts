@@ -205,6 +205,7 @@ function enforcementLines(plan: WindowsTokenPlan, notes: string[]): string[] {
         '); a program that opens sockets itself still reaches the network',
     );
   }
+  lines.push('launch: codex-sandbox-launcher.exe starts the program (found on the sandbox PATH, never in the cwd) with this token, suspended until it is in the job, with the caller\'s stdio');
   lines.push('process tree: job object with kill-on-close; timeout/kill terminates the whole job (nothing is printed)');
   return [...lines, ...notes.map((n) => `note: ${n}`)];
 }
