@@ -44,7 +44,10 @@ export interface SpawnOptions extends LaunchOptions {
 export type SandboxSubprocess = ResultPromise & {
   /** The plan that is running (what `--dry-run` prints). */
   readonly launchRequest: LaunchRequest;
-  /** Sends SIGINT to the sandboxed process group; its own exit status is then reported. */
+  /**
+   * Sends SIGINT to the sandboxed process group; its own exit status is then reported. On Windows,
+   * where a signal cannot be sent to another console process, this ends the whole sandboxed tree.
+   */
   interrupt(): boolean;
 };
 
