@@ -67,6 +67,11 @@ export const SandboxManager = {
   transform(req: TransformRequest): LaunchRequest {
     const facts: HostFacts = { ...req.facts, fs: memoizeFsInspector(req.facts.fs) };
     const platform = facts.platform;
+    // A string would be read as an array of its characters ('ls' → 'l' 's'): JavaScript callers
+    // coming from execa('ls') or spawn('ls') make this mistake.
+    if (!Array.isArray(req.command)) {
+      throw new TypeError(`the command must be an argv array such as ['npm', 'test'], not ${typeof req.command === 'string' ? `the string ${JSON.stringify(req.command)}` : typeof req.command}`);
+    }
     if (!req.command.length) throw new PlanError('EmptyCommand', 'no command to run');
     const cwd = nativePathFor(req.cwd, platform, 'command cwd');
     const projectRoots = (req.projectRoots ?? [cwd]).map((r) => nativePathFor(r, platform, 'project root'));
