@@ -44,7 +44,7 @@ const cases: Record<string, () => Promise<unknown>> = {
   },
   'launcher via execa': () =>
     execa(spec.file, spec.args, { stdio: spec.payload ? ['ignore', 'pipe', 'pipe', new Uint8Array(payload)] : ['ignore', 'pipe', 'pipe'], env: spec.env, extendEnv: false, cwd: spec.cwd, reject: false }),
-  // The same launch with its arguments on fd 3 (what every launch did before plain argv): the cost of the pipe.
+  // The same launch with its arguments on fd 3 (what every launch did before --env-args): the cost of the pipe.
   'launcher via execa, arguments on fd 3': () =>
     execa(spec.file, ['--payload-fd', '3'], { stdio: ['ignore', 'pipe', 'pipe', encodePayload(req.argv)], env: spec.env, extendEnv: false, cwd: spec.cwd, reject: false }),
   'sandbox.spawn (plan + execa + launcher)': () => sb.spawn(['/bin/true'], 'workspace-write', { cwd: ws, reject: false, stdin: 'ignore' }),

@@ -2,6 +2,8 @@
 //
 // Outer stage (spawned by Node):
 //   codex-sandbox-launcher --payload-fd N      arguments arrive on fd N, NUL-terminated, until EOF
+//   codex-sandbox-launcher --env-args          arguments arrive in $CODEX_SANDBOX_LAUNCHER_ARGS as
+//                                              <length>:<bytes> records (removed before any exec)
 //   codex-sandbox-launcher [options] -- PROGRAM [ARGS...]
 //     --bwrap                       PROGRAM is bubblewrap: exec it by path
 //     --bwrap-verified              PROGRAM is the bundled bwrap: hash its fd, compare with the
@@ -77,13 +79,21 @@ int main(int argc, char** argv) {
   std::vector<char*> payload;
   int count = argc - 1;
   char** args = argv + 1;
-  if (argc >= 2 && strcmp(argv[1], "--payload-fd") == 0) {
+  if (argc >= 2 && strcmp(argv[1], "--env-args") == 0) {
+    if (argc != 2) die_msg("--env-args takes no other arguments (they come through %s)", kEnvArgsName);
+    payload = read_env_args();
+    count = static_cast<int>(payload.size());
+    args = payload.data();
+  } else if (argc >= 2 && strcmp(argv[1], "--payload-fd") == 0) {
     if (argc != 3) die_msg("--payload-fd N takes no other arguments (the rest comes through fd N)");
     payload = read_payload_args(parse_payload_fd(argv[2]));
     ensure_stdio_open();  // the payload may have come through (and closed) stdin
     count = static_cast<int>(payload.size());
     args = payload.data();
   }
+  // Whatever mode was used, the plan's variable must not reach bwrap or the command (a caller's
+  // environment could also carry one).
+  drop_env_args();
   OuterOptions options;
   parse_outer_options(count, args, &options);
 

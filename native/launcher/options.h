@@ -1,4 +1,4 @@
-// The outer stage's argument grammar (shared by --payload-fd and plain argv):
+// The outer stage's argument grammar (shared by --payload-fd, --env-args and plain argv):
 //   [options] -- PROGRAM [ARGS...]
 // See docs in native/launcher/main.cc.
 #ifndef CODEX_SANDBOX_LAUNCHER_OPTIONS_H

@@ -49,3 +49,39 @@ std::vector<char*> read_payload_args(int fd) {
   }
   return args;  // buf intentionally lives until exec/exit
 }
+
+const char kEnvArgsName[] = "CODEX_SANDBOX_LAUNCHER_ARGS";
+
+std::vector<char*> read_env_args() {
+  const char* value = getenv(kEnvArgsName);
+  if (value == nullptr) die_msg("--env-args: %s is not set", kEnvArgsName);
+  const size_t len = strlen(value);
+  if (len > kMaxPayload) die_msg("--env-args: %s exceeds %zu bytes", kEnvArgsName, kMaxPayload);
+  // Each record becomes a NUL-terminated copy; the copy is never larger than the value itself.
+  char* buf = static_cast<char*>(malloc(len + 1));
+  if (buf == nullptr) die_errno("reading --env-args: malloc", nullptr, ENOMEM);
+  std::vector<char*> args;
+  size_t in = 0, out = 0;
+  while (in < len) {
+    size_t n = 0;
+    size_t digits = 0;
+    while (in < len && value[in] >= '0' && value[in] <= '9' && digits < 9) {
+      n = n * 10 + static_cast<size_t>(value[in] - '0');
+      ++in;
+      ++digits;
+    }
+    if (digits == 0 || in >= len || value[in] != ':') die_msg("--env-args: %s is malformed at byte %zu (expected <length>:)", kEnvArgsName, in);
+    ++in;
+    if (n > len - in) die_msg("--env-args: %s is malformed: a record of %zu bytes runs past its end", kEnvArgsName, n);
+    memcpy(buf + out, value + in, n);
+    buf[out + n] = '\0';
+    args.push_back(buf + out);
+    in += n;
+    out += n + 1;
+  }
+  return args;  // buf intentionally lives until exec/exit
+}
+
+void drop_env_args() {
+  if (unsetenv(kEnvArgsName) < 0) die_errno("unsetenv", kEnvArgsName, errno);
+}

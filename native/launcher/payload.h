@@ -9,4 +9,14 @@
 // Exits 125 on read errors or a trailing string without its NUL.
 std::vector<char*> read_payload_args(int fd);
 
+// `--env-args`: the real arguments arrive in the environment variable kEnvArgsName as
+// `<length>:<bytes>` records (length in bytes, decimal), so they stay out of argv (and out of the
+// caller's error messages) without a pipe. Returns pointers into a copy that lives until exit.
+// Exits 125 when the variable is missing or malformed.
+extern const char kEnvArgsName[];
+std::vector<char*> read_env_args();
+
+// Removes kEnvArgsName from the environment: neither bwrap nor the command may inherit it.
+void drop_env_args();
+
 #endif

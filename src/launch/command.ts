@@ -1,4 +1,4 @@
-/** How a LaunchRequest becomes one process: the file, its argv, and the launcher payload for fd 3. */
+/** How a LaunchRequest becomes one process: the file, its argv and environment, and the launcher payload for fd 3. */
 import type { ArgvItem, LaunchRequest } from '../manager/types.js';
 import { argvItemBytes, argvItemText, hasEscapedBytes } from '../util/surrogate-escape.js';
 import { PAYLOAD_FD, encodePayload } from './payload.js';
@@ -8,40 +8,43 @@ export interface ProcessSpec {
   args: string[];
   cwd: string;
   env: Record<string, string>;
-  /** Bytes for fd 3 when the launcher's arguments cannot travel as argv. */
+  /** Bytes for fd 3 when the launcher's arguments cannot travel in its environment. */
   payload: Uint8Array | undefined;
 }
 
-/**
- * Beyond this many bytes of arguments the launcher reads them from fd 3 (the kernel refuses an argv
- * element over 128 KiB and an argv+envp over ARG_MAX; the payload has its own, larger cap).
- */
-const DIRECT_ARGV_MAX_BYTES = 64 * 1024;
+/** The launcher reads its arguments from this variable with `--env-args` (and removes it). */
+export const LAUNCHER_ARGS_ENV = 'CODEX_SANDBOX_LAUNCHER_ARGS';
 
-/** The launcher's arguments as plain argv strings, when Node would pass every one byte for byte. */
-function directArgs(argv: readonly ArgvItem[]): string[] | undefined {
-  // The launcher reads argv[1] == --inner / --payload-fd as a stage switch, never as a plan option.
-  if (argv[0] === '--inner' || argv[0] === '--payload-fd') return undefined;
-  const out: string[] = [];
-  let bytes = 0;
+/**
+ * Beyond this many bytes the launcher reads its arguments from fd 3 instead (the kernel refuses an
+ * environment string over 128 KiB; the payload has its own, larger cap).
+ */
+const ENV_ARGS_MAX_BYTES = 64 * 1024;
+
+/**
+ * The launcher's arguments as `<length>:<text>` records for LAUNCHER_ARGS_ENV, when the environment
+ * carries every one byte for byte: UTF-8 text without NUL, and not too long. Neither argv nor a pipe:
+ * argv would put the whole bwrap plan into every execa error message, and the pipe on fd 3 costs
+ * execa a stream and the launcher a read on every command.
+ */
+function envArgs(argv: readonly ArgvItem[]): string | undefined {
+  let out = '';
   for (const item of argv) {
-    // Escaped (non-UTF-8) bytes would reach the launcher as U+FFFD; a NUL cannot be in argv at all
-    // (encodePayload names the argument).
+    // Escaped (non-UTF-8) bytes would reach the launcher as U+FFFD; a NUL cannot be in the
+    // environment at all (encodePayload names the argument).
     if (typeof item !== 'string' || item.includes('\0') || hasEscapedBytes(item)) return undefined;
-    bytes += item.length * 3 + 1; // an upper bound of the UTF-8 length, without encoding it
-    if (bytes > DIRECT_ARGV_MAX_BYTES) return undefined;
-    out.push(item);
+    out += `${Buffer.byteLength(item, 'utf8')}:${item}`;
+    if (out.length > ENV_ARGS_MAX_BYTES) return undefined;
   }
-  return out;
+  return Buffer.byteLength(out, 'utf8') > ENV_ARGS_MAX_BYTES ? undefined : out;
 }
 
 export function processSpec(req: LaunchRequest): ProcessSpec {
   const file = argvItemText(req.program);
   const cwd = typeof req.cwd === 'string' ? req.cwd : argvItemBytes(req.cwd).toString('utf8');
   if (req.native.platform === 'linux') {
-    // Plain argv when it is exact: a pipe on fd 3 costs execa a stream and the launcher a read.
-    const direct = directArgs(req.argv);
-    if (direct !== undefined) return { file, args: direct, cwd, env: req.env, payload: undefined };
+    const packed = envArgs(req.argv);
+    if (packed !== undefined) return { file, args: ['--env-args'], cwd, env: { ...req.env, [LAUNCHER_ARGS_ENV]: packed }, payload: undefined };
     // Otherwise the arguments travel as bytes on fd 3, so non-UTF-8 paths survive.
     return { file, args: ['--payload-fd', String(PAYLOAD_FD)], cwd, env: req.env, payload: encodePayload(req.argv) };
   }

@@ -83,6 +83,9 @@ describe.skipIf(!isLinux)('linux sandbox: processes and privileges (real bwrap)'
     expect(r.stdout).toContain('HARMLESS=ok');
     expect(r.stdout).not.toMatch(/OPENAI_API_KEY|GITHUB_TOKEN|MY_SECRET/);
     expect(r.stdout).toContain('CODEX_SANDBOX_NETWORK_DISABLED=1');
+    // The launcher's own arguments travel in the environment; the command never sees them.
+    expect(r.stdout).not.toContain('CODEX_SANDBOX_LAUNCHER_ARGS');
+    expect(r.stdout).not.toContain('--unshare-user');
   });
 
   it('exit codes: the child\'s own, 127 for a missing program, 126 for a non-executable one', async () => {

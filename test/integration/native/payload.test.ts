@@ -55,6 +55,33 @@ describe('launcher payload and options', () => {
     expect(result.stderr).toContain(message);
   });
 
+  it('--env-args: records in CODEX_SANDBOX_LAUNCHER_ARGS become the arguments, and the variable is gone before exec', () => {
+    const items = ['--', '/bin/sh', '-c', 'printf "%s|" "$@" "${CODEX_SANDBOX_LAUNCHER_ARGS-unset}"', 'sh', 'a b', '', 'é:3', "q'\"\n"];
+    const packed = items.map((a) => `${Buffer.byteLength(a)}:${a}`).join('');
+    const result = spawnSync(launcher(), ['--env-args'], { env: { PATH: process.env.PATH, CODEX_SANDBOX_LAUNCHER_ARGS: packed }, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`a b||é:3|q'"\n|unset|`);
+  });
+
+  it('the variable never reaches the command, whatever the mode (a caller environment could carry one)', () => {
+    const result = spawnSync(launcher(), ['--', '/bin/sh', '-c', 'echo "${CODEX_SANDBOX_LAUNCHER_ARGS-unset}"'], { env: { PATH: process.env.PATH, CODEX_SANDBOX_LAUNCHER_ARGS: '2:--' }, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe('unset\n');
+  });
+
+  it.each([
+    [undefined, 'CODEX_SANDBOX_LAUNCHER_ARGS is not set'],
+    ['2--', 'malformed at byte 1'],
+    ['x:', 'malformed at byte 0'],
+    ['9:--', 'runs past its end'],
+  ])('--env-args rejects %j (exit 125)', (value, message) => {
+    const env: Record<string, string | undefined> = { PATH: process.env.PATH };
+    if (value !== undefined) env.CODEX_SANDBOX_LAUNCHER_ARGS = value;
+    const result = spawnSync(launcher(), ['--env-args'], { env, encoding: 'utf8' });
+    expect(result.status).toBe(125);
+    expect(result.stderr).toContain(message);
+  });
+
   it('a payload without a trailing NUL is rejected', () => {
     const result = spawnSync(launcher(), ['--payload-fd', '0'], { input: '--\0true', encoding: 'utf8' });
     expect(result.status).toBe(125);

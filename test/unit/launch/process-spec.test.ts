@@ -1,6 +1,10 @@
-/** processSpec: a Linux launch passes the launcher's arguments as argv when that is exact, else as bytes on fd 3. */
+/**
+ * processSpec: a Linux launch passes the launcher's arguments in CODEX_SANDBOX_LAUNCHER_ARGS when the
+ * environment can carry them exactly, else as bytes on fd 3; never as argv (execa would put the whole
+ * plan into its error messages).
+ */
 import { describe, expect, it } from 'vitest';
-import { processSpec } from '../../../src/launch/command.js';
+import { LAUNCHER_ARGS_ENV, processSpec } from '../../../src/launch/command.js';
 import type { ArgvItem, LaunchRequest } from '../../../src/manager/types.js';
 
 function linuxRequest(argv: ArgvItem[]): LaunchRequest {
@@ -18,11 +22,23 @@ const nul = Buffer.from([0]);
 const payloadOf = (items: Buffer[]): Buffer => Buffer.concat(items.flatMap((b) => [b, nul]));
 
 describe('processSpec (Linux launcher)', () => {
-  it('passes UTF-8 arguments (spaces, quotes, newlines, non-ASCII) as plain argv, with no fd 3', () => {
-    const argv = ['--bwrap', '--', '/usr/bin/bwrap', '--bind', "/tmp/a b'\"\n", '/tmp/é ✓', '--', 'sh'];
+  it('passes UTF-8 arguments (spaces, quotes, newlines, non-ASCII) as length-prefixed records in the environment', () => {
+    const argv = ['--bwrap', '--', '/usr/bin/bwrap', '--bind', "/tmp/a b'\"\n", '/tmp/é ✓', '', '--', 'sh'];
     const spec = processSpec(linuxRequest(argv));
-    expect(spec.args).toEqual(argv);
+    expect(spec.args).toEqual(['--env-args']);
     expect(spec.payload).toBeUndefined();
+    expect(spec.env.PATH).toBe('/usr/bin');
+    const packed = spec.env[LAUNCHER_ARGS_ENV] ?? '';
+    // Decode as the launcher does: <byte length>:<bytes>, repeated.
+    const bytes = Buffer.from(packed, 'utf8');
+    const decoded: string[] = [];
+    for (let i = 0; i < bytes.length; ) {
+      const colon = bytes.indexOf(0x3a, i);
+      const n = Number(bytes.subarray(i, colon).toString());
+      decoded.push(bytes.subarray(colon + 1, colon + 1 + n).toString('utf8'));
+      i = colon + 1 + n;
+    }
+    expect(decoded).toEqual(argv);
   });
 
   it('sends non-UTF-8 arguments as exact bytes on fd 3', () => {
@@ -42,16 +58,16 @@ describe('processSpec (Linux launcher)', () => {
     expect(() => processSpec(linuxRequest(['--bwrap', '--', 'a\0b']))).toThrow(/contains a NUL byte/);
   });
 
-  it('sends arguments beyond 64 KiB on fd 3 (argv has kernel limits)', () => {
+  it('sends arguments beyond 64 KiB on fd 3 (an environment string has a kernel limit)', () => {
     const big = Array.from({ length: 2000 }, (_, i) => `/some/long/path/number/${i}/${'x'.repeat(20)}`);
     const spec = processSpec(linuxRequest(['--bwrap', '--', ...big]));
     expect(spec.args).toEqual(['--payload-fd', '3']);
     expect(spec.payload?.length).toBeGreaterThan(64 * 1024);
   });
 
-  it('never lets a first argument read as a launcher stage switch', () => {
-    for (const first of ['--inner', '--payload-fd']) {
-      expect(processSpec(linuxRequest([first, '--', 'true'])).args).toEqual(['--payload-fd', '3']);
+  it('never passes the arguments as argv, so a first argument cannot read as a stage switch', () => {
+    for (const first of ['--inner', '--payload-fd', '--env-args']) {
+      expect(processSpec(linuxRequest([first, '--', 'true'])).args).toEqual(['--env-args']);
     }
   });
 });
