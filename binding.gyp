@@ -102,6 +102,10 @@
           # stdio, wait, exit code (native/win/launcher_main.cc). sandbox.spawn runs it through execa.
           "target_name": "codex-sandbox-launcher",
           "type": "executable",
+          # node-gyp's addon.gypi gives every target the delay-load hook (win_delay_load_hook.cc,
+          # /DELAYLOAD:node.exe), which only an addon loaded into node.exe needs; this program
+          # imports nothing from node.exe. (The node.lib it also adds stays unused: no import.)
+          "win_delay_load_hook": "false",
           "sources": [
             "native/win/util.cc",
             "native/win/token.cc",
@@ -112,7 +116,8 @@
           "defines": ["_WIN32_WINNT=0x0A00", "UNICODE", "_UNICODE"],
           "msvs_settings": {
             "VCCLCompilerTool": {"ExceptionHandling": 1},
-            # Console subsystem; the linker picks wmainCRTStartup for wmain.
+            # Console subsystem (common.gypi sets it for executables too); with no /ENTRY the linker
+            # picks wmainCRTStartup because wmain is defined.
             "VCLinkerTool": {"SubSystem": 1}
           },
           "libraries": ["advapi32.lib"]

