@@ -39,7 +39,8 @@ node -e '
     if (t.startsWith("win32-")) wanted.push(`prebuilds/${t}/codex-sandbox-launcher.exe`);
     for (const p of wanted) {
       if (!modes.has(p)) problems.push(`missing ${p}`);
-      else if (!p.endsWith(".node") && (modes.get(p) & 0o111) === 0) problems.push(`${p} is not executable (mode ${modes.get(p).toString(8)})`);
+      // Windows ignores Unix modes: only the Linux programs must be executable in the tarball.
+      else if (!p.endsWith(".node") && !p.endsWith(".exe") && (modes.get(p) & 0o111) === 0) problems.push(`${p} is not executable (mode ${modes.get(p).toString(8)})`);
     }
   }
   const litter = entry.files.map((f) => f.path).filter((p) => /^(test|build|vendor\/bubblewrap\/_work)\//.test(p) || (/\.ts$/.test(p) && !/\.d\.ts$/.test(p)));
