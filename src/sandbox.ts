@@ -39,6 +39,11 @@ export interface SpawnOptions extends LaunchOptions {
   /** Roots `:project_roots` means (default: [cwd]). */
   projectRoots?: ReadonlyArray<string | PathUri>;
   additionalPermissions?: AdditionalPermissionProfile;
+  /**
+   * Let the command create nested user namespaces (`unshare -U`, rootless containers, Chromium's
+   * sandbox). Default false: a new user namespace hands the command a full capability set in it.
+   */
+  allowNestedUserns?: boolean;
 }
 
 export type SandboxSubprocess = ResultPromise & {
@@ -96,6 +101,7 @@ export class Sandbox {
       env: options.env ?? this.env,
       envPolicy,
       facts: this.facts,
+      allowNestedUserns: options.allowNestedUserns,
     });
   }
 
@@ -111,6 +117,7 @@ export class Sandbox {
       env: _env,
       projectRoots: _p,
       additionalPermissions: _a,
+      allowNestedUserns: _u,
       ...execaOptions
     } = options;
     const sub = launch(req, execaOptions);

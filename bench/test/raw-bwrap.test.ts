@@ -12,7 +12,7 @@ function linuxPlan(argv: string[], innerStage = true): LaunchRequest {
     argv,
     env: {},
     cwd: '/w',
-    native: { platform: 'linux', bwrap: undefined, seccomp: 'restricted', seccompFd: 3, devNullFds: [5, 6], syntheticTargets: [], innerStage },
+    native: { platform: 'linux', bwrap: undefined, seccomp: 'restricted', seccompFd: 3, devNullFds: [5, 6], syntheticTargets: [], innerStage, allowNestedUserns: false },
     permissions: {} as ResolvedPermissions,
     enforcement: [],
   };

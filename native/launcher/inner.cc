@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,6 +28,38 @@ void require_no_capabilities() {
   }
 }
 
+// What bwrap promised, checked from the process that is about to become the command: a bwrap
+// that silently skipped a step (an old or patched build, a changed default) fails here, 125.
+void require_confinement(bool allow_userns) {
+  // Without no_new_privs a setuid binary run by the command would regain privileges
+  // (prctl(2), PR_SET_NO_NEW_PRIVS).
+  int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+  if (nnp < 0) die_errno("prctl(PR_GET_NO_NEW_PRIVS)", nullptr, errno);
+  if (nnp != 1) die_msg("no_new_privs is not set in the sandbox (bubblewrap should set it); refusing to run the command");
+  // Mode 2 = a seccomp filter is installed: without it ptrace, io_uring, the keyring and the network
+  // rules are not enforced.
+  int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+  if (mode < 0) die_errno("prctl(PR_GET_SECCOMP)", nullptr, errno);
+  if (mode != 2) die_msg("no seccomp filter is installed in the sandbox (seccomp mode %d, expected 2); refusing to run the command", mode);
+  // A capability left in the bounding set could be regained through a file capability on exec
+  // (capabilities(7), "Capability bounding set").
+  for (int cap = 0; cap <= 63; ++cap) {
+    int held = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (held < 0) {
+      if (errno == EINVAL) break;  // past the kernel's last capability
+      die_errno("prctl(PR_CAPBSET_READ)", nullptr, errno);
+    }
+    if (held == 1) die_msg("capability %d is still in the bounding set (bubblewrap must run with --cap-drop ALL); refusing to run the command", cap);
+  }
+  if (allow_userns) return;
+  // A new user namespace hands the command a full capability set in it (user_namespaces(7)):
+  // --disable-userns and the seccomp rule must both refuse it.
+  if (unshare(CLONE_NEWUSER) == 0) {
+    die_msg("the command could create a nested user namespace although it was not allowed "
+            "(bubblewrap --disable-userns / seccomp did not hold); refusing to run the command");
+  }
+}
+
 // Tells the outer launcher the sandbox is set up: from here on, bwrap's exit status is the
 // command's. A launcher that is already gone (read end closed) means nobody supervises this
 // sandbox any more, so the command must not start: the write fails (EPIPE, or SIGPIPE kills us).
@@ -44,6 +78,7 @@ void run_inner(int count, char** args) {
   InnerOptions options;
   parse_inner_options(count, args, &options);
   require_no_capabilities();
+  require_confinement(options.allow_userns);
   if (options.started_fd >= 0) report_started(options.started_fd);
   // The started pipe's write end, and any fd bwrap or a caller let through, must not reach the
   // command: a leaked fd is a channel out of the sandbox.

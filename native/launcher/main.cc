@@ -35,6 +35,7 @@
 #include "fail.h"
 #include "fds.h"
 #include "inner.h"
+#include "keyring.h"
 #include "options.h"
 #include "payload.h"
 #include "registry.h"
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
   close_inherited_fds();
   const PlacedReadEnds read_ends = place_fds(options.placed);
   if (options.chdir_path != nullptr && chdir(options.chdir_path) < 0) die_errno("chdir", options.chdir_path, errno);
+  join_fresh_session_keyring();
 
   if (!bwrap) run_direct(options);
 

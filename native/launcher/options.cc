@@ -26,7 +26,7 @@ int parse_fd(const char* option, const char* text) {
 CodexSeccompMode parse_mode(const char* option, const char* text) {
   CodexSeccompMode mode;
   if (text == nullptr || codex_seccomp_parse_mode(text, &mode) != 0) {
-    die_msg("%s: invalid seccomp mode '%s' (expected base or restricted)", option,
+    die_msg("%s: invalid seccomp mode '%s' (expected base or restricted, optionally with +userns)", option,
             text != nullptr ? text : "");
   }
   return mode;
@@ -140,6 +140,8 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
     } else if (strcmp(arg, "--started-fd") == 0) {
       if (out->started_fd >= 0) die_msg("--started-fd given twice");
       out->started_fd = parse_fd(arg, need_value(arg, i, count, args));
+    } else if (strcmp(arg, "--allow-userns") == 0) {
+      out->allow_userns = true;
     } else {
       die_msg("unknown inner-stage option '%s' (options end at '--')", arg);
     }

@@ -38,11 +38,12 @@ struct OuterOptions {
 // Parses args[0..count). Exits 125 with a message naming the bad option on error.
 void parse_outer_options(int count, char** args, OuterOptions* out);
 
-// Inner stage: `--inner [--started-fd N] [--argv0 NAME] -- PROGRAM [ARGS...]` (args start after
+// Inner stage: `--inner [--started-fd N] [--argv0 NAME] [--allow-userns] -- PROGRAM [ARGS...]` (args start after
 // "--inner").
 struct InnerOptions {
   const char* argv0 = nullptr;
   int started_fd = -1;              // write end of the launcher's started pipe, -1 if none
+  bool allow_userns = false;        // --allow-userns: skip the "no new user namespace" check
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
 };
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,12 +17,19 @@
 #endif
 
 int codex_seccomp_parse_mode(const char* name, CodexSeccompMode* out) {
-  if (strcmp(name, "base") == 0) {
-    *out = CODEX_SECCOMP_BASE;
+  static const char kUserns[] = "+userns";
+  size_t len = strlen(name);
+  int flags = 0;
+  if (len >= sizeof kUserns - 1 && strcmp(name + len - (sizeof kUserns - 1), kUserns) == 0) {
+    flags |= CODEX_SECCOMP_ALLOW_USERNS;
+    len -= sizeof kUserns - 1;
+  }
+  if (len == 4 && strncmp(name, "base", len) == 0) {
+    *out = static_cast<CodexSeccompMode>(flags | CODEX_SECCOMP_BASE);
     return 0;
   }
-  if (strcmp(name, "restricted") == 0) {
-    *out = CODEX_SECCOMP_RESTRICTED;
+  if (len == 10 && strncmp(name, "restricted", len) == 0) {
+    *out = static_cast<CodexSeccompMode>(flags | CODEX_SECCOMP_RESTRICTED);
     return 0;
   }
   return -1;
@@ -47,6 +55,26 @@ int deny_unless_af_unix(scmp_filter_ctx ctx, int nr, const char** failed_call) {
     const scmp_datum_t mask = static_cast<scmp_datum_t>(1) << bit;
     const scmp_datum_t want_bit = (static_cast<scmp_datum_t>(AF_UNIX) & mask) ? 0 : mask;
     int rc = seccomp_rule_add(ctx, kDeny, nr, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, want_bit));
+    if (rc < 0) {
+      *failed_call = "seccomp_rule_add";
+      return rc;
+    }
+  }
+  return 0;
+}
+
+// Denies `nr` (socket/socketpair) for AF_UNIX sockets of every type but SOCK_STREAM and
+// SOCK_SEQPACKET: the type argument's low 4 bits (SOCK_TYPE_MASK; the kernel refuses other bits but
+// SOCK_NONBLOCK/SOCK_CLOEXEC) compared one value at a time. A datagram socket can sendmsg() to any
+// host unix socket by putting its address in msg_name, which seccomp cannot read (a pointer);
+// AF_UNIX SOCK_RAW is a datagram socket too (net/unix/af_unix.c: unix_create). On stream and
+// seqpacket sockets the kernel refuses or ignores a destination address (unix_stream_sendmsg,
+// unix_seqpacket_sendmsg), and connect() is denied.
+int deny_unix_datagram(scmp_filter_ctx ctx, int nr, const char** failed_call) {
+  for (scmp_datum_t type = 0; type <= 0xf; ++type) {
+    if (type == SOCK_STREAM || type == SOCK_SEQPACKET) continue;
+    int rc = seccomp_rule_add(ctx, kDeny, nr, 2, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, AF_UNIX),
+                              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, type));
     if (rc < 0) {
       *failed_call = "seccomp_rule_add";
       return rc;
@@ -90,8 +118,31 @@ int codex_seccomp_build(CodexSeccompMode mode, scmp_filter_ctx* out, const char*
   if ((rc = deny(ctx, SCMP_SYS(io_uring_setup), failed_call)) < 0) goto fail;
   if ((rc = deny(ctx, SCMP_SYS(io_uring_enter), failed_call)) < 0) goto fail;
   if ((rc = deny(ctx, SCMP_SYS(io_uring_register), failed_call)) < 0) goto fail;
+  // The kernel keyring is not namespaced: keyctl/add_key/request_key would read or fill the caller's
+  // session and user keyrings (Docker's default seccomp profile, moby profiles/seccomp/default.json,
+  // denies the same three).
+  if ((rc = deny(ctx, SCMP_SYS(keyctl), failed_call)) < 0) goto fail;
+  if ((rc = deny(ctx, SCMP_SYS(add_key), failed_call)) < 0) goto fail;
+  if ((rc = deny(ctx, SCMP_SYS(request_key), failed_call)) < 0) goto fail;
 
-  if (mode == CODEX_SECCOMP_RESTRICTED) {
+  if ((mode & CODEX_SECCOMP_ALLOW_USERNS) == 0) {
+    // A new user namespace gives the command a full capability set over fresh mount/net/...
+    // namespaces and opens the kernel's userns-only attack surface (e.g. CVE-2022-0185,
+    // CVE-2023-32233). Docker's default profile denies clone/unshare with CLONE_NEWUSER the same way.
+    rc = seccomp_rule_add(ctx, kDeny, SCMP_SYS(unshare), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+    if (rc >= 0) {
+      rc = seccomp_rule_add(ctx, kDeny, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+    }
+    // clone3 passes its flags in a struct seccomp cannot read: ENOSYS makes glibc fall back to
+    // clone(), whose flags the rule above sees (as Docker's default profile does).
+    if (rc >= 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    if (rc < 0) {
+      *failed_call = "seccomp_rule_add";
+      goto fail;
+    }
+  }
+
+  if ((mode & CODEX_SECCOMP_RESTRICTED) != 0) {
     // Network set. Denying these for every family (AF_UNIX included) is what makes host unix
     // sockets (docker.sock, ssh-agent, D-Bus, ...) visible through the filesystem unreachable:
     // without connect() a socket path is just a name. socketpair() + sendmsg/recvmsg/recvfrom
@@ -129,6 +180,8 @@ int codex_seccomp_build(CodexSeccompMode mode, scmp_filter_ctx* out, const char*
     // audit control), packet/raw sockets, vsock to the hypervisor, ...
     if ((rc = deny_unless_af_unix(ctx, SCMP_SYS(socket), failed_call)) < 0) goto fail;
     if ((rc = deny_unless_af_unix(ctx, SCMP_SYS(socketpair), failed_call)) < 0) goto fail;
+    if ((rc = deny_unix_datagram(ctx, SCMP_SYS(socket), failed_call)) < 0) goto fail;
+    if ((rc = deny_unix_datagram(ctx, SCMP_SYS(socketpair), failed_call)) < 0) goto fail;
   }
   *out = ctx;
   return 0;

@@ -6,12 +6,16 @@
 
 #include <seccomp.h>
 
+// A mode is a base set plus flags.
 enum CodexSeccompMode {
-  CODEX_SECCOMP_BASE = 0,        // always-denied set: ptrace, process_vm_*, io_uring_*
-  CODEX_SECCOMP_RESTRICTED = 1,  // base + network set
+  // always-denied set: ptrace, process_vm_*, io_uring_*, the keyring calls, new user namespaces
+  CODEX_SECCOMP_BASE = 0,
+  CODEX_SECCOMP_RESTRICTED = 1,    // flag: + network set
+  CODEX_SECCOMP_ALLOW_USERNS = 2,  // flag: clone/unshare with CLONE_NEWUSER and clone3 stay allowed
 };
 
-// Parses "base" / "restricted". Returns 0 on success, -1 if the name is unknown.
+// Parses "base" / "restricted", optionally followed by "+userns" (CODEX_SECCOMP_ALLOW_USERNS).
+// Returns 0 on success, -1 if the name is unknown.
 int codex_seccomp_parse_mode(const char* name, CodexSeccompMode* out);
 
 // Builds the filter. On success returns 0 and stores a context the caller releases with

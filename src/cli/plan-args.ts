@@ -31,6 +31,7 @@ export interface PreparedCommand {
   envPolicyOrigin: Origin | undefined;
   /** What `:project_roots` means: the cwd plus a Codex profile's workspace roots. */
   projectRoots: string[];
+  allowNestedUserns: boolean;
 }
 
 export function prepareCommand(flags: PlanFlags, env: Record<string, string | undefined>): PreparedCommand {
@@ -49,7 +50,7 @@ export function prepareCommand(flags: PlanFlags, env: Record<string, string | un
     envPolicyOrigin = { kind: 'flag', flag: `--env-inherit ${flags.envInherit}` };
   }
   const projectRoots = [cwd, ...(choice.workspaceRoots ?? []).map((r) => absolutize(r, cwd, platform))];
-  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots };
+  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, allowNestedUserns: flags.allowNestedUserns === true };
 }
 
 /** The profile after the per-command flags, with an origin for each filesystem entry (parallel arrays). */
@@ -92,6 +93,7 @@ export function planCommand(command: readonly string[], prep: PreparedCommand, e
     env,
     ...(prep.envPolicy !== undefined ? { envPolicy: prep.envPolicy } : {}),
     facts,
+    allowNestedUserns: prep.allowNestedUserns,
   });
 }
 

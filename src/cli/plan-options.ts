@@ -12,6 +12,7 @@ export interface PlanFlags {
   denyRead: string[];
   envInherit?: EnvPolicy['inherit'];
   trustProjectConfig?: boolean;
+  allowNestedUserns?: boolean;
   platform?: Platform;
   json?: boolean;
 }
@@ -28,6 +29,7 @@ export function addPlanOptions(cmd: Command): Command {
     .option('--no-network', 'block network access')
     .option('--deny-read <path|glob>', 'a path or glob the command may not read (repeatable)', collect, [])
     .addOption(new Option('--env-inherit <mode>', 'which environment variables the command inherits').choices(['all', 'core', 'none']))
-    .option('--trust-project-config', 'let profiles from project files (codex-sandbox.toml, .codex/config.toml) grant more than workspace-write');
+    .option('--trust-project-config', 'let profiles from project files (codex-sandbox.toml, .codex/config.toml) grant more than workspace-write')
+    .option('--allow-nested-userns', 'let the command create nested user namespaces (unshare -U, rootless containers); denied by default on Linux');
 }
 

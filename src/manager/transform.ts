@@ -31,6 +31,8 @@ export interface TransformRequest {
   /** Default: inherit all, with the default secret excludes. */
   envPolicy?: EnvPolicy;
   facts: HostFacts;
+  /** Let the command create nested user namespaces (default false). */
+  allowNestedUserns?: boolean;
 }
 
 /** codex-sandbox's default: inherit everything except names that look like secrets (Codex keeps them). */
@@ -100,7 +102,7 @@ export const SandboxManager = {
         enforcement: ['nothing is enforced: this profile runs the command directly, without a sandbox'],
       };
     }
-    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts };
+    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts, allowNestedUserns: req.allowNestedUserns === true };
     return PLANNERS[platform](input);
   },
 };

@@ -23,6 +23,8 @@ export interface BwrapInfo {
   argv0: boolean;
   perms: boolean;
   roBindFd: boolean;
+  /** `--disable-userns` (bubblewrap >= 0.8.0): the sandbox cannot create nested user namespaces. */
+  disableUserns: boolean;
   /** Setuid-root binary (reported by doctor; still usable). */
   setuid: boolean;
   /** Bundled binary: SHA-256 the launcher verifies before exec; undefined = development build (no check). */
@@ -83,6 +85,8 @@ export interface LinuxNativePlan {
   syntheticTargets: string[];
   /** Whether the command runs under the launcher's inner stage (exit codes 126/127, argv0). */
   innerStage: boolean;
+  /** The command may create nested user namespaces (opt-in `allowNestedUserns`; denied by default). */
+  allowNestedUserns: boolean;
 }
 
 export interface DarwinNativePlan {
@@ -128,6 +132,8 @@ export interface PlanInput {
   /** The environment after the env policy (the planner may add markers such as CODEX_SANDBOX). */
   env: Record<string, string>;
   facts: HostFacts;
+  /** Let the command create nested user namespaces (default false: bwrap --disable-userns + seccomp). */
+  allowNestedUserns?: boolean;
 }
 
 /** A planner: pure, facts in, LaunchRequest out; throws PlanError when the profile cannot be enforced. */

@@ -212,7 +212,7 @@ ver=$("$BUILD/bwrap" --version 2>&1 || true)
 [[ "$ver" == "bubblewrap $UP_VERSION" ]] || die "built binary reports '$ver', expected 'bubblewrap $UP_VERSION'"
 help=$("$BUILD/bwrap" --help 2>&1 || true)
 # The TypeScript side (src/platforms/linux/bundled.ts) trusts these without running the binary.
-for opt in --argv0 --perms --as-pid-1 --ro-bind-fd; do
+for opt in --argv0 --perms --as-pid-1 --ro-bind-fd --disable-userns; do
   grep -q -- "$opt" <<<"$help" || die "built bwrap --help does not list $opt"
 done
 

@@ -136,7 +136,7 @@ export function readBwrapRecipe(): BwrapRecipe | undefined {
  * Describe the bundled binary at `binPath`.
  *
  * With a digest, it is not run: probing would execute bytes before the launcher verified them, and
- * build.sh already refused to produce a binary whose --help lacks --argv0, --perms, --as-pid-1 or
+ * build.sh already refused to produce a binary whose --help lacks --argv0, --perms, --as-pid-1, --disable-userns or
  * --ro-bind-fd, so a binary that passes the launcher's digest check has them. Without a digest
  * (development build) it is probed like any other binary.
  */
@@ -167,6 +167,7 @@ export function bundledBwrapInfo(
     perms: true,
     roBindFd: true,
     asPid1: true,
+    disableUserns: true,
     setuid: (st.mode & 0o4000) !== 0 && st.uid === 0,
     expectedSha256,
   };

@@ -12,6 +12,11 @@ import { toArgvItem } from '../../util/surrogate-escape.js';
 import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD, STARTED_FD } from './fds.js';
 import { seccompModeFor } from './seccomp.js';
 
+/** /proc entries bound read-only over the sandbox's /proc (runc ReadonlyPaths). */
+export const PROC_READ_ONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+/** /proc files replaced by an empty read-only file (runc MaskedPaths). */
+export const PROC_MASKED = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'];
+
 /** Read roots programs need when a profile asks for `:minimal` (reference §4.6 step 2). */
 export const LINUX_PLATFORM_DEFAULT_READ_ROOTS = ['/bin', '/sbin', '/usr', '/etc', '/lib', '/lib64', '/nix/store', '/run/current-system/sw'];
 
@@ -25,6 +30,8 @@ export interface BwrapArgsInput {
   registryDir: string;
   argv0Supported: boolean;
   seccomp: boolean;
+  /** Add `--disable-userns` (the selected bwrap has it and nested user namespaces are not allowed). */
+  disableUserns?: boolean;
 }
 
 export interface BwrapArgs {
@@ -39,6 +46,8 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   if (!linux) throw new PlanError('NoLinuxFacts', 'host facts for Linux are missing (facts.linux); cannot plan a Linux sandbox');
   const fs = permissions.fileSystem;
   const seccomp = seccompModeFor(permissions.network);
+  const allowUserns = input.allowNestedUserns === true;
+  const seccompArg = seccompLauncherMode(seccomp, allowUserns);
   const env = { ...input.env };
 
   // Full-disk write (or an external filesystem sandbox): no mount namespace is needed, but the
@@ -52,11 +61,12 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
       devNullFds: [],
       syntheticTargets: [],
       innerStage: false,
+      allowNestedUserns: allowUserns,
     };
     return {
       kind: 'none',
       program: linux.launcherPath,
-      argv: ['--seccomp-self', seccomp, '--chdir', toArgvItem(input.cwd), '--', ...input.command],
+      argv: ['--seccomp-self', seccompArg, '--chdir', toArgvItem(input.cwd), '--', ...input.command],
       env,
       cwd: '/',
       native,
@@ -65,6 +75,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
         'filesystem: not restricted by this plan (' + (fs.kind === 'external' ? 'enforced by an external sandbox' : 'full-disk write') + ')',
         `network: ${permissions.network === 'restricted' ? 'blocked by seccomp (no socket except AF_UNIX; no connect/bind/listen/accept)' : 'allowed'}`,
         'syscalls: ptrace, process_vm_readv/writev and io_uring are denied by seccomp',
+        ...kernelSurfaceLines(allowUserns, false),
         'inherited file descriptors: closed by the launcher (only stdio reaches the command)',
       ],
     };
@@ -88,6 +99,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     registryDir: linux.syntheticRegistry,
     argv0Supported: bwrap.argv0,
     seccomp: true,
+    disableUserns: bwrap.disableUserns && !allowUserns,
   });
 
   const native: LinuxNativePlan = {
@@ -98,10 +110,11 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     devNullFds: plan.devNullFds,
     syntheticTargets: plan.syntheticTargets,
     innerStage: true,
+    allowNestedUserns: allowUserns,
   };
   const launcherArgs: ArgvItem[] = [
     '--seccomp',
-    `${seccomp}:${SECCOMP_FD}`,
+    `${seccompArg}:${SECCOMP_FD}`,
     '--info-pipe',
     String(INFO_FD),
     '--started-pipe',
@@ -118,16 +131,49 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   return {
     kind: 'linux-bwrap',
     program: linux.launcherPath,
-    argv: [...launcherArgs, ...bwrapArgv, '--', linux.launcherPath, '--inner', '--started-fd', String(STARTED_FD), '--', ...input.command],
+    argv: [
+      ...launcherArgs,
+      ...bwrapArgv,
+      '--',
+      linux.launcherPath,
+      '--inner',
+      '--started-fd',
+      String(STARTED_FD),
+      ...(allowUserns ? ['--allow-userns'] : []),
+      '--',
+      ...input.command,
+    ],
     env,
     cwd: '/',
     native,
     permissions,
-    enforcement: linuxEnforcementLines(fs, permissions.network, bwrap.source),
+    enforcement: linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns),
   };
 };
 
-function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, source: string): string[] {
+/** The launcher's seccomp mode argument: `base`/`restricted`, `+userns` when nested user namespaces are allowed. */
+function seccompLauncherMode(mode: 'base' | 'restricted', allowUserns: boolean): string {
+  return allowUserns ? `${mode}+userns` : mode;
+}
+
+/** `explain` lines for the kernel interfaces closed in every Linux mode (`bwrap`: the /proc line applies). */
+function kernelSurfaceLines(allowUserns: boolean, bwrap: boolean): string[] {
+  const lines = [
+    'keyring: the command gets a fresh, empty session keyring, and seccomp denies keyctl, add_key and request_key',
+    allowUserns
+      ? 'nested user namespaces: allowed (allowNestedUserns / --allow-nested-userns)'
+      : `nested user namespaces: denied${bwrap ? ' (bubblewrap --disable-userns where supported; the inner stage checks before exec)' : ''}; seccomp refuses clone/unshare with CLONE_NEWUSER (EPERM) and clone3 (ENOSYS)`,
+  ];
+  if (bwrap) {
+    lines.push(
+      '/proc: /proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus and /proc/fs read-only; /proc/kcore, /proc/keys, /proc/timer_list and /proc/sched_debug masked',
+      'inner stage: before exec it checks no_new_privs, a seccomp filter, an empty capability bounding set and no capabilities (125 otherwise)',
+    );
+  }
+  return lines;
+}
+
+function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, source: string, allowUserns: boolean): string[] {
   const lines = [
     `sandbox: bubblewrap (${source}) with user, pid and ipc namespaces${network === 'restricted' ? ', and a network namespace' : ''}; all capabilities dropped; no_new_privs`,
     `reads: ${fs.fullDiskRead ? 'the whole filesystem is readable' : 'only the listed roots' + (fs.includePlatformDefaults ? ' plus system directories (:minimal)' : '')}`,
@@ -141,6 +187,7 @@ function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, s
       ? 'network: off — own network namespace, and seccomp denies every socket but AF_UNIX, plus connect/bind/listen/accept and sendto-with-an-address for all families, so host unix sockets (docker.sock, ssh-agent, D-Bus) are unreachable; socketpair() works'
       : 'network: on (host network namespace)',
     'syscalls: ptrace, process_vm_readv/writev and io_uring are always denied by seccomp',
+    ...kernelSurfaceLines(allowUserns, true),
     'inherited file descriptors: closed by the launcher (only stdio reaches the command); the sandbox dies with its launcher',
     'start-up: a sandbox that bubblewrap cannot set up exits 125 (the inner stage reports the start just before exec); the command\'s own status otherwise',
   );
@@ -375,7 +422,19 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
 
   args.push('--unshare-user', '--unshare-pid', '--unshare-ipc');
   if (input.network === 'restricted') args.push('--unshare-net');
-  args.push('--proc', '/proc', '--cap-drop', 'ALL');
+  args.push('--proc', '/proc');
+  // runc's defaults (libcontainer/specconv/example.go: ReadonlyPaths, MaskedPaths). /proc/sys matters
+  // most: for a caller that is root, the sandbox's uid 0 is the host's, and sysctls are checked by
+  // uid, so kernel.core_pattern would be writable (code execution as root on the next crash).
+  // bwrap's own cover of /proc/sys is skipped when its access(W_OK) probe fails. Host paths are
+  // bound: a bind source is read from the old root.
+  for (const p of PROC_READ_ONLY) if (fsi.kind(p) !== 'missing') args.push('--ro-bind', p, p);
+  for (const p of PROC_MASKED) if (fsi.kind(p) === 'file') args.push('--ro-bind', '/dev/null', p);
+  if (input.disableUserns === true) {
+    // A nested user namespace gives the command every capability in it (user_namespaces(7)).
+    args.push('--disable-userns');
+  }
+  args.push('--cap-drop', 'ALL');
   if (input.seccomp) args.push('--seccomp', String(SECCOMP_FD));
   args.push('--info-fd', String(INFO_FD));
   args.push('--chdir', fs.fullDiskRead ? input.cwd : canonicalize(fsi, input.cwd));

@@ -39,6 +39,8 @@ export interface BwrapCapabilities {
   roBindFd: boolean;
   /** `--as-pid-1`. */
   asPid1: boolean;
+  /** `--disable-userns` (bubblewrap >= 0.8.0). */
+  disableUserns: boolean;
 }
 
 /** Every `--option` token the text mentions, as exact tokens (`--perms` never matches `--permsx`). */
@@ -63,6 +65,7 @@ export function parseBwrapHelp(helpText: string): BwrapCapabilities {
     perms: opts.has('--perms'),
     roBindFd: opts.has('--ro-bind-fd'),
     asPid1: opts.has('--as-pid-1'),
+    disableUserns: opts.has('--disable-userns'),
   };
 }
 
@@ -183,6 +186,7 @@ export function probeBwrap(binPath: string, opts: ProbeOptions = {}): ProbedBwra
     perms: core.caps.perms,
     roBindFd: core.caps.roBindFd,
     asPid1: core.caps.asPid1,
+    disableUserns: core.caps.disableUserns,
     setuid: core.setuid,
     expectedSha256: opts.expectedSha256,
   };

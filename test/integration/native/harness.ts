@@ -28,6 +28,13 @@ export const bwrapWorks: boolean = (() => {
 export const NO_BWRAP_REASON = 'bubblewrap cannot create namespaces on this host';
 
 /** bwrap options for a read-only host view with every namespace unshared. */
+/**
+ * What the inner stage requires of its sandbox besides bwrapBase (a seccomp filter, no nested user
+ * namespaces): launcher options placing the base filter at fd 10, and the matching bwrap options.
+ */
+export const CONFINE_LAUNCHER = ['--seccomp', 'base:10'];
+export const CONFINE_BWRAP = ['--seccomp', '10', '--unshare-user', '--disable-userns'];
+
 export function bwrapBase(): string[] {
   return [
     '--die-with-parent',

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bwrapBase, bwrapWorks, launcher, NO_BWRAP_REASON, runLauncher, SYSTEM_BWRAP } from './harness.js';
+import { bwrapBase, bwrapWorks, CONFINE_BWRAP, CONFINE_LAUNCHER, launcher, NO_BWRAP_REASON, runLauncher, SYSTEM_BWRAP } from './harness.js';
 
 describe.skipIf(!bwrapWorks)(`inner stage under bubblewrap (skipped when ${NO_BWRAP_REASON})`, () => {
   let dir: string;
@@ -16,7 +16,7 @@ describe.skipIf(!bwrapWorks)(`inner stage under bubblewrap (skipped when ${NO_BW
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   function inner(innerArgs: string[], extraBwrap: string[] = []): Promise<Awaited<ReturnType<typeof runLauncher>>> {
-    return runLauncher(['--bwrap', '--', SYSTEM_BWRAP, ...bwrapBase(), ...extraBwrap, '--', launcher(), '--inner', ...innerArgs]);
+    return runLauncher([...CONFINE_LAUNCHER, '--bwrap', '--', SYSTEM_BWRAP, ...bwrapBase(), ...CONFINE_BWRAP, ...extraBwrap, '--', launcher(), '--inner', ...innerArgs]);
   }
 
   it('a missing program exits 127 with "codex-sandbox: PROGRAM: <strerror>"', async () => {

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 import { bundledBwrapPath, loadNative } from '../../../src/native.js';
 import { createSandbox } from '../../../src/sandbox.js';
-import { bwrapBase, bwrapWorks, launcher, NO_BWRAP_REASON, runLauncher, startLauncher, SYSTEM_BWRAP, uniqueSleep, waitUntil } from './harness.js';
+import { bwrapBase, bwrapWorks, CONFINE_BWRAP, CONFINE_LAUNCHER, launcher, NO_BWRAP_REASON, runLauncher, startLauncher, SYSTEM_BWRAP, uniqueSleep, waitUntil } from './harness.js';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/fake-bwrap');
 const UIDMAP_FAIL_BWRAP = join(FIXTURES, 'uidmap-fail', 'bwrap');
@@ -22,9 +22,9 @@ const SETUP_FAILED = (status: number): string =>
 /** Launcher payload shaped like the Linux plan: info + started pipes, bwrap, the inner stage. */
 function planned(bwrap: string, command: string[], options: { verified?: boolean; extraLauncherArgs?: string[] } = {}): string[] {
   return [
-    '--info-pipe', '4', '--started-pipe', STARTED, ...(options.extraLauncherArgs ?? []),
+    '--info-pipe', '4', '--started-pipe', STARTED, ...CONFINE_LAUNCHER, ...(options.extraLauncherArgs ?? []),
     options.verified === true ? '--bwrap-verified' : '--bwrap',
-    '--', bwrap, ...bwrapBase(), '--info-fd', '4',
+    '--', bwrap, ...bwrapBase(), ...CONFINE_BWRAP, '--info-fd', '4',
     '--', launcher(), '--inner', '--started-fd', STARTED, '--', ...command,
   ];
 }
