@@ -47,6 +47,23 @@ describe.skipIf(!bwrapWorks)(`inner stage under bubblewrap (skipped when ${NO_BW
     expect(result.stdout).toBe('custom-name\n');
   });
 
+  it('refuses (125) to run the command without a seccomp filter, naming the check', async () => {
+    const result = await runLauncher(['--bwrap', '--', SYSTEM_BWRAP, ...bwrapBase(), '--', launcher(), '--inner', '--', 'true']);
+    expect(result.code).toBe(125);
+    expect(result.stderr).toMatch(/^codex-sandbox: no seccomp filter is installed in the sandbox \(seccomp mode 0, expected 2\)/);
+  });
+
+  it('refuses (125) when a nested user namespace can still be created, unless --allow-userns', async () => {
+    // The filter that allows user namespaces, and no bwrap --disable-userns: both layers missing.
+    const args = (inner: string[]): string[] => ['--seccomp', 'base+userns:10', '--bwrap', '--', SYSTEM_BWRAP, ...bwrapBase(), '--seccomp', '10', '--', launcher(), '--inner', ...inner, '--', 'true'];
+    const refused = await runLauncher(args([]));
+    expect(refused.code).toBe(125);
+    expect(refused.stderr).toMatch(/^codex-sandbox: the command could create a nested user namespace/);
+    const allowed = await runLauncher(args(['--allow-userns']));
+    expect(allowed.stderr).toBe('');
+    expect(allowed.code).toBe(0);
+  });
+
   it('leaves no extra fd open for the command', async () => {
     const result = await inner(['--', 'ls', '-l', '/proc/self/fd']);
     const stray = result.stdout.split('\n').filter((l) => /\s([3-9]|\d{2,}) -> /.test(l) && !/-> \/proc\/\d+\/fd$/.test(l));
