@@ -75,6 +75,7 @@
           "sources": [
             "native/common/sha256.c",
             "native/linux/seccomp_filter.cc",
+            "native/launcher/command_env.cc",
             "native/launcher/exec_program.cc",
             "native/launcher/fail.cc",
             "native/launcher/fds.cc",

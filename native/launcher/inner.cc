@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "command_env.h"
 #include "exec_program.h"
 #include "fail.h"
 #include "fds.h"
@@ -77,6 +78,7 @@ void report_started(int fd) {
 void run_inner(int count, char** args) {
   InnerOptions options;
   parse_inner_options(count, args, &options);
+  import_command_env();
   require_no_capabilities();
   require_confinement(options.allow_userns);
   if (options.started_fd >= 0) report_started(options.started_fd);

@@ -17,6 +17,9 @@
 //     --registry DIR                synthetic-target registry directory
 //     --synthetic PATH              mount target bwrap may create as a placeholder (repeatable)
 //     --chdir PATH                  chdir before exec
+//     --command-env                 the command's environment is exactly the --env records; the
+//                                   launcher and bwrap never run with it (see command_env.h)
+//     --env NAME=VALUE              one variable of the command's environment (repeatable)
 // Inner stage (inside bwrap):
 //   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] -- PROGRAM [ARGS...]
 //     writes one byte to FD, closes every fd >= 3, then execs PROGRAM
@@ -31,6 +34,7 @@
 
 #include <vector>
 
+#include "command_env.h"
 #include "exec_program.h"
 #include "fail.h"
 #include "fds.h"
@@ -66,6 +70,7 @@ int parse_payload_fd(const char* text) {
     if (rc < 0) die_errno("installing the seccomp filter:", "seccomp_load", -rc);
     seccomp_release(ctx);
   }
+  if (options.command_env_set) use_environment(const_cast<std::vector<char*>*>(&options.command_env));
   exec_command_or_exit(options.command[0], options.command.data());
 }
 
@@ -108,6 +113,9 @@ int main(int argc, char** argv) {
   join_fresh_session_keyring();
 
   if (!bwrap) run_direct(options);
+  // bwrap runs outside the sandbox and is usually linked dynamically: LD_PRELOAD, LD_LIBRARY_PATH or
+  // LD_DEBUG_OUTPUT meant for the command would act on it (ld.so(8)). It sees only the packed records.
+  if (options.command_env_set) export_command_env(options.command_env);
 
   int verified_fd = -1;
   if (options.program_kind == ProgramKind::BwrapVerified) verified_fd = open_verified_bwrap(options.command[0]);

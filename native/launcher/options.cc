@@ -98,6 +98,13 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
       const char* path = need_value(arg, i, count, args);
       if (path[0] != '/') die_msg("--synthetic: '%s' is not an absolute path", path);
       out->synthetic_targets.push_back(path);
+    } else if (strcmp(arg, "--command-env") == 0) {
+      out->command_env_set = true;
+    } else if (strcmp(arg, "--env") == 0) {
+      char* entry = const_cast<char*>(need_value(arg, i, count, args));
+      const char* eq = strchr(entry, '=');
+      if (eq == nullptr || eq == entry) die_msg("--env: expected NAME=VALUE, got '%s'", entry);
+      out->command_env.push_back(entry);
     } else if (strcmp(arg, "--chdir") == 0) {
       if (out->chdir_path != nullptr) die_msg("--chdir given twice");
       out->chdir_path = need_value(arg, i, count, args);
@@ -117,6 +124,7 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
   if (!bwrap && !out->placed.empty()) {
     die_msg("--seccomp/--devnull/--info-pipe/--started-pipe need --bwrap or --bwrap-verified (they are fds for bubblewrap)");
   }
+  if (!out->command_env.empty() && !out->command_env_set) die_msg("--env needs --command-env");
   if (!out->synthetic_targets.empty() && out->registry_dir == nullptr) {
     die_msg("--synthetic needs --registry DIR");
   }

@@ -30,6 +30,8 @@ struct OuterOptions {
   const char* registry_dir = nullptr;
   std::vector<const char*> synthetic_targets;
   const char* chdir_path = nullptr;
+  bool command_env_set = false;     // --command-env: the command gets exactly command_env
+  std::vector<char*> command_env;   // --env NAME=VALUE records, in order
   int info_fd = -1;                 // target of --info-pipe, -1 if none
   int started_fd = -1;              // target of --started-pipe, -1 if none
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated

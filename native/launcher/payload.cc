@@ -57,9 +57,13 @@ std::vector<char*> read_env_args() {
   if (value == nullptr) die_msg("--env-args: %s is not set", kEnvArgsName);
   const size_t len = strlen(value);
   if (len > kMaxPayload) die_msg("--env-args: %s exceeds %zu bytes", kEnvArgsName, kMaxPayload);
+  return decode_records(value, len, kEnvArgsName);
+}
+
+std::vector<char*> decode_records(const char* value, size_t len, const char* what) {
   // Each record becomes a NUL-terminated copy; the copy is never larger than the value itself.
   char* buf = static_cast<char*>(malloc(len + 1));
-  if (buf == nullptr) die_errno("reading --env-args: malloc", nullptr, ENOMEM);
+  if (buf == nullptr) die_errno("decoding records: malloc", what, ENOMEM);
   std::vector<char*> args;
   size_t in = 0, out = 0;
   while (in < len) {
@@ -70,9 +74,9 @@ std::vector<char*> read_env_args() {
       ++in;
       ++digits;
     }
-    if (digits == 0 || in >= len || value[in] != ':') die_msg("--env-args: %s is malformed at byte %zu (expected <length>:)", kEnvArgsName, in);
+    if (digits == 0 || in >= len || value[in] != ':') die_msg("%s is malformed at byte %zu (expected <length>:)", what, in);
     ++in;
-    if (n > len - in) die_msg("--env-args: %s is malformed: a record of %zu bytes runs past its end", kEnvArgsName, n);
+    if (n > len - in) die_msg("%s is malformed: a record of %zu bytes runs past its end", what, n);
     memcpy(buf + out, value + in, n);
     buf[out + n] = '\0';
     args.push_back(buf + out);

@@ -3,6 +3,8 @@
 #ifndef CODEX_SANDBOX_LAUNCHER_PAYLOAD_H
 #define CODEX_SANDBOX_LAUNCHER_PAYLOAD_H
 
+#include <stddef.h>
+
 #include <vector>
 
 // Reads fd to EOF, closes it, and returns pointers into a buffer that lives until exit.
@@ -15,6 +17,10 @@ std::vector<char*> read_payload_args(int fd);
 // Exits 125 when the variable is missing or malformed.
 extern const char kEnvArgsName[];
 std::vector<char*> read_env_args();
+
+// Decodes `<length>:<bytes>` records from value[0..len) into NUL-terminated copies that live until
+// exit. Exits 125 naming `what` when malformed.
+std::vector<char*> decode_records(const char* value, size_t len, const char* what);
 
 // Removes kEnvArgsName from the environment: neither bwrap nor the command may inherit it.
 void drop_env_args();

@@ -39,14 +39,27 @@ function envArgs(argv: readonly ArgvItem[]): string | undefined {
   return Buffer.byteLength(out, 'utf8') > ENV_ARGS_MAX_BYTES ? undefined : out;
 }
 
+/**
+ * The Linux launcher's arguments: the command's environment as `--command-env --env NAME=VALUE`
+ * records, then the plan's. The launcher itself, and bwrap, run with an empty environment (apart from
+ * how the launcher receives its arguments): LD_PRELOAD, LD_LIBRARY_PATH or LD_DEBUG_OUTPUT meant for the
+ * command must not act on programs that run outside the sandbox (ld.so(8)); only the command gets them.
+ */
+export function linuxLauncherArgv(req: LaunchRequest): ArgvItem[] {
+  const env: ArgvItem[] = ['--command-env'];
+  for (const [name, value] of Object.entries(req.env)) env.push('--env', `${name}=${value}`);
+  return [...env, ...req.argv];
+}
+
 export function processSpec(req: LaunchRequest): ProcessSpec {
   const file = argvItemText(req.program);
   const cwd = typeof req.cwd === 'string' ? req.cwd : argvItemBytes(req.cwd).toString('utf8');
   if (req.native.platform === 'linux') {
-    const packed = envArgs(req.argv);
-    if (packed !== undefined) return { file, args: ['--env-args'], cwd, env: { ...req.env, [LAUNCHER_ARGS_ENV]: packed }, payload: undefined };
-    // Otherwise the arguments travel as bytes on fd 3, so non-UTF-8 paths survive.
-    return { file, args: ['--payload-fd', String(PAYLOAD_FD)], cwd, env: req.env, payload: encodePayload(req.argv) };
+    const argv = linuxLauncherArgv(req);
+    const packed = envArgs(argv);
+    if (packed !== undefined) return { file, args: ['--env-args'], cwd, env: { [LAUNCHER_ARGS_ENV]: packed }, payload: undefined };
+    // Otherwise the arguments travel as bytes on fd 3, so non-UTF-8 paths and values survive.
+    return { file, args: ['--payload-fd', String(PAYLOAD_FD)], cwd, env: {}, payload: encodePayload(argv) };
   }
   const args = req.argv.map((a) => {
     if (typeof a !== 'string') {

@@ -112,6 +112,11 @@ export interface LaunchRequest {
   program: ArgvItem;
   /** Arguments after the program. */
   argv: ArgvItem[];
+  /**
+   * The command's environment. On Linux the launcher receives it as `--command-env --env NAME=VALUE`
+   * records (src/launch/command.ts) and applies it only to the command: the launcher and bwrap run
+   * with an empty environment.
+   */
   env: Record<string, string>;
   /** Working directory for the spawned program (the sandbox's cwd is set by the plan itself). */
   cwd: ArgvItem;

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processSpec } from '../../../src/launch/command.js';
@@ -309,4 +309,44 @@ print(' '.join(out))
       expect(readFileSync(src, 'utf8')).toContain('syslog');
     });
   });
+});
+
+describe.skipIf(!isLinux || spawnSync('cc', ['--version']).status !== 0)('the command environment reaches only the command (skipped without cc)', () => {
+  let s: Scratch;
+  let so = '';
+  let log = '';
+  beforeAll(() => {
+    s = scratch();
+    // A preload library that records /proc/self/exe of every process it is loaded into.
+    log = join(s.ws, 'preload.log');
+    so = join(s.ws, 'record.so');
+    const src = join(s.ws, 'record.c');
+    writeFileSync(
+      src,
+      `#include <fcntl.h>\n#include <unistd.h>\n__attribute__((constructor)) static void record(void) {\n  char exe[4096];\n  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);\n  if (n < 0) n = 0;\n  exe[n] = '\\n';\n  int fd = open(${JSON.stringify(log)}, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);\n  if (fd >= 0) { (void)write(fd, exe, (size_t)n + 1); close(fd); }\n}\n`,
+    );
+    const c = spawnSync('cc', ['-shared', '-fPIC', '-o', so, src], { encoding: 'utf8' });
+    if (c.status !== 0) throw new Error(`cc failed: ${c.stderr}`);
+  });
+  afterAll(() => s.cleanup());
+
+  for (const [mode, profile] of [
+    ['bwrap (workspace-write)', 'workspace-write'],
+    ['no bwrap (danger-full-access --no-network)', 'danger-full-access'],
+  ] as const) {
+    it(`${mode}: envPolicy.set LD_PRELOAD loads into the command only, never into bwrap or the launcher`, async () => {
+      rmSync(log, { force: true });
+      const r = await sh('printf %s "$LD_PRELOAD"', profile, {
+        cwd: s.ws,
+        network: false,
+        envPolicy: { inherit: 'all', set: { LD_PRELOAD: so, LD_DEBUG_OUTPUT: join(s.ws, 'ld-debug'), LD_DEBUG: 'files' } },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      // The command still sees the variable it was given.
+      expect(r.stdout).toBe(so);
+      const loaded = readFileSync(log, 'utf8').trim().split('\n');
+      expect(loaded).toEqual([realpathSync('/bin/sh')]);
+    });
+  }
 });

@@ -27,7 +27,8 @@ describe('processSpec (Linux launcher)', () => {
     const spec = processSpec(linuxRequest(argv));
     expect(spec.args).toEqual(['--env-args']);
     expect(spec.payload).toBeUndefined();
-    expect(spec.env.PATH).toBe('/usr/bin');
+    // The launcher's own environment holds only its arguments; the command's arrives as --env records.
+    expect(Object.keys(spec.env)).toEqual([LAUNCHER_ARGS_ENV]);
     const packed = spec.env[LAUNCHER_ARGS_ENV] ?? '';
     // Decode as the launcher does: <byte length>:<bytes>, repeated.
     const bytes = Buffer.from(packed, 'utf8');
@@ -38,20 +39,28 @@ describe('processSpec (Linux launcher)', () => {
       decoded.push(bytes.subarray(colon + 1, colon + 1 + n).toString('utf8'));
       i = colon + 1 + n;
     }
-    expect(decoded).toEqual(argv);
+    expect(decoded).toEqual(['--command-env', '--env', 'PATH=/usr/bin', ...argv]);
   });
 
   it('sends non-UTF-8 arguments as exact bytes on fd 3', () => {
     const raw = Buffer.from([0x2f, 0x74, 0xff, 0xfe]);
     const spec = processSpec(linuxRequest(['--bwrap', '--', '/usr/bin/bwrap', { bytes: raw.toString('base64') }]));
     expect(spec.args).toEqual(['--payload-fd', '3']);
-    expect(Buffer.from(spec.payload ?? [])).toEqual(payloadOf([Buffer.from('--bwrap'), Buffer.from('--'), Buffer.from('/usr/bin/bwrap'), raw]));
+    expect(spec.env).toEqual({});
+    expect(Buffer.from(spec.payload ?? [])).toEqual(payloadOf([Buffer.from('--command-env'), Buffer.from('--env'), Buffer.from('PATH=/usr/bin'), Buffer.from('--bwrap'), Buffer.from('--'), Buffer.from('/usr/bin/bwrap'), raw]));
   });
 
   it('sends a string carrying escaped bytes (lone U+DCxx) as its exact bytes on fd 3', () => {
     const spec = processSpec(linuxRequest(['--bwrap', '--', '/t\udcff']));
     expect(spec.args).toEqual(['--payload-fd', '3']);
     expect(Buffer.from(spec.payload ?? []).subarray(-3)).toEqual(Buffer.from([0x74, 0xff, 0]));
+  });
+
+  it('sends an environment value carrying escaped bytes (lone U+DCxx) as its exact bytes on fd 3', () => {
+    const req = { ...linuxRequest(['--bwrap', '--', 'sh']), env: { V: 'a\udcff' } };
+    const spec = processSpec(req);
+    expect(spec.args).toEqual(['--payload-fd', '3']);
+    expect(Buffer.from(spec.payload ?? []).subarray(0, 25)).toEqual(payloadOf([Buffer.from('--command-env'), Buffer.from('--env'), Buffer.from([0x56, 0x3d, 0x61, 0xff])]));
   });
 
   it('refuses an argument with a NUL byte, naming it', () => {
