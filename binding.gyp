@@ -79,6 +79,7 @@
             "native/launcher/fail.cc",
             "native/launcher/fds.cc",
             "native/launcher/inner.cc",
+            "native/launcher/limits.cc",
             "native/launcher/main.cc",
             "native/launcher/options.cc",
             "native/launcher/payload.cc",

@@ -101,6 +101,14 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
     } else if (strcmp(arg, "--chdir") == 0) {
       if (out->chdir_path != nullptr) die_msg("--chdir given twice");
       out->chdir_path = need_value(arg, i, count, args);
+    } else if (strcmp(arg, "--cgroup-procs") == 0) {
+      const char* file = need_value(arg, i, count, args);
+      if (file[0] != '/') die_msg("--cgroup-procs: '%s' is not an absolute path", file);
+      out->cgroup_procs.push_back(file);
+    } else if (strncmp(arg, "--rlimit-", 9) == 0) {
+      RlimitSpec spec;
+      if (!parse_rlimit_option(arg, need_value(arg, i, count, args), &spec)) die_msg("unknown launcher option '%s'", arg);
+      out->rlimits.push_back(spec);
     } else {
       die_msg("unknown launcher option '%s' (options end at '--')", arg);
     }
@@ -116,6 +124,9 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
   }
   if (!bwrap && !out->placed.empty()) {
     die_msg("--seccomp/--devnull/--info-pipe/--started-pipe need --bwrap or --bwrap-verified (they are fds for bubblewrap)");
+  }
+  if (bwrap && !out->rlimits.empty()) {
+    die_msg("--rlimit-* is for direct mode; with bubblewrap the inner stage takes them (--inner --rlimit-...)");
   }
   if (!out->synthetic_targets.empty() && out->registry_dir == nullptr) {
     die_msg("--synthetic needs --registry DIR");
@@ -140,6 +151,10 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
     } else if (strcmp(arg, "--started-fd") == 0) {
       if (out->started_fd >= 0) die_msg("--started-fd given twice");
       out->started_fd = parse_fd(arg, need_value(arg, i, count, args));
+    } else if (strncmp(arg, "--rlimit-", 9) == 0) {
+      RlimitSpec spec;
+      if (!parse_rlimit_option(arg, need_value(arg, i, count, args), &spec)) die_msg("unknown inner-stage option '%s'", arg);
+      out->rlimits.push_back(spec);
     } else {
       die_msg("unknown inner-stage option '%s' (options end at '--')", arg);
     }

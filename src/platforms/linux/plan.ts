@@ -10,7 +10,9 @@ import type { FsInspector } from '../../permissions/fs-facts.js';
 import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
 import { toArgvItem } from '../../util/surrogate-escape.js';
 import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD, STARTED_FD } from './fds.js';
+import { limitEnforcementLines, planLimits } from './limits.js';
 import { seccompModeFor } from './seccomp.js';
+import { resolveLimits } from '../../manager/limits.js';
 
 /** Read roots programs need when a profile asks for `:minimal` (reference §4.6 step 2). */
 export const LINUX_PLATFORM_DEFAULT_READ_ROOTS = ['/bin', '/sbin', '/usr', '/etc', '/lib', '/lib64', '/nix/store', '/run/current-system/sw'];
@@ -40,10 +42,12 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   const fs = permissions.fileSystem;
   const seccomp = seccompModeFor(permissions.network);
   const env = { ...input.env };
+  const limitsIn = input.limits ?? resolveLimits(undefined);
 
   // Full-disk write (or an external filesystem sandbox): no mount namespace is needed, but the
   // network policy and the always-denied syscalls are still enforced by seccomp in the launcher.
   if (fs.fullDiskWrite || fs.kind !== 'restricted') {
+    const limits = planLimits(limitsIn, linux.limits, 'direct');
     const native: LinuxNativePlan = {
       platform: 'linux',
       bwrap: undefined,
@@ -52,11 +56,12 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
       devNullFds: [],
       syntheticTargets: [],
       innerStage: false,
+      limits: limits.plan,
     };
     return {
       kind: 'none',
       program: linux.launcherPath,
-      argv: ['--seccomp-self', seccomp, '--chdir', toArgvItem(input.cwd), '--', ...input.command],
+      argv: ['--seccomp-self', seccomp, ...limits.rlimitArgs, '--chdir', toArgvItem(input.cwd), '--', ...input.command],
       env,
       cwd: '/',
       native,
@@ -66,6 +71,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
         `network: ${permissions.network === 'restricted' ? 'blocked by seccomp (no socket except AF_UNIX; no connect/bind/listen/accept)' : 'allowed'}`,
         'syscalls: ptrace, process_vm_readv/writev and io_uring are denied by seccomp',
         'inherited file descriptors: closed by the launcher (only stdio reaches the command)',
+        ...limitEnforcementLines(limits.plan),
       ],
     };
   }
@@ -89,6 +95,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     argv0Supported: bwrap.argv0,
     seccomp: true,
   });
+  const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
   const native: LinuxNativePlan = {
     platform: 'linux',
@@ -98,6 +105,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     devNullFds: plan.devNullFds,
     syntheticTargets: plan.syntheticTargets,
     innerStage: true,
+    limits: limits.plan,
   };
   const launcherArgs: ArgvItem[] = [
     '--seccomp',
@@ -118,12 +126,12 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   return {
     kind: 'linux-bwrap',
     program: linux.launcherPath,
-    argv: [...launcherArgs, ...bwrapArgv, '--', linux.launcherPath, '--inner', '--started-fd', String(STARTED_FD), '--', ...input.command],
+    argv: [...launcherArgs, ...bwrapArgv, '--', linux.launcherPath, '--inner', '--started-fd', String(STARTED_FD), ...limits.rlimitArgs, '--', ...input.command],
     env,
     cwd: '/',
     native,
     permissions,
-    enforcement: linuxEnforcementLines(fs, permissions.network, bwrap.source),
+    enforcement: [...linuxEnforcementLines(fs, permissions.network, bwrap.source), ...limitEnforcementLines(limits.plan)],
   };
 };
 
