@@ -52,7 +52,8 @@ export function prepareCommand(flags: PlanFlags, env: Record<string, string | un
     envPolicyOrigin = { kind: 'flag', flag: `--env-inherit ${flags.envInherit}` };
   }
   const projectRoots = [cwd, ...(choice.workspaceRoots ?? []).map((r) => absolutize(r, cwd, platform))];
-  const limits = limitsFromFlags(flags);
+  // The caller's flags win over the profile's `[limits]` (which, from an untrusted project file, may only lower them).
+  const limits = { ...(choice.limits ?? {}), ...limitsFromFlags(flags) };
   return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits };
 }
 

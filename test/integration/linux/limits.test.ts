@@ -254,6 +254,32 @@ describe.skipIf(!isLinux)('linux CLI: resource limit flags (real processes)', ()
     expect(r.stderr).toContain(`${flag} ${JSON.stringify(value)}`);
   });
 
+  it('a project codex-sandbox.toml may lower limits ([profiles.NAME.limits]); the 21st process then fails for real', () => {
+    w.write('home/proj/codex-sandbox.toml', 'default_profile = "small"\n[profiles.small]\nextends = "workspace-write"\n[profiles.small.limits]\npids = 20\nmemory = "64M"\ncpu_seconds = 30\n');
+    const e = w.cli(['explain', '--', '/bin/true']);
+    expect(e.status, e.report).toBe(0);
+    expect(e.stdout).toMatch(/processes: .*\b20 processes/);
+    expect(e.stdout).toMatch(/memory: 64 MiB/);
+    expect(e.stdout).toMatch(/cpu time: 30 s/);
+    const r = w.cli(['run', '--', PY, '-c', FORK_UNTIL_REFUSED, '40']);
+    expect(r.stdout.trim(), r.report).toBe('created=20 errno=EAGAIN');
+    // The caller's flag wins over the file.
+    const f = w.cli(['run', '--limit-pids', '30', '--', PY, '-c', FORK_UNTIL_REFUSED, '40']);
+    expect(f.stdout.trim(), f.report).toBe('created=30 errno=EAGAIN');
+  }, 60_000);
+
+  it.each([['5000'], ['"unlimited"']])('an untrusted project file cannot raise the process limit (pids = %s): exit 2 naming the key', (value) => {
+    w.write('home/proj/codex-sandbox.toml', `default_profile = "big"\n[profiles.big]\nextends = "workspace-write"\n[profiles.big.limits]\npids = ${value}\n`);
+    const r = w.cli(['run', '--', PY, '-c', FORK_UNTIL_REFUSED, '1200']);
+    expect(r.status, r.report).toBe(2);
+    expect(r.stderr).toMatch(/codex-sandbox\.toml:5: profiles\.big\.limits\.pids: it raises the process limit/);
+    expect(r.stdout).toBe('');
+    // Trusted explicitly, it applies.
+    const t = w.cli(['explain', '--trust-project-config', '--', '/bin/true']);
+    expect(t.status, t.report).toBe(0);
+    expect(t.stdout).toMatch(value === '5000' ? /processes: .*5000/ : /processes: no limit/);
+  });
+
   it('explain lists each limit and the mechanism that holds it', () => {
     const r = w.cli(['explain', '--limit-memory', '1G', '--limit-pids', '300', '--limit-cpu-seconds', '60', '--', '/bin/true']);
     expect(r.status, r.report).toBe(0);
