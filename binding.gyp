@@ -81,6 +81,7 @@
             "native/launcher/fds.cc",
             "native/launcher/inner.cc",
             "native/launcher/keyring.cc",
+            "native/launcher/limits.cc",
             "native/launcher/main.cc",
             "native/launcher/options.cc",
             "native/launcher/payload.cc",

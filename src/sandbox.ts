@@ -4,11 +4,12 @@
  */
 import type { ResultPromise } from 'execa';
 import { getHostFacts } from './host/facts.js';
+import { limitPlanOf, startLimitSession, withLimitArgs } from './launch/cgroups.js';
 import { launch } from './launch/run.js';
 import type { LaunchOptions } from './launch/run.js';
 import { applyOverrides } from './manager/overrides.js';
 import { SandboxManager } from './manager/transform.js';
-import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest } from './manager/types.js';
+import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, LimitHit, ResourceLimits } from './manager/types.js';
 import type { PathUri } from './path-uri/index.js';
 import { PermissionProfile, parsePermissionProfile } from './permissions/index.js';
 import type { AdditionalPermissionProfile } from './permissions/types.js';
@@ -44,6 +45,12 @@ export interface SpawnOptions extends LaunchOptions {
    * sandbox). Default false: a new user namespace hands the command a full capability set in it.
    */
   allowNestedUserns?: boolean;
+  /**
+   * Resource limits: `{ memoryBytes, pids, cpuSeconds }`. Default: DEFAULT_PIDS_LIMIT processes
+   * (`pids: 'unlimited'` lifts it), no memory or CPU limit. The plan's enforcement lines say which
+   * mechanism holds for each on this host.
+   */
+  limits?: ResourceLimits;
 }
 
 export type SandboxSubprocess = ResultPromise & {
@@ -54,6 +61,12 @@ export type SandboxSubprocess = ResultPromise & {
    * where a signal cannot be sent to another console process, this ends the whole sandboxed tree.
    */
   interrupt(): boolean;
+  /**
+   * Resolves once the command has exited: the resource limit it ran into (memory or CPU time: it
+   * was killed; pids: process creations were refused), or undefined. Only limits enforced by a
+   * cgroup (memory, pids) or by a signal (CPU time) can be reported.
+   */
+  readonly limitHit: Promise<LimitHit | undefined>;
 };
 
 export function resolveProfileInput(profile: ProfileInput): PermissionProfile {
@@ -102,6 +115,7 @@ export class Sandbox {
       envPolicy,
       facts: this.facts,
       allowNestedUserns: options.allowNestedUserns,
+      ...(options.limits !== undefined ? { limits: options.limits } : {}),
     });
   }
 
@@ -118,12 +132,35 @@ export class Sandbox {
       projectRoots: _p,
       additionalPermissions: _a,
       allowNestedUserns: _u,
+      limits: _l,
       ...execaOptions
     } = options;
-    const sub = launch(req, execaOptions);
+    const session = startLimitSession(limitPlanOf(req));
+    let sub: ResultPromise;
+    try {
+      sub = launch(withLimitArgs(req, session), execaOptions);
+    } catch (e) {
+      void session.cleanup();
+      throw e;
+    }
+    const limitHit = new Promise<LimitHit | undefined>((resolve) => {
+      let done = false;
+      const end = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
+        if (done) return;
+        done = true;
+        const hit = session.finish({ exitCode, signal });
+        void session.cleanup().then(() => resolve(hit));
+      };
+      sub.once('exit', end);
+      sub.once('error', () => {
+        // A launcher that never started never exits; one that did still reports through 'exit'.
+        if (sub.pid === undefined) end(null, null);
+      });
+    });
     return Object.assign(sub, {
       launchRequest: req,
       interrupt: (): boolean => sub.kill('SIGINT'),
+      limitHit,
     });
   }
 }

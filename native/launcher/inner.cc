@@ -11,6 +11,7 @@
 #include "exec_program.h"
 #include "fail.h"
 #include "fds.h"
+#include "limits.h"
 #include "options.h"
 
 namespace {
@@ -81,6 +82,11 @@ void run_inner(int count, char** args) {
   import_command_env();
   require_no_capabilities();
   require_confinement(options.allow_userns);
+  // Here, inside the sandbox's user namespace, RLIMIT_NPROC counts only this namespace's processes
+  // of the sandbox's uid (per-user-namespace ucounts, Linux 5.14, kernel/ucount.c
+  // is_rlimit_overlimit), so a fork bomb stops at the limit without touching the caller's other
+  // processes. Set before the start is reported: a failure is a setup failure (125).
+  apply_rlimits(options.rlimits);
   if (options.started_fd >= 0) report_started(options.started_fd);
   // The started pipe's write end, and any fd bwrap or a caller let through, must not reach the
   // command: a leaked fd is a channel out of the sandbox.

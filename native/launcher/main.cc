@@ -20,9 +20,11 @@
 //     --command-env                 the command's environment is exactly the --env records; the
 //                                   launcher and bwrap never run with it (see command_env.h)
 //     --env NAME=VALUE              one variable of the command's environment (repeatable)
+//     --cgroup-procs FILE           join this cgroup.procs before exec'ing bwrap/the command (repeatable)
+//     --rlimit-nproc|cpu|data N     direct mode: setrlimit before exec (with bwrap: inner stage options)
 // Inner stage (inside bwrap):
-//   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] -- PROGRAM [ARGS...]
-//     writes one byte to FD, closes every fd >= 3, then execs PROGRAM
+//   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] [--rlimit-* N] -- PROGRAM [ARGS...]
+//     sets the rlimits, writes one byte to FD, closes every fd >= 3, then execs PROGRAM
 // Exit codes: 125 launcher or sandbox setup failure, 126/127 command not executable/not found, otherwise the
 // command's (bwrap's) status.
 #include <errno.h>
@@ -40,6 +42,7 @@
 #include "fds.h"
 #include "inner.h"
 #include "keyring.h"
+#include "limits.h"
 #include "options.h"
 #include "payload.h"
 #include "registry.h"
@@ -58,6 +61,10 @@ int parse_payload_fd(const char* text) {
 }
 
 [[noreturn]] void run_direct(const OuterOptions& options) {
+  // No namespace here: the cgroups hold the command's whole tree; RLIMIT_NPROC would count every
+  // process of the caller's uid, so the planner never passes it in this mode.
+  join_cgroups(options.cgroup_procs);
+  apply_rlimits(options.rlimits);
   if (options.seccomp_self) {
     // no_new_privs first: the kernel requires it for an unprivileged filter, and it stops a
     // setuid binary from running with privileges the filter's author never considered.

@@ -108,6 +108,14 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
     } else if (strcmp(arg, "--chdir") == 0) {
       if (out->chdir_path != nullptr) die_msg("--chdir given twice");
       out->chdir_path = need_value(arg, i, count, args);
+    } else if (strcmp(arg, "--cgroup-procs") == 0) {
+      const char* file = need_value(arg, i, count, args);
+      if (file[0] != '/') die_msg("--cgroup-procs: '%s' is not an absolute path", file);
+      out->cgroup_procs.push_back(file);
+    } else if (strncmp(arg, "--rlimit-", 9) == 0) {
+      RlimitSpec spec;
+      if (!parse_rlimit_option(arg, need_value(arg, i, count, args), &spec)) die_msg("unknown launcher option '%s'", arg);
+      out->rlimits.push_back(spec);
     } else {
       die_msg("unknown launcher option '%s' (options end at '--')", arg);
     }
@@ -125,6 +133,9 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
     die_msg("--seccomp/--devnull/--info-pipe/--started-pipe need --bwrap or --bwrap-verified (they are fds for bubblewrap)");
   }
   if (!out->command_env.empty() && !out->command_env_set) die_msg("--env needs --command-env");
+  if (bwrap && !out->rlimits.empty()) {
+    die_msg("--rlimit-* is for direct mode; with bubblewrap the inner stage takes them (--inner --rlimit-...)");
+  }
   if (!out->synthetic_targets.empty() && out->registry_dir == nullptr) {
     die_msg("--synthetic needs --registry DIR");
   }
@@ -150,6 +161,10 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
       out->started_fd = parse_fd(arg, need_value(arg, i, count, args));
     } else if (strcmp(arg, "--allow-userns") == 0) {
       out->allow_userns = true;
+    } else if (strncmp(arg, "--rlimit-", 9) == 0) {
+      RlimitSpec spec;
+      if (!parse_rlimit_option(arg, need_value(arg, i, count, args), &spec)) die_msg("unknown inner-stage option '%s'", arg);
+      out->rlimits.push_back(spec);
     } else {
       die_msg("unknown inner-stage option '%s' (options end at '--')", arg);
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../linux/seccomp_filter.h"
+#include "limits.h"
 
 enum class PlacedKind { DevNull, Seccomp, InfoPipe, StartedPipe };
 
@@ -32,6 +33,8 @@ struct OuterOptions {
   const char* chdir_path = nullptr;
   bool command_env_set = false;     // --command-env: the command gets exactly command_env
   std::vector<char*> command_env;   // --env NAME=VALUE records, in order
+  std::vector<const char*> cgroup_procs;  // --cgroup-procs FILE: joined before bwrap/the command is exec'd
+  std::vector<RlimitSpec> rlimits;        // --rlimit-*: direct mode only (with bwrap the inner stage sets them)
   int info_fd = -1;                 // target of --info-pipe, -1 if none
   int started_fd = -1;              // target of --started-pipe, -1 if none
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
@@ -44,6 +47,8 @@ void parse_outer_options(int count, char** args, OuterOptions* out);
 // "--inner").
 struct InnerOptions {
   const char* argv0 = nullptr;
+  std::vector<RlimitSpec> rlimits;  // --rlimit-*: set inside the sandbox's user namespace
+
   int started_fd = -1;              // write end of the launcher's started pipe, -1 if none
   bool allow_userns = false;        // --allow-userns: skip the "no new user namespace" check
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated

@@ -19,6 +19,7 @@
 #include "exec_program.h"
 #include "fail.h"
 #include "fds.h"
+#include "limits.h"
 
 namespace {
 
@@ -139,6 +140,9 @@ pid_t start_watchdog(int* life_write) {
   // The launcher (our parent) dying must take bwrap and, via --die-with-parent, the sandbox along.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_errno("prctl(PR_SET_PDEATHSIG) in the bwrap child", nullptr, errno);
   if (getppid() != parent) _exit(kExitSetupFailure);
+  // bwrap and everything it starts are in the sandbox's cgroups from their first instruction; the
+  // launcher and its watchdog stay outside, so a memory-limit OOM kill never takes the supervisor.
+  join_cgroups(params.options->cgroup_procs);
   const int forwarded[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD};
   for (int sig : forwarded) signal(sig, SIG_DFL);
   if (sigprocmask(SIG_SETMASK, &original_mask, nullptr) < 0) die_errno("sigprocmask in the bwrap child", nullptr, errno);

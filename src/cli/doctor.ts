@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { doctorBwrapReport, getHostFacts, getLinuxHostDetails } from '../host/facts.js';
 import type { DoctorBwrapReport } from '../host/facts.js';
-import type { BwrapSource, LaunchKind } from '../manager/types.js';
+import { DEFAULT_PIDS_LIMIT } from '../manager/limits.js';
+import type { BwrapSource, LaunchKind, LimitMechanism, LimitFacts } from '../manager/types.js';
+import { planLimits } from '../platforms/linux/limits.js';
 import { loadNative } from '../native.js';
 import type { UsernsDiagnosis } from '../platforms/linux/userns.js';
 
@@ -35,6 +37,8 @@ export interface DoctorReport {
   seccomp?: { available: boolean; baseInstructions: number | null; restrictedInstructions: number | null; error: string | null };
   landlock?: { abi: number };
   wsl1?: boolean;
+  /** Which mechanism holds each resource limit for this caller, and what is not enforced. */
+  limits?: Record<'pids' | 'memory' | 'cpu', { mechanism: LimitMechanism; note: string }>;
   macos?: { sandboxExec: string; present: boolean };
   windows?: { selfTest: Record<string, unknown> | null; error: string | null };
   probe: ProbeReport;
@@ -113,6 +117,13 @@ const SELECTION_REASON: Record<BwrapSource, string> = {
   override: 'forced by CODEX_SANDBOX_BWRAP',
 };
 
+/** What each limit would be enforced with in a bubblewrap sandbox (example values for memory and CPU). */
+function limitsReport(facts: LimitFacts | undefined): NonNullable<DoctorReport['limits']> {
+  const { plan } = planLimits({ pids: DEFAULT_PIDS_LIMIT, memoryBytes: 1024 ** 3, cpuSeconds: 60 }, facts, 'bwrap');
+  const entry = (e: typeof plan.pids): { mechanism: LimitMechanism; note: string } => ({ mechanism: e?.mechanism ?? 'none', note: e?.note ?? '' });
+  return { pids: entry(plan.pids), memory: entry(plan.memory), cpu: entry(plan.cpu) };
+}
+
 async function linuxReport(env: Record<string, string | undefined>): Promise<DoctorReport> {
   const details = getLinuxHostDetails({ env });
   if (details === undefined) throw new Error('internal: no Linux host details on Linux');
@@ -146,6 +157,7 @@ async function linuxReport(env: Record<string, string | undefined>): Promise<Doc
     seccomp,
     landlock: { abi: f.landlockAbi },
     wsl1: f.wsl1,
+    limits: limitsReport(f.limits),
   };
   const kind: LaunchKind | null = f.bwrap !== undefined ? 'linux-bwrap' : null;
   const why = f.bwrap !== undefined ? `${bwrap.note}, at ${f.bwrap.path} — ${SELECTION_REASON[f.bwrap.source]}; plus seccomp` : (f.bwrapProblem ?? 'no usable bubblewrap');
@@ -259,6 +271,11 @@ export function renderDoctor(r: DoctorReport): string {
   }
   if (r.landlock) out.push(`landlock:  ${r.landlock.abi > 0 ? `ABI ${r.landlock.abi}` : 'not available (not needed: bubblewrap enforces the filesystem)'}`);
   if (r.wsl1 === true) out.push('wsl:       WSL1 (no user namespaces)');
+  if (r.limits) {
+    out.push(`limits:    processes (default ${DEFAULT_PIDS_LIMIT}): ${r.limits.pids.mechanism} — ${r.limits.pids.note}`);
+    out.push(`           memory (--limit-memory, e.g. 1G): ${r.limits.memory.mechanism} — ${r.limits.memory.note}`);
+    out.push(`           cpu time (--limit-cpu-seconds, e.g. 60): ${r.limits.cpu.mechanism} — ${r.limits.cpu.note}`);
+  }
   if (r.launcher) out.push(`launcher:  ${r.launcher.path ?? `missing: ${r.launcher.error ?? ''}`}`);
   if (r.macos) out.push(`seatbelt:  ${r.macos.sandboxExec} ${r.macos.present ? 'present' : 'MISSING'}`);
   if (r.windows) out.push(`tokens:    ${r.windows.selfTest ? JSON.stringify(r.windows.selfTest) : `unavailable: ${r.windows.error ?? ''}`}`);

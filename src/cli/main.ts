@@ -91,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`codex-sandbox: ${err.message}\n`);
       return EXIT_USAGE;
     }
-    if (err.name === 'PlanError') {
+    if (err.name === 'PlanError' || err.name === 'LimitSetupError') {
       process.stderr.write(`codex-sandbox: ${err.message}\n`);
       return EXIT_SETUP;
     }

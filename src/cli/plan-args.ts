@@ -7,7 +7,8 @@ import type { Origin } from '../config/index.js';
 import { applyOverrides } from '../manager/overrides.js';
 import type { ProfileOverrides } from '../manager/overrides.js';
 import { SandboxManager } from '../manager/transform.js';
-import type { EnvPolicy, HostFacts, LaunchRequest } from '../manager/types.js';
+import type { EnvPolicy, HostFacts, LaunchRequest, ResourceLimits } from '../manager/types.js';
+import { limitsFromFlags } from './limit-flags.js';
 import type { Platform } from '../path-uri/index.js';
 import type { PermissionProfile } from '../permissions/index.js';
 import { resolveProfileArg, UsageError } from './profile-arg.js';
@@ -32,6 +33,8 @@ export interface PreparedCommand {
   /** What `:project_roots` means: the cwd plus a Codex profile's workspace roots. */
   projectRoots: string[];
   allowNestedUserns: boolean;
+  /** Resource limits from --limit-* (undefined fields: the defaults). */
+  limits: ResourceLimits;
 }
 
 export function prepareCommand(flags: PlanFlags, env: Record<string, string | undefined>): PreparedCommand {
@@ -50,7 +53,9 @@ export function prepareCommand(flags: PlanFlags, env: Record<string, string | un
     envPolicyOrigin = { kind: 'flag', flag: `--env-inherit ${flags.envInherit}` };
   }
   const projectRoots = [cwd, ...(choice.workspaceRoots ?? []).map((r) => absolutize(r, cwd, platform))];
-  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, allowNestedUserns: flags.allowNestedUserns === true };
+  // The caller's flags win over the profile's `[limits]` (which, from an untrusted project file, may only lower them).
+  const limits = { ...(choice.limits ?? {}), ...limitsFromFlags(flags) };
+  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits, allowNestedUserns: flags.allowNestedUserns === true };
 }
 
 /** The profile after the per-command flags, with an origin for each filesystem entry (parallel arrays). */
@@ -94,6 +99,7 @@ export function planCommand(command: readonly string[], prep: PreparedCommand, e
     ...(prep.envPolicy !== undefined ? { envPolicy: prep.envPolicy } : {}),
     facts,
     allowNestedUserns: prep.allowNestedUserns,
+    limits: prep.limits,
   });
 }
 

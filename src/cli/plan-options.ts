@@ -15,6 +15,9 @@ export interface PlanFlags {
   allowNestedUserns?: boolean;
   platform?: Platform;
   json?: boolean;
+  limitMemory?: string;
+  limitPids?: string;
+  limitCpuSeconds?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -29,7 +32,10 @@ export function addPlanOptions(cmd: Command): Command {
     .option('--no-network', 'block network access')
     .option('--deny-read <path|glob>', 'a path or glob the command may not read (repeatable)', collect, [])
     .addOption(new Option('--env-inherit <mode>', 'which environment variables the command inherits').choices(['all', 'core', 'none']))
-    .option('--trust-project-config', 'let profiles from project files (codex-sandbox.toml, .codex/config.toml) grant more than workspace-write')
-    .option('--allow-nested-userns', 'let the command create nested user namespaces (unshare -U, rootless containers); denied by default on Linux');
+    .option('--allow-nested-userns', 'let the command create nested user namespaces (unshare -U, rootless containers); denied by default on Linux')
+    .option('--limit-memory <size>', 'memory of the whole sandbox, e.g. 512M or 2G (binary units)')
+    .option('--limit-pids <n>', 'concurrent processes/threads of the command (default 1024; "unlimited" lifts it)')
+    .option('--limit-cpu-seconds <n>', 'CPU seconds per process (SIGXCPU when reached)')
+    .option('--trust-project-config', 'let profiles from project files (codex-sandbox.toml, .codex/config.toml) grant more than workspace-write');
 }
 

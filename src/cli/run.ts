@@ -2,6 +2,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { getHostFacts } from '../host/facts.js';
+import { limitPlanOf, startLimitSession, withLimitArgs } from '../launch/cgroups.js';
+import type { LimitSession } from '../launch/cgroups.js';
 import { spawnInherit } from '../launch/spawn-inherit.js';
 import type { LaunchRequest } from '../manager/types.js';
 import { WindowsLaunchError } from '../platforms/win32/launch.js';
@@ -51,9 +53,11 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   // `detached` would give the launcher no console at all; the CLI only keeps waiting for the status.
   const onWindows = process.platform === 'win32';
   let child: ChildProcess;
+  const session: LimitSession = startLimitSession(limitPlanOf(req));
   try {
-    child = spawnInherit(req, { detached: !onWindows });
+    child = spawnInherit(withLimitArgs(req, session), { detached: !onWindows });
   } catch (e) {
+    await session.cleanup();
     // Windows resolves the program before its launcher starts: report it as a shell would.
     if (!(e instanceof WindowsLaunchError)) throw e;
     process.stderr.write(`codex-sandbox: ${e.message}\n`);
@@ -72,9 +76,15 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
         process.stderr.write(`codex-sandbox: could not start ${String(req.program)}: ${e.message}\n`);
         resolve(EXIT_SETUP);
       });
-      child.once('exit', (code, signal) => resolve(signal ? exitCodeForSignal(signal) : (code ?? EXIT_SETUP)));
+      child.once('exit', (code, signal) => {
+        // A limit the command ran into is said in one line, so a kill is never an unexplained crash.
+        const hit = session.finish({ exitCode: code, signal });
+        if (hit !== undefined) process.stderr.write(`codex-sandbox: ${hit.message}\n`);
+        resolve(signal ? exitCodeForSignal(signal) : (code ?? EXIT_SETUP));
+      });
     });
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
+    await session.cleanup();
   }
 }

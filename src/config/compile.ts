@@ -11,6 +11,8 @@ import type { CodexConfig, CodexPermissionsSpec, ConfigOrigin, Located, SandboxW
 import { ConfigError } from './errors.js';
 import { compileFsRules, ruleTarget } from './fs-rules.js';
 import type { FsRule } from './fs-rules.js';
+import { mergeLimits } from './limits.js';
+import type { LimitsSpec } from './limits.js';
 import type { Origin, ProfileOrigin } from './origin.js';
 import { BUILT_IN_PROFILE_NAMES, CODEX_BUILT_IN_IDS } from './sandbox-config.js';
 import type { SandboxConfig, SandboxProfileSpec } from './sandbox-config.js';
@@ -26,6 +28,8 @@ export interface CompiledProfile {
   /** Extra project roots (`[permissions.NAME.workspace_roots]`), native absolute. */
   workspaceRoots?: string[];
   origin: ProfileOrigin;
+  /** `[profiles.NAME.limits]`, merged over the extended profile's. */
+  limits?: LimitsSpec;
 }
 
 function errorAt(origin: ConfigOrigin, detail: string): ConfigError {
@@ -96,6 +100,7 @@ export function compileSandboxProfile(config: SandboxConfig, name: string, opts:
     return {
       profile: raw.profile,
       ...(spec.env !== undefined ? { envPolicy: spec.env.value } : {}),
+      ...(spec.limits !== undefined ? { limits: spec.limits } : {}),
       origin: {
         name,
         source: config.file,
@@ -108,7 +113,9 @@ export function compileSandboxProfile(config: SandboxConfig, name: string, opts:
     };
   }
   const base = baseOf(config, spec, opts, [...chain, name]);
-  return extend(base, spec, opts);
+  const compiled = extend(base, spec, opts);
+  const limits = mergeLimits(base.limits, spec.limits);
+  return limits !== undefined ? { ...compiled, limits } : compiled;
 }
 
 function baseOf(config: SandboxConfig, spec: SandboxProfileSpec, opts: CompileOptions, chain: string[]): CompiledProfile {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EnvPolicy } from '../manager/types.js';
+import type { EnvPolicy, ResourceLimits } from '../manager/types.js';
 import { ProfileError, parsePermissionProfile, parseSandboxPolicy, sandboxPolicyToPermissionProfile } from '../permissions/index.js';
 import type { PermissionProfile } from '../permissions/index.js';
 import { nativeFromPathUri } from '../permissions/path-text.js';
@@ -13,6 +13,7 @@ import type { Platform } from '../path-uri/index.js';
 import { builtInProfile, compileCodexDefault, compileCodexPermissions, compileSandboxProfile, mergedPermissions } from './compile.js';
 import type { CompiledProfile } from './compile.js';
 import { ConfigError, UnknownProfileError } from './errors.js';
+import { checkProjectLimits, limitsValue } from './limits.js';
 import type { LoadedConfig } from './load.js';
 import type { Origin, ProfileOrigin } from './origin.js';
 import { BUILT_IN_PROFILE_NAMES, CODEX_BUILT_IN_IDS } from './sandbox-config.js';
@@ -31,6 +32,8 @@ export interface ResolvedProfileChoice {
   /** Extra project roots from a Codex `[permissions.NAME.workspace_roots]` table. */
   workspaceRoots?: string[];
   origin: ProfileOrigin;
+  /** Resource limits from `[profiles.NAME.limits]` (the caller's --limit-* flags override them). */
+  limits?: ResourceLimits;
 }
 
 export interface ProfileListing {
@@ -65,6 +68,7 @@ function violation(at: Origin, fallback: Origin, what: string): ConfigError {
  * widens the sandbox of the next run — full disk, writes outside the project, network, or secrets.
  */
 export function checkProjectBound(choice: CompiledProfile, untrusted: ReadonlySet<string>): void {
+  checkProjectLimits(choice.limits, untrusted);
   const o = choice.origin;
   const all = [o.defined, o.network, o.envPolicy, ...o.entries];
   if (!all.some((x) => untrusted.has(originFile(x) ?? ''))) return;
@@ -138,12 +142,17 @@ export function readProfileFile(file: string): ResolvedProfileChoice {
   return { profile, origin: { name: file, source: file, defined, entries, network: defined, warnings: [] } };
 }
 
+function limitsField(limits: ResourceLimits | undefined): { limits?: ResourceLimits } {
+  return limits !== undefined ? { limits } : {};
+}
+
 function finish(c: CompiledProfile): ResolvedProfileChoice {
   return {
     profile: c.profile,
     ...(c.envPolicy !== undefined ? { envPolicy: c.envPolicy } : {}),
     ...(c.workspaceRoots !== undefined ? { workspaceRoots: c.workspaceRoots } : {}),
     origin: c.origin,
+    ...limitsField(limitsValue(c.limits)),
   };
 }
 

@@ -11,6 +11,8 @@ import { readShellEnvironmentPolicy } from './codex-config.js';
 import { checkRule, readFilesystemTable } from './fs-rules.js';
 import type { FilesystemTable, FsRule } from './fs-rules.js';
 import type { KeyPath } from './key-lines.js';
+import { readLimitsTable } from './limits.js';
+import type { LimitsSpec } from './limits.js';
 import { TomlDoc, isTable, readEnum, readPositiveInt, readString, readStringArray, readTable, rejectUnknownKeys } from './toml-doc.js';
 import type { NetworkSandboxPolicy } from '../permissions/index.js';
 
@@ -29,6 +31,8 @@ export interface SandboxProfileSpec {
   rules: FsRule[];
   globScanMaxDepth?: Located<number>;
   env?: Located<EnvPolicy>;
+  /** `[profiles.NAME.limits]`: resource limits (src/config/limits.ts). */
+  limits?: LimitsSpec;
   /** A raw Codex profile (wire shape) with one origin per filesystem entry. */
   permissionProfile?: { profile: PermissionProfile; origin: ConfigOrigin; entryOrigins: ConfigOrigin[] };
   defined: ConfigOrigin;
@@ -51,6 +55,7 @@ const PROFILE_KEYS = [
   'env',
   'permission_profile',
   'filesystem',
+  'limits',
 ];
 const EXCLUSIVE_WITH_RAW = ['extends', 'network', 'writable_roots', 'deny_read', 'glob_scan_max_depth', 'filesystem'];
 
@@ -155,6 +160,7 @@ function readProfile(doc: TomlDoc, name: string, value: unknown): SandboxProfile
   if (t.env !== undefined) {
     spec.env = { value: readShellEnvironmentPolicy(doc, t.env, at('env'), ENV_DEFAULTS), origin: doc.origin(at('env')) };
   }
+  if (t.limits !== undefined) spec.limits = readLimitsTable(doc, t.limits, at('limits'));
   return spec;
 }
 

@@ -15,6 +15,7 @@ import { selectBwrap } from '../platforms/linux/probe.js';
 import type { BwrapCandidate, SelectBwrapOptions } from '../platforms/linux/probe.js';
 import { diagnoseUserns, isWsl1, probeUserns, procReaderAt, readUsernsSettings } from '../platforms/linux/userns.js';
 import type { ProcReader, UsernsDiagnosis } from '../platforms/linux/userns.js';
+import { probeLimitFacts } from './cgroups.js';
 import { createFsInspector } from './fs-inspector.js';
 
 /** The part of the native layer host facts need (src/native.ts; injectable for tests). */
@@ -158,6 +159,7 @@ function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string 
     launcherPath: launcher,
     landlockAbi,
     wsl1: procVersion !== undefined && isWsl1(procVersion),
+    limits: probeLimitFacts(),
   };
   let usernsCache: UsernsDiagnosis | undefined;
   return {

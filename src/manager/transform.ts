@@ -15,7 +15,8 @@ import { planWindows } from '../platforms/win32/plan.js';
 import { bytesToPathString } from '../util/surrogate-escape.js';
 import { PlanError } from './errors.js';
 import { memoizeFsInspector } from './fs-memo.js';
-import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, PlanInput, Planner } from './types.js';
+import { resolveLimits } from './limits.js';
+import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, PlanInput, Planner, ResourceLimits } from './types.js';
 
 export interface TransformRequest {
   /** argv; command[0] is the program (looked up on the sandbox's PATH). */
@@ -33,6 +34,8 @@ export interface TransformRequest {
   facts: HostFacts;
   /** Let the command create nested user namespaces (default false). */
   allowNestedUserns?: boolean;
+  /** Resource limits (default: DEFAULT_PIDS_LIMIT processes, no memory or CPU limit). */
+  limits?: ResourceLimits;
 }
 
 /** codex-sandbox's default: inherit everything except names that look like secrets (Codex keeps them). */
@@ -76,6 +79,7 @@ export const SandboxManager = {
     }
     if (!req.command.length) throw new PlanError('EmptyCommand', 'no command to run');
     const cwd = nativePathFor(req.cwd, platform, 'command cwd');
+    const limits = resolveLimits(req.limits);
     const projectRoots = (req.projectRoots ?? [cwd]).map((r) => nativePathFor(r, platform, 'project root'));
     const profile = req.additionalPermissions ? applyAdditionalPermissions(req.profile, req.additionalPermissions) : req.profile;
     let permissions: ResolvedPermissions;
@@ -102,7 +106,7 @@ export const SandboxManager = {
         enforcement: ['nothing is enforced: this profile runs the command directly, without a sandbox'],
       };
     }
-    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts, allowNestedUserns: req.allowNestedUserns === true };
+    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts, limits, allowNestedUserns: req.allowNestedUserns === true };
     return PLANNERS[platform](input);
   },
 };

@@ -31,7 +31,46 @@ export interface BwrapInfo {
   expectedSha256: string | undefined;
 }
 
+/** Resource limits for one sandbox, as the caller gives them (library option `limits`). */
+export interface ResourceLimits {
+  /** Memory (RAM, and swap where the kernel accounts it) of the whole sandbox, in bytes. */
+  memoryBytes?: number;
+  /** Concurrent processes (threads count too) of the command; 'unlimited' lifts the default (DEFAULT_PIDS_LIMIT). */
+  pids?: number | 'unlimited';
+  /** CPU seconds each process of the command may use (RLIMIT_CPU; SIGXCPU when reached). */
+  cpuSeconds?: number;
+}
+
+/** Limits after defaults: a number is in force, undefined is none. */
+export interface ResolvedLimits {
+  memoryBytes: number | undefined;
+  pids: number | undefined;
+  cpuSeconds: number | undefined;
+}
+
+/** A cgroup the caller may create sandbox cgroups under (probed by src/host/cgroups.ts). */
+export interface CgroupParent {
+  version: 'v1' | 'v2';
+  /** Directory new cgroups are created in (v1: the caller's own cgroup; v2: its delegated parent). */
+  dir: string;
+}
+
+export interface LimitFacts {
+  /** Where a pids-limited cgroup can be created, or undefined (with cgroupProblem saying why). */
+  pidsCgroup: CgroupParent | undefined;
+  memoryCgroup: CgroupParent | undefined;
+  cgroupProblem: string | undefined;
+  /**
+   * RLIMIT_NPROC set inside the sandbox's user namespace binds and counts only the sandbox's
+   * processes: Linux ≥ 5.14 (per-namespace ucounts) and a caller that is not uid 0 (which the kernel exempts).
+   */
+  nprocInUserns: boolean;
+  nprocProblem: string | undefined;
+}
+
 export interface LinuxFacts {
+  /** Resource-limit mechanisms available to this caller; undefined = not probed (no cgroups, no rlimit NPROC). */
+  limits?: LimitFacts;
   /** The bwrap selected for this host, or undefined with `bwrapProblem` saying why. */
   bwrap: BwrapInfo | undefined;
   bwrapProblem: string | undefined;
@@ -87,6 +126,45 @@ export interface LinuxNativePlan {
   innerStage: boolean;
   /** The command may create nested user namespaces (opt-in `allowNestedUserns`; denied by default). */
   allowNestedUserns: boolean;
+  /** Resource limits and how each is enforced; the launch creates the cgroups (absent = none). */
+  limits?: LimitPlan;
+}
+
+export type LimitMechanism = 'cgroup-v2' | 'cgroup-v1' | 'rlimit' | 'none';
+
+export interface LimitPlanEntry {
+  /** The limit the caller asked for (or the default). */
+  value: number;
+  mechanism: LimitMechanism;
+  /** What holds and what does not, for explain/--dry-run. */
+  note: string;
+}
+
+/** One cgroup to create for the sandbox: under `parent`, with these files written in order. */
+export interface CgroupPlan {
+  version: 'v1' | 'v2';
+  parent: string;
+  controllers: Array<'pids' | 'memory'>;
+  settings: Array<{ file: string; value: string; /** skipped when the kernel has no such file (e.g. swap accounting off) */ ifPresent?: boolean }>;
+}
+
+export interface LimitPlan {
+  pids: LimitPlanEntry | undefined;
+  memory: LimitPlanEntry | undefined;
+  cpu: LimitPlanEntry | undefined;
+  /** Created by the launch (src/launch/cgroups.ts), joined by the launcher (--cgroup-procs), removed after exit. */
+  cgroups: CgroupPlan[];
+}
+
+/** Which limit a finished sandbox ran into (library `limitHit`, CLI one line on stderr). */
+export interface LimitHit {
+  limit: 'memory' | 'pids' | 'cpu';
+  /** The limit in force (bytes, processes, seconds). */
+  value: number;
+  /** Whether the command was killed by it (memory: OOM kill; cpu: SIGXCPU) or only refused something (pids). */
+  killed: boolean;
+  /** One line, e.g. "the command was killed: memory limit 64 MiB reached". */
+  message: string;
 }
 
 export interface DarwinNativePlan {
@@ -139,6 +217,8 @@ export interface PlanInput {
   facts: HostFacts;
   /** Let the command create nested user namespaces (default false: bwrap --disable-userns + seccomp). */
   allowNestedUserns?: boolean;
+  /** Resource limits after defaults (absent: the defaults). */
+  limits?: ResolvedLimits;
 }
 
 /** A planner: pure, facts in, LaunchRequest out; throws PlanError when the profile cannot be enforced. */

@@ -10,7 +10,9 @@ import type { FsInspector } from '../../permissions/fs-facts.js';
 import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
 import { toArgvItem } from '../../util/surrogate-escape.js';
 import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD, STARTED_FD } from './fds.js';
+import { limitEnforcementLines, planLimits } from './limits.js';
 import { seccompModeFor } from './seccomp.js';
+import { resolveLimits } from '../../manager/limits.js';
 
 /** /proc entries bound read-only over the sandbox's /proc (runc ReadonlyPaths). */
 export const PROC_READ_ONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
@@ -49,10 +51,12 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   const allowUserns = input.allowNestedUserns === true;
   const seccompArg = seccompLauncherMode(seccomp, allowUserns);
   const env = { ...input.env };
+  const limitsIn = input.limits ?? resolveLimits(undefined);
 
   // Full-disk write (or an external filesystem sandbox): no mount namespace is needed, but the
   // network policy and the always-denied syscalls are still enforced by seccomp in the launcher.
   if (fs.fullDiskWrite || fs.kind !== 'restricted') {
+    const limits = planLimits(limitsIn, linux.limits, 'direct');
     const native: LinuxNativePlan = {
       platform: 'linux',
       bwrap: undefined,
@@ -62,11 +66,12 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
       syntheticTargets: [],
       innerStage: false,
       allowNestedUserns: allowUserns,
+      limits: limits.plan,
     };
     return {
       kind: 'none',
       program: linux.launcherPath,
-      argv: ['--seccomp-self', seccompArg, '--chdir', toArgvItem(input.cwd), '--', ...input.command],
+      argv: ['--seccomp-self', seccompArg, ...limits.rlimitArgs, '--chdir', toArgvItem(input.cwd), '--', ...input.command],
       env,
       cwd: '/',
       native,
@@ -77,6 +82,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
         'syscalls: ptrace, process_vm_readv/writev and io_uring are denied by seccomp',
         ...kernelSurfaceLines(allowUserns, false),
         'inherited file descriptors: closed by the launcher (only stdio reaches the command)',
+        ...limitEnforcementLines(limits.plan),
       ],
     };
   }
@@ -101,6 +107,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     seccomp: true,
     disableUserns: bwrap.disableUserns && !allowUserns,
   });
+  const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
   const native: LinuxNativePlan = {
     platform: 'linux',
@@ -111,6 +118,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     syntheticTargets: plan.syntheticTargets,
     innerStage: true,
     allowNestedUserns: allowUserns,
+    limits: limits.plan,
   };
   const launcherArgs: ArgvItem[] = [
     '--seccomp',
@@ -140,6 +148,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
       '--started-fd',
       String(STARTED_FD),
       ...(allowUserns ? ['--allow-userns'] : []),
+      ...limits.rlimitArgs,
       '--',
       ...input.command,
     ],
@@ -147,7 +156,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     cwd: '/',
     native,
     permissions,
-    enforcement: linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns),
+    enforcement: [...linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns), ...limitEnforcementLines(limits.plan)],
   };
 };
 
