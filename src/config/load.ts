@@ -122,7 +122,7 @@ export interface LoadedConfig {
   files: ConfigFiles;
   project?: SandboxConfig;
   user?: SandboxConfig;
-  /** Codex layers, lowest precedence first: user, then project. */
+  /** Codex layers, lowest precedence first: user, then project (project first when it is untrusted). */
   codexLayers: CodexConfig[];
   /** Files whose profiles must stay within workspace-write (project-level, untrusted). */
   untrustedFiles: Set<string>;
@@ -187,5 +187,11 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
     }
   }
   loaded.decisions.push(...found.decisions);
+  // An untrusted project .codex/config.toml may fill in what the user's Codex config leaves unset,
+  // but not override it (Codex itself skips project config layers of untrusted projects).
+  const [first, second] = loaded.codexLayers;
+  if (first !== undefined && second !== undefined && loaded.untrustedFiles.has(second.file) && !loaded.untrustedFiles.has(first.file)) {
+    loaded.codexLayers = [second, first];
+  }
   return loaded;
 }

@@ -174,6 +174,14 @@ describe('project-level files may not widen beyond workspace-write unless truste
     expect(wire(resolveProfileName('wide', trusted, opts()).profile)).toMatchObject({ network: 'enabled' });
   });
 
+  it("an untrusted project .codex/config.toml cannot override the user's Codex profile (it only fills gaps)", () => {
+    write(path.join(home, '.codex', 'config.toml'), 'default_permissions = "ci"\n[permissions.ci.filesystem]\n":root" = "read"\n"/secrets" = "deny"\n');
+    write(path.join(project, '.codex', 'config.toml'), 'default_permissions = "ci"\n[permissions.ci.filesystem]\n":root" = "read"\n');
+    expect(compact(resolveProfileName('codex:ci', loadConfig({ cwd, env: env() }), opts()).profile)).toContain('/secrets=deny');
+    expect(compact(resolveProfileName('codex', loadConfig({ cwd, env: env() }), opts()).profile)).toContain('/secrets=deny');
+    expect(compact(resolveProfileName('codex:ci', loadConfig({ cwd, env: env(), trustProjectConfig: true }), opts()).profile)).not.toContain('/secrets=deny');
+  });
+
   it('user-level files are trusted', () => {
     write(path.join(home, '.config', 'codex-sandbox', 'config.toml'), '[profiles.net]\nextends = "workspace-write"\nnetwork = "enabled"\n');
     expect(wire(resolveProfileName('net', loadConfig({ cwd, env: env() }), opts()).profile)).toMatchObject({ network: 'enabled' });
