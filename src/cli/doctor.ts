@@ -6,6 +6,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../config/index.js';
+import type { ConfigFileDecision } from '../config/index.js';
 import { doctorBwrapReport, getHostFacts, getLinuxHostDetails } from '../host/facts.js';
 import type { DoctorBwrapReport } from '../host/facts.js';
 import { DEFAULT_PIDS_LIMIT } from '../manager/limits.js';
@@ -42,8 +44,35 @@ export interface DoctorReport {
   macos?: { sandboxExec: string; present: boolean };
   windows?: { selfTest: Record<string, unknown> | null; error: string | null };
   probe: ProbeReport;
+  /** The trust decisions behind a run from this directory (see `trustReport`). */
+  trust: TrustReport;
   /** One line: what works, or what to do. */
   verdict: string;
+}
+
+/** What doctor decided to trust, and why: configuration files and bwrap candidates. */
+export interface TrustReport {
+  /** The directory the configuration files were looked up from (doctor's cwd). */
+  cwd: string;
+  /** Every configuration file found: trusted, bounded (held to workspace-write) or ignored, with why. */
+  configFiles: ConfigFileDecision[];
+  /** A configuration file that cannot be used at all (a run from here would exit 2). */
+  configError: string | null;
+  /** bwrap candidates that were not used, with why (untrusted owner, inside the workspace, too old, ...). */
+  bwrapSkipped: Array<{ path: string; source: string; reason: string }>;
+}
+
+/** Config trust for `cwd`; bwrap candidates come from the selection doctor already made. */
+export function trustReport(cwd: string, env: Record<string, string | undefined>, candidates: ReadonlyArray<{ path: string; source: string; rejected?: string }>): TrustReport {
+  let configFiles: ConfigFileDecision[] = [];
+  let configError: string | null = null;
+  try {
+    configFiles = loadConfig({ cwd, env }).decisions;
+  } catch (e) {
+    configError = errorText(e);
+  }
+  const bwrapSkipped = candidates.filter((c) => c.rejected !== undefined).map((c) => ({ path: c.path, source: c.source, reason: c.rejected ?? '' }));
+  return { cwd, configFiles, configError, bwrapSkipped };
 }
 
 const PROBE_MARK_WROTE = 'codex-sandbox-probe: wrote outside the sandbox';
@@ -179,7 +208,8 @@ async function linuxReport(env: Record<string, string | undefined>): Promise<Doc
   } else {
     verdict = `cannot sandbox: ${probe.detail}. Run \`codex-sandbox run --profile read-only -- true\` to see the full error`;
   }
-  return { ok: fix === undefined && probe.ok, ...base, sandbox: { kind, why }, probe, verdict };
+  const trust = trustReport(process.cwd(), env, details.candidates);
+  return { ok: fix === undefined && probe.ok, ...base, sandbox: { kind, why }, probe, trust, verdict };
 }
 
 async function darwinReport(env: Record<string, string | undefined>): Promise<DoctorReport> {
@@ -205,6 +235,7 @@ async function darwinReport(env: Record<string, string | undefined>): Promise<Do
     native: { loaded: true, error: null },
     macos: { sandboxExec, present },
     probe,
+    trust: trustReport(process.cwd(), env, []),
     verdict,
   };
 }
@@ -232,6 +263,7 @@ async function win32Report(env: Record<string, string | undefined>): Promise<Doc
     native: { loaded: error === null, error },
     windows: { selfTest, error },
     probe,
+    trust: trustReport(process.cwd(), env, []),
     verdict,
   };
 }
@@ -280,12 +312,26 @@ export function renderDoctor(r: DoctorReport): string {
   if (r.macos) out.push(`seatbelt:  ${r.macos.sandboxExec} ${r.macos.present ? 'present' : 'MISSING'}`);
   if (r.windows) out.push(`tokens:    ${r.windows.selfTest ? JSON.stringify(r.windows.selfTest) : `unavailable: ${r.windows.error ?? ''}`}`);
   out.push(`probe:     ${r.probe.ran ? (r.probe.ok ? 'ok' : 'FAILED') : 'skipped'} — ${r.probe.detail}`);
+  out.push(...renderTrust(r.trust));
   if (r.probe.ran && !r.probe.ok && r.probe.stderr.trim() !== '') {
     for (const l of r.probe.stderr.trim().split('\n').slice(0, 5)) out.push(`           stderr: ${l}`);
   }
   out.push('');
   out.push(r.verdict);
   return out.join('\n') + '\n';
+}
+
+/** The trust lines of the text report: each configuration file and what was decided, and why. */
+export function renderTrust(t: TrustReport): string[] {
+  const out: string[] = [];
+  if (t.configFiles.length === 0 && t.configError === null) out.push(`config:    no configuration files found from ${t.cwd}`);
+  let first = true;
+  for (const d of t.configFiles) {
+    out.push(`${first ? 'config:    ' : '           '}${d.status} ${d.file} (${d.role}): ${d.reason}`);
+    first = false;
+  }
+  if (t.configError !== null) out.push(`${first ? 'config:    ' : '           '}ERROR ${t.configError}`);
+  return out;
 }
 
 export async function doctorCommand(flags: { json?: boolean }): Promise<number> {

@@ -4,12 +4,12 @@
  * `codex:NAME`), or a `.json`/`.toml` file. Without `--profile`, the configured `default_profile`,
  * else `workspace-write`.
  */
-import { BUILT_IN_PROFILE_NAMES, ConfigError, UnknownProfileError, defaultProfileName, loadConfig, resolveProfileName } from '../config/index.js';
+import { BUILT_IN_PROFILE_NAMES, ConfigError, FALLBACK_PROFILE, UnknownProfileError, loadConfig, resolveDefaultProfile, resolveProfileName } from '../config/index.js';
 import type { LoadedConfig, Origin, ResolvedProfileChoice } from '../config/index.js';
 import type { Platform } from '../path-uri/index.js';
 
 export const BUILTIN_PROFILES = BUILT_IN_PROFILE_NAMES;
-export const FALLBACK_PROFILE = 'workspace-write';
+export { FALLBACK_PROFILE };
 
 /** A problem with what the user typed or configured: exit 2 with the message. */
 export class UsageError extends Error {
@@ -33,17 +33,11 @@ export interface ProfileChoice extends ResolvedProfileChoice {
 export function resolveProfileArg(arg: string | undefined, opts: ProfileArgOptions): ProfileChoice {
   try {
     const loaded = loadConfig({ cwd: opts.cwd, env: opts.env, trustProjectConfig: opts.trustProjectConfig });
-    let name: string;
-    let chosenBy: Origin;
     if (arg !== undefined) {
-      name = arg;
-      chosenBy = { kind: 'flag', flag: `--profile ${arg}` };
-    } else {
-      const configured = defaultProfileName(loaded);
-      name = configured?.name ?? FALLBACK_PROFILE;
-      chosenBy = configured?.origin ?? { kind: 'preset', name: FALLBACK_PROFILE };
+      const choice = resolveProfileName(arg, loaded, { cwd: opts.cwd, platform: opts.platform });
+      return { ...choice, loaded, chosenBy: { kind: 'flag', flag: `--profile ${arg}` } };
     }
-    const choice = resolveProfileName(name, loaded, { cwd: opts.cwd, platform: opts.platform });
+    const { chosenBy, ...choice } = resolveDefaultProfile(loaded, { cwd: opts.cwd, platform: opts.platform });
     return { ...choice, loaded, chosenBy };
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UnknownProfileError) throw new UsageError(e.message, { cause: e });

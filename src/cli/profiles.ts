@@ -1,5 +1,5 @@
 /** `codex-sandbox profiles`: every name `--profile` accepts here, built-in and configured. */
-import { defaultProfileName, listProfiles, loadConfig } from '../config/index.js';
+import { ConfigError, UnknownProfileError, defaultProfileName, listProfiles, loadConfig, resolveDefaultProfile } from '../config/index.js';
 import type { ProfileListing } from '../config/index.js';
 import { FALLBACK_PROFILE } from './profile-arg.js';
 
@@ -21,8 +21,15 @@ export function profilesReport(flags: ProfilesFlags, cwd: string, env: Record<st
   const loaded = loadConfig({ cwd, env, trustProjectConfig: flags.trustProjectConfig === true });
   const files: Record<string, string> = {};
   for (const [k, v] of Object.entries(loaded.files)) if (typeof v === 'string') files[k] = v;
+  // What `run` would use: a default_profile the project bound refuses is replaced (with a warning).
+  let def = defaultProfileName(loaded)?.name ?? FALLBACK_PROFILE;
+  try {
+    def = resolveDefaultProfile(loaded, { cwd, platform: process.platform === 'win32' ? 'win32' : process.platform === 'darwin' ? 'darwin' : 'linux' }).origin.name;
+  } catch (e) {
+    if (!(e instanceof ConfigError) && !(e instanceof UnknownProfileError)) throw e;
+  }
   return {
-    default: defaultProfileName(loaded)?.name ?? FALLBACK_PROFILE,
+    default: def,
     profiles: listProfiles(loaded),
     files,
     warnings: loaded.warnings,

@@ -173,6 +173,7 @@ function extend(base: CompiledProfile, spec: SandboxProfileSpec, opts: CompileOp
   }
   const envPolicy = spec.env?.value ?? base.envPolicy;
   const envOrigin = spec.env?.origin ?? base.origin.envPolicy;
+  const depthOrigin = spec.globScanMaxDepth?.origin ?? base.origin.globScanMaxDepth;
   return {
     profile,
     ...(envPolicy !== undefined ? { envPolicy } : {}),
@@ -183,6 +184,7 @@ function extend(base: CompiledProfile, spec: SandboxProfileSpec, opts: CompileOp
       entries,
       network: networkOrigin,
       ...(envOrigin !== undefined ? { envPolicy: envOrigin } : {}),
+      ...(depthOrigin !== undefined ? { globScanMaxDepth: depthOrigin } : {}),
       warnings,
     },
   };
@@ -309,6 +311,7 @@ export function compileCodexPermissions(layers: readonly CodexConfig[], name: st
         defined: spec.defined,
         entries: compiled.origins,
         network: merged.networkEnabled?.origin ?? { kind: 'preset', name: 'restricted (default)' },
+        ...(merged.globScanMaxDepth !== undefined ? { globScanMaxDepth: merged.globScanMaxDepth.origin } : {}),
         warnings,
       },
     },

@@ -25,6 +25,8 @@ export interface ProfileOrigin {
   network: Origin;
   /** Where the environment policy came from, when the profile carries one. */
   envPolicy?: Origin;
+  /** Where `glob_scan_max_depth` came from, when a configuration key set it. */
+  globScanMaxDepth?: Origin;
   /** Non-fatal findings (unknown `:special` paths, `**` globs without a scan depth, ...). */
   warnings: string[];
 }

@@ -3,11 +3,13 @@
  * `[profiles.NAME]`, Codex profiles (`codex`, `codex:NAME`), then a `.json`/`.toml` file path.
  * Built-ins come first so no configuration file can redefine what `workspace-write` means.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { EnvPolicy, ResourceLimits } from '../manager/types.js';
 import { ProfileError, parsePermissionProfile, parseSandboxPolicy, sandboxPolicyToPermissionProfile } from '../permissions/index.js';
 import type { PermissionProfile } from '../permissions/index.js';
+import { PROTECTED_METADATA_NAMES } from '../permissions/index.js';
 import { nativeFromPathUri } from '../permissions/path-text.js';
 import type { Platform } from '../path-uri/index.js';
 import { builtInProfile, compileCodexDefault, compileCodexPermissions, compileSandboxProfile, mergedPermissions } from './compile.js';
@@ -15,6 +17,9 @@ import type { CompiledProfile } from './compile.js';
 import { ConfigError, UnknownProfileError } from './errors.js';
 import { checkProjectLimits, limitsValue } from './limits.js';
 import type { LoadedConfig } from './load.js';
+import type { SandboxConfig } from './sandbox-config.js';
+import { isUnder, readIfTrusted } from './trust.js';
+import { describeOrigin } from './origin.js';
 import type { Origin, ProfileOrigin } from './origin.js';
 import { BUILT_IN_PROFILE_NAMES, CODEX_BUILT_IN_IDS } from './sandbox-config.js';
 import { TomlDoc, isTable } from './toml-doc.js';
@@ -24,6 +29,8 @@ export interface ResolveProfileOptions {
   platform: Platform;
   /** Overrides the home directory the config was loaded with (for `~`). */
   home?: string;
+  /** Where the name came from when a configuration file chose it (`default_profile`): bounded if untrusted. */
+  chosenBy?: Origin;
 }
 
 export interface ResolvedProfileChoice {
@@ -52,45 +59,156 @@ function originFile(o: Origin | undefined): string | undefined {
   return o?.kind === 'config' ? o.file : undefined;
 }
 
-function violation(at: Origin, fallback: Origin, what: string): ConfigError {
-  const o = at.kind === 'config' ? at : fallback;
-  const detail =
-    `${what}, but this profile comes from a project-level file, which sandboxed commands or a cloned repository can write, ` +
-    'so it may not grant more than workspace-write; move the profile to your user config (~/.config/codex-sandbox/config.toml) ' +
-    'or trust the project explicitly (--trust-project-config)';
-  if (o.kind === 'config') return new ConfigError(o.file, o.line, o.key, detail);
-  return new ConfigError('(unknown)', 0, [], detail);
+/** One way a profile exceeds the workspace-write bound: where it is written and what it would grant. */
+export interface BoundRefusal {
+  at: Origin;
+  what: string;
+}
+
+const BOUND_TAIL =
+  'but this profile comes from a project-level file, which sandboxed commands or a cloned repository can write, ' +
+  'so it may not grant more than workspace-write; move the profile to your user config (~/.config/codex-sandbox/config.toml) ' +
+  'or trust the project explicitly (--trust-project-config)';
+
+/** A profile refused because an untrusted project file would widen it beyond workspace-write. */
+export class ProjectBoundError extends ConfigError {
+  constructor(
+    file: string,
+    line: number,
+    key: string,
+    detail: string,
+    /** The part that was refused, without the explanation (`it enables network access`). */
+    readonly refused: string,
+  ) {
+    super(file, line, key, detail);
+    this.name = 'ProjectBoundError';
+  }
+}
+
+function refusalError(r: BoundRefusal): ProjectBoundError {
+  const detail = `${r.what}, ${BOUND_TAIL}`;
+  if (r.at.kind === 'config') return new ProjectBoundError(r.at.file, r.at.line, r.at.key, detail, r.what);
+  return new ProjectBoundError('(unknown)', 0, '(unknown)', detail, r.what);
+}
+
+/** Everything `refusalsFor` needs besides the profile. */
+export interface BoundContext {
+  untrusted: ReadonlySet<string>;
+  /** The directory `:project_roots` means; write subpaths under it are checked for symlinks. */
+  cwd?: string;
+  /** Where the profile's name came from, when a file chose it (`default_profile`). */
+  chosenBy?: Origin;
+}
+
+/** The first symlink met walking `subpath` down from `root` (lstat, never following), with its target. */
+function symlinkOnPath(root: string, subpath: string): { link: string; target: string } | undefined {
+  let p = root;
+  for (const part of subpath.split(/[\\/]/).filter((x) => x !== '' && x !== '.')) {
+    p = path.join(p, part);
+    let st: Stats;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return undefined; // missing: nothing to follow (yet); checked again on the next run
+    }
+    if (st.isSymbolicLink()) {
+      let target = '?';
+      try {
+        target = readlinkSync(p);
+      } catch {
+        // keep '?'
+      }
+      return { link: p, target };
+    }
+  }
+  return undefined;
 }
 
 /**
- * Refuses a profile built (in any part) from an untrusted project file when it grants more than
- * workspace-write: stops a command from writing codex-sandbox.toml (or a repo from shipping one) that
- * widens the sandbox of the next run — full disk, writes outside the project, network, or secrets.
+ * Every way `choice` exceeds what workspace-write grants, when any part of it — or the choice of it
+ * (`default_profile`) — comes from an untrusted project file: a command running under workspace-write
+ * can write that file for the *next* run (full disk, writes outside the project, network, secrets,
+ * writable `.git`/`codex-sandbox.toml`, or a write bound through a symlink it planted). `depth` is set
+ * when an untrusted file sets `glob_scan_max_depth`: that only caps how deep deny globs (the
+ * caller's too) are matched, so it is dropped rather than refused.
  */
-export function checkProjectBound(choice: CompiledProfile, untrusted: ReadonlySet<string>): void {
-  checkProjectLimits(choice.limits, untrusted);
+export function projectBoundRefusals(choice: CompiledProfile, ctx: BoundContext): { refusals: BoundRefusal[]; depth?: Origin } {
   const o = choice.origin;
-  const all = [o.defined, o.network, o.envPolicy, ...o.entries];
-  if (!all.some((x) => untrusted.has(originFile(x) ?? ''))) return;
+  const untrusted = (x: Origin | undefined): boolean => ctx.untrusted.has(originFile(x) ?? '');
+  const all = [o.defined, o.network, o.envPolicy, o.globScanMaxDepth, ...o.entries];
+  const chosen = ctx.chosenBy !== undefined && untrusted(ctx.chosenBy);
+  if (!chosen && !all.some(untrusted)) return { refusals: [] };
+  // Built-ins chosen by a file have no file origin of their own: point at the line that chose them.
+  const fallback = chosen && ctx.chosenBy !== undefined ? ctx.chosenBy : o.defined;
+  const at = (x: Origin | undefined): Origin => (x?.kind === 'config' ? x : fallback);
+  const refusals: BoundRefusal[] = [];
   const p = choice.profile;
-  if (p.type === 'disabled') throw violation(o.defined, o.defined, 'it disables the sandbox');
-  if (p.type === 'external') throw violation(o.defined, o.defined, 'it leaves filesystem isolation to an external sandbox');
-  if (p.network === 'enabled') throw violation(o.network, o.defined, 'it enables network access');
-  if (p.fileSystem.type === 'unrestricted') throw violation(o.defined, o.defined, 'it grants unrestricted filesystem access');
-  p.fileSystem.entries.forEach((e, i) => {
-    if (e.access !== 'write') return;
-    const ok = e.path.type === 'special' && ['project_roots', 'tmpdir', 'slash_tmp'].includes(e.path.value.kind);
-    if (!ok) {
-      const target = e.path.type === 'special' ? `:${e.path.value.kind}` : e.path.type === 'path' ? (nativeFromPathUri(e.path.path) ?? e.path.path.toString()) : e.path.pattern;
-      throw violation(o.entries[i] ?? o.defined, o.defined, `it grants write access to ${target} outside the project and temp directories`);
-    }
-  });
-  if (choice.envPolicy?.ignoreDefaultExcludes === true) {
-    throw violation(o.envPolicy ?? o.defined, o.defined, 'it passes secret-named environment variables (ignore_default_excludes = true)');
+  if (p.type === 'disabled') refusals.push({ at: at(o.defined), what: 'it disables the sandbox' });
+  if (p.type === 'external') refusals.push({ at: at(o.defined), what: 'it leaves filesystem isolation to an external sandbox' });
+  if (p.type !== 'disabled' && p.network === 'enabled') refusals.push({ at: at(o.network), what: 'it enables network access' });
+  let depth: Origin | undefined;
+  if (p.type === 'managed' && p.fileSystem.type === 'unrestricted') refusals.push({ at: at(o.defined), what: 'it grants unrestricted filesystem access' });
+  if (p.type === 'managed' && p.fileSystem.type === 'restricted') {
+    p.fileSystem.entries.forEach((e, i) => {
+      if (e.access !== 'write') return;
+      const where = at(o.entries[i] ?? o.defined);
+      if (e.path.type !== 'special' || !['project_roots', 'tmpdir', 'slash_tmp'].includes(e.path.value.kind)) {
+        const target = e.path.type === 'special' ? `:${e.path.value.kind}` : e.path.type === 'path' ? (nativeFromPathUri(e.path.path) ?? e.path.path.toString()) : e.path.pattern;
+        refusals.push({ at: where, what: `it grants write access to ${target} outside the project and temp directories` });
+        return;
+      }
+      const sub = e.path.value.kind === 'project_roots' ? e.path.value.subpath : undefined;
+      if (sub === undefined || sub === '' || sub === '.') return;
+      const first = sub.split(/[\\/]/)[0] ?? '';
+      // A writable .git lets the command plant hooks that the user's next `git` runs outside the
+      // sandbox (Codex `default_read_only_subpaths_for_writable_root`); codex-sandbox.toml picks the next profile.
+      if ((PROTECTED_METADATA_NAMES as readonly string[]).includes(first)) {
+        refusals.push({ at: where, what: `it grants write access to ${sub}, protected metadata (${PROTECTED_METADATA_NAMES.join(', ')} stay read-only)` });
+        return;
+      }
+      // bwrap binds a writable subpath by path and the kernel follows a symlink in it: a link the
+      // command planted (`sub -> ~`) would make the caller's home writable (bubblewrap(1), --bind).
+      const link = ctx.cwd !== undefined ? symlinkOnPath(ctx.cwd, sub) : undefined;
+      if (link !== undefined) {
+        refusals.push({ at: where, what: `it grants write access to ${sub}, which is reached through the symlink ${link.link} -> ${link.target}` });
+      }
+    });
+    if (p.fileSystem.globScanMaxDepth !== undefined && untrusted(o.globScanMaxDepth ?? o.defined)) depth = at(o.globScanMaxDepth ?? o.defined);
+  }
+  if (choice.envPolicy?.ignoreDefaultExcludes === true && untrusted(o.envPolicy ?? o.defined)) {
+    refusals.push({ at: at(o.envPolicy ?? o.defined), what: 'it passes secret-named environment variables (ignore_default_excludes = true)' });
   }
   if (choice.workspaceRoots !== undefined && choice.workspaceRoots.length > 0) {
-    throw violation(o.defined, o.defined, 'it adds workspace roots outside the project');
+    refusals.push({ at: at(o.defined), what: 'it adds workspace roots outside the project' });
   }
+  return depth !== undefined ? { refusals, depth } : { refusals };
+}
+
+/**
+ * Refuses (throws ConfigError for the first refusal) a profile built in any part from an untrusted
+ * project file when it grants more than workspace-write; see `projectBoundRefusals`.
+ */
+export function checkProjectBound(choice: CompiledProfile, untrusted: ReadonlySet<string>, cwd?: string, chosenBy?: Origin): void {
+  checkProjectLimits(choice.limits, untrusted);
+  const { refusals } = projectBoundRefusals(choice, { untrusted, ...(cwd !== undefined ? { cwd } : {}), ...(chosenBy !== undefined ? { chosenBy } : {}) });
+  const first = refusals[0];
+  if (first !== undefined) throw refusalError(first);
+}
+
+/** Applies the bound: throws on a refusal; drops an untrusted `glob_scan_max_depth` with a warning. */
+function bounded(c: CompiledProfile, loaded: LoadedConfig, chosenBy: Origin | undefined): CompiledProfile {
+  checkProjectLimits(c.limits, loaded.untrustedFiles);
+  const { refusals, depth } = projectBoundRefusals(c, { untrusted: loaded.untrustedFiles, cwd: loaded.cwd, ...(chosenBy !== undefined ? { chosenBy } : {}) });
+  const first = refusals[0];
+  if (first !== undefined) throw refusalError(first);
+  if (depth === undefined || c.profile.type !== 'managed' || c.profile.fileSystem.type !== 'restricted') return c;
+  const { globScanMaxDepth: _dropped, ...fileSystem } = c.profile.fileSystem;
+  loaded.warnings.push(
+    `${depth.kind === 'config' ? `${depth.file}:${depth.line}: ${depth.key}` : describeOrigin(depth)}: ignored glob_scan_max_depth = ${String(_dropped)}: a project-level file may not cap how deep deny globs (yours included) are matched; ` +
+      'the scan is unbounded instead (move it to your user config, or pass --trust-project-config)',
+  );
+  const { globScanMaxDepth: _o, ...origin } = c.origin;
+  return { ...c, profile: { ...c.profile, fileSystem }, origin };
 }
 
 function isBuiltInName(name: string): boolean {
@@ -99,11 +217,14 @@ function isBuiltInName(name: string): boolean {
 
 const LEGACY_TAGS = new Set(['danger-full-access', 'read-only', 'external-sandbox', 'workspace-write']);
 
-/** A `.json` / `.toml` file holding a Codex profile or a legacy SandboxPolicy (the caller named it, so it is trusted). */
-export function readProfileFile(file: string): ResolvedProfileChoice {
+/**
+ * A `.json` / `.toml` file holding a Codex profile or a legacy SandboxPolicy. `text`: its contents,
+ * already read (and checked) by the caller. Whether it is bounded is `resolveProfileName`'s business.
+ */
+export function readProfileFile(file: string, given?: string): Omit<ResolvedProfileChoice, 'limits'> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = given ?? readFileSync(file, 'utf8');
   } catch (e) {
     throw new UnknownProfileError(file, `cannot read profile file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
@@ -156,16 +277,30 @@ function finish(c: CompiledProfile): ResolvedProfileChoice {
   };
 }
 
+/**
+ * The sandbox configs in lookup order. An untrusted project file comes after the user file, so it
+ * can neither redefine a profile name the user defined nor override the user's `default_profile`.
+ */
+function configsInOrder(loaded: LoadedConfig): SandboxConfig[] {
+  const { project, user } = loaded;
+  const order = project !== undefined && loaded.untrustedFiles.has(project.file) ? [user, project] : [project, user];
+  return order.filter((c): c is SandboxConfig => c !== undefined);
+}
+
 /** Every name `resolveProfileName` would accept, for error messages and `codex-sandbox profiles`. */
 export function listProfiles(loaded: LoadedConfig): ProfileListing[] {
   const out: ProfileListing[] = BUILT_IN_PROFILE_NAMES.map((name) => ({ name, source: 'built-in', description: BUILT_IN_DESCRIPTIONS[name] }));
   const seen = new Set<string>(BUILT_IN_PROFILE_NAMES);
+  const order = configsInOrder(loaded);
+  // Listed project first, then user; a name in both is the one the lookup order finds first.
   for (const config of [loaded.project, loaded.user]) {
     if (config === undefined) continue;
-    for (const spec of config.profiles.values()) {
-      if (seen.has(spec.name)) continue; // shadowed by the project file
-      seen.add(spec.name);
-      out.push({ name: spec.name, source: config.file, ...(spec.description !== undefined ? { description: spec.description } : {}) });
+    for (const name of config.profiles.keys()) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const winner = order.find((c) => c.profiles.has(name)) ?? config;
+      const spec = winner.profiles.get(name);
+      out.push({ name, source: winner.file, ...(spec?.description !== undefined ? { description: spec.description } : {}) });
     }
   }
   const layers = loaded.codexLayers;
@@ -179,40 +314,84 @@ export function listProfiles(loaded: LoadedConfig): ProfileListing[] {
   return out;
 }
 
-/** `default_profile` of the project file, else of the user file. */
+/** `default_profile` of the project file, else of the user file (the user file first when the project file is untrusted). */
 export function defaultProfileName(loaded: LoadedConfig): { name: string; origin: Origin } | undefined {
-  for (const c of [loaded.project, loaded.user]) {
-    if (c?.defaultProfile !== undefined) return { name: c.defaultProfile.value, origin: c.defaultProfile.origin };
+  for (const c of configsInOrder(loaded)) {
+    if (c.defaultProfile !== undefined) return { name: c.defaultProfile.value, origin: c.defaultProfile.origin };
   }
   return undefined;
 }
 
+export const FALLBACK_PROFILE = 'workspace-write';
+
+/** A profile file named by the caller or by a configuration file: read once, checked, maybe bounded. */
+function profileFromFile(file: string, loaded: LoadedConfig, chosenBy: Origin | undefined): CompiledProfile {
+  if (!existsSync(file)) return readProfileFile(file); // throws "cannot read profile file ..."
+  const r = readIfTrusted(file);
+  if (!r.ok) {
+    throw new UnknownProfileError(file, `profile file ${file} is not used: ${r.problem}; a file another user controls could choose your sandbox (fix its owner or permissions)`);
+  }
+  const c = readProfileFile(file, r.text);
+  // A profile file inside the working directory, or named by an untrusted file, is project data.
+  const byUntrusted = chosenBy !== undefined && loaded.untrustedFiles.has(originFile(chosenBy) ?? '');
+  if (!loaded.trustProjectConfig && (byUntrusted || isUnder(file, loaded.cwd) || isUnder(r.real, loaded.cwd))) {
+    loaded.untrustedFiles.add(file);
+    loaded.decisions.push({ file, role: 'profile-file', status: 'bounded', reason: byUntrusted ? 'named by a project-level file' : 'inside the working directory, which sandboxed commands can write' });
+  }
+  return c;
+}
+
 export function resolveProfileName(name: string, loaded: LoadedConfig, opts: ResolveProfileOptions): ResolvedProfileChoice {
   const compileOpts = { home: opts.home ?? loaded.home, platform: opts.platform };
-  if (isBuiltInName(name)) return finish(builtInProfile(name));
-  for (const config of [loaded.project, loaded.user]) {
-    if (config?.profiles.has(name) === true) {
-      const c = compileSandboxProfile(config, name, compileOpts);
-      checkProjectBound(c, loaded.untrustedFiles);
-      return finish(c);
-    }
+  const chosenBy = opts.chosenBy;
+  if (isBuiltInName(name)) return finish(bounded(builtInProfile(name), loaded, chosenBy));
+  for (const config of configsInOrder(loaded)) {
+    if (config.profiles.has(name)) return finish(bounded(compileSandboxProfile(config, name, compileOpts), loaded, chosenBy));
   }
   if (loaded.codexLayers.length > 0) {
-    if (name === 'codex') {
-      const c = compileCodexDefault(loaded.codexLayers, compileOpts);
-      checkProjectBound(c, loaded.untrustedFiles);
-      return finish(c);
-    }
+    if (name === 'codex') return finish(bounded(compileCodexDefault(loaded.codexLayers, compileOpts), loaded, chosenBy));
     if (name.startsWith('codex:') && mergedPermissions(loaded.codexLayers).has(name.slice(6))) {
-      const c = compileCodexPermissions(loaded.codexLayers, name.slice(6), compileOpts);
-      checkProjectBound(c, loaded.untrustedFiles);
-      return finish(c);
+      return finish(bounded(compileCodexPermissions(loaded.codexLayers, name.slice(6), compileOpts), loaded, chosenBy));
     }
   }
-  if (/\.(json|toml)$/i.test(name)) return readProfileFile(path.resolve(opts.cwd, name));
+  if (/\.(json|toml)$/i.test(name)) {
+    // Relative to the working directory, also when a configuration file names it.
+    return finish(bounded(profileFromFile(path.resolve(opts.cwd, name), loaded, chosenBy), loaded, chosenBy));
+  }
   const known = listProfiles(loaded).map((p) => p.name);
   throw new UnknownProfileError(
     name,
     `unknown profile ${JSON.stringify(name)}; use one of ${known.join(', ')}, or a path to a .json or .toml profile file`,
   );
+}
+
+/**
+ * No `--profile`: the configured `default_profile`, else workspace-write. When an untrusted project
+ * file's `default_profile` names something beyond the workspace-write bound, the run does not fail
+ * (a command could otherwise stop every later run by writing it): the refusal becomes a warning
+ * naming the file, line and what was refused, and the profile is the one the caller's own
+ * configuration chooses (user `default_profile`, else workspace-write).
+ */
+export function resolveDefaultProfile(loaded: LoadedConfig, opts: ResolveProfileOptions): ResolvedProfileChoice & { chosenBy: Origin } {
+  const configured = defaultProfileName(loaded);
+  const fallback = (): ResolvedProfileChoice & { chosenBy: Origin } => {
+    const user = loaded.user?.defaultProfile;
+    if (user !== undefined && !loaded.untrustedFiles.has(user.origin.file) && user.origin !== configured?.origin) {
+      return { ...resolveProfileName(user.value, loaded, { ...opts, chosenBy: user.origin }), chosenBy: user.origin };
+    }
+    return { ...resolveProfileName(FALLBACK_PROFILE, loaded, opts), chosenBy: { kind: 'preset', name: FALLBACK_PROFILE } };
+  };
+  if (configured === undefined) return fallback();
+  try {
+    return { ...resolveProfileName(configured.name, loaded, { ...opts, chosenBy: configured.origin }), chosenBy: configured.origin };
+  } catch (e) {
+    if (!(e instanceof ProjectBoundError)) throw e;
+    const chosen = fallback();
+    loaded.warnings.push(
+      `${e.file}:${e.line}: ${e.key}: refused: ${e.refused}; a project-level file may not grant more than workspace-write, so ` +
+        `default_profile = ${JSON.stringify(configured.name)} (${describeOrigin(configured.origin)}) is not used and this run uses ${chosen.origin.name} ` +
+        '(move the profile to your user config, or pass --trust-project-config)',
+    );
+    return chosen;
+  }
 }

@@ -7,10 +7,12 @@ import type { NativePaths } from './native-path.js';
 
 /**
  * Writable `.git` lets a command plant hooks or rewrite config that the user's next `git` runs
- * outside the sandbox; `.codex`/`.agents` hold agent config. All three stay read-only under every
+ * outside the sandbox; `.codex`/`.agents` hold agent config, and `codex-sandbox.toml` picks the next run's
+ * profile (a run that writes `default_profile = "danger-full-access"` there would choose its successor's
+ * sandbox; cf. Codex `default_read_only_subpaths_for_writable_root`). All stay read-only under every
  * writable root unless the profile grants them explicitly.
  */
-export const PROTECTED_METADATA_NAMES = ['.git', '.agents', '.codex'] as const;
+export const PROTECTED_METADATA_NAMES = ['.git', '.agents', '.codex', 'codex-sandbox.toml'] as const;
 export type ProtectedMetadataName = (typeof PROTECTED_METADATA_NAMES)[number];
 
 /** Kind of `p` following a final symlink (like Rust's `is_dir`/`is_file`); `missing` for a dangling link. */
@@ -41,8 +43,8 @@ export function resolveGitdirFromFile(dotGit: string, paths: NativePaths, fs: Fs
 /**
  * `<root>/.git` if it is a directory or a file (a `gitdir:` pointer file also protects its target,
  * so a worktree's real git dir cannot be rewritten through the pointer); `<root>/.agents` if a
- * directory; `<root>/.codex` if a directory or when `protectMissingDotCodex` (the cwd root: first-time
- * creation must not slip through).
+ * directory; `<root>/.codex` if a directory and `<root>/codex-sandbox.toml` if a file, each also when
+ * `protectMissingDotCodex` (the cwd root: first-time creation must not slip through).
  */
 export function defaultReadOnlySubpaths(
   root: string,
@@ -64,6 +66,8 @@ export function defaultReadOnlySubpaths(
   if (followKind(fs, agents) === 'dir') out.push(agents);
   const codex = paths.join(root, '.codex');
   if (protectMissingDotCodex || followKind(fs, codex) === 'dir') out.push(codex);
+  const sandboxToml = paths.join(root, 'codex-sandbox.toml');
+  if (protectMissingDotCodex || followKind(fs, sandboxToml) === 'file') out.push(sandboxToml);
   return dedupPaths(out, paths);
 }
 

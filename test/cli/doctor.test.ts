@@ -4,9 +4,9 @@
  * by test/fixtures/fake-bwrap/uidmap-fail) it exits 1 with the cause and a fix.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Scratch, repo, requireBuilt } from './helpers.js';
 
 let s: Scratch;
@@ -58,9 +58,13 @@ describe.runIf(process.platform === 'linux')('codex-sandbox doctor (Linux)', () 
     expect(rep.ok).toBe(rep.probe.ok);
   });
 
-  it('with a bwrap that fails the uid map it exits 1, names the blocked user namespaces, and gives a fix', () => {
-    const fake = path.join(s.root, 'fake', 'bwrap');
-    s.write('fake/.keep', '');
+  // CODEX_SANDBOX_BWRAP must name a root-owned binary in root-only directories (not /tmp): as another
+  // user no such place can be made for a fake.
+  it.skipIf(process.getuid?.() !== 0)('with a bwrap that fails the uid map it exits 1, names the blocked user namespaces, and gives a fix', () => {
+    mkdirSync(path.join(repo, 'build', 'test-tmp'), { recursive: true, mode: 0o755 });
+    const dir = mkdtempSync(path.join(repo, 'build', 'test-tmp', 'doctor-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const fake = path.join(dir, 'bwrap');
     copyFileSync(path.join(repo, 'test', 'fixtures', 'fake-bwrap', 'uidmap-fail', 'bwrap'), fake);
     chmodSync(fake, 0o755);
     const env = s.env({ CODEX_SANDBOX_BWRAP: fake });

@@ -2,8 +2,8 @@
  * Which bubblewrap runs the sandbox, and what it can do.
  *
  * Preference (once per process, cached per binary identity):
- *   override (`CODEX_SANDBOX_BWRAP` or the library option; probed; no fallback if unusable)
- *   → first system `bwrap` on PATH that advertises `--perms`
+ *   override (`CODEX_SANDBOX_BWRAP` or the library option; owner-checked, probed; no fallback if unusable)
+ *   → first system `bwrap` on PATH that root owns in root-only directories and advertises `--perms`
  *   → the bundled, digest-verified bwrap
  *   → none: `problem` names every candidate, why it was rejected, and what to do.
  *
@@ -80,6 +80,46 @@ export function isInsideDir(candidate: string, cwd: string): boolean {
   if (cwd === '/') return false;
   const rel = path.relative(cwd, candidate);
   return rel === '' || (rel !== '..' && !rel.startsWith('../') && !path.isAbsolute(rel));
+}
+
+/** `stat` as the trust check sees it (injected in unit tests). */
+export type StatFn = (p: string) => fs.Stats;
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+/**
+ * Why a system bwrap at canonical path `real` may not be run; undefined when it may. It and every
+ * ancestor directory must be owned by root and writable by neither group nor others: otherwise a
+ * sandboxed command (or another user) could have planted it — e.g. `~/.local/bin/bwrap` on the
+ * caller's PATH — and the next run would execute it unsandboxed as "the sandbox" (the
+ * CVE-2019-5736 pattern: a binary the container can write, run by the host).
+ */
+export function bwrapTrustProblem(real: string, stat: StatFn = fs.statSync): string | undefined {
+  const check = (p: string, what: string): string | undefined => {
+    let st: fs.Stats;
+    try {
+      st = stat(p);
+    } catch (e) {
+      return `cannot check ${what} ${p}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+    }
+    if (st.uid !== 0) return `${what} ${p} is owned by uid ${st.uid}, not root`;
+    if ((st.mode & 0o022) !== 0) return `${what} ${p} is writable by ${(st.mode & 0o002) !== 0 ? 'others' : 'its group'} (mode ${octal(st.mode)})`;
+    return undefined;
+  };
+  const own = check(real, 'the binary');
+  if (own !== undefined) return own;
+  for (let dir = path.dirname(real); ; dir = path.dirname(dir)) {
+    const problem = check(dir, 'its directory');
+    if (problem !== undefined) return problem;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/** `bwrapTrustProblem` as a sentence for a skipped candidate. */
+function untrustedReason(problem: string): string {
+  return `not trusted: ${problem}; only a bwrap that root owns, in directories only root can write, is run (a planted bwrap would run unsandboxed)`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,12 +238,13 @@ export function probeBwrap(binPath: string, opts: ProbeOptions = {}): ProbedBwra
 
 /**
  * Every executable `bwrap` on `pathEnv`, canonicalised and de-duplicated, in PATH order. Relative
- * and empty PATH entries resolve against `cwd`. Candidates inside the canonical `cwd` are skipped
- * (unless cwd is `/`) and reported in `skipped`.
+ * and empty PATH entries resolve against `cwd`. Candidates inside the canonical `cwd` (unless cwd is
+ * `/`) and candidates `trust` rejects (default `bwrapTrustProblem`) are skipped and reported in `skipped`.
  */
 export function findSystemBwrap(
   pathEnv: string | undefined,
   cwd: string,
+  trust: (real: string) => string | undefined = bwrapTrustProblem,
 ): { found: string[]; skipped: Array<{ path: string; reason: string }> } {
   let cwdReal = path.resolve(cwd);
   try {
@@ -230,6 +271,12 @@ export function findSystemBwrap(
     // sandbox itself): the sandboxed code could put one there. Never trust one.
     if (isInsideDir(real, cwdReal)) {
       skipped.push({ path: real, reason: `inside the working directory ${cwdReal} (a workspace-planted bwrap is never used)` });
+      continue;
+    }
+    // Checked before the probe runs it: probing already executes the binary outside any sandbox.
+    const problem = trust(real);
+    if (problem !== undefined) {
+      skipped.push({ path: real, reason: untrustedReason(problem) });
       continue;
     }
     found.push(real);
@@ -266,6 +313,8 @@ export interface SelectBwrapOptions {
   probe?: (binPath: string, opts: ProbeOptions) => ProbedBwrap;
   /** Injected in unit tests; default `findSystemBwrap`. */
   findSystem?: typeof findSystemBwrap;
+  /** Ownership rule for system and override candidates; default `bwrapTrustProblem` (injected in tests whose fakes live in /tmp). */
+  trust?: (real: string) => string | undefined;
   /** Injected in unit tests; default `bundledBwrapInfo`. */
   bundled?: (binPath: string, expectedSha256: string | undefined, probe: (p: string, o: ProbeOptions) => ProbedBwrap) => ProbedBwrap;
 }
@@ -290,6 +339,7 @@ export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
   const probe = opts.probe ?? probeBwrap;
   const findSystem = opts.findSystem ?? findSystemBwrap;
   const bundled = opts.bundled ?? bundledBwrapInfo;
+  const trust = opts.trust ?? bwrapTrustProblem;
   const candidates: BwrapCandidate[] = [];
 
   const envOverride = opts.env[BWRAP_OVERRIDE_ENV];
@@ -322,6 +372,15 @@ export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
       };
     };
     if (!path.isAbsolute(override)) return fail('not an absolute path');
+    // The caller's own environment chose it, but it still runs outside the sandbox: same rule as PATH.
+    let real: string | undefined;
+    try {
+      real = fs.realpathSync(override);
+    } catch {
+      real = undefined; // the probe reports a missing file
+    }
+    const untrusted = real !== undefined ? trust(real) : undefined;
+    if (untrusted !== undefined) return fail(untrustedReason(untrusted));
     try {
       const info = probe(override, { source: 'override', expectedSha256: undefined });
       const why = rejectReason(info);
@@ -334,7 +393,7 @@ export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
     }
   }
 
-  const { found, skipped } = findSystem(opts.env['PATH'], opts.cwd);
+  const { found, skipped } = opts.findSystem !== undefined ? findSystem(opts.env['PATH'], opts.cwd) : findSystemBwrap(opts.env['PATH'], opts.cwd, trust);
   for (const s of skipped) candidates.push({ path: s.path, source: 'system', rejected: s.reason });
   for (const p of found) {
     try {

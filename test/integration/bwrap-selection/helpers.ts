@@ -16,6 +16,21 @@ export function tempDir(prefix: string): string {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
 }
 
+export const isRoot = process.getuid?.() === 0;
+
+/**
+ * A temp dir that the system-bwrap ownership rule (probe.ts `bwrapTrustProblem`) accepts when the
+ * tests run as root: under the checkout's build/ (root-owned, 0755), not /tmp (writable by all). As
+ * another user no such directory can be made, so it is an ordinary temp dir and the tests that put
+ * fakes on PATH pass their own `trust` (see select.test.ts).
+ */
+export function trustedDir(prefix: string): string {
+  if (!isRoot) return tempDir(prefix);
+  const base = path.join(REPO, 'build', 'test-tmp');
+  fs.mkdirSync(base, { recursive: true, mode: 0o755 });
+  return fs.realpathSync(fs.mkdtempSync(path.join(base, prefix)));
+}
+
 /** Copy fixture `name` (a directory holding `bwrap`) to `<root>/<as>/bwrap`, executable; returns the dir. */
 export function placeFake(root: string, name: string, as = name): string {
   const dir = path.join(root, as);

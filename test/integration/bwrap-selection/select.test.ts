@@ -9,9 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bundledBwrapInfo } from '../../../src/platforms/linux/bundled.js';
 import { clearBwrapProbeCache, probeBwrap, selectBwrap } from '../../../src/platforms/linux/probe.js';
 import { diagnoseUserns, probeUserns, readUsernsSettings } from '../../../src/platforms/linux/userns.js';
-import { buildBundled, placeBinary, placeFake, runSandboxed, SYSTEM_BWRAP, systemBwrapWorks, tempDir } from './helpers.js';
+import { buildBundled, isRoot, placeBinary, placeFake, runSandboxed, SYSTEM_BWRAP, systemBwrapWorks, trustedDir } from './helpers.js';
 
-const root = tempDir('bwrap-selection-');
+const root = trustedDir('bwrap-selection-');
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const onLinux = process.platform === 'linux';
@@ -53,6 +53,9 @@ function select(pathDirs: string[], extra: { env?: Record<string, string>; cwd?:
     cwd: extra.cwd ?? cwd,
     bundledPath: bundled?.bwrap,
     expectedSha256: bundled?.sha256,
+    // As root the fakes live in root-only directories and face the real ownership rule; as another
+    // user nothing they can create passes it (that rule is trust.test.ts's subject).
+    ...(isRoot ? {} : { trust: () => undefined }),
   });
 }
 
@@ -129,7 +132,7 @@ describe.skipIf(!onLinux)('bwrap selection with real binaries (Linux only)', () 
 
   it('nothing usable → no bwrap, and the problem lists every candidate and the fix', () => {
     clearBwrapProbeCache();
-    const sel = selectBwrap({ env: { PATH: [oldDir, emptyDir].join(':') }, cwd, bundledPath: undefined, expectedSha256: undefined });
+    const sel = selectBwrap({ env: { PATH: [oldDir, emptyDir].join(':') }, cwd, bundledPath: undefined, expectedSha256: undefined, ...(isRoot ? {} : { trust: () => undefined }) });
     expect(sel.bwrap).toBeUndefined();
     expect(sel.problem).toContain(`${path.join(oldDir, 'bwrap')} (system): bubblewrap 0.4.0 has no --perms`);
     expect(sel.problem).toContain('(bundled) (bundled)');

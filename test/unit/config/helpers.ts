@@ -31,6 +31,9 @@ export function loaded(parts: { project?: SandboxConfig; user?: SandboxConfig; c
     ...(parts.user !== undefined ? { user: parts.user } : {}),
     codexLayers: parts.codex ?? [],
     untrustedFiles: new Set(parts.untrusted ?? []),
+    decisions: [],
+    cwd: '/w',
+    trustProjectConfig: false,
     home: parts.home ?? '/home/u',
     warnings: [],
   };

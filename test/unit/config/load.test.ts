@@ -70,7 +70,10 @@ describe('loadConfig + resolveProfileName: resolution order', () => {
     const opts = { cwd, platform: 'linux' as const };
     expect(wire(resolveProfileName('workspace-write', loaded, opts).profile)).toEqual(wire(PermissionProfile.workspaceWrite()));
     expect(resolveProfileName('workspace-write', loaded, opts).origin.source).toBe('built-in');
-    const both = resolveProfileName('both', loaded, opts);
+    // An untrusted project file cannot redefine a name the user defined: the user's profile wins.
+    expect(resolveProfileName('both', loaded, opts).origin.source).toBe(path.join(home, '.config', 'codex-sandbox', 'config.toml'));
+    // A trusted project file comes first.
+    const both = resolveProfileName('both', loadConfig({ cwd, env: env(), trustProjectConfig: true }), opts);
     expect(both.origin.source).toBe(path.join(project, 'codex-sandbox.toml'));
     expect(wire(both.profile)).toEqual(wire(PermissionProfile.readOnly()));
     expect(resolveProfileName('useronly', loaded, opts).origin.source).toBe(path.join(home, '.config', 'codex-sandbox', 'config.toml'));
@@ -81,9 +84,21 @@ describe('loadConfig + resolveProfileName: resolution order', () => {
   });
 
   it('reads a legacy SandboxPolicy from a .toml file path (relative to cwd)', () => {
-    const loaded = loadConfig({ cwd: FIXTURES, env: env() });
+    const loaded = loadConfig({ cwd: FIXTURES, env: env(), trustProjectConfig: true });
     const r = resolveProfileName('legacy-workspace.toml', loaded, { cwd: FIXTURES, platform: 'linux' });
     expect(wire(r.profile)).toEqual(wire(PermissionProfile.workspaceWrite({ writableRoots: ['/opt/cache'], excludeSlashTmp: true })));
+  });
+
+  it('a profile file inside the working directory is project data: held to workspace-write unless trusted', () => {
+    const loaded = loadConfig({ cwd: FIXTURES, env: env() });
+    expect(() => resolveProfileName('legacy-workspace.toml', loaded, { cwd: FIXTURES, platform: 'linux' })).toThrow(
+      /legacy-workspace\.toml:1: file_system\.entries\[3\]: it grants write access to \/opt\/cache outside the project/,
+    );
+    // The same file named from elsewhere is the caller's own choice.
+    const outside = loadConfig({ cwd, env: env() });
+    expect(wire(resolveProfileName(path.join(FIXTURES, 'legacy-workspace.toml'), outside, { cwd, platform: 'linux' }).profile)).toEqual(
+      wire(PermissionProfile.workspaceWrite({ writableRoots: ['/opt/cache'], excludeSlashTmp: true })),
+    );
   });
 
   it('a bad profile file names its line and key', () => {
@@ -157,6 +172,14 @@ describe('project-level files may not widen beyond workspace-write unless truste
     expect(compact(resolveProfileName('narrow', loadConfig({ cwd, env: env() }), opts()).profile)).toContain('glob:codex-project-roots://**/*.pem=deny');
     const trusted = loadConfig({ cwd, env: env(), trustProjectConfig: true });
     expect(wire(resolveProfileName('wide', trusted, opts()).profile)).toMatchObject({ network: 'enabled' });
+  });
+
+  it("an untrusted project .codex/config.toml cannot override the user's Codex profile (it only fills gaps)", () => {
+    write(path.join(home, '.codex', 'config.toml'), 'default_permissions = "ci"\n[permissions.ci.filesystem]\n":root" = "read"\n"/secrets" = "deny"\n');
+    write(path.join(project, '.codex', 'config.toml'), 'default_permissions = "ci"\n[permissions.ci.filesystem]\n":root" = "read"\n');
+    expect(compact(resolveProfileName('codex:ci', loadConfig({ cwd, env: env() }), opts()).profile)).toContain('/secrets=deny');
+    expect(compact(resolveProfileName('codex', loadConfig({ cwd, env: env() }), opts()).profile)).toContain('/secrets=deny');
+    expect(compact(resolveProfileName('codex:ci', loadConfig({ cwd, env: env(), trustProjectConfig: true }), opts()).profile)).not.toContain('/secrets=deny');
   });
 
   it('user-level files are trusted', () => {

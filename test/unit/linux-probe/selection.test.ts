@@ -161,6 +161,9 @@ describe('selectBwrap override', () => {
   });
 });
 
+/** PATH search only: the ownership rule has its own tests (bwrap-selection/trust.test.ts, below). */
+const noOwnerRule = (): undefined => undefined;
+
 describe('findSystemBwrap (real directories)', () => {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'find-bwrap-')));
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -181,14 +184,14 @@ describe('findSystemBwrap (real directories)', () => {
 
   it('finds every executable bwrap in PATH order, canonical and de-duplicated', () => {
     const pathEnv = [path.join(root, 'noexec'), path.join(root, 'link'), path.join(root, 'sys-a'), path.join(root, 'sys-b')].join(':');
-    const r = findSystemBwrap(pathEnv, '/');
+    const r = findSystemBwrap(pathEnv, '/', noOwnerRule);
     expect(r.found).toEqual([sysA, sysB]);
     expect(r.skipped).toEqual([]);
   });
 
   it('skips a bwrap inside the working directory (workspace-planted binary)', () => {
     const ws = path.join(root, 'ws');
-    const r = findSystemBwrap([path.join(ws, 'tools'), path.join(root, 'sys-b')].join(':'), ws);
+    const r = findSystemBwrap([path.join(ws, 'tools'), path.join(root, 'sys-b')].join(':'), ws, noOwnerRule);
     expect(r.found).toEqual([sysB]);
     expect(r.skipped).toEqual([{ path: inWorkspace, reason: expect.stringContaining('inside the working directory') }]);
   });
@@ -196,7 +199,7 @@ describe('findSystemBwrap (real directories)', () => {
   it('skips one reached through a symlinked PATH entry that resolves into the workspace', () => {
     const ws = path.join(root, 'ws');
     fs.symlinkSync(path.join(ws, 'tools'), path.join(root, 'innocent-looking'));
-    const r = findSystemBwrap(path.join(root, 'innocent-looking'), ws);
+    const r = findSystemBwrap(path.join(root, 'innocent-looking'), ws, noOwnerRule);
     expect(r.found).toEqual([]);
     expect(r.skipped.map((s) => s.path)).toEqual([inWorkspace]);
   });
@@ -208,7 +211,7 @@ describe('findSystemBwrap (real directories)', () => {
   });
 
   it('a cwd of / does not hide system candidates', () => {
-    expect(findSystemBwrap(path.join(root, 'sys-a'), '/').found).toEqual([sysA]);
+    expect(findSystemBwrap(path.join(root, 'sys-a'), '/', noOwnerRule).found).toEqual([sysA]);
   });
 
   it('an unset or empty PATH finds nothing', () => {

@@ -80,6 +80,7 @@ describe('legacy conversion bound to a cwd (from_legacy_sandbox_policy_for_cwd)'
           skip(`${t}/proj/.agents`),
           skip(`${t}/proj/.codex`),
           skip(`${t}/extra/.codex`),
+          skip(`${t}/proj/codex-sandbox.toml`),
         ].join(',') +
         ']},"network":"restricted"}',
     );

@@ -114,8 +114,8 @@ describe('resolvePermissions: writable roots and carve-outs', () => {
     const roots = r.fileSystem.writableRoots.map((w) => w.root);
     expect(roots).toEqual([proj, '/tmp', `${t}/tmpdir`]);
     const cwdRoot = r.fileSystem.writableRoots[0];
-    expect(sorted(cwdRoot?.readOnlySubpaths ?? [])).toEqual(sorted([`${proj}/.git`, `${proj}/.agents`, `${proj}/.codex`]));
-    expect(cwdRoot?.protectedMetadataNames).toEqual(['.git', '.agents', '.codex']);
+    expect(sorted(cwdRoot?.readOnlySubpaths ?? [])).toEqual(sorted([`${proj}/.git`, `${proj}/.agents`, `${proj}/.codex`, `${proj}/codex-sandbox.toml`]));
+    expect(cwdRoot?.protectedMetadataNames).toEqual(['.git', '.agents', '.codex', 'codex-sandbox.toml']);
   });
 
   it('writable_roots_proactively_protect_missing_dot_codex (only for the cwd root)', () => {
@@ -125,13 +125,13 @@ describe('resolvePermissions: writable roots and carve-outs', () => {
     expect(byRoot.get(proj)?.readOnlySubpaths).toContain(`${proj}/.codex`);
     expect(byRoot.get(extra)?.readOnlySubpaths).toEqual([]);
     // Still not creatable: the names are protected whether or not they exist.
-    expect(byRoot.get(extra)?.protectedMetadataNames).toEqual(['.git', '.agents', '.codex']);
+    expect(byRoot.get(extra)?.protectedMetadataNames).toEqual(['.git', '.agents', '.codex', 'codex-sandbox.toml']);
   });
 
   it('a .git pointer file protects the file and the gitdir it names', () => {
     const wt = `${t}/wt`;
     const r = resolvePermissions(PermissionProfile.workspaceWrite({ excludeSlashTmp: true, excludeTmpdirEnvVar: true }), { ...ctx, cwd: wt });
-    expect(sorted(r.fileSystem.writableRoots[0]?.readOnlySubpaths ?? [])).toEqual(sorted([`${t}/gitdirs/wt`, `${wt}/.git`, `${wt}/.codex`]));
+    expect(sorted(r.fileSystem.writableRoots[0]?.readOnlySubpaths ?? [])).toEqual(sorted([`${t}/gitdirs/wt`, `${wt}/.git`, `${wt}/.codex`, `${wt}/codex-sandbox.toml`]));
   });
 
   it('writable_roots_preserve_explicit_symlinked_carveouts_that_escape_root', () => {
@@ -147,7 +147,7 @@ describe('resolvePermissions: writable roots and carve-outs', () => {
     const r = resolvePermissions(p, { ...ctx, cwd: link });
     expect(r.fileSystem.writableRoots.map((w) => w.root)).toEqual([link]);
     expect(sorted(r.fileSystem.writableRoots[0]?.readOnlySubpaths ?? [])).toEqual(
-      sorted([`${link}/.git`, `${link}/.agents`, `${link}/.codex`, `${link}/secret`]),
+      sorted([`${link}/.git`, `${link}/.agents`, `${link}/.codex`, `${link}/codex-sandbox.toml`, `${link}/secret`]),
     );
   });
 
@@ -316,7 +316,7 @@ describe('Windows targets (resolved on any host)', () => {
   it('workspace-write on win32: drive root readable, cwd and %TMP% writable, no /tmp', () => {
     const r = resolvePermissions(PermissionProfile.workspaceWrite(), win);
     expect(r.fileSystem.writableRoots.map((w) => w.root)).toEqual(['C:\\Work\\Proj', 'C:\\Users\\u\\AppData\\Local\\Temp']);
-    expect(r.fileSystem.writableRoots[0]?.readOnlySubpaths).toEqual(['C:\\Work\\Proj\\.codex']);
+    expect(r.fileSystem.writableRoots[0]?.readOnlySubpaths).toEqual(['C:\\Work\\Proj\\.codex', 'C:\\Work\\Proj\\codex-sandbox.toml']);
   });
 
   it('paths compare ASCII-case-insensitively (§1.9)', () => {
