@@ -39,6 +39,11 @@ export interface SpawnOptions extends LaunchOptions {
   /** Roots `:project_roots` means (default: [cwd]). */
   projectRoots?: ReadonlyArray<string | PathUri>;
   additionalPermissions?: AdditionalPermissionProfile;
+  /**
+   * Symlinks you made in the path of a writable root or the cwd (e.g. a project directory that is a
+   * link): accepted instead of refused. Absolute paths, as spelled in the root or cwd.
+   */
+  allowSymlinkedRoots?: readonly string[];
 }
 
 export type SandboxSubprocess = ResultPromise & {
@@ -96,6 +101,7 @@ export class Sandbox {
       env: options.env ?? this.env,
       envPolicy,
       facts: this.facts,
+      allowSymlinkedRoots: options.allowSymlinkedRoots,
     });
   }
 
@@ -111,6 +117,7 @@ export class Sandbox {
       env: _env,
       projectRoots: _p,
       additionalPermissions: _a,
+      allowSymlinkedRoots: _s,
       ...execaOptions
     } = options;
     const sub = launch(req, execaOptions);

@@ -11,6 +11,8 @@
 //     --seccomp base|restricted:FD  sealed memfd with the BPF program at FD (bwrap --seccomp FD)
 //     --seccomp-self base|restricted  no bwrap: no_new_privs + install the filter, exec PROGRAM
 //     --devnull FD                  /dev/null O_RDONLY at FD (bwrap --ro-bind-data FD ...)
+//     --pin FD:DEV:INO PATH         directory PATH opened O_PATH with no symlink followed, checked
+//                                   against DEV/INO, at FD (bwrap --bind-fd FD PATH); else exit 125
 //     --info-pipe FD                pipe write end at FD (bwrap --info-fd FD), read for child-pid
 //     --started-pipe FD             pipe write end at FD for the inner stage (--inner --started-fd FD);
 //                                   bwrap exiting before its byte arrives = setup failure, exit 125

@@ -8,12 +8,15 @@
 
 #include "../linux/seccomp_filter.h"
 
-enum class PlacedKind { DevNull, Seccomp, InfoPipe, StartedPipe };
+enum class PlacedKind { DevNull, Seccomp, InfoPipe, StartedPipe, Pin };
 
 struct PlacedFdSpec {
   PlacedKind kind;
   int target;                 // fd number the child sees
   CodexSeccompMode mode;      // PlacedKind::Seccomp only
+  const char* path = nullptr;       // PlacedKind::Pin: directory to open without following symlinks
+  unsigned long long dev = 0;       // PlacedKind::Pin: st_dev and st_ino the plan recorded
+  unsigned long long ino = 0;
 };
 
 enum class ProgramKind {

@@ -31,6 +31,8 @@ export interface PreparedCommand {
   envPolicyOrigin: Origin | undefined;
   /** What `:project_roots` means: the cwd plus a Codex profile's workspace roots. */
   projectRoots: string[];
+  /** --allow-symlinked-root, absolute. */
+  allowSymlinkedRoots: string[];
 }
 
 export function prepareCommand(flags: PlanFlags, env: Record<string, string | undefined>): PreparedCommand {
@@ -49,7 +51,9 @@ export function prepareCommand(flags: PlanFlags, env: Record<string, string | un
     envPolicyOrigin = { kind: 'flag', flag: `--env-inherit ${flags.envInherit}` };
   }
   const projectRoots = [cwd, ...(choice.workspaceRoots ?? []).map((r) => absolutize(r, cwd, platform))];
-  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots };
+  // Absolute against the process's cwd (not --cwd): the link may be part of --cwd itself.
+  const allowSymlinkedRoots = (flags.allowSymlinkedRoot ?? []).map((p) => absolutize(p, process.cwd(), platform));
+  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, allowSymlinkedRoots };
 }
 
 /** The profile after the per-command flags, with an origin for each filesystem entry (parallel arrays). */
@@ -92,6 +96,7 @@ export function planCommand(command: readonly string[], prep: PreparedCommand, e
     env,
     ...(prep.envPolicy !== undefined ? { envPolicy: prep.envPolicy } : {}),
     facts,
+    allowSymlinkedRoots: prep.allowSymlinkedRoots,
   });
 }
 

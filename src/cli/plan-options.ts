@@ -10,6 +10,7 @@ export interface PlanFlags {
   writableRoot: string[];
   network?: boolean;
   denyRead: string[];
+  allowSymlinkedRoot: string[];
   envInherit?: EnvPolicy['inherit'];
   trustProjectConfig?: boolean;
   platform?: Platform;
@@ -27,6 +28,7 @@ export function addPlanOptions(cmd: Command): Command {
     .option('--network', 'allow network access')
     .option('--no-network', 'block network access')
     .option('--deny-read <path|glob>', 'a path or glob the command may not read (repeatable)', collect, [])
+    .option('--allow-symlinked-root <link>', 'accept this symlink (one you made) in the path of the cwd or a writable root (repeatable)', collect, [])
     .addOption(new Option('--env-inherit <mode>', 'which environment variables the command inherits').choices(['all', 'core', 'none']))
     .option('--trust-project-config', 'let profiles from project files (codex-sandbox.toml, .codex/config.toml) grant more than workspace-write');
 }

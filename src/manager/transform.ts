@@ -31,6 +31,8 @@ export interface TransformRequest {
   /** Default: inherit all, with the default secret excludes. */
   envPolicy?: EnvPolicy;
   facts: HostFacts;
+  /** Symlinks in the path of a writable root or the cwd that the caller made and accepts (`--allow-symlinked-root`). */
+  allowSymlinkedRoots?: readonly string[];
 }
 
 /** codex-sandbox's default: inherit everything except names that look like secrets (Codex keeps them). */
@@ -100,7 +102,8 @@ export const SandboxManager = {
         enforcement: ['nothing is enforced: this profile runs the command directly, without a sandbox'],
       };
     }
-    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts };
+    const allowSymlinkedRoots = req.allowSymlinkedRoots?.map((p) => nativePathFor(p, platform, 'allowed symlink'));
+    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts, allowSymlinkedRoots };
     return PLANNERS[platform](input);
   },
 };

@@ -6,7 +6,7 @@
 import { posix as path } from 'node:path';
 import { PlanError } from '../../manager/errors.js';
 import type { ArgvItem, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Planner } from '../../manager/types.js';
-import type { FsInspector } from '../../permissions/fs-facts.js';
+import type { FsEntryStat, FsInspector } from '../../permissions/fs-facts.js';
 import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
 import { toArgvItem } from '../../util/surrogate-escape.js';
 import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD, STARTED_FD } from './fds.js';
@@ -25,12 +25,25 @@ export interface BwrapArgsInput {
   registryDir: string;
   argv0Supported: boolean;
   seccomp: boolean;
+  /** Symlinks the caller accepts in the path of a writable root or the cwd (`--allow-symlinked-root`). */
+  allowSymlinkedRoots?: readonly string[];
+  /** Bind writable roots through fds the launcher opens and checks (`--bind-fd`; needs bwrap support). */
+  pinRoots?: boolean;
+}
+
+/** A writable root the launcher opens without following symlinks, checks against dev/ino, and places at fd. */
+export interface PinnedRoot {
+  fd: number;
+  dev: string;
+  ino: string;
+  path: string;
 }
 
 export interface BwrapArgs {
   args: string[];
   devNullFds: number[];
   syntheticTargets: string[];
+  pins: PinnedRoot[];
 }
 
 export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
@@ -88,6 +101,8 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     registryDir: linux.syntheticRegistry,
     argv0Supported: bwrap.argv0,
     seccomp: true,
+    allowSymlinkedRoots: input.allowSymlinkedRoots,
+    pinRoots: bwrap.roBindFd,
   });
 
   const native: LinuxNativePlan = {
@@ -107,6 +122,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     '--started-pipe',
     String(STARTED_FD),
     ...plan.devNullFds.flatMap((fd) => ['--devnull', String(fd)]),
+    ...plan.pins.flatMap((p): ArgvItem[] => ['--pin', `${p.fd}:${p.dev}:${p.ino}`, toArgvItem(p.path)]),
     '--registry',
     toArgvItem(linux.syntheticRegistry),
     ...plan.syntheticTargets.flatMap((p) => ['--synthetic', toArgvItem(p)]),
@@ -195,6 +211,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   const args: string[] = ['--new-session', '--die-with-parent'];
   const devNullFds: number[] = [];
   const synthetic = new Set<string>();
+  const pins: PinnedRoot[] = [];
   let nextFd = FIRST_DEVNULL_FD;
   const emptyReadOnlyFile = (target: string, perms?: string): void => {
     const fd = nextFd++;
@@ -206,13 +223,54 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     args.push('--perms', '555', '--tmpfs', target, '--remount-ro', target);
   };
 
+  const callerUid = facts.linux?.uid;
+  const allowedLinks = new Set(input.allowSymlinkedRoots ?? []);
+  // Could the caller, hence a sandboxed command running as the caller, have written this directory?
+  // (root, and a caller of unknown uid, can write everything; group/other-writable counts for anyone.)
+  const callerCanWrite = (st: FsEntryStat): boolean =>
+    callerUid === undefined || callerUid === 0 || (st.uid === callerUid && (st.mode & 0o200) !== 0) || (st.mode & 0o022) !== 0;
+  /**
+   * A run can replace a directory with a symlink (`pkg -> ~`) so that a later run given that path as
+   * its cwd or writable root writes wherever the link points (the path-swap class behind
+   * CVE-2021-30465, runc). A link is trusted only when root made it in a directory the caller cannot
+   * write; any other needs the caller's explicit acceptance.
+   */
+  const refusePlantedSymlinks = (p: string, what: string): boolean => {
+    let crossed = false;
+    let cur = '';
+    for (const comp of p.split('/')) {
+      if (comp === '') continue;
+      const parentDir = cur === '' ? '/' : cur;
+      cur += '/' + comp;
+      const st = fsi.lstat?.(cur);
+      const kind = st?.kind ?? fsi.kind(cur);
+      if (kind === 'missing') return crossed;
+      if (kind !== 'symlink') continue;
+      crossed = true;
+      if (allowedLinks.has(cur)) continue;
+      const parent = fsi.lstat?.(parentDir);
+      if (st !== undefined && parent !== undefined && st.uid === 0 && !callerCanWrite(parent)) continue;
+      const why = st === undefined || st.uid !== 0 ? 'it is not owned by root' : `it is in ${parentDir}, a directory you can write`;
+      throw new PlanError(
+        'SymlinkedRoot',
+        `${what} ${p} goes through the symlink ${cur} (→ ${fsi.realpath(cur) ?? 'a missing target'}), which a sandboxed command could have planted (${why}); ` +
+          `use the resolved path ${canonicalize(fsi, p)} instead, or accept the link with --allow-symlinked-root ${cur} (library: allowSymlinkedRoots)`,
+        true,
+      );
+    }
+    return crossed;
+  };
+  refusePlantedSymlinks(input.cwd, 'the working directory');
+
   // Writable roots that exist, bound at their real target (a symlinked root must not let the
   // sandbox re-point the link later and write elsewhere).
   const roots: Array<{ root: string; target: string }> = [];
   for (const w of fs.writableRoots) {
     const kind = fsi.kind(w.root);
     if (kind === 'missing') continue;
-    const target = fsi.realpath(w.root) ?? w.root;
+    // With no link in its path the root is its own canonical spelling: no second lookup (realpath)
+    // that a concurrent swap could answer differently from the check above.
+    const target = refusePlantedSymlinks(w.root, 'the writable root') ? (fsi.realpath(w.root) ?? w.root) : w.root;
     if (!roots.some((r) => r.target === target)) roots.push({ root: w.root, target });
   }
   roots.sort((a, b) => byDepth(a.target, b.target));
@@ -360,7 +418,17 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
 
   // 3. Writable roots, each followed by what must stay read-only or unreadable inside it.
   for (const t of targets) {
-    args.push('--bind', t, t);
+    // bwrap binds by path: a concurrent sandbox that can write t's parent could swap t for a symlink
+    // between this plan and the mount. The launcher opens t without following symlinks, checks it is
+    // the directory planned here (dev/ino) and bwrap binds that fd (bwrap(1) --bind-fd), or it exits 125.
+    const st = input.pinRoots ? fsi.lstat?.(t) : undefined;
+    if (st !== undefined && st.kind === 'dir') {
+      const fd = nextFd++;
+      pins.push({ fd, dev: st.dev, ino: st.ino, path: t });
+      args.push('--bind-fd', String(fd), t);
+    } else {
+      args.push('--bind', t, t);
+    }
     const mine = [...carveOuts.keys()].filter((s) => deepestRoot(s) === t && s !== t).sort(byDepth);
     for (const s of mine) appendReadOnly(s, carveOuts.get(s) === true, t);
     for (const u of unreadableSorted.filter((u) => deepestRoot(u) === t)) maskUnreadable(u);
@@ -380,5 +448,5 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   args.push('--info-fd', String(INFO_FD));
   args.push('--chdir', fs.fullDiskRead ? input.cwd : canonicalize(fsi, input.cwd));
   if (input.argv0Supported) args.push('--argv0', INNER_ARGV0);
-  return { args, devNullFds, syntheticTargets: [...synthetic] };
+  return { args, devNullFds, syntheticTargets: [...synthetic], pins };
 }

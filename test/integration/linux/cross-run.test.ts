@@ -1,0 +1,104 @@
+/**
+ * Real bubblewrap: a hostile command that runs again and again (or next to another sandbox) must not
+ * change how a later sandbox is mounted. Each test performs the attack for real.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PY, isLinux, run, sandbox, scratch, sh } from './helpers.js';
+import type { Scratch } from './helpers.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const cliBin = join(repo, 'dist', 'cli', 'main.js');
+
+describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
+  let s: Scratch;
+  beforeEach(() => {
+    s = scratch('csbx-xrun-');
+    mkdirSync(join(s.ws, 'pkg'));
+  });
+  afterEach(() => s.cleanup());
+
+  describe('mounts bind what was planned', () => {
+    it('a directory replaced by a symlink in run 1 is refused as the cwd or a writable root of run 2 (error names the link and the resolved path)', async () => {
+      // Run 1: the hostile command swaps its subdirectory for a link to a place it may not write.
+      const r1 = await sh(`rm -rf pkg && ln -s ${s.outside} pkg`, 'workspace-write', { cwd: s.ws });
+      expect(r1.exitCode).toBe(0);
+      const link = join(s.ws, 'pkg');
+      const resolved = realpathSync(s.outside);
+      // Run 2 given the link as its cwd (workspace-write makes the cwd writable) or as a root.
+      const asCwd = sh('echo pwn > planted', 'workspace-write', { cwd: link });
+      await expect(asCwd).rejects.toThrow(new RegExp(`symlink ${link} \\(→ ${resolved}\\).*use the resolved path ${resolved}`));
+      await expect(asCwd).rejects.toMatchObject({ name: 'PlanError', usage: true });
+      await expect(sh('echo pwn > pkg/planted', 'read-only', { cwd: s.ws, writableRoots: [link] })).rejects.toThrow(/--allow-symlinked-root/);
+      expect(readdirSync(s.outside)).toEqual([]);
+    });
+
+    it('a symlink the caller names with allowSymlinkedRoots is accepted (bound at its resolved path)', async () => {
+      symlinkSync(s.outside, join(s.ws, 'mylink'));
+      const link = join(s.ws, 'mylink');
+      const r = await sh('echo ok > made', 'workspace-write', { cwd: link, allowSymlinkedRoots: [link] });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(readFileSync(join(s.outside, 'made'), 'utf8')).toBe('ok\n');
+    });
+
+    it.skipIf(!existsSync(cliBin))('CLI: a planted symlink in --cwd is a usage error (exit 2) naming the link; --allow-symlinked-root accepts it', () => {
+      symlinkSync(s.outside, join(s.ws, 'pkg2'));
+      const link = join(s.ws, 'pkg2');
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: s.base };
+      const refused = spawnSync(process.execPath, [cliBin, 'run', '--cwd', link, '--', '/bin/sh', '-c', 'echo pwn > x'], { cwd: s.ws, env, encoding: 'utf8' });
+      expect(refused.status, refused.stderr).toBe(2);
+      expect(refused.stderr).toContain(`symlink ${link}`);
+      const allowed = spawnSync(process.execPath, [cliBin, 'run', '--cwd', link, '--allow-symlinked-root', link, '--', '/bin/sh', '-c', 'echo ok > x'], { cwd: s.ws, env, encoding: 'utf8' });
+      expect(allowed.status, allowed.stderr).toBe(0);
+      expect(readFileSync(join(s.outside, 'x'), 'utf8')).toBe('ok\n');
+    });
+
+    it('racer: a concurrent sandbox swapping a writable root for a symlink between planning and mounting never gets a write through the link', async () => {
+      const pkg = join(s.ws, 'pkg');
+      // The racer is itself a sandboxed command (workspace-write on ws): it flips ws/pkg between the
+      // real directory and a link to `outside` as fast as it can.
+      const racerCode = [
+        'import os, time',
+        `pkg = ${JSON.stringify(pkg)}; aside = pkg + ".real"; out = ${JSON.stringify(s.outside)}`,
+        'end = time.time() + 60',
+        'while time.time() < end and not os.path.exists(out + "/../stop"):',
+        '    os.rename(pkg, aside); os.symlink(out, pkg)',
+        '    time.sleep(0.0005)',
+        '    os.unlink(pkg); os.rename(aside, pkg)',
+        '    time.sleep(0.0005)',
+      ].join('\n');
+      const sb = await sandbox();
+      const racer = sb.spawn([PY, '-c', racerCode], 'workspace-write', { cwd: s.ws, reject: false, stdin: 'ignore' });
+      let started = 0;
+      let refused = 0;
+      let wrote = 0;
+      try {
+        // Give the racer time to start flipping.
+        await new Promise((r) => setTimeout(r, 300));
+        const attempts = Array.from({ length: 80 }, (_, i) => i);
+        for (let i = 0; i < attempts.length; i += 4) {
+          await Promise.all(
+            attempts.slice(i, i + 4).map(async (n) => {
+              try {
+                const r = await run(['/bin/sh', '-c', `echo ${n} > ${pkg}/m-${n}`], 'read-only', { cwd: s.base, writableRoots: [pkg] });
+                started += 1;
+                if (r.exitCode === 0) wrote += 1;
+              } catch {
+                refused += 1; // planning saw the link: refused before anything ran
+              }
+            }),
+          );
+        }
+      } finally {
+        writeFileSync(join(s.base, 'stop'), '');
+        await racer;
+      }
+      // Nothing ever landed outside; the attempts were real (some planned and started).
+      expect(readdirSync(s.outside), `started ${started}, wrote ${wrote}, refused ${refused}`).toEqual([]);
+      expect(started).toBeGreaterThan(0);
+    }, 120_000);
+  });
+});
