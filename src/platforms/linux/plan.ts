@@ -430,8 +430,24 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       args.push('--bind', t, t);
     }
     const mine = [...carveOuts.keys()].filter((s) => deepestRoot(s) === t && s !== t).sort(byDepth);
+    const myDenies = unreadableSorted.filter((u) => deepestRoot(u) === t);
+    // The command could otherwise rename an ancestor of a protected path (`mv conf conf2 && mkdir
+    // conf`) and carry the protected file out from under its mount. A mount point cannot be renamed
+    // or removed in its mount namespace (EBUSY, rename(2)/rmdir(2)), so each existing directory between
+    // the root and a protected path is bound onto itself (writable, as it was), before the protections.
+    const guarded = new Set<string>();
+    for (const p of [...mine, ...myDenies]) {
+      for (let d = path.dirname(p); d !== t && isWithin(d, t); d = path.dirname(d)) {
+        if (guarded.has(d)) break;
+        if (carveOuts.has(d) || unreadable.has(d) || fsi.kind(d) !== 'dir') continue;
+        guarded.add(d);
+      }
+    }
+    for (const d of [...guarded].filter((d) => ![...carveOuts.keys(), ...unreadable].some((c) => c !== d && isWithin(d, c))).sort(byDepth)) {
+      args.push('--bind', d, d);
+    }
     for (const s of mine) appendReadOnly(s, carveOuts.get(s) === true, t);
-    for (const u of unreadableSorted.filter((u) => deepestRoot(u) === t)) maskUnreadable(u);
+    for (const u of myDenies) maskUnreadable(u);
   }
 
   // 4. The remaining deny masks.

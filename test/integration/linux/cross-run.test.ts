@@ -101,4 +101,55 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
       expect(started).toBeGreaterThan(0);
     }, 120_000);
   });
+
+  describe('protections survive renames', () => {
+    const profileWithLockedFile = (ws: string): Record<string, unknown> => ({
+      type: 'managed',
+      file_system: {
+        type: 'restricted',
+        entries: [
+          { path: { type: 'special', value: { kind: 'root' } }, access: 'read' },
+          { path: { type: 'path', path: ws }, access: 'write' },
+          { path: { type: 'path', path: join(ws, 'conf', 'locked.toml') }, access: 'read' },
+        ],
+      },
+      network: 'restricted',
+    });
+
+    it('a read-only carve-out (conf/locked.toml) cannot be replaced by renaming its directory, in this run or the next', async () => {
+      mkdirSync(join(s.ws, 'conf'));
+      writeFileSync(join(s.ws, 'conf', 'locked.toml'), 'safe = true\n');
+      writeFileSync(join(s.ws, 'conf', 'other.toml'), 'x\n');
+      const attack = await sh('mv conf conf2 && mkdir conf && echo pwn > conf/locked.toml', profileWithLockedFile(s.ws), { cwd: s.ws });
+      expect(attack.exitCode, attack.stderr).not.toBe(0);
+      expect(attack.stderr).toMatch(/busy/i);
+      expect(readFileSync(join(s.ws, 'conf', 'locked.toml'), 'utf8')).toBe('safe = true\n');
+      const rm = await sh('rm -rf conf; echo pwn > conf/locked.toml', profileWithLockedFile(s.ws), { cwd: s.ws });
+      expect(rm.exitCode).not.toBe(0);
+      expect(readFileSync(join(s.ws, 'conf', 'locked.toml'), 'utf8')).toBe('safe = true\n');
+      // Run 2: still in place and still read-only; the rest of conf stays writable.
+      const r2 = await sh('echo pwn > conf/locked.toml; echo y > conf/new.toml && cat conf/new.toml', profileWithLockedFile(s.ws), { cwd: s.ws });
+      expect(r2.stdout).toBe('y\n');
+      expect(readFileSync(join(s.ws, 'conf', 'locked.toml'), 'utf8')).toBe('safe = true\n');
+    });
+
+    it('a --deny-read path whose parent the command tries to rename in run 1 stays unreadable in run 2', async () => {
+      mkdirSync(join(s.ws, 'sec'));
+      writeFileSync(join(s.ws, 'sec', 'key'), 'TOPSECRET\n');
+      const denyRead = [join(s.ws, 'sec', 'key')];
+      const r1 = await sh('mv sec sec2; mkdir -p a/b && mv sec a/b/; cat sec/key sec2/key a/b/sec/key', 'workspace-write', { cwd: s.ws, denyRead });
+      expect(r1.stdout).not.toContain('TOPSECRET');
+      expect(existsSync(join(s.ws, 'sec', 'key'))).toBe(true);
+      const r2 = await sh('cat sec/key sec2/key a/b/sec/key', 'workspace-write', { cwd: s.ws, denyRead });
+      expect(r2.stdout).not.toContain('TOPSECRET');
+    });
+
+    it('protected metadata (.git) cannot be swapped by renaming it away and recreating it', async () => {
+      mkdirSync(join(s.ws, '.git'));
+      writeFileSync(join(s.ws, '.git', 'config'), '[core]\n');
+      const r = await sh('mv .git g2 && mkdir .git && echo "[core] hooksPath=/x" > .git/config', 'workspace-write', { cwd: s.ws });
+      expect(r.exitCode).not.toBe(0);
+      expect(readFileSync(join(s.ws, '.git', 'config'), 'utf8')).toBe('[core]\n');
+    });
+  });
 });
