@@ -311,6 +311,12 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   }
   const maxDepth = fs.globScanMaxDepth ?? DEFAULT_GLOB_SCAN_MAX_DEPTH;
   for (const glob of fs.unreadableGlobs) {
+    // `DIR/**` (the documented form) means DIR and everything in it: hide DIR itself, which also
+    // covers files created there later, instead of masking each entry (nested masks fail to mount).
+    if (glob.endsWith('/**') && glob.length > 3 && globStaticPrefix(glob) === glob.slice(0, -3)) {
+      unreadable.add(remap(glob.slice(0, -3)));
+      continue;
+    }
     const prefix = globStaticPrefix(glob);
     if (prefix === '/' || prefix === '') {
       throw new PlanError('UnboundedGlob', `deny-read glob ${glob} cannot be safely expanded: its fixed prefix is the filesystem root; anchor it under a directory (e.g. a project root)`);
@@ -325,13 +331,33 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     if (res.truncated) {
       throw new PlanError('GlobTooBroad', `deny-read glob ${glob} matches more than ${MAX_GLOB_MATCHES} paths under ${prefix}; narrow the pattern or lower glob_scan_max_depth`);
     }
+    // The command may move a matching file below the scan limit (Codex: `rg --max-depth`); a walk that
+    // stopped early must not silently leave it readable.
+    const tooDeep = res.depthLimitedDirs?.[0];
+    if (tooDeep !== undefined) {
+      throw new PlanError(
+        'GlobTooDeep',
+        `deny-read glob ${glob} cannot be enforced: ${tooDeep} is at the scan limit (glob_scan_max_depth = ${maxDepth}) and was not searched${res.depthLimitedDirs && res.depthLimitedDirs.length > 1 ? ` (nor ${res.depthLimitedDirs.length - 1} other director${res.depthLimitedDirs.length > 2 ? 'ies' : 'y'})` : ''}; raise glob_scan_max_depth, deny that directory itself, or narrow the pattern`,
+      );
+    }
     for (const m of res.matches) {
       unreadable.add(m);
       const real = fsi.realpath(m);
       if (real !== undefined && real !== m) unreadable.add(real);
     }
   }
-  const unreadableSorted = [...unreadable].filter((u) => u !== '/').sort(byDepth);
+  // A path inside another denied directory is already hidden by that mask (and a second mask inside
+  // a masked tmpfs cannot be mounted), unless a writable root lies between them.
+  const unreadableSorted = [...unreadable]
+    .filter((u) => u !== '/')
+    .filter((u) => {
+      for (let v = path.dirname(u); v !== '/'; v = path.dirname(v)) {
+        if (targets.includes(v)) return true;
+        if (unreadable.has(v) && fsi.kind(v) !== 'symlink') return false;
+      }
+      return true;
+    })
+    .sort(byDepth);
 
   // Read-only carve-outs (explicit entries and protected metadata) of every writable root.
   const carveOuts = new Map<string, boolean>(); // path → is protected metadata name directly under a root

@@ -152,4 +152,41 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
       expect(readFileSync(join(s.ws, '.git', 'config'), 'utf8')).toBe('[core]\n');
     });
   });
+
+  describe('deny globs: depth and DIR/**', () => {
+    it('--deny-read DIR/** launches and hides DIR and everything under it (also files created later)', async () => {
+      mkdirSync(join(s.ws, 'secrets', 'sub'), { recursive: true });
+      writeFileSync(join(s.ws, 'secrets', 'a'), 'TOPSECRET-a\n');
+      writeFileSync(join(s.ws, 'secrets', 'sub', 'b'), 'TOPSECRET-b\n');
+      const denyRead = [`${s.ws}/secrets/**`];
+      const r = await sh('cat secrets/a secrets/sub/b; ls secrets; echo new > secrets/c; echo done', 'workspace-write', { cwd: s.ws, denyRead });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).not.toContain('TOPSECRET');
+      expect(r.stdout).toContain('done');
+      expect(existsSync(join(s.ws, 'secrets', 'c'))).toBe(false);
+    });
+
+    it('a deny glob whose tree is deeper than glob_scan_max_depth fails closed, naming the limit and the directory (a file moved deeper in run 1 does not escape in run 2)', async () => {
+      writeFileSync(join(s.ws, 'a.key'), 'TOPSECRET\n');
+      // Run 1 (a profile without the glob) buries the file below the scan limit.
+      const r1 = await sh('mkdir -p d1/d2/d3/d4 && mv a.key d1/d2/d3/d4/a.key', 'workspace-write', { cwd: s.ws });
+      expect(r1.exitCode, r1.stderr).toBe(0);
+      const profile = {
+        type: 'managed',
+        file_system: {
+          type: 'restricted',
+          glob_scan_max_depth: 3,
+          entries: [
+            { path: { type: 'special', value: { kind: 'root' } }, access: 'read' },
+            { path: { type: 'path', path: s.ws }, access: 'write' },
+            { path: { type: 'glob_pattern', pattern: `${s.ws}/**/*.key` }, access: 'deny' },
+          ],
+        },
+        network: 'restricted',
+      };
+      await expect(sh('cat d1/d2/d3/d4/a.key', profile, { cwd: s.ws })).rejects.toThrow(
+        new RegExp(`${join(s.ws, 'd1/d2/d3')} is at the scan limit \\(glob_scan_max_depth = 3\\)`),
+      );
+    });
+  });
 });
