@@ -289,6 +289,20 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     }
     return canonicalize(fsi, p);
   };
+  /**
+   * A metadata name (`.git`) directly under a shared sticky root such as /tmp that another user made a
+   * symlink: `ln -s x /tmp/.git` would otherwise make every workspace-write run of every other user
+   * fail (a symlink cannot be masked). Left as it is when neither the caller nor the sandbox can change
+   * it: the sticky bit lets only the link's owner, the directory's owner or CAP_FOWNER (dropped by
+   * --cap-drop ALL) rename or remove it (sticky bit: inode(7), "S_ISVTX"), and whatever is written
+   * through it lands where the mount plan allows anyway. A root caller owns /tmp, so not for root.
+   */
+  const othersLinkInStickyDir = (p: string): boolean => {
+    if (callerUid === undefined || callerUid === 0) return false;
+    const st = fsi.lstat?.(p);
+    const parent = fsi.lstat?.(path.dirname(p));
+    return st !== undefined && parent !== undefined && st.kind === 'symlink' && st.uid !== callerUid && parent.uid !== callerUid && (parent.mode & 0o1000) !== 0;
+  };
   /** Fail closed when a path below a writable root crosses a symlink the sandbox could re-point. */
   const firstMissingOrFail = (p: string, root: string, what: 'read-only' | 'deny-read'): string | undefined => {
     const rel = p === root ? [] : p.slice(root === '/' ? 1 : root.length + 1).split('/');
@@ -373,6 +387,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   for (const u of unreadable) carveOuts.delete(u);
 
   // 1. Base.
+  let readableBound: string[] = [];
   if (fs.fullDiskRead) {
     args.push('--ro-bind', '/', '/');
   } else {
@@ -384,6 +399,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     const list = [...readable].filter((r) => fsi.kind(r) !== 'missing' && !targets.some((t) => isWithin(r, t))).sort(byDepth);
     const kept = list.filter((r) => !list.some((o) => o !== r && isWithin(r, o)));
     for (const r of kept) args.push('--ro-bind', r, r);
+    readableBound = kept;
   }
   args.push('--dev', '/dev');
 
@@ -415,6 +431,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   };
 
   const appendReadOnly = (s: string, metadata: boolean, root: string): void => {
+    if (metadata && othersLinkInStickyDir(s)) return;
     const missing = firstMissingOrFail(s, root, 'read-only');
     if (missing !== undefined) {
       if (metadata && missing === s) readOnlyEmptyDir(s);
@@ -479,9 +496,15 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   // 4. The remaining deny masks.
   for (const u of outside.filter((u) => !targets.some((t) => isWithin(t, u)))) maskUnreadable(u);
 
-  // 5. The placeholder registry must not be writable from inside (a forged marker could make
-  //    another sandbox's cleanup unmount a protective mask).
-  if (targets.some((t) => isWithin(input.registryDir, t))) args.push('--ro-bind', input.registryDir, input.registryDir);
+  // 5. The placeholder registry is hidden wherever the sandbox could see it: it lists other
+  //    sandboxes' workspaces and, as it changes, tells a racer when another sandbox starts; it must
+  //    not be writable either (a forged record could make another sandbox's cleanup remove a
+  //    protective placeholder). The launcher creates it before bwrap runs, so the target exists.
+  const reg = input.registryDir;
+  const regVisible = fs.fullDiskRead || targets.some((t) => isWithin(reg, t)) || readableBound.some((r) => isWithin(reg, r));
+  if (regVisible && ![...unreadable].some((u) => isWithin(reg, u))) {
+    args.push('--perms', '000', '--tmpfs', reg, '--remount-ro', reg);
+  }
 
   args.push('--unshare-user', '--unshare-pid', '--unshare-ipc');
   if (input.network === 'restricted') args.push('--unshare-net');

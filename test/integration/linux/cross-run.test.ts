@@ -189,4 +189,34 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
       );
     });
   });
+
+  describe('registry and shared directories', () => {
+    it('the placeholder registry is not visible inside (it lists other workspaces and their timing)', async () => {
+      const reg = (await sandbox()).facts.linux?.syntheticRegistry ?? '';
+      expect(reg).not.toBe('');
+      // This run registers placeholders for its own ws (no .git/.codex/.agents there), so the table
+      // on the host names ws while it runs.
+      const r = await sh(`ls -A ${reg}; cat ${reg}/table; echo x > ${reg}/table; echo end`, 'workspace-write', { cwd: s.ws });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe('end\n');
+      expect(r.stderr).toMatch(/Permission denied/);
+    });
+
+    it.skipIf(process.getuid?.() !== 0 || !existsSync(cliBin))(
+      "another user's symlink planted as .git in a shared sticky writable root (like `ln -s x /tmp/.git`) does not stop the caller's runs, and the caller cannot replace it (root runs this as csbx-test; as csbx-test alone no second user can plant it)",
+      () => {
+        if (spawnSync('id', ['-u', 'csbx-test']).status !== 0) spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', 'csbx-test']);
+        const shared = join(s.base, 'shared');
+        mkdirSync(shared);
+        spawnSync('chmod', ['a+rx', s.base]);
+        spawnSync('chmod', ['1777', shared]);
+        symlinkSync('x', join(shared, '.git')); // owned by root: "another user" for csbx-test
+        const script = `echo ok > ${shared}/mine && rm -f ${shared}/.git; mkdir ${shared}/.git; ls -ld ${shared}/.git`;
+        const r = spawnSync('su', ['csbx-test', '-s', '/bin/sh', '-c', `cd /var/tmp && ${JSON.stringify(process.execPath)} ${cliBin} run -p read-only -w ${shared} -- /bin/sh -c ${JSON.stringify(script)}`], { encoding: 'utf8' });
+        expect(r.stderr).not.toMatch(/symlink/);
+        expect(readFileSync(join(shared, 'mine'), 'utf8')).toBe('ok\n');
+        expect(r.stdout).toMatch(/^l/); // still the planted link: the caller could not replace it
+      },
+    );
+  });
 });
