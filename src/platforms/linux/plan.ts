@@ -384,6 +384,14 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       carveOuts.set(remap(path.join(w.root, name)), true);
     }
   }
+  // The installed package (launcher, addon, dist/, bundled bwrap) runs outside the sandbox on the next
+  // launch: under a writable root (node_modules/codex-sandbox in the project) a command could replace
+  // it and be run unsandboxed by the caller (the CVE-2019-5736 pattern, runc). Read-only inside.
+  const pkg = facts.linux?.packageRoot;
+  if (pkg !== undefined) {
+    const home = deepestRoot(pkg);
+    if (home !== undefined && home !== pkg && !carveOuts.has(pkg)) carveOuts.set(pkg, false);
+  }
   for (const u of unreadable) carveOuts.delete(u);
 
   // 1. Base.

@@ -3,10 +3,13 @@
  * change how a later sandbox is mounted. Each test performs the attack for real.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { getHostFacts } from '../../../src/host/facts.js';
+import { bundledBwrapPath, loadNative } from '../../../src/native.js';
+import { Sandbox } from '../../../src/sandbox.js';
 import { PY, isLinux, run, sandbox, scratch, sh } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
@@ -218,5 +221,46 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
         expect(r.stdout).toMatch(/^l/); // still the planted link: the caller could not replace it
       },
     );
+  });
+
+  describe("the package's own files", () => {
+    it('the package root is in the host facts (canonical)', () => {
+      expect(getHostFacts().linux?.packageRoot).toBe(realpathSync(repo));
+    });
+
+    it('installed under a writable root (node_modules/codex-sandbox in the project), the launcher, the addon, the bundled bwrap and dist/ cannot be modified, moved or replaced', async () => {
+      // The install layout, simulated: the package's files copied into the project's node_modules.
+      const pkg = join(s.ws, 'node_modules', 'codex-sandbox');
+      mkdirSync(join(pkg, 'build'), { recursive: true });
+      cpSync(join(repo, 'package.json'), join(pkg, 'package.json'));
+      cpSync(join(repo, 'dist'), join(pkg, 'dist'), { recursive: true });
+      cpSync(join(repo, 'build', 'Release'), join(pkg, 'build', 'Release'), { recursive: true, filter: (src) => !src.includes('obj.target') });
+      const launcher = join(pkg, 'build', 'Release', 'codex-sandbox-launcher');
+      const facts = getHostFacts({
+        native: { loadNative, launcherPath: () => launcher, bundledBwrapPath, packageRoot: () => pkg },
+      });
+      expect(facts.linux?.packageRoot).toBe(realpathSync(pkg));
+      const sb = new Sandbox(facts, process.env);
+      const before = readFileSync(launcher);
+      const jsFile = join(pkg, 'dist', 'src', 'index.js');
+      const jsBefore = readFileSync(jsFile, 'utf8');
+      const attack = [
+        'echo pwn > node_modules/codex-sandbox/build/Release/codex-sandbox-launcher',
+        'echo pwn >> node_modules/codex-sandbox/dist/src/index.js',
+        'rm -f node_modules/codex-sandbox/build/Release/codex_sandbox.node',
+        'mv node_modules/codex-sandbox node_modules/old',
+        'mv node_modules nm2',
+        'mv node_modules/codex-sandbox/dist node_modules/codex-sandbox/d2',
+        'echo fine > ok.txt',
+      ].join('; ');
+      const r = await sb.spawn(['/bin/sh', '-c', attack], 'workspace-write', { cwd: s.ws, reject: false, stdin: 'ignore' });
+      expect(r.exitCode).toBe(0);
+      expect(readFileSync(join(s.ws, 'ok.txt'), 'utf8')).toBe('fine\n');
+      expect(readFileSync(launcher).equals(before)).toBe(true);
+      expect(readFileSync(jsFile, 'utf8')).toBe(jsBefore);
+      expect(existsSync(join(pkg, 'build', 'Release', 'codex_sandbox.node'))).toBe(true);
+      expect(existsSync(join(s.ws, 'nm2'))).toBe(false);
+      expect(existsSync(join(pkg, 'd2'))).toBe(false);
+    });
   });
 });
