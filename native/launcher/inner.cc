@@ -9,6 +9,7 @@
 #include "fail.h"
 #include "fds.h"
 #include "options.h"
+#include "pin.h"
 
 namespace {
 
@@ -44,6 +45,7 @@ void run_inner(int count, char** args) {
   InnerOptions options;
   parse_inner_options(count, args, &options);
   require_no_capabilities();
+  for (const ExpectedMount& m : options.expected) verify_planned_mount(m.path, m.rw, m.dev, m.ino);
   if (options.started_fd >= 0) report_started(options.started_fd);
   // The started pipe's write end, and any fd bwrap or a caller let through, must not reach the
   // command: a leaked fd is a channel out of the sandbox.

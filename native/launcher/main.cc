@@ -20,7 +20,9 @@
 //     --synthetic PATH              mount target bwrap may create as a placeholder (repeatable)
 //     --chdir PATH                  chdir before exec
 // Inner stage (inside bwrap):
-//   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] -- PROGRAM [ARGS...]
+//   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] [--expect-rw DEV:INO PATH]...
+//                          [--expect-ro PATH]... -- PROGRAM [ARGS...]
+//     checks each expected mount (no symlink followed; writable with that identity, or read-only),
 //     writes one byte to FD, closes every fd >= 3, then execs PROGRAM
 // Exit codes: 125 launcher or sandbox setup failure, 126/127 command not executable/not found, otherwise the
 // command's (bwrap's) status.

@@ -153,6 +153,15 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
     }
     if (strcmp(arg, "--argv0") == 0) {
       out->argv0 = need_value(arg, i, count, args);
+    } else if (strcmp(arg, "--expect-rw") == 0) {
+      const char* id = need_value(arg, i, count, args);
+      const char* path = need_value(arg, i, count, args);
+      unsigned long long dev = 0, ino = 0;
+      char tail = '\0';
+      if (sscanf(id, "%llu:%llu%c", &dev, &ino, &tail) != 2) die_msg("--expect-rw: expected DEV:INO, got '%s'", id);
+      out->expected.push_back(ExpectedMount{path, true, dev, ino});
+    } else if (strcmp(arg, "--expect-ro") == 0) {
+      out->expected.push_back(ExpectedMount{need_value(arg, i, count, args), false, 0, 0});
     } else if (strcmp(arg, "--started-fd") == 0) {
       if (out->started_fd >= 0) die_msg("--started-fd given twice");
       out->started_fd = parse_fd(arg, need_value(arg, i, count, args));

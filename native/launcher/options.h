@@ -41,10 +41,18 @@ struct OuterOptions {
 // Parses args[0..count). Exits 125 with a message naming the bad option on error.
 void parse_outer_options(int count, char** args, OuterOptions* out);
 
-// Inner stage: `--inner [--started-fd N] [--argv0 NAME] -- PROGRAM [ARGS...]` (args start after
-// "--inner").
+// Inner stage: `--inner [--started-fd N] [--argv0 NAME] [--expect-rw DEV:INO PATH]...
+// [--expect-ro PATH]... -- PROGRAM [ARGS...]` (args start after "--inner").
+struct ExpectedMount {
+  const char* path;
+  bool rw;                          // --expect-rw (writable, this dev/ino) or --expect-ro
+  unsigned long long dev;
+  unsigned long long ino;
+};
+
 struct InnerOptions {
   const char* argv0 = nullptr;
+  std::vector<ExpectedMount> expected;  // checked before the command starts
   int started_fd = -1;              // write end of the launcher's started pipe, -1 if none
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
 };

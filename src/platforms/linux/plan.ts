@@ -39,11 +39,16 @@ export interface PinnedRoot {
   path: string;
 }
 
+/** A mount the inner stage checks before the command starts (`--expect-rw DEV:INO PATH`, `--expect-ro PATH`). */
+export type ExpectedMount = { rw: true; path: string; dev: string; ino: string } | { rw: false; path: string };
+
 export interface BwrapArgs {
   args: string[];
   devNullFds: number[];
   syntheticTargets: string[];
   pins: PinnedRoot[];
+  /** Mounts inside writable roots whose destination a concurrent sandbox could have redirected. */
+  expected: ExpectedMount[];
 }
 
 export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
@@ -134,7 +139,18 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   return {
     kind: 'linux-bwrap',
     program: linux.launcherPath,
-    argv: [...launcherArgs, ...bwrapArgv, '--', linux.launcherPath, '--inner', '--started-fd', String(STARTED_FD), '--', ...input.command],
+    argv: [
+      ...launcherArgs,
+      ...bwrapArgv,
+      '--',
+      linux.launcherPath,
+      '--inner',
+      '--started-fd',
+      String(STARTED_FD),
+      ...plan.expected.flatMap((m): ArgvItem[] => (m.rw ? ['--expect-rw', `${m.dev}:${m.ino}`, toArgvItem(m.path)] : ['--expect-ro', toArgvItem(m.path)])),
+      '--',
+      ...input.command,
+    ],
     env,
     cwd: '/',
     native,
@@ -212,6 +228,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   const devNullFds: number[] = [];
   const synthetic = new Set<string>();
   const pins: PinnedRoot[] = [];
+  const expected: ExpectedMount[] = [];
   let nextFd = FIRST_DEVNULL_FD;
   const emptyReadOnlyFile = (target: string, perms?: string): void => {
     const fd = nextFd++;
@@ -415,6 +432,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     const root = deepestRoot(u);
     if (root !== undefined) {
       const missing = firstMissingOrFail(u, root, 'deny-read');
+      if (pins.length > 0) expected.push({ rw: false, path: missing ?? u });
       if (missing !== undefined) {
         // Not there yet: an empty read-only file in its place keeps it from being created.
         emptyReadOnlyFile(missing, '000');
@@ -441,6 +459,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   const appendReadOnly = (s: string, metadata: boolean, root: string): void => {
     if (metadata && othersLinkInStickyDir(s)) return;
     const missing = firstMissingOrFail(s, root, 'read-only');
+    if (pins.length > 0) expected.push({ rw: false, path: missing ?? s });
     if (missing !== undefined) {
       if (metadata && missing === s) readOnlyEmptyDir(s);
       else emptyReadOnlyFile(missing);
@@ -476,6 +495,9 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     if (st !== undefined && st.kind === 'dir') {
       const fd = nextFd++;
       pins.push({ fd, dev: st.dev, ino: st.ino, path: t });
+      // bwrap also resolves the destination by path, inside the new root: the inner stage checks
+      // that t (no symlink followed) is this directory, writable, and each protection in it read-only.
+      expected.push({ rw: true, path: t, dev: st.dev, ino: st.ino });
       args.push('--bind-fd', String(fd), t);
     } else {
       args.push('--bind', t, t);
@@ -521,5 +543,5 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   args.push('--info-fd', String(INFO_FD));
   args.push('--chdir', fs.fullDiskRead ? input.cwd : canonicalize(fsi, input.cwd));
   if (input.argv0Supported) args.push('--argv0', INNER_ARGV0);
-  return { args, devNullFds, syntheticTargets: [...synthetic], pins };
+  return { args, devNullFds, syntheticTargets: [...synthetic], pins, expected };
 }

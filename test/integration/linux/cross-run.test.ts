@@ -3,7 +3,7 @@
  * change how a later sandbox is mounted. Each test performs the attack for real.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -59,8 +59,30 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
       expect(readFileSync(join(s.outside, 'x'), 'utf8')).toBe('ok\n');
     });
 
+    it('the inner stage refuses to start the command when a planned mount is not where the plan put it (writable root redirected, protection not read-only)', async () => {
+      const launcher = (await sandbox()).facts.linux?.launcherPath ?? '';
+      const pkg = join(s.ws, 'pkg');
+      symlinkSync(pkg, join(s.ws, 'alias'));
+      const { dev, ino } = statSync(pkg, { bigint: true });
+      const inner = (flags: string): string => `${launcher} --inner ${flags} -- /bin/true; echo "status $?"`;
+      const script = [
+        inner(`--expect-rw ${dev}:${ino} ${pkg} --expect-ro /usr`), // as planned
+        inner(`--expect-ro ${pkg}`), // a protection that is writable
+        inner(`--expect-rw ${dev}:${ino} ${join(s.ws, 'alias')}`), // reached through a symlink
+        inner(`--expect-rw ${dev}:${ino + 1n} ${pkg}`), // another directory
+        inner(`--expect-rw ${dev}:${ino} /usr`), // read-only where a writable root was planned
+      ].join('; ');
+      const r = await sh(script, 'workspace-write', { cwd: s.ws });
+      expect(r.stdout).toBe('status 0\nstatus 125\nstatus 125\nstatus 125\nstatus 125\n');
+      expect(r.stderr).toContain(`${pkg} should be read-only inside and is not`);
+      expect(r.stderr).toContain('cannot be reached without following a symlink');
+      expect(r.stderr).toContain('is another directory');
+    });
+
     it('racer: a concurrent sandbox swapping a writable root for a symlink between planning and mounting never gets a write through the link', async () => {
       const pkg = join(s.ws, 'pkg');
+      mkdirSync(join(pkg, '.git'));
+      writeFileSync(join(pkg, '.git', 'config'), '[core]\n');
       // The racer is itself a sandboxed command (workspace-write on ws): it flips ws/pkg between the
       // real directory and a link to `outside` as fast as it can.
       const racerCode = [
@@ -86,7 +108,10 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
           await Promise.all(
             attempts.slice(i, i + 4).map(async (n) => {
               try {
-                const r = await run(['/bin/sh', '-c', `echo ${n} > ${pkg}/m-${n}`], 'read-only', { cwd: s.base, writableRoots: [pkg] });
+                // The victim writes its file, and tries the protected .git both where it should be and
+                // where a redirected bind would have put the writable root.
+                const script = `echo ${n} > ${pkg}/m-${n}; echo pwn >> ${pkg}/.git/config; echo pwn >> ${s.outside}/.git/config; true`;
+                const r = await run(['/bin/sh', '-c', script], 'read-only', { cwd: s.base, writableRoots: [pkg] });
                 started += 1;
                 if (r.exitCode === 0) wrote += 1;
               } catch {
@@ -100,7 +125,9 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
         await racer;
       }
       // Nothing ever landed outside; the attempts were real (some planned and started).
-      expect(readdirSync(s.outside), `started ${started}, wrote ${wrote}, refused ${refused}`).toEqual([]);
+      const counts = `started ${started}, wrote ${wrote}, refused ${refused}`;
+      expect(readdirSync(s.outside), counts).toEqual([]);
+      expect(readFileSync(join(pkg, '.git', 'config'), 'utf8'), counts).toBe('[core]\n');
       expect(started).toBeGreaterThan(0);
     }, 120_000);
   });
