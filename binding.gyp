@@ -85,6 +85,7 @@
             "native/launcher/main.cc",
             "native/launcher/options.cc",
             "native/launcher/payload.cc",
+            "native/launcher/pin.cc",
             "native/launcher/registry.cc",
             "native/launcher/supervise.cc"
           ],

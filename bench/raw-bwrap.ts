@@ -3,7 +3,7 @@
  * the fds it names supplied by the bench instead of the native launcher. This is the floor the
  * library is measured against: everything above it is the launcher plus the library's own work.
  */
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
 import type { LaunchRequest } from '../src/manager/types.js';
@@ -23,6 +23,8 @@ export interface BwrapInvocation {
   infoFd: number | undefined;
   /** fds bwrap reads `--ro-bind-data` contents from (the launcher opens /dev/null for each). */
   dataFds: number[];
+  /** `--bind-fd FD PATH` pairs: the launcher opens each writable root (pinned) at FD. */
+  bindFds: Array<{ fd: number; path: string }>;
   /** fd the inner stage reports its start on (`--inner --started-fd FD`), if any. */
   startedFd: number | undefined;
 }
@@ -82,6 +84,7 @@ export function extractBwrapInvocation(req: LaunchRequest): BwrapInvocation {
     seccompFd: seccomp[0],
     infoFd: info[0],
     dataFds: fdAfter(bwrapArgs, '--ro-bind-data'),
+    bindFds: bwrapArgs.flatMap((a, i) => (a === '--bind-fd' ? [{ fd: Number(bwrapArgs[i + 1]), path: bwrapArgs[i + 2] ?? '' }] : [])),
     startedFd: fdAfter(innerArgv.slice(0, Math.max(0, innerArgv.indexOf('--'))), '--started-fd')[0],
   };
 }
@@ -106,7 +109,9 @@ export function rawBwrapRunner(
   const bpfPath = join(opts.workDir, 'filter.bpf');
   if (opts.bpf !== undefined) writeFileSync(bpfPath, opts.bpf);
   const devNull = openSync('/dev/null', 'r');
-  const maxFd = Math.max(2, inv.seccompFd ?? 0, inv.infoFd ?? 0, inv.startedFd ?? 0, ...inv.dataFds);
+  // The launcher's pinned writable roots: opened once here (bwrap closes only its own copy).
+  const pinned = new Map(inv.bindFds.map((b) => [b.fd, openSync(b.path, constants.O_RDONLY | constants.O_DIRECTORY)]));
+  const maxFd = Math.max(2, inv.seccompFd ?? 0, inv.infoFd ?? 0, inv.startedFd ?? 0, ...inv.dataFds, ...pinned.keys());
   const args = [...inv.bwrapArgs, '--', ...(opts.keepInner ? inv.innerArgv : inv.command)];
   return {
     run: async () => {
@@ -119,6 +124,7 @@ export function rawBwrapRunner(
           // The inner stage writes one byte here, as it does to the launcher's pipe.
           else if (fd === inv.startedFd && opts.keepInner) stdio.push('pipe');
           else if (inv.dataFds.includes(fd)) stdio.push(devNull);
+          else if (pinned.has(fd)) stdio.push(pinned.get(fd) as number);
           else stdio.push('ignore');
         }
         await spawnAndWait(inv.bwrapPath, args, {
@@ -138,6 +144,9 @@ export function rawBwrapRunner(
         if (bpfFd !== undefined) closeSync(bpfFd);
       }
     },
-    close: () => closeSync(devNull),
+    close: () => {
+      closeSync(devNull);
+      for (const fd of pinned.values()) closeSync(fd);
+    },
   };
 }

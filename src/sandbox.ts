@@ -51,6 +51,11 @@ export interface SpawnOptions extends LaunchOptions {
    * mechanism holds for each on this host.
    */
   limits?: ResourceLimits;
+  /**
+   * Symlinks you made in the path of a writable root or the cwd (e.g. a project directory that is a
+   * link): accepted instead of refused. Absolute paths, as spelled in the root or cwd.
+   */
+  allowSymlinkedRoots?: readonly string[];
 }
 
 export type SandboxSubprocess = ResultPromise & {
@@ -116,6 +121,7 @@ export class Sandbox {
       facts: this.facts,
       allowNestedUserns: options.allowNestedUserns,
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
+      allowSymlinkedRoots: options.allowSymlinkedRoots,
     });
   }
 
@@ -133,6 +139,7 @@ export class Sandbox {
       additionalPermissions: _a,
       allowNestedUserns: _u,
       limits: _l,
+      allowSymlinkedRoots: _s,
       ...execaOptions
     } = options;
     const session = startLimitSession(limitPlanOf(req));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fail.h"
+#include "pin.h"
 
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -94,6 +95,9 @@ PlacedReadEnds place_fds(const std::vector<PlacedFdSpec>& placed) {
         if (fd < 0) die_errno("building the seccomp filter:", failed_call, -fd);
         break;
       }
+      case PlacedKind::Pin:
+        fd = open_pinned_dir(spec.path, spec.dev, spec.ino);
+        break;
       case PlacedKind::InfoPipe: {
         int ends[2];
         if (pipe2(ends, O_CLOEXEC) < 0) die_errno("pipe2 for", "--info-pipe", errno);

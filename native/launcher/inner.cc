@@ -13,6 +13,7 @@
 #include "fds.h"
 #include "limits.h"
 #include "options.h"
+#include "pin.h"
 
 namespace {
 
@@ -87,6 +88,7 @@ void run_inner(int count, char** args) {
   // is_rlimit_overlimit), so a fork bomb stops at the limit without touching the caller's other
   // processes. Set before the start is reported: a failure is a setup failure (125).
   apply_rlimits(options.rlimits);
+  for (const ExpectedMount& m : options.expected) verify_planned_mount(m.path, m.rw, m.dev, m.ino);
   if (options.started_fd >= 0) report_started(options.started_fd);
   // The started pipe's write end, and any fd bwrap or a caller let through, must not reach the
   // command: a leaked fd is a channel out of the sandbox.

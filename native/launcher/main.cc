@@ -11,6 +11,8 @@
 //     --seccomp base|restricted:FD  sealed memfd with the BPF program at FD (bwrap --seccomp FD)
 //     --seccomp-self base|restricted  no bwrap: no_new_privs + install the filter, exec PROGRAM
 //     --devnull FD                  /dev/null O_RDONLY at FD (bwrap --ro-bind-data FD ...)
+//     --pin FD:DEV:INO PATH         directory PATH opened O_PATH with no symlink followed, checked
+//                                   against DEV/INO, at FD (bwrap --bind-fd FD PATH); else exit 125
 //     --info-pipe FD                pipe write end at FD (bwrap --info-fd FD), read for child-pid
 //     --started-pipe FD             pipe write end at FD for the inner stage (--inner --started-fd FD);
 //                                   bwrap exiting before its byte arrives = setup failure, exit 125
@@ -23,8 +25,11 @@
 //     --cgroup-procs FILE           join this cgroup.procs before exec'ing bwrap/the command (repeatable)
 //     --rlimit-nproc|cpu|data N     direct mode: setrlimit before exec (with bwrap: inner stage options)
 // Inner stage (inside bwrap):
-//   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] [--rlimit-* N] -- PROGRAM [ARGS...]
-//     sets the rlimits, writes one byte to FD, closes every fd >= 3, then execs PROGRAM
+//   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] [--allow-userns] [--rlimit-* N]...
+//                          [--expect-rw DEV:INO PATH]... [--expect-ro PATH]... -- PROGRAM [ARGS...]
+//     checks each expected mount (no symlink followed; writable with that identity, or read-only),
+//     checks its confinement, sets the rlimits, writes one byte to FD, closes every fd >= 3, then
+//     execs PROGRAM
 // Exit codes: 125 launcher or sandbox setup failure, 126/127 command not executable/not found, otherwise the
 // command's (bwrap's) status.
 #include <errno.h>

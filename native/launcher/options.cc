@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,21 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
       out->seccomp_self_mode = parse_mode(arg, need_value(arg, i, count, args));
     } else if (strcmp(arg, "--devnull") == 0) {
       add_placed(out, PlacedFdSpec{PlacedKind::DevNull, parse_fd(arg, need_value(arg, i, count, args)), CODEX_SECCOMP_BASE}, arg);
+    } else if (strcmp(arg, "--pin") == 0) {
+      // FD:DEV:INO PATH
+      const char* spec_text = need_value(arg, i, count, args);
+      const char* path = need_value(arg, i, count, args);
+      unsigned long long fd = 0, dev = 0, ino = 0;
+      char tail = '\0';
+      if (sscanf(spec_text, "%llu:%llu:%llu%c", &fd, &dev, &ino, &tail) != 3 || fd < 3 || fd > static_cast<unsigned long long>(kMaxPlacedFd)) {
+        die_msg("--pin: expected FD:DEV:INO, got '%s'", spec_text);
+      }
+      if (path[0] != '/') die_msg("--pin: '%s' is not an absolute path", path);
+      PlacedFdSpec spec{PlacedKind::Pin, static_cast<int>(fd), CODEX_SECCOMP_BASE};
+      spec.path = path;
+      spec.dev = dev;
+      spec.ino = ino;
+      add_placed(out, spec, arg);
     } else if (strcmp(arg, "--info-pipe") == 0) {
       if (out->info_fd >= 0) die_msg("--info-pipe given twice");
       int fd = parse_fd(arg, need_value(arg, i, count, args));
@@ -130,7 +146,7 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
     die_msg("--seccomp-self is for direct mode; with bubblewrap use --seccomp MODE:FD");
   }
   if (!bwrap && !out->placed.empty()) {
-    die_msg("--seccomp/--devnull/--info-pipe/--started-pipe need --bwrap or --bwrap-verified (they are fds for bubblewrap)");
+    die_msg("--seccomp/--devnull/--pin/--info-pipe/--started-pipe need --bwrap or --bwrap-verified (they are fds for bubblewrap)");
   }
   if (!out->command_env.empty() && !out->command_env_set) die_msg("--env needs --command-env");
   if (bwrap && !out->rlimits.empty()) {
@@ -156,6 +172,15 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
     }
     if (strcmp(arg, "--argv0") == 0) {
       out->argv0 = need_value(arg, i, count, args);
+    } else if (strcmp(arg, "--expect-rw") == 0) {
+      const char* id = need_value(arg, i, count, args);
+      const char* path = need_value(arg, i, count, args);
+      unsigned long long dev = 0, ino = 0;
+      char tail = '\0';
+      if (sscanf(id, "%llu:%llu%c", &dev, &ino, &tail) != 2) die_msg("--expect-rw: expected DEV:INO, got '%s'", id);
+      out->expected.push_back(ExpectedMount{path, true, dev, ino});
+    } else if (strcmp(arg, "--expect-ro") == 0) {
+      out->expected.push_back(ExpectedMount{need_value(arg, i, count, args), false, 0, 0});
     } else if (strcmp(arg, "--started-fd") == 0) {
       if (out->started_fd >= 0) die_msg("--started-fd given twice");
       out->started_fd = parse_fd(arg, need_value(arg, i, count, args));

@@ -9,12 +9,15 @@
 #include "../linux/seccomp_filter.h"
 #include "limits.h"
 
-enum class PlacedKind { DevNull, Seccomp, InfoPipe, StartedPipe };
+enum class PlacedKind { DevNull, Seccomp, InfoPipe, StartedPipe, Pin };
 
 struct PlacedFdSpec {
   PlacedKind kind;
   int target;                 // fd number the child sees
   CodexSeccompMode mode;      // PlacedKind::Seccomp only
+  const char* path = nullptr;       // PlacedKind::Pin: directory to open without following symlinks
+  unsigned long long dev = 0;       // PlacedKind::Pin: st_dev and st_ino the plan recorded
+  unsigned long long ino = 0;
 };
 
 enum class ProgramKind {
@@ -43,12 +46,19 @@ struct OuterOptions {
 // Parses args[0..count). Exits 125 with a message naming the bad option on error.
 void parse_outer_options(int count, char** args, OuterOptions* out);
 
-// Inner stage: `--inner [--started-fd N] [--argv0 NAME] [--allow-userns] -- PROGRAM [ARGS...]` (args start after
-// "--inner").
+// Inner stage: `--inner [--started-fd N] [--argv0 NAME] [--allow-userns] [--rlimit-* N]...
+// [--expect-rw DEV:INO PATH]... [--expect-ro PATH]... -- PROGRAM [ARGS...]` (args start after "--inner").
+struct ExpectedMount {
+  const char* path;
+  bool rw;                          // --expect-rw (writable, this dev/ino) or --expect-ro
+  unsigned long long dev;
+  unsigned long long ino;
+};
+
 struct InnerOptions {
   const char* argv0 = nullptr;
+  std::vector<ExpectedMount> expected;  // checked before the command starts
   std::vector<RlimitSpec> rlimits;  // --rlimit-*: set inside the sandbox's user namespace
-
   int started_fd = -1;              // write end of the launcher's started pipe, -1 if none
   bool allow_userns = false;        // --allow-userns: skip the "no new user namespace" check
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated

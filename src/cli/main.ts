@@ -93,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err.name === 'PlanError' || err.name === 'LimitSetupError') {
       process.stderr.write(`codex-sandbox: ${err.message}\n`);
-      return EXIT_SETUP;
+      return (err as { usage?: unknown }).usage === true ? EXIT_USAGE : EXIT_SETUP;
     }
     process.stderr.write(`codex-sandbox: internal error (please report it): ${err.stack ?? String(e)}\n`);
     return EXIT_SETUP;

@@ -35,6 +35,8 @@ export interface PreparedCommand {
   allowNestedUserns: boolean;
   /** Resource limits from --limit-* (undefined fields: the defaults). */
   limits: ResourceLimits;
+  /** --allow-symlinked-root, absolute. */
+  allowSymlinkedRoots: string[];
 }
 
 export function prepareCommand(flags: PlanFlags, env: Record<string, string | undefined>): PreparedCommand {
@@ -55,7 +57,9 @@ export function prepareCommand(flags: PlanFlags, env: Record<string, string | un
   const projectRoots = [cwd, ...(choice.workspaceRoots ?? []).map((r) => absolutize(r, cwd, platform))];
   // The caller's flags win over the profile's `[limits]` (which, from an untrusted project file, may only lower them).
   const limits = { ...(choice.limits ?? {}), ...limitsFromFlags(flags) };
-  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits, allowNestedUserns: flags.allowNestedUserns === true };
+  // Absolute against the process's cwd (not --cwd): the link may be part of --cwd itself.
+  const allowSymlinkedRoots = (flags.allowSymlinkedRoot ?? []).map((p) => absolutize(p, process.cwd(), platform));
+  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits, allowNestedUserns: flags.allowNestedUserns === true, allowSymlinkedRoots };
 }
 
 /** The profile after the per-command flags, with an origin for each filesystem entry (parallel arrays). */
@@ -100,6 +104,7 @@ export function planCommand(command: readonly string[], prep: PreparedCommand, e
     facts,
     allowNestedUserns: prep.allowNestedUserns,
     limits: prep.limits,
+    allowSymlinkedRoots: prep.allowSymlinkedRoots,
   });
 }
 

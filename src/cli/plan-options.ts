@@ -10,6 +10,7 @@ export interface PlanFlags {
   writableRoot: string[];
   network?: boolean;
   denyRead: string[];
+  allowSymlinkedRoot: string[];
   envInherit?: EnvPolicy['inherit'];
   trustProjectConfig?: boolean;
   allowNestedUserns?: boolean;
@@ -31,6 +32,7 @@ export function addPlanOptions(cmd: Command): Command {
     .option('--network', 'allow network access')
     .option('--no-network', 'block network access')
     .option('--deny-read <path|glob>', 'a path or glob the command may not read (repeatable)', collect, [])
+    .option('--allow-symlinked-root <link>', 'accept this symlink (one you made) in the path of the cwd or a writable root (repeatable)', collect, [])
     .addOption(new Option('--env-inherit <mode>', 'which environment variables the command inherits').choices(['all', 'core', 'none']))
     .option('--allow-nested-userns', 'let the command create nested user namespaces (unshare -U, rootless containers); denied by default on Linux')
     .option('--limit-memory <size>', 'memory of the whole sandbox, e.g. 512M or 2G (binary units)')

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Platform } from '../path-uri/index.js';
 import type { BwrapSource, HostFacts, LinuxFacts } from '../manager/types.js';
-import { bundledBwrapPath, launcherPath, loadNative } from '../native.js';
+import { bundledBwrapPath, launcherPath, loadNative, packageRoot } from '../native.js';
 import { checkBundledDigest, normaliseEmbeddedDigest } from '../platforms/linux/bundled.js';
 import type { DigestCheck } from '../platforms/linux/bundled.js';
 import { selectBwrap } from '../platforms/linux/probe.js';
@@ -23,9 +23,10 @@ export interface NativeForFacts {
   loadNative(): { landlockAbi(): number; embeddedBwrapSha256(): string | null };
   launcherPath(): string;
   bundledBwrapPath(): string | undefined;
+  packageRoot?(): string;
 }
 
-const realNative: NativeForFacts = { loadNative, launcherPath, bundledBwrapPath };
+const realNative: NativeForFacts = { loadNative, launcherPath, bundledBwrapPath, packageRoot };
 
 export interface HostFactsOptions {
   /** Environment the sandboxed command would see (PATH, TMPDIR, HOME, CODEX_SANDBOX_BWRAP). Default process.env. */
@@ -101,6 +102,16 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The installed package directory, canonical (the planner compares it with canonical writable roots). */
+function packageRootOf(native: NativeForFacts): string | undefined {
+  try {
+    const root = native.packageRoot?.();
+    return root === undefined ? undefined : fs.realpathSync.native(root);
+  } catch {
+    return undefined;
+  }
+}
+
 function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string | undefined>, cwd: string): LinuxHostDetails {
   const native = opts.native ?? realNative;
   const read = opts.procReader ?? procReaderAt('/');
@@ -160,6 +171,8 @@ function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string 
     landlockAbi,
     wsl1: procVersion !== undefined && isWsl1(procVersion),
     limits: probeLimitFacts(),
+    uid: process.getuid?.(),
+    packageRoot: packageRootOf(native),
   };
   let usernsCache: UsernsDiagnosis | undefined;
   return {

@@ -5,7 +5,7 @@
  * (src/util/surrogate-escape.ts), so non-UTF-8 Unix names round-trip exactly.
  */
 import { closeSync, constants, fstatSync, lstatSync, opendirSync, openSync, readSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import type { FsEntryKind, FsInspector, GlobScanRequest } from '../permissions/fs-facts.js';
+import type { FsEntryKind, FsEntryStat, FsInspector, GlobScanRequest } from '../permissions/fs-facts.js';
 import { bytesToPathString } from '../util/surrogate-escape.js';
 import { fsPathArg, scanGlob } from './glob-scan.js';
 import type { GlobScanOutcome } from './glob-scan.js';
@@ -23,6 +23,18 @@ export function fsEntryKind(path: string): FsEntryKind {
     return 'other';
   } catch {
     return 'missing';
+  }
+}
+
+/** lstat with the exact dev/ino (bigint), owner and mode; undefined when missing or on any error. */
+export function lstatOf(path: string): FsEntryStat | undefined {
+  try {
+    const st = lstatSync(fsPathArg(path), { bigint: true, throwIfNoEntry: false });
+    if (st === undefined) return undefined;
+    const kind: FsEntryKind = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+    return { kind, dev: st.dev.toString(), ino: st.ino.toString(), uid: Number(st.uid), mode: Number(st.mode) };
+  } catch {
+    return undefined;
   }
 }
 
@@ -142,6 +154,7 @@ export interface HostFsInspector extends FsInspector {
 export function createFsInspector(): HostFsInspector {
   return {
     kind: fsEntryKind,
+    lstat: lstatOf,
     realpath: realpathOf,
     readlink: readlinkOf,
     readSmallFile,

@@ -18,6 +18,11 @@ export interface GlobScanOutcome extends GlobScanResult {
    * them either). Sorted.
    */
   unreadableDirs: string[];
+  /**
+   * Directories at the scan depth limit (`maxDepth`, when it is tighter than the pattern's own bound)
+   * that were not entered: matches below them were not looked for. Sorted.
+   */
+  depthLimitedDirs: string[];
 }
 
 /** Thrown when a glob cannot be expanded without scanning the whole filesystem (or at all). */
@@ -98,11 +103,14 @@ export function scanGlob(req: GlobScanRequest): GlobScanOutcome {
   const { rest } = globStaticPrefix(pattern);
   const matcher = root === compiled.staticPrefix ? compiled : compileGlob(`${escapeGlobLiteral(root)}/${rest}`);
 
-  const result: GlobScanOutcome = { matches: [], truncated: false, visited: 0, unreadableDirs: [] };
+  const result: GlobScanOutcome = { matches: [], truncated: false, visited: 0, unreadableDirs: [], depthLimitedDirs: [] };
   const depthLimit = Math.min(
     req.maxDepth ?? Number.POSITIVE_INFINITY,
     compiled.maxComponentsBelowPrefix ?? Number.POSITIVE_INFINITY,
   );
+  // A file moved below the scan limit would silently escape the glob: remember where the walk stopped
+  // early so callers can fail closed (only when the limit, not the pattern, ends the walk).
+  const limitedByScan = (req.maxDepth ?? Number.POSITIVE_INFINITY) < (compiled.maxComponentsBelowPrefix ?? Number.POSITIVE_INFINITY);
   if (depthLimit < 1) return result;
 
   try {
@@ -137,9 +145,11 @@ export function scanGlob(req: GlobScanRequest): GlobScanOutcome {
       // Dirent.isDirectory() is false for a symlink, so symlinked directories are never entered:
       // following them could leave the root or loop.
       if (entry.dir && childDepth < depthLimit) stack.push({ dir: path, depth: childDepth });
+      else if (entry.dir && limitedByScan) result.depthLimitedDirs.push(path);
     }
   }
   result.matches.sort();
   result.unreadableDirs.sort();
+  result.depthLimitedDirs.sort();
   return result;
 }

@@ -3,6 +3,8 @@ export class PlanError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The request itself is wrong (a usage error: CLI exit 2), not the host. */
+    readonly usage = false,
   ) {
     super(message);
     this.name = 'PlanError';

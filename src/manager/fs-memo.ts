@@ -14,8 +14,10 @@ export function memoizeFsInspector(fs: FsInspector): FsInspector {
       return v;
     };
   };
+  const lstat = fs.lstat?.bind(fs);
   return {
     kind: memo((p) => fs.kind(p)),
+    ...(lstat !== undefined ? { lstat: memo(lstat) } : {}),
     realpath: memo((p) => fs.realpath(p)),
     readlink: memo((p) => fs.readlink(p)),
     readSmallFile: memo((p) => fs.readSmallFile(p)),

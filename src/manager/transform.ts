@@ -36,6 +36,8 @@ export interface TransformRequest {
   allowNestedUserns?: boolean;
   /** Resource limits (default: DEFAULT_PIDS_LIMIT processes, no memory or CPU limit). */
   limits?: ResourceLimits;
+  /** Symlinks in the path of a writable root or the cwd that the caller made and accepts (`--allow-symlinked-root`). */
+  allowSymlinkedRoots?: readonly string[];
 }
 
 /** codex-sandbox's default: inherit everything except names that look like secrets (Codex keeps them). */
@@ -106,7 +108,8 @@ export const SandboxManager = {
         enforcement: ['nothing is enforced: this profile runs the command directly, without a sandbox'],
       };
     }
-    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts, limits, allowNestedUserns: req.allowNestedUserns === true };
+    const allowSymlinkedRoots = req.allowSymlinkedRoots?.map((p) => nativePathFor(p, platform, 'allowed symlink'));
+    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts, limits, allowNestedUserns: req.allowNestedUserns === true, allowSymlinkedRoots };
     return PLANNERS[platform](input);
   },
 };

@@ -80,8 +80,12 @@ export interface LinuxFacts {
   landlockAbi: number;
   /** Running under WSL1 (bubblewrap cannot work there). */
   wsl1: boolean;
-  /** Directory of the launcher's placeholder registry (guarded read-only inside sandboxes). */
+  /** Directory of the launcher's placeholder registry (hidden inside sandboxes). */
   syntheticRegistry: string;
+  /** The caller's uid (decides which symlinks and metadata entries the caller could have created). Unknown = treated as root. */
+  uid?: number;
+  /** The installed package directory (launcher, addon, dist/, bundled bwrap): read-only inside when under a writable root. */
+  packageRoot?: string;
 }
 
 export interface HostFacts {
@@ -219,6 +223,8 @@ export interface PlanInput {
   allowNestedUserns?: boolean;
   /** Resource limits after defaults (absent: the defaults). */
   limits?: ResolvedLimits;
+  /** Symlinks (absolute, as spelled) the caller accepts in the path of a writable root or the cwd. */
+  allowSymlinkedRoots?: readonly string[];
 }
 
 /** A planner: pure, facts in, LaunchRequest out; throws PlanError when the profile cannot be enforced. */

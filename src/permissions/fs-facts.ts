@@ -5,6 +5,17 @@
  */
 export type FsEntryKind = 'dir' | 'file' | 'symlink' | 'other' | 'missing';
 
+/** What lstat says about one entry (a final symlink is not followed). */
+export interface FsEntryStat {
+  kind: FsEntryKind;
+  /** st_dev and st_ino as decimal strings (exact: an inode number can exceed 2^53). */
+  dev: string;
+  ino: string;
+  uid: number;
+  /** st_mode (type and permission bits). */
+  mode: number;
+}
+
 export interface GlobScanRequest {
   /** Absolute directory to walk (the static prefix of the pattern). */
   root: string;
@@ -23,6 +34,8 @@ export interface GlobScanResult {
   visited: number;
   /** Directories that could not be listed and were skipped. */
   unreadableDirs?: string[];
+  /** Directories at the depth limit that were not entered (deeper entries were not looked at). */
+  depthLimitedDirs?: string[];
 }
 
 export interface FsInspector {
@@ -30,6 +43,11 @@ export interface FsInspector {
   kind(path: string): FsEntryKind;
   /** Canonical path (realpath) or undefined when it does not resolve. */
   realpath(path: string): string | undefined;
+  /**
+   * Identity and owner of the entry at `path` (lstat), or undefined when it is missing. Optional for
+   * fakes: without it a planner treats every symlink as untrusted and pins nothing.
+   */
+  lstat?(path: string): FsEntryStat | undefined;
   /** Target text of a symlink, or undefined. */
   readlink(path: string): string | undefined;
   /** Contents of a small text file (e.g. a `.git` pointer file), or undefined on any error. */

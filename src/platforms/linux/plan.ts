@@ -6,7 +6,7 @@
 import { posix as path } from 'node:path';
 import { PlanError } from '../../manager/errors.js';
 import type { ArgvItem, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Planner } from '../../manager/types.js';
-import type { FsInspector } from '../../permissions/fs-facts.js';
+import type { FsEntryStat, FsInspector } from '../../permissions/fs-facts.js';
 import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
 import { toArgvItem } from '../../util/surrogate-escape.js';
 import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD, STARTED_FD } from './fds.js';
@@ -34,12 +34,30 @@ export interface BwrapArgsInput {
   seccomp: boolean;
   /** Add `--disable-userns` (the selected bwrap has it and nested user namespaces are not allowed). */
   disableUserns?: boolean;
+  /** Symlinks the caller accepts in the path of a writable root or the cwd (`--allow-symlinked-root`). */
+  allowSymlinkedRoots?: readonly string[];
+  /** Bind writable roots through fds the launcher opens and checks (`--bind-fd`; needs bwrap support). */
+  pinRoots?: boolean;
 }
+
+/** A writable root the launcher opens without following symlinks, checks against dev/ino, and places at fd. */
+export interface PinnedRoot {
+  fd: number;
+  dev: string;
+  ino: string;
+  path: string;
+}
+
+/** A mount the inner stage checks before the command starts (`--expect-rw DEV:INO PATH`, `--expect-ro PATH`). */
+export type ExpectedMount = { rw: true; path: string; dev: string; ino: string } | { rw: false; path: string };
 
 export interface BwrapArgs {
   args: string[];
   devNullFds: number[];
   syntheticTargets: string[];
+  pins: PinnedRoot[];
+  /** Mounts inside writable roots whose destination a concurrent sandbox could have redirected. */
+  expected: ExpectedMount[];
 }
 
 export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
@@ -106,6 +124,8 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     argv0Supported: bwrap.argv0,
     seccomp: true,
     disableUserns: bwrap.disableUserns && !allowUserns,
+    allowSymlinkedRoots: input.allowSymlinkedRoots,
+    pinRoots: bwrap.roBindFd,
   });
   const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
@@ -128,6 +148,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     '--started-pipe',
     String(STARTED_FD),
     ...plan.devNullFds.flatMap((fd) => ['--devnull', String(fd)]),
+    ...plan.pins.flatMap((p): ArgvItem[] => ['--pin', `${p.fd}:${p.dev}:${p.ino}`, toArgvItem(p.path)]),
     '--registry',
     toArgvItem(linux.syntheticRegistry),
     ...plan.syntheticTargets.flatMap((p) => ['--synthetic', toArgvItem(p)]),
@@ -149,6 +170,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
       String(STARTED_FD),
       ...(allowUserns ? ['--allow-userns'] : []),
       ...limits.rlimitArgs,
+      ...plan.expected.flatMap((m): ArgvItem[] => (m.rw ? ['--expect-rw', `${m.dev}:${m.ino}`, toArgvItem(m.path)] : ['--expect-ro', toArgvItem(m.path)])),
       '--',
       ...input.command,
     ],
@@ -251,6 +273,8 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   const args: string[] = ['--new-session', '--die-with-parent'];
   const devNullFds: number[] = [];
   const synthetic = new Set<string>();
+  const pins: PinnedRoot[] = [];
+  const expected: ExpectedMount[] = [];
   let nextFd = FIRST_DEVNULL_FD;
   const emptyReadOnlyFile = (target: string, perms?: string): void => {
     const fd = nextFd++;
@@ -262,13 +286,54 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     args.push('--perms', '555', '--tmpfs', target, '--remount-ro', target);
   };
 
+  const callerUid = facts.linux?.uid;
+  const allowedLinks = new Set(input.allowSymlinkedRoots ?? []);
+  // Could the caller, hence a sandboxed command running as the caller, have written this directory?
+  // (root, and a caller of unknown uid, can write everything; group/other-writable counts for anyone.)
+  const callerCanWrite = (st: FsEntryStat): boolean =>
+    callerUid === undefined || callerUid === 0 || (st.uid === callerUid && (st.mode & 0o200) !== 0) || (st.mode & 0o022) !== 0;
+  /**
+   * A run can replace a directory with a symlink (`pkg -> ~`) so that a later run given that path as
+   * its cwd or writable root writes wherever the link points (the path-swap class behind
+   * CVE-2021-30465, runc). A link is trusted only when root made it in a directory the caller cannot
+   * write; any other needs the caller's explicit acceptance.
+   */
+  const refusePlantedSymlinks = (p: string, what: string): boolean => {
+    let crossed = false;
+    let cur = '';
+    for (const comp of p.split('/')) {
+      if (comp === '') continue;
+      const parentDir = cur === '' ? '/' : cur;
+      cur += '/' + comp;
+      const st = fsi.lstat?.(cur);
+      const kind = st?.kind ?? fsi.kind(cur);
+      if (kind === 'missing') return crossed;
+      if (kind !== 'symlink') continue;
+      crossed = true;
+      if (allowedLinks.has(cur)) continue;
+      const parent = fsi.lstat?.(parentDir);
+      if (st !== undefined && parent !== undefined && st.uid === 0 && !callerCanWrite(parent)) continue;
+      const why = st === undefined || st.uid !== 0 ? 'it is not owned by root' : `it is in ${parentDir}, a directory you can write`;
+      throw new PlanError(
+        'SymlinkedRoot',
+        `${what} ${p} goes through the symlink ${cur} (→ ${fsi.realpath(cur) ?? 'a missing target'}), which a sandboxed command could have planted (${why}); ` +
+          `use the resolved path ${canonicalize(fsi, p)} instead, or accept the link with --allow-symlinked-root ${cur} (library: allowSymlinkedRoots)`,
+        true,
+      );
+    }
+    return crossed;
+  };
+  refusePlantedSymlinks(input.cwd, 'the working directory');
+
   // Writable roots that exist, bound at their real target (a symlinked root must not let the
   // sandbox re-point the link later and write elsewhere).
   const roots: Array<{ root: string; target: string }> = [];
   for (const w of fs.writableRoots) {
     const kind = fsi.kind(w.root);
     if (kind === 'missing') continue;
-    const target = fsi.realpath(w.root) ?? w.root;
+    // With no link in its path the root is its own canonical spelling: no second lookup (realpath)
+    // that a concurrent swap could answer differently from the check above.
+    const target = refusePlantedSymlinks(w.root, 'the writable root') ? (fsi.realpath(w.root) ?? w.root) : w.root;
     if (!roots.some((r) => r.target === target)) roots.push({ root: w.root, target });
   }
   roots.sort((a, b) => byDepth(a.target, b.target));
@@ -286,6 +351,20 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       if (isWithin(p, r.root)) return r.root === r.target ? p : path.join(r.target, path.relative(r.root, p));
     }
     return canonicalize(fsi, p);
+  };
+  /**
+   * A metadata name (`.git`) directly under a shared sticky root such as /tmp that another user made a
+   * symlink: `ln -s x /tmp/.git` would otherwise make every workspace-write run of every other user
+   * fail (a symlink cannot be masked). Left as it is when neither the caller nor the sandbox can change
+   * it: the sticky bit lets only the link's owner, the directory's owner or CAP_FOWNER (dropped by
+   * --cap-drop ALL) rename or remove it (sticky bit: inode(7), "S_ISVTX"), and whatever is written
+   * through it lands where the mount plan allows anyway. A root caller owns /tmp, so not for root.
+   */
+  const othersLinkInStickyDir = (p: string): boolean => {
+    if (callerUid === undefined || callerUid === 0) return false;
+    const st = fsi.lstat?.(p);
+    const parent = fsi.lstat?.(path.dirname(p));
+    return st !== undefined && parent !== undefined && st.kind === 'symlink' && st.uid !== callerUid && parent.uid !== callerUid && (parent.mode & 0o1000) !== 0;
   };
   /** Fail closed when a path below a writable root crosses a symlink the sandbox could re-point. */
   const firstMissingOrFail = (p: string, root: string, what: 'read-only' | 'deny-read'): string | undefined => {
@@ -309,6 +388,12 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   }
   const maxDepth = fs.globScanMaxDepth ?? DEFAULT_GLOB_SCAN_MAX_DEPTH;
   for (const glob of fs.unreadableGlobs) {
+    // `DIR/**` (the documented form) means DIR and everything in it: hide DIR itself, which also
+    // covers files created there later, instead of masking each entry (nested masks fail to mount).
+    if (glob.endsWith('/**') && glob.length > 3 && globStaticPrefix(glob) === glob.slice(0, -3)) {
+      unreadable.add(remap(glob.slice(0, -3)));
+      continue;
+    }
     const prefix = globStaticPrefix(glob);
     if (prefix === '/' || prefix === '') {
       throw new PlanError('UnboundedGlob', `deny-read glob ${glob} cannot be safely expanded: its fixed prefix is the filesystem root; anchor it under a directory (e.g. a project root)`);
@@ -323,13 +408,33 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     if (res.truncated) {
       throw new PlanError('GlobTooBroad', `deny-read glob ${glob} matches more than ${MAX_GLOB_MATCHES} paths under ${prefix}; narrow the pattern or lower glob_scan_max_depth`);
     }
+    // The command may move a matching file below the scan limit (Codex: `rg --max-depth`); a walk that
+    // stopped early must not silently leave it readable.
+    const tooDeep = res.depthLimitedDirs?.[0];
+    if (tooDeep !== undefined) {
+      throw new PlanError(
+        'GlobTooDeep',
+        `deny-read glob ${glob} cannot be enforced: ${tooDeep} is at the scan limit (glob_scan_max_depth = ${maxDepth}) and was not searched${res.depthLimitedDirs && res.depthLimitedDirs.length > 1 ? ` (nor ${res.depthLimitedDirs.length - 1} other director${res.depthLimitedDirs.length > 2 ? 'ies' : 'y'})` : ''}; raise glob_scan_max_depth, deny that directory itself, or narrow the pattern`,
+      );
+    }
     for (const m of res.matches) {
       unreadable.add(m);
       const real = fsi.realpath(m);
       if (real !== undefined && real !== m) unreadable.add(real);
     }
   }
-  const unreadableSorted = [...unreadable].filter((u) => u !== '/').sort(byDepth);
+  // A path inside another denied directory is already hidden by that mask (and a second mask inside
+  // a masked tmpfs cannot be mounted), unless a writable root lies between them.
+  const unreadableSorted = [...unreadable]
+    .filter((u) => u !== '/')
+    .filter((u) => {
+      for (let v = path.dirname(u); v !== '/'; v = path.dirname(v)) {
+        if (targets.includes(v)) return true;
+        if (unreadable.has(v) && fsi.kind(v) !== 'symlink') return false;
+      }
+      return true;
+    })
+    .sort(byDepth);
 
   // Read-only carve-outs (explicit entries and protected metadata) of every writable root.
   const carveOuts = new Map<string, boolean>(); // path → is protected metadata name directly under a root
@@ -342,9 +447,18 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       carveOuts.set(remap(path.join(w.root, name)), true);
     }
   }
+  // The installed package (launcher, addon, dist/, bundled bwrap) runs outside the sandbox on the next
+  // launch: under a writable root (node_modules/codex-sandbox in the project) a command could replace
+  // it and be run unsandboxed by the caller (the CVE-2019-5736 pattern, runc). Read-only inside.
+  const pkg = facts.linux?.packageRoot;
+  if (pkg !== undefined) {
+    const home = deepestRoot(pkg);
+    if (home !== undefined && home !== pkg && !carveOuts.has(pkg)) carveOuts.set(pkg, false);
+  }
   for (const u of unreadable) carveOuts.delete(u);
 
   // 1. Base.
+  let readableBound: string[] = [];
   if (fs.fullDiskRead) {
     args.push('--ro-bind', '/', '/');
   } else {
@@ -356,6 +470,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     const list = [...readable].filter((r) => fsi.kind(r) !== 'missing' && !targets.some((t) => isWithin(r, t))).sort(byDepth);
     const kept = list.filter((r) => !list.some((o) => o !== r && isWithin(r, o)));
     for (const r of kept) args.push('--ro-bind', r, r);
+    readableBound = kept;
   }
   args.push('--dev', '/dev');
 
@@ -363,6 +478,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     const root = deepestRoot(u);
     if (root !== undefined) {
       const missing = firstMissingOrFail(u, root, 'deny-read');
+      if (pins.length > 0) expected.push({ rw: false, path: missing ?? u });
       if (missing !== undefined) {
         // Not there yet: an empty read-only file in its place keeps it from being created.
         emptyReadOnlyFile(missing, '000');
@@ -387,7 +503,9 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   };
 
   const appendReadOnly = (s: string, metadata: boolean, root: string): void => {
+    if (metadata && othersLinkInStickyDir(s)) return;
     const missing = firstMissingOrFail(s, root, 'read-only');
+    if (pins.length > 0) expected.push({ rw: false, path: missing ?? s });
     if (missing !== undefined) {
       if (metadata && missing === s) readOnlyEmptyDir(s);
       else emptyReadOnlyFile(missing);
@@ -416,18 +534,53 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
 
   // 3. Writable roots, each followed by what must stay read-only or unreadable inside it.
   for (const t of targets) {
-    args.push('--bind', t, t);
+    // bwrap binds by path: a concurrent sandbox that can write t's parent could swap t for a symlink
+    // between this plan and the mount. The launcher opens t without following symlinks, checks it is
+    // the directory planned here (dev/ino) and bwrap binds that fd (bwrap(1) --bind-fd), or it exits 125.
+    const st = input.pinRoots ? fsi.lstat?.(t) : undefined;
+    if (st !== undefined && st.kind === 'dir') {
+      const fd = nextFd++;
+      pins.push({ fd, dev: st.dev, ino: st.ino, path: t });
+      // bwrap also resolves the destination by path, inside the new root: the inner stage checks
+      // that t (no symlink followed) is this directory, writable, and each protection in it read-only.
+      expected.push({ rw: true, path: t, dev: st.dev, ino: st.ino });
+      args.push('--bind-fd', String(fd), t);
+    } else {
+      args.push('--bind', t, t);
+    }
     const mine = [...carveOuts.keys()].filter((s) => deepestRoot(s) === t && s !== t).sort(byDepth);
+    const myDenies = unreadableSorted.filter((u) => deepestRoot(u) === t);
+    // The command could otherwise rename an ancestor of a protected path (`mv conf conf2 && mkdir
+    // conf`) and carry the protected file out from under its mount. A mount point cannot be renamed
+    // or removed in its mount namespace (EBUSY, rename(2)/rmdir(2)), so each existing directory between
+    // the root and a protected path is bound onto itself (writable, as it was), before the protections.
+    const guarded = new Set<string>();
+    for (const p of [...mine, ...myDenies]) {
+      for (let d = path.dirname(p); d !== t && isWithin(d, t); d = path.dirname(d)) {
+        if (guarded.has(d)) break;
+        if (carveOuts.has(d) || unreadable.has(d) || fsi.kind(d) !== 'dir') continue;
+        guarded.add(d);
+      }
+    }
+    for (const d of [...guarded].filter((d) => ![...carveOuts.keys(), ...unreadable].some((c) => c !== d && isWithin(d, c))).sort(byDepth)) {
+      args.push('--bind', d, d);
+    }
     for (const s of mine) appendReadOnly(s, carveOuts.get(s) === true, t);
-    for (const u of unreadableSorted.filter((u) => deepestRoot(u) === t)) maskUnreadable(u);
+    for (const u of myDenies) maskUnreadable(u);
   }
 
   // 4. The remaining deny masks.
   for (const u of outside.filter((u) => !targets.some((t) => isWithin(t, u)))) maskUnreadable(u);
 
-  // 5. The placeholder registry must not be writable from inside (a forged marker could make
-  //    another sandbox's cleanup unmount a protective mask).
-  if (targets.some((t) => isWithin(input.registryDir, t))) args.push('--ro-bind', input.registryDir, input.registryDir);
+  // 5. The placeholder registry is hidden wherever the sandbox could see it: it lists other
+  //    sandboxes' workspaces and, as it changes, tells a racer when another sandbox starts; it must
+  //    not be writable either (a forged record could make another sandbox's cleanup remove a
+  //    protective placeholder). The launcher creates it before bwrap runs, so the target exists.
+  const reg = input.registryDir;
+  const regVisible = fs.fullDiskRead || targets.some((t) => isWithin(reg, t)) || readableBound.some((r) => isWithin(reg, r));
+  if (regVisible && ![...unreadable].some((u) => isWithin(reg, u))) {
+    args.push('--perms', '000', '--tmpfs', reg, '--remount-ro', reg);
+  }
 
   args.push('--unshare-user', '--unshare-pid', '--unshare-ipc');
   if (input.network === 'restricted') args.push('--unshare-net');
@@ -448,5 +601,5 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   args.push('--info-fd', String(INFO_FD));
   args.push('--chdir', fs.fullDiskRead ? input.cwd : canonicalize(fsi, input.cwd));
   if (input.argv0Supported) args.push('--argv0', INNER_ARGV0);
-  return { args, devNullFds, syntheticTargets: [...synthetic] };
+  return { args, devNullFds, syntheticTargets: [...synthetic], pins, expected };
 }
