@@ -29,4 +29,4 @@ export type { PathConvention, Platform } from './path-uri/index.js';
 export * from './permissions/index.js';
 
 export { getHostFacts } from './host/facts.js';
-export { loadConfig, resolveProfileName, listProfiles, ConfigError, UnknownProfileError } from './config/index.js';
+export { loadConfig, resolveProfileName, resolveDefaultProfile, listProfiles, ConfigError, ProjectBoundError, UnknownProfileError } from './config/index.js';

@@ -216,6 +216,30 @@ describe.skipIf(!onLinux || !isRoot)('config files another user could have writt
     expect(open.stderr).toContain(`its directory ${theirs} is writable by every user and not sticky (mode 0777)`);
   });
 
+  it('doctor lists each configuration file with its decision and why (text and --json)', () => {
+    const uid = ensureUser();
+    const shared = path.join(base, 'shared');
+    mkdirSync(shared);
+    const proj = layout(shared);
+    chownSync(path.join(shared, 'codex-sandbox.toml'), uid, uid);
+    const pkgFile = path.join(proj, '.codex', 'config.toml');
+    mkdirSync(path.dirname(pkgFile));
+    writeFileSync(pkgFile, 'sandbox_mode = "workspace-write"\n');
+    const json = s.cli(['doctor', '--json'], { cwd: proj });
+    const rep = JSON.parse(json.stdout) as { trust: { cwd: string; configFiles: Array<{ file: string; role: string; status: string; reason: string }> } };
+    expect(rep.trust.cwd).toBe(proj);
+    expect(rep.trust.configFiles).toContainEqual({ file: pkgFile, role: 'codex-project', status: 'bounded', reason: expect.stringContaining('may not grant more than workspace-write') });
+    expect(rep.trust.configFiles).toContainEqual({
+      file: path.join(shared, 'codex-sandbox.toml'),
+      role: 'project',
+      status: 'ignored',
+      reason: expect.stringContaining(`is owned by uid ${uid}, not by you (uid 0) or root`),
+    });
+    const text = s.cli(['doctor'], { cwd: proj });
+    expect(text.stdout, text.report).toContain(`bounded ${pkgFile} (codex-project):`);
+    expect(text.stdout).toContain(`ignored ${path.join(shared, 'codex-sandbox.toml')} (project): ${path.join(shared, 'codex-sandbox.toml')} is owned by uid ${uid}`);
+  });
+
   it('as root: the same file, owned by root in a root-owned directory, is used', () => {
     const proj = layout(base);
     const r = s.cli(['run', '--', ...WRITE_CWD], { cwd: proj });

@@ -59,9 +59,9 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run (Linux: real bwr
   });
 
   it('exits 125 when the profile cannot be enforced as asked (writable root on an external profile)', () => {
-    const file = s.write('home/proj/external.json', '{"type":"external","network":"restricted"}');
-    // The file lies in the project (bounded unless trusted): trust it, so the planner's refusal is what is tested.
-    const r = s.cli(['run', '--trust-project-config', '--profile', file, '--writable-root', s.root, '--', 'true']);
+    // Outside the project: a profile file inside the working directory is project data (bounded).
+    const file = s.write('profiles/external.json', '{"type":"external","network":"restricted"}');
+    const r = s.cli(['run', '--profile', file, '--writable-root', s.root, '--', 'true']);
     expect(r.status, r.report).toBe(125);
     expect(r.stderr).toContain('writable roots and deny-read rules cannot be added');
   });
