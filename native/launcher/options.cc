@@ -146,7 +146,7 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
     die_msg("--seccomp-self is for direct mode; with bubblewrap use --seccomp MODE:FD");
   }
   if (!bwrap && !out->placed.empty()) {
-    die_msg("--seccomp/--devnull/--pin/--info-pipe/--started-pipe need --bwrap or --bwrap-verified (they are fds for bubblewrap)");
+    die_msg("--seccomp/--devnull/--info-pipe/--started-pipe need --bwrap or --bwrap-verified (they are fds for bubblewrap)");
   }
   if (!out->command_env.empty() && !out->command_env_set) die_msg("--env needs --command-env");
   if (bwrap && !out->rlimits.empty()) {

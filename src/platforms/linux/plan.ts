@@ -329,11 +329,14 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   // sandbox re-point the link later and write elsewhere).
   const roots: Array<{ root: string; target: string }> = [];
   for (const w of fs.writableRoots) {
-    const kind = fsi.kind(w.root);
+    // One lstat decides (the same memoized answer the symlink check and the pin use): a second,
+    // different look (kind) could see a concurrent swap the first did not.
+    const kind = fsi.lstat?.(w.root)?.kind ?? fsi.kind(w.root);
     if (kind === 'missing') continue;
     // With no link in its path the root is its own canonical spelling: no second lookup (realpath)
     // that a concurrent swap could answer differently from the check above.
-    const target = refusePlantedSymlinks(w.root, 'the writable root') ? (fsi.realpath(w.root) ?? w.root) : w.root;
+    const crossed = refusePlantedSymlinks(w.root, 'the writable root');
+    const target = crossed ? (fsi.realpath(w.root) ?? w.root) : w.root;
     if (!roots.some((r) => r.target === target)) roots.push({ root: w.root, target });
   }
   roots.sort((a, b) => byDepth(a.target, b.target));
@@ -538,6 +541,11 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     // between this plan and the mount. The launcher opens t without following symlinks, checks it is
     // the directory planned here (dev/ino) and bwrap binds that fd (bwrap(1) --bind-fd), or it exits 125.
     const st = input.pinRoots ? fsi.lstat?.(t) : undefined;
+    if (input.pinRoots && fsi.lstat !== undefined && st?.kind !== 'dir' && st?.kind !== 'file') {
+      // Seen as existing a moment ago (or through an accepted link): it is being swapped. Never
+      // fall back to a bind by path, which would follow whatever is there at mount time.
+      throw new PlanError('RootChanged', `writable root ${t} changed while the sandbox was being planned (it is now ${st === undefined ? 'missing' : `a ${st.kind}`}); nothing was run — retry, and check what else writes to its parent directory`);
+    }
     if (st !== undefined && st.kind === 'dir') {
       const fd = nextFd++;
       pins.push({ fd, dev: st.dev, ino: st.ino, path: t });
