@@ -5,12 +5,13 @@
  * the sandbox's user namespace (processes, CPU) and per-process RLIMIT_DATA (memory) — the tests
  * assert what holds for the mechanism the plan chose, and that it is the one doctor/explain name.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PIDS_LIMIT } from '../../../src/manager/limits.js';
+import { launcherPath } from '../../../src/native.js';
 import type { LimitPlan } from '../../../src/manager/types.js';
 import { Scratch as CliScratch, requireBuilt } from '../../cli/helpers.js';
 import { PY, isLinux, sandbox, scratch } from './helpers.js';
@@ -289,3 +290,27 @@ describe.skipIf(!isLinux)('linux CLI: resource limit flags (real processes)', ()
   });
 });
 
+
+describe.skipIf(!isLinux)('launcher: limit options fail closed (exit 125 naming what is wrong)', () => {
+  const launch = (args: string[]): { status: number | null; stderr: string } => {
+    const r = spawnSync(launcherPath(), args, { encoding: 'utf8' });
+    return { status: r.status, stderr: r.stderr };
+  };
+
+  it('a cgroup that cannot be joined stops the launch before the command runs', () => {
+    const r = launch(['--cgroup-procs', '/nonexistent/codex-sandbox-x/cgroup.procs', '--', '/bin/echo', 'ran']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toContain("codex-sandbox: opening the sandbox's cgroup /nonexistent/codex-sandbox-x/cgroup.procs: No such file or directory");
+  });
+
+  it.each([['--rlimit-nproc', '0'], ['--rlimit-cpu', '-1'], ['--rlimit-data', '12x']])('%s %s is refused', (opt, value) => {
+    const r = launch([opt, value, '--', '/bin/true']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toContain(`${opt}: invalid value '${value}'`);
+  });
+
+  it('direct mode applies the rlimits before exec', () => {
+    const r = spawnSync(launcherPath(), ['--rlimit-cpu', '7', '--rlimit-data', String(512 << 20), '--', '/bin/sh', '-c', 'ulimit -t; ulimit -d'], { encoding: 'utf8' });
+    expect(r.stdout).toBe(`7\n${(512 << 20) / 1024}\n`);
+  });
+});
