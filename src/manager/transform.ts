@@ -101,7 +101,7 @@ export const SandboxManager = {
         cwd,
         native: { platform: 'none' },
         permissions,
-        enforcement: ['nothing is enforced: this profile runs the command directly, without a sandbox'],
+        enforcement: ['nothing is enforced: this profile runs the command directly, without a sandbox (no resource limits either)'],
       };
     }
     const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts, limits };
