@@ -6,7 +6,7 @@
  * assert what holds for the mechanism the plan chose, and that it is the one doctor/explain name.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -268,6 +268,31 @@ describe.skipIf(!isLinux)('linux CLI: resource limit flags (real processes)', ()
     const f = w.cli(['run', '--limit-pids', '30', '--', PY, '-c', FORK_UNTIL_REFUSED, '40']);
     expect(f.stdout.trim(), f.report).toBe('created=30 errno=EAGAIN');
   }, 60_000);
+
+  it('cgroups left by a caller that died (SIGKILL) are swept by the next run once they are a minute old', async () => {
+    const plan = await limitPlan();
+    if (plan.cgroups.length === 0) {
+      // Nothing to sweep: this caller creates no cgroups (the rlimit path).
+      expect(plan.pids?.mechanism).not.toMatch(/^cgroup/);
+      return;
+    }
+    const parent = plan.cgroups[0]!.parent;
+    // 4000000 is above any pid_max default (4194304 is the ceiling; 32768 here): never a live process.
+    const stale = join(parent, 'codex-sandbox-4000000-1-stale');
+    const fresh = join(parent, 'codex-sandbox-4000000-2-fresh');
+    const live = join(parent, `codex-sandbox-${process.pid}-999-live`);
+    for (const d of [stale, fresh, live]) mkdirSync(d);
+    try {
+      execFileSync('touch', ['-d', '2 hours ago', stale, live]);
+      const r = w.cli(['run', '--', '/bin/true']);
+      expect(r.status, r.report).toBe(0);
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(fresh)).toBe(true); // may be a caller in another pid namespace between mkdir and join
+      expect(existsSync(live)).toBe(true); // its caller is alive
+    } finally {
+      for (const d of [stale, fresh, live]) if (existsSync(d)) rmdirSync(d);
+    }
+  });
 
   it.each([['5000'], ['"unlimited"']])('an untrusted project file cannot raise the process limit (pids = %s): exit 2 naming the key', (value) => {
     w.write('home/proj/codex-sandbox.toml', `default_profile = "big"\n[profiles.big]\nextends = "workspace-write"\n[profiles.big.limits]\npids = ${value}\n`);
