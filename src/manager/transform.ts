@@ -105,7 +105,7 @@ export const SandboxManager = {
         cwd,
         native: { platform: 'none' },
         permissions,
-        enforcement: ['nothing is enforced: this profile runs the command directly, without a sandbox'],
+        enforcement: ['nothing is enforced: this profile runs the command directly, without a sandbox (no resource limits either)'],
       };
     }
     const allowSymlinkedRoots = req.allowSymlinkedRoots?.map((p) => nativePathFor(p, platform, 'allowed symlink'));

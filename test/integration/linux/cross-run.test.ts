@@ -226,7 +226,7 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
       expect(reg).not.toBe('');
       // This run registers placeholders for its own ws (no .git/.codex/.agents there), so the table
       // on the host names ws while it runs.
-      const r = await sh(`ls -A ${reg}; cat ${reg}/table; echo x > ${reg}/table; echo end`, 'workspace-write', { cwd: s.ws });
+      const r = await sh(`ls -A ${reg}; cat ${reg}/table; touch ${reg}/planted-by-sandbox; echo end`, 'workspace-write', { cwd: s.ws });
       expect(r.exitCode).toBe(0);
       expect(r.stdout).toBe('end\n');
       expect(r.stderr).toMatch(/Permission denied/);

@@ -5,12 +5,13 @@
  * the sandbox's user namespace (processes, CPU) and per-process RLIMIT_DATA (memory) — the tests
  * assert what holds for the mechanism the plan chose, and that it is the one doctor/explain name.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PIDS_LIMIT } from '../../../src/manager/limits.js';
+import { launcherPath } from '../../../src/native.js';
 import type { LimitPlan } from '../../../src/manager/types.js';
 import { Scratch as CliScratch, requireBuilt } from '../../cli/helpers.js';
 import { PY, isLinux, sandbox, scratch } from './helpers.js';
@@ -268,6 +269,31 @@ describe.skipIf(!isLinux)('linux CLI: resource limit flags (real processes)', ()
     expect(f.stdout.trim(), f.report).toBe('created=30 errno=EAGAIN');
   }, 60_000);
 
+  it('cgroups left by a caller that died (SIGKILL) are swept by the next run once they are a minute old', async () => {
+    const plan = await limitPlan();
+    if (plan.cgroups.length === 0) {
+      // Nothing to sweep: this caller creates no cgroups (the rlimit path).
+      expect(plan.pids?.mechanism).not.toMatch(/^cgroup/);
+      return;
+    }
+    const parent = plan.cgroups[0]!.parent;
+    // 4000000 is above any pid_max default (4194304 is the ceiling; 32768 here): never a live process.
+    const stale = join(parent, 'codex-sandbox-4000000-1-stale');
+    const fresh = join(parent, 'codex-sandbox-4000000-2-fresh');
+    const live = join(parent, `codex-sandbox-${process.pid}-999-live`);
+    for (const d of [stale, fresh, live]) mkdirSync(d);
+    try {
+      execFileSync('touch', ['-d', '2 hours ago', stale, live]);
+      const r = w.cli(['run', '--', '/bin/true']);
+      expect(r.status, r.report).toBe(0);
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(fresh)).toBe(true); // may be a caller in another pid namespace between mkdir and join
+      expect(existsSync(live)).toBe(true); // its caller is alive
+    } finally {
+      for (const d of [stale, fresh, live]) if (existsSync(d)) rmdirSync(d);
+    }
+  });
+
   it.each([['5000'], ['"unlimited"']])('an untrusted project file cannot raise the process limit (pids = %s): exit 2 naming the key', (value) => {
     w.write('home/proj/codex-sandbox.toml', `default_profile = "big"\n[profiles.big]\nextends = "workspace-write"\n[profiles.big.limits]\npids = ${value}\n`);
     const r = w.cli(['run', '--', PY, '-c', FORK_UNTIL_REFUSED, '1200']);
@@ -289,3 +315,27 @@ describe.skipIf(!isLinux)('linux CLI: resource limit flags (real processes)', ()
   });
 });
 
+
+describe.skipIf(!isLinux)('launcher: limit options fail closed (exit 125 naming what is wrong)', () => {
+  const launch = (args: string[]): { status: number | null; stderr: string } => {
+    const r = spawnSync(launcherPath(), args, { encoding: 'utf8' });
+    return { status: r.status, stderr: r.stderr };
+  };
+
+  it('a cgroup that cannot be joined stops the launch before the command runs', () => {
+    const r = launch(['--cgroup-procs', '/nonexistent/codex-sandbox-x/cgroup.procs', '--', '/bin/echo', 'ran']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toContain("codex-sandbox: opening the sandbox's cgroup /nonexistent/codex-sandbox-x/cgroup.procs: No such file or directory");
+  });
+
+  it.each([['--rlimit-nproc', '0'], ['--rlimit-cpu', '-1'], ['--rlimit-data', '12x']])('%s %s is refused', (opt, value) => {
+    const r = launch([opt, value, '--', '/bin/true']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toContain(`${opt}: invalid value '${value}'`);
+  });
+
+  it('direct mode applies the rlimits before exec', () => {
+    const r = spawnSync(launcherPath(), ['--rlimit-cpu', '7', '--rlimit-data', String(512 << 20), '--', '/bin/sh', '-c', 'ulimit -t; ulimit -d'], { encoding: 'utf8' });
+    expect(r.stdout).toBe(`7\n${(512 << 20) / 1024}\n`);
+  });
+});
