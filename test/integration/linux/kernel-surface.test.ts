@@ -350,3 +350,31 @@ describe.skipIf(!isLinux || spawnSync('cc', ['--version']).status !== 0)('the co
     });
   }
 });
+
+describe.skipIf(!isLinux)('the command environment arrives exactly', () => {
+  let s: Scratch;
+  beforeAll(() => {
+    s = scratch();
+  });
+  afterAll(() => s.cleanup());
+
+  const dump = `import os, sys\nfor k in sorted(os.environb):\n    if k.startswith(b'T_') or k.startswith(b'CODEX_SANDBOX_COMMAND'):\n        sys.stdout.write(k.decode() + ' ' + os.environb[k].hex() + '\\n')\n`;
+  // Two values of 100 KiB (one string may not exceed 128 KiB, MAX_ARG_STRLEN): several of the inner stage's chunks.
+  const big = 'x'.repeat(100 * 1024);
+  const vars: Record<string, string> = { T_EMPTY: '', T_EQ: 'a=b=c', T_NL: 'line1\nline2', T_RAW: 'a\udcffb', T_UTF8: 'é✓', T_BIG1: big, T_BIG2: big + 'y' };
+  const expected = Object.keys(vars)
+    .sort()
+    .map((k) => `${k} ${(k === 'T_RAW' ? Buffer.from([0x61, 0xff, 0x62]) : Buffer.from(vars[k] ?? '')).toString('hex')}\n`)
+    .join('');
+
+  for (const [mode, profile] of [
+    ['bwrap (workspace-write)', 'workspace-write'],
+    ['no bwrap (danger-full-access --no-network)', 'danger-full-access'],
+  ] as const) {
+    it(`${mode}: empty, '=', newline, non-UTF-8 and 2 × 100 KiB values survive byte for byte; no transport variable is left`, async () => {
+      const r = await run([PY, '-c', dump], profile, { cwd: s.ws, network: false, env: { PATH: '/usr/bin:/bin', ...vars } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(expected);
+    });
+  }
+});
