@@ -146,7 +146,7 @@ describe.skipIf(!isLinux)('kernel surface: /proc', () => {
   });
   afterAll(() => s.cleanup());
 
-  it.skipIf(!isRoot)('as root: writing kernel.core_pattern (its own value back) fails with EROFS', async () => {
+  it.skipIf(!isRoot)('as root: writing kernel.core_pattern (its own value back) fails with EROFS (skipped for non-root: file permissions refuse it anyway)', async () => {
     // Writing the value it already has keeps the host unchanged should the protection be missing.
     const code = `${ERRNO}v = open('/proc/sys/kernel/core_pattern', 'rb').read()
 try:
@@ -297,7 +297,7 @@ print(' '.join(out))
       expect(g.stdout).toBe('?? a.txt\n');
     });
 
-    it.skipIf(spawnSync('cc', ['--version']).status !== 0)('a C program calling syslog() runs to completion (the message is dropped)', async () => {
+    it.skipIf(spawnSync('cc', ['--version']).status !== 0)('a C program calling syslog() runs to completion (the message is dropped; skipped without cc)', async () => {
       const src = join(s.ws, 'log.c');
       const bin = join(s.ws, 'log');
       writeFileSync(src, '#include <syslog.h>\n#include <stdio.h>\nint main(void){openlog("csbx",LOG_PID,LOG_USER);syslog(LOG_INFO,"hello from the sandbox");closelog();puts("done");return 0;}\n');
