@@ -18,6 +18,20 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run (Linux: real bwr
     expect(r.stdout).toBe('ok\n');
   });
 
+  it('nested user namespaces: refused by default, allowed with --allow-nested-userns; explain lists the protection', () => {
+    const code = 'import ctypes; print(ctypes.CDLL(None, use_errno=True).unshare(0x10000000) == 0)';
+    const denied = s.cli(['run', '--', '/usr/bin/python3', '-c', code]);
+    expect(denied.status, denied.report).toBe(0);
+    expect(denied.stdout).toBe('False\n');
+    const allowed = s.cli(['run', '--allow-nested-userns', '--', '/usr/bin/python3', '-c', code]);
+    expect(allowed.status, allowed.report).toBe(0);
+    expect(allowed.stdout).toBe('True\n');
+    const explained = s.cli(['explain', '--', 'true']);
+    expect(explained.stdout).toMatch(/nested user namespaces: denied/);
+    expect(explained.stdout).toMatch(/keyring: the command gets a fresh, empty session keyring/);
+    expect(explained.stdout).toMatch(/\/proc: \/proc\/sys, .* read-only/);
+  });
+
   it('passes stdin through', () => {
     const r = s.cli(['run', '--profile', 'read-only', '--', '/bin/cat'], { input: 'from stdin\n' });
     expect(r.status, r.report).toBe(0);

@@ -96,7 +96,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
       permissions,
       enforcement: [
         'filesystem: not restricted by this plan (' + (fs.kind === 'external' ? 'enforced by an external sandbox' : 'full-disk write') + ')',
-        `network: ${permissions.network === 'restricted' ? 'blocked by seccomp (no socket except AF_UNIX; no connect/bind/listen/accept)' : 'allowed'}`,
+        `network: ${permissions.network === 'restricted' ? 'blocked by seccomp (no socket except AF_UNIX stream/seqpacket; no connect/bind/listen/accept, no datagram unix socket, no sendto/sendmmsg with an address), so host path and abstract unix sockets are unreachable' : 'allowed'}`,
         'syscalls: ptrace, process_vm_readv/writev and io_uring are denied by seccomp',
         ...kernelSurfaceLines(allowUserns, false),
         'inherited file descriptors: closed by the launcher (only stdio reaches the command)',
@@ -190,6 +190,7 @@ function seccompLauncherMode(mode: 'base' | 'restricted', allowUserns: boolean):
 /** `explain` lines for the kernel interfaces closed in every Linux mode (`bwrap`: the /proc line applies). */
 function kernelSurfaceLines(allowUserns: boolean, bwrap: boolean): string[] {
   const lines = [
+    `environment: applied only to the command${bwrap ? ' (by the inner stage)' : ''}; the launcher${bwrap ? ' and bubblewrap run' : ' runs'} with an empty environment, so LD_PRELOAD and the like act on the command alone`,
     'keyring: the command gets a fresh, empty session keyring, and seccomp denies keyctl, add_key and request_key',
     allowUserns
       ? 'nested user namespaces: allowed (allowNestedUserns / --allow-nested-userns)'
@@ -215,7 +216,7 @@ function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, s
   }
   lines.push(
     network === 'restricted'
-      ? 'network: off — own network namespace, and seccomp denies every socket but AF_UNIX, plus connect/bind/listen/accept and sendto-with-an-address for all families, so host unix sockets (docker.sock, ssh-agent, D-Bus) are unreachable; socketpair() works'
+      ? 'network: off — own network namespace, and seccomp denies every socket but AF_UNIX stream/seqpacket (a datagram socket could sendmsg() to any host socket path), plus connect/bind/listen/accept and sendto/sendmmsg with an address, so host unix sockets (docker.sock, ssh-agent, D-Bus, /dev/log, journald) are unreachable; socketpair() works'
       : 'network: on (host network namespace)',
     'syscalls: ptrace, process_vm_readv/writev and io_uring are always denied by seccomp',
     ...kernelSurfaceLines(allowUserns, true),

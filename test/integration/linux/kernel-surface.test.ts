@@ -146,7 +146,7 @@ describe.skipIf(!isLinux)('kernel surface: /proc', () => {
   });
   afterAll(() => s.cleanup());
 
-  it.skipIf(!isRoot)('as root: writing kernel.core_pattern (its own value back) fails with EROFS', async () => {
+  it.skipIf(!isRoot)('as root: writing kernel.core_pattern (its own value back) fails with EROFS (skipped for non-root: file permissions refuse it anyway)', async () => {
     // Writing the value it already has keeps the host unchanged should the protection be missing.
     const code = `${ERRNO}v = open('/proc/sys/kernel/core_pattern', 'rb').read()
 try:
@@ -297,7 +297,7 @@ print(' '.join(out))
       expect(g.stdout).toBe('?? a.txt\n');
     });
 
-    it.skipIf(spawnSync('cc', ['--version']).status !== 0)('a C program calling syslog() runs to completion (the message is dropped)', async () => {
+    it.skipIf(spawnSync('cc', ['--version']).status !== 0)('a C program calling syslog() runs to completion (the message is dropped; skipped without cc)', async () => {
       const src = join(s.ws, 'log.c');
       const bin = join(s.ws, 'log');
       writeFileSync(src, '#include <syslog.h>\n#include <stdio.h>\nint main(void){openlog("csbx",LOG_PID,LOG_USER);syslog(LOG_INFO,"hello from the sandbox");closelog();puts("done");return 0;}\n');
@@ -347,6 +347,34 @@ describe.skipIf(!isLinux || spawnSync('cc', ['--version']).status !== 0)('the co
       expect(r.stdout).toBe(so);
       const loaded = readFileSync(log, 'utf8').trim().split('\n');
       expect(loaded).toEqual([realpathSync('/bin/sh')]);
+    });
+  }
+});
+
+describe.skipIf(!isLinux)('the command environment arrives exactly', () => {
+  let s: Scratch;
+  beforeAll(() => {
+    s = scratch();
+  });
+  afterAll(() => s.cleanup());
+
+  const dump = `import os, sys\nfor k in sorted(os.environb):\n    if k.startswith(b'T_') or k.startswith(b'CODEX_SANDBOX_COMMAND'):\n        sys.stdout.write(k.decode() + ' ' + os.environb[k].hex() + '\\n')\n`;
+  // Two values of 100 KiB (one string may not exceed 128 KiB, MAX_ARG_STRLEN): several of the inner stage's chunks.
+  const big = 'x'.repeat(100 * 1024);
+  const vars: Record<string, string> = { T_EMPTY: '', T_EQ: 'a=b=c', T_NL: 'line1\nline2', T_RAW: 'a\udcffb', T_UTF8: 'é✓', T_BIG1: big, T_BIG2: big + 'y' };
+  const expected = Object.keys(vars)
+    .sort()
+    .map((k) => `${k} ${(k === 'T_RAW' ? Buffer.from([0x61, 0xff, 0x62]) : Buffer.from(vars[k] ?? '')).toString('hex')}\n`)
+    .join('');
+
+  for (const [mode, profile] of [
+    ['bwrap (workspace-write)', 'workspace-write'],
+    ['no bwrap (danger-full-access --no-network)', 'danger-full-access'],
+  ] as const) {
+    it(`${mode}: empty, '=', newline, non-UTF-8 and 2 × 100 KiB values survive byte for byte; no transport variable is left`, async () => {
+      const r = await run([PY, '-c', dump], profile, { cwd: s.ws, network: false, env: { PATH: '/usr/bin:/bin', ...vars } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(expected);
     });
   }
 });
