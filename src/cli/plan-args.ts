@@ -59,7 +59,7 @@ export function prepareCommand(flags: PlanFlags, env: Record<string, string | un
   const limits = { ...(choice.limits ?? {}), ...limitsFromFlags(flags) };
   // Absolute against the process's cwd (not --cwd): the link may be part of --cwd itself.
   const allowSymlinkedRoots = (flags.allowSymlinkedRoot ?? []).map((p) => absolutize(p, process.cwd(), platform));
-  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits, allowNestedUserns: flags.allowNestedUserns === true, allowSymlinkedRoots };
+  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits, allowNestedUserns: flags.allowNestedUserns === true || choice.allowNestedUserns === true, allowSymlinkedRoots };
 }
 
 /** The profile after the per-command flags, with an origin for each filesystem entry (parallel arrays). */

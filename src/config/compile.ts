@@ -30,6 +30,8 @@ export interface CompiledProfile {
   origin: ProfileOrigin;
   /** `[profiles.NAME.limits]`, merged over the extended profile's. */
   limits?: LimitsSpec;
+  /** `allow_nested_userns`, from this profile or the one it extends. */
+  allowNestedUserns?: Located<boolean>;
 }
 
 function errorAt(origin: ConfigOrigin, detail: string): ConfigError {
@@ -101,6 +103,7 @@ export function compileSandboxProfile(config: SandboxConfig, name: string, opts:
       profile: raw.profile,
       ...(spec.env !== undefined ? { envPolicy: spec.env.value } : {}),
       ...(spec.limits !== undefined ? { limits: spec.limits } : {}),
+      ...(spec.allowNestedUserns !== undefined ? { allowNestedUserns: spec.allowNestedUserns } : {}),
       origin: {
         name,
         source: config.file,
@@ -115,7 +118,8 @@ export function compileSandboxProfile(config: SandboxConfig, name: string, opts:
   const base = baseOf(config, spec, opts, [...chain, name]);
   const compiled = extend(base, spec, opts);
   const limits = mergeLimits(base.limits, spec.limits);
-  return limits !== undefined ? { ...compiled, limits } : compiled;
+  const allowNestedUserns = spec.allowNestedUserns ?? base.allowNestedUserns;
+  return { ...compiled, ...(limits !== undefined ? { limits } : {}), ...(allowNestedUserns !== undefined ? { allowNestedUserns } : {}) };
 }
 
 function baseOf(config: SandboxConfig, spec: SandboxProfileSpec, opts: CompileOptions, chain: string[]): CompiledProfile {

@@ -41,6 +41,8 @@ export interface ResolvedProfileChoice {
   origin: ProfileOrigin;
   /** Resource limits from `[profiles.NAME.limits]` (the caller's --limit-* flags override them). */
   limits?: ResourceLimits;
+  /** `allow_nested_userns = true` in the profile (Linux: the command may create user namespaces). */
+  allowNestedUserns?: boolean;
 }
 
 export interface ProfileListing {
@@ -190,14 +192,32 @@ export function projectBoundRefusals(choice: CompiledProfile, ctx: BoundContext)
  */
 export function checkProjectBound(choice: CompiledProfile, untrusted: ReadonlySet<string>, cwd?: string, chosenBy?: Origin): void {
   checkProjectLimits(choice.limits, untrusted);
+  checkProjectUserns(choice, untrusted);
   const { refusals } = projectBoundRefusals(choice, { untrusted, ...(cwd !== undefined ? { cwd } : {}), ...(chosenBy !== undefined ? { chosenBy } : {}) });
   const first = refusals[0];
   if (first !== undefined) throw refusalError(first);
 }
 
+/**
+ * Refuses `allow_nested_userns = true` from an untrusted (project) file: a new user namespace gives the
+ * command a full capability set inside it and reopens the kernel's user-namespace attack surface, so a
+ * command that writes codex-sandbox.toml must not turn it on for the next run.
+ */
+function checkProjectUserns(c: CompiledProfile, untrusted: ReadonlySet<string>): void {
+  const u = c.allowNestedUserns;
+  if (u === undefined || u.value !== true || !untrusted.has(u.origin.file)) return;
+  throw new ConfigError(
+    u.origin.file,
+    u.origin.line,
+    u.origin.key,
+    'it allows nested user namespaces, but this profile comes from a project-level file, which sandboxed commands or a cloned repository can write; move the setting to your user config (~/.config/codex-sandbox/config.toml), pass --allow-nested-userns, or trust the project explicitly (--trust-project-config)',
+  );
+}
+
 /** Applies the bound: throws on a refusal; drops an untrusted `glob_scan_max_depth` with a warning. */
 function bounded(c: CompiledProfile, loaded: LoadedConfig, chosenBy: Origin | undefined): CompiledProfile {
   checkProjectLimits(c.limits, loaded.untrustedFiles);
+  checkProjectUserns(c, loaded.untrustedFiles);
   const { refusals, depth } = projectBoundRefusals(c, { untrusted: loaded.untrustedFiles, cwd: loaded.cwd, ...(chosenBy !== undefined ? { chosenBy } : {}) });
   const first = refusals[0];
   if (first !== undefined) throw refusalError(first);
@@ -221,7 +241,7 @@ const LEGACY_TAGS = new Set(['danger-full-access', 'read-only', 'external-sandbo
  * A `.json` / `.toml` file holding a Codex profile or a legacy SandboxPolicy. `text`: its contents,
  * already read (and checked) by the caller. Whether it is bounded is `resolveProfileName`'s business.
  */
-export function readProfileFile(file: string, given?: string): Omit<ResolvedProfileChoice, 'limits'> {
+export function readProfileFile(file: string, given?: string): Omit<ResolvedProfileChoice, 'limits' | 'allowNestedUserns'> {
   let text: string;
   try {
     text = given ?? readFileSync(file, 'utf8');
@@ -274,6 +294,7 @@ function finish(c: CompiledProfile): ResolvedProfileChoice {
     ...(c.workspaceRoots !== undefined ? { workspaceRoots: c.workspaceRoots } : {}),
     origin: c.origin,
     ...limitsField(limitsValue(c.limits)),
+    ...(c.allowNestedUserns?.value === true ? { allowNestedUserns: true } : {}),
   };
 }
 

@@ -13,7 +13,7 @@ import type { FilesystemTable, FsRule } from './fs-rules.js';
 import type { KeyPath } from './key-lines.js';
 import { readLimitsTable } from './limits.js';
 import type { LimitsSpec } from './limits.js';
-import { TomlDoc, isTable, readEnum, readPositiveInt, readString, readStringArray, readTable, rejectUnknownKeys } from './toml-doc.js';
+import { TomlDoc, isTable, readBool, readEnum, readPositiveInt, readString, readStringArray, readTable, rejectUnknownKeys } from './toml-doc.js';
 import type { NetworkSandboxPolicy } from '../permissions/index.js';
 
 /** Names that resolve before any configured profile; a configured profile may not take them. */
@@ -33,6 +33,8 @@ export interface SandboxProfileSpec {
   env?: Located<EnvPolicy>;
   /** `[profiles.NAME.limits]`: resource limits (src/config/limits.ts). */
   limits?: LimitsSpec;
+  /** `allow_nested_userns = true`: the command may create user namespaces (Linux). */
+  allowNestedUserns?: Located<boolean>;
   /** A raw Codex profile (wire shape) with one origin per filesystem entry. */
   permissionProfile?: { profile: PermissionProfile; origin: ConfigOrigin; entryOrigins: ConfigOrigin[] };
   defined: ConfigOrigin;
@@ -56,6 +58,7 @@ const PROFILE_KEYS = [
   'permission_profile',
   'filesystem',
   'limits',
+  'allow_nested_userns',
 ];
 const EXCLUSIVE_WITH_RAW = ['extends', 'network', 'writable_roots', 'deny_read', 'glob_scan_max_depth', 'filesystem'];
 
@@ -161,6 +164,9 @@ function readProfile(doc: TomlDoc, name: string, value: unknown): SandboxProfile
     spec.env = { value: readShellEnvironmentPolicy(doc, t.env, at('env'), ENV_DEFAULTS), origin: doc.origin(at('env')) };
   }
   if (t.limits !== undefined) spec.limits = readLimitsTable(doc, t.limits, at('limits'));
+  if (t.allow_nested_userns !== undefined) {
+    spec.allowNestedUserns = { value: readBool(doc, t.allow_nested_userns, at('allow_nested_userns')), origin: doc.origin(at('allow_nested_userns')) };
+  }
   return spec;
 }
 

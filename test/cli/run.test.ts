@@ -32,6 +32,27 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run (Linux: real bwr
     expect(explained.stdout).toMatch(/\/proc: \/proc\/sys, .* read-only/);
   });
 
+  it('allow_nested_userns = true in the user configuration allows nested user namespaces; from a project file it is refused (exit 2) unless trusted', () => {
+    const code = 'import ctypes; print(ctypes.CDLL(None, use_errno=True).unshare(0x10000000) == 0)';
+    const scratch = new Scratch();
+    try {
+      scratch.write('home/.config/codex-sandbox/config.toml', '[profiles.containers]\nextends = "workspace-write"\nallow_nested_userns = true\n');
+      const user = scratch.cli(['run', '-p', 'containers', '--', '/usr/bin/python3', '-c', code]);
+      expect(user.status, user.report).toBe(0);
+      expect(user.stdout).toBe('True\n');
+      const project = scratch.write('home/proj/codex-sandbox.toml', '[profiles.planted]\nextends = "workspace-write"\nallow_nested_userns = true\n');
+      const planted = scratch.cli(['run', '-p', 'planted', '--', '/usr/bin/python3', '-c', code]);
+      expect(planted.status, planted.report).toBe(2);
+      expect(planted.stderr).toContain(`${project}:3`);
+      expect(planted.stderr).toMatch(/allows nested user namespaces, but this profile comes from a project-level file/);
+      const trusted = scratch.cli(['run', '--trust-project-config', '-p', 'planted', '--', '/usr/bin/python3', '-c', code]);
+      expect(trusted.status, trusted.report).toBe(0);
+      expect(trusted.stdout).toBe('True\n');
+    } finally {
+      scratch.dispose();
+    }
+  });
+
   it('passes stdin through', () => {
     const r = s.cli(['run', '--profile', 'read-only', '--', '/bin/cat'], { input: 'from stdin\n' });
     expect(r.status, r.report).toBe(0);
