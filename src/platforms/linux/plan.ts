@@ -7,6 +7,7 @@ import { posix as path } from 'node:path';
 import { PlanError } from '../../manager/errors.js';
 import type { ArgvItem, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Planner } from '../../manager/types.js';
 import type { FsEntryStat, FsInspector } from '../../permissions/fs-facts.js';
+import { PROTECTED_METADATA_NAMES } from '../../permissions/metadata.js';
 import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
 import { toArgvItem } from '../../util/surrogate-escape.js';
 import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD, STARTED_FD } from './fds.js';
@@ -178,7 +179,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     cwd: '/',
     native,
     permissions,
-    enforcement: [...linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns), ...limitEnforcementLines(limits.plan)],
+    enforcement: [...linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns, bwrap.roBindFd), ...limitEnforcementLines(limits.plan)],
   };
 };
 
@@ -205,11 +206,12 @@ function kernelSurfaceLines(allowUserns: boolean, bwrap: boolean): string[] {
   return lines;
 }
 
-function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, source: string, allowUserns: boolean): string[] {
+function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, source: string, allowUserns: boolean, pinned: boolean): string[] {
   const lines = [
     `sandbox: bubblewrap (${source}) with user, pid and ipc namespaces${network === 'restricted' ? ', and a network namespace' : ''}; all capabilities dropped; no_new_privs`,
     `reads: ${fs.fullDiskRead ? 'the whole filesystem is readable' : 'only the listed roots' + (fs.includePlatformDefaults ? ' plus system directories (:minimal)' : '')}`,
-    `writes: ${fs.writableRoots.length ? fs.writableRoots.map((w) => w.root).join(', ') : 'none'}; .git, .agents and .codex under each writable root stay read-only, and cannot be created`,
+    `writes: ${fs.writableRoots.length ? fs.writableRoots.map((w) => w.root).join(', ') : 'none'}; ${PROTECTED_METADATA_NAMES.join(', ')} under each writable root stay read-only, and cannot be created`,
+    `mounts: writable roots are ${pinned ? 'opened without following symlinks, checked by device and inode, and bound through that fd' : 'bound by path (this bubblewrap has no --bind-fd)'}; the directories above each read-only or hidden path are pinned (cannot be renamed or removed); the inner stage re-checks them before exec; the placeholder registry is hidden; the package's own files are read-only when they lie under a writable root`,
   ];
   if (fs.unreadableRoots.length || fs.unreadableGlobs.length) {
     lines.push(`deny-read: ${[...fs.unreadableRoots, ...fs.unreadableGlobs].join(', ')} (globs expanded before launch; files created later that match a glob are not hidden)`);
