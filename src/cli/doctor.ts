@@ -3,7 +3,7 @@
  * verdict comes from a real sandboxed probe (a read-only run that tries to write), not only from
  * reading settings; the settings explain a failed probe.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config/index.js';
@@ -13,7 +13,7 @@ import type { DoctorBwrapReport } from '../host/facts.js';
 import { DEFAULT_PIDS_LIMIT } from '../manager/limits.js';
 import type { BwrapSource, LaunchKind, LimitMechanism, LimitFacts } from '../manager/types.js';
 import { planLimits } from '../platforms/linux/limits.js';
-import { loadNative } from '../native.js';
+import { loadNative, packageRoot } from '../native.js';
 import type { UsernsDiagnosis } from '../platforms/linux/userns.js';
 
 export interface ProbeReport {
@@ -60,6 +60,29 @@ export interface TrustReport {
   configError: string | null;
   /** bwrap candidates that were not used, with why (untrusted owner, inside the workspace, too old, ...). */
   bwrapSkipped: Array<{ path: string; source: string; reason: string }>;
+  /** Where this codex-sandbox is installed, and what a sandbox run from `cwd` could change of it. */
+  install: { packageRoot: string; insideCwd: boolean; note: string | null };
+}
+
+/**
+ * The package's own files are read-only inside a sandbox whose writable root holds them, but the
+ * dependencies the CLI loads from node_modules (commander, execa, ...) and node_modules/.bin links are
+ * not: a command could change what the next `npx codex-sandbox` runs outside the sandbox.
+ */
+export function installReport(cwd: string): TrustReport['install'] {
+  let root = packageRoot();
+  let here = cwd;
+  try {
+    root = realpathSync.native(root);
+    here = realpathSync.native(cwd);
+  } catch {
+    // keep the spelled paths
+  }
+  const insideCwd = root !== here && root.startsWith(here.endsWith(path.sep) ? here : here + path.sep);
+  const note = insideCwd
+    ? `codex-sandbox is installed in ${root}, inside ${here}, which sandboxed runs from here can write: its own files stay read-only inside the sandbox, but the dependencies it loads from node_modules and node_modules/.bin/codex-sandbox do not, so a command could change what the next \`npx codex-sandbox\` runs outside the sandbox. For the CLI, install it outside the project (npm install -g codex-sandbox, or a separate tools directory).`
+    : null;
+  return { packageRoot: root, insideCwd, note };
 }
 
 /** Config trust for `cwd`; bwrap candidates come from the selection doctor already made. */
@@ -72,7 +95,7 @@ export function trustReport(cwd: string, env: Record<string, string | undefined>
     configError = errorText(e);
   }
   const bwrapSkipped = candidates.filter((c) => c.rejected !== undefined).map((c) => ({ path: c.path, source: c.source, reason: c.rejected ?? '' }));
-  return { cwd, configFiles, configError, bwrapSkipped };
+  return { cwd, configFiles, configError, bwrapSkipped, install: installReport(cwd) };
 }
 
 const PROBE_MARK_WROTE = 'codex-sandbox-probe: wrote outside the sandbox';
@@ -331,6 +354,7 @@ export function renderTrust(t: TrustReport): string[] {
     first = false;
   }
   if (t.configError !== null) out.push(`${first ? 'config:    ' : '           '}ERROR ${t.configError}`);
+  if (t.install.note !== null) out.push(`install:   WARNING ${t.install.note}`);
   return out;
 }
 

@@ -240,6 +240,8 @@ describe.skipIf(!isLinux)('npm pack, install into an empty project, run the CLI 
     const r = run('npx', ['--no', 'codex-sandbox', 'doctor'], project, 60_000);
     console.log(`codex-sandbox doctor (exit ${String(r.status)}):\n${r.stdout}${r.stderr}`);
     expect([0, 1], r.report).toContain(r.status);
+    // Installed inside the project: doctor says what a sandboxed run from here could still change.
+    expect(r.stdout, r.report).toMatch(/install: +WARNING codex-sandbox is installed in .*node_modules\/codex-sandbox, inside /);
     if (r.status === 1) {
       const output = `${r.stdout}${r.stderr}`.trim();
       expect(output, 'doctor exited 1 without saying why').not.toBe('');
