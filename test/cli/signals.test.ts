@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scratch, bin, repo, requireBuilt } from './helpers.js';
 
@@ -117,5 +118,23 @@ describe.runIf(process.platform === 'linux')('signals and terminals under a pseu
     expect(r.failedStep, r.output).toBeNull();
     expect(r.output).toContain('WINCH 33 91');
     expect(r.status, r.output).toBe(130);
+  });
+
+  it('TIOCSTI from the sandbox cannot type into the terminal of a library caller that shares it (CVE-2017-5226)', () => {
+    // The library's launcher is not detached: it is in the terminal's session, the command's stdin is
+    // that terminal, and only bwrap's --new-session keeps it from being the command's controlling tty.
+    const lib = pathToFileURL(path.join(repo, 'dist', 'src', 'index.js')).href;
+    const attack = 'import fcntl, termios\ntry:\n    [fcntl.ioctl(0, termios.TIOCSTI, bytes([c])) for c in b"echo INJECTED\\n"]\n    print("TIOCSTI-ALLOWED")\nexcept OSError as e:\n    print("TIOCSTI-REFUSED", e.errno)';
+    const script = s.write(
+      'caller.mjs',
+      `import { createSandbox } from ${JSON.stringify(lib)};\n` +
+        'const sb = await createSandbox();\n' +
+        `const r = await sb.spawn(['/usr/bin/python3', '-c', ${JSON.stringify(attack)}], 'workspace-write', { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit', reject: false });\n` +
+        "console.log('EXIT', String(r.exitCode));\n",
+    );
+    const r = spawnSync(PYTHON, [driver, JSON.stringify([{ wait: 'EXIT' }]), process.execPath, script], { cwd: s.project, env: s.env({ TERM: 'xterm' }), encoding: 'utf8', timeout: 60_000 });
+    const out = (JSON.parse(r.stdout) as PtyResult).output;
+    expect(out).toContain('TIOCSTI-REFUSED 1'); // EPERM: not the command's controlling terminal
+    expect(out).not.toContain('INJECTED');
   });
 });
