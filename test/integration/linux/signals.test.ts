@@ -83,4 +83,30 @@ describe.skipIf(!isLinux)('linux sandbox: signals reach the whole command (real 
     expect(existsSync(join(s.ws, 'after'))).toBe(false);
     expect(await waitFor(() => !alive(marker), 5_000)).toBe(true);
   }, 40_000);
+
+  it("SIGTSTP to the launcher stops the command's whole tree and SIGCONT resumes it (what the CLI sends on Ctrl-Z and fg)", async () => {
+    const sb = await sandbox();
+    const sub = sb.spawn(['/bin/sh', '-c', 'i=0; while [ $i -lt 20 ]; do echo tick $i; i=$((i+1)); sleep 0.1; done; echo done'], 'workspace-write', {
+      cwd: s.ws,
+      reject: false,
+      stdin: 'ignore',
+    });
+    let out = '';
+    sub.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    expect(await waitFor(() => out.includes('tick 2'), 10_000)).toBe(true);
+    sub.kill('SIGTSTP');
+    await new Promise((r) => setTimeout(r, 400));
+    const atStop = out;
+    await new Promise((r) => setTimeout(r, 1500));
+    // Stopped: nothing printed for 1.5 s although the loop prints every 0.1 s.
+    expect(out).toBe(atStop);
+    expect(out).not.toContain('done');
+    sub.kill('SIGCONT');
+    const r = await sub;
+    expect(r.exitCode).toBe(0);
+    expect(out).toContain('tick 19');
+    expect(out).toContain('done');
+  }, 40_000);
 });
