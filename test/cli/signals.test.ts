@@ -72,6 +72,15 @@ describe.runIf(process.platform === 'linux')('signals and terminals under a pseu
     expectStoppedAtOnce(ctrlCAfterReady(['run', '--', '/bin/sh', '-c', 'echo RE""ADY; sleep 20; echo AF""TER']));
   });
 
+  it('Ctrl-\\ (SIGQUIT) reaches the sleep inside `bash -c` at once, as at a terminal', () => {
+    // bash itself ignores SIGQUIT and goes on after its child quit (exactly as outside a sandbox).
+    const r = underPty([{ wait: 'READY' }, { sleep: 0.5 }, { send: '\u001c' }, { wait: 'AFTER' }], ['run', '--', 'bash', '-c', 'echo RE""ADY; sleep 20; echo AF""TER']);
+    expect(r.timedOut, r.output).toBe(false);
+    expect(r.failedStep, r.output).toBeNull();
+    expect(r.output).toMatch(/Quit\s+sleep 20/);
+    expect(r.elapsed, r.output).toBeLessThan(10);
+  });
+
   it.runIf(existsSync('/usr/bin/make'))('Ctrl-C stops make and its recipe at once with 130', () => {
     s.write('home/proj/Makefile', 'all:\n\t@echo RE""ADY; sleep 20; echo AF""TER\n');
     const r = ctrlCAfterReady(['run', '--', 'make']);
