@@ -75,6 +75,15 @@ void report_started(int fd) {
   if (n != 1) die_errno("reporting the start to the launcher through --started-fd:", "write", n < 0 ? errno : EIO);
 }
 
+// The command leads its own process group, as a shell's job does (setpgid(2), "job control"): bwrap
+// leaves it in its namespace init's group, where the launcher's kill(-pid) of a Ctrl-C, interrupt()
+// or timeout cannot reach the command's children (`bash -c "sleep 15; echo after"` went on). Only a
+// group: the session stays bwrap's --new-session one, with no controlling terminal, so TIOCSTI cannot
+// push keystrokes into the caller's terminal (CVE-2017-5226, bubblewrap's --new-session).
+void lead_own_process_group() {
+  if (setpgid(0, 0) < 0) die_errno("setpgid: making the command its own process group", nullptr, errno);
+}
+
 }  // namespace
 
 void run_inner(int count, char** args) {
@@ -89,6 +98,7 @@ void run_inner(int count, char** args) {
   // processes. Set before the start is reported: a failure is a setup failure (125).
   apply_rlimits(options.rlimits);
   for (const ExpectedMount& m : options.expected) verify_planned_mount(m.path, m.rw, m.dev, m.ino);
+  lead_own_process_group();
   if (options.started_fd >= 0) report_started(options.started_fd);
   // The started pipe's write end, and any fd bwrap or a caller let through, must not reach the
   // command: a leaked fd is a channel out of the sandbox.

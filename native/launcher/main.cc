@@ -28,6 +28,7 @@
 //   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] [--allow-userns] [--rlimit-* N]...
 //                          [--expect-rw DEV:INO PATH]... [--expect-ro PATH]... -- PROGRAM [ARGS...]
 //     checks each expected mount (no symlink followed; writable with that identity, or read-only),
+//     makes itself the leader of its own process group (the launcher signals that group),
 //     checks its confinement, sets the rlimits, writes one byte to FD, closes every fd >= 3, then
 //     execs PROGRAM
 // Exit codes: 125 launcher or sandbox setup failure, 126/127 command not executable/not found, otherwise the

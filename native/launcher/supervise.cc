@@ -79,11 +79,27 @@ std::vector<pid_t> command_pids(pid_t init_pid) {
 void forward_to_command(pid_t init_pid, int sig) {
   std::vector<pid_t> pids = command_pids(init_pid);
   if (pids.empty()) pids.push_back(init_pid);
+  // The inner stage made the command the leader of its own process group: signal the whole group,
+  // as a terminal does for its foreground job, so `sh -c`, make or npm and their children all see
+  // the interrupt. A child of the namespace init that leads no group (the command before its
+  // setpgid, an orphan of another group) gets the signal alone, and only once.
+  std::vector<pid_t> groups;
   for (pid_t pid : pids) {
-    // The command runs in its own session/process group (bwrap --new-session): signal the group
-    // so its children see the interrupt too, as they would at a terminal.
-    if (kill(-pid, sig) < 0) kill(pid, sig);
+    if (getpgid(pid) == pid && kill(-pid, sig) == 0) groups.push_back(pid);
   }
+  for (pid_t pid : pids) {
+    const pid_t group = getpgid(pid);
+    bool signalled = false;
+    for (pid_t g : groups) signalled = signalled || g == group;
+    if (!signalled) kill(pid, sig);
+  }
+}
+
+// Signals that go to the command's process group as they arrive: a terminal's interrupt and quit,
+// job control (the CLI forwards a Ctrl-Z's SIGTSTP and a shell's `fg` SIGCONT: the sandbox is in a
+// session of its own that the terminal does not signal) and a window resize.
+bool forwarded_to_group(int sig) {
+  return sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP || sig == SIGCONT || sig == SIGWINCH;
 }
 
 // The watchdog: a process outside the sandbox that outlives a SIGKILLed launcher just long enough
@@ -143,7 +159,7 @@ pid_t start_watchdog(int* life_write) {
   // bwrap and everything it starts are in the sandbox's cgroups from their first instruction; the
   // launcher and its watchdog stay outside, so a memory-limit OOM kill never takes the supervisor.
   join_cgroups(params.options->cgroup_procs);
-  const int forwarded[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD};
+  const int forwarded[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGCONT, SIGWINCH};
   for (int sig : forwarded) signal(sig, SIG_DFL);
   if (sigprocmask(SIG_SETMASK, &original_mask, nullptr) < 0) die_errno("sigprocmask in the bwrap child", nullptr, errno);
   const char* program = params.options->command[0];
@@ -192,7 +208,7 @@ bool started_byte_arrived(int fd) {
 void supervise_bwrap(const SuperviseParams& params) {
   sigset_t handled, original_mask;
   sigemptyset(&handled);
-  const int handled_signals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD};
+  const int handled_signals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGCONT, SIGWINCH};
   for (int sig : handled_signals) sigaddset(&handled, sig);
   if (sigprocmask(SIG_BLOCK, &handled, &original_mask) < 0) die_errno("sigprocmask", nullptr, errno);
   int sig_fd = signalfd(-1, &handled, SFD_CLOEXEC);
@@ -215,7 +231,7 @@ void supervise_bwrap(const SuperviseParams& params) {
   bool started = false;
   std::string info;
   pid_t init_pid = 0;
-  std::vector<int> pending;  // SIGINT/SIGQUIT that arrived before child-pid was known
+  std::vector<int> pending;  // forwarded signals that arrived before child-pid was known
 
   for (;;) {
     struct pollfd fds[3] = {{sig_fd, POLLIN, 0}, {info_fd, POLLIN, 0}, {started_fd, POLLIN, 0}};
@@ -251,7 +267,9 @@ void supervise_bwrap(const SuperviseParams& params) {
         close(info_fd);
         info_fd = -1;
         // bwrap never reported its child: fall back to interrupting bwrap itself.
-        for (int sig : pending) kill(bwrap_pid, sig);
+        for (int sig : pending) {
+          if (sig == SIGINT || sig == SIGQUIT) kill(bwrap_pid, sig);
+        }
         pending.clear();
       }
     }
@@ -270,12 +288,12 @@ void supervise_bwrap(const SuperviseParams& params) {
       }
       continue;
     }
-    if (sig == SIGINT || sig == SIGQUIT) {
+    if (forwarded_to_group(sig)) {
       if (init_pid > 0) {
         forward_to_command(init_pid, sig);
       } else if (params.info_read_fd >= 0 && info_fd >= 0) {
         pending.push_back(sig);
-      } else {
+      } else if (sig == SIGINT || sig == SIGQUIT) {
         // No --info-pipe: the command's pid is unknown; interrupt bwrap itself, whose death takes
         // the sandbox down through --die-with-parent.
         kill(bwrap_pid, sig);

@@ -17,8 +17,14 @@ export interface RunFlags extends PlanFlags {
   dryRun?: boolean;
 }
 
-/** Signals the CLI passes on to the launcher (which forwards SIGINT/SIGQUIT to the sandboxed group). */
+/**
+ * Signals the CLI passes on to the launcher, which sends SIGINT/SIGQUIT/SIGTSTP/SIGCONT/SIGWINCH to
+ * the sandboxed process group and tears the sandbox down on SIGTERM/SIGHUP. The launcher is in a
+ * session of its own (`detached`), so the terminal signals only this CLI: its foreground job.
+ */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+/** Unix only: on Windows kill() of any signal is TerminateProcess (and libuv emulates SIGWINCH). */
+const FORWARDED_UNIX: readonly NodeJS.Signals[] = ['SIGWINCH', 'SIGCONT'];
 
 /** A --cwd that is not a directory is the caller's mistake (exit 2), not a sandbox set-up failure (125). */
 function checkCwdDirectory(flag: string, cwd: string): void {
@@ -67,7 +73,19 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
     // On Windows kill() is TerminateProcess: the command already has the console's Ctrl-C.
     if (!onWindows || sig !== 'SIGINT') child.kill(sig);
   };
-  const handlers: Array<[NodeJS.Signals, () => void]> = FORWARDED.map((s) => [s, forward(s)]);
+  const handlers: Array<[NodeJS.Signals, () => void]> = [...FORWARDED, ...(onWindows ? [] : FORWARDED_UNIX)].map((s) => [s, forward(s)]);
+  if (!onWindows) {
+    // Ctrl-Z: stop the sandboxed job first, then this CLI, so the shell gets the terminal back and
+    // nothing in the sandbox keeps reading the keyboard; the shell's `fg` SIGCONTs this CLI, which
+    // passes SIGCONT on (FORWARDED_UNIX). SIGSTOP because Node keeps SIGTSTP caught while listening.
+    handlers.push([
+      'SIGTSTP',
+      (): void => {
+        child.kill('SIGTSTP');
+        process.kill(process.pid, 'SIGSTOP');
+      },
+    ]);
+  }
   for (const [s, h] of handlers) process.on(s, h);
   try {
     return await new Promise<number>((resolve) => {

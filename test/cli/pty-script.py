@@ -1,0 +1,114 @@
+"""Runs argv under a pseudo-terminal and plays a script of steps on it, then prints JSON:
+{"output": ..., "status": exit code or -signal, "timedOut": bool, "failedStep": index or null, "elapsed": s,
+ "stopped": bool (the program was seen stopped, as a shell's waitpid(WUNTRACED) would)}.
+
+The script (JSON, first argument) is a list of steps:
+  {"wait": "TEXT"}            wait until TEXT has appeared in the output (after the previous wait's match)
+  {"send": "TEXT"}            type TEXT (e.g. "\\u0003" for Ctrl-C, "\\u001a" for Ctrl-Z)
+  {"resize": [ROWS, COLS]}    set the window size (TIOCSWINSZ; the kernel sends SIGWINCH to the foreground group)
+  {"waitStopped": true}       wait until the program stops (what a shell sees after Ctrl-Z)
+  {"cont": true}              send SIGCONT to the program's process group, as a shell's `fg` does
+  {"sleep": SECONDS}
+  {"mark": "NAME"}            record the output's length so far under NAME (in "marks")
+Used by signals.test.ts."""
+import fcntl, json, os, pty, select, signal, struct, sys, termios, time
+
+script = json.loads(sys.argv[1])
+argv = sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+
+out = b''
+mark = 0
+start = time.time()
+deadline = start + 40
+status = None
+stopped = False
+failed = None
+marks = {}
+
+
+def pump(timeout):
+    global out
+    r, _, _ = select.select([fd], [], [], timeout)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        out += chunk
+    return True
+
+
+def reap(flags):
+    """Collects a status change of the program; returns True once it has exited."""
+    global status, stopped
+    if status is not None:
+        return True
+    try:
+        done, st = os.waitpid(pid, flags | os.WNOHANG)
+    except ChildProcessError:
+        return True
+    if done == 0:
+        return False
+    if os.WIFSTOPPED(st):
+        stopped = True
+        return False
+    status = os.waitstatus_to_exitcode(st)
+    return True
+
+
+for i, step in enumerate(script):
+    ok = True
+    if 'wait' in step:
+        needle = step['wait'].encode()
+        while needle not in out[mark:]:
+            if time.time() > deadline or not pump(0.05) and reap(0):
+                ok = False
+                break
+        if ok:
+            mark = out.index(needle, mark) + len(needle)
+    elif 'send' in step:
+        os.write(fd, step['send'].encode())
+    elif 'resize' in step:
+        rows, cols = step['resize']
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
+    elif 'waitStopped' in step:
+        stopped = False
+        while not stopped:
+            pump(0.05)
+            if reap(os.WUNTRACED) or time.time() > deadline:
+                ok = False
+                break
+    elif 'cont' in step:
+        os.killpg(pid, signal.SIGCONT)
+    elif 'mark' in step:
+        marks[step['mark']] = len(out.decode('utf8', 'replace'))
+    elif 'sleep' in step:
+        end = time.time() + step['sleep']
+        while time.time() < end:
+            pump(0.05)
+    if not ok:
+        failed = i
+        break
+
+timed_out = False
+while status is None:
+    if time.time() > deadline:
+        timed_out = True
+        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGCONT)
+    if not pump(0.05):
+        _, st = os.waitpid(pid, 0)
+        status = os.waitstatus_to_exitcode(st)
+        break
+    reap(0)
+# Whatever is still buffered.
+while pump(0):
+    if not select.select([fd], [], [], 0)[0]:
+        break
+print(json.dumps({'output': out.decode('utf8', 'replace'), 'status': status, 'timedOut': timed_out,
+                  'failedStep': failed, 'stopped': stopped, 'marks': marks, 'elapsed': round(time.time() - start, 2)}))
