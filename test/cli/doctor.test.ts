@@ -4,10 +4,11 @@
  * by test/fixtures/fake-bwrap/uidmap-fail) it exits 1 with the cause and a fix.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Scratch, repo, requireBuilt } from './helpers.js';
+import { trustedDir } from '../integration/bwrap-selection/helpers.js';
 
 let s: Scratch;
 beforeAll(() => {
@@ -61,8 +62,7 @@ describe.runIf(process.platform === 'linux')('codex-sandbox doctor (Linux)', () 
   // CODEX_SANDBOX_BWRAP must name a root-owned binary in root-only directories (not /tmp): as another
   // user no such place can be made for a fake.
   it.skipIf(process.getuid?.() !== 0)('with a bwrap that fails the uid map it exits 1, names the blocked user namespaces, and gives a fix', () => {
-    mkdirSync(path.join(repo, 'build', 'test-tmp'), { recursive: true, mode: 0o755 });
-    const dir = mkdtempSync(path.join(repo, 'build', 'test-tmp', 'doctor-'));
+    const dir = trustedDir('doctor-');
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const fake = path.join(dir, 'bwrap');
     copyFileSync(path.join(repo, 'test', 'fixtures', 'fake-bwrap', 'uidmap-fail', 'bwrap'), fake);

@@ -18,16 +18,31 @@ export function tempDir(prefix: string): string {
 
 export const isRoot = process.getuid?.() === 0;
 
+/** Every directory from `dir` up to `/` is root-owned and not writable by group or others. */
+function rootOnlyChain(dir: string): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const st = fs.statSync(d);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
+    if (d === path.dirname(d)) return true;
+  }
+}
+
 /**
  * A temp dir that the system-bwrap ownership rule (probe.ts `bwrapTrustProblem`) accepts when the
- * tests run as root: under the checkout's build/ (root-owned, 0755), not /tmp (writable by all). As
- * another user no such directory can be made, so it is an ordinary temp dir and the tests that put
- * fakes on PATH pass their own `trust` (see select.test.ts).
+ * tests run as root: under the checkout's build/ when every directory above it is root-only, else
+ * under /run (a checkout under /tmp sits in a directory writable by all). As another user no such
+ * directory can be made, so it is an ordinary temp dir and the tests that put fakes on PATH pass their
+ * own `trust` (see select.test.ts).
  */
 export function trustedDir(prefix: string): string {
   if (!isRoot) return tempDir(prefix);
-  const base = path.join(REPO, 'build', 'test-tmp');
+  let base = path.join(REPO, 'build', 'test-tmp');
   fs.mkdirSync(base, { recursive: true, mode: 0o755 });
+  if (!rootOnlyChain(fs.realpathSync(base))) {
+    base = '/run/codex-sandbox-test';
+    fs.mkdirSync(base, { recursive: true, mode: 0o755 });
+    fs.chmodSync(base, 0o755);
+  }
   return fs.realpathSync(fs.mkdtempSync(path.join(base, prefix)));
 }
 
