@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,6 +24,9 @@ extern char** environ;
 void exec_command_or_exit(const char* program, char* const argv[]) {
   execvp(program, argv);
   int err = errno;
+  // execve(2) gives EACCES for a directory; say what a shell says (bash: "Is a directory", 126).
+  struct stat st;
+  if (err == EACCES && strchr(program, '/') != nullptr && stat(program, &st) == 0 && S_ISDIR(st.st_mode)) err = EISDIR;
   dprintf(STDERR_FILENO, "codex-sandbox: %s: %s\n", program, strerror(err));
   _exit(err == ENOENT || err == ENOTDIR ? kExitNotFound : kExitNotExecutable);
 }
