@@ -49,7 +49,7 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   if (flags.cwd !== undefined) checkCwdDirectory(flags.cwd, prep.cwd);
   const facts = getHostFacts({ env: process.env, cwd: prep.cwd });
   const req: LaunchRequest = planCommand(command, prep, effectiveProfile(prep), facts, process.env);
-  validateLaunch(command, flags, prep, req);
+  validateLaunch(flags, prep, req);
   // Unix: own process group, so a terminal Ctrl-C reaches only this CLI, which forwards it once.
   // Windows: the console delivers Ctrl-C to every process attached to it, the command included, and
   // `detached` would give the launcher no console at all; the CLI only keeps waiting for the status.

@@ -5,16 +5,11 @@
 import { statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { globMatches } from '../permissions/index.js';
+import { BWRAP_MAX_ARGS } from '../platforms/linux/plan.js';
 import type { LaunchRequest } from '../manager/types.js';
 import type { PreparedCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-options.js';
 import { UsageError } from './profile-arg.js';
-
-/**
- * bubblewrap's own cap on its argument count, `--args FD` files included (bubblewrap.c,
- * parse_args_recurse: `MAX_ARGS = 9000`, "Exceeded maximum number of arguments").
- */
-export const BWRAP_MAX_ARGS = 9000;
 
 function under(p: string, root: string): boolean {
   return p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
@@ -85,22 +80,27 @@ function checkCwdReachable(prep: PreparedCommand, req: LaunchRequest): void {
   }
 }
 
-/** The argument count bwrap would get (everything after the launcher's own `--`). */
-function checkBwrapArgCount(command: readonly unknown[], req: LaunchRequest): void {
+/**
+ * The argument count bwrap would get (everything after the launcher's own `--`, less a command the
+ * launcher moves to the environment): only a sandbox plan itself past bwrap's cap is left here.
+ */
+function checkBwrapArgCount(req: LaunchRequest): void {
   if (req.kind !== 'linux-bwrap') return;
   const sep = req.argv.indexOf('--');
   if (sep < 0) return;
-  const count = req.argv.length - sep - 1;
+  const via = req.argv.indexOf('--command-via-env');
+  const moved = via >= 0 && via < sep ? Number(req.argv[via + 1]) : 0;
+  const count = req.argv.length - sep - 1 - moved;
   if (count <= BWRAP_MAX_ARGS) return;
   throw new UsageError(
-    `the command has ${command.length} arguments; with the sandbox's own options bubblewrap would get ${count}, over its limit of ${BWRAP_MAX_ARGS} (bubblewrap's MAX_ARGS); pass long lists through a file or xargs`,
+    `the sandbox plan gives bubblewrap ${count} arguments, over its limit of ${BWRAP_MAX_ARGS} (bubblewrap's MAX_ARGS): too many mounts (deny-read globs matching many files?); deny a directory instead of many files`,
   );
 }
 
 /** Everything `run` checks after planning and before launching; throws UsageError (exit 2). */
-export function validateLaunch(command: readonly unknown[], flags: PlanFlags, prep: PreparedCommand, req: LaunchRequest): void {
+export function validateLaunch(flags: PlanFlags, prep: PreparedCommand, req: LaunchRequest): void {
   if (prep.platform !== process.platform) return;
   checkWritableRoots(flags, prep);
   checkCwdReachable(prep, req);
-  checkBwrapArgCount(command, req);
+  checkBwrapArgCount(req);
 }

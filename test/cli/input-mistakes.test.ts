@@ -90,6 +90,13 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run: input mistakes 
     expectUsage(s.cli(['run', '--network', '--no-network', '--', 'true']), 'conflicting flags: --network and --no-network', 'give only one of them');
   });
 
+  it('20,000 arguments run (past the 9000 bubblewrap accepts, the command travels outside its argv)', () => {
+    const args = Array.from({ length: 20_000 }, (_, i) => String(i + 1));
+    const r = s.cli(['run', '--', '/bin/sh', '-c', 'echo $# "$1" "${20000}"', 'sh', ...args]);
+    expect(r.status, r.report.slice(0, 2000)).toBe(0);
+    expect(r.stdout).toBe('20000 1 20000\n');
+  });
+
   it('a directory as the command: 126 and "Is a directory", as a shell says', () => {
     const r = s.cli(['run', '--', '/tmp']);
     expect(r.status, r.report).toBe(126);
