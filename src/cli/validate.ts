@@ -97,10 +97,24 @@ function checkBwrapArgCount(req: LaunchRequest): void {
   );
 }
 
-/** Everything `run` checks after planning and before launching; throws UsageError (exit 2). */
+/**
+ * The profile's and the plan's own warnings (an ignored entry, a rule placed wider than written),
+ * which `explain` shows: `run` prints the configuration's warnings itself, these were unsaid.
+ */
+export function launchWarnings(prep: PreparedCommand, req: LaunchRequest): string[] {
+  const already = new Set(prep.choice.loaded.warnings);
+  return [...new Set([...prep.choice.origin.warnings, ...req.permissions.warnings])].filter((w) => !already.has(w));
+}
+
+/**
+ * Everything `run` checks after planning and before launching; throws UsageError (exit 2). Then
+ * prints the profile's and the plan's warnings to stderr.
+ */
 export function validateLaunch(flags: PlanFlags, prep: PreparedCommand, req: LaunchRequest): void {
-  if (prep.platform !== process.platform) return;
-  checkWritableRoots(flags, prep);
-  checkCwdReachable(prep, req);
-  checkBwrapArgCount(req);
+  if (prep.platform === process.platform) {
+    checkWritableRoots(flags, prep);
+    checkCwdReachable(prep, req);
+    checkBwrapArgCount(req);
+  }
+  for (const w of launchWarnings(prep, req)) process.stderr.write(`codex-sandbox: warning: ${w}\n`);
 }

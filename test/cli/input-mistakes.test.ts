@@ -79,6 +79,17 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run: input mistakes 
     }
   });
 
+  it("run shows the profile's warnings (as explain does): an unknown special path in a read rule is ignored, and said", () => {
+    s.write('home/.config/codex-sandbox/config.toml', 'default_profile = "mine"\n[profiles.mine]\nextends = "read-only"\n[profiles.mine.filesystem]\n":projet_roots" = "read"\n');
+    try {
+      const r = s.cli(['run', '--', 'true']);
+      expect(r.status, r.report).toBe(0);
+      expect(r.stderr).toContain('codex-sandbox: warning: Configured filesystem path `:projet_roots` is not recognized and will be ignored.');
+    } finally {
+      s.write('home/.config/codex-sandbox/config.toml', '');
+    }
+  });
+
   it('-p given twice with different profiles', () => {
     const r = s.cli(['run', '-p', 'read-only', '-p', 'workspace-write', '--', 'touch', 'x']);
     expectUsage(r, 'conflicting flags: --profile read-only and --profile workspace-write', 'give --profile once');
