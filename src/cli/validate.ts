@@ -2,7 +2,7 @@
  * Input mistakes `run` refuses before launch (exit 2, naming the flag or file and what to do), so
  * they are never reported as a sandbox that could not be set up (125, "run doctor").
  */
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { globMatches } from '../permissions/index.js';
 import { BWRAP_MAX_ARGS } from '../platforms/linux/plan.js';
@@ -73,7 +73,15 @@ function checkCwdReachable(prep: PreparedCommand, req: LaunchRequest): void {
       throw new UsageError(`${by}${by.startsWith('--') ? '' : ` (glob ${g})`} hides the working directory ${cwd}: the command could not start in it; deny something narrower, or run from another directory (--cwd)`);
     }
   }
-  if (!fs.fullDiskRead && !fs.includePlatformDefaults && grants.length === 0) {
+  // Conservative: the cwd may be spelled through a symlink the profile grants by its target.
+  let real = cwd;
+  try {
+    real = realpathSync(cwd);
+  } catch {
+    // checked by the launch itself
+  }
+  const grantedReal = [...fs.readableRoots, ...fs.writableRoots.map((w) => w.root)].some((r) => under(real, r));
+  if (!fs.fullDiskRead && !fs.includePlatformDefaults && grants.length === 0 && !grantedReal) {
     throw new UsageError(
       `the profile ${prep.choice.origin.name} gives no read access to the working directory ${cwd}, so the command could not start in it; use a profile that can read it (e.g. -p read-only), or run from a directory it grants (--cwd)`,
     );
