@@ -27,7 +27,15 @@ void exec_command_or_exit(const char* program, char* const argv[]) {
   // execve(2) gives EACCES for a directory; say what a shell says (bash: "Is a directory", 126).
   struct stat st;
   if (err == EACCES && strchr(program, '/') != nullptr && stat(program, &st) == 0 && S_ISDIR(st.st_mode)) err = EISDIR;
-  dprintf(STDERR_FILENO, "codex-sandbox: %s: %s\n", program, strerror(err));
+  if (err == E2BIG) {
+    dprintf(STDERR_FILENO,
+            "codex-sandbox: %s: %s (the kernel's execve(2) limits: one argument or variable at most "
+            "MAX_ARG_STRLEN, 128 KiB with 4 KiB pages; arguments and environment together at most ARG_MAX, a quarter "
+            "of the stack limit); pass large data through a file or stdin\n",
+            program, strerror(err));
+  } else {
+    dprintf(STDERR_FILENO, "codex-sandbox: %s: %s\n", program, strerror(err));
+  }
   _exit(err == ENOENT || err == ENOTDIR ? kExitNotFound : kExitNotExecutable);
 }
 

@@ -38,4 +38,17 @@ describe.skipIf(!isLinux)('linux sandbox: long command lines (real bwrap)', () =
       expect(r.stdout).toBe(`${n} 1 ${n}\n`);
     }
   });
+
+  it("one argument past the kernel's per-string limit: 126 and \"Argument list too long\" naming the limit, as a shell says (not a set-up failure)", async () => {
+    const r = await run(['/bin/echo', 'a'.repeat(200_000)], 'workspace-write', { cwd: s.ws });
+    expect(r.exitCode, r.stderr).toBe(126);
+    expect(r.stderr).toMatch(/\/bin\/echo: Argument list too long \(the kernel's execve\(2\) limits: .*MAX_ARG_STRLEN/);
+    expect(r.stderr).not.toMatch(/could not be set up|doctor/);
+  });
+
+  it('an argument just under that limit still runs', async () => {
+    const r = await run(['/bin/sh', '-c', 'echo ${#1}', 'sh', 'b'.repeat(120_000)], 'workspace-write', { cwd: s.ws });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe('120000\n');
+  });
 });
