@@ -11,12 +11,20 @@
 #include <vector>
 
 extern const char kCommandEnvPrefix[];
+// The command's argv, when it is too long for bubblewrap's argument cap (bubblewrap.c MAX_ARGS,
+// 9000, `--args FD` included): the same chunked records, under kCommandArgvPrefix<N>.
+extern const char kCommandArgvPrefix[];
 
 // Replaces the whole environment by `env` (NULL-terminated NAME=VALUE strings that live until exec).
 void use_environment(std::vector<char*>* env);
 
-// Replaces the whole environment by the chunked records of `env` (for bwrap and the inner stage).
-void export_command_env(const std::vector<char*>& env);
+// Replaces the whole environment by the chunked records of `env` (for bwrap and the inner stage),
+// plus those of `argv` (the command's argv moved out of bwrap's; empty: none).
+void export_command_env(const std::vector<char*>& env, const std::vector<char*>& argv);
+
+// Inner stage (`--command-from-env`): the command's argv from the kCommandArgvPrefix<N> variables,
+// NULL-terminated; removes them from the environment. Exits 125 when they are missing or malformed.
+std::vector<char*> import_command_argv();
 
 // Inner stage: if the chunked records are present, replaces the environment by the command's
 // environment they hold and returns true; returns false (environment untouched) when absent.

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,7 +24,18 @@ extern char** environ;
 void exec_command_or_exit(const char* program, char* const argv[]) {
   execvp(program, argv);
   int err = errno;
-  dprintf(STDERR_FILENO, "codex-sandbox: %s: %s\n", program, strerror(err));
+  // execve(2) gives EACCES for a directory; say what a shell says (bash: "Is a directory", 126).
+  struct stat st;
+  if (err == EACCES && strchr(program, '/') != nullptr && stat(program, &st) == 0 && S_ISDIR(st.st_mode)) err = EISDIR;
+  if (err == E2BIG) {
+    dprintf(STDERR_FILENO,
+            "codex-sandbox: %s: %s (the kernel's execve(2) limits: one argument or variable at most "
+            "MAX_ARG_STRLEN, 128 KiB with 4 KiB pages; arguments and environment together at most ARG_MAX, a quarter "
+            "of the stack limit); pass large data through a file or stdin\n",
+            program, strerror(err));
+  } else {
+    dprintf(STDERR_FILENO, "codex-sandbox: %s: %s\n", program, strerror(err));
+  }
   _exit(err == ENOENT || err == ENOTDIR ? kExitNotFound : kExitNotExecutable);
 }
 

@@ -24,9 +24,12 @@
 //     --env NAME=VALUE              one variable of the command's environment (repeatable)
 //     --cgroup-procs FILE           join this cgroup.procs before exec'ing bwrap/the command (repeatable)
 //     --rlimit-nproc|cpu|data N     direct mode: setrlimit before exec (with bwrap: inner stage options)
+//     --command-via-env N           the last N arguments (the inner stage's command) leave bwrap's argv
+//                                   and travel in CODEX_SANDBOX_COMMAND_ARGV_<n> (inner: --command-from-env)
 // Inner stage (inside bwrap):
 //   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] [--allow-userns] [--rlimit-* N]...
 //                          [--expect-rw DEV:INO PATH]... [--expect-ro PATH]... -- PROGRAM [ARGS...]
+//     (--command-from-env -- : PROGRAM and ARGS come from the outer stage's --command-via-env)
 //     checks each expected mount (no symlink followed; writable with that identity, or read-only),
 //     makes itself the leader of its own process group (the launcher signals that group),
 //     checks its confinement, sets the rlimits, writes one byte to FD, closes every fd >= 3, then
@@ -128,7 +131,15 @@ int main(int argc, char** argv) {
   if (!bwrap) run_direct(options);
   // bwrap runs outside the sandbox and is usually linked dynamically: LD_PRELOAD, LD_LIBRARY_PATH or
   // LD_DEBUG_OUTPUT meant for the command would act on it (ld.so(8)). It sees only the packed records.
-  if (options.command_env_set) export_command_env(options.command_env);
+  // A command longer than bwrap's argument cap (bubblewrap.c MAX_ARGS) reaches the inner stage in
+  // the environment instead; bwrap's argv keeps the inner stage's options and `--command-from-env --`.
+  std::vector<char*> moved;
+  if (options.command_via_env > 0) {
+    auto end = options.command.end() - 1;  // the NULL terminator stays
+    moved.assign(end - static_cast<std::ptrdiff_t>(options.command_via_env), end);
+    options.command.erase(end - static_cast<std::ptrdiff_t>(options.command_via_env), end);
+  }
+  if (options.command_env_set) export_command_env(options.command_env, moved);
 
   int verified_fd = -1;
   if (options.program_kind == ProgramKind::BwrapVerified) verified_fd = open_verified_bwrap(options.command[0]);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command_env.h"
 #include "fail.h"
 
 namespace {
@@ -121,6 +122,13 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
       const char* eq = strchr(entry, '=');
       if (eq == nullptr || eq == entry) die_msg("--env: expected NAME=VALUE, got '%s'", entry);
       out->command_env.push_back(entry);
+    } else if (strcmp(arg, "--command-via-env") == 0) {
+      const char* text = need_value(arg, i, count, args);
+      char* end = nullptr;
+      errno = 0;
+      unsigned long long n = strtoull(text, &end, 10);
+      if (errno != 0 || end == text || *end != '\0' || n == 0 || n > 100000000ULL) die_msg("--command-via-env: invalid count '%s'", text);
+      out->command_via_env = static_cast<size_t>(n);
     } else if (strcmp(arg, "--chdir") == 0) {
       if (out->chdir_path != nullptr) die_msg("--chdir given twice");
       out->chdir_path = need_value(arg, i, count, args);
@@ -152,6 +160,11 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
   if (bwrap && !out->rlimits.empty()) {
     die_msg("--rlimit-* is for direct mode; with bubblewrap the inner stage takes them (--inner --rlimit-...)");
   }
+  if (out->command_via_env > 0) {
+    if (!bwrap || !out->command_env_set) die_msg("--command-via-env needs --bwrap (or --bwrap-verified) and --command-env");
+    // bwrap and its inner-stage separator stay: the moved tail is the inner stage's command.
+    if (out->command_via_env + 2 >= out->command.size()) die_msg("--command-via-env %zu: more than the arguments after '--'", out->command_via_env);
+  }
   if (!out->synthetic_targets.empty() && out->registry_dir == nullptr) {
     die_msg("--synthetic needs --registry DIR");
   }
@@ -163,6 +176,7 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
 void parse_inner_options(int count, char** args, InnerOptions* out) {
   int i = 0;
   bool saw_separator = false;
+  bool from_env = false;
   for (; i < count; ++i) {
     const char* arg = args[i];
     if (strcmp(arg, "--") == 0) {
@@ -186,6 +200,8 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
       out->started_fd = parse_fd(arg, need_value(arg, i, count, args));
     } else if (strcmp(arg, "--allow-userns") == 0) {
       out->allow_userns = true;
+    } else if (strcmp(arg, "--command-from-env") == 0) {
+      from_env = true;
     } else if (strncmp(arg, "--rlimit-", 9) == 0) {
       RlimitSpec spec;
       if (!parse_rlimit_option(arg, need_value(arg, i, count, args), &spec)) die_msg("unknown inner-stage option '%s'", arg);
@@ -195,6 +211,11 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
     }
   }
   if (!saw_separator) die_msg("missing '--' before the program to run");
+  if (from_env) {
+    if (i < count) die_msg("--command-from-env: nothing may follow '--' (the command comes from the environment)");
+    out->command = import_command_argv();
+    return;
+  }
   if (i >= count) die_msg("no program after '--'");
   for (; i < count; ++i) out->command.push_back(args[i]);
   out->command.push_back(nullptr);

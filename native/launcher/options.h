@@ -4,6 +4,8 @@
 #ifndef CODEX_SANDBOX_LAUNCHER_OPTIONS_H
 #define CODEX_SANDBOX_LAUNCHER_OPTIONS_H
 
+#include <stddef.h>
+
 #include <vector>
 
 #include "../linux/seccomp_filter.h"
@@ -38,6 +40,7 @@ struct OuterOptions {
   std::vector<char*> command_env;   // --env NAME=VALUE records, in order
   std::vector<const char*> cgroup_procs;  // --cgroup-procs FILE: joined before bwrap/the command is exec'd
   std::vector<RlimitSpec> rlimits;        // --rlimit-*: direct mode only (with bwrap the inner stage sets them)
+  size_t command_via_env = 0;       // --command-via-env N: the last N arguments leave bwrap's argv (command_env.h)
   int info_fd = -1;                 // target of --info-pipe, -1 if none
   int started_fd = -1;              // target of --started-pipe, -1 if none
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
@@ -64,6 +67,8 @@ struct InnerOptions {
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
 };
 
+// `--command-from-env -- ` (nothing after `--`): the command comes from the launcher's
+// kCommandArgvPrefix variables (import_command_argv), for a command longer than bwrap accepts.
 void parse_inner_options(int count, char** args, InnerOptions* out);
 
 #endif

@@ -23,8 +23,45 @@ export interface PlanFlags {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** Options that hold one value: given twice with different values, the caller meant two things. */
+const SINGLE_VALUED: ReadonlyArray<{ event: string; attr: string; flag: string }> = [
+  { event: 'profile', attr: 'profile', flag: '--profile' },
+  { event: 'cwd', attr: 'cwd', flag: '--cwd' },
+  { event: 'network', attr: 'network', flag: '--network' },
+  { event: 'no-network', attr: 'network', flag: '--no-network' },
+  { event: 'env-inherit', attr: 'envInherit', flag: '--env-inherit' },
+  { event: 'limit-memory', attr: 'limitMemory', flag: '--limit-memory' },
+  { event: 'limit-pids', attr: 'limitPids', flag: '--limit-pids' },
+  { event: 'limit-cpu-seconds', attr: 'limitCpuSeconds', flag: '--limit-cpu-seconds' },
+  { event: 'platform', attr: 'platform', flag: '--platform' },
+];
+
+/**
+ * Refuses a single-valued flag given twice with different values (`-p read-only -p workspace-write`,
+ * `--network --no-network`): commander keeps the last one, which can silently be the wider profile.
+ */
+function refuseConflicts(cmd: Command): void {
+  const seen = new Map<string, { flag: string; value: unknown }>();
+  for (const { event, attr, flag } of SINGLE_VALUED) {
+    cmd.on(`option:${event}`, (raw: unknown) => {
+      const value = event === 'network' ? true : event === 'no-network' ? false : raw;
+      const before = seen.get(attr);
+      if (before === undefined || before.value === value) {
+        seen.set(attr, { flag, value });
+        return;
+      }
+      const show = (f: string, v: unknown): string => (typeof v === 'string' ? `${f} ${v}` : f);
+      cmd.error(`error: conflicting flags: ${show(before.flag, before.value)} and ${show(flag, value)}; ${flag === before.flag ? `give ${flag} once` : 'give only one of them'}`, {
+        exitCode: 2,
+        code: 'codex-sandbox.conflictingFlags',
+      });
+    });
+  }
+}
+
 /** Adds the flags `run` and `explain` share (same names, same meaning). */
 export function addPlanOptions(cmd: Command): Command {
+  refuseConflicts(cmd);
   return cmd
     .option('-p, --profile <profile>', 'built-in (read-only | workspace-write | danger-full-access), a configured profile, codex[:NAME], or FILE.json | FILE.toml (default: default_profile, else workspace-write)')
     .option('-C, --cwd <dir>', 'working directory of the command (default: the current directory)')

@@ -12,6 +12,7 @@ import { checkPlatformFlag, effectiveProfile, factsFor, planCommand, prepareComm
 import type { PlanFlags } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
 import { renderLaunchRequest } from './render.js';
+import { validateLaunch } from './validate.js';
 
 export interface RunFlags extends PlanFlags {
   dryRun?: boolean;
@@ -54,6 +55,7 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   if (flags.cwd !== undefined) checkCwdDirectory(flags.cwd, prep.cwd);
   const facts = getHostFacts({ env: process.env, cwd: prep.cwd });
   const req: LaunchRequest = planCommand(command, prep, effectiveProfile(prep), facts, process.env);
+  validateLaunch(flags, prep, req);
   // Unix: own process group, so a terminal Ctrl-C reaches only this CLI, which forwards it once.
   // Windows: the console delivers Ctrl-C to every process attached to it, the command included, and
   // `detached` would give the launcher no console at all; the CLI only keeps waiting for the status.

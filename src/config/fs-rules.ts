@@ -107,6 +107,15 @@ export function checkRule(key: string, subpath: string | undefined, access: File
   return undefined;
 }
 
+/**
+ * Codex ignores a special path it does not know (a newer Codex's); in a deny rule that would drop a
+ * restriction on a typo (`:projet_roots`), so a deny naming an unknown special path is refused.
+ */
+function checkDenySpecial(key: string, access: FileSystemAccessMode): string | undefined {
+  if (access !== 'deny' || !key.startsWith(':') || KNOWN_SPECIALS[key] !== undefined) return undefined;
+  return `\`${key}\` is not a known special path, and a deny rule on it would deny nothing; write one of ${Object.keys(KNOWN_SPECIALS).join(', ')} or an absolute path`;
+}
+
 /** Validates a `filesystem` table: `glob_scan_max_depth` plus path keys. */
 export function readFilesystemTable(doc: TomlDoc, value: unknown, path: KeyPath): FilesystemTable {
   const table = readTable(doc, value, path);
@@ -122,14 +131,14 @@ export function readFilesystemTable(doc: TomlDoc, value: unknown, path: KeyPath)
       for (const [sub, acc] of Object.entries(v)) {
         const subPath = [...keyPath, sub];
         const access = readAccess(doc, acc, subPath);
-        const problem = checkRule(key, sub, access);
+        const problem = checkDenySpecial(key, access) ?? checkRule(key, sub, access);
         if (problem !== undefined) throw doc.error(subPath, problem);
         out.rules.push({ key, subpath: sub, access, origin: doc.origin(subPath), keyPath: subPath });
       }
       continue;
     }
     const access = readAccess(doc, v, keyPath);
-    const problem = checkRule(key, undefined, access);
+    const problem = checkDenySpecial(key, access) ?? checkRule(key, undefined, access);
     if (problem !== undefined) throw doc.error(keyPath, problem);
     out.rules.push({ key, access, origin: doc.origin(keyPath), keyPath });
   }

@@ -261,6 +261,10 @@ export function readProfileFile(file: string, given?: string): Omit<ResolvedProf
       throw new ConfigError(file, 1, [], `not valid JSON: ${(e as Error).message}`);
     }
   }
+  // An empty file would be a profile that allows nothing (not even the working directory): a mistake.
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0) {
+    throw new ConfigError(file, 1, [], 'the profile file is empty (it defines no permissions); write a profile in it (see `codex-sandbox explain -p read-only -- true` for what one holds) or use a built-in one (-p read-only | workspace-write)');
+  }
   const where = (segments: string[]): { line: number; key: string[] } => ({ line: doc?.lineOf(segments) ?? 1, key: segments });
   let profile: PermissionProfile;
   try {

@@ -16,6 +16,13 @@ import { seccompModeFor } from './seccomp.js';
 import { resolveLimits } from '../../manager/limits.js';
 
 /** /proc entries bound read-only over the sandbox's /proc (runc ReadonlyPaths). */
+/** bubblewrap's cap on its argument count (bubblewrap.c parse_args_recurse: MAX_ARGS). */
+export const BWRAP_MAX_ARGS = 9000;
+/** Past this many bwrap arguments the command moves to the environment (a margin below the cap). */
+const BWRAP_ARGV_BUDGET = BWRAP_MAX_ARGS - 100;
+/** An argument this long (bytes, upper bound) may be past the kernel's per-string limit: see viaEnv. */
+const LONG_ARG_BYTES = 96 * 1024;
+
 export const PROC_READ_ONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 /** /proc files replaced by an empty read-only file (runc MaskedPaths). */
 export const PROC_MASKED = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'];
@@ -158,20 +165,33 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     toArgvItem(bwrap.path),
   ];
   const bwrapArgv: ArgvItem[] = plan.args.map(toArgvItem);
+  const innerArgs: ArgvItem[] = [
+    linux.launcherPath,
+    '--inner',
+    '--started-fd',
+    String(STARTED_FD),
+    ...(allowUserns ? ['--allow-userns'] : []),
+    ...limits.rlimitArgs,
+    ...plan.expected.flatMap((m): ArgvItem[] => (m.rw ? ['--expect-rw', `${m.dev}:${m.ino}`, toArgvItem(m.path)] : ['--expect-ro', toArgvItem(m.path)])),
+  ];
+  // bwrap refuses more than 9000 arguments in all (bubblewrap.c parse_args_recurse, MAX_ARGS; its
+  // `--args FD` counts too): a longer command leaves bwrap's argv and reaches the inner stage in the
+  // environment (the launcher's --command-via-env, native/launcher/command_env.h).
+  // An argument over the kernel's per-string limit (MAX_ARG_STRLEN, 128 KiB with 4 KiB pages) goes the
+  // same way, so bwrap starts and the command's own execve reports E2BIG as a shell would (126).
+  const viaEnv =
+    1 + bwrapArgv.length + 1 + innerArgs.length + 1 + input.command.length > BWRAP_ARGV_BUDGET ||
+    input.command.some((a) => (typeof a === 'string' ? a.length * 3 : a.bytes.length) > LONG_ARG_BYTES);
   return {
     kind: 'linux-bwrap',
     program: linux.launcherPath,
     argv: [
+      ...(viaEnv ? ['--command-via-env', String(input.command.length)] : []),
       ...launcherArgs,
       ...bwrapArgv,
       '--',
-      linux.launcherPath,
-      '--inner',
-      '--started-fd',
-      String(STARTED_FD),
-      ...(allowUserns ? ['--allow-userns'] : []),
-      ...limits.rlimitArgs,
-      ...plan.expected.flatMap((m): ArgvItem[] => (m.rw ? ['--expect-rw', `${m.dev}:${m.ino}`, toArgvItem(m.path)] : ['--expect-ro', toArgvItem(m.path)])),
+      ...innerArgs,
+      ...(viaEnv ? ['--command-from-env'] : []),
       '--',
       ...input.command,
     ],
