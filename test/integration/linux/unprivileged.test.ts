@@ -39,7 +39,7 @@ describe.skipIf(!isRoot)('linux sandbox as an unprivileged user', () => {
         const cmd = [
           `cd ${JSON.stringify(dir)}`,
           `export VITEST_CACHE_DIR=${cache} HOME=/home/${USER} PATH=${JSON.stringify(dirname(process.execPath) + ':/usr/bin:/bin')}`,
-          `exec ${JSON.stringify(process.execPath)} node_modules/vitest/vitest.mjs run --configLoader runner test/integration/linux test/integration/native test/cli/config-trust.test.ts test/integration/bwrap-selection/trust.test.ts --exclude '**/unprivileged.test.ts' --exclude '**/bundled-bwrap-suite.test.ts' --reporter=dot`,
+          `exec ${JSON.stringify(process.execPath)} node_modules/vitest/vitest.mjs run --configLoader runner test/integration/linux test/integration/native test/cli/config-trust.test.ts test/cli/input-mistakes.test.ts test/integration/bwrap-selection/trust.test.ts --exclude '**/unprivileged.test.ts' --exclude '**/bundled-bwrap-suite.test.ts' --reporter=dot`,
         ].join(' && ');
         const r = spawnSync('su', [USER, '-s', '/bin/sh', '-c', cmd], { encoding: 'utf8', timeout: 600_000 });
         const out = `${r.stdout}\n${r.stderr}`;
