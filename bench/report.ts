@@ -40,6 +40,8 @@ export interface BenchReport {
     libraryOverRawBwrapNoInner: Ratio | undefined;
     rawBwrapOverBare: Ratio | undefined;
     libraryOverBare: Ratio | undefined;
+    /** sandbox.spawn with the default limits over the same without them (the per-sandbox cgroup). */
+    defaultLimitsCost: Ratio | undefined;
     /** CLI over (`node -e 0` + raw bwrap), paired per round. */
     cliOverFloor: Ratio | undefined;
     /** srt's library (wrap + shell spawn) per command over ours. */

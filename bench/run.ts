@@ -9,6 +9,7 @@ import { getHostFacts } from '../src/host/facts.js';
 import { loadNative, packageRoot } from '../src/native.js';
 import { createSandbox } from '../src/sandbox.js';
 import type { Sandbox } from '../src/sandbox.js';
+import type { ResourceLimits } from '../src/manager/types.js';
 import { USAGE, benchConfig, parseBenchArgs } from './args.js';
 import type { BenchConfig } from './args.js';
 import { measureTree } from './glob-cost.js';
@@ -39,9 +40,9 @@ function caseResult(label: string, res: InterleavedResult, name: string, skipped
   return { label, ms: samples.length > 0 ? summarise(samples) : undefined, failures: res.failures[name] ?? [], ...(skipped ? { skipped } : {}) };
 }
 
-function libraryRunner(sb: Sandbox, cwd: string, timeoutMs: number): () => Promise<void> {
+function libraryRunner(sb: Sandbox, cwd: string, timeoutMs: number, limits?: ResourceLimits): () => Promise<void> {
   return async () => {
-    const r = await sb.spawn(['/bin/true'], 'workspace-write', { cwd, reject: false, stdin: 'ignore', timeout: timeoutMs });
+    const r = await sb.spawn(['/bin/true'], 'workspace-write', { cwd, reject: false, stdin: 'ignore', timeout: timeoutMs, ...(limits ? { limits } : {}) });
     if (r.timedOut) throw new Error(`sandbox.spawn: killed after the ${timeoutMs} ms timeout (hung?)`);
     if (r.exitCode !== 0) throw new Error(`sandbox.spawn: exit ${String(r.exitCode)}${r.signal ? ` (${r.signal})` : ''}: ${String(r.stderr).trim().slice(0, 300)}`);
   };
@@ -142,13 +143,15 @@ async function main(): Promise<void> {
     const env = process.env;
     const bare = (): Promise<void> => spawnAndWait('/bin/true', [], { cwd: ws, env, timeoutMs: cfg.timeoutMs });
     const library = libraryRunner(sb, ws, cfg.timeoutMs);
+    // The default process limit costs a cgroup per command where one holds it (root, delegated v2).
+    const libraryNoLimits = libraryRunner(sb, ws, cfg.timeoutMs, { pids: 'unlimited' });
 
     // Group A: per command inside one process.
     const groupA: BenchCase[] = [{ name: 'bare', run: bare }];
     if (raw && rawNoInner) {
       groupA.push({ name: 'rawBwrap', run: raw.run }, { name: 'rawBwrapNoInner', run: rawNoInner.run });
     }
-    groupA.push({ name: 'library', run: library });
+    groupA.push({ name: 'library', run: library }, { name: 'libraryNoLimits', run: libraryNoLimits });
     if (srt) groupA.push({ name: 'srtLibrary', run: srt.runLibrary });
     log(`bench: per-command group, ${cfg.spawnRounds} rounds of ${groupA.map((c) => c.name).join(', ')}`);
     const a = await runInterleaved(groupA, { rounds: cfg.spawnRounds, warmup: cfg.warmup });
@@ -171,6 +174,7 @@ async function main(): Promise<void> {
       rawBwrap: caseResult('raw bwrap, planner argv + inner stage', a, 'rawBwrap', rawSkip),
       rawBwrapNoInner: caseResult('raw bwrap, planner argv, command direct', a, 'rawBwrapNoInner', rawSkip),
       library: caseResult("sandbox.spawn(['/bin/true'], 'workspace-write')", a, 'library'),
+      libraryNoLimits: caseResult("the same with limits: { pids: 'unlimited' } (no cgroup)", a, 'libraryNoLimits'),
       srtLibrary: caseResult('srt wrapWithSandbox + sh -c', a, 'srtLibrary', srtSkip),
     };
     const perProcess: Record<string, CaseResult> = {
@@ -187,6 +191,7 @@ async function main(): Promise<void> {
       libraryOverRawBwrapNoInner: ratio(sa['library'] ?? none, sa['rawBwrapNoInner'] ?? none),
       rawBwrapOverBare: ratio(sa['rawBwrap'] ?? none, sa['bare'] ?? none),
       libraryOverBare: ratio(sa['library'] ?? none, sa['bare'] ?? none),
+      defaultLimitsCost: ratio(sa['library'] ?? none, sa['libraryNoLimits'] ?? none),
       cliOverFloor: ratio(sbm['cli'] ?? none, addRounds(sbm['nodeE0'] ?? none, sbm['rawBwrap'] ?? none)),
       srtOverLibrary: ratio(sa['srtLibrary'] ?? none, sa['library'] ?? none),
       srtCliOverCli: ratio(sbm['srtCli'] ?? none, sbm['cli'] ?? none),

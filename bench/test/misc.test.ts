@@ -89,6 +89,7 @@ describe('evaluateTargets', () => {
       libraryOverRawBwrapNoInner: undefined,
       rawBwrapOverBare: undefined,
       libraryOverBare: undefined,
+      defaultLimitsCost: undefined,
       cliOverFloor: undefined,
       srtOverLibrary: undefined,
       srtCliOverCli: { value: 12, pairedP10: 12, pairedP90: 12 },
