@@ -14,6 +14,7 @@ import { DEFAULT_PIDS_LIMIT } from '../manager/limits.js';
 import type { BwrapSource, LaunchKind, LimitMechanism, LimitFacts } from '../manager/types.js';
 import { planLimits } from '../platforms/linux/limits.js';
 import { loadNative, packageRoot } from '../native.js';
+import { isUnder } from '../util/path-within.js';
 import type { UsernsDiagnosis } from '../platforms/linux/userns.js';
 
 export interface ProbeReport {
@@ -78,7 +79,7 @@ export function installReport(cwd: string): TrustReport['install'] {
   } catch {
     // keep the spelled paths
   }
-  const insideCwd = root !== here && root.startsWith(here.endsWith(path.sep) ? here : here + path.sep);
+  const insideCwd = root !== here && isUnder(root, here);
   const note = insideCwd
     ? `codex-sandbox is installed in ${root}, inside ${here}, which sandboxed runs from here can write: its own files stay read-only inside the sandbox, but the dependencies it loads from node_modules and node_modules/.bin/codex-sandbox do not, so a command could change what the next \`npx codex-sandbox\` runs outside the sandbox. For the CLI, install it outside the project (npm install -g codex-sandbox, or a separate tools directory).`
     : null;

@@ -10,10 +10,7 @@ import type { LaunchRequest } from '../manager/types.js';
 import type { PreparedCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-options.js';
 import { UsageError } from './profile-arg.js';
-
-function under(p: string, root: string): boolean {
-  return p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
-}
+import { isUnder } from '../util/path-within.js';
 
 /** `-w` must name an existing directory: bwrap would fail on a missing or file mount point (125). */
 function checkWritableRoots(flags: PlanFlags, prep: PreparedCommand): void {
@@ -54,7 +51,7 @@ function checkCwdReachable(prep: PreparedCommand, req: LaunchRequest): void {
   const fs = req.permissions.fileSystem;
   if (fs.kind !== 'restricted') return;
   const cwd = prep.cwd;
-  const grants = [...fs.readableRoots, ...fs.writableRoots.map((w) => w.root)].filter((r) => under(cwd, r));
+  const grants = [...fs.readableRoots, ...fs.writableRoots.map((w) => w.root)].filter((r) => isUnder(cwd, r));
   const deepestGrant = grants.reduce((best, r) => (r.length > best ? r.length : best), -1);
   const deniedBy = (denied: string): string => {
     const flag = prep.overrides.denyRead.find((d) => d === denied || globMatches(d, denied, 'linux'));
@@ -62,7 +59,7 @@ function checkCwdReachable(prep: PreparedCommand, req: LaunchRequest): void {
   };
   for (const u of fs.unreadableRoots) {
     // A more specific read or write grant under a hidden ancestor is mounted back (resolveAccess).
-    if (under(cwd, u) && (u === cwd || u.length >= deepestGrant)) {
+    if (isUnder(cwd, u) && (u === cwd || u.length >= deepestGrant)) {
       throw new UsageError(`${deniedBy(u)} hides the working directory ${cwd}: the command could not start in it; deny something narrower, or run from another directory (--cwd)`);
     }
   }
@@ -80,7 +77,7 @@ function checkCwdReachable(prep: PreparedCommand, req: LaunchRequest): void {
   } catch {
     // checked by the launch itself
   }
-  const grantedReal = [...fs.readableRoots, ...fs.writableRoots.map((w) => w.root)].some((r) => under(real, r));
+  const grantedReal = [...fs.readableRoots, ...fs.writableRoots.map((w) => w.root)].some((r) => isUnder(real, r));
   if (!fs.fullDiskRead && !fs.includePlatformDefaults && grants.length === 0 && !grantedReal) {
     throw new UsageError(
       `the profile ${prep.choice.origin.name} gives no read access to the working directory ${cwd}, so the command could not start in it; use a profile that can read it (e.g. -p read-only), or run from a directory it grants (--cwd)`,

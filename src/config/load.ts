@@ -15,7 +15,8 @@ import { parseCodexConfig } from './codex-config.js';
 import type { CodexConfig } from './codex-config.js';
 import { parseSandboxConfig } from './sandbox-config.js';
 import type { SandboxConfig } from './sandbox-config.js';
-import { isUnder, readIfTrusted } from './trust.js';
+import { isUnder } from '../util/path-within.js';
+import { readIfTrusted } from './trust.js';
 
 export interface ConfigFiles {
   /** `codex-sandbox.toml`, nearest upward from cwd. */

@@ -103,8 +103,3 @@ export function readIfTrusted(file: string, who: CallerIdentity | undefined = cu
   }
 }
 
-/** Whether `p` is `dir` or lies below it (lexically; both absolute). */
-export function isUnder(p: string, dir: string): boolean {
-  const rel = path.relative(dir, p);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
-}

@@ -19,6 +19,7 @@ import path from 'node:path';
 import which from 'which';
 import type { BwrapInfo, BwrapSource } from '../../manager/types.js';
 import { bundledBwrapInfo } from './bundled.js';
+import { isUnder } from '../../util/path-within.js';
 
 /** Environment variable that forces a bwrap binary (still probed; rejected loudly if unusable). */
 /** `CODEX_SANDBOX_BWRAP=bundled` forces the bundled, digest-verified binary. */
@@ -77,9 +78,7 @@ export function parseBwrapVersion(versionText: string): string | undefined {
 
 /** Whether `candidate` (canonical) lies inside `cwd` (canonical). A cwd of `/` contains nothing. */
 export function isInsideDir(candidate: string, cwd: string): boolean {
-  if (cwd === '/') return false;
-  const rel = path.relative(cwd, candidate);
-  return rel === '' || (rel !== '..' && !rel.startsWith('../') && !path.isAbsolute(rel));
+  return cwd !== '/' && isUnder(candidate, cwd);
 }
 
 /** `stat` as the trust check sees it (injected in unit tests). */
