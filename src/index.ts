@@ -1,32 +1,43 @@
-/** codex-sandbox: the public library surface. */
+/**
+ * codex-sandbox: the public library surface — create a sandbox, plan or spawn a command under a
+ * profile, and the types of what those return. The permission model's advanced helpers (wire
+ * parse/serialise, legacy SandboxPolicy conversion, overlays, resolution) are in
+ * `codex-sandbox/permissions` (src/permissions/public.ts), configuration files in `codex-sandbox/config`
+ * (src/config/public.ts); everything else is internal.
+ */
 export { VERSION } from './version.js';
 
 export { createSandbox, Sandbox } from './sandbox.js';
 export type { CreateSandboxOptions, NamedProfile, ProfileInput, SandboxSubprocess, SpawnOptions } from './sandbox.js';
+export type { LaunchOptions } from './launch/run.js';
 
-export { SandboxManager, DEFAULT_ENV_POLICY } from './manager/transform.js';
-export type { TransformRequest } from './manager/transform.js';
 export { PlanError } from './manager/errors.js';
 export type {
   ArgvItem,
   BwrapInfo,
+  BwrapSource,
+  CgroupParent,
+  CgroupPlan,
   DarwinNativePlan,
   EnvPolicy,
   HostFacts,
   LaunchKind,
   LaunchRequest,
+  LimitFacts,
+  LimitHit,
+  LimitMechanism,
+  LimitPlan,
+  LimitPlanEntry,
   LinuxFacts,
   LinuxNativePlan,
   NoneNativePlan,
-  PlanInput,
-  Planner,
+  ResourceLimits,
   WindowsNativePlan,
 } from './manager/types.js';
 
-export { PathUri, PathUriError, BAD_PATH_URI_PREFIX } from './path-uri/index.js';
-export type { PathConvention, Platform } from './path-uri/index.js';
+export { PathUri, PathUriError } from './path-uri/index.js';
+export type { PathConvention, PathUriErrorCode, Platform } from './path-uri/index.js';
 
-export * from './permissions/index.js';
+export { PermissionProfile, PROFILE_NAMES, ProfileError } from './permissions/index.js';
+export type { AdditionalPermissionProfile, ProfileName, WorkspaceWriteOptions } from './permissions/index.js';
 
-export { getHostFacts } from './host/facts.js';
-export { loadConfig, resolveProfileName, resolveDefaultProfile, listProfiles, ConfigError, ProjectBoundError, UnknownProfileError } from './config/index.js';

@@ -5,7 +5,7 @@
  */
 import type { EnvPolicy } from '../manager/types.js';
 import type { KeyPath } from './key-lines.js';
-import type { Origin } from './origin.js';
+import type { ConfigOrigin } from './origin.js';
 import { readFilesystemTable } from './fs-rules.js';
 import type { FilesystemTable } from './fs-rules.js';
 import {
@@ -19,7 +19,7 @@ import {
   rejectUnknownKeys,
 } from './toml-doc.js';
 
-export type ConfigOrigin = Origin & { kind: 'config' };
+export type { ConfigOrigin } from './origin.js';
 export type SandboxMode = 'read-only' | 'workspace-write' | 'danger-full-access';
 
 export interface Located<T> {

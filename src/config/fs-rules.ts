@@ -10,11 +10,9 @@ import { inferConvention, pathUriFromNative } from '../permissions/path-text.js'
 import type { Platform } from '../path-uri/index.js';
 import { ConfigError } from './errors.js';
 import type { KeyPath } from './key-lines.js';
-import type { Origin } from './origin.js';
+import type { ConfigOrigin, Origin } from './origin.js';
 import { describe, isTable, readPositiveInt, readTable } from './toml-doc.js';
 import type { TomlDoc } from './toml-doc.js';
-
-type ConfigOrigin = Origin & { kind: 'config' };
 
 /** One `key = access` or one `key = { subpath = access }` element, validated. */
 export interface FsRule {

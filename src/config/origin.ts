@@ -8,6 +8,9 @@ export type Origin =
   /** A command-line flag (added by the CLI, e.g. `--writable-root /x`). */
   | { kind: 'flag'; flag: string };
 
+/** A key in a configuration file. */
+export type ConfigOrigin = Origin & { kind: 'config' };
+
 /** Where a resolved profile and each of its parts came from. */
 export interface ProfileOrigin {
   /** The name that was resolved (`dev`, `codex:ci`, `./p.json`). */

@@ -133,7 +133,9 @@ export const PermissionProfile = {
   },
 
   /** `from_runtime_permissions[_with_enforcement]`. */
-  fromRuntime,
+  fromRuntime(fileSystem: FileSystemSandboxPolicy, network: NetworkSandboxPolicy, enforcement?: SandboxEnforcement): PermissionProfileData {
+    return fromRuntime(fileSystem, network, enforcement);
+  },
 
   /**
    * Every write becomes read (deny stays), unrestricted becomes the read-only preset, network becomes

@@ -234,6 +234,35 @@ describe.skipIf(!isLinux)('npm pack, install into an empty project, run the CLI 
     },
   );
 
+  it('every entry point in package.json "exports" imports from the installed package', () => {
+    requireInstalled();
+    const script = [
+      "import * as main from 'codex-sandbox';",
+      "import * as permissions from 'codex-sandbox/permissions';",
+      "import * as config from 'codex-sandbox/config';",
+      "console.log(JSON.stringify([typeof main.createSandbox, typeof permissions.parsePermissionProfile, typeof config.loadConfig]));",
+    ].join('\n');
+    const r = run(process.execPath, ['--input-type=module', '-e', script], project, 60_000);
+    expect(r.status, r.report).toBe(0);
+    expect(JSON.parse(r.stdout.trim()), r.report).toEqual(['function', 'function', 'function']);
+  });
+
+  it("the README's TypeScript samples compile against the installed package's declarations", () => {
+    requireInstalled();
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    const samples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').filter((code) => code.includes("from 'codex-sandbox"));
+    expect(samples.length, 'README.md has no ```ts sample importing codex-sandbox').toBeGreaterThan(0);
+    const files = samples.map((code, i) => {
+      const file = join(project, `readme-sample-${i}.mts`);
+      writeFileSync(file, code);
+      return file;
+    });
+    const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+    const options = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--typeRoots', join(repo, 'node_modules', '@types'), '--types', 'node'];
+    const r = run(process.execPath, [tsc, ...options, ...files], project, 120_000);
+    expect(r.status, r.report).toBe(0);
+  }, 120_000);
+
   // npx --no: never download some other registry package named codex-sandbox when the bin is missing.
   it('npx codex-sandbox doctor exits 0, or 1 with a reason (printed either way)', () => {
     requireInstalled();
