@@ -43,7 +43,7 @@ function ms(t0: bigint): number {
 }
 
 function denyGlobProfile(pattern: string, depth: number | undefined): Profile {
-  const p = applyOverrides(PermissionProfile.named('workspace-write'), { denyRead: [pattern] }, 'linux');
+  const p = applyOverrides(PermissionProfile.named('workspace-write'), { denyRead: [pattern] }, 'linux').profile;
   if (p.type !== 'managed' || p.fileSystem.type !== 'restricted') throw new Error('workspace-write with a deny glob is not a restricted managed profile');
   return depth === undefined ? p : { ...p, fileSystem: { ...p.fileSystem, globScanMaxDepth: depth } };
 }

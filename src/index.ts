@@ -8,8 +8,18 @@
 export { VERSION } from './version.js';
 
 export { createSandbox, Sandbox } from './sandbox.js';
-export type { CreateSandboxOptions, NamedProfile, ProfileInput, SandboxSubprocess, SpawnOptions } from './sandbox.js';
-export type { LaunchOptions } from './launch/run.js';
+export type {
+  CreateSandboxOptions,
+  ExecaLaunch,
+  InheritedSandboxProcess,
+  NamedProfile,
+  ProfileInput,
+  SandboxOptions,
+  SandboxProcessExtras,
+  SandboxSubprocess,
+  SpawnOptions,
+} from './sandbox.js';
+export type { LaunchOptions } from './launch/options.js';
 
 export { PlanError } from './manager/errors.js';
 export type {

@@ -2,17 +2,20 @@
  * The library surface: `createSandbox()` probes the host once; `sandbox.spawn()` plans and runs one
  * command and returns an execa subprocess (promise + streams).
  */
+import type { ChildProcess } from 'node:child_process';
 import type { ResultPromise } from 'execa';
 import { getHostFacts } from './host/facts.js';
 import { limitPlanOf, startLimitSession, withLimitArgs } from './launch/cgroups.js';
-import { launch } from './launch/run.js';
-import type { LaunchOptions } from './launch/run.js';
+import type { LaunchOptions } from './launch/options.js';
+import { spawnInherit } from './launch/spawn-inherit.js';
 import { applyOverrides } from './manager/overrides.js';
 import { SandboxManager } from './manager/transform.js';
-import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, LimitHit, ResourceLimits } from './manager/types.js';
-import type { PathUri } from './path-uri/index.js';
+import type { ArgvItem, HostFacts, LaunchRequest, LimitHit } from './manager/types.js';
 import { PermissionProfile, parsePermissionProfile } from './permissions/index.js';
-import type { AdditionalPermissionProfile } from './permissions/types.js';
+import { splitSpawnOptions } from './spawn-options.js';
+import type { SandboxOptions, SpawnOptions } from './spawn-options.js';
+
+export type { SandboxOptions, SpawnOptions } from './spawn-options.js';
 
 export type NamedProfile = 'read-only' | 'workspace-write' | 'danger-full-access';
 export type ProfileInput = PermissionProfile | NamedProfile | Record<string, unknown>;
@@ -24,41 +27,8 @@ export interface CreateSandboxOptions {
   env?: Record<string, string | undefined>;
 }
 
-export interface SpawnOptions extends LaunchOptions {
-  /** Working directory of the command: native absolute path or a PathUri (default process.cwd()). */
-  cwd?: string | PathUri;
-  /** Extra directories the command may write. */
-  writableRoots?: readonly string[];
-  /** true/'enabled' allows network, false/'restricted' blocks it; default: the profile's. */
-  network?: boolean | 'enabled' | 'restricted';
-  /** Absolute paths or globs that must not be readable. */
-  denyRead?: readonly string[];
-  /** Environment policy (default: inherit all, minus names matching KEY/SECRET/TOKEN). */
-  envPolicy?: EnvPolicy | EnvPolicy['inherit'];
-  /** The parent environment the policy filters (default: the sandbox's env). */
-  env?: Record<string, string | undefined>;
-  /** Roots `:project_roots` means (default: [cwd]). */
-  projectRoots?: ReadonlyArray<string | PathUri>;
-  additionalPermissions?: AdditionalPermissionProfile;
-  /**
-   * Let the command create nested user namespaces (`unshare -U`, rootless containers, Chromium's
-   * sandbox). Default false: a new user namespace hands the command a full capability set in it.
-   */
-  allowNestedUserns?: boolean;
-  /**
-   * Resource limits: `{ memoryBytes, pids, cpuSeconds }`. Default: DEFAULT_PIDS_LIMIT processes
-   * (`pids: 'unlimited'` lifts it), no memory or CPU limit. The plan's enforcement lines say which
-   * mechanism holds for each on this host.
-   */
-  limits?: ResourceLimits;
-  /**
-   * Symlinks you made in the path of a writable root or the cwd (e.g. a project directory that is a
-   * link): accepted instead of refused. Absolute paths, as spelled in the root or cwd.
-   */
-  allowSymlinkedRoots?: readonly string[];
-}
-
-export type SandboxSubprocess = ResultPromise & {
+/** What a started sandbox adds to its process: the plan, an interrupt, and the limit it hit. */
+export interface SandboxProcessExtras {
   /** The plan that is running (what `--dry-run` prints). */
   readonly launchRequest: LaunchRequest;
   /**
@@ -67,12 +37,29 @@ export type SandboxSubprocess = ResultPromise & {
    */
   interrupt(): boolean;
   /**
-   * Resolves once the command has exited: the resource limit it ran into (memory or CPU time: it
-   * was killed; pids: process creations were refused), or undefined. Only limits enforced by a
-   * cgroup (memory, pids) or by a signal (CPU time) can be reported.
+   * Resolves once the command has exited (and the sandbox's cgroups are removed): the resource limit
+   * it ran into (memory or CPU time: it was killed; pids: process creations were refused), or
+   * undefined. Only limits enforced by a cgroup (memory, pids) or by a signal (CPU time) can be reported.
    */
   readonly limitHit: Promise<LimitHit | undefined>;
-};
+}
+
+/** `sandbox.spawn` / `sandbox.launch`: an execa subprocess (promise + streams). */
+export type SandboxSubprocess = ResultPromise & SandboxProcessExtras;
+
+/** `sandbox.launchInherited`: a plain child process with this process's stdin, stdout and stderr. */
+export type InheritedSandboxProcess = ChildProcess & SandboxProcessExtras;
+
+/** What `start` needs of a process: execa's subprocess and node's ChildProcess both have it. */
+interface StartedProcess {
+  readonly pid?: number | undefined;
+  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+  kill(signal?: NodeJS.Signals): boolean;
+}
+
+/** Starts the process for a LaunchRequest with execa (src/launch/run.ts, loaded by createSandbox). */
+export type ExecaLaunch = (req: LaunchRequest, options: LaunchOptions) => ResultPromise;
 
 export function resolveProfileInput(profile: ProfileInput): PermissionProfile {
   if (typeof profile === 'string') return PermissionProfile.named(profile);
@@ -95,20 +82,25 @@ function networkOption(n: SpawnOptions['network']): 'enabled' | 'restricted' | u
 }
 
 export class Sandbox {
+  /**
+   * `createSandbox()` is the way to get one. `execaLaunch` is what `spawn`/`launch` start processes
+   * with; without it (the CLI, which never loads execa) only `plan` and `launchInherited` work.
+   */
   constructor(
     readonly facts: HostFacts,
     private readonly env: Record<string, string | undefined>,
+    private readonly execaLaunch?: ExecaLaunch,
   ) {}
 
   /** The LaunchRequest for a command, without running it. */
-  plan(command: readonly ArgvItem[], profile: ProfileInput, options: SpawnOptions = {}): LaunchRequest {
+  plan(command: readonly ArgvItem[], profile: ProfileInput, options: SandboxOptions = {}): LaunchRequest {
     const platform = this.facts.platform;
     const base = resolveProfileInput(profile);
     const adjusted = applyOverrides(
       base,
       { writableRoots: options.writableRoots, network: networkOption(options.network), denyRead: options.denyRead },
       platform,
-    );
+    ).profile;
     const envPolicy = typeof options.envPolicy === 'string' ? { inherit: options.envPolicy } : options.envPolicy;
     return SandboxManager.transform({
       command,
@@ -125,27 +117,40 @@ export class Sandbox {
     });
   }
 
-  /** Plans and starts a command; returns an execa subprocess. Throws PlanError if it cannot be sandboxed as asked. */
+  /**
+   * Plans and starts a command; returns an execa subprocess. Throws PlanError if it cannot be
+   * sandboxed as asked, TypeError for an option that is neither a sandbox nor a LaunchOptions one.
+   */
   spawn(command: readonly ArgvItem[], profile: ProfileInput, options: SpawnOptions = {}): SandboxSubprocess {
-    const req = this.plan(command, profile, options);
-    const {
-      cwd: _cwd,
-      writableRoots: _w,
-      network: _n,
-      denyRead: _d,
-      envPolicy: _e,
-      env: _env,
-      projectRoots: _p,
-      additionalPermissions: _a,
-      allowNestedUserns: _u,
-      limits: _l,
-      allowSymlinkedRoots: _s,
-      ...execaOptions
-    } = options;
+    const { sandbox, launch } = splitSpawnOptions(options);
+    return this.launch(this.plan(command, profile, sandbox), launch);
+  }
+
+  /** Starts a LaunchRequest from `plan` (unchanged) as an execa subprocess. */
+  launch(req: LaunchRequest, options: LaunchOptions = {}): SandboxSubprocess {
+    const { sandbox, launch } = splitSpawnOptions(options, 'sandbox.launch');
+    const planning = Object.keys(sandbox);
+    if (planning.length) throw new TypeError(`sandbox.launch: ${planning.join(', ')} decide the plan: pass them to sandbox.plan`);
+    const execaLaunch = this.execaLaunch;
+    if (!execaLaunch) throw new TypeError('this Sandbox cannot start execa subprocesses: get one from createSandbox()');
+    return this.start(req, (r) => execaLaunch(r, launch));
+  }
+
+  /**
+   * Starts a LaunchRequest from `plan` with this process's own stdin, stdout and stderr, as a plain
+   * child process (what `codex-sandbox run` does: none of execa's stream handling, nor its start-up cost).
+   * `detached`: the launcher leads a process group of its own, so a terminal's signals reach only the caller.
+   */
+  launchInherited(req: LaunchRequest, options: { detached: boolean }): InheritedSandboxProcess {
+    return this.start(req, (r) => spawnInherit(r, options));
+  }
+
+  /** The one start path: the sandbox's cgroups around the process, and what limit it hit. */
+  private start<P extends StartedProcess>(req: LaunchRequest, startProcess: (req: LaunchRequest) => P): P & SandboxProcessExtras {
     const session = startLimitSession(limitPlanOf(req));
-    let sub: ResultPromise;
+    let sub: P;
     try {
-      sub = launch(withLimitArgs(req, session), execaOptions);
+      sub = startProcess(withLimitArgs(req, session));
     } catch (e) {
       void session.cleanup();
       throw e;
@@ -176,5 +181,7 @@ export class Sandbox {
 export async function createSandbox(options: CreateSandboxOptions = {}): Promise<Sandbox> {
   const env = options.env ?? process.env;
   const facts = getHostFacts({ env, bwrapOverride: options.bwrapPath });
-  return new Sandbox(facts, env);
+  // execa is loaded here, not at import: the CLI plans and runs through Sandbox without paying for it.
+  const { launch } = await import('./launch/run.js');
+  return new Sandbox(facts, env, launch);
 }

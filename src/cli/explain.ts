@@ -4,13 +4,12 @@
  */
 import { describeOrigin } from '../config/index.js';
 import type { Origin } from '../config/index.js';
-import { getHostFacts } from '../host/facts.js';
 import type { EnvPolicy, LaunchRequest } from '../manager/types.js';
 import { PROJECT_ROOTS_GLOB_PREFIX, permissionProfileToWire } from '../permissions/index.js';
 import type { FileSystemPath, FileSystemSandboxEntry, WirePermissionProfile } from '../permissions/index.js';
 import type { ResolvedFileSystem } from '../permissions/resolved.js';
 import { nativeFromPathUri } from '../permissions/path-text.js';
-import { checkPlatformFlag, effectiveProfile, factsFor, planCommand, prepareCommand } from './plan-args.js';
+import { checkPlatformFlag, cliSandbox, effectiveProfile, planCommand, prepareCommand } from './plan-args.js';
 import type { EffectiveProfile, PlanFlags, PreparedCommand } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
 import { renderLaunchRequest } from './render.js';
@@ -171,8 +170,7 @@ export function explainCommand(command: string[], flags: PlanFlags): number {
   checkPlatformFlag(flags, true, 'explain');
   const prep = prepareCommand(flags, process.env);
   const effective = effectiveProfile(prep);
-  const facts = factsFor(prep.platform, getHostFacts({ env: process.env, cwd: prep.cwd }));
-  const req = planCommand(command, prep, effective, facts, process.env);
+  const req = planCommand(cliSandbox(prep, process.env), command, prep, process.env);
   const report = buildExplainReport(command, prep, effective, req);
   process.stdout.write(flags.json === true ? JSON.stringify(report, null, 2) + '\n' : renderExplain(report, effective));
   return 0;

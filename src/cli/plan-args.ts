@@ -6,11 +6,13 @@ import { posix, win32 } from 'node:path';
 import type { Origin } from '../config/index.js';
 import { applyOverrides } from '../manager/overrides.js';
 import type { ProfileOverrides } from '../manager/overrides.js';
-import { SandboxManager } from '../manager/transform.js';
+import { getHostFacts } from '../host/facts.js';
 import type { EnvPolicy, HostFacts, LaunchRequest, ResourceLimits } from '../manager/types.js';
 import { limitsFromFlags } from './limit-flags.js';
 import type { Platform } from '../path-uri/index.js';
 import type { PermissionProfile } from '../permissions/index.js';
+import { Sandbox } from '../sandbox.js';
+import type { SandboxOptions } from '../sandbox.js';
 import { resolveProfileArg, UsageError } from './profile-arg.js';
 import type { ProfileChoice } from './profile-arg.js';
 import type { PlanFlags } from './plan-options.js';
@@ -69,19 +71,25 @@ export interface EffectiveProfile {
   networkOrigin: Origin;
 }
 
+/** What explain shows: applyOverrides says where each entry came from; this names it for a human. */
 export function effectiveProfile(prep: PreparedCommand): EffectiveProfile {
   const { choice, overrides } = prep;
-  const profile = applyOverrides(choice.profile, overrides, prep.platform);
-  const flagOrigins: Origin[] = [
-    ...overrides.writableRoots.map((p): Origin => ({ kind: 'flag', flag: `--writable-root ${p}` })),
-    ...overrides.denyRead.map((p): Origin => ({ kind: 'flag', flag: `--deny-read ${p}` })),
-  ];
-  const count = profile.type === 'managed' && profile.fileSystem.type === 'restricted' ? profile.fileSystem.entries.length : 0;
-  const baseCount = Math.max(0, count - (count > 0 ? flagOrigins.length : 0));
-  // applyOverrides appends flag entries after the profile's own; when it had to turn an
-  // unrestricted filesystem into `:root` write plus holes, that first entry comes from the profile.
-  const base = choice.origin.entries.length === baseCount ? choice.origin.entries : Array.from({ length: baseCount }, () => choice.origin.defined);
-  const entryOrigins = count > 0 ? [...base, ...flagOrigins] : [];
+  const { profile, entrySources } = applyOverrides(choice.profile, overrides, prep.platform);
+  // A profile's origin lists one entry per filesystem entry; when it does not, each is "defined at".
+  const fromProfile = entrySources.filter((s) => s.from === 'profile').length;
+  const parallel = choice.origin.entries.length === fromProfile;
+  const entryOrigins = entrySources.map((s): Origin => {
+    switch (s.from) {
+      case 'profile':
+        return (parallel ? choice.origin.entries[s.index] : undefined) ?? choice.origin.defined;
+      case 'unrestricted-profile':
+        return choice.origin.defined;
+      case 'writable-root':
+        return { kind: 'flag', flag: `--writable-root ${s.path}` };
+      case 'deny-read':
+        return { kind: 'flag', flag: `--deny-read ${s.path}` };
+    }
+  });
   const networkOrigin: Origin = overrides.network !== undefined ? { kind: 'flag', flag: overrides.network === 'enabled' ? '--network' : '--no-network' } : choice.origin.network;
   return { profile, entryOrigins, networkOrigin };
 }
@@ -92,20 +100,30 @@ export function factsFor(platform: Platform, host: HostFacts): HostFacts {
   return { platform, arch: host.arch, tmpdir: undefined, home: undefined, fs: host.fs };
 }
 
-/** The LaunchRequest `run` would execute for this command (pure planning; nothing runs). */
-export function planCommand(command: readonly string[], prep: PreparedCommand, effective: EffectiveProfile, facts: HostFacts, env: Record<string, string | undefined>): LaunchRequest {
-  return SandboxManager.transform({
-    command,
+/** The sandbox options `run`, `--dry-run` and `explain` plan with (`Sandbox.plan`, as the library does). */
+export function sandboxOptionsOf(prep: PreparedCommand, env: Record<string, string | undefined>): SandboxOptions {
+  return {
     cwd: prep.cwd,
-    profile: effective.profile,
+    writableRoots: prep.overrides.writableRoots,
+    denyRead: prep.overrides.denyRead,
+    ...(prep.overrides.network !== undefined ? { network: prep.overrides.network } : {}),
     projectRoots: prep.projectRoots,
     env,
     ...(prep.envPolicy !== undefined ? { envPolicy: prep.envPolicy } : {}),
-    facts,
     allowNestedUserns: prep.allowNestedUserns,
     limits: prep.limits,
     allowSymlinkedRoots: prep.allowSymlinkedRoots,
-  });
+  };
+}
+
+/** A sandbox for planning (and, on this host, running) a command of the CLI; execa is never loaded. */
+export function cliSandbox(prep: PreparedCommand, env: Record<string, string | undefined>): Sandbox {
+  return new Sandbox(factsFor(prep.platform, getHostFacts({ env, cwd: prep.cwd })), env);
+}
+
+/** The LaunchRequest `run` would execute for this command (pure planning; nothing runs). */
+export function planCommand(sandbox: Sandbox, command: readonly string[], prep: PreparedCommand, env: Record<string, string | undefined>): LaunchRequest {
+  return sandbox.plan(command, prep.choice.profile, sandboxOptionsOf(prep, env));
 }
 
 export function checkPlatformFlag(flags: PlanFlags, plannedOnly: boolean, flagName: string): void {

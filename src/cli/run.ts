@@ -1,14 +1,9 @@
 /** `codex-sandbox run`: plan a command under a profile and run it, or print the plan. */
-import type { ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { getHostFacts } from '../host/facts.js';
-import { limitPlanOf, startLimitSession, withLimitArgs } from '../launch/cgroups.js';
-import type { LimitSession } from '../launch/cgroups.js';
-import { spawnInherit } from '../launch/spawn-inherit.js';
-import type { LaunchRequest } from '../manager/types.js';
 import { WindowsLaunchError } from '../platforms/win32/launch.js';
+import type { InheritedSandboxProcess } from '../sandbox.js';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } from './exit-codes.js';
-import { checkPlatformFlag, effectiveProfile, factsFor, planCommand, prepareCommand } from './plan-args.js';
+import { checkPlatformFlag, cliSandbox, planCommand, prepareCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
 import { renderLaunchRequest } from './render.js';
@@ -46,26 +41,24 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   for (const w of prep.choice.loaded.warnings) process.stderr.write(`codex-sandbox: warning: ${w}\n`);
 
   if (flags.dryRun === true) {
-    const facts = factsFor(prep.platform, getHostFacts({ env: process.env, cwd: prep.cwd }));
-    const req = planCommand(command, prep, effectiveProfile(prep), facts, process.env);
+    const req = planCommand(cliSandbox(prep, process.env), command, prep, process.env);
     process.stdout.write(flags.json === true ? JSON.stringify(req, null, 2) + '\n' : renderLaunchRequest(req, process.env));
     return 0;
   }
 
   if (flags.cwd !== undefined) checkCwdDirectory(flags.cwd, prep.cwd);
-  const facts = getHostFacts({ env: process.env, cwd: prep.cwd });
-  const req: LaunchRequest = planCommand(command, prep, effectiveProfile(prep), facts, process.env);
+  // The same Sandbox methods as the library: plan, then start; only the stdio differs (inherited).
+  const sandbox = cliSandbox(prep, process.env);
+  const req = planCommand(sandbox, command, prep, process.env);
   validateLaunch(flags, prep, req);
   // Unix: own process group, so a terminal Ctrl-C reaches only this CLI, which forwards it once.
   // Windows: the console delivers Ctrl-C to every process attached to it, the command included, and
   // `detached` would give the launcher no console at all; the CLI only keeps waiting for the status.
   const onWindows = process.platform === 'win32';
-  let child: ChildProcess;
-  const session: LimitSession = startLimitSession(limitPlanOf(req));
+  let child: InheritedSandboxProcess;
   try {
-    child = spawnInherit(withLimitArgs(req, session), { detached: !onWindows });
+    child = sandbox.launchInherited(req, { detached: !onWindows });
   } catch (e) {
-    await session.cleanup();
     // Windows resolves the program before its launcher starts: report it as a shell would.
     if (!(e instanceof WindowsLaunchError)) throw e;
     process.stderr.write(`codex-sandbox: ${e.message}\n`);
@@ -98,13 +91,15 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
       });
       child.once('exit', (code, signal) => {
         // A limit the command ran into is said in one line, so a kill is never an unexplained crash.
-        const hit = session.finish({ exitCode: code, signal });
-        if (hit !== undefined) process.stderr.write(`codex-sandbox: ${hit.message}\n`);
-        resolve(signal ? exitCodeForSignal(signal) : (code ?? EXIT_SETUP));
+        void child.limitHit.then((hit) => {
+          if (hit !== undefined) process.stderr.write(`codex-sandbox: ${hit.message}\n`);
+          resolve(signal ? exitCodeForSignal(signal) : (code ?? EXIT_SETUP));
+        });
       });
     });
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
-    await session.cleanup();
+    // Resolves once the sandbox's cgroups are removed (at once when the launcher never started).
+    await child.limitHit;
   }
 }

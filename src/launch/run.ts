@@ -5,10 +5,10 @@
 import { execa } from 'execa';
 import type { Options, ResultPromise } from 'execa';
 import type { LaunchRequest } from '../manager/types.js';
+import type { LaunchOptions } from './options.js';
 import { prepareProcess } from './prepare.js';
 
-/** execa options a caller may set; the launch owns env, cwd, argv0 and fds ≥ 3. */
-export type LaunchOptions = Omit<Options, 'env' | 'extendEnv' | 'cwd' | 'argv0' | 'shell' | 'ipc' | 'serialization' | 'uid' | 'gid'>;
+export type { LaunchOptions } from './options.js';
 
 function stdioTriple(opts: LaunchOptions): unknown[] {
   const stdio = opts.stdio;

@@ -31,7 +31,27 @@ function isAbsoluteFor(p: string, platform: Platform): boolean {
   return platform === 'win32' ? /^([A-Za-z]:[\\/]|\\\\)/.test(p) : p.startsWith('/');
 }
 
-export function applyOverrides(profile: PermissionProfile, o: ProfileOverrides, platform: Platform): PermissionProfile {
+/** Where one filesystem entry of an overridden profile came from. */
+export type EntrySource =
+  /** Entry `index` of the profile the overrides were applied to. */
+  | { from: 'profile'; index: number }
+  | { from: 'writable-root'; path: string }
+  | { from: 'deny-read'; path: string }
+  /** The `:root` write entry that stands for the profile's unrestricted filesystem once deny entries are added. */
+  | { from: 'unrestricted-profile' };
+
+export interface OverriddenProfile {
+  profile: PermissionProfile;
+  /** Parallel to `profile.fileSystem.entries` when it is managed + restricted; empty otherwise. */
+  entrySources: EntrySource[];
+}
+
+function sourcesOf(profile: PermissionProfile): EntrySource[] {
+  if (profile.type !== 'managed' || profile.fileSystem.type !== 'restricted') return [];
+  return profile.fileSystem.entries.map((_, index) => ({ from: 'profile', index }));
+}
+
+export function applyOverrides(profile: PermissionProfile, o: ProfileOverrides, platform: Platform): OverriddenProfile {
   const writable = o.writableRoots ?? [];
   const deny = o.denyRead ?? [];
   for (const p of [...writable, ...deny]) {
@@ -39,32 +59,40 @@ export function applyOverrides(profile: PermissionProfile, o: ProfileOverrides, 
       throw new PlanError('RelativePath', `path ${JSON.stringify(p)} must be absolute (resolve it against the working directory first)`);
     }
   }
-  if (!writable.length && !deny.length && o.network === undefined) return profile;
+  const unchanged = { profile, entrySources: sourcesOf(profile) };
+  if (!writable.length && !deny.length && o.network === undefined) return unchanged;
 
   if (profile.type === 'external') {
     if (writable.length || deny.length) {
       throw new PlanError('ExternalFilesystem', 'an `external` profile leaves the filesystem to another sandbox: writable roots and deny-read rules cannot be added to it');
     }
-    return { ...profile, network: o.network ?? profile.network };
+    return { profile: { ...profile, network: o.network ?? profile.network }, entrySources: [] };
   }
 
   let managed: Extract<PermissionProfile, { type: 'managed' }>;
   if (profile.type === 'disabled') {
-    if (!deny.length && (o.network ?? 'enabled') === 'enabled') return profile;
+    if (!deny.length && (o.network ?? 'enabled') === 'enabled') return unchanged;
     managed = { type: 'managed', fileSystem: { type: 'unrestricted' }, network: 'enabled' };
   } else {
     managed = profile;
   }
   let fileSystem = managed.fileSystem;
+  let entrySources = sourcesOf(managed);
   if (deny.length && fileSystem.type === 'unrestricted') {
     // Full access with holes punched in it: `:root` write plus the deny entries.
     fileSystem = { type: 'restricted', entries: [{ path: { type: 'special', value: { kind: 'root' } }, access: 'write' }] };
+    entrySources = [{ from: 'unrestricted-profile' }];
   }
   if (fileSystem.type === 'restricted') {
     fileSystem = {
       ...fileSystem,
       entries: [...fileSystem.entries, ...writable.map((p) => pathEntry(p, 'write', platform)), ...deny.map((p) => denyEntry(p, platform))],
     };
+    entrySources = [
+      ...entrySources,
+      ...writable.map((path): EntrySource => ({ from: 'writable-root', path })),
+      ...deny.map((path): EntrySource => ({ from: 'deny-read', path })),
+    ];
   }
-  return { type: 'managed', fileSystem, network: o.network ?? managed.network };
+  return { profile: { type: 'managed', fileSystem, network: o.network ?? managed.network }, entrySources };
 }

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getHostFacts } from '../../../src/host/facts.js';
+import { launch } from '../../../src/launch/run.js';
 import { bundledBwrapPath, loadNative } from '../../../src/native.js';
 import { Sandbox } from '../../../src/sandbox.js';
 import { PY, isLinux, run, sandbox, scratch, sh } from './helpers.js';
@@ -267,7 +268,7 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
         native: { loadNative, launcherPath: () => launcher, bundledBwrapPath, packageRoot: () => pkg },
       });
       expect(facts.linux?.packageRoot).toBe(realpathSync(pkg));
-      const sb = new Sandbox(facts, process.env);
+      const sb = new Sandbox(facts, process.env, launch);
       const before = readFileSync(launcher);
       const jsFile = join(pkg, 'dist', 'src', 'index.js');
       const jsBefore = readFileSync(jsFile, 'utf8');
