@@ -6,13 +6,40 @@
 import type { Options } from 'execa';
 
 /**
- * Left out on purpose: `shell` (the launcher would be started through a shell), `node`/`nodePath`/
- * `nodeOptions` (it would be run as a Node script), `preferLocal`/`localDir` (PATH of the launcher),
+ * execa options a caller may set on `sandbox.spawn` / `sandbox.launch`. Left out on purpose: `shell`
+ * (the launcher would be started through a shell), `node`/`nodePath`/`nodeOptions` (it would be run as
+ * a Node script), `preferLocal`/`localDir` (PATH of the launcher),
  * `env`/`extendEnv`/`cwd`/`argv0`/`uid`/`gid` (the plan decides them), `ipc`/`serialization`/
  * `ipcInput`/`gracefulCancel` (an extra fd the launcher closes), `windowsVerbatimArguments` (the
  * launcher's argv must reach it unchanged).
  */
-export const LAUNCH_OPTION_KEYS = {
+export type LaunchOptions = Pick<
+  Options,
+  | 'stdin'
+  | 'stdout'
+  | 'stderr'
+  | 'stdio'
+  | 'all'
+  | 'input'
+  | 'inputFile'
+  | 'encoding'
+  | 'lines'
+  | 'stripFinalNewline'
+  | 'buffer'
+  | 'maxBuffer'
+  | 'verbose'
+  | 'reject'
+  | 'timeout'
+  | 'cancelSignal'
+  | 'killSignal'
+  | 'forceKillAfterDelay'
+  | 'detached'
+  | 'cleanup'
+  | 'windowsHide'
+>;
+
+/** The keys of LaunchOptions, at run time (the compiler checks that none is missing). */
+export const LAUNCH_OPTION_KEYS: Record<keyof LaunchOptions, true> = {
   stdin: true,
   stdout: true,
   stderr: true,
@@ -34,7 +61,4 @@ export const LAUNCH_OPTION_KEYS = {
   detached: true,
   cleanup: true,
   windowsHide: true,
-} as const satisfies Partial<Record<keyof Options, true>>;
-
-/** execa options a caller may set on `sandbox.spawn` / `sandbox.launch`. */
-export type LaunchOptions = Pick<Options, keyof typeof LAUNCH_OPTION_KEYS>;
+};
