@@ -33,7 +33,6 @@
         ["OS=='linux'", {
           "sources": [
             "native/common/napi_errors.cc",
-            "native/common/sha256.c",
             "native/linux/addon_linux.cc",
             "native/linux/landlock.cc",
             "native/linux/seccomp_filter.cc"

@@ -20,8 +20,6 @@ export interface NativeAddon {
   seccompFilter(mode: 'base' | 'restricted'): Buffer;
   /** Landlock ABI version of the running kernel; 0 when unavailable. Never throws. */
   landlockAbi(): number;
-  /** Hex SHA-256 of a file, read through one O_RDONLY|O_CLOEXEC fd. Throws a NativeErrnoError. */
-  sha256File(path: string): string;
   /** The bundled bwrap digest compiled into the build; null for a development build. */
   embeddedBwrapSha256(): string | null;
 }
@@ -72,7 +70,7 @@ export function packageRoot(): string {
   return resolve(here, '..', '..');
 }
 
-const LINUX_EXPORTS = ['seccompFilter', 'landlockAbi', 'sha256File', 'embeddedBwrapSha256'] as const;
+const LINUX_EXPORTS = ['seccompFilter', 'landlockAbi', 'embeddedBwrapSha256'] as const;
 
 /** Names of the exports this platform's addon must have but `value` lacks. */
 function missingExports(value: unknown): string[] {

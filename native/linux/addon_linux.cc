@@ -1,16 +1,12 @@
 #include "addon_linux.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <string>
 #include <vector>
 
 #include "../common/bwrap_digest.h"
 #include "../common/napi_errors.h"
-#include "../common/sha256.h"
 #include "landlock.h"
 #include "seccomp_filter.h"
 
@@ -55,38 +51,6 @@ Napi::Value LandlockAbi(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), codex_landlock_abi());
 }
 
-// sha256File(path): string — hex digest, read through one O_RDONLY|O_CLOEXEC fd.
-Napi::Value Sha256File(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "sha256File: path must be a string").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  std::string path = info[0].As<Napi::String>().Utf8Value();
-  if (path.find('\0') != std::string::npos) {
-    ThrowErrnoError(env, "open", EINVAL, path.c_str());
-    return env.Undefined();
-  }
-  int fd;
-  do {
-    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
-    ThrowErrnoError(env, "open", errno, path.c_str());
-    return env.Undefined();
-  }
-  uint8_t digest[32];
-  int rc = codex_sha256_fd(fd, digest);
-  close(fd);
-  if (rc < 0) {
-    ThrowErrnoError(env, "read", -rc, path.c_str());
-    return env.Undefined();
-  }
-  char hex[65];
-  codex_sha256_hex(digest, hex);
-  return Napi::String::New(env, hex);
-}
-
 // embeddedBwrapSha256(): string | null — null for a development build.
 Napi::Value EmbeddedBwrapSha256(const Napi::CallbackInfo& info) {
   const char* digest = codex_expected_bwrap_sha256();
@@ -99,7 +63,6 @@ Napi::Value EmbeddedBwrapSha256(const Napi::CallbackInfo& info) {
 void InitLinux(Napi::Env env, Napi::Object exports) {
   exports.Set("seccompFilter", Napi::Function::New(env, SeccompFilter, "seccompFilter"));
   exports.Set("landlockAbi", Napi::Function::New(env, LandlockAbi, "landlockAbi"));
-  exports.Set("sha256File", Napi::Function::New(env, Sha256File, "sha256File"));
   exports.Set("embeddedBwrapSha256",
               Napi::Function::New(env, EmbeddedBwrapSha256, "embeddedBwrapSha256"));
 }

@@ -1,4 +1,4 @@
-// Linux exports of the addon: seccompFilter, landlockAbi, sha256File, embeddedBwrapSha256.
+// Linux exports of the addon: seccompFilter, landlockAbi, embeddedBwrapSha256.
 #ifndef CODEX_SANDBOX_ADDON_LINUX_H
 #define CODEX_SANDBOX_ADDON_LINUX_H
 

@@ -4,11 +4,10 @@
  * `codex:NAME`), or a `.json`/`.toml` file. Without `--profile`, the configured `default_profile`,
  * else `workspace-write`.
  */
-import { BUILT_IN_PROFILE_NAMES, ConfigError, FALLBACK_PROFILE, UnknownProfileError, loadConfig, resolveDefaultProfile, resolveProfileName } from '../config/index.js';
+import { ConfigError, FALLBACK_PROFILE, UnknownProfileError, loadConfig, resolveDefaultProfile, resolveProfileName } from '../config/index.js';
 import type { LoadedConfig, Origin, ResolvedProfileChoice } from '../config/index.js';
 import type { Platform } from '../path-uri/index.js';
 
-export const BUILTIN_PROFILES = BUILT_IN_PROFILE_NAMES;
 export { FALLBACK_PROFILE };
 
 /** A problem with what the user typed or configured: exit 2 with the message. */

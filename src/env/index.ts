@@ -1,6 +1,5 @@
 export {
   applyEnvPolicy,
-  sandboxMarkers,
   envNameMatches,
   isDefaultExcludedEnvName,
   CORE_ENV_VARS,

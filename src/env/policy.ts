@@ -12,7 +12,7 @@
  * One deliberate difference (the EnvPolicy contract: "Variables set last"): `set` is applied after
  * `includeOnly`, so an explicitly set variable always reaches the command.
  */
-import type { EnvPolicy, LaunchKind } from '../manager/types.js';
+import type { EnvPolicy } from '../manager/types.js';
 import type { Platform } from '../path-uri/index.js';
 
 /** Codex's `core` set (exec_env.rs `CORE_VARS`). */
@@ -145,16 +145,4 @@ export function applyEnvPolicy(
     Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
-}
-
-/**
- * Variables Codex adds for the sandboxed command (reference §3.5): `CODEX_SANDBOX_NETWORK_DISABLED=1`
- * whenever network access is restricted (for every launch kind, including unsandboxed runs), and
- * `CODEX_SANDBOX=seatbelt` under Seatbelt. Tools use them to skip network tests and sandbox-hostile work.
- */
-export function sandboxMarkers(network: 'restricted' | 'enabled', kind: LaunchKind): Record<string, string> {
-  const markers: Record<string, string> = {};
-  if (network === 'restricted') markers.CODEX_SANDBOX_NETWORK_DISABLED = '1';
-  if (kind === 'macos-seatbelt') markers.CODEX_SANDBOX = 'seatbelt';
-  return markers;
 }

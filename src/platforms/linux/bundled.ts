@@ -166,7 +166,6 @@ export function bundledBwrapInfo(
     argv0: true,
     perms: true,
     roBindFd: true,
-    asPid1: true,
     disableUserns: true,
     setuid: (st.mode & 0o4000) !== 0 && st.uid === 0,
     expectedSha256,

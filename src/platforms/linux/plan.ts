@@ -39,7 +39,6 @@ export interface BwrapArgsInput {
   launcherPath: string;
   registryDir: string;
   argv0Supported: boolean;
-  seccomp: boolean;
   /** Add `--disable-userns` (the selected bwrap has it and nested user namespaces are not allowed). */
   disableUserns?: boolean;
   /** Symlinks the caller accepts in the path of a writable root or the cwd (`--allow-symlinked-root`). */
@@ -130,7 +129,6 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     launcherPath: linux.launcherPath,
     registryDir: linux.syntheticRegistry,
     argv0Supported: bwrap.argv0,
-    seccomp: true,
     disableUserns: bwrap.disableUserns && !allowUserns,
     allowSymlinkedRoots: input.allowSymlinkedRoots,
     pinRoots: bwrap.roBindFd,
@@ -628,7 +626,8 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     args.push('--disable-userns');
   }
   args.push('--cap-drop', 'ALL');
-  if (input.seccomp) args.push('--seccomp', String(SECCOMP_FD));
+  // Every sandbox: bwrap installs the launcher's filter last, after its own set-up (bwrap(1) --seccomp).
+  args.push('--seccomp', String(SECCOMP_FD));
   args.push('--info-fd', String(INFO_FD));
   args.push('--chdir', fs.fullDiskRead ? input.cwd : canonicalize(fsi, input.cwd));
   if (input.argv0Supported) args.push('--argv0', INNER_ARGV0);

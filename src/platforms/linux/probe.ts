@@ -38,8 +38,6 @@ export interface BwrapCapabilities {
   perms: boolean;
   /** `--ro-bind-fd FD DEST` (upstream >= 0.10.0; Debian backported it to its 0.8.0). */
   roBindFd: boolean;
-  /** `--as-pid-1`. */
-  asPid1: boolean;
   /** `--disable-userns` (bubblewrap >= 0.8.0). */
   disableUserns: boolean;
 }
@@ -65,7 +63,6 @@ export function parseBwrapHelp(helpText: string): BwrapCapabilities {
     argv0: opts.has('--argv0'),
     perms: opts.has('--perms'),
     roBindFd: opts.has('--ro-bind-fd'),
-    asPid1: opts.has('--as-pid-1'),
     disableUserns: opts.has('--disable-userns'),
   };
 }
@@ -125,8 +122,8 @@ function untrustedReason(problem: string): string {
 // Probing (spawns)
 // ---------------------------------------------------------------------------------------------
 
-/** A probed binary: the contract's BwrapInfo plus `--as-pid-1` (not in BwrapInfo yet). */
-export type ProbedBwrap = BwrapInfo & { asPid1: boolean };
+/** A probed binary. */
+export type ProbedBwrap = BwrapInfo;
 
 export interface ProbeOptions {
   source?: BwrapSource;
@@ -224,7 +221,6 @@ export function probeBwrap(binPath: string, opts: ProbeOptions = {}): ProbedBwra
     argv0: core.caps.argv0,
     perms: core.caps.perms,
     roBindFd: core.caps.roBindFd,
-    asPid1: core.caps.asPid1,
     disableUserns: core.caps.disableUserns,
     setuid: core.setuid,
     expectedSha256: opts.expectedSha256,

@@ -144,7 +144,7 @@ describe.skipIf(!onLinux)('probeBwrap on real programs (Linux only)', () => {
   it('reads version and capabilities of the fakes', () => {
     clearBwrapProbeCache();
     expect(probeBwrap(path.join(oldDir, 'bwrap'))).toMatchObject({ version: '0.4.0', perms: false, argv0: false, setuid: false });
-    expect(probeBwrap(path.join(uidmapDir, 'bwrap'))).toMatchObject({ version: '0.12.0', perms: true, argv0: true, roBindFd: true, asPid1: true });
+    expect(probeBwrap(path.join(uidmapDir, 'bwrap'))).toMatchObject({ version: '0.12.0', perms: true, argv0: true, roBindFd: true });
   });
 
   it('runs a binary once per identity and again after it changes', () => {

@@ -4,7 +4,6 @@ import {
   applyEnvPolicy,
   CODEX_DEFAULT_ENV_POLICY,
   envNameMatches,
-  sandboxMarkers,
 } from '../../../src/env/index.js';
 
 const parent = {
@@ -192,20 +191,5 @@ describe('default excludes (property)', () => {
         expect(out).toEqual(Object.fromEntries(defined));
       }),
     );
-  });
-});
-
-describe('sandboxMarkers', () => {
-  it('marks a restricted network on every launch kind', () => {
-    for (const kind of ['linux-bwrap', 'macos-seatbelt', 'windows-token', 'none'] as const) {
-      expect(sandboxMarkers('restricted', kind)).toMatchObject({ CODEX_SANDBOX_NETWORK_DISABLED: '1' });
-      expect(sandboxMarkers('enabled', kind)).not.toHaveProperty('CODEX_SANDBOX_NETWORK_DISABLED');
-    }
-  });
-
-  it('sets CODEX_SANDBOX=seatbelt only under Seatbelt', () => {
-    expect(sandboxMarkers('enabled', 'macos-seatbelt')).toEqual({ CODEX_SANDBOX: 'seatbelt' });
-    expect(sandboxMarkers('enabled', 'linux-bwrap')).toEqual({});
-    expect(sandboxMarkers('restricted', 'linux-bwrap')).toEqual({ CODEX_SANDBOX_NETWORK_DISABLED: '1' });
   });
 });

@@ -37,7 +37,7 @@ function plan(fs: FsInspector): { args: string[]; syntheticTargets: string[] } {
     globScanMaxDepth: undefined,
   };
   const facts = { platform: 'linux', arch: 'x64', tmpdir: undefined, home: undefined, fs } as HostFacts;
-  return buildBwrapArgs({ fs: resolved, network: 'restricted', cwd: WS, command: ['true'], facts, launcherPath: '/opt/launcher', registryDir: '/run/reg', argv0Supported: false, seccomp: true });
+  return buildBwrapArgs({ fs: resolved, network: 'restricted', cwd: WS, command: ['true'], facts, launcherPath: '/opt/launcher', registryDir: '/run/reg', argv0Supported: false });
 }
 
 const roBindOf = (args: string[], p: string): boolean => args.some((a, i) => a === '--ro-bind' && args[i + 1] === p);

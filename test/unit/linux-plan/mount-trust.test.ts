@@ -88,7 +88,6 @@ function plan(
     launcherPath: '/opt/l',
     registryDir: opts.registryDir ?? '/run/user/1000/reg',
     argv0Supported: false,
-    seccomp: true,
     allowSymlinkedRoots: opts.allow,
     pinRoots: true,
   });

@@ -69,7 +69,7 @@ describe('bundledBwrapInfo', () => {
   const probeCalls: string[] = [];
   const probe = (p: string, o: ProbeOptions): ProbedBwrap => {
     probeCalls.push(p);
-    return { path: p, source: o.source ?? 'system', version: '0.8.0', argv0: false, perms: true, roBindFd: true, asPid1: true, disableUserns: true, setuid: false, expectedSha256: o.expectedSha256 };
+    return { path: p, source: o.source ?? 'system', version: '0.8.0', argv0: false, perms: true, roBindFd: true, disableUserns: true, setuid: false, expectedSha256: o.expectedSha256 };
   };
 
   it('with a digest: described from the recipe, never executed before the launcher verifies it', () => {

@@ -19,11 +19,11 @@ function embeddedHelp(script: string): string {
 describe('parseBwrapHelp on captured help texts', () => {
   it('Debian 12 bubblewrap 0.8.0: --perms, backported --ro-bind-fd, --as-pid-1, --disable-userns, no --argv0', () => {
     const caps = parseBwrapHelp(fixture('help-0.8.0-debian.txt'));
-    expect(caps).toEqual({ argv0: false, perms: true, roBindFd: true, asPid1: true, disableUserns: true });
+    expect(caps).toEqual({ argv0: false, perms: true, roBindFd: true, disableUserns: true });
   });
 
   it('bubblewrap 0.12.0 (the bundled build): every capability', () => {
-    expect(parseBwrapHelp(fixture('help-0.12.0.txt'))).toEqual({ argv0: true, perms: true, roBindFd: true, asPid1: true, disableUserns: true });
+    expect(parseBwrapHelp(fixture('help-0.12.0.txt'))).toEqual({ argv0: true, perms: true, roBindFd: true, disableUserns: true });
   });
 
   it('0.4.0-style help (old-no-perms fixture): neither --perms nor --argv0', () => {

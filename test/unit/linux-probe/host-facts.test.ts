@@ -24,7 +24,7 @@ function recordingProbe() {
   const probed: string[] = [];
   const probe = (p: string, o: ProbeOptions): ProbedBwrap => {
     probed.push(p);
-    return { path: p, source: o.source ?? 'system', version: '0.8.0', argv0: false, perms: true, roBindFd: true, asPid1: true, disableUserns: true, setuid: false, expectedSha256: o.expectedSha256 };
+    return { path: p, source: o.source ?? 'system', version: '0.8.0', argv0: false, perms: true, roBindFd: true, disableUserns: true, setuid: false, expectedSha256: o.expectedSha256 };
   };
   return { probe, probed };
 }

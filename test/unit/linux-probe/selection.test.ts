@@ -19,7 +19,6 @@ function fakeProbe(table: Record<string, { perms: boolean; argv0: boolean; versi
       argv0: row.argv0,
       perms: row.perms,
       roBindFd: false,
-      asPid1: true,
       disableUserns: true,
       setuid: false,
       expectedSha256: o.expectedSha256,
@@ -34,7 +33,7 @@ const system = (found: string[], skipped: Array<{ path: string; reason: string }
 const bundled = (p: string, sha: string | undefined, probe: (p: string, o: ProbeOptions) => ProbedBwrap): ProbedBwrap =>
   sha === undefined
     ? probe(p, { source: 'bundled', expectedSha256: undefined })
-    : { path: p, source: 'bundled', version: '0.12.0', argv0: true, perms: true, roBindFd: true, asPid1: true, disableUserns: true, setuid: false, expectedSha256: sha };
+    : { path: p, source: 'bundled', version: '0.12.0', argv0: true, perms: true, roBindFd: true, disableUserns: true, setuid: false, expectedSha256: sha };
 
 const SHA = 'ab'.repeat(32);
 
