@@ -6,6 +6,7 @@
  */
 import { projectRootsGlobPattern } from '../permissions/index.js';
 import type { FileSystemAccessMode, FileSystemPath, FileSystemSandboxEntry, FileSystemSpecialPath } from '../permissions/index.js';
+import { isGlobPattern } from '../permissions/glob-syntax.js';
 import { inferConvention, pathUriFromNative } from '../permissions/path-text.js';
 import type { Platform } from '../path-uri/index.js';
 import { ConfigError } from './errors.js';
@@ -43,10 +44,6 @@ const KNOWN_SPECIALS: Record<string, FileSystemSpecialPath> = {
   ':slash_tmp': { kind: 'slash_tmp' },
 };
 
-export function containsGlob(text: string): boolean {
-  return /[*?[\]]/.test(text);
-}
-
 function stripTrailingGlobstar(text: string): string {
   return text.endsWith('/**') ? text.slice(0, -3) : text;
 }
@@ -78,9 +75,9 @@ function readAccess(doc: TomlDoc, value: unknown, path: KeyPath): FileSystemAcce
 export function checkRule(key: string, subpath: string | undefined, access: FileSystemAccessMode): string | undefined {
   const special = key.startsWith(':');
   if (subpath === undefined) {
-    if (containsGlob(key)) {
+    if (isGlobPattern(key)) {
       if (!isAbsoluteOrHome(key)) return `filesystem path \`${key}\` must be absolute, use \`~/...\`, or start with \`:\``;
-      if (access !== 'deny' && containsGlob(stripTrailingGlobstar(key))) {
+      if (access !== 'deny' && isGlobPattern(stripTrailingGlobstar(key))) {
         return `filesystem glob path \`${key}\` only supports \`deny\` access; use an exact path or trailing \`/**\` for \`${access}\` subtree access`;
       }
       return undefined;
@@ -92,10 +89,10 @@ export function checkRule(key: string, subpath: string | undefined, access: File
   if (subpath === '.') return undefined;
   const nestable = !special || isProjectRoots(key) || KNOWN_SPECIALS[key] === undefined;
   if (!nestable) return `filesystem path \`${key}\` does not support nested entries`;
-  if (containsGlob(subpath)) {
+  if (isGlobPattern(subpath)) {
     if (access === 'deny') {
       if (special && !isProjectRoots(key)) return `filesystem path \`${key}\` does not support nested entries`;
-    } else if (containsGlob(stripTrailingGlobstar(subpath))) {
+    } else if (isGlobPattern(stripTrailingGlobstar(subpath))) {
       return `filesystem glob path \`${subpath}\` only supports \`deny\` access; use an exact path or trailing \`/**\` for \`${access}\` subtree access`;
     }
   }
@@ -202,13 +199,13 @@ function compileOne(rule: FsRule, ctx: CompileContext, warnings: string[]): File
   if (subpath === undefined) {
     if (special !== undefined) return { type: 'special', value: special };
     const text = expandHome(rule, key, ctx.home);
-    if (containsGlob(key)) {
+    if (isGlobPattern(key)) {
       if (access === 'deny') return { type: 'glob_pattern', pattern: text };
       return absolutePath(rule, stripTrailingGlobstar(text));
     }
     return absolutePath(rule, text);
   }
-  if (containsGlob(subpath) && access === 'deny') {
+  if (isGlobPattern(subpath) && access === 'deny') {
     // Project-root globs stay symbolic until the workspace roots are known (§2.6).
     if (special !== undefined) return { type: 'glob_pattern', pattern: projectRootsGlobPattern(subpath) };
     return { type: 'glob_pattern', pattern: join(expandHome(rule, key, ctx.home), subpath) };
@@ -231,7 +228,7 @@ export function compileFsRules(rules: readonly FsRule[], ctx: CompileContext): C
     const scoped = rule.subpath !== undefined && rule.subpath !== '.';
     const pattern = scoped ? rule.subpath : rule.key;
     if (ctx.platform !== 'darwin' && pattern !== undefined) {
-      if (rule.access !== 'deny' && containsGlob(stripTrailingGlobstar(pattern))) {
+      if (rule.access !== 'deny' && isGlobPattern(stripTrailingGlobstar(pattern))) {
         warnings(out, `Filesystem glob \`${pattern}\` uses \`${rule.access}\` access, which is not fully supported on this platform. Use an exact path or a trailing \`/**\` subtree rule instead.`);
       }
       if (rule.access === 'deny' && pattern.includes('**') && ctx.globScanMaxDepth === undefined) {

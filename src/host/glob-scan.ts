@@ -10,7 +10,8 @@ import { readdirSync, statSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import type { GlobScanRequest, GlobScanResult } from '../permissions/fs-facts.js';
 import { bytesToPathString, hasEscapedBytes, pathStringToBytes } from '../util/surrogate-escape.js';
-import { compileGlob, escapeGlobLiteral, globStaticPrefix } from '../permissions/glob-match.js';
+import { compileGlob } from '../permissions/glob-match.js';
+import { globStaticPrefix, joinGlob } from '../permissions/glob-syntax.js';
 
 export interface GlobScanOutcome extends GlobScanResult {
   /**
@@ -82,7 +83,7 @@ export function scanGlob(req: GlobScanRequest): GlobScanOutcome {
   if (!pattern.startsWith('/')) {
     throw new GlobExpansionError(pattern, 'the pattern is not absolute; resolve it against the working directory first');
   }
-  const { prefix } = globStaticPrefix(pattern);
+  const prefix = globStaticPrefix(pattern)?.dir ?? '';
   // A deny rule whose expansion would need a full-disk scan must not silently match nothing because
   // the scan was skipped or capped: fail closed so the caller refuses to launch.
   if (prefix === '/' || prefix === '') {
@@ -100,8 +101,8 @@ export function scanGlob(req: GlobScanRequest): GlobScanOutcome {
   }
   // Validates the whole pattern (throws GlobPatternError) and gives the depth bound.
   const compiled = compileGlob(pattern);
-  const { rest } = globStaticPrefix(pattern);
-  const matcher = root === compiled.staticPrefix ? compiled : compileGlob(`${escapeGlobLiteral(root)}/${rest}`);
+  const rest = globStaticPrefix(pattern)?.rest ?? '';
+  const matcher = root === compiled.staticPrefix ? compiled : compileGlob(joinGlob(root, rest));
 
   const result: GlobScanOutcome = { matches: [], truncated: false, visited: 0, unreadableDirs: [], depthLimitedDirs: [] };
   const depthLimit = Math.min(

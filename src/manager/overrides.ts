@@ -5,6 +5,7 @@
  */
 import { PathUri } from '../path-uri/index.js';
 import type { Platform } from '../path-uri/index.js';
+import { isGlobPattern } from '../permissions/glob-syntax.js';
 import type { FileSystemSandboxEntry, PermissionProfile } from '../permissions/types.js';
 import { PlanError } from './errors.js';
 
@@ -17,14 +18,12 @@ export interface ProfileOverrides {
   denyRead?: readonly string[];
 }
 
-const GLOB_CHARS = /[*?[{]/;
-
 function pathEntry(p: string, access: FileSystemSandboxEntry['access'], platform: Platform): FileSystemSandboxEntry {
   return { path: { type: 'path', path: PathUri.fromAbsPath(p, { platform }) }, access };
 }
 
 function denyEntry(p: string, platform: Platform): FileSystemSandboxEntry {
-  return GLOB_CHARS.test(p) ? { path: { type: 'glob_pattern', pattern: p }, access: 'deny' } : pathEntry(p, 'deny', platform);
+  return isGlobPattern(p) ? { path: { type: 'glob_pattern', pattern: p }, access: 'deny' } : pathEntry(p, 'deny', platform);
 }
 
 function isAbsoluteFor(p: string, platform: Platform): boolean {

@@ -17,6 +17,7 @@
  * backslash escapes of metacharacters. In JavaScript compile it with GLOB_REGEXP_FLAGS (`.` must match
  * a newline too, since file names may contain one).
  */
+import { globStaticPrefix } from './glob-syntax.js';
 
 /** A glob pattern that cannot be compiled; the message names the pattern and the problem. */
 export class GlobPatternError extends Error {
@@ -33,12 +34,7 @@ export interface CompiledGlob {
   readonly pattern: string;
   /** Whether the whole `path` matches the pattern (`/` is the separator). */
   match(path: string): boolean;
-  /**
-   * The directory part of the pattern before the first component that contains a glob metacharacter
-   * (`* ? [ ] { } \`); for a pattern with no metacharacter, its parent directory. `/` for patterns like
-   * `/*.env`, `''` for a relative pattern whose first component is a glob. Never has a trailing `/`
-   * (except the root itself).
-   */
+  /** The literal directory the pattern starts with (glob-syntax.ts `globStaticPrefix`): where a scan starts. */
   readonly staticPrefix: string;
   /**
    * Deepest number of components below `staticPrefix` a match can have, or undefined when unbounded
@@ -50,9 +46,6 @@ export interface CompiledGlob {
 
 /** Flags for `new RegExp(globToRegExpSource(p), GLOB_REGEXP_FLAGS)`. */
 export const GLOB_REGEXP_FLAGS = 'su';
-
-/** Characters that make a pattern component non-literal. */
-const GLOB_META = /[*?[\]{}\\]/;
 
 /** Characters that must be escaped in the generated regex (outside a class). */
 const REGEX_SYNTAX = new Set(['^', '$', '\\', '.', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|']);
@@ -250,22 +243,6 @@ export function globToRegExpSource(pattern: string, dialect: RegexDialect = JS_R
   return `${out}$`;
 }
 
-/** Split off the static directory prefix (see CompiledGlob.staticPrefix). */
-export function globStaticPrefix(pattern: string): { prefix: string; rest: string } {
-  const absolute = pattern.startsWith('/');
-  const components = pattern.split('/');
-  // components[0] is '' for an absolute pattern.
-  let firstGlob = components.findIndex((c, idx) => (absolute ? idx > 0 : true) && GLOB_META.test(c));
-  if (firstGlob === -1) firstGlob = components.length - 1;
-  const prefixComponents = components.slice(0, firstGlob);
-  let prefix = prefixComponents.join('/');
-  if (absolute && prefix === '') prefix = '/';
-  // Drop a trailing separator produced by a doubled `//`.
-  while (prefix.length > 1 && prefix.endsWith('/')) prefix = prefix.slice(0, -1);
-  const rest = components.slice(firstGlob).join('/');
-  return { prefix, rest };
-}
-
 function maxComponents(rest: string): number | undefined {
   if (rest.includes('**')) return undefined;
   // A brace group may hide a `/`; be conservative and treat braces with a `/` as unbounded.
@@ -273,20 +250,17 @@ function maxComponents(rest: string): number | undefined {
   return rest.split('/').filter((c) => c.length > 0).length;
 }
 
-/** Compile a glob. Throws GlobPatternError for a malformed pattern (callers fail closed on it). */
+/** Compile an absolute glob. Throws GlobPatternError for a malformed pattern (callers fail closed on it). */
 export function compileGlob(pattern: string): CompiledGlob {
   // `s`: `.` must also match a newline, or a file named "a\nb" would slip past a `**` deny.
   const regex = new RegExp(globToRegExpSource(pattern), GLOB_REGEXP_FLAGS);
-  const { prefix, rest } = globStaticPrefix(pattern);
+  const split = globStaticPrefix(pattern);
+  if (split === undefined) throw new GlobPatternError(pattern, 'it is not an absolute path');
   return {
     pattern,
     match: (path: string) => regex.test(path),
-    staticPrefix: prefix,
-    maxComponentsBelowPrefix: maxComponents(rest),
+    staticPrefix: split.dir,
+    // `rest` starts with the `/` after the prefix.
+    maxComponentsBelowPrefix: maxComponents(split.rest.slice(1)),
   };
-}
-
-/** Escape a literal path so it can be used as the start of a glob pattern. */
-export function escapeGlobLiteral(text: string): string {
-  return text.replace(/[*?[\]{}\\,]/g, (c) => `\\${c}`);
 }

@@ -22,9 +22,7 @@
  */
 import { globToRegExpSource } from '../../permissions/glob-match.js';
 import type { RegexDialect } from '../../permissions/glob-match.js';
-
-/** Characters that have a meaning in the glob dialect. */
-const GLOB_META = new Set(['*', '?', '[', '{']);
+import { hasWildcard } from '../../permissions/glob-syntax.js';
 
 /** Any one UTF-8 character of a component, as bytes (wider for ASCII: up to four characters). */
 const ANY_CHAR = '[^/][^/]?[^/]?[^/]?';
@@ -81,59 +79,7 @@ function classBody(codes: number[]): string {
 /** Throws GlobPatternError (from the shared compiler) for a malformed pattern. */
 export function globToSeatbeltRegex(pattern: string): string {
   const source = globToRegExpSource(pattern, SEATBELT_DIALECT);
-  return hasGlobMeta(pattern) ? source : `${source.slice(0, -1)}(/.*)?$`;
-}
-
-/** Whether the pattern has any wildcard (after escapes). */
-export function hasGlobMeta(pattern: string): boolean {
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (GLOB_META.has(c)) return true;
-  }
-  return false;
-}
-
-/**
- * The literal directory a pattern starts with (escapes removed) and the raw rest of the pattern,
- * which starts with `/` (or is empty for a pattern without wildcards, whose `dir` is the whole
- * path). Undefined for a pattern that is not absolute.
- */
-export function globStaticPrefix(pattern: string): { dir: string; rest: string } | undefined {
-  if (!pattern.startsWith('/')) return undefined;
-  let literal = '';
-  let lastSlashLiteral = 0;
-  let lastSlashRaw = 0;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '\\' && i + 1 < pattern.length) {
-      literal += pattern[i + 1]!;
-      i++;
-      continue;
-    }
-    if (GLOB_META.has(c)) {
-      return { dir: lastSlashLiteral === 0 ? '/' : literal.slice(0, lastSlashLiteral), rest: pattern.slice(lastSlashRaw) };
-    }
-    if (c === '/') {
-      lastSlashLiteral = literal.length;
-      lastSlashRaw = i;
-    }
-    literal += c;
-  }
-  return { dir: literal, rest: '' };
-}
-
-/** Rebuilds a pattern from a (possibly re-spelled) static directory and the rest. */
-export function joinGlob(dir: string, rest: string): string {
-  return (dir === '/' && rest !== '' ? '' : escapeGlobLiteral(dir)) + rest;
-}
-
-/** Escapes literal path text so that the glob dialect reads it back unchanged. */
-export function escapeGlobLiteral(text: string): string {
-  return text.replace(/[*?[\]{}\\]/g, (c) => '\\' + c);
+  return hasWildcard(pattern) ? source : `${source.slice(0, -1)}(/.*)?$`;
 }
 
 /**

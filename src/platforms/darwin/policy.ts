@@ -18,7 +18,8 @@ import type { FsInspector } from '../../permissions/fs-facts.js';
 import type { ResolvedPermissions } from '../../permissions/resolved.js';
 import { BASE_POLICY, NETWORK_ENABLED_POLICY, PLATFORM_DEFAULTS_POLICY, PREFERENCES_POLICY } from './base-policy.js';
 import { canonicalPath, dirsBetween, isAtOrBelow, protectedSpellings } from './canonical.js';
-import { expandBraces, globStaticPrefix, globToSeatbeltRegex, joinGlob } from './glob-regex.js';
+import { escapeGlobLiteral, globStaticPrefix, joinGlob } from '../../permissions/glob-syntax.js';
+import { expandBraces, globToSeatbeltRegex } from './glob-regex.js';
 import { ParamTable } from './params.js';
 import { PlanError } from '../../manager/errors.js';
 
@@ -170,16 +171,16 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
       const prefix = globStaticPrefix(pattern);
       if (prefix !== undefined) {
         // The kernel matches resolved paths: also match the canonical spelling (/tmp → /private/tmp).
-        const canonDir = canonicalPath(fs, prefix.dir);
-        if (canonDir !== prefix.dir) regexes.push(seatbeltRegexOrFail(joinGlob(canonDir, prefix.rest)));
+        const literal = prefix.literalPath;
+        const canon = literal !== undefined ? canonicalPath(fs, literal) : canonicalPath(fs, prefix.dir);
+        if (canon !== (literal ?? prefix.dir)) regexes.push(seatbeltRegexOrFail(literal !== undefined ? escapeGlobLiteral(canon) : joinGlob(canon, prefix.rest)));
       }
       for (const alternative of expandBraces(pattern)) {
         const p = globStaticPrefix(alternative);
         if (p === undefined) continue;
-        const dir = canonicalPath(fs, p.dir);
         // Guard the static directory's ancestors and, when the pattern goes on below it, the
         // directory itself (a pattern without wildcards is the denied path itself).
-        const target = p.rest === '' ? dir : posix.join(dir, '*');
+        const target = p.literalPath !== undefined ? canonicalPath(fs, p.literalPath) : posix.join(canonicalPath(fs, p.dir), '*');
         globDirs.push(...containingRoots(target).flatMap((root) => dirsBetween(root, target)));
       }
     }

@@ -7,6 +7,7 @@ import { posix as path } from 'node:path';
 import { PlanError } from '../../manager/errors.js';
 import type { ArgvItem, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Planner } from '../../manager/types.js';
 import type { FsEntryStat, FsInspector } from '../../permissions/fs-facts.js';
+import { globStaticPrefix } from '../../permissions/glob-syntax.js';
 import { PROTECTED_METADATA_NAMES } from '../../permissions/metadata.js';
 import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
 import { toArgvItem } from '../../util/surrogate-escape.js';
@@ -260,19 +261,6 @@ function byDepth(a: string, b: string): number {
   return depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-/** The directory part of a glob pattern before its first component holding a glob metacharacter. */
-export function globStaticPrefix(pattern: string): string {
-  const parts = pattern.split('/');
-  const out: string[] = [];
-  for (const part of parts) {
-    if (/[*?[{\\]/.test(part)) break;
-    out.push(part);
-  }
-  if (out.length === parts.length) return path.dirname(pattern);
-  const joined = out.join('/');
-  return joined === '' ? '/' : joined;
-}
-
 /** realpath of the deepest existing ancestor plus the missing tail (nested symlinks are resolved). */
 function canonicalize(fs: FsInspector, p: string): string {
   const real = fs.realpath(p);
@@ -414,11 +402,12 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   for (const glob of fs.unreadableGlobs) {
     // `DIR/**` (the documented form) means DIR and everything in it: hide DIR itself, which also
     // covers files created there later, instead of masking each entry (nested masks fail to mount).
-    if (glob.endsWith('/**') && glob.length > 3 && globStaticPrefix(glob) === glob.slice(0, -3)) {
-      unreadable.add(remap(glob.slice(0, -3)));
+    const split = globStaticPrefix(glob);
+    if (split !== undefined && split.rest === '/**' && split.dir !== '/') {
+      unreadable.add(remap(split.dir));
       continue;
     }
-    const prefix = globStaticPrefix(glob);
+    const prefix = split?.dir ?? '';
     if (prefix === '/' || prefix === '') {
       throw new PlanError('UnboundedGlob', `deny-read glob ${glob} cannot be safely expanded: its fixed prefix is the filesystem root; anchor it under a directory (e.g. a project root)`);
     }

@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileGlob } from '../../../src/permissions/glob-match.js';
-import { expandBraces, globStaticPrefix, globToSeatbeltRegex, joinGlob } from '../../../src/platforms/darwin/glob-regex.js';
+import { globStaticPrefix, joinGlob } from '../../../src/permissions/glob-syntax.js';
+import { expandBraces, globToSeatbeltRegex } from '../../../src/platforms/darwin/glob-regex.js';
 
 function matcher(glob: string): (p: string) => boolean {
   const re = new RegExp(globToSeatbeltRegex(glob));
@@ -140,10 +141,10 @@ describe('Seatbelt regexes and the shared glob dialect', () => {
 
 describe('glob helpers', () => {
   it('globStaticPrefix splits at the first wildcard component', () => {
-    expect(globStaticPrefix('/w/a/**/*.pem')).toEqual({ dir: '/w/a', rest: '/**/*.pem' });
-    expect(globStaticPrefix('/*.pem')).toEqual({ dir: '/', rest: '/*.pem' });
-    expect(globStaticPrefix('/w/lit')).toEqual({ dir: '/w/lit', rest: '' });
-    expect(globStaticPrefix('/w/\\*x/*')).toEqual({ dir: '/w/*x', rest: '/*' });
+    expect(globStaticPrefix('/w/a/**/*.pem')).toEqual({ dir: '/w/a', rest: '/**/*.pem', literalPath: undefined });
+    expect(globStaticPrefix('/*.pem')).toEqual({ dir: '/', rest: '/*.pem', literalPath: undefined });
+    expect(globStaticPrefix('/w/lit')).toEqual({ dir: '/w', rest: '/lit', literalPath: '/w/lit' });
+    expect(globStaticPrefix('/w/\\*x/*')).toEqual({ dir: '/w/*x', rest: '/*', literalPath: undefined });
   });
 
   it('joinGlob re-escapes a literal directory', () => {

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  compileGlob,
-  escapeGlobLiteral,
-  globStaticPrefix,
-  globToRegExpSource,
-  GlobPatternError,
-  GLOB_REGEXP_FLAGS,
-} from '../../../src/permissions/glob-match.js';
+import { compileGlob, globToRegExpSource, GlobPatternError, GLOB_REGEXP_FLAGS } from '../../../src/permissions/glob-match.js';
+import { escapeGlobLiteral, globStaticPrefix } from '../../../src/permissions/glob-syntax.js';
 
 const T = '/tmp/repo';
 
@@ -172,19 +166,24 @@ describe('glob matching details', () => {
 
 describe('static prefix', () => {
   it.each([
-    ['/tmp/repo/**/*.env', '/tmp/repo', '**/*.env'],
-    ['/tmp/repo/*/file[0-9]?.txt', '/tmp/repo', '*/file[0-9]?.txt'],
-    ['/tmp/repo/{a,b}/x', '/tmp/repo', '{a,b}/x'],
-    ['/tmp/repo/config\\?.env', '/tmp/repo', 'config\\?.env'],
-    ['/tmp/repo/a.env', '/tmp/repo', 'a.env'],
-    ['/*.env', '/', '*.env'],
-    ['/**', '/', '**'],
-    ['/etc', '/', 'etc'],
-    ['*.env', '', '*.env'],
-    ['src/*.ts', 'src', '*.ts'],
-  ])('%j → prefix %j, rest %j', (pattern, prefix, rest) => {
-    expect(globStaticPrefix(pattern)).toEqual({ prefix, rest });
-    expect(compileGlob(pattern).staticPrefix).toBe(prefix);
+    ['/tmp/repo/**/*.env', '/tmp/repo', '/**/*.env', undefined],
+    ['/tmp/repo/*/file[0-9]?.txt', '/tmp/repo', '/*/file[0-9]?.txt', undefined],
+    ['/tmp/repo/{a,b}/x', '/tmp/repo', '/{a,b}/x', undefined],
+    ['/tmp/repo/config\\?.env', '/tmp/repo', '/config\\?.env', '/tmp/repo/config?.env'],
+    ['/tmp/a\\*b/*.env', '/tmp/a*b', '/*.env', undefined],
+    ['/tmp/a]b/*.env', '/tmp/a]b', '/*.env', undefined],
+    ['/tmp/repo/a.env', '/tmp/repo', '/a.env', '/tmp/repo/a.env'],
+    ['/*.env', '/', '/*.env', undefined],
+    ['/**', '/', '/**', undefined],
+    ['/etc', '/', '/etc', '/etc'],
+  ])('%j → dir %j, rest %j', (pattern, dir, rest, literalPath) => {
+    expect(globStaticPrefix(pattern)).toEqual({ dir, rest, literalPath });
+    expect(compileGlob(pattern).staticPrefix).toBe(dir);
+  });
+
+  it('a relative pattern has no static directory (and is not compiled for a scan)', () => {
+    expect(globStaticPrefix('src/*.ts')).toBeUndefined();
+    expect(() => compileGlob('*.env')).toThrow(GlobPatternError);
   });
 
   it('bounds the depth below the prefix when the pattern allows it', () => {
