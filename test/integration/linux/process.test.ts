@@ -122,6 +122,30 @@ describe.skipIf(!isLinux)('linux sandbox: processes and privileges (real bwrap)'
     await waitFor(() => !findProcess(marker), 10_000);
   });
 
+  // sandbox.spawn leaves execa's `cleanup` off on Linux: the launcher's parent-death signal is what
+  // ends the sandbox when its caller goes, on a normal exit as on SIGKILL.
+  for (const how of ['exits normally', 'is killed (SIGKILL)'] as const) {
+    it(`a library caller that ${how} takes its running sandboxes with it`, async () => {
+      const marker = `csbx-caller-${how === 'exits normally' ? 'exit' : 'kill'}-${process.pid}-${Date.now()}`;
+      const script = `
+        import { createSandbox } from ${JSON.stringify(join(process.cwd(), 'dist/src/index.js'))};
+        const sb = await createSandbox();
+        sb.spawn(['/bin/bash', '-c', 'exec -a "$M" sleep 60'], 'workspace-write', { cwd: ${JSON.stringify(s.ws)}, reject: false, stdin: 'ignore', env: { ...process.env, M: process.env.CSBX_MARKER } });
+        ${how === 'exits normally' ? `setTimeout(() => process.exit(0), 1500);` : 'setInterval(() => {}, 1000);'}
+      `;
+      // The marker reaches the caller through its environment: in its argv, the caller itself would match.
+      const caller = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CSBX_MARKER: marker } });
+      try {
+        await waitFor(() => findProcess(marker), 10_000);
+        if (how === 'is killed (SIGKILL)') caller.kill('SIGKILL');
+        await new Promise((r) => caller.once('exit', r));
+        await waitFor(() => !findProcess(marker), 10_000);
+      } finally {
+        caller.kill('SIGKILL');
+      }
+    });
+  }
+
   it('timeout and kill() reach the whole sandbox; interrupt() delivers SIGINT and reports the command\'s own status', async () => {
     const sb = await sandbox();
     const t = await sb.spawn(['/bin/sh', '-c', 'sleep 30'], 'workspace-write', { cwd: s.ws, timeout: 300, reject: false, stdin: 'ignore' });
