@@ -26,8 +26,8 @@ function has(cmd: string): boolean {
 }
 
 const missing = [
-  ...(has('x86_64-w64-mingw32-g++-posix') ? [] : ['x86_64-w64-mingw32-g++-posix (apt: g++-mingw-w64-x86-64)']),
-  ...(WINE !== undefined ? [] : ['wine64 (apt: wine wine64)']),
+  ...(has('x86_64-w64-mingw32-g++-posix') ? [] : ['x86_64-w64-mingw32-g++-posix (./scripts/install.sh --dev installs it)']),
+  ...(WINE !== undefined ? [] : ['wine64 (./scripts/install.sh --dev installs it)']),
 ];
 
 /** Runs in the Windows node.exe: CommonJS (the repo's package.json says "type": "module"). */
