@@ -5,6 +5,7 @@
 import type { ResultPromise } from 'execa';
 import { getHostFacts } from './host/facts.js';
 import { limitPlanOf, startLimitSession, withLimitArgs } from './launch/cgroups.js';
+import { nameUserCommand } from './launch/user-command.js';
 import { launch } from './launch/run.js';
 import type { LaunchOptions } from './launch/run.js';
 import { applyOverrides } from './manager/overrides.js';
@@ -145,7 +146,8 @@ export class Sandbox {
     const session = startLimitSession(limitPlanOf(req));
     let sub: ResultPromise;
     try {
-      sub = launch(withLimitArgs(req, session), execaOptions);
+      const cwd = options.cwd === undefined ? process.cwd() : typeof options.cwd === 'string' ? options.cwd : options.cwd.toAbsPathString({ platform: this.facts.platform });
+      sub = nameUserCommand(launch(withLimitArgs(req, session), execaOptions), command, cwd);
     } catch (e) {
       void session.cleanup();
       throw e;

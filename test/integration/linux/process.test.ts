@@ -161,6 +161,28 @@ describe.skipIf(!isLinux)('linux sandbox: processes and privileges (real bwrap)'
     expect(r.exitCode).toBe(7);
   });
 
+  it('results and errors name the user\'s command and cwd, not the launcher', async () => {
+    const sb = await sandbox();
+    const failing = sb.spawn(['/bin/sh', '-c', 'echo oops >&2; exit 3', 'arg with space'], 'workspace-write', { cwd: s.ws, stdin: 'ignore' });
+    const err = await failing.then(
+      () => undefined,
+      (e: unknown) => e as { shortMessage: string; message: string; command: string; cwd: string; exitCode: number },
+    );
+    expect(err?.exitCode).toBe(3);
+    expect(err?.command).toBe(`/bin/sh -c 'echo oops >&2; exit 3' 'arg with space'`);
+    expect(err?.cwd).toBe(s.ws);
+    expect(err?.shortMessage).toBe(`Command failed with exit code 3: /bin/sh -c 'echo oops >&2; exit 3' 'arg with space' (in ${s.ws}, sandboxed)`);
+    expect(err?.message).not.toContain('codex-sandbox-launcher');
+    const ok = await sb.spawn(['/bin/echo', 'hi'], 'workspace-write', { cwd: s.ws, stdin: 'ignore' });
+    expect([ok.command, ok.cwd, ok.stdout]).toEqual(['/bin/echo hi', s.ws, 'hi']);
+    // The subprocess side is still the launcher's: pid, kill(), streams.
+    const sleeper = sb.spawn(['/bin/sleep', '30'], 'workspace-write', { cwd: s.ws, stdin: 'ignore', reject: false });
+    expect(typeof sleeper.pid).toBe('number');
+    sleeper.kill('SIGTERM');
+    const killed = await sleeper;
+    expect([killed.command, killed.isTerminated]).toEqual(['/bin/sleep 30', true]);
+  });
+
   it('40 sandboxes run in parallel', async () => {
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => sh(`echo ${i} > f${i} && cat f${i}`, 'workspace-write', { cwd: s.ws })));
     results.forEach((r, i) => {
