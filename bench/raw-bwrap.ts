@@ -6,7 +6,7 @@
 import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
-import type { LaunchRequest } from '../src/manager/types.js';
+import type { LaunchRequest } from '../src/contracts/index.js';
 import { spawnAndWait } from './spawn-wait.js';
 
 export interface BwrapInvocation {

@@ -9,7 +9,7 @@ import { getHostFacts } from '../src/host/facts.js';
 import { loadNative, packageRoot } from '../src/native.js';
 import { createSandbox } from '../src/sandbox.js';
 import type { Sandbox } from '../src/sandbox.js';
-import type { ResourceLimits } from '../src/manager/types.js';
+import type { ResourceLimits } from '../src/contracts/index.js';
 import { USAGE, benchConfig, parseBenchArgs } from './args.js';
 import type { BenchConfig } from './args.js';
 import { measureTree } from './glob-cost.js';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import type { LaunchRequest } from '../../src/manager/types.js';
+import type { LaunchRequest } from '../../src/contracts/index.js';
 import type { ResolvedPermissions } from '../../src/permissions/resolved.js';
 import { extractBwrapInvocation } from '../raw-bwrap.js';
 

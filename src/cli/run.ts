@@ -5,7 +5,7 @@ import { getHostFacts } from '../host/facts.js';
 import { limitPlanOf, startLimitSession, withLimitArgs } from '../launch/cgroups.js';
 import type { LimitSession } from '../launch/cgroups.js';
 import { spawnInherit } from '../launch/spawn-inherit.js';
-import type { LaunchRequest } from '../manager/types.js';
+import type { LaunchRequest } from '../contracts/index.js';
 import { WindowsLaunchError } from '../platforms/win32/launch.js';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } from './exit-codes.js';
 import { checkPlatformFlag, effectiveProfile, factsFor, planCommand, prepareCommand } from './plan-args.js';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Platform } from '../path-uri/index.js';
-import type { BwrapSource, HostFacts, LinuxFacts } from '../manager/types.js';
+import type { BwrapSource, HostFacts, LinuxFacts } from '../contracts/index.js';
 import { bundledBwrapPath, launcherPath, loadNative, packageRoot } from '../native.js';
 import { checkBundledDigest, normaliseEmbeddedDigest } from '../platforms/linux/bundled.js';
 import type { DigestCheck } from '../platforms/linux/bundled.js';

@@ -5,7 +5,7 @@
  * command under the restricted token in a kill-on-close job.
  */
 import { existsSync } from 'node:fs';
-import type { LaunchRequest } from '../manager/types.js';
+import type { LaunchRequest } from '../contracts/index.js';
 import { launcherPath, loadNative } from '../native.js';
 import { WindowsLaunchError, prepareWindowsLaunch } from '../platforms/win32/launch.js';
 import type { WindowsNativeBinding } from '../platforms/win32/launch.js';

@@ -4,7 +4,7 @@
  * U+DC80..U+DCFF (Python's "surrogateescape"). This is lossless for every byte path, keeps ordinary
  * paths ordinary strings, and the argv boundary turns such strings back into their exact bytes.
  */
-import type { ArgvItem } from '../manager/types.js';
+import type { ArgvItem } from '../contracts/index.js';
 
 const ESCAPE_BASE = 0xdc00;
 

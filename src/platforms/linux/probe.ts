@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import which from 'which';
-import type { BwrapInfo, BwrapSource } from '../../manager/types.js';
+import type { BwrapInfo, BwrapSource } from '../../contracts/index.js';
 import { bundledBwrapInfo } from './bundled.js';
 import { isUnder } from '../../util/path-within.js';
 

@@ -12,10 +12,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LaunchRequest } from '../../manager/types.js';
+import type { LaunchRequest } from '../../contracts/index.js';
 import { MAX_COMMAND_LINE, buildCommandLine, hasLoneSurrogate, libuvCommandLine } from './cmdline.js';
 import { DENY_BIN_STUB_TEXT, environmentBlockEntries } from './env.js';
-import type { WindowsTokenPlan } from './types.js';
+import type { WindowsTokenPlan } from '../../contracts/index.js';
 
 const win = path.win32;
 

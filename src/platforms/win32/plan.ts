@@ -3,14 +3,15 @@
  * LaunchRequest out — so `--dry-run --platform win32` shows the plan on any OS. The native layer
  * (`native/win/`, driven by `launch.ts`) carries it out on Windows.
  */
-import { PlanError } from '../../manager/errors.js';
-import type { ArgvItem, LaunchRequest, Planner, PlanInput } from '../../manager/types.js';
+import { PlanError } from '../../contracts/index.js';
+import type { PlanErrorCode } from '../../contracts/index.js';
+import type { ArgvItem, LaunchRequest, Planner, PlanInput } from '../../contracts/index.js';
 import type { FsInspector } from '../../permissions/fs-facts.js';
 import type { ResolvedPermissions } from '../../permissions/resolved.js';
 import { applyOfflineShim, applyWindowsEnvFixups, DENY_BIN_STUBS, denyBinDirFor } from './env.js';
 import { MAX_PATH, isWithin, joinWindows, normalizeWindowsPath, pathKey, relativeWithin, toExtendedLengthPath } from './paths.js';
 import { EVERYONE_SID, LOGON_SID_PLACEHOLDER, readonlySid, writableRootSid } from './sid.js';
-import type { WindowsDenyWritePath, WindowsTokenPlan, WindowsWritableRoot } from './types.js';
+import type { WindowsDenyWritePath, WindowsTokenPlan, WindowsWritableRoot } from '../../contracts/index.js';
 
 /**
  * `lpDesktop` for the child: empty = inherit the caller's window station and desktop. Codex names
@@ -20,7 +21,7 @@ import type { WindowsDenyWritePath, WindowsTokenPlan, WindowsWritableRoot } from
  */
 const DESKTOP = '';
 
-function cannotEnforce(code: string, what: string): PlanError {
+function cannotEnforce(code: PlanErrorCode, what: string): PlanError {
   return new PlanError(code, `windows sandbox backend cannot enforce file_system=${what}; refusing to run unsandboxed`);
 }
 

@@ -10,9 +10,9 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_PIDS_LIMIT } from '../../../src/manager/limits.js';
+import { DEFAULT_PIDS_LIMIT } from '../../../src/contracts/index.js';
 import { launcherPath } from '../../../src/native.js';
-import type { LimitPlan } from '../../../src/manager/types.js';
+import type { LimitPlan } from '../../../src/contracts/index.js';
 import { Scratch as CliScratch, requireBuilt } from '../../cli/helpers.js';
 import { PY, isLinux, sandbox, scratch } from './helpers.js';
 import type { Scratch } from './helpers.js';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../../src/manager/errors.js';
-import type { HostFacts, PlanInput } from '../../../src/manager/types.js';
+import { PlanError } from '../../../src/contracts/index.js';
+import type { HostFacts, PlanInput } from '../../../src/contracts/index.js';
 import type { FsInspector } from '../../../src/permissions/fs-facts.js';
 import type { ResolvedPermissions, WritableRoot } from '../../../src/permissions/resolved.js';
 import { OFFLINE_PROXY } from '../../../src/platforms/win32/env.js';
 import { planWindows } from '../../../src/platforms/win32/plan.js';
 import { writableRootSid, readonlySid } from '../../../src/platforms/win32/sid.js';
-import type { WindowsTokenPlan } from '../../../src/platforms/win32/types.js';
+import type { WindowsTokenPlan } from '../../../src/contracts/index.js';
 import { fakeWindowsFs } from './fake-fs.js';
 
 function root(r: string, readOnlySubpaths: string[] = [], protectedMetadataNames = ['.git', '.agents', '.codex']): WritableRoot {
