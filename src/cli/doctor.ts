@@ -15,7 +15,7 @@ import type { BwrapSource, LaunchKind, LimitMechanism, LimitFacts } from '../con
 import { planLimits } from '../platforms/linux/limits.js';
 import { loadNative, packageRoot } from '../native.js';
 import { isUnder } from '../util/path-within.js';
-import type { UsernsDiagnosis } from '../platforms/linux/userns.js';
+import type { UsernsDiagnosis } from '../host/userns.js';
 
 export interface ProbeReport {
   ran: boolean;
