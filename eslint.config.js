@@ -3,6 +3,64 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+
+/**
+ * The import graph is a one-way DAG (docs/architecture.md): each part of src/ may import only the
+ * layers below it. An upward import fails `npm run lint` (and so `npm test`).
+ *
+ *   cli → sandbox.ts/index.ts → launch | host | manager | config → platforms → env → contracts → permissions → path-uri → util
+ *
+ * native.ts (loads the addon) is an edge module: only launch/, host/ and what is above them use it.
+ */
+const PARTS = ['cli', 'sandbox', 'index', 'launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'version'];
+/** What each part of src/ may import (besides itself and packages); cli/ may import anything. */
+const MAY_IMPORT = {
+  sandbox: ['launch', 'host', 'manager', 'config', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'version'],
+  index: ['sandbox', 'launch', 'host', 'manager', 'config', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'version'],
+  launch: ['native', 'platforms', 'contracts', 'permissions', 'path-uri', 'util'],
+  host: ['native', 'contracts', 'permissions', 'path-uri', 'util'],
+  manager: ['platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util'],
+  config: ['env', 'contracts', 'permissions', 'path-uri', 'util'],
+  native: ['util'],
+  platforms: ['env', 'contracts', 'permissions', 'path-uri', 'util'],
+  env: ['contracts', 'permissions', 'path-uri', 'util'],
+  contracts: ['permissions', 'path-uri', 'util'],
+  permissions: ['path-uri', 'util'],
+  'path-uri': ['util'],
+  util: [],
+  version: [],
+};
+const PLATFORMS = ['linux', 'darwin', 'win32'];
+const SINGLE_FILES = ['sandbox', 'index', 'native', 'version'];
+/** A relative specifier that reaches `part` of src/ from a file `depth` folders below src/. */
+function reaches(part, depth) {
+  const up = depth === 0 ? '\\./' : `(\\.\\./){${depth}}`;
+  return `^${up}${part}${SINGLE_FILES.includes(part) ? '\\.js$' : '(/|$)'}`;
+}
+function layerBlock(part, files, depths, extra = []) {
+  const allowed = new Set([part, ...MAY_IMPORT[part]]);
+  const patterns = PARTS.filter((target) => !allowed.has(target)).flatMap((target) =>
+    depths.map((d) => ({
+      regex: reaches(target, d),
+      message: `src/${part} may not import src/${target}: imports run one way, down the layers (MAY_IMPORT in eslint.config.js, docs/architecture.md).`,
+    })),
+  );
+  return { files, rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, ...extra] }] } };
+}
+const layerRules = [
+  ...SINGLE_FILES.map((p) => layerBlock(p, [`src/${p}.ts`], [0])),
+  ...['launch', 'host', 'manager', 'config', 'env', 'contracts', 'permissions', 'path-uri', 'util'].map((p) => layerBlock(p, [`src/${p}/**/*.ts`], [1, 2, 3])),
+  // A planner sees only its own platform's helpers: no platform imports another.
+  ...PLATFORMS.map((p) =>
+    layerBlock(
+      'platforms',
+      [`src/platforms/${p}/**/*.ts`],
+      [2, 3, 4],
+      PLATFORMS.filter((o) => o !== p).map((o) => ({ regex: `^(\\.\\./)+${o}/`, message: `src/platforms/${p} may not import src/platforms/${o}: each planner stands alone.` })),
+    ),
+  ),
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'prebuilds/**', 'node_modules/**', 'vendor/**', 'coverage/**', '.cache/**'] },
   js.configs.recommended,
@@ -19,4 +77,5 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  ...layerRules,
 );

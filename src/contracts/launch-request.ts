@@ -4,7 +4,7 @@
  * `explain` print exactly what runs.
  */
 import type { ResolvedPermissions } from '../permissions/resolved.js';
-import type { BwrapInfo, HostFacts } from './host-facts.js';
+import type { HostFacts } from './host-facts.js';
 import type { LimitPlan, ResolvedLimits } from './limits.js';
 import type { WindowsTokenPlan } from './windows-plan.js';
 
@@ -38,25 +38,16 @@ export interface EnvPolicy {
   set?: Record<string, string>;
 }
 
-/** The Linux plan beside the launcher's argv (`linux-bwrap` and `linux-seccomp`). */
+/**
+ * The Linux plan beside the launcher's argv (`linux-bwrap` and `linux-seccomp`). The argv is the one
+ * source of truth for what the launcher does (bwrap and how it is verified, the seccomp mode, the
+ * /dev/null fds, the placeholders it registers, the inner stage); this holds only what the launch
+ * does before the launcher runs: the cgroups to create for the limits.
+ */
 export interface LinuxNativePlan {
   platform: 'linux';
-  /** bwrap to exec; undefined = no bwrap (seccomp-only direct exec). */
-  bwrap: { path: string; source: BwrapInfo['source']; verifySha256: string | undefined } | undefined;
-  /** seccomp filter the launcher builds: `base` = always-denied set; `restricted` adds the network set. */
-  seccomp: 'none' | 'base' | 'restricted';
-  /** fd number (inside bwrap's view) where the launcher puts the BPF program; bwrap gets `--seccomp FD`. */
-  seccompFd: number | undefined;
-  /** fd numbers where the launcher opens /dev/null read-only (each consumed by one `--ro-bind-data FD`). */
-  devNullFds: number[];
-  /** Mount targets bwrap may create on the host as placeholders; removed after exit if they were created. */
-  syntheticTargets: string[];
-  /** Whether the command runs under the launcher's inner stage (exit codes 126/127, argv0). */
-  innerStage: boolean;
-  /** The command may create nested user namespaces (opt-in `allowNestedUserns`; denied by default). */
-  allowNestedUserns: boolean;
-  /** Resource limits and how each is enforced; the launch creates the cgroups (absent = none). */
-  limits?: LimitPlan;
+  /** Resource limits and how each is enforced; the launch creates the cgroups and the launcher joins them. */
+  limits: LimitPlan;
 }
 
 export interface DarwinNativePlan {

@@ -33,7 +33,11 @@ export type PlanErrorCode =
   | 'WindowsRootThroughPlantedLink'
   | 'WindowsPathNotRepresentable'
   | 'WindowsArgvNotRepresentable'
-  | 'WindowsCwdTooLong';
+  | 'WindowsCwdTooLong'
+  | 'WindowsEnvNotRepresentable'
+  | 'ProgramNotFound'
+  | 'ProgramIsBatchFile'
+  | 'CommandLineTooLong';
 
 /** The sandbox could not be set up as the profile asks (CLI exit code 125). Never falls back to unsandboxed. */
 export class PlanError extends Error {

@@ -83,17 +83,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   // network policy and the always-denied syscalls are still enforced by seccomp in the launcher.
   if (fs.fullDiskWrite || fs.kind !== 'restricted') {
     const limits = planLimits(limitsIn, linux.limits, 'direct');
-    const native: LinuxNativePlan = {
-      platform: 'linux',
-      bwrap: undefined,
-      seccomp,
-      seccompFd: undefined,
-      devNullFds: [],
-      syntheticTargets: [],
-      innerStage: false,
-      allowNestedUserns: allowUserns,
-      limits: limits.plan,
-    };
+    const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan };
     return {
       kind: 'linux-seccomp',
       program: linux.launcherPath,
@@ -137,17 +127,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   });
   const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
-  const native: LinuxNativePlan = {
-    platform: 'linux',
-    bwrap: { path: bwrap.path, source: bwrap.source, verifySha256: bwrap.source === 'bundled' ? bwrap.expectedSha256 : undefined },
-    seccomp,
-    seccompFd: SECCOMP_FD,
-    devNullFds: plan.devNullFds,
-    syntheticTargets: plan.syntheticTargets,
-    innerStage: true,
-    allowNestedUserns: allowUserns,
-    limits: limits.plan,
-  };
+  const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan };
   const launcherArgs: ArgvItem[] = [
     '--seccomp',
     `${seccompArg}:${SECCOMP_FD}`,
