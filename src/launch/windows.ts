@@ -53,7 +53,6 @@ function prepareFilesystem(plan: WindowsTokenPlan): void {
  * problems met (e.g. the NUL device grant could not be made).
  */
 export function applyWindowsPlan(req: WindowsTokenLaunch, binding: WindowsNativeBinding): string[] {
-  if (process.platform !== 'win32') throw new WindowsLaunchError('EPLATFORM', 'the Windows restricted-token backend runs only on Windows; use --dry-run to inspect the plan elsewhere');
   const plan = req.native;
   // A plan made without this host's launcher path (on another OS) names the launcher only by its
   // file name; spawning that would search PATH, where anyone could have put a program of that name.
@@ -62,6 +61,7 @@ export function applyWindowsPlan(req: WindowsTokenLaunch, binding: WindowsNative
   }
   // The restricting-SID list must not be empty: the launcher refuses it, and so does this check.
   if (plan.capabilitySids.length === 0) throw new WindowsLaunchError('EPLAN', 'the plan has no capability SID for the restricted token');
+  if (process.platform !== 'win32') throw new WindowsLaunchError('EPLATFORM', 'the Windows restricted-token backend runs only on Windows; use --dry-run to inspect the plan elsewhere');
   prepareFilesystem(plan);
   const applied = binding.winApplyAcls({
     grants: plan.writableRoots.filter((r) => r.exists).map((r) => ({ path: r.apiPath, sid: r.sid })),
