@@ -50,6 +50,27 @@ describe('the layer rule (eslint no-restricted-imports)', () => {
   }, 30_000);
 });
 
+describe('every part of src/ has a place in the layers', () => {
+  it('each folder and top-level module of src/ (cli/, the top, aside) is covered by the layer rule', async () => {
+    const eslint = new ESLint({ cwd: REPO });
+    const src = path.join(REPO, 'src');
+    const probes: string[] = [];
+    for (const e of fs.readdirSync(src, { withFileTypes: true })) {
+      if (e.isFile() && e.name.endsWith('.ts')) probes.push(path.join(src, e.name));
+      else if (e.isDirectory() && e.name === 'platforms') {
+        for (const p of fs.readdirSync(path.join(src, e.name))) probes.push(path.join(src, e.name, p, 'x.ts'));
+      } else if (e.isDirectory() && e.name !== 'cli') probes.push(path.join(src, e.name, 'x.ts'));
+    }
+    const uncovered: string[] = [];
+    for (const f of probes) {
+      const config = (await eslint.calculateConfigForFile(f)) as { rules?: Record<string, unknown> };
+      if (config.rules?.['no-restricted-imports'] === undefined) uncovered.push(path.relative(REPO, f));
+    }
+    // A new folder gets its line in MAY_IMPORT (eslint.config.js), so its imports are checked too.
+    expect(uncovered).toEqual([]);
+  }, 60_000);
+});
+
 describe('src/ has no import circle', () => {
   it('no module reaches itself through its imports', () => {
     const src = path.join(REPO, 'src');
