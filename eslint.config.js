@@ -8,30 +8,34 @@ import globals from 'globals';
  * The import graph is a one-way DAG (docs/architecture.md): each part of src/ may import only the
  * layers below it. An upward import fails `npm run lint` (and so `npm test`).
  *
- *   cli → sandbox.ts/index.ts → launch | host | manager | config → platforms → env → contracts → permissions → path-uri → util
+ *   cli → exec-server → index.ts → sandbox.ts → launch | host | manager | config → platforms → env → contracts → permissions → path-uri → util
  *
  * native.ts (loads the addon) is an edge module: only launch/, host/ and what is above them use it.
+ * errors.ts and version.ts import nothing, and anything may import them.
  */
-const PARTS = ['cli', 'sandbox', 'index', 'launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'version'];
+const PARTS = ['cli', 'exec-server', 'index', 'sandbox', 'launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'];
 /** What each part of src/ may import (besides itself and packages); cli/ may import anything. */
+const BELOW_SANDBOX = ['launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'];
 const MAY_IMPORT = {
-  sandbox: ['launch', 'host', 'manager', 'config', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'version'],
-  index: ['sandbox', 'launch', 'host', 'manager', 'config', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'version'],
-  launch: ['native', 'platforms', 'contracts', 'permissions', 'path-uri', 'util'],
-  host: ['native', 'contracts', 'permissions', 'path-uri', 'util'],
-  manager: ['platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util'],
-  config: ['env', 'contracts', 'permissions', 'path-uri', 'util'],
-  native: ['util'],
-  platforms: ['env', 'contracts', 'permissions', 'path-uri', 'util'],
-  env: ['contracts', 'permissions', 'path-uri', 'util'],
-  contracts: ['permissions', 'path-uri', 'util'],
-  permissions: ['path-uri', 'util'],
-  'path-uri': ['util'],
+  'exec-server': ['index', 'sandbox', ...BELOW_SANDBOX],
+  index: ['sandbox', ...BELOW_SANDBOX],
+  sandbox: BELOW_SANDBOX,
+  launch: ['native', 'platforms', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'],
+  host: ['native', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'],
+  manager: ['platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors'],
+  config: ['env', 'contracts', 'permissions', 'path-uri', 'util', 'errors'],
+  native: ['util', 'errors'],
+  platforms: ['env', 'contracts', 'permissions', 'path-uri', 'util', 'errors'],
+  env: ['contracts', 'permissions', 'path-uri', 'util', 'errors'],
+  contracts: ['permissions', 'path-uri', 'util', 'errors'],
+  permissions: ['path-uri', 'util', 'errors'],
+  'path-uri': ['util', 'errors'],
   util: [],
+  errors: [],
   version: [],
 };
 const PLATFORMS = ['linux', 'darwin', 'win32'];
-const SINGLE_FILES = ['sandbox', 'index', 'native', 'version'];
+const SINGLE_FILES = ['sandbox', 'index', 'native', 'errors', 'version'];
 /** A relative specifier that reaches `part` of src/ from a file `depth` folders below src/. */
 function reaches(part, depth) {
   const up = depth === 0 ? '\\./' : `(\\.\\./){${depth}}`;
@@ -49,7 +53,7 @@ function layerBlock(part, files, depths, extra = []) {
 }
 const layerRules = [
   ...SINGLE_FILES.map((p) => layerBlock(p, [`src/${p}.ts`], [0])),
-  ...['launch', 'host', 'manager', 'config', 'env', 'contracts', 'permissions', 'path-uri', 'util'].map((p) => layerBlock(p, [`src/${p}/**/*.ts`], [1, 2, 3])),
+  ...['exec-server', 'launch', 'host', 'manager', 'config', 'env', 'contracts', 'permissions', 'path-uri', 'util'].map((p) => layerBlock(p, [`src/${p}/**/*.ts`], [1, 2, 3])),
   // A planner sees only its own platform's helpers: no platform imports another.
   ...PLATFORMS.map((p) =>
     layerBlock(

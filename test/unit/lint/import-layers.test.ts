@@ -32,6 +32,8 @@ describe('the layer rule (eslint no-restricted-imports)', () => {
     ['src/launch/x.ts', "import { SandboxManager } from '../manager/transform.js';"],
     ['src/config/x.ts', "import { createSandbox } from '../sandbox.js';"],
     ['src/sandbox.ts', "import { runCommand } from './cli/run.js';"],
+    ['src/sandbox.ts', "import { startServer } from './exec-server/index.js';"],
+    ['src/errors.ts', "import { isUnder } from './util/path-within.js';"],
   ];
   it.each(upward)('refuses an upward import in %s: %s', async (file, code) => {
     const errors = await layerErrors(file, `${code}\nexport const x = 1;\n`);
@@ -44,6 +46,8 @@ describe('the layer rule (eslint no-restricted-imports)', () => {
     ['src/manager/x.ts', "import { planLinux } from '../platforms/linux/plan.js';"],
     ['src/host/x.ts', "import { loadNative } from '../native.js';"],
     ['src/sandbox.ts', "import { getHostFacts } from './host/facts.js';"],
+    ['src/exec-server/x.ts', "import { createSandbox } from '../sandbox.js';"],
+    ['src/path-uri/x.ts', "import { SandboxError } from '../errors.js';"],
   ];
   it.each(downward)('accepts a downward import in %s', async (file, code) => {
     expect(await layerErrors(file, `${code}\nexport const x = [${'1'}];\n`)).toEqual([]);
