@@ -54,8 +54,15 @@ if [[ ! -f $IMPLIB || $NODE_EXE -nt $IMPLIB ]]; then
 fi
 
 NAPI_INC=$(node -p "require('path').resolve(require('node-addon-api').include_dir)")
-NODE_INC=${NODE_INCLUDE_DIR:-/usr/include/node}
-[[ -f $NODE_INC/node_api.h ]] || die "Node's headers not found in $NODE_INC (set NODE_INCLUDE_DIR)"
+# Node's headers: NODE_INCLUDE_DIR, else Debian's nodejs-dev location, else the running Node's own
+# prefix (the official binaries, as actions/setup-node installs them, ship include/node).
+NODE_PREFIX_INC=$(node -p "require('path').resolve(process.execPath, '..', '..', 'include', 'node')")
+NODE_INC=""
+for cand in "${NODE_INCLUDE_DIR:-}" /usr/include/node "$NODE_PREFIX_INC"; do
+  if [[ -n $cand && -f $cand/node_api.h ]]; then NODE_INC=$cand; break; fi
+done
+[[ -n $NODE_INC ]] || die "Node's headers (node_api.h) not found in \$NODE_INCLUDE_DIR, /usr/include/node or $NODE_PREFIX_INC: set NODE_INCLUDE_DIR"
+
 
 OUT=$ROOT/build/win32-x64
 mkdir -p "$OUT"

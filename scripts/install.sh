@@ -2,10 +2,21 @@
 # codex-sandbox: one-command set-up for a Debian/Ubuntu machine (root, or a user with sudo).
 #   1. installs the Debian packages the project needs, only those that are missing, and says which;
 #   2. installs the npm dependencies and builds the native addon, the launcher and the bundled bwrap.
+# Usage: ./scripts/install.sh          what running codex-sandbox from this checkout needs
+#        ./scripts/install.sh --dev    also what the project's own tests need (mingw + wine, ~1 GB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf 'install: %s\n' "$*"; }
+
+DEV=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) DEV=1 ;;
+    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) say "unknown option '$arg' (expected --dev or nothing)"; exit 2 ;;
+  esac
+done
 
 # Debian packages and why each is needed.
 #   bubblewrap      the system bwrap that Linux sandboxing prefers (needs --perms, Debian 12 has 0.8.0)
@@ -13,9 +24,13 @@ say() { printf 'install: %s\n' "$*"; }
 #   meson ninja-build pkg-config libcap-dev debian-archive-keyring  build the pinned bundled bwrap
 #                   from Debian's sources (the keyring verifies them on Ubuntu too)
 #   g++ make python3   node-gyp's toolchain
-#   g++-mingw-w64-x86-64 wine wine64  cross-compile the Windows native code and load it under wine (test only)
 #   (globs are expanded by our own bounded scanner: no ripgrep needed)
-PKGS=(bubblewrap libseccomp-dev meson ninja-build pkg-config libcap-dev g++ make python3 dpkg-dev debian-archive-keyring g++-mingw-w64-x86-64 wine wine64)
+# With --dev, for the project's own tests only:
+#   g++-mingw-w64-x86-64 wine wine64  cross-compile the Windows native code and load it under wine
+PKGS=(bubblewrap libseccomp-dev meson ninja-build pkg-config libcap-dev g++ make python3 dpkg-dev debian-archive-keyring)
+if ((DEV)); then
+  PKGS+=(g++-mingw-w64-x86-64 wine wine64)
+fi
 if [[ "${CODEX_SANDBOX_SKIP_APT:-}" == 1 ]]; then
   say "CODEX_SANDBOX_SKIP_APT=1: not checking Debian packages"
 elif command -v dpkg-query >/dev/null 2>&1; then

@@ -21,7 +21,8 @@ export type {
 } from './sandbox.js';
 export type { LaunchOptions } from './launch/options.js';
 
-export { PlanError } from './manager/errors.js';
+export { PlanError } from './contracts/index.js';
+export type { PlanErrorCode } from './contracts/index.js';
 export type {
   ArgvItem,
   BwrapInfo,
@@ -31,6 +32,7 @@ export type {
   DarwinNativePlan,
   EnvPolicy,
   HostFacts,
+  LaunchBase,
   LaunchKind,
   LaunchRequest,
   LimitFacts,
@@ -38,16 +40,24 @@ export type {
   LimitMechanism,
   LimitPlan,
   LimitPlanEntry,
+  LinuxBwrapLaunch,
   LinuxFacts,
   LinuxNativePlan,
+  LinuxSeccompLaunch,
+  MacosSeatbeltLaunch,
   NoneNativePlan,
   ResourceLimits,
+  UnsandboxedLaunch,
+  WindowsDenyWritePath,
+  WindowsFacts,
   WindowsNativePlan,
-} from './manager/types.js';
+  WindowsTokenLaunch,
+  WindowsTokenPlan,
+  WindowsWritableRoot,
+} from './contracts/index.js';
 
 export { PathUri, PathUriError } from './path-uri/index.js';
 export type { PathConvention, PathUriErrorCode, Platform } from './path-uri/index.js';
 
 export { PermissionProfile, PROFILE_NAMES, ProfileError } from './permissions/index.js';
 export type { AdditionalPermissionProfile, ProfileName, WorkspaceWriteOptions } from './permissions/index.js';
-

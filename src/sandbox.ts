@@ -8,14 +8,15 @@ import { getHostFacts } from './host/facts.js';
 import { limitPlanOf, startLimitSession, withLimitArgs } from './launch/cgroups.js';
 import type { LaunchOptions } from './launch/options.js';
 import { spawnInherit } from './launch/spawn-inherit.js';
+import { nameUserCommand } from './launch/user-command.js';
 import { applyOverrides } from './manager/overrides.js';
 import { SandboxManager } from './manager/transform.js';
-import type { ArgvItem, HostFacts, LaunchRequest, LimitHit } from './manager/types.js';
+import type { ArgvItem, HostFacts, LaunchRequest, LimitHit } from './contracts/index.js';
 import { PermissionProfile, parsePermissionProfile } from './permissions/index.js';
-import { splitSpawnOptions } from './spawn-options.js';
-import type { SandboxOptions, SpawnOptions } from './spawn-options.js';
+import { splitSpawnOptions } from './launch/spawn-options.js';
+import type { SandboxOptions, SpawnOptions } from './launch/spawn-options.js';
 
-export type { SandboxOptions, SpawnOptions } from './spawn-options.js';
+export type { SandboxOptions, SpawnOptions } from './launch/spawn-options.js';
 
 export type NamedProfile = 'read-only' | 'workspace-write' | 'danger-full-access';
 export type ProfileInput = PermissionProfile | NamedProfile | Record<string, unknown>;
@@ -92,6 +93,9 @@ export class Sandbox {
     private readonly execaLaunch?: ExecaLaunch,
   ) {}
 
+  /** The command and cwd each planned request was made for, so results and errors name them. */
+  private readonly planned = new WeakMap<LaunchRequest, { command: readonly ArgvItem[]; cwd: string }>();
+
   /** The LaunchRequest for a command, without running it. */
   plan(command: readonly ArgvItem[], profile: ProfileInput, options: SandboxOptions = {}): LaunchRequest {
     const platform = this.facts.platform;
@@ -102,7 +106,7 @@ export class Sandbox {
       platform,
     ).profile;
     const envPolicy = typeof options.envPolicy === 'string' ? { inherit: options.envPolicy } : options.envPolicy;
-    return SandboxManager.transform({
+    const req = SandboxManager.transform({
       command,
       cwd: options.cwd ?? process.cwd(),
       profile: adjusted,
@@ -115,6 +119,9 @@ export class Sandbox {
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
       allowSymlinkedRoots: options.allowSymlinkedRoots,
     });
+    const cwd = options.cwd === undefined ? process.cwd() : typeof options.cwd === 'string' ? options.cwd : options.cwd.toAbsPathString({ platform });
+    this.planned.set(req, { command, cwd });
+    return req;
   }
 
   /**
@@ -126,14 +133,18 @@ export class Sandbox {
     return this.launch(this.plan(command, profile, sandbox), launch);
   }
 
-  /** Starts a LaunchRequest from `plan` (unchanged) as an execa subprocess. */
+  /**
+   * Starts a LaunchRequest from `plan` (unchanged) as an execa subprocess; its result and errors name
+   * the command and cwd it was planned for.
+   */
   launch(req: LaunchRequest, options: LaunchOptions = {}): SandboxSubprocess {
     const { sandbox, launch } = splitSpawnOptions(options, 'sandbox.launch');
     const planning = Object.keys(sandbox);
     if (planning.length) throw new TypeError(`sandbox.launch: ${planning.join(', ')} decide the plan: pass them to sandbox.plan`);
     const execaLaunch = this.execaLaunch;
     if (!execaLaunch) throw new TypeError('this Sandbox cannot start execa subprocesses: get one from createSandbox()');
-    return this.start(req, (r) => execaLaunch(r, launch));
+    const user = this.planned.get(req);
+    return this.start(req, (r) => (user ? nameUserCommand(execaLaunch(r, launch), user.command, user.cwd) : execaLaunch(r, launch)));
   }
 
   /**

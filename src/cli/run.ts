@@ -1,6 +1,8 @@
 /** `codex-sandbox run`: plan a command under a profile and run it, or print the plan. */
 import { statSync } from 'node:fs';
-import { WindowsLaunchError } from '../platforms/win32/launch.js';
+import type { LaunchRequest } from '../contracts/index.js';
+import { WindowsLaunchError } from '../launch/windows.js';
+import { PlanError } from '../contracts/index.js';
 import type { InheritedSandboxProcess } from '../sandbox.js';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } from './exit-codes.js';
 import { checkPlatformFlag, cliSandbox, planCommand, prepareCommand } from './plan-args.js';
@@ -49,7 +51,15 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   if (flags.cwd !== undefined) checkCwdDirectory(flags.cwd, prep.cwd);
   // The same Sandbox methods as the library: plan, then start; only the stdio differs (inherited).
   const sandbox = cliSandbox(prep, process.env);
-  const req = planCommand(sandbox, command, prep, process.env);
+  let req: LaunchRequest;
+  try {
+    req = planCommand(sandbox, command, prep, process.env);
+  } catch (e) {
+    // The Windows planner resolves the program on the sandbox's PATH: report it as a shell would.
+    if (!(e instanceof PlanError) || (e.code !== 'ProgramNotFound' && e.code !== 'ProgramIsBatchFile')) throw e;
+    process.stderr.write(`codex-sandbox: ${e.message}\n`);
+    return e.code === 'ProgramNotFound' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
+  }
   validateLaunch(flags, prep, req);
   // Unix: own process group, so a terminal Ctrl-C reaches only this CLI, which forwards it once.
   // Windows: the console delivers Ctrl-C to every process attached to it, the command included, and
@@ -59,10 +69,10 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   try {
     child = sandbox.launchInherited(req, { detached: !onWindows });
   } catch (e) {
-    // Windows resolves the program before its launcher starts: report it as a shell would.
+    // The Windows plan's side effects (ACLs) or its launcher could not be set up.
     if (!(e instanceof WindowsLaunchError)) throw e;
     process.stderr.write(`codex-sandbox: ${e.message}\n`);
-    return e.code === 'ENOENT' ? EXIT_NOT_FOUND : e.code === 'EBATCH' ? EXIT_NOT_EXECUTABLE : EXIT_SETUP;
+    return EXIT_SETUP;
   }
   const forward = (sig: NodeJS.Signals) => (): void => {
     // On Windows kill() is TerminateProcess: the command already has the console's Ctrl-C.

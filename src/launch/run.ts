@@ -4,7 +4,7 @@
  */
 import { execa } from 'execa';
 import type { Options, ResultPromise } from 'execa';
-import type { LaunchRequest } from '../manager/types.js';
+import type { LaunchRequest } from '../contracts/index.js';
 import type { LaunchOptions } from './options.js';
 import { prepareProcess } from './prepare.js';
 
@@ -27,5 +27,11 @@ export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultProm
   const { stdio: _stdio, stdin: _stdin, stdout: _stdout, stderr: _stderr, ...rest } = opts;
   const triple = stdioTriple(opts);
   const stdio = spec.payload ? [...triple, spec.payload] : triple;
-  return execa(spec.file, spec.args, { ...rest, env: spec.env, extendEnv: false, cwd: spec.cwd, stdio: stdio as unknown as Options['stdio'] });
+  // The Linux launcher already dies with its caller (prctl(2) PR_SET_PDEATHSIG, set before bwrap
+  // starts; bwrap --die-with-parent below it), on a normal exit and on SIGKILL alike, so execa's
+  // `cleanup` handler adds nothing there but its cost: it installs and removes signal-exit's
+  // handlers for every signal around each command. Elsewhere (sandbox-exec, the Windows launcher)
+  // it stays on. A caller's own `cleanup` wins.
+  const cleanup = rest.cleanup ?? req.native.platform !== 'linux';
+  return execa(spec.file, spec.args, { ...rest, cleanup, env: spec.env, extendEnv: false, cwd: spec.cwd, stdio: stdio as unknown as Options['stdio'] });
 }

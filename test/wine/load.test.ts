@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCommandLine } from '../../src/platforms/win32/cmdline.js';
-import { launcherArgs as productLauncherArgs } from '../../src/platforms/win32/launch.js';
+import { launcherArgs as productLauncherArgs } from '../../src/platforms/win32/launcher-args.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CACHE = process.env.CODEX_SANDBOX_WIN_CACHE ?? path.join(ROOT, '.cache', 'win');
@@ -26,8 +26,8 @@ function has(cmd: string): boolean {
 }
 
 const missing = [
-  ...(has('x86_64-w64-mingw32-g++-posix') ? [] : ['x86_64-w64-mingw32-g++-posix (apt: g++-mingw-w64-x86-64)']),
-  ...(WINE !== undefined ? [] : ['wine64 (apt: wine wine64)']),
+  ...(has('x86_64-w64-mingw32-g++-posix') ? [] : ['x86_64-w64-mingw32-g++-posix (./scripts/install.sh --dev installs it)']),
+  ...(WINE !== undefined ? [] : ['wine64 (./scripts/install.sh --dev installs it)']),
 ];
 
 /** Runs in the Windows node.exe: CommonJS (the repo's package.json says "type": "module"). */

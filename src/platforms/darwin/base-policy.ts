@@ -15,6 +15,9 @@ export const BASE_POLICY = `(version 1)
 (allow process-fork)
 (allow signal (target same-sandbox))
 (allow process-info* (target same-sandbox))
+; the host port's processor info: without it Node's os.cpus() is [] and npm, yarn and node-gyp lose
+; their parallelism (Codex seatbelt_base_policy.sbpl allows mach-host* for libuv)
+(allow mach-host*)
 (allow file-write-data (require-all (literal "/dev/null") (vnode-type CHARACTER-DEVICE)))
 ; read-only system facts that runtimes (libc, Python, Java, Node) query at start-up
 (allow sysctl-read

@@ -21,7 +21,7 @@ import { canonicalPath, dirsBetween, isAtOrBelow, protectedSpellings } from './c
 import { escapeGlobLiteral, globStaticPrefix, joinGlob } from '../../permissions/glob-syntax.js';
 import { expandBraces, globToSeatbeltRegex } from './glob-regex.js';
 import { ParamTable } from './params.js';
-import { PlanError } from '../../manager/errors.js';
+import { PlanError } from '../../contracts/index.js';
 
 export interface SeatbeltPolicy {
   policy: string;

@@ -122,6 +122,30 @@ describe.skipIf(!isLinux)('linux sandbox: processes and privileges (real bwrap)'
     await waitFor(() => !findProcess(marker), 10_000);
   });
 
+  // sandbox.spawn leaves execa's `cleanup` off on Linux: the launcher's parent-death signal is what
+  // ends the sandbox when its caller goes, on a normal exit as on SIGKILL.
+  for (const how of ['exits normally', 'is killed (SIGKILL)'] as const) {
+    it(`a library caller that ${how} takes its running sandboxes with it`, async () => {
+      const marker = `csbx-caller-${how === 'exits normally' ? 'exit' : 'kill'}-${process.pid}-${Date.now()}`;
+      const script = `
+        import { createSandbox } from ${JSON.stringify(join(process.cwd(), 'dist/src/index.js'))};
+        const sb = await createSandbox();
+        sb.spawn(['/bin/bash', '-c', 'exec -a "$M" sleep 60'], 'workspace-write', { cwd: ${JSON.stringify(s.ws)}, reject: false, stdin: 'ignore', env: { ...process.env, M: process.env.CSBX_MARKER } });
+        ${how === 'exits normally' ? `setTimeout(() => process.exit(0), 1500);` : 'setInterval(() => {}, 1000);'}
+      `;
+      // The marker reaches the caller through its environment: in its argv, the caller itself would match.
+      const caller = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CSBX_MARKER: marker } });
+      try {
+        await waitFor(() => findProcess(marker), 10_000);
+        if (how === 'is killed (SIGKILL)') caller.kill('SIGKILL');
+        await new Promise((r) => caller.once('exit', r));
+        await waitFor(() => !findProcess(marker), 10_000);
+      } finally {
+        caller.kill('SIGKILL');
+      }
+    });
+  }
+
   it('timeout and kill() reach the whole sandbox; interrupt() delivers SIGINT and reports the command\'s own status', async () => {
     const sb = await sandbox();
     const t = await sb.spawn(['/bin/sh', '-c', 'sleep 30'], 'workspace-write', { cwd: s.ws, timeout: 300, reject: false, stdin: 'ignore' });
@@ -135,6 +159,28 @@ describe.skipIf(!isLinux)('linux sandbox: processes and privileges (real bwrap)'
     sub.interrupt();
     const r = await sub;
     expect(r.exitCode).toBe(7);
+  });
+
+  it('results and errors name the user\'s command and cwd, not the launcher', async () => {
+    const sb = await sandbox();
+    const failing = sb.spawn(['/bin/sh', '-c', 'echo oops >&2; exit 3', 'arg with space'], 'workspace-write', { cwd: s.ws, stdin: 'ignore' });
+    const err = await failing.then(
+      () => undefined,
+      (e: unknown) => e as { shortMessage: string; message: string; command: string; cwd: string; exitCode: number },
+    );
+    expect(err?.exitCode).toBe(3);
+    expect(err?.command).toBe(`/bin/sh -c 'echo oops >&2; exit 3' 'arg with space'`);
+    expect(err?.cwd).toBe(s.ws);
+    expect(err?.shortMessage).toBe(`Command failed with exit code 3: /bin/sh -c 'echo oops >&2; exit 3' 'arg with space' (in ${s.ws}, sandboxed)`);
+    expect(err?.message).not.toContain('codex-sandbox-launcher');
+    const ok = await sb.spawn(['/bin/echo', 'hi'], 'workspace-write', { cwd: s.ws, stdin: 'ignore' });
+    expect([ok.command, ok.cwd, ok.stdout]).toEqual(['/bin/echo hi', s.ws, 'hi']);
+    // The subprocess side is still the launcher's: pid, kill(), streams.
+    const sleeper = sb.spawn(['/bin/sleep', '30'], 'workspace-write', { cwd: s.ws, stdin: 'ignore', reject: false });
+    expect(typeof sleeper.pid).toBe('number');
+    sleeper.kill('SIGTERM');
+    const killed = await sleeper;
+    expect([killed.command, killed.isTerminated]).toEqual(['/bin/sleep 30', true]);
   });
 
   it('40 sandboxes run in parallel', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFsInspector } from '../../../src/host/fs-inspector.js';
-import type { HostFacts } from '../../../src/manager/types.js';
+import type { HostFacts } from '../../../src/contracts/index.js';
 import type { ResolvedFileSystem } from '../../../src/permissions/resolved.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';
 

@@ -7,10 +7,10 @@ import type { ResultPromise } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { LAUNCH_OPTION_KEYS } from '../../../src/launch/options.js';
 import type { LaunchOptions } from '../../../src/launch/options.js';
-import type { HostFacts, LaunchRequest } from '../../../src/manager/types.js';
+import type { HostFacts, LaunchRequest } from '../../../src/contracts/index.js';
 import { Sandbox } from '../../../src/sandbox.js';
-import { splitSpawnOptions } from '../../../src/spawn-options.js';
-import type { SpawnOptions } from '../../../src/spawn-options.js';
+import { splitSpawnOptions } from '../../../src/launch/spawn-options.js';
+import type { SpawnOptions } from '../../../src/launch/spawn-options.js';
 import { emptyFs } from '../permissions/helpers.js';
 
 const facts: HostFacts = { platform: 'darwin', arch: 'arm64', tmpdir: undefined, home: '/Users/me', fs: emptyFs };

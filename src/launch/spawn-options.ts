@@ -3,11 +3,11 @@
  * planning, a whitelist of execa options goes to the launch, and any other key is refused — a new
  * sandbox option can never leak into execa, and an execa option nobody reviewed never reaches it.
  */
-import { LAUNCH_OPTION_KEYS } from './launch/options.js';
-import type { LaunchOptions } from './launch/options.js';
-import type { EnvPolicy, ResourceLimits } from './manager/types.js';
-import type { PathUri } from './path-uri/index.js';
-import type { AdditionalPermissionProfile } from './permissions/types.js';
+import { LAUNCH_OPTION_KEYS } from './options.js';
+import type { LaunchOptions } from './options.js';
+import type { EnvPolicy, ResourceLimits } from '../contracts/index.js';
+import type { PathUri } from '../path-uri/index.js';
+import type { AdditionalPermissionProfile } from '../permissions/types.js';
 
 /** What a sandbox needs to plan a command (`sandbox.plan`; `sandbox.spawn` takes these and LaunchOptions). */
 export interface SandboxOptions {
