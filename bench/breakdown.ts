@@ -14,7 +14,7 @@ import { encodePayload } from '../src/launch/payload.js';
 import { loadNative } from '../src/native.js';
 import { createSandbox } from '../src/sandbox.js';
 import { watchPlaceholders } from './placeholders.js';
-import { extractBwrapInvocation, rawBwrapRunner } from './raw-bwrap.js';
+import { extractBwrapInvocation, launcherSyntheticTargets, rawBwrapRunner } from './raw-bwrap.js';
 
 const rounds = Number(process.argv[2] ?? 60);
 const ws = mkdtempSync(join('/var/tmp', 'csbx-breakdown-'));
@@ -24,12 +24,12 @@ const spec = processSpec(req);
 const payload = Buffer.from(spec.payload ?? new Uint8Array());
 const addon = loadNative();
 const inv = extractBwrapInvocation(req);
-const mode = req.native.platform === 'linux' ? req.native.seccomp : 'none';
-const rawCommon = { bpf: mode === 'none' ? undefined : addon.seccompFilter(mode), workDir: ws, cwd: ws, env: req.env, timeoutMs: 30_000 };
+const mode = inv.seccompMode;
+const rawCommon = { bpf: mode === undefined ? undefined : addon.seccompFilter(mode), workDir: ws, cwd: ws, env: req.env, timeoutMs: 30_000 };
 const raw = rawBwrapRunner(inv, { ...rawCommon, keepInner: false });
 const rawInner = rawBwrapRunner(inv, { ...rawCommon, keepInner: true });
 // Raw bwrap bypasses the launcher's registry: remove the placeholders it leaves on the host.
-const guard = watchPlaceholders(req.native.platform === 'linux' ? req.native.syntheticTargets : [], sb.facts.linux?.syntheticRegistry);
+const guard = watchPlaceholders(launcherSyntheticTargets(req), sb.facts.linux?.syntheticRegistry);
 
 const waitClose = (c: ReturnType<typeof spawn>): Promise<void> => new Promise((res) => c.on('close', () => res()));
 const cases: Record<string, () => Promise<unknown>> = {

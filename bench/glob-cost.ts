@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { applyOverrides } from '../src/manager/overrides.js';
 import { SandboxManager } from '../src/manager/transform.js';
-import type { HostFacts } from '../src/manager/types.js';
+import type { HostFacts } from '../src/contracts/index.js';
 import { PermissionProfile } from '../src/permissions/index.js';
 import type { PermissionProfile as Profile } from '../src/permissions/types.js';
 import { DEFAULT_GLOB_SCAN_MAX_DEPTH, MAX_GLOB_MATCHES } from '../src/platforms/linux/fds.js';

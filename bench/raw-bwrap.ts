@@ -6,7 +6,7 @@
 import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
-import type { LaunchRequest } from '../src/manager/types.js';
+import type { LaunchRequest } from '../src/contracts/index.js';
 import { spawnAndWait } from './spawn-wait.js';
 
 export interface BwrapInvocation {
@@ -27,6 +27,8 @@ export interface BwrapInvocation {
   bindFds: Array<{ fd: number; path: string }>;
   /** fd the inner stage reports its start on (`--inner --started-fd FD`), if any. */
   startedFd: number | undefined;
+  /** The launcher's seccomp rule set (`--seccomp MODE:FD`), if any. */
+  seccompMode: 'base' | 'restricted' | undefined;
 }
 
 function textArgv(req: LaunchRequest): string[] {
@@ -57,19 +59,21 @@ export function extractBwrapInvocation(req: LaunchRequest): BwrapInvocation {
   const start = argv.indexOf('--');
   const bwrapPath = argv[start + 1];
   if (start < 0 || bwrapPath === undefined) throw new Error('the launcher argv has no `-- BWRAP` part');
+  // The argv is the plan's one source of truth: the inner stage is there when bwrap runs the launcher's `--inner`.
   let end = -1;
   for (let j = start + 2; j < argv.length; j += 1) {
-    if (argv[j] !== '--') continue;
-    if (!req.native.innerStage || (argv[j + 1] === launcher && argv[j + 2] === '--inner')) {
+    if (argv[j] === '--' && argv[j + 1] === launcher && argv[j + 2] === '--inner') {
       end = j;
       break;
     }
   }
+  const innerStage = end >= 0;
+  if (!innerStage) end = argv.indexOf('--', start + 2);
   if (end < 0) throw new Error('the bwrap argv has no `--` before the sandboxed program');
   const bwrapArgs = argv.slice(start + 2, end);
   const innerArgv = argv.slice(end + 1);
   let command = innerArgv;
-  if (req.native.innerStage) {
+  if (innerStage) {
     const sep = innerArgv.indexOf('--');
     if (sep < 0) throw new Error('the inner stage argv has no `--` before the command');
     command = innerArgv.slice(sep + 1);
@@ -86,7 +90,22 @@ export function extractBwrapInvocation(req: LaunchRequest): BwrapInvocation {
     dataFds: fdAfter(bwrapArgs, '--ro-bind-data'),
     bindFds: bwrapArgs.flatMap((a, i) => (a === '--bind-fd' ? [{ fd: Number(bwrapArgs[i + 1]), path: bwrapArgs[i + 2] ?? '' }] : [])),
     startedFd: fdAfter(innerArgv.slice(0, Math.max(0, innerArgv.indexOf('--'))), '--started-fd')[0],
+    seccompMode: launcherSeccompMode(argv.slice(0, start)),
   };
+}
+
+/** `--seccomp restricted+userns:3` among the launcher's own options → `restricted`. */
+function launcherSeccompMode(launcherArgs: readonly string[]): 'base' | 'restricted' | undefined {
+  const i = launcherArgs.indexOf('--seccomp');
+  const mode = i < 0 ? undefined : launcherArgs[i + 1]?.split(':')[0]?.replace(/\+userns$/, '');
+  return mode === 'base' || mode === 'restricted' ? mode : undefined;
+}
+
+/** The placeholders the launcher registers (`--synthetic PATH` among its own options, before bwrap's `--`). */
+export function launcherSyntheticTargets(req: LaunchRequest): string[] {
+  const argv = req.argv.map((a) => (typeof a === 'string' ? a : ''));
+  const own = argv.slice(0, Math.max(0, argv.indexOf('--')));
+  return own.flatMap((a, i) => (a === '--synthetic' && own[i + 1] !== undefined ? [own[i + 1] as string] : []));
 }
 
 /**

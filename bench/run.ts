@@ -9,14 +9,14 @@ import { getHostFacts } from '../src/host/facts.js';
 import { loadNative, packageRoot } from '../src/native.js';
 import { createSandbox } from '../src/sandbox.js';
 import type { Sandbox } from '../src/sandbox.js';
-import type { ResourceLimits } from '../src/manager/types.js';
+import type { ResourceLimits } from '../src/contracts/index.js';
 import { USAGE, benchConfig, parseBenchArgs } from './args.js';
 import type { BenchConfig } from './args.js';
 import { measureTree } from './glob-cost.js';
 import type { TreeCost } from './glob-cost.js';
 import { machineFacts } from './machine.js';
 import { watchPlaceholders } from './placeholders.js';
-import { extractBwrapInvocation, rawBwrapRunner } from './raw-bwrap.js';
+import { extractBwrapInvocation, launcherSyntheticTargets, rawBwrapRunner } from './raw-bwrap.js';
 import type { RawBwrapRunner } from './raw-bwrap.js';
 import { renderReport } from './report.js';
 import type { BenchReport, CaseResult } from './report.js';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     // here; removed again before transform() is timed, which would otherwise inspect them.
     let removeRawPlaceholders = (): void => {};
     if (plan.native.platform === 'linux') {
-      const guard = watchPlaceholders(plan.native.syntheticTargets, linux?.syntheticRegistry);
+      const guard = watchPlaceholders(launcherSyntheticTargets(plan), linux?.syntheticRegistry);
       removeRawPlaceholders = (): void => {
         const removed = guard.cleanup();
         if (removed.length > 0) log(`bench: removed raw-bwrap placeholders ${removed.join(', ')}`);
@@ -116,8 +116,8 @@ async function main(): Promise<void> {
       cleanups.push(removeRawPlaceholders);
       try {
         const inv = extractBwrapInvocation(plan);
-        const mode = plan.native.seccomp;
-        const bpf = mode === 'none' ? undefined : loadNative().seccompFilter(mode);
+        const mode = inv.seccompMode;
+        const bpf = mode === undefined ? undefined : loadNative().seccompFilter(mode);
         const common = { bpf, workDir, cwd: ws, env: plan.env, timeoutMs: cfg.timeoutMs };
         raw = rawBwrapRunner(inv, { ...common, keepInner: true });
         rawNoInner = rawBwrapRunner(inv, { ...common, keepInner: false });

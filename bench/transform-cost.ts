@@ -1,5 +1,5 @@
 /** transform() alone (item 7): per-call cost of SandboxManager.transform for each preset, facts cached. */
-import type { HostFacts } from '../src/manager/types.js';
+import type { HostFacts } from '../src/contracts/index.js';
 import { SandboxManager } from '../src/manager/transform.js';
 import type { TransformRequest } from '../src/manager/transform.js';
 import { PermissionProfile } from '../src/permissions/index.js';

@@ -6,7 +6,8 @@ export type { CreateSandboxOptions, NamedProfile, ProfileInput, SandboxSubproces
 
 export { SandboxManager, DEFAULT_ENV_POLICY } from './manager/transform.js';
 export type { TransformRequest } from './manager/transform.js';
-export { PlanError } from './manager/errors.js';
+export { PlanError } from './contracts/index.js';
+export type { PlanErrorCode } from './contracts/index.js';
 export type {
   ArgvItem,
   BwrapInfo,
@@ -21,7 +22,7 @@ export type {
   PlanInput,
   Planner,
   WindowsNativePlan,
-} from './manager/types.js';
+} from './contracts/index.js';
 
 export { PathUri, PathUriError, BAD_PATH_URI_PREFIX } from './path-uri/index.js';
 export type { PathConvention, Platform } from './path-uri/index.js';

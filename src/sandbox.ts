@@ -10,7 +10,7 @@ import { launch } from './launch/run.js';
 import type { LaunchOptions } from './launch/run.js';
 import { applyOverrides } from './manager/overrides.js';
 import { SandboxManager } from './manager/transform.js';
-import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, LimitHit, ResourceLimits } from './manager/types.js';
+import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, LimitHit, ResourceLimits } from './contracts/index.js';
 import type { PathUri } from './path-uri/index.js';
 import { PermissionProfile, parsePermissionProfile } from './permissions/index.js';
 import type { AdditionalPermissionProfile } from './permissions/types.js';

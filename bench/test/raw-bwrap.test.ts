@@ -1,18 +1,18 @@
 import { describe, it, expect } from 'vitest';
-import type { LaunchRequest } from '../../src/manager/types.js';
+import type { LaunchRequest } from '../../src/contracts/index.js';
 import type { ResolvedPermissions } from '../../src/permissions/resolved.js';
 import { extractBwrapInvocation } from '../raw-bwrap.js';
 
 const LAUNCHER = '/pkg/build/Release/codex-sandbox-launcher';
 
-function linuxPlan(argv: string[], innerStage = true): LaunchRequest {
+function linuxPlan(argv: string[]): LaunchRequest {
   return {
     kind: 'linux-bwrap',
     program: LAUNCHER,
     argv,
     env: {},
     cwd: '/w',
-    native: { platform: 'linux', bwrap: undefined, seccomp: 'restricted', seccompFd: 3, devNullFds: [5, 6], syntheticTargets: [], innerStage, allowNestedUserns: false },
+    native: { platform: 'linux', limits: { pids: undefined, memory: undefined, cpu: undefined, cgroups: [] } },
     permissions: {} as ResolvedPermissions,
     enforcement: [],
   };
@@ -39,6 +39,7 @@ describe('extractBwrapInvocation', () => {
     expect(inv.seccompFd).toBe(3);
     expect(inv.infoFd).toBe(4);
     expect(inv.dataFds).toEqual([5, 6]);
+    expect(inv.seccompMode).toBe('restricted');
   });
 
   it('treats a `--` inside the command as part of the command', () => {
@@ -48,7 +49,7 @@ describe('extractBwrapInvocation', () => {
 
   it('handles a plan without the inner stage', () => {
     const plain = ['--bwrap', '--', '/usr/bin/bwrap', '--unshare-net', '--', '/bin/true'];
-    const inv = extractBwrapInvocation(linuxPlan(plain, false));
+    const inv = extractBwrapInvocation(linuxPlan(plain));
     expect(inv.bwrapArgs).toEqual(['--unshare-net']);
     expect(inv.command).toEqual(['/bin/true']);
     expect(inv.seccompFd).toBeUndefined();

@@ -2,7 +2,8 @@
 // `codex-sandbox run` start this program; it starts the command under the restricted token inside a
 // kill-on-close job, hands it its own stdin/stdout/stderr, waits, ends whatever the command left in
 // the job, and exits with the command's exit code. The caller has already applied the ACL grants
-// (winApplyAcls) and resolved the program (src/platforms/win32/launch.ts).
+// (winApplyAcls, src/launch/windows.ts); the planner resolved the program and built these arguments
+// (src/platforms/win32/launcher-args.ts).
 //
 //   codex-sandbox-launcher.exe --application PATH --cwd DIR [--desktop NAME]
 //                              --capability-sid SID [--capability-sid SID ...]

@@ -10,12 +10,12 @@ import { loadConfig } from '../config/index.js';
 import type { ConfigFileDecision } from '../config/index.js';
 import { doctorBwrapReport, getHostFacts, getLinuxHostDetails } from '../host/facts.js';
 import type { DoctorBwrapReport } from '../host/facts.js';
-import { DEFAULT_PIDS_LIMIT } from '../manager/limits.js';
-import type { BwrapSource, LaunchKind, LimitMechanism, LimitFacts } from '../manager/types.js';
+import { DEFAULT_PIDS_LIMIT } from '../contracts/index.js';
+import type { BwrapSource, LaunchKind, LimitMechanism, LimitFacts } from '../contracts/index.js';
 import { planLimits } from '../platforms/linux/limits.js';
 import { loadNative, packageRoot } from '../native.js';
 import { isUnder } from '../util/path-within.js';
-import type { UsernsDiagnosis } from '../platforms/linux/userns.js';
+import type { UsernsDiagnosis } from '../host/userns.js';
 
 export interface ProbeReport {
   ran: boolean;

@@ -5,7 +5,7 @@
 import { describeOrigin } from '../config/index.js';
 import type { Origin } from '../config/index.js';
 import { getHostFacts } from '../host/facts.js';
-import type { EnvPolicy, LaunchRequest } from '../manager/types.js';
+import type { EnvPolicy, LaunchRequest } from '../contracts/index.js';
 import { PROJECT_ROOTS_GLOB_PREFIX, permissionProfileToWire } from '../permissions/index.js';
 import type { FileSystemPath, FileSystemSandboxEntry, WirePermissionProfile } from '../permissions/index.js';
 import type { ResolvedFileSystem } from '../permissions/resolved.js';

@@ -1,6 +1,6 @@
 /** --limit-memory / --limit-pids / --limit-cpu-seconds → ResourceLimits (bad values are usage errors, exit 2). */
-import { parseSize } from '../manager/limits.js';
-import type { ResourceLimits } from '../manager/types.js';
+import { parseSize } from '../contracts/index.js';
+import type { ResourceLimits } from '../contracts/index.js';
 import type { PlanFlags } from './plan-options.js';
 import { UsageError } from './profile-arg.js';
 

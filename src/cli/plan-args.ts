@@ -7,7 +7,7 @@ import type { Origin } from '../config/index.js';
 import { applyOverrides } from '../manager/overrides.js';
 import type { ProfileOverrides } from '../manager/overrides.js';
 import { SandboxManager } from '../manager/transform.js';
-import type { EnvPolicy, HostFacts, LaunchRequest, ResourceLimits } from '../manager/types.js';
+import type { EnvPolicy, HostFacts, LaunchRequest, ResourceLimits } from '../contracts/index.js';
 import { limitsFromFlags } from './limit-flags.js';
 import type { Platform } from '../path-uri/index.js';
 import type { PermissionProfile } from '../permissions/index.js';

@@ -1,7 +1,7 @@
 /** The planning flags `run` and `explain` share (commander only: loaded before any subcommand). */
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import type { EnvPolicy } from '../manager/types.js';
+import type { EnvPolicy } from '../contracts/index.js';
 import type { Platform } from '../path-uri/index.js';
 
 export interface PlanFlags {

@@ -1,5 +1,5 @@
 /** Human-readable rendering of a LaunchRequest (`--dry-run` without `--json`). */
-import type { ArgvItem, LaunchRequest } from '../manager/types.js';
+import type { ArgvItem, LaunchRequest } from '../contracts/index.js';
 import { argvItemText } from '../util/surrogate-escape.js';
 
 /** POSIX-shell quoting, so a printed command line can be pasted back. */

@@ -5,8 +5,9 @@ import { getHostFacts } from '../host/facts.js';
 import { limitPlanOf, startLimitSession, withLimitArgs } from '../launch/cgroups.js';
 import type { LimitSession } from '../launch/cgroups.js';
 import { spawnInherit } from '../launch/spawn-inherit.js';
-import type { LaunchRequest } from '../manager/types.js';
-import { WindowsLaunchError } from '../platforms/win32/launch.js';
+import type { LaunchRequest } from '../contracts/index.js';
+import { WindowsLaunchError } from '../launch/windows.js';
+import { PlanError } from '../contracts/index.js';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } from './exit-codes.js';
 import { checkPlatformFlag, effectiveProfile, factsFor, planCommand, prepareCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-args.js';
@@ -54,7 +55,15 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
 
   if (flags.cwd !== undefined) checkCwdDirectory(flags.cwd, prep.cwd);
   const facts = getHostFacts({ env: process.env, cwd: prep.cwd });
-  const req: LaunchRequest = planCommand(command, prep, effectiveProfile(prep), facts, process.env);
+  let req: LaunchRequest;
+  try {
+    req = planCommand(command, prep, effectiveProfile(prep), facts, process.env);
+  } catch (e) {
+    // The Windows planner resolves the program on the sandbox's PATH: report it as a shell would.
+    if (!(e instanceof PlanError) || (e.code !== 'ProgramNotFound' && e.code !== 'ProgramIsBatchFile')) throw e;
+    process.stderr.write(`codex-sandbox: ${e.message}\n`);
+    return e.code === 'ProgramNotFound' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
+  }
   validateLaunch(flags, prep, req);
   // Unix: own process group, so a terminal Ctrl-C reaches only this CLI, which forwards it once.
   // Windows: the console delivers Ctrl-C to every process attached to it, the command included, and
@@ -66,10 +75,10 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
     child = spawnInherit(withLimitArgs(req, session), { detached: !onWindows });
   } catch (e) {
     await session.cleanup();
-    // Windows resolves the program before its launcher starts: report it as a shell would.
+    // The Windows plan's side effects (ACLs) or its launcher could not be set up.
     if (!(e instanceof WindowsLaunchError)) throw e;
     process.stderr.write(`codex-sandbox: ${e.message}\n`);
-    return e.code === 'ENOENT' ? EXIT_NOT_FOUND : e.code === 'EBATCH' ? EXIT_NOT_EXECUTABLE : EXIT_SETUP;
+    return EXIT_SETUP;
   }
   const forward = (sig: NodeJS.Signals) => (): void => {
     // On Windows kill() is TerminateProcess: the command already has the console's Ctrl-C.

@@ -6,7 +6,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { globMatches } from '../permissions/index.js';
 import { BWRAP_MAX_ARGS } from '../platforms/linux/plan.js';
-import type { LaunchRequest } from '../manager/types.js';
+import type { LaunchRequest } from '../contracts/index.js';
 import type { PreparedCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-options.js';
 import { UsageError } from './profile-arg.js';

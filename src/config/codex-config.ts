@@ -3,7 +3,7 @@
  * file (model, providers, MCP servers, ...) belongs to Codex and is ignored. Parsing is pure and
  * validates everything it reads, so errors carry file, line and key.
  */
-import type { EnvPolicy } from '../manager/types.js';
+import type { EnvPolicy } from '../contracts/index.js';
 import type { KeyPath } from './key-lines.js';
 import type { Origin } from './origin.js';
 import { readFilesystemTable } from './fs-rules.js';

@@ -2,7 +2,7 @@
  * Configured profile specs → PermissionProfile + per-entry origins. Pure: `home` and `platform`
  * come in as arguments.
  */
-import type { EnvPolicy } from '../manager/types.js';
+import type { EnvPolicy } from '../contracts/index.js';
 import { PermissionProfile } from '../permissions/index.js';
 import type { FileSystemSandboxEntry, NetworkSandboxPolicy } from '../permissions/index.js';
 import { pathUriFromNative } from '../permissions/path-text.js';

@@ -4,8 +4,8 @@
  * only lower limits: its `pids` may not exceed the default (memory and CPU have no default, so any
  * value lowers them), and the caller's --limit-* flags override whatever a file says.
  */
-import { DEFAULT_PIDS_LIMIT, parseSize } from '../manager/limits.js';
-import type { ResourceLimits } from '../manager/types.js';
+import { DEFAULT_PIDS_LIMIT, parseSize } from '../contracts/index.js';
+import type { ResourceLimits } from '../contracts/index.js';
 import type { Located } from './codex-config.js';
 import { ConfigError } from './errors.js';
 import type { KeyPath } from './key-lines.js';

@@ -6,7 +6,7 @@
 import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import type { EnvPolicy, ResourceLimits } from '../manager/types.js';
+import type { EnvPolicy, ResourceLimits } from '../contracts/index.js';
 import { ProfileError, parsePermissionProfile, parseSandboxPolicy, sandboxPolicyToPermissionProfile } from '../permissions/index.js';
 import type { PermissionProfile } from '../permissions/index.js';
 import { PROTECTED_METADATA_NAMES } from '../permissions/index.js';

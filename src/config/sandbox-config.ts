@@ -3,7 +3,7 @@
  * (user): named profiles. Format in docs/config.md. Parsing is pure and checks everything that can be
  * checked without the host, so errors carry file, line and key.
  */
-import type { EnvPolicy } from '../manager/types.js';
+import type { EnvPolicy } from '../contracts/index.js';
 import { ProfileError, parsePermissionProfile } from '../permissions/index.js';
 import type { PermissionProfile } from '../permissions/index.js';
 import type { ConfigOrigin, Located } from './codex-config.js';

@@ -12,7 +12,7 @@
  * One deliberate difference (the EnvPolicy contract: "Variables set last"): `set` is applied after
  * `includeOnly`, so an explicitly set variable always reaches the command.
  */
-import type { EnvPolicy, LaunchKind } from '../manager/types.js';
+import type { EnvPolicy, LaunchKind } from '../contracts/index.js';
 import type { Platform } from '../path-uri/index.js';
 
 /** Codex's `core` set (exec_env.rs `CORE_VARS`). */

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CgroupParent, LimitFacts } from '../manager/types.js';
+import type { CgroupParent, LimitFacts } from '../contracts/index.js';
 
 /** The host as the probe sees it (injectable for tests). */
 export interface CgroupHost {

@@ -1,20 +1,21 @@
 /**
  * Host facts, gathered once per process (per distinct set of inputs that matter) and cached. The
  * only place that probes the host for the planners: bwrap selection, Landlock ABI, WSL1, tmpdir,
- * home. The Linux part is computed lazily on first access of `facts.linux`.
+ * home, the launcher's path. Everything is probed when the facts are made (createSandbox), so the
+ * facts are plain data and planning (`transform`) never loads the addon or runs a binary.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Platform } from '../path-uri/index.js';
-import type { BwrapSource, HostFacts, LinuxFacts } from '../manager/types.js';
+import type { BwrapSource, HostFacts, LinuxFacts, WindowsFacts } from '../contracts/index.js';
 import { bundledBwrapPath, launcherPath, loadNative, packageRoot } from '../native.js';
-import { checkBundledDigest, normaliseEmbeddedDigest } from '../platforms/linux/bundled.js';
-import type { DigestCheck } from '../platforms/linux/bundled.js';
-import { selectBwrap } from '../platforms/linux/probe.js';
-import type { BwrapCandidate, SelectBwrapOptions } from '../platforms/linux/probe.js';
-import { diagnoseUserns, isWsl1, probeUserns, procReaderAt, readUsernsSettings } from '../platforms/linux/userns.js';
-import type { ProcReader, UsernsDiagnosis } from '../platforms/linux/userns.js';
+import { checkBundledDigest, normaliseEmbeddedDigest } from './bundled-bwrap.js';
+import type { DigestCheck } from './bundled-bwrap.js';
+import { selectBwrap } from './bwrap-select.js';
+import type { BwrapCandidate, SelectBwrapOptions } from './bwrap-select.js';
+import { diagnoseUserns, isWsl1, probeUserns, procReaderAt, readUsernsSettings } from './userns.js';
+import type { ProcReader, UsernsDiagnosis } from './userns.js';
 import { probeLimitFacts } from './cgroups.js';
 import { createFsInspector } from './fs-inspector.js';
 
@@ -193,7 +194,16 @@ function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string 
 
 interface CacheEntry {
   facts: HostFacts;
-  linuxDetails: () => LinuxHostDetails;
+  linuxDetails: LinuxHostDetails | undefined;
+}
+
+/** Windows: where the launcher is ('' when the addon cannot say: the launch then refuses to start). */
+function windowsFacts(native: NativeForFacts): WindowsFacts {
+  try {
+    return { launcherPath: native.launcherPath() };
+  } catch {
+    return { launcherPath: '' };
+  }
 }
 
 const cache = new Map<string, CacheEntry>();
@@ -214,20 +224,17 @@ function entryFor(opts: HostFactsOptions): CacheEntry {
 
   const platform = currentPlatform();
   sharedFs ??= createFsInspector();
-  let details: LinuxHostDetails | undefined;
-  const linuxDetails = (): LinuxHostDetails => (details ??= computeLinuxDetails(opts, env, cwd));
+  const details = platform === 'linux' ? computeLinuxDetails(opts, env, cwd) : undefined;
   const facts: HostFacts = {
     platform,
     arch: process.arch,
     tmpdir: absoluteOrUndefined(env['TMPDIR']),
     home: absoluteOrUndefined(env['HOME']) ?? (absoluteOrUndefined(os.homedir()) || undefined),
     fs: sharedFs,
+    ...(details !== undefined ? { linux: details.facts } : {}),
+    ...(platform === 'win32' ? { windows: windowsFacts(opts.native ?? realNative) } : {}),
   };
-  if (platform === 'linux') {
-    // Lazy: bwrap probing and the addon load happen on first access, not in createSandbox().
-    Object.defineProperty(facts, 'linux', { enumerable: true, configurable: false, get: () => linuxDetails().facts });
-  }
-  const entry: CacheEntry = { facts, linuxDetails };
+  const entry: CacheEntry = { facts, linuxDetails: details };
   if (!injected) cache.set(key, entry);
   return entry;
 }
@@ -239,8 +246,7 @@ export function getHostFacts(opts: HostFactsOptions = {}): HostFacts {
 
 /** Linux details for `doctor` (same cache as getHostFacts); undefined on other platforms. */
 export function getLinuxHostDetails(opts: HostFactsOptions = {}): LinuxHostDetails | undefined {
-  const entry = entryFor(opts);
-  return entry.facts.platform === 'linux' ? entry.linuxDetails() : undefined;
+  return entryFor(opts).linuxDetails;
 }
 
 /** The `bwrap` section of `codex-sandbox doctor --json`. */

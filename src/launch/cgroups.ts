@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { formatBytes } from '../manager/limits.js';
-import type { CgroupPlan, LaunchRequest, LimitHit, LimitPlan } from '../manager/types.js';
+import { formatBytes } from '../contracts/index.js';
+import type { CgroupPlan, LaunchRequest, LimitHit, LimitPlan } from '../contracts/index.js';
 
 export class LimitSetupError extends Error {
   constructor(message: string) {

@@ -1,5 +1,5 @@
 /** How a LaunchRequest becomes one process: the file, its argv and environment, and the launcher payload for fd 3. */
-import type { ArgvItem, LaunchRequest } from '../manager/types.js';
+import type { ArgvItem, LaunchRequest } from '../contracts/index.js';
 import { argvItemBytes, argvItemText, hasEscapedBytes } from '../util/surrogate-escape.js';
 import { PAYLOAD_FD, encodePayload } from './payload.js';
 

@@ -1,5 +1,5 @@
 /** The launcher's argument payload: NUL-terminated byte strings on fd 3 (non-UTF-8 paths survive). */
-import type { ArgvItem } from '../manager/types.js';
+import type { ArgvItem } from '../contracts/index.js';
 import { argvItemBytes, argvItemText } from '../util/surrogate-escape.js';
 
 export const PAYLOAD_FD = 3;

@@ -1,16 +1,16 @@
 /**
- * The process to start for a LaunchRequest. Linux, macOS and unsandboxed requests map to a process
- * without side effects (command.ts); a Windows request first gets its ACL grants and deny-write
- * ACEs (through the addon) and then runs through codex-sandbox-launcher.exe, which starts the
- * command under the restricted token in a kill-on-close job.
+ * The process to start for a LaunchRequest (command.ts). A Windows request first gets the side
+ * effects its plan lists — deny directories, shim stubs, ACL grants and deny-write ACEs (through the
+ * addon, windows.ts) — and then runs as planned: codex-sandbox-launcher.exe starts the command under
+ * the restricted token in a kill-on-close job.
  */
 import { existsSync } from 'node:fs';
-import type { LaunchRequest } from '../manager/types.js';
-import { launcherPath, loadNative } from '../native.js';
-import { WindowsLaunchError, prepareWindowsLaunch } from '../platforms/win32/launch.js';
-import type { WindowsNativeBinding } from '../platforms/win32/launch.js';
+import type { LaunchRequest } from '../contracts/index.js';
+import { loadNative } from '../native.js';
 import { processSpec } from './command.js';
 import type { ProcessSpec } from './command.js';
+import { WindowsLaunchError, applyWindowsPlan } from './windows.js';
+import type { WindowsNativeBinding } from './windows.js';
 
 function windowsBinding(): WindowsNativeBinding {
   const addon = loadNative() as unknown as Partial<WindowsNativeBinding>;
@@ -22,12 +22,11 @@ function windowsBinding(): WindowsNativeBinding {
 
 export function prepareProcess(req: LaunchRequest): ProcessSpec {
   if (req.kind !== 'windows-token') return processSpec(req);
-  const exe = launcherPath();
+  const exe = String(req.program);
   // Never fall back to starting the command directly: that would run it unsandboxed.
-  if (!existsSync(exe)) {
-    throw new WindowsLaunchError('ENATIVE', `${exe} is missing, so the command cannot be sandboxed: run \`npm rebuild codex-sandbox\` (or \`npm run build:native\` in a checkout)`);
+  if (exe === '' || !existsSync(exe)) {
+    throw new WindowsLaunchError('ENATIVE', `${exe === '' ? 'codex-sandbox-launcher.exe' : exe} is missing, so the command cannot be sandboxed: run \`npm rebuild codex-sandbox\` (or \`npm run build:native\` in a checkout)`);
   }
-  const inv = prepareWindowsLaunch(req, windowsBinding(), exe);
-  for (const w of inv.warnings) process.emitWarning(w, { code: 'CODEX_SANDBOX_WINDOWS' });
-  return { file: inv.file, args: inv.args, cwd: inv.cwd, env: inv.env, payload: undefined };
+  for (const w of applyWindowsPlan(req, windowsBinding())) process.emitWarning(w, { code: 'CODEX_SANDBOX_WINDOWS' });
+  return processSpec(req);
 }

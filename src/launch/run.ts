@@ -4,7 +4,7 @@
  */
 import { execa } from 'execa';
 import type { Options, ResultPromise } from 'execa';
-import type { LaunchRequest } from '../manager/types.js';
+import type { LaunchRequest } from '../contracts/index.js';
 import { prepareProcess } from './prepare.js';
 
 /** execa options a caller may set; the launch owns env, cwd, argv0 and fds ≥ 3. */

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import type { LaunchRequest } from '../manager/types.js';
+import type { LaunchRequest } from '../contracts/index.js';
 import { prepareProcess } from './prepare.js';
 
 export function spawnInherit(req: LaunchRequest, opts: { detached: boolean }): ChildProcess {

@@ -4,7 +4,7 @@
  * commands could not tell which one failed.
  */
 import type { ResultPromise } from 'execa';
-import type { ArgvItem } from '../manager/types.js';
+import type { ArgvItem } from '../contracts/launch-request.js';
 import { argvItemText } from '../util/surrogate-escape.js';
 
 /** A shell-like rendering of argv for messages (single quotes where a shell would need them). */

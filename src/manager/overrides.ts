@@ -6,7 +6,7 @@
 import { PathUri } from '../path-uri/index.js';
 import type { Platform } from '../path-uri/index.js';
 import type { FileSystemSandboxEntry, PermissionProfile } from '../permissions/types.js';
-import { PlanError } from './errors.js';
+import { PlanError } from '../contracts/index.js';
 
 export interface ProfileOverrides {
   /** Extra absolute directories the command may write. */

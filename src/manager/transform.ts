@@ -13,10 +13,10 @@ import { planDarwin } from '../platforms/darwin/plan.js';
 import { planLinux } from '../platforms/linux/plan.js';
 import { planWindows } from '../platforms/win32/plan.js';
 import { bytesToPathString } from '../util/surrogate-escape.js';
-import { PlanError } from './errors.js';
+import { PlanError } from '../contracts/index.js';
 import { memoizeFsInspector } from './fs-memo.js';
-import { resolveLimits } from './limits.js';
-import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, PlanInput, Planner, ResourceLimits } from './types.js';
+import { resolveLimits } from '../contracts/index.js';
+import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, PlanInput, Planner, ResourceLimits } from '../contracts/index.js';
 
 export interface TransformRequest {
   /** argv; command[0] is the program (looked up on the sandbox's PATH). */

@@ -4,7 +4,8 @@
  * U+DC80..U+DCFF (Python's "surrogateescape"). This is lossless for every byte path, keeps ordinary
  * paths ordinary strings, and the argv boundary turns such strings back into their exact bytes.
  */
-import type { ArgvItem } from '../manager/types.js';
+/** An argv element: a string, or raw bytes (base64) for a non-UTF-8 Unix path (the contract's ArgvItem). */
+type ArgvItem = string | { bytes: string };
 
 const ESCAPE_BASE = 0xdc00;
 

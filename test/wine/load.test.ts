@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCommandLine } from '../../src/platforms/win32/cmdline.js';
-import { launcherArgs as productLauncherArgs } from '../../src/platforms/win32/launch.js';
+import { launcherArgs as productLauncherArgs } from '../../src/platforms/win32/launcher-args.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CACHE = process.env.CODEX_SANDBOX_WIN_CACHE ?? path.join(ROOT, '.cache', 'win');

@@ -5,7 +5,7 @@
  * close the string and add its own rules (policy injection). As a parameter the path is one argv
  * element that Seatbelt only ever compares as data.
  */
-import { PlanError } from '../../manager/errors.js';
+import { PlanError } from '../../contracts/index.js';
 
 export class ParamTable {
   private readonly entries: Array<[string, string]> = [];

@@ -3,8 +3,8 @@
  * command...` (reference §5). Pure: filesystem facts come from `input.facts.fs`, so a darwin plan
  * can be produced and inspected on any OS (`--dry-run --platform darwin`).
  */
-import { PlanError } from '../../manager/errors.js';
-import type { LaunchRequest, PlanInput, Planner } from '../../manager/types.js';
+import { PlanError } from '../../contracts/index.js';
+import type { LaunchRequest, PlanInput, Planner } from '../../contracts/index.js';
 import type { ResolvedPermissions } from '../../permissions/resolved.js';
 import { buildSeatbeltPolicy } from './policy.js';
 

@@ -20,7 +20,7 @@ import { BASE_POLICY, NETWORK_ENABLED_POLICY, PLATFORM_DEFAULTS_POLICY, PREFEREN
 import { canonicalPath, dirsBetween, isAtOrBelow, protectedSpellings } from './canonical.js';
 import { expandBraces, globStaticPrefix, globToSeatbeltRegex, joinGlob } from './glob-regex.js';
 import { ParamTable } from './params.js';
-import { PlanError } from '../../manager/errors.js';
+import { PlanError } from '../../contracts/index.js';
 
 export interface SeatbeltPolicy {
   policy: string;

@@ -2,8 +2,8 @@
  * The Linux resource-limit plan (pure): for each limit, the mechanism that holds on this host
  * (facts.linux.limits), the cgroups the launch creates, and the launcher's rlimit options.
  */
-import { formatBytes } from '../../manager/limits.js';
-import type { CgroupParent, CgroupPlan, LimitFacts, LimitPlan, LimitPlanEntry, ResolvedLimits } from '../../manager/types.js';
+import { formatBytes } from '../../contracts/index.js';
+import type { CgroupParent, CgroupPlan, LimitFacts, LimitPlan, LimitPlanEntry, ResolvedLimits } from '../../contracts/index.js';
 
 /**
  * Processes of a bwrap sandbox beside the command's own: bwrap itself and its pid-namespace init

@@ -4,8 +4,8 @@
  * Linux mount plan). Pure: the filesystem is only looked at through `facts.fs`.
  */
 import { posix as path } from 'node:path';
-import { PlanError } from '../../manager/errors.js';
-import type { ArgvItem, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Planner } from '../../manager/types.js';
+import { PlanError } from '../../contracts/index.js';
+import type { ArgvItem, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Planner } from '../../contracts/index.js';
 import type { FsEntryStat, FsInspector } from '../../permissions/fs-facts.js';
 import { PROTECTED_METADATA_NAMES } from '../../permissions/metadata.js';
 import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
@@ -13,7 +13,7 @@ import { toArgvItem } from '../../util/surrogate-escape.js';
 import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD, STARTED_FD } from './fds.js';
 import { limitEnforcementLines, planLimits } from './limits.js';
 import { seccompModeFor } from './seccomp.js';
-import { resolveLimits } from '../../manager/limits.js';
+import { resolveLimits } from '../../contracts/index.js';
 
 /** /proc entries bound read-only over the sandbox's /proc (runc ReadonlyPaths). */
 /** bubblewrap's cap on its argument count (bubblewrap.c parse_args_recurse: MAX_ARGS). */
@@ -83,19 +83,9 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   // network policy and the always-denied syscalls are still enforced by seccomp in the launcher.
   if (fs.fullDiskWrite || fs.kind !== 'restricted') {
     const limits = planLimits(limitsIn, linux.limits, 'direct');
-    const native: LinuxNativePlan = {
-      platform: 'linux',
-      bwrap: undefined,
-      seccomp,
-      seccompFd: undefined,
-      devNullFds: [],
-      syntheticTargets: [],
-      innerStage: false,
-      allowNestedUserns: allowUserns,
-      limits: limits.plan,
-    };
+    const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan };
     return {
-      kind: 'none',
+      kind: 'linux-seccomp',
       program: linux.launcherPath,
       argv: ['--seccomp-self', seccompArg, ...limits.rlimitArgs, '--chdir', toArgvItem(input.cwd), '--', ...input.command],
       env,
@@ -137,17 +127,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   });
   const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
-  const native: LinuxNativePlan = {
-    platform: 'linux',
-    bwrap: { path: bwrap.path, source: bwrap.source, verifySha256: bwrap.source === 'bundled' ? bwrap.expectedSha256 : undefined },
-    seccomp,
-    seccompFd: SECCOMP_FD,
-    devNullFds: plan.devNullFds,
-    syntheticTargets: plan.syntheticTargets,
-    innerStage: true,
-    allowNestedUserns: allowUserns,
-    limits: limits.plan,
-  };
+  const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan };
   const launcherArgs: ArgvItem[] = [
     '--seccomp',
     `${seccompArg}:${SECCOMP_FD}`,

@@ -1,16 +1,20 @@
 /**
  * Windows planner: the unelevated restricted-token backend (reference §6.1–6.5). Pure — facts in,
- * LaunchRequest out — so `--dry-run --platform win32` shows the plan on any OS. The native layer
- * (`native/win/`, driven by `launch.ts`) carries it out on Windows.
+ * LaunchRequest out — so `--dry-run --platform win32` shows the plan on any OS. The LaunchRequest
+ * runs codex-sandbox-launcher.exe (native/win/) with the arguments built here (launcher-args.ts);
+ * src/launch/windows.ts only performs the side effects the plan lists (directories, stubs, ACLs).
  */
-import { PlanError } from '../../manager/errors.js';
-import type { ArgvItem, LaunchRequest, Planner, PlanInput } from '../../manager/types.js';
+import { PlanError } from '../../contracts/index.js';
+import type { PlanErrorCode } from '../../contracts/index.js';
+import type { ArgvItem, LaunchRequest, Planner, PlanInput } from '../../contracts/index.js';
 import type { FsInspector } from '../../permissions/fs-facts.js';
 import type { ResolvedPermissions } from '../../permissions/resolved.js';
-import { applyOfflineShim, applyWindowsEnvFixups, DENY_BIN_STUBS, denyBinDirFor } from './env.js';
+import { buildCommandLine } from './cmdline.js';
+import { applyOfflineShim, applyWindowsEnvFixups, DENY_BIN_STUBS, denyBinDirFor, environmentBlockEntries } from './env.js';
+import { isFileIn, launcherArgs, resolveWindowsProgram } from './launcher-args.js';
 import { MAX_PATH, isWithin, joinWindows, normalizeWindowsPath, pathKey, relativeWithin, toExtendedLengthPath } from './paths.js';
 import { EVERYONE_SID, LOGON_SID_PLACEHOLDER, readonlySid, writableRootSid } from './sid.js';
-import type { WindowsDenyWritePath, WindowsTokenPlan, WindowsWritableRoot } from './types.js';
+import type { WindowsDenyWritePath, WindowsTokenPlan, WindowsWritableRoot } from '../../contracts/index.js';
 
 /**
  * `lpDesktop` for the child: empty = inherit the caller's window station and desktop. Codex names
@@ -20,7 +24,7 @@ import type { WindowsDenyWritePath, WindowsTokenPlan, WindowsWritableRoot } from
  */
 const DESKTOP = '';
 
-function cannotEnforce(code: string, what: string): PlanError {
+function cannotEnforce(code: PlanErrorCode, what: string): PlanError {
   return new PlanError(code, `windows sandbox backend cannot enforce file_system=${what}; refusing to run unsandboxed`);
 }
 
@@ -210,6 +214,38 @@ function enforcementLines(plan: WindowsTokenPlan, notes: string[]): string[] {
   return [...lines, ...notes.map((n) => `note: ${n}`)];
 }
 
+/** The launcher's file name, for a plan made on another OS (where this host's launcher path is unknown). */
+const LAUNCHER_EXE = 'codex-sandbox-launcher.exe';
+
+/**
+ * What runs: codex-sandbox-launcher.exe with the program resolved on the sandbox's PATH and the
+ * command line quoted once. Planned on another OS (`--dry-run --platform win32`), the Windows
+ * filesystem cannot be searched: the program stays as given and a note says so.
+ */
+function planLauncher(input: PlanInput, argv: string[], env: Record<string, string>, cwd: string, plan: WindowsTokenPlan, notes: string[]): { program: string; args: string[] } {
+  const program = argv[0] ?? '';
+  const launcherExe = input.facts.windows?.launcherPath;
+  let application = program;
+  if (launcherExe === undefined) {
+    notes.push(`planned on another OS: ${LAUNCHER_EXE} and the program ${JSON.stringify(program)} are resolved when planned on the Windows host`);
+  } else {
+    application = resolveWindowsProgram(program, env, cwd, isFileIn(input.facts.fs));
+  }
+  let commandLine: string;
+  try {
+    commandLine = buildCommandLine(argv);
+  } catch (e) {
+    throw new PlanError('WindowsArgvNotRepresentable', e instanceof Error ? e.message : String(e));
+  }
+  try {
+    environmentBlockEntries(env);
+  } catch (e) {
+    throw new PlanError('WindowsEnvNotRepresentable', e instanceof Error ? e.message : String(e));
+  }
+  const exe = launcherExe ?? LAUNCHER_EXE;
+  return { program: exe, args: launcherArgs(exe, { application, cwd, desktop: plan.desktop, capabilitySids: plan.capabilitySids, env, commandLine }) };
+}
+
 export const planWindows: Planner = (input: PlanInput): LaunchRequest => {
   const perms = input.permissions;
   refuseUnenforceable(perms);
@@ -259,11 +295,11 @@ export const planWindows: Planner = (input: PlanInput): LaunchRequest => {
     cwd,
   };
 
-  const [program, ...rest] = argv;
+  const launcher = planLauncher(input, argv, env, cwd, plan, notes);
   return {
     kind: 'windows-token',
-    program: program ?? '',
-    argv: rest,
+    program: launcher.program,
+    argv: launcher.args,
     env,
     cwd,
     native: plan,

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundledBwrapInfo } from '../../../src/platforms/linux/bundled.js';
-import { clearBwrapProbeCache, probeBwrap, selectBwrap } from '../../../src/platforms/linux/probe.js';
-import { diagnoseUserns, probeUserns, readUsernsSettings } from '../../../src/platforms/linux/userns.js';
+import { bundledBwrapInfo } from '../../../src/host/bundled-bwrap.js';
+import { clearBwrapProbeCache, probeBwrap, selectBwrap } from '../../../src/host/bwrap-select.js';
+import { diagnoseUserns, probeUserns, readUsernsSettings } from '../../../src/host/userns.js';
 import { buildBundled, isRoot, placeBinary, placeFake, runSandboxed, SYSTEM_BWRAP, systemBwrapWorks, trustedDir } from './helpers.js';
 
 const root = trustedDir('bwrap-selection-');

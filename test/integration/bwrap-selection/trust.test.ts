@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bwrapTrustProblem, clearBwrapProbeCache, selectBwrap } from '../../../src/platforms/linux/probe.js';
+import { bwrapTrustProblem, clearBwrapProbeCache, selectBwrap } from '../../../src/host/bwrap-select.js';
 import { isRoot, REPO, SYSTEM_BWRAP, systemBwrapWorks, tempDir, trustedDir } from './helpers.js';
 
 const USER = 'csbx-test';

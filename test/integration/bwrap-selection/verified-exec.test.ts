@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clearHostFactsCache, doctorBwrapReport, getHostFacts, getLinuxHostDetails } from '../../../src/host/facts.js';
 import { bundledBwrapPath, launcherPath, loadNative } from '../../../src/native.js';
-import { digestMismatchMessage, normaliseEmbeddedDigest } from '../../../src/platforms/linux/bundled.js';
+import { digestMismatchMessage, normaliseEmbeddedDigest } from '../../../src/host/bundled-bwrap.js';
 import { isRoot, placeFake, sha256, trustedDir } from './helpers.js';
 
 interface Native {

@@ -10,9 +10,9 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_PIDS_LIMIT } from '../../../src/manager/limits.js';
+import { DEFAULT_PIDS_LIMIT } from '../../../src/contracts/index.js';
 import { launcherPath } from '../../../src/native.js';
-import type { LimitPlan } from '../../../src/manager/types.js';
+import type { LimitPlan } from '../../../src/contracts/index.js';
 import { Scratch as CliScratch, requireBuilt } from '../../cli/helpers.js';
 import { PY, isLinux, sandbox, scratch } from './helpers.js';
 import type { Scratch } from './helpers.js';
@@ -191,7 +191,7 @@ describe.skipIf(!isLinux)('linux sandbox: resource limits (real processes)', () 
     const sb = await sandbox();
     const sub = sb.spawn(['/bin/sh', '-c', 'while :; do :; done'], 'danger-full-access', { cwd: s.ws, network: false, reject: false, stdin: 'ignore', timeout: 30_000, limits: { cpuSeconds: 1 } });
     const r = await sub;
-    expect(sub.launchRequest.native.platform === 'linux' && sub.launchRequest.native.bwrap).toBe(undefined);
+    expect(sub.launchRequest.kind).toBe('linux-seccomp');
     expect(r.signal).toBe('SIGXCPU');
     expect((await sub.limitHit)?.limit).toBe('cpu');
   }, 60_000);

@@ -3,7 +3,7 @@
  * included) still runs: the launcher moves it out of bwrap's argv into the inner stage's environment.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ArgvItem } from '../../../src/manager/types.js';
+import type { ArgvItem } from '../../../src/contracts/index.js';
 import { PY, isLinux, run, sandbox, scratch } from './helpers.js';
 import type { Scratch } from './helpers.js';
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { bundledBwrapPath, loadNative } from '../../../src/native.js';
-import { bwrapTrustProblem } from '../../../src/platforms/linux/probe.js';
+import { bwrapTrustProblem } from '../../../src/host/bwrap-select.js';
 import { createSandbox } from '../../../src/sandbox.js';
 import { bwrapBase, bwrapWorks, CONFINE_BWRAP, CONFINE_LAUNCHER, launcher, NO_BWRAP_REASON, runLauncher, startLauncher, SYSTEM_BWRAP, uniqueSleep, waitUntil } from './harness.js';
 

@@ -1,6 +1,6 @@
 /** Test inputs for the darwin planner: ResolvedPermissions built by hand and a fake FsInspector. */
 import { posix } from 'node:path';
-import type { HostFacts, PlanInput } from '../../../src/manager/types.js';
+import type { HostFacts, PlanInput } from '../../../src/contracts/index.js';
 import type { FsEntryKind, FsInspector } from '../../../src/permissions/fs-facts.js';
 import type { ResolvedFileSystem, ResolvedPermissions, WritableRoot } from '../../../src/permissions/resolved.js';
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { planDarwin } from '../../../src/platforms/darwin/plan.js';
 import { BASE_POLICY, NETWORK_ENABLED_POLICY, PLATFORM_DEFAULTS_POLICY, PREFERENCES_POLICY } from '../../../src/platforms/darwin/base-policy.js';
-import type { DarwinNativePlan } from '../../../src/manager/types.js';
+import type { DarwinNativePlan } from '../../../src/contracts/index.js';
 import { head, parseSexprs, printSexpr, walkSexprs } from '../../helpers/sexpr.js';
 import { SCENARIOS, fakeFs, planInput } from './fixtures.js';
 

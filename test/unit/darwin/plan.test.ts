@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../../src/manager/errors.js';
+import { PlanError } from '../../../src/contracts/index.js';
 import { planDarwin, SANDBOX_EXEC_PATH } from '../../../src/platforms/darwin/plan.js';
 import { buildSeatbeltPolicy } from '../../../src/platforms/darwin/policy.js';
 import { parseSexprs, printSexpr } from '../../helpers/sexpr.js';

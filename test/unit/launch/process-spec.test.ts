@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LAUNCHER_ARGS_ENV, processSpec } from '../../../src/launch/command.js';
-import type { ArgvItem, LaunchRequest } from '../../../src/manager/types.js';
+import type { ArgvItem, LaunchRequest } from '../../../src/contracts/index.js';
 
 function linuxRequest(argv: ArgvItem[]): LaunchRequest {
   return {

@@ -1,7 +1,7 @@
 /** planLimits: which mechanism each limit gets from the host facts, and what the launcher is told. */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PIDS_LIMIT, formatBytes, parseSize, resolveLimits } from '../../../src/manager/limits.js';
-import type { LimitFacts } from '../../../src/manager/types.js';
+import { DEFAULT_PIDS_LIMIT, formatBytes, parseSize, resolveLimits } from '../../../src/contracts/index.js';
+import type { LimitFacts } from '../../../src/contracts/index.js';
 import { planLimits } from '../../../src/platforms/linux/limits.js';
 
 const V1: LimitFacts = {

@@ -5,7 +5,7 @@
  * Host-independent: the filesystem is a fake FsInspector.
  */
 import { describe, expect, it } from 'vitest';
-import type { HostFacts } from '../../../src/manager/types.js';
+import type { HostFacts } from '../../../src/contracts/index.js';
 import type { FsEntryKind, FsInspector } from '../../../src/permissions/fs-facts.js';
 import type { ResolvedFileSystem } from '../../../src/permissions/resolved.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';

@@ -4,8 +4,8 @@
  * the registry. The real attacks are in test/integration/linux/cross-run.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../../src/manager/errors.js';
-import type { HostFacts } from '../../../src/manager/types.js';
+import { PlanError } from '../../../src/contracts/index.js';
+import type { HostFacts } from '../../../src/contracts/index.js';
 import type { FsEntryKind, FsEntryStat, FsInspector } from '../../../src/permissions/fs-facts.js';
 import type { ResolvedFileSystem } from '../../../src/permissions/resolved.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';

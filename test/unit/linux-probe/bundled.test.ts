@@ -12,8 +12,8 @@ import {
   normaliseEmbeddedDigest,
   readBwrapRecipe,
   sha256File,
-} from '../../../src/platforms/linux/bundled.js';
-import type { ProbedBwrap, ProbeOptions } from '../../../src/platforms/linux/probe.js';
+} from '../../../src/host/bundled-bwrap.js';
+import type { ProbedBwrap, ProbeOptions } from '../../../src/host/bwrap-help.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bundled-unit-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { helpOptions, isInsideDir, looksLikeBwrapHelp, parseBwrapHelp, parseBwrapVersion } from '../../../src/platforms/linux/probe.js';
+import { helpOptions, looksLikeBwrapHelp, parseBwrapHelp, parseBwrapVersion } from '../../../src/host/bwrap-help.js';
+import { isInsideDir } from '../../../src/host/bwrap-select.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/fake-bwrap');
 const fixture = (name: string): string => fs.readFileSync(path.join(FIXTURES, name), 'utf8');

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { NativeForFacts } from '../../../src/host/facts.js';
 import { doctorBwrapReport, getHostFacts, getLinuxHostDetails, syntheticRegistryDir } from '../../../src/host/facts.js';
-import type { ProbedBwrap, ProbeOptions } from '../../../src/platforms/linux/probe.js';
+import type { ProbedBwrap, ProbeOptions } from '../../../src/host/bwrap-help.js';
 
 const SHA = 'ef'.repeat(32);
 
@@ -32,17 +32,19 @@ function recordingProbe() {
 const linuxOnly = process.platform === 'linux' ? describe : describe.skip;
 
 linuxOnly('getHostFacts on Linux (fake native layer and /proc)', () => {
-  it('probes lazily: nothing is loaded or run until facts.linux is read, and only once', () => {
+  it('probes once, when the facts are made: facts.linux is plain data, and reading it loads and runs nothing more', () => {
     const { native, calls } = fakeNative({ abi: 7 });
     const { probe, probed } = recordingProbe();
     const facts = getHostFacts({ env: { PATH: '' }, cwd: '/', native, probe, procReader: () => undefined });
-    expect(calls.loadNative).toBe(0);
+    // createSandbox() probes; transform only reads: no getter is left to load the addon later.
+    expect(calls.loadNative).toBe(1);
+    expect(Object.getOwnPropertyDescriptor(facts, 'linux')?.get).toBeUndefined();
     expect(facts.linux?.landlockAbi).toBe(7);
     expect(facts.linux?.launcherPath).toBe('/pkg/build/Release/codex-sandbox-launcher');
-    expect(calls.loadNative).toBe(1);
     void facts.linux;
     expect(calls.loadNative).toBe(1);
     expect(probed).toEqual([]);
+    expect(JSON.parse(JSON.stringify({ ...facts, fs: undefined })).linux.landlockAbi).toBe(7);
   });
 
   it('an addon that fails to load gives Landlock ABI 0, keeps the reason, and leaves the bundled bwrap out', () => {

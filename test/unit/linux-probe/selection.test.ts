@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ProbedBwrap, ProbeOptions } from '../../../src/platforms/linux/probe.js';
-import { BwrapProbeError, findSystemBwrap, selectBwrap } from '../../../src/platforms/linux/probe.js';
+import type { ProbedBwrap, ProbeOptions } from '../../../src/host/bwrap-help.js';
+import { BwrapProbeError } from '../../../src/host/bwrap-help.js';
+import { findSystemBwrap, selectBwrap } from '../../../src/host/bwrap-select.js';
 
 /** A fake probe: capabilities per path; paths not listed fail to run. */
 function fakeProbe(table: Record<string, { perms: boolean; argv0: boolean; version?: string }>) {

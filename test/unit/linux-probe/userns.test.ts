@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ProcReader, UsernsProbeResult } from '../../../src/platforms/linux/userns.js';
-import { classifyUsernsStderr, diagnoseUserns, isWsl1, procReaderAt, readUsernsSettings } from '../../../src/platforms/linux/userns.js';
+import type { ProcReader, UsernsProbeResult } from '../../../src/host/userns.js';
+import { classifyUsernsStderr, diagnoseUserns, isWsl1, procReaderAt, readUsernsSettings } from '../../../src/host/userns.js';
 
 const NATIVE_VERSION = 'Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0) #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)\n';
 

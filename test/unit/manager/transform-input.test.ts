@@ -1,6 +1,6 @@
 /** SandboxManager.transform refuses commands it would otherwise misread, before planning anything. */
 import { describe, expect, it } from 'vitest';
-import type { HostFacts } from '../../../src/manager/types.js';
+import type { HostFacts } from '../../../src/contracts/index.js';
 import { SandboxManager } from '../../../src/manager/transform.js';
 import { PermissionProfile } from '../../../src/permissions/index.js';
 import { emptyFs } from '../permissions/helpers.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildCommandLine, quoteWindowsArg } from '../../../src/platforms/win32/cmdline.js';
 import { environmentBlockEntries } from '../../../src/platforms/win32/env.js';
-import { resolveWindowsProgram } from '../../../src/platforms/win32/launch.js';
+import { resolveWindowsProgram } from '../../../src/platforms/win32/launcher-args.js';
 
 /** CommandLineToArgvW's rules for arguments after argv[0] (the MSVC 2008+ parser). */
 function parseArgs(s: string): string[] {

@@ -1,5 +1,5 @@
 /**
- * The launcher's own command line (src/platforms/win32/launch.ts `launcherArgs`): Node quotes the
+ * The launcher's own command line (src/platforms/win32/launcher-args.ts `launcherArgs`): Node quotes the
  * launcher's argv with libuv's rules, and the launcher's C runtime splits it back. The model of
  * libuv (cmdline.ts `libuvQuoteArg`) is checked against both Windows CRT parsers here; the wine test
  * (test/wine/load.test.ts) runs the real node.exe → launcher → node.exe chain.
@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_COMMAND_LINE, buildCommandLine, libuvCommandLine, libuvQuoteArg } from '../../../src/platforms/win32/cmdline.js';
-import { LIBUV_ADDED_ENV, WindowsLaunchError, launcherArgs } from '../../../src/platforms/win32/launch.js';
+import { PlanError } from '../../../src/contracts/index.js';
+import { LIBUV_ADDED_ENV, launcherArgs } from '../../../src/platforms/win32/launcher-args.js';
 
 /**
  * The CRT's split of a whole command line (argv[0] by its own rules: quotes toggle, backslashes
@@ -102,7 +103,7 @@ describe('launcherArgs', () => {
   it('refuses a command line too long for CreateProcess, counting the escaping the launcher argv adds', () => {
     const ok = 'x'.repeat(30000);
     expect(() => launcherArgs(LAUNCHER, { ...base, env: fullEnv, commandLine: ok })).not.toThrow();
-    expect(() => launcherArgs(LAUNCHER, { ...base, env: fullEnv, commandLine: 'x'.repeat(MAX_COMMAND_LINE + 1) })).toThrow(WindowsLaunchError);
+    expect(() => launcherArgs(LAUNCHER, { ...base, env: fullEnv, commandLine: 'x'.repeat(MAX_COMMAND_LINE + 1) })).toThrow(PlanError);
     // 20 000 characters, but every quote is escaped once more on the launcher's command line.
     const quoted = buildCommandLine(['p', ...Array.from({ length: 5000 }, () => 'a"')]);
     expect(quoted.length).toBeLessThan(MAX_COMMAND_LINE);

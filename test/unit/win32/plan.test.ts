@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../../src/manager/errors.js';
-import type { HostFacts, PlanInput } from '../../../src/manager/types.js';
+import { PlanError } from '../../../src/contracts/index.js';
+import type { HostFacts, PlanInput } from '../../../src/contracts/index.js';
 import type { FsInspector } from '../../../src/permissions/fs-facts.js';
 import type { ResolvedPermissions, WritableRoot } from '../../../src/permissions/resolved.js';
 import { OFFLINE_PROXY } from '../../../src/platforms/win32/env.js';
 import { planWindows } from '../../../src/platforms/win32/plan.js';
 import { writableRootSid, readonlySid } from '../../../src/platforms/win32/sid.js';
-import type { WindowsTokenPlan } from '../../../src/platforms/win32/types.js';
+import type { WindowsTokenPlan } from '../../../src/contracts/index.js';
 import { fakeWindowsFs } from './fake-fs.js';
 
 function root(r: string, readOnlySubpaths: string[] = [], protectedMetadataNames = ['.git', '.agents', '.codex']): WritableRoot {
@@ -74,11 +74,41 @@ describe('planWindows: drive paths', () => {
     expect(nativeOf(input(perms([root('C:\\work')]), fsi)).desktop).toBe('');
   });
 
-  it('the program is argv[0] and the rest are its arguments', () => {
+  it('planned on another OS: the launcher by name, the program as given, and a note saying so', () => {
     const req = planWindows(input(perms([root('C:\\work')]), fsi));
-    expect(req.program).toBe('git');
-    expect(req.argv).toEqual(['status']);
+    expect(req.program).toBe('codex-sandbox-launcher.exe');
+    expect(req.argv.slice(0, 4)).toEqual(['--application', 'git', '--cwd', 'C:\\work']);
+    expect(req.argv.slice(-2)).toEqual(['--command-line', 'git status']);
     expect(req.cwd).toBe('C:\\work');
+    expect(req.enforcement.join('\n')).toMatch(/planned on another OS/);
+  });
+
+  describe('planned on the Windows host: the LaunchRequest is what runs', () => {
+    const LAUNCHER = 'C:\\pkg\\codex-sandbox-launcher.exe';
+    const onHost = (fs: FsInspector, command: string[] = ['git', 'status']): PlanInput => {
+      const i = input(perms([root('C:\\work')]), fs);
+      return { ...i, command, facts: { ...i.facts, windows: { launcherPath: LAUNCHER } } };
+    };
+
+    it('runs the launcher with the program found on the sandbox PATH through facts.fs', () => {
+      const fs = fakeWindowsFs({ 'C:\\work': 'dir', 'C:\\Windows\\System32\\git.exe': 'file' });
+      const req = planWindows(onHost(fs));
+      expect(req.program).toBe(LAUNCHER);
+      expect(req.argv).toContain('--application');
+      expect(req.argv[req.argv.indexOf('--application') + 1]).toBe('C:\\Windows\\System32\\git.exe');
+      expect(req.argv.slice(-2)).toEqual(['--command-line', 'git status']);
+      for (const sid of (req.native as WindowsTokenPlan).capabilitySids) expect(req.argv).toContain(sid);
+    });
+
+    it('never takes the program from the working directory (a workspace-planted git.exe)', () => {
+      const fs = fakeWindowsFs({ 'C:\\work': 'dir', 'C:\\work\\git.exe': 'file' });
+      expect(planError(() => planWindows(onHost(fs))).code).toBe('ProgramNotFound');
+    });
+
+    it('refuses a batch file (cmd.exe would re-parse its arguments)', () => {
+      const fs = fakeWindowsFs({ 'C:\\work': 'dir', 'C:\\tools\\npm.cmd': 'file' });
+      expect(planError(() => planWindows(onHost(fs, ['C:\\tools\\npm.cmd', 'test']))).code).toBe('ProgramIsBatchFile');
+    });
   });
 
   it('capability SIDs have the S-1-5-21 shape and are the same for equivalent spellings', () => {

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ProbedBwrap, ProbeOptions } from './probe.js';
+import type { ProbedBwrap, ProbeOptions } from './bwrap-help.js';
 
 /** The digest a development build embeds (build.sh could not build a bwrap): verification is skipped. */
 export const NULL_SHA256 = '0'.repeat(64);

@@ -1,6 +1,6 @@
 /**
- * The Windows unelevated restricted-token plan: what `src/platforms/win32/plan.ts` computes and the
- * native layer (`native/win/`) carries out. Plain JSON data, so `--dry-run --platform win32` prints
+ * CONTRACT: the Windows unelevated restricted-token plan: what `src/platforms/win32/plan.ts` computes,
+ * src/launch/windows.ts applies (directories, stubs, ACLs) and the native launcher (`native/win/`) runs. Plain JSON data, so `--dry-run --platform win32` prints
  * exactly what a Windows host would do.
  */
 
@@ -27,11 +27,8 @@ export interface WindowsDenyWritePath {
   sids: string[];
 }
 
-/**
- * A type alias (not an interface) so it is assignable to the contract's `WindowsNativePlan`
- * (`{ platform: 'win32'; [key: string]: unknown }`).
- */
-export type WindowsTokenPlan = {
+/** The `native` part of a `windows-token` LaunchRequest: what the launch does before the launcher runs. */
+export interface WindowsTokenPlan {
   platform: 'win32';
   backend: 'restricted-token';
   /** `readonly`: no writable roots, a single read-only capability SID; `writable-roots`: one SID per root. */
@@ -64,4 +61,4 @@ export type WindowsTokenPlan = {
   desktop: string;
   /** Working directory for CreateProcessAsUserW. */
   cwd: string;
-};
+}

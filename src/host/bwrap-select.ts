@@ -10,16 +10,18 @@
  * The system binary comes first on purpose: Ubuntu's AppArmor userns exemption is attached to
  * /usr/bin/bwrap, a bundled copy does not get it (landscape §0.2).
  *
- * Parsing (`parseBwrapHelp`, `parseBwrapVersion`, `helpOptions`) is pure; `probeBwrap` spawns
- * `<bwrap> --help` and `<bwrap> --version` once per binary identity (≈2 short execs, a few ms).
+ * Parsing is pure (bwrap-help.ts); `probeBwrap` spawns `<bwrap> --help` and `<bwrap> --version`
+ * once per binary identity (≈2 short execs, a few ms).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import which from 'which';
-import type { BwrapInfo, BwrapSource } from '../../manager/types.js';
-import { bundledBwrapInfo } from './bundled.js';
-import { isUnder } from '../../util/path-within.js';
+import type { BwrapSource } from '../contracts/index.js';
+import { isUnder } from '../util/path-within.js';
+import { BwrapProbeError, looksLikeBwrapHelp, parseBwrapHelp, parseBwrapVersion } from './bwrap-help.js';
+import type { BwrapCapabilities, ProbedBwrap, ProbeOptions } from './bwrap-help.js';
+import { bundledBwrapInfo } from './bundled-bwrap.js';
 
 /** Environment variable that forces a bwrap binary (still probed; rejected loudly if unusable). */
 /** `CODEX_SANDBOX_BWRAP=bundled` forces the bundled, digest-verified binary. */
@@ -29,52 +31,6 @@ export const BWRAP_OVERRIDE_ENV = 'CODEX_SANDBOX_BWRAP';
 // ---------------------------------------------------------------------------------------------
 // Pure parsing
 // ---------------------------------------------------------------------------------------------
-
-/** What the planner needs to know about a bubblewrap binary, read from its `--help`. */
-export interface BwrapCapabilities {
-  /** `--argv0 VALUE` (bubblewrap >= 0.9.0). Emulated by the launcher's inner stage when absent. */
-  argv0: boolean;
-  /** `--perms OCTAL` (bubblewrap >= 0.5.0). Required: a bwrap without it is never selected. */
-  perms: boolean;
-  /** `--ro-bind-fd FD DEST` (upstream >= 0.10.0; Debian backported it to its 0.8.0). */
-  roBindFd: boolean;
-  /** `--as-pid-1`. */
-  asPid1: boolean;
-  /** `--disable-userns` (bubblewrap >= 0.8.0). */
-  disableUserns: boolean;
-}
-
-/** Every `--option` token the text mentions, as exact tokens (`--perms` never matches `--permsx`). */
-export function helpOptions(helpText: string): Set<string> {
-  const found = new Set<string>();
-  for (const m of helpText.matchAll(/(?<=^|[\s[(,|])(--[a-z0-9][a-z0-9-]*)(?=$|[\s\]),=|])/gm)) {
-    if (m[1] !== undefined) found.add(m[1]);
-  }
-  return found;
-}
-
-/** Whether the text is bubblewrap's help at all (every version lists `--ro-bind` and `--unshare-user`). */
-export function looksLikeBwrapHelp(helpText: string): boolean {
-  const opts = helpOptions(helpText);
-  return opts.has('--ro-bind') && opts.has('--unshare-user');
-}
-
-export function parseBwrapHelp(helpText: string): BwrapCapabilities {
-  const opts = helpOptions(helpText);
-  return {
-    argv0: opts.has('--argv0'),
-    perms: opts.has('--perms'),
-    roBindFd: opts.has('--ro-bind-fd'),
-    asPid1: opts.has('--as-pid-1'),
-    disableUserns: opts.has('--disable-userns'),
-  };
-}
-
-/** `bubblewrap 0.8.0` → `0.8.0`; undefined when the text has no bubblewrap version line. */
-export function parseBwrapVersion(versionText: string): string | undefined {
-  const m = /^bubblewrap\s+([0-9][0-9A-Za-z.+~-]*)\s*$/m.exec(versionText);
-  return m?.[1];
-}
 
 /** Whether `candidate` (canonical) lies inside `cwd` (canonical). A cwd of `/` contains nothing. */
 export function isInsideDir(candidate: string, cwd: string): boolean {
@@ -124,28 +80,6 @@ function untrustedReason(problem: string): string {
 // ---------------------------------------------------------------------------------------------
 // Probing (spawns)
 // ---------------------------------------------------------------------------------------------
-
-/** A probed binary: the contract's BwrapInfo plus `--as-pid-1` (not in BwrapInfo yet). */
-export type ProbedBwrap = BwrapInfo & { asPid1: boolean };
-
-export interface ProbeOptions {
-  source?: BwrapSource;
-  /** Digest the launcher verifies before exec (bundled binary only). */
-  expectedSha256?: string | undefined;
-  /** Per exec; default 2000 ms. */
-  timeoutMs?: number;
-}
-
-/** The binary could not be run or is not bubblewrap. The message names the path and what happened. */
-export class BwrapProbeError extends Error {
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BwrapProbeError';
-  }
-}
 
 interface ProbeCore {
   realPath: string;

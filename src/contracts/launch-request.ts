@@ -1,0 +1,134 @@
+/**
+ * CONTRACT: the data that flows through SandboxManager.transform into the launch. Everything here is
+ * plain, JSON-serialisable data (apart from the FsInspector in HostFacts), so `--dry-run` and
+ * `explain` print exactly what runs.
+ */
+import type { ResolvedPermissions } from '../permissions/resolved.js';
+import type { HostFacts } from './host-facts.js';
+import type { LimitPlan, ResolvedLimits } from './limits.js';
+import type { WindowsTokenPlan } from './windows-plan.js';
+
+/** An argv element: a string, or raw bytes (base64) for a non-UTF-8 Unix path. */
+export type ArgvItem = string | { bytes: string };
+
+/**
+ * What runs, one meaning each:
+ * - `linux-bwrap`: the native launcher execs bubblewrap (mount plan, namespaces, seccomp), and its inner stage the command;
+ * - `linux-seccomp`: the native launcher installs seccomp (and rlimits) on itself and execs the command
+ *   directly — the profile restricts no files (full-disk write or an external filesystem sandbox);
+ * - `macos-seatbelt`: `sandbox-exec -p POLICY` runs the command;
+ * - `windows-token`: codex-sandbox-launcher.exe runs it under a restricted token in a job object;
+ * - `none`: the command itself, unsandboxed (the profile needs no sandbox: danger-full-access).
+ */
+export type LaunchKind = LaunchRequest['kind'];
+
+/** Codex's shell-environment policy (reference §3.5; config `shell_environment_policy`). */
+export interface EnvPolicy {
+  inherit: 'all' | 'core' | 'none';
+  /**
+   * Skip the default excludes (names matching *KEY*, *SECRET*, *TOKEN*). Codex defaults this to true;
+   * codex-sandbox's own default policy (DEFAULT_ENV_POLICY) sets it false, so secrets are stripped.
+   */
+  ignoreDefaultExcludes?: boolean;
+  /** Glob patterns of names to drop (case-insensitive). */
+  exclude?: string[];
+  /** Glob patterns of names to keep; when non-empty only matching names survive. */
+  includeOnly?: string[];
+  /** Variables set last. */
+  set?: Record<string, string>;
+}
+
+/**
+ * The Linux plan beside the launcher's argv (`linux-bwrap` and `linux-seccomp`). The argv is the one
+ * source of truth for what the launcher does (bwrap and how it is verified, the seccomp mode, the
+ * /dev/null fds, the placeholders it registers, the inner stage); this holds only what the launch
+ * does before the launcher runs: the cgroups to create for the limits.
+ */
+export interface LinuxNativePlan {
+  platform: 'linux';
+  /** Resource limits and how each is enforced; the launch creates the cgroups and the launcher joins them. */
+  limits: LimitPlan;
+}
+
+export interface DarwinNativePlan {
+  platform: 'darwin';
+  /** The generated SBPL policy text (also in argv after -p). */
+  policy: string;
+  /** -D parameters, in order. */
+  params: Array<[string, string]>;
+}
+
+/** The Windows plan: the side effects the launch performs before the launcher runs (windows-plan.ts). */
+export type WindowsNativePlan = WindowsTokenPlan;
+
+export interface NoneNativePlan {
+  platform: 'none';
+}
+
+interface LaunchBase {
+  /** What gets spawned. */
+  program: ArgvItem;
+  /** Arguments after the program. */
+  argv: ArgvItem[];
+  /**
+   * The command's environment. On Linux the launcher receives it as `--command-env --env NAME=VALUE`
+   * records (src/launch/command.ts) and applies it only to the command: the launcher and bwrap run
+   * with an empty environment. On Windows it is the launcher's environment block, which the command inherits.
+   */
+  env: Record<string, string>;
+  /** Working directory for the spawned program (the sandbox's cwd is set by the plan itself). */
+  cwd: ArgvItem;
+  /** The resolved permissions this plan enforces. */
+  permissions: ResolvedPermissions;
+  /** Human-readable lines: what is and is not enforced by this plan on this platform. */
+  enforcement: string[];
+}
+
+export interface LinuxBwrapLaunch extends LaunchBase {
+  kind: 'linux-bwrap';
+  native: LinuxNativePlan;
+}
+
+export interface LinuxSeccompLaunch extends LaunchBase {
+  kind: 'linux-seccomp';
+  native: LinuxNativePlan;
+}
+
+export interface MacosSeatbeltLaunch extends LaunchBase {
+  kind: 'macos-seatbelt';
+  native: DarwinNativePlan;
+}
+
+export interface WindowsTokenLaunch extends LaunchBase {
+  kind: 'windows-token';
+  native: WindowsNativePlan;
+}
+
+export interface UnsandboxedLaunch extends LaunchBase {
+  kind: 'none';
+  native: NoneNativePlan;
+}
+
+/** One plan, discriminated by `kind` (and, inside it, `native.platform`). */
+export type LaunchRequest = LinuxBwrapLaunch | LinuxSeccompLaunch | MacosSeatbeltLaunch | WindowsTokenLaunch | UnsandboxedLaunch;
+
+/** What every platform planner receives (cwd already converted from its PathUri, once). */
+export interface PlanInput {
+  /** argv; command[0] is the program. */
+  command: ArgvItem[];
+  /** Native absolute working directory of the command. */
+  cwd: string;
+  permissions: ResolvedPermissions;
+  /** The environment after the env policy (the planner may add markers such as CODEX_SANDBOX). */
+  env: Record<string, string>;
+  facts: HostFacts;
+  /** Let the command create nested user namespaces (default false: bwrap --disable-userns + seccomp). */
+  allowNestedUserns?: boolean;
+  /** Resource limits after defaults (absent: the defaults). */
+  limits?: ResolvedLimits;
+  /** Symlinks (absolute, as spelled) the caller accepts in the path of a writable root or the cwd. */
+  allowSymlinkedRoots?: readonly string[];
+}
+
+/** A planner: pure, facts in, LaunchRequest out; throws PlanError when the profile cannot be enforced. */
+export type Planner = (input: PlanInput) => LaunchRequest;
