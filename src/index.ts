@@ -6,6 +6,8 @@ export type { CreateSandboxOptions, NamedProfile, ProfileInput, SandboxSubproces
 
 export { SandboxManager, DEFAULT_ENV_POLICY } from './manager/transform.js';
 export type { TransformRequest } from './manager/transform.js';
+export { SandboxError, SandboxSetupError } from './errors.js';
+export type { PathUriErrorCode, PlanErrorCode, SandboxErrorCode, WindowsLaunchErrorCode } from './errors.js';
 export { PlanError } from './manager/errors.js';
 export type {
   ArgvItem,

@@ -1,12 +1,17 @@
+import { SandboxError } from '../errors.js';
+import type { PlanErrorCode } from '../errors.js';
+
 /** The sandbox could not be set up as the profile asks (CLI exit code 125). Never falls back to unsandboxed. */
-export class PlanError extends Error {
+export class PlanError extends SandboxError {
+  declare readonly code: PlanErrorCode;
+
   constructor(
-    readonly code: string,
+    code: PlanErrorCode,
     message: string,
     /** The request itself is wrong (a usage error: CLI exit 2), not the host. */
     readonly usage = false,
   ) {
-    super(message);
+    super(code, message);
     this.name = 'PlanError';
   }
 }

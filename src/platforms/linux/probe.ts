@@ -13,6 +13,7 @@
  * Parsing (`parseBwrapHelp`, `parseBwrapVersion`, `helpOptions`) is pure; `probeBwrap` spawns
  * `<bwrap> --help` and `<bwrap> --version` once per binary identity (≈2 short execs, a few ms).
  */
+import { SandboxError } from '../../errors.js';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -137,12 +138,12 @@ export interface ProbeOptions {
 }
 
 /** The binary could not be run or is not bubblewrap. The message names the path and what happened. */
-export class BwrapProbeError extends Error {
+export class BwrapProbeError extends SandboxError {
   constructor(
     readonly path: string,
     message: string,
   ) {
-    super(message);
+    super('BwrapProbe', message);
     this.name = 'BwrapProbeError';
   }
 }

@@ -10,6 +10,8 @@
  * the launcher exits with the command's exit code. Killing the launcher (execa's kill or timeout)
  * closes its job handle, so the whole tree dies with it and nothing is printed.
  */
+import { SandboxError } from '../../errors.js';
+import type { WindowsLaunchErrorCode } from '../../errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LaunchRequest } from '../../manager/types.js';
@@ -39,12 +41,11 @@ export interface WindowsLauncherInvocation {
   warnings: string[];
 }
 
-export class WindowsLaunchError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+export class WindowsLaunchError extends SandboxError {
+  declare readonly code: WindowsLaunchErrorCode;
+
+  constructor(code: WindowsLaunchErrorCode, message: string) {
+    super(code, message);
     this.name = 'WindowsLaunchError';
   }
 }

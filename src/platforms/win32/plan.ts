@@ -3,6 +3,7 @@
  * LaunchRequest out — so `--dry-run --platform win32` shows the plan on any OS. The native layer
  * (`native/win/`, driven by `launch.ts`) carries it out on Windows.
  */
+import type { PlanErrorCode } from '../../errors.js';
 import { PlanError } from '../../manager/errors.js';
 import type { ArgvItem, LaunchRequest, Planner, PlanInput } from '../../manager/types.js';
 import type { FsInspector } from '../../permissions/fs-facts.js';
@@ -20,7 +21,7 @@ import type { WindowsDenyWritePath, WindowsTokenPlan, WindowsWritableRoot } from
  */
 const DESKTOP = '';
 
-function cannotEnforce(code: string, what: string): PlanError {
+function cannotEnforce(code: PlanErrorCode, what: string): PlanError {
   return new PlanError(code, `windows sandbox backend cannot enforce file_system=${what}; refusing to run unsandboxed`);
 }
 
