@@ -167,23 +167,62 @@ pid_t start_watchdog(int* life_write) {
   die_errno("executing bubblewrap", program, errno);
 }
 
-// Whether the inner stage's byte is in the started pipe; called once bwrap has exited, so no writer
-// is left that could still send it (non-blocking all the same).
-bool started_byte_arrived(int fd) {
-  struct pollfd pfd = {fd, POLLIN, 0};
-  if (poll(&pfd, 1, 0) <= 0 || (pfd.revents & POLLIN) == 0) return false;
-  char byte;
-  return read(fd, &byte, 1) == 1;
-}
+// What the inner stage said on the started pipe: one byte (1) just before it execs the command, or
+// a failure record (fail.h) when a check inside the sandbox failed.
+struct StartedPipe {
+  int fd = -1;
+  bool started = false;
+  std::string record;
 
-[[noreturn]] void finish_setup_failure(const SuperviseParams& params, int status) {
-  if (params.registry != nullptr) registry_release(params.registry, params.options->synthetic_targets);
-  if (WIFSIGNALED(status)) {
-    die_msg("the sandbox could not be set up: bubblewrap was killed by signal %d before the command started; "
-            "run `codex-sandbox doctor` for the cause and the fix", WTERMSIG(status));
+  // One read; closes the pipe at EOF or once the start is known. False if the read would block.
+  bool read_once() {
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) return true;
+    if (n < 0 && errno == EAGAIN) return false;
+    if (n > 0 && record.empty() && buf[0] == 1) {
+      started = true;
+      // The command is starting: from here on its status is the launcher's, and a closed status
+      // fd with nothing written is how the caller knows (fail.h).
+      const int status = status_fd();
+      if (status >= 0) {
+        close(status);
+        set_status_fd(-1, nullptr);
+      }
+    } else if (n > 0) {
+      if (record.size() < 8192) record.append(buf, static_cast<size_t>(n));
+      return true;
+    }
+    close(fd);
+    fd = -1;
+    return true;
   }
-  die_msg("the sandbox could not be set up: bubblewrap exited with status %d before the command started (its "
-          "message is above); run `codex-sandbox doctor` for the cause and the fix", WEXITSTATUS(status));
+
+  // Called once bwrap has exited, so no writer is left that could still send anything
+  // (non-blocking all the same).
+  void drain() {
+    while (fd >= 0) {
+      struct pollfd pfd = {fd, POLLIN, 0};
+      if (poll(&pfd, 1, 0) <= 0 || (pfd.revents & (POLLIN | POLLHUP | POLLERR)) == 0) return;
+      if (!read_once()) return;
+    }
+  }
+};
+
+[[noreturn]] void finish_setup_failure(const SuperviseParams& params, int status, const std::string& inner_record) {
+  if (params.registry != nullptr) registry_release(params.registry, params.options->synthetic_targets);
+  if (!inner_record.empty() && inner_record[0] == kStatusRecordTag) {
+    // The inner stage named the check that failed inside the sandbox: pass its record on.
+    forward_status_record(inner_record.data(), inner_record.size());
+    _exit(kExitSetupFailure);
+  }
+  const char* bwrap = params.options->command[0];
+  if (WIFSIGNALED(status)) {
+    die_setup("bubblewrap", bwrap, "bubblewrap was killed by signal %d before the command started; "
+              "run `codex-sandbox doctor` for the cause and the fix", WTERMSIG(status));
+  }
+  die_setup("bubblewrap", bwrap, "bubblewrap exited with status %d before the command started (its "
+            "message is above); run `codex-sandbox doctor` for the cause and the fix", WEXITSTATUS(status));
 }
 
 [[noreturn]] void finish(const SuperviseParams& params, int status, int reraise) {
@@ -227,27 +266,19 @@ void supervise_bwrap(const SuperviseParams& params) {
   if (params.verified_fd >= 0) close(params.verified_fd);
 
   int info_fd = params.info_read_fd;
-  int started_fd = params.started_read_fd;
-  bool started = false;
+  StartedPipe started_pipe;
+  started_pipe.fd = params.started_read_fd;
   std::string info;
   pid_t init_pid = 0;
   std::vector<int> pending;  // forwarded signals that arrived before child-pid was known
 
   for (;;) {
-    struct pollfd fds[3] = {{sig_fd, POLLIN, 0}, {info_fd, POLLIN, 0}, {started_fd, POLLIN, 0}};
+    struct pollfd fds[3] = {{sig_fd, POLLIN, 0}, {info_fd, POLLIN, 0}, {started_pipe.fd, POLLIN, 0}};
     if (poll(fds, 3, -1) < 0) {  // poll ignores entries whose fd is -1
       if (errno == EINTR) continue;
       die_errno("poll", nullptr, errno);
     }
-    if (started_fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      char byte;
-      ssize_t n = read(started_fd, &byte, 1);
-      if (n > 0) started = true;
-      if (n >= 0 || errno != EINTR) {
-        close(started_fd);
-        started_fd = -1;
-      }
-    }
+    if (started_pipe.fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) started_pipe.read_once();
     if (info_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       char buf[1024];
       ssize_t n = read(info_fd, buf, sizeof buf);
@@ -282,8 +313,8 @@ void supervise_bwrap(const SuperviseParams& params) {
       int status = 0;
       pid_t done = waitpid(bwrap_pid, &status, WNOHANG);
       if (done == bwrap_pid) {
-        if (started_fd >= 0 && started_byte_arrived(started_fd)) started = true;
-        if (params.started_read_fd >= 0 && !started) finish_setup_failure(params, status);
+        started_pipe.drain();
+        if (params.started_read_fd >= 0 && !started_pipe.started) finish_setup_failure(params, status, started_pipe.record);
         finish(params, status, 0);
       }
       continue;

@@ -29,5 +29,5 @@ export function prepareProcess(req: LaunchRequest): ProcessSpec {
   }
   const inv = prepareWindowsLaunch(req, windowsBinding(), exe);
   for (const w of inv.warnings) process.emitWarning(w, { code: 'CODEX_SANDBOX_WINDOWS' });
-  return { file: inv.file, args: inv.args, cwd: inv.cwd, env: inv.env, payload: undefined };
+  return { file: inv.file, args: inv.args, cwd: inv.cwd, env: inv.env, payload: undefined, statusFd: undefined };
 }
