@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,13 @@
 #include "fail.h"
 #include "fds.h"
 #include "limits.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
 
 namespace {
 
@@ -110,6 +118,33 @@ bool forwarded_to_group(int sig) {
 // unsupervised. Until its setsid (--new-session) the init is still in bwrap's process group, so the
 // group kill reaches it; after the setsid the inner stage's write to the started pipe fails once the
 // launcher is gone, so the command never starts.
+// What the launcher tells its watchdog once bwrap reports its namespace init (child-pid).
+struct WatchedInit {
+  pid_t bwrap;
+  pid_t init;
+};
+
+// A pidfd for the namespace init, opened while it is still bwrap's child, so the kill at the end
+// can never reach another process that reused its pid (pidfd_open(2)). -1 if that cannot be shown.
+int open_init_pidfd(const WatchedInit& w) {
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, w.init, 0));
+  if (pidfd < 0) return -1;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", w.init);
+  char line[512] = {0};
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  const ssize_t n = fd >= 0 ? read(fd, line, sizeof line - 1) : -1;
+  if (fd >= 0) close(fd);
+  const char* close_paren = n > 0 ? strrchr(line, ')') : nullptr;
+  char state = 0;
+  long ppid = 0;
+  if (close_paren == nullptr || sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2 || ppid != w.bwrap) {
+    close(pidfd);
+    return -1;
+  }
+  return pidfd;
+}
+
 [[noreturn]] void run_watchdog(int life_read) {
   setpgid(0, 0);  // the launcher does the same; whichever runs first makes the group exist
   if (life_read != 3 && dup2(life_read, 3) < 0) _exit(kExitSetupFailure);
@@ -121,14 +156,29 @@ bool forwarded_to_group(int sig) {
     for (int fd = 0; fd <= 2; ++fd) dup2(null_fd, fd);
     if (null_fd > 2) close(null_fd);
   }
-  // The launcher holds the only write end and never writes: EOF means it exited or was killed.
-  char byte;
-  while (read(3, &byte, 1) < 0 && errno == EINTR) {
+  // The launcher holds the only write end; it writes the namespace init's pid once (WatchedInit),
+  // and EOF means it exited or was killed.
+  int init_pidfd = -1;
+  for (;;) {
+    WatchedInit w;
+    const ssize_t n = read(3, &w, sizeof w);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == static_cast<ssize_t>(sizeof w) && init_pidfd < 0) {
+      init_pidfd = open_init_pidfd(w);
+      continue;
+    }
+    if (n <= 0) break;
   }
   // This group is only this watchdog, bwrap, and bwrap's namespace init before its setsid; the
   // group leader (this process) is alive until the kill, so the group id cannot have been reused.
   // Never kill a group this process does not lead: that would be the Node caller's own group.
   if (getpgrp() == getpid()) kill(0, SIGKILL);
+  // After its setsid the init is out of that group, and bwrap sets its PR_SET_PDEATHSIG only in
+  // do_init (bubblewrap.c), after forking the command: a launcher SIGKILLed once the inner stage
+  // reported the start but before the init armed it (bwrap dies with the launcher) left the
+  // command running unsupervised, re-parented to the host's init. Killing the init ends its pid
+  // namespace and everything in it (pid_namespaces(7)); a no-op when the sandbox already ended.
+  if (init_pidfd >= 0) syscall(SYS_pidfd_send_signal, init_pidfd, SIGKILL, nullptr, 0);
   _exit(0);
 }
 
@@ -290,6 +340,11 @@ void supervise_bwrap(const SuperviseParams& params) {
         pid_t parsed = parse_child_pid(info, eof);
         if (parsed > 0) {
           init_pid = parsed;
+          // The watchdog opens a pidfd for it now, while bwrap (alive: it just wrote this) is its parent.
+          const WatchedInit watched = {bwrap_pid, init_pid};
+          if (write(life_write, &watched, sizeof watched) < 0) {
+            // Best effort: the group kill and bwrap's own --die-with-parent still hold.
+          }
           for (int sig : pending) forward_to_command(init_pid, sig);
           pending.clear();
         }

@@ -222,4 +222,31 @@ describe.each(bwraps)('SIGKILL of the launcher during set-up ($name)', ({ path, 
     },
     120_000,
   );
+
+  it.skipIf(skip)(
+    'a command with a background grandchild: SIGKILL of the launcher before, around and after the start leaves no process of the sandbox (skipped without that bwrap)',
+    async () => {
+      // After the start the sandbox must die with the launcher although the launcher cannot clean up:
+      // bwrap through PR_SET_PDEATHSIG, its namespace init through bwrap's --die-with-parent or else
+      // the watchdog's pidfd kill, and with the init the whole pid namespace (the grandchild too).
+      for (let i = 0; i < 16; i += 1) {
+        const tag = uniqueSleep();
+        const run = startLauncher(planned(path, ['sh', '-c', `sleep ${tag} & echo started; exec sleep ${tag}`], { verified }));
+        if (i < 8) {
+          await waitUntil(() => pidsMentioning(tag).length > 0, 10_000);
+          await new Promise((r) => setTimeout(r, i));
+        } else {
+          await run.waitForStdout('started');
+          if (i > 11) await waitUntil(() => pidsMentioning(`sleep\0${tag}`).length >= 2, 10_000);
+        }
+        run.child.kill('SIGKILL');
+        const closed = await Promise.race([run.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+        const settled = await waitUntil(() => pidsMentioning(tag).length === 0, 5_000);
+        const survivors = pidsMentioning(tag);
+        for (const pid of survivors) process.kill(pid, 'SIGKILL');
+        expect({ iteration: i, closed, settled, survivors }).toEqual({ iteration: i, closed: true, settled: true, survivors: [] });
+      }
+    },
+    120_000,
+  );
 });
