@@ -180,11 +180,13 @@ void remove_placeholder(const char* path) {
     if (slash == std::string::npos) {
       struct stat st;
       if (fstatat(dir_fd, component.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        // ENOENT: someone removed it meanwhile (its directory was deleted): nothing is left to do,
+        // and a warning would land on the stderr of an unrelated command.
         if (S_ISREG(st.st_mode) && st.st_size == 0) {
-          if (unlinkat(dir_fd, component.c_str(), 0) < 0) warn_errno("registry: removing placeholder", path, errno);
+          if (unlinkat(dir_fd, component.c_str(), 0) < 0 && errno != ENOENT) warn_errno("registry: removing placeholder", path, errno);
         } else if (S_ISDIR(st.st_mode)) {
           // Fails with ENOTEMPTY if anything was put inside: then it is not a bare placeholder.
-          if (unlinkat(dir_fd, component.c_str(), AT_REMOVEDIR) < 0 && errno != ENOTEMPTY && errno != EEXIST) {
+          if (unlinkat(dir_fd, component.c_str(), AT_REMOVEDIR) < 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT) {
             warn_errno("registry: removing placeholder", path, errno);
           }
         }
