@@ -7,7 +7,8 @@ export type { CreateSandboxOptions, NamedProfile, ProfileInput, SandboxSubproces
 export { SandboxManager, DEFAULT_ENV_POLICY } from './manager/transform.js';
 export type { TransformRequest } from './manager/transform.js';
 export { PlanError } from './contracts/index.js';
-export type { PlanErrorCode } from './contracts/index.js';
+export { SandboxError, SandboxSetupError } from './errors.js';
+export type { PathUriErrorCode, PlanErrorCode, SandboxErrorCode, WindowsLaunchErrorCode } from './errors.js';
 export type {
   ArgvItem,
   BwrapInfo,

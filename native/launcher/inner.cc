@@ -89,6 +89,8 @@ void lead_own_process_group() {
 void run_inner(int count, char** args) {
   InnerOptions options;
   parse_inner_options(count, args, &options);
+  // A failed check is reported to the launcher on the started pipe instead of the byte (fail.h).
+  if (options.started_fd >= 0) set_status_fd(options.started_fd, "inner stage");
   import_command_env();
   require_no_capabilities();
   require_confinement(options.allow_userns);
@@ -100,6 +102,7 @@ void run_inner(int count, char** args) {
   for (const ExpectedMount& m : options.expected) verify_planned_mount(m.path, m.rw, m.dev, m.ino);
   lead_own_process_group();
   if (options.started_fd >= 0) report_started(options.started_fd);
+  set_status_fd(-1, nullptr);  // closed below; what fails from here is the command's (126/127)
   // The started pipe's write end, and any fd bwrap or a caller let through, must not reach the
   // command: a leaked fd is a channel out of the sandbox.
   close_fds_from(3);

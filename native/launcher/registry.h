@@ -11,6 +11,9 @@
 struct Registry {
   int dir_fd = -1;
   std::string path;
+  // The registry's lock file, opened for the launcher's whole life: it holds an OFD lock on the
+  // byte at offset <pid> while its records are in the table (liveness; see registry.cc).
+  int live_fd = -1;
 };
 
 // Opens (creating 0700 if missing) DIR; refuses a symlink, a non-directory, one not owned by the

@@ -3,6 +3,8 @@
 import { Command, CommanderError, Option } from 'commander';
 // Each subcommand's module is imported only when that subcommand runs: start-up time is paid on
 // every sandboxed command.
+import { SandboxError } from '../errors.js';
+import type { SandboxErrorCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import { EXIT_SETUP, EXIT_USAGE } from './exit-codes.js';
 import { addPlanOptions } from './plan-options.js';
@@ -11,7 +13,14 @@ import type { ProfilesFlags } from './profiles.js';
 import type { RunFlags } from './run.js';
 
 /** Errors that are the user's to fix (bad flags, profile or config): exit 2. */
-const USAGE_ERRORS = new Set(['UsageError', 'ConfigError', 'UnknownProfileError', 'ProfileError', 'LegacyConversionError']);
+const USAGE_CODES: ReadonlySet<SandboxErrorCode> = new Set<SandboxErrorCode>([
+  'Usage',
+  'InvalidConfig',
+  'ProjectConfigBound',
+  'UnknownProfile',
+  'InvalidProfile',
+  'NotLegacyExpressible',
+]);
 
 const PLATFORMS = ['linux', 'darwin', 'win32'];
 
@@ -86,15 +95,13 @@ export async function main(argv: string[]): Promise<number> {
       // help and --version "fail" with exit code 0; commander already printed the message.
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
+    if (e instanceof SandboxError) {
+      process.stderr.write(`codex-sandbox: ${e.message}\n`);
+      // A PlanError marked `usage` is a request that can never be sandboxed as written (exit 2).
+      const usage = USAGE_CODES.has(e.code) || (e as { usage?: unknown }).usage === true;
+      return usage ? EXIT_USAGE : EXIT_SETUP;
+    }
     const err = e as Error;
-    if (USAGE_ERRORS.has(err.name)) {
-      process.stderr.write(`codex-sandbox: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (err.name === 'PlanError' || err.name === 'LimitSetupError') {
-      process.stderr.write(`codex-sandbox: ${err.message}\n`);
-      return (err as { usage?: unknown }).usage === true ? EXIT_USAGE : EXIT_SETUP;
-    }
     process.stderr.write(`codex-sandbox: internal error (please report it): ${err.stack ?? String(e)}\n`);
     return EXIT_SETUP;
   }

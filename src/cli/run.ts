@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import { getHostFacts } from '../host/facts.js';
 import { limitPlanOf, startLimitSession, withLimitArgs } from '../launch/cgroups.js';
 import type { LimitSession } from '../launch/cgroups.js';
+import type { SandboxSetupError } from '../errors.js';
 import { spawnInherit } from '../launch/spawn-inherit.js';
 import type { LaunchRequest } from '../contracts/index.js';
 import { WindowsLaunchError } from '../launch/windows.js';
@@ -70,9 +71,10 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   // `detached` would give the launcher no console at all; the CLI only keeps waiting for the status.
   const onWindows = process.platform === 'win32';
   let child: ChildProcess;
+  let setupStatus: Promise<SandboxSetupError | undefined>;
   const session: LimitSession = startLimitSession(limitPlanOf(req));
   try {
-    child = spawnInherit(withLimitArgs(req, session), { detached: !onWindows });
+    ({ child, setupStatus } = spawnInherit(withLimitArgs(req, session), { detached: !onWindows }));
   } catch (e) {
     await session.cleanup();
     // The Windows plan's side effects (ACLs) or its launcher could not be set up.
@@ -106,10 +108,19 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
         resolve(EXIT_SETUP);
       });
       child.once('exit', (code, signal) => {
-        // A limit the command ran into is said in one line, so a kill is never an unexplained crash.
-        const hit = session.finish({ exitCode: code, signal });
-        if (hit !== undefined) process.stderr.write(`codex-sandbox: ${hit.message}\n`);
-        resolve(signal ? exitCodeForSignal(signal) : (code ?? EXIT_SETUP));
+        void setupStatus.then((failure) => {
+          // The launcher's record, not the exit code, says the sandbox was never set up: a command
+          // that itself exits 125 passes through without this message.
+          if (failure) {
+            process.stderr.write(`codex-sandbox: ${failure.message}\n`);
+            resolve(EXIT_SETUP);
+            return;
+          }
+          // A limit the command ran into is said in one line, so a kill is never an unexplained crash.
+          const hit = session.finish({ exitCode: code, signal });
+          if (hit !== undefined) process.stderr.write(`codex-sandbox: ${hit.message}\n`);
+          resolve(signal ? exitCodeForSignal(signal) : (code ?? EXIT_SETUP));
+        });
       });
     });
   } finally {

@@ -6,6 +6,7 @@
  * Paths are strings in the project's surrogate-escape convention (`src/util/surrogate-escape.ts`):
  * a Unix name that is not valid UTF-8 is reported losslessly, so a mask lands on the real entry.
  */
+import { SandboxError } from '../errors.js';
 import { readdirSync, statSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import type { GlobScanRequest, GlobScanResult } from '../permissions/fs-facts.js';
@@ -26,10 +27,10 @@ export interface GlobScanOutcome extends GlobScanResult {
 }
 
 /** Thrown when a glob cannot be expanded without scanning the whole filesystem (or at all). */
-export class GlobExpansionError extends Error {
+export class GlobExpansionError extends SandboxError {
   readonly pattern: string;
   constructor(pattern: string, problem: string) {
-    super(`deny-read glob \`${pattern}\` cannot be safely expanded: ${problem}`);
+    super('GlobNotExpandable', `deny-read glob \`${pattern}\` cannot be safely expanded: ${problem}`);
     this.name = 'GlobExpansionError';
     this.pattern = pattern;
   }

@@ -17,12 +17,13 @@
  * backslash escapes of metacharacters. In JavaScript compile it with GLOB_REGEXP_FLAGS (`.` must match
  * a newline too, since file names may contain one).
  */
+import { SandboxError } from '../errors.js';
 
 /** A glob pattern that cannot be compiled; the message names the pattern and the problem. */
-export class GlobPatternError extends Error {
+export class GlobPatternError extends SandboxError {
   readonly pattern: string;
   constructor(pattern: string, problem: string) {
-    super(`invalid glob pattern \`${pattern}\`: ${problem}; fix or remove this deny-read glob`);
+    super('InvalidGlob', `invalid glob pattern \`${pattern}\`: ${problem}; fix or remove this deny-read glob`);
     this.name = 'GlobPatternError';
     this.pattern = pattern;
   }
