@@ -98,7 +98,7 @@ export interface HostFacts {
   linux?: LinuxFacts;
 }
 
-/** Codex's shell-environment policy (reference §3.5; config `shell_environment_policy`). */
+/** Codex's shell-environment policy (codex-rs/core/src/exec_env.rs; config `shell_environment_policy`). */
 export interface EnvPolicy {
   inherit: 'all' | 'core' | 'none';
   /**

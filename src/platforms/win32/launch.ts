@@ -3,7 +3,8 @@
  * command starts, and the invocation of the native launcher (`codex-sandbox-launcher.exe`,
  * native/win/launcher_main.cc) that starts it. Runs only on Windows; planners never import this file.
  *
- * Order (reference §6.5): missing deny dirs created → offline-shim stubs written → ACL grants and
+ * Order (Codex codex-rs/windows-sandbox-rs/src/lib.rs
+ * `run_windows_sandbox_capture_with_filesystem_overrides`): missing deny dirs created → offline-shim stubs written → ACL grants and
  * deny ACEs applied (this process, through the addon) → the launcher, spawned by execa with the
  * planned environment and the caller's stdio: restricted token + kill-on-close job + process
  * (suspended, assigned, resumed) → wait → whatever the command left in the job is terminated, and

@@ -319,7 +319,7 @@ describe('Windows targets (resolved on any host)', () => {
     expect(r.fileSystem.writableRoots[0]?.readOnlySubpaths).toEqual(['C:\\Work\\Proj\\.codex', 'C:\\Work\\Proj\\codex-sandbox.toml']);
   });
 
-  it('paths compare ASCII-case-insensitively (§1.9)', () => {
+  it('paths compare ASCII-case-insensitively (as Codex PathUri equality)', () => {
     const ws = PermissionProfile.workspaceWrite();
     expect(accessForPath(ws, 'c:\\work\\proj\\SRC\\a.ts', win)).toBe('write');
     expect(accessForPath(ws, 'src\\a.ts', win)).toBe('write');

@@ -16,7 +16,7 @@ const ABS = 'an absolute path (POSIX "/..." or Windows "C:\\..." / "\\\\server\\
 
 describe('PermissionProfile wire round-trip (parse → serialise is byte-identical)', () => {
   const examples: Array<[string, string]> = [
-    // Reference §2.1 wire examples.
+    // Codex's PermissionProfile wire examples (codex-rs/protocol/src/models.rs).
     [
       'read_only()',
       '{"type":"managed","file_system":{"type":"restricted","entries":[{"path":{"type":"special","value":{"kind":"root"}},"access":"read"}]},"network":"restricted"}',
