@@ -9,7 +9,7 @@ const bwrap = getHostFacts().linux?.bwrap;
 const bundled = bundledBwrapPath();
 if (process.env.CODEX_SANDBOX_BWRAP !== 'bundled' || bwrap?.source !== 'bundled' || bwrap.path !== bundled) {
   throw new Error(
-    `integration-bundled: CODEX_SANDBOX_BWRAP=${process.env.CODEX_SANDBOX_BWRAP ?? '(unset)'} selected ${bwrap?.source ?? 'no'} bwrap ${bwrap?.path ?? ''}, ` +
+    `integration-bundled: CODEX_SANDBOX_BWRAP=${process.env.CODEX_SANDBOX_BWRAP ?? '(unset)'} selected ${bwrap === undefined ? 'no bwrap' : `the ${bwrap.source} bwrap ${bwrap.path}`}, ` +
       `not the bundled ${bundled ?? '(none in this build)'}; the suite would not test the bundled binary`,
   );
 }
