@@ -1,5 +1,6 @@
 /**
- * Codex's shell-environment policy (reference §3.5; config `shell_environment_policy`): which of the
+ * Codex's shell-environment policy (codex-rs/core/src/exec_env.rs `create_env`; config
+ * `shell_environment_policy`): which of the
  * caller's environment variables the sandboxed command sees.
  *
  * Codex (`codex-rs/core/src/exec_env.rs` `populate_env`): inherit all | core | none, then the default
@@ -148,7 +149,8 @@ export function applyEnvPolicy(
 }
 
 /**
- * Variables Codex adds for the sandboxed command (reference §3.5): `CODEX_SANDBOX_NETWORK_DISABLED=1`
+ * Variables Codex adds for the sandboxed command (codex-rs/core/src/spawn.rs,
+ * codex-rs/core/src/sandboxing/mod.rs): `CODEX_SANDBOX_NETWORK_DISABLED=1`
  * whenever network access is restricted (for every launch kind, including unsandboxed runs), and
  * `CODEX_SANDBOX=seatbelt` under Seatbelt. Tools use them to skip network tests and sandbox-hostile work.
  */

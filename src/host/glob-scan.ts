@@ -1,5 +1,6 @@
 /**
- * Bounded expansion of one deny-read glob on the host (reference §4.6.2: Codex runs
+ * Bounded expansion of one deny-read glob on the host (Codex codex-rs/linux-sandbox/src/bwrap.rs
+ * `expand_unreadable_globs_with_ripgrep` runs
  * `rg --files --hidden --no-ignore --max-depth N --glob <g> -- <static prefix>`, or an internal walker
  * when rg is missing). Used by the Linux and Windows planners to turn deny globs into concrete masks.
  *

@@ -1,4 +1,4 @@
-/** Typed errors for PathUri (reference §1.11). Every message names the offending text. */
+/** Typed errors for PathUri (after Codex `PathUriParseError`). Every message names the offending text. */
 
 import { SandboxError } from '../errors.js';
 import type { PathUriErrorCode } from '../errors.js';

@@ -18,7 +18,8 @@ export class ProfileError extends SandboxError {
 }
 
 /**
- * A profile that the legacy `SandboxPolicy` cannot express (reference §2.9), or a path that cannot
+ * A profile that the legacy `SandboxPolicy` (codex-rs/protocol/src/protocol.rs) cannot express, or a path
+ * that cannot
  * be written back as a native string. Codex returns these as `io::ErrorKind::InvalidInput`.
  */
 export class LegacyConversionError extends SandboxError {

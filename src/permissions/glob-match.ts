@@ -1,5 +1,6 @@
 /**
- * Git-style glob patterns for deny-read entries (reference §2.3, §2.6, §5.6).
+ * Git-style glob patterns for deny-read entries (Codex codex-rs/protocol/src/permissions.rs glob entries and
+ * `ReadDenyMatcher`; codex-rs/sandboxing/src/seatbelt.rs turns the same patterns into regexes).
  *
  * Semantics (Codex compiles these with globset `literal_separator(true)` + `allow_unclosed_class(true)`
  * on Linux/Windows, and with `seatbelt_regex_for_glob` on macOS):
