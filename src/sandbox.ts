@@ -127,7 +127,14 @@ export class Sandbox {
 
   /** Plans and starts a command; returns an execa subprocess. Throws PlanError if it cannot be sandboxed as asked. */
   spawn(command: readonly ArgvItem[], profile: ProfileInput, options: SpawnOptions = {}): SandboxSubprocess {
-    const req = this.plan(command, profile, options);
+    return this.launch(this.plan(command, profile, options), options);
+  }
+
+  /**
+   * Starts a LaunchRequest made by `plan` (as `spawn` does after planning): the exec-server plans,
+   * adds what its request asks of the launcher (a controlling terminal, argv[0]) and starts it here.
+   */
+  launch(req: LaunchRequest, options: SpawnOptions = {}): SandboxSubprocess {
     const {
       cwd: _cwd,
       writableRoots: _w,
