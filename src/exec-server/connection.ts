@@ -26,6 +26,8 @@ export interface Transport {
   readonly parseErrorPrefix: string;
   send(message: object): void;
   close(): void;
+  /** Outbound bytes are piling up (the peer reads slower than processes write). */
+  congested(): boolean;
 }
 
 /** The family name Codex's gating messages use for each method. */
@@ -85,6 +87,10 @@ export class Connection implements SessionPort {
 
   send(message: object): void {
     if (!this.ended) this.transport.send(message);
+  }
+
+  congested(): boolean {
+    return !this.ended && this.transport.congested();
   }
 
   /** One complete message's text from the transport. */

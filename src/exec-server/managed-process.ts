@@ -28,7 +28,12 @@ export interface ProcessSink {
   retained(delta: number): void;
   /** The process may be forgotten (its retention after `closed` ran out). */
   evict(process: ManagedProcess): void;
+  /** The attached connection's outbound buffer is full: stop reading output until it drains. */
+  congested(): boolean;
 }
+
+/** How often paused output streams check whether the connection drained. */
+const BACKPRESSURE_POLL_MS = 20;
 
 export interface ReadResult {
   chunks: Array<{ seq: number; stream: OutputStream; chunk: string }>;
@@ -147,7 +152,20 @@ export class ManagedProcess {
       this.openStreams -= 1;
       this.maybeClosed();
     };
-    stream.on('data', (data: Buffer | string) => this.onOutput(name, typeof data === 'string' ? Buffer.from(data) : data));
+    stream.on('data', (data: Buffer | string) => {
+      this.onOutput(name, typeof data === 'string' ? Buffer.from(data) : data);
+      // Codex back-pressures output on a full outbound queue (CHANNEL_CAPACITY): a client that does
+      // not read must not make the server buffer a chatty command's output without bound, so the
+      // pipe fills and the command blocks on write instead.
+      if (this.sink.congested()) {
+        stream.pause();
+        const poll = setInterval(() => {
+          if (this.sink.congested() && !stream.destroyed) return;
+          clearInterval(poll);
+          stream.resume();
+        }, BACKPRESSURE_POLL_MS);
+      }
+    });
     // A pty master reads EIO once every slave is closed: that is its end of file.
     stream.on('error', end);
     stream.on('end', end);

@@ -13,6 +13,7 @@ export const DETACHED_SESSION_TTL_MS = 30_000;
 export interface SessionPort {
   readonly open: boolean;
   send(message: object): void;
+  congested(): boolean;
 }
 
 export interface SessionLimits {
@@ -35,6 +36,11 @@ export class Session implements ProcessSink {
   notify(method: string, params: object): void {
     const c = this.connection;
     if (c?.open) c.send(notificationMessage(method, params));
+  }
+
+  /** A reader that falls behind holds back the processes' output (detached: nothing to wait for). */
+  congested(): boolean {
+    return this.connection?.congested() ?? false;
   }
 
   retained(delta: number): void {

@@ -40,6 +40,7 @@ export function serveStdio(opts: StdioOptions): Promise<void> {
         if (!ended) opts.output.write(`${JSON.stringify(message)}\n`);
       },
       close: finish,
+      congested: () => opts.output.writableNeedDrain,
     };
     const conn = opts.onConnection(transport);
     const line = (buf: Buffer): void => {

@@ -14,6 +14,8 @@ import type { Transport } from './connection.js';
 
 /** Codex: WEBSOCKET_KEEPALIVE_INTERVAL. */
 export const WEBSOCKET_KEEPALIVE_MS = 30_000;
+/** Outbound bytes queued on one socket above which process output is held back. */
+export const WEBSOCKET_SEND_HIGH_WATER = 8 * 1024 * 1024;
 /** Codex's listeners accept 64 MiB messages. */
 export const MAX_WEBSOCKET_MESSAGE_BYTES = 64 * 1024 * 1024;
 
@@ -109,6 +111,7 @@ export async function listenWebSocket(opts: WsListenOptions): Promise<WsListener
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
       },
       close: () => ws.close(),
+      congested: () => ws.bufferedAmount > WEBSOCKET_SEND_HIGH_WATER,
     };
     const conn = opts.onConnection(transport);
     let closed = false;

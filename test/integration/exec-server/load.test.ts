@@ -120,4 +120,29 @@ describe.skipIf(!isLinux || !built)('exec-server under load', () => {
     expect(fdAfter).toBeLessThanOrEqual(fdBefore + 2);
     expect(peakRss).toBeLessThan(400 * 1024 * 1024);
   }, 120_000);
+
+  it('a client that stops reading holds back a flooding process (backpressure): server RSS stays bounded', async () => {
+    const pid = server.proc.pid ?? 0;
+    const c = await WsClient.connect(server.url);
+    await c.initialize();
+    const rssBefore = rssBytes(pid);
+    // Stop reading from the socket: the server's send buffer fills, as with a stalled client.
+    const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    // (Not awaited: its reply waits in the very buffer this client no longer reads.)
+    const started = c.request('process/start', startParams('flood', ['yes', 'flood-flood-flood-flood-flood-flood'], dir.wsUri));
+    let peak = 0;
+    for (let i = 0; i < 30; i += 1) {
+      await sleep(100);
+      peak = Math.max(peak, rssBytes(pid));
+    }
+    socket.resume();
+    expect((await started).result).toEqual({ processId: 'flood', sandboxType: 'none' });
+    await c.call('process/terminate', { processId: 'flood' });
+    await c.untilClosed('flood', 30_000);
+    process.stderr.write(`exec-server backpressure: RSS ${(rssBefore / 1048576).toFixed(0)} → peak ${(peak / 1048576).toFixed(0)} MiB while a client did not read\n`);
+    // Held back: the 8 MiB send high-water mark plus 1 MiB retained; without it the server grew by 120+ MiB here in 3 s.
+    expect(peak - rssBefore).toBeLessThan(64 * 1024 * 1024);
+    await c.close();
+  }, 60_000);
 });
