@@ -186,7 +186,7 @@ export class Connection implements SessionPort {
         const chunk = f.string('chunk');
         const writeId = f.string('writeId');
         if (writeId.length === 0) throw invalidParams('writeId must not be empty');
-        const data = decodeByteChunk(chunk, 'chunk');
+        const data = decodeByteChunk(chunk);
         return { status: await procs.write(session, processId, data, writeId) };
       }
       case 'process/signal': {

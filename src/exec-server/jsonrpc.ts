@@ -41,11 +41,11 @@ function isId(v: unknown): v is RequestId {
 /** Classifies a decoded message as Codex does: method+id → request, method → notification, result/error → response. */
 export function classify(value: unknown): IncomingMessage {
   const untagged = 'data did not match any variant of untagged enum JSONRPCMessage';
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'malformed', reason: untagged };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'malformed', reason: 'expected a JSON-RPC object' };
   const obj = value as Record<string, unknown>;
   if (typeof obj.method === 'string') {
     if ('id' in obj) {
-      if (!isId(obj.id)) return { kind: 'malformed', reason: untagged };
+      if (!isId(obj.id)) return { kind: 'malformed', reason: 'data did not match any variant of untagged enum RequestId' };
       return { kind: 'request', id: obj.id, method: obj.method, params: obj.params };
     }
     return { kind: 'notification', method: obj.method, params: obj.params };

@@ -10,7 +10,8 @@ import type { RpcError } from './jsonrpc.js';
 export function describeValue(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return `boolean \`${String(v)}\``;
-  if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${String(v)}\`` : `floating point \`${String(v)}\``;
+  // Codex's serde_json keeps arbitrary-precision numbers, which serde reports as just "number".
+  if (typeof v === 'number') return 'number';
   if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
   if (Array.isArray(v)) return 'sequence';
   return 'map';
@@ -53,14 +54,10 @@ export class Fields {
   }
   optUint(name: string, what = 'u64'): number | undefined {
     const v = this.raw(name, false);
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw typeError(v, what);
-    return v;
+    return v === undefined ? undefined : asUint(v, what);
   }
   uint(name: string, what = 'u64'): number {
-    const v = this.raw(name, true);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw typeError(v, what);
-    return v;
+    return asUint(this.raw(name, true), what);
   }
   stringArray(name: string): string[] {
     const v = this.raw(name, true);
@@ -106,6 +103,13 @@ function variantList(variants: readonly string[]): string {
   return `one of ${quoted.join(', ')}`;
 }
 
+function asUint(v: unknown, what: string): number {
+  if (typeof v !== 'number') throw typeError(v, what);
+  // serde_json with arbitrary_precision: a negative or fractional number for an unsigned field.
+  if (!Number.isSafeInteger(v) || v < 0) throw invalidParams('invalid number');
+  return v;
+}
+
 function asString(v: unknown): string {
   if (typeof v !== 'string') throw typeError(v, 'a string');
   return v;
@@ -123,10 +127,13 @@ function asStringMap(v: unknown): Record<string, string> {
   return out;
 }
 
-/** Standard base64 with padding (RFC 4648 §4), as Codex's ByteChunk; anything else is refused. */
-export function decodeByteChunk(text: string, what: string): Buffer {
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
-    throw invalidParams(`${what} must be standard base64 with padding`);
-  }
+/**
+ * Standard base64 with padding (RFC 4648 §4), as Codex's ByteChunk, with the base64 crate's error
+ * texts; anything else is refused.
+ */
+export function decodeByteChunk(text: string): Buffer {
+  const bad = /[^A-Za-z0-9+/=]/.exec(text);
+  if (bad) throw invalidParams(`Invalid symbol ${bad[0].charCodeAt(0)}, offset ${bad.index}.`);
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw invalidParams('Invalid padding');
   return Buffer.from(text, 'base64');
 }

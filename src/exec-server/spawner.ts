@@ -71,7 +71,9 @@ export class ProcessSpawner {
       });
     } catch (e) {
       if (e instanceof PlanError && e.code === 'InvalidCwd') {
-        const why = e.message.includes('): ') ? e.message.slice(e.message.indexOf('): ') + 3) : e.message;
+        const detail = e.message.includes('): ') ? e.message.slice(e.message.indexOf('): ') + 3) : e.message;
+        // Codex's reason is the first clause (`'<uri>' is invalid on 'linux'`); ours adds advice after it.
+        const why = /^'.*' is invalid on '[a-z0-9]+'/.exec(detail)?.[0] ?? detail;
         throw invalidParams(`cwd URI \`${p.cwd.toString()}\` is not valid on this exec-server host: ${why}`);
       }
       throw invalidParams(`failed to prepare process sandbox: ${e instanceof Error ? e.message : String(e)}`);

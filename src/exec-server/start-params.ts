@@ -60,15 +60,28 @@ function nativeUri(text: string, what: string, platform: Platform): PathUri {
   try {
     uri = PathUri.parse(text);
   } catch (e) {
-    throw invalidParams(e instanceof Error ? e.message : String(e));
+    throw invalidParams(uriErrorText(e, text));
   }
   try {
     uri.toAbsPath({ platform });
   } catch (e) {
-    const why = e instanceof PathUriError ? e.message : String(e);
+    const detail = e instanceof PathUriError ? e.message : String(e);
+    const why = /^'.*' is invalid on '[a-z0-9]+'/.exec(detail)?.[0] ?? detail;
     throw invalidParams(`${what} URI \`${text}\` is not valid on this exec-server host: ${why}`);
   }
   return uri;
+}
+
+/** Codex's serde texts for the commonest PathUri mistakes (codex-cli 0.171.0); others keep ours. */
+function uriErrorText(e: unknown, text: string): string {
+  if (!(e instanceof PathUriError)) return String(e);
+  if (e.code === 'InvalidUri' && !/^[a-z][a-z0-9+.-]*:/i.test(text)) return 'invalid URI: relative URL without a base';
+  if (e.code === 'UnsupportedScheme') {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1] ?? '';
+    return `unsupported path URI scheme \`${scheme.toLowerCase()}\``;
+  }
+  if (e.code === 'QueryNotAllowed') return 'query parameters are not allowed in path URIs';
+  return e.message;
 }
 
 /** Parses a PathUri for the cwd; its nativeness is checked by Sandbox.plan (SandboxManager.transform). */
@@ -76,14 +89,14 @@ function parseUri(text: string): PathUri {
   try {
     return PathUri.parse(text);
   } catch (e) {
-    throw invalidParams(e instanceof Error ? e.message : String(e));
+    throw invalidParams(uriErrorText(e, text));
   }
 }
 
 function decodeEnvPolicy(raw: unknown): EnvPolicy | undefined {
   if (raw === undefined) return undefined;
   const f = Fields.of(raw, 'ExecEnvPolicy');
-  const policy: EnvPolicy = { inherit: f.enumValue('inherit', ['all', 'core', 'none'] as const) };
+  const policy: EnvPolicy = { inherit: f.enumValue('inherit', ['core', 'all', 'none'] as const) };
   const ignore = f.optBool('ignoreDefaultExcludes');
   if (ignore !== undefined) policy.ignoreDefaultExcludes = ignore;
   const exclude = f.optStringArray('exclude');
@@ -99,7 +112,7 @@ function decodeSandbox(raw: unknown, platform: Platform): SandboxRequest | undef
   if (raw === undefined) return undefined;
   const f = Fields.of(raw, 'FileSystemSandboxContext');
   const permissions = f.rawRequired('permissions');
-  f.enumValue('windowsSandboxLevel', ['disabled', 'restricted-token', 'elevated'] as const);
+  f.enumValue('windowsSandboxLevel', ['disabled', 'restricted-token', 'elevated', 'mxc'] as const);
   if (f.optRaw('windowsSandboxProxySettingsMode') !== undefined) f.enumValue('windowsSandboxProxySettingsMode', ['reconcile', 'preserve'] as const);
   f.optBool('windowsSandboxPrivateDesktop');
   f.optBool('useLegacyLandlock');
