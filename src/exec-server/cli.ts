@@ -2,7 +2,8 @@
  * `codex-sandbox exec-server`: the bound URL is the first line on stdout (WebSocket mode); logs go
  * to stderr; SIGINT/SIGTERM stop the server, killing every process it started, and exit 0.
  */
-import { lstatSync, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { PermissionProfile, PROFILE_NAMES } from '../permissions/index.js';
 import type { ProfileName } from '../permissions/index.js';
 import { createExecServer, isLoopback, parseListenUrl } from './server.js';
@@ -51,7 +52,7 @@ export async function execServerCommand(flags: ExecServerFlags): Promise<number>
   const concurrentRequests = positiveInt('--concurrent-requests', flags.concurrentRequests);
   const server = await createExecServer({
     listen: flags.listen,
-    ...(authToken !== undefined ? { authToken } : {}),
+    ...(authToken !== undefined && flags.authTokenFile !== undefined ? { authToken, hiddenPaths: [...new Set([resolve(flags.authTokenFile), realpathSync(flags.authTokenFile)])] } : {}),
     ...(concurrentRequests !== undefined ? { concurrentRequests } : {}),
     ...(flags.defaultProfile !== undefined ? { defaultProfile: builtInProfile(flags.defaultProfile) } : {}),
     ...optional('detachedSessionTtlMs', positiveInt('--detached-session-ttl-ms', flags.detachedSessionTtlMs)),

@@ -59,6 +59,8 @@ export interface ExecServerOptions {
   defaultProfile?: ProfileInput;
   /** Bearer token every WebSocket upgrade must carry; required on a non-loopback address. */
   authToken?: string;
+  /** Absolute paths no sandboxed process may read (give the token file's path). */
+  hiddenPaths?: readonly string[];
   /** Per-connection request concurrency (Codex --concurrent-requests; 1 = serial, the default). */
   concurrentRequests?: number;
   detachedSessionTtlMs?: number;
@@ -100,6 +102,7 @@ export async function createExecServer(options: ExecServerOptions = {}): Promise
     sandbox,
     defaultProfile: options.defaultProfile ?? 'danger-full-access',
     serverEnv: env,
+    ...(options.hiddenPaths ? { hiddenPaths: options.hiddenPaths } : {}),
     limits: {
       maxProcesses: options.maxProcessesPerSession ?? DEFAULT_MAX_PROCESSES_PER_SESSION,
       maxRetainedBytes: options.maxRetainedBytesPerSession ?? DEFAULT_MAX_RETAINED_BYTES_PER_SESSION,

@@ -27,6 +27,8 @@ export interface SpawnerOptions {
   defaultProfile: ProfileInput;
   /** The server's own environment (what an `envPolicy` filters). */
   serverEnv: Record<string, string | undefined>;
+  /** Paths no process with a `sandbox` field may read (the bearer-token file). */
+  hiddenPaths?: readonly string[];
 }
 
 interface Planned {
@@ -68,6 +70,9 @@ export class ProcessSpawner {
         cwd: p.cwd,
         ...this.envOptions(p),
         ...(p.sandbox ? { projectRoots: p.sandbox.projectRoots } : {}),
+        // A sandboxed command that could read the token could connect back (if its profile allows
+        // network) and start unsandboxed processes: the token file is unreadable in every sandbox.
+        ...(p.sandbox && this.options.hiddenPaths?.length ? { denyRead: this.options.hiddenPaths } : {}),
       });
     } catch (e) {
       if (e instanceof PlanError && e.code === 'InvalidCwd') {

@@ -9,7 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { alive, b64, built, CLI, isLinux, scratch, sleep, startParams, startServer, WsClient } from './helpers.js';
+import { alive, b64, built, CLI, isLinux, outputOf, scratch, sleep, startParams, startServer, workspaceWriteSandbox, WsClient } from './helpers.js';
 import type { ServerProcess } from './helpers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -372,6 +372,14 @@ describe.skipIf(!isLinux || !built)('exec-server bearer token (beyond Codex: net
       expect((await http(url, '/readyz')).status).toBe(200);
       const c = await WsClient.connect(url, { Authorization: 'Bearer correct-horse-battery-staple-1234' });
       expect(await c.initialize()).toMatch(UUID);
+      // A sandboxed command cannot read the token (it could connect back and run unsandboxed);
+      // the same read without a sandbox field works (the control).
+      await c.call('process/start', startParams('steal', ['cat', tokenFile], dir.wsUri, { sandbox: workspaceWriteSandbox(dir.wsUri, 'enabled') }));
+      const stolen = await c.untilClosed('steal');
+      expect(outputOf(stolen, 'stdout')).toBe('');
+      expect(stolen.find((e) => e.method === 'process/exited')?.params?.exitCode).not.toBe(0);
+      await c.call('process/start', startParams('read-ctl', ['cat', tokenFile], dir.wsUri));
+      expect(outputOf(await c.untilClosed('read-ctl'), 'stdout')).toContain('correct-horse');
       await c.close();
     } finally {
       await s.stop();
