@@ -320,6 +320,26 @@ describe.skipIf(!isLinux || !built)('exec-server processes (Codex §5.2)', () =>
     expect(r.error).toEqual({ code: -32600, message: 'unknown process id ghost' });
   });
 
+  it('per-session process limit: the next start is refused with a clear error, and a slot frees when one is released', async () => {
+    const s = await startServer(['--max-processes-per-session', '2', '--exited-retention-ms', '200']);
+    try {
+      const d = await WsClient.connect(s.url);
+      await d.initialize();
+      await d.call('process/start', startParams('a', ['sleep', '30'], dir.wsUri));
+      await d.call('process/start', startParams('b', ['true'], dir.wsUri));
+      const third = await d.request('process/start', startParams('c', ['true'], dir.wsUri));
+      expect(third.error?.code).toBe(-32600);
+      expect(third.error?.message).toMatch(/^session already holds 2 processes \(limit 2\)/);
+      await d.untilClosed('b');
+      await sleep(600);
+      expect((await d.request('process/start', startParams('c', ['true'], dir.wsUri))).result).toBeDefined();
+      await d.call('process/terminate', { processId: 'a' });
+      await d.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('a file under the cwd is what a relative path in the sandboxed command reads (cwd is honoured)', async () => {
     writeFileSync(join(dir.ws, 'here.txt'), 'cwd-ok');
     await c.call('process/start', startParams('cwd', ['cat', 'here.txt'], pathToFileURL(dir.ws).href, { sandbox }));
