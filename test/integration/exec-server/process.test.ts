@@ -102,6 +102,11 @@ describe.skipIf(!isLinux || !built)('exec-server processes (Codex §5.2)', () =>
     expect(ev.every((e) => e.method !== 'process/output' || e.params?.stream === 'pty')).toBe(true);
   });
 
+  it('without tty the command has no controlling terminal (no terminal of the server or its caller reaches it)', async () => {
+    await c.call('process/start', startParams('no-ctty', ['sh', '-c', '(exec 3</dev/tty) 2>/dev/null && echo has-ctty || echo no-ctty; test -t 0 || echo stdin-not-tty'], dir.wsUri, { sandbox }));
+    expect(outputOf(await c.untilClosed('no-ctty'))).toBe('no-ctty\nstdin-not-tty\n');
+  });
+
   it('process/resize (extension): the command sees the new size and gets SIGWINCH', async () => {
     await c.call('process/start', startParams('winch', ['sh', '-c', 'trap "stty size; exit 0" WINCH; echo ready; while :; do sleep 0.05; done'], dir.wsUri, { tty: true, sandbox }));
     await c.waitFor(() => outputOf(c.events('winch')).includes('ready'), 10_000, 'ready');
