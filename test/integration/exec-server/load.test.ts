@@ -98,6 +98,7 @@ describe.skipIf(!isLinux || !built)('exec-server under load', () => {
           );
           for (let p = 0; p < PER_SESSION; p += 1) {
             const ev = await c.untilClosed(`p${p}`, 60_000);
+            expect(outputOf(ev, "stderr")).toBe("");
             expect(outputOf(ev)).toBe(expected(s, p));
             expect(ev.find((e) => e.method === 'process/exited')?.params?.exitCode).toBe(0);
             const seqs = ev.map((e) => Number(e.params?.seq));
