@@ -217,6 +217,34 @@ describe.skipIf(!isLinux || !built)('exec-server processes (Codex §5.2)', () =>
     await b.close();
   });
 
+  it('remote_exec_process_recovers_after_transport_disconnect: output while disconnected is read back, a retried write (same writeId) is not doubled, exit 7 then closed with contiguous seqs', async () => {
+    const a = await WsClient.connect(server.url);
+    const sessionId = await a.initialize();
+    await a.call('process/start', startParams('recover', ['sh', '-c', 'echo start; sleep 0.4; echo while-away; read l; echo "got:$l"; exit 7'], dir.wsUri, { sandbox, pipeStdin: true }));
+    await a.waitFor(() => outputOf(a.events('recover')).includes('start'));
+    // The write reaches the server but the client drops before it sees the reply, and retries it.
+    void a.request('process/write', { processId: 'recover', chunk: b64('once\n'), writeId: 'retry-me' });
+    a.drop();
+    await sleep(700);
+    const b = await WsClient.connect(server.url);
+    expect(await b.initialize(sessionId)).toBe(sessionId);
+    expect(await b.call('process/write', { processId: 'recover', chunk: b64('once\n'), writeId: 'retry-me' })).toEqual({ status: 'accepted' });
+    const r = await b.call('process/read', { processId: 'recover', afterSeq: 0, waitMs: 5000 });
+    let after = Number(r.nextSeq) - 1;
+    let text = chunksText(r);
+    let final = r;
+    while (final.closed !== true) {
+      final = await b.call('process/read', { processId: 'recover', afterSeq: after, waitMs: 5000 });
+      text += chunksText(final);
+      after = Number(final.nextSeq) - 1;
+    }
+    expect(text).toBe('start\nwhile-away\ngot:once\n');
+    expect(final.exitCode).toBe(7);
+    const all = await b.call('process/read', { processId: 'recover' });
+    expect(all.nextSeq).toBe((all.chunks as unknown[]).length + 3);
+    await b.close();
+  });
+
   it('active_session_resume_is_rejected (-32010); the detached TTL then kills the processes and forgets the session', async () => {
     const a = await WsClient.connect(server.url);
     const sessionId = await a.initialize();

@@ -181,6 +181,21 @@ describe.skipIf(!isLinux || !built)('exec-server transports and handshake (Codex
     }
   });
 
+  it('websocket_connection_sends_configured_ping: the server pings (interval --keepalive-ms; Codex: 30 s)', async () => {
+    const s = await startServer(['--keepalive-ms', '200']);
+    try {
+      const c = await WsClient.connect(s.url);
+      let pings = 0;
+      c.ws.on('ping', () => (pings += 1));
+      await sleep(700);
+      expect(pings).toBeGreaterThanOrEqual(2);
+      expect(await c.initialize()).toMatch(UUID);
+      await c.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('initialize twice → "initialize may only be sent once per connection"; unknown method → -32601 stub text', async () => {
     const c = await WsClient.connect(server.url);
     await c.initialize();
