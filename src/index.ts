@@ -2,6 +2,8 @@
 export { VERSION } from './version.js';
 
 export { createSandbox, Sandbox } from './sandbox.js';
+export { createExecServer } from './exec-server/index.js';
+export type { ExecServer, ExecServerOptions } from './exec-server/index.js';
 export type { CreateSandboxOptions, NamedProfile, ProfileInput, SandboxSubprocess, SpawnOptions } from './sandbox.js';
 
 export { SandboxManager, DEFAULT_ENV_POLICY } from './manager/transform.js';

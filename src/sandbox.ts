@@ -128,7 +128,15 @@ export class Sandbox {
 
   /** Plans and starts a command; returns an execa subprocess. Throws PlanError if it cannot be sandboxed as asked. */
   spawn(command: readonly ArgvItem[], profile: ProfileInput, options: SpawnOptions = {}): SandboxSubprocess {
-    const req = this.plan(command, profile, options);
+    return this.launch(this.plan(command, profile, options), options, command);
+  }
+
+  /**
+   * Starts a LaunchRequest made by `plan` (as `spawn` does after planning): the exec-server plans,
+   * adds what its request asks of the launcher (a controlling terminal, argv[0]) and starts it here.
+   * With `command`, results and errors name it (and the cwd) instead of the launcher.
+   */
+  launch(req: LaunchRequest, options: SpawnOptions = {}, command?: readonly ArgvItem[]): SandboxSubprocess {
     const {
       cwd: _cwd,
       writableRoots: _w,
@@ -146,8 +154,12 @@ export class Sandbox {
     const session = startLimitSession(limitPlanOf(req));
     let sub: ResultPromise;
     try {
-      const cwd = options.cwd === undefined ? process.cwd() : typeof options.cwd === 'string' ? options.cwd : options.cwd.toAbsPathString({ platform: this.facts.platform });
-      sub = nameUserCommand(launch(withLimitArgs(req, session), execaOptions), command, cwd);
+      sub = launch(withLimitArgs(req, session), execaOptions);
+      if (command !== undefined) {
+        // Results and errors name the user's command and cwd, not the launcher's.
+        const cwd = options.cwd === undefined ? process.cwd() : typeof options.cwd === 'string' ? options.cwd : options.cwd.toAbsPathString({ platform: this.facts.platform });
+        sub = nameUserCommand(sub, command, cwd);
+      }
     } catch (e) {
       void session.cleanup();
       throw e;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The codex-sandbox command: run, explain, doctor, profiles. */
+/** The codex-sandbox command: run, explain, doctor, profiles, exec-server. */
 import { Command, CommanderError, Option } from 'commander';
 // Each subcommand's module is imported only when that subcommand runs: start-up time is paid on
 // every sandboxed command.
@@ -11,6 +11,7 @@ import { addPlanOptions } from './plan-options.js';
 import type { PlanFlags } from './plan-options.js';
 import type { ProfilesFlags } from './profiles.js';
 import type { RunFlags } from './run.js';
+import type { ExecServerFlags } from '../exec-server/cli.js';
 
 /** Errors that are the user's to fix (bad flags, profile or config): exit 2. */
 const USAGE_CODES: ReadonlySet<SandboxErrorCode> = new Set<SandboxErrorCode>([
@@ -81,6 +82,21 @@ export function buildProgram(): Command {
     .action(async (flags: ProfilesFlags) => {
       const { profilesCommand } = await import('./profiles.js');
       process.exitCode = profilesCommand(flags);
+    });
+  program
+    .command('exec-server')
+    .description("serve Codex's exec-server protocol (JSON-RPC over WebSocket or stdio); every process starts through the sandbox")
+    .option('--listen <url>', 'ws://IP:PORT, stdio or stdio://', 'ws://127.0.0.1:0')
+    .option('--auth-token-file <file>', 'require `Authorization: Bearer <token>` (mandatory on a non-loopback address; mode 600)')
+    .option('--concurrent-requests <n>', 'requests handled at once per connection (default 1: in order)')
+    .option('--default-profile <name>', 'profile for a process/start without a sandbox field (default danger-full-access, as Codex)')
+    .option('--max-processes-per-session <n>', 'processes one session may hold (default 256)')
+    .addOption(new Option('--detached-session-ttl-ms <ms>').hideHelp())
+    .addOption(new Option('--exited-retention-ms <ms>').hideHelp())
+    .addOption(new Option('--keepalive-ms <ms>').hideHelp())
+    .action(async (flags: ExecServerFlags) => {
+      const { execServerCommand } = await import('../exec-server/cli.js');
+      process.exitCode = await execServerCommand(flags);
     });
   return program;
 }
