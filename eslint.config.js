@@ -8,17 +8,18 @@ import globals from 'globals';
  * The import graph is a one-way DAG (docs/architecture.md): each part of src/ may import only the
  * layers below it. An upward import fails `npm run lint` (and so `npm test`).
  *
- *   cli → exec-server → index.ts → sandbox.ts → launch | host | manager | config → platforms → env → contracts → permissions → path-uri → util
+ *   cli → index.ts → exec-server → sandbox.ts → launch | host | manager | config → platforms → env → contracts → permissions → path-uri → util
  *
  * native.ts (loads the addon) is an edge module: only launch/, host/ and what is above them use it.
  * errors.ts and version.ts import nothing, and anything may import them.
  */
-const PARTS = ['cli', 'exec-server', 'index', 'sandbox', 'launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'];
+const PARTS = ['cli', 'index', 'exec-server', 'sandbox', 'launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'];
 /** What each part of src/ may import (besides itself and packages); cli/ may import anything. */
 const BELOW_SANDBOX = ['launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'];
 const MAY_IMPORT = {
-  'exec-server': ['index', 'sandbox', ...BELOW_SANDBOX],
-  index: ['sandbox', ...BELOW_SANDBOX],
+  // index.ts is the package's entry: it re-exports createExecServer, and exec-server builds on the Sandbox.
+  index: ['exec-server', 'sandbox', ...BELOW_SANDBOX],
+  'exec-server': ['sandbox', ...BELOW_SANDBOX],
   sandbox: BELOW_SANDBOX,
   launch: ['native', 'platforms', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'],
   host: ['native', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'],

@@ -20,9 +20,12 @@ export type {
   SpawnOptions,
 } from './sandbox.js';
 export type { LaunchOptions } from './launch/options.js';
+export { createExecServer } from './exec-server/index.js';
+export type { ExecServer, ExecServerOptions } from './exec-server/index.js';
 
 export { PlanError } from './contracts/index.js';
-export type { PlanErrorCode } from './contracts/index.js';
+export { SandboxError, SandboxSetupError } from './errors.js';
+export type { PathUriErrorCode, PlanErrorCode, SandboxErrorCode, WindowsLaunchErrorCode } from './errors.js';
 export type {
   ArgvItem,
   BwrapInfo,
@@ -57,7 +60,7 @@ export type {
 } from './contracts/index.js';
 
 export { PathUri, PathUriError } from './path-uri/index.js';
-export type { PathConvention, PathUriErrorCode, Platform } from './path-uri/index.js';
+export type { PathConvention, Platform } from './path-uri/index.js';
 
 export { PermissionProfile, PROFILE_NAMES, ProfileError } from './permissions/index.js';
 export type { AdditionalPermissionProfile, ProfileName, WorkspaceWriteOptions } from './permissions/index.js';

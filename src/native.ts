@@ -22,6 +22,10 @@ export interface NativeAddon {
   landlockAbi(): number;
   /** The bundled bwrap digest compiled into the build; null for a development build. */
   embeddedBwrapSha256(): string | null;
+  /** A new pseudo-terminal pair (both fds O_CLOEXEC) sized rows × cols; Linux builds only (exec-server `tty`). */
+  openPty?(rows: number, cols: number): { master: number; slave: number; path: string };
+  /** TIOCSWINSZ on a pty master (the kernel sends SIGWINCH to its foreground group). */
+  setPtySize?(masterFd: number, rows: number, cols: number): void;
 }
 
 /** Shape of errors the addon throws for failed system calls (like Node's fs errors). */

@@ -12,6 +12,7 @@ import { nameUserCommand } from './launch/user-command.js';
 import { applyOverrides } from './manager/overrides.js';
 import { SandboxManager } from './manager/transform.js';
 import type { ArgvItem, HostFacts, LaunchRequest, LimitHit } from './contracts/index.js';
+import type { SandboxSetupError } from './errors.js';
 import { PermissionProfile, parsePermissionProfile } from './permissions/index.js';
 import { splitSpawnOptions } from './launch/spawn-options.js';
 import type { SandboxOptions, SpawnOptions } from './launch/spawn-options.js';
@@ -49,7 +50,11 @@ export interface SandboxProcessExtras {
 export type SandboxSubprocess = ResultPromise & SandboxProcessExtras;
 
 /** `sandbox.launchInherited`: a plain child process with this process's stdin, stdout and stderr. */
-export type InheritedSandboxProcess = ChildProcess & SandboxProcessExtras;
+export type InheritedSandboxProcess = ChildProcess &
+  SandboxProcessExtras & {
+    /** Settles once the launcher exited or the command started: the set-up failure it reported, if any. */
+    readonly setupStatus: Promise<SandboxSetupError | undefined>;
+  };
 
 /** What `start` needs of a process: execa's subprocess and node's ChildProcess both have it. */
 interface StartedProcess {
@@ -134,16 +139,18 @@ export class Sandbox {
   }
 
   /**
-   * Starts a LaunchRequest from `plan` (unchanged) as an execa subprocess; its result and errors name
-   * the command and cwd it was planned for.
+   * Starts a LaunchRequest made by `plan` as an execa subprocess (the exec-server plans, adds what its
+   * request asks of the launcher, and starts it here). Results and errors name `command` — by default
+   * the command `plan` made this request for — and its cwd, instead of the launcher.
    */
-  launch(req: LaunchRequest, options: LaunchOptions = {}): SandboxSubprocess {
+  launch(req: LaunchRequest, options: LaunchOptions = {}, command?: readonly ArgvItem[]): SandboxSubprocess {
     const { sandbox, launch } = splitSpawnOptions(options, 'sandbox.launch');
     const planning = Object.keys(sandbox);
     if (planning.length) throw new TypeError(`sandbox.launch: ${planning.join(', ')} decide the plan: pass them to sandbox.plan`);
     const execaLaunch = this.execaLaunch;
     if (!execaLaunch) throw new TypeError('this Sandbox cannot start execa subprocesses: get one from createSandbox()');
-    const user = this.planned.get(req);
+    const recorded = this.planned.get(req);
+    const user = command !== undefined ? { command, cwd: recorded?.cwd ?? process.cwd() } : recorded;
     return this.start(req, (r) => (user ? nameUserCommand(execaLaunch(r, launch), user.command, user.cwd) : execaLaunch(r, launch)));
   }
 
@@ -153,7 +160,13 @@ export class Sandbox {
    * `detached`: the launcher leads a process group of its own, so a terminal's signals reach only the caller.
    */
   launchInherited(req: LaunchRequest, options: { detached: boolean }): InheritedSandboxProcess {
-    return this.start(req, (r) => spawnInherit(r, options));
+    let setupStatus: Promise<SandboxSetupError | undefined> = Promise.resolve(undefined);
+    const child = this.start(req, (r) => {
+      const started = spawnInherit(r, options);
+      setupStatus = started.setupStatus;
+      return started.child;
+    });
+    return Object.assign(child, { setupStatus });
   }
 
   /** The one start path: the sandbox's cgroups around the process, and what limit it hit. */

@@ -1,4 +1,5 @@
-// The bundled bubblewrap's expected SHA-256, fixed at compile time (reference §4.4). The build
+// The bundled bubblewrap's expected SHA-256, fixed at compile time (as Codex's CODEX_BWRAP_SHA256,
+// codex-rs/linux-sandbox/src/bundled_bwrap.rs). The build
 // writes <(PRODUCT_DIR)/bwrap_sha256.h (native/scripts/bwrap-digest-header.mjs); there is no
 // run-time override, so nothing in the environment can change which binary the launcher trusts.
 #ifndef CODEX_SANDBOX_BWRAP_DIGEST_H

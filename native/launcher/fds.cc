@@ -29,10 +29,16 @@ void ensure_stdio_open() {
   }
 }
 
-void close_inherited_fds() {
+void close_inherited_fds(int keep) {
   // Every non-CLOEXEC fd of the Node parent (libuv's extra stdio slots, a caller's open files,
   // sockets) would otherwise reach the sandboxed command, which could read or write through it.
-  close_fds_from(3);
+  if (keep < 3) {
+    close_fds_from(3);
+    return;
+  }
+  // The status fd stays (it is CLOEXEC: no exec passes it on); everything below it goes too.
+  for (int fd = 3; fd < keep; ++fd) close(fd);
+  close_fds_from(keep + 1);
 }
 
 void close_fds_from(int first) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -84,11 +85,24 @@ void lead_own_process_group() {
   if (setpgid(0, 0) < 0) die_errno("setpgid: making the command its own process group", nullptr, errno);
 }
 
+// --ctty: the command gets a terminal of its own (the exec-server's `tty: true`): a new session whose
+// controlling terminal is the pty on stdin, so job control, ^C from the line discipline and SIGWINCH
+// on a resize reach it. The pty is one the caller opened for this command alone (never the caller's
+// terminal), so TIOCSTI through it types only into the command's own input (CVE-2017-5226 was about
+// reaching the caller's terminal); setsid(2) also makes the command its own process group.
+void take_controlling_terminal() {
+  if (setsid() < 0) die_errno("setsid: giving the command a session for its terminal", nullptr, errno);
+  if (!isatty(STDIN_FILENO)) die_msg("--ctty: stdin is not a terminal");
+  if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0) die_errno("ioctl(TIOCSCTTY): making the pty the controlling terminal", nullptr, errno);
+}
+
 }  // namespace
 
 void run_inner(int count, char** args) {
   InnerOptions options;
   parse_inner_options(count, args, &options);
+  // A failed check is reported to the launcher on the started pipe instead of the byte (fail.h).
+  if (options.started_fd >= 0) set_status_fd(options.started_fd, "inner stage");
   import_command_env();
   require_no_capabilities();
   require_confinement(options.allow_userns);
@@ -98,8 +112,13 @@ void run_inner(int count, char** args) {
   // processes. Set before the start is reported: a failure is a setup failure (125).
   apply_rlimits(options.rlimits);
   for (const ExpectedMount& m : options.expected) verify_planned_mount(m.path, m.rw, m.dev, m.ino);
-  lead_own_process_group();
+  if (options.ctty) {
+    take_controlling_terminal();
+  } else {
+    lead_own_process_group();
+  }
   if (options.started_fd >= 0) report_started(options.started_fd);
+  set_status_fd(-1, nullptr);  // closed below; what fails from here is the command's (126/127)
   // The started pipe's write end, and any fd bwrap or a caller let through, must not reach the
   // command: a leaked fd is a channel out of the sandbox.
   close_fds_from(3);

@@ -1,6 +1,9 @@
 // codex-sandbox-launcher: the part of a sandboxed launch that must run in the child process.
 //
 // Outer stage (spawned by Node):
+//   codex-sandbox-launcher --status-fd S MODE...  first of all: a set-up failure is reported as one
+//                                              record on fd S (see fail.h), which is closed (CLOEXEC)
+//                                              once the command starts; MODE is one of the following
 //   codex-sandbox-launcher --payload-fd N      arguments arrive on fd N, NUL-terminated, until EOF
 //   codex-sandbox-launcher --env-args          arguments arrive in $CODEX_SANDBOX_LAUNCHER_ARGS as
 //                                              <length>:<bytes> records (removed before any exec)
@@ -37,6 +40,7 @@
 // Exit codes: 125 launcher or sandbox setup failure, 126/127 command not executable/not found, otherwise the
 // command's (bwrap's) status.
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +73,32 @@ int parse_payload_fd(const char* text) {
   return static_cast<int>(value);
 }
 
+// `--status-fd S`: the caller's pipe for a set-up failure record. CLOEXEC at once, so neither bwrap
+// nor the command ever holds it: the command could otherwise forge a set-up failure (or hide one).
+void take_status_fd(const char* text) {
+  const int fd = parse_payload_fd(text);
+  if (fd <= STDERR_FILENO) die_msg("--status-fd: fd %d is one of stdin/stdout/stderr", fd);
+  const int flags = fcntl(fd, F_GETFD);
+  if (flags < 0) die_errno("--status-fd: fcntl(F_GETFD) of fd", text, errno);
+  if (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) die_errno("--status-fd: fcntl(F_SETFD) of fd", text, errno);
+  set_status_fd(fd, "launcher");
+}
+
+// Moves the status fd above every fd the launcher places for bwrap (place_fds dup2s onto those).
+void move_status_fd_above(const std::vector<PlacedFdSpec>& placed) {
+  const int fd = status_fd();
+  if (fd < 0) return;
+  int high = 3;
+  for (const PlacedFdSpec& spec : placed) {
+    if (spec.target + 1 > high) high = spec.target + 1;
+  }
+  if (fd >= high) return;
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, high);
+  if (moved < 0) die_errno("fcntl(F_DUPFD_CLOEXEC) for", "the status fd", errno);
+  close(fd);
+  set_status_fd(moved, nullptr);
+}
+
 [[noreturn]] void run_direct(const OuterOptions& options) {
   // No namespace here: the cgroups hold the command's whole tree; RLIMIT_NPROC would count every
   // process of the caller's uid, so the planner never passes it in this mode.
@@ -98,6 +128,11 @@ int main(int argc, char** argv) {
 
   if (argc >= 2 && strcmp(argv[1], "--inner") == 0) run_inner(argc - 2, argv + 2);
 
+  if (argc >= 3 && strcmp(argv[1], "--status-fd") == 0) {
+    take_status_fd(argv[2]);
+    argc -= 2;
+    argv += 2;
+  }
   std::vector<char*> payload;
   int count = argc - 1;
   char** args = argv + 1;
@@ -123,7 +158,8 @@ int main(int argc, char** argv) {
   // Direct mode execs the command itself, which must die with Node (SIGKILL cannot be trapped).
   // The supervising launcher takes SIGTERM so it can still kill bwrap and clean the registry.
   die_with_parent(bwrap ? SIGTERM : SIGKILL, parent);
-  close_inherited_fds();
+  move_status_fd_above(options.placed);
+  close_inherited_fds(status_fd());
   const PlacedReadEnds read_ends = place_fds(options.placed);
   if (options.chdir_path != nullptr && chdir(options.chdir_path) < 0) die_errno("chdir", options.chdir_path, errno);
   join_fresh_session_keyring();

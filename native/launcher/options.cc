@@ -196,6 +196,8 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
     } else if (strcmp(arg, "--started-fd") == 0) {
       if (out->started_fd >= 0) die_msg("--started-fd given twice");
       out->started_fd = parse_fd(arg, need_value(arg, i, count, args));
+    } else if (strcmp(arg, "--ctty") == 0) {
+      out->ctty = true;
     } else if (strcmp(arg, "--allow-userns") == 0) {
       out->allow_userns = true;
     } else if (strcmp(arg, "--command-from-env") == 0) {

@@ -63,6 +63,7 @@ struct InnerOptions {
   std::vector<RlimitSpec> rlimits;  // --rlimit-*: set inside the sandbox's user namespace
   int started_fd = -1;              // write end of the launcher's started pipe, -1 if none
   bool allow_userns = false;        // --allow-userns: skip the "no new user namespace" check
+  bool ctty = false;                // --ctty: stdin is a pty the command takes as its controlling terminal
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
 };
 

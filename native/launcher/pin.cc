@@ -56,14 +56,16 @@ int open_pinned_dir(const char* path, unsigned long long dev, unsigned long long
   int fd = open_no_follow(path, true, &bad);
   if (fd < 0) {
     if (fd == -ENOTDIR || fd == -ELOOP) {
-      die_msg("writable root %s changed since it was planned: '%s' is no longer a directory (a symlink was put in its path?); nothing was run", path, bad.c_str());
+      die_at("--pin: opening the writable root", path, -fd,
+             "writable root %s changed since it was planned: '%s' is no longer a directory (a symlink was put in its path?); nothing was run", path, bad.c_str());
     }
     die_errno("--pin: opening the writable root", path, -fd);
   }
   struct stat st;
   if (fstat(fd, &st) < 0) die_errno("--pin: fstat of", path, errno);
   if (static_cast<unsigned long long>(st.st_dev) != dev || static_cast<unsigned long long>(st.st_ino) != ino) {
-    die_msg("writable root %s changed since it was planned (device/inode %llu/%llu, planned %llu/%llu: it was replaced); nothing was run",
+    die_at("--pin: checking the writable root's identity", path, 0,
+             "writable root %s changed since it was planned (device/inode %llu/%llu, planned %llu/%llu: it was replaced); nothing was run",
             path, static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino), dev, ino);
   }
   return fd;
@@ -74,7 +76,8 @@ void verify_planned_mount(const char* path, bool want_rw, unsigned long long dev
   std::string bad;
   int fd = open_no_follow(path, want_rw, &bad);
   if (fd < 0) {
-    die_msg("the sandbox is not mounted as planned: %s cannot be reached without following a symlink ('%s': %s); a concurrent change of its path? nothing was run",
+    die_at("checking a planned mount", path, -fd,
+           "the sandbox is not mounted as planned: %s cannot be reached without following a symlink ('%s': %s); a concurrent change of its path? nothing was run",
             path, bad.c_str(), strerror(-fd));
   }
   struct statvfs vfs;
@@ -84,11 +87,13 @@ void verify_planned_mount(const char* path, bool want_rw, unsigned long long dev
     struct stat st;
     if (fstat(fd, &st) < 0) die_errno("fstat of", path, errno);
     if (ro || static_cast<unsigned long long>(st.st_dev) != dev || static_cast<unsigned long long>(st.st_ino) != ino) {
-      die_msg("the sandbox is not mounted as planned: writable root %s is %s; its bind was redirected (a concurrent change of its path?); nothing was run",
+      die_at("checking a planned writable mount", path, 0,
+             "the sandbox is not mounted as planned: writable root %s is %s; its bind was redirected (a concurrent change of its path?); nothing was run",
               path, ro ? "read-only" : "another directory");
     }
   } else if (!ro) {
-    die_msg("the sandbox is not mounted as planned: %s should be read-only inside and is not (a concurrent change of its path?); nothing was run", path);
+    die_at("checking a planned read-only mount", path, 0,
+           "the sandbox is not mounted as planned: %s should be read-only inside and is not (a concurrent change of its path?); nothing was run", path);
   }
   close(fd);
 }

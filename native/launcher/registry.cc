@@ -17,24 +17,52 @@
 
 namespace {
 
-// One table file holds every registration: records of `<pid>\0<origin>\0<path>\0`, origin `s`
+// One table file holds every registration: records of `L<pid>\0<origin>\0<path>\0`, origin `s`
 // (bwrap created the placeholder) or `e` (the target existed). One file instead of a directory
 // per target keeps the cost per launch to a few metadata operations (a directory per target cost
 // ~4 ms per command on ext4). NUL separators: a path may hold any byte but NUL.
-const char kTable[] = "table";
-const char kTableNew[] = "table.new";
+// "table-2": records of launchers that hold a liveness lock (below). Launchers of the previous
+// format keep their own "table" in the same directory: each version reads only its own file, so two
+// installed versions running side by side never refuse or misjudge each other's records.
+const char kTable[] = "table-2";
+const char kTableNew[] = "table-2.new";
 constexpr char kOriginSynthetic = 's';
 constexpr char kOriginExisting = 'e';
+
+const char kLockFile[] = "lock";
+// Records of launchers that hold their liveness lock start with this. A bare pid (the previous
+// format) is still read, judged by kill(pid, 0).
+constexpr char kLockedPidPrefix = 'L';
 
 struct Record {
   long pid;
   char origin;
   std::string path;
+  bool locked;  // liveness = the OFD lock on byte <pid> of the lock file is held
 };
 
-bool pid_alive(long pid) {
-  if (pid <= 0) return false;
-  return kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+// A live launcher holds a write lock on the byte at offset <pid> of the lock file (an OFD lock:
+// it belongs to the open file, so it goes away only when the launcher's last fd to it closes, i.e.
+// when it exits or is killed). kill(pid, 0) cannot say this: after a SIGKILLed launcher's pid is
+// reused by any other process its records would look live forever, and the placeholders it left
+// (an empty `.git` in the workspace) would never be removed (fcntl(2), "Open file description
+// locks").
+bool lock_held(int live_fd, long pid) {
+  struct flock fl = {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(pid);
+  fl.l_len = 1;
+  // When the lock cannot be tested, keep the record: a placeholder left behind is the safe error.
+  if (fcntl(live_fd, F_OFD_GETLK, &fl) < 0) return true;
+  return fl.l_type != F_UNLCK;
+}
+
+bool record_alive(int live_fd, const Record& r) {
+  if (r.pid <= 0) return false;
+  if (r.locked) return lock_held(live_fd, r.pid);
+  // An older launcher's record: only kill(pid, 0) is known (a reused pid keeps it, the safe way).
+  return kill(static_cast<pid_t>(r.pid), 0) == 0 || errno != ESRCH;
 }
 
 // Closes fd after a failed read or write without losing that call's errno; returns false.
@@ -71,13 +99,15 @@ bool read_table(int dir_fd, std::vector<Record>* out) {
   while (pos < data.size()) {
     std::string pid_text, origin, path;
     if (!field(&pid_text) || !field(&origin) || !field(&path)) break;
+    const bool locked = !pid_text.empty() && pid_text[0] == kLockedPidPrefix;
+    const char* digits = pid_text.c_str() + (locked ? 1 : 0);
     char* end = nullptr;
-    long pid = strtol(pid_text.c_str(), &end, 10);
-    if (pid_text.empty() || *end != '\0' || origin.size() != 1 ||
+    long pid = strtol(digits, &end, 10);
+    if (*digits < '0' || *digits > '9' || *end != '\0' || origin.size() != 1 ||
         (origin[0] != kOriginSynthetic && origin[0] != kOriginExisting) || path.empty() || path[0] != '/') {
       break;
     }
-    out->push_back(Record{pid, origin[0], std::move(path)});
+    out->push_back(Record{pid, origin[0], std::move(path), locked});
   }
   if (pos != data.size()) {
     errno = EINVAL;
@@ -92,6 +122,7 @@ bool write_table(int dir_fd, const std::vector<Record>& records) {
   if (records.empty()) return unlinkat(dir_fd, kTable, 0) == 0 || errno == ENOENT;
   std::string data;
   for (const Record& r : records) {
+    if (r.locked) data += kLockedPidPrefix;
     data += std::to_string(r.pid);
     data += '\0';
     data += r.origin;
@@ -117,7 +148,7 @@ bool write_table(int dir_fd, const std::vector<Record>& records) {
 class RegistryLock {
  public:
   explicit RegistryLock(int dir_fd) {
-    fd_ = openat(dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    fd_ = openat(dir_fd, kLockFile, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd_ < 0) die_errno("registry: opening", "lock", errno);
     while (flock(fd_, LOCK_EX) < 0) {
       if (errno != EINTR) die_errno("registry: flock", "lock", errno);
@@ -151,11 +182,13 @@ void remove_placeholder(const char* path) {
     if (slash == std::string::npos) {
       struct stat st;
       if (fstatat(dir_fd, component.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        // ENOENT: someone removed it meanwhile (its directory was deleted): nothing is left to do,
+        // and a warning would land on the stderr of an unrelated command.
         if (S_ISREG(st.st_mode) && st.st_size == 0) {
-          if (unlinkat(dir_fd, component.c_str(), 0) < 0) warn_errno("registry: removing placeholder", path, errno);
+          if (unlinkat(dir_fd, component.c_str(), 0) < 0 && errno != ENOENT) warn_errno("registry: removing placeholder", path, errno);
         } else if (S_ISDIR(st.st_mode)) {
           // Fails with ENOTEMPTY if anything was put inside: then it is not a bare placeholder.
-          if (unlinkat(dir_fd, component.c_str(), AT_REMOVEDIR) < 0 && errno != ENOTEMPTY && errno != EEXIST) {
+          if (unlinkat(dir_fd, component.c_str(), AT_REMOVEDIR) < 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT) {
             warn_errno("registry: removing placeholder", path, errno);
           }
         }
@@ -221,10 +254,21 @@ void registry_register(Registry* reg, const std::vector<const char*>& targets) {
     if (errno == EINVAL) die_msg("registry: the table in %s is not in the expected format; remove that file (no sandbox may be running) and retry", reg->path.c_str());
     die_errno("registry: reading the table in", reg->path.c_str(), errno);
   }
-  std::vector<Record> live, dead;
-  for (Record& r : records) (pid_alive(r.pid) ? live : dead).push_back(std::move(r));
-  remove_unused_placeholders(dead, live);
   const long self = static_cast<long>(getpid());
+  // Our own liveness lock, taken under the registry lock before any record of ours is written, so
+  // no sweep can see our records without it. (flock and OFD locks are independent on Linux.)
+  reg->live_fd = openat(reg->dir_fd, kLockFile, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (reg->live_fd < 0) die_errno("registry: opening", "lock", errno);
+  struct flock own = {};
+  own.l_type = F_WRLCK;
+  own.l_whence = SEEK_SET;
+  own.l_start = static_cast<off_t>(self);
+  own.l_len = 1;
+  if (fcntl(reg->live_fd, F_OFD_SETLK, &own) < 0) die_errno("registry: fcntl(F_OFD_SETLK) on", "lock", errno);
+  std::vector<Record> live, dead;
+  // A record with our pid was written before we registered: by a dead launcher whose pid we reuse.
+  for (Record& r : records) (r.pid != self && record_alive(reg->live_fd, r) ? live : dead).push_back(std::move(r));
+  remove_unused_placeholders(dead, live);
   const size_t before = live.size();
   for (const char* target : targets) {
     const std::string path(target);
@@ -241,7 +285,7 @@ void registry_register(Registry* reg, const std::vector<const char*>& targets) {
       struct stat st;
       origin = (lstat(target, &st) < 0 && errno == ENOENT) ? kOriginSynthetic : kOriginExisting;
     }
-    live.push_back(Record{self, origin, path});
+    live.push_back(Record{self, origin, path, true});
   }
   if (live.size() == before && dead.empty()) return;
   if (!write_table(reg->dir_fd, live)) die_errno("registry: writing the table in", reg->path.c_str(), errno);
@@ -257,7 +301,7 @@ void registry_release(Registry* reg, const std::vector<const char*>& targets) {
   }
   const long self = static_cast<long>(getpid());
   std::vector<Record> remaining, gone;
-  for (Record& r : records) (r.pid != self && pid_alive(r.pid) ? remaining : gone).push_back(std::move(r));
+  for (Record& r : records) (r.pid != self && record_alive(reg->live_fd, r) ? remaining : gone).push_back(std::move(r));
   remove_unused_placeholders(gone, remaining);
   if (!gone.empty() && !write_table(reg->dir_fd, remaining)) {
     warn_errno("registry: writing the table in", reg->path.c_str(), errno);

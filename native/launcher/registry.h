@@ -1,4 +1,5 @@
-// Synthetic mount-target registry (reference §4.9). bwrap creates missing mount targets (an empty
+// Synthetic mount-target registry (after Codex codex-rs/linux-sandbox/src/linux_run_main.rs).
+// bwrap creates missing mount targets (an empty
 // file for --ro-bind-data, a directory for --tmpfs) on the host when their parent is a writable
 // bind. The registry lets the last live launcher using a target remove such a placeholder, and
 // never one that existed before or that another live sandbox still has mounted.
@@ -11,6 +12,9 @@
 struct Registry {
   int dir_fd = -1;
   std::string path;
+  // The registry's lock file, opened for the launcher's whole life: it holds an OFD lock on the
+  // byte at offset <pid> while its records are in the table (liveness; see registry.cc).
+  int live_fd = -1;
 };
 
 // Opens (creating 0700 if missing) DIR; refuses a symlink, a non-directory, one not owned by the

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,13 @@
 #include "fail.h"
 #include "fds.h"
 #include "limits.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
 
 namespace {
 
@@ -110,6 +118,33 @@ bool forwarded_to_group(int sig) {
 // unsupervised. Until its setsid (--new-session) the init is still in bwrap's process group, so the
 // group kill reaches it; after the setsid the inner stage's write to the started pipe fails once the
 // launcher is gone, so the command never starts.
+// What the launcher tells its watchdog once bwrap reports its namespace init (child-pid).
+struct WatchedInit {
+  pid_t bwrap;
+  pid_t init;
+};
+
+// A pidfd for the namespace init, opened while it is still bwrap's child, so the kill at the end
+// can never reach another process that reused its pid (pidfd_open(2)). -1 if that cannot be shown.
+int open_init_pidfd(const WatchedInit& w) {
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, w.init, 0));
+  if (pidfd < 0) return -1;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", w.init);
+  char line[512] = {0};
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  const ssize_t n = fd >= 0 ? read(fd, line, sizeof line - 1) : -1;
+  if (fd >= 0) close(fd);
+  const char* close_paren = n > 0 ? strrchr(line, ')') : nullptr;
+  char state = 0;
+  long ppid = 0;
+  if (close_paren == nullptr || sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2 || ppid != w.bwrap) {
+    close(pidfd);
+    return -1;
+  }
+  return pidfd;
+}
+
 [[noreturn]] void run_watchdog(int life_read) {
   setpgid(0, 0);  // the launcher does the same; whichever runs first makes the group exist
   if (life_read != 3 && dup2(life_read, 3) < 0) _exit(kExitSetupFailure);
@@ -121,14 +156,29 @@ bool forwarded_to_group(int sig) {
     for (int fd = 0; fd <= 2; ++fd) dup2(null_fd, fd);
     if (null_fd > 2) close(null_fd);
   }
-  // The launcher holds the only write end and never writes: EOF means it exited or was killed.
-  char byte;
-  while (read(3, &byte, 1) < 0 && errno == EINTR) {
+  // The launcher holds the only write end; it writes the namespace init's pid once (WatchedInit),
+  // and EOF means it exited or was killed.
+  int init_pidfd = -1;
+  for (;;) {
+    WatchedInit w;
+    const ssize_t n = read(3, &w, sizeof w);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == static_cast<ssize_t>(sizeof w) && init_pidfd < 0) {
+      init_pidfd = open_init_pidfd(w);
+      continue;
+    }
+    if (n <= 0) break;
   }
   // This group is only this watchdog, bwrap, and bwrap's namespace init before its setsid; the
   // group leader (this process) is alive until the kill, so the group id cannot have been reused.
   // Never kill a group this process does not lead: that would be the Node caller's own group.
   if (getpgrp() == getpid()) kill(0, SIGKILL);
+  // After its setsid the init is out of that group, and bwrap sets its PR_SET_PDEATHSIG only in
+  // do_init (bubblewrap.c), after forking the command: a launcher SIGKILLed once the inner stage
+  // reported the start but before the init armed it (bwrap dies with the launcher) left the
+  // command running unsupervised, re-parented to the host's init. Killing the init ends its pid
+  // namespace and everything in it (pid_namespaces(7)); a no-op when the sandbox already ended.
+  if (init_pidfd >= 0) syscall(SYS_pidfd_send_signal, init_pidfd, SIGKILL, nullptr, 0);
   _exit(0);
 }
 
@@ -167,23 +217,62 @@ pid_t start_watchdog(int* life_write) {
   die_errno("executing bubblewrap", program, errno);
 }
 
-// Whether the inner stage's byte is in the started pipe; called once bwrap has exited, so no writer
-// is left that could still send it (non-blocking all the same).
-bool started_byte_arrived(int fd) {
-  struct pollfd pfd = {fd, POLLIN, 0};
-  if (poll(&pfd, 1, 0) <= 0 || (pfd.revents & POLLIN) == 0) return false;
-  char byte;
-  return read(fd, &byte, 1) == 1;
-}
+// What the inner stage said on the started pipe: one byte (1) just before it execs the command, or
+// a failure record (fail.h) when a check inside the sandbox failed.
+struct StartedPipe {
+  int fd = -1;
+  bool started = false;
+  std::string record;
 
-[[noreturn]] void finish_setup_failure(const SuperviseParams& params, int status) {
-  if (params.registry != nullptr) registry_release(params.registry, params.options->synthetic_targets);
-  if (WIFSIGNALED(status)) {
-    die_msg("the sandbox could not be set up: bubblewrap was killed by signal %d before the command started; "
-            "run `codex-sandbox doctor` for the cause and the fix", WTERMSIG(status));
+  // One read; closes the pipe at EOF or once the start is known. False if the read would block.
+  bool read_once() {
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) return true;
+    if (n < 0 && errno == EAGAIN) return false;
+    if (n > 0 && record.empty() && buf[0] == 1) {
+      started = true;
+      // The command is starting: from here on its status is the launcher's, and a closed status
+      // fd with nothing written is how the caller knows (fail.h).
+      const int status = status_fd();
+      if (status >= 0) {
+        close(status);
+        set_status_fd(-1, nullptr);
+      }
+    } else if (n > 0) {
+      if (record.size() < 8192) record.append(buf, static_cast<size_t>(n));
+      return true;
+    }
+    close(fd);
+    fd = -1;
+    return true;
   }
-  die_msg("the sandbox could not be set up: bubblewrap exited with status %d before the command started (its "
-          "message is above); run `codex-sandbox doctor` for the cause and the fix", WEXITSTATUS(status));
+
+  // Called once bwrap has exited, so no writer is left that could still send anything
+  // (non-blocking all the same).
+  void drain() {
+    while (fd >= 0) {
+      struct pollfd pfd = {fd, POLLIN, 0};
+      if (poll(&pfd, 1, 0) <= 0 || (pfd.revents & (POLLIN | POLLHUP | POLLERR)) == 0) return;
+      if (!read_once()) return;
+    }
+  }
+};
+
+[[noreturn]] void finish_setup_failure(const SuperviseParams& params, int status, const std::string& inner_record) {
+  if (params.registry != nullptr) registry_release(params.registry, params.options->synthetic_targets);
+  if (!inner_record.empty() && inner_record[0] == kStatusRecordTag) {
+    // The inner stage named the check that failed inside the sandbox: pass its record on.
+    forward_status_record(inner_record.data(), inner_record.size());
+    _exit(kExitSetupFailure);
+  }
+  const char* bwrap = params.options->command[0];
+  if (WIFSIGNALED(status)) {
+    die_setup("bubblewrap", bwrap, "bubblewrap was killed by signal %d before the command started; "
+              "run `codex-sandbox doctor` for the cause and the fix", WTERMSIG(status));
+  }
+  die_setup("bubblewrap", bwrap, "bubblewrap exited with status %d before the command started (its "
+            "message is above); run `codex-sandbox doctor` for the cause and the fix", WEXITSTATUS(status));
 }
 
 [[noreturn]] void finish(const SuperviseParams& params, int status, int reraise) {
@@ -227,27 +316,19 @@ void supervise_bwrap(const SuperviseParams& params) {
   if (params.verified_fd >= 0) close(params.verified_fd);
 
   int info_fd = params.info_read_fd;
-  int started_fd = params.started_read_fd;
-  bool started = false;
+  StartedPipe started_pipe;
+  started_pipe.fd = params.started_read_fd;
   std::string info;
   pid_t init_pid = 0;
   std::vector<int> pending;  // forwarded signals that arrived before child-pid was known
 
   for (;;) {
-    struct pollfd fds[3] = {{sig_fd, POLLIN, 0}, {info_fd, POLLIN, 0}, {started_fd, POLLIN, 0}};
+    struct pollfd fds[3] = {{sig_fd, POLLIN, 0}, {info_fd, POLLIN, 0}, {started_pipe.fd, POLLIN, 0}};
     if (poll(fds, 3, -1) < 0) {  // poll ignores entries whose fd is -1
       if (errno == EINTR) continue;
       die_errno("poll", nullptr, errno);
     }
-    if (started_fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      char byte;
-      ssize_t n = read(started_fd, &byte, 1);
-      if (n > 0) started = true;
-      if (n >= 0 || errno != EINTR) {
-        close(started_fd);
-        started_fd = -1;
-      }
-    }
+    if (started_pipe.fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) started_pipe.read_once();
     if (info_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       char buf[1024];
       ssize_t n = read(info_fd, buf, sizeof buf);
@@ -259,6 +340,11 @@ void supervise_bwrap(const SuperviseParams& params) {
         pid_t parsed = parse_child_pid(info, eof);
         if (parsed > 0) {
           init_pid = parsed;
+          // The watchdog opens a pidfd for it now, while bwrap (alive: it just wrote this) is its parent.
+          const WatchedInit watched = {bwrap_pid, init_pid};
+          if (write(life_write, &watched, sizeof watched) < 0) {
+            // Best effort: the group kill and bwrap's own --die-with-parent still hold.
+          }
           for (int sig : pending) forward_to_command(init_pid, sig);
           pending.clear();
         }
@@ -282,8 +368,8 @@ void supervise_bwrap(const SuperviseParams& params) {
       int status = 0;
       pid_t done = waitpid(bwrap_pid, &status, WNOHANG);
       if (done == bwrap_pid) {
-        if (started_fd >= 0 && started_byte_arrived(started_fd)) started = true;
-        if (params.started_read_fd >= 0 && !started) finish_setup_failure(params, status);
+        started_pipe.drain();
+        if (params.started_read_fd >= 0 && !started_pipe.started) finish_setup_failure(params, status, started_pipe.record);
         finish(params, status, 0);
       }
       continue;

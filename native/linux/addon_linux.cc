@@ -1,6 +1,11 @@
 #include "addon_linux.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <vector>
@@ -58,11 +63,100 @@ Napi::Value EmbeddedBwrapSha256(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), digest);
 }
 
+bool ReadWinsize(const Napi::CallbackInfo& info, size_t first, const char* fn, struct winsize* ws) {
+  Napi::Env env = info.Env();
+  if (info.Length() < first + 2 || !info[first].IsNumber() || !info[first + 1].IsNumber()) {
+    Napi::TypeError::New(env, std::string(fn) + ": rows and cols must be numbers").ThrowAsJavaScriptException();
+    return false;
+  }
+  int64_t rows = info[first].As<Napi::Number>().Int64Value();
+  int64_t cols = info[first + 1].As<Napi::Number>().Int64Value();
+  if (rows < 1 || rows > 65535 || cols < 1 || cols > 65535) {
+    Napi::RangeError::New(env, std::string(fn) + ": rows and cols must be between 1 and 65535").ThrowAsJavaScriptException();
+    return false;
+  }
+  *ws = {};
+  ws->ws_row = static_cast<unsigned short>(rows);
+  ws->ws_col = static_cast<unsigned short>(cols);
+  return true;
+}
+
+// openPty(rows, cols): {master, slave} — a new pseudo-terminal pair (pty(7)), both fds O_CLOEXEC so
+// no other child inherits them; the caller hands the slave to one command as its stdio.
+Napi::Value OpenPty(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct winsize ws;
+  if (!ReadWinsize(info, 0, "openPty", &ws)) return env.Undefined();
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) {
+    ThrowErrnoError(env, "posix_openpt", errno, "/dev/ptmx");
+    return env.Undefined();
+  }
+  char name[128];
+  int err = 0;
+  const char* step = nullptr;
+  if (grantpt(master) != 0) {
+    err = errno;
+    step = "grantpt";
+  } else if (unlockpt(master) != 0) {
+    err = errno;
+    step = "unlockpt";
+  } else if ((err = ptsname_r(master, name, sizeof name)) != 0) {
+    step = "ptsname_r";
+  }
+  if (step != nullptr) {
+    close(master);
+    ThrowErrnoError(env, step, err, "/dev/ptmx");
+    return env.Undefined();
+  }
+  int slave;
+  do {
+    slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  } while (slave < 0 && errno == EINTR);
+  if (slave < 0) {
+    err = errno;
+    close(master);
+    ThrowErrnoError(env, "open", err, name);
+    return env.Undefined();
+  }
+  if (ioctl(master, TIOCSWINSZ, &ws) < 0) {
+    err = errno;
+    close(master);
+    close(slave);
+    ThrowErrnoError(env, "ioctl(TIOCSWINSZ)", err, name);
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("master", Napi::Number::New(env, master));
+  out.Set("slave", Napi::Number::New(env, slave));
+  out.Set("path", Napi::String::New(env, name));
+  return out;
+}
+
+// setPtySize(masterFd, rows, cols): TIOCSWINSZ; the kernel sends SIGWINCH to the pty's foreground group.
+Napi::Value SetPtySize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "setPtySize: fd must be a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct winsize ws;
+  if (!ReadWinsize(info, 1, "setPtySize", &ws)) return env.Undefined();
+  if (ioctl(fd, TIOCSWINSZ, &ws) < 0) {
+    ThrowErrnoError(env, "ioctl(TIOCSWINSZ)", errno, nullptr);
+    return env.Undefined();
+  }
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitLinux(Napi::Env env, Napi::Object exports) {
   exports.Set("seccompFilter", Napi::Function::New(env, SeccompFilter, "seccompFilter"));
   exports.Set("landlockAbi", Napi::Function::New(env, LandlockAbi, "landlockAbi"));
+  exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
+  exports.Set("setPtySize", Napi::Function::New(env, SetPtySize, "setPtySize"));
   exports.Set("embeddedBwrapSha256",
               Napi::Function::New(env, EmbeddedBwrapSha256, "embeddedBwrapSha256"));
 }

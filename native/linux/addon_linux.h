@@ -1,4 +1,4 @@
-// Linux exports of the addon: seccompFilter, landlockAbi, embeddedBwrapSha256.
+// Linux exports of the addon: seccompFilter, landlockAbi, embeddedBwrapSha256, openPty, setPtySize.
 #ifndef CODEX_SANDBOX_ADDON_LINUX_H
 #define CODEX_SANDBOX_ADDON_LINUX_H
 

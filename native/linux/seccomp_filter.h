@@ -1,4 +1,5 @@
-// Builds the seccomp program every sandboxed command runs under (reference §4.10).
+// Builds the seccomp program every sandboxed command runs under (after Codex
+// codex-rs/linux-sandbox/src/landlock.rs; seccomp(2)).
 // Shared by the addon (seccompFilter) and the launcher (--seccomp / --seccomp-self), so both
 // produce the same BPF. Plain C++ without exceptions.
 #ifndef CODEX_SANDBOX_SECCOMP_FILTER_H

@@ -1,4 +1,5 @@
-// ACL grants for writable roots and deny-write ACEs for read-only paths inside them (reference §6.4).
+// ACL grants for writable roots and deny-write ACEs for read-only paths inside them (after Codex
+// codex-rs/windows-sandbox-rs/src/acl.rs).
 // win_internal.h brings <windows.h>, which sddl.h needs first.
 #include "win_internal.h"
 

@@ -1,4 +1,4 @@
-// The job object that holds the whole process tree (reference §6.5).
+// The job object that holds the whole process tree (JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE).
 #include "win_internal.h"
 
 namespace cxsb {

@@ -1,5 +1,5 @@
 // Starting the command: the launcher's own stdio handles, CreateProcessAsUserW with the restricted
-// token, suspended until it is inside the job object (reference §6.5).
+// token, suspended until it is inside the job object (Codex codex-rs/windows-sandbox-rs/src/process.rs).
 #include "win_internal.h"
 
 namespace cxsb {

@@ -1,4 +1,4 @@
-// The restricted token (reference §6.3): built from the caller's own token so no privilege is
+// The restricted token (after Codex codex-rs/windows-sandbox-rs/src/token.rs; CreateRestrictedToken): built from the caller's own token so no privilege is
 // needed, write-restricted so every write must also be granted to one of the restricting SIDs.
 // win_internal.h brings <windows.h>, which sddl.h needs first.
 #include "win_internal.h"

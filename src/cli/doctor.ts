@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config/index.js';
 import type { ConfigFileDecision } from '../config/index.js';
+import { SandboxSetupError } from '../errors.js';
 import { doctorBwrapReport, getHostFacts, getLinuxHostDetails } from '../host/facts.js';
 import type { DoctorBwrapReport } from '../host/facts.js';
 import { DEFAULT_PIDS_LIMIT } from '../contracts/index.js';
@@ -156,6 +157,13 @@ async function runProbe(env: Record<string, string | undefined>): Promise<ProbeR
     const why = firstLine(stderr) || r.shortMessage || `exit ${String(exitCode)}`;
     return { ran: true, ok: false, command: shown, exitCode, stdout, stderr, detail: `the sandboxed probe failed: ${why}` };
   } catch (e) {
+    if (e instanceof SandboxSetupError) {
+      // The launcher ran and reported the step that failed; bwrap's own message (if any) is on stderr.
+      const cause = e.cause as { stderr?: unknown; stdout?: unknown } | undefined;
+      const stderr = typeof cause?.stderr === 'string' ? cause.stderr : '';
+      const stdout = typeof cause?.stdout === 'string' ? cause.stdout : '';
+      return { ran: true, ok: false, command: shown, exitCode: 125, stdout, stderr, detail: `the sandbox could not be set up: ${firstLine(stderr) || e.detail}` };
+    }
     return { ran: false, ok: false, command: shown, exitCode: null, stdout: '', stderr: '', detail: `the probe could not be planned or started: ${errorText(e)}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,17 +1,27 @@
 #!/usr/bin/env node
-/** The codex-sandbox command: run, explain, doctor, profiles. */
+/** The codex-sandbox command: run, explain, doctor, profiles, exec-server. */
 import { Command, CommanderError, Option } from 'commander';
 // Each subcommand's module is imported only when that subcommand runs: start-up time is paid on
 // every sandboxed command.
+import { SandboxError } from '../errors.js';
+import type { SandboxErrorCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import { EXIT_SETUP, EXIT_USAGE } from './exit-codes.js';
 import { addPlanOptions } from './plan-options.js';
 import type { PlanFlags } from './plan-options.js';
 import type { ProfilesFlags } from './profiles.js';
 import type { RunFlags } from './run.js';
+import type { ExecServerFlags } from '../exec-server/cli.js';
 
 /** Errors that are the user's to fix (bad flags, profile or config): exit 2. */
-const USAGE_ERRORS = new Set(['UsageError', 'ConfigError', 'UnknownProfileError', 'ProfileError', 'LegacyConversionError']);
+const USAGE_CODES: ReadonlySet<SandboxErrorCode> = new Set<SandboxErrorCode>([
+  'Usage',
+  'InvalidConfig',
+  'ProjectConfigBound',
+  'UnknownProfile',
+  'InvalidProfile',
+  'NotLegacyExpressible',
+]);
 
 const PLATFORMS = ['linux', 'darwin', 'win32'];
 
@@ -73,6 +83,21 @@ export function buildProgram(): Command {
       const { profilesCommand } = await import('./profiles.js');
       process.exitCode = profilesCommand(flags);
     });
+  program
+    .command('exec-server')
+    .description("serve Codex's exec-server protocol (JSON-RPC over WebSocket or stdio); every process starts through the sandbox")
+    .option('--listen <url>', 'ws://IP:PORT, stdio or stdio://', 'ws://127.0.0.1:0')
+    .option('--auth-token-file <file>', 'require `Authorization: Bearer <token>` (mandatory on a non-loopback address; mode 600)')
+    .option('--concurrent-requests <n>', 'requests handled at once per connection (default 1: in order)')
+    .option('--default-profile <name>', 'profile for a process/start without a sandbox field (default danger-full-access, as Codex)')
+    .option('--max-processes-per-session <n>', 'processes one session may hold (default 256)')
+    .addOption(new Option('--detached-session-ttl-ms <ms>').hideHelp())
+    .addOption(new Option('--exited-retention-ms <ms>').hideHelp())
+    .addOption(new Option('--keepalive-ms <ms>').hideHelp())
+    .action(async (flags: ExecServerFlags) => {
+      const { execServerCommand } = await import('../exec-server/cli.js');
+      process.exitCode = await execServerCommand(flags);
+    });
   return program;
 }
 
@@ -86,15 +111,13 @@ export async function main(argv: string[]): Promise<number> {
       // help and --version "fail" with exit code 0; commander already printed the message.
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
+    if (e instanceof SandboxError) {
+      process.stderr.write(`codex-sandbox: ${e.message}\n`);
+      // A PlanError marked `usage` is a request that can never be sandboxed as written (exit 2).
+      const usage = USAGE_CODES.has(e.code) || (e as { usage?: unknown }).usage === true;
+      return usage ? EXIT_USAGE : EXIT_SETUP;
+    }
     const err = e as Error;
-    if (USAGE_ERRORS.has(err.name)) {
-      process.stderr.write(`codex-sandbox: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (err.name === 'PlanError' || err.name === 'LimitSetupError') {
-      process.stderr.write(`codex-sandbox: ${err.message}\n`);
-      return (err as { usage?: unknown }).usage === true ? EXIT_USAGE : EXIT_SETUP;
-    }
     process.stderr.write(`codex-sandbox: internal error (please report it): ${err.stack ?? String(e)}\n`);
     return EXIT_SETUP;
   }

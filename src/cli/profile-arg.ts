@@ -6,13 +6,18 @@
  */
 import { ConfigError, FALLBACK_PROFILE, UnknownProfileError, loadConfig, resolveDefaultProfile, resolveProfileName } from '../config/index.js';
 import type { LoadedConfig, Origin, ResolvedProfileChoice } from '../config/index.js';
+import { SandboxError } from '../errors.js';
 import type { Platform } from '../path-uri/index.js';
+import { LegacyConversionError, ProfileError } from '../permissions/errors.js';
 
 export { FALLBACK_PROFILE };
 
 /** A problem with what the user typed or configured: exit 2 with the message. */
-export class UsageError extends Error {
-  override name = 'UsageError';
+export class UsageError extends SandboxError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('Usage', message, options);
+    this.name = 'UsageError';
+  }
 }
 
 export interface ProfileArgOptions {
@@ -40,9 +45,8 @@ export function resolveProfileArg(arg: string | undefined, opts: ProfileArgOptio
     return { ...choice, loaded, chosenBy };
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UnknownProfileError) throw new UsageError(e.message, { cause: e });
-    const err = e as Error;
     // Profile files that parse but do not hold a valid profile (permissions/errors.ts).
-    if (err.name === 'ProfileError' || err.name === 'LegacyConversionError') throw new UsageError(err.message, { cause: e });
+    if (e instanceof ProfileError || e instanceof LegacyConversionError) throw new UsageError(e.message, { cause: e });
     throw e;
   }
 }

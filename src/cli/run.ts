@@ -100,8 +100,15 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
         resolve(EXIT_SETUP);
       });
       child.once('exit', (code, signal) => {
-        // A limit the command ran into is said in one line, so a kill is never an unexplained crash.
-        void child.limitHit.then((hit) => {
+        void Promise.all([child.setupStatus, child.limitHit]).then(([failure, hit]) => {
+          // The launcher's record, not the exit code, says the sandbox was never set up: a command
+          // that itself exits 125 passes through without this message.
+          if (failure) {
+            process.stderr.write(`codex-sandbox: ${failure.message}\n`);
+            resolve(EXIT_SETUP);
+            return;
+          }
+          // A limit the command ran into is said in one line, so a kill is never an unexplained crash.
           if (hit !== undefined) process.stderr.write(`codex-sandbox: ${hit.message}\n`);
           resolve(signal ? exitCodeForSignal(signal) : (code ?? EXIT_SETUP));
         });

@@ -1,5 +1,6 @@
 /**
- * Codex's `config.toml` (reference §2.12): the keys that decide the sandbox. Everything else in the
+ * Codex's `config.toml` (codex-rs/config/src/config_toml.rs `ConfigToml`): the keys that decide the sandbox.
+ * Everything else in the
  * file (model, providers, MCP servers, ...) belongs to Codex and is ignored. Parsing is pure and
  * validates everything it reads, so errors carry file, line and key.
  */

@@ -1,5 +1,5 @@
 /**
- * Codex's `[permissions.NAME.filesystem]` grammar (reference §2.12, `codex-rs/core/src/config/permissions.rs`),
+ * Codex's `[permissions.NAME.filesystem]` grammar (`codex-rs/core/src/config/permissions.rs`),
  * the one implementation used for Codex profiles, `[profiles.NAME.filesystem]`, `writable_roots` and
  * `deny_read`. Two steps: `readFilesystemTable` validates the text (pure, at parse time, so errors
  * carry the line); `compileFsRules` turns rules into entries once `~` can be expanded.
@@ -206,7 +206,8 @@ function compileOne(rule: FsRule, ctx: CompileContext, warnings: string[]): File
     return absolutePath(rule, text);
   }
   if (isGlobPattern(subpath) && access === 'deny') {
-    // Project-root globs stay symbolic until the workspace roots are known (§2.6).
+    // Project-root globs stay symbolic until the workspace roots are known (Codex
+    // `project_roots_glob_pattern`).
     if (special !== undefined) return { type: 'glob_pattern', pattern: projectRootsGlobPattern(subpath) };
     return { type: 'glob_pattern', pattern: join(expandHome(rule, key, ctx.home), subpath) };
   }

@@ -83,7 +83,7 @@ export class ProjectBoundError extends ConfigError {
     /** The part that was refused, without the explanation (`it enables network access`). */
     readonly refused: string,
   ) {
-    super(file, line, key, detail);
+    super(file, line, key, detail, 'ProjectConfigBound');
     this.name = 'ProjectBoundError';
   }
 }

@@ -73,7 +73,7 @@ export interface WindowsFacts {
 export interface HostFacts {
   platform: Platform;
   arch: string;
-  /** $TMPDIR as the caller's environment has it (undefined if unset or empty). */
+  /** $TMPDIR as the caller's environment has it (on Windows %TEMP%/%TMP% too); undefined if unset or empty. */
   tmpdir: string | undefined;
   home: string | undefined;
   fs: FsInspector;

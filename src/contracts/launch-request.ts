@@ -22,7 +22,7 @@ export type ArgvItem = string | { bytes: string };
  */
 export type LaunchKind = LaunchRequest['kind'];
 
-/** Codex's shell-environment policy (reference §3.5; config `shell_environment_policy`). */
+/** Codex's shell-environment policy (codex-rs/core/src/exec_env.rs; config `shell_environment_policy`). */
 export interface EnvPolicy {
   inherit: 'all' | 'core' | 'none';
   /**

@@ -1,5 +1,6 @@
 /**
- * Codex's shell-environment policy (reference §3.5; config `shell_environment_policy`): which of the
+ * Codex's shell-environment policy (codex-rs/core/src/exec_env.rs `create_env`; config
+ * `shell_environment_policy`): which of the
  * caller's environment variables the sandboxed command sees.
  *
  * Codex (`codex-rs/core/src/exec_env.rs` `populate_env`): inherit all | core | none, then the default

@@ -4,6 +4,7 @@
  * through the same open fd it then executes. This module only describes it and re-checks the
  * digest for `doctor`; it never executes it when a digest is known.
  */
+import { SandboxError } from '../errors.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,9 +14,9 @@ import type { ProbedBwrap, ProbeOptions } from './bwrap-help.js';
 /** The digest a development build embeds (build.sh could not build a bwrap): verification is skipped. */
 export const NULL_SHA256 = '0'.repeat(64);
 
-export class BundledBwrapError extends Error {
+export class BundledBwrapError extends SandboxError {
   constructor(message: string) {
-    super(message);
+    super('BundledBwrap', message);
     this.name = 'BundledBwrapError';
   }
 }

@@ -2,6 +2,7 @@
  * What a bubblewrap binary can do, read from its `--help` and `--version` text (pure), and the
  * shape of a probed binary. The probing itself (spawning the binary) is in bwrap-select.ts.
  */
+import { SandboxError } from '../errors.js';
 import type { BwrapInfo, BwrapSource } from '../contracts/index.js';
 
 /** What the planner needs to know about a bubblewrap binary, read from its `--help`. */
@@ -59,12 +60,12 @@ export interface ProbeOptions {
 }
 
 /** The binary could not be run or is not bubblewrap. The message names the path and what happened. */
-export class BwrapProbeError extends Error {
+export class BwrapProbeError extends SandboxError {
   constructor(
     readonly path: string,
     message: string,
   ) {
-    super(message);
+    super('BwrapProbe', message);
     this.name = 'BwrapProbeError';
   }
 }

@@ -8,7 +8,8 @@
  *   → none: `problem` names every candidate, why it was rejected, and what to do.
  *
  * The system binary comes first on purpose: Ubuntu's AppArmor userns exemption is attached to
- * /usr/bin/bwrap, a bundled copy does not get it (landscape §0.2).
+ * /usr/bin/bwrap (Ubuntu's `bwrap-userns-restrict` profile), a bundled copy does not get it; Codex switched to
+ * preferring /usr/bin/bwrap for that reason (openai/codex issue #14919, PR #14963).
  *
  * Parsing is pure (bwrap-help.ts); `probeBwrap` spawns `<bwrap> --help` and `<bwrap> --version`
  * once per binary identity (≈2 short execs, a few ms).

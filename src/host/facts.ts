@@ -71,6 +71,19 @@ function absoluteOrUndefined(v: string | undefined): string | undefined {
   return v !== undefined && v !== '' && path.isAbsolute(v) ? v : undefined;
 }
 
+/**
+ * What `:tmpdir` means: $TMPDIR; on Windows, which does not set it, the first of %TMPDIR%, %TEMP%,
+ * %TMP% that is an absolute path (GetTempPath2's order, after the variable a Unix tool would set).
+ */
+export function tmpdirOf(env: Record<string, string | undefined>, platform: NodeJS.Platform): string | undefined {
+  if (platform !== 'win32') return absoluteOrUndefined(env['TMPDIR']);
+  for (const name of ['TMPDIR', 'TEMP', 'TMP']) {
+    const v = env[name];
+    if (v !== undefined && v !== '' && path.win32.isAbsolute(v)) return v;
+  }
+  return undefined;
+}
+
 /** Owner uid of a directory, or undefined when it is missing or not a directory. */
 export type DirOwner = (path: string) => number | undefined;
 
@@ -218,7 +231,7 @@ function entryFor(opts: HostFactsOptions): CacheEntry {
   const env = opts.env ?? process.env;
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const injected = opts.native !== undefined || opts.procReader !== undefined || opts.probe !== undefined || opts.findSystem !== undefined;
-  const key = JSON.stringify([env['PATH'], env['CODEX_SANDBOX_BWRAP'], env['TMPDIR'], env['HOME'], env['container'], cwd, opts.bwrapOverride]);
+  const key = JSON.stringify([env['PATH'], env['CODEX_SANDBOX_BWRAP'], env['TMPDIR'], env['TEMP'], env['TMP'], env['HOME'], env['container'], cwd, opts.bwrapOverride]);
   const hit = injected ? undefined : cache.get(key);
   if (hit !== undefined) return hit;
 
@@ -228,7 +241,7 @@ function entryFor(opts: HostFactsOptions): CacheEntry {
   const facts: HostFacts = {
     platform,
     arch: process.arch,
-    tmpdir: absoluteOrUndefined(env['TMPDIR']),
+    tmpdir: tmpdirOf(env, platform),
     home: absoluteOrUndefined(env['HOME']) ?? (absoluteOrUndefined(os.homedir()) || undefined),
     fs: sharedFs,
     ...(details !== undefined ? { linux: details.facts } : {}),

@@ -1,11 +1,13 @@
 /**
- * Bounded expansion of one deny-read glob on the host (reference §4.6.2: Codex runs
+ * Bounded expansion of one deny-read glob on the host (Codex codex-rs/linux-sandbox/src/bwrap.rs
+ * `expand_unreadable_globs_with_ripgrep` runs
  * `rg --files --hidden --no-ignore --max-depth N --glob <g> -- <static prefix>`, or an internal walker
  * when rg is missing). Used by the Linux and Windows planners to turn deny globs into concrete masks.
  *
  * Paths are strings in the project's surrogate-escape convention (`src/util/surrogate-escape.ts`):
  * a Unix name that is not valid UTF-8 is reported losslessly, so a mask lands on the real entry.
  */
+import { SandboxError } from '../errors.js';
 import { readdirSync, statSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import type { GlobScanRequest, GlobScanResult } from '../permissions/fs-facts.js';
@@ -27,10 +29,10 @@ export interface GlobScanOutcome extends GlobScanResult {
 }
 
 /** Thrown when a glob cannot be expanded without scanning the whole filesystem (or at all). */
-export class GlobExpansionError extends Error {
+export class GlobExpansionError extends SandboxError {
   readonly pattern: string;
   constructor(pattern: string, problem: string) {
-    super(`deny-read glob \`${pattern}\` cannot be safely expanded: ${problem}`);
+    super('GlobNotExpandable', `deny-read glob \`${pattern}\` cannot be safely expanded: ${problem}`);
     this.name = 'GlobExpansionError';
     this.pattern = pattern;
   }

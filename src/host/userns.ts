@@ -3,7 +3,8 @@
  *
  * `readUsernsSettings` reads the kernel knobs through an injectable reader (tests fake /proc),
  * `probeUserns` runs `bwrap --unshare-user --unshare-net --ro-bind / / /bin/true` once, and the
- * pure `diagnoseUserns` combines the two. Failure markers follow Codex (reference §3.7): only the
+ * pure `diagnoseUserns` combines the two. Failure markers follow Codex (codex-rs/sandboxing/src/bwrap.rs,
+ * the system-bwrap warning): only the
  * listed stderr texts count as a namespace failure; spawn errors and timeouts count as "ok" so an
  * unrelated problem never masquerades as a userns diagnosis.
  */

@@ -3,6 +3,7 @@
  * launcher joins them through --cgroup-procs before it execs bwrap), reads which limit was hit after
  * the launcher exited, and removes the cgroups.
  */
+import { SandboxError } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,9 +11,9 @@ import path from 'node:path';
 import { formatBytes } from '../contracts/index.js';
 import type { CgroupPlan, LaunchRequest, LimitHit, LimitPlan } from '../contracts/index.js';
 
-export class LimitSetupError extends Error {
+export class LimitSetupError extends SandboxError {
   constructor(message: string) {
-    super(message);
+    super('LimitSetup', message);
     this.name = 'LimitSetupError';
   }
 }

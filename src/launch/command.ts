@@ -10,6 +10,8 @@ export interface ProcessSpec {
   env: Record<string, string>;
   /** Bytes for fd 3 when the launcher's arguments cannot travel in its environment. */
   payload: Uint8Array | undefined;
+  /** The child fd on which the launcher reports a set-up failure (setup-status.ts), if it does. */
+  statusFd: number | undefined;
 }
 
 /** The launcher reads its arguments from this variable with `--env-args` (and removes it). */
@@ -57,9 +59,14 @@ export function processSpec(req: LaunchRequest): ProcessSpec {
   if (req.native.platform === 'linux') {
     const argv = linuxLauncherArgv(req);
     const packed = envArgs(argv);
-    if (packed !== undefined) return { file, args: ['--env-args'], cwd, env: { [LAUNCHER_ARGS_ENV]: packed }, payload: undefined };
+    // The status pipe is the one fd every launch gets: the fd after the payload's, if there is one.
+    if (packed !== undefined) {
+      const statusFd = PAYLOAD_FD;
+      return { file, args: ['--status-fd', String(statusFd), '--env-args'], cwd, env: { [LAUNCHER_ARGS_ENV]: packed }, payload: undefined, statusFd };
+    }
     // Otherwise the arguments travel as bytes on fd 3, so non-UTF-8 paths and values survive.
-    return { file, args: ['--payload-fd', String(PAYLOAD_FD)], cwd, env: {}, payload: encodePayload(argv) };
+    const statusFd = PAYLOAD_FD + 1;
+    return { file, args: ['--status-fd', String(statusFd), '--payload-fd', String(PAYLOAD_FD)], cwd, env: {}, payload: encodePayload(argv), statusFd };
   }
   const args = req.argv.map((a) => {
     if (typeof a !== 'string') {
@@ -67,5 +74,5 @@ export function processSpec(req: LaunchRequest): ProcessSpec {
     }
     return a;
   });
-  return { file, args, cwd, env: req.env, payload: undefined };
+  return { file, args, cwd, env: req.env, payload: undefined, statusFd: undefined };
 }

@@ -2,11 +2,14 @@
  * Runs a LaunchRequest as an execa subprocess (the library's `sandbox.spawn`): on Linux and Windows
  * the subprocess is the native launcher (prepare.ts), on macOS sandbox-exec.
  */
+import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import type { Options, ResultPromise } from 'execa';
 import type { LaunchRequest } from '../contracts/index.js';
 import type { LaunchOptions } from './options.js';
+import { SandboxSetupError } from '../errors.js';
 import { prepareProcess } from './prepare.js';
+import { readSetupStatus } from './setup-status.js';
 
 export type { LaunchOptions } from './options.js';
 
@@ -22,16 +25,51 @@ function stdioTriple(opts: LaunchOptions): unknown[] {
   return [opts.stdin ?? 'pipe', opts.stdout ?? 'pipe', opts.stderr ?? 'pipe'];
 }
 
+/**
+ * Makes the subprocess's promise reject with the launcher's SandboxSetupError when the sandbox could
+ * not be set up (whatever execa decided: a set-up failure is never a command's result, not even with
+ * `reject: false`); the execa result or error is its `cause`. Everything else is execa's as it was.
+ */
+function rejectOnSetupFailure(sub: ResultPromise, status: Readable | null | undefined): ResultPromise {
+  const setup = readSetupStatus(status);
+  const checked = sub.then(
+    async (result) => {
+      const failure = await setup;
+      if (failure) throw withCause(failure, result);
+      return result;
+    },
+    async (error: unknown) => {
+      const failure = await setup;
+      throw failure ? withCause(failure, error) : error;
+    },
+  );
+  // execa merges its promise into the subprocess the same way (a bound then/catch/finally).
+  for (const method of ['then', 'catch', 'finally'] as const) {
+    const descriptor = Reflect.getOwnPropertyDescriptor(Promise.prototype, method);
+    if (!descriptor) continue;
+    const value = (descriptor.value as (...args: unknown[]) => unknown).bind(checked);
+    Reflect.defineProperty(sub, method, { ...descriptor, value });
+  }
+  return sub;
+}
+
+function withCause(failure: SandboxSetupError, cause: unknown): SandboxSetupError {
+  return new SandboxSetupError(failure.step, failure.path, failure.errno, failure.detail, { cause });
+}
+
 export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultPromise {
   const spec = prepareProcess(req);
   const { stdio: _stdio, stdin: _stdin, stdout: _stdout, stderr: _stderr, ...rest } = opts;
-  const triple = stdioTriple(opts);
-  const stdio = spec.payload ? [...triple, spec.payload] : triple;
+  const stdio: unknown[] = stdioTriple(opts);
+  if (spec.payload) stdio.push(spec.payload);
+  if (spec.statusFd !== undefined) stdio.push('pipe');
   // The Linux launcher already dies with its caller (prctl(2) PR_SET_PDEATHSIG, set before bwrap
   // starts; bwrap --die-with-parent below it), on a normal exit and on SIGKILL alike, so execa's
   // `cleanup` handler adds nothing there but its cost: it installs and removes signal-exit's
   // handlers for every signal around each command. Elsewhere (sandbox-exec, the Windows launcher)
   // it stays on. A caller's own `cleanup` wins.
   const cleanup = rest.cleanup ?? req.native.platform !== 'linux';
-  return execa(spec.file, spec.args, { ...rest, cleanup, env: spec.env, extendEnv: false, cwd: spec.cwd, stdio: stdio as unknown as Options['stdio'] });
+  const sub = execa(spec.file, spec.args, { ...rest, cleanup, env: spec.env, extendEnv: false, cwd: spec.cwd, stdio: stdio as unknown as Options['stdio'] });
+  if (spec.statusFd === undefined) return sub;
+  return rejectOnSetupFailure(sub, sub.stdio[spec.statusFd] as Readable | null | undefined);
 }

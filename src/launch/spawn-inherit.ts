@@ -5,17 +5,24 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { LaunchRequest } from '../contracts/index.js';
+import type { SandboxSetupError } from '../errors.js';
 import { prepareProcess } from './prepare.js';
+import { readSetupStatus } from './setup-status.js';
 
-export function spawnInherit(req: LaunchRequest, opts: { detached: boolean }): ChildProcess {
+export interface InheritedLaunch {
+  child: ChildProcess;
+  /** Settles once the launcher exited or the command started: the set-up failure it reported, if any. */
+  setupStatus: Promise<SandboxSetupError | undefined>;
+}
+
+export function spawnInherit(req: LaunchRequest, opts: { detached: boolean }): InheritedLaunch {
   const spec = prepareProcess(req);
-  const child = spawn(spec.file, spec.args, {
-    cwd: spec.cwd,
-    env: spec.env,
-    detached: opts.detached,
-    stdio: spec.payload ? ['inherit', 'inherit', 'inherit', 'pipe'] : 'inherit',
-  });
+  const stdio: Array<'inherit' | 'pipe'> = ['inherit', 'inherit', 'inherit'];
+  if (spec.payload) stdio.push('pipe');
+  if (spec.statusFd !== undefined) stdio.push('pipe');
+  const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env: spec.env, detached: opts.detached, stdio });
   if (spec.payload) {
     const pipe = child.stdio[3];
     if (pipe && 'end' in pipe) {
@@ -24,5 +31,6 @@ export function spawnInherit(req: LaunchRequest, opts: { detached: boolean }): C
       pipe.end(Buffer.from(spec.payload));
     }
   }
-  return child;
+  const status = spec.statusFd !== undefined ? (child.stdio[spec.statusFd] as Readable | null) : null;
+  return { child, setupStatus: readSetupStatus(status) };
 }

@@ -13,6 +13,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { WindowsTokenLaunch, WindowsTokenPlan } from '../contracts/index.js';
+import { SandboxError } from '../errors.js';
+import type { WindowsLaunchErrorCode } from '../errors.js';
 import { DENY_BIN_STUB_TEXT } from '../platforms/win32/env.js';
 
 const win = path.win32;
@@ -27,12 +29,11 @@ export interface WindowsNativeBinding {
   }): { changed: number; warnings: string[] };
 }
 
-export class WindowsLaunchError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+export class WindowsLaunchError extends SandboxError {
+  declare readonly code: WindowsLaunchErrorCode;
+
+  constructor(code: WindowsLaunchErrorCode, message: string) {
+    super(code, message);
     this.name = 'WindowsLaunchError';
   }
 }

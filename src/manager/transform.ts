@@ -63,7 +63,7 @@ export function nativePathFor(value: PathUri | string | Buffer, platform: Platfo
   return platform === 'win32' ? win32.normalize(text) : posix.normalize(text);
 }
 
-/** Whether a resolved profile needs the platform sandbox at all (Codex's `Auto` preference, §3.1). */
+/** Whether a resolved profile needs the platform sandbox at all (Codex's `Auto` preference: codex-rs/sandboxing/src/manager.rs `should_require_platform_sandbox`). */
 export function needsPlatformSandbox(p: ResolvedPermissions): boolean {
   if (p.enforcement === 'disabled') return false;
   if (p.network === 'restricted') return true;

@@ -3,7 +3,8 @@
 const HEX = '0123456789ABCDEF';
 
 /**
- * The url crate's SPECIAL_PATH_SEGMENT set (reference §1.3): C0 controls, 0x7F, every byte >= 0x80,
+ * The url crate's SPECIAL_PATH_SEGMENT set (used by Codex `PathUri::from_abs_path`): C0 controls, 0x7F,
+ * every byte >= 0x80,
  * space " # % / < > ? \ ` { }. Encoding `%`, `/`, `\`, `?` and `#` stops a file name from being read
  * back as an escape, a separator, a query or a fragment.
  */

@@ -1,4 +1,4 @@
-/** Host platforms and the path conventions they use (reference §1.1). */
+/** Host platforms and the path conventions they use (Codex `PathConvention`). */
 
 export type Platform = 'linux' | 'darwin' | 'win32';
 export type PathConvention = 'posix' | 'windows';

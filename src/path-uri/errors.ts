@@ -1,23 +1,15 @@
-/** Typed errors for PathUri (reference §1.11). Every message names the offending text. */
+/** Typed errors for PathUri (after Codex `PathUriParseError`). Every message names the offending text. */
 
-export type PathUriErrorCode =
-  | 'InvalidUri'
-  | 'UnsupportedScheme'
-  | 'InvalidFileUriPath'
-  | 'CredentialsNotAllowed'
-  | 'PortNotAllowed'
-  | 'QueryNotAllowed'
-  | 'FragmentNotAllowed'
-  | 'NotAbsolute'
-  | 'NotNative'
-  | 'JoinError';
+import { SandboxError } from '../errors.js';
+import type { PathUriErrorCode } from '../errors.js';
 
-export class PathUriError extends Error {
-  constructor(
-    readonly code: PathUriErrorCode,
-    message: string,
-  ) {
-    super(message);
+export type { PathUriErrorCode };
+
+export class PathUriError extends SandboxError {
+  declare readonly code: PathUriErrorCode;
+
+  constructor(code: PathUriErrorCode, message: string) {
+    super(code, message);
     this.name = 'PathUriError';
   }
 }

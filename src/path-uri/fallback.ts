@@ -1,5 +1,5 @@
 /**
- * The lossless opaque fallback `file:///%00/bad/path/<base64url>` (reference §1.4).
+ * The lossless opaque fallback `file:///%00/bad/path/<base64url>` (Codex codex-rs/utils/path-uri/src/lib.rs).
  * The encoded NUL makes the namespace impossible for a real path, so a real file literally named
  * `/bad/path/...` (URI `file:///bad/path/...`) can never collide with a fallback.
  */

@@ -1,5 +1,5 @@
 /**
- * PathUri: lossless `file:` URIs for absolute paths (Codex's `PathUri`, reference §1).
+ * PathUri: lossless `file:` URIs for absolute paths (Codex's `PathUri`, codex-rs/utils/path-uri/src/lib.rs).
  * Public surface; the implementation lives in the sibling modules.
  */
 export type { Platform, PathConvention } from './convention.js';

@@ -1,5 +1,6 @@
 /**
- * Native absolute paths ⇄ URI parts, for both conventions on every host (reference §1.3, §1.5, §1.8).
+ * Native absolute paths ⇄ URI parts, for both conventions on every host (Codex `from_abs_path`,
+ * `to_abs_path`, `from_absolute_native_path`; codex-rs/utils/path-uri/src/absolute_path_normalization.rs).
  * Pure string/byte work: nothing here touches the filesystem.
  */
 import { hasLoneSurrogate, percentDecode, percentEncodeSegment, utf16leEncode, utf8Decode } from './bytes.js';
@@ -75,7 +76,7 @@ export function posixAbsForm(bytes: Buffer, forceOpaque = false): NativeForm {
   return { kind: 'ordinary', host: '', path: '/' + comps.map((c) => percentEncodeSegment(c)).join('/'), fallback: normalized };
 }
 
-/** Absolute POSIX path text as `join` reads it (§1.8): keeps a trailing separator; undefined if relative. */
+/** Absolute POSIX path text as `join` reads it (Codex `from_absolute_native_path`): keeps a trailing separator; undefined if relative. */
 export function posixNativeTextForm(text: string): NativeForm | undefined {
   if (!text.startsWith('/')) return undefined;
   const raw = Buffer.from(text, 'utf8');
@@ -159,7 +160,7 @@ export function windowsAbsForm(raw: string): NativeForm | undefined {
   return undefined;
 }
 
-/** Absolute Windows path text as `join` reads it (§1.8): keeps a trailing separator; undefined if not absolute. */
+/** Absolute Windows path text as `join` reads it (Codex `from_absolute_native_path`): keeps a trailing separator; undefined if not absolute. */
 export function windowsNativeTextForm(text: string): NativeForm | undefined {
   const raw = utf16leEncode(text);
   const s = normalizeWindowsDevicePath(text);

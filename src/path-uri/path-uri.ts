@@ -1,7 +1,7 @@
 /**
- * PathUri: lossless `file:` URIs for absolute paths (Codex's `PathUri`, reference §1).
+ * PathUri: lossless `file:` URIs for absolute paths (Codex's `PathUri`, codex-rs/utils/path-uri/src/lib.rs).
  * Immutable; the canonical text is the identity for POSIX and fallback URIs, while Windows URIs compare
- * by decoded, ASCII-case-folded path (§1.9).
+ * by decoded, ASCII-case-folded path (as Codex's `PartialEq`/`Hash` for `PathUri`).
  */
 import {
   asciiLowerBytes,
@@ -130,8 +130,8 @@ export class PathUri {
   }
 
   /**
-   * The fallback payload must decode to an absolute path whose own URI is exactly this one (reference
-   * §1.5): a hand-written payload that would re-encode differently names no path and is refused.
+   * The fallback payload must decode to an absolute path whose own URI is exactly this one (Codex
+   * `to_abs_path`): a hand-written payload that would re-encode differently names no path and is refused.
    */
   private decodeOpaque(platform: Platform): string | Buffer {
     const bytes = this.opaque!;
@@ -181,7 +181,7 @@ export class PathUri {
   }
 
   /**
-   * Lexically resolves native path text against this URI, in this URI's convention (reference §1.7):
+   * Lexically resolves native path text against this URI, in this URI's convention (Codex `PathUri::join`):
    * an absolute path replaces it; `..` never climbs above `/`, the drive or the UNC share.
    */
   join(relative: string): PathUri {
@@ -214,7 +214,8 @@ export class PathUri {
   }
 
   /**
-   * Joins native bytes (Codex `join_native_bytes`, §1.7): UTF-8 goes through join; other bytes only
+   * Joins native bytes (Codex `join_native_bytes`, codex-rs/utils/path-uri/src/native_path_bytes.rs): UTF-8
+   * goes through join; other bytes only
    * onto an ordinary POSIX base, each component byte-percent-encoded.
    */
   joinNativeBytes(bytes: Buffer): PathUri {
@@ -273,7 +274,8 @@ export class PathUri {
   }
 
   /**
-   * Lexical containment on decoded segments (reference §1.7): same host and convention; POSIX compares
+   * Lexical containment on decoded segments (Codex `PathUri::starts_with`): same host and convention; POSIX
+   * compares
    * bytes exactly, Windows ignores ASCII case only. A segment holding an encoded separator fails
    * closed, because the native path would split it. Fallback URIs contain only themselves.
    */
@@ -304,7 +306,8 @@ export class PathUri {
   }
 
   /**
-   * Identity used by equals (reference §1.9): the text for POSIX and fallback URIs; for Windows URIs
+   * Identity used by equals (Codex's `PartialEq`/`Hash` for `PathUri`): the text for POSIX and fallback
+   * URIs; for Windows URIs
    * without encoded separators, the host plus the decoded, ASCII-folded path. Usable as a Map key.
    */
   identityKey(): string {

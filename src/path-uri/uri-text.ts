@@ -1,5 +1,6 @@
 /**
- * URI text → validated, canonical parts (reference §1.2). Node's WHATWG `URL` does the parsing (same
+ * URI text → validated, canonical parts (Codex `PathUri::parse` / `TryFrom<Url>`). Node's WHATWG `URL` does
+ * the parsing (same
  * spec as the url crate); this module adds the PathUri rules on top.
  */
 import { hasMalformedPercent, percentDecode } from './bytes.js';
@@ -52,7 +53,7 @@ function classifyUnparsable(input: string, cause: string): PathUriError {
   return new PathUriError('InvalidUri', `invalid URI '${input}': ${cause} (check the host name and the percent escapes)`);
 }
 
-/** True when the first non-empty segment is a drive letter `X:` (reference §1.6). */
+/** True when the first non-empty segment is a drive letter `X:` (Codex `infer_path_convention`). */
 export function isDriveSegment(segment: string | undefined): boolean {
   return segment !== undefined && segment.length === 2 && segment[1] === ':' && /^[A-Za-z]$/.test(segment[0]!);
 }

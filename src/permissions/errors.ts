@@ -1,36 +1,38 @@
 /**
  * Errors of the permission model. Every message names what is wrong and what was expected.
  */
+import { SandboxError } from '../errors.js';
 
 /**
  * Malformed profile / policy input. `jsonPath` is where the offending value sits (`$` is the
  * document), e.g. `$.file_system.entries[2].access: expected one of "read", "write", "deny", "none"; got "rw"`.
  */
-export class ProfileError extends Error {
+export class ProfileError extends SandboxError {
   constructor(
     readonly jsonPath: string,
     readonly detail: string,
   ) {
-    super(`${jsonPath}: ${detail}`);
+    super('InvalidProfile', `${jsonPath}: ${detail}`);
     this.name = 'ProfileError';
   }
 }
 
 /**
- * A profile that the legacy `SandboxPolicy` cannot express (reference §2.9), or a path that cannot
+ * A profile that the legacy `SandboxPolicy` (codex-rs/protocol/src/protocol.rs) cannot express, or a path
+ * that cannot
  * be written back as a native string. Codex returns these as `io::ErrorKind::InvalidInput`.
  */
-export class LegacyConversionError extends Error {
+export class LegacyConversionError extends SandboxError {
   constructor(message: string) {
-    super(message);
+    super('NotLegacyExpressible', message);
     this.name = 'LegacyConversionError';
   }
 }
 
 /** A profile that cannot be resolved for this context without widening it (fails closed). */
-export class ResolveError extends Error {
+export class ResolveError extends SandboxError {
   constructor(message: string) {
-    super(message);
+    super('Unresolvable', message);
     this.name = 'ResolveError';
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Git-style glob patterns for deny-read entries (reference §2.3, §2.6, §5.6).
+ * Git-style glob patterns for deny-read entries (Codex codex-rs/protocol/src/permissions.rs glob entries and
+ * `ReadDenyMatcher`; codex-rs/sandboxing/src/seatbelt.rs turns the same patterns into regexes).
  *
  * Semantics (Codex compiles these with globset `literal_separator(true)` + `allow_unclosed_class(true)`
  * on Linux/Windows, and with `seatbelt_regex_for_glob` on macOS):
@@ -18,12 +19,13 @@
  * a newline too, since file names may contain one).
  */
 import { globStaticPrefix } from './glob-syntax.js';
+import { SandboxError } from '../errors.js';
 
 /** A glob pattern that cannot be compiled; the message names the pattern and the problem. */
-export class GlobPatternError extends Error {
+export class GlobPatternError extends SandboxError {
   readonly pattern: string;
   constructor(pattern: string, problem: string) {
-    super(`invalid glob pattern \`${pattern}\`: ${problem}; fix or remove this deny-read glob`);
+    super('InvalidGlob', `invalid glob pattern \`${pattern}\`: ${problem}; fix or remove this deny-read glob`);
     this.name = 'GlobPatternError';
     this.pattern = pattern;
   }

@@ -1,5 +1,6 @@
 /**
- * Deny-read glob matching for a platform (reference §2.3, §2.6). One dialect everywhere: the compiler
+ * Deny-read glob matching for a platform (Codex `ReadDenyMatcher`, codex-rs/protocol/src/permissions.rs).
+ * One dialect everywhere: the compiler
  * in glob-match.ts, which the Linux glob scan also uses, so what `createReadDenyMatcher` and overlays
  * call denied is what the sandbox denies. Windows: `\` is a separator (never an escape) and matching
  * ignores case.

@@ -1,5 +1,5 @@
 /**
- * Legacy `SandboxPolicy` ↔ `PermissionProfile` (reference §2.9).
+ * Legacy `SandboxPolicy` ↔ `PermissionProfile` (Codex codex-rs/protocol/src/protocol.rs `SandboxPolicy`).
  *
  * Legacy → new is total. New → legacy is lossy: read restrictions and deny entries are dropped by the
  * projection (as in Codex), and writes outside the workspace that the legacy shape cannot express are

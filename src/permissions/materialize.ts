@@ -1,6 +1,7 @@
 /**
  * Replacing symbolic `:project_roots` entries (and `codex-project-roots://` globs) with concrete
- * entries for known project roots (Codex `materialize_project_roots_with_workspace_roots`, §2.6).
+ * entries for known project roots (Codex `materialize_project_roots_with_workspace_roots`,
+ * codex-rs/protocol/src/permissions.rs).
  */
 import type { Platform } from '../path-uri/index.js';
 import { ResolveError } from './errors.js';

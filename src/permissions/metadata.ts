@@ -1,6 +1,6 @@
 /**
  * Protected workspace metadata (`.git`, `.agents`, `.codex`) and the default read-only subpaths of a
- * writable root (Codex `default_read_only_subpaths_for_writable_root`, reference §2.5 step 3).
+ * writable root (Codex codex-rs/protocol/src/permissions.rs `default_read_only_subpaths_for_writable_root`).
  */
 import type { FsEntryKind, FsInspector } from './fs-facts.js';
 import type { NativePaths } from './native-path.js';

@@ -17,7 +17,7 @@ export interface NativePaths {
   root(p: string): string;
   /** Components below the root. */
   components(p: string): string[];
-  /** Component-wise prefix test (`/a/bc` is not under `/a/b`); ASCII-case-insensitive on win32 (§1.9). */
+  /** Component-wise prefix test (`/a/bc` is not under `/a/b`); ASCII-case-insensitive on win32 (as Codex's `PathUri` equality). */
   startsWith(p: string, base: string): boolean;
   equals(a: string, b: string): boolean;
   /** Identity used for de-duplication (case-folded on win32). */

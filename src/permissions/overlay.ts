@@ -1,5 +1,6 @@
 /**
- * `AdditionalPermissionProfile` overlays (reference §2.10): per-command requests and approved grants
+ * `AdditionalPermissionProfile` overlays (Codex codex-rs/protocol/src/models.rs and
+ * codex-rs/sandboxing/src/policy_transforms.rs): per-command requests and approved grants
  * layered over a base profile.
  */
 import { canRead, canWrite, entriesEqual } from './entry-ops.js';

@@ -1,6 +1,7 @@
 /**
- * Permission-entry paths travel as native path strings on the wire (`LegacyAppPathString`, §1.10,
- * §2.3) and as `PathUri` at runtime. The convention is inferred from the spelling, never from the host,
+ * Permission-entry paths travel as native path strings on the wire (Codex `LegacyAppPathString`,
+ * codex-rs/utils/path-uri/src/api_path_string.rs) and as `PathUri` at runtime. The convention is inferred
+ * from the spelling, never from the host,
  * so a Windows profile read on Linux keeps its meaning.
  */
 import { PathUri } from '../path-uri/index.js';

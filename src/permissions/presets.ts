@@ -1,6 +1,6 @@
 /**
  * Filesystem presets equal to Codex's `FileSystemSandboxPolicy::read_only()` and
- * `FileSystemSandboxPolicy::workspace_write(...)` (reference §2.8).
+ * `FileSystemSandboxPolicy::workspace_write(...)` (codex-rs/protocol/src/permissions.rs).
  */
 import { ProfileError } from './errors.js';
 import { appendDefaultReadOnlyIfNoExplicitRule } from './entry-ops.js';

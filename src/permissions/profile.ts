@@ -1,6 +1,7 @@
 /**
  * `PermissionProfile`: the type (from types.ts) and, under the same name, its constructors and
- * conversions (reference §2.1, §2.8). `PermissionProfile.readOnly()` etc. return plain data.
+ * conversions (Codex codex-rs/protocol/src/models.rs `PermissionProfile`: `read_only()`,
+ * `workspace_write()`). `PermissionProfile.readOnly()` etc. return plain data.
  */
 import { ProfileError } from './errors.js';
 import type { FsInspector } from './fs-facts.js';

@@ -1,5 +1,6 @@
 /**
- * Tool-side read checks against resolved deny rules (Codex `ReadDenyMatcher`, reference §2.6): for
+ * Tool-side read checks against resolved deny rules (Codex `ReadDenyMatcher`,
+ * codex-rs/protocol/src/permissions.rs): for
  * code that reads files on the sandbox's behalf (outside the OS sandbox) and must honour deny-read.
  */
 import type { Platform } from '../path-uri/index.js';

@@ -1,6 +1,7 @@
 /**
  * Resolution: a profile plus host facts → the concrete roots every platform planner enforces
- * (reference §2.4–§2.6). Pure apart from `ctx.fs`, the only window onto the host.
+ * (Codex codex-rs/protocol/src/permissions.rs: `resolve_access_with_cwd`, `get_writable_roots_with_cwd`,
+ * `get_unreadable_roots_with_cwd`). Pure apart from `ctx.fs`, the only window onto the host.
  */
 import { conventionOf } from '../path-uri/index.js';
 import type { Platform } from '../path-uri/index.js';
@@ -83,7 +84,7 @@ export function hasFullDiskWriteAccess(policy: FileSystemSandboxPolicy, platform
   return hasRootEntry(policy, canWrite) && !hasWriteNarrowingEntries(policy, platform);
 }
 
-/** One policy seen from one context: resolved entries computed once, the predicates of §2.4 over them. Internal (not re-exported). */
+/** One policy seen from one context: resolved entries computed once, Codex's predicates (`can_write_path_with_cwd`, `has_full_disk_read_access`, ...) over them. Internal (not re-exported). */
 export class PolicyView {
   readonly paths: NativePaths;
   readonly entries: ResolvedEntry[] = [];
@@ -397,7 +398,8 @@ function unrestricted(kind: 'unrestricted' | 'external'): ResolvedFileSystem {
 }
 
 /**
- * Resolves a profile for one command context (reference §2.4–§2.6). Throws `ResolveError` when a
+ * Resolves a profile for one command context (the Codex functions named at the top of this file). Throws
+ * `ResolveError` when a
  * restriction cannot be placed (the profile is never silently widened).
  */
 export function resolvePermissions(profile: PermissionProfile, ctx: ResolveContext): ResolvedPermissions {

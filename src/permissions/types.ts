@@ -1,5 +1,5 @@
 /**
- * The permission model's types (reference §2). Two families:
+ * The permission model's types (Codex codex-rs/protocol/src/{models,permissions,protocol}.rs). Two families:
  *
  * - `Wire*` types are Codex's JSON exactly (snake_case, serde tags), what `wire.ts` reads and writes.
  * - The runtime types (no prefix) are what the rest of the code works with: `path` entries hold a
@@ -7,7 +7,7 @@
  */
 import type { PathUri } from '../path-uri/index.js';
 
-/** `restricted` (default) | `enabled` (§2.7). Legacy `NetworkAccess` has the same two values. */
+/** `restricted` (default) | `enabled` (Codex `NetworkSandboxPolicy`, permissions.rs). Legacy `NetworkAccess` has the same two values. */
 export type NetworkSandboxPolicy = 'restricted' | 'enabled';
 
 /**
@@ -50,7 +50,7 @@ export type ManagedFileSystemPermissions =
     }
   | { type: 'unrestricted' };
 
-/** Codex's `PermissionProfile` (reference §2.1). Constructors live on the `PermissionProfile` value in profile.ts. */
+/** Codex's `PermissionProfile` (codex-rs/protocol/src/models.rs). Constructors live on the `PermissionProfile` value in profile.ts. */
 export type PermissionProfile =
   | { type: 'managed'; fileSystem: ManagedFileSystemPermissions; network: NetworkSandboxPolicy }
   /** No outer sandbox: unrestricted filesystem, network enabled. */
@@ -60,14 +60,14 @@ export type PermissionProfile =
 
 export type SandboxEnforcement = 'managed' | 'disabled' | 'external';
 
-/** Codex's runtime `FileSystemSandboxPolicy` (§2.2): the filesystem half of a profile. */
+/** Codex's runtime `FileSystemSandboxPolicy` (codex-rs/protocol/src/permissions.rs): the filesystem half of a profile. */
 export interface FileSystemSandboxPolicy {
   kind: 'restricted' | 'unrestricted' | 'external-sandbox';
   globScanMaxDepth?: number;
   entries: FileSystemSandboxEntry[];
 }
 
-/** Legacy `SandboxPolicy` (§2.9). Writable roots are native absolute path strings. */
+/** Legacy `SandboxPolicy` (codex-rs/protocol/src/protocol.rs). Writable roots are native absolute path strings. */
 export type SandboxPolicy =
   | { type: 'danger-full-access' }
   | { type: 'read-only'; networkAccess: boolean }
@@ -80,13 +80,13 @@ export type SandboxPolicy =
       excludeSlashTmp: boolean;
     };
 
-/** `FileSystemPermissions` inside an `AdditionalPermissionProfile` (§2.10). */
+/** `FileSystemPermissions` inside an `AdditionalPermissionProfile` (codex-rs/protocol/src/models.rs). */
 export interface FileSystemPermissions {
   entries: FileSystemSandboxEntry[];
   globScanMaxDepth?: number;
 }
 
-/** Partial overlay for one command or an approved grant (§2.10). `undefined` = Codex's `None` (JSON null). */
+/** Partial overlay for one command or an approved grant (Codex `AdditionalPermissionProfile`). `undefined` = Codex's `None` (JSON null). */
 export interface AdditionalPermissionProfile {
   network?: { enabled?: boolean };
   fileSystem?: FileSystemPermissions;

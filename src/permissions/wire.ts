@@ -1,5 +1,6 @@
 /**
- * Codex's JSON wire shapes ↔ runtime types (reference §2.1–§2.3, §2.9, §2.10).
+ * Codex's JSON wire shapes ↔ runtime types (Codex codex-rs/protocol/src/models.rs `PermissionProfile`,
+ * `AdditionalPermissionProfile`; permissions.rs `FileSystemSandboxPolicy`; protocol.rs legacy `SandboxPolicy`).
  *
  * Parsing is hand-written so every error names its JSON path. Serialising writes the compact JSON
  * Codex would emit: fields in the order Codex's serde structs declare them, optional fields omitted

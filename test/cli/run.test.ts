@@ -1,8 +1,9 @@
 /** `codex-sandbox run` through the built binary: exit codes, real enforcement, dry-run. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Scratch, requireBuilt } from './helpers.js';
+import { bwrapTrustProblem } from '../../src/host/bwrap-select.js';
+import { Scratch, repo, requireBuilt } from './helpers.js';
 
 let s: Scratch;
 beforeAll(() => {
@@ -92,6 +93,29 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run (Linux: real bwr
     const r = s.cli(['run', '--', file]);
     expect(r.status, r.report).toBe(126);
   });
+
+  it("a command's own exit 125 passes through without a set-up message", () => {
+    const r = s.cli(['run', '--', '/bin/sh', '-c', 'echo ran; exit 125']);
+    expect(r.status, r.report).toBe(125);
+    expect(r.stdout).toBe('ran\n');
+    expect(r.stderr).toBe('');
+  });
+
+  // The fake must pass the bwrap ownership rule (root-owned, in root-only directories) to be used.
+  const fakeBwrap = path.join(repo, 'test', 'fixtures', 'fake-bwrap', 'uidmap-fail', 'bwrap');
+  const fakeUntrusted = bwrapTrustProblem(realpathSync(fakeBwrap));
+  it.skipIf(fakeUntrusted !== undefined)(
+    `a sandbox that cannot be set up (bwrap fails: the uid-map fake) exits 125 with the launcher's report${fakeUntrusted === undefined ? '' : ` [skipped: ${fakeUntrusted}]`}`,
+    () => {
+      const r = s.cli(['run', '--', '/bin/echo', 'ran'], { env: s.env({ CODEX_SANDBOX_BWRAP: fakeBwrap }) });
+      expect(r.status, r.report).toBe(125);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        'bwrap: setting up uid map: Permission denied\n' +
+          'codex-sandbox: could not set up the sandbox: bubblewrap exited with status 1 before the command started (its message is above); run `codex-sandbox doctor` for the cause and the fix\n',
+      );
+    },
+  );
 
   it('exits 125 when the profile cannot be enforced as asked (writable root on an external profile)', () => {
     // Outside the project: a profile file inside the working directory is project data (bounded).

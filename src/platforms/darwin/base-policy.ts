@@ -2,7 +2,8 @@
  * Fixed SBPL sections of the Seatbelt policy. These never contain caller-supplied text: every
  * caller path reaches sandbox-exec as a `-D NAME=VALUE` parameter (see policy.ts).
  *
- * Content follows the shape of Codex's Seatbelt base policy (reference §5.2), written here in our
+ * Content follows the shape of Codex's Seatbelt base policy
+ * (codex-rs/sandboxing/src/seatbelt_base_policy.sbpl), written here in our
  * own words and kept short: sandbox-exec compiles the `-p` text on every launch, so each kilobyte
  * costs start-up time.
  */
@@ -54,7 +55,7 @@ export const BASE_POLICY = `(version 1)
 (allow file-read* file-write* (require-all (regex #"^/dev/ttys[0-9]+$") (extension "com.apple.sandbox.pty")))
 (allow file-ioctl (regex #"^/dev/ttys[0-9]+$"))`;
 
-/** Only with full-disk read: reading user preferences through cfprefsd (§5.3 step 5). */
+/** Only with full-disk read: reading user preferences through cfprefsd (Codex seatbelt_preferences_policy.sbpl). */
 export const PREFERENCES_POLICY = `; user preferences (read only)
 (allow ipc-posix-shm-read* (ipc-posix-name-prefix "apple.cfprefs."))
 (allow mach-lookup (global-name "com.apple.cfprefsd.daemon") (global-name "com.apple.cfprefsd.agent") (local-name "com.apple.cfprefsd.agent"))
@@ -79,7 +80,7 @@ export const NETWORK_ENABLED_POLICY = `; network enabled
 
 /**
  * `:minimal` readable without full-disk read: the system locations a dynamically linked program
- * needs to load and run (§5.3 step 6; Codex `seatbelt_read_only_platform_defaults.sbpl` and
+ * needs to load and run (Codex `seatbelt_read_only_platform_defaults.sbpl` and
  * `restricted_platform_runtime_defaults.sbpl`). Differences from Codex, each on purpose:
  * - Read only: no scratch writes to /tmp (Codex issue #32395: they made a read-only profile
  *   writable), so a read-only profile stays read-only; writable temp dirs come from `:tmpdir` /

@@ -1,5 +1,6 @@
 /**
- * Deny-read glob → Seatbelt regex (reference §5.6). Seatbelt cannot expand globs, so each pattern
+ * Deny-read glob → Seatbelt regex (as Codex's codex-rs/sandboxing/src/seatbelt.rs does). Seatbelt cannot
+ * expand globs, so each pattern
  * becomes an anchored regex evaluated by the kernel on every access, which also covers files created
  * after launch.
  *

@@ -1,6 +1,7 @@
 /**
  * macOS planner: a resolved profile becomes `/usr/bin/sandbox-exec -p <policy> -D NAME=VALUE ... --
- * command...` (reference §5). Pure: filesystem facts come from `input.facts.fs`, so a darwin plan
+ * command...` (Codex codex-rs/sandboxing/src/seatbelt.rs; sandbox-exec by absolute path, never from PATH).
+ * Pure: filesystem facts come from `input.facts.fs`, so a darwin plan
  * can be produced and inspected on any OS (`--dry-run --platform darwin`).
  */
 import { PlanError } from '../../contracts/index.js';

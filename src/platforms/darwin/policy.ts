@@ -1,5 +1,6 @@
 /**
- * ResolvedPermissions → Seatbelt policy text + `-D` parameters (reference §5.3–§5.6).
+ * ResolvedPermissions → Seatbelt policy text + `-D` parameters (after Codex codex-rs/sandboxing/src/seatbelt.rs
+ * `create_seatbelt_command_args`).
  *
  * Two invariants:
  * - No caller path is spliced into the policy text; paths of readable/writable roots, read-only
@@ -7,7 +8,7 @@
  *   The one exception is deny-read *globs*: Seatbelt can only match a pattern with a regex, so the
  *   glob (including its literal directory part) is compiled into a regex (glob-regex.ts) that
  *   contains neither quotes nor backslashes. Protected metadata names (`.git`, `.codex`, `.agents`)
- *   are NOT turned into regexes as Codex does (§5.5): a `<root>/<name>` parameter per name excluded
+ *   are NOT turned into regexes as Codex's seatbelt.rs does: a `<root>/<name>` parameter per name excluded
  *   with `literal` + `subpath` blocks the same writes, first-time creation included, without
  *   putting root text in the policy.
  * - Seatbelt applies the LAST matching rule, so every deny that must win over an allow (deny-read
@@ -110,7 +111,8 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
       // make a whole new tree writable.
       const rootRef = params.add(name, root.path);
       const grant = `(${root.isFile ? 'literal' : 'subpath'} ${rootRef})`;
-      // The sandbox must not delete or rename its own authority boundary (§5.5).
+      // The sandbox must not delete or rename its own authority boundary (Codex seatbelt.rs test
+      // `seatbelt_prevents_writable_root_replacement`).
       if (!root.isFile) unlinkGuards.push(`(literal ${rootRef})`);
       const nots: string[] = [];
       // Exclude the exact path and everything below: `subpath` alone leaves first-time creation of

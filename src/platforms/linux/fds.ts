@@ -12,7 +12,7 @@ export const INFO_FD = 4;
 export const STARTED_FD = 5;
 /** First fd for /dev/null opens consumed by `--ro-bind-data FD PATH` (one per use). */
 export const FIRST_DEVNULL_FD = 6;
-/** Glob expansion defaults (reference §4.6.2): depth when the profile gives none, and the match cap. */
+/** Glob expansion defaults (Codex codex-rs/linux-sandbox/src/bwrap.rs `expand_unreadable_globs_with_ripgrep`): depth when the profile gives none, and the match cap. */
 export const DEFAULT_GLOB_SCAN_MAX_DEPTH = 16;
 export const MAX_GLOB_MATCHES = 8192;
 /** Name bwrap gives the inner stage when it supports --argv0 (visible in `ps` inside the sandbox). */

@@ -28,7 +28,7 @@ export const PROC_READ_ONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys'
 /** /proc files replaced by an empty read-only file (runc MaskedPaths). */
 export const PROC_MASKED = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'];
 
-/** Read roots programs need when a profile asks for `:minimal` (reference §4.6 step 2). */
+/** Read roots programs need when a profile asks for `:minimal` (Codex codex-rs/linux-sandbox/src/bwrap.rs `create_filesystem_args`). */
 export const LINUX_PLATFORM_DEFAULT_READ_ROOTS = ['/bin', '/sbin', '/usr', '/etc', '/lib', '/lib64', '/nix/store', '/run/current-system/sw'];
 
 export interface BwrapArgsInput {

@@ -1,5 +1,6 @@
 /**
- * Environment rewrites for the Windows unelevated launch (reference §6.5): Unix-isms fixed up, and
+ * Environment rewrites for the Windows unelevated launch (Codex codex-rs/windows-sandbox-rs/src/env.rs):
+ * Unix-isms fixed up, and
  * the env-only offline shim when the network is restricted. Windows variable names are
  * case-insensitive, so every lookup here goes through `findKey`.
  */

@@ -1,5 +1,6 @@
 /**
- * Windows planner: the unelevated restricted-token backend (reference §6.1–6.5). Pure — facts in,
+ * Windows planner: the unelevated restricted-token backend (Codex codex-rs/windows-sandbox-rs:
+ * token.rs, acl.rs, lib.rs; what it can enforce: codex-rs/sandboxing/src/windows.rs). Pure — facts in,
  * LaunchRequest out — so `--dry-run --platform win32` shows the plan on any OS. The LaunchRequest
  * runs codex-sandbox-launcher.exe (native/win/) with the arguments built here (launcher-args.ts);
  * src/launch/windows.ts only performs the side effects the plan lists (directories, stubs, ACLs).

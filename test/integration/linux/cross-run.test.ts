@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync,
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SandboxSetupError } from '../../../src/errors.js';
 import { getHostFacts } from '../../../src/host/facts.js';
 import { launch } from '../../../src/launch/run.js';
 import { bundledBwrapPath, loadNative } from '../../../src/native.js';
@@ -115,8 +116,10 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
                 const r = await run(['/bin/sh', '-c', script], 'read-only', { cwd: s.base, writableRoots: [pkg] });
                 started += 1;
                 if (r.exitCode === 0) wrote += 1;
-              } catch {
-                refused += 1; // planning saw the link: refused before anything ran
+              } catch (e) {
+                // The launcher ran and found the root swapped (its pin): started, and refused there.
+                if (e instanceof SandboxSetupError) started += 1;
+                else refused += 1; // planning saw the link: refused before anything ran
               }
             }),
           );
@@ -227,7 +230,7 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
       expect(reg).not.toBe('');
       // This run registers placeholders for its own ws (no .git/.codex/.agents there), so the table
       // on the host names ws while it runs.
-      const r = await sh(`ls -A ${reg}; cat ${reg}/table; touch ${reg}/planted-by-sandbox; echo end`, 'workspace-write', { cwd: s.ws });
+      const r = await sh(`ls -A ${reg}; cat ${reg}/table-2; touch ${reg}/planted-by-sandbox; echo end`, 'workspace-write', { cwd: s.ws });
       expect(r.exitCode).toBe(0);
       expect(r.stdout).toBe('end\n');
       expect(r.stderr).toMatch(/Permission denied/);

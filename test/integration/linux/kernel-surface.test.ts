@@ -111,7 +111,8 @@ print(' '.join(out))
     const req = sb.plan([PY, '-c', INSIDE], profile, { cwd: s.ws, ...(profile === 'danger-full-access' ? { network: false } : {}) });
     const spec = processSpec(req);
     expect(spec.payload).toBeUndefined();
-    const r = spawnSync(PY, ['-c', WRAPPER, JSON.stringify(spec.env), spec.file, ...spec.args], { cwd: spec.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // fd 3: the launcher's status pipe (--status-fd 3), inherited through the wrapper's exec.
+    const r = spawnSync(PY, ['-c', WRAPPER, JSON.stringify(spec.env), spec.file, ...spec.args], { cwd: spec.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

@@ -2,7 +2,8 @@
  * Synthetic mount-target registry: placeholders bwrap creates on the host for missing mount
  * targets are removed after the last sandbox using them exits; pre-existing targets stay.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -19,6 +20,9 @@ import {
   uniqueSleep,
   waitUntil,
 } from './harness.js';
+
+/** The launcher's table file (native/launcher/registry.cc kTable); the previous format's is `table`. */
+const TABLE = 'table-2';
 
 describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP_REASON})`, () => {
   let root: string;
@@ -138,6 +142,74 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     expect(readdirSync(registry).filter((name) => name !== 'lock')).toEqual([]);
   });
 
+  it('liveness is the launcher\'s lock, not its pid: a record whose pid now belongs to an unrelated live process is swept', async () => {
+    // A launcher SIGKILLed long ago; its pid has since been reused by some other process (here a
+    // sleep we start, which holds no registry lock). kill(pid, 0) would call that record live forever.
+    const stale = join(work, 'stale-placeholder');
+    writeFileSync(stale, '');
+    const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const pid = unrelated.pid ?? 0;
+      expect(pid).toBeGreaterThan(0);
+      mkdirSync(registry, { mode: 0o700 });
+      writeFileSync(join(registry, TABLE), `L${pid}\0s\0${stale}\0`);
+      const next = await runLauncher(maskArgs(join(work, 'other'), ['true']));
+      expect(next.stderr).toBe('');
+      expect(next.code).toBe(0);
+      expect(existsSync(stale)).toBe(false);
+      expect(readdirSync(registry).filter((name) => name !== 'lock')).toEqual([]);
+    } finally {
+      unrelated.kill('SIGKILL');
+    }
+  });
+
+  it("a live launcher's records are never swept by other launches (it holds its lock), and go when it exits", async () => {
+    const held = join(work, 'held');
+    const tag = uniqueSleep();
+    const first = startLauncher(maskArgs(held, ['sleep', tag]));
+    expect(await waitUntil(() => hostPidsRunning(['sleep', tag]).length === 1)).toBe(true);
+    expect(existsSync(held)).toBe(true);
+    for (let i = 0; i < 3; i += 1) {
+      const other = await runLauncher(maskArgs(join(work, `other-${i}`), ['true']));
+      expect(other.code).toBe(0);
+      expect(existsSync(held)).toBe(true);
+      expect(readFileSync(join(registry, TABLE), 'utf8')).toContain(held);
+    }
+    first.child.kill('SIGTERM');
+    await first.done;
+    expect(existsSync(held)).toBe(false);
+  });
+
+  it('a record in the older pid-only format stays judged by kill(pid, 0): a live pid keeps its placeholder', async () => {
+    const kept = join(work, 'kept-placeholder');
+    writeFileSync(kept, '');
+    mkdirSync(registry, { mode: 0o700 });
+    writeFileSync(join(registry, TABLE), `${process.pid}\0s\0${kept}\0`);
+    const next = await runLauncher(maskArgs(join(work, 'other'), ['true']));
+    expect(next.code).toBe(0);
+    expect(existsSync(kept)).toBe(true);
+  });
+
+  it("an older version's table (pid-only records in `table`) is neither read nor rewritten: both versions run side by side", async () => {
+    const theirs = join(work, 'older-version-placeholder');
+    writeFileSync(theirs, '');
+    mkdirSync(registry, { mode: 0o700 });
+    const older = `${process.pid}\0s\0${theirs}\0`;
+    writeFileSync(join(registry, 'table'), older);
+    const tag = uniqueSleep();
+    const mine = join(work, 'mine');
+    const running = startLauncher(maskArgs(mine, ['sleep', tag]));
+    expect(await waitUntil(() => hostPidsRunning(['sleep', tag]).length === 1)).toBe(true);
+    // Ours is in table-2 while it runs; theirs untouched, in the format that version reads.
+    expect(readFileSync(join(registry, TABLE), 'utf8')).toContain(mine);
+    expect(readFileSync(join(registry, 'table'), 'utf8')).toBe(older);
+    running.child.kill('SIGTERM');
+    await running.done;
+    expect(existsSync(mine)).toBe(false);
+    expect(existsSync(theirs)).toBe(true);
+    expect(readFileSync(join(registry, 'table'), 'utf8')).toBe(older);
+  });
+
   it('a target whose name holds a newline and a tab is registered and its placeholder removed', async () => {
     const target = join(work, 'odd\nname\there');
     const result = await runLauncher(maskArgs(target, ['true']));
@@ -149,7 +221,7 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
 
   it('a registry table in an unknown format stops the launch (exit 125, names the file) rather than forgetting live sandboxes', async () => {
     mkdirSync(registry, { mode: 0o700 });
-    writeFileSync(join(registry, 'table'), 'not a table\n');
+    writeFileSync(join(registry, TABLE), 'not a table\n');
     const target = join(work, 'x');
     const result = await runLauncher(maskArgs(target, ['true']));
     expect(result.code).toBe(125);

@@ -4,13 +4,17 @@
  * a launcher SIGKILLed at any moment of bwrap's set-up leaves nothing behind (the watchdog kills
  * bwrap's process group; the inner stage refuses to start the command once the launcher is gone).
  */
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { bundledBwrapPath, loadNative } from '../../../src/native.js';
 import { bwrapTrustProblem } from '../../../src/host/bwrap-select.js';
+import { SandboxSetupError } from '../../../src/errors.js';
+import { parseSetupRecord } from '../../../src/launch/setup-status.js';
 import { createSandbox } from '../../../src/sandbox.js';
 import { bwrapBase, bwrapWorks, CONFINE_BWRAP, CONFINE_LAUNCHER, launcher, NO_BWRAP_REASON, runLauncher, startLauncher, SYSTEM_BWRAP, uniqueSleep, waitUntil } from './harness.js';
 
@@ -40,12 +44,18 @@ describe('setup failure before the command starts', () => {
 
   // bwrapPath is held to the system-bwrap ownership rule: the fake must be root-owned in root-only directories.
   const untrustedFake = bwrapTrustProblem(realpathSync(UIDMAP_FAIL_BWRAP));
-  (untrustedFake === undefined ? it : it.skip)(`through the Linux plan (sandbox.spawn with the uid-map fake as bwrap): exit 125 and both messages${untrustedFake === undefined ? '' : ` [skipped: ${untrustedFake}]`}`, async () => {
+  (untrustedFake === undefined ? it : it.skip)(`through the Linux plan (sandbox.spawn with the uid-map fake as bwrap): rejects with SandboxSetupError; bwrap's message stays on stderr${untrustedFake === undefined ? '' : ` [skipped: ${untrustedFake}]`}`, async () => {
     const sb = await createSandbox({ bwrapPath: UIDMAP_FAIL_BWRAP });
-    const result = await sb.spawn(['echo', 'hi'], 'workspace-write', { cwd: '/var/tmp', reject: false, stdin: 'ignore' });
-    expect(result.exitCode).toBe(125);
-    expect(String(result.stderr)).toBe(`bwrap: setting up uid map: Permission denied\n${SETUP_FAILED(1)}`.trimEnd());
-    expect(String(result.stdout)).toBe('');
+    const thrown: unknown = await sb.spawn(['echo', 'hi'], 'workspace-write', { cwd: '/var/tmp', reject: false, stdin: 'ignore' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(thrown).toBeInstanceOf(SandboxSetupError);
+    const err = thrown as SandboxSetupError;
+    expect({ step: err.step, errno: err.errno }).toEqual({ step: 'bubblewrap', errno: 0 });
+    expect(realpathSync(err.path)).toBe(realpathSync(UIDMAP_FAIL_BWRAP));
+    expect(err.message).toBe(`could not set up the sandbox: ${SETUP_FAILED(1).replace('codex-sandbox: the sandbox could not be set up: ', '').trimEnd()}`);
+    expect(err.cause).toMatchObject({ exitCode: 125, stdout: '', stderr: 'bwrap: setting up uid map: Permission denied' });
   });
 
   it('without --started-pipe the old contract holds: bwrap\'s own status (1) passes through', async () => {
@@ -103,6 +113,66 @@ describe.skipIf(!bwrapWorks)(`the command's own status once started (skipped whe
   });
 });
 
+/** The launcher with `--status-fd 4 --payload-fd 3`, as the launch layer runs it: exit code, stderr, the status record. */
+async function runWithStatus(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string; status: SandboxSetupError | undefined }> {
+  const child = spawn(launcher(), ['--status-fd', '4', '--payload-fd', '3'], { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  (child.stdio[3] as Writable).end(Buffer.concat(args.map((a) => Buffer.from(`${a}\0`, 'utf8'))));
+  const status: Buffer[] = [];
+  (child.stdio[4] as Readable).on('data', (b: Buffer) => status.push(b));
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const code = await new Promise<number | null>((resolveExit) => child.on('close', (c) => resolveExit(c)));
+  return { code, stderr, stdout, status: parseSetupRecord(Buffer.concat(status)) };
+}
+
+describe.skipIf(!bwrapWorks)(`the status fd (--status-fd) (skipped when ${NO_BWRAP_REASON})`, () => {
+  it("a check that fails inside the sandbox reaches the caller as the inner stage's record (step, path), not as text on stderr", async () => {
+    // /tmp is a writable tmpfs in this sandbox: a plan that expects it read-only must not run the command.
+    const r = await runWithStatus([
+      '--info-pipe', '4', '--started-pipe', STARTED, ...CONFINE_LAUNCHER, '--bwrap',
+      '--', SYSTEM_BWRAP, ...bwrapBase(), ...CONFINE_BWRAP, '--info-fd', '4',
+      '--', launcher(), '--inner', '--started-fd', STARTED, '--expect-ro', '/tmp', '--', 'echo', 'ran',
+    ]);
+    expect(r.code).toBe(125);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBeInstanceOf(SandboxSetupError);
+    expect({ step: r.status?.step, path: r.status?.path, errno: r.status?.errno }).toEqual({ step: 'checking a planned read-only mount', path: '/tmp', errno: 0 });
+    expect(r.status?.detail).toMatch(/^the sandbox is not mounted as planned: \/tmp should be read-only inside and is not/);
+  });
+
+  it('without --status-fd the same failure is one line on stderr, then the launcher\'s (the old contract)', async () => {
+    const r = await runLauncher([
+      ...planned(SYSTEM_BWRAP, ['echo', 'ran']).slice(0, -3), '--expect-ro', '/tmp', '--', 'echo', 'ran',
+    ]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^codex-sandbox: the sandbox is not mounted as planned: \/tmp should be read-only inside and is not/);
+  });
+
+  it.each([0, 125])('a command that started and exits %i leaves the status fd empty (closed once the command starts)', async (status) => {
+    const r = await runWithStatus(planned(SYSTEM_BWRAP, ['sh', '-c', `exit ${status}`]));
+    expect(r.code).toBe(status);
+    expect(r.status).toBeUndefined();
+    expect(r.stderr).toBe('');
+  });
+
+  it('the command never holds the status fd (it cannot forge or hide a set-up failure)', async () => {
+    const r = await runWithStatus(planned(SYSTEM_BWRAP, ['sh', '-c', 'ls /proc/self/fd; echo E > /proc/self/fd/4 2>/dev/null; true']));
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean).map(Number).sort()).toEqual([0, 1, 2, 3]); // 3: ls's own directory fd
+    expect(r.status).toBeUndefined();
+  });
+
+  it('a launcher-level failure (direct mode: chdir to a missing directory) names step and path with errno', async () => {
+    const r = await runWithStatus(['--seccomp-self', 'base', '--chdir', '/nonexistent-csbx-dir', '--', 'true']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe('');
+    expect({ step: r.status?.step, path: r.status?.path, errno: r.status?.errno }).toEqual({ step: 'chdir', path: '/nonexistent-csbx-dir', errno: 2 });
+  });
+});
+
 /** Host pids whose cmdline contains `text`. */
 function pidsMentioning(text: string): number[] {
   const pids: number[] = [];
@@ -148,6 +218,33 @@ describe.each(bwraps)('SIGKILL of the launcher during set-up ($name)', ({ path, 
         for (const pid of survivors) process.kill(pid, 'SIGKILL');
         expect({ iteration: i, delayMs, closed, survivors }).toEqual({ iteration: i, delayMs, closed: true, survivors: [] });
         expect(await waitUntil(() => pidsMentioning(tag).length === 0)).toBe(true);
+      }
+    },
+    120_000,
+  );
+
+  it.skipIf(skip)(
+    'a command with a background grandchild: SIGKILL of the launcher before, around and after the start leaves no process of the sandbox (skipped without that bwrap)',
+    async () => {
+      // After the start the sandbox must die with the launcher although the launcher cannot clean up:
+      // bwrap through PR_SET_PDEATHSIG, its namespace init through bwrap's --die-with-parent or else
+      // the watchdog's pidfd kill, and with the init the whole pid namespace (the grandchild too).
+      for (let i = 0; i < 16; i += 1) {
+        const tag = uniqueSleep();
+        const run = startLauncher(planned(path, ['sh', '-c', `sleep ${tag} & echo started; exec sleep ${tag}`], { verified }));
+        if (i < 8) {
+          await waitUntil(() => pidsMentioning(tag).length > 0, 10_000);
+          await new Promise((r) => setTimeout(r, i));
+        } else {
+          await run.waitForStdout('started');
+          if (i > 11) await waitUntil(() => pidsMentioning(`sleep\0${tag}`).length >= 2, 10_000);
+        }
+        run.child.kill('SIGKILL');
+        const closed = await Promise.race([run.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+        const settled = await waitUntil(() => pidsMentioning(tag).length === 0, 5_000);
+        const survivors = pidsMentioning(tag);
+        for (const pid of survivors) process.kill(pid, 'SIGKILL');
+        expect({ iteration: i, closed, settled, survivors }).toEqual({ iteration: i, closed: true, settled: true, survivors: [] });
       }
     },
     120_000,

@@ -1,4 +1,4 @@
-/** Codex's PathUri test vectors (reference §1), each titled with the Codex test name. */
+/** Codex's PathUri test vectors (codex-rs/utils/path-uri/src/tests.rs), each titled with the Codex test name. */
 import { describe, expect, it } from 'vitest';
 import { BAD_PATH_URI_PREFIX, PathUri, PathUriError } from '../../../src/path-uri/index.js';
 

@@ -94,13 +94,3 @@ export function removeTree(root: string): void {
 export function uri(p: string): PathUri {
   return PathUri.fromAbsPath(p, { platform: p.startsWith('/') ? 'linux' : 'win32' });
 }
-
-/** Whether the PathUri implementation in the tree already handles Windows paths (the placeholder does not). */
-export const pathUriSupportsWindows: boolean = (() => {
-  try {
-    const u = PathUri.fromAbsPath('C:\\Work\\x', { platform: 'win32' });
-    return u.convention() === 'windows' && u.toAbsPath({ platform: 'win32' }) === 'C:\\Work\\x';
-  } catch {
-    return false;
-  }
-})();

@@ -26,7 +26,7 @@ const pathEntry = (p: string, access: string): string => `{"path":{"type":"path"
 const managed = (entries: string[], network = 'restricted'): Profile =>
   parsePermissionProfile(`{"type":"managed","file_system":{"type":"restricted","entries":[${entries.join(',')}]},"network":"${network}"}`);
 
-describe('legacy SandboxPolicy → PermissionProfile (reference §2.9 table)', () => {
+describe('legacy SandboxPolicy → PermissionProfile (Codex SandboxPolicy, protocol.rs)', () => {
   const table: Array<[string, string]> = [
     ['{"type":"danger-full-access"}', '{"type":"disabled"}'],
     ['{"type":"external-sandbox","network_access":"enabled"}', '{"type":"external","network":"enabled"}'],

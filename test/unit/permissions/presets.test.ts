@@ -15,7 +15,7 @@ const pathEntry = (p: string, access: string, skip = false): string =>
 const managed = (entries: string[], network = 'restricted'): string =>
   `{"type":"managed","file_system":{"type":"restricted","entries":[${entries.join(',')}]},"network":"${network}"}`;
 
-describe('presets (reference §2.8)', () => {
+describe('presets (Codex FileSystemSandboxPolicy::read_only / workspace_write)', () => {
   const trees: string[] = [];
   afterAll(() => trees.forEach(removeTree));
 

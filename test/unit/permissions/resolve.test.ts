@@ -12,7 +12,7 @@ import {
   serializePermissionProfile,
 } from '../../../src/permissions/index.js';
 import type { PermissionProfile as Profile, ResolveContext } from '../../../src/permissions/index.js';
-import { emptyFs, makeTree, pathUriSupportsWindows, realFs, removeTree } from './helpers.js';
+import { emptyFs, makeTree, realFs, removeTree } from './helpers.js';
 
 const special = (kind: string, access: string, extra = ''): string =>
   `{"path":{"type":"special","value":{"kind":"${kind}"${extra}}},"access":"${access}"}`;
@@ -319,7 +319,7 @@ describe('Windows targets (resolved on any host)', () => {
     expect(r.fileSystem.writableRoots[0]?.readOnlySubpaths).toEqual(['C:\\Work\\Proj\\.codex', 'C:\\Work\\Proj\\codex-sandbox.toml']);
   });
 
-  it('paths compare ASCII-case-insensitively (§1.9)', () => {
+  it('paths compare ASCII-case-insensitively (as Codex PathUri equality)', () => {
     const ws = PermissionProfile.workspaceWrite();
     expect(accessForPath(ws, 'c:\\work\\proj\\SRC\\a.ts', win)).toBe('write');
     expect(accessForPath(ws, 'src\\a.ts', win)).toBe('write');
@@ -328,7 +328,7 @@ describe('Windows targets (resolved on any host)', () => {
     expect(canWritePath(ws, 'C:\\Work\\Proj\\.Git\\config', win)).toBe(false);
   });
 
-  it.skipIf(!pathUriSupportsWindows)('Windows path entries resolve on win32 (needs the PathUri rewrite)', () => {
+  it('Windows path entries resolve on win32', () => {
     const p = managed([special('root', 'read'), pathEntry('C:\\Work\\Proj', 'write'), pathEntry('C:\\Work\\Proj\\Secret', 'deny')]);
     const r = resolvePermissions(p, win);
     expect(r.fileSystem.writableRoots.map((w) => w.root)).toEqual(['C:\\Work\\Proj']);

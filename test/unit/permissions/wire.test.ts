@@ -10,13 +10,12 @@ import {
   serializeSandboxPolicy,
 } from '../../../src/permissions/index.js';
 import type { PathUri } from '../../../src/path-uri/index.js';
-import { pathUriSupportsWindows } from './helpers.js';
 
 const ABS = 'an absolute path (POSIX "/..." or Windows "C:\\..." / "\\\\server\\share\\...")';
 
 describe('PermissionProfile wire round-trip (parse → serialise is byte-identical)', () => {
   const examples: Array<[string, string]> = [
-    // Reference §2.1 wire examples.
+    // Codex's PermissionProfile wire examples (codex-rs/protocol/src/models.rs).
     [
       'read_only()',
       '{"type":"managed","file_system":{"type":"restricted","entries":[{"path":{"type":"special","value":{"kind":"root"}},"access":"read"}]},"network":"restricted"}',
@@ -103,8 +102,8 @@ describe('PermissionProfile wire round-trip (parse → serialise is byte-identic
     expect(() => serializePermissionProfile(p)).toThrow(new ProfileError('$.file_system.glob_scan_max_depth', 'expected a non-zero positive integer; got 0'));
   });
 
-  it.skipIf(!pathUriSupportsWindows)(
-    'permission_paths_preserve_native_strings_across_path_conventions (Windows spellings; skipped until the PathUri rewrite lands)',
+  it(
+    'permission_paths_preserve_native_strings_across_path_conventions (Windows spellings)',
     () => {
       for (const p of ['/workspace/src', 'C:\\workspace\\src', '\\\\server\\share\\src', '\\\\localhost\\share']) {
         const json = `{"type":"managed","file_system":{"type":"restricted","entries":[{"path":{"type":"path","path":${JSON.stringify(p)}},"access":"read"}]},"network":"restricted"}`;

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench:exec-server [-- --rounds N]`: what the exec-server adds per process. In the same
+ * interleaved run: `sandbox.spawn('/bin/true')` in-process, and `process/start` of the same command
+ * through a real `codex-sandbox exec-server` (separate process, one WebSocket) until its
+ * `process/closed` — each sandboxed (workspace-write) and unsandboxed. Prints medians, p10–p90 and
+ * the paired difference (server − spawn) per round.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import WebSocket from 'ws';
+import { packageRoot } from '../src/native.js';
+import { createSandbox } from '../src/sandbox.js';
+import { runInterleaved } from './sampler.js';
+import type { BenchCase } from './sampler.js';
+import { defined, summarise } from './stats.js';
+
+const TIMEOUT_MS = 20_000;
+
+interface Rpc {
+  id?: number;
+  method?: string;
+  params?: { processId?: string; exitCode?: number };
+  error?: unknown;
+}
+
+class Client {
+  private id = 0;
+  private readonly waiters = new Map<string, (m: Rpc) => void>();
+  constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString()) as Rpc;
+      const key = m.id !== undefined ? `id:${m.id}` : m.method === 'process/closed' ? `closed:${m.params?.processId ?? ''}` : m.method === 'process/exited' ? `exited:${m.params?.processId ?? ''}` : undefined;
+      const w = key !== undefined ? this.waiters.get(key) : undefined;
+      if (w && key !== undefined) {
+        this.waiters.delete(key);
+        w(m);
+      }
+    });
+  }
+  wait(key: string): Promise<Rpc> {
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`timed out waiting for ${key}`)), TIMEOUT_MS);
+      this.waiters.set(key, (m) => {
+        clearTimeout(t);
+        res(m);
+      });
+    });
+  }
+  async call(method: string, params: unknown): Promise<Rpc> {
+    const id = ++this.id;
+    const p = this.wait(`id:${id}`);
+    this.ws.send(JSON.stringify({ id, method, params }));
+    const m = await p;
+    if (m.error !== undefined) throw new Error(`${method}: ${JSON.stringify(m.error)}`);
+    return m;
+  }
+}
+
+function parseRounds(argv: string[]): number {
+  const i = argv.indexOf('--rounds');
+  const n = i >= 0 ? Number(argv[i + 1]) : 30;
+  if (!Number.isInteger(n) || n < 1) throw new Error('--rounds N: a positive whole number');
+  return n;
+}
+
+async function main(): Promise<void> {
+  const rounds = parseRounds(process.argv.slice(2));
+  const cwd = mkdtempSync('/var/tmp/csbx-bench-es-');
+  const cwdUri = pathToFileURL(cwd).href;
+  const server = spawn(process.execPath, [join(packageRoot(), 'dist/cli/main.js'), 'exec-server'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((res, rej) => {
+      let out = '';
+      server.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) res(out.split('\n')[0] ?? '');
+      });
+      server.once('exit', (c) => rej(new Error(`exec-server exited ${String(c)}`)));
+    });
+    const ws = new WebSocket(url);
+    await new Promise((res, rej) => {
+      ws.once('open', res);
+      ws.once('error', rej);
+    });
+    const client = new Client(ws);
+    await client.call('initialize', { clientName: 'bench' });
+    ws.send(JSON.stringify({ method: 'initialized', params: {} }));
+    const sandboxField = {
+      permissions: {
+        type: 'managed',
+        file_system: {
+          type: 'restricted',
+          entries: [
+            { path: { type: 'special', value: { kind: 'root' } }, access: 'read' },
+            { path: { type: 'special', value: { kind: 'project_roots' } }, access: 'write' },
+            { path: { type: 'special', value: { kind: 'tmpdir' } }, access: 'write' },
+            { path: { type: 'special', value: { kind: 'slash_tmp' } }, access: 'write' },
+          ],
+        },
+        network: 'restricted',
+      },
+      cwd: cwdUri,
+      workspaceRoots: [cwdUri],
+      windowsSandboxLevel: 'disabled',
+    };
+    let n = 0;
+    const viaServer = (sandboxed: boolean) => async (): Promise<void> => {
+      const processId = `p${++n}`;
+      const closed = client.wait(`closed:${processId}`);
+      const exited = client.wait(`exited:${processId}`);
+      await client.call('process/start', { processId, argv: ['/bin/true'], cwd: cwdUri, env: { PATH: '/usr/bin:/bin' }, tty: false, ...(sandboxed ? { sandbox: sandboxField } : {}) });
+      const e = await exited;
+      await closed;
+      if (e.params?.exitCode !== 0) throw new Error(`exit ${String(e.params?.exitCode)}`);
+    };
+    const sb = await createSandbox();
+    const viaSpawn = (profile: 'workspace-write' | 'danger-full-access') => async (): Promise<void> => {
+      const r = await sb.spawn(['/bin/true'], profile, { cwd, reject: false, stdin: 'ignore', timeout: TIMEOUT_MS });
+      if (r.exitCode !== 0) throw new Error(`sandbox.spawn exit ${String(r.exitCode)}: ${String(r.stderr)}`);
+    };
+    const cases: BenchCase[] = [
+      { name: 'spawn-sandboxed', run: viaSpawn('workspace-write') },
+      { name: 'server-sandboxed', run: viaServer(true) },
+      { name: 'spawn-direct', run: viaSpawn('danger-full-access') },
+      { name: 'server-direct', run: viaServer(false) },
+    ];
+    process.stderr.write(`exec-server bench: ${rounds} interleaved rounds of 4 cases…\n`);
+    const res = await runInterleaved(cases, { rounds, warmup: 3 });
+    const line = (name: string): string => {
+      const s = defined(res.samples[name] ?? []);
+      if (s.length === 0) return `${name.padEnd(18)} failed: ${(res.failures[name] ?? []).join('; ')}`;
+      const m = summarise(s);
+      return `${name.padEnd(18)} median ${m.median.toFixed(1)} ms  (p10 ${m.p10.toFixed(1)} – p90 ${m.p90.toFixed(1)}, n=${m.n})`;
+    };
+    const added = (a: string, b: string): string => {
+      const xs = res.samples[a] ?? [];
+      const ys = res.samples[b] ?? [];
+      const diffs: number[] = [];
+      for (let i = 0; i < Math.min(xs.length, ys.length); i += 1) {
+        const x = xs[i];
+        const y = ys[i];
+        if (x !== undefined && y !== undefined) diffs.push(x - y);
+      }
+      if (diffs.length === 0) return 'n/a';
+      const d = summarise(diffs);
+      return `${d.median.toFixed(1)} ms (paired p10 ${d.p10.toFixed(1)} – p90 ${d.p90.toFixed(1)})`;
+    };
+    const out = [
+      line('spawn-sandboxed'),
+      line('server-sandboxed'),
+      line('spawn-direct'),
+      line('server-direct'),
+      `server added cost per process, sandboxed: ${added('server-sandboxed', 'spawn-sandboxed')}`,
+      `server added cost per process, direct:    ${added('server-direct', 'spawn-direct')}`,
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
+    ws.close();
+  } finally {
+    server.kill('SIGTERM');
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:exec-server: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});

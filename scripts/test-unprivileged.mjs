@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * The Linux integration suite (and the configuration- and bwrap-trust attacks) again, as the unprivileged
+ * user csbx-test: unprivileged user namespaces are what users' machines have, and root hides permission
+ * mistakes. A step of `npm test` / `npm run test:e2e` of its own (not vitest inside vitest). Needs root to
+ * create the user and switch to it (CI runs `npm test` as root); elsewhere it says why it skips, exits 0.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, constants, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const USER = 'csbx-test';
+/** What runs as USER: the files that exercise the sandbox, trust decisions and input checks. */
+const FILES = [
+  'test/integration/linux',
+  'test/integration/native',
+  'test/cli/config-trust.test.ts',
+  'test/cli/input-mistakes.test.ts',
+  'test/integration/bwrap-selection/trust.test.ts',
+];
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function say(line) {
+  process.stdout.write(`test-unprivileged: ${line}\n`);
+}
+
+if (process.platform !== 'linux') {
+  say(`skipped: the unprivileged-user run is Linux only (this is ${process.platform})`);
+  process.exit(0);
+}
+if (process.getuid?.() !== 0) {
+  say('skipped: creating the user csbx-test and switching to it needs root (CI runs `npm test` as root)');
+  process.exit(0);
+}
+
+if (spawnSync('id', ['-u', USER]).status !== 0) {
+  say(`creating the user ${USER}`);
+  execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', USER]);
+}
+accessSync('/var/tmp', constants.W_OK);
+
+/** The checkout as USER can reach it: a checkout under a private home is copied to /var/tmp first. */
+function reachableRepo() {
+  const probe = `test -r ${JSON.stringify(join(repo, 'package.json'))} && test -x ${JSON.stringify(join(repo, 'node_modules/.bin'))}`;
+  if (spawnSync('su', [USER, '-s', '/bin/sh', '-c', probe]).status === 0) return { dir: repo, cleanup: () => undefined };
+  const dir = mkdtempSync('/var/tmp/csbx-repo-');
+  say(`${USER} cannot read ${repo}: running from a copy in ${dir}`);
+  cpSync(repo, dir, { recursive: true, filter: (src) => !src.includes('/.git/') });
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const { dir, cleanup } = reachableRepo();
+let status;
+try {
+  const cache = `/var/tmp/csbx-vitest-cache-${USER}`;
+  const vitest = [
+    process.execPath,
+    'node_modules/vitest/vitest.mjs',
+    'run',
+    // The default loader bundles the config into node_modules, which USER cannot write.
+    '--configLoader',
+    'runner',
+    '--project',
+    'integration',
+    ...FILES,
+    '--reporter=dot',
+    '--reporter=./test/summary-reporter.ts',
+  ];
+  const cmd = [
+    `cd ${JSON.stringify(dir)}`,
+    `export VITEST_CACHE_DIR=${cache} HOME=/home/${USER} PATH=${JSON.stringify(dirname(process.execPath) + ':/usr/bin:/bin')}`,
+    `exec ${vitest.map((a) => JSON.stringify(a)).join(' ')}`,
+  ].join(' && ');
+  say(`running the Linux integration suite as ${USER}: ${FILES.join(' ')}`);
+  const r = spawnSync('su', [USER, '-s', '/bin/sh', '-c', cmd], { stdio: 'inherit', timeout: 900_000 });
+  status = r.status ?? 1;
+  if (r.error) say(`could not run vitest as ${USER}: ${r.error.message}`);
+  else if (r.signal) say(`vitest as ${USER} was ended by ${r.signal}`);
+  say(status === 0 ? 'passed' : `FAILED (exit ${status})`);
+} finally {
+  cleanup();
+}
+process.exit(status);

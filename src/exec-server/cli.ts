@@ -1,0 +1,85 @@
+/**
+ * `codex-sandbox exec-server`: the bound URL is the first line on stdout (WebSocket mode); logs go
+ * to stderr; SIGINT/SIGTERM stop the server, killing every process it started, and exit 0.
+ */
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PermissionProfile, PROFILE_NAMES } from '../permissions/index.js';
+import type { ProfileName } from '../permissions/index.js';
+import { createExecServer, isLoopback, parseListenUrl } from './server.js';
+
+export interface ExecServerFlags {
+  listen: string;
+  authTokenFile?: string;
+  concurrentRequests?: string;
+  defaultProfile?: string;
+  detachedSessionTtlMs?: string;
+  exitedRetentionMs?: string;
+  maxProcessesPerSession?: string;
+  keepaliveMs?: string;
+}
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function positiveInt(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a positive whole number`);
+  return n;
+}
+
+/** Reads the token file; refuses one other users can read (the token is a password for running commands). */
+function readTokenFile(path: string): string {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    throw new UsageError(`--auth-token-file ${path}: ${(e as Error).message}`);
+  }
+  if (!st.isFile()) throw new UsageError(`--auth-token-file ${path}: not a regular file`);
+  if ((st.mode & 0o077) !== 0) throw new UsageError(`--auth-token-file ${path}: readable or writable by other users (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 on it`);
+  const token = readFileSync(path, 'utf8').replace(/[\r\n]+$/, '');
+  if (token.length < 16) throw new UsageError(`--auth-token-file ${path}: the token must be at least 16 characters (e.g. openssl rand -hex 32)`);
+  return token;
+}
+
+export async function execServerCommand(flags: ExecServerFlags): Promise<number> {
+  const target = parseListenUrl(flags.listen);
+  const authToken = flags.authTokenFile !== undefined ? readTokenFile(flags.authTokenFile) : undefined;
+  if (target.kind === 'stdio' && authToken !== undefined) throw new UsageError('--auth-token-file applies to a ws:// listener, not stdio');
+  const concurrentRequests = positiveInt('--concurrent-requests', flags.concurrentRequests);
+  const server = await createExecServer({
+    listen: flags.listen,
+    ...(authToken !== undefined && flags.authTokenFile !== undefined ? { authToken, hiddenPaths: [...new Set([resolve(flags.authTokenFile), realpathSync(flags.authTokenFile)])] } : {}),
+    ...(concurrentRequests !== undefined ? { concurrentRequests } : {}),
+    ...(flags.defaultProfile !== undefined ? { defaultProfile: builtInProfile(flags.defaultProfile) } : {}),
+    ...optional('detachedSessionTtlMs', positiveInt('--detached-session-ttl-ms', flags.detachedSessionTtlMs)),
+    ...optional('exitedRetentionMs', positiveInt('--exited-retention-ms', flags.exitedRetentionMs)),
+    ...optional('maxProcessesPerSession', positiveInt('--max-processes-per-session', flags.maxProcessesPerSession)),
+    ...optional('keepaliveMs', positiveInt('--keepalive-ms', flags.keepaliveMs)),
+  });
+  if (target.kind === 'ws') {
+    process.stdout.write(`${server.url}\n`);
+    const auth = authToken !== undefined ? 'a bearer token is required (Authorization: Bearer …)' : 'no authentication (loopback only)';
+    const where = isLoopback(target.host) ? 'loopback' : 'NETWORK-REACHABLE';
+    process.stderr.write(`codex-sandbox exec-server: listening on ${server.url} (${where}); ${auth}\n`);
+  }
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await server.closed;
+  return 0;
+}
+
+function builtInProfile(name: string): PermissionProfile {
+  if (!(PROFILE_NAMES as readonly string[]).includes(name)) throw new UsageError(`--default-profile ${name}: expected one of ${PROFILE_NAMES.join(', ')}`);
+  return PermissionProfile.named(name as ProfileName);
+}
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, number>>);
+}

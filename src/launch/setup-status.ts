@@ -1,0 +1,46 @@
+/**
+ * The launcher's status fd (`--status-fd N`, native/launcher/fail.h): when the sandbox cannot be set
+ * up, the launcher (or its inner stage, through it) writes one record there and exits 125; the fd is
+ * CLOEXEC and closed once the command starts, so nothing written means the command ran, and a
+ * command's own exit 125 is told apart from a failed set-up.
+ */
+import type { Readable } from 'node:stream';
+import { SandboxSetupError } from '../errors.js';
+
+const RECORD_TAG = 0x45; // 'E'
+
+/** Decodes a status record; undefined when nothing was written (the command started). */
+export function parseSetupRecord(bytes: Buffer): SandboxSetupError | undefined {
+  if (bytes.length === 0) return undefined;
+  if (bytes[0] !== RECORD_TAG) {
+    return new SandboxSetupError('launcher', '', 0, 'the launcher wrote an unreadable set-up status (a mismatched launcher build? run `npm rebuild codex-sandbox`)');
+  }
+  const fields = bytes.subarray(1).toString('utf8').split('\0');
+  const [step = '', path = '', errnoText = '0', message = ''] = fields;
+  const errno = Number.parseInt(errnoText, 10);
+  return new SandboxSetupError(step, path, Number.isFinite(errno) ? errno : 0, message !== '' ? message : step);
+}
+
+/**
+ * Collects what the launcher writes on its status stream. The promise settles once the stream has
+ * ended (the launcher exited or the command started).
+ */
+export function readSetupStatus(stream: Readable | null | undefined): Promise<SandboxSetupError | undefined> {
+  if (!stream) return Promise.resolve(undefined);
+  const chunks: Buffer[] = [];
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      resolve(parseSetupRecord(Buffer.concat(chunks)));
+    };
+    stream.on('data', (chunk: Buffer | string) => {
+      if (chunks.length < 16) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
+    });
+    stream.once('end', finish);
+    stream.once('close', finish);
+    // A broken status stream cannot tell anything; the exit status still does.
+    stream.once('error', finish);
+  });
+}
