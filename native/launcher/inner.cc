@@ -122,5 +122,7 @@ void run_inner(int count, char** args) {
   // The started pipe's write end, and any fd bwrap or a caller let through, must not reach the
   // command: a leaked fd is a channel out of the sandbox.
   close_fds_from(3);
-  exec_command_or_exit(options.command[0], options.command.data());
+  char* program = options.command[0];
+  if (options.argv0 != nullptr) options.command[0] = const_cast<char*>(options.argv0);
+  exec_command_or_exit(program, options.command.data());
 }

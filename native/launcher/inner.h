@@ -2,7 +2,7 @@
 #ifndef CODEX_SANDBOX_LAUNCHER_INNER_H
 #define CODEX_SANDBOX_LAUNCHER_INNER_H
 
-// `--inner [--started-fd FD] ... -- PROGRAM [ARGS...]` (args start after "--inner"). Never returns.
+// `--inner [--argv0 NAME] -- PROGRAM [ARGS...]` (args start after "--inner"). Never returns.
 [[noreturn]] void run_inner(int count, char** args);
 
 #endif

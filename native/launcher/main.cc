@@ -30,7 +30,7 @@
 //     --command-via-env N           the last N arguments (the inner stage's command) leave bwrap's argv
 //                                   and travel in CODEX_SANDBOX_COMMAND_ARGV_<n> (inner: --command-from-env)
 // Inner stage (inside bwrap):
-//   codex-sandbox-launcher --inner [--started-fd FD] [--allow-userns] [--rlimit-* N]...
+//   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] [--allow-userns] [--rlimit-* N]...
 //                          [--expect-rw DEV:INO PATH]... [--expect-ro PATH]... -- PROGRAM [ARGS...]
 //     (--command-from-env -- : PROGRAM and ARGS come from the outer stage's --command-via-env)
 //     checks each expected mount (no symlink followed; writable with that identity, or read-only),

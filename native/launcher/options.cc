@@ -184,7 +184,9 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
       ++i;
       break;
     }
-    if (strcmp(arg, "--expect-rw") == 0) {
+    if (strcmp(arg, "--argv0") == 0) {
+      out->argv0 = need_value(arg, i, count, args);
+    } else if (strcmp(arg, "--expect-rw") == 0) {
       const char* id = need_value(arg, i, count, args);
       const char* path = need_value(arg, i, count, args);
       unsigned long long dev = 0, ino = 0;

@@ -49,7 +49,7 @@ struct OuterOptions {
 // Parses args[0..count). Exits 125 with a message naming the bad option on error.
 void parse_outer_options(int count, char** args, OuterOptions* out);
 
-// Inner stage: `--inner [--started-fd N] [--allow-userns] [--rlimit-* N]...
+// Inner stage: `--inner [--started-fd N] [--argv0 NAME] [--allow-userns] [--rlimit-* N]...
 // [--expect-rw DEV:INO PATH]... [--expect-ro PATH]... -- PROGRAM [ARGS...]` (args start after "--inner").
 struct ExpectedMount {
   const char* path;
@@ -59,6 +59,7 @@ struct ExpectedMount {
 };
 
 struct InnerOptions {
+  const char* argv0 = nullptr;
   std::vector<ExpectedMount> expected;  // checked before the command starts
   std::vector<RlimitSpec> rlimits;  // --rlimit-*: set inside the sandbox's user namespace
   int started_fd = -1;              // write end of the launcher's started pipe, -1 if none

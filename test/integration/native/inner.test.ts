@@ -40,11 +40,11 @@ describe.skipIf(!bwrapWorks)(`inner stage under bubblewrap (skipped when ${NO_BW
     expect(result.stdout).toMatch(/^CapPrm:\s+0{16}\nCapEff:\s+0{16}\n$/);
   });
 
-  it('PATH search finds the program, and its argv[0] is the command as given', async () => {
+  it('--argv0 sets the command argv[0]; PATH search finds the program', async () => {
     const code = 'print(open("/proc/self/cmdline").read().split("\\0")[0])';
-    const result = await inner(['--', 'python3', '-c', code], ['--setenv', 'PATH', '/usr/bin:/bin']);
+    const result = await inner(['--argv0', 'custom-name', '--', 'python3', '-c', code], ['--setenv', 'PATH', '/usr/bin:/bin']);
     expect(result.stderr).toBe('');
-    expect(result.stdout).toBe('python3\n');
+    expect(result.stdout).toBe('custom-name\n');
   });
 
   it('refuses (125) to run the command without a seccomp filter, naming the check', async () => {
