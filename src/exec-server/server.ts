@@ -3,6 +3,7 @@
  * codex-sandbox Sandbox. Listens on `ws://IP:PORT` (default `ws://127.0.0.1:0`) or serves one
  * connection over stdio.
  */
+import { SandboxError } from '../errors.js';
 import { isIP } from 'node:net';
 import { createSandbox } from '../sandbox.js';
 import type { ProfileInput, Sandbox } from '../sandbox.js';
@@ -20,8 +21,11 @@ export const DEFAULT_MAX_RETAINED_BYTES_PER_SESSION = 256 * 1024 * 1024;
 
 export type ListenTarget = { kind: 'stdio' } | { kind: 'ws'; host: string; port: number };
 
-export class ListenUrlError extends Error {
-  override readonly name = 'UsageError';
+export class ListenUrlError extends SandboxError {
+  constructor(message: string) {
+    super('Usage', message);
+    this.name = 'UsageError';
+  }
 }
 
 /** Codex's parse_listen_url, with its messages. */

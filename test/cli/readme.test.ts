@@ -6,7 +6,7 @@
  * `dev`) is created here. Machine-specific lines (the launcher's path, the environment's size, the
  * elided argv, what already lies in /tmp) are compared by shape; doctor's verdict by its exit code and last line.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +171,34 @@ describe('README.md runs as written', () => {
       expect(r.status).toBe(2);
     } finally {
       writeFileSync(USER_CONFIG, CI_CONFIG);
+    }
+  });
+
+  it('exec-server: the bound URL is the first line on stdout, the listening line on stderr (the port compared by shape)', async () => {
+    const block = blockStartingWith('codex-sandbox exec-server');
+    const [want] = steps(block);
+    const server = spawn(process.execPath, [bin, 'exec-server'], { cwd: `${DEMO}/app`, env: { ...process.env, HOME: `${DEMO}/home` } });
+    try {
+      let out = '';
+      let err = '';
+      server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      server.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const t0 = Date.now();
+      while ((!out.includes('\n') || !err.includes('\n')) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+      const port = (s: string): string => s.replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT');
+      expect(port(`${out.split('\n')[0]!}\n${err.split('\n')[0]!}`)).toBe(port(want!.expected.join('\n')));
+    } finally {
+      server.kill('SIGTERM');
+    }
+  });
+
+  it('every console example of the README is run by a test here', () => {
+    const covered = ['codex-sandbox run -- sh -c "echo hello', 'codex-sandbox run --profile read-only --writable-root', 'codex-sandbox explain', 'codex-sandbox profiles', 'codex-sandbox doctor', 'codex-sandbox exec-server', 'codex-sandbox run --profile x'];
+    // The simulated-container doctor is the one example not run (see below).
+    const notRun = ['CODEX_SANDBOX_BWRAP=/tmp/demo/bwrap codex-sandbox doctor'];
+    for (const b of readmeBlocks().filter((x) => x.lang === 'console')) {
+      const first = steps(b)[0]?.command ?? '';
+      expect(covered.some((c) => first.startsWith(c)) || notRun.includes(first), `README.md:${b.line}: \`${first}\` is run by no test`).toBe(true);
     }
   });
 
