@@ -84,6 +84,14 @@ describe.runIf(process.platform === 'linux')('signals and terminals under a pseu
   it.runIf(existsSync('/usr/bin/make'))('Ctrl-C stops make and its recipe at once with 130', () => {
     s.write('home/proj/Makefile', 'all:\n\t@echo RE""ADY; sleep 20; echo AF""TER\n');
     const r = ctrlCAfterReady(['run', '--', 'make']);
+    // GNU make's SIGINT handler and its main loop both reap the interrupted recipe; when the handler
+    // wins, make stops with "*** wait: No child processes. Stop." and its own status 2 (seen under
+    // load, as outside a sandbox). Either way the recipe got the Ctrl-C and stopped at once.
+    if (r.status === 2 && r.output.includes('wait: No child processes')) {
+      expect(r.output).not.toContain('AFTER');
+      expect(r.elapsed, r.output).toBeLessThan(10);
+      return;
+    }
     expectStoppedAtOnce(r);
     expect(r.output).toContain('Interrupt');
   });
