@@ -10,6 +10,7 @@ import type { FileSystemPath, FileSystemSandboxEntry, WirePermissionProfile } fr
 import type { ResolvedFileSystem } from '../permissions/resolved.js';
 import { nativeFromPathUri } from '../permissions/path-text.js';
 import { checkPlatformFlag, cliSandbox, effectiveProfile, planCommand, prepareCommand } from './plan-args.js';
+import { checkCwdDirectory, validateLaunch } from './validate.js';
 import type { EffectiveProfile, PlanFlags, PreparedCommand } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
 import { renderLaunchRequest } from './render.js';
@@ -170,7 +171,10 @@ export function explainCommand(command: string[], flags: PlanFlags): number {
   checkPlatformFlag(flags, true, 'explain');
   const prep = prepareCommand(flags, process.env);
   const effective = effectiveProfile(prep);
+  // The input checks of a run (exit 2): explain shows what `run` would do, so it refuses what `run` refuses.
+  checkCwdDirectory(flags, prep);
   const req = planCommand(cliSandbox(prep, process.env), command, prep, process.env);
+  validateLaunch(flags, prep, req);
   const report = buildExplainReport(command, prep, effective, req);
   process.stdout.write(flags.json === true ? JSON.stringify(report, null, 2) + '\n' : renderExplain(report, effective));
   return 0;

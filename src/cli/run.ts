@@ -1,5 +1,4 @@
 /** `codex-sandbox run`: plan a command under a profile and run it, or print the plan. */
-import { statSync } from 'node:fs';
 import type { LaunchRequest } from '../contracts/index.js';
 import { WindowsLaunchError } from '../launch/windows.js';
 import { PlanError } from '../contracts/index.js';
@@ -9,7 +8,7 @@ import { checkPlatformFlag, cliSandbox, planCommand, prepareCommand } from './pl
 import type { PlanFlags } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
 import { renderLaunchRequest } from './render.js';
-import { validateLaunch } from './validate.js';
+import { checkCwdDirectory, validateLaunch } from './validate.js';
 
 export interface RunFlags extends PlanFlags {
   dryRun?: boolean;
@@ -25,16 +24,6 @@ const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SI
 const FORWARDED_UNIX: readonly NodeJS.Signals[] = ['SIGWINCH', 'SIGCONT'];
 
 /** A --cwd that is not a directory is the caller's mistake (exit 2), not a sandbox set-up failure (125). */
-function checkCwdDirectory(flag: string, cwd: string): void {
-  let isDir: boolean;
-  try {
-    isDir = statSync(cwd).isDirectory();
-  } catch (e) {
-    throw new UsageError(`--cwd ${flag}: ${cwd} cannot be used as the working directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  if (!isDir) throw new UsageError(`--cwd ${flag}: ${cwd} is not a directory`);
-}
-
 export async function runCommand(command: string[], flags: RunFlags): Promise<number> {
   if (!command.length) throw new UsageError('no command given: codex-sandbox run [options] -- CMD [ARG...]');
   checkPlatformFlag(flags, flags.dryRun === true, '--dry-run');
@@ -43,12 +32,15 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   for (const w of prep.choice.loaded.warnings) process.stderr.write(`codex-sandbox: warning: ${w}\n`);
 
   if (flags.dryRun === true) {
+    // The same input checks as a run (exit 2), on this host's plans: a plan for another OS is shown as is.
+    checkCwdDirectory(flags, prep);
     const req = planCommand(cliSandbox(prep, process.env), command, prep, process.env);
+    validateLaunch(flags, prep, req);
     process.stdout.write(flags.json === true ? JSON.stringify(req, null, 2) + '\n' : renderLaunchRequest(req, process.env));
     return 0;
   }
 
-  if (flags.cwd !== undefined) checkCwdDirectory(flags.cwd, prep.cwd);
+  checkCwdDirectory(flags, prep);
   // The same Sandbox methods as the library: plan, then start; only the stdio differs (inherited).
   const sandbox = cliSandbox(prep, process.env);
   let req: LaunchRequest;

@@ -115,6 +115,18 @@ export function launchWarnings(prep: PreparedCommand, req: LaunchRequest): strin
  * Everything `run` checks after planning and before launching; throws UsageError (exit 2). Then
  * prints the profile's and the plan's warnings to stderr.
  */
+/** `--cwd` names a directory (checked before planning, so the message names the flag, not bwrap's chdir). */
+export function checkCwdDirectory(flags: PlanFlags, prep: PreparedCommand): void {
+  if (flags.cwd === undefined || prep.platform !== process.platform) return;
+  let isDir: boolean;
+  try {
+    isDir = statSync(prep.cwd).isDirectory();
+  } catch (e) {
+    throw new UsageError(`--cwd ${flags.cwd}: ${prep.cwd} cannot be used as the working directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  if (!isDir) throw new UsageError(`--cwd ${flags.cwd}: ${prep.cwd} is not a directory`);
+}
+
 export function validateLaunch(flags: PlanFlags, prep: PreparedCommand, req: LaunchRequest): void {
   if (prep.platform === process.platform) {
     checkWritableRoots(flags, prep);

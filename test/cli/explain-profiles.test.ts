@@ -1,4 +1,5 @@
 /** `codex-sandbox explain` and `codex-sandbox profiles` through the built binary. */
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scratch, lineOf, requireBuilt } from './helpers.js';
@@ -27,6 +28,8 @@ interface Report {
 describe('codex-sandbox explain', () => {
   it('names where each entry came from: preset, config file:line key, flag', () => {
     const extra = path.join(s.root, 'extra');
+    // explain refuses a missing writable root as run does (exit 2).
+    mkdirSync(extra, { recursive: true });
     const r = s.cli(['explain', '--json', '--writable-root', extra, '--', 'make', 'test']);
     expect(r.status, r.report).toBe(0);
     const rep = JSON.parse(r.stdout) as Report;

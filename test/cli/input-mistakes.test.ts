@@ -29,6 +29,16 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run: input mistakes 
     expectUsage(s.cli(['run', '-w', './missing', '--', 'true']), `--writable-root ./missing: ${s.project}/missing does not exist`);
   });
 
+  it('--dry-run and explain refuse the same mistakes as run (exit 2), but show a plan for another OS as is', () => {
+    for (const cmd of [['run', '--dry-run'], ['explain']]) {
+      expectUsage(s.cli([...cmd, '-w', '/nonexistent-csbx/dir', '--', 'true']), '--writable-root /nonexistent-csbx/dir', 'does not exist');
+      expectUsage(s.cli([...cmd, '--deny-read', '.', '--', 'true']), 'hides the working directory');
+      expectUsage(s.cli([...cmd, '--cwd', 'afile', '--', 'true']), `--cwd afile: ${s.project}/afile is not a directory`);
+    }
+    const other = s.cli(['run', '--dry-run', '--platform', 'darwin', '-w', '/nonexistent-csbx/dir', '--', 'true']);
+    expect(other.status, other.report).toBe(0);
+  });
+
   it('-w naming a file', () => {
     expectUsage(s.cli(['run', '-w', 'afile', '--', 'true']), `--writable-root afile: ${s.project}/afile is not a directory`);
   });
