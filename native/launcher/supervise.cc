@@ -161,9 +161,8 @@ int open_init_pidfd(const WatchedInit& w) {
 // that dies during setup (it dies with the launcher) leaves the init either blocked forever in
 // read() of bwrap's internal eventfd, holding the command's stdout/stderr, or running the command
 // unsupervised. Until its setsid (--new-session) the init is still in bwrap's process group, so the
-// group kill reaches it; after the setsid the inner stage waits for the launcher's go-ahead, which
-// comes only once this watchdog has been told the init (StartedPipe::ack), and reads EOF instead if
-// the launcher is gone, so the command never starts unwatched.
+// group kill reaches it; after the setsid the inner stage's write to the started pipe fails once the
+// launcher is gone, so the command never starts.
 [[noreturn]] void run_watchdog(int life_read) {
   setpgid(0, 0);  // the launcher does the same; whichever runs first makes the group exist
   if (life_read != 3 && dup2(life_read, 3) < 0) _exit(kExitSetupFailure);

@@ -5,10 +5,9 @@
 export const SECCOMP_FD = 3;
 export const INFO_FD = 4;
 /**
- * The inner stage's end of the launcher's "started" channel (`--started-pipe`, a socket pair). bwrap lets
- * it through to the inner stage (`--inner --started-fd`), which writes one byte (or a failure record),
- * waits for the launcher's go-ahead and closes it just before exec'ing the command, so the launcher can
- * tell a sandbox that failed to start (exit 125) from the command's status.
+ * Write end of the launcher's "started" pipe (`--started-pipe`). bwrap lets it through to the inner
+ * stage (`--inner --started-fd`), which writes one byte and closes it just before exec'ing the
+ * command, so the launcher can tell a sandbox that failed to start (exit 125) from the command's status.
  */
 export const STARTED_FD = 5;
 /** First fd for /dev/null opens consumed by `--ro-bind-data FD PATH` (one per use). */
