@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -113,10 +112,8 @@ PlacedReadEnds place_fds(const std::vector<PlacedFdSpec>& placed) {
         break;
       }
       case PlacedKind::StartedPipe: {
-        // A socket pair, not a pipe: the inner stage writes its start byte (or a failure record)
-        // and then reads the launcher's go-ahead on the same fd (supervise.cc, StartedPipe::ack).
         int ends[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) < 0) die_errno("socketpair for", "--started-pipe", errno);
+        if (pipe2(ends, O_CLOEXEC) < 0) die_errno("pipe2 for", "--started-pipe", errno);
         ends_out.started = move_high(ends[0], high, "the started pipe");
         fd = ends[1];
         break;

@@ -73,13 +73,6 @@ void report_started(int fd) {
     n = write(fd, &byte, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) die_errno("reporting the start to the launcher through --started-fd:", "write", n < 0 ? errno : EIO);
-  // Then wait for its go-ahead: it comes only once the launcher's watchdog can kill this sandbox,
-  // so a launcher SIGKILLed meanwhile (EOF here) means the command must not start.
-  char go = 0;
-  do {
-    n = read(fd, &go, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) die_errno("waiting for the launcher's go-ahead on --started-fd:", "read", n < 0 ? errno : EPIPE);
 }
 
 // The command leads its own process group, as a shell's job does (setpgid(2), "job control"): bwrap

@@ -239,21 +239,24 @@ pid_t start_watchdog(int* life_write) {
 // a failure record (fail.h) when a check inside the sandbox failed.
 struct StartedPipe {
   int fd = -1;
-  bool started = false;  // the start byte arrived
-  bool acked = false;    // and the inner stage was told to go ahead (only then can the command run)
+  bool started = false;
   std::string record;
 
-  // One read; closes the channel at EOF. False if the read would block.
+  // One read; closes the pipe at EOF or once the start is known. False if the read would block.
   bool read_once() {
     char buf[4096];
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) return true;
     if (n < 0 && errno == EAGAIN) return false;
-    if (n > 0 && record.empty() && !started && buf[0] == 1) {
-      started = true;  // kept open: the go-ahead goes back on it (ack)
-      return true;
-    } else if (n > 0 && started) {
-      return true;  // nothing more is expected after the start byte
+    if (n > 0 && record.empty() && buf[0] == 1) {
+      started = true;
+      // The command is starting: from here on its status is the launcher's, and a closed status
+      // fd with nothing written is how the caller knows (fail.h).
+      const int status = status_fd();
+      if (status >= 0) {
+        close(status);
+        set_status_fd(-1, nullptr);
+      }
     } else if (n > 0) {
       if (record.size() < 8192) record.append(buf, static_cast<size_t>(n));
       return true;
@@ -261,28 +264,6 @@ struct StartedPipe {
     close(fd);
     fd = -1;
     return true;
-  }
-
-  // The inner stage waits for this byte before it execs the command: the launcher sends it only
-  // once its watchdog knows the namespace init, so a launcher killed at any moment leaves either
-  // no command or a command the watchdog kills.
-  void ack() {
-    const char go = 1;
-    ssize_t n;
-    do {
-      n = write(fd, &go, 1);
-    } while (n < 0 && errno == EINTR);
-    acked = n == 1;
-    close(fd);
-    fd = -1;
-    if (!acked) return;
-    // The command is starting: from here on its status is the launcher's, and a closed status
-    // fd with nothing written is how the caller knows (fail.h).
-    const int status = status_fd();
-    if (status >= 0) {
-      close(status);
-      set_status_fd(-1, nullptr);
-    }
   }
 
   // Called once bwrap has exited, so no writer is left that could still send anything
@@ -365,58 +346,45 @@ void supervise_bwrap(const SuperviseParams& params) {
   pid_t init_pid = 0;
   std::vector<int> pending;  // forwarded signals that arrived before child-pid was known
 
-  // One read of bwrap's --info-fd JSON; child-pid is passed to the watchdog as soon as it is known.
-  auto read_info = [&]() {
-    char buf[1024];
-    ssize_t n = read(info_fd, buf, sizeof buf);
-    if (n > 0 && info.size() < 65536) info.append(buf, static_cast<size_t>(n));
-    // Drain to EOF even after child-pid is known: closing early would SIGPIPE bwrap on its
-    // next write to the info fd.
-    const bool eof = n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN);
-    if (init_pid == 0) {
-      pid_t parsed = parse_child_pid(info, eof);
-      if (parsed > 0) {
-        init_pid = parsed;
-        // Tell the watchdog which process the init is (see run_watchdog): checked to be bwrap's
-        // child here, where bwrap (our child, not reaped yet) cannot have let its pid be reused.
-        long ppid = 0;
-        WatchedInit watched = {init_pid, 0};
-        if (read_pid_stat(init_pid, &ppid, &watched.start_time) && ppid == bwrap_pid &&
-            write(life_write, &watched, sizeof watched) < 0) {
-          // Best effort: the group kill and bwrap's own --die-with-parent still hold.
-        }
-        for (int sig : pending) forward_to_command(init_pid, sig);
-        pending.clear();
-      }
-    }
-    if (eof) {
-      close(info_fd);
-      info_fd = -1;
-      // bwrap never reported its child: fall back to interrupting bwrap itself.
-      for (int sig : pending) {
-        if (sig == SIGINT || sig == SIGQUIT) kill(bwrap_pid, sig);
-      }
-      pending.clear();
-    }
-  };
-
   for (;;) {
     struct pollfd fds[3] = {{sig_fd, POLLIN, 0}, {info_fd, POLLIN, 0}, {started_pipe.fd, POLLIN, 0}};
     if (poll(fds, 3, -1) < 0) {  // poll ignores entries whose fd is -1
       if (errno == EINTR) continue;
       die_errno("poll", nullptr, errno);
     }
-    if (info_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) read_info();
     if (started_pipe.fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) started_pipe.read_once();
-    if (started_pipe.started && !started_pipe.acked && started_pipe.fd >= 0) {
-      // bwrap wrote child-pid long before the inner stage could run; read it now if it is still
-      // in the pipe (bounded: a bwrap without --info-fd never writes it).
-      while (init_pid == 0 && info_fd >= 0) {
-        struct pollfd info_poll = {info_fd, POLLIN, 0};
-        if (poll(&info_poll, 1, 2000) <= 0) break;
-        read_info();
+    if (info_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      char buf[1024];
+      ssize_t n = read(info_fd, buf, sizeof buf);
+      if (n > 0 && info.size() < 65536) info.append(buf, static_cast<size_t>(n));
+      // Drain to EOF even after child-pid is known: closing early would SIGPIPE bwrap on its
+      // next write to the info fd.
+      const bool eof = n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN);
+      if (init_pid == 0) {
+        pid_t parsed = parse_child_pid(info, eof);
+        if (parsed > 0) {
+          init_pid = parsed;
+          // Tell the watchdog which process the init is (see run_watchdog): checked to be bwrap's
+          // child here, where bwrap (our child, not reaped yet) cannot have let its pid be reused.
+          long ppid = 0;
+          WatchedInit watched = {init_pid, 0};
+          if (read_pid_stat(init_pid, &ppid, &watched.start_time) && ppid == bwrap_pid &&
+              write(life_write, &watched, sizeof watched) < 0) {
+            // Best effort: the group kill and bwrap's own --die-with-parent still hold.
+          }
+          for (int sig : pending) forward_to_command(init_pid, sig);
+          pending.clear();
+        }
       }
-      started_pipe.ack();
+      if (eof) {
+        close(info_fd);
+        info_fd = -1;
+        // bwrap never reported its child: fall back to interrupting bwrap itself.
+        for (int sig : pending) {
+          if (sig == SIGINT || sig == SIGQUIT) kill(bwrap_pid, sig);
+        }
+        pending.clear();
+      }
     }
     if ((fds[0].revents & POLLIN) == 0) continue;
     struct signalfd_siginfo si;
@@ -428,9 +396,7 @@ void supervise_bwrap(const SuperviseParams& params) {
       pid_t done = waitpid(bwrap_pid, &status, WNOHANG);
       if (done == bwrap_pid) {
         started_pipe.drain();
-        // Without the go-ahead the inner stage never execs the command: whatever bwrap exited
-        // with, nothing ran.
-        if (params.started_read_fd >= 0 && !started_pipe.acked) finish_setup_failure(params, status, started_pipe.record);
+        if (params.started_read_fd >= 0 && !started_pipe.started) finish_setup_failure(params, status, started_pipe.record);
         finish(params, status, 0);
       }
       continue;
