@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -110,6 +111,50 @@ bool forwarded_to_group(int sig) {
   return sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP || sig == SIGCONT || sig == SIGWINCH;
 }
 
+// What the launcher tells its watchdog once bwrap reports its namespace init (child-pid): the pid
+// and its start time, which together name that one process even after its pid is reused.
+struct WatchedInit {
+  int64_t pid;
+  uint64_t start_time;
+};
+
+// The parent pid and start time (clock ticks since boot) of pid, from /proc/<pid>/stat (proc(5)).
+bool read_pid_stat(pid_t pid, long* ppid, uint64_t* start_time) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  char line[1024] = {0};
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const ssize_t n = read(fd, line, sizeof line - 1);
+  close(fd);
+  // Fields after the last ')' (the command name may contain spaces and parentheses): state is
+  // field 3, ppid 4, starttime 22.
+  const char* p = n > 0 ? strrchr(line, ')') : nullptr;
+  if (p == nullptr) return false;
+  char state = 0;
+  unsigned long long start = 0;
+  if (sscanf(p + 1, " %c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &state, ppid, &start) != 3) {
+    return false;
+  }
+  *start_time = start;
+  return true;
+}
+
+// A pidfd for the namespace init, or -1. The pidfd pins the pid number, so a start time that
+// still matches after opening it proves it is the very process the launcher saw as bwrap's child
+// (pidfd_open(2)): the kill at the end can never reach a process that reused the pid.
+int open_init_pidfd(const WatchedInit& w) {
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(w.pid), 0));
+  if (pidfd < 0) return -1;
+  long ppid = 0;
+  uint64_t start_time = 0;
+  if (!read_pid_stat(static_cast<pid_t>(w.pid), &ppid, &start_time) || start_time != w.start_time) {
+    close(pidfd);
+    return -1;
+  }
+  return pidfd;
+}
+
 // The watchdog: a process outside the sandbox that outlives a SIGKILLed launcher just long enough
 // to kill its own process group, which bwrap joins. bwrap binds its namespace init to its own life
 // (PR_SET_PDEATHSIG) only after setup, in do_init, and never re-checks getppid(): an outer bwrap
@@ -118,33 +163,6 @@ bool forwarded_to_group(int sig) {
 // unsupervised. Until its setsid (--new-session) the init is still in bwrap's process group, so the
 // group kill reaches it; after the setsid the inner stage's write to the started pipe fails once the
 // launcher is gone, so the command never starts.
-// What the launcher tells its watchdog once bwrap reports its namespace init (child-pid).
-struct WatchedInit {
-  pid_t bwrap;
-  pid_t init;
-};
-
-// A pidfd for the namespace init, opened while it is still bwrap's child, so the kill at the end
-// can never reach another process that reused its pid (pidfd_open(2)). -1 if that cannot be shown.
-int open_init_pidfd(const WatchedInit& w) {
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, w.init, 0));
-  if (pidfd < 0) return -1;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/stat", w.init);
-  char line[512] = {0};
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
-  const ssize_t n = fd >= 0 ? read(fd, line, sizeof line - 1) : -1;
-  if (fd >= 0) close(fd);
-  const char* close_paren = n > 0 ? strrchr(line, ')') : nullptr;
-  char state = 0;
-  long ppid = 0;
-  if (close_paren == nullptr || sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2 || ppid != w.bwrap) {
-    close(pidfd);
-    return -1;
-  }
-  return pidfd;
-}
-
 [[noreturn]] void run_watchdog(int life_read) {
   setpgid(0, 0);  // the launcher does the same; whichever runs first makes the group exist
   if (life_read != 3 && dup2(life_read, 3) < 0) _exit(kExitSetupFailure);
@@ -309,6 +327,12 @@ void supervise_bwrap(const SuperviseParams& params) {
   pid_t bwrap_pid = fork();
   if (bwrap_pid < 0) die_errno("fork", nullptr, errno);
   if (bwrap_pid == 0) exec_child(params, original_mask, self, watchdog_pid);
+  // Writes to the watchdog's pipe or the caller's status fd must fail with EPIPE, not kill the
+  // supervisor, if their reader is gone. Blocked only here: bwrap (forked above) keeps the default.
+  sigset_t pipe_signal;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  if (sigprocmask(SIG_BLOCK, &pipe_signal, nullptr) < 0) die_errno("sigprocmask(SIGPIPE)", nullptr, errno);
 
   // The placed fds belong to bwrap now. Closing our copy of the info and started pipes' write ends
   // lets their read ends see EOF once bwrap and the sandbox are done with them.
@@ -340,9 +364,12 @@ void supervise_bwrap(const SuperviseParams& params) {
         pid_t parsed = parse_child_pid(info, eof);
         if (parsed > 0) {
           init_pid = parsed;
-          // The watchdog opens a pidfd for it now, while bwrap (alive: it just wrote this) is its parent.
-          const WatchedInit watched = {bwrap_pid, init_pid};
-          if (write(life_write, &watched, sizeof watched) < 0) {
+          // Tell the watchdog which process the init is (see run_watchdog): checked to be bwrap's
+          // child here, where bwrap (our child, not reaped yet) cannot have let its pid be reused.
+          long ppid = 0;
+          WatchedInit watched = {init_pid, 0};
+          if (read_pid_stat(init_pid, &ppid, &watched.start_time) && ppid == bwrap_pid &&
+              write(life_write, &watched, sizeof watched) < 0) {
             // Best effort: the group kill and bwrap's own --die-with-parent still hold.
           }
           for (int sig : pending) forward_to_command(init_pid, sig);
