@@ -65,15 +65,40 @@
     ["OS=='linux'", {
       "targets": [
         {
+          # Compiles each seccomp mode's rules to BPF once, at build time (native/linux/seccomp_gen.cc).
+          "target_name": "seccomp-bpf-gen",
+          "type": "executable",
+          "sources": ["native/linux/seccomp_filter.cc", "native/linux/seccomp_gen.cc"],
+          "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+          "libraries": ["-l:libseccomp.a"]
+        },
+        {
+          # <(PRODUCT_DIR)/seccomp_bpf.h (the programs the launcher embeds) and seccomp-*.bpf (for the test
+          # that compares them with the addon's).
+          "target_name": "seccomp_bpf_header",
+          "type": "none",
+          "dependencies": ["seccomp-bpf-gen"],
+          "actions": [
+            {
+              "action_name": "seccomp_bpf_header",
+              "inputs": ["<(PRODUCT_DIR)/seccomp-bpf-gen"],
+              "outputs": ["<(PRODUCT_DIR)/seccomp_bpf.h"],
+              "action": ["<(PRODUCT_DIR)/seccomp-bpf-gen", "<(PRODUCT_DIR)"],
+              "message": "Generating seccomp_bpf.h (the launcher's seccomp programs)"
+            }
+          ]
+        },
+        {
           # The child-side program: fd hygiene, parent-death signal, seccomp, verified bwrap exec,
           # signal forwarding, registry cleanup, and the inner exec stage. Fully static so the inner
           # stage runs inside sandboxes whose read roots may not include the host's libraries.
           "target_name": "codex-sandbox-launcher",
           "type": "executable",
-          "dependencies": ["bwrap_digest"],
+          "dependencies": ["bwrap_digest", "seccomp_bpf_header"],
           "sources": [
             "native/common/sha256.c",
             "native/linux/seccomp_filter.cc",
+            "native/launcher/seccomp_embedded.cc",
             "native/launcher/command_env.cc",
             "native/launcher/exec_program.cc",
             "native/launcher/fail.cc",

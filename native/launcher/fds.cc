@@ -1,4 +1,5 @@
 #include "fds.h"
+#include "seccomp_embedded.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -97,8 +98,8 @@ PlacedReadEnds place_fds(const std::vector<PlacedFdSpec>& placed) {
         break;
       case PlacedKind::Seccomp: {
         const char* failed_call = "";
-        fd = codex_seccomp_export_memfd(spec.mode, &failed_call);
-        if (fd < 0) die_errno("building the seccomp filter:", failed_call, -fd);
+        fd = seccomp_program_memfd(spec.mode, &failed_call);
+        if (fd < 0) die_errno("placing the seccomp program:", failed_call, -fd);
         break;
       }
       case PlacedKind::Pin:

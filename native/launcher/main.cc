@@ -57,6 +57,7 @@
 #include "keyring.h"
 #include "limits.h"
 #include "options.h"
+#include "seccomp_embedded.h"
 #include "payload.h"
 #include "registry.h"
 #include "supervise.h"
@@ -108,13 +109,9 @@ void move_status_fd_above(const std::vector<PlacedFdSpec>& placed) {
     // no_new_privs first: the kernel requires it for an unprivileged filter, and it stops a
     // setuid binary from running with privileges the filter's author never considered.
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("prctl(PR_SET_NO_NEW_PRIVS)", nullptr, errno);
-    scmp_filter_ctx ctx = nullptr;
     const char* failed_call = "";
-    int rc = codex_seccomp_build(options.seccomp_self_mode, &ctx, &failed_call);
-    if (rc < 0) die_errno("building the seccomp filter:", failed_call, -rc);
-    rc = seccomp_load(ctx);
-    if (rc < 0) die_errno("installing the seccomp filter:", "seccomp_load", -rc);
-    seccomp_release(ctx);
+    const int rc = seccomp_program_install(options.seccomp_self_mode, &failed_call);
+    if (rc < 0) die_errno("installing the seccomp filter:", failed_call, -rc);
   }
   if (options.command_env_set) use_environment(const_cast<std::vector<char*>*>(&options.command_env));
   exec_command_or_exit(options.command[0], options.command.data());
