@@ -1,9 +1,10 @@
 /** `codex-sandbox run` through the built binary: exit codes, real enforcement, dry-run. */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapTrustProblem } from '../../src/host/bwrap-select.js';
-import { Scratch, repo, requireBuilt } from './helpers.js';
+import { Scratch, requireBuilt } from './helpers.js';
+import { trustedFake } from '../integration/bwrap-selection/helpers.js';
 
 let s: Scratch;
 beforeAll(() => {
@@ -102,8 +103,8 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run (Linux: real bwr
   });
 
   // The fake must pass the bwrap ownership rule (root-owned, in root-only directories) to be used.
-  const fakeBwrap = path.join(repo, 'test', 'fixtures', 'fake-bwrap', 'uidmap-fail', 'bwrap');
-  const fakeUntrusted = bwrapTrustProblem(realpathSync(fakeBwrap));
+  const fakeBwrap = trustedFake('uidmap-fail');
+  const fakeUntrusted = bwrapTrustProblem(fakeBwrap);
   it.skipIf(fakeUntrusted !== undefined)(
     `a sandbox that cannot be set up (bwrap fails: the uid-map fake) exits 125 with the launcher's report${fakeUntrusted === undefined ? '' : ` [skipped: ${fakeUntrusted}]`}`,
     () => {

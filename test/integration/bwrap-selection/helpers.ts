@@ -3,6 +3,7 @@
  * dirs, the real system bwrap, and a real bundled bwrap built by vendor/bubblewrap/build.sh.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { bwrapTrustProblem } from '../../../src/host/bwrap-select.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +54,17 @@ export function placeFake(root: string, name: string, as = name): string {
   fs.copyFileSync(path.join(FAKES, name, 'bwrap'), path.join(dir, 'bwrap'));
   fs.chmodSync(path.join(dir, 'bwrap'), 0o755);
   return dir;
+}
+
+/**
+ * The fake bwrap of fixture `name`, at a path the system-bwrap ownership rule accepts: the fixture itself
+ * when the checkout qualifies, else a copy in trustedDir() (a checkout under /tmp does not: /tmp is
+ * world-writable). For an unprivileged caller no such path exists; callers skip with the rule's reason.
+ */
+export function trustedFake(name: string): string {
+  const original = fs.realpathSync(path.join(FAKES, name, 'bwrap'));
+  if (bwrapTrustProblem(original) === undefined) return original;
+  return path.join(placeFake(trustedDir(`csbx-${name}-`), name), 'bwrap');
 }
 
 /** Copy a real binary to `<root>/<as>/bwrap`; returns the dir. */

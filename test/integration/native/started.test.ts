@@ -15,6 +15,7 @@ import { bundledBwrapPath, loadNative } from '../../../src/native.js';
 import { bwrapTrustProblem } from '../../../src/host/bwrap-select.js';
 import { SandboxSetupError } from '../../../src/errors.js';
 import { parseSetupRecord } from '../../../src/launch/setup-status.js';
+import { trustedFake } from '../bwrap-selection/helpers.js';
 import { createSandbox } from '../../../src/sandbox.js';
 import { bwrapBase, bwrapWorks, CONFINE_BWRAP, CONFINE_LAUNCHER, launcher, NO_BWRAP_REASON, runLauncher, startLauncher, SYSTEM_BWRAP, uniqueSleep, waitUntil } from './harness.js';
 
@@ -43,9 +44,10 @@ describe('setup failure before the command starts', () => {
   });
 
   // bwrapPath is held to the system-bwrap ownership rule: the fake must be root-owned in root-only directories.
-  const untrustedFake = bwrapTrustProblem(realpathSync(UIDMAP_FAIL_BWRAP));
+  const TRUSTED_UIDMAP_FAIL = trustedFake('uidmap-fail');
+  const untrustedFake = bwrapTrustProblem(TRUSTED_UIDMAP_FAIL);
   (untrustedFake === undefined ? it : it.skip)(`through the Linux plan (sandbox.spawn with the uid-map fake as bwrap): rejects with SandboxSetupError; bwrap's message stays on stderr${untrustedFake === undefined ? '' : ` [skipped: ${untrustedFake}]`}`, async () => {
-    const sb = await createSandbox({ bwrapPath: UIDMAP_FAIL_BWRAP });
+    const sb = await createSandbox({ bwrapPath: TRUSTED_UIDMAP_FAIL });
     const thrown: unknown = await sb.spawn(['echo', 'hi'], 'workspace-write', { cwd: '/var/tmp', reject: false, stdin: 'ignore' }).then(
       () => undefined,
       (e: unknown) => e,
@@ -53,7 +55,7 @@ describe('setup failure before the command starts', () => {
     expect(thrown).toBeInstanceOf(SandboxSetupError);
     const err = thrown as SandboxSetupError;
     expect({ step: err.step, errno: err.errno }).toEqual({ step: 'bubblewrap', errno: 0 });
-    expect(realpathSync(err.path)).toBe(realpathSync(UIDMAP_FAIL_BWRAP));
+    expect(realpathSync(err.path)).toBe(realpathSync(TRUSTED_UIDMAP_FAIL));
     expect(err.message).toBe(`could not set up the sandbox: ${SETUP_FAILED(1).replace('codex-sandbox: the sandbox could not be set up: ', '').trimEnd()}`);
     expect(err.cause).toMatchObject({ exitCode: 125, stdout: '', stderr: 'bwrap: setting up uid map: Permission denied' });
   });
