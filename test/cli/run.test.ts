@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapTrustProblem } from '../../src/host/bwrap-select.js';
 import { Scratch, requireBuilt } from './helpers.js';
-import { trustedFake } from '../integration/bwrap-selection/helpers.js';
+import { disposeTrustedFake, trustedFake } from '../integration/bwrap-selection/helpers.js';
 
 let s: Scratch;
 beforeAll(() => {
@@ -104,6 +104,7 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run (Linux: real bwr
 
   // The fake must pass the bwrap ownership rule (root-owned, in root-only directories) to be used.
   const fakeBwrap = trustedFake('uidmap-fail');
+  afterAll(() => disposeTrustedFake(fakeBwrap));
   const fakeUntrusted = bwrapTrustProblem(fakeBwrap);
   it.skipIf(fakeUntrusted !== undefined)(
     `a sandbox that cannot be set up (bwrap fails: the uid-map fake) exits 125 with the launcher's report${fakeUntrusted === undefined ? '' : ` [skipped: ${fakeUntrusted}]`}`,

@@ -67,6 +67,12 @@ export function trustedFake(name: string): string {
   return path.join(placeFake(trustedDir(`csbx-${name}-`), name), 'bwrap');
 }
 
+/** Removes the copy trustedFake() made, if it made one (never the fixture itself). */
+export function disposeTrustedFake(bwrap: string): void {
+  if (bwrap.startsWith(fs.realpathSync(FAKES) + path.sep)) return;
+  fs.rmSync(path.dirname(path.dirname(bwrap)), { recursive: true, force: true });
+}
+
 /** Copy a real binary to `<root>/<as>/bwrap`; returns the dir. */
 export function placeBinary(root: string, binary: string, as: string): string {
   const dir = path.join(root, as);

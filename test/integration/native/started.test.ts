@@ -9,13 +9,13 @@ import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { bundledBwrapPath, loadNative } from '../../../src/native.js';
 import { bwrapTrustProblem } from '../../../src/host/bwrap-select.js';
 import { SandboxSetupError } from '../../../src/errors.js';
 import { parseSetupRecord } from '../../../src/launch/setup-status.js';
-import { trustedFake } from '../bwrap-selection/helpers.js';
+import { disposeTrustedFake, trustedFake } from '../bwrap-selection/helpers.js';
 import { createSandbox } from '../../../src/sandbox.js';
 import { bwrapBase, bwrapWorks, CONFINE_BWRAP, CONFINE_LAUNCHER, launcher, NO_BWRAP_REASON, runLauncher, startLauncher, SYSTEM_BWRAP, uniqueSleep, waitUntil } from './harness.js';
 
@@ -45,6 +45,7 @@ describe('setup failure before the command starts', () => {
 
   // bwrapPath is held to the system-bwrap ownership rule: the fake must be root-owned in root-only directories.
   const TRUSTED_UIDMAP_FAIL = trustedFake('uidmap-fail');
+  afterAll(() => disposeTrustedFake(TRUSTED_UIDMAP_FAIL));
   const untrustedFake = bwrapTrustProblem(TRUSTED_UIDMAP_FAIL);
   (untrustedFake === undefined ? it : it.skip)(`through the Linux plan (sandbox.spawn with the uid-map fake as bwrap): rejects with SandboxSetupError; bwrap's message stays on stderr${untrustedFake === undefined ? '' : ` [skipped: ${untrustedFake}]`}`, async () => {
     const sb = await createSandbox({ bwrapPath: TRUSTED_UIDMAP_FAIL });
