@@ -118,3 +118,11 @@ export class SandboxSetupError extends SandboxError {
     this.name = 'SandboxSetupError';
   }
 }
+
+/** A problem with what the user typed or configured (a flag, a file): the CLI prints it and exits 2. */
+export class UsageError extends SandboxError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('Usage', message, options);
+    this.name = 'UsageError';
+  }
+}

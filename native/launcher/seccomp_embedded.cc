@@ -1,7 +1,6 @@
 #include "seccomp_embedded.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
@@ -9,14 +8,6 @@
 #include <unistd.h>
 
 #include "seccomp_bpf.h"
-
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#define F_SEAL_SEAL 0x0001
-#define F_SEAL_SHRINK 0x0002
-#define F_SEAL_GROW 0x0004
-#define F_SEAL_WRITE 0x0008
-#endif
 
 namespace {
 
@@ -62,9 +53,7 @@ int seccomp_program_memfd(CodexSeccompMode mode, const char** failed_call) {
     close(fd);
     return -err;
   }
-  // Sealed so nothing holding the fd can rewrite the program between here and bwrap's read (best
-  // effort: a kernel without memfd seals still gets a correct program).
-  (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  codex_seal_program_memfd(fd);
   return fd;
 }
 

@@ -215,8 +215,12 @@ int codex_seccomp_export_memfd(CodexSeccompMode mode, const char** failed_call) 
     close(fd);
     return rc;
   }
+  codex_seal_program_memfd(fd);
+  return fd;
+}
+
+void codex_seal_program_memfd(int fd) {
   // Sealed so nothing holding the fd can rewrite the program between export and bwrap's read.
   // Sealing is best-effort: a kernel without memfd seals still gets a correct program.
   (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-  return fd;
 }

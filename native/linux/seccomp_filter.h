@@ -29,4 +29,8 @@ int codex_seccomp_build(CodexSeccompMode mode, scmp_filter_ctx* out, const char*
 // the failing call named in *failed_call.
 int codex_seccomp_export_memfd(CodexSeccompMode mode, const char** failed_call);
 
+// Seals a memfd holding a BPF program (offset already rewound) against writes and resizes, where the
+// kernel has memfd seals.
+void codex_seal_program_memfd(int fd);
+
 #endif

@@ -6,19 +6,13 @@
  */
 import { ConfigError, FALLBACK_PROFILE, UnknownProfileError, loadConfig, resolveDefaultProfile, resolveProfileName } from '../config/index.js';
 import type { LoadedConfig, Origin, ResolvedProfileChoice } from '../config/index.js';
-import { SandboxError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Platform } from '../path-uri/index.js';
 import { LegacyConversionError, ProfileError } from '../permissions/errors.js';
 
 export { FALLBACK_PROFILE };
 
-/** A problem with what the user typed or configured: exit 2 with the message. */
-export class UsageError extends SandboxError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('Usage', message, options);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError } from '../errors.js';
 
 export interface ProfileArgOptions {
   cwd: string;

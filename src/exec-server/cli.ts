@@ -6,7 +6,7 @@ import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PermissionProfile, PROFILE_NAMES } from '../permissions/index.js';
 import type { ProfileName } from '../permissions/index.js';
-import { SandboxError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { createExecServer, isLoopback, parseListenUrl } from './server.js';
 
 export interface ExecServerFlags {
@@ -18,14 +18,6 @@ export interface ExecServerFlags {
   exitedRetentionMs?: string;
   maxProcessesPerSession?: string;
   keepaliveMs?: string;
-}
-
-/** A usage mistake in the exec-server's flags: the CLI prints it and exits 2 (code 'Usage'). */
-class UsageError extends SandboxError {
-  constructor(message: string) {
-    super('Usage', message);
-    this.name = 'UsageError';
-  }
 }
 
 function positiveInt(flag: string, text: string | undefined): number | undefined {

@@ -3,7 +3,7 @@
  * codex-sandbox Sandbox. Listens on `ws://IP:PORT` (default `ws://127.0.0.1:0`) or serves one
  * connection over stdio.
  */
-import { SandboxError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { isIP } from 'node:net';
 import { createSandbox } from '../sandbox.js';
 import type { ProfileInput, Sandbox } from '../sandbox.js';
@@ -21,13 +21,6 @@ export const DEFAULT_MAX_RETAINED_BYTES_PER_SESSION = 256 * 1024 * 1024;
 
 export type ListenTarget = { kind: 'stdio' } | { kind: 'ws'; host: string; port: number };
 
-export class ListenUrlError extends SandboxError {
-  constructor(message: string) {
-    super('Usage', message);
-    this.name = 'UsageError';
-  }
-}
-
 /** Codex's parse_listen_url, with its messages. */
 export function parseListenUrl(url: string): ListenTarget {
   if (url === 'stdio' || url === 'stdio://') return { kind: 'stdio' };
@@ -38,11 +31,11 @@ export function parseListenUrl(url: string): ListenTarget {
     const port = m?.[3] !== undefined ? Number(m[3]) : NaN;
     const family = host === undefined ? 0 : isIP(host);
     if (host === undefined || family === 0 || (m?.[1] !== undefined && family !== 6) || !(port >= 0 && port <= 65535)) {
-      throw new ListenUrlError(`invalid websocket --listen URL \`${url}\`; expected \`ws://IP:PORT\``);
+      throw new UsageError(`invalid websocket --listen URL \`${url}\`; expected \`ws://IP:PORT\``);
     }
     return { kind: 'ws', host, port };
   }
-  throw new ListenUrlError(`unsupported --listen URL \`${url}\`; expected \`ws://IP:PORT\` or \`stdio\``);
+  throw new UsageError(`unsupported --listen URL \`${url}\`; expected \`ws://IP:PORT\` or \`stdio\``);
 }
 
 export function isLoopback(host: string): boolean {
@@ -94,11 +87,11 @@ export async function createExecServer(options: ExecServerOptions = {}): Promise
   const target = parseListenUrl(options.listen ?? DEFAULT_LISTEN_URL);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const concurrency = options.concurrentRequests ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ListenUrlError(`concurrentRequests must be a positive integer, got ${String(concurrency)}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`concurrentRequests must be a positive integer, got ${String(concurrency)}`);
   if (target.kind === 'ws' && !isLoopback(target.host) && options.authToken === undefined) {
     // Codex serves its WebSocket without authentication and binds loopback by default; anyone who
     // can reach a non-loopback port could run commands, so a token is mandatory there.
-    throw new ListenUrlError(`listening on ${target.host} (not a loopback address) requires a bearer token (--auth-token-file)`);
+    throw new UsageError(`listening on ${target.host} (not a loopback address) requires a bearer token (--auth-token-file)`);
   }
   const sandbox = options.sandbox ?? (await createSandbox({ env: options.env }));
   const env = options.env ?? process.env;
