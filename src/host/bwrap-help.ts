@@ -4,6 +4,7 @@
  */
 import { SandboxError } from '../errors.js';
 import type { BwrapInfo, BwrapSource } from '../contracts/index.js';
+import type { ProbeCacheStore } from './probe-cache.js';
 
 /** What the planner needs to know about a bubblewrap binary, read from its `--help`. */
 export interface BwrapCapabilities {
@@ -57,6 +58,8 @@ export interface ProbeOptions {
   expectedSha256?: string | undefined;
   /** Per exec; default 2000 ms. */
   timeoutMs?: number;
+  /** A persistent cache across processes (probe-cache.ts); without it only this process remembers. */
+  cache?: ProbeCacheStore | undefined;
 }
 
 /** The binary could not be run or is not bubblewrap. The message names the path and what happened. */

@@ -12,7 +12,8 @@
  * preferring /usr/bin/bwrap for that reason (openai/codex issue #14919, PR #14963).
  *
  * Parsing is pure (bwrap-help.ts); `probeBwrap` spawns `<bwrap> --help` and `<bwrap> --version`
- * once per binary identity (≈2 short execs, a few ms).
+ * once per binary identity (≈2 short execs, a few ms) — once per host with the persistent cache
+ * (probe-cache.ts) that getHostFacts passes.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,6 +24,7 @@ import { isUnder } from '../util/path-within.js';
 import { BwrapProbeError, looksLikeBwrapHelp, parseBwrapHelp, parseBwrapVersion } from './bwrap-help.js';
 import type { BwrapCapabilities, ProbedBwrap, ProbeOptions } from './bwrap-help.js';
 import { bundledBwrapInfo } from './bundled-bwrap.js';
+import { binaryIdentityKey } from './probe-cache.js';
 
 /** Environment variable that forces a bwrap binary (still probed; rejected loudly if unusable). */
 /** `CODEX_SANDBOX_BWRAP=bundled` forces the bundled, digest-verified binary. */
@@ -120,9 +122,19 @@ function identityKey(st: fs.Stats, realPath: string): string {
   return `${realPath}\0${st.dev}:${st.ino}:${st.mtimeMs}:${st.ctimeMs}:${st.size}`;
 }
 
+function persistentKeyOf(realPath: string): string | undefined {
+  try {
+    return binaryIdentityKey(realPath);
+  } catch {
+    return undefined; // vanished since the stat above: probe without the cache
+  }
+}
+
 /**
  * Run `<path> --help` and `<path> --version` (once per path + inode + mtime in this process) and
- * read the capabilities. Throws BwrapProbeError when the binary cannot run or is not bubblewrap.
+ * read the capabilities; with `opts.cache`, a trusted entry for the same binary identity replaces
+ * the two spawns (probe-cache.ts says why a sandbox cannot forge it). Throws BwrapProbeError when
+ * the binary cannot run or is not bubblewrap.
  */
 export function probeBwrap(binPath: string, opts: ProbeOptions = {}): ProbedBwrap {
   let realPath: string;
@@ -137,19 +149,22 @@ export function probeBwrap(binPath: string, opts: ProbeOptions = {}): ProbedBwra
   const key = identityKey(st, realPath);
   let core = probeCache.get(key);
   if (core === undefined) {
-    const timeoutMs = opts.timeoutMs ?? 2000;
-    const help = runForText(realPath, '--help', timeoutMs);
-    if (!looksLikeBwrapHelp(help)) {
-      const first = help.trim().split('\n')[0] ?? '';
-      throw new BwrapProbeError(binPath, `${binPath} does not look like bubblewrap: \`--help\` printed "${first.slice(0, 120)}"`);
+    const setuid = (st.mode & 0o4000) !== 0 && st.uid === 0;
+    const persistentKey = opts.cache !== undefined ? persistentKeyOf(realPath) : undefined;
+    const cached = persistentKey !== undefined ? opts.cache?.get(persistentKey) : undefined;
+    if (cached !== undefined) {
+      core = { realPath, version: cached.version, caps: cached.caps, setuid };
+    } else {
+      const timeoutMs = opts.timeoutMs ?? 2000;
+      const help = runForText(realPath, '--help', timeoutMs);
+      if (!looksLikeBwrapHelp(help)) {
+        const first = help.trim().split('\n')[0] ?? '';
+        throw new BwrapProbeError(binPath, `${binPath} does not look like bubblewrap: \`--help\` printed "${first.slice(0, 120)}"`);
+      }
+      const version = parseBwrapVersion(runForText(realPath, '--version', timeoutMs));
+      core = { realPath, version, caps: parseBwrapHelp(help), setuid };
+      if (persistentKey !== undefined) opts.cache?.set(persistentKey, { version, caps: core.caps });
     }
-    const version = parseBwrapVersion(runForText(realPath, '--version', timeoutMs));
-    core = {
-      realPath,
-      version,
-      caps: parseBwrapHelp(help),
-      setuid: (st.mode & 0o4000) !== 0 && st.uid === 0,
-    };
     probeCache.set(key, core);
   }
   return {

@@ -12,7 +12,8 @@ import type { BwrapSource, HostFacts, LinuxFacts, WindowsFacts } from '../contra
 import { bundledBwrapPath, launcherPath, loadNative, packageRoot } from '../native.js';
 import { checkBundledDigest, normaliseEmbeddedDigest } from './bundled-bwrap.js';
 import type { DigestCheck } from './bundled-bwrap.js';
-import { selectBwrap } from './bwrap-select.js';
+import { probeBwrap, selectBwrap } from './bwrap-select.js';
+import { fileProbeCache } from './probe-cache.js';
 import type { BwrapCandidate, SelectBwrapOptions } from './bwrap-select.js';
 import { diagnoseUserns, isWsl1, probeUserns, procReaderAt, readUsernsSettings } from './userns.js';
 import type { ProcReader, UsernsDiagnosis } from './userns.js';
@@ -156,6 +157,9 @@ function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string 
     bundledPath = undefined;
   }
 
+  const registry = syntheticRegistryDir();
+  // The probe results persist in the registry directory, which no sandbox can see (probe-cache.ts).
+  const probeCache = fileProbeCache(registry);
   const selection = selectBwrap({
     env,
     cwd,
@@ -166,7 +170,7 @@ function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string 
     // binary unverified to probe it, leave it out and say why.
     bundledRejected:
       nativeError !== undefined ? `not used: the native addon failed to load (${nativeError}), so its digest is unknown` : undefined,
-    ...(opts.probe !== undefined ? { probe: opts.probe } : {}),
+    probe: opts.probe ?? ((p, o) => probeBwrap(p, { ...o, cache: probeCache })),
     ...(opts.findSystem !== undefined ? { findSystem: opts.findSystem } : {}),
   });
   const candidates = selection.candidates;
@@ -178,7 +182,7 @@ function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string 
   })();
 
   const facts: LinuxFacts = {
-    syntheticRegistry: syntheticRegistryDir(),
+    syntheticRegistry: registry,
     bwrap: selection.bwrap,
     bwrapProblem: selection.problem,
     launcherPath: launcher,
