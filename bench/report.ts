@@ -4,7 +4,7 @@ import type { MachineFacts } from './machine.js';
 import { linearFit } from './stats.js';
 import type { Ratio, Summary } from './stats.js';
 import type { ThroughputResult } from './throughput.js';
-import type { TransformCost } from './transform-cost.js';
+import type { RootScalingCost, TransformCost } from './transform-cost.js';
 
 export interface CaseResult {
   /** Human label, e.g. `library sandbox.spawn(['/bin/true'], 'workspace-write')`. */
@@ -51,6 +51,8 @@ export interface BenchReport {
   };
   throughput: ThroughputResult[];
   transform: TransformCost[];
+  /** transform() of workspace-write against the number of writable roots (each with metadata and a deny). */
+  rootScaling?: RootScalingCost[];
   globScan: TreeCost[];
   targets: Target[];
   notes: string[];
@@ -116,6 +118,15 @@ export function renderReport(r: BenchReport): string {
       r.transform.map((t) => [t.preset, t.kind, f(t.microsPerCall.median, 1), `${f(t.microsPerCall.p10, 1)}–${f(t.microsPerCall.p90, 1)}`]),
     ),
   );
+  if (r.rootScaling !== undefined && r.rootScaling.length > 0) {
+    out.push('', 'transform() against writable roots (each with .git/.codex/.agents carve-outs and a deny-read file):');
+    out.push(
+      table(
+        ['roots', 'median ms', 'p10–p90', 'ms per root', 'bwrap args'],
+        r.rootScaling.map((x) => [String(x.roots), f(x.ms.median, 2), `${f(x.ms.p10, 2)}–${f(x.ms.p90, 2)}`, f(x.ms.median / x.roots, 3), String(x.argc)]),
+      ),
+    );
+  }
   out.push('', 'Deny-read glob `TREE/**/*.env`: host scan by glob_scan_max_depth, and transform() at the default depth:');
   const rows: string[][] = [];
   for (const t of r.globScan) {

@@ -28,7 +28,7 @@ import type { SrtPeer } from './srt-peer.js';
 import { addRounds, ratio, summarise, defined } from './stats.js';
 import { measureThroughput } from './throughput.js';
 import type { ThroughputResult } from './throughput.js';
-import { measureTransform } from './transform-cost.js';
+import { measureRootScaling, measureTransform } from './transform-cost.js';
 import { evaluateTargets } from './targets.js';
 
 const log = (line: string): void => {
@@ -212,6 +212,10 @@ async function main(): Promise<void> {
     removeRawPlaceholders();
     log('bench: transform() per preset');
     const transform = measureTransform(facts, ws, cfg.transformBatches, cfg.transformBatch);
+    log('bench: transform() against the number of writable roots');
+    const rootsDir = join(workDir, 'roots');
+    mkdirSync(rootsDir);
+    const rootScaling = measureRootScaling(facts, rootsDir, args.quick ? [1, 16, 64] : [1, 16, 64, 256], args.quick ? 5 : 15);
 
     const globScan: TreeCost[] = [];
     for (const files of cfg.treeSizes) {
@@ -243,6 +247,7 @@ async function main(): Promise<void> {
       ratios,
       throughput,
       transform,
+      rootScaling,
       globScan,
       targets: evaluateTargets(partial),
       notes,

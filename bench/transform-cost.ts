@@ -1,5 +1,8 @@
 /** transform() alone (item 7): per-call cost of SandboxManager.transform for each preset, facts cached. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { HostFacts } from '../src/contracts/index.js';
+import { PathUri } from '../src/path-uri/index.js';
 import { SandboxManager } from '../src/manager/transform.js';
 import type { TransformRequest } from '../src/manager/transform.js';
 import { PermissionProfile } from '../src/permissions/index.js';
@@ -42,4 +45,44 @@ export function measureTransform(facts: HostFacts, cwd: string, batches: number,
     microsPerCall: summarise(samples.get(preset) as number[]),
     kind: SandboxManager.transform(req).kind,
   }));
+}
+
+/** transform() of workspace-write with N extra writable roots: how planning scales with the number of roots. */
+export interface RootScalingCost {
+  roots: number;
+  /** Milliseconds per transform() (median of `samples` calls). */
+  ms: Summary;
+  /** bwrap arguments in the plan (grows linearly with the roots: each has its bind and carve-outs). */
+  argc: number;
+}
+
+/**
+ * Each root is a real directory under `base` with a `.git` directory and a `.env` file, and a
+ * `denyRead` of `ROOT/.env` for each, so every root brings read-only carve-outs (`.git`, `.codex`,
+ * `.agents`), a deny mask and the guard binds between them — the machinery whose cost used to grow
+ * with roots × carve-outs × roots.
+ */
+export function measureRootScaling(facts: HostFacts, base: string, counts: readonly number[], samples: number): RootScalingCost[] {
+  const out: RootScalingCost[] = [];
+  for (const n of counts) {
+    const roots: string[] = [];
+    for (let i = 0; i < n; i += 1) {
+      const r = path.join(base, `n${n}`, `r${i}`, 'work');
+      mkdirSync(path.join(r, '.git'), { recursive: true });
+      writeFileSync(path.join(r, '.env'), 'SECRET=1\n');
+      roots.push(r);
+    }
+    const profile = PermissionProfile.workspaceWrite({ writableRoots: roots });
+    const denyRead = roots.map((r) => ({ path: { type: 'path' as const, path: PathUri.fromAbsPath(path.join(r, '.env'), { platform: 'linux' }) }, access: 'deny' as const }));
+    const req: TransformRequest = { ...transformRequest(profile, roots[0] ?? base, facts), additionalPermissions: { fileSystem: { entries: denyRead } } };
+    const argc = SandboxManager.transform(req).argv.length; // warm-up
+    const times: number[] = [];
+    for (let s = 0; s < samples; s += 1) {
+      const t0 = process.hrtime.bigint();
+      SandboxManager.transform(req);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    out.push({ roots: n, ms: summarise(times), argc });
+  }
+  return out;
 }

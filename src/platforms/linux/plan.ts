@@ -14,6 +14,7 @@ import { toArgvItem } from '../../util/surrogate-escape.js';
 import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD, STARTED_FD } from './fds.js';
 import { limitEnforcementLines, planLimits } from './limits.js';
 import { seccompModeFor } from './seccomp.js';
+import { PathIndex, isWithin, pathDepth as depth } from './path-index.js';
 import { resolveLimits } from '../../contracts/index.js';
 
 /** /proc entries bound read-only over the sandbox's /proc (runc ReadonlyPaths). */
@@ -227,16 +228,6 @@ function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, s
   return lines;
 }
 
-/** Number of path components ("/" = 0). */
-function depth(p: string): number {
-  return p === '/' ? 0 : p.split('/').length - 1;
-}
-
-/** p is base or below it (component-wise). */
-function isWithin(p: string, base: string): boolean {
-  return p === base || base === '/' || p.startsWith(base + '/');
-}
-
 function byDepth(a: string, b: string): number {
   return depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
@@ -317,6 +308,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   // Writable roots that exist, bound at their real target (a symlinked root must not let the
   // sandbox re-point the link later and write elsewhere).
   const roots: Array<{ root: string; target: string }> = [];
+  const seenTargets = new Set<string>();
   for (const w of fs.writableRoots) {
     // One lstat decides (the same memoized answer the symlink check and the pin use): a second,
     // different look (kind) could see a concurrent swap the first did not.
@@ -326,22 +318,27 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     // that a concurrent swap could answer differently from the check above.
     const crossed = refusePlantedSymlinks(w.root, 'the writable root');
     const target = crossed ? (fsi.realpath(w.root) ?? w.root) : w.root;
-    if (!roots.some((r) => r.target === target)) roots.push({ root: w.root, target });
+    if (!seenTargets.has(target)) {
+      seenTargets.add(target);
+      roots.push({ root: w.root, target });
+    }
   }
   roots.sort((a, b) => byDepth(a.target, b.target));
   const targets = roots.map((r) => r.target);
-  const deepestRoot = (p: string): string | undefined => {
-    let best: string | undefined;
-    for (const t of targets) if (isWithin(p, t) && (best === undefined || depth(t) > depth(best))) best = t;
-    return best;
-  };
+  // Containment lookups cost the length of the path asked about, not the number of roots: planning
+  // stays linear in roots + carve-outs + masks (path-index.ts).
+  const targetIndex = new PathIndex(targets);
+  const deepestRoot = (p: string): string | undefined => targetIndex.deepestContaining(p);
+  const byLogicalRoot = new Map<string, { root: string; target: string }>();
+  for (const r of roots) if (!byLogicalRoot.has(r.root)) byLogicalRoot.set(r.root, r);
+  const logicalIndex = new PathIndex(byLogicalRoot.keys());
   /** Map a path spelled under a writable root's logical name onto its bound target. */
   const remap = (p: string): string => {
     // Under a writable root keep the in-root spelling (so a symlink inside it is seen and refused);
     // elsewhere the real location is what a mount has to cover.
-    for (const r of roots) {
-      if (isWithin(p, r.root)) return r.root === r.target ? p : path.join(r.target, path.relative(r.root, p));
-    }
+    const first = logicalIndex.firstContaining(p);
+    const r = first !== undefined ? byLogicalRoot.get(first) : undefined;
+    if (r !== undefined) return r.root === r.target ? p : path.join(r.target, path.relative(r.root, p));
     return canonicalize(fsi, p);
   };
   /**
@@ -422,7 +419,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     .filter((u) => u !== '/')
     .filter((u) => {
       for (let v = path.dirname(u); v !== '/'; v = path.dirname(v)) {
-        if (targets.includes(v)) return true;
+        if (targetIndex.has(v)) return true;
         if (unreadable.has(v) && fsi.kind(v) !== 'symlink') return false;
       }
       return true;
@@ -460,8 +457,9 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     if (fs.includePlatformDefaults) for (const r of LINUX_PLATFORM_DEFAULT_READ_ROOTS) readable.add(r);
     // The inner stage must be executable inside the sandbox.
     readable.add(input.launcherPath);
-    const list = [...readable].filter((r) => fsi.kind(r) !== 'missing' && !targets.some((t) => isWithin(r, t))).sort(byDepth);
-    const kept = list.filter((r) => !list.some((o) => o !== r && isWithin(r, o)));
+    const list = [...readable].filter((r) => fsi.kind(r) !== 'missing' && deepestRoot(r) === undefined).sort(byDepth);
+    const listIndex = new PathIndex(list);
+    const kept = list.filter((r) => !listIndex.hasStrictAncestor(r));
     for (const r of kept) args.push('--ro-bind', r, r);
     readableBound = kept;
   }
@@ -482,7 +480,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     const kind = fsi.kind(u);
     if (kind === 'missing') return; // outside writable roots it cannot appear
     if (kind === 'dir') {
-      const inside = targets.filter((t) => t !== u && isWithin(t, u));
+      const inside = targetIndex.within(u);
       args.push('--perms', inside.length ? '111' : '000', '--tmpfs', u);
       const dirs = new Set<string>();
       for (const t of inside) {
@@ -523,9 +521,23 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
 
   // 2. Deny masks outside every writable root (those containing a root must come before its bind).
   const outside = unreadableSorted.filter((u) => deepestRoot(u) === undefined);
-  for (const u of outside.filter((u) => targets.some((t) => isWithin(t, u)))) maskUnreadable(u);
+  for (const u of outside.filter((u) => targetIndex.anyWithin(u))) maskUnreadable(u);
 
   // 3. Writable roots, each followed by what must stay read-only or unreadable inside it.
+  // Carve-outs and deny masks grouped by the deepest writable root holding them, once (the order
+  // within each group is that of carveOuts / unreadableSorted, as a filter per root would give).
+  const carveOutsByRoot = new Map<string, string[]>();
+  const deniesByRoot = new Map<string, string[]>();
+  const group = (into: Map<string, string[]>, p: string, t: string | undefined): void => {
+    if (t === undefined) return;
+    const list = into.get(t);
+    if (list === undefined) into.set(t, [p]);
+    else list.push(p);
+  };
+  for (const s of carveOuts.keys()) group(carveOutsByRoot, s, deepestRoot(s));
+  for (const u of unreadableSorted) group(deniesByRoot, u, deepestRoot(u));
+  // Paths a guard bind must not be inside (one lookup per ancestor instead of a scan of both sets).
+  const protectedIndex = new PathIndex([...carveOuts.keys(), ...unreadable]);
   for (const t of targets) {
     // bwrap binds by path: a concurrent sandbox that can write t's parent could swap t for a symlink
     // between this plan and the mount. The launcher opens t without following symlinks, checks it is
@@ -546,8 +558,8 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     } else {
       args.push('--bind', t, t);
     }
-    const mine = [...carveOuts.keys()].filter((s) => deepestRoot(s) === t && s !== t).sort(byDepth);
-    const myDenies = unreadableSorted.filter((u) => deepestRoot(u) === t);
+    const mine = (carveOutsByRoot.get(t) ?? []).filter((s) => s !== t).sort(byDepth);
+    const myDenies = deniesByRoot.get(t) ?? [];
     // The command could otherwise rename an ancestor of a protected path (`mv conf conf2 && mkdir
     // conf`) and carry the protected file out from under its mount. A mount point cannot be renamed
     // or removed in its mount namespace (EBUSY, rename(2)/rmdir(2)), so each existing directory between
@@ -560,7 +572,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
         guarded.add(d);
       }
     }
-    for (const d of [...guarded].filter((d) => ![...carveOuts.keys(), ...unreadable].some((c) => c !== d && isWithin(d, c))).sort(byDepth)) {
+    for (const d of [...guarded].filter((d) => !protectedIndex.hasStrictAncestor(d)).sort(byDepth)) {
       args.push('--bind', d, d);
     }
     for (const s of mine) appendReadOnly(s, carveOuts.get(s) === true, t);
@@ -568,7 +580,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   }
 
   // 4. The remaining deny masks.
-  for (const u of outside.filter((u) => !targets.some((t) => isWithin(t, u)))) maskUnreadable(u);
+  for (const u of outside.filter((u) => !targetIndex.anyWithin(u))) maskUnreadable(u);
 
   // 5. The placeholder registry is hidden wherever the sandbox could see it: it lists other
   //    sandboxes' workspaces and, as it changes, tells a racer when another sandbox starts; it must
