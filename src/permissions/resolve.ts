@@ -207,13 +207,47 @@ export class PolicyView {
     return this.paths.isAbsolute(target) ? this.paths.normalize(target) : this.paths.join(this.cwd, target);
   }
 
+  /** Entry indices by normalised path (POSIX), built on first use. */
+  private entriesByPath: Map<string, number[]> | undefined;
+
+  /**
+   * The entries `e` with `paths.startsWith(p, e.path)`, in entry order. On POSIX that rule is a
+   * prefix rule on normalised text, so only `/`, `p` and the prefixes of `p` that end before one of
+   * its `/` can match: one Map lookup each, instead of a scan of every entry (which made resolving
+   * grow with entries × entries; issue #21). Windows paths (case folding, several root forms) scan.
+   */
+  private entriesContaining(p: string): ResolvedEntry[] {
+    const { paths } = this;
+    const n = paths.normalize(p);
+    if (paths.platform === 'win32' || !n.startsWith('/')) return this.entries.filter((e) => paths.startsWith(n, e.path));
+    if (this.entriesByPath === undefined) {
+      const byPath = new Map<string, number[]>();
+      this.entries.forEach((e, i) => {
+        const k = paths.normalize(e.path);
+        const list = byPath.get(k);
+        if (list === undefined) byPath.set(k, [i]);
+        else list.push(i);
+      });
+      this.entriesByPath = byPath;
+    }
+    const byPath = this.entriesByPath;
+    const hits: number[] = [];
+    const add = (q: string): void => {
+      const list = byPath.get(q);
+      if (list !== undefined) hits.push(...list);
+    };
+    add('/');
+    if (n !== '/') add(n);
+    for (let i = n.indexOf('/', 1); i !== -1; i = n.indexOf('/', i + 1)) add(n.slice(0, i));
+    return hits.sort((a, b) => a - b).map((i) => this.entries[i] as ResolvedEntry);
+  }
+
   /** Codex `resolve_access_with_cwd`: most specific matching entry, ties broken deny > write > read; none → deny. */
   resolveAccess(target: string): FileSystemAccessMode {
     if (this.policy.kind !== 'restricted') return 'write';
     const p = this.candidate(target);
     let best: ResolvedEntry | undefined;
-    for (const e of this.entries) {
-      if (!this.paths.startsWith(p, e.path)) continue;
+    for (const e of this.entriesContaining(p)) {
       if (best === undefined || e.depth > best.depth || (e.depth === best.depth && accessRank(e.access) > accessRank(best.access))) best = e;
     }
     return best?.access ?? 'deny';
@@ -223,8 +257,10 @@ export class PolicyView {
   metadataWriteDenial(target: string): string | undefined {
     if (this.policy.kind !== 'restricted') return undefined;
     const p = this.candidate(target);
+    // A protected path under an entry lies under p only if the entry does: the same first hit, in order.
+    const containing = this.entriesContaining(p);
     let hit: { protectedPath: string; name: string } | undefined;
-    for (const e of this.entries) {
+    for (const e of containing) {
       if (!canWrite(e.access)) continue;
       for (const name of PROTECTED_METADATA_NAMES) {
         const protectedPath = this.paths.join(e.path, name);
@@ -237,7 +273,7 @@ export class PolicyView {
     }
     if (hit === undefined) return undefined;
     const { protectedPath, name } = hit;
-    const granted = this.entries.some(
+    const granted = containing.some(
       (e) => canWrite(e.access) && this.paths.startsWith(p, e.path) && this.paths.startsWith(e.path, protectedPath),
     );
     return granted ? undefined : name;
@@ -292,11 +328,13 @@ export class PolicyView {
       else if (!g.raw.some((r) => paths.equals(r, w.path))) g.raw.push(w.path);
     }
     const out: WritableRoot[] = [];
+    // `paths.equals` is equality of `paths.key`: one Set lookup instead of a scan of every entry per root.
+    const entryKeys = new Set(this.entries.map((e) => paths.key(e.path)));
+    const entryEffKeys = new Set(this.entries.map((e) => paths.key(this.effective(e.path))));
     for (const { effRoot, raw } of groups.values()) {
       const root = raw[0] as string;
       const isFsRoot = paths.parent(root) === undefined;
-      const explicit = (p: string): boolean =>
-        this.entries.some((e) => paths.equals(e.path, p) || paths.equals(this.effective(e.path), this.effective(p)));
+      const explicit = (p: string): boolean => entryKeys.has(paths.key(p)) || entryEffKeys.has(paths.key(this.effective(p)));
       const subpaths = defaultReadOnlySubpaths(root, paths.equals(effCwd, effRoot), paths, this.ctx.fs).filter((p) => !explicit(p));
       for (const e of effectiveEntries) {
         if (canWrite(e.access)) continue;
