@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearBwrapProbeCache, probeBwrap } from '../../../src/host/bwrap-select.js';
+import { getHostFacts, syntheticRegistryDir } from '../../../src/host/facts.js';
 import { PROBE_CACHE_FILE, binaryIdentityKey, fileProbeCache } from '../../../src/host/probe-cache.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -175,5 +176,16 @@ describe.skipIf(process.platform !== 'linux')('bwrap probe cache (real files)', 
     probeFresh();
     probeFresh();
     expect(spawns()).toEqual(['--help', '--version']);
+  });
+
+  it('getHostFacts keeps the probe in the registry directory: a second process (fresh memory) runs no probe', () => {
+    const opts = { env: { PATH: '/usr/bin:/bin' }, cwd: '/', findSystem: () => ({ found: [bin], skipped: [] }) };
+    clearBwrapProbeCache();
+    expect(getHostFacts(opts).linux?.bwrap).toMatchObject({ path: fs.realpathSync(bin), version: '0.8.0', source: 'system' });
+    clearBwrapProbeCache();
+    expect(getHostFacts(opts).linux?.bwrap).toMatchObject({ path: fs.realpathSync(bin), version: '0.8.0', source: 'system' });
+    expect(spawns()).toEqual(['--help', '--version']);
+    const cached = JSON.parse(fs.readFileSync(path.join(syntheticRegistryDir(), PROBE_CACHE_FILE), 'utf8')) as { entries: Record<string, unknown> };
+    expect(Object.keys(cached.entries)).toContain(binaryIdentityKey(fs.realpathSync(bin)));
   });
 });
