@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "fail.h"
@@ -64,6 +66,25 @@ bool record_alive(int live_fd, const Record& r) {
   // An older launcher's record: only kill(pid, 0) is known (a reused pid keeps it, the safe way).
   return kill(static_cast<pid_t>(r.pid), 0) == 0 || errno != ESRCH;
 }
+
+// record_alive once per launcher (pid and record kind), not once per record: a launcher has a record
+// per placeholder, and each F_OFD_GETLK walks every lock on the lock file (one per live launcher).
+class Liveness {
+ public:
+  explicit Liveness(int live_fd) : live_fd_(live_fd) {}
+  bool alive(const Record& r) {
+    const long key = r.locked ? r.pid : -r.pid - 1;
+    auto it = seen_.find(key);
+    if (it != seen_.end()) return it->second;
+    const bool a = record_alive(live_fd_, r);
+    seen_.emplace(key, a);
+    return a;
+  }
+
+ private:
+  int live_fd_;
+  std::unordered_map<long, bool> seen_;
+};
 
 // Closes fd after a failed read or write without losing that call's errno; returns false.
 bool close_keeping_errno(int fd) {
@@ -204,12 +225,6 @@ void remove_placeholder(const char* path) {
   close(dir_fd);
 }
 
-bool has_path(const std::vector<Record>& records, const std::string& path) {
-  for (const Record& r : records) {
-    if (r.path == path) return true;
-  }
-  return false;
-}
 
 // Removes the placeholders of `gone` records (ours at release, dead launchers' at any time) that
 // bwrap created and that no record in `remaining` still uses. A launcher that was SIGKILLed never
@@ -218,13 +233,12 @@ bool has_path(const std::vector<Record>& records, const std::string& path) {
 // A target still in `remaining` is mounted in a live sandbox: unlinking that mount point would
 // detach the protective mount inside its namespace.
 void remove_unused_placeholders(const std::vector<Record>& gone, const std::vector<Record>& remaining) {
-  std::vector<std::string> done;
+  std::unordered_set<std::string> in_use;
+  for (const Record& r : remaining) in_use.insert(r.path);
+  std::unordered_set<std::string> done;
   for (const Record& r : gone) {
-    if (r.origin != kOriginSynthetic || has_path(remaining, r.path)) continue;
-    bool seen = false;
-    for (const std::string& d : done) seen = seen || d == r.path;
-    if (seen) continue;
-    done.push_back(r.path);
+    if (r.origin != kOriginSynthetic || in_use.count(r.path) != 0) continue;
+    if (!done.insert(r.path).second) continue;
     remove_placeholder(r.path.c_str());
   }
 }
@@ -267,7 +281,8 @@ void registry_register(Registry* reg, const std::vector<const char*>& targets) {
   if (fcntl(reg->live_fd, F_OFD_SETLK, &own) < 0) die_errno("registry: fcntl(F_OFD_SETLK) on", "lock", errno);
   std::vector<Record> live, dead;
   // A record with our pid was written before we registered: by a dead launcher whose pid we reuse.
-  for (Record& r : records) (r.pid != self && record_alive(reg->live_fd, r) ? live : dead).push_back(std::move(r));
+  Liveness liveness(reg->live_fd);
+  for (Record& r : records) (r.pid != self && liveness.alive(r) ? live : dead).push_back(std::move(r));
   remove_unused_placeholders(dead, live);
   const size_t before = live.size();
   for (const char* target : targets) {
@@ -301,7 +316,8 @@ void registry_release(Registry* reg, const std::vector<const char*>& targets) {
   }
   const long self = static_cast<long>(getpid());
   std::vector<Record> remaining, gone;
-  for (Record& r : records) (r.pid != self && record_alive(reg->live_fd, r) ? remaining : gone).push_back(std::move(r));
+  Liveness liveness(reg->live_fd);
+  for (Record& r : records) (r.pid != self && liveness.alive(r) ? remaining : gone).push_back(std::move(r));
   remove_unused_placeholders(gone, remaining);
   if (!gone.empty() && !write_table(reg->dir_fd, remaining)) {
     warn_errno("registry: writing the table in", reg->path.c_str(), errno);
