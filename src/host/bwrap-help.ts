@@ -4,7 +4,6 @@
  */
 import { SandboxError } from '../errors.js';
 import type { BwrapInfo, BwrapSource } from '../contracts/index.js';
-import type { ProbeCacheStore } from './probe-cache.js';
 
 /** What the planner needs to know about a bubblewrap binary, read from its `--help`. */
 export interface BwrapCapabilities {
@@ -47,6 +46,18 @@ export function parseBwrapHelp(helpText: string): BwrapCapabilities {
 export function parseBwrapVersion(versionText: string): string | undefined {
   const m = /^bubblewrap\s+([0-9][0-9A-Za-z.+~-]*)\s*$/m.exec(versionText);
   return m?.[1];
+}
+
+/** What a probe learnt about one binary (kept across processes by probe-cache.ts). */
+export interface CachedProbe {
+  version: string | undefined;
+  caps: BwrapCapabilities;
+}
+
+/** A cache of probes keyed by binary identity (probe-cache.ts `fileProbeCache`). */
+export interface ProbeCacheStore {
+  get(key: string): CachedProbe | undefined;
+  set(key: string, value: CachedProbe): void;
 }
 
 /** A probed binary. */

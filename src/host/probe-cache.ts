@@ -24,23 +24,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BwrapCapabilities } from './bwrap-help.js';
+import type { BwrapCapabilities, CachedProbe, ProbeCacheStore } from './bwrap-help.js';
+
+export type { CachedProbe, ProbeCacheStore };
 
 /** File name inside the registry directory. Change the number when the format changes. */
 export const PROBE_CACHE_FILE = 'bwrap-probe-1.json';
 const MAX_BYTES = 64 * 1024;
 const MAX_ENTRIES = 16;
-
-/** What a probe learnt about one binary. */
-export interface CachedProbe {
-  version: string | undefined;
-  caps: BwrapCapabilities;
-}
-
-export interface ProbeCacheStore {
-  get(key: string): CachedProbe | undefined;
-  set(key: string, value: CachedProbe): void;
-}
 
 /** The identity a cache entry is keyed by (canonical path + dev:ino:size:mtime:ctime, ns). */
 export function binaryIdentityKey(realPath: string): string {
