@@ -128,7 +128,17 @@ export interface PlanInput {
   limits?: ResolvedLimits;
   /** Symlinks (absolute, as spelled) the caller accepts in the path of a writable root or the cwd. */
   allowSymlinkedRoots?: readonly string[];
+  /** How an existing `.git` under a writable root is protected (default `commit`; see GitMode). */
+  git?: GitMode;
 }
+
+/**
+ * `commit`: git may write an existing `<root>/.git` (commit, branch, checkout, stash) while the names
+ * git executes or redirects through (hooks, config, info, objects/info, commondir, ...; see
+ * src/permissions/git-layout.ts) stay read-only and cannot be created; a missing `.git` still cannot be
+ * created. Linux only: other planners keep `.git` wholly read-only. `read-only`: all of `.git` is read-only.
+ */
+export type GitMode = 'commit' | 'read-only';
 
 /** A planner: pure, facts in, LaunchRequest out; throws PlanError when the profile cannot be enforced. */
 export type Planner = (input: PlanInput) => LaunchRequest;
