@@ -48,6 +48,17 @@ export interface LinuxNativePlan {
   platform: 'linux';
   /** Resource limits and how each is enforced; the launch creates the cgroups and the launcher joins them. */
   limits: LimitPlan;
+  /** How each writable root's existing `.git` is protected (descriptive, for `explain`; the argv holds the mounts). */
+  git?: GitProtection[];
+}
+
+/** How one writable root's `.git` is protected on Linux. */
+export interface GitProtection {
+  gitdir: string;
+  /** Names (relative to gitdir) kept read-only and not creatable while git writes the rest; absent when `.git` is wholly read-only. */
+  protectedNames?: string[];
+  /** Why `.git` stayed wholly read-only. */
+  why?: string;
 }
 
 export interface DarwinNativePlan {

@@ -5,7 +5,7 @@
  */
 import { posix as path } from 'node:path';
 import { PlanError } from '../../contracts/index.js';
-import type { ArgvItem, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Planner } from '../../contracts/index.js';
+import type { ArgvItem, GitProtection, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Planner } from '../../contracts/index.js';
 import type { FsEntryStat, FsInspector } from '../../permissions/fs-facts.js';
 import { globStaticPrefix } from '../../permissions/glob-syntax.js';
 import { gitWritableLayout } from '../../permissions/git-layout.js';
@@ -55,14 +55,7 @@ export interface BwrapArgsInput {
   gitCommondirSelf?: string;
 }
 
-/** How each writable root's `.git` is protected (for `explain`). */
-export interface GitProtection {
-  gitdir: string;
-  /** Protected names kept read-only (and not creatable) while git writes the rest; undefined when `.git` is wholly read-only. */
-  protectedNames?: string[];
-  /** Why `.git` stayed wholly read-only. */
-  why?: string;
-}
+
 
 /** A writable root the launcher opens without following symlinks, checks against dev/ino, and places at fd. */
 export interface PinnedRoot {
@@ -144,7 +137,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   });
   const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
-  const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan };
+  const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan, ...(plan.git.length ? { git: plan.git } : {}) };
   const launcherArgs: ArgvItem[] = [
     '--seccomp',
     `${seccompArg}:${SECCOMP_FD}`,

@@ -1,0 +1,64 @@
+/** `--git` and `--cache` through the built binary: what `explain` says is and is not writable, and usage errors. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Scratch, requireBuilt } from './helpers.js';
+
+const isLinux = process.platform === 'linux';
+let s: Scratch;
+beforeAll(() => {
+  requireBuilt();
+  s = new Scratch();
+  if (isLinux) execFileSync('git', ['init', '-q', s.project]);
+});
+afterAll(() => s?.dispose());
+
+interface Report {
+  git: Array<{ gitdir: string; protectedNames?: string[]; why?: string }>;
+  caches: Array<{ tool: string; dir: string; exists: boolean }>;
+  entries: Array<{ access: string; path: string; from: string }>;
+  enforcement: string[];
+}
+
+describe('codex-sandbox --git / --cache', () => {
+  it.skipIf(!isLinux)('explain lists the .git names that stay read-only while git may write the rest (Linux planner)', () => {
+    const r = s.cli(['explain', '--', 'git', 'commit']);
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).toContain(`${path.join(s.project, '.git')}: git may write it (add, commit, branch, checkout, stash); read-only and cannot be created: hooks, config, config.worktree, commondir, info, objects/info, worktrees, modules, remotes, branches`);
+    const json = JSON.parse(s.cli(['explain', '--json', '--', 'git', 'commit']).stdout) as Report;
+    expect(json.git).toEqual([{ gitdir: path.join(s.project, '.git'), protectedNames: ['hooks', 'config', 'config.worktree', 'commondir', 'info', 'objects/info', 'worktrees', 'modules', 'remotes', 'branches'] }]);
+    expect(json.enforcement.some((l) => l.startsWith(`git: ${path.join(s.project, '.git')} is writable`))).toBe(true);
+  });
+
+  it.skipIf(!isLinux)('--git read-only: explain says all of .git is read-only', () => {
+    const json = JSON.parse(s.cli(['explain', '--json', '--git', 'read-only', '--', 'true']).stdout) as Report;
+    expect(json.git).toEqual([{ gitdir: path.join(s.project, '.git'), why: 'git: read-only was asked for' }]);
+  });
+
+  it('--cache npm,pip: explain names each directory, its flag, and the missing ones (created only when a command runs)', () => {
+    mkdirSync(path.join(s.home, '.npm', '_cacache'), { recursive: true });
+    const r = s.cli(['explain', '--json', '--cache', 'npm,pip', '--', 'npm', 'ci']);
+    expect(r.status, r.report).toBe(0);
+    const json = JSON.parse(r.stdout) as Report;
+    expect(json.caches).toEqual([
+      { tool: 'npm', dir: path.join(s.home, '.npm', '_cacache'), exists: true },
+      { tool: 'npm', dir: path.join(s.home, '.npm', '_logs'), exists: false },
+      { tool: 'pip', dir: path.join(s.home, '.cache', 'pip'), exists: false },
+    ]);
+    expect(json.entries).toContainEqual({ access: 'write', path: path.join(s.home, '.cache', 'pip'), origin: { kind: 'flag', flag: '--cache pip' }, from: 'flag --cache pip' });
+    // explain plans; it creates nothing.
+    expect(existsSync(path.join(s.home, '.cache', 'pip'))).toBe(false);
+    const text = s.cli(['explain', '--cache', 'pip', '--', 'true']).stdout;
+    expect(text).toContain(`caches (--cache; nothing else of the home directory is writable):\n  pip    ${path.join(s.home, '.cache', 'pip')}  (missing: created before the command runs)`);
+  });
+
+  it('an unknown --cache or --git value is a usage error (exit 2) naming the known ones', () => {
+    const c = s.cli(['explain', '--cache', 'npm,maven', '--', 'true']);
+    expect(c.status, c.report).toBe(2);
+    expect(c.stderr).toContain('--cache maven: unknown cache; known caches are npm, pip, cargo, go, yarn');
+    const g = s.cli(['explain', '--git', 'yes', '--', 'true']);
+    expect(g.status, g.report).toBe(2);
+    expect(g.stderr).toMatch(/--git <mode>.*yes.*commit, read-only/);
+  });
+});
