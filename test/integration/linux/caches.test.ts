@@ -31,7 +31,9 @@ describe.skipIf(!isLinux)('linux sandbox: per-tool caches (real bwrap)', () => {
     s = scratch('csbx-cache-');
     home = join(s.base, 'home');
     mkdirSync(home);
-    env = { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+    // The integration-bundled project selects the bundled bwrap through this variable.
+    const bwrap = process.env['CODEX_SANDBOX_BWRAP'];
+    env = { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', ...(bwrap !== undefined ? { CODEX_SANDBOX_BWRAP: bwrap } : {}) };
     sb = await createSandbox({ env });
   });
   afterEach(() => s.cleanup());
