@@ -46,7 +46,7 @@ export interface ExplainReport {
   /** Each writable root's existing `.git` (Linux): what git may write and what stays read-only. */
   git: GitProtection[];
   /** `--cache`: each tool's directories, writable (the rest of $HOME is not); `exists: false` ones are created before a run. */
-  caches: Array<{ tool: string; dir: string; exists: boolean }>;
+  caches: Array<{ tool: string; dir: string; exists: boolean; from: string }>;
   enforcement: string[];
   warnings: string[];
   launchRequest: LaunchRequest;
@@ -110,7 +110,7 @@ export function buildExplainReport(command: string[], prep: PreparedCommand, eff
     projectRoots: prep.projectRoots,
     resolved: req.permissions,
     git: req.kind === 'linux-bwrap' ? (req.native.git ?? []) : [],
-    caches: [...prep.cacheDirs].map(([dir, tool]) => ({ tool, dir, exists: existsSync(dir) })),
+    caches: [...prep.cacheDirs].map(([dir, c]) => ({ tool: c.tool, dir, exists: existsSync(dir), from: describeOrigin(c.origin) })),
     enforcement: req.enforcement,
     warnings: [...new Set(warnings)],
     launchRequest: req,
@@ -178,7 +178,7 @@ export function renderExplain(r: ExplainReport, effective: EffectiveProfile): st
   if (r.caches.length) {
     out.push('');
     out.push('caches (--cache; nothing else of the home directory is writable):');
-    for (const c of r.caches) out.push(`  ${c.tool.padEnd(5)}  ${c.dir}${c.exists ? '' : '  (missing: created before the command runs)'}`);
+    for (const c of r.caches) out.push(`  ${c.tool.padEnd(5)}  ${c.dir}  from ${c.from}${c.exists ? '' : '  (missing: created before the command runs)'}`);
   }
   out.push('');
   out.push('launch request (what `run` executes; `--json` prints it in full):');

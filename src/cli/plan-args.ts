@@ -41,8 +41,8 @@ export interface PreparedCommand {
   limits: ResourceLimits;
   /** --allow-symlinked-root, absolute. */
   allowSymlinkedRoots: string[];
-  /** --cache: each tool's directories (also in overrides.writableRoots), by directory. */
-  cacheDirs: Map<string, string>;
+  /** --cache and the profile's `caches`: each tool's directories (also in overrides.writableRoots), by directory. */
+  cacheDirs: Map<string, { tool: string; origin: Origin }>;
   git: GitMode | undefined;
 }
 
@@ -50,7 +50,14 @@ export function prepareCommand(flags: PlanFlags, env: Record<string, string | un
   const platform = flags.platform ?? (process.platform as Platform);
   const cwd = flags.cwd !== undefined ? absolutize(flags.cwd, process.cwd(), platform) : process.cwd();
   const choice = resolveProfileArg(flags.profile, { cwd, env, platform, trustProjectConfig: flags.trustProjectConfig === true });
-  const cacheDirs = cacheDirsOf(flags.cache ?? [], env, platform);
+  const cacheDirs = cacheDirsOf(
+    [
+      ...(flags.cache ?? []).map((tool) => ({ tool, origin: { kind: 'flag', flag: `--cache ${tool}` } as Origin })),
+      ...(choice.caches?.tools ?? []).map((tool) => ({ tool, origin: choice.caches?.origin as Origin })),
+    ],
+    env,
+    platform,
+  );
   const overrides = {
     writableRoots: [...flags.writableRoot.map((p) => absolutize(p, cwd, platform)), ...[...cacheDirs.keys()].filter((d) => !flags.writableRoot.includes(d))],
     network: flags.network === undefined ? undefined : flags.network ? ('enabled' as const) : ('restricted' as const),
@@ -67,18 +74,18 @@ export function prepareCommand(flags: PlanFlags, env: Record<string, string | un
   const limits = { ...(choice.limits ?? {}), ...limitsFromFlags(flags) };
   // Absolute against the process's cwd (not --cwd): the link may be part of --cwd itself.
   const allowSymlinkedRoots = (flags.allowSymlinkedRoot ?? []).map((p) => absolutize(p, process.cwd(), platform));
-  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits, allowNestedUserns: flags.allowNestedUserns === true || choice.allowNestedUserns === true, allowSymlinkedRoots, cacheDirs, git: flags.git };
+  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits, allowNestedUserns: flags.allowNestedUserns === true || choice.allowNestedUserns === true, allowSymlinkedRoots, cacheDirs, git: flags.git ?? choice.git };
 }
 
-/** --cache tools → their directories under $HOME (usage error for an unknown tool or no home). */
-function cacheDirsOf(tools: readonly string[], env: Record<string, string | undefined>, platform: Platform): Map<string, string> {
-  const out = new Map<string, string>();
+/** Cache tools (--cache, then the profile's `caches`) → their directories under $HOME (usage error for an unknown tool). */
+function cacheDirsOf(tools: ReadonlyArray<{ tool: string; origin: Origin }>, env: Record<string, string | undefined>, platform: Platform): Map<string, { tool: string; origin: Origin }> {
+  const out = new Map<string, { tool: string; origin: Origin }>();
   if (!tools.length) return out;
   const home = env['HOME'] !== undefined && env['HOME'] !== '' ? env['HOME'] : os.homedir();
   const join = platform === 'win32' ? win32.join : posix.join;
-  for (const tool of tools) {
+  for (const { tool, origin } of tools) {
     if (!isCacheTool(tool)) throw new UsageError(`--cache ${tool}: unknown cache; known caches are ${CACHE_TOOL_NAMES.join(', ')} (give any other directory with --writable-root)`);
-    for (const d of cacheDirs([tool], home, join)) if (!out.has(d)) out.set(d, tool);
+    for (const d of cacheDirs([tool], home, join)) if (!out.has(d)) out.set(d, { tool, origin });
   }
   return out;
 }
@@ -104,8 +111,7 @@ export function effectiveProfile(prep: PreparedCommand): EffectiveProfile {
       case 'unrestricted-profile':
         return choice.origin.defined;
       case 'writable-root': {
-        const tool = prep.cacheDirs.get(s.path);
-        return { kind: 'flag', flag: tool !== undefined ? `--cache ${tool}` : `--writable-root ${s.path}` };
+        return prep.cacheDirs.get(s.path)?.origin ?? { kind: 'flag', flag: `--writable-root ${s.path}` };
       }
       case 'deny-read':
         return { kind: 'flag', flag: `--deny-read ${s.path}` };

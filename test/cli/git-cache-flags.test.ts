@@ -16,7 +16,7 @@ afterAll(() => s?.dispose());
 
 interface Report {
   git: Array<{ gitdir: string; protectedNames?: string[]; why?: string }>;
-  caches: Array<{ tool: string; dir: string; exists: boolean }>;
+  caches: Array<{ tool: string; dir: string; exists: boolean; from: string }>;
   entries: Array<{ access: string; path: string; from: string }>;
   enforcement: string[];
 }
@@ -42,15 +42,15 @@ describe('codex-sandbox --git / --cache', () => {
     expect(r.status, r.report).toBe(0);
     const json = JSON.parse(r.stdout) as Report;
     expect(json.caches).toEqual([
-      { tool: 'npm', dir: path.join(s.home, '.npm', '_cacache'), exists: true },
-      { tool: 'npm', dir: path.join(s.home, '.npm', '_logs'), exists: false },
-      { tool: 'pip', dir: path.join(s.home, '.cache', 'pip'), exists: false },
+      { tool: 'npm', dir: path.join(s.home, '.npm', '_cacache'), exists: true, from: 'flag --cache npm' },
+      { tool: 'npm', dir: path.join(s.home, '.npm', '_logs'), exists: false, from: 'flag --cache npm' },
+      { tool: 'pip', dir: path.join(s.home, '.cache', 'pip'), exists: false, from: 'flag --cache pip' },
     ]);
     expect(json.entries).toContainEqual({ access: 'write', path: path.join(s.home, '.cache', 'pip'), origin: { kind: 'flag', flag: '--cache pip' }, from: 'flag --cache pip' });
     // explain plans; it creates nothing.
     expect(existsSync(path.join(s.home, '.cache', 'pip'))).toBe(false);
     const text = s.cli(['explain', '--cache', 'pip', '--', 'true']).stdout;
-    expect(text).toContain(`caches (--cache; nothing else of the home directory is writable):\n  pip    ${path.join(s.home, '.cache', 'pip')}  (missing: created before the command runs)`);
+    expect(text).toContain(`caches (--cache; nothing else of the home directory is writable):\n  pip    ${path.join(s.home, '.cache', 'pip')}  from flag --cache pip  (missing: created before the command runs)`);
   });
 
   it('an unknown --cache or --git value is a usage error (exit 2) naming the known ones', () => {
@@ -60,5 +60,46 @@ describe('codex-sandbox --git / --cache', () => {
     const g = s.cli(['explain', '--git', 'yes', '--', 'true']);
     expect(g.status, g.report).toBe(2);
     expect(g.stderr).toMatch(/--git <mode>.*yes.*commit, read-only/);
+  });
+
+  it('a profile in the user config may set caches and git; explain names the file and line', () => {
+    const cfg = s.write('home/.config/codex-sandbox/config.toml', '[profiles.dev]\nextends = "workspace-write"\ncaches = ["pip"]\ngit = "read-only"\n');
+    try {
+      const r = s.cli(['explain', '--json', '-p', 'dev', '--', 'true']);
+      expect(r.status, r.report).toBe(0);
+      const json = JSON.parse(r.stdout) as Report;
+      expect(json.caches).toEqual([{ tool: 'pip', dir: path.join(s.home, '.cache', 'pip'), exists: false, from: `${cfg}:3 profiles.dev.caches` }]);
+      if (isLinux) expect(json.git).toEqual([{ gitdir: path.join(s.project, '.git'), why: 'git: read-only was asked for' }]);
+      // The flag wins over the profile.
+      const flag = JSON.parse(s.cli(['explain', '--json', '-p', 'dev', '--git', 'commit', '--', 'true']).stdout) as Report;
+      if (isLinux) expect(flag.git[0]?.protectedNames).toContain('hooks');
+    } finally {
+      s.write('home/.config/codex-sandbox/config.toml', '');
+    }
+  });
+
+  it("a project file's caches are refused (a command that writes codex-sandbox.toml would pick which of your caches its successor may poison) unless trusted", () => {
+    const toml = s.write('home/proj/codex-sandbox.toml', '[profiles.p]\nextends = "workspace-write"\ncaches = ["npm"]\n');
+    try {
+      const r = s.cli(['explain', '-p', 'p', '--', 'true']);
+      expect(r.status, r.report).toBe(2);
+      expect(r.stderr).toContain(`${toml}:3: profiles.p.caches: it makes cache directories under your home directory writable, but this profile comes from a project-level file`);
+      const trusted = s.cli(['explain', '--json', '--trust-project-config', '-p', 'p', '--', 'true']);
+      expect(trusted.status, trusted.report).toBe(0);
+      expect((JSON.parse(trusted.stdout) as Report).caches.map((c) => c.tool)).toEqual(['npm', 'npm']);
+    } finally {
+      s.write('home/proj/codex-sandbox.toml', '');
+    }
+  });
+
+  it('an unknown cache in a profile is a configuration error naming file, line and key', () => {
+    const cfg = s.write('home/.config/codex-sandbox/config.toml', '[profiles.dev]\nextends = "workspace-write"\ncaches = ["maven"]\n');
+    try {
+      const r = s.cli(['explain', '-p', 'dev', '--', 'true']);
+      expect(r.status, r.report).toBe(2);
+      expect(r.stderr).toContain(`${cfg}:3: profiles.dev.caches: unknown cache "maven"; known caches are npm, pip, cargo, go, yarn`);
+    } finally {
+      s.write('home/.config/codex-sandbox/config.toml', '');
+    }
   });
 });
