@@ -4,7 +4,10 @@
  * reason: a directory whose contents a later, unsandboxed run executes (npm's `_npx`, `~/.cargo/bin`)
  * or reads as configuration (`~/.npmrc`, `~/.cargo/config.toml`, `~/.config/pip`).
  */
-export const CACHE_TOOLS = {
+/** A tool whose cache `caches` / `--cache` can make writable. */
+export type CacheTool = 'npm' | 'pip' | 'cargo' | 'go' | 'yarn';
+
+export const CACHE_TOOLS: Readonly<Record<CacheTool, readonly string[]>> = {
   /** npm's content-addressed cache and its logs; not `~/.npm/_npx` (packages `npx` later runs). */
   npm: ['.npm/_cacache', '.npm/_logs'],
   /** pip's HTTP and wheel cache (XDG default). */
@@ -15,14 +18,12 @@ export const CACHE_TOOLS = {
   go: ['go/pkg/mod', '.cache/go-build'],
   /** Yarn classic's cache (XDG default). */
   yarn: ['.cache/yarn'],
-} as const satisfies Record<string, readonly string[]>;
-
-export type CacheTool = keyof typeof CACHE_TOOLS;
+};
 
 export const CACHE_TOOL_NAMES = Object.keys(CACHE_TOOLS) as CacheTool[];
 
 export function isCacheTool(name: string): name is CacheTool {
-  return Object.prototype.hasOwnProperty.call(CACHE_TOOLS, name);
+  return (CACHE_TOOL_NAMES as readonly string[]).includes(name);
 }
 
 /**
