@@ -1,6 +1,6 @@
 /** `--git` and `--cache` through the built binary: what `explain` says is and is not writable, and usage errors. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scratch, requireBuilt } from './helpers.js';
@@ -13,6 +13,11 @@ beforeAll(() => {
   if (isLinux) execFileSync('git', ['init', '-q', s.project]);
 });
 afterAll(() => s?.dispose());
+
+/** The report's entry for the project's .git (a concurrent sandbox may have a placeholder .git in /tmp, also a writable root). */
+function projectGit(r: Report): Report['git'] {
+  return r.git.filter((g) => g.gitdir === path.join(s.project, '.git'));
+}
 
 interface Report {
   git: Array<{ gitdir: string; protectedNames?: string[]; why?: string }>;
@@ -27,13 +32,13 @@ describe('codex-sandbox --git / --cache', () => {
     expect(r.status, r.report).toBe(0);
     expect(r.stdout).toContain(`${path.join(s.project, '.git')}: git may write it (add, commit, branch, checkout, stash); read-only and cannot be created: hooks, config, config.worktree, commondir, info, objects/info, worktrees, modules, remotes, branches`);
     const json = JSON.parse(s.cli(['explain', '--json', '--', 'git', 'commit']).stdout) as Report;
-    expect(json.git).toEqual([{ gitdir: path.join(s.project, '.git'), protectedNames: ['hooks', 'config', 'config.worktree', 'commondir', 'info', 'objects/info', 'worktrees', 'modules', 'remotes', 'branches'] }]);
+    expect(projectGit(json)).toEqual([{ gitdir: path.join(s.project, '.git'), protectedNames: ['hooks', 'config', 'config.worktree', 'commondir', 'info', 'objects/info', 'worktrees', 'modules', 'remotes', 'branches'] }]);
     expect(json.enforcement.some((l) => l.startsWith(`git: ${path.join(s.project, '.git')} is writable`))).toBe(true);
   });
 
   it.skipIf(!isLinux)('--git read-only: explain says all of .git is read-only', () => {
     const json = JSON.parse(s.cli(['explain', '--json', '--git', 'read-only', '--', 'true']).stdout) as Report;
-    expect(json.git).toEqual([{ gitdir: path.join(s.project, '.git'), why: 'git: read-only was asked for' }]);
+    expect(projectGit(json)).toEqual([{ gitdir: path.join(s.project, '.git'), why: 'git: read-only was asked for' }]);
   });
 
   it('--cache npm,pip: explain names each directory, its flag, and the missing ones (created only when a command runs)', () => {
@@ -53,6 +58,16 @@ describe('codex-sandbox --git / --cache', () => {
     expect(text).toContain(`caches (--cache; nothing else of the home directory is writable):\n  pip    ${path.join(s.home, '.cache', 'pip')}  from flag --cache pip  (missing: created before the command runs)`);
   });
 
+  it.skipIf(!isLinux)('run --cache creates the missing cache directories before the command runs (mode 0700)', () => {
+    const dir = path.join(s.home, '.cargo', 'registry');
+    expect(existsSync(dir)).toBe(false);
+    const r = s.cli(['run', '--cache', 'cargo', '--', 'true']);
+    expect(r.status, r.report).toBe(0);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(existsSync(path.join(s.home, '.cargo', 'git'))).toBe(true);
+    expect(existsSync(path.join(s.home, '.cargo', 'bin'))).toBe(false);
+  });
+
   it('an unknown --cache or --git value is a usage error (exit 2) naming the known ones', () => {
     const c = s.cli(['explain', '--cache', 'npm,maven', '--', 'true']);
     expect(c.status, c.report).toBe(2);
@@ -69,10 +84,10 @@ describe('codex-sandbox --git / --cache', () => {
       expect(r.status, r.report).toBe(0);
       const json = JSON.parse(r.stdout) as Report;
       expect(json.caches).toEqual([{ tool: 'pip', dir: path.join(s.home, '.cache', 'pip'), exists: false, from: `${cfg}:3 profiles.dev.caches` }]);
-      if (isLinux) expect(json.git).toEqual([{ gitdir: path.join(s.project, '.git'), why: 'git: read-only was asked for' }]);
+      if (isLinux) expect(projectGit(json)).toEqual([{ gitdir: path.join(s.project, '.git'), why: 'git: read-only was asked for' }]);
       // The flag wins over the profile.
       const flag = JSON.parse(s.cli(['explain', '--json', '-p', 'dev', '--git', 'commit', '--', 'true']).stdout) as Report;
-      if (isLinux) expect(flag.git[0]?.protectedNames).toContain('hooks');
+      if (isLinux) expect(projectGit(flag)[0]?.protectedNames).toContain('hooks');
     } finally {
       s.write('home/.config/codex-sandbox/config.toml', '');
     }

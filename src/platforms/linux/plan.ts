@@ -476,8 +476,10 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
         openedGitdirs.add(remap(dotGit));
         for (const c of layout.carveOuts) carveOuts.set(c.path, c.whenMissing);
         git.push({ gitdir: dotGit, protectedNames: layout.carveOuts.map((c) => path.relative(remap(dotGit), c.path)) });
-      } else if (fsi.kind(remap(dotGit)) !== 'missing') {
-        git.push({ gitdir: dotGit, why: layout.why });
+      } else {
+        // Reported for a repository only: not for a missing .git, nor an empty one (a placeholder of a concurrent sandbox).
+        const k = fsi.kind(remap(dotGit));
+        if (k !== 'missing' && !(k === 'dir' && fsi.isEmptyDir(remap(dotGit)) !== false)) git.push({ gitdir: dotGit, why: layout.why });
       }
     }
   }
