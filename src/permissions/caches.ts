@@ -8,7 +8,7 @@
 export type CacheTool = 'npm' | 'pip' | 'cargo' | 'go' | 'yarn';
 
 export const CACHE_TOOLS: Readonly<Record<CacheTool, readonly string[]>> = {
-  /** npm's content-addressed cache and its logs; not `~/.npm/_npx` (packages `npx` later runs). */
+  /** npm's content-addressed cache and its logs; not `~/.npm/_npx`, where npm-exec(1) installs the packages a later `npx` runs. */
   npm: ['.npm/_cacache', '.npm/_logs'],
   /** pip's HTTP and wheel cache (XDG default). */
   pip: ['.cache/pip'],
