@@ -27,9 +27,11 @@ done
 #   (globs are expanded by our own bounded scanner: no ripgrep needed)
 # With --dev, for the project's own tests only:
 #   g++-mingw-w64-x86-64 wine wine64  cross-compile the Windows native code and load it under wine
+#   python3-pytest  test/integration/linux/caches.test.ts runs the system pytest in a sandbox (PyPI is
+#                   not reachable everywhere, so `pip install pytest` is not an option)
 PKGS=(bubblewrap libseccomp-dev meson ninja-build pkg-config libcap-dev g++ make python3 dpkg-dev debian-archive-keyring)
 if ((DEV)); then
-  PKGS+=(g++-mingw-w64-x86-64 wine wine64)
+  PKGS+=(g++-mingw-w64-x86-64 wine wine64 python3-pytest)
 fi
 if [[ "${CODEX_SANDBOX_SKIP_APT:-}" == 1 ]]; then
   say "CODEX_SANDBOX_SKIP_APT=1: not checking Debian packages"

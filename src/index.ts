@@ -34,6 +34,8 @@ export type {
   CgroupPlan,
   DarwinNativePlan,
   EnvPolicy,
+  GitMode,
+  GitProtection,
   HostFacts,
   LaunchBase,
   LaunchKind,
@@ -63,4 +65,4 @@ export { PathUri, PathUriError } from './path-uri/index.js';
 export type { PathConvention, Platform } from './path-uri/index.js';
 
 export { PermissionProfile, PROFILE_NAMES, ProfileError } from './permissions/index.js';
-export type { AdditionalPermissionProfile, ProfileName, WorkspaceWriteOptions } from './permissions/index.js';
+export type { AdditionalPermissionProfile, CacheTool, ProfileName, WorkspaceWriteOptions } from './permissions/index.js';

@@ -4,6 +4,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { ResultPromise } from 'execa';
+import { posix, win32 } from 'node:path';
+import { ensureCacheDirs } from './host/caches.js';
 import { getHostFacts } from './host/facts.js';
 import { limitPlanOf, startLimitSession, withLimitArgs } from './launch/cgroups.js';
 import type { LaunchOptions } from './launch/options.js';
@@ -13,7 +15,7 @@ import { applyOverrides } from './manager/overrides.js';
 import { SandboxManager } from './manager/transform.js';
 import type { ArgvItem, HostFacts, LaunchRequest, LimitHit } from './contracts/index.js';
 import type { SandboxSetupError } from './errors.js';
-import { PermissionProfile, parsePermissionProfile } from './permissions/index.js';
+import { PermissionProfile, cacheDirs, parsePermissionProfile } from './permissions/index.js';
 import { splitSpawnOptions } from './launch/spawn-options.js';
 import type { SandboxOptions, SpawnOptions } from './launch/spawn-options.js';
 
@@ -105,9 +107,10 @@ export class Sandbox {
   plan(command: readonly ArgvItem[], profile: ProfileInput, options: SandboxOptions = {}): LaunchRequest {
     const platform = this.facts.platform;
     const base = resolveProfileInput(profile);
+    const writableRoots = [...(options.writableRoots ?? []), ...this.cacheDirsOf(options.caches)];
     const adjusted = applyOverrides(
       base,
-      { writableRoots: options.writableRoots, network: networkOption(options.network), denyRead: options.denyRead },
+      { writableRoots, network: networkOption(options.network), denyRead: options.denyRead },
       platform,
     ).profile;
     const envPolicy = typeof options.envPolicy === 'string' ? { inherit: options.envPolicy } : options.envPolicy;
@@ -123,6 +126,7 @@ export class Sandbox {
       allowNestedUserns: options.allowNestedUserns,
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
       allowSymlinkedRoots: options.allowSymlinkedRoots,
+      ...(options.git !== undefined ? { git: options.git } : {}),
     });
     const cwd = options.cwd === undefined ? process.cwd() : typeof options.cwd === 'string' ? options.cwd : options.cwd.toAbsPathString({ platform });
     this.planned.set(req, { command, cwd });
@@ -135,7 +139,24 @@ export class Sandbox {
    */
   spawn(command: readonly ArgvItem[], profile: ProfileInput, options: SpawnOptions = {}): SandboxSubprocess {
     const { sandbox, launch } = splitSpawnOptions(options);
+    ensureCacheDirs(this.cacheDirsOf(sandbox.caches));
     return this.launch(this.plan(command, profile, sandbox), launch);
+  }
+
+  /**
+   * The directories `caches` names under the home directory (`plan` makes them writable roots; `spawn`
+   * creates the missing ones first, `plan` alone does not). TypeError for an unknown tool or no home.
+   */
+  cacheDirsOf(caches: readonly string[] | undefined): string[] {
+    if (caches === undefined || caches.length === 0) return [];
+    const home = this.facts.home;
+    if (home === undefined) throw new TypeError('caches: the home directory is unknown (HOME is unset); give the cache directories as writableRoots instead');
+    const join = this.facts.platform === 'win32' ? win32.join : posix.join;
+    try {
+      return cacheDirs(caches, home, join);
+    } catch (e) {
+      throw new TypeError(`caches: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   /**

@@ -4,7 +4,8 @@
  */
 import { describeOrigin } from '../config/index.js';
 import type { Origin } from '../config/index.js';
-import type { EnvPolicy, LaunchRequest } from '../contracts/index.js';
+import { existsSync } from 'node:fs';
+import type { EnvPolicy, GitProtection, LaunchRequest } from '../contracts/index.js';
 import { PROJECT_ROOTS_GLOB_PREFIX, permissionProfileToWire } from '../permissions/index.js';
 import type { FileSystemPath, FileSystemSandboxEntry, WirePermissionProfile } from '../permissions/index.js';
 import type { ResolvedFileSystem } from '../permissions/resolved.js';
@@ -42,6 +43,10 @@ export interface ExplainReport {
   envPolicy: { value: EnvPolicy | 'default'; from: string };
   projectRoots: string[];
   resolved: LaunchRequest['permissions'];
+  /** Each writable root's existing `.git` (Linux): what git may write and what stays read-only. */
+  git: GitProtection[];
+  /** `--cache`: each tool's directories, writable (the rest of $HOME is not); `exists: false` ones are created before a run. */
+  caches: Array<{ tool: string; dir: string; exists: boolean; from: string }>;
   enforcement: string[];
   warnings: string[];
   launchRequest: LaunchRequest;
@@ -104,6 +109,8 @@ export function buildExplainReport(command: string[], prep: PreparedCommand, eff
     },
     projectRoots: prep.projectRoots,
     resolved: req.permissions,
+    git: req.kind === 'linux-bwrap' ? (req.native.git ?? []) : [],
+    caches: [...prep.cacheDirs].map(([dir, c]) => ({ tool: c.tool, dir, exists: existsSync(dir), from: describeOrigin(c.origin) })),
     enforcement: req.enforcement,
     warnings: [...new Set(warnings)],
     launchRequest: req,
@@ -116,7 +123,8 @@ function filesystemKind(p: EffectiveProfile['profile']): string {
   return p.fileSystem.type === 'unrestricted' ? 'unrestricted' : 'restricted to the entries below';
 }
 
-function renderResolved(fs: ResolvedFileSystem): string[] {
+function renderResolved(fs: ResolvedFileSystem, openedGit: ReadonlySet<string>): string[] {
+  const sub = (p: string): string => (openedGit.has(p) ? `${p} (git may write parts of it: see git below)` : p);
   const lines: string[] = [];
   if (fs.kind === 'external') return ['  (enforced by an external sandbox)'];
   if (fs.fullDiskWrite) lines.push('  write  / (the whole filesystem)');
@@ -126,7 +134,7 @@ function renderResolved(fs: ResolvedFileSystem): string[] {
   if (!fs.fullDiskWrite) {
     for (const w of fs.writableRoots) {
       lines.push(`  write  ${w.root}`);
-      if (w.readOnlySubpaths.length) lines.push(`           read-only inside: ${w.readOnlySubpaths.join(', ')}`);
+      if (w.readOnlySubpaths.length) lines.push(`           read-only inside: ${w.readOnlySubpaths.map(sub).join(', ')}`);
       if (w.protectedMetadataNames.length) lines.push(`           may not be created or written: ${w.protectedMetadataNames.join(', ')}`);
     }
   }
@@ -155,7 +163,23 @@ export function renderExplain(r: ExplainReport, effective: EffectiveProfile): st
   }
   out.push('');
   out.push(`resolved for ${r.platform} (cwd ${r.cwd}; project roots ${r.projectRoots.join(', ')}):`);
-  out.push(...renderResolved(r.resolved.fileSystem));
+  out.push(...renderResolved(r.resolved.fileSystem, new Set(r.git.filter((g) => g.protectedNames !== undefined).map((g) => g.gitdir))));
+  if (r.git.length) {
+    out.push('');
+    out.push('git (--git commit | read-only):');
+    for (const g of r.git) {
+      out.push(
+        g.protectedNames !== undefined
+          ? `  ${g.gitdir}: git may write it (add, commit, branch, checkout, stash); read-only and cannot be created: ${g.protectedNames.join(', ')}`
+          : `  ${g.gitdir}: read-only (${g.why ?? 'git: read-only'})`,
+      );
+    }
+  }
+  if (r.caches.length) {
+    out.push('');
+    out.push('caches (--cache; nothing else of the home directory is writable):');
+    for (const c of r.caches) out.push(`  ${c.tool.padEnd(5)}  ${c.dir}  from ${c.from}${c.exists ? '' : '  (missing: created before the command runs)'}`);
+  }
   out.push('');
   out.push('launch request (what `run` executes; `--json` prints it in full):');
   out.push(...renderLaunchRequest(r.launchRequest, process.env).trimEnd().split('\n').filter((l) => !l.startsWith('warning: ')).map((l) => `  ${l}`));

@@ -2,14 +2,16 @@
  * What `run` and `explain` share: their planning flags, turning those flags into a profile choice
  * plus per-command overrides, and the dry-run plan (the LaunchRequest `run` would execute).
  */
+import os from 'node:os';
 import { posix, win32 } from 'node:path';
 import type { Origin } from '../config/index.js';
 import { applyOverrides } from '../manager/overrides.js';
 import type { ProfileOverrides } from '../manager/overrides.js';
 import { getHostFacts } from '../host/facts.js';
-import type { EnvPolicy, HostFacts, LaunchRequest, ResourceLimits } from '../contracts/index.js';
+import type { EnvPolicy, GitMode, HostFacts, LaunchRequest, ResourceLimits } from '../contracts/index.js';
 import { limitsFromFlags } from './limit-flags.js';
 import type { Platform } from '../path-uri/index.js';
+import { CACHE_TOOL_NAMES, cacheDirs, isCacheTool } from '../permissions/index.js';
 import type { PermissionProfile } from '../permissions/index.js';
 import { Sandbox } from '../sandbox.js';
 import type { SandboxOptions } from '../sandbox.js';
@@ -39,14 +41,25 @@ export interface PreparedCommand {
   limits: ResourceLimits;
   /** --allow-symlinked-root, absolute. */
   allowSymlinkedRoots: string[];
+  /** --cache and the profile's `caches`: each tool's directories (also in overrides.writableRoots), by directory. */
+  cacheDirs: Map<string, { tool: string; origin: Origin }>;
+  git: GitMode | undefined;
 }
 
 export function prepareCommand(flags: PlanFlags, env: Record<string, string | undefined>): PreparedCommand {
   const platform = flags.platform ?? (process.platform as Platform);
   const cwd = flags.cwd !== undefined ? absolutize(flags.cwd, process.cwd(), platform) : process.cwd();
   const choice = resolveProfileArg(flags.profile, { cwd, env, platform, trustProjectConfig: flags.trustProjectConfig === true });
+  const cacheDirs = cacheDirsOf(
+    [
+      ...(flags.cache ?? []).map((tool) => ({ tool, origin: { kind: 'flag', flag: `--cache ${tool}` } as Origin })),
+      ...(choice.caches?.tools ?? []).map((tool) => ({ tool, origin: choice.caches?.origin as Origin })),
+    ],
+    env,
+    platform,
+  );
   const overrides = {
-    writableRoots: flags.writableRoot.map((p) => absolutize(p, cwd, platform)),
+    writableRoots: [...flags.writableRoot.map((p) => absolutize(p, cwd, platform)), ...[...cacheDirs.keys()].filter((d) => !flags.writableRoot.includes(d))],
     network: flags.network === undefined ? undefined : flags.network ? ('enabled' as const) : ('restricted' as const),
     denyRead: flags.denyRead.map((p) => absolutize(p, cwd, platform)),
   };
@@ -61,7 +74,20 @@ export function prepareCommand(flags: PlanFlags, env: Record<string, string | un
   const limits = { ...(choice.limits ?? {}), ...limitsFromFlags(flags) };
   // Absolute against the process's cwd (not --cwd): the link may be part of --cwd itself.
   const allowSymlinkedRoots = (flags.allowSymlinkedRoot ?? []).map((p) => absolutize(p, process.cwd(), platform));
-  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits, allowNestedUserns: flags.allowNestedUserns === true || choice.allowNestedUserns === true, allowSymlinkedRoots };
+  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits, allowNestedUserns: flags.allowNestedUserns === true || choice.allowNestedUserns === true, allowSymlinkedRoots, cacheDirs, git: flags.git ?? choice.git };
+}
+
+/** Cache tools (--cache, then the profile's `caches`) → their directories under $HOME (usage error for an unknown tool). */
+function cacheDirsOf(tools: ReadonlyArray<{ tool: string; origin: Origin }>, env: Record<string, string | undefined>, platform: Platform): Map<string, { tool: string; origin: Origin }> {
+  const out = new Map<string, { tool: string; origin: Origin }>();
+  if (!tools.length) return out;
+  const home = env['HOME'] !== undefined && env['HOME'] !== '' ? env['HOME'] : os.homedir();
+  const join = platform === 'win32' ? win32.join : posix.join;
+  for (const { tool, origin } of tools) {
+    if (!isCacheTool(tool)) throw new UsageError(`--cache ${tool}: unknown cache; known caches are ${CACHE_TOOL_NAMES.join(', ')} (give any other directory with --writable-root)`);
+    for (const d of cacheDirs([tool], home, join)) if (!out.has(d)) out.set(d, { tool, origin });
+  }
+  return out;
 }
 
 /** The profile after the per-command flags, with an origin for each filesystem entry (parallel arrays). */
@@ -84,8 +110,9 @@ export function effectiveProfile(prep: PreparedCommand): EffectiveProfile {
         return (parallel ? choice.origin.entries[s.index] : undefined) ?? choice.origin.defined;
       case 'unrestricted-profile':
         return choice.origin.defined;
-      case 'writable-root':
-        return { kind: 'flag', flag: `--writable-root ${s.path}` };
+      case 'writable-root': {
+        return prep.cacheDirs.get(s.path)?.origin ?? { kind: 'flag', flag: `--writable-root ${s.path}` };
+      }
       case 'deny-read':
         return { kind: 'flag', flag: `--deny-read ${s.path}` };
     }
@@ -113,6 +140,7 @@ export function sandboxOptionsOf(prep: PreparedCommand, env: Record<string, stri
     allowNestedUserns: prep.allowNestedUserns,
     limits: prep.limits,
     allowSymlinkedRoots: prep.allowSymlinkedRoots,
+    ...(prep.git !== undefined ? { git: prep.git } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { EnvPolicy } from '../contracts/index.js';
 import type { Platform } from '../path-uri/index.js';
+import { CACHE_TOOL_NAMES } from '../permissions/caches.js';
 
 export interface PlanFlags {
   profile?: string;
@@ -19,9 +20,12 @@ export interface PlanFlags {
   limitMemory?: string;
   limitPids?: string;
   limitCpuSeconds?: string;
+  cache: string[];
+  git?: 'commit' | 'read-only';
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collectList = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter((v) => v !== '')];
 
 /** Options that hold one value: given twice with different values, the caller meant two things. */
 const SINGLE_VALUED: ReadonlyArray<{ event: string; attr: string; flag: string }> = [
@@ -34,6 +38,7 @@ const SINGLE_VALUED: ReadonlyArray<{ event: string; attr: string; flag: string }
   { event: 'limit-pids', attr: 'limitPids', flag: '--limit-pids' },
   { event: 'limit-cpu-seconds', attr: 'limitCpuSeconds', flag: '--limit-cpu-seconds' },
   { event: 'platform', attr: 'platform', flag: '--platform' },
+  { event: 'git', attr: 'git', flag: '--git' },
 ];
 
 /**
@@ -69,6 +74,8 @@ export function addPlanOptions(cmd: Command): Command {
     .option('--network', 'allow network access')
     .option('--no-network', 'block network access')
     .option('--deny-read <path|glob>', 'a path or glob the command may not read (repeatable)', collect, [])
+    .option('--cache <tools>', `let the command write these tools' caches under $HOME, and nothing else of it: ${CACHE_TOOL_NAMES.join(', ')} (comma-separated, repeatable; see docs/profiles.md)`, collectList, [])
+    .addOption(new Option('--git <mode>', 'commit (default): git may write an existing .git except hooks, config and the other names git runs code from; read-only: all of .git is read-only').choices(['commit', 'read-only']))
     .option('--allow-symlinked-root <link>', 'accept this symlink (one you made) in the path of the cwd or a writable root (repeatable)', collect, [])
     .addOption(new Option('--env-inherit <mode>', 'which environment variables the command inherits').choices(['all', 'core', 'none']))
     .option('--allow-nested-userns', 'let the command create nested user namespaces (unshare -U, rootless containers); denied by default on Linux')

@@ -1,5 +1,6 @@
 /** `codex-sandbox run`: plan a command under a profile and run it, or print the plan. */
 import type { LaunchRequest } from '../contracts/index.js';
+import { ensureCacheDirs } from '../host/caches.js';
 import { WindowsLaunchError } from '../launch/windows.js';
 import { PlanError } from '../contracts/index.js';
 import type { InheritedSandboxProcess } from '../sandbox.js';
@@ -41,6 +42,8 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   }
 
   checkCwdDirectory(flags, prep);
+  // A missing cache directory would be left out of the plan, and the tool cannot create it in the read-only home.
+  ensureCacheDirs([...prep.cacheDirs.keys()]);
   // The same Sandbox methods as the library: plan, then start; only the stdio differs (inherited).
   const sandbox = cliSandbox(prep, process.env);
   let req: LaunchRequest;

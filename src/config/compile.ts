@@ -2,9 +2,9 @@
  * Configured profile specs → PermissionProfile + per-entry origins. Pure: `home` and `platform`
  * come in as arguments.
  */
-import type { EnvPolicy } from '../contracts/index.js';
+import type { EnvPolicy, GitMode } from '../contracts/index.js';
 import { PermissionProfile } from '../permissions/index.js';
-import type { FileSystemSandboxEntry, NetworkSandboxPolicy } from '../permissions/index.js';
+import type { CacheTool, FileSystemSandboxEntry, NetworkSandboxPolicy } from '../permissions/index.js';
 import { pathUriFromNative } from '../permissions/path-text.js';
 import type { Platform } from '../path-uri/index.js';
 import type { CodexConfig, CodexPermissionsSpec, ConfigOrigin, Located, SandboxWorkspaceWriteSpec } from './codex-config.js';
@@ -32,6 +32,10 @@ export interface CompiledProfile {
   limits?: LimitsSpec;
   /** `allow_nested_userns`, from this profile or the one it extends. */
   allowNestedUserns?: Located<boolean>;
+  /** `caches`, from this profile or the one it extends. */
+  caches?: Located<CacheTool[]>;
+  /** `git`, from this profile or the one it extends. */
+  git?: Located<GitMode>;
 }
 
 function errorAt(origin: ConfigOrigin, detail: string): ConfigError {
@@ -104,6 +108,8 @@ export function compileSandboxProfile(config: SandboxConfig, name: string, opts:
       ...(spec.env !== undefined ? { envPolicy: spec.env.value } : {}),
       ...(spec.limits !== undefined ? { limits: spec.limits } : {}),
       ...(spec.allowNestedUserns !== undefined ? { allowNestedUserns: spec.allowNestedUserns } : {}),
+      ...(spec.caches !== undefined ? { caches: spec.caches } : {}),
+      ...(spec.git !== undefined ? { git: spec.git } : {}),
       origin: {
         name,
         source: config.file,
@@ -119,7 +125,15 @@ export function compileSandboxProfile(config: SandboxConfig, name: string, opts:
   const compiled = extend(base, spec, opts);
   const limits = mergeLimits(base.limits, spec.limits);
   const allowNestedUserns = spec.allowNestedUserns ?? base.allowNestedUserns;
-  return { ...compiled, ...(limits !== undefined ? { limits } : {}), ...(allowNestedUserns !== undefined ? { allowNestedUserns } : {}) };
+  const caches = spec.caches ?? base.caches;
+  const git = spec.git ?? base.git;
+  return {
+    ...compiled,
+    ...(limits !== undefined ? { limits } : {}),
+    ...(allowNestedUserns !== undefined ? { allowNestedUserns } : {}),
+    ...(caches !== undefined ? { caches } : {}),
+    ...(git !== undefined ? { git } : {}),
+  };
 }
 
 function baseOf(config: SandboxConfig, spec: SandboxProfileSpec, opts: CompileOptions, chain: string[]): CompiledProfile {

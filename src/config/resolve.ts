@@ -6,9 +6,9 @@
 import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import type { EnvPolicy, ResourceLimits } from '../contracts/index.js';
+import type { EnvPolicy, GitMode, ResourceLimits } from '../contracts/index.js';
 import { ProfileError, parsePermissionProfile, parseSandboxPolicy, sandboxPolicyToPermissionProfile } from '../permissions/index.js';
-import type { PermissionProfile } from '../permissions/index.js';
+import type { CacheTool, PermissionProfile } from '../permissions/index.js';
 import { PROTECTED_METADATA_NAMES } from '../permissions/index.js';
 import { nativeFromPathUri } from '../permissions/path-text.js';
 import type { Platform } from '../path-uri/index.js';
@@ -44,6 +44,10 @@ export interface ResolvedProfileChoice {
   limits?: ResourceLimits;
   /** `allow_nested_userns = true` in the profile (Linux: the command may create user namespaces). */
   allowNestedUserns?: boolean;
+  /** `caches = [...]` in the profile, with where it was set. */
+  caches?: { tools: CacheTool[]; origin: Origin };
+  /** `git = "..."` in the profile. */
+  git?: GitMode;
 }
 
 export interface ProfileListing {
@@ -194,6 +198,7 @@ export function projectBoundRefusals(choice: CompiledProfile, ctx: BoundContext)
 export function checkProjectBound(choice: CompiledProfile, untrusted: ReadonlySet<string>, cwd?: string, chosenBy?: Origin): void {
   checkProjectLimits(choice.limits, untrusted);
   checkProjectUserns(choice, untrusted);
+  checkProjectCaches(choice, untrusted);
   const { refusals } = projectBoundRefusals(choice, { untrusted, ...(cwd !== undefined ? { cwd } : {}), ...(chosenBy !== undefined ? { chosenBy } : {}) });
   const first = refusals[0];
   if (first !== undefined) throw refusalError(first);
@@ -215,10 +220,27 @@ function checkProjectUserns(c: CompiledProfile, untrusted: ReadonlySet<string>):
   );
 }
 
+/**
+ * Refuses `caches` from an untrusted (project) file: it makes directories under $HOME writable, whose
+ * contents the next unsandboxed install or build trusts (a command that writes codex-sandbox.toml would
+ * choose which of the user's caches its successor may poison).
+ */
+function checkProjectCaches(c: CompiledProfile, untrusted: ReadonlySet<string>): void {
+  const k = c.caches;
+  if (k === undefined || k.value.length === 0 || !untrusted.has(k.origin.file)) return;
+  throw new ConfigError(
+    k.origin.file,
+    k.origin.line,
+    k.origin.key,
+    'it makes cache directories under your home directory writable, but this profile comes from a project-level file, which sandboxed commands or a cloned repository can write; move the setting to your user config (~/.config/codex-sandbox/config.toml), pass --cache, or trust the project explicitly (--trust-project-config)',
+  );
+}
+
 /** Applies the bound: throws on a refusal; drops an untrusted `glob_scan_max_depth` with a warning. */
 function bounded(c: CompiledProfile, loaded: LoadedConfig, chosenBy: Origin | undefined): CompiledProfile {
   checkProjectLimits(c.limits, loaded.untrustedFiles);
   checkProjectUserns(c, loaded.untrustedFiles);
+  checkProjectCaches(c, loaded.untrustedFiles);
   const { refusals, depth } = projectBoundRefusals(c, { untrusted: loaded.untrustedFiles, cwd: loaded.cwd, ...(chosenBy !== undefined ? { chosenBy } : {}) });
   const first = refusals[0];
   if (first !== undefined) throw refusalError(first);
@@ -242,7 +264,7 @@ const LEGACY_TAGS = new Set(['danger-full-access', 'read-only', 'external-sandbo
  * A `.json` / `.toml` file holding a Codex profile or a legacy SandboxPolicy. `text`: its contents,
  * already read (and checked) by the caller. Whether it is bounded is `resolveProfileName`'s business.
  */
-export function readProfileFile(file: string, given?: string): Omit<ResolvedProfileChoice, 'limits' | 'allowNestedUserns'> {
+export function readProfileFile(file: string, given?: string): Omit<ResolvedProfileChoice, 'limits' | 'allowNestedUserns' | 'caches' | 'git'> {
   let text: string;
   try {
     text = given ?? readFileSync(file, 'utf8');
@@ -300,6 +322,8 @@ function finish(c: CompiledProfile): ResolvedProfileChoice {
     origin: c.origin,
     ...limitsField(limitsValue(c.limits)),
     ...(c.allowNestedUserns?.value === true ? { allowNestedUserns: true } : {}),
+    ...(c.caches !== undefined && c.caches.value.length ? { caches: { tools: c.caches.value, origin: c.caches.origin } } : {}),
+    ...(c.git !== undefined ? { git: c.git.value } : {}),
   };
 }
 

@@ -3,9 +3,9 @@
  * (user): named profiles. Format in docs/config.md. Parsing is pure and checks everything that can be
  * checked without the host, so errors carry file, line and key.
  */
-import type { EnvPolicy } from '../contracts/index.js';
-import { ProfileError, parsePermissionProfile } from '../permissions/index.js';
-import type { PermissionProfile } from '../permissions/index.js';
+import type { EnvPolicy, GitMode } from '../contracts/index.js';
+import { CACHE_TOOL_NAMES, ProfileError, isCacheTool, parsePermissionProfile } from '../permissions/index.js';
+import type { CacheTool, PermissionProfile } from '../permissions/index.js';
 import type { ConfigOrigin, Located } from './codex-config.js';
 import { readShellEnvironmentPolicy } from './codex-config.js';
 import { checkRule, readFilesystemTable } from './fs-rules.js';
@@ -35,6 +35,10 @@ export interface SandboxProfileSpec {
   limits?: LimitsSpec;
   /** `allow_nested_userns = true`: the command may create user namespaces (Linux). */
   allowNestedUserns?: Located<boolean>;
+  /** `caches = ["npm", "pip"]`: per-tool cache directories under $HOME the command may write. */
+  caches?: Located<CacheTool[]>;
+  /** `git = "commit" | "read-only"`: how an existing `.git` is protected. */
+  git?: Located<GitMode>;
   /** A raw Codex profile (wire shape) with one origin per filesystem entry. */
   permissionProfile?: { profile: PermissionProfile; origin: ConfigOrigin; entryOrigins: ConfigOrigin[] };
   defined: ConfigOrigin;
@@ -59,6 +63,8 @@ const PROFILE_KEYS = [
   'filesystem',
   'limits',
   'allow_nested_userns',
+  'caches',
+  'git',
 ];
 const EXCLUSIVE_WITH_RAW = ['extends', 'network', 'writable_roots', 'deny_read', 'glob_scan_max_depth', 'filesystem'];
 
@@ -167,6 +173,14 @@ function readProfile(doc: TomlDoc, name: string, value: unknown): SandboxProfile
   if (t.allow_nested_userns !== undefined) {
     spec.allowNestedUserns = { value: readBool(doc, t.allow_nested_userns, at('allow_nested_userns')), origin: doc.origin(at('allow_nested_userns')) };
   }
+  if (t.caches !== undefined) {
+    const tools = readStringArray(doc, t.caches, at('caches'));
+    for (const tool of tools) {
+      if (!isCacheTool(tool)) throw doc.error(at('caches'), `unknown cache ${JSON.stringify(tool)}; known caches are ${CACHE_TOOL_NAMES.join(', ')} (give other directories in writable_roots)`);
+    }
+    spec.caches = { value: tools as CacheTool[], origin: doc.origin(at('caches')) };
+  }
+  if (t.git !== undefined) spec.git = { value: readEnum(doc, t.git, at('git'), ['commit', 'read-only'] as const), origin: doc.origin(at('git')) };
   return spec;
 }
 

@@ -48,6 +48,17 @@ export interface LinuxNativePlan {
   platform: 'linux';
   /** Resource limits and how each is enforced; the launch creates the cgroups and the launcher joins them. */
   limits: LimitPlan;
+  /** How each writable root's existing `.git` is protected (descriptive, for `explain`; the argv holds the mounts). */
+  git?: GitProtection[];
+}
+
+/** How one writable root's `.git` is protected on Linux. */
+export interface GitProtection {
+  gitdir: string;
+  /** Names (relative to gitdir) kept read-only and not creatable while git writes the rest; absent when `.git` is wholly read-only. */
+  protectedNames?: string[];
+  /** Why `.git` stayed wholly read-only. */
+  why?: string;
 }
 
 export interface DarwinNativePlan {
@@ -128,7 +139,17 @@ export interface PlanInput {
   limits?: ResolvedLimits;
   /** Symlinks (absolute, as spelled) the caller accepts in the path of a writable root or the cwd. */
   allowSymlinkedRoots?: readonly string[];
+  /** How an existing `.git` under a writable root is protected (default `commit`; see GitMode). */
+  git?: GitMode;
 }
+
+/**
+ * `commit`: git may write an existing `<root>/.git` (commit, branch, checkout, stash) while the names
+ * git executes or redirects through (hooks, config, info, objects/info, commondir, ...; see
+ * src/permissions/git-layout.ts) stay read-only and cannot be created; a missing `.git` still cannot be
+ * created. Linux only: other planners keep `.git` wholly read-only. `read-only`: all of `.git` is read-only.
+ */
+export type GitMode = 'commit' | 'read-only';
 
 /** A planner: pure, facts in, LaunchRequest out; throws PlanError when the profile cannot be enforced. */
 export type Planner = (input: PlanInput) => LaunchRequest;

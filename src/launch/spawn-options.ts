@@ -5,8 +5,9 @@
  */
 import { LAUNCH_OPTION_KEYS } from './options.js';
 import type { LaunchOptions } from './options.js';
-import type { EnvPolicy, ResourceLimits } from '../contracts/index.js';
+import type { EnvPolicy, GitMode, ResourceLimits } from '../contracts/index.js';
 import type { PathUri } from '../path-uri/index.js';
+import type { CacheTool } from '../permissions/caches.js';
 import type { AdditionalPermissionProfile } from '../permissions/types.js';
 
 /** What a sandbox needs to plan a command (`sandbox.plan`; `sandbox.spawn` takes these and LaunchOptions). */
@@ -42,6 +43,18 @@ export interface SandboxOptions {
    * link): accepted instead of refused. Absolute paths, as spelled in the root or cwd.
    */
   allowSymlinkedRoots?: readonly string[];
+  /**
+   * `commit` (default): git may write an existing `.git` under a writable root (add, commit, branch,
+   * checkout, stash) while hooks, config, info, objects/info, commondir, worktrees, modules, remotes and
+   * branches stay read-only and cannot be created (Linux; elsewhere `.git` stays read-only).
+   * `read-only`: all of `.git` is read-only.
+   */
+  git?: GitMode;
+  /**
+   * Per-tool caches the command may write (`npm`, `pip`, `cargo`, ...; see CACHE_TOOLS), instead of
+   * all of the home directory. Missing ones are created before the run.
+   */
+  caches?: readonly CacheTool[];
 }
 
 export interface SpawnOptions extends SandboxOptions, LaunchOptions {}
@@ -59,6 +72,8 @@ const SANDBOX_OPTION_KEYS: Record<keyof SandboxOptions, true> = {
   allowNestedUserns: true,
   limits: true,
   allowSymlinkedRoots: true,
+  git: true,
+  caches: true,
 };
 
 const has = (keys: object, key: string): boolean => Object.prototype.hasOwnProperty.call(keys, key);

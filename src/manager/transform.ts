@@ -16,7 +16,7 @@ import { bytesToPathString } from '../util/surrogate-escape.js';
 import { PlanError } from '../contracts/index.js';
 import { memoizeFsInspector } from './fs-memo.js';
 import { resolveLimits } from '../contracts/index.js';
-import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, PlanInput, Planner, ResourceLimits } from '../contracts/index.js';
+import type { ArgvItem, EnvPolicy, GitMode, HostFacts, LaunchRequest, PlanInput, Planner, ResourceLimits } from '../contracts/index.js';
 
 export interface TransformRequest {
   /** argv; command[0] is the program (looked up on the sandbox's PATH). */
@@ -38,6 +38,8 @@ export interface TransformRequest {
   limits?: ResourceLimits;
   /** Symlinks in the path of a writable root or the cwd that the caller made and accepts (`--allow-symlinked-root`). */
   allowSymlinkedRoots?: readonly string[];
+  /** How an existing `.git` under a writable root is protected (default `commit`). */
+  git?: GitMode;
 }
 
 /** codex-sandbox's default: inherit everything except names that look like secrets (Codex keeps them). */
@@ -109,7 +111,7 @@ export const SandboxManager = {
       };
     }
     const allowSymlinkedRoots = req.allowSymlinkedRoots?.map((p) => nativePathFor(p, platform, 'allowed symlink'));
-    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts, limits, allowNestedUserns: req.allowNestedUserns === true, allowSymlinkedRoots };
+    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts, limits, allowNestedUserns: req.allowNestedUserns === true, allowSymlinkedRoots, git: req.git ?? 'commit' };
     return PLANNERS[platform](input);
   },
 };

@@ -70,6 +70,10 @@ export {
   normalizeAdditionalPermissions,
 } from './overlay.js';
 export { PROTECTED_METADATA_NAMES } from './metadata.js';
+export { CACHE_TOOLS, CACHE_TOOL_NAMES, cacheDirs, isCacheTool } from './caches.js';
+export type { CacheTool } from './caches.js';
+export { GIT_PROTECTED_ENTRIES } from './git-layout.js';
+export type { GitProtectedEntry } from './git-layout.js';
 export { globMatches, globToRegExp } from './glob.js';
 export { createReadDenyMatcher } from './read-deny.js';
 export type { ReadDenyContext } from './read-deny.js';

@@ -5,9 +5,11 @@
  */
 import { posix as path } from 'node:path';
 import { PlanError } from '../../contracts/index.js';
-import type { ArgvItem, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Planner } from '../../contracts/index.js';
+import type { ArgvItem, GitProtection, HostFacts, LaunchRequest, LinuxNativePlan, PlanInput, Planner } from '../../contracts/index.js';
 import type { FsEntryStat, FsInspector } from '../../permissions/fs-facts.js';
 import { globStaticPrefix } from '../../permissions/glob-syntax.js';
+import { gitWritableLayout } from '../../permissions/git-layout.js';
+import type { GitPlaceholder } from '../../permissions/git-layout.js';
 import { PROTECTED_METADATA_NAMES } from '../../permissions/metadata.js';
 import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
 import { toArgvItem } from '../../util/surrogate-escape.js';
@@ -47,7 +49,14 @@ export interface BwrapArgsInput {
   allowSymlinkedRoots?: readonly string[];
   /** Bind writable roots through fds the launcher opens and checks (`--bind-fd`; needs bwrap support). */
   pinRoots?: boolean;
+  /**
+   * Let git write an existing `<root>/.git` except its protected names (GitMode `commit`): the path
+   * of a trusted read-only file that reads "." (the `commondir` placeholder). Unset: `.git` is read-only.
+   */
+  gitCommondirSelf?: string;
 }
+
+
 
 /** A writable root the launcher opens without following symlinks, checks against dev/ino, and places at fd. */
 export interface PinnedRoot {
@@ -67,6 +76,7 @@ export interface BwrapArgs {
   pins: PinnedRoot[];
   /** Mounts inside writable roots whose destination a concurrent sandbox could have redirected. */
   expected: ExpectedMount[];
+  git: GitProtection[];
 }
 
 export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
@@ -124,10 +134,11 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     disableUserns: bwrap.disableUserns && !allowUserns,
     allowSymlinkedRoots: input.allowSymlinkedRoots,
     pinRoots: bwrap.roBindFd,
+    gitCommondirSelf: input.git === 'read-only' ? undefined : gitCommondirSelf(facts),
   });
   const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
-  const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan };
+  const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan, ...(plan.git.length ? { git: plan.git } : {}) };
   const launcherArgs: ArgvItem[] = [
     '--seccomp',
     `${seccompArg}:${SECCOMP_FD}`,
@@ -179,9 +190,21 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     cwd: '/',
     native,
     permissions,
-    enforcement: [...linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns, bwrap.roBindFd), ...limitEnforcementLines(limits.plan)],
+    enforcement: [...linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns, bwrap.roBindFd, plan.git), ...limitEnforcementLines(limits.plan)],
   };
 };
+
+/**
+ * The package's read-only file that reads "." (native/placeholders/git-commondir), bound over a
+ * missing `.git/commondir`: git dies on an empty one, and "." names the git directory itself. From the
+ * installed package (trusted like the launcher beside it); without it git may not write `.git`.
+ */
+export function gitCommondirSelf(facts: HostFacts): string | undefined {
+  const pkg = facts.linux?.packageRoot;
+  if (pkg === undefined) return undefined;
+  const p = path.join(pkg, 'native', 'placeholders', 'git-commondir');
+  return facts.fs.kind(p) === 'file' && facts.fs.fileSize(p) === 2 && facts.fs.readSmallFile(p) === '.\n' ? p : undefined;
+}
 
 /** The launcher's seccomp mode argument: `base`/`restricted`, `+userns` when nested user namespaces are allowed. */
 function seccompLauncherMode(mode: 'base' | 'restricted', allowUserns: boolean): string {
@@ -206,11 +229,17 @@ function kernelSurfaceLines(allowUserns: boolean, bwrap: boolean): string[] {
   return lines;
 }
 
-function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, source: string, allowUserns: boolean, pinned: boolean): string[] {
+function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, source: string, allowUserns: boolean, pinned: boolean, git: GitProtection[]): string[] {
+  const opened = git.filter((g) => g.protectedNames !== undefined);
   const lines = [
     `sandbox: bubblewrap (${source}) with user, pid and ipc namespaces${network === 'restricted' ? ', and a network namespace' : ''}; all capabilities dropped; no_new_privs`,
     `reads: ${fs.fullDiskRead ? 'the whole filesystem is readable' : 'only the listed roots' + (fs.includePlatformDefaults ? ' plus system directories (:minimal)' : '')}`,
-    `writes: ${fs.writableRoots.length ? fs.writableRoots.map((w) => w.root).join(', ') : 'none'}; ${PROTECTED_METADATA_NAMES.join(', ')} under each writable root stay read-only, and cannot be created`,
+    `writes: ${fs.writableRoots.length ? fs.writableRoots.map((w) => w.root).join(', ') : 'none'}; ${PROTECTED_METADATA_NAMES.join(', ')} under each writable root stay read-only, and cannot be created${opened.length ? ' (except the .git directories below, which git may write)' : ''}`,
+    ...opened.map(
+      (g) =>
+        `git: ${g.gitdir} is writable (git add, commit, branch, checkout, stash) except ${(g.protectedNames ?? []).join(', ')}, which stay read-only and cannot be created (hooks, config and the files git follows to other code); rebase-merge, rebase-apply and sequencer are read-only only when present; git config, git init and git remote/submodule/worktree add fail there`,
+    ),
+    ...git.filter((g) => g.why !== undefined).map((g) => `git: ${g.gitdir} is wholly read-only (${g.why})`),
     `mounts: writable roots are ${pinned ? 'opened without following symlinks, checked by device and inode, and bound through that fd' : 'bound by path (this bubblewrap has no --bind-fd)'}; the directories above each read-only or hidden path are pinned (cannot be renamed or removed); the inner stage re-checks them before exec; the placeholder registry is hidden; the package's own files are read-only when they lie under a writable root`,
   ];
   if (fs.unreadableRoots.length || fs.unreadableGlobs.length) {
@@ -427,14 +456,40 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     .sort(byDepth);
 
   // Read-only carve-outs (explicit entries and protected metadata) of every writable root.
-  const carveOuts = new Map<string, boolean>(); // path → is protected metadata name directly under a root
+  // Value: `false` a plain path, `true` a protected metadata name directly under a root, else a name
+  // inside a `.git` that git may otherwise write (what replaces it when missing).
+  const carveOuts = new Map<string, boolean | GitPlaceholder>();
+  const git: GitProtection[] = [];
+  const openedGitdirs = new Set<string>();
   for (const w of fs.writableRoots) {
+    // `git commit` in the project: .git becomes writable but for the names git runs code or follows
+    // pointers from (hooks, config, info/attributes, objects/info/alternates, commondir, ...), which
+    // stay read-only and cannot be created, as sandbox-runtime keeps .git/hooks and .git/config
+    // (its mandatory deny paths); without this a run plants a hook the user's next `git commit` runs.
+    const dotGit = path.join(w.root, '.git');
+    if (w.protectedMetadataNames.includes('.git') && fsi.kind(remap(w.root)) !== 'missing') {
+      const layout = input.gitCommondirSelf !== undefined ? gitWritableLayout(remap(dotGit), fsi) : { why: 'git: read-only was asked for' };
+      if ('carveOuts' in layout) {
+        openedGitdirs.add(remap(dotGit));
+        for (const c of layout.carveOuts) carveOuts.set(c.path, c.whenMissing);
+        git.push({ gitdir: dotGit, protectedNames: layout.carveOuts.map((c) => path.relative(remap(dotGit), c.path)) });
+      } else {
+        // Reported for a repository only: not for a missing .git, nor an empty one (a placeholder of a concurrent sandbox).
+        const k = fsi.kind(remap(dotGit));
+        if (k !== 'missing' && !(k === 'dir' && fsi.isEmptyDir(remap(dotGit)) !== false)) git.push({ gitdir: dotGit, why: layout.why });
+      }
+    }
+  }
+  for (const w of fs.writableRoots) {
+    // The profile's own `.git` read entry (workspace-write's `:project_roots/.git`) reaches every root
+    // containing it: the opened gitdir is left to the carve-outs above.
     for (const s of w.readOnlySubpaths) {
       const mapped = remap(s);
-      if (!carveOuts.has(mapped)) carveOuts.set(mapped, false);
+      if (!carveOuts.has(mapped) && !openedGitdirs.has(mapped)) carveOuts.set(mapped, false);
     }
     for (const name of w.protectedMetadataNames) {
-      carveOuts.set(remap(path.join(w.root, name)), true);
+      const mapped = remap(path.join(w.root, name));
+      if (!openedGitdirs.has(mapped)) carveOuts.set(mapped, true);
     }
   }
   // The installed package (launcher, addon, dist/, bundled bwrap) runs outside the sandbox on the next
@@ -491,6 +546,27 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     } else {
       emptyReadOnlyFile(u, '000');
     }
+  };
+
+  /** A protected name inside a `.git` git may write: read-only, and its placeholder when missing. */
+  const appendGitReadOnly = (s: string, whenMissing: GitPlaceholder, root: string): void => {
+    const missing = firstMissingOrFail(s, root, 'read-only');
+    if (missing !== undefined && missing === s && whenMissing === 'none') return;
+    if (pins.length > 0) expected.push({ rw: false, path: missing ?? s });
+    const kind = missing === undefined ? fsi.kind(s) : 'missing';
+    // Missing, or empty (maybe a placeholder a concurrent sandbox left): masked, and registered so the
+    // last sandbox using it removes it (the launcher never removes one that existed before it ran).
+    const placeholder = missing !== undefined || (kind === 'dir' && fsi.isEmptyDir(s) !== false) || (kind === 'file' && (fsi.fileSize(s) ?? 0) === 0);
+    if (!placeholder) {
+      args.push('--ro-bind', s, s);
+      return;
+    }
+    const target = missing ?? s;
+    const asDir = missing !== undefined ? missing !== s || whenMissing === 'dir' : kind === 'dir';
+    if (asDir) readOnlyEmptyDir(target);
+    else if (whenMissing === 'commondir-self' && input.gitCommondirSelf !== undefined) args.push('--ro-bind', input.gitCommondirSelf, target);
+    else emptyReadOnlyFile(target);
+    synthetic.add(target);
   };
 
   const appendReadOnly = (s: string, metadata: boolean, root: string): void => {
@@ -575,7 +651,11 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     for (const d of [...guarded].filter((d) => !protectedIndex.hasStrictAncestor(d)).sort(byDepth)) {
       args.push('--bind', d, d);
     }
-    for (const s of mine) appendReadOnly(s, carveOuts.get(s) === true, t);
+    for (const s of mine) {
+      const c = carveOuts.get(s);
+      if (typeof c === 'string') appendGitReadOnly(s, c, t);
+      else appendReadOnly(s, c === true, t);
+    }
     for (const u of myDenies) maskUnreadable(u);
   }
 
@@ -612,5 +692,5 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   args.push('--info-fd', String(INFO_FD));
   args.push('--chdir', fs.fullDiskRead ? input.cwd : canonicalize(fsi, input.cwd));
   if (input.argv0Supported) args.push('--argv0', INNER_ARGV0);
-  return { args, devNullFds, syntheticTargets: [...synthetic], pins, expected };
+  return { args, devNullFds, syntheticTargets: [...synthetic], pins, expected, git };
 }

@@ -9,7 +9,7 @@ import type { HostFacts } from '../../../src/contracts/index.js';
 import type { FsEntryKind, FsEntryStat, FsInspector, GlobScanResult } from '../../../src/permissions/fs-facts.js';
 import type { ResolvedFileSystem, WritableRoot } from '../../../src/permissions/resolved.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';
-import type { BwrapArgsInput } from '../../../src/platforms/linux/plan.js';
+import type { BwrapArgs, BwrapArgsInput } from '../../../src/platforms/linux/plan.js';
 
 interface Entry {
   kind: FsEntryKind;
@@ -123,7 +123,25 @@ interface Row {
   synthetic?: string[];
   /** The plan is refused with a PlanError whose message matches. */
   error?: RegExp;
+  /** git: 'commit' (BwrapArgsInput.gitCommondirSelf): the package's "." file. */
+  gitCommondirSelf?: string;
+  /** What the plan reports about each .git. */
+  git?: BwrapArgs['git'];
 }
+
+const G = '/home/me/ws/.git';
+const DOT = '/opt/pkg/native/placeholders/git-commondir';
+/** A repository as `git init` leaves it (2.39), without the optional names. */
+const REPO: Record<string, Entry> = {
+  [`${G}/hooks`]: dir(1000),
+  [`${G}/config`]: file(1000),
+  [`${G}/info`]: dir(1000),
+  [`${G}/objects`]: dir(1000),
+  [`${G}/objects/info`]: dir(1000),
+  [`${G}/refs`]: dir(1000),
+};
+const ROOT_WITH_GIT = [{ root: '/home/me/ws', readOnlySubpaths: [G], protectedMetadataNames: ['.git'] }];
+const roDir = (p: string): string[] => ['--perms', '555', '--tmpfs', p, '--remount-ro', p];
 
 const REG = '/run/user/1000/reg';
 const REGISTRY_MASK = ['--perms', '000', '--tmpfs', REG, '--remount-ro', REG];
@@ -363,6 +381,69 @@ const ROWS: Row[] = [
     cwd: '/home/me/wl',
     inOrder: [['--chdir', '/home/me/wl']],
   },
+  {
+    name: "git: 'commit': .git is writable (and pinned as a mount point), its code-executing names read-only; missing ones masked (\".\" for commondir); absent rebase state left alone",
+    tree: REPO,
+    roots: ROOT_WITH_GIT,
+    gitCommondirSelf: DOT,
+    inOrder: [
+      ['--bind', '/home/me/ws', '/home/me/ws'],
+      ['--bind', G, G, '--bind', `${G}/objects`, `${G}/objects`],
+      roDir(`${G}/branches`),
+      ['--ro-bind', DOT, `${G}/commondir`],
+      ['--ro-bind', `${G}/config`, `${G}/config`],
+      ['--ro-bind-data', '*', `${G}/config.worktree`],
+      ['--ro-bind', `${G}/hooks`, `${G}/hooks`],
+      ['--ro-bind', `${G}/info`, `${G}/info`],
+      roDir(`${G}/modules`),
+      roDir(`${G}/remotes`),
+      roDir(`${G}/worktrees`),
+      ['--ro-bind', `${G}/objects/info`, `${G}/objects/info`],
+    ],
+    absent: [['--ro-bind', G, G], ['*', `${G}/rebase-merge`], ['*', `${G}/rebase-apply`], ['*', `${G}/sequencer`], ['*', `${G}/refs`]],
+    synthetic: [`${G}/branches`, `${G}/commondir`, `${G}/config.worktree`, `${G}/modules`, `${G}/remotes`, `${G}/worktrees`],
+    git: [{ gitdir: G, protectedNames: ['hooks', 'config', 'config.worktree', 'commondir', 'info', 'objects/info', 'worktrees', 'modules', 'remotes', 'branches'] }],
+  },
+  {
+    name: "git: 'commit': rebase state that exists (a rebase the user started) is read-only",
+    tree: { ...REPO, [`${G}/rebase-merge`]: dir(1000) },
+    roots: ROOT_WITH_GIT,
+    gitCommondirSelf: DOT,
+    inOrder: [['--ro-bind', `${G}/rebase-merge`, `${G}/rebase-merge`]],
+  },
+  {
+    name: "git: 'read-only' (no commondir file): all of .git is bound read-only, as before",
+    tree: REPO,
+    roots: ROOT_WITH_GIT,
+    inOrder: [['--bind', '/home/me/ws', '/home/me/ws', '--ro-bind', G, G]],
+    absent: [['--ro-bind', `${G}/hooks`, `${G}/hooks`], ['*', `${G}/commondir`]],
+    git: [{ gitdir: G, why: 'git: read-only was asked for' }],
+  },
+  {
+    name: "git: 'commit' but .git/hooks is a symlink (a link the command could re-point cannot be masked): all of .git stays read-only",
+    tree: { ...REPO, [`${G}/hooks`]: { kind: 'symlink', uid: 1000, target: '/home/me/shared-hooks' } },
+    roots: ROOT_WITH_GIT,
+    gitCommondirSelf: DOT,
+    inOrder: [['--bind', '/home/me/ws', '/home/me/ws', '--ro-bind', G, G]],
+    git: [{ gitdir: G, why: `${G}/hooks is a symlink` }],
+  },
+  {
+    name: "git: 'commit' and an empty .git (a placeholder another sandbox left): masked and registered as before, never opened",
+    tree: { [G]: { kind: 'dir', uid: 1000, empty: true } },
+    roots: [{ root: '/home/me/ws', protectedMetadataNames: ['.git'] }],
+    gitCommondirSelf: DOT,
+    inOrder: [['--bind', '/home/me/ws', '/home/me/ws', ...roDir(G)]],
+    synthetic: [G],
+  },
+  {
+    name: "git: 'commit' and no .git: it cannot be created (masked), as before",
+    tree: { [G]: MISSING },
+    roots: [{ root: '/home/me/ws', protectedMetadataNames: ['.git'] }],
+    gitCommondirSelf: DOT,
+    inOrder: [['--bind', '/home/me/ws', '/home/me/ws', ...roDir(G)]],
+    synthetic: [G],
+    git: [],
+  },
 ];
 
 function plan(row: Row): ReturnType<typeof buildBwrapArgs> {
@@ -401,6 +482,7 @@ function plan(row: Row): ReturnType<typeof buildBwrapArgs> {
     disableUserns: row.disableUserns ?? false,
     allowSymlinkedRoots: row.allowSymlinkedRoots,
     pinRoots: row.pinRoots ?? false,
+    gitCommondirSelf: row.gitCommondirSelf,
   } as BwrapArgsInput;
   return buildBwrapArgs(input);
 }
@@ -432,6 +514,7 @@ describe('linux plan: bwrap argv as a table', () => {
       expect(findFragment(r.args, fragment, 0), `"${fragment.join(' ')}" must not appear in:\n${shown}`).toBe(-1);
     }
     if (row.synthetic !== undefined) expect([...r.syntheticTargets].sort()).toEqual([...row.synthetic].sort());
+    if (row.git !== undefined) expect(r.git).toEqual(row.git);
     // Every --ro-bind-data consumes its own /dev/null fd, in argv order.
     const dataFds = r.args.flatMap((a, i) => (a === '--ro-bind-data' ? [Number(r.args[i + 1])] : []));
     expect(dataFds).toEqual(r.devNullFds);
