@@ -48,7 +48,9 @@ export type {
   LinuxNativePlan,
   LinuxSeccompLaunch,
   MacosSeatbeltLaunch,
+  NetworkRefusal,
   NoneNativePlan,
+  Refusal,
   ResourceLimits,
   UnsandboxedLaunch,
   WindowsDenyWritePath,
@@ -57,6 +59,7 @@ export type {
   WindowsTokenLaunch,
   WindowsTokenPlan,
   WindowsWritableRoot,
+  WriteRefusal,
 } from './contracts/index.js';
 
 export { PathUri, PathUriError } from './path-uri/index.js';

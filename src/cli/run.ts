@@ -7,6 +7,7 @@ import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } fr
 import { checkPlatformFlag, cliSandbox, planCommand, prepareCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
+import { refusalLines } from './refusal-lines.js';
 import { renderLaunchRequest } from './render.js';
 import { checkCwdDirectory, validateLaunch } from './validate.js';
 
@@ -59,7 +60,10 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   const onWindows = process.platform === 'win32';
   let child: InheritedSandboxProcess;
   try {
-    child = sandbox.launchInherited(req, { detached: !onWindows });
+    // stderr goes through this process (and its end is read for the refusal report) unless it is a
+    // terminal: a shell or editor in the sandbox must still see its terminal on fd 2.
+    const relayStderr = req.kind !== 'none' && process.stderr.isTTY !== true;
+    child = sandbox.launchInherited(req, { detached: !onWindows, relayStderr });
   } catch (e) {
     // The Windows plan's side effects (ACLs) or its launcher could not be set up.
     if (!(e instanceof WindowsLaunchError)) throw e;
@@ -92,7 +96,7 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
         resolve(EXIT_SETUP);
       });
       child.once('exit', (code, signal) => {
-        void Promise.all([child.setupStatus, child.limitHit]).then(([failure, hit]) => {
+        void Promise.all([child.setupStatus, child.limitHit, child.refusals]).then(([failure, hit, refusals]) => {
           // The launcher's record, not the exit code, says the sandbox was never set up: a command
           // that itself exits 125 passes through without this message.
           if (failure) {
@@ -102,6 +106,8 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
           }
           // A limit the command ran into is said in one line, so a kill is never an unexplained crash.
           if (hit !== undefined) process.stderr.write(`codex-sandbox: ${hit.message}\n`);
+          // What the sandbox refused, as the command's stderr names it and the plan confirms (advisory).
+          for (const line of refusalLines(refusals, process.env.HOME)) process.stderr.write(`codex-sandbox: ${line}\n`);
           resolve(signal ? exitCodeForSignal(signal) : (code ?? EXIT_SETUP));
         });
       });

@@ -142,6 +142,26 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run (Linux: real bwr
     expect(r.stdout).not.toContain('hunter2');
   });
 
+  it('after a failure, one line per refused write (with the -w that allows it) and per host, after the command\'s own stderr; none for writable paths', () => {
+    const cache = path.join(s.home, '.npm', '_cacache');
+    const script = `mkdir -p "${cache}/tmp"; echo "cannot create ${s.project}/x: Read-only file system" >&2; ${process.execPath} -e "require('net').connect(9, '127.0.0.1').on('error', (e) => { console.error(e.message); process.exit(7) })"`;
+    const r = s.cli(['run', '--profile', 'read-only', '--writable-root', s.project, '--', '/bin/sh', '-c', script]);
+    expect(r.status, r.report).toBe(7);
+    expect(existsSync(cache)).toBe(false);
+    const ours = r.stderr.split('\n').filter((l) => l.startsWith('codex-sandbox: '));
+    expect(ours).toEqual([
+      // mkdir -p stops at the first folder it cannot create: ~/.npm does not exist yet.
+      `codex-sandbox: blocked write: ${path.dirname(cache)} (read-only; allow with -w ~/.npm)`,
+      'codex-sandbox: blocked network: 127.0.0.1:9 (network is off; allow with --network)',
+    ]);
+    // The command's own error lines come first, untouched.
+    expect(r.stderr.indexOf('connect E')).toBeLessThan(r.stderr.indexOf('codex-sandbox: '));
+    // A success says nothing, whatever it printed.
+    const ok = s.cli(['run', '--profile', 'read-only', '--', '/bin/sh', '-c', `echo "cannot create /usr/x: Read-only file system" >&2`]);
+    expect(ok.status, ok.report).toBe(0);
+    expect(ok.stderr).not.toContain('codex-sandbox:');
+  });
+
   it('--env-inherit none leaves only what the sandbox sets', () => {
     const r = s.cli(['run', '--env-inherit', 'none', '--', '/usr/bin/env'], { env: s.env({ CLI_TEST_MARKER: 'visible' }) });
     expect(r.status, r.report).toBe(0);
