@@ -7,6 +7,7 @@ import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } fr
 import { checkPlatformFlag, cliSandbox, planCommand, prepareCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
+import { rawEnv } from './raw-bytes.js';
 import { refusalLines } from './refusal-lines.js';
 import { renderLaunchRequest } from './render.js';
 import { checkCwdDirectory, validateLaunch } from './validate.js';
@@ -29,24 +30,26 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   if (!command.length) throw new UsageError('no command given: codex-sandbox run [options] -- CMD [ARG...]');
   checkPlatformFlag(flags, flags.dryRun === true, '--dry-run');
   if (flags.json === true && flags.dryRun !== true) throw new UsageError('--json needs --dry-run');
-  const prep = prepareCommand(flags, process.env);
+  // The environment's exact bytes (Node decodes non-UTF-8 ones to U+FFFD), as the library passes them.
+  const env = rawEnv(process.env);
+  const prep = prepareCommand(flags, env);
   for (const w of prep.choice.loaded.warnings) process.stderr.write(`codex-sandbox: warning: ${w}\n`);
 
   if (flags.dryRun === true) {
     // The same input checks as a run (exit 2), on this host's plans: a plan for another OS is shown as is.
     checkCwdDirectory(flags, prep);
-    const req = planCommand(cliSandbox(prep, process.env), command, prep, process.env);
+    const req = planCommand(cliSandbox(prep, env), command, prep, env);
     validateLaunch(flags, prep, req);
-    process.stdout.write(flags.json === true ? JSON.stringify(req, null, 2) + '\n' : renderLaunchRequest(req, process.env));
+    process.stdout.write(flags.json === true ? JSON.stringify(req, null, 2) + '\n' : renderLaunchRequest(req, env));
     return 0;
   }
 
   checkCwdDirectory(flags, prep);
   // The same Sandbox methods as the library: plan, then start; only the stdio differs (inherited).
-  const sandbox = cliSandbox(prep, process.env);
+  const sandbox = cliSandbox(prep, env);
   let req: LaunchRequest;
   try {
-    req = planCommand(sandbox, command, prep, process.env);
+    req = planCommand(sandbox, command, prep, env);
   } catch (e) {
     // The Windows planner resolves the program on the sandbox's PATH: report it as a shell would.
     if (!(e instanceof PlanError) || (e.code !== 'ProgramNotFound' && e.code !== 'ProgramIsBatchFile')) throw e;

@@ -1,9 +1,10 @@
 /** `codex-sandbox run` through the built binary: exit codes, real enforcement, dry-run. */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapTrustProblem } from '../../src/host/bwrap-select.js';
-import { Scratch, requireBuilt } from './helpers.js';
+import { Scratch, bin, requireBuilt } from './helpers.js';
 import { disposeTrustedFake, trustedFake } from '../integration/bwrap-selection/helpers.js';
 
 let s: Scratch;
@@ -160,6 +161,14 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run (Linux: real bwr
     const ok = s.cli(['run', '--profile', 'read-only', '--', '/bin/sh', '-c', `echo "cannot create /usr/x: Read-only file system" >&2`]);
     expect(ok.status, ok.report).toBe(0);
     expect(ok.stderr).not.toContain('codex-sandbox:');
+  });
+
+  it('non-UTF-8 bytes in arguments and in the environment reach the command exactly, as through the library', () => {
+    // Node alone would hand the command U+FFFD (ef bf bd) for each such byte.
+    const script = `X="$(printf 'a\\377b')" exec "${process.execPath}" "${bin}" run -- /bin/sh -c 'printf "%s|%s|" "$1" "$X"' sh "$(printf 'c\\376d')"`;
+    const r = spawnSync('/bin/sh', ['-c', script], { cwd: s.project, env: s.env(), encoding: 'buffer' });
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.subarray(0, 8)).toEqual(Buffer.from([0x63, 0xfe, 0x64, 0x7c, 0x61, 0xff, 0x62, 0x7c]));
   });
 
   it('--env-inherit none leaves only what the sandbox sets', () => {
