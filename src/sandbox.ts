@@ -193,7 +193,7 @@ export class Sandbox {
   private start<P extends StartedProcess>(
     req: LaunchRequest,
     startProcess: (req: LaunchRequest) => P,
-    evidence: (sub: P, exited: Promise<{ exitCode: number | null; signal: string | null }>) => Promise<Omit<RefusalScanInput, 'home'>>,
+    evidence: (sub: P, exited: Promise<{ exitCode: number | null; signal: string | null }>) => Promise<Omit<RefusalScanInput, 'home' | 'cwd'>>,
   ): P & SandboxProcessExtras {
     const session = startLimitSession(limitPlanOf(req));
     let sub: P;
@@ -222,13 +222,14 @@ export class Sandbox {
     });
     let refusals: Promise<readonly Refusal[]> | undefined;
     const home = this.env.HOME;
+    const cwd = this.planned.get(req)?.cwd;
     const extras = Object.assign(sub, { launchRequest: req, interrupt: (): boolean => sub.kill('SIGINT'), limitHit });
     // Lazy: nothing is read or kept for a caller that never asks.
     return Object.defineProperty(extras, 'refusals', {
       enumerable: true,
       get: (): Promise<readonly Refusal[]> =>
         (refusals ??= evidence(sub, exited).then(
-          (e) => findRefusals(req, { ...e, home }),
+          (e) => findRefusals(req, { ...e, home, cwd }),
           () => [],
         )),
     }) as P & SandboxProcessExtras;
@@ -236,7 +237,7 @@ export class Sandbox {
 }
 
 /** execa's result or error (both carry stderr, exitCode and signal) as the refusal scan wants it. */
-function execaEvidence(r: unknown): Omit<RefusalScanInput, 'home'> {
+function execaEvidence(r: unknown): Omit<RefusalScanInput, 'home' | 'cwd'> {
   const o = (typeof r === 'object' && r !== null ? r : {}) as { stderr?: unknown; exitCode?: unknown; signal?: unknown };
   const stderr = typeof o.stderr === 'string' || o.stderr instanceof Uint8Array ? o.stderr : Array.isArray(o.stderr) ? o.stderr.filter((l): l is string => typeof l === 'string') : undefined;
   return {

@@ -47,6 +47,8 @@ export interface RefusalScanInput {
   signal?: string | null | undefined;
   /** The caller's home (suggested writable roots under it are its first component: `~/.npm`). */
   home?: string | undefined;
+  /** The command's working directory: a path it names relatively is taken from there (absolute). */
+  cwd?: string | undefined;
 }
 
 /** The stderr text's last REFUSAL_SCAN_BYTES as a string (execa gives a string, bytes or lines). */
@@ -65,8 +67,36 @@ function cleanPath(raw: string): string | undefined {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
-/** The absolute paths a line names, nearest to the error text first. */
-function pathsIn(line: string, errorAt: number): string[] {
+/**
+ * Relative paths, only in the forms that name the refused file (an error object's `code: 'EROFS'` names
+ * none): coreutils `cannot touch 'x'`, dash `cannot create x:`, shells `x: Read-only file system`,
+ * python `Read-only file system: 'x'`, node `EROFS: read-only file system, open 'x'`.
+ */
+const RELATIVE_FORMS: readonly RegExp[] = [
+  /cannot [a-z ]+?['‘"`]([^'’"`/\s][^'’"`]*)['’"]/g,
+  /cannot create ([^\s:'"/][^\s:]*): /g,
+  /(?:^|\s)([^\s:'"/][^\s:]*): (?:Read-only file system|Permission denied|Operation not permitted)/g,
+  /(?:file system|denied|not permitted): '([^'/][^']*)'/g,
+  /\b(?:EROFS|EACCES|EPERM): [^,]+, [a-z]+ '([^'/][^']*)'/g,
+];
+
+/** The relative paths a line names as the refused one, made absolute against `cwd`. */
+function relativePathsIn(line: string, errorAt: number, cwd: string | undefined): Array<{ p: string; distance: number }> {
+  if (cwd === undefined || !path.isAbsolute(cwd)) return [];
+  const out: Array<{ p: string; distance: number }> = [];
+  for (const re of RELATIVE_FORMS) {
+    for (const m of line.matchAll(re)) {
+      const rel = m[1];
+      const abs = rel !== undefined ? cleanPath(path.resolve(cwd, rel)) : undefined;
+      // eslint-disable-next-line no-control-regex
+      if (abs !== undefined && rel !== undefined && !/[\u0000-\u001f\u007f]/.test(rel)) out.push({ p: abs, distance: Math.abs(errorAt - (m.index + m[0].length)) });
+    }
+  }
+  return out;
+}
+
+/** The paths a line names (absolute, or relative in a known form and made absolute), nearest to the error text first. */
+function pathsIn(line: string, errorAt: number, cwd?: string): string[] {
   const found: Array<{ p: string; distance: number }> = [];
   for (const m of line.matchAll(PATH_CANDIDATES)) {
     const raw = m.slice(1).find((g) => g !== undefined);
@@ -75,6 +105,7 @@ function pathsIn(line: string, errorAt: number): string[] {
     const speaker = m.index === 0 && line[m[0].length] === ':';
     if (p !== undefined && p !== '/' && !speaker) found.push({ p, distance: Math.abs(errorAt - (m.index + m[0].length)) });
   }
+  found.push(...relativePathsIn(line, errorAt, cwd));
   return found.sort((a, b) => a.distance - b.distance).map((f) => f.p);
 }
 
@@ -122,7 +153,7 @@ export function findRefusals(req: LaunchRequest, input: RefusalScanInput): Refus
     if (error) {
       // One refusal per line: the unwritable path nearest the error ("/bin/sh: 1: cannot create /usr/x:
       // Read-only file system" names the shell too).
-      for (const p of pathsIn(line, error.index)) {
+      for (const p of pathsIn(line, error.index, input.cwd)) {
         const r = writes.get(p) ?? writeRefusal(p, req, input.home);
         if (!r) continue;
         writes.set(p, r);

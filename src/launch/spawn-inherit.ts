@@ -13,8 +13,13 @@ import { prepareProcess } from './prepare.js';
 import { REFUSAL_SCAN_BYTES } from './refusals.js';
 import { readSetupStatus } from './setup-status.js';
 
-/** How long after the launcher's exit the relay waits for the rest of the command's stderr. */
-const STDERR_DRAIN_MS = 250;
+/**
+ * How long after the launcher's exit the relay waits for the command's stderr to end. It ends at once
+ * when the sandbox had its own pid namespace (bwrap: every process dies with it); a background process
+ * of an unnamespaced launch that keeps stderr open delays the caller this long. Not shorter: on a busy
+ * machine the last chunk can be read well after the exit is seen.
+ */
+const STDERR_DRAIN_MS = 2000;
 
 export interface InheritedLaunch {
   child: ChildProcess;

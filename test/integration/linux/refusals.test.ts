@@ -71,13 +71,20 @@ describe.skipIf(!isLinux)('linux sandbox: the refusal report (real bwrap + secco
     writeFileSync(join(s.ws, '.git', 'config'), '[core]\n');
     const r = await refusalsOf('echo "[alias] x = !sh" >> .git/config', 'workspace-write', { cwd: s.ws });
     expect(r.exitCode).not.toBe(0);
-    // The shell names it relative to the cwd ("/bin/sh: 1: cannot create .git/config"): not reported,
-    // and the shell's own path is not taken for the refused one.
+    // The shell names it relative to the cwd ("/bin/sh: 1: cannot create .git/config"): taken from the
+    // cwd, and the shell's own path is not taken for the refused one.
     const r2 = await refusalsOf(`echo x >> ${join(s.ws, '.git', 'config')}`, 'workspace-write', { cwd: s.ws });
     expect(r2.refusals).toHaveLength(1);
     expect(r2.refusals[0]).toMatchObject({ kind: 'write', path: join(s.ws, '.git', 'config'), reason: 'protected' });
     expect(r2.refusals[0]).not.toHaveProperty('allowWritableRoot');
-    expect(r.refusals).toEqual([]);
+    expect(r.refusals).toEqual(r2.refusals);
+  });
+
+  it('read-only: a file the command names relative to its cwd is reported with its absolute path', async () => {
+    const r = await refusalsOf('touch made.txt', 'read-only', { cwd: s.ws });
+    expect(r.exitCode).not.toBe(0);
+    expect(existsSync(join(s.ws, 'made.txt'))).toBe(false);
+    expect(r.refusals).toMatchObject([{ kind: 'write', path: join(s.ws, 'made.txt'), reason: 'read-only', allowWritableRoot: s.ws }]);
   });
 
   it('not fooled: a writable path the command claims was refused, a network error with the network on, a success', async () => {

@@ -61,6 +61,23 @@ describe('findRefusals (pure)', () => {
     expect(findRefusals(plan('enabled'), failed(lines.join('\n'))).map((r) => (r.kind === 'write' ? r.path : r.kind))).toEqual(['/usr/a', '/usr/b', '/usr/c', '/usr/d', '/usr/e', '/usr/f']);
   });
 
+  it('a relative path in the forms that name the refused file is taken from the command\'s cwd; other quoted words are not paths', () => {
+    const lines = [
+      "touch: cannot touch 'a': Read-only file system",
+      'sh: 1: cannot create b.txt: Read-only file system',
+      'bash: c/d: Read-only file system',
+      "PermissionError: [Errno 13] Permission denied: 'e'",
+      "Error: EROFS: read-only file system, open 'f'",
+      "  code: 'EROFS',",
+      "  syscall: 'open',",
+    ];
+    const paths = findRefusals(plan('enabled'), { stderr: lines.join('\n'), exitCode: 1, cwd: '/usr/src' }).map((r) => (r.kind === 'write' ? r.path : ''));
+    expect(paths).toEqual(['/usr/src/a', '/usr/src/b.txt', '/usr/src/c/d', '/usr/src/e', '/usr/src/f']);
+    // In a writable cwd the same lines say nothing; without a cwd relative paths are not read.
+    expect(findRefusals(plan('enabled'), { stderr: lines.join('\n'), exitCode: 1, cwd: '/ws' })).toEqual([]);
+    expect(findRefusals(plan('enabled'), { stderr: lines.join('\n'), exitCode: 1 })).toEqual([]);
+  });
+
   it('drops what the plan allows, control characters, relative paths, exit 0 and unsandboxed runs', () => {
     expect(findRefusals(plan('enabled'), failed("touch: cannot touch '/ws/a': Permission denied"))).toEqual([]);
     expect(findRefusals(plan('enabled'), failed("touch: cannot touch '/usr/\u001b[2Jx': Read-only file system"))).toEqual([]);
