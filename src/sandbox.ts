@@ -172,6 +172,8 @@ export class Sandbox {
    * Starts a LaunchRequest from `plan` with this process's own stdin, stdout and stderr, as a plain
    * child process (what `codex-sandbox run` does: none of execa's stream handling, nor its start-up cost).
    * `detached`: the launcher leads a process group of its own, so a terminal's signals reach only the caller.
+   * `relayStderr`: the command's stderr comes through a pipe that is copied to this process's stderr, and
+   * its end is kept for `refusals` (the CLI does this when its stderr is not a terminal).
    */
   launchInherited(req: LaunchRequest, options: { detached: boolean; relayStderr?: boolean }): InheritedSandboxProcess {
     let setupStatus: Promise<SandboxSetupError | undefined> = Promise.resolve(undefined);
