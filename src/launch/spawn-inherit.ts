@@ -88,7 +88,9 @@ function relayAndKeepTail(child: ChildProcess): Promise<string | undefined> {
     // A background process of the command may hold the pipe open: stop waiting (and let this process
     // exit) after a moment; the relay goes on while this process lives.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, STDERR_DRAIN_MS)))]);
+    // setImmediate: a timer that expired while the loop was blocked runs before that iteration's poll
+    // phase reads the pipe; the check phase comes after it (Node's event-loop phases).
+    await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(() => setImmediate(resolve), STDERR_DRAIN_MS)))]);
     clearTimeout(timer);
     stream.unref();
     const all = Buffer.concat(chunks);
