@@ -149,7 +149,9 @@ export function findRefusals(req: LaunchRequest, input: RefusalScanInput): Refus
   for (const full of text.split('\n')) {
     if (writes.size + hosts.size >= MAX_REFUSALS) break;
     const line = full.length > MAX_LINE ? full.slice(0, MAX_LINE) : full;
-    const error = WRITE_ERROR.exec(line);
+    // A network error names a socket, not a file to write (`connect EPERM /var/run/docker.sock`).
+    const network = NETWORK_ERROR.test(line);
+    const error = network ? null : WRITE_ERROR.exec(line);
     if (error) {
       // One refusal per line: the unwritable path nearest the error ("/bin/sh: 1: cannot create /usr/x:
       // Read-only file system" names the shell too).
@@ -160,7 +162,7 @@ export function findRefusals(req: LaunchRequest, input: RefusalScanInput): Refus
         break;
       }
     }
-    if (networkOff && NETWORK_ERROR.test(line)) {
+    if (networkOff && network) {
       const host = hostIn(line);
       if (host === undefined) anonymousNetwork = true;
       else if (!hosts.has(host)) hosts.set(host, { kind: 'network', host, message: `blocked network: ${host} (network is off; allow it with network: true)` });

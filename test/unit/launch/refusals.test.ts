@@ -93,6 +93,11 @@ describe('findRefusals (pure)', () => {
       { kind: 'network', message: 'blocked network (network is off; allow it with network: true)' },
     ]);
     expect(findRefusals(plan('enabled'), failed(text))).toEqual([]);
+    // A host unix socket refused by seccomp is a network refusal, not a write to suggest -w for.
+    expect(findRefusals(plan('restricted'), failed('Error: connect EPERM /var/run/docker.sock'))).toEqual([
+      { kind: 'network', message: 'blocked network (network is off; allow it with network: true)' },
+    ]);
+    expect(findRefusals(plan('enabled'), failed('Error: connect EPERM /var/run/docker.sock'))).toEqual([]);
   });
 
   it('reads only the tail of a long stderr (bytes or lines, as execa may give it)', () => {
