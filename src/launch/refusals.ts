@@ -19,7 +19,12 @@ export const REFUSAL_SCAN_BYTES = 64 * 1024;
 export const MAX_REFUSALS = 20;
 const MAX_LINE = 4096;
 
-const WRITE_ERROR = /read-only file system|\bEROFS\b|permission denied|\bEACCES\b|operation not permitted|\bEPERM\b/i;
+/**
+ * Only EROFS: in the sandbox a write outside the writable roots meets a read-only bind, and the kernel
+ * answers EROFS before any mode check (sb_permission in fs/namei.c). EACCES/EPERM also come from running a
+ * file that is not executable or reading a denied one, where "allow with -w" would be false advice.
+ */
+const WRITE_ERROR = /read-only file system|\bEROFS\b/i;
 const NETWORK_ERROR =
   /network is unreachable|\bENETUNREACH\b|temporary failure in name resolution|\bEAI_AGAIN\b|\bENOTFOUND\b|could not resolve host|name or service not known|unable to resolve host|\bconnect EPERM\b|failed to connect to \S+ port/i;
 /**
@@ -75,9 +80,9 @@ function cleanPath(raw: string): string | undefined {
 const RELATIVE_FORMS: readonly RegExp[] = [
   /cannot [a-z ]+?['‘"`]([^'’"`/\s][^'’"`]*)['’"]/g,
   /cannot create ([^\s:'"/][^\s:]*): /g,
-  /(?:^|\s)([^\s:'"/][^\s:]*): (?:Read-only file system|Permission denied|Operation not permitted)/g,
-  /(?:file system|denied|not permitted): '([^'/][^']*)'/g,
-  /\b(?:EROFS|EACCES|EPERM): [^,]+, [a-z]+ '([^'/][^']*)'/g,
+  /(?:^|\s)([^\s:'"/][^\s:]*): Read-only file system/g,
+  /file system: '([^'/][^']*)'/g,
+  /\bEROFS: [^,]+, [a-z]+ '([^'/][^']*)'/g,
 ];
 
 /** The relative paths a line names as the refused one, made absolute against `cwd`. */

@@ -88,7 +88,7 @@ describe.skipIf(!isLinux)('linux sandbox: the refusal report (real bwrap + secco
   });
 
   it('not fooled: a writable path the command claims was refused, a network error with the network on, a success', async () => {
-    const claim = `echo "cannot create ${join(s.ws, 'f')}: Read-only file system" >&2; echo "touch: cannot touch '/tmp/x': Permission denied" >&2; echo 'getaddrinfo EAI_AGAIN example.com' >&2; exit 1`;
+    const claim = `echo "cannot create ${join(s.ws, 'f')}: Read-only file system" >&2; echo "touch: cannot touch '/tmp/x': Read-only file system" >&2; echo 'getaddrinfo EAI_AGAIN example.com' >&2; exit 1`;
     const writable = await refusalsOf(claim, 'workspace-write', { cwd: s.ws, network: true });
     expect(writable.exitCode).toBe(1);
     expect(writable.refusals).toEqual([]);

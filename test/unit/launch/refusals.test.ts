@@ -55,7 +55,7 @@ describe('findRefusals (pure)', () => {
       'mkdir: cannot create directory ‘/usr/b’: Read-only file system',
       '/bin/sh: 1: cannot create /usr/c: Read-only file system',
       "Error: EROFS: read-only file system, open '/usr/d'",
-      "PermissionError: [Errno 13] Permission denied: '/usr/e'",
+      "OSError: [Errno 30] Read-only file system: '/usr/e'",
       "ln: failed to create symbolic link '/usr/f' -> '/ws/g': Read-only file system",
     ];
     expect(findRefusals(plan('enabled'), failed(lines.join('\n'))).map((r) => (r.kind === 'write' ? r.path : r.kind))).toEqual(['/usr/a', '/usr/b', '/usr/c', '/usr/d', '/usr/e', '/usr/f']);
@@ -66,7 +66,7 @@ describe('findRefusals (pure)', () => {
       "touch: cannot touch 'a': Read-only file system",
       'sh: 1: cannot create b.txt: Read-only file system',
       'bash: c/d: Read-only file system',
-      "PermissionError: [Errno 13] Permission denied: 'e'",
+      "OSError: [Errno 30] Read-only file system: 'e'",
       "Error: EROFS: read-only file system, open 'f'",
       "  code: 'EROFS',",
       "  syscall: 'open',",
@@ -78,8 +78,13 @@ describe('findRefusals (pure)', () => {
     expect(findRefusals(plan('enabled'), { stderr: lines.join('\n'), exitCode: 1 })).toEqual([]);
   });
 
+  it('EACCES/EPERM are not read as refused writes (running a non-executable file, reading a denied one)', () => {
+    const lines = ['sh: 1: /usr/bin/tool: Permission denied', "cat: '/ws/secret/k': Permission denied", "PermissionError: [Errno 13] Permission denied: '/usr/e'"];
+    expect(findRefusals(plan('enabled'), { stderr: lines.join('\n'), exitCode: 126, cwd: '/usr' })).toEqual([]);
+  });
+
   it('drops what the plan allows, control characters, relative paths, exit 0 and unsandboxed runs', () => {
-    expect(findRefusals(plan('enabled'), failed("touch: cannot touch '/ws/a': Permission denied"))).toEqual([]);
+    expect(findRefusals(plan('enabled'), failed("touch: cannot touch '/ws/a': Read-only file system"))).toEqual([]);
     expect(findRefusals(plan('enabled'), failed("touch: cannot touch '/usr/\u001b[2Jx': Read-only file system"))).toEqual([]);
     expect(findRefusals(plan('enabled'), failed("touch: cannot touch 'rel/x': Read-only file system"))).toEqual([]);
     expect(findRefusals(plan('enabled'), { stderr: "touch: cannot touch '/usr/a': Read-only file system", exitCode: 0 })).toEqual([]);
