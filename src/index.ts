@@ -50,7 +50,9 @@ export type {
   LinuxNativePlan,
   LinuxSeccompLaunch,
   MacosSeatbeltLaunch,
+  NetworkRefusal,
   NoneNativePlan,
+  Refusal,
   ResourceLimits,
   UnsandboxedLaunch,
   WindowsDenyWritePath,
@@ -59,6 +61,7 @@ export type {
   WindowsTokenLaunch,
   WindowsTokenPlan,
   WindowsWritableRoot,
+  WriteRefusal,
 } from './contracts/index.js';
 
 export { PathUri, PathUriError } from './path-uri/index.js';

@@ -13,7 +13,9 @@ import { spawnInherit } from './launch/spawn-inherit.js';
 import { nameUserCommand } from './launch/user-command.js';
 import { applyOverrides } from './manager/overrides.js';
 import { SandboxManager } from './manager/transform.js';
-import type { ArgvItem, HostFacts, LaunchRequest, LimitHit } from './contracts/index.js';
+import type { ArgvItem, HostFacts, LaunchRequest, LimitHit, Refusal } from './contracts/index.js';
+import { findRefusals } from './launch/refusals.js';
+import type { RefusalScanInput } from './launch/refusals.js';
 import type { SandboxSetupError } from './errors.js';
 import { PermissionProfile, cacheDirs, parsePermissionProfile } from './permissions/index.js';
 import { splitSpawnOptions } from './launch/spawn-options.js';
@@ -46,6 +48,14 @@ export interface SandboxProcessExtras {
    * undefined. Only limits enforced by a cgroup (memory, pids) or by a signal (CPU time) can be reported.
    */
   readonly limitHit: Promise<LimitHit | undefined>;
+  /**
+   * Resolves once the command has exited: what the sandbox refused it, as its error output names it
+   * and the plan confirms (a write outside the writable roots, a connection with the network off),
+   * each with the option that would allow it; [] when it exited 0 or nothing matches. Advisory: read
+   * from the last 64 KiB of stderr, so only when stderr is captured (execa's default; `launchInherited`
+   * relays it when `relayStderr`). Computed on first access.
+   */
+  readonly refusals: Promise<readonly Refusal[]>;
 }
 
 /** `sandbox.spawn` / `sandbox.launch`: an execa subprocess (promise + streams). */
@@ -172,26 +182,42 @@ export class Sandbox {
     if (!execaLaunch) throw new TypeError('this Sandbox cannot start execa subprocesses: get one from createSandbox()');
     const recorded = this.planned.get(req);
     const user = command !== undefined ? { command, cwd: recorded?.cwd ?? process.cwd() } : recorded;
-    return this.start(req, (r) => (user ? nameUserCommand(execaLaunch(r, launch), user.command, user.cwd) : execaLaunch(r, launch)));
+    return this.start(
+      req,
+      (r) => (user ? nameUserCommand(execaLaunch(r, launch), user.command, user.cwd) : execaLaunch(r, launch)),
+      (sub) => sub.then(execaEvidence, execaEvidence),
+    );
   }
 
   /**
    * Starts a LaunchRequest from `plan` with this process's own stdin, stdout and stderr, as a plain
    * child process (what `codex-sandbox run` does: none of execa's stream handling, nor its start-up cost).
    * `detached`: the launcher leads a process group of its own, so a terminal's signals reach only the caller.
+   * `relayStderr`: the command's stderr comes through a pipe that is copied to this process's stderr, and
+   * its end is kept for `refusals` (the CLI does this when its stderr is not a terminal).
    */
-  launchInherited(req: LaunchRequest, options: { detached: boolean }): InheritedSandboxProcess {
+  launchInherited(req: LaunchRequest, options: { detached: boolean; relayStderr?: boolean }): InheritedSandboxProcess {
     let setupStatus: Promise<SandboxSetupError | undefined> = Promise.resolve(undefined);
-    const child = this.start(req, (r) => {
-      const started = spawnInherit(r, options);
-      setupStatus = started.setupStatus;
-      return started.child;
-    });
+    let stderrTail: Promise<string | undefined> = Promise.resolve(undefined);
+    const child = this.start(
+      req,
+      (r) => {
+        const started = spawnInherit(r, options);
+        setupStatus = started.setupStatus;
+        stderrTail = started.stderrTail;
+        return started.child;
+      },
+      (_sub, exited) => Promise.all([stderrTail, exited]).then(([stderr, exit]) => ({ stderr, ...exit })),
+    );
     return Object.assign(child, { setupStatus });
   }
 
   /** The one start path: the sandbox's cgroups around the process, and what limit it hit. */
-  private start<P extends StartedProcess>(req: LaunchRequest, startProcess: (req: LaunchRequest) => P): P & SandboxProcessExtras {
+  private start<P extends StartedProcess>(
+    req: LaunchRequest,
+    startProcess: (req: LaunchRequest) => P,
+    evidence: (sub: P, exited: Promise<{ exitCode: number | null; signal: string | null }>) => Promise<Omit<RefusalScanInput, 'home' | 'cwd'>>,
+  ): P & SandboxProcessExtras {
     const session = startLimitSession(limitPlanOf(req));
     let sub: P;
     try {
@@ -200,11 +226,14 @@ export class Sandbox {
       void session.cleanup();
       throw e;
     }
+    let exitedWith: (exit: { exitCode: number | null; signal: string | null }) => void = () => undefined;
+    const exited = new Promise<{ exitCode: number | null; signal: string | null }>((resolve) => (exitedWith = resolve));
     const limitHit = new Promise<LimitHit | undefined>((resolve) => {
       let done = false;
       const end = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
         if (done) return;
         done = true;
+        exitedWith({ exitCode, signal });
         const hit = session.finish({ exitCode, signal });
         void session.cleanup().then(() => resolve(hit));
       };
@@ -214,12 +243,31 @@ export class Sandbox {
         if (sub.pid === undefined) end(null, null);
       });
     });
-    return Object.assign(sub, {
-      launchRequest: req,
-      interrupt: (): boolean => sub.kill('SIGINT'),
-      limitHit,
-    });
+    let refusals: Promise<readonly Refusal[]> | undefined;
+    const home = this.env.HOME;
+    const cwd = this.planned.get(req)?.cwd;
+    const extras = Object.assign(sub, { launchRequest: req, interrupt: (): boolean => sub.kill('SIGINT'), limitHit });
+    // Lazy: nothing is read or kept for a caller that never asks.
+    return Object.defineProperty(extras, 'refusals', {
+      enumerable: true,
+      get: (): Promise<readonly Refusal[]> =>
+        (refusals ??= evidence(sub, exited).then(
+          (e) => findRefusals(req, { ...e, home, cwd }),
+          () => [],
+        )),
+    }) as P & SandboxProcessExtras;
   }
+}
+
+/** execa's result or error (both carry stderr, exitCode and signal) as the refusal scan wants it. */
+function execaEvidence(r: unknown): Omit<RefusalScanInput, 'home' | 'cwd'> {
+  const o = (typeof r === 'object' && r !== null ? r : {}) as { stderr?: unknown; exitCode?: unknown; signal?: unknown };
+  const stderr = typeof o.stderr === 'string' || o.stderr instanceof Uint8Array ? o.stderr : Array.isArray(o.stderr) ? o.stderr.filter((l): l is string => typeof l === 'string') : undefined;
+  return {
+    stderr,
+    exitCode: typeof o.exitCode === 'number' ? o.exitCode : null,
+    signal: typeof o.signal === 'string' ? o.signal : null,
+  };
 }
 
 /** Probes the host once (bwrap, namespaces, seccomp, Landlock) and returns a reusable sandbox. */

@@ -7,6 +7,7 @@ import { SandboxError } from '../errors.js';
 import type { SandboxErrorCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import { EXIT_SETUP, EXIT_USAGE } from './exit-codes.js';
+import { rawArgv } from './raw-bytes.js';
 import { addPlanOptions } from './plan-options.js';
 import type { PlanFlags } from './plan-options.js';
 import type { ProfilesFlags } from './profiles.js';
@@ -123,7 +124,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv).then(
+// Non-UTF-8 bytes in the arguments reach the command as they are, as through the library.
+main(rawArgv(process.argv)).then(
   (code) => {
     process.exitCode = code;
   },

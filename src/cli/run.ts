@@ -8,6 +8,8 @@ import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } fr
 import { checkPlatformFlag, cliSandbox, planCommand, prepareCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
+import { rawEnv } from './raw-bytes.js';
+import { refusalLines } from './refusal-lines.js';
 import { renderLaunchRequest } from './render.js';
 import { checkCwdDirectory, validateLaunch } from './validate.js';
 
@@ -29,15 +31,17 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   if (!command.length) throw new UsageError('no command given: codex-sandbox run [options] -- CMD [ARG...]');
   checkPlatformFlag(flags, flags.dryRun === true, '--dry-run');
   if (flags.json === true && flags.dryRun !== true) throw new UsageError('--json needs --dry-run');
-  const prep = prepareCommand(flags, process.env);
+  // The environment's exact bytes (Node decodes non-UTF-8 ones to U+FFFD), as the library passes them.
+  const env = rawEnv(process.env);
+  const prep = prepareCommand(flags, env);
   for (const w of prep.choice.loaded.warnings) process.stderr.write(`codex-sandbox: warning: ${w}\n`);
 
   if (flags.dryRun === true) {
     // The same input checks as a run (exit 2), on this host's plans: a plan for another OS is shown as is.
     checkCwdDirectory(flags, prep);
-    const req = planCommand(cliSandbox(prep, process.env), command, prep, process.env);
+    const req = planCommand(cliSandbox(prep, env), command, prep, env);
     validateLaunch(flags, prep, req);
-    process.stdout.write(flags.json === true ? JSON.stringify(req, null, 2) + '\n' : renderLaunchRequest(req, process.env));
+    process.stdout.write(flags.json === true ? JSON.stringify(req, null, 2) + '\n' : renderLaunchRequest(req, env));
     return 0;
   }
 
@@ -45,10 +49,10 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   // A missing cache directory would be left out of the plan, and the tool cannot create it in the read-only home.
   ensureCacheDirs([...prep.cacheDirs.keys()]);
   // The same Sandbox methods as the library: plan, then start; only the stdio differs (inherited).
-  const sandbox = cliSandbox(prep, process.env);
+  const sandbox = cliSandbox(prep, env);
   let req: LaunchRequest;
   try {
-    req = planCommand(sandbox, command, prep, process.env);
+    req = planCommand(sandbox, command, prep, env);
   } catch (e) {
     // The Windows planner resolves the program on the sandbox's PATH: report it as a shell would.
     if (!(e instanceof PlanError) || (e.code !== 'ProgramNotFound' && e.code !== 'ProgramIsBatchFile')) throw e;
@@ -62,7 +66,10 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   const onWindows = process.platform === 'win32';
   let child: InheritedSandboxProcess;
   try {
-    child = sandbox.launchInherited(req, { detached: !onWindows });
+    // stderr goes through this process (and its end is read for the refusal report) unless it is a
+    // terminal: a shell or editor in the sandbox must still see its terminal on fd 2.
+    const relayStderr = req.kind !== 'none' && process.stderr.isTTY !== true;
+    child = sandbox.launchInherited(req, { detached: !onWindows, relayStderr });
   } catch (e) {
     // The Windows plan's side effects (ACLs) or its launcher could not be set up.
     if (!(e instanceof WindowsLaunchError)) throw e;
@@ -95,7 +102,7 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
         resolve(EXIT_SETUP);
       });
       child.once('exit', (code, signal) => {
-        void Promise.all([child.setupStatus, child.limitHit]).then(([failure, hit]) => {
+        void Promise.all([child.setupStatus, child.limitHit, child.refusals]).then(([failure, hit, refusals]) => {
           // The launcher's record, not the exit code, says the sandbox was never set up: a command
           // that itself exits 125 passes through without this message.
           if (failure) {
@@ -105,6 +112,8 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
           }
           // A limit the command ran into is said in one line, so a kill is never an unexplained crash.
           if (hit !== undefined) process.stderr.write(`codex-sandbox: ${hit.message}\n`);
+          // What the sandbox refused, as the command's stderr names it and the plan confirms (advisory).
+          for (const line of refusalLines(refusals, process.env.HOME)) process.stderr.write(`codex-sandbox: ${line}\n`);
           resolve(signal ? exitCodeForSignal(signal) : (code ?? EXIT_SETUP));
         });
       });

@@ -8,3 +8,4 @@ export type * from './launch-request.js';
 export * from './limits.js';
 export * from './plan-error.js';
 export type * from './windows-plan.js';
+export type * from './refusals.js';

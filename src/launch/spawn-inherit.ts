@@ -5,21 +5,41 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { LaunchRequest } from '../contracts/index.js';
 import type { SandboxSetupError } from '../errors.js';
 import { prepareProcess } from './prepare.js';
+import { REFUSAL_SCAN_BYTES } from './refusals.js';
 import { readSetupStatus } from './setup-status.js';
+
+/**
+ * How long after the launcher's exit the relay waits for the command's stderr to end. It ends at once
+ * when the sandbox had its own pid namespace (bwrap: every process dies with it); a background process
+ * of an unnamespaced launch that keeps stderr open delays the caller this long. Not shorter: on a busy
+ * machine the last chunk can be read well after the exit is seen.
+ */
+const STDERR_DRAIN_MS = 2000;
 
 export interface InheritedLaunch {
   child: ChildProcess;
   /** Settles once the launcher exited or the command started: the set-up failure it reported, if any. */
   setupStatus: Promise<SandboxSetupError | undefined>;
+  /**
+   * With `relayStderr`: settles after the launcher exited and its stderr ended (or STDERR_DRAIN_MS
+   * later): the last REFUSAL_SCAN_BYTES of it. Otherwise undefined.
+   */
+  stderrTail: Promise<string | undefined>;
 }
 
-export function spawnInherit(req: LaunchRequest, opts: { detached: boolean }): InheritedLaunch {
+/**
+ * `relayStderr`: the command's stderr goes through a pipe this process copies to its own stderr, keeping
+ * the end of it for the refusal report (src/launch/refusals.ts); otherwise it is inherited as is.
+ */
+export function spawnInherit(req: LaunchRequest, opts: { detached: boolean; relayStderr?: boolean }): InheritedLaunch {
   const spec = prepareProcess(req);
-  const stdio: Array<'inherit' | 'pipe'> = ['inherit', 'inherit', 'inherit'];
+  const relay = opts.relayStderr === true;
+  const stdio: Array<'inherit' | 'pipe'> = ['inherit', 'inherit', relay ? 'pipe' : 'inherit'];
   if (spec.payload) stdio.push('pipe');
   if (spec.statusFd !== undefined) stdio.push('pipe');
   const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env: spec.env, detached: opts.detached, stdio });
@@ -32,5 +52,48 @@ export function spawnInherit(req: LaunchRequest, opts: { detached: boolean }): I
     }
   }
   const status = spec.statusFd !== undefined ? (child.stdio[spec.statusFd] as Readable | null) : null;
-  return { child, setupStatus: readSetupStatus(status) };
+  return { child, setupStatus: readSetupStatus(status), stderrTail: relay ? relayAndKeepTail(child) : Promise.resolve(undefined) };
+}
+
+let stderrErrorsIgnored = false;
+
+function relayAndKeepTail(child: ChildProcess): Promise<string | undefined> {
+  const stream = child.stderr as Socket | null;
+  if (!stream) return Promise.resolve(undefined);
+  let chunks: Buffer[] = [];
+  let kept = 0;
+  // A reader of our stderr that went away must not crash the CLI (the command sees EPIPE as before).
+  if (!stderrErrorsIgnored) process.stderr.on('error', () => undefined);
+  stderrErrorsIgnored = true;
+  stream.pipe(process.stderr, { end: false });
+  stream.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    kept += chunk.length;
+    if (kept > 2 * REFUSAL_SCAN_BYTES) {
+      const all = Buffer.concat(chunks);
+      chunks = [all.subarray(all.length - REFUSAL_SCAN_BYTES)];
+      kept = REFUSAL_SCAN_BYTES;
+    }
+  });
+  const ended = new Promise<void>((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  return exited.then(async () => {
+    // A background process of the command may hold the pipe open: stop waiting (and let this process
+    // exit) after a moment; the relay goes on while this process lives.
+    let timer: NodeJS.Timeout | undefined;
+    // setImmediate: a timer that expired while the loop was blocked runs before that iteration's poll
+    // phase reads the pipe; the check phase comes after it (Node's event-loop phases).
+    await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(() => setImmediate(resolve), STDERR_DRAIN_MS)))]);
+    clearTimeout(timer);
+    stream.unref();
+    const all = Buffer.concat(chunks);
+    return all.subarray(Math.max(0, all.length - REFUSAL_SCAN_BYTES)).toString('utf8');
+  });
 }

@@ -111,6 +111,26 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run: input mistakes 
     expectUsage(s.cli(['run', '--network', '--no-network', '--', 'true']), 'conflicting flags: --network and --no-network', 'give only one of them');
   });
 
+  it('every single-valued flag given twice with different values (commander would keep the last, silently)', () => {
+    const pairs: Array<[string[], string]> = [
+      [['--cwd', '.', '--cwd', 'sub'], 'conflicting flags: --cwd . and --cwd sub'],
+      [['--env-inherit', 'all', '--env-inherit', 'none'], 'conflicting flags: --env-inherit all and --env-inherit none'],
+      [['--limit-memory', '64M', '--limit-memory', '1G'], 'conflicting flags: --limit-memory 64M and --limit-memory 1G'],
+      [['--limit-pids', '10', '--limit-pids', 'unlimited'], 'conflicting flags: --limit-pids 10 and --limit-pids unlimited'],
+      [['--limit-cpu-seconds', '5', '--limit-cpu-seconds', '50'], 'conflicting flags: --limit-cpu-seconds 5 and --limit-cpu-seconds 50'],
+    ];
+    for (const [flags, message] of pairs) expectUsage(s.cli(['run', ...flags, '--', 'true']), message);
+  });
+
+  it('a bad resource limit value names the flag, the value and what it takes', () => {
+    expectUsage(s.cli(['run', '--limit-memory', '12Q', '--', 'true']), '--limit-memory "12Q": expected a size such as 512M or 2G');
+    expectUsage(s.cli(['run', '--limit-memory', '1K', '--', 'true']), '--limit-memory "1K": too small; give at least 4M');
+    expectUsage(s.cli(['run', '--limit-pids', '0', '--', 'true']), '--limit-pids "0": expected a positive whole number');
+    expectUsage(s.cli(['run', '--limit-pids', 'lots', '--', 'true']), '--limit-pids "lots": expected a positive whole number');
+    expectUsage(s.cli(['run', '--limit-cpu-seconds', '1.5', '--', 'true']), '--limit-cpu-seconds "1.5": expected a positive whole number');
+    expectUsage(s.cli(['explain', '--limit-cpu-seconds', '-1', '--', 'true']), '--limit-cpu-seconds "-1": expected a positive whole number');
+  });
+
   it('20,000 arguments run (past the 9000 bubblewrap accepts, the command travels outside its argv)', () => {
     const args = Array.from({ length: 20_000 }, (_, i) => String(i + 1));
     const r = s.cli(['run', '--', '/bin/sh', '-c', 'echo $# "$1" "${20000}"', 'sh', ...args]);

@@ -1,9 +1,10 @@
 /** `codex-sandbox run` through the built binary: exit codes, real enforcement, dry-run. */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapTrustProblem } from '../../src/host/bwrap-select.js';
-import { Scratch, requireBuilt } from './helpers.js';
+import { Scratch, bin, requireBuilt } from './helpers.js';
 import { disposeTrustedFake, trustedFake } from '../integration/bwrap-selection/helpers.js';
 
 let s: Scratch;
@@ -140,6 +141,34 @@ describe.runIf(process.platform === 'linux')('codex-sandbox run (Linux: real bwr
     const r = s.cli(['run', '--deny-read', 'secret.txt', '--', '/bin/cat', secret]);
     expect(r.status, r.report).not.toBe(0);
     expect(r.stdout).not.toContain('hunter2');
+  });
+
+  it('after a failure, one line per refused write (with the -w that allows it) and per host, after the command\'s own stderr; none for writable paths', () => {
+    const cache = path.join(s.home, '.npm', '_cacache');
+    const script = `mkdir -p "${cache}/tmp"; echo "cannot create ${s.project}/x: Read-only file system" >&2; ${process.execPath} -e "require('net').connect(9, '127.0.0.1').on('error', (e) => { console.error(e.message); process.exit(7) })"`;
+    const r = s.cli(['run', '--profile', 'read-only', '--writable-root', s.project, '--', '/bin/sh', '-c', script]);
+    expect(r.status, r.report).toBe(7);
+    expect(existsSync(cache)).toBe(false);
+    const ours = r.stderr.split('\n').filter((l) => l.startsWith('codex-sandbox: '));
+    expect(ours).toEqual([
+      // mkdir -p stops at the first folder it cannot create: ~/.npm does not exist yet.
+      `codex-sandbox: blocked write: ${path.dirname(cache)} (read-only; allow with -w ~/.npm)`,
+      'codex-sandbox: blocked network: 127.0.0.1:9 (network is off; allow with --network)',
+    ]);
+    // The command's own error lines come first, untouched.
+    expect(r.stderr.indexOf('connect E')).toBeLessThan(r.stderr.indexOf('codex-sandbox: '));
+    // A success says nothing, whatever it printed.
+    const ok = s.cli(['run', '--profile', 'read-only', '--', '/bin/sh', '-c', `echo "cannot create /usr/x: Read-only file system" >&2`]);
+    expect(ok.status, ok.report).toBe(0);
+    expect(ok.stderr).not.toContain('codex-sandbox:');
+  });
+
+  it('non-UTF-8 bytes in arguments and in the environment reach the command exactly, as through the library', () => {
+    // Node alone would hand the command U+FFFD (ef bf bd) for each such byte.
+    const script = `X="$(printf 'a\\377b')" exec "${process.execPath}" "${bin}" run -- /bin/sh -c 'printf "%s|%s|" "$1" "$X"' sh "$(printf 'c\\376d')"`;
+    const r = spawnSync('/bin/sh', ['-c', script], { cwd: s.project, env: s.env(), encoding: 'buffer' });
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.subarray(0, 8)).toEqual(Buffer.from([0x63, 0xfe, 0x64, 0x7c, 0x61, 0xff, 0x62, 0x7c]));
   });
 
   it('--env-inherit none leaves only what the sandbox sets', () => {
