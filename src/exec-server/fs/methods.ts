@@ -3,10 +3,9 @@
  * restricting `sandbox` → this connection's fs helper for that context; otherwise in-process), and
  * map failures to Codex's codes. Read handles belong to the connection (at most 128) and close with it.
  */
-import { RpcError } from '../jsonrpc.js';
-import { invalidRequest } from '../jsonrpc.js';
+import { invalidRequest, RpcError } from '../jsonrpc.js';
 import { Fields } from '../params.js';
-import type { FsFailure} from './errors.js';
+import type { FsFailure } from './errors.js';
 import { notFound, toFsFailure } from './errors.js';
 import { HelperPool } from './helper-pool.js';
 import type { HelperOptions } from './helper-pool.js';

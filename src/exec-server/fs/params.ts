@@ -88,7 +88,7 @@ function decodeSandbox(raw: unknown): FsSandbox | undefined {
   f.optBool('useLegacyLandlock');
   let profile: PermissionProfile;
   try {
-    profile = parsePermissionProfile(permissions);
+    profile = parsePermissionProfile(nativeEntryPaths(permissions));
   } catch (e) {
     throw invalidParams(`invalid sandbox permissions: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -102,6 +102,27 @@ function decodeSandbox(raw: unknown): FsSandbox | undefined {
   if (cwd === undefined && isCwdDependent(profile)) throw invalidRequest('file system sandbox context with dynamic permissions requires cwd');
   const key = JSON.stringify([permissions, cwdText ?? null, rootTexts]);
   return { profile, projectRoots, cwd, key };
+}
+
+/**
+ * Codex's wire carries `path` entries of the embedded profile as PathUri text (`file:///work`); the
+ * permission parser takes native paths. Converted here; a URI of another host is refused.
+ */
+function nativeEntryPaths(permissions: unknown): unknown {
+  const fsPerms = (permissions as { file_system?: { entries?: unknown } } | null)?.file_system;
+  if (!fsPerms || !Array.isArray(fsPerms.entries)) return permissions;
+  const entries = fsPerms.entries.map((e: unknown) => {
+    const path = (e as { path?: { type?: unknown; path?: unknown } } | null)?.path;
+    if (path?.type !== 'path' || typeof path.path !== 'string' || !path.path.startsWith('file:')) return e;
+    let native: string;
+    try {
+      native = PathUri.parse(path.path).toAbsPathString({ platform });
+    } catch (err) {
+      throw invalidParams(`invalid sandbox permission path URI: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return { ...(e as object), path: { ...path, path: native } };
+  });
+  return { ...(permissions as object), file_system: { ...fsPerms, entries } };
 }
 
 function follow(f: Fields): boolean {
