@@ -3,7 +3,8 @@
  * no_follow/*: `openat(…, O_NOFOLLOW|O_DIRECTORY)` per component from `/`, `O_PATH` on Linux so
  * search-only ancestors work). Node has no openat; on Linux `/proc/self/fd/<dirfd>/<name>` is the
  * same lookup: the magic link is the directory the fd holds (not a path resolved again), and only
- * `name` is looked up in it — a component swapped for a symlink between two steps is not followed.
+ * `name` is looked up in it (proc(5) /proc/pid/fd, open(2) O_PATH) — a component swapped for a
+ * symlink between two steps is not followed.
  */
 import { closeSync, constants, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { invalidInput, osError, toFsFailure } from './errors.js';
