@@ -5,7 +5,6 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import type { Sandbox, SandboxSubprocess } from '../../sandbox.js';
 import type { AdditionalPermissionProfile } from '../../permissions/index.js';
 import { PathUri } from '../../path-uri/index.js';
@@ -23,6 +22,9 @@ const platform = process.platform as Platform;
  * such as `.git`) does not linger between bursts.
  */
 export const HELPER_IDLE_MS = 2000;
+
+/** Longest helper answer taken (a JavaScript string holds at most ~512 Mi UTF-16 units). */
+export const MAX_HELPER_LINE_BYTES = 400 * 1024 * 1024;
 
 /** Helpers one connection may keep at once (distinct sandbox contexts); the least recently used idle one goes. */
 export const MAX_HELPERS_PER_CONNECTION = 8;
@@ -72,7 +74,7 @@ class Helper {
     err.on('data', (d: Buffer) => {
       if (this.stderr.length < 8192) this.stderr += d.toString();
     });
-    createInterface({ input: out, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
+    out.on('data', (d: Buffer) => this.onData(d));
     sub.stdin.on('error', () => undefined);
     void sub.then(
       (r) => this.onExit(r.exitCode, r.signal),
@@ -86,6 +88,32 @@ class Helper {
 
   get alive(): boolean {
     return this.dead === undefined;
+  }
+
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+
+  /**
+   * Splits the helper's stdout into lines, at most MAX_HELPER_LINE_BYTES each: the helper runs in the
+   * sandbox, and a line longer than a JavaScript string can hold would otherwise throw in the server.
+   */
+  private onData(d: Buffer): void {
+    let chunk = d;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a)) {
+      const line = Buffer.concat([...this.partial, chunk.subarray(0, nl)]);
+      this.partial = [];
+      this.partialBytes = 0;
+      chunk = chunk.subarray(nl + 1);
+      if (line.length > MAX_HELPER_LINE_BYTES) this.fail(fsInternal(`fs sandbox helper response exceeds ${MAX_HELPER_LINE_BYTES} bytes`));
+      else this.onLine(line.toString('utf8'));
+    }
+    if (chunk.length === 0) return;
+    this.partial.push(chunk);
+    this.partialBytes += chunk.length;
+    if (this.partialBytes > MAX_HELPER_LINE_BYTES) {
+      this.partial = [];
+      this.fail(fsInternal(`fs sandbox helper response exceeds ${MAX_HELPER_LINE_BYTES} bytes`));
+    }
   }
 
   private onLine(line: string): void {

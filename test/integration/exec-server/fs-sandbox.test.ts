@@ -220,4 +220,22 @@ describe.skipIf(!isLinux || !built)('exec-server fs/* in the sandbox: escapes re
     while (helperPids().length > 0 && Date.now() - t1 < 10_000) await sleep(100);
     expect(helperPids()).toEqual([]);
   });
+  it('a helper that dies fails its requests with -32603 `fs sandbox helper failed with status …`; the next call starts a new one', async () => {
+    const c3 = await WsClient.connect(server.url);
+    await c3.initialize();
+    const fs3 = new FsClient(c3, readOnlySandbox(dir.wsUri));
+    writeFileSync(join(dir.ws, 'held2.txt'), 'held');
+    await fs3.call('fs/open', { handleId: 'h', path: uri(join(dir.ws, 'held2.txt')) });
+    const [pid] = helperPids();
+    expect(pid).toBeDefined();
+    process.kill(pid ?? 0, 'SIGKILL');
+    const t0 = Date.now();
+    while (helperPids().includes(pid ?? 0) && Date.now() - t0 < 5000) await sleep(50);
+    await sleep(200);
+    const e = await c3.request('fs/readBlock', { handleId: 'h', offset: 0, len: 4 });
+    expect(e.error?.code).toBe(-32603);
+    expect(e.error?.message).toMatch(/^fs sandbox helper (failed with status|was stopped)/);
+    expect(await fs3.call('fs/readFile', { path: uri(join(dir.ws, 'held2.txt')) })).toEqual({ dataBase64: b64('held') });
+    await c3.close();
+  });
 });
