@@ -238,4 +238,20 @@ describe.skipIf(!isLinux || !built)('exec-server fs/* in the sandbox: escapes re
     expect(await fs3.call('fs/readFile', { path: uri(join(dir.ws, 'held2.txt')) })).toEqual({ dataBase64: b64('held') });
     await c3.close();
   });
+  it('the bearer-token file is unreadable to a sandboxed fs call (it could connect back); the unsandboxed read is the control', async () => {
+    const tokenFile = join(dir.base, 'token');
+    writeFileSync(tokenFile, 'correct-horse-battery-staple-1234\n', { mode: 0o600 });
+    const s = await startServer(['--listen', 'ws://127.0.0.1:0', '--auth-token-file', tokenFile]);
+    try {
+      const ct = await WsClient.connect(s.url, { Authorization: 'Bearer correct-horse-battery-staple-1234' });
+      await ct.initialize();
+      const e = await new FsClient(ct, workspaceWriteSandbox(dir.wsUri)).error('fs/readFile', { path: uri(tokenFile) });
+      expect(e.message).toMatch(SANDBOX_DENIED);
+      expect(JSON.stringify(e)).not.toContain('correct-horse');
+      expect(await new FsClient(ct, undefined).call('fs/readFile', { path: uri(tokenFile) })).toEqual({ dataBase64: b64('correct-horse-battery-staple-1234\n') });
+      await ct.close();
+    } finally {
+      await s.stop();
+    }
+  });
 });
