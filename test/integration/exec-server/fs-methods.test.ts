@@ -287,4 +287,10 @@ describe.skipIf(!isLinux || !built).each(MODES)('exec-server fs/* (Codex §5.3),
     truncateSync(join(d, 'big'), 512 * 1024 * 1024 + 1);
     expect(await fs.error('fs/readFile', { path: uri(join(d, 'big')) })).toEqual({ code: -32600, message: 'file is too large to read: limit is 536870912 bytes' });
   });
+  // 50 001 files once is enough: the limit is checked in the same code in-process and in the helper.
+  it.runIf(mode === 'direct')('fs/readDirectory over 50 000 entries: -32603 `fs/readDirectory returned 50001 entries; limit is 50000` (in-process run only)', async () => {
+    const d = fresh();
+    for (let i = 0; i <= 50_000; i += 1) writeFileSync(join(d, String(i)), '');
+    expect(await fs.error('fs/readDirectory', { path: uri(d) })).toEqual({ code: -32603, message: 'fs/readDirectory returned 50001 entries; limit is 50000' });
+  });
 });
