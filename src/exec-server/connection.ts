@@ -19,6 +19,7 @@ import type { RequestId } from './jsonrpc.js';
 import { Fields, decodeByteChunk } from './params.js';
 import type { ServerCore } from './server-core.js';
 import type { Session, SessionPort } from './session.js';
+import { FS_METHODS, FsMethods } from './fs/methods.js';
 
 /** What a transport gives the connection. */
 export interface Transport {
@@ -41,10 +42,11 @@ const FAMILIES: Record<string, string> = {
   'process/closeStdin': 'exec',
   'environment/info': 'environment info',
   'environment/status': 'environment status',
+  ...Object.fromEntries(FS_METHODS.map((m) => [m, 'filesystem'])),
 };
 
 /** Codex's control lane: health checks and cleanup stay live while long-polls hold the other lane. */
-const CONTROL_METHODS = new Set(['environment/info', 'environment/status', 'process/signal', 'process/terminate']);
+const CONTROL_METHODS = new Set(['environment/info', 'environment/status', 'process/signal', 'process/terminate', 'fs/close']);
 
 class Semaphore {
   private free: number;
@@ -72,6 +74,8 @@ export class Connection implements SessionPort {
   private readonly abort = new AbortController();
   private readonly lanes: { control: Semaphore; ordinary: Semaphore } | undefined;
   private ended = false;
+  /** fs/* state of this connection (read handles, sandboxed helpers), made on the first fs call. */
+  private fs: FsMethods | undefined;
 
   constructor(
     private readonly core: ServerCore,
@@ -168,6 +172,10 @@ export class Connection implements SessionPort {
     if (!(method in FAMILIES)) throw new RpcError(METHOD_NOT_FOUND, `exec-server stub does not implement \`${method}\` yet`);
     const session = this.gate(method);
     const procs = this.core.processes;
+    if (method.startsWith('fs/')) {
+      this.fs ??= new FsMethods(this.core.fsOptions);
+      return this.fs.call(method, params);
+    }
     switch (method) {
       case 'environment/info':
         return this.core.environmentInfo();
@@ -242,6 +250,7 @@ export class Connection implements SessionPort {
     if (this.ended) return;
     this.ended = true;
     this.abort.abort();
+    this.fs?.close();
     if (this.session) this.core.sessions.detach(this.session, this);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `environment/info` (Codex EnvironmentInfo). Capabilities are reported honestly: Codex's flags are
- * false for what this server does not implement (fs/*, http/request, environmentConfig/read,
+ * false for what this server does not implement (http/request, environmentConfig/read,
  * capability discovery, shell snapshots, the network proxy); this server's own extensions are true.
  */
 import { homedir, tmpdir, userInfo } from 'node:os';
@@ -53,7 +53,8 @@ export function environmentInfo(env: Record<string, string | undefined>): object
       capabilityDiscoverySandbox: false,
       environmentConfigRead: false,
       httpHeaderEnvVars: false,
-      sandboxedFileStreaming: false,
+      // fs/open with a restricting sandbox: the file is opened and read inside the fs helper.
+      sandboxedFileStreaming: true,
       shellSnapshotV2: false,
       // Extensions of this server (not in Codex): `process/resize` and `process/closeStdin`.
       processResize: platform === 'linux',

@@ -4,6 +4,7 @@
  */
 import type { Platform } from '../path-uri/index.js';
 import { environmentInfo } from './environment-info.js';
+import type { HelperOptions } from './fs/helper-pool.js';
 import { internalError, invalidRequest } from './jsonrpc.js';
 import { ManagedProcess, EXITED_PROCESS_RETENTION_MS } from './managed-process.js';
 import type { ReadResult, WriteStatus } from './managed-process.js';
@@ -115,6 +116,8 @@ export class ServerCore {
   readonly sessions: SessionRegistry;
   readonly processes: ProcessMethods;
   readonly log: (line: string) => void;
+  /** What a connection's fs helpers are started with (the server's Sandbox, env and hidden paths). */
+  readonly fsOptions: HelperOptions;
   private readonly env: Record<string, string | undefined>;
 
   constructor(options: CoreOptions) {
@@ -122,6 +125,7 @@ export class ServerCore {
     this.processes = new ProcessMethods(new ProcessSpawner(options), options.sandbox.facts.platform, options.exitedRetentionMs ?? EXITED_PROCESS_RETENTION_MS);
     this.log = options.log;
     this.env = options.serverEnv;
+    this.fsOptions = { sandbox: options.sandbox, serverEnv: options.serverEnv, ...(options.hiddenPaths ? { hiddenPaths: options.hiddenPaths } : {}) };
   }
 
   environmentInfo(): object {

@@ -73,7 +73,7 @@ function nativeUri(text: string, what: string, platform: Platform): PathUri {
 }
 
 /** Codex's serde texts for the commonest PathUri mistakes (codex-cli 0.171.0); others keep ours. */
-function uriErrorText(e: unknown, text: string): string {
+export function uriErrorText(e: unknown, text: string): string {
   if (!(e instanceof PathUriError)) return String(e);
   if (e.code === 'InvalidUri' && !/^[a-z][a-z0-9+.-]*:/i.test(text)) return 'invalid URI: relative URL without a base';
   if (e.code === 'UnsupportedScheme') {

@@ -110,8 +110,8 @@ describe.skipIf(!isLinux || !built)('exec-server transports and handshake (Codex
     expect(await c.call('environment/info', {})).toEqual(a);
     expect(a.shell).toMatchObject({ name: expect.any(String) as string, path: expect.stringMatching(/^\//) as string });
     const caps = a.capabilities as Record<string, boolean>;
-    // Honest capabilities: the fs/*, http and config methods are not built here.
-    expect(caps.sandboxedFileStreaming).toBe(false);
+    // Honest capabilities: fs/open reads inside the sandbox; the http and config methods are not built here.
+    expect(caps.sandboxedFileStreaming).toBe(true);
     expect(caps.environmentConfigRead).toBe(false);
     expect(caps.processCloseStdin).toBe(true);
     await c.close();
@@ -201,8 +201,8 @@ describe.skipIf(!isLinux || !built)('exec-server transports and handshake (Codex
     await c.initialize();
     const again = await c.request('initialize', { clientName: 'c' });
     expect(again.error).toEqual({ code: -32600, message: 'initialize may only be sent once per connection' });
-    const unknown = await c.request('fs/readFile', { path: 'file:///etc/hostname' });
-    expect(unknown.error).toEqual({ code: -32601, message: 'exec-server stub does not implement `fs/readFile` yet' });
+    const unknown = await c.request('http/request', { method: 'GET', url: 'http://127.0.0.1/', requestId: 'r' });
+    expect(unknown.error).toEqual({ code: -32601, message: 'exec-server stub does not implement `http/request` yet' });
     expect((await c.call('environment/status')).status).toBe('ready');
     await c.close();
   });

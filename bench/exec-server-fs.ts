@@ -1,0 +1,152 @@
+/**
+ * `npm run bench:exec-server-fs [-- --rounds N]`: cost per sandboxed filesystem operation. In one
+ * interleaved run against a real `codex-sandbox exec-server` (separate process, one WebSocket):
+ *   spawn-cat        sandbox.spawn(['cat', file], workspace-write) in-process — the baseline: a sandboxed
+ *                    command doing the same read
+ *   fs-cold          fs/readFile with a sandbox context never seen before (a helper is launched: what
+ *                    one sandbox launch per operation, Codex's design, costs)
+ *   fs-warm          fs/readFile with the same context again (the connection's helper is reused)
+ *   fs-direct        fs/readFile without a sandbox (in-process)
+ * Prints medians, p10–p90 and each case's ratio to spawn-cat measured in the same rounds.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import WebSocket from 'ws';
+import { packageRoot } from '../src/native.js';
+import { createSandbox } from '../src/sandbox.js';
+import { runInterleaved } from './sampler.js';
+import type { BenchCase } from './sampler.js';
+import { defined, summarise } from './stats.js';
+
+const TIMEOUT_MS = 20_000;
+
+interface Rpc {
+  id?: number;
+  result?: { dataBase64?: string };
+  error?: unknown;
+}
+
+class Client {
+  private id = 0;
+  private readonly waiters = new Map<number, (m: Rpc) => void>();
+  constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString()) as Rpc;
+      const w = m.id !== undefined ? this.waiters.get(m.id) : undefined;
+      if (w && m.id !== undefined) {
+        this.waiters.delete(m.id);
+        w(m);
+      }
+    });
+  }
+  async call(method: string, params: unknown): Promise<Rpc> {
+    const id = ++this.id;
+    const p = new Promise<Rpc>((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`timed out waiting for ${method}`)), TIMEOUT_MS);
+      this.waiters.set(id, (m) => {
+        clearTimeout(t);
+        res(m);
+      });
+    });
+    this.ws.send(JSON.stringify({ id, method, params }));
+    const m = await p;
+    if (m.error !== undefined) throw new Error(`${method}: ${JSON.stringify(m.error)}`);
+    return m;
+  }
+}
+
+function parseRounds(argv: string[]): number {
+  const i = argv.indexOf('--rounds');
+  const n = i >= 0 ? Number(argv[i + 1]) : 30;
+  if (!Number.isInteger(n) || n < 1) throw new Error('--rounds N: a positive whole number');
+  return n;
+}
+
+function context(cwdUri: string, extraReadUri?: string): object {
+  return {
+    permissions: {
+      type: 'managed',
+      file_system: {
+        type: 'restricted',
+        entries: [
+          { path: { type: 'special', value: { kind: 'root' } }, access: 'read' },
+          { path: { type: 'special', value: { kind: 'project_roots' } }, access: 'write' },
+          // A distinct (missing, skipped) entry makes a distinct context: a fresh helper.
+          ...(extraReadUri ? [{ path: { type: 'path', path: extraReadUri }, access: 'read', missing_path_behavior: 'skip' }] : []),
+        ],
+      },
+      network: 'restricted',
+    },
+    cwd: cwdUri,
+    workspaceRoots: [cwdUri],
+    windowsSandboxLevel: 'disabled',
+  };
+}
+
+async function main(): Promise<void> {
+  const rounds = parseRounds(process.argv.slice(2));
+  const cwd = mkdtempSync('/var/tmp/csbx-bench-fs-');
+  const cwdUri = pathToFileURL(cwd).href;
+  const file = join(cwd, 'data.txt');
+  writeFileSync(file, 'x'.repeat(4096));
+  const fileUri = pathToFileURL(file).href;
+  const server = spawn(process.execPath, [join(packageRoot(), 'dist/cli/main.js'), 'exec-server'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((res, rej) => {
+      let out = '';
+      server.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) res(out.split('\n')[0] ?? '');
+      });
+      server.once('exit', (c) => rej(new Error(`exec-server exited ${String(c)}`)));
+    });
+    const ws = new WebSocket(url);
+    await new Promise((res, rej) => {
+      ws.once('open', res);
+      ws.once('error', rej);
+    });
+    const client = new Client(ws);
+    await client.call('initialize', { clientName: 'bench' });
+    ws.send(JSON.stringify({ method: 'initialized', params: {} }));
+    const check = (m: Rpc): void => {
+      if (Buffer.from(m.result?.dataBase64 ?? '', 'base64').length !== 4096) throw new Error('fs/readFile returned the wrong bytes');
+    };
+    let n = 0;
+    const warm = context(cwdUri);
+    const sb = await createSandbox();
+    const cases: BenchCase[] = [
+      {
+        name: 'spawn-cat',
+        run: async () => {
+          const r = await sb.spawn(['/bin/cat', file], 'workspace-write', { cwd, reject: false, stdin: 'ignore', timeout: TIMEOUT_MS });
+          if (r.exitCode !== 0 || String(r.stdout).length !== 4096) throw new Error(`sandbox.spawn exit ${String(r.exitCode)}: ${String(r.stderr)}`);
+        },
+      },
+      { name: 'fs-cold', run: async () => check(await client.call('fs/readFile', { path: fileUri, sandbox: context(cwdUri, `${cwdUri}/missing-${++n}`) })) },
+      { name: 'fs-warm', run: async () => check(await client.call('fs/readFile', { path: fileUri, sandbox: warm })) },
+      { name: 'fs-direct', run: async () => check(await client.call('fs/readFile', { path: fileUri })) },
+    ];
+    process.stderr.write(`exec-server fs bench: ${rounds} interleaved rounds of ${cases.length} cases…\n`);
+    const res = await runInterleaved(cases, { rounds, warmup: 3 });
+    const base = defined(res.samples['spawn-cat'] ?? []);
+    const baseMedian = base.length ? summarise(base).median : NaN;
+    const out = cases.map(({ name }) => {
+      const s = defined(res.samples[name] ?? []);
+      if (s.length === 0) return `${name.padEnd(10)} failed: ${(res.failures[name] ?? []).join('; ')}`;
+      const m = summarise(s);
+      return `${name.padEnd(10)} median ${m.median.toFixed(2)} ms  (p10 ${m.p10.toFixed(2)} – p90 ${m.p90.toFixed(2)}, n=${m.n})  ×${(m.median / baseMedian).toFixed(3)} of spawn-cat`;
+    });
+    process.stdout.write(`${out.join('\n')}\n`);
+    ws.close();
+  } finally {
+    server.kill('SIGTERM');
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:exec-server-fs: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
