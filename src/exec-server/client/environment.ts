@@ -48,5 +48,6 @@ export function loadEnvironmentsFor(lookup: EnvironmentLookup = {}): LoadedEnvir
 export async function openEnvironment(environment: string | EnvironmentSpec, lookup: EnvironmentLookup = {}, options: ConnectExecServerOptions = {}): Promise<RemoteSandbox> {
   const spec = typeof environment === 'string' ? selectEnvironment(loadEnvironmentsFor(lookup), environment) : environment;
   if (spec === 'local') throw new TypeError('environment `local` runs here: call createSandbox() without `environment`');
-  return new RemoteSandbox(await connectEnvironment(spec, options), spec.id);
+  const reconnect = spec.transport.kind === 'websocket' ? () => connectEnvironment(spec, options) : undefined;
+  return new RemoteSandbox(await connectEnvironment(spec, options), spec.id, reconnect);
 }

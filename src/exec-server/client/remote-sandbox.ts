@@ -84,11 +84,43 @@ export class RemoteSubprocess implements PromiseLike<RemoteRunResult> {
 }
 
 export class RemoteSandbox {
+  private current: ExecServerClient;
+  private reconnecting: Promise<ExecServerClient> | undefined;
+
   constructor(
-    readonly client: ExecServerClient,
+    client: ExecServerClient,
     /** The environment id (or the URL / program when connected directly). */
     readonly environment: string,
-  ) {}
+    /**
+     * How to get a brand-new client and session once this one's session is lost for good (Codex
+     * environment layer, #23867: one shared attempt; old processes stay failed, nothing is replayed).
+     * Absent (stdio environments, as in Codex): a lost client stays lost.
+     */
+    private readonly reconnect?: () => Promise<ExecServerClient>,
+  ) {
+    this.current = client;
+  }
+
+  /** The client in use (a new one after a lost session was replaced). */
+  get client(): ExecServerClient {
+    return this.current;
+  }
+
+  private async liveClient(): Promise<ExecServerClient> {
+    if (this.current.connected || this.reconnect === undefined) return this.current;
+    this.reconnecting ??= this.reconnect().then(
+      (c) => {
+        this.current = c;
+        this.reconnecting = undefined;
+        return c;
+      },
+      (e: unknown) => {
+        this.reconnecting = undefined;
+        throw e;
+      },
+    );
+    return this.reconnecting;
+  }
 
   /** The server host's platform, from environment/info (linux when the server does not say). */
   get platform(): Platform {
@@ -120,8 +152,9 @@ export class RemoteSandbox {
 
   spawn(command: readonly string[], profile: ProfileInput, options: RemoteSpawnOptions = {}): RemoteSubprocess {
     const started = (async () => {
+      const client = await this.liveClient();
       const params = this.startParams(command, profile, options);
-      const p = await this.client.start(params);
+      const p = await client.start(params);
       if (options.input !== undefined) {
         await p.write(options.input);
         await p.closeStdin();
