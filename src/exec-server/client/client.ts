@@ -171,8 +171,10 @@ export class ExecServerClient implements FsMethods {
       this.fail(new ExecServerDisconnectedError(`${reason}; a stdio exec-server is not reconnected: its session ${this.sessionId} and processes are gone`));
       return;
     }
-    const done = this.recover(reason, this.reconnect);
-    this.state = { kind: 'recovering', done };
+    const reconnect = this.reconnect;
+    let finish: () => void = () => undefined;
+    this.state = { kind: 'recovering', done: new Promise<void>((r) => (finish = r)) };
+    void this.recover(reason, reconnect).finally(finish);
   }
 
   private async recover(reason: string, reconnect: () => Promise<ClientTransport>): Promise<void> {
