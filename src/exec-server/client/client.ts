@@ -264,10 +264,10 @@ export class ExecServerClient implements FsMethods {
   }
 
   /** `process/start`; events are delivered in seq order through the returned handle. */
-  async start(params: Omit<ExecParams, 'processId'> & { processId?: string }): Promise<RemoteProcess> {
+  async start(params: Omit<ExecParams, 'processId'> & { processId?: string }, options: { collect?: boolean } = {}): Promise<RemoteProcess> {
     const processId = params.processId ?? randomUUID();
     if (this.processes.has(processId)) throw new TypeError(`process id ${processId} is already used by this client`);
-    const proc = new RemoteProcess(this, processId, params.tty);
+    const proc = new RemoteProcess(this, processId, params.tty, options.collect !== false);
     // Registered before the request: the first notifications can precede the response.
     this.processes.set(processId, proc);
     proc.finished.finally(() => this.processes.delete(processId)).catch(() => undefined);
