@@ -18,6 +18,8 @@ const FILES = [
   'test/cli/config-trust.test.ts',
   'test/cli/input-mistakes.test.ts',
   'test/integration/bwrap-selection/trust.test.ts',
+  // `run --environment`: a project's environments.toml refused unless trusted, the profile enforced on the server.
+  'test/cli/environment.test.ts',
 ];
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

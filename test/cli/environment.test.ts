@@ -44,17 +44,17 @@ connect_timeout_sec = 2.0
   });
 
   it.each(['ws-box', 'pipe-box'])('%s: output, stdin and the exit code pass through', (env) => {
-    const r = s.cli(['run', '--environment', env, '--', 'sh', '-c', 'cat; echo out; echo err >&2; exit 4'], { input: 'in\n' });
+    const r = s.cli(['run', '--environment', env, '--cwd', s.project, '--', 'sh', '-c', 'cat; echo out; echo err >&2; exit 4'], { input: 'in\n' });
     expect(r.status, r.report).toBe(4);
     expect(r.stdout).toBe('in\nout\n');
     expect(r.stderr).toBe('err\n');
   });
 
   it('signals and a missing command give the codes a local run gives', () => {
-    const killed = s.cli(['run', '--environment', 'ws-box', '--', 'sh', '-c', 'kill -KILL $$']);
+    const killed = s.cli(['run', '--environment', 'ws-box', '--cwd', s.project, '--', 'sh', '-c', 'kill -KILL $$']);
     const local = s.cli(['run', '--', 'sh', '-c', 'kill -KILL $$']);
     expect([killed.status, local.status]).toEqual([137, 137]);
-    expect(s.cli(['run', '--environment', 'ws-box', '--', 'no-such-command-xyz']).status).toBe(127);
+    expect(s.cli(['run', '--environment', 'ws-box', '--cwd', s.project, '--', 'no-such-command-xyz']).status).toBe(127);
   });
 
   it('the profile is enforced on the server: read-only cannot write its cwd', () => {
