@@ -178,6 +178,24 @@ describe.skipIf(!isLinux || !built)('exec-server client over WebSocket (Codex cl
     }
   });
 
+  it('failed_reconnect_does_not_burn_environment: a failed fresh-session attempt is retried by the next command', async () => {
+    const proxy = await startTcpProxy(server.url);
+    const connect = () => connectExecServer(proxy.url, { recoveryTimeoutMs: 300, connectTimeoutMs: 1_000 });
+    const rs = new RemoteSandbox(await connect(), 'flaky', connect);
+    try {
+      proxy.pause();
+      proxy.drop();
+      await waitUntil(() => !rs.client.connected, 'the session to be given up');
+      await expect(rs.spawn(['true'], 'read-only', { cwd: dir })).rejects.toThrow(/cannot connect to exec-server ws:\/\/127\.0\.0\.1:\d+/);
+      proxy.resume();
+      const r = await rs.spawn(['sh', '-c', 'echo back'], 'read-only', { cwd: dir });
+      expect(r.stdout).toBe('back\n');
+    } finally {
+      await rs.close();
+      await proxy.close();
+    }
+  });
+
   it('transport_disconnect_fails_sessions_and_rejects_new_sessions: a killed server fails its processes and calls', async () => {
     const doomed = await startServer();
     const c = await connectExecServer(doomed.url, { recoveryTimeoutMs: 1_000 });
