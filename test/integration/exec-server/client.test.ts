@@ -4,11 +4,11 @@
  * real TCP proxy (tcp-proxy.ts); the seq-reordering test uses a fake stdio server (a node script that
  * sends notifications out of order on purpose, which the real server does only by chance).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectExecServer, ExecServerDisconnectedError, RemoteSandbox } from '../../../src/exec-server/client/index.js';
+import { connectExecServer, ExecServerDisconnectedError, openEnvironment, RemoteSandbox } from '../../../src/exec-server/client/index.js';
 import { createSandbox } from '../../../src/sandbox.js';
 import { alive, built, CLI, isLinux, sleep, startServer } from './helpers.js';
 import type { ServerProcess } from './helpers.js';
@@ -238,6 +238,32 @@ describe.skipIf(!isLinux || !built)('exec-server client over WebSocket (Codex cl
       expect(echoed.stdout).toBe('from stdin');
     } finally {
       await rs.close();
+    }
+  });
+});
+
+describe.skipIf(!isLinux || !built)('environments.toml bearer token (auth_token_file)', () => {
+  it('the token file is sent as the bearer token; without it: 401 named; a file others can read is refused', async () => {
+    const home = join(dir, 'token-home');
+    const work = join(dir, 'token-work'); // beside CODEX_HOME: inside the cwd it would be a project file
+    mkdirSync(home, { recursive: true });
+    mkdirSync(work, { recursive: true });
+    const token = join(home, 'box.token');
+    writeFileSync(token, 'a-long-enough-secret-token-0123456789\n', { mode: 0o600 });
+    const serverToken = join(home, 'server.token');
+    writeFileSync(serverToken, 'a-long-enough-secret-token-0123456789\n', { mode: 0o600 });
+    const srv = await startServer(['--auth-token-file', serverToken]);
+    try {
+      writeFileSync(join(home, 'environments.toml'), `[[environments]]\nid = "box"\nurl = "${srv.url}"\nauth_token_file = "box.token"\n[[environments]]\nid = "bare"\nurl = "${srv.url}"\n`);
+      const lookup = { env: { CODEX_HOME: home }, cwd: work };
+      const rs = await openEnvironment('box', lookup);
+      expect((await rs.spawn(['sh', '-c', 'echo authed'], 'read-only', { cwd: dir })).stdout).toBe('authed\n');
+      await rs.close();
+      await expect(openEnvironment('bare', lookup)).rejects.toThrow(/cannot connect to exec-server ws:.*: HTTP 401 \(the server wants a bearer token/);
+      chmodSync(token, 0o644);
+      await expect(openEnvironment('box', lookup)).rejects.toThrow(/auth_token_file .*box\.token: readable or writable by other users; run chmod 600/);
+    } finally {
+      await srv.stop();
     }
   });
 });
