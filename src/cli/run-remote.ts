@@ -11,8 +11,14 @@ import { connectEnvironment, ExecServerRequestError, RemoteSandbox } from '../ex
 import type { RemoteProcess } from '../exec-server/client/index.js';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP } from './exit-codes.js';
 import { prepareCommand } from './plan-args.js';
-import type { RunFlags } from './run.js';
+import type { PlanFlags } from './plan-options.js';
 import { UsageError } from './profile-arg.js';
+
+/** The `run` flags this path reads (run.ts's RunFlags; not imported: run.ts imports this file). */
+interface RunFlags extends PlanFlags {
+  dryRun?: boolean;
+  environment?: string;
+}
 
 /** The environment `--environment` names, or 'local' (run here). Throws UsageError (exit 2). */
 export function chooseEnvironment(flags: RunFlags): EnvironmentSpec | 'local' {
