@@ -1,5 +1,6 @@
 /** One process on an exec-server, as the client sees it: events in seq order, stdin, signals, its end. */
 import { randomUUID } from 'node:crypto';
+import { ExecServerDisconnectedError, ExecServerRequestError } from './errors.js';
 import { SeqReorderBuffer } from './reorder.js';
 import type { ProcessEvent } from './reorder.js';
 import type { ReadResult, StartResult, WriteStatus } from './types.js';
@@ -101,8 +102,13 @@ export class RemoteProcess {
   fail(error: Error): void {
     if (this.done) return;
     this.done = true;
-    const where = error.message.includes(this.processId) ? '' : `process ${this.processId}: `;
-    const e = new (error.constructor as new (m: string) => Error)(`${where}${error.message}`);
+    const message = error.message.includes(this.processId) ? error.message : `process ${this.processId}: ${error.message}`;
+    const e =
+      error instanceof ExecServerDisconnectedError
+        ? new ExecServerDisconnectedError(message, { cause: error })
+        : error instanceof ExecServerRequestError
+          ? new ExecServerRequestError(error.method, error.code, message, error.data)
+          : new Error(message, { cause: error });
     this.settle.reject(e);
   }
 
