@@ -44,10 +44,13 @@ export function loadEnvironmentsFor(lookup: EnvironmentLookup = {}): LoadedEnvir
   return loadEnvironments({ cwd: lookup.cwd ?? process.cwd(), env: lookup.env ?? process.env, home: os.homedir(), trustProjectConfig: lookup.trustProjectConfig === true });
 }
 
-/** The environment `id` of environments.toml as a RemoteSandbox (connected). `local` is refused: run locally instead. */
+/** The environment `id` of environments.toml as a RemoteSandbox (WebSocket: connected; stdio: on first use). `local` is refused: run locally instead. */
 export async function openEnvironment(environment: string | EnvironmentSpec, lookup: EnvironmentLookup = {}, options: ConnectExecServerOptions = {}): Promise<RemoteSandbox> {
   const spec = typeof environment === 'string' ? selectEnvironment(loadEnvironmentsFor(lookup), environment) : environment;
   if (spec === 'local') throw new TypeError('environment `local` runs here: call createSandbox() without `environment`');
-  const reconnect = spec.transport.kind === 'websocket' ? () => connectEnvironment(spec, options) : undefined;
-  return new RemoteSandbox(await connectEnvironment(spec, options), spec.id, reconnect);
+  const connect = (): Promise<ExecServerClient> => connectEnvironment(spec, options);
+  // Codex: WebSocket environments connect eagerly (and get a fresh session when theirs is lost); stdio
+  // ones are started on first use and never restarted.
+  if (spec.transport.kind === 'stdio') return new RemoteSandbox(connect, spec.id);
+  return new RemoteSandbox(await connect(), spec.id, connect);
 }

@@ -84,11 +84,13 @@ export class RemoteSubprocess implements PromiseLike<RemoteRunResult> {
 }
 
 export class RemoteSandbox {
-  private current: ExecServerClient;
-  private reconnecting: Promise<ExecServerClient> | undefined;
+  private current: ExecServerClient | undefined;
+  private connecting: Promise<ExecServerClient> | undefined;
+  private readonly firstConnect: (() => Promise<ExecServerClient>) | undefined;
 
   constructor(
-    client: ExecServerClient,
+    /** A connected client, or how to connect on first use (Codex keeps stdio environments lazy). */
+    client: ExecServerClient | (() => Promise<ExecServerClient>),
     /** The environment id (or the URL / program when connected directly). */
     readonly environment: string,
     /**
@@ -98,28 +100,43 @@ export class RemoteSandbox {
      */
     private readonly reconnect?: () => Promise<ExecServerClient>,
   ) {
-    this.current = client;
+    if (typeof client === 'function') this.firstConnect = client;
+    else this.current = client;
   }
 
-  /** The client in use (a new one after a lost session was replaced). */
+  /** The client in use (a new one after a lost session was replaced); throws before a lazy first use. */
   get client(): ExecServerClient {
+    if (this.current === undefined) throw new Error(`environment \`${this.environment}\` is not connected yet (it connects on first spawn, or call connect())`);
     return this.current;
   }
 
-  private async liveClient(): Promise<ExecServerClient> {
-    if (this.current.connected || this.reconnect === undefined) return this.current;
-    this.reconnecting ??= this.reconnect().then(
-      (c) => {
-        this.current = c;
-        this.reconnecting = undefined;
-        return c;
+  /** Its session is live (or it has not connected yet: lazy); false once the session is lost (the next spawn may start a fresh one). */
+  get connected(): boolean {
+    return this.current === undefined ? this.firstConnect !== undefined : this.current.connected;
+  }
+
+  /** Connects now (a lazy environment), or replaces a lost session (WebSocket environments). */
+  connect(): Promise<ExecServerClient> {
+    return this.liveClient();
+  }
+
+  private liveClient(): Promise<ExecServerClient> {
+    const c = this.current;
+    const factory = c === undefined ? this.firstConnect : c.connected ? undefined : this.reconnect;
+    if (factory === undefined) return c !== undefined ? Promise.resolve(c) : Promise.reject(new Error(`environment \`${this.environment}\` has no client`));
+    // One shared attempt for concurrent callers; a failed attempt is tried again by the next caller.
+    this.connecting ??= factory().then(
+      (client) => {
+        this.current = client;
+        this.connecting = undefined;
+        return client;
       },
       (e: unknown) => {
-        this.reconnecting = undefined;
+        this.connecting = undefined;
         throw e;
       },
     );
-    return this.reconnecting;
+    return this.connecting;
   }
 
   /** The server host's platform, from environment/info (linux when the server does not say). */
@@ -164,7 +181,9 @@ export class RemoteSandbox {
     return new RemoteSubprocess(started, [...command], this.environment);
   }
 
-  close(): Promise<void> {
-    return this.client.close();
+  async close(): Promise<void> {
+    const pending = this.connecting;
+    if (pending !== undefined) await pending.then((c) => c.close()).catch(() => undefined);
+    await this.current?.close();
   }
 }

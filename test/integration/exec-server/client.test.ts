@@ -4,7 +4,7 @@
  * real TCP proxy (tcp-proxy.ts); the seq-reordering test uses a fake stdio server (a node script that
  * sends notifications out of order on purpose, which the real server does only by chance).
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -264,6 +264,32 @@ describe.skipIf(!isLinux || !built)('environments.toml bearer token (auth_token_
       await expect(openEnvironment('box', lookup)).rejects.toThrow(/auth_token_file .*box\.token: readable or writable by other users; run chmod 600/);
     } finally {
       await srv.stop();
+    }
+  });
+});
+
+describe.skipIf(!isLinux || !built)('environments of environments.toml (Codex environment.rs)', () => {
+  it('environment_manager_leaves_stdio_environment_lazy: the program starts on the first command, not before', async () => {
+    const home = join(dir, 'lazy-home');
+    const work = join(dir, 'lazy-work');
+    mkdirSync(home, { recursive: true });
+    mkdirSync(work, { recursive: true });
+    const marker = join(dir, 'lazy-started');
+    writeFileSync(
+      join(home, 'environments.toml'),
+      `[[environments]]\nid = "pipe"\nprogram = "sh"\nargs = ["-c", ${JSON.stringify(`touch ${marker}; exec "$0" "$@"`)}, ${JSON.stringify(process.execPath)}, ${JSON.stringify(CLI)}, "exec-server", "--listen", "stdio"]\n`,
+    );
+    const rs = await openEnvironment('pipe', { env: { CODEX_HOME: home }, cwd: work });
+    try {
+      await sleep(300);
+      expect(existsSync(marker)).toBe(false);
+      expect(rs.connected).toBe(true);
+      expect(() => rs.client).toThrow(/environment `pipe` is not connected yet/);
+      const r = await rs.spawn(['sh', '-c', 'echo lazy'], 'read-only', { cwd: work });
+      expect(r.stdout).toBe('lazy\n');
+      expect(existsSync(marker)).toBe(true);
+    } finally {
+      await rs.close();
     }
   });
 });

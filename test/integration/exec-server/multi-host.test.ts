@@ -106,7 +106,7 @@ describe.skipIf(!canUnshare || !built)('multi-host: three exec-servers in their 
     let next = 0;
     /** Round-robin over the environments whose session is still alive. */
     const pick = (): [string, RemoteSandbox] => {
-      const live = [...sandboxes].filter(([, s]) => s.client.connected);
+      const live = [...sandboxes].filter(([, s]) => s.connected);
       const choice = live[next++ % live.length];
       if (choice === undefined) throw new Error('no environment left');
       return choice;
