@@ -3,7 +3,9 @@
  * interleaved run: `sandbox.spawn('/bin/true')` in-process, and `process/start` of the same command
  * through a real `codex-sandbox exec-server` (separate process, one WebSocket) until its
  * `process/closed` — each sandboxed (workspace-write) and unsandboxed. Prints medians, p10–p90 and
- * the paired difference (server − spawn) per round.
+ * the paired difference (server − spawn) per round. `client-remote` is the same sandboxed command
+ * through the client library (`RemoteSandbox.spawn` over connectExecServer, src/exec-server/client):
+ * the cost per remote command a library user pays, as a ratio to a local `sandbox.spawn` in the same run.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { packageRoot } from '../src/native.js';
 import { createSandbox } from '../src/sandbox.js';
+import { connectExecServer, RemoteSandbox } from '../src/exec-server/client/index.js';
 import { runInterleaved } from './sampler.js';
 import type { BenchCase } from './sampler.js';
 import { defined, summarise } from './stats.js';
@@ -120,13 +123,19 @@ async function main(): Promise<void> {
       const r = await sb.spawn(['/bin/true'], profile, { cwd, reject: false, stdin: 'ignore', timeout: TIMEOUT_MS });
       if (r.exitCode !== 0) throw new Error(`sandbox.spawn exit ${String(r.exitCode)}: ${String(r.stderr)}`);
     };
+    const remote = new RemoteSandbox(await connectExecServer(url, { clientName: 'bench-client' }), 'bench');
+    const viaClient = async (): Promise<void> => {
+      const r = await remote.spawn(['/bin/true'], 'workspace-write', { cwd, envPolicy: { inherit: 'none', set: { PATH: '/usr/bin:/bin' } } });
+      if (r.exitCode !== 0) throw new Error(`RemoteSandbox.spawn exit ${String(r.exitCode)}: ${r.stderr}`);
+    };
     const cases: BenchCase[] = [
       { name: 'spawn-sandboxed', run: viaSpawn('workspace-write') },
+      { name: 'client-remote', run: viaClient },
       { name: 'server-sandboxed', run: viaServer(true) },
       { name: 'spawn-direct', run: viaSpawn('danger-full-access') },
       { name: 'server-direct', run: viaServer(false) },
     ];
-    process.stderr.write(`exec-server bench: ${rounds} interleaved rounds of 4 cases…\n`);
+    process.stderr.write(`exec-server bench: ${rounds} interleaved rounds of 5 cases…\n`);
     const res = await runInterleaved(cases, { rounds, warmup: 3 });
     const line = (name: string): string => {
       const s = defined(res.samples[name] ?? []);
@@ -147,16 +156,25 @@ async function main(): Promise<void> {
       const d = summarise(diffs);
       return `${d.median.toFixed(1)} ms (paired p10 ${d.p10.toFixed(1)} – p90 ${d.p90.toFixed(1)})`;
     };
+    const ratio = (a: string, b: string): string => {
+      const x = defined(res.samples[a] ?? []);
+      const y = defined(res.samples[b] ?? []);
+      return x.length && y.length ? `${(summarise(x).median / summarise(y).median).toFixed(2)}×` : 'n/a';
+    };
     const out = [
       line('spawn-sandboxed'),
+      line('client-remote'),
       line('server-sandboxed'),
       line('spawn-direct'),
       line('server-direct'),
       `server added cost per process, sandboxed: ${added('server-sandboxed', 'spawn-sandboxed')}`,
       `server added cost per process, direct:    ${added('server-direct', 'spawn-direct')}`,
+      `remote command via the client vs local sandbox.spawn: ${ratio('client-remote', 'spawn-sandboxed')} (paired added ${added('client-remote', 'spawn-sandboxed')})`,
+      `client library vs raw process/start (both sandboxed): ${ratio('client-remote', 'server-sandboxed')}`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
     ws.close();
+    await remote.close();
   } finally {
     server.kill('SIGTERM');
     rmSync(cwd, { recursive: true, force: true });

@@ -20,6 +20,8 @@ const FILES = [
   'test/integration/bwrap-selection/trust.test.ts',
   // The sandboxed fs/* escapes must hold for a caller without root too.
   'test/integration/exec-server/fs-sandbox.test.ts',
+  // `run --environment`: a project's environments.toml refused unless trusted, the profile enforced on the server.
+  'test/cli/environment.test.ts',
 ];
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

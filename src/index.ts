@@ -7,7 +7,9 @@
  */
 export { VERSION } from './version.js';
 
-export { createSandbox, Sandbox } from './sandbox.js';
+export { Sandbox } from './sandbox.js';
+// createSandbox({ environment }) runs on an exec-server, so it lives above sandbox.ts (exec-server/client/create-sandbox.ts).
+export { createSandbox } from './exec-server/client/index.js';
 export type {
   CreateSandboxOptions,
   ExecaLaunch,
@@ -22,6 +24,41 @@ export type {
 export type { LaunchOptions } from './launch/options.js';
 export { createExecServer } from './exec-server/index.js';
 export type { ExecServer, ExecServerOptions } from './exec-server/index.js';
+export {
+  connectExecServer,
+  connectEnvironment,
+  ExecServerClient,
+  ExecServerDisconnectedError,
+  ExecServerRequestError,
+  ExecServerTimeoutError,
+  loadEnvironmentsFor,
+  openEnvironment,
+  RemoteProcess,
+  RemoteSandbox,
+  RemoteSubprocess,
+} from './exec-server/client/index.js';
+export type {
+  ConnectExecServerOptions,
+  CreateRemoteSandboxOptions,
+  EnvironmentInfo,
+  EnvironmentLookup,
+  ExecEnvPolicy,
+  ExecParams,
+  ExecServerTarget,
+  FsMetadata,
+  FsMethods,
+  FsPathParams,
+  FsWalkOptions,
+  ReadResult,
+  ProcessCalls,
+  ProcessEvent,
+  RemoteProcessResult,
+  RemoteRunResult,
+  RemoteSpawnOptions,
+  StartResult,
+  WriteStatus,
+} from './exec-server/client/index.js';
+export type { EnvironmentSpec, EnvironmentTransport, LoadedEnvironments } from './config/index.js';
 
 export { PlanError } from './contracts/index.js';
 export { SandboxError, SandboxSetupError } from './errors.js';

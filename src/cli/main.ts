@@ -45,6 +45,7 @@ export function buildProgram(): Command {
     .option('--dry-run', 'print the launch plan and run nothing')
     .option('--json', 'with --dry-run: print the plan as JSON')
     .addOption(new Option('--platform <platform>', 'with --dry-run: plan for another OS').choices(PLATFORMS))
+    .option('--environment <id>', 'run on the exec-server <id> of environments.toml ($CODEX_HOME, or .codex/ with --trust-project-config); local: here')
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .passThroughOptions()
     .action(async (command: string[], flags: RunFlags) => {

@@ -15,6 +15,8 @@ import { checkCwdDirectory, validateLaunch } from './validate.js';
 
 export interface RunFlags extends PlanFlags {
   dryRun?: boolean;
+  /** An environment of environments.toml (`local`: here). */
+  environment?: string;
 }
 
 /**
@@ -29,6 +31,11 @@ const FORWARDED_UNIX: readonly NodeJS.Signals[] = ['SIGWINCH', 'SIGCONT'];
 /** A --cwd that is not a directory is the caller's mistake (exit 2), not a sandbox set-up failure (125). */
 export async function runCommand(command: string[], flags: RunFlags): Promise<number> {
   if (!command.length) throw new UsageError('no command given: codex-sandbox run [options] -- CMD [ARG...]');
+  if (flags.environment !== undefined && flags.environment !== 'local') {
+    const { chooseEnvironment, runRemoteCommand } = await import('./run-remote.js');
+    const spec = chooseEnvironment(flags);
+    if (spec !== 'local') return runRemoteCommand(command, flags, spec);
+  }
   checkPlatformFlag(flags, flags.dryRun === true, '--dry-run');
   if (flags.json === true && flags.dryRun !== true) throw new UsageError('--json needs --dry-run');
   // The environment's exact bytes (Node decodes non-UTF-8 ones to U+FFFD), as the library passes them.

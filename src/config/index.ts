@@ -14,3 +14,7 @@ export { readIfTrusted, trustProblem, currentCaller } from './trust.js';
 export type { CallerIdentity, TrustedRead } from './trust.js';
 export { KeyLines, formatKeyPath } from './key-lines.js';
 export type { KeyPath } from './key-lines.js';
+export { parseEnvironmentsToml, environmentsFromEnv, environmentIdProblem, RESERVED_ENVIRONMENT_IDS, DEFAULT_ENVIRONMENT_CONNECT_TIMEOUT_MS, DEFAULT_ENVIRONMENT_INITIALIZE_TIMEOUT_MS } from './environments.js';
+export type { EnvironmentSpec, EnvironmentTransport, EnvironmentsFile, ParseEnvironmentsOptions } from './environments.js';
+export { loadEnvironments, selectEnvironment, codexHomeOf, ENVIRONMENTS_FILE } from './environments-load.js';
+export type { LoadEnvironmentsOptions, LoadedEnvironments } from './environments-load.js';
