@@ -8,6 +8,7 @@ import { PlanError } from '../../contracts/index.js';
 import type { LaunchRequest, PlanInput, Planner } from '../../contracts/index.js';
 import type { ResolvedPermissions } from '../../permissions/resolved.js';
 import { buildSeatbeltPolicy } from './policy.js';
+import { refusePlantedSymlinks } from './symlinks.js';
 
 /**
  * Absolute on purpose: a `sandbox-exec` planted earlier on PATH would otherwise receive the policy
@@ -18,6 +19,12 @@ export const SANDBOX_EXEC_PATH = '/usr/bin/sandbox-exec';
 export const planDarwin: Planner = (input: PlanInput): LaunchRequest => {
   if (input.command.length === 0) {
     throw new PlanError('EmptyCommand', 'no command to run: pass the program and its arguments after the options');
+  }
+  const fsp = input.permissions.fileSystem;
+  if (fsp.kind === 'restricted') {
+    const check = { fs: input.facts.fs, callerUid: input.facts.darwin?.uid, allowed: new Set(input.allowSymlinkedRoots ?? []) };
+    refusePlantedSymlinks(check, input.cwd, 'the working directory');
+    if (!fsp.fullDiskWrite) for (const w of fsp.writableRoots) refusePlantedSymlinks(check, w.root, 'the writable root');
   }
   const { policy, params } = buildSeatbeltPolicy(input.permissions, input.facts.fs);
   const env: Record<string, string> = { ...input.env, CODEX_SANDBOX: 'seatbelt' };

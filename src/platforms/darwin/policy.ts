@@ -20,7 +20,7 @@ import type { ResolvedPermissions } from '../../permissions/resolved.js';
 import { BASE_POLICY, NETWORK_ENABLED_POLICY, PLATFORM_DEFAULTS_POLICY, PREFERENCES_POLICY } from './base-policy.js';
 import { canonicalPath, dirsBetween, isAtOrBelow, protectedSpellings } from './canonical.js';
 import { escapeGlobLiteral, globStaticPrefix, joinGlob } from '../../permissions/glob-syntax.js';
-import { expandBraces, globToSeatbeltRegex } from './glob-regex.js';
+import { caseInsensitivePathRegex, expandBraces, globToSeatbeltRegex } from './glob-regex.js';
 import { ParamTable } from './params.js';
 import { PlanError } from '../../contracts/index.js';
 
@@ -113,17 +113,18 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
       const grant = `(${root.isFile ? 'literal' : 'subpath'} ${rootRef})`;
       // The sandbox must not delete or rename its own authority boundary (Codex seatbelt.rs test
       // `seatbelt_prevents_writable_root_replacement`).
-      if (!root.isFile) unlinkGuards.push(`(literal ${rootRef})`);
+      if (!root.isFile) unlinkGuards.push(`(literal ${rootRef})`, `(regex #"${caseInsensitivePathRegex(root.path, true)}")`);
       const nots: string[] = [];
       // Exclude the exact path and everything below: `subpath` alone leaves first-time creation of
       // the excluded directory itself (`mkdir .codex`) open.
+      // Plus the same path in any letter case (`.GIT`, `.Codex`): see caseInsensitivePathRegex.
       root.excluded.forEach((e, j) => {
         const p = params.add(`${name}_EXCLUDED_${j}`, e);
-        nots.push(`(require-not (literal ${p}))`, `(require-not (subpath ${p}))`);
+        nots.push(`(require-not (literal ${p}))`, `(require-not (subpath ${p}))`, `(require-not (regex #"${caseInsensitivePathRegex(e)}"))`);
       });
       root.protectedPaths.forEach((m, j) => {
         const p = params.add(`${name}_PROTECTED_${j}`, m);
-        nots.push(`(require-not (literal ${p}))`, `(require-not (subpath ${p}))`);
+        nots.push(`(require-not (literal ${p}))`, `(require-not (subpath ${p}))`, `(require-not (regex #"${caseInsensitivePathRegex(m)}"))`);
       });
       return nots.length === 0 ? grant : `(require-all ${grant}\n  ${nots.join('\n  ')})`;
     });
@@ -146,7 +147,7 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
     for (const d of dirs) {
       if (guardedDirs.has(d) || d === '/') continue;
       guardedDirs.add(d);
-      unlinkGuards.push(`(literal ${params.add(`${prefix}_${k++}`, d)})`);
+      unlinkGuards.push(`(literal ${params.add(`${prefix}_${k++}`, d)})`, `(regex #"${caseInsensitivePathRegex(d, true)}")`);
     }
   };
 
@@ -162,7 +163,8 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
 
   if (unreadable.length > 0) {
     const refs = unreadable.map((u, k) => params.add(`UNREADABLE_ROOT_${k}`, u));
-    sections.push(`; deny-read paths (no read, no write)\n(deny ${DENY_READ_OPS}\n ${refs.map((r) => `(literal ${r}) (subpath ${r})`).join('\n ')})`);
+    const anyCase = uniq(unreadable.map((u) => `(regex #"${caseInsensitivePathRegex(u)}")`));
+    sections.push(`; deny-read paths (no read, no write), in any letter case\n(deny ${DENY_READ_OPS}\n ${refs.map((r) => `(literal ${r}) (subpath ${r})`).join('\n ')}\n ${anyCase.join('\n ')})`);
   }
 
   if (fsp.unreadableGlobs.length > 0) {
