@@ -26,7 +26,7 @@ export const planDarwin: Planner = (input: PlanInput): LaunchRequest => {
     refusePlantedSymlinks(check, input.cwd, 'the working directory');
     if (!fsp.fullDiskWrite) for (const w of fsp.writableRoots) refusePlantedSymlinks(check, w.root, 'the writable root');
   }
-  const { policy, params } = buildSeatbeltPolicy(input.permissions, input.facts.fs);
+  const { policy, params } = buildSeatbeltPolicy(input.permissions, input.facts.fs, { sshAuthSock: input.env['SSH_AUTH_SOCK'] });
   const env: Record<string, string> = { ...input.env, CODEX_SANDBOX: 'seatbelt' };
   if (input.permissions.network === 'restricted') env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
 

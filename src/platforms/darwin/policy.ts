@@ -17,7 +17,7 @@
 import { posix } from 'node:path';
 import type { FsInspector } from '../../permissions/fs-facts.js';
 import type { ResolvedPermissions } from '../../permissions/resolved.js';
-import { BASE_POLICY, NETWORK_ENABLED_POLICY, PLATFORM_DEFAULTS_POLICY, PREFERENCES_POLICY } from './base-policy.js';
+import { BASE_POLICY, NETWORK_ENABLED_POLICY, PLATFORM_DEFAULTS_POLICY, PREFERENCES_POLICY, unixSocketPolicy } from './base-policy.js';
 import { canonicalPath, dirsBetween, isAtOrBelow, protectedSpellings } from './canonical.js';
 import { escapeGlobLiteral, globStaticPrefix, joinGlob } from '../../permissions/glob-syntax.js';
 import { caseInsensitivePathRegex, expandBraces, globToSeatbeltRegex } from './glob-regex.js';
@@ -51,7 +51,12 @@ function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
 
-export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector): SeatbeltPolicy {
+export interface SeatbeltOptions {
+  /** The caller's SSH_AUTH_SOCK: denied as a Unix-socket destination even under a writable root. */
+  sshAuthSock?: string | undefined;
+}
+
+export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector, opts: SeatbeltOptions = {}): SeatbeltPolicy {
   const fsp = perms.fileSystem;
   const ownsFs = fsp.kind === 'restricted';
   const fullRead = !ownsFs || fsp.fullDiskRead;
@@ -102,6 +107,7 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
 
   // ---- write ----
   const unlinkGuards: string[] = [];
+  const rootRefs: string[] = [];
   if (fullWrite) {
     sections.push('; write: everything\n(allow file-write*)');
   } else if (writeRoots.length > 0) {
@@ -110,6 +116,7 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
       // A writable *file* is granted as a literal: with `subpath`, replacing it by a directory would
       // make a whole new tree writable.
       const rootRef = params.add(name, root.path);
+      rootRefs.push(rootRef);
       const grant = `(${root.isFile ? 'literal' : 'subpath'} ${rootRef})`;
       // The sandbox must not delete or rename its own authority boundary (Codex seatbelt.rs test
       // `seatbelt_prevents_writable_root_replacement`).
@@ -132,7 +139,12 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
   }
 
   // ---- network ----
-  if (perms.network === 'enabled') sections.push(NETWORK_ENABLED_POLICY);
+  if (perms.network === 'enabled') {
+    sections.push(NETWORK_ENABLED_POLICY);
+    const sock = opts.sshAuthSock;
+    const extra = sock !== undefined && posix.isAbsolute(sock) ? [params.add('SSH_AUTH_SOCK', canonicalPath(fs, sock))] : [];
+    sections.push(unixSocketPolicy(fullWrite ? ['"/"'] : rootRefs, extra));
+  }
 
   // ---- preferences / platform defaults ----
   if (fullRead) sections.push(PREFERENCES_POLICY);

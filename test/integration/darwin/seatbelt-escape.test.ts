@@ -11,7 +11,7 @@
  * most tests use the realpath, and two tests hand the planner the symlinked spellings on purpose.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,15 @@ const realFs: FsInspector = {
       return undefined;
     }
   },
+  lstat(p) {
+    try {
+      const st = lstatSync(p);
+      const kind: FsEntryKind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other';
+      return { kind, dev: String(st.dev), ino: String(st.ino), uid: st.uid, mode: st.mode };
+    } catch {
+      return undefined;
+    }
+  },
   readSmallFile: () => undefined,
   isEmptyDir: () => undefined,
   fileSize: () => undefined,
@@ -107,14 +116,18 @@ interface RunResult {
 
 const ENV = { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', HOME: process.env.HOME ?? '/' };
 
-function run(p: ResolvedPermissions, cwd: string, script: string): RunResult {
-  const req = planDarwin({
+function plan(p: ResolvedPermissions, cwd: string, script: string, env: Record<string, string> = ENV): ReturnType<typeof planDarwin> {
+  return planDarwin({
     command: ['/bin/sh', '-c', script],
     cwd,
     permissions: p,
-    env: ENV,
-    facts: { platform: 'darwin', arch: process.arch, tmpdir: undefined, home: process.env.HOME, fs: realFs },
+    env,
+    facts: { platform: 'darwin', arch: process.arch, tmpdir: undefined, home: process.env.HOME, fs: realFs, darwin: { uid: process.getuid?.() } },
   });
+}
+
+function run(p: ResolvedPermissions, cwd: string, script: string, env: Record<string, string> = ENV): RunResult {
+  const req = plan(p, cwd, script, env);
   expect(req.program).toBe('/usr/bin/sandbox-exec');
   const argv = req.argv.map((a) => (typeof a === 'string' ? a : Buffer.from(a.bytes, 'base64').toString()));
   const r = spawnSync(req.program as string, argv, { cwd, env: req.env, encoding: 'utf8', timeout: 30_000 });
@@ -310,6 +323,33 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
       expect(existsSync(join(dir, 'NEW.PEM'))).toBe(false);
     });
 
+    it('a deny-read path of .env also denies .ENV (case-insensitive volume)', (ctx) => {
+      const dir = join(base, 'envcase');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, '.env'), 'env-secret\n');
+      if (!existsSync(join(dir, '.ENV'))) ctx.skip('case-sensitive volume: .ENV is another name, not .env');
+      const p = perms([wr(dir)], 'restricted', { unreadableRoots: [join(dir, '.env')] });
+      const r = run(p, dir, `cat .ENV; cat .Env; echo x >> .ENV; true`);
+      expect(r.stdout).not.toContain('env-secret');
+      expect(r.stderr).toMatch(EPERM);
+      expect(readFileSync(join(dir, '.env'), 'utf8')).toBe('env-secret\n');
+    });
+
+    it('a writable root or cwd through a symlink the sandbox could have planted (ws/pkg -> outside) is refused before launch', () => {
+      const ws = join(base, 'ws');
+      mkdirSync(ws, { recursive: true });
+      symlinkSync(outside, join(ws, 'pkg'));
+      expect(() => plan(perms([wr(join(ws, 'pkg'))], 'restricted'), work, 'true')).toThrow(/goes through the symlink/);
+      expect(() => plan(workspace(), join(ws, 'pkg'), 'true')).toThrow(/the working directory/);
+    });
+
+    it('/dev/stdout, /dev/stderr and /dev/fd/N are writable in a full-read profile', () => {
+      const r = run(workspace(), work, `echo to-out >/dev/stdout && echo to-err >/dev/stderr && echo to-fd >/dev/fd/1`);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('to-out\nto-fd\n');
+      expect(r.stderr).toBe('to-err\n');
+    });
+
     it('a writable root whose name holds quotes, parentheses and a newline works as data', () => {
       const odd = join(base, 'odd"dir (x)\nline');
       mkdirSync(odd);
@@ -357,6 +397,31 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
       const r = run(workspace('enabled'), work, nc());
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('pong');
+    });
+
+    it("network enabled: a docker.sock or the SSH_AUTH_SOCK stays unreachable, the command's own socket works", async () => {
+      // Unix servers outside the writable roots (as the Docker daemon's and ssh-agent's are) and one inside.
+      const unixServer = (path: string): Promise<ChildProcess> =>
+        new Promise((resolve, reject) => {
+          const js = `require('net').createServer((s)=>s.end('pong\\n')).listen(${JSON.stringify(path)},()=>process.stdout.write('up\\n'))`;
+          const child = spawn(process.execPath, ['-e', js], { stdio: ['ignore', 'pipe', 'inherit'] });
+          child.once('error', reject);
+          child.stdout?.once('data', () => resolve(child));
+        });
+      const docker = join(outside, 'docker.sock');
+      const agent = join(outside, 'agent-x');
+      const own = join(work, 'own.sock');
+      const servers = await Promise.all([unixServer(docker), unixServer(agent), unixServer(own)]);
+      try {
+        const ncU = (p: string): string => `/usr/bin/nc -U ${q(p)} </dev/null`;
+        const denied = run(workspace('enabled'), work, `${ncU(docker)}; ${ncU(agent)}; true`, { ...ENV, SSH_AUTH_SOCK: agent });
+        expect(denied.stdout).not.toContain('pong');
+        expect(runPlain(work, ncU(docker)).stdout).toContain('pong'); // control
+        const allowed = run(workspace('enabled'), work, ncU(own));
+        expect(allowed.stdout).toContain('pong');
+      } finally {
+        for (const c of servers) c.kill();
+      }
     });
   });
 

@@ -11,7 +11,8 @@ import type { FsEntryStat, FsInspector } from '../../../src/permissions/fs-facts
 import { planDarwin } from '../../../src/platforms/darwin/plan.js';
 import { buildSeatbeltPolicy } from '../../../src/platforms/darwin/policy.js';
 import { caseInsensitivePathRegex } from '../../../src/platforms/darwin/glob-regex.js';
-import { parseSexprs, printSexpr } from '../../helpers/sexpr.js';
+import { head, parseSexprs, printSexpr } from '../../helpers/sexpr.js';
+import type { Sexpr } from '../../helpers/sexpr.js';
 import { MAC_FS, fakeFs, permissions, planInput, root } from './fixtures.js';
 
 const UID = 501;
@@ -147,5 +148,94 @@ describe('darwin: deny rules ignore letter case (APFS is case-insensitive by def
     const guards = regexesOf(policy, '(deny file-write-unlink');
     for (const p of ['/Users/dev/PROJ', '/Users/dev/proj/A', '/Users/dev/proj/a/B']) expect(guards.some((re) => re.test(p)), p).toBe(true);
     expect(guards.some((re) => re.test('/Users/dev/proj/c'))).toBe(false);
+  });
+});
+
+/**
+ * A model of how Seatbelt decides one `network-outbound` to a Unix socket path: the last top-level
+ * allow/deny rule for that operation whose path filter (literal, subpath, regex; strings or params)
+ * matches wins; (deny default) otherwise. Only the filter forms this planner emits are understood.
+ */
+function unixConnectAllowed(policy: string, params: Array<[string, string]>, socketPath: string): boolean {
+  const values = new Map(params);
+  const text = (n: Sexpr): string => {
+    if (n.type === 'string' || n.type === 'regex') return n.value;
+    if (n.type === 'list' && head(n) === 'param' && n.items[1]?.type === 'string') return values.get(n.items[1].value)!;
+    throw new Error(`unexpected filter argument ${printSexpr(n)}`);
+  };
+  const matches = (f: Sexpr): boolean => {
+    if (f.type !== 'list') return false;
+    const arg = f.items[1]!;
+    switch (head(f)) {
+      case 'literal':
+        return socketPath === text(arg);
+      case 'subpath': {
+        const d = text(arg);
+        return d === '/' || socketPath === d || socketPath.startsWith(d + '/');
+      }
+      case 'regex':
+        return new RegExp(text(arg)).test(socketPath);
+      default:
+        return false;
+    }
+  };
+  let allowed = false;
+  for (const form of parseSexprs(policy)) {
+    if (form.type !== 'list') continue;
+    const ops = form.items.slice(1).filter((i) => i.type === 'symbol').map((i) => (i as { value: string }).value);
+    if (!ops.includes('network-outbound') && !ops.includes('network*')) continue;
+    const filters = form.items.slice(1).filter((i) => i.type === 'list');
+    if (filters.length === 0 || filters.some(matches)) allowed = head(form) === 'allow';
+  }
+  return allowed;
+}
+
+describe('darwin: Unix-domain sockets with the network on', () => {
+  const ws = '/Users/dev/proj';
+  const perms = permissions({ fullDiskRead: true, writableRoots: [root(ws), root('/tmp'), root('/var/folders/zz/T')] }, 'enabled');
+
+  it('container engines and ssh/gpg agents are unreachable, even under a writable root or through SSH_AUTH_SOCK', () => {
+    const { policy, params } = buildSeatbeltPolicy(perms, fakeFs(MAC_FS), { sshAuthSock: '/Users/dev/.1p/sock' });
+    for (const s of [
+      '/private/var/run/docker.sock',
+      '/Users/dev/.docker/run/docker.sock',
+      '/Users/dev/.colima/default/docker.sock',
+      '/Users/dev/Library/Containers/com.docker.docker/Data/docker-cli.sock',
+      '/Users/dev/.local/share/containers/podman/machine/podman.sock',
+      '/private/tmp/com.apple.launchd.AbC123/Listeners',
+      '/private/var/folders/zz/T/ssh-XYZ/agent.4242',
+      '/Users/dev/.gnupg/S.gpg-agent',
+      '/Users/dev/.gnupg/S.gpg-agent.ssh',
+      '/Users/dev/.1p/sock',
+      `${ws}/docker.sock`,
+    ]) {
+      expect(unixConnectAllowed(policy, params, s), s).toBe(false);
+    }
+  });
+
+  it("the command's own sockets (under a writable root) and the DNS resolver stay reachable; others are not", () => {
+    const { policy, params } = buildSeatbeltPolicy(perms, fakeFs(MAC_FS));
+    expect(unixConnectAllowed(policy, params, `${ws}/.run/server.sock`)).toBe(true);
+    expect(unixConnectAllowed(policy, params, '/private/tmp/test-server/s')).toBe(true);
+    expect(unixConnectAllowed(policy, params, '/private/var/run/mDNSResponder')).toBe(true);
+    expect(unixConnectAllowed(policy, params, '/Users/dev/other/app.sock')).toBe(false);
+    expect(unixConnectAllowed(policy, params, '/private/var/run/vpncontrol.sock')).toBe(false);
+  });
+
+  it('network off: no Unix socket at all (unchanged), and the model sees the default deny', () => {
+    const { policy, params } = buildSeatbeltPolicy(permissions({ fullDiskRead: true, writableRoots: [root(ws)] }), fakeFs(MAC_FS));
+    expect(unixConnectAllowed(policy, params, `${ws}/s.sock`)).toBe(false);
+    expect(policy).not.toContain('network-outbound');
+  });
+});
+
+describe('darwin: the command can write to its own streams in every profile', () => {
+  it('/dev/stdout, /dev/stderr, /dev/tty and /dev/fd/N are writable without :minimal (full-read profiles); no ioctl on /dev/tty', () => {
+    const { policy } = buildSeatbeltPolicy(permissions({ fullDiskRead: true }), fakeFs(MAC_FS));
+    const rules = parseSexprs(policy).map(printSexpr);
+    const rule = rules.find((r) => r.startsWith('(allow file-read* file-write-data') && r.includes('"/dev/stderr"'));
+    expect(rule).toBeDefined();
+    for (const dev of ['(literal "/dev/stdout")', '(literal "/dev/stderr")', '(literal "/dev/tty")', '(subpath "/dev/fd")']) expect(rule).toContain(dev);
+    expect(rules.some((r) => r.startsWith('(allow file-ioctl') && r.includes('"/dev/tty"'))).toBe(false);
   });
 });
