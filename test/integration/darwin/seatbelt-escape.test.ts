@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FsEntryKind, FsInspector } from '../../../src/permissions/fs-facts.js';
 import type { ResolvedFileSystem, ResolvedPermissions, WritableRoot } from '../../../src/permissions/resolved.js';
 import { planDarwin } from '../../../src/platforms/darwin/plan.js';
+import { launch } from '../../../src/launch/run.js';
 
 const onMac = process.platform === 'darwin' && existsSync('/usr/bin/sandbox-exec');
 
@@ -436,6 +437,19 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
       const r = run(workspace(), work, 'kill -TERM $$');
       expect(r.status).toBeNull();
       expect(r.signal).toBe('SIGTERM');
+    });
+
+    it('library launch: kill() and the exit of the command end the whole process group (pipeline and background job)', async () => {
+      const req = plan(workspace(), work, 'sleep 300 | sleep 301 & sleep 302; wait');
+      const sub = launch(req, { reject: false, stdio: 'ignore' });
+      const pgid = sub.pid!;
+      const members = (): string => spawnSync('/usr/bin/pgrep', ['-g', String(pgid)], { encoding: 'utf8' }).stdout.trim();
+      for (let i = 0; i < 100 && members().split('\n').length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(members().split('\n').length).toBeGreaterThanOrEqual(4);
+      sub.kill('SIGINT');
+      await sub;
+      for (let i = 0; i < 100 && members() !== ''; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(members()).toBe('');
     });
 
     it('the command sees CODEX_SANDBOX=seatbelt and CODEX_SANDBOX_NETWORK_DISABLED=1', () => {
