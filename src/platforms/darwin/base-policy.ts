@@ -127,6 +127,9 @@ export const NETWORK_ENABLED_POLICY = `; network enabled
  *   sealed, read-only system volume). Never `(subpath "/System")`: /System/Volumes/Data is the
  *   firmlinked data volume, so that rule would expose every user file under a second spelling.
  * - `/Library/Frameworks` added (python.org and Mono frameworks that programs link against).
+ * - `/Library/Developer/CommandLineTools` added: /usr/bin/git, clang, python3 and make are xcrun
+ *   shims that exec the real tool (and its dylibs, Python3.framework) from the Command Line Tools
+ *   (or /Applications/Xcode.app, already readable) that /private/var/db/xcode_select_link names.
  * - Left out: GUI and app services (audio, analytics, runningboard, espd, app sleep, XPC
  *   activity), NetFS plugins, and the syslog socket (log calls fail silently; keeps "no socket
  *   connects while the network is denied" true).
@@ -134,6 +137,7 @@ export const NETWORK_ENABLED_POLICY = `; network enabled
 export const PLATFORM_DEFAULTS_POLICY = `; platform defaults for :minimal
 (allow file-read* file-test-existence file-map-executable
  (subpath "/System/Library") (subpath "/System/iOSSupport") (subpath "/usr/lib") (subpath "/Library/Apple") (subpath "/Library/Frameworks")
+ (subpath "/Library/Developer/CommandLineTools")
  (subpath "/bin") (subpath "/sbin") (subpath "/usr/bin") (subpath "/usr/sbin") (subpath "/usr/libexec")
  (subpath "/usr/share") (subpath "/usr/local/lib") (subpath "/opt/homebrew/lib"))
 ; /private/var/db: time zones, user records (DarwinDirectory, macOS 15), eligibility, xcode-select

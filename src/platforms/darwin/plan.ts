@@ -7,6 +7,8 @@
 import { PlanError } from '../../contracts/index.js';
 import type { LaunchRequest, PlanInput, Planner } from '../../contracts/index.js';
 import type { ResolvedPermissions } from '../../permissions/resolved.js';
+import { posix } from 'node:path';
+import { canonicalPath, isAtOrBelow } from './canonical.js';
 import { buildSeatbeltPolicy } from './policy.js';
 import { refusePlantedSymlinks } from './symlinks.js';
 
@@ -29,6 +31,8 @@ export const planDarwin: Planner = (input: PlanInput): LaunchRequest => {
   const { policy, params } = buildSeatbeltPolicy(input.permissions, input.facts.fs, { sshAuthSock: input.env['SSH_AUTH_SOCK'] });
   const env: Record<string, string> = { ...input.env, CODEX_SANDBOX: 'seatbelt' };
   if (input.permissions.network === 'restricted') env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
+  const moduleCache = clangModuleCache(input);
+  if (moduleCache !== undefined) env.CLANG_MODULE_CACHE_PATH = moduleCache;
 
   return {
     kind: 'macos-seatbelt',
@@ -43,6 +47,23 @@ export const planDarwin: Planner = (input: PlanInput): LaunchRequest => {
     enforcement: enforcementNotes(input.permissions, policy.length),
   };
 };
+
+/**
+ * clang (and the Swift and Objective-C tool chains it serves) keeps its module cache in the user's
+ * cache dir, /var/folders/../C/clang/ModuleCache, which no profile makes writable: a build with modules
+ * fails. Making it writable would let the command plant precompiled modules that the caller's own,
+ * unsandboxed compiles load (code injection into every later build), so instead the sandboxed clang
+ * gets its own cache under $TMPDIR when that is writable (clang's driver reads CLANG_MODULE_CACHE_PATH,
+ * clang/lib/Driver/ToolChains/Clang.cpp `getDefaultModuleCachePath`). A caller's own value is kept.
+ */
+function clangModuleCache(input: PlanInput): string | undefined {
+  const fsp = input.permissions.fileSystem;
+  const tmp = input.facts.tmpdir;
+  if (tmp === undefined || input.env['CLANG_MODULE_CACHE_PATH'] !== undefined || fsp.kind !== 'restricted' || fsp.fullDiskWrite) return undefined;
+  const canonTmp = canonicalPath(input.facts.fs, tmp);
+  const writable = fsp.writableRoots.some((w) => isAtOrBelow(canonTmp, canonicalPath(input.facts.fs, w.root)));
+  return writable ? posix.join(tmp, 'codex-sandbox-clang-module-cache') : undefined;
+}
 
 function enforcementNotes(perms: ResolvedPermissions, policyBytes: number): string[] {
   const fsp = perms.fileSystem;

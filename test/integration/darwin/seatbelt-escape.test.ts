@@ -376,6 +376,18 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
       expect(r.stdout).toBe(`data.txt\nreadable-data\n${dir}\n`);
     });
 
+    it('git, clang and python3 from the Command Line Tools start under :minimal (skipped without CLT or Xcode)', (ctx) => {
+      if (spawnSync('/usr/bin/xcode-select', ['-p']).status !== 0) ctx.skip('no Command Line Tools or Xcode selected (xcode-select -p fails)');
+      const dir = join(base, 'readable-clt');
+      mkdirSync(dir, { recursive: true });
+      const r = run(minimal([dir]), dir, `/usr/bin/git --version && /usr/bin/clang --version && /usr/bin/python3 -c 'print(1+1)'`);
+      expect(r.stderr).not.toMatch(EPERM);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/git version/);
+      expect(r.stdout).toMatch(/clang/);
+      expect(r.stdout).toMatch(/^2$/m);
+    });
+
     it('a file outside the readable roots cannot be read, and nothing can be written', () => {
       const dir = join(base, 'readable2');
       mkdirSync(dir, { recursive: true });

@@ -239,3 +239,21 @@ describe('darwin: the command can write to its own streams in every profile', ()
     expect(rules.some((r) => r.startsWith('(allow file-ioctl') && r.includes('"/dev/tty"'))).toBe(false);
   });
 });
+
+describe('darwin: developer tools under :minimal', () => {
+  it('the Command Line Tools are readable and mappable (the /usr/bin/git, clang, python3 shims exec them)', () => {
+    const { policy } = buildSeatbeltPolicy(permissions({ includePlatformDefaults: true, readableRoots: ['/Users/dev/proj'] }), fakeFs(MAC_FS));
+    const rule = parseSexprs(policy).map(printSexpr).find((r) => r.startsWith('(allow file-read* file-test-existence file-map-executable'));
+    expect(rule).toContain('(subpath "/Library/Developer/CommandLineTools")');
+  });
+
+  it("clang gets a module cache of its own under a writable $TMPDIR, never the user's cache dir; a caller's value is kept", () => {
+    const fs = fakeFs(MAC_FS);
+    const tmpWritable = permissions({ fullDiskRead: true, writableRoots: [root('/Users/dev/proj'), root('/var/folders/zz/T')] });
+    expect(planDarwin(planInput(tmpWritable, fs)).env.CLANG_MODULE_CACHE_PATH).toBe('/var/folders/zz/T/codex-sandbox-clang-module-cache');
+    const readOnly = permissions({ fullDiskRead: true, writableRoots: [root('/Users/dev/proj')] });
+    expect(planDarwin(planInput(readOnly, fs)).env.CLANG_MODULE_CACHE_PATH).toBeUndefined();
+    const own = planInput(tmpWritable, fs, { env: { PATH: '/usr/bin', CLANG_MODULE_CACHE_PATH: '/Users/dev/proj/.mc' } });
+    expect(planDarwin(own).env.CLANG_MODULE_CACHE_PATH).toBe('/Users/dev/proj/.mc');
+  });
+});
