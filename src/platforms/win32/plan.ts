@@ -250,6 +250,9 @@ function enforcementLines(plan: WindowsTokenPlan, notes: string[]): string[] {
     lines.push(`filesystem writes: allowed only under ${active.map((r) => r.canonicalPath).join(', ')} (ACL grant to each root's capability SID, without FILE_DELETE_CHILD)`);
   }
   lines.push('filesystem reads: not restricted (a write-restricted token checks restricting SIDs for writes only)');
+  // Everyone (S-1-1-0) is one of the restricting SIDs (Codex windows-sandbox-rs token.rs), so an ACE
+  // granting Everyone write access passes the restricted check as well: such directories stay writable.
+  lines.push('not confined: a directory whose ACL grants Everyone write access (as some installers leave them) stays writable, as with Codex; check one with `icacls <dir>`');
   if (plan.denyWritePaths.length > 0) lines.push(`read-only inside writable roots (deny-write ACEs): ${plan.denyWritePaths.map((d) => d.path).join(', ')}`);
   if (plan.createMissingDenyDirs.length > 0) lines.push(`created as empty directories before launch so their deny ACE exists: ${plan.createMissingDenyDirs.join(', ')}`);
   if (plan.network === 'enabled') {
