@@ -22,7 +22,9 @@ export interface RunFlags extends PlanFlags {
 /**
  * Signals the CLI passes on to the launcher, which sends SIGINT/SIGQUIT/SIGTSTP/SIGCONT/SIGWINCH to
  * the sandboxed process group and tears the sandbox down on SIGTERM/SIGHUP. The launcher is in a
- * session of its own (`detached`), so the terminal signals only this CLI: its foreground job.
+ * session of its own (`detached`), so the terminal signals only this CLI: its foreground job. On macOS
+ * there is no launcher: the command leads that group itself and `kill` signals the whole group
+ * (src/launch/process-group.ts).
  */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 /** Unix only: on Windows kill() of any signal is TerminateProcess (and libuv emulates SIGWINCH). */

@@ -70,6 +70,11 @@ export interface WindowsFacts {
   launcherPath: string;
 }
 
+export interface DarwinFacts {
+  /** The caller's uid (decides which symlinks in a writable root's path the caller could have planted). Unknown = treated as root. */
+  uid?: number;
+}
+
 export interface HostFacts {
   platform: Platform;
   arch: string;
@@ -78,6 +83,8 @@ export interface HostFacts {
   home: string | undefined;
   fs: FsInspector;
   linux?: LinuxFacts;
+  /** macOS only: probed on a Mac; absent when a darwin plan is made on another OS (--dry-run --platform darwin). */
+  darwin?: DarwinFacts;
   /** Windows only: probed on a Windows host; absent when a Windows plan is made on another OS (--dry-run --platform win32). */
   windows?: WindowsFacts;
 }

@@ -249,6 +249,7 @@ function entryFor(opts: HostFactsOptions): CacheEntry {
     home: absoluteOrUndefined(env['HOME']) ?? (absoluteOrUndefined(os.homedir()) || undefined),
     fs: sharedFs,
     ...(details !== undefined ? { linux: details.facts } : {}),
+    ...(platform === 'darwin' ? { darwin: { uid: process.getuid?.() } } : {}),
     ...(platform === 'win32' ? { windows: windowsFacts(opts.native ?? realNative) } : {}),
   };
   const entry: CacheEntry = { facts, linuxDetails: details };

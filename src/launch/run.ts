@@ -9,6 +9,7 @@ import type { LaunchRequest } from '../contracts/index.js';
 import type { LaunchOptions } from './options.js';
 import { SandboxSetupError } from '../errors.js';
 import { prepareProcess } from './prepare.js';
+import { containInProcessGroup } from './process-group.js';
 import { readSetupStatus } from './setup-status.js';
 
 export type { LaunchOptions } from './options.js';
@@ -69,7 +70,13 @@ export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultProm
   // handlers for every signal around each command. Elsewhere (sandbox-exec, the Windows launcher)
   // it stays on. A caller's own `cleanup` wins.
   const cleanup = rest.cleanup ?? req.native.platform !== 'linux';
-  const sub = execa(spec.file, spec.args, { ...rest, cleanup, env: spec.env, extendEnv: false, cwd: spec.cwd, stdio: stdio as unknown as Options['stdio'] });
+  // macOS: sandbox-exec execs the command, so the command itself leads a process group of its own
+  // and every signal goes to that group (process-group.ts); the Linux and Windows launchers contain
+  // their trees themselves.
+  const grouped = req.kind === 'macos-seatbelt';
+  const detached = grouped ? true : rest.detached;
+  const sub = execa(spec.file, spec.args, { ...rest, detached, cleanup, env: spec.env, extendEnv: false, cwd: spec.cwd, stdio: stdio as unknown as Options['stdio'] });
+  if (grouped) containInProcessGroup(sub, { killSignal: rest.killSignal, forceKillAfterDelay: rest.forceKillAfterDelay });
   if (spec.statusFd === undefined) return sub;
   return rejectOnSetupFailure(sub, sub.stdio[spec.statusFd] as Readable | null | undefined);
 }

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import type { LaunchRequest } from '../contracts/index.js';
 import type { SandboxSetupError } from '../errors.js';
 import { prepareProcess } from './prepare.js';
+import { containInProcessGroup } from './process-group.js';
 import { REFUSAL_SCAN_BYTES } from './refusals.js';
 import { readSetupStatus } from './setup-status.js';
 
@@ -42,7 +43,10 @@ export function spawnInherit(req: LaunchRequest, opts: { detached: boolean; rela
   const stdio: Array<'inherit' | 'pipe'> = ['inherit', 'inherit', relay ? 'pipe' : 'inherit'];
   if (spec.payload) stdio.push('pipe');
   if (spec.statusFd !== undefined) stdio.push('pipe');
-  const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env: spec.env, detached: opts.detached, stdio });
+  // macOS: the command (sandbox-exec execs it) leads its own process group and is signalled as a group (process-group.ts).
+  const grouped = req.kind === 'macos-seatbelt';
+  const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env: spec.env, detached: grouped || opts.detached, stdio });
+  if (grouped) containInProcessGroup(child, { forceKillAfterDelay: false });
   if (spec.payload) {
     const pipe = child.stdio[3];
     if (pipe && 'end' in pipe) {

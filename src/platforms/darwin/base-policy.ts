@@ -20,6 +20,13 @@ export const BASE_POLICY = `(version 1)
 ; their parallelism (Codex seatbelt_base_policy.sbpl allows mach-host* for libuv)
 (allow mach-host*)
 (allow file-write-data (require-all (literal "/dev/null") (vnode-type CHARACTER-DEVICE)))
+; the command's own streams: /dev/stdin, /dev/stdout, /dev/stderr (links to /dev/fd/N) and /dev/fd/N
+; duplicate a descriptor it already holds (fdesc(4): no new file is opened), /dev/tty is its controlling
+; terminal; without this \`echo x >/dev/stderr\` fails in every profile (Codex seatbelt_base_policy.sbpl
+; allows /dev/null only; the :minimal defaults already had /dev/tty and /dev/fd). No file-ioctl on
+; /dev/tty: TIOCSTI would type into the caller's shell (CVE-2017-5226 class).
+(allow file-read* file-write-data
+ (literal "/dev/stdin") (literal "/dev/stdout") (literal "/dev/stderr") (literal "/dev/tty") (subpath "/dev/fd"))
 ; read-only system facts that runtimes (libc, Python, Java, Node) query at start-up
 (allow sysctl-read
  (sysctl-name "hw.activecpu") (sysctl-name "hw.busfrequency_compat") (sysctl-name "hw.byteorder")
@@ -54,6 +61,35 @@ export const BASE_POLICY = `(version 1)
 (allow file-read* file-write* file-ioctl (literal "/dev/ptmx"))
 (allow file-read* file-write* (require-all (regex #"^/dev/ttys[0-9]+$") (extension "com.apple.sandbox.pty")))
 (allow file-ioctl (regex #"^/dev/ttys[0-9]+$"))`;
+
+/**
+ * Network enabled: the Unix-domain sockets the command may connect to (after NETWORK_ENABLED_POLICY,
+ * whose `(allow network-outbound)` also covers every socket file on the disk). Without this, a
+ * command with the network on drives the Docker daemon (`docker.sock` is root on the VM and every
+ * mounted host path), signs with the caller's ssh-agent or gpg-agent. Rules (Seatbelt applies the last
+ * match): no socket file at all, then the command's own sockets (under its writable roots, passed in
+ * as \`roots\`) and the system DNS resolver, then the agents and container engines again, wherever they
+ * live (launchd's SSH_AUTH_SOCK is under /private/tmp, \`ssh-agent\`'s under $TMPDIR, both writable roots
+ * in workspace-write). Codex likewise only allows listed Unix sockets (seatbelt.rs
+ * \`UNIX_SOCKET_PATH_i\`, \`create_seatbelt_args_allowlists_unix_socket_paths\`). The path filters match
+ * the socket's resolved path, so a symlink to docker.sock inside a writable root does not help.
+ */
+export function unixSocketPolicy(roots: string[], extraDenied: string[]): string {
+  const allow = ['(literal "/private/var/run/mDNSResponder")', ...roots.map((r) => `(subpath ${r})`)];
+  const deny = [
+    '(regex #"/[^/]*([dD]ocker|[pP]odman|containerd|buildkit|colima|orbstack|lima)[^/]*[.]sock$")',
+    '(regex #"^/private/tmp/com[.]apple[.]launchd[.][^/]+/Listeners$")',
+    '(regex #"/ssh-[^/]+/agent[.][0-9]+$")',
+    '(regex #"/S[.](gpg|ssh)-agent[^/]*$")',
+    '(regex #"/[^/]*agent[^/]*[.]sock$")',
+    ...extraDenied.map((d) => `(literal ${d})`),
+  ];
+  return `; Unix-domain sockets: only the command's own (under its writable roots) and the DNS resolver; never
+; container engines or ssh/gpg agents
+(deny network-outbound (subpath "/"))
+(allow network-outbound\n ${allow.join('\n ')})
+(deny network-outbound\n ${deny.join('\n ')})`;
+}
 
 /** Only with full-disk read: reading user preferences through cfprefsd (Codex seatbelt_preferences_policy.sbpl). */
 export const PREFERENCES_POLICY = `; user preferences (read only)
@@ -91,6 +127,9 @@ export const NETWORK_ENABLED_POLICY = `; network enabled
  *   sealed, read-only system volume). Never `(subpath "/System")`: /System/Volumes/Data is the
  *   firmlinked data volume, so that rule would expose every user file under a second spelling.
  * - `/Library/Frameworks` added (python.org and Mono frameworks that programs link against).
+ * - `/Library/Developer/CommandLineTools` added: /usr/bin/git, clang, python3 and make are xcrun
+ *   shims that exec the real tool (and its dylibs, Python3.framework) from the Command Line Tools
+ *   (or /Applications/Xcode.app, already readable) that /private/var/db/xcode_select_link names.
  * - Left out: GUI and app services (audio, analytics, runningboard, espd, app sleep, XPC
  *   activity), NetFS plugins, and the syslog socket (log calls fail silently; keeps "no socket
  *   connects while the network is denied" true).
@@ -98,6 +137,7 @@ export const NETWORK_ENABLED_POLICY = `; network enabled
 export const PLATFORM_DEFAULTS_POLICY = `; platform defaults for :minimal
 (allow file-read* file-test-existence file-map-executable
  (subpath "/System/Library") (subpath "/System/iOSSupport") (subpath "/usr/lib") (subpath "/Library/Apple") (subpath "/Library/Frameworks")
+ (subpath "/Library/Developer/CommandLineTools")
  (subpath "/bin") (subpath "/sbin") (subpath "/usr/bin") (subpath "/usr/sbin") (subpath "/usr/libexec")
  (subpath "/usr/share") (subpath "/usr/local/lib") (subpath "/opt/homebrew/lib"))
 ; /private/var/db: time zones, user records (DarwinDirectory, macOS 15), eligibility, xcode-select
@@ -106,7 +146,7 @@ export const PLATFORM_DEFAULTS_POLICY = `; platform defaults for :minimal
  (literal "/dev/random") (literal "/dev/urandom") (literal "/dev/autofs_nowait"))
 (allow file-read-metadata file-test-existence (literal "/etc") (literal "/tmp") (literal "/var") (subpath "/dev")
  (subpath "/private/var") (path-ancestors "/System/Volumes/Data/private") (literal "/System/Volumes/Data/Users"))
-(allow file-read* file-write-data (literal "/dev/null") (literal "/dev/zero") (literal "/dev/tty") (literal "/dev/dtracehelper") (subpath "/dev/fd"))
+(allow file-read* file-write-data (literal "/dev/null") (literal "/dev/zero") (literal "/dev/dtracehelper"))
 (allow file-ioctl (literal "/dev/dtracehelper"))
 ; guarded vnodes, the sandbox's own container check, chflags via fsctl
 (allow system-mac-syscall (mac-policy-name "vnguard") (require-all (mac-policy-name "Sandbox") (mac-syscall-number 67)))

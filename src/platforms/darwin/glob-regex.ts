@@ -23,7 +23,7 @@
  */
 import { globToRegExpSource } from '../../permissions/glob-match.js';
 import type { RegexDialect } from '../../permissions/glob-match.js';
-import { hasWildcard } from '../../permissions/glob-syntax.js';
+import { escapeGlobLiteral, hasWildcard } from '../../permissions/glob-syntax.js';
 
 /** Any one UTF-8 character of a component, as bytes (wider for ASCII: up to four characters). */
 const ANY_CHAR = '[^/][^/]?[^/]?[^/]?';
@@ -180,3 +180,17 @@ function literalChar(c: string): string {
   return variants.length > 1 ? `(${variants.join('|')})` : c;
 }
 
+
+/**
+ * One literal path as a Seatbelt regex that ignores the case of letters: the path itself and, unless
+ * `exact`, everything below it. Used next to the exact-path parameters for every deny (protected
+ * metadata, read-only carve-outs, deny-read paths, rename guards): APFS and HFS+ are case-insensitive
+ * by default, so `.ENV`, `.Git` or `SECRETS` name the same file as the denied spelling, while SBPL's
+ * `literal`/`subpath` compare bytes. On a case-sensitive volume this only denies a few more names
+ * (fails closed). Like a deny glob, the path text is written into the policy, but only as bracket
+ * classes: no quote or backslash can reach it (see `literalChar`).
+ */
+export function caseInsensitivePathRegex(path: string, exact = false): string {
+  const below = globToSeatbeltRegex(escapeGlobLiteral(path));
+  return exact ? `${below.slice(0, -'(/.*)?$'.length)}$` : below;
+}

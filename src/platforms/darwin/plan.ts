@@ -7,7 +7,10 @@
 import { PlanError } from '../../contracts/index.js';
 import type { LaunchRequest, PlanInput, Planner } from '../../contracts/index.js';
 import type { ResolvedPermissions } from '../../permissions/resolved.js';
+import { posix } from 'node:path';
+import { canonicalPath, isAtOrBelow } from './canonical.js';
 import { buildSeatbeltPolicy } from './policy.js';
+import { refusePlantedSymlinks } from './symlinks.js';
 
 /**
  * Absolute on purpose: a `sandbox-exec` planted earlier on PATH would otherwise receive the policy
@@ -19,9 +22,17 @@ export const planDarwin: Planner = (input: PlanInput): LaunchRequest => {
   if (input.command.length === 0) {
     throw new PlanError('EmptyCommand', 'no command to run: pass the program and its arguments after the options');
   }
-  const { policy, params } = buildSeatbeltPolicy(input.permissions, input.facts.fs);
+  const fsp = input.permissions.fileSystem;
+  if (fsp.kind === 'restricted') {
+    const check = { fs: input.facts.fs, callerUid: input.facts.darwin?.uid, allowed: new Set(input.allowSymlinkedRoots ?? []) };
+    refusePlantedSymlinks(check, input.cwd, 'the working directory');
+    if (!fsp.fullDiskWrite) for (const w of fsp.writableRoots) refusePlantedSymlinks(check, w.root, 'the writable root');
+  }
+  const { policy, params } = buildSeatbeltPolicy(input.permissions, input.facts.fs, { sshAuthSock: input.env['SSH_AUTH_SOCK'] });
   const env: Record<string, string> = { ...input.env, CODEX_SANDBOX: 'seatbelt' };
   if (input.permissions.network === 'restricted') env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
+  const moduleCache = clangModuleCache(input);
+  if (moduleCache !== undefined) env.CLANG_MODULE_CACHE_PATH = moduleCache;
 
   return {
     kind: 'macos-seatbelt',
@@ -36,6 +47,23 @@ export const planDarwin: Planner = (input: PlanInput): LaunchRequest => {
     enforcement: enforcementNotes(input.permissions, policy.length),
   };
 };
+
+/**
+ * clang (and the Swift and Objective-C tool chains it serves) keeps its module cache in the user's
+ * cache dir, /var/folders/../C/clang/ModuleCache, which no profile makes writable: a build with modules
+ * fails. Making it writable would let the command plant precompiled modules that the caller's own,
+ * unsandboxed compiles load (code injection into every later build), so instead the sandboxed clang
+ * gets its own cache under $TMPDIR when that is writable (clang's driver reads CLANG_MODULE_CACHE_PATH,
+ * clang/lib/Driver/ToolChains/Clang.cpp `getDefaultModuleCachePath`). A caller's own value is kept.
+ */
+function clangModuleCache(input: PlanInput): string | undefined {
+  const fsp = input.permissions.fileSystem;
+  const tmp = input.facts.tmpdir;
+  if (tmp === undefined || input.env['CLANG_MODULE_CACHE_PATH'] !== undefined || fsp.kind !== 'restricted' || fsp.fullDiskWrite) return undefined;
+  const canonTmp = canonicalPath(input.facts.fs, tmp);
+  const writable = fsp.writableRoots.some((w) => isAtOrBelow(canonTmp, canonicalPath(input.facts.fs, w.root)));
+  return writable ? posix.join(tmp, 'codex-sandbox-clang-module-cache') : undefined;
+}
 
 function enforcementNotes(perms: ResolvedPermissions, policyBytes: number): string[] {
   const fsp = perms.fileSystem;

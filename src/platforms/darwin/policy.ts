@@ -17,10 +17,10 @@
 import { posix } from 'node:path';
 import type { FsInspector } from '../../permissions/fs-facts.js';
 import type { ResolvedPermissions } from '../../permissions/resolved.js';
-import { BASE_POLICY, NETWORK_ENABLED_POLICY, PLATFORM_DEFAULTS_POLICY, PREFERENCES_POLICY } from './base-policy.js';
+import { BASE_POLICY, NETWORK_ENABLED_POLICY, PLATFORM_DEFAULTS_POLICY, PREFERENCES_POLICY, unixSocketPolicy } from './base-policy.js';
 import { canonicalPath, dirsBetween, isAtOrBelow, protectedSpellings } from './canonical.js';
 import { escapeGlobLiteral, globStaticPrefix, joinGlob } from '../../permissions/glob-syntax.js';
-import { expandBraces, globToSeatbeltRegex } from './glob-regex.js';
+import { caseInsensitivePathRegex, expandBraces, globToSeatbeltRegex } from './glob-regex.js';
 import { ParamTable } from './params.js';
 import { PlanError } from '../../contracts/index.js';
 
@@ -51,7 +51,12 @@ function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
 
-export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector): SeatbeltPolicy {
+export interface SeatbeltOptions {
+  /** The caller's SSH_AUTH_SOCK: denied as a Unix-socket destination even under a writable root. */
+  sshAuthSock?: string | undefined;
+}
+
+export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector, opts: SeatbeltOptions = {}): SeatbeltPolicy {
   const fsp = perms.fileSystem;
   const ownsFs = fsp.kind === 'restricted';
   const fullRead = !ownsFs || fsp.fullDiskRead;
@@ -102,6 +107,7 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
 
   // ---- write ----
   const unlinkGuards: string[] = [];
+  const rootRefs: string[] = [];
   if (fullWrite) {
     sections.push('; write: everything\n(allow file-write*)');
   } else if (writeRoots.length > 0) {
@@ -110,20 +116,22 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
       // A writable *file* is granted as a literal: with `subpath`, replacing it by a directory would
       // make a whole new tree writable.
       const rootRef = params.add(name, root.path);
+      rootRefs.push(rootRef);
       const grant = `(${root.isFile ? 'literal' : 'subpath'} ${rootRef})`;
       // The sandbox must not delete or rename its own authority boundary (Codex seatbelt.rs test
       // `seatbelt_prevents_writable_root_replacement`).
-      if (!root.isFile) unlinkGuards.push(`(literal ${rootRef})`);
+      if (!root.isFile) unlinkGuards.push(`(literal ${rootRef})`, `(regex #"${caseInsensitivePathRegex(root.path, true)}")`);
       const nots: string[] = [];
       // Exclude the exact path and everything below: `subpath` alone leaves first-time creation of
       // the excluded directory itself (`mkdir .codex`) open.
+      // Plus the same path in any letter case (`.GIT`, `.Codex`): see caseInsensitivePathRegex.
       root.excluded.forEach((e, j) => {
         const p = params.add(`${name}_EXCLUDED_${j}`, e);
-        nots.push(`(require-not (literal ${p}))`, `(require-not (subpath ${p}))`);
+        nots.push(`(require-not (literal ${p}))`, `(require-not (subpath ${p}))`, `(require-not (regex #"${caseInsensitivePathRegex(e)}"))`);
       });
       root.protectedPaths.forEach((m, j) => {
         const p = params.add(`${name}_PROTECTED_${j}`, m);
-        nots.push(`(require-not (literal ${p}))`, `(require-not (subpath ${p}))`);
+        nots.push(`(require-not (literal ${p}))`, `(require-not (subpath ${p}))`, `(require-not (regex #"${caseInsensitivePathRegex(m)}"))`);
       });
       return nots.length === 0 ? grant : `(require-all ${grant}\n  ${nots.join('\n  ')})`;
     });
@@ -131,7 +139,12 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
   }
 
   // ---- network ----
-  if (perms.network === 'enabled') sections.push(NETWORK_ENABLED_POLICY);
+  if (perms.network === 'enabled') {
+    sections.push(NETWORK_ENABLED_POLICY);
+    const sock = opts.sshAuthSock;
+    const extra = sock !== undefined && posix.isAbsolute(sock) ? [params.add('SSH_AUTH_SOCK', canonicalPath(fs, sock))] : [];
+    sections.push(unixSocketPolicy(fullWrite ? ['"/"'] : rootRefs, extra));
+  }
 
   // ---- preferences / platform defaults ----
   if (fullRead) sections.push(PREFERENCES_POLICY);
@@ -146,7 +159,7 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
     for (const d of dirs) {
       if (guardedDirs.has(d) || d === '/') continue;
       guardedDirs.add(d);
-      unlinkGuards.push(`(literal ${params.add(`${prefix}_${k++}`, d)})`);
+      unlinkGuards.push(`(literal ${params.add(`${prefix}_${k++}`, d)})`, `(regex #"${caseInsensitivePathRegex(d, true)}")`);
     }
   };
 
@@ -162,7 +175,8 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
 
   if (unreadable.length > 0) {
     const refs = unreadable.map((u, k) => params.add(`UNREADABLE_ROOT_${k}`, u));
-    sections.push(`; deny-read paths (no read, no write)\n(deny ${DENY_READ_OPS}\n ${refs.map((r) => `(literal ${r}) (subpath ${r})`).join('\n ')})`);
+    const anyCase = uniq(unreadable.map((u) => `(regex #"${caseInsensitivePathRegex(u)}")`));
+    sections.push(`; deny-read paths (no read, no write), in any letter case\n(deny ${DENY_READ_OPS}\n ${refs.map((r) => `(literal ${r}) (subpath ${r})`).join('\n ')}\n ${anyCase.join('\n ')})`);
   }
 
   if (fsp.unreadableGlobs.length > 0) {

@@ -102,7 +102,58 @@ function planRoots(input: PlanInput, notes: string[]): { roots: WindowsWritableR
     else notes.push(`writable root ${lexical} does not exist: no write grant is made for it`);
   }
   refusePlantedLinkRoots(active);
+  const allowed = allowedLinks(input);
+  const named = new Set(input.permissions.fileSystem.writableRoots.map((r) => pathKey(normalizeOrThrow(r.root, 'writable root'))));
+  for (const a of active) {
+    // A link whose target is already inside another writable root, or is itself named as one, makes
+    // nothing new writable (pnpm junctions; a root given in two spellings).
+    if (named.has(pathKey(a.canonical))) continue;
+    if (active.some((o) => o !== a && pathKey(o.canonical) !== pathKey(a.canonical) && isWithin(a.canonical, o.canonical))) continue;
+    refuseLinkedPath(fsi, a.lexical, 'the writable root', allowed);
+  }
   return { roots, active };
+}
+
+/** Links the caller accepted (--allow-symlinked-root), as comparison keys. */
+function allowedLinks(input: PlanInput): Set<string> {
+  return new Set((input.allowSymlinkedRoots ?? []).map((l) => pathKey(normalizeOrThrow(l, 'allowed symlink'))));
+}
+
+/** `C:\a\b` → [`C:\a`, `C:\a\b`]; `\\s\sh\a` → [`\\s\sh\a`] (a drive or share root is never a link we could judge). */
+function pathPrefixes(p: string): string[] {
+  const unc = /^(\\\\[^\\]+\\[^\\]+)(.*)$/.exec(p);
+  const [base, rest] = unc ? [unc[1]!, unc[2]!] : [p.slice(0, 2), p.slice(2)];
+  const out: string[] = [];
+  let cur = base;
+  for (const comp of rest.split('\\')) {
+    if (comp === '') continue;
+    cur += '\\' + comp;
+    out.push(cur);
+  }
+  return out;
+}
+
+/**
+ * The Windows form of the Linux and macOS planted-symlink rule (src/platforms/linux/plan.ts
+ * `refusePlantedSymlinks`): a run can turn `ws\pkg` into a junction to `C:\Users\me` (`mklink /J`
+ * needs no privilege), and a later run with cwd `ws\pkg` (a workspace-write root) would get its
+ * write grant on the user's profile. Junctions and symlinks in the path of a writable root or the cwd
+ * are refused unless the caller accepts the link; the planner cannot tell who made one (no owner
+ * facts on Windows), so every link counts as possibly planted. Same class as CVE-2021-30465 (runc).
+ */
+function refuseLinkedPath(fsi: FsInspector, p: string, what: string, allowed: ReadonlySet<string>): void {
+  for (const prefix of pathPrefixes(p)) {
+    const kind = fsi.lstat?.(prefix)?.kind ?? fsi.kind(prefix);
+    if (kind === 'missing') return;
+    if (kind !== 'symlink' || allowed.has(pathKey(prefix))) continue;
+    const target = fsi.realpath(prefix);
+    throw new PlanError(
+      'SymlinkedRoot',
+      `${what} ${p} goes through the junction or symlink ${prefix} (→ ${target ?? 'a missing target'}), which a sandboxed command could have planted; ` +
+        `use the resolved path${target !== undefined ? ` ${canonicalise(fsi, p, what, [])}` : ''} instead, or accept the link with --allow-symlinked-root ${prefix} (library: allowSymlinkedRoots)`,
+      true,
+    );
+  }
 }
 
 /**
@@ -199,6 +250,9 @@ function enforcementLines(plan: WindowsTokenPlan, notes: string[]): string[] {
     lines.push(`filesystem writes: allowed only under ${active.map((r) => r.canonicalPath).join(', ')} (ACL grant to each root's capability SID, without FILE_DELETE_CHILD)`);
   }
   lines.push('filesystem reads: not restricted (a write-restricted token checks restricting SIDs for writes only)');
+  // Everyone (S-1-1-0) is one of the restricting SIDs (Codex windows-sandbox-rs token.rs), so an ACE
+  // granting Everyone write access passes the restricted check as well: such directories stay writable.
+  lines.push('not confined: a directory whose ACL grants Everyone write access (as some installers leave them) stays writable, as with Codex; check one with `icacls <dir>`');
   if (plan.denyWritePaths.length > 0) lines.push(`read-only inside writable roots (deny-write ACEs): ${plan.denyWritePaths.map((d) => d.path).join(', ')}`);
   if (plan.createMissingDenyDirs.length > 0) lines.push(`created as empty directories before launch so their deny ACE exists: ${plan.createMissingDenyDirs.join(', ')}`);
   if (plan.network === 'enabled') {
@@ -263,6 +317,12 @@ export const planWindows: Planner = (input: PlanInput): LaunchRequest => {
   }
 
   const { roots, active } = planRoots(input, notes);
+  // The cwd as well (as on Linux): in workspace-write it is a writable root; in any profile it is where relative writes land.
+  // A link whose target is inside another writable root makes nothing new writable (pnpm junctions).
+  const cwdReal = canonicalise(input.facts.fs, cwd, 'working directory', []);
+  if (!active.some((a) => pathKey(a.canonical) !== pathKey(cwdReal) && isWithin(cwdReal, a.canonical))) {
+    refuseLinkedPath(input.facts.fs, cwd, 'the working directory', allowedLinks(input));
+  }
   const { deny, create } = planDenyPaths(input, active, notes);
   const tokenMode = active.length === 0 ? 'readonly' : 'writable-roots';
   const capabilitySids = tokenMode === 'readonly' ? [readonlySid()] : active.map((a) => a.sid);

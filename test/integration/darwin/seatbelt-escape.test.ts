@@ -11,13 +11,14 @@
  * most tests use the realpath, and two tests hand the planner the symlinked spellings on purpose.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FsEntryKind, FsInspector } from '../../../src/permissions/fs-facts.js';
 import type { ResolvedFileSystem, ResolvedPermissions, WritableRoot } from '../../../src/permissions/resolved.js';
 import { planDarwin } from '../../../src/platforms/darwin/plan.js';
+import { launch } from '../../../src/launch/run.js';
 
 const onMac = process.platform === 'darwin' && existsSync('/usr/bin/sandbox-exec');
 
@@ -68,6 +69,15 @@ const realFs: FsInspector = {
       return undefined;
     }
   },
+  lstat(p) {
+    try {
+      const st = lstatSync(p);
+      const kind: FsEntryKind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other';
+      return { kind, dev: String(st.dev), ino: String(st.ino), uid: st.uid, mode: st.mode };
+    } catch {
+      return undefined;
+    }
+  },
   readSmallFile: () => undefined,
   isEmptyDir: () => undefined,
   fileSize: () => undefined,
@@ -107,14 +117,18 @@ interface RunResult {
 
 const ENV = { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', HOME: process.env.HOME ?? '/' };
 
-function run(p: ResolvedPermissions, cwd: string, script: string): RunResult {
-  const req = planDarwin({
+function plan(p: ResolvedPermissions, cwd: string, script: string, env: Record<string, string> = ENV): ReturnType<typeof planDarwin> {
+  return planDarwin({
     command: ['/bin/sh', '-c', script],
     cwd,
     permissions: p,
-    env: ENV,
-    facts: { platform: 'darwin', arch: process.arch, tmpdir: undefined, home: process.env.HOME, fs: realFs },
+    env,
+    facts: { platform: 'darwin', arch: process.arch, tmpdir: undefined, home: process.env.HOME, fs: realFs, darwin: { uid: process.getuid?.() } },
   });
+}
+
+function run(p: ResolvedPermissions, cwd: string, script: string, env: Record<string, string> = ENV): RunResult {
+  const req = plan(p, cwd, script, env);
   expect(req.program).toBe('/usr/bin/sandbox-exec');
   const argv = req.argv.map((a) => (typeof a === 'string' ? a : Buffer.from(a.bytes, 'base64').toString()));
   const r = spawnSync(req.program as string, argv, { cwd, env: req.env, encoding: 'utf8', timeout: 30_000 });
@@ -310,6 +324,33 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
       expect(existsSync(join(dir, 'NEW.PEM'))).toBe(false);
     });
 
+    it('a deny-read path of .env also denies .ENV (case-insensitive volume)', (ctx) => {
+      const dir = join(base, 'envcase');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, '.env'), 'env-secret\n');
+      if (!existsSync(join(dir, '.ENV'))) ctx.skip('case-sensitive volume: .ENV is another name, not .env');
+      const p = perms([wr(dir)], 'restricted', { unreadableRoots: [join(dir, '.env')] });
+      const r = run(p, dir, `cat .ENV; cat .Env; echo x >> .ENV; true`);
+      expect(r.stdout).not.toContain('env-secret');
+      expect(r.stderr).toMatch(EPERM);
+      expect(readFileSync(join(dir, '.env'), 'utf8')).toBe('env-secret\n');
+    });
+
+    it('a writable root or cwd through a symlink the sandbox could have planted (ws/pkg -> outside) is refused before launch', () => {
+      const ws = join(base, 'ws');
+      mkdirSync(ws, { recursive: true });
+      symlinkSync(outside, join(ws, 'pkg'));
+      expect(() => plan(perms([wr(join(ws, 'pkg'))], 'restricted'), work, 'true')).toThrow(/goes through the symlink/);
+      expect(() => plan(workspace(), join(ws, 'pkg'), 'true')).toThrow(/the working directory/);
+    });
+
+    it('/dev/stdout, /dev/stderr and /dev/fd/N are writable in a full-read profile', () => {
+      const r = run(workspace(), work, `echo to-out >/dev/stdout && echo to-err >/dev/stderr && echo to-fd >/dev/fd/1`);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('to-out\nto-fd\n');
+      expect(r.stderr).toBe('to-err\n');
+    });
+
     it('a writable root whose name holds quotes, parentheses and a newline works as data', () => {
       const odd = join(base, 'odd"dir (x)\nline');
       mkdirSync(odd);
@@ -335,6 +376,18 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
       expect(r.stdout).toBe(`data.txt\nreadable-data\n${dir}\n`);
     });
 
+    it('git, clang and python3 from the Command Line Tools start under :minimal (skipped without CLT or Xcode)', (ctx) => {
+      if (spawnSync('/usr/bin/xcode-select', ['-p']).status !== 0) ctx.skip('no Command Line Tools or Xcode selected (xcode-select -p fails)');
+      const dir = join(base, 'readable-clt');
+      mkdirSync(dir, { recursive: true });
+      const r = run(minimal([dir]), dir, `/usr/bin/git --version && /usr/bin/clang --version && /usr/bin/python3 -c 'print(1+1)'`);
+      expect(r.stderr).not.toMatch(EPERM);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/git version/);
+      expect(r.stdout).toMatch(/clang/);
+      expect(r.stdout).toMatch(/^2$/m);
+    });
+
     it('a file outside the readable roots cannot be read, and nothing can be written', () => {
       const dir = join(base, 'readable2');
       mkdirSync(dir, { recursive: true });
@@ -358,6 +411,31 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('pong');
     });
+
+    it("network enabled: a docker.sock or the SSH_AUTH_SOCK stays unreachable, the command's own socket works", async () => {
+      // Unix servers outside the writable roots (as the Docker daemon's and ssh-agent's are) and one inside.
+      const unixServer = (path: string): Promise<ChildProcess> =>
+        new Promise((resolve, reject) => {
+          const js = `require('net').createServer((s)=>s.end('pong\\n')).listen(${JSON.stringify(path)},()=>process.stdout.write('up\\n'))`;
+          const child = spawn(process.execPath, ['-e', js], { stdio: ['ignore', 'pipe', 'inherit'] });
+          child.once('error', reject);
+          child.stdout?.once('data', () => resolve(child));
+        });
+      const docker = join(outside, 'docker.sock');
+      const agent = join(outside, 'agent-x');
+      const own = join(work, 'own.sock');
+      const servers = await Promise.all([unixServer(docker), unixServer(agent), unixServer(own)]);
+      try {
+        const ncU = (p: string): string => `/usr/bin/nc -U ${q(p)} </dev/null`;
+        const denied = run(workspace('enabled'), work, `${ncU(docker)}; ${ncU(agent)}; true`, { ...ENV, SSH_AUTH_SOCK: agent });
+        expect(denied.stdout).not.toContain('pong');
+        expect(runPlain(work, ncU(docker)).stdout).toContain('pong'); // control
+        const allowed = run(workspace('enabled'), work, ncU(own));
+        expect(allowed.stdout).toContain('pong');
+      } finally {
+        for (const c of servers) c.kill();
+      }
+    });
   });
 
   describe('process', () => {
@@ -371,6 +449,19 @@ describe.skipIf(!onMac)('Seatbelt escape tests (needs macOS sandbox-exec; skippe
       const r = run(workspace(), work, 'kill -TERM $$');
       expect(r.status).toBeNull();
       expect(r.signal).toBe('SIGTERM');
+    });
+
+    it('library launch: kill() and the exit of the command end the whole process group (pipeline and background job)', async () => {
+      const req = plan(workspace(), work, 'sleep 300 | sleep 301 & sleep 302; wait');
+      const sub = launch(req, { reject: false, stdio: 'ignore' });
+      const pgid = sub.pid!;
+      const members = (): string => spawnSync('/usr/bin/pgrep', ['-g', String(pgid)], { encoding: 'utf8' }).stdout.trim();
+      for (let i = 0; i < 100 && members().split('\n').length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(members().split('\n').length).toBeGreaterThanOrEqual(4);
+      sub.kill('SIGINT');
+      await sub;
+      for (let i = 0; i < 100 && members() !== ''; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(members()).toBe('');
     });
 
     it('the command sees CODEX_SANDBOX=seatbelt and CODEX_SANDBOX_NETWORK_DISABLED=1', () => {

@@ -127,6 +127,23 @@ describe.skipIf(!onWindows)(SUITE, () => {
     expect(fs.readFileSync(target, 'utf8')).toBe('fine');
   });
 
+  it('WS: a junction planted by one run cannot become the next run\'s writable cwd (refused before launch)', async () => {
+    // Run 1, sandboxed in ws: `mklink /J` needs no privilege, and ws is writable.
+    const link = path.join(ws, 'pkg');
+    const plant = await run(node(`require('fs').symlinkSync(process.argv[1], process.argv[2], 'junction')`, outside, link));
+    expect(plant.exitCode, plant.stderr).toBe(0);
+    // Run 2, started in ws\pkg (workspace-write: the cwd is the writable root): the grant would land on `outside`.
+    let refused: unknown;
+    try {
+      await sb.spawn(node(WRITE, 'x.txt', 'pwned'), WORKSPACE_ONLY, { cwd: link, env: childEnv(), reject: false });
+    } catch (e) {
+      refused = e;
+    }
+    expect(String(refused)).toMatch(/goes through the junction or symlink/);
+    expect(fs.existsSync(path.join(outside, 'x.txt'))).toBe(false);
+    fs.rmSync(link);
+  });
+
   it('RO: write in CWD denied (read-only token, no writable roots)', async () => {
     const target = path.join(ws, 'ro.txt');
     const r = await run(node(WRITE, target, 'pwned'), { readOnly: true });

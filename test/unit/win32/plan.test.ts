@@ -165,7 +165,7 @@ describe('planWindows: UNC paths', () => {
 describe('planWindows: junctions and symlinks', () => {
   it('a writable root reached through a junction is granted on the real directory', () => {
     const fsi = fakeWindowsFs({ 'D:\\real\\work': 'dir', 'D:\\real\\work\\.git': 'dir' }, { 'C:\\link': 'D:\\real' });
-    const n = nativeOf(input(perms([root('C:\\link\\work', ['C:\\link\\work\\.git'])]), fsi, 'C:\\link\\work'));
+    const n = nativeOf({ ...input(perms([root('C:\\link\\work', ['C:\\link\\work\\.git'])]), fsi, 'C:\\link\\work'), allowSymlinkedRoots: ['C:\\link'] });
     expect(n.writableRoots[0]).toMatchObject({ path: 'C:\\link\\work', canonicalPath: 'D:\\real\\work', apiPath: '\\\\?\\D:\\real\\work', sid: writableRootSid('D:\\real\\work') });
     // Deny paths are re-based onto the canonical root, where the grant is.
     expect(n.denyWritePaths.map((d) => d.path)).toContain('D:\\real\\work\\.git');
@@ -196,6 +196,22 @@ describe('planWindows: junctions and symlinks', () => {
     const fsi = fakeWindowsFs({ 'C:\\work': 'dir', 'C:\\work\\.pnpm\\pkg': 'dir' }, { 'C:\\work\\node_modules\\pkg': 'C:\\work\\.pnpm\\pkg' });
     const n = nativeOf(input(perms([root('C:\\work', [], []), root('C:\\work\\node_modules\\pkg', [], [])]), fsi));
     expect(n.writableRoots.map((r) => r.canonicalPath)).toEqual(['C:\\work', 'C:\\work\\.pnpm\\pkg']);
+  });
+
+  it('refuses a writable root or cwd through a junction a sandboxed run could have planted, even with no enclosing root in this run', () => {
+    // Run 1 (root C:\work) made C:\work\pkg a junction to the user's profile; run 2 starts in C:\work\pkg.
+    const fsi = fakeWindowsFs({ 'C:\\work': 'dir', 'C:\\Users\\me': 'dir' }, { 'C:\\work\\pkg': 'C:\\Users\\me' });
+    const e = planError(() => planWindows(input(perms([root('C:\\work\\pkg', [], [])]), fsi, 'C:\\work\\pkg')));
+    expect(e.code).toBe('SymlinkedRoot');
+    expect(e.usage).toBe(true);
+    expect(e.message).toContain('the writable root C:\\work\\pkg goes through the junction or symlink C:\\work\\pkg (→ C:\\Users\\me)');
+    expect(e.message).toContain('--allow-symlinked-root C:\\work\\pkg');
+    // A read-only run started there: the cwd rule (as on Linux and macOS).
+    const ro = planError(() => planWindows(input(perms([]), fsi, 'C:\\work\\pkg')));
+    expect(ro.message).toContain('the working directory C:\\work\\pkg');
+    // Accepted explicitly: granted on the target.
+    const n = nativeOf({ ...input(perms([root('C:\\work\\pkg', [], [])]), fsi, 'C:\\work\\pkg'), allowSymlinkedRoots: ['C:\\work\\pkg'] });
+    expect(n.writableRoots[0]?.canonicalPath).toBe('C:\\Users\\me');
   });
 
   it('two spellings of one root (junction and target) are granted once', () => {
