@@ -69,6 +69,7 @@ export type {
   BwrapSource,
   CgroupParent,
   CgroupPlan,
+  DarwinFacts,
   DarwinNativePlan,
   EnvPolicy,
   GitMode,
