@@ -54,8 +54,11 @@ export function withoutNonInheritable(env: Record<string, string>): Record<strin
   return out;
 }
 
-/** A `file:` PathUri that must be native here; `what` names it in Codex's words. */
-function nativeUri(text: string, what: string, platform: Platform): PathUri {
+/**
+ * Parses a `file:` PathUri that must be native to this host: a text that is no PathUri → -32602 with
+ * serde's words; a PathUri of another host → the error `nonNative` makes of the reason.
+ */
+export function parseNativeUri(text: string, platform: Platform, nonNative: (detail: string) => Error): PathUri {
   let uri: PathUri;
   try {
     uri = PathUri.parse(text);
@@ -65,11 +68,17 @@ function nativeUri(text: string, what: string, platform: Platform): PathUri {
   try {
     uri.toAbsPath({ platform });
   } catch (e) {
-    const detail = e instanceof PathUriError ? e.message : String(e);
-    const why = /^'.*' is invalid on '[a-z0-9]+'/.exec(detail)?.[0] ?? detail;
-    throw invalidParams(`${what} URI \`${text}\` is not valid on this exec-server host: ${why}`);
+    throw nonNative(e instanceof PathUriError ? e.message : String(e));
   }
   return uri;
+}
+
+/** A `file:` PathUri that must be native here; `what` names it in Codex's words. */
+function nativeUri(text: string, what: string, platform: Platform): PathUri {
+  return parseNativeUri(text, platform, (detail) => {
+    const why = /^'.*' is invalid on '[a-z0-9]+'/.exec(detail)?.[0] ?? detail;
+    return invalidParams(`${what} URI \`${text}\` is not valid on this exec-server host: ${why}`);
+  });
 }
 
 /** Codex's serde texts for the commonest PathUri mistakes (codex-cli 0.171.0); others keep ours. */

@@ -2,13 +2,13 @@
  * Decoding of the fs/* params (Codex exec-server-protocol protocol.rs, camelCase, serde rules via
  * Fields) and of their `sandbox` context (FileSystemSandboxContext) with the fs helper's error codes.
  */
-import { PathUri, PathUriError } from '../../path-uri/index.js';
+import { PathUri } from '../../path-uri/index.js';
 import type { Platform } from '../../path-uri/index.js';
 import { hasFullDiskWriteAccess, parsePermissionProfile } from '../../permissions/index.js';
 import type { PermissionProfile } from '../../permissions/index.js';
 import { invalidParams, invalidRequest } from '../jsonrpc.js';
 import { decodeByteChunk, Fields } from '../params.js';
-import { uriErrorText } from '../start-params.js';
+import { parseNativeUri } from '../start-params.js';
 import type { FsRequest, WalkOptions } from './requests.js';
 import { MAX_HANDLE_ID_BYTES, MAX_READ_BLOCK_BYTES, MAX_WALK_DEPTH, MAX_WALK_DIRECTORIES, MAX_WALK_ENTRIES } from './requests.js';
 
@@ -35,34 +35,13 @@ export interface DecodedFsCall {
  */
 function pathField(f: Fields, name: string): string {
   const text = f.string(name);
-  let uri: PathUri;
-  try {
-    uri = PathUri.parse(text);
-  } catch (e) {
-    throw invalidParams(uriErrorText(e, text));
-  }
-  try {
-    uri.toAbsPath({ platform });
-  } catch (e) {
-    throw invalidRequest(e instanceof PathUriError ? e.message : String(e));
-  }
+  parseNativeUri(text, platform, (detail) => invalidRequest(detail));
   return text;
 }
 
 function nativeContextUri(text: string, what: string): PathUri {
-  let uri: PathUri;
-  try {
-    uri = PathUri.parse(text);
-  } catch (e) {
-    throw invalidParams(uriErrorText(e, text));
-  }
-  try {
-    uri.toAbsPath({ platform });
-  } catch (e) {
-    // Codex fs_sandbox.rs: a non-native helper cwd or root is -32600, with no fallback to another cwd.
-    throw invalidRequest(`${what}: ${e instanceof PathUriError ? e.message : String(e)}`);
-  }
-  return uri;
+  // Codex fs_sandbox.rs: a non-native helper cwd or root is -32600, with no fallback to another cwd.
+  return parseNativeUri(text, platform, (detail) => invalidRequest(`${what}: ${detail}`));
 }
 
 function isCwdDependent(profile: PermissionProfile): boolean {
