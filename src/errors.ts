@@ -16,6 +16,7 @@ export type PlanErrorCode =
   | 'InvalidPath'
   | 'NoBwrap'
   | 'NoLinuxFacts'
+  | 'ProxyUnsupported'
   | 'RelativePath'
   | 'ResolveFailed'
   | 'RootChanged'

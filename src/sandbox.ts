@@ -13,7 +13,10 @@ import { applyOverrides } from './manager/overrides.js';
 import { SandboxManager } from './manager/transform.js';
 import type { ArgvItem, HostFacts, LaunchRequest, LimitHit } from './contracts/index.js';
 import type { SandboxSetupError } from './errors.js';
-import { PermissionProfile, parsePermissionProfile } from './permissions/index.js';
+import { EMPTY_NETWORK_ACCESS, PermissionProfile, compileNetworkPolicy, parsePermissionProfile } from './permissions/index.js';
+import type { NetworkAccessPolicy } from './permissions/index.js';
+import { openProxySession, SANDBOX_PROXY_PORT } from './launch/proxy/session.js';
+import type { ProxyDenial, ProxySession } from './launch/proxy/session.js';
 import { splitSpawnOptions } from './launch/spawn-options.js';
 import type { SandboxOptions, SpawnOptions } from './launch/spawn-options.js';
 
@@ -44,6 +47,8 @@ export interface SandboxProcessExtras {
    * undefined. Only limits enforced by a cgroup (memory, pids) or by a signal (CPU time) can be reported.
    */
   readonly limitHit: Promise<LimitHit | undefined>;
+  /** With a network allow list: every connection the proxy refused so far (also sent to `onNetworkDenial`). */
+  readonly networkDenials: readonly ProxyDenial[];
 }
 
 /** `sandbox.spawn` / `sandbox.launch`: an execa subprocess (promise + streams). */
@@ -80,6 +85,16 @@ function isPermissionProfile(v: unknown): v is PermissionProfile {
   if (t === 'external') return true;
   return t === 'managed' && 'fileSystem' in v;
 }
+
+/** The allow list with its defaults; throws NetworkRuleError for a rule that does not parse. */
+export function networkAccessOf(n: Partial<NetworkAccessPolicy>): NetworkAccessPolicy {
+  const policy = { ...EMPTY_NETWORK_ACCESS, ...n };
+  compileNetworkPolicy(policy);
+  return policy;
+}
+
+/** Placeholder in a plan made before the proxy exists (`plan`, `--dry-run`). */
+export const PROXY_SOCKET_PLACEHOLDER = '/proxy-socket-made-at-launch';
 
 function networkOption(n: SpawnOptions['network']): 'enabled' | 'restricted' | undefined {
   if (n === undefined) return undefined;
@@ -123,6 +138,15 @@ export class Sandbox {
       allowNestedUserns: options.allowNestedUserns,
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
       allowSymlinkedRoots: options.allowSymlinkedRoots,
+      ...(options.networkAccess !== undefined
+        ? {
+            networkProxy: {
+              socketPath: options.networkProxySocket ?? PROXY_SOCKET_PLACEHOLDER,
+              port: SANDBOX_PROXY_PORT,
+              hostPorts: networkAccessOf(options.networkAccess).allowHostPorts.length > 0,
+            },
+          }
+        : {}),
     });
     const cwd = options.cwd === undefined ? process.cwd() : typeof options.cwd === 'string' ? options.cwd : options.cwd.toAbsPathString({ platform });
     this.planned.set(req, { command, cwd });
@@ -135,7 +159,25 @@ export class Sandbox {
    */
   spawn(command: readonly ArgvItem[], profile: ProfileInput, options: SpawnOptions = {}): SandboxSubprocess {
     const { sandbox, launch } = splitSpawnOptions(options);
-    return this.launch(this.plan(command, profile, sandbox), launch);
+    if (sandbox.networkAccess === undefined) return this.launch(this.plan(command, profile, sandbox), launch);
+    const session = this.openProxy(sandbox);
+    let sub: SandboxSubprocess;
+    try {
+      sub = this.launch(this.plan(command, profile, { ...sandbox, networkProxySocket: session.socketPath }), launch);
+    } catch (e) {
+      void session.close();
+      throw e;
+    }
+    sub.once('exit', () => void session.close());
+    sub.once('error', () => {
+      if (sub.pid === undefined) void session.close();
+    });
+    return Object.assign(sub, { networkDenials: session.denials });
+  }
+
+  /** Starts the filtering proxy for one command (its socket exists when this returns). */
+  openProxy(options: Pick<SandboxOptions, 'networkAccess' | 'onNetworkDenial'>): ProxySession {
+    return openProxySession(networkAccessOf(options.networkAccess ?? {}), options.onNetworkDenial);
   }
 
   /**
@@ -197,6 +239,7 @@ export class Sandbox {
       launchRequest: req,
       interrupt: (): boolean => sub.kill('SIGINT'),
       limitHit,
+      networkDenials: [] as readonly ProxyDenial[],
     });
   }
 }

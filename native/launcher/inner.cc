@@ -15,6 +15,8 @@
 #include "limits.h"
 #include "options.h"
 #include "pin.h"
+#include "proxy_bridge.h"
+#include "seccomp_embedded.h"
 
 namespace {
 
@@ -112,6 +114,16 @@ void run_inner(int count, char** args) {
   // processes. Set before the start is reported: a failure is a setup failure (125).
   apply_rlimits(options.rlimits);
   for (const ExpectedMount& m : options.expected) verify_planned_mount(m.path, m.rw, m.dev, m.ino);
+  if (options.proxy_socket != nullptr) {
+    start_proxy_bridge(options.proxy_port, options.proxy_socket);
+    // Stacked on bwrap's filter, after the forwarder forked (it needs a unix socket to reach the
+    // proxy): the command may open only inet sockets, which in this loopback-only namespace reach
+    // the forwarder and its own listeners (Codex ProxyRouted seccomp mode, codex-sandboxing.md §4.11).
+    const char* failed_call = "";
+    const CodexSeccompMode mode = static_cast<CodexSeccompMode>(CODEX_SECCOMP_PROXY | (options.allow_userns ? CODEX_SECCOMP_ALLOW_USERNS : 0));
+    const int rc = seccomp_program_install(mode, &failed_call);
+    if (rc < 0) die_errno("--proxy-bridge: installing the proxy-routed seccomp filter:", failed_call, -rc);
+  }
   if (options.ctty) {
     take_controlling_terminal();
   } else {

@@ -128,6 +128,18 @@ export interface PlanInput {
   limits?: ResolvedLimits;
   /** Symlinks (absolute, as spelled) the caller accepts in the path of a writable root or the cwd. */
   allowSymlinkedRoots?: readonly string[];
+  /** Network through the filtering proxy only (an allow list); `permissions.network` is then `restricted`. */
+  networkProxy?: NetworkProxyRoute;
+}
+
+/** Where the filtering proxy (src/launch/proxy) is and how the command finds it. */
+export interface NetworkProxyRoute {
+  /** Host path of the proxy's unix socket; on Linux bound into the sandbox at the same path. */
+  socketPath: string;
+  /** Loopback port inside the sandbox where the launcher's bridge listens (Linux). */
+  port: number;
+  /** Host loopback ports are reached through the proxy, so loopback is not exempted in NO_PROXY. */
+  hostPorts: boolean;
 }
 
 /** A planner: pure, facts in, LaunchRequest out; throws PlanError when the profile cannot be enforced. */

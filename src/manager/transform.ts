@@ -16,7 +16,7 @@ import { bytesToPathString } from '../util/surrogate-escape.js';
 import { PlanError } from '../contracts/index.js';
 import { memoizeFsInspector } from './fs-memo.js';
 import { resolveLimits } from '../contracts/index.js';
-import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, PlanInput, Planner, ResourceLimits } from '../contracts/index.js';
+import type { ArgvItem, EnvPolicy, HostFacts, LaunchRequest, NetworkProxyRoute, PlanInput, Planner, ResourceLimits } from '../contracts/index.js';
 
 export interface TransformRequest {
   /** argv; command[0] is the program (looked up on the sandbox's PATH). */
@@ -38,6 +38,8 @@ export interface TransformRequest {
   limits?: ResourceLimits;
   /** Symlinks in the path of a writable root or the cwd that the caller made and accepts (`--allow-symlinked-root`). */
   allowSymlinkedRoots?: readonly string[];
+  /** Route the network through the filtering proxy (an allow list): the profile's network becomes proxy-only. */
+  networkProxy?: NetworkProxyRoute;
 }
 
 /** codex-sandbox's default: inherit everything except names that look like secrets (Codex keeps them). */
@@ -91,9 +93,20 @@ export const SandboxManager = {
       if (e instanceof ResolveError) throw new PlanError('ResolveFailed', e.message);
       throw e;
     }
+    const proxy = req.networkProxy;
+    if (proxy) {
+      if (permissions.enforcement === 'disabled') {
+        throw new PlanError('ProxyUnsupported', 'a network allow list cannot be enforced without a sandbox (this profile disables it); use a sandboxed profile such as workspace-write');
+      }
+      if (platform !== 'linux') {
+        throw new PlanError('ProxyUnsupported', `network allow lists are enforced on Linux only so far; on ${platform} run without --allow-domain (network off), or with network enabled (unfiltered)`);
+      }
+      // The command's only way out is the proxy: its own network namespace, whatever the profile said.
+      permissions = { ...permissions, network: 'restricted' };
+    }
     const env = applyEnvPolicy(req.env, { ...DEFAULT_ENV_POLICY, ...req.envPolicy }, platform);
     // Tools inside read this to know they have no network (Codex sets it even when unsandboxed).
-    if (permissions.network === 'restricted') env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
+    if (permissions.network === 'restricted' && !proxy) env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
 
     if (!needsPlatformSandbox(permissions)) {
       const [program, ...argv] = req.command as [ArgvItem, ...ArgvItem[]];
@@ -109,7 +122,17 @@ export const SandboxManager = {
       };
     }
     const allowSymlinkedRoots = req.allowSymlinkedRoots?.map((p) => nativePathFor(p, platform, 'allowed symlink'));
-    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts, limits, allowNestedUserns: req.allowNestedUserns === true, allowSymlinkedRoots };
+    const input: PlanInput = {
+      command: [...req.command],
+      cwd,
+      permissions,
+      env,
+      facts,
+      limits,
+      allowNestedUserns: req.allowNestedUserns === true,
+      allowSymlinkedRoots,
+      ...(proxy ? { networkProxy: proxy } : {}),
+    };
     return PLANNERS[platform](input);
   },
 };

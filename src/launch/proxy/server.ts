@@ -100,7 +100,18 @@ function splitHostPort(text: string, defaultPort: number): { host: string; port:
   return { host: m[1] ?? '', port: m[2] !== undefined ? Number(m[2]) : defaultPort };
 }
 
+/** Starts the proxy and waits until it listens. */
 export async function startNetworkProxy(opts: ProxyOptions): Promise<NetworkProxy> {
+  const { proxy, listening } = createNetworkProxy(opts);
+  await listening;
+  return proxy;
+}
+
+/**
+ * Starts the proxy without waiting: a unix socket is bound before this returns (Node binds a pipe
+ * server synchronously), so a plan can name it at once; `listening` settles when it is ready.
+ */
+export function createNetworkProxy(opts: ProxyOptions): { proxy: NetworkProxy; listening: Promise<void> } {
   const policy = compileNetworkPolicy(opts.policy);
   const resolve = opts.resolve ?? systemResolve;
   const denials: ProxyDenial[] = [];
@@ -212,21 +223,28 @@ export async function startNetworkProxy(opts: ProxyOptions): Promise<NetworkProx
     }
   };
 
-  await new Promise<void>((resolveListen, reject) => {
+  const listening = new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     if (typeof opts.listen === 'string') server.listen(opts.listen, () => resolveListen());
     else server.listen(opts.listen.port, '127.0.0.1', () => resolveListen());
   });
-  const a = server.address();
-  const port = a !== null && typeof a === 'object' ? a.port : null;
-  return {
-    address: typeof opts.listen === 'string' ? opts.listen : `127.0.0.1:${port ?? 0}`,
-    port,
+  listening.catch(() => undefined);
+  const proxy: NetworkProxy = {
+    get address() {
+      const port = proxy.port;
+      return typeof opts.listen === 'string' ? opts.listen : `127.0.0.1:${port ?? 0}`;
+    },
+    get port() {
+      const a = server.address();
+      return a !== null && typeof a === 'object' ? a.port : null;
+    },
     denials,
     close: () =>
       new Promise<void>((done) => {
         for (const s of sockets) s.destroy();
+        if (!server.listening) return done();
         server.close(() => done());
       }),
   };
+  return { proxy, listening };
 }

@@ -11,6 +11,7 @@ import { globStaticPrefix } from '../../permissions/glob-syntax.js';
 import { PROTECTED_METADATA_NAMES } from '../../permissions/metadata.js';
 import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
 import { toArgvItem } from '../../util/surrogate-escape.js';
+import { proxyEnv } from '../../env/index.js';
 import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD, STARTED_FD } from './fds.js';
 import { limitEnforcementLines, planLimits } from './limits.js';
 import { seccompModeFor } from './seccomp.js';
@@ -46,6 +47,8 @@ export interface BwrapArgsInput {
   allowSymlinkedRoots?: readonly string[];
   /** Bind writable roots through fds the launcher opens and checks (`--bind-fd`; needs bwrap support). */
   pinRoots?: boolean;
+  /** The filtering proxy's unix socket, bound into the sandbox at the same path. */
+  proxySocket?: string;
 }
 
 /** A writable root the launcher opens without following symlinks, checks against dev/ino, and places at fd. */
@@ -73,15 +76,19 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   const linux = facts.linux;
   if (!linux) throw new PlanError('NoLinuxFacts', 'host facts for Linux are missing (facts.linux); cannot plan a Linux sandbox');
   const fs = permissions.fileSystem;
-  const seccomp = seccompModeFor(permissions.network);
+  const proxy = input.networkProxy;
+  // Proxy-routed: bwrap's filter is the base one; the inner stage stacks the proxy-routed filter
+  // after forking its bridge (native/launcher/proxy_bridge.cc).
+  const seccomp = proxy ? 'base' : seccompModeFor(permissions.network);
   const allowUserns = input.allowNestedUserns === true;
   const seccompArg = seccompLauncherMode(seccomp, allowUserns);
-  const env = { ...input.env };
+  const env = { ...input.env, ...(proxy ? proxyEnv(proxy) : {}) };
   const limitsIn = input.limits ?? resolveLimits(undefined);
 
   // Full-disk write (or an external filesystem sandbox): no mount namespace is needed, but the
   // network policy and the always-denied syscalls are still enforced by seccomp in the launcher.
   if (fs.fullDiskWrite || fs.kind !== 'restricted') {
+    if (proxy) throw new PlanError('ProxyUnsupported', 'a network allow list needs the bubblewrap sandbox (its own network namespace), which full-disk-write and external-sandbox profiles do not use; use a restricted filesystem profile such as workspace-write');
     const limits = planLimits(limitsIn, linux.limits, 'direct');
     const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan };
     return {
@@ -123,6 +130,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     disableUserns: bwrap.disableUserns && !allowUserns,
     allowSymlinkedRoots: input.allowSymlinkedRoots,
     pinRoots: bwrap.roBindFd,
+    ...(proxy ? { proxySocket: proxy.socketPath } : {}),
   });
   const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
@@ -152,6 +160,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     ...(allowUserns ? ['--allow-userns'] : []),
     ...limits.rlimitArgs,
     ...plan.expected.flatMap((m): ArgvItem[] => (m.rw ? ['--expect-rw', `${m.dev}:${m.ino}`, toArgvItem(m.path)] : ['--expect-ro', toArgvItem(m.path)])),
+    ...(proxy ? ['--proxy-bridge', `${proxy.port}:${proxy.socketPath}`] : []),
   ];
   // bwrap refuses more than 9000 arguments in all (bubblewrap.c parse_args_recurse, MAX_ARGS; its
   // `--args FD` counts too): a longer command leaves bwrap's argv and reaches the inner stage in the
@@ -178,9 +187,15 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     cwd: '/',
     native,
     permissions,
-    enforcement: [...linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns, bwrap.roBindFd), ...limitEnforcementLines(limits.plan)],
+    enforcement: [
+      ...linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns, bwrap.roBindFd).map((l) => (proxy && l.startsWith('network: ') ? PROXY_NETWORK_LINE(proxy.port) : l)),
+      ...limitEnforcementLines(limits.plan),
+    ],
   };
 };
+
+const PROXY_NETWORK_LINE = (port: number): string =>
+  `network: through the filtering proxy only — own network namespace with loopback alone, where the launcher's bridge on 127.0.0.1:${port} relays to the proxy's unix socket (HTTP(S)_PROXY, ALL_PROXY set); the proxy allows only the allow list, resolves names itself and refuses names that resolve to loopback/private addresses; seccomp allows only inet sockets (no new unix socket reaches a host socket path), socketpair() works`;
 
 /** The launcher's seccomp mode argument: `base`/`restricted`, `+userns` when nested user namespaces are allowed. */
 function seccompLauncherMode(mode: 'base' | 'restricted', allowUserns: boolean): string {
@@ -580,6 +595,9 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     args.push('--perms', '000', '--tmpfs', reg, '--remount-ro', reg);
   }
 
+  // The proxy's socket, bound last so no mask above hides it. Inside, a command that replaced it
+  // (a writable /tmp) would only redirect its own traffic to itself; the proxy listens on its own fd.
+  if (input.proxySocket !== undefined) args.push('--bind', input.proxySocket, input.proxySocket);
   args.push('--unshare-user', '--unshare-pid', '--unshare-ipc');
   if (input.network === 'restricted') args.push('--unshare-net');
   args.push('--proc', '/proc');

@@ -1,0 +1,115 @@
+#include "proxy_bridge.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fail.h"
+#include "fds.h"
+
+namespace {
+
+// Relays bytes both ways between the client and the proxy until both directions are closed.
+[[noreturn]] void relay(int client, const char* socket_path) {
+  int up = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, socket_path, sizeof addr.sun_path - 1);
+  if (up < 0 || connect(up, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) _exit(1);
+  int fds[2] = {client, up};
+  bool open_in[2] = {true, true};  // reading from fds[i] still possible
+  char buf[65536];
+  while (open_in[0] || open_in[1]) {
+    struct pollfd p[2] = {{fds[0], static_cast<short>(open_in[0] ? POLLIN : 0), 0}, {fds[1], static_cast<short>(open_in[1] ? POLLIN : 0), 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      _exit(1);
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (!open_in[i] || (p[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      ssize_t n = read(fds[i], buf, sizeof buf);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) {
+        open_in[i] = false;
+        shutdown(fds[1 - i], SHUT_WR);
+        continue;
+      }
+      for (ssize_t done = 0; done < n;) {
+        ssize_t w = write(fds[1 - i], buf + done, static_cast<size_t>(n - done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) _exit(0);
+        done += w;
+      }
+    }
+  }
+  _exit(0);
+}
+
+[[noreturn]] void serve(int listener, const char* socket_path) {
+  // Connections are relayed by children nobody waits for; a client that goes away mid-write must
+  // not kill the forwarder.
+  signal(SIGCHLD, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  for (;;) {
+    int c = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) continue;
+      _exit(1);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(listener);
+      relay(c, socket_path);
+    }
+    close(c);
+  }
+}
+
+}  // namespace
+
+void start_proxy_bridge(int port, const char* socket_path) {
+  if (strlen(socket_path) >= sizeof(static_cast<struct sockaddr_un*>(nullptr)->sun_path)) {
+    die_msg("--proxy-bridge: the proxy socket path is longer than a unix socket address allows: %s", socket_path);
+  }
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) die_errno("--proxy-bridge: socket", nullptr, errno);
+  int one = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(listener, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) die_errno("--proxy-bridge: binding 127.0.0.1", nullptr, errno);
+  if (listen(listener, 128) < 0) die_errno("--proxy-bridge: listen", nullptr, errno);
+  pid_t first = fork();
+  if (first < 0) die_errno("--proxy-bridge: fork", nullptr, errno);
+  if (first == 0) {
+    // A grandchild, reparented to the sandbox's init (bwrap, pid 1 of the pid namespace): the
+    // command does not see it as a child, and it dies with the namespace when the command ends.
+    if (fork() != 0) _exit(0);
+    // Only the listener survives: the launcher's pipes and the command's stdio must not be held
+    // open by the forwarder (a reader waiting for EOF would wait for it).
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull >= 0) {
+      dup2(devnull, 0);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+    }
+    if (dup2(listener, 3) < 0) _exit(1);
+    close_fds_from(4);
+    setsid();
+    serve(3, socket_path);
+  }
+  int status = 0;
+  while (waitpid(first, &status, 0) < 0 && errno == EINTR) {
+  }
+  close(listener);
+}

@@ -1,0 +1,46 @@
+/**
+ * One sandboxed command's proxy: a fresh private directory (mkdtemp, mode 0700) holding the proxy's
+ * unix socket, the proxy listening on it, and its removal when the command is done.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NetworkAccessPolicy } from '../../permissions/index.js';
+import { createNetworkProxy } from './server.js';
+import type { ProxyDenial } from './server.js';
+
+export type { ProxyDenial, ProxyProtocol } from './server.js';
+
+/** The loopback port inside the sandbox where the launcher's bridge listens (Squid's default, as srt's HTTP proxy). */
+export const SANDBOX_PROXY_PORT = 3128;
+
+export interface ProxySession {
+  readonly socketPath: string;
+  readonly denials: readonly ProxyDenial[];
+  /** Settles when the proxy listens; rejects if it could not. */
+  readonly listening: Promise<void>;
+  close(): Promise<void>;
+}
+
+export function openProxySession(policy: NetworkAccessPolicy, onDenial?: (d: ProxyDenial) => void, resolve?: (host: string) => Promise<string[]>): ProxySession {
+  // A directory only this user can enter, named at random: no other user can connect to the proxy
+  // or plant a socket at the path the plan binds (mkdtemp(3) creates it 0700, fails if it exists).
+  const dir = mkdtempSync(join(tmpdir(), 'codex-sandbox-proxy-'));
+  const socketPath = join(dir, 'proxy.sock');
+  let proxy;
+  try {
+    proxy = createNetworkProxy({ policy, listen: socketPath, ...(onDenial ? { onDenial } : {}), ...(resolve ? { resolve } : {}) });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const started = proxy.proxy;
+  let closing: Promise<void> | undefined;
+  return {
+    socketPath,
+    denials: started.denials,
+    listening: proxy.listening,
+    close: () =>
+      (closing ??= started.close().then(() => rmSync(dir, { recursive: true, force: true }))),
+  };
+}
