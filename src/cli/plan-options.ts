@@ -19,6 +19,9 @@ export interface PlanFlags {
   limitMemory?: string;
   limitPids?: string;
   limitCpuSeconds?: string;
+  allowDomain?: string[];
+  denyDomain?: string[];
+  allowHostPort?: string[];
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -68,6 +71,9 @@ export function addPlanOptions(cmd: Command): Command {
     .option('-w, --writable-root <dir>', 'an extra directory the command may write (repeatable)', collect, [])
     .option('--network', 'allow network access')
     .option('--no-network', 'block network access')
+    .option('--allow-domain <rule>', 'network only through a filtering proxy, to this destination: example.com, *.example.com, 10.0.0.0/8, host:port (repeatable; Linux)', collect, [])
+    .option('--deny-domain <rule>', 'refuse this destination even if allowed (same syntax; repeatable)', collect, [])
+    .option('--allow-host-port <port>', "let the command reach this port on the host's loopback through the proxy (repeatable)", collect, [])
     .option('--deny-read <path|glob>', 'a path or glob the command may not read (repeatable)', collect, [])
     .option('--allow-symlinked-root <link>', 'accept this symlink (one you made) in the path of the cwd or a writable root (repeatable)', collect, [])
     .addOption(new Option('--env-inherit <mode>', 'which environment variables the command inherits').choices(['all', 'core', 'none']))

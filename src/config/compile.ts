@@ -4,7 +4,7 @@
  */
 import type { EnvPolicy } from '../contracts/index.js';
 import { PermissionProfile } from '../permissions/index.js';
-import type { FileSystemSandboxEntry, NetworkSandboxPolicy } from '../permissions/index.js';
+import type { FileSystemSandboxEntry, NetworkAccessPolicy, NetworkSandboxPolicy } from '../permissions/index.js';
 import { pathUriFromNative } from '../permissions/path-text.js';
 import type { Platform } from '../path-uri/index.js';
 import type { CodexConfig, CodexPermissionsSpec, ConfigOrigin, Located, SandboxWorkspaceWriteSpec } from './codex-config.js';
@@ -32,6 +32,8 @@ export interface CompiledProfile {
   limits?: LimitsSpec;
   /** `allow_nested_userns`, from this profile or the one it extends. */
   allowNestedUserns?: Located<boolean>;
+  /** The network allow list, from this profile or (when it sets none) the one it extends. */
+  networkAccess?: Located<NetworkAccessPolicy>;
 }
 
 function errorAt(origin: ConfigOrigin, detail: string): ConfigError {

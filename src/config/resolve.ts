@@ -8,7 +8,7 @@ import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { EnvPolicy, ResourceLimits } from '../contracts/index.js';
 import { ProfileError, parsePermissionProfile, parseSandboxPolicy, sandboxPolicyToPermissionProfile } from '../permissions/index.js';
-import type { PermissionProfile } from '../permissions/index.js';
+import type { NetworkAccessPolicy, PermissionProfile } from '../permissions/index.js';
 import { PROTECTED_METADATA_NAMES } from '../permissions/index.js';
 import { nativeFromPathUri } from '../permissions/path-text.js';
 import type { Platform } from '../path-uri/index.js';
@@ -44,6 +44,8 @@ export interface ResolvedProfileChoice {
   limits?: ResourceLimits;
   /** `allow_nested_userns = true` in the profile (Linux: the command may create user namespaces). */
   allowNestedUserns?: boolean;
+  /** The profile's network allow list (`allow_domains`…, Codex `[permissions.NAME.network] domains`…). */
+  networkAccess?: NetworkAccessPolicy;
 }
 
 export interface ProfileListing {
@@ -242,7 +244,7 @@ const LEGACY_TAGS = new Set(['danger-full-access', 'read-only', 'external-sandbo
  * A `.json` / `.toml` file holding a Codex profile or a legacy SandboxPolicy. `text`: its contents,
  * already read (and checked) by the caller. Whether it is bounded is `resolveProfileName`'s business.
  */
-export function readProfileFile(file: string, given?: string): Omit<ResolvedProfileChoice, 'limits' | 'allowNestedUserns'> {
+export function readProfileFile(file: string, given?: string): Omit<ResolvedProfileChoice, 'limits' | 'allowNestedUserns' | 'networkAccess'> {
   let text: string;
   try {
     text = given ?? readFileSync(file, 'utf8');
@@ -300,6 +302,7 @@ function finish(c: CompiledProfile): ResolvedProfileChoice {
     origin: c.origin,
     ...limitsField(limitsValue(c.limits)),
     ...(c.allowNestedUserns?.value === true ? { allowNestedUserns: true } : {}),
+    ...(c.networkAccess !== undefined ? { networkAccess: c.networkAccess.value } : {}),
   };
 }
 
