@@ -84,7 +84,10 @@ export function prepareCommand(flags: PlanFlags, env: Record<string, string | un
   const limits = { ...(choice.limits ?? {}), ...limitsFromFlags(flags) };
   // Absolute against the process's cwd (not --cwd): the link may be part of --cwd itself.
   const allowSymlinkedRoots = (flags.allowSymlinkedRoot ?? []).map((p) => absolutize(p, process.cwd(), platform));
-  const networkAccess = networkAccessOf(flags, choice.networkAccess);
+  const flagRules = (flags.allowDomain?.length ?? 0) + (flags.denyDomain?.length ?? 0) + (flags.allowHostPort?.length ?? 0) > 0;
+  if (flags.network === false && flagRules) throw new UsageError('--no-network and an allow list (--allow-domain/--deny-domain/--allow-host-port) conflict; give only one');
+  // --no-network: no network at all, whatever allow list the profile has.
+  const networkAccess = flags.network === false ? undefined : networkAccessOf(flags, choice.networkAccess);
   if (networkAccess !== undefined && flags.network === true) throw new UsageError('--network (unfiltered) and an allow list (--allow-domain/--deny-domain/--allow-host-port or the profile\'s) conflict; give only one');
   return {
     platform,

@@ -106,6 +106,7 @@ export function compileSandboxProfile(config: SandboxConfig, name: string, opts:
       ...(spec.env !== undefined ? { envPolicy: spec.env.value } : {}),
       ...(spec.limits !== undefined ? { limits: spec.limits } : {}),
       ...(spec.allowNestedUserns !== undefined ? { allowNestedUserns: spec.allowNestedUserns } : {}),
+      ...(spec.networkAccess !== undefined ? { networkAccess: spec.networkAccess } : {}),
       origin: {
         name,
         source: config.file,
@@ -121,7 +122,15 @@ export function compileSandboxProfile(config: SandboxConfig, name: string, opts:
   const compiled = extend(base, spec, opts);
   const limits = mergeLimits(base.limits, spec.limits);
   const allowNestedUserns = spec.allowNestedUserns ?? base.allowNestedUserns;
-  return { ...compiled, ...(limits !== undefined ? { limits } : {}), ...(allowNestedUserns !== undefined ? { allowNestedUserns } : {}) };
+  // A profile's allow list replaces the one it extends (as `network` does); none set: inherited.
+  // An explicit `network` setting drops an inherited allow list.
+  const networkAccess = spec.networkAccess ?? (spec.network !== undefined ? undefined : base.networkAccess);
+  return {
+    ...compiled,
+    ...(limits !== undefined ? { limits } : {}),
+    ...(allowNestedUserns !== undefined ? { allowNestedUserns } : {}),
+    ...(networkAccess !== undefined ? { networkAccess } : {}),
+  };
 }
 
 function baseOf(config: SandboxConfig, spec: SandboxProfileSpec, opts: CompileOptions, chain: string[]): CompiledProfile {
@@ -236,6 +245,7 @@ interface MergedCodexProfile {
   hasFilesystem: boolean;
   globScanMaxDepth?: Located<number>;
   networkEnabled?: Located<boolean>;
+  networkAccess?: Located<NetworkAccessPolicy>;
   workspaceRoots: Array<Located<string> & { enabled: boolean }>;
 }
 
@@ -267,12 +277,32 @@ function mergeChain(perms: Map<string, CodexPermissionsSpec>, name: string, seen
   for (const r of spec.workspaceRoots) roots.set(r.value, r);
   const depth = spec.filesystem?.globScanMaxDepth ?? merged.globScanMaxDepth;
   const net = spec.networkEnabled ?? merged.networkEnabled;
+  // Codex overlays domain rules onto the parent's (NetworkToml::apply_to_network_proxy_config); `enabled = false` drops them.
+  const access = mergeAccess(merged.networkAccess, spec.networkAccess);
+  const dropped = spec.networkEnabled?.value === false;
   return {
     rules,
     hasFilesystem: merged.hasFilesystem || spec.filesystem !== undefined,
     workspaceRoots: [...roots.values()],
     ...(depth !== undefined ? { globScanMaxDepth: depth } : {}),
     ...(net !== undefined ? { networkEnabled: net } : {}),
+    ...(access !== undefined && !dropped ? { networkAccess: access } : {}),
+  };
+}
+
+function mergeAccess(parent: Located<NetworkAccessPolicy> | undefined, own: Located<NetworkAccessPolicy> | undefined): Located<NetworkAccessPolicy> | undefined {
+  if (parent === undefined || own === undefined) return own ?? parent;
+  const p = parent.value;
+  const o = own.value;
+  return {
+    value: {
+      allow: [...p.allow.filter((r) => !o.deny.includes(r)), ...o.allow],
+      deny: [...p.deny.filter((r) => !o.allow.includes(r)), ...o.deny],
+      allowHostPorts: [...p.allowHostPorts, ...o.allowHostPorts],
+      unixSockets: [...p.unixSockets, ...o.unixSockets],
+      allowLocalBinding: o.allowLocalBinding || p.allowLocalBinding,
+    },
+    origin: own.origin,
   };
 }
 
@@ -310,6 +340,7 @@ export function compileCodexPermissions(layers: readonly CodexConfig[], name: st
   return withEnv(
     {
       profile,
+      ...(merged.networkAccess !== undefined ? { networkAccess: merged.networkAccess } : {}),
       ...(workspaceRoots.length > 0 ? { workspaceRoots } : {}),
       origin: {
         name: displayName,

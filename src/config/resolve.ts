@@ -196,9 +196,27 @@ export function projectBoundRefusals(choice: CompiledProfile, ctx: BoundContext)
 export function checkProjectBound(choice: CompiledProfile, untrusted: ReadonlySet<string>, cwd?: string, chosenBy?: Origin): void {
   checkProjectLimits(choice.limits, untrusted);
   checkProjectUserns(choice, untrusted);
+  checkProjectNetworkAccess(choice, untrusted);
   const { refusals } = projectBoundRefusals(choice, { untrusted, ...(cwd !== undefined ? { cwd } : {}), ...(chosenBy !== undefined ? { chosenBy } : {}) });
   const first = refusals[0];
   if (first !== undefined) throw refusalError(first);
+}
+
+/**
+ * Refuses a network allow list from an untrusted (project) file: it opens the network (to the listed
+ * destinations), and a command that writes codex-sandbox.toml or .codex/config.toml must not grant
+ * the next run a way to send data out (the same bound as `network = "enabled"`).
+ */
+function checkProjectNetworkAccess(c: CompiledProfile, untrusted: ReadonlySet<string>): void {
+  const a = c.networkAccess;
+  if (a === undefined || !untrusted.has(a.origin.file)) return;
+  if (a.value.allow.length === 0 && a.value.allowHostPorts.length === 0 && a.value.unixSockets.length === 0 && !a.value.allowLocalBinding) return;
+  throw new ConfigError(
+    a.origin.file,
+    a.origin.line,
+    a.origin.key,
+    'it allows network access (an allow list), but this profile comes from a project-level file, which sandboxed commands or a cloned repository can write; move the allow list to your user config (~/.config/codex-sandbox/config.toml), pass --allow-domain, or trust the project explicitly (--trust-project-config)',
+  );
 }
 
 /**
@@ -221,6 +239,7 @@ function checkProjectUserns(c: CompiledProfile, untrusted: ReadonlySet<string>):
 function bounded(c: CompiledProfile, loaded: LoadedConfig, chosenBy: Origin | undefined): CompiledProfile {
   checkProjectLimits(c.limits, loaded.untrustedFiles);
   checkProjectUserns(c, loaded.untrustedFiles);
+  checkProjectNetworkAccess(c, loaded.untrustedFiles);
   const { refusals, depth } = projectBoundRefusals(c, { untrusted: loaded.untrustedFiles, cwd: loaded.cwd, ...(chosenBy !== undefined ? { chosenBy } : {}) });
   const first = refusals[0];
   if (first !== undefined) throw refusalError(first);

@@ -47,6 +47,19 @@ describe.skipIf(process.platform !== 'linux')('CLI network allow list (real bwra
     expect(no.stderr).toContain('codex-sandbox: network: refused HTTP x.evil.test:80: denied by rule "*.evil.test" (rule: deny *.evil.test)');
   });
 
+  it.skipIf(!existsSync(CURL))('a profile with allow_host_ports in the user config routes through the proxy; --no-network drops it (skipped without /usr/bin/curl)', async () => {
+    s.write('home/.config/codex-sandbox/config.toml', `[profiles.net]\nextends = "workspace-write"\nallow_host_ports = [${port}]\n`);
+    try {
+      const ok = await cli(s, ['run', '-p', 'net', '--', CURL, '-sS', '--max-time', '10', `http://127.0.0.1:${port}/cfg`]);
+      expect(ok.stdout).toBe('host says /cfg\n');
+      const off = await cli(s, ['run', '-p', 'net', '--no-network', '--', CURL, '-sS', '--max-time', '10', `http://127.0.0.1:${port}/cfg`]);
+      expect(off.status).not.toBe(0);
+      expect(off.stdout).toBe('');
+    } finally {
+      s.write('home/.config/codex-sandbox/config.toml', '');
+    }
+  });
+
   it('a rule that does not parse, a bad port, and --network with an allow list are usage errors (exit 2)', async () => {
     const bad = await cli(s, ['run', '--allow-domain', 'a.*.com', '--', 'true']);
     expect(bad.status).toBe(2);
