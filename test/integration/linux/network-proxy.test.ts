@@ -18,6 +18,17 @@ import type { Scratch } from './helpers.js';
 const CURL = '/usr/bin/curl';
 const hasCurl = existsSync(CURL);
 
+/** Whether this host reaches the npm registry directly (the only internet some CI hosts have). */
+async function registryReachable(): Promise<boolean> {
+  try {
+    const r = await fetch('https://registry.npmjs.org/execa', { method: 'HEAD', signal: AbortSignal.timeout(8000) });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+const npmReachable = hasCurl && (await registryReachable());
+
 describe.skipIf(!isLinux)('linux sandbox: network allow list through the filtering proxy (real bwrap, seccomp, bridge)', () => {
   let s: Scratch;
   let web: Server;
@@ -67,6 +78,16 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     });
     expect(denied.exitCode).not.toBe(0);
     expect(denials).toMatchObject([{ host: '127.0.0.1', rule: 'deny 127.0.0.0/8' }]);
+  });
+
+  it.skipIf(!npmReachable)('a real allowed domain over HTTPS: registry.npmjs.org works through CONNECT, another name is refused (skipped without curl or without a route to the npm registry)', async () => {
+    const denials: ProxyDenial[] = [];
+    const opts = { cwd: s.ws, networkAccess: { allow: ['registry.npmjs.org:443'] }, onNetworkDenial: (d: ProxyDenial) => denials.push(d) };
+    const ok = await run([CURL, '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '20', 'https://registry.npmjs.org/execa'], 'workspace-write', opts);
+    expect(ok.stdout).toBe('200');
+    const no = await run([CURL, '-sS', '-o', '/dev/null', '--max-time', '20', 'https://www.npmjs.com/'], 'workspace-write', opts);
+    expect(no.exitCode).not.toBe(0);
+    expect(denials).toMatchObject([{ host: 'www.npmjs.com', port: 443, protocol: 'connect', rule: null }]);
   });
 
   const probe = (body: string): string =>
