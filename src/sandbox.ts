@@ -141,7 +141,9 @@ export class Sandbox {
       ...(options.networkAccess !== undefined
         ? {
             networkProxy: {
-              socketPath: options.networkProxySocket ?? PROXY_SOCKET_PLACEHOLDER,
+              socketPath: options.networkProxySocket?.path ?? PROXY_SOCKET_PLACEHOLDER,
+              socketDev: options.networkProxySocket?.dev ?? '0',
+              socketIno: options.networkProxySocket?.ino ?? '0',
               port: SANDBOX_PROXY_PORT,
               hostPorts: networkAccessOf(options.networkAccess).allowHostPorts.length > 0,
             },
@@ -163,7 +165,7 @@ export class Sandbox {
     const session = this.openProxy(sandbox);
     let sub: SandboxSubprocess;
     try {
-      sub = this.launch(this.plan(command, profile, { ...sandbox, networkProxySocket: session.socketPath }), launch);
+      sub = this.launch(this.plan(command, profile, { ...sandbox, networkProxySocket: { path: session.socketPath, dev: session.socketDev, ino: session.socketIno } }), launch);
     } catch (e) {
       void session.close();
       throw e;

@@ -115,7 +115,7 @@ void run_inner(int count, char** args) {
   apply_rlimits(options.rlimits);
   for (const ExpectedMount& m : options.expected) verify_planned_mount(m.path, m.rw, m.dev, m.ino);
   if (options.proxy_socket != nullptr) {
-    start_proxy_bridge(options.proxy_port, options.proxy_socket);
+    start_proxy_bridge(options.proxy_port, options.proxy_socket, options.proxy_dev, options.proxy_ino);
     // Stacked on bwrap's filter, after the forwarder forked (it needs a unix socket to reach the
     // proxy): the command may open only inet sockets, which in this loopback-only namespace reach
     // the forwarder and its own listeners (Codex ProxyRouted seccomp mode, codex-sandboxing.md §4.11).

@@ -205,11 +205,14 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
     } else if (strcmp(arg, "--proxy-bridge") == 0) {
       const char* spec = need_value(arg, i, count, args);
       int port = 0, used = 0;
+      unsigned long long dev = 0, ino = 0;
       if (out->proxy_socket != nullptr) die_msg("--proxy-bridge given twice");
-      if (sscanf(spec, "%d:%n", &port, &used) != 1 || used == 0 || port < 1 || port > 65535 || spec[used] != '/') {
-        die_msg("--proxy-bridge: expected PORT:/ABSOLUTE/SOCKET/PATH, got '%s'", spec);
+      if (sscanf(spec, "%d:%llu:%llu:%n", &port, &dev, &ino, &used) != 3 || used == 0 || port < 1 || port > 65535 || spec[used] != '/') {
+        die_msg("--proxy-bridge: expected PORT:DEV:INO:/ABSOLUTE/SOCKET/PATH, got '%s'", spec);
       }
       out->proxy_port = port;
+      out->proxy_dev = dev;
+      out->proxy_ino = ino;
       out->proxy_socket = spec + used;
     } else if (strcmp(arg, "--command-from-env") == 0) {
       from_env = true;

@@ -12,10 +12,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <string>
+
 #include "fail.h"
 #include "fds.h"
+#include "pin.h"
 
 namespace {
+
+// The forwarder's O_PATH fd of the verified socket, reached as /proc/self/fd/N: connect() follows
+// that magic link to the inode opened at set-up, so a command that later renames the socket's
+// directory and plants a link to another socket (docker.sock) cannot redirect the bridge.
+constexpr int kSocketFd = 4;
+constexpr const char kSocketViaFd[] = "/proc/self/fd/4";
 
 // Relays bytes both ways between the client and the proxy until both directions are closed.
 [[noreturn]] void relay(int client, const char* socket_path) {
@@ -75,9 +86,18 @@ namespace {
 
 }  // namespace
 
-void start_proxy_bridge(int port, const char* socket_path) {
-  if (strlen(socket_path) >= sizeof(static_cast<struct sockaddr_un*>(nullptr)->sun_path)) {
-    die_msg("--proxy-bridge: the proxy socket path is longer than a unix socket address allows: %s", socket_path);
+void start_proxy_bridge(int port, const char* socket_path, unsigned long long dev, unsigned long long ino) {
+  // bwrap bound the socket by path: a concurrent sandbox of the same user could have swapped the
+  // (user-owned) directory so that another socket got bound here. Only the planned inode is used.
+  std::string bad;
+  int sock = open_no_follow(socket_path, false, &bad);
+  if (sock < 0) die_at("--proxy-bridge: opening the proxy socket", socket_path, -sock, "the proxy socket %s cannot be reached without following a symlink ('%s'); nothing was run", socket_path, bad.c_str());
+  struct stat st;
+  if (fstat(sock, &st) < 0) die_errno("--proxy-bridge: fstat of", socket_path, errno);
+  if (!S_ISSOCK(st.st_mode) || static_cast<unsigned long long>(st.st_dev) != dev || static_cast<unsigned long long>(st.st_ino) != ino) {
+    die_at("--proxy-bridge: checking the proxy socket", socket_path, 0,
+           "the sandbox is not mounted as planned: %s is not the proxy's socket (device/inode %llu/%llu, planned %llu/%llu: replaced?); nothing was run",
+           socket_path, static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino), dev, ino);
   }
   int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listener < 0) die_errno("--proxy-bridge: socket", nullptr, errno);
@@ -103,13 +123,14 @@ void start_proxy_bridge(int port, const char* socket_path) {
       dup2(devnull, 1);
       dup2(devnull, 2);
     }
-    if (dup2(listener, 3) < 0) _exit(1);
-    close_fds_from(4);
+    if (dup2(listener, 3) < 0 || dup2(sock, kSocketFd) < 0) _exit(1);
+    close_fds_from(kSocketFd + 1);
     setsid();
-    serve(3, socket_path);
+    serve(3, kSocketViaFd);
   }
   int status = 0;
   while (waitpid(first, &status, 0) < 0 && errno == EINTR) {
   }
   close(listener);
+  close(sock);
 }

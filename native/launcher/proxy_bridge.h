@@ -4,8 +4,10 @@
 #ifndef CODEX_SANDBOX_LAUNCHER_PROXY_BRIDGE_H
 #define CODEX_SANDBOX_LAUNCHER_PROXY_BRIDGE_H
 
-// Binds 127.0.0.1:port, then starts the forwarder as a grandchild (reparented to the sandbox's init,
-// so the command never sees it as a child to wait for). Exits 125 when the port cannot be bound.
-void start_proxy_bridge(int port, const char* socket_path);
+// Opens the proxy's socket at `socket_path` without following a symlink and checks it is the socket
+// the plan recorded (dev/ino); binds 127.0.0.1:port; then starts the forwarder as a grandchild
+// (reparented to the sandbox's init, so the command never sees it as a child to wait for), which
+// connects through that fd, never the path again. Exits 125 when a check fails.
+void start_proxy_bridge(int port, const char* socket_path, unsigned long long dev, unsigned long long ino);
 
 #endif

@@ -163,7 +163,7 @@ export function cliSandbox(prep: PreparedCommand, env: Record<string, string | u
 }
 
 /** The LaunchRequest `run` would execute for this command (pure planning; nothing runs). */
-export function planCommand(sandbox: Sandbox, command: readonly string[], prep: PreparedCommand, env: Record<string, string | undefined>, proxySocket?: string): LaunchRequest {
+export function planCommand(sandbox: Sandbox, command: readonly string[], prep: PreparedCommand, env: Record<string, string | undefined>, proxySocket?: SandboxOptions['networkProxySocket']): LaunchRequest {
   return sandbox.plan(command, prep.choice.profile, { ...sandboxOptionsOf(prep, env), ...(proxySocket !== undefined ? { networkProxySocket: proxySocket } : {}) });
 }
 

@@ -66,7 +66,7 @@ function reportDenial(d: ProxyDenial): void {
 async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: string[], prep: ReturnType<typeof prepareCommand>, flags: RunFlags, proxy: ProxySession | undefined): Promise<number> {
   let req: LaunchRequest;
   try {
-    req = planCommand(sandbox, command, prep, process.env, proxy?.socketPath);
+    req = planCommand(sandbox, command, prep, process.env, proxy !== undefined ? { path: proxy.socketPath, dev: proxy.socketDev, ino: proxy.socketIno } : undefined);
   } catch (e) {
     // The Windows planner resolves the program on the sandbox's PATH: report it as a shell would.
     if (!(e instanceof PlanError) || (e.code !== 'ProgramNotFound' && e.code !== 'ProgramIsBatchFile')) throw e;

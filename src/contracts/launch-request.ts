@@ -136,6 +136,9 @@ export interface PlanInput {
 export interface NetworkProxyRoute {
   /** Host path of the proxy's unix socket; on Linux bound into the sandbox at the same path. */
   socketPath: string;
+  /** The socket's st_dev/st_ino when the proxy made it: the inner stage uses only that inode. */
+  socketDev: string;
+  socketIno: string;
   /** Loopback port inside the sandbox where the launcher's bridge listens (Linux). */
   port: number;
   /** Host loopback ports are reached through the proxy, so loopback is not exempted in NO_PROXY. */

@@ -53,8 +53,8 @@ export interface SandboxOptions {
   networkAccess?: Partial<NetworkAccessPolicy>;
   /** Called for every connection the proxy refused (host, port, protocol, rule, reason). */
   onNetworkDenial?: (denial: ProxyDenial) => void;
-  /** The proxy's socket, when the caller runs the proxy itself (`plan` without `spawn`). */
-  networkProxySocket?: string;
+  /** The proxy's socket and its identity, when the caller runs the proxy itself (`plan` without `spawn`; `sandbox.openProxy`). */
+  networkProxySocket?: { path: string; dev: string; ino: string };
 }
 
 export interface SpawnOptions extends SandboxOptions, LaunchOptions {}

@@ -2,7 +2,7 @@
  * One sandboxed command's proxy: a fresh private directory (mkdtemp, mode 0700) holding the proxy's
  * unix socket, the proxy listening on it, and its removal when the command is done.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NetworkAccessPolicy } from '../../permissions/index.js';
@@ -16,6 +16,9 @@ export const SANDBOX_PROXY_PORT = 3128;
 
 export interface ProxySession {
   readonly socketPath: string;
+  /** The socket's identity, checked by the launcher's inner stage before it bridges to it. */
+  readonly socketDev: string;
+  readonly socketIno: string;
   readonly denials: readonly ProxyDenial[];
   /** Settles when the proxy listens; rejects if it could not. */
   readonly listening: Promise<void>;
@@ -35,9 +38,13 @@ export function openProxySession(policy: NetworkAccessPolicy, onDenial?: (d: Pro
     throw e;
   }
   const started = proxy.proxy;
+  // Node binds a pipe server synchronously: the socket exists now.
+  const st = statSync(socketPath, { bigint: true });
   let closing: Promise<void> | undefined;
   return {
     socketPath,
+    socketDev: String(st.dev),
+    socketIno: String(st.ino),
     denials: started.denials,
     listening: proxy.listening,
     close: () =>

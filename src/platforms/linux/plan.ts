@@ -160,7 +160,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     ...(allowUserns ? ['--allow-userns'] : []),
     ...limits.rlimitArgs,
     ...plan.expected.flatMap((m): ArgvItem[] => (m.rw ? ['--expect-rw', `${m.dev}:${m.ino}`, toArgvItem(m.path)] : ['--expect-ro', toArgvItem(m.path)])),
-    ...(proxy ? ['--proxy-bridge', `${proxy.port}:${proxy.socketPath}`] : []),
+    ...(proxy ? ['--proxy-bridge', `${proxy.port}:${proxy.socketDev}:${proxy.socketIno}:${proxy.socketPath}`] : []),
   ];
   // bwrap refuses more than 9000 arguments in all (bubblewrap.c parse_args_recurse, MAX_ARGS; its
   // `--args FD` counts too): a longer command leaves bwrap's argv and reaches the inner stage in the

@@ -12,7 +12,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyDenial } from '../../../src/launch/proxy/session.js';
-import { isLinux, PY, run, scratch } from './helpers.js';
+import { isLinux, PY, run, sandbox, scratch } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
 const CURL = '/usr/bin/curl';
@@ -115,7 +115,7 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
       '    except OSError:',
       '        continue',
       "    if b'--proxy-bridge' in a:",
-      "        path = a[a.index(b'--proxy-bridge') + 1].split(b':', 1)[1].decode()",
+      "        path = a[a.index(b'--proxy-bridge') + 1].split(b':', 3)[3].decode()",
       "print('PATH', path)",
       "s=socket.socket(socket.AF_UNIX); s.connect(path)",
     ].join('\n');
@@ -136,6 +136,48 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     expect(nl.stdout.trim()).toBe('ERR EPERM');
   });
 
+  it('a socket bound in place of the planned one (a swapped path) is refused before the command runs: 125', async () => {
+    const sb = await sandbox();
+    const session = sb.openProxy({ networkAccess: { allowHostPorts: [port] } });
+    try {
+      // The plan names the host socket's path with the proxy socket's identity: what bwrap would bind if
+      // a concurrent sandbox had swapped the proxy's directory for one holding another socket.
+      const req = sb.plan([PY, '-c', 'print("ran")'], 'workspace-write', {
+        cwd: s.ws,
+        networkAccess: { allowHostPorts: [port] },
+        networkProxySocket: { path: sockPath, dev: session.socketDev, ino: session.socketIno },
+      });
+      const r = await sb.launch(req, { reject: false, stdin: 'ignore' });
+      expect(String(r.stdout)).toBe('');
+      expect(r.exitCode).toBe(125);
+    } catch (e) {
+      expect(String(e)).toMatch(/is not the proxy's socket/);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('renaming the socket directory and planting a link to another socket does not redirect the bridge', async () => {
+    const code = [
+      'import glob, os, socket',
+      "a = [open(f, 'rb').read().split(b'\\0') for f in glob.glob('/proc/[0-9]*/cmdline') if b'--proxy-bridge' in open(f, 'rb').read()][0]",
+      "path = a[a.index(b'--proxy-bridge') + 1].split(b':', 3)[3].decode()",
+      'd = os.path.dirname(path)',
+      'try:',
+      "    os.rename(d, d + '.moved'); os.mkdir(d); os.symlink(os.environ['HOST_SOCK'], path); print('planted')",
+      'except OSError as e:',
+      "    print('could not plant', e.errno)",
+      "s = socket.create_connection(('127.0.0.1', 3128), timeout=5)",
+      "s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')",
+      "print(s.recv(100).decode(errors='replace').splitlines()[0])",
+    ].join('\n');
+    const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: { allowHostPorts: [port] }, env: { ...process.env, HOST_SOCK: sockPath } });
+    // The host socket would answer "hello"; the proxy answers a relative URL with 400.
+    expect(r.stdout).toMatch(/HTTP\/1.1 400/);
+    expect(r.stdout).not.toMatch(/hello/);
+    expect(r.stdout).toMatch(/^planted$/m);
+  });
+
   it('the proxy socket directory is removed when the command ends', async () => {
     const r = await run([PY, '-c', `import os; print(os.environ['HTTP_PROXY'])`], 'workspace-write', { cwd: s.ws, networkAccess: {} });
     expect(r.exitCode).toBe(0);
@@ -143,8 +185,8 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     const sb = await plan();
     const sub = sb.spawn(['/bin/true'], 'workspace-write', { cwd: s.ws, networkAccess: {} });
     const req = sub.launchRequest;
-    const bridge = req.argv.map(String).find((a) => /^3128:\//.test(a)) ?? '';
-    const sock = bridge.slice('3128:'.length);
+    const bridge = req.argv.map(String).find((a) => /^3128:\d+:\d+:\//.test(a)) ?? '';
+    const sock = bridge.split(':').slice(3).join(':');
     expect(existsSync(sock)).toBe(true);
     await sub;
     await new Promise((r2) => setTimeout(r2, 100));
