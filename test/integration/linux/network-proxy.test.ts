@@ -178,6 +178,20 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     expect(r.stdout).toMatch(/^planted$/m);
   });
 
+  it('the plan: own network namespace, the socket bound at its own path, base filter for bwrap, the bridge for the inner stage; full-disk write is refused', async () => {
+    const sb = await sandbox();
+    const req = sb.plan(['/bin/true'], 'workspace-write', { cwd: s.ws, networkAccess: { allow: ['x.com'] }, networkProxySocket: { path: '/tmp/p/proxy.sock', dev: '7', ino: '9' } });
+    const argv = req.argv.map(String);
+    expect(argv).toContain('--unshare-net');
+    const b = argv.indexOf('--bind', argv.indexOf('/tmp/p/proxy.sock') - 1);
+    expect(argv.slice(b, b + 3)).toEqual(['--bind', '/tmp/p/proxy.sock', '/tmp/p/proxy.sock']);
+    expect(argv[argv.indexOf('--seccomp') + 1]).toMatch(/^base:/);
+    expect(argv).toContain('3128:7:9:/tmp/p/proxy.sock');
+    expect(req.env.CODEX_SANDBOX_NETWORK_DISABLED).toBeUndefined();
+    expect(() => sb.plan(['/bin/true'], 'danger-full-access', { cwd: s.ws, networkAccess: { allow: ['x.com'] } })).toThrow(/cannot be enforced without a sandbox/);
+    expect(() => sb.plan(['/bin/true'], { type: 'managed', file_system: { type: 'unrestricted' }, network: 'restricted' }, { cwd: s.ws, networkAccess: {} })).toThrow(/needs the bubblewrap sandbox/);
+  });
+
   it('the proxy socket directory is removed when the command ends', async () => {
     const r = await run([PY, '-c', `import os; print(os.environ['HTTP_PROXY'])`], 'workspace-write', { cwd: s.ws, networkAccess: {} });
     expect(r.exitCode).toBe(0);
