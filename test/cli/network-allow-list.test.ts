@@ -72,6 +72,13 @@ describe.skipIf(process.platform !== 'linux')('CLI network allow list (real bwra
     expect(both.stderr).toMatch(/--network \(unfiltered\) and an allow list/);
   });
 
+  it('explain lists the allow list and where it came from', async () => {
+    const r = await cli(s, ['explain', '--allow-domain', '*.npmjs.org', '--deny-domain', 'evil.npmjs.org', '--allow-host-port', '5432', '--', 'true']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('network:    allow list (through the filtering proxy)   (from --allow-domain/--deny-domain/--allow-host-port)');
+    expect(r.stdout).toContain('  allow  *.npmjs.org\n  deny   evil.npmjs.org\n  allow  host loopback port 5432\n');
+  });
+
   it('--dry-run shows the bridge, the proxy variables and the enforcement line', async () => {
     const r = await cli(s, ['run', '--dry-run', '--allow-domain', '*.npmjs.org', '--', 'true']);
     expect(r.status).toBe(0);
