@@ -55,6 +55,7 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
 
 /** One line per refused connection: what was asked for, how, and the rule. */
 export function denialLine(d: ProxyDenial): string {
+  if (d.host === '') return `codex-sandbox: network: ${d.reason}\n`;
   const how = d.protocol === 'http' ? 'HTTP' : d.protocol === 'connect' ? 'CONNECT' : 'SOCKS5';
   return `codex-sandbox: network: refused ${how} ${d.host}:${d.port}: ${d.reason}${d.rule !== null ? ` (rule: ${d.rule})` : ' (add --allow-domain to allow it)'}\n`;
 }

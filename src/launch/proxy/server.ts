@@ -17,7 +17,10 @@ import { readSocksRequest, SOCKS_REPLY, socksReply } from './socks5.js';
 
 export type ProxyProtocol = 'http' | 'connect' | 'socks5';
 
-/** One refused connection: what the command asked for, how, and which rule (null = no allow rule matched). */
+/**
+ * One refused connection: what the command asked for, how, and which rule (null = no allow rule matched).
+ * `host` is '' (port 0) for a connection closed before it asked for anything (over the connection cap).
+ */
 export interface ProxyDenial {
   host: string;
   port: number;
@@ -33,7 +36,15 @@ export interface ProxyOptions {
   onDenial?: (d: ProxyDenial) => void;
   /** Name resolution (default: the system resolver, every address). Tests pass a fixed table. */
   resolve?: (host: string) => Promise<string[]>;
+  /** Connections open at once (default MAX_PROXY_CONNECTIONS); more are closed and reported. */
+  maxConnections?: number;
 }
+
+/**
+ * The proxy runs in the caller's process: a command that opened connections without end would exhaust
+ * the caller's file descriptors (each costs two). Beyond this many at once, new ones are dropped.
+ */
+export const MAX_PROXY_CONNECTIONS = 256;
 
 export interface NetworkProxy {
   /** The unix socket path, or `127.0.0.1:<port>`. */
@@ -44,6 +55,8 @@ export interface NetworkProxy {
 }
 
 const systemResolve = async (host: string): Promise<string[]> => (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 type Dialed = { ok: true; address: string } | { ok: false; denial: ProxyDenial };
 
@@ -190,10 +203,13 @@ export function createNetworkProxy(opts: ProxyOptions): { proxy: NetworkProxy; l
   web.on('clientError', (_e, socket: Socket) => socket.destroy());
 
   const server = net.createServer((sock) => {
+    // Until a request arrives the connection costs the caller a descriptor: a client that never speaks is dropped.
+    sock.setTimeout(HANDSHAKE_TIMEOUT_MS, () => sock.destroy());
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => sock.destroy());
     sock.once('data', (first: Buffer) => {
+      sock.setTimeout(0);
       sock.pause();
       sock.unshift(first);
       if (first[0] === 0x05) void handleSocks(sock);
@@ -223,6 +239,10 @@ export function createNetworkProxy(opts: ProxyOptions): { proxy: NetworkProxy; l
     }
   };
 
+  server.maxConnections = opts.maxConnections ?? MAX_PROXY_CONNECTIONS;
+  server.on('drop', () =>
+    report({ host: '', port: 0, protocol: 'connect', rule: null, reason: `more than ${server.maxConnections} connections at once through the proxy; this one was closed` }),
+  );
   const listening = new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     if (typeof opts.listen === 'string') server.listen(opts.listen, () => resolveListen());

@@ -156,6 +156,24 @@ describe('filtering proxy', () => {
     expect(ok).toContain('hello GET /still');
   });
 
+  it('connections beyond the cap are closed and reported (the proxy lives in the caller\'s process)', async () => {
+    const denials: ProxyDenial[] = [];
+    const proxy = await startNetworkProxy({ policy: { ...EMPTY_NETWORK_ACCESS }, listen: { port: 0 }, resolve, maxConnections: 2, onDenial: (d) => denials.push(d) });
+    proxies.push(proxy);
+    const open = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<net.Socket>((r) => {
+            const s = net.connect(proxy.port ?? 0, '127.0.0.1', () => r(s));
+            s.on('error', () => undefined);
+          }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(denials).toMatchObject([{ reason: 'more than 2 connections at once through the proxy; this one was closed' }]);
+    for (const s of open) s.destroy();
+  });
+
   it.skipIf(!curl)('curl through the proxy: HTTP and SOCKS5 allowed, denied exits non-zero (skipped when curl is not installed)', async () => {
     const { proxy, denials } = await start({ allow: ['127.0.0.1'], allowHostPorts: [] });
     const http1 = await run('curl', ['-sS', '--max-time', '5', '-x', `http://127.0.0.1:${proxy.port}`, `http://127.0.0.1:${port}/c`]);
