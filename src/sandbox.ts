@@ -93,6 +93,11 @@ export function networkAccessOf(n: Partial<NetworkAccessPolicy>): NetworkAccessP
   return policy;
 }
 
+/** What `plan` needs to know of a running proxy. */
+export function proxySocketOf(s: ProxySession): NonNullable<SandboxOptions['networkProxySocket']> {
+  return { path: s.socketPath, dev: s.socketDev, ino: s.socketIno, ...(s.port !== undefined ? { port: s.port } : {}) };
+}
+
 /** Placeholder in a plan made before the proxy exists (`plan`, `--dry-run`). */
 export const PROXY_SOCKET_PLACEHOLDER = '/proxy-socket-made-at-launch';
 
@@ -144,7 +149,7 @@ export class Sandbox {
               socketPath: options.networkProxySocket?.path ?? PROXY_SOCKET_PLACEHOLDER,
               socketDev: options.networkProxySocket?.dev ?? '0',
               socketIno: options.networkProxySocket?.ino ?? '0',
-              port: SANDBOX_PROXY_PORT,
+              port: options.networkProxySocket?.port ?? SANDBOX_PROXY_PORT,
               hostPorts: networkAccessOf(options.networkAccess).allowHostPorts.length > 0,
             },
           }
@@ -165,7 +170,7 @@ export class Sandbox {
     const session = this.openProxy(sandbox);
     let sub: SandboxSubprocess;
     try {
-      sub = this.launch(this.plan(command, profile, { ...sandbox, networkProxySocket: { path: session.socketPath, dev: session.socketDev, ino: session.socketIno } }), launch);
+      sub = this.launch(this.plan(command, profile, { ...sandbox, networkProxySocket: proxySocketOf(session) }), launch);
     } catch (e) {
       void session.close();
       throw e;
@@ -179,7 +184,7 @@ export class Sandbox {
 
   /** Starts the filtering proxy for one command (its socket exists when this returns). */
   openProxy(options: Pick<SandboxOptions, 'networkAccess' | 'onNetworkDenial'>): ProxySession {
-    return openProxySession(networkAccessOf(options.networkAccess ?? {}), options.onNetworkDenial);
+    return openProxySession(networkAccessOf(options.networkAccess ?? {}), options.onNetworkDenial, undefined, this.facts.platform === 'darwin');
   }
 
   /**

@@ -71,7 +71,7 @@ export function addPlanOptions(cmd: Command): Command {
     .option('-w, --writable-root <dir>', 'an extra directory the command may write (repeatable)', collect, [])
     .option('--network', 'allow network access')
     .option('--no-network', 'block network access')
-    .option('--allow-domain <rule>', 'network only through a filtering proxy, to this destination: example.com, *.example.com, 10.0.0.0/8, host:port (repeatable; Linux)', collect, [])
+    .option('--allow-domain <rule>', 'network only through a filtering proxy, to this destination: example.com, *.example.com, 10.0.0.0/8, host:port (repeatable; Linux and macOS)', collect, [])
     .option('--deny-domain <rule>', 'refuse this destination even if allowed (same syntax; repeatable)', collect, [])
     .option('--allow-host-port <port>', "let the command reach this port on the host's loopback through the proxy (repeatable)", collect, [])
     .option('--deny-read <path|glob>', 'a path or glob the command may not read (repeatable)', collect, [])

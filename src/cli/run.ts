@@ -3,6 +3,7 @@ import type { LaunchRequest } from '../contracts/index.js';
 import { WindowsLaunchError } from '../launch/windows.js';
 import { PlanError } from '../contracts/index.js';
 import type { InheritedSandboxProcess } from '../sandbox.js';
+import { proxySocketOf } from '../sandbox.js';
 import type { ProxyDenial, ProxySession } from '../launch/proxy/session.js';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } from './exit-codes.js';
 import { checkPlatformFlag, cliSandbox, planCommand, prepareCommand } from './plan-args.js';
@@ -67,7 +68,7 @@ function reportDenial(d: ProxyDenial): void {
 async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: string[], prep: ReturnType<typeof prepareCommand>, flags: RunFlags, proxy: ProxySession | undefined): Promise<number> {
   let req: LaunchRequest;
   try {
-    req = planCommand(sandbox, command, prep, process.env, proxy !== undefined ? { path: proxy.socketPath, dev: proxy.socketDev, ino: proxy.socketIno } : undefined);
+    req = planCommand(sandbox, command, prep, process.env, proxy !== undefined ? proxySocketOf(proxy) : undefined);
   } catch (e) {
     // The Windows planner resolves the program on the sandbox's PATH: report it as a shell would.
     if (!(e instanceof PlanError) || (e.code !== 'ProgramNotFound' && e.code !== 'ProgramIsBatchFile')) throw e;

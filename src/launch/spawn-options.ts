@@ -54,7 +54,7 @@ export interface SandboxOptions {
   /** Called for every connection the proxy refused (host, port, protocol, rule, reason). */
   onNetworkDenial?: (denial: ProxyDenial) => void;
   /** The proxy's socket and its identity, when the caller runs the proxy itself (`plan` without `spawn`; `sandbox.openProxy`). */
-  networkProxySocket?: { path: string; dev: string; ino: string };
+  networkProxySocket?: { path: string; dev: string; ino: string; port?: number };
 }
 
 export interface SpawnOptions extends SandboxOptions, LaunchOptions {}

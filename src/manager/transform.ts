@@ -98,8 +98,8 @@ export const SandboxManager = {
       if (permissions.enforcement === 'disabled') {
         throw new PlanError('ProxyUnsupported', 'a network allow list cannot be enforced without a sandbox (this profile disables it); use a sandboxed profile such as workspace-write');
       }
-      if (platform !== 'linux') {
-        throw new PlanError('ProxyUnsupported', `network allow lists are enforced on Linux only so far; on ${platform} run without --allow-domain (network off), or with network enabled (unfiltered)`);
+      if (platform === 'win32') {
+        throw new PlanError('ProxyUnsupported', 'network allow lists are not enforced on Windows (the restricted-token sandbox cannot limit a process to one loopback port); run without --allow-domain (network off), or with network enabled (unfiltered)');
       }
       // The command's only way out is the proxy: its own network namespace, whatever the profile said.
       permissions = { ...permissions, network: 'restricted' };

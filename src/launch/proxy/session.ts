@@ -19,13 +19,26 @@ export interface ProxySession {
   /** The socket's identity, checked by the launcher's inner stage before it bridges to it. */
   readonly socketDev: string;
   readonly socketIno: string;
+  /** TCP sessions: the proxy's loopback port on the host. */
+  readonly port?: number;
   readonly denials: readonly ProxyDenial[];
   /** Settles when the proxy listens; rejects if it could not. */
   readonly listening: Promise<void>;
   close(): Promise<void>;
 }
 
-export function openProxySession(policy: NetworkAccessPolicy, onDenial?: (d: ProxyDenial) => void, resolve?: (host: string) => Promise<string[]>): ProxySession {
+/**
+ * `tcp`: listen on 127.0.0.1 instead (macOS: Seatbelt lets the command reach one loopback port, and a
+ * unix socket path cannot be bound into its view). `port` is then the proxy's port.
+ */
+export function openProxySession(policy: NetworkAccessPolicy, onDenial?: (d: ProxyDenial) => void, resolve?: (host: string) => Promise<string[]>, tcp = false): ProxySession {
+  if (tcp) {
+    const { proxy, listening } = createNetworkProxy({ policy, listen: { port: 0 }, ...(onDenial ? { onDenial } : {}), ...(resolve ? { resolve } : {}) });
+    // Node binds a TCP server on an IP literal synchronously: the port is known now.
+    const port = proxy.port;
+    if (port === null) throw new Error('the network proxy did not get a port');
+    return { socketPath: proxy.address, socketDev: '0', socketIno: '0', port, denials: proxy.denials, listening, close: () => proxy.close() };
+  }
   // A directory only this user can enter, named at random: no other user can connect to the proxy
   // or plant a socket at the path the plan binds (mkdtemp(3) creates it 0700, fails if it exists).
   const dir = mkdtempSync(join(tmpdir(), 'codex-sandbox-proxy-'));

@@ -8,6 +8,7 @@ import { PlanError } from '../../contracts/index.js';
 import type { LaunchRequest, PlanInput, Planner } from '../../contracts/index.js';
 import type { ResolvedPermissions } from '../../permissions/resolved.js';
 import { buildSeatbeltPolicy } from './policy.js';
+import { proxyEnv } from '../../env/index.js';
 
 /**
  * Absolute on purpose: a `sandbox-exec` planted earlier on PATH would otherwise receive the policy
@@ -19,9 +20,11 @@ export const planDarwin: Planner = (input: PlanInput): LaunchRequest => {
   if (input.command.length === 0) {
     throw new PlanError('EmptyCommand', 'no command to run: pass the program and its arguments after the options');
   }
-  const { policy, params } = buildSeatbeltPolicy(input.permissions, input.facts.fs);
-  const env: Record<string, string> = { ...input.env, CODEX_SANDBOX: 'seatbelt' };
-  if (input.permissions.network === 'restricted') env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
+  const proxy = input.networkProxy;
+  const { policy, params } = buildSeatbeltPolicy(input.permissions, input.facts.fs, proxy?.port);
+  // With an allow list the proxy listens on the host's loopback: loopback is never exempt from it.
+  const env: Record<string, string> = { ...input.env, CODEX_SANDBOX: 'seatbelt', ...(proxy ? proxyEnv({ port: proxy.port, hostPorts: true }) : {}) };
+  if (input.permissions.network === 'restricted' && !proxy) env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
 
   return {
     kind: 'macos-seatbelt',
@@ -33,7 +36,9 @@ export const planDarwin: Planner = (input: PlanInput): LaunchRequest => {
     cwd: input.cwd,
     native: { platform: 'darwin', policy, params },
     permissions: input.permissions,
-    enforcement: enforcementNotes(input.permissions, policy.length),
+    enforcement: enforcementNotes(input.permissions, policy.length).map((n) =>
+      proxy && n.startsWith('network: ') ? `network: only TCP to the filtering proxy on localhost:${proxy.port} (HTTP(S)_PROXY, ALL_PROXY set); the proxy allows only the allow list and resolves names itself` : n,
+    ),
   };
 };
 

@@ -51,7 +51,12 @@ function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
 
-export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector): SeatbeltPolicy {
+/**
+ * `proxyPort`: a network allow list; the only network the command gets is TCP to the filtering proxy
+ * on the host's loopback (Codex seatbelt.rs network policy with proxy ports: `network-outbound (remote
+ * ip "localhost:<port>")` per port; codex-sandboxing.md §5.7).
+ */
+export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector, proxyPort?: number): SeatbeltPolicy {
   const fsp = perms.fileSystem;
   const ownsFs = fsp.kind === 'restricted';
   const fullRead = !ownsFs || fsp.fullDiskRead;
@@ -131,7 +136,10 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector)
   }
 
   // ---- network ----
-  if (perms.network === 'enabled') sections.push(NETWORK_ENABLED_POLICY);
+  if (proxyPort !== undefined) {
+    if (!Number.isInteger(proxyPort) || proxyPort < 1 || proxyPort > 65535) throw new RangeError(`proxy port ${proxyPort} is not a TCP port`);
+    sections.push(`; network: only the filtering proxy on the host's loopback\n(allow network-outbound (remote ip "localhost:${proxyPort}"))`);
+  } else if (perms.network === 'enabled') sections.push(NETWORK_ENABLED_POLICY);
 
   // ---- preferences / platform defaults ----
   if (fullRead) sections.push(PREFERENCES_POLICY);

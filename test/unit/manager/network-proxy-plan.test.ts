@@ -9,14 +9,29 @@ import { emptyFs } from '../permissions/helpers.js';
 const route = { socketPath: '/tmp/p/proxy.sock', socketDev: '1', socketIno: '2', port: 3128, hostPorts: false };
 
 describe('network allow list planning', () => {
-  it('macOS and Windows: refused with a PlanError saying it is Linux-only so far (no silent open network)', () => {
-    for (const platform of ['darwin', 'win32'] as const) {
-      const facts: HostFacts = { platform, arch: 'x64', tmpdir: undefined, home: platform === 'win32' ? 'C:\\Users\\me' : '/Users/me', fs: emptyFs };
-      const cwd = platform === 'win32' ? 'C:\\Users\\me\\proj' : '/Users/me/proj';
-      expect(() => SandboxManager.transform({ command: ['curl'], cwd, profile: PermissionProfile.named('workspace-write'), env: {}, facts, networkProxy: route })).toThrow(
-        /network allow lists are enforced on Linux only so far/,
-      );
-    }
+  it('Windows: refused with a PlanError saying it is not enforced there (no silent open network)', () => {
+    const facts: HostFacts = { platform: 'win32', arch: 'x64', tmpdir: undefined, home: 'C:\\Users\\me', fs: emptyFs };
+    expect(() => SandboxManager.transform({ command: ['curl'], cwd: 'C:\\Users\\me\\proj', profile: PermissionProfile.named('workspace-write'), env: {}, facts, networkProxy: route })).toThrow(
+      /network allow lists are not enforced on Windows/,
+    );
+  });
+
+  it('macOS plan (policy text only: Seatbelt cannot run on Linux): outbound only to the proxy\'s loopback port, never the full-network rules', () => {
+    const facts: HostFacts = { platform: 'darwin', arch: 'arm64', tmpdir: undefined, home: '/Users/me', fs: emptyFs };
+    const req = SandboxManager.transform({
+      command: ['curl'],
+      cwd: '/Users/me/proj',
+      profile: PermissionProfile.named('workspace-write'),
+      env: {},
+      facts,
+      networkProxy: { ...route, port: 50123 },
+    });
+    if (req.kind !== 'macos-seatbelt') throw new Error(`expected a Seatbelt plan, got ${req.kind}`);
+    expect(req.native.policy).toContain('(allow network-outbound (remote ip "localhost:50123"))');
+    expect(req.native.policy).not.toMatch(/\(allow network-outbound\)\n/);
+    expect(req.native.policy).not.toContain('(allow network-inbound)');
+    expect(req.env).toMatchObject({ HTTPS_PROXY: 'http://127.0.0.1:50123', NO_PROXY: '' });
+    expect(req.env.CODEX_SANDBOX_NETWORK_DISABLED).toBeUndefined();
   });
 
   it('a profile without a sandbox (danger-full-access) cannot take an allow list', () => {
