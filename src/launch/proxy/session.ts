@@ -2,7 +2,7 @@
  * One sandboxed command's proxy: a fresh private directory (mkdtemp, mode 0700) holding the proxy's
  * unix socket, the proxy listening on it, and its removal when the command is done.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NetworkAccessPolicy } from '../../permissions/index.js';
@@ -31,6 +31,25 @@ export interface ProxySession {
  * `tcp`: listen on 127.0.0.1 instead (macOS: Seatbelt lets the command reach one loopback port, and a
  * unix socket path cannot be bound into its view). `port` is then the proxy's port.
  */
+/**
+ * Removes the socket and its directory, never recursively: the sandboxed command (or a concurrent one)
+ * may have swapped entries in this directory, and a recursive removal by path follows a directory
+ * swapped for a symlink mid-walk (the rm -rf race). unlink(2) and rmdir(2) follow nothing; whatever
+ * else a command left there stays.
+ */
+function removeSocketDir(dir: string, socketPath: string): void {
+  try {
+    unlinkSync(socketPath);
+  } catch {
+    // already gone, or replaced by a directory: left alone
+  }
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty (the command put something there) or gone
+  }
+}
+
 export function openProxySession(policy: NetworkAccessPolicy, onDenial?: (d: ProxyDenial) => void, resolve?: (host: string) => Promise<string[]>, tcp = false): ProxySession {
   if (tcp) {
     const { proxy, listening } = createNetworkProxy({ policy, listen: { port: 0 }, ...(onDenial ? { onDenial } : {}), ...(resolve ? { resolve } : {}) });
@@ -47,7 +66,7 @@ export function openProxySession(policy: NetworkAccessPolicy, onDenial?: (d: Pro
   try {
     proxy = createNetworkProxy({ policy, listen: socketPath, ...(onDenial ? { onDenial } : {}), ...(resolve ? { resolve } : {}) });
   } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
+    removeSocketDir(dir, socketPath);
     throw e;
   }
   const started = proxy.proxy;
@@ -60,7 +79,6 @@ export function openProxySession(policy: NetworkAccessPolicy, onDenial?: (d: Pro
     socketIno: String(st.ino),
     denials: started.denials,
     listening: proxy.listening,
-    close: () =>
-      (closing ??= started.close().then(() => rmSync(dir, { recursive: true, force: true }))),
+    close: () => (closing ??= started.close().then(() => removeSocketDir(dir, socketPath))),
   };
 }

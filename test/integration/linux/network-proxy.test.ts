@@ -164,7 +164,7 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
       "path = a[a.index(b'--proxy-bridge') + 1].split(b':', 3)[3].decode()",
       'd = os.path.dirname(path)',
       'try:',
-      "    os.rename(d, d + '.moved'); os.mkdir(d); os.symlink(os.environ['HOST_SOCK'], path); print('planted')",
+      "    os.rename(d, d + '.moved'); print('moved', d + '.moved'); os.mkdir(d); os.symlink(os.environ['HOST_SOCK'], path); print('planted')",
       'except OSError as e:',
       "    print('could not plant', e.errno)",
       "s = socket.create_connection(('127.0.0.1', 3128), timeout=5)",
@@ -176,6 +176,8 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     expect(r.stdout).toMatch(/HTTP\/1.1 400/);
     expect(r.stdout).not.toMatch(/hello/);
     expect(r.stdout).toMatch(/^planted$/m);
+    const moved = /^moved (\/.*)$/m.exec(r.stdout)?.[1];
+    if (moved !== undefined && moved.startsWith('/tmp/codex-sandbox-proxy-')) rmSync(moved, { recursive: true, force: true });
   });
 
   it('the plan: own network namespace, the socket bound at its own path, base filter for bwrap, the bridge for the inner stage; full-disk write is refused', async () => {
