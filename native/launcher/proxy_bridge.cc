@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -126,6 +127,11 @@ void start_proxy_bridge(int port, const char* socket_path, unsigned long long de
     if (dup2(listener, 3) < 0 || dup2(sock, kSocketFd) < 0) _exit(1);
     close_fds_from(kSocketFd + 1);
     setsid();
+    // The forwarder runs without the proxy-routed filter (it must open unix sockets): the command, same
+    // uid, must not write its memory through /proc/PID/mem or reopen its fds through /proc/PID/fd, which
+    // need ptrace access; a non-dumpable process grants that only with CAP_SYS_PTRACE (proc(5),
+    // PR_SET_DUMPABLE in prctl(2); ptrace(2) "Ptrace access mode checking"), and the command has none.
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) _exit(1);
     serve(3, kSocketViaFd);
   }
   int status = 0;

@@ -194,6 +194,22 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     expect(() => sb.plan(['/bin/true'], { type: 'managed', file_system: { type: 'unrestricted' }, network: 'restricted' }, { cwd: s.ws, networkAccess: {} })).toThrow(/needs the bubblewrap sandbox/);
   });
 
+  it("the forwarder (outside the proxy-routed filter) cannot be taken over: its memory and fds are not the command's to open", async () => {
+    const code = [
+      'import glob, os, errno',
+      // The forwarder: the process the launcher's inner stage forked (bwrap's init is `bwrap`, this script `python3`).
+      "pid = [f.split('/')[2] for f in glob.glob('/proc/[0-9]*/comm') if open(f).read().startswith('codex-sandbox')][0]",
+      "for what, flags in (('mem', os.O_RDWR), ('fd/4', os.O_RDONLY | os.O_PATH)):",
+      '    try:',
+      "        os.close(os.open('/proc/%s/%s' % (pid, what), flags)); print(what, 'OPEN')",
+      '    except OSError as e:',
+      "        print(what, errno.errorcode.get(e.errno, e.errno))",
+    ].join('\n');
+    const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: {} });
+    expect(r.stdout).toMatch(/^mem E(ACCES|PERM)$/m);
+    expect(r.stdout).toMatch(/^fd\/4 E(ACCES|PERM)$/m);
+  });
+
   it('the proxy socket directory is removed when the command ends', async () => {
     const r = await run([PY, '-c', `import os; print(os.environ['HTTP_PROXY'])`], 'workspace-write', { cwd: s.ws, networkAccess: {} });
     expect(r.exitCode).toBe(0);
