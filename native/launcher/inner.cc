@@ -16,7 +16,6 @@
 #include "options.h"
 #include "pin.h"
 #include "proxy_bridge.h"
-#include "seccomp_embedded.h"
 
 namespace {
 
@@ -114,16 +113,10 @@ void run_inner(int count, char** args) {
   // processes. Set before the start is reported: a failure is a setup failure (125).
   apply_rlimits(options.rlimits);
   for (const ExpectedMount& m : options.expected) verify_planned_mount(m.path, m.rw, m.dev, m.ino);
-  if (options.proxy_socket != nullptr) {
-    start_proxy_bridge(options.proxy_port, options.proxy_socket, options.proxy_dev, options.proxy_ino);
-    // Stacked on bwrap's filter, after the forwarder forked (it needs a unix socket to reach the
-    // proxy): the command may open only inet sockets, which in this loopback-only namespace reach
-    // the forwarder and its own listeners (Codex ProxyRouted seccomp mode, codex-sandboxing.md §4.11).
-    const char* failed_call = "";
-    const CodexSeccompMode mode = static_cast<CodexSeccompMode>(CODEX_SECCOMP_PROXY | (options.allow_userns ? CODEX_SECCOMP_ALLOW_USERNS : 0));
-    const int rc = seccomp_program_install(mode, &failed_call);
-    if (rc < 0) die_errno("--proxy-bridge: installing the proxy-routed seccomp filter:", failed_call, -rc);
-  }
+  // Proxy-routed mode: bwrap installed the proxy-routed filter (inet sockets only) on its init and on
+  // this stage; the launcher's forwarder, outside the sandbox, listens on 127.0.0.1:PORT in this
+  // network namespace. The command starts only once it is reachable.
+  if (options.proxy_port != 0) wait_for_proxy_listener(options.proxy_port);
   if (options.ctty) {
     take_controlling_terminal();
   } else {

@@ -59,6 +59,7 @@
 #include "options.h"
 #include "seccomp_embedded.h"
 #include "payload.h"
+#include "proxy_bridge.h"
 #include "registry.h"
 #include "supervise.h"
 
@@ -183,5 +184,7 @@ int main(int argc, char** argv) {
     registry_register(&registry, options.synthetic_targets);
     registry_ptr = &registry;
   }
-  supervise_bwrap(SuperviseParams{&options, verified_fd, read_ends.info, read_ends.started, registry_ptr});
+  // Checked before bwrap starts: a swapped socket fails here (125) and nothing runs.
+  const int proxy_fd = options.proxy_socket != nullptr ? open_proxy_socket(options.proxy_socket, options.proxy_dev, options.proxy_ino) : -1;
+  supervise_bwrap(SuperviseParams{&options, verified_fd, read_ends.info, read_ends.started, registry_ptr, proxy_fd});
 }

@@ -47,8 +47,6 @@ export interface BwrapArgsInput {
   allowSymlinkedRoots?: readonly string[];
   /** Bind writable roots through fds the launcher opens and checks (`--bind-fd`; needs bwrap support). */
   pinRoots?: boolean;
-  /** The filtering proxy's unix socket, bound into the sandbox at the same path. */
-  proxySocket?: string;
 }
 
 /** A writable root the launcher opens without following symlinks, checks against dev/ino, and places at fd. */
@@ -77,9 +75,11 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   if (!linux) throw new PlanError('NoLinuxFacts', 'host facts for Linux are missing (facts.linux); cannot plan a Linux sandbox');
   const fs = permissions.fileSystem;
   const proxy = input.networkProxy;
-  // Proxy-routed: bwrap's filter is the base one; the inner stage stacks the proxy-routed filter
-  // after forking its bridge (native/launcher/proxy_bridge.cc).
-  const seccomp = proxy ? 'base' : seccompModeFor(permissions.network);
+  // Proxy-routed: bwrap, its namespace init, the inner stage and the command all run under the
+  // proxy-routed filter (inet sockets only). The bridge to the proxy's unix socket runs outside the
+  // sandbox (the launcher's forwarder, native/launcher/proxy_bridge.cc): under the base filter, the
+  // init (same uid, dumpable) could be hijacked through /proc/1/mem to open host unix sockets.
+  const seccomp = proxy ? 'proxy' : seccompModeFor(permissions.network);
   const allowUserns = input.allowNestedUserns === true;
   const seccompArg = seccompLauncherMode(seccomp, allowUserns);
   const env = { ...input.env, ...(proxy ? proxyEnv(proxy) : {}) };
@@ -130,7 +130,6 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     disableUserns: bwrap.disableUserns && !allowUserns,
     allowSymlinkedRoots: input.allowSymlinkedRoots,
     pinRoots: bwrap.roBindFd,
-    ...(proxy ? { proxySocket: proxy.socketPath } : {}),
   });
   const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
@@ -144,6 +143,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     String(STARTED_FD),
     ...plan.devNullFds.flatMap((fd) => ['--devnull', String(fd)]),
     ...plan.pins.flatMap((p): ArgvItem[] => ['--pin', `${p.fd}:${p.dev}:${p.ino}`, toArgvItem(p.path)]),
+    ...(proxy ? ['--proxy-bridge', `${proxy.port}:${proxy.socketDev}:${proxy.socketIno}:${proxy.socketPath}`] : []),
     '--registry',
     toArgvItem(linux.syntheticRegistry),
     ...plan.syntheticTargets.flatMap((p) => ['--synthetic', toArgvItem(p)]),
@@ -160,7 +160,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     ...(allowUserns ? ['--allow-userns'] : []),
     ...limits.rlimitArgs,
     ...plan.expected.flatMap((m): ArgvItem[] => (m.rw ? ['--expect-rw', `${m.dev}:${m.ino}`, toArgvItem(m.path)] : ['--expect-ro', toArgvItem(m.path)])),
-    ...(proxy ? ['--proxy-bridge', `${proxy.port}:${proxy.socketDev}:${proxy.socketIno}:${proxy.socketPath}`] : []),
+    ...(proxy ? ['--proxy-port', String(proxy.port)] : []),
   ];
   // bwrap refuses more than 9000 arguments in all (bubblewrap.c parse_args_recurse, MAX_ARGS; its
   // `--args FD` counts too): a longer command leaves bwrap's argv and reaches the inner stage in the
@@ -198,7 +198,7 @@ const PROXY_NETWORK_LINE = (port: number): string =>
   `network: through the filtering proxy only — own network namespace with loopback alone, where the launcher's bridge on 127.0.0.1:${port} relays to the proxy's unix socket (HTTP(S)_PROXY, ALL_PROXY set); the proxy allows only the allow list, resolves names itself and refuses names that resolve to loopback/private addresses; seccomp allows only inet sockets (no new unix socket reaches a host socket path), socketpair() works`;
 
 /** The launcher's seccomp mode argument: `base`/`restricted`, `+userns` when nested user namespaces are allowed. */
-function seccompLauncherMode(mode: 'base' | 'restricted', allowUserns: boolean): string {
+function seccompLauncherMode(mode: 'base' | 'restricted' | 'proxy', allowUserns: boolean): string {
   return allowUserns ? `${mode}+userns` : mode;
 }
 
@@ -595,9 +595,6 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     args.push('--perms', '000', '--tmpfs', reg, '--remount-ro', reg);
   }
 
-  // The proxy's socket, bound last so no mask above hides it. Inside, a command that replaced it
-  // (a writable /tmp) would only redirect its own traffic to itself; the proxy listens on its own fd.
-  if (input.proxySocket !== undefined) args.push('--bind', input.proxySocket, input.proxySocket);
   args.push('--unshare-user', '--unshare-pid', '--unshare-ipc');
   if (input.network === 'restricted') args.push('--unshare-net');
   args.push('--proc', '/proc');

@@ -101,26 +101,33 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     expect(r.stdout.trim()).toBe('ERR ECONNREFUSED');
   });
 
+  /** Runs `code` with a proxy session of its own, whose socket path the command gets in PROXY_SOCK. */
+  async function runWithSession(code: string, env: Record<string, string> = {}): Promise<{ stdout: string; exitCode: number | undefined }> {
+    const sb = await sandbox();
+    const networkAccess = { allowHostPorts: [port] };
+    const session = sb.openProxy({ networkAccess });
+    try {
+      const req = sb.plan([PY, '-c', code], 'workspace-write', {
+        cwd: s.ws,
+        networkAccess,
+        networkProxySocket: { path: session.socketPath, dev: session.socketDev, ino: session.socketIno },
+        env: { ...process.env, ...env, PROXY_SOCK: session.socketPath },
+      });
+      const r = await sb.launch(req, { reject: false, stdin: 'ignore' });
+      return { stdout: String(r.stdout), exitCode: r.exitCode };
+    } finally {
+      await session.close();
+    }
+  }
+
   it('a host unix socket and the proxy socket by path are refused by the proxy-routed seccomp filter', async () => {
     const code = probe(`s=socket.socket(socket.AF_UNIX); s.connect('${sockPath}')`);
     const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: { allowHostPorts: [port] } });
     expect(r.stdout.trim()).toBe('ERR EPERM');
-    // The proxy's socket path is discoverable (the bridge's command line in /proc); using it directly is still refused.
-    const found = [
-      'import glob',
-      'path = None',
-      "for f in glob.glob('/proc/[0-9]*/cmdline'):",
-      '    try:',
-      "        a = open(f, 'rb').read().split(b'\\0')",
-      '    except OSError:',
-      '        continue',
-      "    if b'--proxy-bridge' in a:",
-      "        path = a[a.index(b'--proxy-bridge') + 1].split(b':', 3)[3].decode()",
-      "print('PATH', path)",
-      "s=socket.socket(socket.AF_UNIX); s.connect(path)",
-    ].join('\n');
-    const direct = await run([PY, '-c', probe(found)], 'workspace-write', { cwd: s.ws, networkAccess: { allowHostPorts: [port] } });
-    expect(direct.stdout).toMatch(/^PATH \/.*proxy\.sock\nERR EPERM\n$/);
+    // The proxy's socket is not bound into the sandbox, but its path is readable under a full-disk-read
+    // profile (and given here outright); connecting to it directly is still refused.
+    const direct = await runWithSession(probe("s=socket.socket(socket.AF_UNIX); s.connect(os.environ['PROXY_SOCK'])").replace('import socket, errno', 'import os, socket, errno'));
+    expect(direct.stdout.trim()).toBe('ERR EPERM');
     // socketpair keeps working (in-sandbox IPC).
     const pair = await run([PY, '-c', probe('a, b = socket.socketpair(); a.send(b"x"); b.recv(1)')], 'workspace-write', { cwd: s.ws, networkAccess: { allowHostPorts: [port] } });
     expect(pair.stdout.trim()).toBe('OPEN');
@@ -159,9 +166,8 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
 
   it('renaming the socket directory and planting a link to another socket does not redirect the bridge', async () => {
     const code = [
-      'import glob, os, socket',
-      "a = [open(f, 'rb').read().split(b'\\0') for f in glob.glob('/proc/[0-9]*/cmdline') if b'--proxy-bridge' in open(f, 'rb').read()][0]",
-      "path = a[a.index(b'--proxy-bridge') + 1].split(b':', 3)[3].decode()",
+      'import os, socket',
+      "path = os.environ['PROXY_SOCK']",
       'd = os.path.dirname(path)',
       'try:',
       "    os.rename(d, d + '.moved'); print('moved', d + '.moved'); os.mkdir(d); os.symlink(os.environ['HOST_SOCK'], path); print('planted')",
@@ -171,43 +177,58 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
       "s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')",
       "print(s.recv(100).decode(errors='replace').splitlines()[0])",
     ].join('\n');
-    const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: { allowHostPorts: [port] }, env: { ...process.env, HOST_SOCK: sockPath } });
+    const r = await runWithSession(code, { HOST_SOCK: sockPath });
     // The host socket would answer "hello"; the proxy answers a relative URL with 400.
     expect(r.stdout).toMatch(/HTTP\/1.1 400/);
     expect(r.stdout).not.toMatch(/hello/);
     expect(r.stdout).toMatch(/^planted$/m);
     const moved = /^moved (\/.*)$/m.exec(r.stdout)?.[1];
     if (moved !== undefined && moved.startsWith('/tmp/codex-sandbox-proxy-')) rmSync(moved, { recursive: true, force: true });
+    const planted = /^moved (\/.*)\.moved$/m.exec(r.stdout)?.[1];
+    if (planted !== undefined && planted.startsWith('/tmp/codex-sandbox-proxy-')) rmSync(planted, { recursive: true, force: true });
   });
 
-  it('the plan: own network namespace, the socket bound at its own path, base filter for bwrap, the bridge for the inner stage; full-disk write is refused', async () => {
+  it('the plan: own network namespace, nothing of the proxy bound in, the proxy-routed filter for bwrap itself, the forwarder for the launcher, the wait for the inner stage; full-disk write is refused', async () => {
     const sb = await sandbox();
     const req = sb.plan(['/bin/true'], 'workspace-write', { cwd: s.ws, networkAccess: { allow: ['x.com'] }, networkProxySocket: { path: '/tmp/p/proxy.sock', dev: '7', ino: '9' } });
     const argv = req.argv.map(String);
     expect(argv).toContain('--unshare-net');
-    const b = argv.indexOf('--bind', argv.indexOf('/tmp/p/proxy.sock') - 1);
-    expect(argv.slice(b, b + 3)).toEqual(['--bind', '/tmp/p/proxy.sock', '/tmp/p/proxy.sock']);
-    expect(argv[argv.indexOf('--seccomp') + 1]).toMatch(/^base:/);
-    expect(argv).toContain('3128:7:9:/tmp/p/proxy.sock');
+    expect(argv).not.toContain('/tmp/p/proxy.sock');
+    // bwrap's filter is what its namespace init runs under: it must be the proxy-routed one.
+    expect(argv[argv.indexOf('--seccomp') + 1]).toMatch(/^proxy:/);
+    const bridge = argv.indexOf('--proxy-bridge');
+    expect(bridge).toBeGreaterThan(-1);
+    expect(bridge).toBeLessThan(argv.indexOf('--'));
+    expect(argv[bridge + 1]).toBe('3128:7:9:/tmp/p/proxy.sock');
+    expect(argv[argv.indexOf('--proxy-port') + 1]).toBe('3128');
+    expect(argv.indexOf('--proxy-port')).toBeGreaterThan(argv.indexOf('--inner'));
     expect(req.env.CODEX_SANDBOX_NETWORK_DISABLED).toBeUndefined();
     expect(() => sb.plan(['/bin/true'], 'danger-full-access', { cwd: s.ws, networkAccess: { allow: ['x.com'] } })).toThrow(/cannot be enforced without a sandbox/);
     expect(() => sb.plan(['/bin/true'], { type: 'managed', file_system: { type: 'unrestricted' }, network: 'restricted' }, { cwd: s.ws, networkAccess: {} })).toThrow(/needs the bubblewrap sandbox/);
   });
 
-  it("the forwarder (outside the proxy-routed filter) cannot be taken over: its memory and fds are not the command's to open", async () => {
+  it("bwrap's namespace init (pid 1) and every process inside run under the one proxy-routed filter, and the forwarder is not in the sandbox", async () => {
+    const grandchild = 'import socket\ntry:\n    socket.socket(socket.AF_UNIX); print(0)\nexcept OSError as e:\n    print(e.errno)';
     const code = [
-      'import glob, os, errno',
-      // The forwarder: the process the launcher's inner stage forked (bwrap's init is `bwrap`, this script `python3`).
-      "pid = [f.split('/')[2] for f in glob.glob('/proc/[0-9]*/comm') if open(f).read().startswith('codex-sandbox')][0]",
-      "for what, flags in (('mem', os.O_RDWR), ('fd/4', os.O_RDONLY | os.O_PATH)):",
-      '    try:',
-      "        os.close(os.open('/proc/%s/%s' % (pid, what), flags)); print(what, 'OPEN')",
-      '    except OSError as e:',
-      "        print(what, errno.errorcode.get(e.errno, e.errno))",
+      'import glob, subprocess, sys',
+      'def filters(pid):',
+      "    return [l.split()[1] for l in open('/proc/%s/status' % pid) if l.startswith('Seccomp_filters:')][0]",
+      // pid 1 is bwrap's init, which the command (same uid) can reach through /proc/1/mem: it must hold
+      // the same single filter as the command, the proxy-routed one bwrap installed (the inner stage
+      // stacks none: a second filter here would mean bwrap got another one).
+      "print('init', open('/proc/1/comm').read().strip(), filters(1))",
+      "print('self', filters('self'))",
+      "print('comms', sorted(set(open(f).read().strip() for f in glob.glob('/proc/[0-9]*/comm'))))",
+      // A process that is not the command (a shell's child) cannot open a unix socket either.
+      "print('grandchild', subprocess.run(['/bin/sh', '-c', sys.executable + ' -c \"$CODE\"'], capture_output=True, text=True).stdout.strip())",
     ].join('\n');
-    const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: {} });
-    expect(r.stdout).toMatch(/^mem E(ACCES|PERM)$/m);
-    expect(r.stdout).toMatch(/^fd\/4 E(ACCES|PERM)$/m);
+    const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: {}, env: { ...process.env, CODE: grandchild } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^init bwrap 1$/m);
+    expect(r.stdout).toMatch(/^self 1$/m);
+    // Only bwrap's init and this script's processes: no forwarder, no launcher.
+    expect(r.stdout).toMatch(/^comms \[('bwrap', )?'python3', 'sh'\]$|^comms \['bwrap', 'python3'(, 'sh')?\]$/m);
+    expect(r.stdout).toMatch(/^grandchild 1$/m); // EPERM
   });
 
   it('the proxy socket directory is removed when the command ends', async () => {
