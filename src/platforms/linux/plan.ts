@@ -195,7 +195,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
 };
 
 const PROXY_NETWORK_LINE = (port: number): string =>
-  `network: through the filtering proxy only — own network namespace with loopback alone, where the launcher's bridge on 127.0.0.1:${port} relays to the proxy's unix socket (HTTP(S)_PROXY, ALL_PROXY set); the proxy allows only the allow list, resolves names itself and refuses names that resolve to loopback/private addresses; seccomp allows only inet sockets (no new unix socket reaches a host socket path), socketpair() works`;
+  `network: through the filtering proxy only — own network namespace with loopback alone, where the launcher's forwarder (outside the sandbox, joined to its network namespace) relays 127.0.0.1:${port} to the proxy's unix socket (HTTP(S)_PROXY, ALL_PROXY set); the proxy allows only the allow list, resolves names itself and refuses names that resolve to loopback/private addresses; seccomp allows only inet sockets for every process inside, bubblewrap's init included (no new unix socket reaches a host socket path), socketpair() works`;
 
 /** The launcher's seccomp mode argument: `base`/`restricted`, `+userns` when nested user namespaces are allowed. */
 function seccompLauncherMode(mode: 'base' | 'restricted' | 'proxy', allowUserns: boolean): string {
