@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { Server as NetServer } from 'node:net';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyDenial } from '../../../src/launch/proxy/session.js';
@@ -265,6 +265,54 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     expect(control.stdout).toBe('R3');
     const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: { allowHostPorts: [port] } });
     expect(r.stdout).toBe('R/');
+  });
+
+  it('the forwarder lives in the host pid namespace, inside the sandbox\'s network namespace, and dies with a SIGKILLed launcher', async () => {
+    const sb = await sandbox();
+    const sub = sb.spawn(['/bin/sleep', '30'], 'workspace-write', { cwd: s.ws, networkAccess: {} });
+    const launcher = sub.pid ?? 0;
+    expect(launcher).toBeGreaterThan(0);
+    const statOf = (pid: string): string[] => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      } catch {
+        return [];
+      }
+    };
+    const childrenOf = (ppid: number): string[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && statOf(p)[1] === String(ppid));
+    // The forwarder: the launcher's child that is not bwrap and not the watchdog (which leads its own group and bwrap's).
+    let forwarder: string | undefined;
+    let bwrapPid: string | undefined;
+    for (let i = 0; i < 100 && forwarder === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      for (const c of childrenOf(launcher)) {
+        const comm = readFileSync(`/proc/${c}/comm`, 'utf8').trim();
+        if (comm === 'bwrap') bwrapPid = c;
+        // The forwarder calls setsid(): it leads its own session; the watchdog leads only a process group.
+        else if (statOf(c)[3] === c) forwarder = c;
+      }
+    }
+    expect(forwarder).toBeDefined();
+    expect(bwrapPid).toBeDefined();
+    const init = childrenOf(Number(bwrapPid))[0];
+    const netOf = (pid: string): string => readlinkSync(`/proc/${pid}/ns/net`);
+    expect(netOf(forwarder!)).toBe(netOf(init!));
+    expect(netOf(forwarder!)).not.toBe(netOf(String(process.pid)));
+    expect(readlinkSync(`/proc/${forwarder}/ns/pid`)).toBe(readlinkSync(`/proc/${process.pid}/ns/pid`));
+    expect(readFileSync(`/proc/${forwarder}/status`, 'utf8')).toMatch(/^NSpid:\s+\d+$/m); // one level: not in the sandbox's pid namespace
+    process.kill(launcher, 'SIGKILL');
+    await sub.catch(() => undefined);
+    let alive = true;
+    for (let i = 0; i < 40 && alive; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        alive = !/^State:\s+Z/m.test(readFileSync(`/proc/${forwarder}/status`, 'utf8'));
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
   });
 
   it('the proxy socket directory is removed when the command ends', async () => {
