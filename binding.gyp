@@ -110,6 +110,7 @@
             "native/launcher/options.cc",
             "native/launcher/payload.cc",
             "native/launcher/pin.cc",
+            "native/launcher/proxy_bridge.cc",
             "native/launcher/registry.cc",
             "native/launcher/supervise.cc"
           ],

@@ -16,6 +16,7 @@ export type PlanErrorCode =
   | 'InvalidPath'
   | 'NoBwrap'
   | 'NoLinuxFacts'
+  | 'ProxyUnsupported'
   | 'RelativePath'
   | 'ResolveFailed'
   | 'RootChanged'
@@ -59,6 +60,8 @@ export type SandboxErrorCode =
   | PlanErrorCode
   | PathUriErrorCode
   | WindowsLaunchErrorCode
+  /** NetworkRuleError: a network allow/deny rule that does not parse. */
+  | 'InvalidNetworkRule'
   /** ProfileError: a permission profile that does not parse. */
   | 'InvalidProfile'
   /** LegacyConversionError: a profile the legacy SandboxPolicy cannot express. */

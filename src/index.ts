@@ -22,6 +22,9 @@ export type {
   SpawnOptions,
 } from './sandbox.js';
 export type { LaunchOptions } from './launch/options.js';
+export type { ProxyDenial, ProxyProtocol, ProxySession } from './launch/proxy/session.js';
+export type { NetworkAccessPolicy } from './permissions/index.js';
+export { NetworkRuleError } from './permissions/index.js';
 export { createExecServer } from './exec-server/index.js';
 export type { ExecServer, ExecServerOptions } from './exec-server/index.js';
 export {

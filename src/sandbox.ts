@@ -17,7 +17,10 @@ import type { ArgvItem, HostFacts, LaunchRequest, LimitHit, Refusal } from './co
 import { findRefusals } from './launch/refusals.js';
 import type { RefusalScanInput } from './launch/refusals.js';
 import type { SandboxSetupError } from './errors.js';
-import { PermissionProfile, cacheDirs, parsePermissionProfile } from './permissions/index.js';
+import { EMPTY_NETWORK_ACCESS, PermissionProfile, cacheDirs, compileNetworkPolicy, parsePermissionProfile } from './permissions/index.js';
+import type { NetworkAccessPolicy } from './permissions/index.js';
+import { openProxySession, SANDBOX_PROXY_PORT } from './launch/proxy/session.js';
+import type { ProxyDenial, ProxySession } from './launch/proxy/session.js';
 import { splitSpawnOptions } from './launch/spawn-options.js';
 import type { SandboxOptions, SpawnOptions } from './launch/spawn-options.js';
 
@@ -56,6 +59,8 @@ export interface SandboxProcessExtras {
    * relays it when `relayStderr`). Computed on first access.
    */
   readonly refusals: Promise<readonly Refusal[]>;
+  /** With a network allow list: every connection the proxy refused so far (also sent to `onNetworkDenial`). */
+  readonly networkDenials: readonly ProxyDenial[];
 }
 
 /** `sandbox.spawn` / `sandbox.launch`: an execa subprocess (promise + streams). */
@@ -92,6 +97,21 @@ function isPermissionProfile(v: unknown): v is PermissionProfile {
   if (t === 'external') return true;
   return t === 'managed' && 'fileSystem' in v;
 }
+
+/** The allow list with its defaults; throws NetworkRuleError for a rule that does not parse. */
+export function networkAccessOf(n: Partial<NetworkAccessPolicy>): NetworkAccessPolicy {
+  const policy = { ...EMPTY_NETWORK_ACCESS, ...n };
+  compileNetworkPolicy(policy);
+  return policy;
+}
+
+/** What `plan` needs to know of a running proxy. */
+export function proxySocketOf(s: ProxySession): NonNullable<SandboxOptions['networkProxySocket']> {
+  return { path: s.socketPath, dev: s.socketDev, ino: s.socketIno, ...(s.port !== undefined ? { port: s.port } : {}) };
+}
+
+/** Placeholder in a plan made before the proxy exists (`plan`, `--dry-run`). */
+export const PROXY_SOCKET_PLACEHOLDER = '/proxy-socket-made-at-launch';
 
 function networkOption(n: SpawnOptions['network']): 'enabled' | 'restricted' | undefined {
   if (n === undefined) return undefined;
@@ -137,6 +157,17 @@ export class Sandbox {
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
       allowSymlinkedRoots: options.allowSymlinkedRoots,
       ...(options.git !== undefined ? { git: options.git } : {}),
+      ...(options.networkAccess !== undefined
+        ? {
+            networkProxy: {
+              socketPath: options.networkProxySocket?.path ?? PROXY_SOCKET_PLACEHOLDER,
+              socketDev: options.networkProxySocket?.dev ?? '0',
+              socketIno: options.networkProxySocket?.ino ?? '0',
+              port: options.networkProxySocket?.port ?? SANDBOX_PROXY_PORT,
+              hostPorts: networkAccessOf(options.networkAccess).allowHostPorts.length > 0,
+            },
+          }
+        : {}),
     });
     const cwd = options.cwd === undefined ? process.cwd() : typeof options.cwd === 'string' ? options.cwd : options.cwd.toAbsPathString({ platform });
     this.planned.set(req, { command, cwd });
@@ -150,7 +181,25 @@ export class Sandbox {
   spawn(command: readonly ArgvItem[], profile: ProfileInput, options: SpawnOptions = {}): SandboxSubprocess {
     const { sandbox, launch } = splitSpawnOptions(options);
     ensureCacheDirs(this.cacheDirsOf(sandbox.caches));
-    return this.launch(this.plan(command, profile, sandbox), launch);
+    if (sandbox.networkAccess === undefined) return this.launch(this.plan(command, profile, sandbox), launch);
+    const session = this.openProxy(sandbox);
+    let sub: SandboxSubprocess;
+    try {
+      sub = this.launch(this.plan(command, profile, { ...sandbox, networkProxySocket: proxySocketOf(session) }), launch);
+    } catch (e) {
+      void session.close();
+      throw e;
+    }
+    sub.once('exit', () => void session.close());
+    sub.once('error', () => {
+      if (sub.pid === undefined) void session.close();
+    });
+    return Object.assign(sub, { networkDenials: session.denials });
+  }
+
+  /** Starts the filtering proxy for one command (its socket exists when this returns). */
+  openProxy(options: Pick<SandboxOptions, 'networkAccess' | 'onNetworkDenial'>): ProxySession {
+    return openProxySession(networkAccessOf(options.networkAccess ?? {}), options.onNetworkDenial, undefined, this.facts.platform === 'darwin');
   }
 
   /**
@@ -246,7 +295,7 @@ export class Sandbox {
     let refusals: Promise<readonly Refusal[]> | undefined;
     const home = this.env.HOME;
     const cwd = this.planned.get(req)?.cwd;
-    const extras = Object.assign(sub, { launchRequest: req, interrupt: (): boolean => sub.kill('SIGINT'), limitHit });
+    const extras = Object.assign(sub, { launchRequest: req, interrupt: (): boolean => sub.kill('SIGINT'), limitHit, networkDenials: [] as readonly ProxyDenial[] });
     // Lazy: nothing is read or kept for a caller that never asks.
     return Object.defineProperty(extras, 'refusals', {
       enumerable: true,

@@ -15,6 +15,7 @@
 #include "limits.h"
 #include "options.h"
 #include "pin.h"
+#include "proxy_bridge.h"
 
 namespace {
 
@@ -112,6 +113,10 @@ void run_inner(int count, char** args) {
   // processes. Set before the start is reported: a failure is a setup failure (125).
   apply_rlimits(options.rlimits);
   for (const ExpectedMount& m : options.expected) verify_planned_mount(m.path, m.rw, m.dev, m.ino);
+  // Proxy-routed mode: bwrap installed the proxy-routed filter (inet sockets only) on its init and on
+  // this stage; the launcher's forwarder, outside the sandbox, listens on 127.0.0.1:PORT in this
+  // network namespace. The command starts only once it is reachable.
+  if (options.proxy_port != 0) wait_for_proxy_listener(options.proxy_port);
   if (options.ctty) {
     take_controlling_terminal();
   } else {

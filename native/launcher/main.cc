@@ -19,6 +19,10 @@
 //     --info-pipe FD                pipe write end at FD (bwrap --info-fd FD), read for child-pid
 //     --started-pipe FD             pipe write end at FD for the inner stage (--inner --started-fd FD);
 //                                   bwrap exiting before its byte arrives = setup failure, exit 125
+//     --proxy-bridge PORT:DEV:INO:PATH  (needs --info-pipe) the proxy socket PATH, checked (no symlink,
+//                                   dev/ino) before bwrap starts; once bwrap reports its init, a
+//                                   forwarder joins the sandbox's user+net namespaces and relays
+//                                   127.0.0.1:PORT there to it (proxy_bridge.h)
 //     --registry DIR                synthetic-target registry directory
 //     --synthetic PATH              mount target bwrap may create as a placeholder (repeatable)
 //     --chdir PATH                  chdir before exec
@@ -31,7 +35,8 @@
 //                                   and travel in CODEX_SANDBOX_COMMAND_ARGV_<n> (inner: --command-from-env)
 // Inner stage (inside bwrap):
 //   codex-sandbox-launcher --inner [--started-fd FD] [--argv0 NAME] [--allow-userns] [--rlimit-* N]...
-//                          [--expect-rw DEV:INO PATH]... [--expect-ro PATH]... -- PROGRAM [ARGS...]
+//                          [--expect-rw DEV:INO PATH]... [--expect-ro PATH]... [--proxy-port PORT] -- PROGRAM [ARGS...]
+//     (--proxy-port: waits until the launcher's forwarder listens on 127.0.0.1:PORT)
 //     (--command-from-env -- : PROGRAM and ARGS come from the outer stage's --command-via-env)
 //     checks each expected mount (no symlink followed; writable with that identity, or read-only),
 //     makes itself the leader of its own process group (the launcher signals that group),
@@ -59,6 +64,7 @@
 #include "options.h"
 #include "seccomp_embedded.h"
 #include "payload.h"
+#include "proxy_bridge.h"
 #include "registry.h"
 #include "supervise.h"
 
@@ -183,5 +189,7 @@ int main(int argc, char** argv) {
     registry_register(&registry, options.synthetic_targets);
     registry_ptr = &registry;
   }
-  supervise_bwrap(SuperviseParams{&options, verified_fd, read_ends.info, read_ends.started, registry_ptr});
+  // Checked before bwrap starts: a swapped socket fails here (125) and nothing runs.
+  const int proxy_fd = options.proxy_socket != nullptr ? open_proxy_socket(options.proxy_socket, options.proxy_dev, options.proxy_ino) : -1;
+  supervise_bwrap(SuperviseParams{&options, verified_fd, read_ends.info, read_ends.started, registry_ptr, proxy_fd});
 }

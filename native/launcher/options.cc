@@ -107,6 +107,18 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
       int fd = parse_fd(arg, need_value(arg, i, count, args));
       add_placed(out, PlacedFdSpec{PlacedKind::StartedPipe, fd, CODEX_SECCOMP_BASE}, arg);
       out->started_fd = fd;
+    } else if (strcmp(arg, "--proxy-bridge") == 0) {
+      const char* spec = need_value(arg, i, count, args);
+      int port = 0, used = 0;
+      unsigned long long dev = 0, ino = 0;
+      if (out->proxy_socket != nullptr) die_msg("--proxy-bridge given twice");
+      if (sscanf(spec, "%d:%llu:%llu:%n", &port, &dev, &ino, &used) != 3 || used == 0 || port < 1 || port > 65535 || spec[used] != '/') {
+        die_msg("--proxy-bridge: expected PORT:DEV:INO:/ABSOLUTE/SOCKET/PATH, got '%s'", spec);
+      }
+      out->proxy_port = port;
+      out->proxy_dev = dev;
+      out->proxy_ino = ino;
+      out->proxy_socket = spec + used;
     } else if (strcmp(arg, "--registry") == 0) {
       if (out->registry_dir != nullptr) die_msg("--registry given twice");
       out->registry_dir = need_value(arg, i, count, args);
@@ -152,6 +164,9 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
   const bool bwrap = out->program_kind != ProgramKind::Direct;
   if (bwrap && out->seccomp_self) {
     die_msg("--seccomp-self is for direct mode; with bubblewrap use --seccomp MODE:FD");
+  }
+  if (out->proxy_socket != nullptr && (!bwrap || out->info_fd < 0)) {
+    die_msg("--proxy-bridge needs --bwrap or --bwrap-verified and --info-pipe (the forwarder joins the namespaces of the init bwrap reports)");
   }
   if (!bwrap && !out->placed.empty()) {
     die_msg("--seccomp/--devnull/--info-pipe/--started-pipe need --bwrap or --bwrap-verified (they are fds for bubblewrap)");
@@ -202,6 +217,12 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
       out->ctty = true;
     } else if (strcmp(arg, "--allow-userns") == 0) {
       out->allow_userns = true;
+    } else if (strcmp(arg, "--proxy-port") == 0) {
+      const char* text = need_value(arg, i, count, args);
+      int port = 0, used = 0;
+      if (out->proxy_port != 0) die_msg("--proxy-port given twice");
+      if (sscanf(text, "%d%n", &port, &used) != 1 || text[used] != '\0' || port < 1 || port > 65535) die_msg("--proxy-port: expected a port number, got '%s'", text);
+      out->proxy_port = port;
     } else if (strcmp(arg, "--command-from-env") == 0) {
       from_env = true;
     } else if (strncmp(arg, "--rlimit-", 9) == 0) {

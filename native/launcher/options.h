@@ -43,6 +43,10 @@ struct OuterOptions {
   size_t command_via_env = 0;       // --command-via-env N: the last N arguments leave bwrap's argv (command_env.h)
   int info_fd = -1;                 // target of --info-pipe, -1 if none
   int started_fd = -1;              // target of --started-pipe, -1 if none
+  int proxy_port = 0;               // --proxy-bridge PORT:DEV:INO:PATH: the forwarder for 127.0.0.1:PORT
+  const char* proxy_socket = nullptr;  // in the sandbox's network namespace relays to this socket
+  unsigned long long proxy_dev = 0;    // (dev/ino checked before bwrap starts)
+  unsigned long long proxy_ino = 0;
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
 };
 
@@ -50,7 +54,7 @@ struct OuterOptions {
 void parse_outer_options(int count, char** args, OuterOptions* out);
 
 // Inner stage: `--inner [--started-fd N] [--argv0 NAME] [--allow-userns] [--rlimit-* N]...
-// [--expect-rw DEV:INO PATH]... [--expect-ro PATH]... -- PROGRAM [ARGS...]` (args start after "--inner").
+// [--expect-rw DEV:INO PATH]... [--expect-ro PATH]... [--proxy-port PORT] -- PROGRAM [ARGS...]` (args start after "--inner").
 struct ExpectedMount {
   const char* path;
   bool rw;                          // --expect-rw (writable, this dev/ino) or --expect-ro
@@ -65,6 +69,7 @@ struct InnerOptions {
   int started_fd = -1;              // write end of the launcher's started pipe, -1 if none
   bool allow_userns = false;        // --allow-userns: skip the "no new user namespace" check
   bool ctty = false;                // --ctty: stdin is a pty the command takes as its controlling terminal
+  int proxy_port = 0;               // --proxy-port PORT: wait for the launcher's forwarder on 127.0.0.1:PORT
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
 };
 

@@ -11,8 +11,6 @@
 
 #include "fail.h"
 
-namespace {
-
 // Walks the absolute `path` one component at a time with O_PATH|O_NOFOLLOW (O_DIRECTORY for every
 // directory on the way, and for the last one when final_dir): a symlink anywhere fails with
 // ENOTDIR/ELOOP (or yields the link itself, O_PATH) instead of being followed — the swap race of
@@ -48,7 +46,6 @@ int open_no_follow(const char* path, bool final_dir, std::string* bad) {
   return dirfd;
 }
 
-}  // namespace
 
 int open_pinned_dir(const char* path, unsigned long long dev, unsigned long long ino) {
   if (path[0] != '/') die_msg("--pin: '%s' is not an absolute path", path);

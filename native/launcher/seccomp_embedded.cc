@@ -18,6 +18,10 @@ struct Program {
 
 Program program_for(CodexSeccompMode mode) {
   const bool userns = (mode & CODEX_SECCOMP_ALLOW_USERNS) != 0;
+  if ((mode & CODEX_SECCOMP_PROXY) != 0) {
+    return userns ? Program{kSeccompBpf_proxy_userns, sizeof kSeccompBpf_proxy_userns}
+                  : Program{kSeccompBpf_proxy, sizeof kSeccompBpf_proxy};
+  }
   if ((mode & CODEX_SECCOMP_RESTRICTED) != 0) {
     return userns ? Program{kSeccompBpf_restricted_userns, sizeof kSeccompBpf_restricted_userns}
                   : Program{kSeccompBpf_restricted, sizeof kSeccompBpf_restricted};

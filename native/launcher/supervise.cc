@@ -22,6 +22,7 @@
 #include "fail.h"
 #include "fds.h"
 #include "limits.h"
+#include "proxy_bridge.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -310,6 +311,22 @@ struct StartedPipe {
   _exit(kExitSetupFailure);
 }
 
+// Proxy-routed mode: the forwarder joins the sandbox's user and network namespaces from outside
+// (proxy_bridge.h). It cannot run inside: a process there holding a unix socket would need a filter
+// without the proxy-routed rules, and bwrap's init, same uid and dumpable, could then be hijacked
+// through /proc/1/mem by the command to open host unix sockets. A forwarder that fails ends the
+// sandbox before the command starts (the inner stage waits for its listener): 125.
+void start_forwarder_or_die(const SuperviseParams& params, pid_t init_pid, pid_t bwrap_pid) {
+  std::string error;
+  if (start_proxy_forwarder(init_pid, bwrap_pid, params.options->proxy_port, params.proxy_fd, &error) > 0) return;
+  kill(init_pid, SIGKILL);
+  kill(bwrap_pid, SIGKILL);
+  while (waitpid(bwrap_pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (params.registry != nullptr) registry_release(params.registry, params.options->synthetic_targets);
+  die_setup("proxy bridge", params.options->proxy_socket, "the proxy forwarder could not start in the sandbox's network namespace (%s); nothing was run", error.c_str());
+}
+
 }  // namespace
 
 void supervise_bwrap(const SuperviseParams& params) {
@@ -372,6 +389,7 @@ void supervise_bwrap(const SuperviseParams& params) {
               write(life_write, &watched, sizeof watched) < 0) {
             // Best effort: the group kill and bwrap's own --die-with-parent still hold.
           }
+          if (params.proxy_fd >= 0) start_forwarder_or_die(params, init_pid, bwrap_pid);
           for (int sig : pending) forward_to_command(init_pid, sig);
           pending.clear();
         }

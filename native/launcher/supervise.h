@@ -12,6 +12,7 @@ struct SuperviseParams {
   int info_read_fd;     // read end of --info-pipe or -1
   int started_read_fd;  // read end of --started-pipe or -1
   Registry* registry;   // nullptr without --registry
+  int proxy_fd;         // --proxy-bridge: O_PATH fd of the verified proxy socket (CLOEXEC), or -1
 };
 
 // Never returns: exits with bwrap's status (125 with a message when --started-pipe was given and

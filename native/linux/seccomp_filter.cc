@@ -28,6 +28,10 @@ int codex_seccomp_parse_mode(const char* name, CodexSeccompMode* out) {
     *out = static_cast<CodexSeccompMode>(flags | CODEX_SECCOMP_BASE);
     return 0;
   }
+  if (len == 5 && strncmp(name, "proxy", len) == 0) {
+    *out = static_cast<CodexSeccompMode>(flags | CODEX_SECCOMP_PROXY);
+    return 0;
+  }
   if (len == 10 && strncmp(name, "restricted", len) == 0) {
     *out = static_cast<CodexSeccompMode>(flags | CODEX_SECCOMP_RESTRICTED);
     return 0;
@@ -55,6 +59,24 @@ int deny_unless_af_unix(scmp_filter_ctx ctx, int nr, const char** failed_call) {
     const scmp_datum_t mask = static_cast<scmp_datum_t>(1) << bit;
     const scmp_datum_t want_bit = (static_cast<scmp_datum_t>(AF_UNIX) & mask) ? 0 : mask;
     int rc = seccomp_rule_add(ctx, kDeny, nr, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, want_bit));
+    if (rc < 0) {
+      *failed_call = "seccomp_rule_add";
+      return rc;
+    }
+  }
+  return 0;
+}
+
+// Denies socket() whenever the low 32 bits of the domain are neither AF_INET (2) nor AF_INET6 (10),
+// spelled as in deny_unless_af_unix: any bit but bits 1 and 3 set, or bit 1 clear (2 and 10 are the
+// only values with bit 1 set and nothing outside bits 1 and 3).
+int deny_unless_inet(scmp_filter_ctx ctx, int nr, const char** failed_call) {
+  static_assert(AF_INET == 2 && AF_INET6 == 10, "AF_INET/AF_INET6 values assumed by the bit tests");
+  for (int bit = 0; bit < 32; ++bit) {
+    const scmp_datum_t mask = static_cast<scmp_datum_t>(1) << bit;
+    const scmp_datum_t want = bit == 1 ? 0 : mask;  // bit 1 clear, or another bit (not 3) set
+    if (bit == 3) continue;
+    int rc = seccomp_rule_add(ctx, kDeny, nr, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, want));
     if (rc < 0) {
       *failed_call = "seccomp_rule_add";
       return rc;
@@ -181,6 +203,16 @@ int codex_seccomp_build(CodexSeccompMode mode, scmp_filter_ctx* out, const char*
     if ((rc = deny_unless_af_unix(ctx, SCMP_SYS(socket), failed_call)) < 0) goto fail;
     if ((rc = deny_unless_af_unix(ctx, SCMP_SYS(socketpair), failed_call)) < 0) goto fail;
     if ((rc = deny_unix_datagram(ctx, SCMP_SYS(socket), failed_call)) < 0) goto fail;
+    if ((rc = deny_unix_datagram(ctx, SCMP_SYS(socketpair), failed_call)) < 0) goto fail;
+  }
+  if ((mode & CODEX_SECCOMP_PROXY) != 0) {
+    // Proxy-routed network (Codex linux-sandbox ProxyRouted mode, codex-sandboxing.md §4.11): the
+    // network namespace has only loopback, where the launcher's bridge forwards to the filtering
+    // proxy. socket() is limited to AF_INET/AF_INET6, so no new unix socket can reach a host socket
+    // path (docker.sock, ssh-agent, the proxy's own socket), and netlink/packet/vsock are refused;
+    // socketpair() stays (AF_UNIX stream/seqpacket only) for in-sandbox IPC.
+    if ((rc = deny_unless_inet(ctx, SCMP_SYS(socket), failed_call)) < 0) goto fail;
+    if ((rc = deny_unless_af_unix(ctx, SCMP_SYS(socketpair), failed_call)) < 0) goto fail;
     if ((rc = deny_unix_datagram(ctx, SCMP_SYS(socketpair), failed_call)) < 0) goto fail;
   }
   *out = ctx;

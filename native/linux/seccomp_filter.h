@@ -13,9 +13,10 @@ enum CodexSeccompMode {
   CODEX_SECCOMP_BASE = 0,
   CODEX_SECCOMP_RESTRICTED = 1,    // flag: + network set
   CODEX_SECCOMP_ALLOW_USERNS = 2,  // flag: clone/unshare with CLONE_NEWUSER and clone3 stay allowed
+  CODEX_SECCOMP_PROXY = 4,         // flag: + proxy-routed network set (inet sockets only; no new unix socket)
 };
 
-// Parses "base" / "restricted", optionally followed by "+userns" (CODEX_SECCOMP_ALLOW_USERNS).
+// Parses "base" / "restricted" / "proxy", optionally followed by "+userns" (CODEX_SECCOMP_ALLOW_USERNS).
 // Returns 0 on success, -1 if the name is unknown.
 int codex_seccomp_parse_mode(const char* name, CodexSeccompMode* out);
 

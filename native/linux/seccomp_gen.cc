@@ -25,6 +25,8 @@ const Mode kModes[] = {
     {CODEX_SECCOMP_RESTRICTED, "restricted"},
     {static_cast<CodexSeccompMode>(CODEX_SECCOMP_BASE | CODEX_SECCOMP_ALLOW_USERNS), "base_userns"},
     {static_cast<CodexSeccompMode>(CODEX_SECCOMP_RESTRICTED | CODEX_SECCOMP_ALLOW_USERNS), "restricted_userns"},
+    {CODEX_SECCOMP_PROXY, "proxy"},
+    {static_cast<CodexSeccompMode>(CODEX_SECCOMP_PROXY | CODEX_SECCOMP_ALLOW_USERNS), "proxy_userns"},
 };
 
 bool program_of(CodexSeccompMode mode, std::vector<unsigned char>* out) {

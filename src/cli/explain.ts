@@ -7,7 +7,7 @@ import type { Origin } from '../config/index.js';
 import { existsSync } from 'node:fs';
 import type { EnvPolicy, GitProtection, LaunchRequest } from '../contracts/index.js';
 import { PROJECT_ROOTS_GLOB_PREFIX, permissionProfileToWire } from '../permissions/index.js';
-import type { FileSystemPath, FileSystemSandboxEntry, WirePermissionProfile } from '../permissions/index.js';
+import type { FileSystemPath, FileSystemSandboxEntry, NetworkAccessPolicy, WirePermissionProfile } from '../permissions/index.js';
 import type { ResolvedFileSystem } from '../permissions/resolved.js';
 import { nativeFromPathUri } from '../permissions/path-text.js';
 import { checkPlatformFlag, cliSandbox, effectiveProfile, planCommand, prepareCommand } from './plan-args.js';
@@ -40,6 +40,8 @@ export interface ExplainReport {
   };
   entries: ExplainEntry[];
   network: { value: string; from: string };
+  /** The allow list the proxy enforces (flags plus the profile's), when the network goes through it. */
+  networkAccess?: NetworkAccessPolicy;
   envPolicy: { value: EnvPolicy | 'default'; from: string };
   projectRoots: string[];
   resolved: LaunchRequest['permissions'];
@@ -66,6 +68,21 @@ export function pathText(p: FileSystemPath): string {
       // Relative globs from config files apply under every project root.
       return p.pattern.startsWith(PROJECT_ROOTS_GLOB_PREFIX) ? `:project_roots/${p.pattern.slice(PROJECT_ROOTS_GLOB_PREFIX.length)}` : p.pattern;
   }
+}
+
+function networkAccessFrom(prep: PreparedCommand): string {
+  const flags = prep.networkAccess !== undefined && prep.choice.networkAccess === undefined;
+  return flags ? '--allow-domain/--deny-domain/--allow-host-port' : `${prep.choice.origin.name}'s allow list${prep.choice.networkAccess !== prep.networkAccess ? ' plus the flags' : ''}`;
+}
+
+function renderAccess(a: NetworkAccessPolicy): string[] {
+  const lines = ['network allow list (deny wins; names resolved by the proxy; loopback/private answers refused unless an IP rule allows them):'];
+  for (const r of a.allow) lines.push(`  allow  ${r}`);
+  for (const r of a.deny) lines.push(`  deny   ${r}`);
+  for (const p of a.allowHostPorts) lines.push(`  allow  host loopback port ${p}`);
+  for (const s of a.unixSockets) lines.push(`  (not enforceable on Linux, refused) unix socket ${s}`);
+  if (a.allow.length === 0 && a.allowHostPorts.length === 0) lines.push('  (nothing allowed: every connection is refused and reported)');
+  return lines;
 }
 
 function networkValue(e: EffectiveProfile): string {
@@ -102,7 +119,8 @@ export function buildExplainReport(command: string[], prep: PreparedCommand, eff
       wire: permissionProfileToWire(p),
     },
     entries,
-    network: { value: networkValue(effective), from: describeOrigin(effective.networkOrigin) },
+    network: prep.networkAccess !== undefined ? { value: 'allow list (through the filtering proxy)', from: networkAccessFrom(prep) } : { value: networkValue(effective), from: describeOrigin(effective.networkOrigin) },
+    ...(prep.networkAccess !== undefined ? { networkAccess: prep.networkAccess } : {}),
     envPolicy: {
       value: prep.envPolicy ?? 'default',
       from: prep.envPolicyOrigin !== undefined ? describeOrigin(prep.envPolicyOrigin) : 'codex-sandbox default',
@@ -153,6 +171,10 @@ export function renderExplain(r: ExplainReport, effective: EffectiveProfile): st
   out.push(`  network:    ${r.network.value}   (from ${r.network.from})`);
   const env = r.envPolicy.value;
   out.push(`  env:        ${env === 'default' ? 'inherit all; names matching *KEY*, *SECRET*, *TOKEN* removed' : JSON.stringify(env)}   (from ${r.envPolicy.from})`);
+  if (r.networkAccess !== undefined) {
+    out.push('');
+    out.push(...renderAccess(r.networkAccess));
+  }
   if (r.entries.length) {
     out.push('');
     out.push('filesystem entries (at equal specificity deny beats write beats read):');

@@ -11,8 +11,8 @@ import { getHostFacts } from '../host/facts.js';
 import type { EnvPolicy, GitMode, HostFacts, LaunchRequest, ResourceLimits } from '../contracts/index.js';
 import { limitsFromFlags } from './limit-flags.js';
 import type { Platform } from '../path-uri/index.js';
-import { CACHE_TOOL_NAMES, cacheDirs, isCacheTool } from '../permissions/index.js';
-import type { PermissionProfile } from '../permissions/index.js';
+import { CACHE_TOOL_NAMES, EMPTY_NETWORK_ACCESS, NetworkRuleError, cacheDirs, compileNetworkPolicy, isCacheTool } from '../permissions/index.js';
+import type { NetworkAccessPolicy, PermissionProfile } from '../permissions/index.js';
 import { Sandbox } from '../sandbox.js';
 import type { SandboxOptions } from '../sandbox.js';
 import { resolveProfileArg, UsageError } from './profile-arg.js';
@@ -44,6 +44,28 @@ export interface PreparedCommand {
   /** --cache and the profile's `caches`: each tool's directories (also in overrides.writableRoots), by directory. */
   cacheDirs: Map<string, { tool: string; origin: Origin }>;
   git: GitMode | undefined;
+  /** The network allow list (the profile's, plus --allow-domain/--deny-domain/--allow-host-port); undefined: none. */
+  networkAccess: NetworkAccessPolicy | undefined;
+}
+
+/** The profile's allow list plus the flags'; a rule or port that does not parse is a usage error (exit 2). */
+function networkAccessOf(flags: PlanFlags, fromProfile: NetworkAccessPolicy | undefined): NetworkAccessPolicy | undefined {
+  const allow = flags.allowDomain ?? [];
+  const deny = flags.denyDomain ?? [];
+  const ports = (flags.allowHostPort ?? []).map((p) => {
+    if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new UsageError(`--allow-host-port ${p}: expected a port number from 1 to 65535`);
+    return Number(p);
+  });
+  if (fromProfile === undefined && !allow.length && !deny.length && !ports.length) return undefined;
+  const base = fromProfile ?? EMPTY_NETWORK_ACCESS;
+  const policy: NetworkAccessPolicy = { ...base, allow: [...base.allow, ...allow], deny: [...base.deny, ...deny], allowHostPorts: [...base.allowHostPorts, ...ports] };
+  try {
+    compileNetworkPolicy(policy);
+  } catch (e) {
+    if (e instanceof NetworkRuleError) throw new UsageError(`${e.message}; expected example.com, *.example.com, an IP or CIDR (10.0.0.0/8), or *, each with an optional :port`);
+    throw e;
+  }
+  return policy;
 }
 
 export function prepareCommand(flags: PlanFlags, env: Record<string, string | undefined>): PreparedCommand {
@@ -74,7 +96,12 @@ export function prepareCommand(flags: PlanFlags, env: Record<string, string | un
   const limits = { ...(choice.limits ?? {}), ...limitsFromFlags(flags) };
   // Absolute against the process's cwd (not --cwd): the link may be part of --cwd itself.
   const allowSymlinkedRoots = (flags.allowSymlinkedRoot ?? []).map((p) => absolutize(p, process.cwd(), platform));
-  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits, allowNestedUserns: flags.allowNestedUserns === true || choice.allowNestedUserns === true, allowSymlinkedRoots, cacheDirs, git: flags.git ?? choice.git };
+  const flagRules = (flags.allowDomain?.length ?? 0) + (flags.denyDomain?.length ?? 0) + (flags.allowHostPort?.length ?? 0) > 0;
+  if (flags.network === false && flagRules) throw new UsageError('--no-network and an allow list (--allow-domain/--deny-domain/--allow-host-port) conflict; give only one');
+  // --no-network: no network at all, whatever allow list the profile has.
+  const networkAccess = flags.network === false ? undefined : networkAccessOf(flags, choice.networkAccess);
+  if (networkAccess !== undefined && flags.network === true) throw new UsageError('--network (unfiltered) and an allow list (--allow-domain/--deny-domain/--allow-host-port or the profile\'s) conflict; give only one');
+  return { platform, cwd, choice, overrides, envPolicy, envPolicyOrigin, projectRoots, limits, allowNestedUserns: flags.allowNestedUserns === true || choice.allowNestedUserns === true, allowSymlinkedRoots, networkAccess, cacheDirs, git: flags.git ?? choice.git };
 }
 
 /** Cache tools (--cache, then the profile's `caches`) → their directories under $HOME (usage error for an unknown tool). */
@@ -141,6 +168,7 @@ export function sandboxOptionsOf(prep: PreparedCommand, env: Record<string, stri
     limits: prep.limits,
     allowSymlinkedRoots: prep.allowSymlinkedRoots,
     ...(prep.git !== undefined ? { git: prep.git } : {}),
+    ...(prep.networkAccess !== undefined ? { networkAccess: prep.networkAccess } : {}),
   };
 }
 
@@ -150,8 +178,8 @@ export function cliSandbox(prep: PreparedCommand, env: Record<string, string | u
 }
 
 /** The LaunchRequest `run` would execute for this command (pure planning; nothing runs). */
-export function planCommand(sandbox: Sandbox, command: readonly string[], prep: PreparedCommand, env: Record<string, string | undefined>): LaunchRequest {
-  return sandbox.plan(command, prep.choice.profile, sandboxOptionsOf(prep, env));
+export function planCommand(sandbox: Sandbox, command: readonly string[], prep: PreparedCommand, env: Record<string, string | undefined>, proxySocket?: SandboxOptions['networkProxySocket']): LaunchRequest {
+  return sandbox.plan(command, prep.choice.profile, { ...sandboxOptionsOf(prep, env), ...(proxySocket !== undefined ? { networkProxySocket: proxySocket } : {}) });
 }
 
 export function checkPlatformFlag(flags: PlanFlags, plannedOnly: boolean, flagName: string): void {

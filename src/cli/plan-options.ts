@@ -22,6 +22,9 @@ export interface PlanFlags {
   limitCpuSeconds?: string;
   cache: string[];
   git?: 'commit' | 'read-only';
+  allowDomain?: string[];
+  denyDomain?: string[];
+  allowHostPort?: string[];
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -73,6 +76,9 @@ export function addPlanOptions(cmd: Command): Command {
     .option('-w, --writable-root <dir>', 'an extra directory the command may write (repeatable)', collect, [])
     .option('--network', 'allow network access')
     .option('--no-network', 'block network access')
+    .option('--allow-domain <rule>', 'network only through a filtering proxy, to this destination: example.com, *.example.com, 10.0.0.0/8, host:port (repeatable; Linux and macOS)', collect, [])
+    .option('--deny-domain <rule>', 'refuse this destination even if allowed (same syntax; repeatable)', collect, [])
+    .option('--allow-host-port <port>', "let the command reach this port on the host's loopback through the proxy (repeatable)", collect, [])
     .option('--deny-read <path|glob>', 'a path or glob the command may not read (repeatable)', collect, [])
     .option('--cache <tools>', `let the command write these tools' caches under $HOME, and nothing else of it: ${CACHE_TOOL_NAMES.join(', ')} (comma-separated, repeatable; see docs/profiles.md)`, collectList, [])
     .addOption(new Option('--git <mode>', 'commit (default): git may write an existing .git except hooks, config and the other names git runs code from; read-only: all of .git is read-only').choices(['commit', 'read-only']))

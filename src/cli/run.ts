@@ -4,6 +4,8 @@ import { ensureCacheDirs } from '../host/caches.js';
 import { WindowsLaunchError } from '../launch/windows.js';
 import { PlanError } from '../contracts/index.js';
 import type { InheritedSandboxProcess } from '../sandbox.js';
+import { proxySocketOf } from '../sandbox.js';
+import type { ProxyDenial, ProxySession } from '../launch/proxy/session.js';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } from './exit-codes.js';
 import { checkPlatformFlag, cliSandbox, planCommand, prepareCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-args.js';
@@ -59,9 +61,30 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   ensureCacheDirs([...prep.cacheDirs.keys()]);
   // The same Sandbox methods as the library: plan, then start; only the stdio differs (inherited).
   const sandbox = cliSandbox(prep, env);
+  // With an allow list the proxy runs in this process for as long as the command does; every refusal is said on stderr.
+  const proxy: ProxySession | undefined = prep.networkAccess !== undefined ? sandbox.openProxy({ networkAccess: prep.networkAccess, onNetworkDenial: reportDenial }) : undefined;
+  try {
+    return await runPlanned(sandbox, command, prep, flags, env, proxy);
+  } finally {
+    await proxy?.close();
+  }
+}
+
+/** One line per refused connection: what was asked for, how, and the rule. */
+export function denialLine(d: ProxyDenial): string {
+  if (d.host === '') return `codex-sandbox: network: ${d.reason}\n`;
+  const how = d.protocol === 'http' ? 'HTTP' : d.protocol === 'connect' ? 'CONNECT' : 'SOCKS5';
+  return `codex-sandbox: network: refused ${how} ${d.host}:${d.port}: ${d.reason}${d.rule !== null ? ` (rule: ${d.rule})` : ' (add --allow-domain to allow it)'}\n`;
+}
+
+function reportDenial(d: ProxyDenial): void {
+  process.stderr.write(denialLine(d));
+}
+
+async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: string[], prep: ReturnType<typeof prepareCommand>, flags: RunFlags, env: Record<string, string | undefined>, proxy: ProxySession | undefined): Promise<number> {
   let req: LaunchRequest;
   try {
-    req = planCommand(sandbox, command, prep, env);
+    req = planCommand(sandbox, command, prep, env, proxy !== undefined ? proxySocketOf(proxy) : undefined);
   } catch (e) {
     // The Windows planner resolves the program on the sandbox's PATH: report it as a shell would.
     if (!(e instanceof PlanError) || (e.code !== 'ProgramNotFound' && e.code !== 'ProgramIsBatchFile')) throw e;

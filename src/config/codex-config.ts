@@ -7,6 +7,8 @@
 import type { EnvPolicy } from '../contracts/index.js';
 import type { KeyPath } from './key-lines.js';
 import type { ConfigOrigin } from './origin.js';
+import type { NetworkAccessPolicy } from '../permissions/index.js';
+import { CODEX_NETWORK_POLICY_KEYS, readCodexNetworkKeys } from './network-keys.js';
 import { readFilesystemTable } from './fs-rules.js';
 import type { FilesystemTable } from './fs-rules.js';
 import {
@@ -47,6 +49,8 @@ export interface CodexPermissionsSpec {
   filesystem?: FilesystemTable;
   /** `network.enabled`; absent = inherit (restricted at the root of the chain). */
   networkEnabled?: Located<boolean>;
+  /** `network.domains` / `unix_sockets` / `allow_local_binding` / `allowed_domains` / `denied_domains`. */
+  networkAccess?: Located<NetworkAccessPolicy>;
   /** `[permissions.NAME.workspace_roots]`: extra project roots (path → enabled). */
   workspaceRoots: Array<Located<string> & { enabled: boolean }>;
   defined: ConfigOrigin;
@@ -73,9 +77,6 @@ const NETWORK_PROXY_KEYS = [
   'dangerously_allow_non_loopback_proxy',
   'dangerously_allow_all_unix_sockets',
   'mode',
-  'domains',
-  'unix_sockets',
-  'allow_local_binding',
   'mitm',
 ];
 
@@ -144,9 +145,16 @@ function readPermissionsProfile(doc: TomlDoc, name: string, value: unknown, warn
   if (t.network !== undefined) {
     const netPath = [...path, 'network'];
     const net = readTable(doc, t.network, netPath);
-    rejectUnknownKeys(doc, net, netPath, ['enabled', ...NETWORK_PROXY_KEYS]);
+    rejectUnknownKeys(doc, net, netPath, ['enabled', ...NETWORK_PROXY_KEYS, ...CODEX_NETWORK_POLICY_KEYS]);
     if (net.enabled !== undefined) spec.networkEnabled = { value: readBool(doc, net.enabled, [...netPath, 'enabled']), origin: doc.origin([...netPath, 'enabled']) };
-    const proxy = Object.keys(net).filter((k) => k !== 'enabled');
+    const access = readCodexNetworkKeys(doc, net, netPath);
+    if (access !== undefined) {
+      const first = CODEX_NETWORK_POLICY_KEYS.find((k) => net[k] !== undefined) ?? 'domains';
+      if (spec.networkEnabled?.value === false) {
+        warnings.push(`${doc.file}:${doc.lineOf([...netPath, first])}: permissions.${name}.network: enabled = false, so the domain and socket rules are not used (no network at all)`);
+      } else spec.networkAccess = { value: access, origin: doc.origin([...netPath, first]) };
+    }
+    const proxy = Object.keys(net).filter((k) => k !== 'enabled' && !(CODEX_NETWORK_POLICY_KEYS as readonly string[]).includes(k));
     if (proxy.length > 0) {
       warnings.push(`${doc.file}:${doc.lineOf([...netPath, proxy[0] ?? ''])}: permissions.${name}.network: proxy settings (${proxy.join(', ')}) are not supported by codex-sandbox and are ignored; network is ${spec.networkEnabled?.value === true ? 'enabled' : 'restricted'}`);
     }

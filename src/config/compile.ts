@@ -4,7 +4,7 @@
  */
 import type { EnvPolicy, GitMode } from '../contracts/index.js';
 import { PermissionProfile } from '../permissions/index.js';
-import type { CacheTool, FileSystemSandboxEntry, NetworkSandboxPolicy } from '../permissions/index.js';
+import type { CacheTool, FileSystemSandboxEntry, NetworkAccessPolicy, NetworkSandboxPolicy } from '../permissions/index.js';
 import { pathUriFromNative } from '../permissions/path-text.js';
 import type { Platform } from '../path-uri/index.js';
 import type { CodexConfig, CodexPermissionsSpec, ConfigOrigin, Located, SandboxWorkspaceWriteSpec } from './codex-config.js';
@@ -36,6 +36,8 @@ export interface CompiledProfile {
   caches?: Located<CacheTool[]>;
   /** `git`, from this profile or the one it extends. */
   git?: Located<GitMode>;
+  /** The network allow list, from this profile or (when it sets none) the one it extends. */
+  networkAccess?: Located<NetworkAccessPolicy>;
 }
 
 function errorAt(origin: ConfigOrigin, detail: string): ConfigError {
@@ -110,6 +112,7 @@ export function compileSandboxProfile(config: SandboxConfig, name: string, opts:
       ...(spec.allowNestedUserns !== undefined ? { allowNestedUserns: spec.allowNestedUserns } : {}),
       ...(spec.caches !== undefined ? { caches: spec.caches } : {}),
       ...(spec.git !== undefined ? { git: spec.git } : {}),
+      ...(spec.networkAccess !== undefined ? { networkAccess: spec.networkAccess } : {}),
       origin: {
         name,
         source: config.file,
@@ -127,12 +130,16 @@ export function compileSandboxProfile(config: SandboxConfig, name: string, opts:
   const allowNestedUserns = spec.allowNestedUserns ?? base.allowNestedUserns;
   const caches = spec.caches ?? base.caches;
   const git = spec.git ?? base.git;
+  // A profile's allow list replaces the one it extends (as `network` does); none set: inherited.
+  // An explicit `network` setting drops an inherited allow list.
+  const networkAccess = spec.networkAccess ?? (spec.network !== undefined ? undefined : base.networkAccess);
   return {
     ...compiled,
     ...(limits !== undefined ? { limits } : {}),
     ...(allowNestedUserns !== undefined ? { allowNestedUserns } : {}),
     ...(caches !== undefined ? { caches } : {}),
     ...(git !== undefined ? { git } : {}),
+    ...(networkAccess !== undefined ? { networkAccess } : {}),
   };
 }
 
@@ -248,6 +255,7 @@ interface MergedCodexProfile {
   hasFilesystem: boolean;
   globScanMaxDepth?: Located<number>;
   networkEnabled?: Located<boolean>;
+  networkAccess?: Located<NetworkAccessPolicy>;
   workspaceRoots: Array<Located<string> & { enabled: boolean }>;
 }
 
@@ -279,12 +287,32 @@ function mergeChain(perms: Map<string, CodexPermissionsSpec>, name: string, seen
   for (const r of spec.workspaceRoots) roots.set(r.value, r);
   const depth = spec.filesystem?.globScanMaxDepth ?? merged.globScanMaxDepth;
   const net = spec.networkEnabled ?? merged.networkEnabled;
+  // Codex overlays domain rules onto the parent's (NetworkToml::apply_to_network_proxy_config); `enabled = false` drops them.
+  const access = mergeAccess(merged.networkAccess, spec.networkAccess);
+  const dropped = spec.networkEnabled?.value === false;
   return {
     rules,
     hasFilesystem: merged.hasFilesystem || spec.filesystem !== undefined,
     workspaceRoots: [...roots.values()],
     ...(depth !== undefined ? { globScanMaxDepth: depth } : {}),
     ...(net !== undefined ? { networkEnabled: net } : {}),
+    ...(access !== undefined && !dropped ? { networkAccess: access } : {}),
+  };
+}
+
+function mergeAccess(parent: Located<NetworkAccessPolicy> | undefined, own: Located<NetworkAccessPolicy> | undefined): Located<NetworkAccessPolicy> | undefined {
+  if (parent === undefined || own === undefined) return own ?? parent;
+  const p = parent.value;
+  const o = own.value;
+  return {
+    value: {
+      allow: [...p.allow.filter((r) => !o.deny.includes(r)), ...o.allow],
+      deny: [...p.deny.filter((r) => !o.allow.includes(r)), ...o.deny],
+      allowHostPorts: [...p.allowHostPorts, ...o.allowHostPorts],
+      unixSockets: [...p.unixSockets, ...o.unixSockets],
+      allowLocalBinding: o.allowLocalBinding || p.allowLocalBinding,
+    },
+    origin: own.origin,
   };
 }
 
@@ -322,6 +350,7 @@ export function compileCodexPermissions(layers: readonly CodexConfig[], name: st
   return withEnv(
     {
       profile,
+      ...(merged.networkAccess !== undefined ? { networkAccess: merged.networkAccess } : {}),
       ...(workspaceRoots.length > 0 ? { workspaceRoots } : {}),
       origin: {
         name: displayName,

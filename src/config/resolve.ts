@@ -8,7 +8,7 @@ import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { EnvPolicy, GitMode, ResourceLimits } from '../contracts/index.js';
 import { ProfileError, parsePermissionProfile, parseSandboxPolicy, sandboxPolicyToPermissionProfile } from '../permissions/index.js';
-import type { CacheTool, PermissionProfile } from '../permissions/index.js';
+import type { CacheTool, NetworkAccessPolicy, PermissionProfile } from '../permissions/index.js';
 import { PROTECTED_METADATA_NAMES } from '../permissions/index.js';
 import { nativeFromPathUri } from '../permissions/path-text.js';
 import type { Platform } from '../path-uri/index.js';
@@ -48,6 +48,8 @@ export interface ResolvedProfileChoice {
   caches?: { tools: CacheTool[]; origin: Origin };
   /** `git = "..."` in the profile. */
   git?: GitMode;
+  /** The profile's network allow list (`allow_domains`…, Codex `[permissions.NAME.network] domains`…). */
+  networkAccess?: NetworkAccessPolicy;
 }
 
 export interface ProfileListing {
@@ -199,9 +201,27 @@ export function checkProjectBound(choice: CompiledProfile, untrusted: ReadonlySe
   checkProjectLimits(choice.limits, untrusted);
   checkProjectUserns(choice, untrusted);
   checkProjectCaches(choice, untrusted);
+  checkProjectNetworkAccess(choice, untrusted);
   const { refusals } = projectBoundRefusals(choice, { untrusted, ...(cwd !== undefined ? { cwd } : {}), ...(chosenBy !== undefined ? { chosenBy } : {}) });
   const first = refusals[0];
   if (first !== undefined) throw refusalError(first);
+}
+
+/**
+ * Refuses a network allow list from an untrusted (project) file: it opens the network (to the listed
+ * destinations), and a command that writes codex-sandbox.toml or .codex/config.toml must not grant
+ * the next run a way to send data out (the same bound as `network = "enabled"`).
+ */
+function checkProjectNetworkAccess(c: CompiledProfile, untrusted: ReadonlySet<string>): void {
+  const a = c.networkAccess;
+  if (a === undefined || !untrusted.has(a.origin.file)) return;
+  if (a.value.allow.length === 0 && a.value.allowHostPorts.length === 0 && a.value.unixSockets.length === 0 && !a.value.allowLocalBinding) return;
+  throw new ConfigError(
+    a.origin.file,
+    a.origin.line,
+    a.origin.key,
+    'it allows network access (an allow list), but this profile comes from a project-level file, which sandboxed commands or a cloned repository can write; move the allow list to your user config (~/.config/codex-sandbox/config.toml), pass --allow-domain, or trust the project explicitly (--trust-project-config)',
+  );
 }
 
 /**
@@ -241,6 +261,7 @@ function bounded(c: CompiledProfile, loaded: LoadedConfig, chosenBy: Origin | un
   checkProjectLimits(c.limits, loaded.untrustedFiles);
   checkProjectUserns(c, loaded.untrustedFiles);
   checkProjectCaches(c, loaded.untrustedFiles);
+  checkProjectNetworkAccess(c, loaded.untrustedFiles);
   const { refusals, depth } = projectBoundRefusals(c, { untrusted: loaded.untrustedFiles, cwd: loaded.cwd, ...(chosenBy !== undefined ? { chosenBy } : {}) });
   const first = refusals[0];
   if (first !== undefined) throw refusalError(first);
@@ -264,7 +285,7 @@ const LEGACY_TAGS = new Set(['danger-full-access', 'read-only', 'external-sandbo
  * A `.json` / `.toml` file holding a Codex profile or a legacy SandboxPolicy. `text`: its contents,
  * already read (and checked) by the caller. Whether it is bounded is `resolveProfileName`'s business.
  */
-export function readProfileFile(file: string, given?: string): Omit<ResolvedProfileChoice, 'limits' | 'allowNestedUserns' | 'caches' | 'git'> {
+export function readProfileFile(file: string, given?: string): Omit<ResolvedProfileChoice, 'limits' | 'allowNestedUserns' | 'caches' | 'git' | 'networkAccess'> {
   let text: string;
   try {
     text = given ?? readFileSync(file, 'utf8');
@@ -324,6 +345,7 @@ function finish(c: CompiledProfile): ResolvedProfileChoice {
     ...(c.allowNestedUserns?.value === true ? { allowNestedUserns: true } : {}),
     ...(c.caches !== undefined && c.caches.value.length ? { caches: { tools: c.caches.value, origin: c.caches.origin } } : {}),
     ...(c.git !== undefined ? { git: c.git.value } : {}),
+    ...(c.networkAccess !== undefined ? { networkAccess: c.networkAccess.value } : {}),
   };
 }
 

@@ -14,7 +14,8 @@ import type { KeyPath } from './key-lines.js';
 import { readLimitsTable } from './limits.js';
 import type { LimitsSpec } from './limits.js';
 import { TomlDoc, isTable, readBool, readEnum, readPositiveInt, readString, readStringArray, readTable, rejectUnknownKeys } from './toml-doc.js';
-import type { NetworkSandboxPolicy } from '../permissions/index.js';
+import type { NetworkAccessPolicy, NetworkSandboxPolicy } from '../permissions/index.js';
+import { readSandboxNetworkKeys, SANDBOX_NETWORK_KEYS } from './network-keys.js';
 
 /** Names that resolve before any configured profile; a configured profile may not take them. */
 export const BUILT_IN_PROFILE_NAMES = ['read-only', 'workspace-write', 'danger-full-access'] as const;
@@ -27,6 +28,8 @@ export interface SandboxProfileSpec {
   description?: string;
   extends?: Located<string>;
   network?: Located<NetworkSandboxPolicy>;
+  /** `allow_domains`, `deny_domains`, `allow_host_ports`, `allow_unix_sockets`, `allow_local_binding`: a network allow list. */
+  networkAccess?: Located<NetworkAccessPolicy>;
   /** `writable_roots`, `deny_read` and `[profiles.NAME.filesystem]`, in that order, as one rule list. */
   rules: FsRule[];
   globScanMaxDepth?: Located<number>;
@@ -55,6 +58,7 @@ const PROFILE_KEYS = [
   'description',
   'extends',
   'network',
+  ...SANDBOX_NETWORK_KEYS,
   'writable_roots',
   'deny_read',
   'glob_scan_max_depth',
@@ -150,6 +154,12 @@ function readProfile(doc: TomlDoc, name: string, value: unknown): SandboxProfile
   if (t.extends !== undefined) spec.extends = { value: readString(doc, t.extends, at('extends')), origin: doc.origin(at('extends')) };
   if (t.network !== undefined) {
     spec.network = { value: readEnum(doc, t.network, at('network'), ['restricted', 'enabled'] as const), origin: doc.origin(at('network')) };
+  }
+  const access = readSandboxNetworkKeys(doc, t, path);
+  if (access !== undefined) {
+    if (spec.network?.value === 'enabled') throw doc.error(at('network'), '`network = "enabled"` (unfiltered) conflicts with the allow list (allow_domains, deny_domains, allow_host_ports); drop one');
+    const first = SANDBOX_NETWORK_KEYS.find((k) => t[k] !== undefined) ?? 'allow_domains';
+    spec.networkAccess = { value: access, origin: doc.origin(at(first)) };
   }
   if (t.writable_roots !== undefined) spec.rules.push(...writableRootRules(doc, t.writable_roots, at('writable_roots')));
   if (t.deny_read !== undefined) spec.rules.push(...denyReadRules(doc, t.deny_read, at('deny_read')));

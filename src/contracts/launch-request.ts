@@ -141,6 +141,21 @@ export interface PlanInput {
   allowSymlinkedRoots?: readonly string[];
   /** How an existing `.git` under a writable root is protected (default `commit`; see GitMode). */
   git?: GitMode;
+  /** Network through the filtering proxy only (an allow list); `permissions.network` is then `restricted`. */
+  networkProxy?: NetworkProxyRoute;
+}
+
+/** Where the filtering proxy (src/launch/proxy) is and how the command finds it. */
+export interface NetworkProxyRoute {
+  /** Host path of the proxy's unix socket; on Linux bound into the sandbox at the same path. */
+  socketPath: string;
+  /** The socket's st_dev/st_ino when the proxy made it: the inner stage uses only that inode. */
+  socketDev: string;
+  socketIno: string;
+  /** Loopback port inside the sandbox where the launcher's bridge listens (Linux). */
+  port: number;
+  /** Host loopback ports are reached through the proxy, so loopback is not exempted in NO_PROXY. */
+  hostPorts: boolean;
 }
 
 /**

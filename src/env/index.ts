@@ -7,3 +7,4 @@ export {
   DEFAULT_ENV_EXCLUDES,
   CODEX_DEFAULT_ENV_POLICY,
 } from './policy.js';
+export { proxyEnv } from './proxy-env.js';

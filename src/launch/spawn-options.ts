@@ -9,6 +9,8 @@ import type { EnvPolicy, GitMode, ResourceLimits } from '../contracts/index.js';
 import type { PathUri } from '../path-uri/index.js';
 import type { CacheTool } from '../permissions/caches.js';
 import type { AdditionalPermissionProfile } from '../permissions/types.js';
+import type { NetworkAccessPolicy } from '../permissions/index.js';
+import type { ProxyDenial } from './proxy/session.js';
 
 /** What a sandbox needs to plan a command (`sandbox.plan`; `sandbox.spawn` takes these and LaunchOptions). */
 export interface SandboxOptions {
@@ -55,6 +57,17 @@ export interface SandboxOptions {
    * all of the home directory. Missing ones are created before the run.
    */
   caches?: readonly CacheTool[];
+  /**
+   * A network allow list (Linux): the command gets its own network namespace whose only way out is a
+   * filtering proxy started for it (HTTP(S)_PROXY/ALL_PROXY point at it). `allow`: `example.com`,
+   * `*.npmjs.org`, `10.0.0.0/8`, each with an optional `:port`; `deny` wins over `allow`;
+   * `allowHostPorts`: ports on the host's loopback. Overrides `network`.
+   */
+  networkAccess?: Partial<NetworkAccessPolicy>;
+  /** Called for every connection the proxy refused (host, port, protocol, rule, reason). */
+  onNetworkDenial?: (denial: ProxyDenial) => void;
+  /** The proxy's socket and its identity, when the caller runs the proxy itself (`plan` without `spawn`; `sandbox.openProxy`). */
+  networkProxySocket?: { path: string; dev: string; ino: string; port?: number };
 }
 
 export interface SpawnOptions extends SandboxOptions, LaunchOptions {}
@@ -74,6 +87,9 @@ const SANDBOX_OPTION_KEYS: Record<keyof SandboxOptions, true> = {
   allowSymlinkedRoots: true,
   git: true,
   caches: true,
+  networkAccess: true,
+  onNetworkDenial: true,
+  networkProxySocket: true,
 };
 
 const has = (keys: object, key: string): boolean => Object.prototype.hasOwnProperty.call(keys, key);

@@ -16,7 +16,7 @@ import { bytesToPathString } from '../util/surrogate-escape.js';
 import { PlanError } from '../contracts/index.js';
 import { memoizeFsInspector } from './fs-memo.js';
 import { resolveLimits } from '../contracts/index.js';
-import type { ArgvItem, EnvPolicy, GitMode, HostFacts, LaunchRequest, PlanInput, Planner, ResourceLimits } from '../contracts/index.js';
+import type { ArgvItem, EnvPolicy, GitMode, HostFacts, LaunchRequest, NetworkProxyRoute, PlanInput, Planner, ResourceLimits } from '../contracts/index.js';
 
 export interface TransformRequest {
   /** argv; command[0] is the program (looked up on the sandbox's PATH). */
@@ -40,6 +40,8 @@ export interface TransformRequest {
   allowSymlinkedRoots?: readonly string[];
   /** How an existing `.git` under a writable root is protected (default `commit`). */
   git?: GitMode;
+  /** Route the network through the filtering proxy (an allow list): the profile's network becomes proxy-only. */
+  networkProxy?: NetworkProxyRoute;
 }
 
 /** codex-sandbox's default: inherit everything except names that look like secrets (Codex keeps them). */
@@ -93,9 +95,20 @@ export const SandboxManager = {
       if (e instanceof ResolveError) throw new PlanError('ResolveFailed', e.message);
       throw e;
     }
+    const proxy = req.networkProxy;
+    if (proxy) {
+      if (permissions.enforcement === 'disabled') {
+        throw new PlanError('ProxyUnsupported', 'a network allow list cannot be enforced without a sandbox (this profile disables it); use a sandboxed profile such as workspace-write');
+      }
+      if (platform === 'win32') {
+        throw new PlanError('ProxyUnsupported', 'network allow lists are not enforced on Windows (the restricted-token sandbox cannot limit a process to one loopback port); run without --allow-domain (network off), or with network enabled (unfiltered)');
+      }
+      // The command's only way out is the proxy: its own network namespace, whatever the profile said.
+      permissions = { ...permissions, network: 'restricted' };
+    }
     const env = applyEnvPolicy(req.env, { ...DEFAULT_ENV_POLICY, ...req.envPolicy }, platform);
     // Tools inside read this to know they have no network (Codex sets it even when unsandboxed).
-    if (permissions.network === 'restricted') env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
+    if (permissions.network === 'restricted' && !proxy) env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
 
     if (!needsPlatformSandbox(permissions)) {
       const [program, ...argv] = req.command as [ArgvItem, ...ArgvItem[]];
@@ -111,7 +124,18 @@ export const SandboxManager = {
       };
     }
     const allowSymlinkedRoots = req.allowSymlinkedRoots?.map((p) => nativePathFor(p, platform, 'allowed symlink'));
-    const input: PlanInput = { command: [...req.command], cwd, permissions, env, facts, limits, allowNestedUserns: req.allowNestedUserns === true, allowSymlinkedRoots, git: req.git ?? 'commit' };
+    const input: PlanInput = {
+      command: [...req.command],
+      cwd,
+      permissions,
+      env,
+      facts,
+      limits,
+      allowNestedUserns: req.allowNestedUserns === true,
+      allowSymlinkedRoots,
+      git: req.git ?? 'commit',
+      ...(proxy ? { networkProxy: proxy } : {}),
+    };
     return PLANNERS[platform](input);
   },
 };

@@ -77,3 +77,16 @@ export type { GitProtectedEntry } from './git-layout.js';
 export { globMatches, globToRegExp } from './glob.js';
 export { createReadDenyMatcher } from './read-deny.js';
 export type { ReadDenyContext } from './read-deny.js';
+export {
+  EMPTY_NETWORK_ACCESS,
+  NetworkRuleError,
+  parseNetworkRule,
+  compileNetworkPolicy,
+  decideHost,
+  decideAddress,
+  canonicalHost,
+  parseIp,
+  formatIp,
+  isSpecialAddress,
+} from './network-rules.js';
+export type { NetworkAccessPolicy, CompiledNetworkPolicy, NetworkDecision, NetworkRule, IpAddress } from './network-rules.js';

@@ -11,6 +11,7 @@ import { posix } from 'node:path';
 import { canonicalPath, isAtOrBelow } from './canonical.js';
 import { buildSeatbeltPolicy } from './policy.js';
 import { refusePlantedSymlinks } from './symlinks.js';
+import { proxyEnv } from '../../env/index.js';
 
 /**
  * Absolute on purpose: a `sandbox-exec` planted earlier on PATH would otherwise receive the policy
@@ -28,9 +29,11 @@ export const planDarwin: Planner = (input: PlanInput): LaunchRequest => {
     refusePlantedSymlinks(check, input.cwd, 'the working directory');
     if (!fsp.fullDiskWrite) for (const w of fsp.writableRoots) refusePlantedSymlinks(check, w.root, 'the writable root');
   }
-  const { policy, params } = buildSeatbeltPolicy(input.permissions, input.facts.fs, { sshAuthSock: input.env['SSH_AUTH_SOCK'] });
-  const env: Record<string, string> = { ...input.env, CODEX_SANDBOX: 'seatbelt' };
-  if (input.permissions.network === 'restricted') env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
+  const proxy = input.networkProxy;
+  const { policy, params } = buildSeatbeltPolicy(input.permissions, input.facts.fs, { sshAuthSock: input.env['SSH_AUTH_SOCK'], ...(proxy ? { proxyPort: proxy.port } : {}) });
+  // With an allow list the proxy listens on the host's loopback: loopback is never exempt from it.
+  const env: Record<string, string> = { ...input.env, CODEX_SANDBOX: 'seatbelt', ...(proxy ? proxyEnv({ port: proxy.port, hostPorts: true }) : {}) };
+  if (input.permissions.network === 'restricted' && !proxy) env.CODEX_SANDBOX_NETWORK_DISABLED = '1';
   const moduleCache = clangModuleCache(input);
   if (moduleCache !== undefined) env.CLANG_MODULE_CACHE_PATH = moduleCache;
 
@@ -44,7 +47,9 @@ export const planDarwin: Planner = (input: PlanInput): LaunchRequest => {
     cwd: input.cwd,
     native: { platform: 'darwin', policy, params },
     permissions: input.permissions,
-    enforcement: enforcementNotes(input.permissions, policy.length),
+    enforcement: enforcementNotes(input.permissions, policy.length).map((n) =>
+      proxy && n.startsWith('network: ') ? `network: only TCP to the filtering proxy on localhost:${proxy.port} (HTTP(S)_PROXY, ALL_PROXY set); the proxy allows only the allow list and resolves names itself` : n,
+    ),
   };
 };
 

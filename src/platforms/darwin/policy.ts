@@ -54,9 +54,16 @@ function uniq<T>(xs: T[]): T[] {
 export interface SeatbeltOptions {
   /** The caller's SSH_AUTH_SOCK: denied as a Unix-socket destination even under a writable root. */
   sshAuthSock?: string | undefined;
+  /**
+   * A network allow list: the only network the command gets is TCP to the filtering proxy on the
+   * host's loopback (Codex seatbelt.rs network policy with proxy ports: `network-outbound (remote
+   * ip "localhost:<port>")` per port; codex-sandboxing.md §5.7).
+   */
+  proxyPort?: number;
 }
 
 export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector, opts: SeatbeltOptions = {}): SeatbeltPolicy {
+  const proxyPort = opts.proxyPort;
   const fsp = perms.fileSystem;
   const ownsFs = fsp.kind === 'restricted';
   const fullRead = !ownsFs || fsp.fullDiskRead;
@@ -139,7 +146,10 @@ export function buildSeatbeltPolicy(perms: ResolvedPermissions, fs: FsInspector,
   }
 
   // ---- network ----
-  if (perms.network === 'enabled') {
+  if (proxyPort !== undefined) {
+    if (!Number.isInteger(proxyPort) || proxyPort < 1 || proxyPort > 65535) throw new RangeError(`proxy port ${proxyPort} is not a TCP port`);
+    sections.push(`; network: only the filtering proxy on the host's loopback\n(allow network-outbound (remote ip "localhost:${proxyPort}"))`);
+  } else if (perms.network === 'enabled') {
     sections.push(NETWORK_ENABLED_POLICY);
     const sock = opts.sshAuthSock;
     const extra = sock !== undefined && posix.isAbsolute(sock) ? [params.add('SSH_AUTH_SOCK', canonicalPath(fs, sock))] : [];

@@ -13,6 +13,7 @@ import type { GitPlaceholder } from '../../permissions/git-layout.js';
 import { PROTECTED_METADATA_NAMES } from '../../permissions/metadata.js';
 import type { NetworkPolicy, ResolvedFileSystem } from '../../permissions/resolved.js';
 import { toArgvItem } from '../../util/surrogate-escape.js';
+import { proxyEnv } from '../../env/index.js';
 import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MAX_GLOB_MATCHES, SECCOMP_FD, STARTED_FD } from './fds.js';
 import { limitEnforcementLines, planLimits } from './limits.js';
 import { seccompModeFor } from './seccomp.js';
@@ -84,15 +85,21 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   const linux = facts.linux;
   if (!linux) throw new PlanError('NoLinuxFacts', 'host facts for Linux are missing (facts.linux); cannot plan a Linux sandbox');
   const fs = permissions.fileSystem;
-  const seccomp = seccompModeFor(permissions.network);
+  const proxy = input.networkProxy;
+  // Proxy-routed: bwrap, its namespace init, the inner stage and the command all run under the
+  // proxy-routed filter (inet sockets only). The bridge to the proxy's unix socket runs outside the
+  // sandbox (the launcher's forwarder, native/launcher/proxy_bridge.cc): under the base filter, the
+  // init (same uid, dumpable) could be hijacked through /proc/1/mem to open host unix sockets.
+  const seccomp = proxy ? 'proxy' : seccompModeFor(permissions.network);
   const allowUserns = input.allowNestedUserns === true;
   const seccompArg = seccompLauncherMode(seccomp, allowUserns);
-  const env = { ...input.env };
+  const env = { ...input.env, ...(proxy ? proxyEnv(proxy) : {}) };
   const limitsIn = input.limits ?? resolveLimits(undefined);
 
   // Full-disk write (or an external filesystem sandbox): no mount namespace is needed, but the
   // network policy and the always-denied syscalls are still enforced by seccomp in the launcher.
   if (fs.fullDiskWrite || fs.kind !== 'restricted') {
+    if (proxy) throw new PlanError('ProxyUnsupported', 'a network allow list needs the bubblewrap sandbox (its own network namespace), which full-disk-write and external-sandbox profiles do not use; use a restricted filesystem profile such as workspace-write');
     const limits = planLimits(limitsIn, linux.limits, 'direct');
     const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan };
     return {
@@ -148,6 +155,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     String(STARTED_FD),
     ...plan.devNullFds.flatMap((fd) => ['--devnull', String(fd)]),
     ...plan.pins.flatMap((p): ArgvItem[] => ['--pin', `${p.fd}:${p.dev}:${p.ino}`, toArgvItem(p.path)]),
+    ...(proxy ? ['--proxy-bridge', `${proxy.port}:${proxy.socketDev}:${proxy.socketIno}:${proxy.socketPath}`] : []),
     '--registry',
     toArgvItem(linux.syntheticRegistry),
     ...plan.syntheticTargets.flatMap((p) => ['--synthetic', toArgvItem(p)]),
@@ -164,6 +172,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     ...(allowUserns ? ['--allow-userns'] : []),
     ...limits.rlimitArgs,
     ...plan.expected.flatMap((m): ArgvItem[] => (m.rw ? ['--expect-rw', `${m.dev}:${m.ino}`, toArgvItem(m.path)] : ['--expect-ro', toArgvItem(m.path)])),
+    ...(proxy ? ['--proxy-port', String(proxy.port)] : []),
   ];
   // bwrap refuses more than 9000 arguments in all (bubblewrap.c parse_args_recurse, MAX_ARGS; its
   // `--args FD` counts too): a longer command leaves bwrap's argv and reaches the inner stage in the
@@ -190,7 +199,10 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     cwd: '/',
     native,
     permissions,
-    enforcement: [...linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns, bwrap.roBindFd, plan.git), ...limitEnforcementLines(limits.plan)],
+    enforcement: [
+      ...linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns, bwrap.roBindFd, plan.git).map((l) => (proxy && l.startsWith('network: ') ? PROXY_NETWORK_LINE(proxy.port) : l)),
+      ...limitEnforcementLines(limits.plan),
+    ],
   };
 };
 
@@ -206,8 +218,11 @@ export function gitCommondirSelf(facts: HostFacts): string | undefined {
   return facts.fs.kind(p) === 'file' && facts.fs.fileSize(p) === 2 && facts.fs.readSmallFile(p) === '.\n' ? p : undefined;
 }
 
+const PROXY_NETWORK_LINE = (port: number): string =>
+  `network: through the filtering proxy only — own network namespace with loopback alone, where the launcher's forwarder (outside the sandbox, joined to its network namespace) relays 127.0.0.1:${port} to the proxy's unix socket (HTTP(S)_PROXY, ALL_PROXY set); the proxy allows only the allow list, resolves names itself and refuses names that resolve to loopback/private addresses; seccomp allows only inet sockets for every process inside, bubblewrap's init included (no new unix socket reaches a host socket path), socketpair() works`;
+
 /** The launcher's seccomp mode argument: `base`/`restricted`, `+userns` when nested user namespaces are allowed. */
-function seccompLauncherMode(mode: 'base' | 'restricted', allowUserns: boolean): string {
+function seccompLauncherMode(mode: 'base' | 'restricted' | 'proxy', allowUserns: boolean): string {
   return allowUserns ? `${mode}+userns` : mode;
 }
 

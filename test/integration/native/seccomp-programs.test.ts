@@ -13,7 +13,7 @@ const dir = process.platform === 'linux' ? path.dirname(launcherPath()) : '';
 const built = dir !== '' && existsSync(path.join(dir, 'seccomp-base.bpf'));
 
 describe.skipIf(!built)(`the launcher's build-time seccomp programs (skipped: ${process.platform !== 'linux' ? 'not Linux' : 'a prebuilt launcher, no build output next to it'})`, () => {
-  for (const mode of ['base', 'restricted'] as const) {
+  for (const mode of ['base', 'restricted', 'proxy'] as const) {
     it(`${mode}: byte for byte what the rules build now`, () => {
       const addon = loadNative() as unknown as { seccompFilter(m: string): Buffer };
       const embedded = readFileSync(path.join(dir, `seccomp-${mode}.bpf`));
@@ -24,7 +24,7 @@ describe.skipIf(!built)(`the launcher's build-time seccomp programs (skipped: ${
   }
 
   it('the programs with nested user namespaces allowed are shorter (their CLONE_NEWUSER rules are gone)', () => {
-    for (const mode of ['base', 'restricted']) {
+    for (const mode of ['base', 'restricted', 'proxy']) {
       const strict = readFileSync(path.join(dir, `seccomp-${mode}.bpf`));
       const userns = readFileSync(path.join(dir, `seccomp-${mode}_userns.bpf`));
       expect(userns.length).toBeLessThan(strict.length);

@@ -47,7 +47,7 @@ const CASES: Case[] = [
     name: 'unknown key in a profile (a typo must not drop a restriction)',
     run: sandbox('[profiles.dev]\nextends = "read-only"\ndeny_reads = ["/x"]\n'),
     file: F, line: 3, key: 'profiles.dev.deny_reads',
-    detail: 'unknown key; expected one of description, extends, network, writable_roots, deny_read, glob_scan_max_depth, env, permission_profile, filesystem, limits, allow_nested_userns, caches, git',
+    detail: 'unknown key; expected one of description, extends, network, allow_domains, deny_domains, allow_host_ports, allow_unix_sockets, allow_local_binding, writable_roots, deny_read, glob_scan_max_depth, env, permission_profile, filesystem, limits, allow_nested_userns, caches, git',
   },
   {
     name: 'profile named like a built-in',
