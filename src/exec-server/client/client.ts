@@ -123,7 +123,7 @@ export class ExecServerClient implements FsMethods {
     const p = this.pending.get(m.id);
     if (p === undefined) return;
     this.pending.delete(m.id);
-    if (m.error !== undefined) p.reject(new ExecServerRequestError(p.method, Number(m.error.code), `${p.method}: ${String(m.error.message)}`, m.error.data));
+    if (m.error !== undefined) p.reject(new ExecServerRequestError(p.method, Number(m.error.code), `${p.method}: ${String(m.error.message)}`, m.error.data, String(m.error.message)));
     else p.resolve(m.result);
   }
 
@@ -337,7 +337,7 @@ async function handshake(transport: ClientTransport, clientName: string, resumeS
       const m = raw as { id?: unknown; result?: { sessionId?: unknown; environmentInfo?: EnvironmentInfo }; error?: { code: number; message: string; data?: unknown } };
       if (m.id !== id) return;
       clearTimeout(timer);
-      if (m.error !== undefined) reject(new ExecServerRequestError('initialize', m.error.code, `initialize on ${transport.label}: ${m.error.message}`, m.error.data));
+      if (m.error !== undefined) reject(new ExecServerRequestError('initialize', m.error.code, `initialize on ${transport.label}: ${m.error.message}`, m.error.data, m.error.message));
       else if (typeof m.result?.sessionId !== 'string') reject(new ExecServerRequestError('initialize', -32600, `initialize on ${transport.label}: no sessionId in the answer`));
       else if (resumeSessionId !== undefined && m.result.sessionId !== resumeSessionId) reject(new ExecServerRequestError('initialize', -32600, `initialize on ${transport.label}: resumed session ${m.result.sessionId}, asked for ${resumeSessionId}`));
       else resolve({ sessionId: m.result.sessionId, ...(m.result.environmentInfo ? { environmentInfo: m.result.environmentInfo } : {}) });
