@@ -34,6 +34,13 @@ export interface ConnectExecServerOptions {
   recoveryTimeoutMs?: number;
   /** A stdio child's stderr, line by line (default: dropped). */
   onStderr?: (line: string) => void;
+  /**
+   * Resume this detached session instead of starting a new one (`initialize{resumeSessionId}`,
+   * reference §3.1); the server must answer with the same id. Notifications it sends before the
+   * initialize response are read and dropped, so they cannot stall the handshake (Codex
+   * client.rs `explicit_resume_drains_notifications_before_initialize_response`).
+   */
+  resumeSessionId?: string;
 }
 
 interface Pending {
@@ -96,7 +103,7 @@ export class ExecServerClient implements FsMethods {
     }
     const transport = await open();
     try {
-      const init = await handshake(transport, opts.clientName, undefined, opts.initializeTimeoutMs);
+      const init = await handshake(transport, opts.clientName, options.resumeSessionId, opts.initializeTimeoutMs);
       return new ExecServerClient(transport, reconnect, init.sessionId, init.environmentInfo, opts);
     } catch (e) {
       await transport.close();
