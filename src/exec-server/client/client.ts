@@ -34,6 +34,13 @@ export interface ConnectExecServerOptions {
   recoveryTimeoutMs?: number;
   /** A stdio child's stderr, line by line (default: dropped). */
   onStderr?: (line: string) => void;
+  /**
+   * Resume this detached session instead of starting a new one (`initialize{resumeSessionId}`,
+   * reference §3.1); the server must answer with the same id. Notifications it sends before the
+   * initialize response are read and dropped, so they cannot stall the handshake (Codex
+   * client.rs `explicit_resume_drains_notifications_before_initialize_response`).
+   */
+  resumeSessionId?: string;
 }
 
 interface Pending {
@@ -96,7 +103,7 @@ export class ExecServerClient implements FsMethods {
     }
     const transport = await open();
     try {
-      const init = await handshake(transport, opts.clientName, undefined, opts.initializeTimeoutMs);
+      const init = await handshake(transport, opts.clientName, options.resumeSessionId, opts.initializeTimeoutMs);
       return new ExecServerClient(transport, reconnect, init.sessionId, init.environmentInfo, opts);
     } catch (e) {
       await transport.close();
@@ -123,7 +130,7 @@ export class ExecServerClient implements FsMethods {
     const p = this.pending.get(m.id);
     if (p === undefined) return;
     this.pending.delete(m.id);
-    if (m.error !== undefined) p.reject(new ExecServerRequestError(p.method, Number(m.error.code), `${p.method}: ${String(m.error.message)}`, m.error.data));
+    if (m.error !== undefined) p.reject(new ExecServerRequestError(p.method, Number(m.error.code), `${p.method}: ${String(m.error.message)}`, m.error.data, String(m.error.message)));
     else p.resolve(m.result);
   }
 
@@ -337,7 +344,7 @@ async function handshake(transport: ClientTransport, clientName: string, resumeS
       const m = raw as { id?: unknown; result?: { sessionId?: unknown; environmentInfo?: EnvironmentInfo }; error?: { code: number; message: string; data?: unknown } };
       if (m.id !== id) return;
       clearTimeout(timer);
-      if (m.error !== undefined) reject(new ExecServerRequestError('initialize', m.error.code, `initialize on ${transport.label}: ${m.error.message}`, m.error.data));
+      if (m.error !== undefined) reject(new ExecServerRequestError('initialize', m.error.code, `initialize on ${transport.label}: ${m.error.message}`, m.error.data, m.error.message));
       else if (typeof m.result?.sessionId !== 'string') reject(new ExecServerRequestError('initialize', -32600, `initialize on ${transport.label}: no sessionId in the answer`));
       else if (resumeSessionId !== undefined && m.result.sessionId !== resumeSessionId) reject(new ExecServerRequestError('initialize', -32600, `initialize on ${transport.label}: resumed session ${m.result.sessionId}, asked for ${resumeSessionId}`));
       else resolve({ sessionId: m.result.sessionId, ...(m.result.environmentInfo ? { environmentInfo: m.result.environmentInfo } : {}) });

@@ -107,7 +107,7 @@ export class RemoteProcess {
       error instanceof ExecServerDisconnectedError
         ? new ExecServerDisconnectedError(message, { cause: error })
         : error instanceof ExecServerRequestError
-          ? new ExecServerRequestError(error.method, error.code, message, error.data)
+          ? new ExecServerRequestError(error.method, error.code, message, error.data, error.serverMessage)
           : new Error(message, { cause: error });
     this.settle.reject(e);
   }

@@ -86,6 +86,8 @@ export class RemoteSubprocess implements PromiseLike<RemoteRunResult> {
 export class RemoteSandbox {
   private current: ExecServerClient | undefined;
   private connecting: Promise<ExecServerClient> | undefined;
+  /** A stdio environment's failed start, given again to every later caller (nothing is re-spawned). */
+  private startupFailure: Error | undefined;
   private readonly firstConnect: (() => Promise<ExecServerClient>) | undefined;
 
   constructor(
@@ -112,7 +114,7 @@ export class RemoteSandbox {
 
   /** Its session is live (or it has not connected yet: lazy); false once the session is lost (the next spawn may start a fresh one). */
   get connected(): boolean {
-    return this.current === undefined ? this.firstConnect !== undefined : this.current.connected;
+    return this.current === undefined ? this.firstConnect !== undefined && this.startupFailure === undefined : this.current.connected;
   }
 
   /** Connects now (a lazy environment), or replaces a lost session (WebSocket environments). */
@@ -121,10 +123,15 @@ export class RemoteSandbox {
   }
 
   private liveClient(): Promise<ExecServerClient> {
+    if (this.startupFailure !== undefined) return Promise.reject(this.startupFailure);
     const c = this.current;
     const factory = c === undefined ? this.firstConnect : c.connected ? undefined : this.reconnect;
     if (factory === undefined) return c !== undefined ? Promise.resolve(c) : Promise.reject(new Error(`environment \`${this.environment}\` has no client`));
-    // One shared attempt for concurrent callers; a failed attempt is tried again by the next caller.
+    // One shared attempt for concurrent callers. A failed WebSocket attempt (first or replacement) is
+    // tried again by the next caller (Codex environment.rs `retryable_startup_failure_does_not_burn_environment`,
+    // `failed_reconnect_does_not_burn_environment`). An environment without `reconnect` (stdio) is
+    // never restarted, so its failed start is terminal: remembered and given to every later caller
+    // without spawning the program again (`terminal_stdio_startup_failure_is_remembered`).
     this.connecting ??= factory().then(
       (client) => {
         this.current = client;
@@ -133,7 +140,9 @@ export class RemoteSandbox {
       },
       (e: unknown) => {
         this.connecting = undefined;
-        throw e;
+        const error = e instanceof Error ? e : new Error(String(e));
+        if (c === undefined && this.reconnect === undefined) this.startupFailure = error;
+        throw error;
       },
     );
     return this.connecting;

@@ -81,7 +81,7 @@ export interface FsMethods {
   fsGetMetadata(params: FsPathParams): Promise<FsMetadata>;
   fsCanonicalize(params: { path: string; sandbox?: unknown }): Promise<{ path: string }>;
   fsReadDirectory(params: { path: string; sandbox?: unknown }): Promise<{ entries: Array<{ fileName: string; isDirectory: boolean; isFile: boolean }> }>;
-  fsWalk(params: { path: string; options: FsWalkOptions; sandbox?: unknown }): Promise<{ entries: Array<{ path: string; kind: string }>; errors: Array<{ path: string; message: string }>; truncated: boolean }>;
+  fsWalk(params: { path: string; options: FsWalkOptions; sandbox?: unknown }): Promise<{ entries: Array<{ path: string; kind: 'directory' | 'file' }>; errors: Array<{ path: string; message: string }>; truncated: boolean }>;
   fsRemove(params: FsPathParams & { recursive?: boolean; force?: boolean }): Promise<Record<string, never>>;
   fsCopy(params: { sourcePath: string; destinationPath: string; recursive: boolean; sandbox?: unknown }): Promise<Record<string, never>>;
   fsOpen(params: { handleId: string; path: string; sandbox?: unknown }): Promise<{ handleId: string }>;
