@@ -20,6 +20,9 @@ const FILES = [
   'test/integration/bwrap-selection/trust.test.ts',
   // The sandboxed fs/* escapes must hold for a caller without root too.
   'test/integration/exec-server/fs-sandbox.test.ts',
+  // The same through the client library, and recursive mkdir racing other creators, as a user without root.
+  'test/integration/exec-server/client-fs.test.ts',
+  'test/integration/exec-server/fs-mkdir-race.test.ts',
   // `run --environment`: a project's environments.toml refused unless trusted, the profile enforced on the server.
   'test/cli/environment.test.ts',
 ];
