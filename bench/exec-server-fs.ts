@@ -9,60 +9,16 @@
  *   fs-direct        fs/readFile without a sandbox (in-process)
  * Prints medians, p10–p90 and each case's ratio to spawn-cat measured in the same rounds.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import WebSocket from 'ws';
-import { packageRoot } from '../src/native.js';
 import { createSandbox } from '../src/sandbox.js';
+import { parseRounds, startExecServer, TIMEOUT_MS } from './exec-server-conn.js';
+import type { Rpc } from './exec-server-conn.js';
 import { runInterleaved } from './sampler.js';
 import type { BenchCase } from './sampler.js';
 import { defined, summarise } from './stats.js';
 
-const TIMEOUT_MS = 20_000;
-
-interface Rpc {
-  id?: number;
-  result?: { dataBase64?: string };
-  error?: unknown;
-}
-
-class Client {
-  private id = 0;
-  private readonly waiters = new Map<number, (m: Rpc) => void>();
-  constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString()) as Rpc;
-      const w = m.id !== undefined ? this.waiters.get(m.id) : undefined;
-      if (w && m.id !== undefined) {
-        this.waiters.delete(m.id);
-        w(m);
-      }
-    });
-  }
-  async call(method: string, params: unknown): Promise<Rpc> {
-    const id = ++this.id;
-    const p = new Promise<Rpc>((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`timed out waiting for ${method}`)), TIMEOUT_MS);
-      this.waiters.set(id, (m) => {
-        clearTimeout(t);
-        res(m);
-      });
-    });
-    this.ws.send(JSON.stringify({ id, method, params }));
-    const m = await p;
-    if (m.error !== undefined) throw new Error(`${method}: ${JSON.stringify(m.error)}`);
-    return m;
-  }
-}
-
-function parseRounds(argv: string[]): number {
-  const i = argv.indexOf('--rounds');
-  const n = i >= 0 ? Number(argv[i + 1]) : 30;
-  if (!Number.isInteger(n) || n < 1) throw new Error('--rounds N: a positive whole number');
-  return n;
-}
 
 function context(cwdUri: string, extraReadUri?: string): object {
   return {
@@ -92,24 +48,8 @@ async function main(): Promise<void> {
   const file = join(cwd, 'data.txt');
   writeFileSync(file, 'x'.repeat(4096));
   const fileUri = pathToFileURL(file).href;
-  const server = spawn(process.execPath, [join(packageRoot(), 'dist/cli/main.js'), 'exec-server'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { server, ws, client } = await startExecServer();
   try {
-    const url = await new Promise<string>((res, rej) => {
-      let out = '';
-      server.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('\n')) res(out.split('\n')[0] ?? '');
-      });
-      server.once('exit', (c) => rej(new Error(`exec-server exited ${String(c)}`)));
-    });
-    const ws = new WebSocket(url);
-    await new Promise((res, rej) => {
-      ws.once('open', res);
-      ws.once('error', rej);
-    });
-    const client = new Client(ws);
-    await client.call('initialize', { clientName: 'bench' });
-    ws.send(JSON.stringify({ method: 'initialized', params: {} }));
     const check = (m: Rpc): void => {
       if (Buffer.from(m.result?.dataBase64 ?? '', 'base64').length !== 4096) throw new Error('fs/readFile returned the wrong bytes');
     };

@@ -7,89 +7,22 @@
  * through the client library (`RemoteSandbox.spawn` over connectExecServer, src/exec-server/client):
  * the cost per remote command a library user pays, as a ratio to a local `sandbox.spawn` in the same run.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import WebSocket from 'ws';
-import { packageRoot } from '../src/native.js';
 import { createSandbox } from '../src/sandbox.js';
 import { connectExecServer, RemoteSandbox } from '../src/exec-server/client/index.js';
+import { parseRounds, startExecServer, TIMEOUT_MS } from './exec-server-conn.js';
 import { runInterleaved } from './sampler.js';
 import type { BenchCase } from './sampler.js';
 import { defined, summarise } from './stats.js';
 
-const TIMEOUT_MS = 20_000;
-
-interface Rpc {
-  id?: number;
-  method?: string;
-  params?: { processId?: string; exitCode?: number };
-  error?: unknown;
-}
-
-class Client {
-  private id = 0;
-  private readonly waiters = new Map<string, (m: Rpc) => void>();
-  constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString()) as Rpc;
-      const key = m.id !== undefined ? `id:${m.id}` : m.method === 'process/closed' ? `closed:${m.params?.processId ?? ''}` : m.method === 'process/exited' ? `exited:${m.params?.processId ?? ''}` : undefined;
-      const w = key !== undefined ? this.waiters.get(key) : undefined;
-      if (w && key !== undefined) {
-        this.waiters.delete(key);
-        w(m);
-      }
-    });
-  }
-  wait(key: string): Promise<Rpc> {
-    return new Promise((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`timed out waiting for ${key}`)), TIMEOUT_MS);
-      this.waiters.set(key, (m) => {
-        clearTimeout(t);
-        res(m);
-      });
-    });
-  }
-  async call(method: string, params: unknown): Promise<Rpc> {
-    const id = ++this.id;
-    const p = this.wait(`id:${id}`);
-    this.ws.send(JSON.stringify({ id, method, params }));
-    const m = await p;
-    if (m.error !== undefined) throw new Error(`${method}: ${JSON.stringify(m.error)}`);
-    return m;
-  }
-}
-
-function parseRounds(argv: string[]): number {
-  const i = argv.indexOf('--rounds');
-  const n = i >= 0 ? Number(argv[i + 1]) : 30;
-  if (!Number.isInteger(n) || n < 1) throw new Error('--rounds N: a positive whole number');
-  return n;
-}
 
 async function main(): Promise<void> {
   const rounds = parseRounds(process.argv.slice(2));
   const cwd = mkdtempSync('/var/tmp/csbx-bench-es-');
   const cwdUri = pathToFileURL(cwd).href;
-  const server = spawn(process.execPath, [join(packageRoot(), 'dist/cli/main.js'), 'exec-server'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { server, ws, client, url } = await startExecServer();
   try {
-    const url = await new Promise<string>((res, rej) => {
-      let out = '';
-      server.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('\n')) res(out.split('\n')[0] ?? '');
-      });
-      server.once('exit', (c) => rej(new Error(`exec-server exited ${String(c)}`)));
-    });
-    const ws = new WebSocket(url);
-    await new Promise((res, rej) => {
-      ws.once('open', res);
-      ws.once('error', rej);
-    });
-    const client = new Client(ws);
-    await client.call('initialize', { clientName: 'bench' });
-    ws.send(JSON.stringify({ method: 'initialized', params: {} }));
     const sandboxField = {
       permissions: {
         type: 'managed',

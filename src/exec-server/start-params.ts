@@ -117,20 +117,27 @@ function decodeEnvPolicy(raw: unknown): EnvPolicy | undefined {
   return policy;
 }
 
-function decodeSandbox(raw: unknown, platform: Platform): SandboxRequest | undefined {
-  if (raw === undefined) return undefined;
+/**
+ * What `process/start` and `fs/*` read alike from a FileSystemSandboxContext: the Windows knobs
+ * (checked, unused here) and the embedded profile, whose wire form `toProfileWire` may adapt first.
+ */
+export function decodeContextProfile(raw: unknown, toProfileWire: (permissions: unknown) => unknown = (p) => p): { f: Fields; permissions: unknown; profile: PermissionProfile } {
   const f = Fields.of(raw, 'FileSystemSandboxContext');
   const permissions = f.rawRequired('permissions');
   f.enumValue('windowsSandboxLevel', ['disabled', 'restricted-token', 'elevated', 'mxc'] as const);
   if (f.optRaw('windowsSandboxProxySettingsMode') !== undefined) f.enumValue('windowsSandboxProxySettingsMode', ['reconcile', 'preserve'] as const);
   f.optBool('windowsSandboxPrivateDesktop');
   f.optBool('useLegacyLandlock');
-  let profile: PermissionProfile;
   try {
-    profile = parsePermissionProfile(permissions);
+    return { f, permissions, profile: parsePermissionProfile(toProfileWire(permissions)) };
   } catch (e) {
     throw invalidParams(`invalid sandbox permissions: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+function decodeSandbox(raw: unknown, platform: Platform): SandboxRequest | undefined {
+  if (raw === undefined) return undefined;
+  const { f, profile } = decodeContextProfile(raw);
   const cwdText = f.optString('cwd');
   const cwd = cwdText === undefined ? undefined : nativeUri(cwdText, 'sandbox cwd', platform);
   const roots = (f.optStringArray('workspaceRoots') ?? []).map((r) => nativeUri(r, 'sandbox workspace root', platform));

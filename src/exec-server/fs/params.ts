@@ -4,11 +4,11 @@
  */
 import { PathUri } from '../../path-uri/index.js';
 import type { Platform } from '../../path-uri/index.js';
-import { hasFullDiskWriteAccess, parsePermissionProfile } from '../../permissions/index.js';
+import { hasFullDiskWriteAccess } from '../../permissions/index.js';
 import type { PermissionProfile } from '../../permissions/index.js';
 import { invalidParams, invalidRequest } from '../jsonrpc.js';
 import { decodeByteChunk, Fields } from '../params.js';
-import { parseNativeUri } from '../start-params.js';
+import { decodeContextProfile, parseNativeUri } from '../start-params.js';
 import type { FsRequest, WalkOptions } from './requests.js';
 import { MAX_HANDLE_ID_BYTES, MAX_READ_BLOCK_BYTES, MAX_WALK_DEPTH, MAX_WALK_DIRECTORIES, MAX_WALK_ENTRIES } from './requests.js';
 
@@ -59,18 +59,7 @@ function restricts(profile: PermissionProfile): boolean {
 
 function decodeSandbox(raw: unknown): FsSandbox | undefined {
   if (raw === undefined) return undefined;
-  const f = Fields.of(raw, 'FileSystemSandboxContext');
-  const permissions = f.rawRequired('permissions');
-  f.enumValue('windowsSandboxLevel', ['disabled', 'restricted-token', 'elevated', 'mxc'] as const);
-  if (f.optRaw('windowsSandboxProxySettingsMode') !== undefined) f.enumValue('windowsSandboxProxySettingsMode', ['reconcile', 'preserve'] as const);
-  f.optBool('windowsSandboxPrivateDesktop');
-  f.optBool('useLegacyLandlock');
-  let profile: PermissionProfile;
-  try {
-    profile = parsePermissionProfile(nativeEntryPaths(permissions));
-  } catch (e) {
-    throw invalidParams(`invalid sandbox permissions: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const { f, permissions, profile } = decodeContextProfile(raw, nativeEntryPaths);
   // danger-full-access / external / unrestricted contexts are accepted and run directly (Codex
   // file_system_handler.rs no_platform_sandbox_policies_do_not_require_configured_sandbox_helper).
   if (!restricts(profile)) return undefined;
