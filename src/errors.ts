@@ -37,6 +37,8 @@ export type PlanErrorCode =
   // Windows: the program to run (resolved by the planner) and its command line.
   | 'ProgramNotFound'
   | 'ProgramIsBatchFile'
+  /** An argument (or the script path) a .bat/.cmd program cannot be given safely through cmd.exe (usage error). */
+  | 'BatchArgumentUnsafe'
   | 'CommandLineTooLong';
 
 /** A path or file URI that cannot be used; PathUriError. */

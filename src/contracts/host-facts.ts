@@ -68,6 +68,12 @@ export interface LinuxFacts {
 export interface WindowsFacts {
   /** Absolute path of the native launcher (codex-sandbox-launcher.exe) that starts the command under the restricted token. */
   launcherPath: string;
+  /** %SystemRoot% of the caller (C:\\Windows): cmd.exe for .bat/.cmd is taken from its System32, never from PATH. */
+  systemRoot?: string;
+  /** Where the record of host changes (ACEs, created directories) is kept: %LOCALAPPDATA%\\codex-sandbox. */
+  stateDir?: string;
+  /** Whether the caller's token is elevated (only then is the NUL device's machine-wide DACL edited). */
+  elevated?: boolean;
 }
 
 export interface DarwinFacts {

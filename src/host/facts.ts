@@ -26,9 +26,21 @@ export interface NativeForFacts {
   launcherPath(): string;
   bundledBwrapPath(): string | undefined;
   packageRoot?(): string;
+  /** Windows: whether this process's token is elevated (the addon's winIsElevated). */
+  isElevated?(): boolean;
 }
 
-const realNative: NativeForFacts = { loadNative, launcherPath, bundledBwrapPath, packageRoot };
+/** Windows only (called from windowsFacts): false when the addon cannot tell, so nothing machine-wide is edited. */
+function isElevated(): boolean {
+  try {
+    const addon = loadNative() as unknown as { winIsElevated?: () => boolean };
+    return typeof addon.winIsElevated === 'function' && addon.winIsElevated();
+  } catch {
+    return false;
+  }
+}
+
+const realNative: NativeForFacts = { loadNative, launcherPath, bundledBwrapPath, packageRoot, isElevated };
 
 export interface HostFactsOptions {
   /** Environment the sandboxed command would see (PATH, TMPDIR, HOME, CODEX_SANDBOX_BWRAP). Default process.env. */
@@ -214,12 +226,24 @@ interface CacheEntry {
   linuxDetails: LinuxHostDetails | undefined;
 }
 
-/** Windows: where the launcher is ('' when the addon cannot say: the launch then refuses to start). */
+/**
+ * Windows: where the launcher is ('' when the addon cannot say: the launch then refuses to start),
+ * %SystemRoot% (cmd.exe for batch files) and the per-user state directory. Both come from this
+ * process's own environment, never from the sandbox's env option: only the caller sets them.
+ */
 function windowsFacts(native: NativeForFacts): WindowsFacts {
+  const drivePath = (v: string | undefined): string | undefined => (v !== undefined && /^[A-Za-z]:\\/.test(v) ? v : undefined);
+  const systemRoot = drivePath(process.env['SystemRoot'] ?? process.env['SYSTEMROOT']);
+  const localAppData = drivePath(process.env['LOCALAPPDATA']);
+  const extra = {
+    ...(systemRoot !== undefined ? { systemRoot } : {}),
+    ...(localAppData !== undefined ? { stateDir: path.win32.join(localAppData, 'codex-sandbox') } : {}),
+    ...(native.isElevated !== undefined ? { elevated: native.isElevated() } : {}),
+  };
   try {
-    return { launcherPath: native.launcherPath() };
+    return { launcherPath: native.launcherPath(), ...extra };
   } catch {
-    return { launcherPath: '' };
+    return { launcherPath: '', ...extra };
   }
 }
 

@@ -30,8 +30,9 @@ function findEnv(env: Record<string, string>, name: string): string | undefined 
 /**
  * Finds the executable CreateProcess should start. A name without a directory is searched on the
  * sandbox's PATH only — never in the working directory, where the command (or whoever wrote the
- * workspace) could plant a same-named program. Batch files need cmd.exe and its own quoting rules,
- * so they are refused with a hint rather than run with argv that cmd could re-interpret.
+ * workspace) could plant a same-named program. Each directory is tried with .com, .exe, .bat and
+ * .cmd (the default PATHEXT order), so npm, npx, yarn and node_modules\.bin shims are found; the
+ * planner runs a batch file through cmd.exe with its own quoting (batch.ts).
  */
 export function resolveWindowsProgram(
   program: string,
@@ -39,7 +40,7 @@ export function resolveWindowsProgram(
   cwd: string,
   isFile: (p: string) => boolean,
 ): string {
-  const exts = ['.com', '.exe'];
+  const exts = ['.com', '.exe', '.bat', '.cmd'];
   const hasDir = /[\\/]/.test(program) || /^[A-Za-z]:/.test(program);
   const candidates = (base: string): string[] => (win.extname(base) !== '' ? [base, ...exts.map((e) => base + e)] : exts.map((e) => base + e));
   const tryDir = (base: string): string | undefined => candidates(base).find((c) => isFile(c));
@@ -55,11 +56,7 @@ export function resolveWindowsProgram(
     }
   }
   if (found === undefined) {
-    throw new PlanError('ProgramNotFound', `program '${program}' not found (searched ${hasDir ? 'the given path' : "the sandbox's PATH"} for .com/.exe); give its full path`);
-  }
-  const ext = win.extname(found).toLowerCase();
-  if (ext === '.bat' || ext === '.cmd') {
-    throw new PlanError('ProgramIsBatchFile', `'${found}' is a batch file; run it through the shell explicitly: cmd.exe /d /s /c ${program} …`);
+    throw new PlanError('ProgramNotFound', `program '${program}' not found (searched ${hasDir ? 'the given path' : "the sandbox's PATH"} for .com/.exe/.bat/.cmd); give its full path`);
   }
   return found;
 }

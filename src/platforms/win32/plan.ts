@@ -10,6 +10,7 @@ import type { PlanErrorCode } from '../../contracts/index.js';
 import type { ArgvItem, LaunchRequest, Planner, PlanInput } from '../../contracts/index.js';
 import type { FsInspector } from '../../permissions/fs-facts.js';
 import type { ResolvedPermissions } from '../../permissions/resolved.js';
+import { batchCommandLine, cmdExePath, isBatchFile } from './batch.js';
 import { buildCommandLine } from './cmdline.js';
 import { applyOfflineShim, applyWindowsEnvFixups, DENY_BIN_STUBS, denyBinDirFor, environmentBlockEntries } from './env.js';
 import { isFileIn, launcherArgs, resolveWindowsProgram } from './launcher-args.js';
@@ -287,10 +288,18 @@ function planLauncher(input: PlanInput, argv: string[], env: Record<string, stri
     application = resolveWindowsProgram(program, env, cwd, isFileIn(input.facts.fs));
   }
   let commandLine: string;
-  try {
-    commandLine = buildCommandLine(argv);
-  } catch (e) {
-    throw new PlanError('WindowsArgvNotRepresentable', e instanceof Error ? e.message : String(e));
+  if (isBatchFile(application)) {
+    // A .bat/.cmd runs through cmd.exe by its system path, quoted by cmd's rules (BatBadBut, CVE-2024-24576).
+    const cmdExe = cmdExePath(input.facts.windows?.systemRoot);
+    commandLine = batchCommandLine(cmdExe, application, argv.slice(1));
+    notes.push(`batch file: ${application} runs through ${cmdExe} /d /v:off /s /c (arguments quoted for cmd.exe; %, !, " and line breaks are refused)`);
+    application = cmdExe;
+  } else {
+    try {
+      commandLine = buildCommandLine(argv);
+    } catch (e) {
+      throw new PlanError('WindowsArgvNotRepresentable', e instanceof Error ? e.message : String(e));
+    }
   }
   try {
     environmentBlockEntries(env);

@@ -86,7 +86,8 @@ describe('resolveWindowsProgram', () => {
     expect(resolveWindowsProgram('.\\tool', env, 'C:\\work', isFile)).toBe('C:\\work\\tool.exe');
     expect(resolveWindowsProgram('C:\\work\\tool.exe', env, 'D:\\', isFile)).toBe('C:\\work\\tool.exe');
   });
-  it('refuses batch files with a hint to use cmd.exe', () => {
-    expect(() => resolveWindowsProgram('C:\\tools\\npm.cmd', env, 'C:\\work', isFile)).toThrow(/batch file/);
+  it('finds batch files after .com/.exe in each PATH directory (npm → npm.cmd); the planner runs them through cmd.exe', () => {
+    expect(resolveWindowsProgram('C:\\tools\\npm.cmd', env, 'C:\\work', isFile)).toBe('C:\\tools\\npm.cmd');
+    expect(resolveWindowsProgram('npm', env, 'C:\\work', isFile)).toBe('C:\\tools\\npm.cmd');
   });
 });

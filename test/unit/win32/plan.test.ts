@@ -105,9 +105,25 @@ describe('planWindows: drive paths', () => {
       expect(planError(() => planWindows(onHost(fs))).code).toBe('ProgramNotFound');
     });
 
-    it('refuses a batch file (cmd.exe would re-parse its arguments)', () => {
+    it('runs a .cmd shim found on PATH (npm) through cmd.exe from the system root, never a cmd.exe planted in the cwd', () => {
+      const fs = fakeWindowsFs({ 'C:\\work': 'dir', 'C:\\work\\cmd.exe': 'file', 'C:\\work\\npm.exe': 'file', 'C:\\nodejs\\npm': 'file', 'C:\\nodejs\\npm.cmd': 'file' });
+      const i = onHost(fs, ['npm', 'run', 'build & test']);
+      const req = planWindows({ ...i, env: { Path: 'C:\\nodejs;C:\\Windows\\System32' }, facts: { ...i.facts, windows: { launcherPath: LAUNCHER, systemRoot: 'C:\\Windows' } } });
+      expect(req.argv[req.argv.indexOf('--application') + 1]).toBe('C:\\Windows\\System32\\cmd.exe');
+      expect(req.argv.slice(-2)).toEqual(['--command-line', 'C:\\Windows\\System32\\cmd.exe /d /v:off /s /c ""C:\\nodejs\\npm.cmd" run "build & test""']);
+    });
+
+    it('refuses, as a usage error naming it, an argument a batch file cannot be given safely', () => {
       const fs = fakeWindowsFs({ 'C:\\work': 'dir', 'C:\\tools\\npm.cmd': 'file' });
-      expect(planError(() => planWindows(onHost(fs, ['C:\\tools\\npm.cmd', 'test']))).code).toBe('ProgramIsBatchFile');
+      const e = planError(() => planWindows(onHost(fs, ['C:\\tools\\npm.cmd', 'test', '%USERPROFILE%'])));
+      expect(e.code).toBe('BatchArgumentUnsafe');
+      expect(e.usage).toBe(true);
+      expect(e.message).toContain('"%USERPROFILE%"');
+    });
+
+    it('a .cmd planned on another OS still goes through cmd.exe', () => {
+      const req = planWindows({ ...input(perms([root('C:\\work')]), fakeWindowsFs({ 'C:\\work': 'dir' })), command: ['yarn.cmd', 'install'] });
+      expect(req.argv.slice(-2)).toEqual(['--command-line', 'C:\\Windows\\System32\\cmd.exe /d /v:off /s /c ""yarn.cmd" install"']);
     });
   });
 
