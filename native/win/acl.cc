@@ -248,4 +248,69 @@ WinError AllowNulDevice(const std::vector<std::wstring>& sidTexts) {
   return WinError();
 }
 
+// Removes every explicit allow or deny ACE naming one of `sids` (the sandbox's own capability SIDs:
+// `codex-sandbox cleanup`, src/launch/windows-cleanup.ts) from the DACL of `apiPath` (the entry
+// itself, a link too), or of the NUL device when `nulDevice`. Inherited copies below a root go
+// with it (SetSecurityInfo propagates). ACEs for any other SID are never touched.
+WinError RemoveSandboxAces(const std::wstring& apiPath, const std::vector<std::wstring>& sidTexts, bool nulDevice,
+                           unsigned* removed) {
+  *removed = 0;
+  std::vector<std::unique_ptr<LocalMem>> mems;
+  std::vector<PSID> sids;
+  WinError e = ParseSids(sidTexts, &mems, &sids);
+  if (!e.ok()) return e;
+  Handle h;
+  const std::wstring name = nulDevice ? std::wstring(L"\\\\.\\NUL") : apiPath;
+  if (nulDevice) {
+    h.h = CreateFileW(name.c_str(), READ_CONTROL | WRITE_DAC, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
+                      FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (h.h == INVALID_HANDLE_VALUE) return Fail("CreateFileW(READ_CONTROL|WRITE_DAC)", name);
+  } else {
+    e = OpenForDacl(apiPath, true, &h);
+    if (!e.ok()) return e;
+  }
+  const SE_OBJECT_TYPE type = nulDevice ? SE_KERNEL_OBJECT : SE_FILE_OBJECT;
+  PACL dacl = nullptr;
+  LocalMem sdMem;
+  e = ReadDacl(h.h, type, name, &dacl, &sdMem);
+  if (!e.ok()) return e;
+  if (dacl == nullptr) return WinError();
+  for (DWORD i = dacl->AceCount; i-- > 0;) {
+    void* raw = nullptr;
+    if (!GetAce(dacl, i, &raw)) continue;
+    auto* hdr = static_cast<ACE_HEADER*>(raw);
+    if (hdr->AceType != ACCESS_ALLOWED_ACE_TYPE && hdr->AceType != ACCESS_DENIED_ACE_TYPE) continue;
+    if ((hdr->AceFlags & INHERITED_ACE) != 0) continue;
+    auto* ace = static_cast<ACCESS_ALLOWED_ACE*>(raw);
+    bool ours = false;
+    for (PSID sid : sids) ours = ours || EqualSid(reinterpret_cast<PSID>(&ace->SidStart), sid);
+    if (!ours) continue;
+    if (!DeleteAce(dacl, i)) return Fail("DeleteAce", name);
+    (*removed)++;
+  }
+  if (*removed == 0) return WinError();
+  SECURITY_INFORMATION si = DACL_SECURITY_INFORMATION;
+  if (!nulDevice) {
+    SECURITY_DESCRIPTOR_CONTROL control = 0;
+    DWORD revision = 0;
+    if (!GetSecurityDescriptorControl(sdMem.p, &control, &revision)) return Fail("GetSecurityDescriptorControl", name);
+    si |= (control & SE_DACL_PROTECTED) ? PROTECTED_DACL_SECURITY_INFORMATION : UNPROTECTED_DACL_SECURITY_INFORMATION;
+  }
+  DWORD rc = SetSecurityInfo(h.h, type, si, nullptr, nullptr, dacl, nullptr);
+  if (rc != ERROR_SUCCESS) return Fail("SetSecurityInfo", name, rc);
+  return WinError();
+}
+
+// Whether this process runs elevated (TokenElevation). Only an elevated caller edits the NUL
+// device's machine-wide DACL; anyone else is refused WRITE_DAC on it.
+bool IsElevated() {
+  HANDLE t = nullptr;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t)) return false;
+  TOKEN_ELEVATION el{};
+  DWORD len = 0;
+  bool ok = GetTokenInformation(t, TokenElevation, &el, sizeof(el), &len) != 0;
+  CloseHandle(t);
+  return ok && el.TokenIsElevated != 0;
+}
+
 }  // namespace cxsb

@@ -115,9 +115,34 @@ Napi::Value ApplyAcls(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// winRemoveAces({ path, sids, nulDevice }) → { removed: number }: `codex-sandbox cleanup`.
+Napi::Value RemoveAces(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) return ThrowType(env, "winRemoveAces: expected an options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  std::wstring path;
+  std::vector<std::wstring> sids;
+  bool nul = o.Get("nulDevice").IsBoolean() && o.Get("nulDevice").As<Napi::Boolean>().Value();
+  if ((!nul && !ReadString(o, "path", &path)) || !ReadStringArray(o.Get("sids"), &sids) || sids.empty()) {
+    return ThrowType(env, "winRemoveAces: needs path (or nulDevice: true) and a non-empty sids array");
+  }
+  unsigned removed = 0;
+  WinError e = cxsb::RemoveSandboxAces(path, sids, nul, &removed);
+  if (!e.ok()) return ThrowWin(env, e);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("removed", Napi::Number::New(env, removed));
+  return out;
+}
+
+Napi::Value IsElevatedJs(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), cxsb::IsElevated());
+}
+
 }  // namespace
 
 void InitWin(Napi::Env env, Napi::Object exports) {
   exports.Set("winSelfTest", Napi::Function::New(env, SelfTest));
   exports.Set("winApplyAcls", Napi::Function::New(env, ApplyAcls));
+  exports.Set("winRemoveAces", Napi::Function::New(env, RemoveAces));
+  exports.Set("winIsElevated", Napi::Function::New(env, IsElevatedJs));
 }

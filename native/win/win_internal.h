@@ -37,6 +37,9 @@ WinError CurrentLogonSid(std::wstring* sid);
 WinError GrantWriteRoot(const std::wstring& apiPath, const std::wstring& sid, bool* changed);
 WinError DenyWrite(const std::wstring& apiPath, const std::vector<std::wstring>& sids, bool* changed);
 WinError AllowNulDevice(const std::vector<std::wstring>& sids);
+WinError RemoveSandboxAces(const std::wstring& apiPath, const std::vector<std::wstring>& sids, bool nulDevice,
+                           unsigned* removed);
+bool IsElevated();
 
 // job.cc
 WinError CreateKillOnCloseJob(HANDLE* job);

@@ -45,8 +45,10 @@ export interface WindowsTokenPlan {
   denyWritePaths: WindowsDenyWritePath[];
   /** Deny paths that do not exist yet: created as empty directories before the ACE is applied. */
   createMissingDenyDirs: string[];
-  /** Grant the capability SIDs read/write on `\\.\NUL` (best effort). */
+  /** Grant the capability SIDs read/write on `\\.\NUL` (best effort); only for an elevated caller (machine-wide DACL). */
   nulDevice: boolean;
+  /** Per-user directory where the launch records what it changes (`codex-sandbox cleanup`); unknown when planned on another OS. */
+  stateDir?: string;
   /**
    * `enforced-env-shim-only`: network is restricted by environment variables and PATH stubs only;
    * the OS does NOT block sockets on this backend. `enabled`: no network restriction.

@@ -3,7 +3,8 @@
  * runs. The planner (src/platforms/win32/plan.ts) already resolved the program and built the
  * launcher's arguments, so what runs is exactly what `--dry-run --platform win32` prints.
  *
- * Order: missing deny dirs created → offline-shim stubs written → ACL grants and deny ACEs applied
+ * Order: what is about to change recorded (host-changes.ts; undone by `codex-sandbox cleanup`) →
+ * missing deny dirs created → offline-shim stubs written → ACL grants and deny ACEs applied
  * (this process, through the addon) → the launcher, spawned by execa with the planned environment
  * and the caller's stdio: restricted token + kill-on-close job + process (suspended, assigned,
  * resumed) → wait → whatever the command left in the job is terminated, and the launcher exits with
@@ -16,6 +17,7 @@ import type { WindowsTokenLaunch, WindowsTokenPlan } from '../contracts/index.js
 import { SandboxError } from '../errors.js';
 import type { WindowsLaunchErrorCode } from '../errors.js';
 import { DENY_BIN_STUB_TEXT } from '../platforms/win32/env.js';
+import { HOST_CHANGES_FILE, hostChangesOf, serializeHostChanges } from '../platforms/win32/host-changes.js';
 
 const win = path.win32;
 
@@ -38,6 +40,13 @@ export class WindowsLaunchError extends SandboxError {
   }
 }
 
+/** What `prepareFilesystem` will create: the deny directories and stub files missing now. */
+function missingEntries(plan: WindowsTokenPlan): { dirs: string[]; stubs: string[] } {
+  const dirs = plan.createMissingDenyDirs.filter((d) => !fs.existsSync(d));
+  const stubs = plan.denyBinDir === undefined ? [] : plan.denyBinStubs.filter((s) => !fs.existsSync(win.join(plan.denyBinDir ?? '', s)));
+  return { dirs, stubs };
+}
+
 function prepareFilesystem(plan: WindowsTokenPlan): void {
   for (const dir of plan.createMissingDenyDirs) fs.mkdirSync(dir, { recursive: true });
   if (plan.denyBinDir !== undefined) {
@@ -47,6 +56,35 @@ function prepareFilesystem(plan: WindowsTokenPlan): void {
       if (!fs.existsSync(p)) fs.writeFileSync(p, DENY_BIN_STUB_TEXT);
     }
   }
+}
+
+/**
+ * The record file in the per-user state directory, refused when it or its directory is a link or
+ * not what it should be: a junction planted there would send the record (and a later cleanup's
+ * reading of it) somewhere else.
+ */
+export function hostChangesFile(stateDir: string): string {
+  fs.mkdirSync(stateDir, { recursive: true });
+  const dir = fs.lstatSync(stateDir);
+  if (dir.isSymbolicLink() || !dir.isDirectory()) {
+    throw new WindowsLaunchError('EPLAN', `the state directory ${stateDir} is a link or not a directory; remove it (it is recreated) so host changes can be recorded safely`);
+  }
+  const file = win.join(stateDir, HOST_CHANGES_FILE);
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (st !== undefined && (st.isSymbolicLink() || !st.isFile())) {
+    throw new WindowsLaunchError('EPLAN', `the record of host changes ${file} is a link or not a regular file; remove it and run \`codex-sandbox cleanup\` after checking the ACLs of your writable roots`);
+  }
+  return file;
+}
+
+/**
+ * Appends what this launch is about to change to the record, before changing anything, so that a
+ * launch that dies half-way is still undone by `codex-sandbox cleanup`.
+ */
+function recordHostChanges(plan: WindowsTokenPlan, missing: { dirs: string[]; stubs: string[] }): string | undefined {
+  if (plan.stateDir === undefined) return 'no per-user state directory (%LOCALAPPDATA%) known: the ACLs and directories this run adds are not recorded for `codex-sandbox cleanup`';
+  fs.appendFileSync(hostChangesFile(plan.stateDir), serializeHostChanges(hostChangesOf(plan, missing.dirs, missing.stubs), new Date()));
+  return undefined;
 }
 
 /**
@@ -63,11 +101,13 @@ export function applyWindowsPlan(req: WindowsTokenLaunch, binding: WindowsNative
   // The restricting-SID list must not be empty: the launcher refuses it, and so does this check.
   if (plan.capabilitySids.length === 0) throw new WindowsLaunchError('EPLAN', 'the plan has no capability SID for the restricted token');
   if (process.platform !== 'win32') throw new WindowsLaunchError('EPLATFORM', 'the Windows restricted-token backend runs only on Windows; use --dry-run to inspect the plan elsewhere');
+  const missing = missingEntries(plan);
+  const unrecorded = recordHostChanges(plan, missing);
   prepareFilesystem(plan);
   const applied = binding.winApplyAcls({
     grants: plan.writableRoots.filter((r) => r.exists).map((r) => ({ path: r.apiPath, sid: r.sid })),
     denies: plan.denyWritePaths.map((d) => ({ path: d.apiPath, sids: d.sids })),
     nulSids: plan.nulDevice ? plan.capabilitySids : null,
   });
-  return applied.warnings;
+  return unrecorded === undefined ? applied.warnings : [unrecorded, ...applied.warnings];
 }

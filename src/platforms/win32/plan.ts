@@ -239,6 +239,23 @@ function planDenyPaths(
   return { deny, create };
 }
 
+/**
+ * The record of host changes (host-changes.ts) drives `codex-sandbox cleanup`; a command that could
+ * write it could point cleanup at ACEs and directories of its choosing. When the per-user state
+ * directory lies under a writable root (a whole profile made writable), it gets a deny-write ACE
+ * like `.git`, created first if missing.
+ */
+function protectStateDir(stateDir: string | undefined, active: ActiveRoot[], deny: WindowsDenyWritePath[], create: string[], notes: string[]): void {
+  if (stateDir === undefined) return;
+  const n = normalizeWindowsPath(stateDir);
+  if (n.kind !== 'ok') return;
+  const owners = active.filter((a) => isWithin(n.path, a.canonical));
+  if (owners.length === 0 || deny.some((d) => pathKey(d.path) === pathKey(n.path))) return;
+  deny.push({ path: n.path, apiPath: toExtendedLengthPath(n.path), sids: owners.map((o) => o.sid) });
+  if (!create.some((c) => pathKey(c) === pathKey(n.path))) create.push(n.path);
+  notes.push(`the record of host changes (${n.path}) lies under a writable root: it is made read-only for the command`);
+}
+
 function enforcementLines(plan: WindowsTokenPlan, notes: string[]): string[] {
   const lines: string[] = [];
   lines.push(
@@ -265,6 +282,12 @@ function enforcementLines(plan: WindowsTokenPlan, notes: string[]): string[] {
         '); a program that opens sockets itself still reaches the network',
     );
   }
+  lines.push(
+    plan.nulDevice
+      ? 'NUL device: an allow ACE for the capability SIDs is added to its machine-wide DACL (elevated caller); `codex-sandbox cleanup` removes it'
+      : 'NUL device: its DACL is not edited (needs an elevated caller; it already admits Everyone, a restricting SID of the token)',
+  );
+  lines.push('host changes (ACEs, created directories, stubs) are recorded in the per-user state directory; `codex-sandbox cleanup` undoes them');
   lines.push('launch: codex-sandbox-launcher.exe starts the program (found on the sandbox PATH, never in the cwd) with this token, suspended until it is in the job, with the caller\'s stdio');
   lines.push('process tree: job object with kill-on-close; timeout/kill terminates the whole job (nothing is printed)');
   return [...lines, ...notes.map((n) => `note: ${n}`)];
@@ -333,6 +356,7 @@ export const planWindows: Planner = (input: PlanInput): LaunchRequest => {
     refuseLinkedPath(input.facts.fs, cwd, 'the working directory', allowedLinks(input));
   }
   const { deny, create } = planDenyPaths(input, active, notes);
+  protectStateDir(input.facts.windows?.stateDir, active, deny, create, notes);
   const tokenMode = active.length === 0 ? 'readonly' : 'writable-roots';
   const capabilitySids = tokenMode === 'readonly' ? [readonlySid()] : active.map((a) => a.sid);
 
@@ -356,7 +380,11 @@ export const planWindows: Planner = (input: PlanInput): LaunchRequest => {
     writableRoots: roots,
     denyWritePaths: deny,
     createMissingDenyDirs: create,
-    nulDevice: true,
+    // The NUL device's DACL is machine-wide and only an elevated caller may edit it (Codex acl.rs
+    // allow_null_device); a non-elevated run leaves it alone: it already admits Everyone, a
+    // restricting SID of the token.
+    nulDevice: input.facts.windows?.elevated === true,
+    ...(input.facts.windows?.stateDir !== undefined ? { stateDir: input.facts.windows.stateDir } : {}),
     network: restricted ? 'enforced-env-shim-only' : 'enabled',
     denyBinDir,
     denyBinStubs: denyBinDir === undefined ? [] : [...DENY_BIN_STUBS],
