@@ -26,6 +26,8 @@ export type { ProxyDenial, ProxyProtocol, ProxySession } from './launch/proxy/se
 export type { NetworkAccessPolicy } from './permissions/index.js';
 export { NetworkRuleError } from './permissions/index.js';
 export { createExecServer } from './exec-server/index.js';
+export { cleanupWindowsSandboxState } from './launch/windows-cleanup.js';
+export type { WindowsCleanupReport } from './launch/windows-cleanup.js';
 export type { ExecServer, ExecServerOptions } from './exec-server/index.js';
 export {
   connectExecServer,

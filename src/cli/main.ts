@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The codex-sandbox command: run, explain, doctor, profiles, exec-server. */
+/** The codex-sandbox command: run, explain, doctor, cleanup, profiles, exec-server. */
 import { Command, CommanderError, Option } from 'commander';
 // Each subcommand's module is imported only when that subcommand runs: start-up time is paid on
 // every sandboxed command.
@@ -74,6 +74,16 @@ export function buildProgram(): Command {
     .action(async (flags: { json?: boolean }) => {
       const { doctorCommand } = await import('./doctor.js');
       process.exitCode = await doctorCommand(flags);
+    });
+
+  program
+    .command('cleanup')
+    .description('Windows: undo the ACLs and directories earlier runs added (recorded per user); elsewhere nothing to do')
+    .option('--dry-run', 'only print what would be undone')
+    .option('--json', 'print the report as JSON')
+    .action(async (flags: { dryRun?: boolean; json?: boolean }) => {
+      const { cleanupCommand } = await import('./cleanup.js');
+      process.exitCode = cleanupCommand(flags);
     });
 
   program
