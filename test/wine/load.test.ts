@@ -41,6 +41,11 @@ try {
   // Wine accepts but does not store file DACLs, so only "the calls succeed" is checked here;
   // idempotence (changed: 0 on a second run) needs real Windows.
   out.acls = m.winApplyAcls(acl);
+  // codex-sandbox cleanup's calls: the counts depend on stored DACLs, which wine does not keep.
+  out.elevated = m.winIsElevated();
+  const removed = m.winRemoveAces({ path: '\\\\?\\' + aclDir, sids: ['S-1-5-21-1-2-3-4'] });
+  out.removeAces = typeof removed.removed;
+  try { m.winRemoveAces({ path: '\\\\?\\' + aclDir, sids: [] }); out.emptySids = 'accepted'; } catch (e) { out.emptySids = e.constructor.name; }
 } catch (e) {
   out.acls = { error: e.code + ' ' + e.syscall + ' ' + e.message };
 }
@@ -120,7 +125,10 @@ describe.skipIf(missing.length > 0)(`wine load test (wine does not enforce token
       version: '0.1.0',
       selfTest: { openToken: true, createRestrictedToken: true, jobObject: true },
       acls: { changed: 2, warnings: [] },
+      removeAces: 'number',
+      emptySids: 'TypeError',
     });
+    expect(typeof result['elevated']).toBe('boolean');
 
     const launcher = toWinePath(path.join(path.dirname(built), 'codex-sandbox-launcher.exe'));
     const launch = (args: string[]): { status: number | null; stdout: string; stderr: string; ms: number } => {
