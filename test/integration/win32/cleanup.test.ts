@@ -20,6 +20,22 @@ const SUITE = onWindows
   ? 'windows: host changes recorded and undone by cleanup (real)'
   : `windows: host changes recorded and undone by cleanup (real) — skipped: needs Windows (NTFS ACLs, icacls); this host is ${process.platform}`;
 
+/**
+ * Read everything, write only the project root: not the temp directory, whose grant concurrent test
+ * files share; network on, so no offline-shim stubs (shared in the home directory) are written.
+ */
+const WORKSPACE_ONLY = {
+  type: 'managed',
+  file_system: {
+    type: 'restricted',
+    entries: [
+      { path: { type: 'special', value: { kind: 'root' } }, access: 'read' },
+      { path: { type: 'special', value: { kind: 'project_roots' } }, access: 'write' },
+    ],
+  },
+  network: 'enabled',
+};
+
 const icacls = (p: string): string => spawnSync('icacls', [p], { encoding: 'utf8' }).stdout;
 
 describe.skipIf(!onWindows)(SUITE, () => {
@@ -49,7 +65,7 @@ describe.skipIf(!onWindows)(SUITE, () => {
   });
 
   it('a run records its changes; cleanup removes the grant and the directories it created, nothing else', async () => {
-    const r = await sb.spawn([process.execPath, '-e', "require('fs').writeFileSync('ok.txt', 'x')"], 'workspace-write', { cwd: ws, reject: false });
+    const r = await sb.spawn([process.execPath, '-e', "require('fs').writeFileSync('ok.txt', 'x')"], WORKSPACE_ONLY, { cwd: ws, reject: false });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const record = path.join(stateDir, 'host-changes.jsonl');
     expect(fs.readFileSync(record, 'utf8')).toContain('"kind":"grant"');
@@ -77,7 +93,7 @@ describe.skipIf(!onWindows)(SUITE, () => {
     fs.rmSync(stateDir, { recursive: true, force: true });
     fs.symlinkSync(outside, stateDir, 'junction');
     try {
-      expect(() => sb.spawn([process.execPath, '-e', '0'], 'workspace-write', { cwd: ws })).toThrow(/state directory .* is a link/);
+      expect(() => sb.spawn([process.execPath, '-e', '0'], WORKSPACE_ONLY, { cwd: ws })).toThrow(/state directory .* is a link/);
       expect(fs.readdirSync(outside)).toEqual([]);
     } finally {
       fs.unlinkSync(stateDir); // the junction itself, not its target
