@@ -76,7 +76,8 @@ export function quoteBatchArg(arg: string, index: number): string {
       true,
     );
   }
-  const needsQuotes = arg === '' || arg.endsWith('\\') || [...arg].some((c) => c.charCodeAt(0) < 0x80 && !UNQUOTED_ASCII.test(c));
+  // C1 controls (U+0080–U+009F) are quoted too, as Rust does for every control character.
+  const needsQuotes = arg === '' || arg.endsWith('\\') || [...arg].some((c) => (c.charCodeAt(0) < 0x80 && !UNQUOTED_ASCII.test(c)) || (c.charCodeAt(0) >= 0x80 && c.charCodeAt(0) <= 0x9f));
   if (!needsQuotes) return arg;
   const trailing = /\\*$/.exec(arg)?.[0].length ?? 0;
   return `"${arg}${'\\'.repeat(trailing)}"`;

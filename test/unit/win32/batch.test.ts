@@ -57,6 +57,7 @@ describe('batch files through cmd.exe', () => {
       ['tab\there', '"tab\there"'],
       ['@scope/pkg', '@scope/pkg'],
       ['café', 'café'],
+      ['c1\u0085', '"c1\u0085"'],
     ];
     for (const [arg, quoted] of table) expect(quoteBatchArg(arg, 1), JSON.stringify(arg)).toBe(quoted);
   });
