@@ -47,7 +47,10 @@ describe.skipIf(!isLinux)('linux sandbox: placeholders bound from prepared empty
       'rm -f .git/config.worktree',
       'mv .git/config.worktree w2',
       'touch .git/branches/x',
+      `chmod 755 ${emptyDir}`,
       `touch ${emptyDir}/planted`,
+      `chmod 644 ${emptyFile}`,
+      `mv ${emptyDir} ${emptyDir}.old`,
       `echo x > ${emptyFile}`,
       `ls ${emptyDir}`,
     ];
