@@ -233,6 +233,7 @@ async function main(): Promise<void> {
       transform,
       globScan,
       hostProbe,
+      rootScaling,
     };
     const report: BenchReport = {
       schema: 1,

@@ -9,9 +9,11 @@ export const TARGETS = {
   srtSpeedup: 10,
   /** R² of scan time against entries visited (all trees, all depths) that counts as linear. */
   globLinearR2: 0.95,
+  /** Issue #21: planning with the most roots measured (256 in a full run) at most this many times planning with 1. */
+  rootScaling: 10,
 } as const;
 
-type Figures = Pick<BenchReport, 'ratios' | 'transform' | 'globScan' | 'hostProbe'>;
+type Figures = Pick<BenchReport, 'ratios' | 'transform' | 'globScan' | 'hostProbe'> & Partial<Pick<BenchReport, 'rootScaling'>>;
 
 function atMost(name: string, value: number | undefined, limit: number, goal: string): Target {
   return { name, goal, value, met: value === undefined ? undefined : value <= limit };
@@ -39,6 +41,12 @@ export function evaluateTargets(r: Figures): Target[] {
     value: fit?.r2,
     met: fit === undefined ? undefined : fit.r2 >= TARGETS.globLinearR2,
   });
+  // Issue #21: transform() with N writable roots (each with its carve-outs and a deny mask) against 1 root.
+  const one = r.rootScaling?.find((x) => x.roots === 1);
+  const most = r.rootScaling?.reduce<(typeof r.rootScaling)[number] | undefined>((a, x) => (a === undefined || x.roots > a.roots ? x : a), undefined);
+  if (one !== undefined && most !== undefined && most.roots > 1) {
+    out.push(atMost(`planning ${most.roots} roots / 1 root`, most.ms.median / one.ms.median, TARGETS.rootScaling, `≤ ${TARGETS.rootScaling}x`));
+  }
   const points = r.globScan.flatMap((t) => t.points);
   const bounded = points.length > 0 ? points.every((p) => p.visited === p.expectedVisited) : undefined;
   out.push({ name: 'glob scan bounded by depth', goal: 'visited = entries above the depth', value: bounded, met: bounded });

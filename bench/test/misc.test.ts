@@ -110,4 +110,12 @@ describe('evaluateTargets', () => {
     });
     expect(byName(1.2, 60)).toMatchObject({ 'library / raw bwrap': false, 'transform() read-only (µs)': false });
   });
+
+  it('compares planning with the most roots measured against planning with one (issue #21)', () => {
+    const row = (roots: number, ms: number) => ({ roots, ms: summary(ms), argc: roots * 10 });
+    const target = (rows: ReturnType<typeof row>[]) => evaluateTargets({ ...figures(1, 1), rootScaling: rows }).find((t) => t.name.startsWith('planning '));
+    expect(target([row(1, 1), row(16, 4), row(256, 9)])).toMatchObject({ name: 'planning 256 roots / 1 root', value: 9, met: true });
+    expect(target([row(256, 30), row(1, 2)])).toMatchObject({ value: 15, met: false });
+    expect(target([row(16, 3)])).toBeUndefined();
+  });
 });

@@ -63,6 +63,14 @@ export interface LinuxFacts {
   uid?: number;
   /** The installed package directory (launcher, addon, dist/, bundled bwrap): read-only inside when under a writable root. */
   packageRoot?: string;
+  /** Prepared empty read-only bind sources for placeholders (src/host/placeholder-sources.ts); absent: built by bwrap. */
+  placeholderSources?: PlaceholderSources;
+}
+
+/** An empty 0555 directory and an empty 0444 file in the (hidden) registry directory, checked when the facts were read. */
+export interface PlaceholderSources {
+  emptyDir?: string;
+  emptyFile?: string;
 }
 
 export interface WindowsFacts {

@@ -14,6 +14,7 @@ import { checkBundledDigest, normaliseEmbeddedDigest } from './bundled-bwrap.js'
 import type { DigestCheck } from './bundled-bwrap.js';
 import { probeBwrap, selectBwrap } from './bwrap-select.js';
 import { fileProbeCache } from './probe-cache.js';
+import { preparePlaceholderSources } from './placeholder-sources.js';
 import type { BwrapCandidate, SelectBwrapOptions } from './bwrap-select.js';
 import { diagnoseUserns, isWsl1, probeUserns, procReaderAt, readUsernsSettings } from './userns.js';
 import type { ProcReader, UsernsDiagnosis } from './userns.js';
@@ -203,6 +204,8 @@ function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string 
     limits: probeLimitFacts(),
     uid: process.getuid?.(),
     packageRoot: packageRootOf(native),
+    // One read-only bind per placeholder instead of a tmpfs + remount (placeholder-sources.ts).
+    placeholderSources: preparePlaceholderSources(registry),
   };
   let usernsCache: UsernsDiagnosis | undefined;
   return {

@@ -300,14 +300,25 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   const pins: PinnedRoot[] = [];
   const expected: ExpectedMount[] = [];
   let nextFd = FIRST_DEVNULL_FD;
+  // Prepared empty sources in the hidden registry directory (src/host/placeholder-sources.ts): one
+  // read-only bind per placeholder instead of bwrap building each. The directory is checked again
+  // here, per plan: anything in it would show inside every placeholder (a hook under .git/hooks).
+  const sources = facts.linux?.placeholderSources;
+  const emptyDirSource = sources?.emptyDir !== undefined && fsi.kind(sources.emptyDir) === 'dir' && fsi.isEmptyDir(sources.emptyDir) === true ? sources.emptyDir : undefined;
+  const emptyFileSource = sources?.emptyFile !== undefined && fsi.kind(sources.emptyFile) === 'file' && fsi.fileSize(sources.emptyFile) === 0 ? sources.emptyFile : undefined;
   const emptyReadOnlyFile = (target: string, perms?: string): void => {
+    if (perms === undefined && emptyFileSource !== undefined) {
+      args.push('--ro-bind', emptyFileSource, target);
+      return;
+    }
     const fd = nextFd++;
     devNullFds.push(fd);
     if (perms) args.push('--perms', perms);
     args.push('--ro-bind-data', String(fd), target);
   };
   const readOnlyEmptyDir = (target: string): void => {
-    args.push('--perms', '555', '--tmpfs', target, '--remount-ro', target);
+    if (emptyDirSource !== undefined) args.push('--ro-bind', emptyDirSource, target);
+    else args.push('--perms', '555', '--tmpfs', target, '--remount-ro', target);
   };
 
   const callerUid = facts.linux?.uid;
