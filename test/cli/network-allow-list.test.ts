@@ -64,6 +64,9 @@ describe.skipIf(process.platform !== 'linux')('CLI network allow list (real bwra
     const bad = await cli(s, ['run', '--allow-domain', 'a.*.com', '--', 'true']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/network rule "a\.\*\.com": a wildcard is only allowed as a leading/);
+    const url = await cli(s, ['run', '--deny-domain', 'https://evil.example', '--', 'true']);
+    expect(url.status).toBe(2);
+    expect(url.stderr).toMatch(/network rule "https:\/\/evil\.example": is a URL; give only the host/);
     const port0 = await cli(s, ['run', '--allow-host-port', '0', '--', 'true']);
     expect(port0.status).toBe(2);
     expect(port0.stderr).toMatch(/--allow-host-port 0: expected a port number/);
