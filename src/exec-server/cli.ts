@@ -113,11 +113,17 @@ export async function execServerCommand(flags: ExecServerFlags): Promise<number>
     const rules = [...networkAccess.allow.map((r) => `allow ${r}`), ...networkAccess.deny.map((r) => `deny ${r}`), ...networkAccess.allowHostPorts.map((p) => `host port ${p}`)];
     process.stderr.write(`codex-sandbox exec-server: network only through the filtering proxy: ${rules.join(', ')}\n`);
   }
+  let stopping = false;
   const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
     void server.close().then(() => process.exit(0));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: execa's cleanup (signal-exit, registered once an fs helper has been launched) re-raises
+  // the signal when it finds itself the only listener left, and the server would die of SIGTERM before
+  // closing instead of exiting 0.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   await server.closed;
   return 0;
 }

@@ -6,10 +6,11 @@
  * these are server options, not request fields.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { built, CLI, isLinux, outputOf, scratch, startParams, startServer, workspaceWriteSandbox, WsClient } from '../exec-server/helpers.js';
 import type { ServerProcess } from '../exec-server/helpers.js';
@@ -97,8 +98,21 @@ describe.skipIf(!isLinux || !built || !existsSync(CURL))('exec-server --allow-ho
     expect(existsSync(join(dir.ws, '.git', 'planted'))).toBe(false);
   });
 
+  it('fs/* gets the same --cache and --git: a sandboxed fs/writeFile may write the npm cache, not .git', async () => {
+    const sandbox = workspaceWriteSandbox(dir.wsUri);
+    const b64 = (t: string): string => Buffer.from(t).toString('base64');
+    await c.call('fs/writeFile', { path: pathToFileURL(join(home, '.npm', '_cacache', 'from-fs')).href, dataBase64: b64('x'), sandbox });
+    expect(existsSync(join(home, '.npm', '_cacache', 'from-fs'))).toBe(true);
+    const r = await c.request('fs/writeFile', { path: pathToFileURL(join(dir.ws, '.git', 'HEAD')).href, dataBase64: b64('ref: refs/heads/evil\n'), sandbox });
+    expect(r.error?.message).toMatch(/Read-only file system|Permission denied|Operation not permitted/);
+    expect(readFileSync(join(dir.ws, '.git', 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
+    // A plain workspace file is still writable through fs/* (the context's own grant).
+    await c.call('fs/writeFile', { path: pathToFileURL(join(dir.ws, 'from-fs.txt')).href, dataBase64: b64('ok'), sandbox });
+  });
+
   it('the proxy stops with the server: its socket directory is removed', async () => {
-    expect(await server.stop()).toBe(0);
+    const code = await server.stop();
+    expect(code, `signal ${String(server.proc.signalCode)}; stderr: ${server.stderr()}`).toBe(0);
     expect(readdirSync(tmp).filter((n) => n.startsWith('codex-sandbox-proxy-'))).toEqual([]);
   });
 
