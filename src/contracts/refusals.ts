@@ -27,6 +27,8 @@ export interface NetworkRefusal {
   host?: string;
   /** One line: `blocked network: HOST (network is off; allow it with network: true)`. */
   message: string;
+  /** The plan has an allow list: the network was open through the filtering proxy, and this client did not use it. */
+  bypassedProxy?: true;
 }
 
 export type Refusal = WriteRefusal | NetworkRefusal;

@@ -125,7 +125,13 @@ export class ServerCore {
     this.processes = new ProcessMethods(new ProcessSpawner(options), options.sandbox.facts.platform, options.exitedRetentionMs ?? EXITED_PROCESS_RETENTION_MS);
     this.log = options.log;
     this.env = options.serverEnv;
-    this.fsOptions = { sandbox: options.sandbox, serverEnv: options.serverEnv, ...(options.hiddenPaths ? { hiddenPaths: options.hiddenPaths } : {}) };
+    const { caches, git } = options.sandboxOptions ?? {};
+    this.fsOptions = {
+      sandbox: options.sandbox,
+      serverEnv: options.serverEnv,
+      ...(options.hiddenPaths ? { hiddenPaths: options.hiddenPaths } : {}),
+      sandboxOptions: { ...(caches !== undefined ? { caches } : {}), ...(git !== undefined ? { git } : {}) },
+    };
   }
 
   environmentInfo(): object {

@@ -5,8 +5,12 @@
  */
 import { UsageError } from '../errors.js';
 import { isIP } from 'node:net';
-import { createSandbox } from '../sandbox.js';
+import { ensureCacheDirs } from '../host/caches.js';
+import type { ProxyDenial, ProxySession } from '../launch/proxy/session.js';
+import type { CacheTool, NetworkAccessPolicy } from '../permissions/index.js';
+import { createSandbox, networkAccessOf, proxySocketOf } from '../sandbox.js';
 import type { ProfileInput, Sandbox } from '../sandbox.js';
+import type { GitMode } from '../contracts/index.js';
 import { Connection } from './connection.js';
 import type { Transport } from './connection.js';
 import { ServerCore } from './server-core.js';
@@ -56,6 +60,19 @@ export interface ExecServerOptions {
   defaultProfile?: ProfileInput;
   /** Bearer token every WebSocket upgrade must carry; required on a non-loopback address. */
   authToken?: string;
+  /**
+   * A network allow list for every process/start (Codex's wire shape carries only `network:
+   * restricted|enabled`, so this is the server's setting, not a request field). One filtering proxy
+   * serves all of the server's processes and stops with the server; a process whose profile runs
+   * unsandboxed is refused (-32602), never started outside the list. fs/* helpers keep no network.
+   */
+  networkAccess?: Partial<NetworkAccessPolicy>;
+  /** Called for each connection the proxy refuses (default: a line on `log`). */
+  onNetworkDenial?: (denial: ProxyDenial) => void;
+  /** Tool caches every process/start may write (as `codex-sandbox run --cache`); created at start. */
+  caches?: readonly CacheTool[];
+  /** What git may write in a writable root's `.git` (as `codex-sandbox run --git`). */
+  git?: GitMode;
   /** Absolute paths no sandboxed process may read (give the token file's path). */
   hiddenPaths?: readonly string[];
   /** Per-connection request concurrency (Codex --concurrent-requests; 1 = serial, the default). */
@@ -95,8 +112,15 @@ export async function createExecServer(options: ExecServerOptions = {}): Promise
   }
   const sandbox = options.sandbox ?? (await createSandbox({ env: options.env }));
   const env = options.env ?? process.env;
+  if (options.caches !== undefined) ensureCacheDirs(sandbox.cacheDirsOf(options.caches));
+  const proxy = await openServerProxy(sandbox, options, log);
   const core = new ServerCore({
     sandbox,
+    sandboxOptions: {
+      ...(proxy ? { networkAccess: proxy.policy, networkProxySocket: proxySocketOf(proxy.session) } : {}),
+      ...(options.caches !== undefined ? { caches: options.caches } : {}),
+      ...(options.git !== undefined ? { git: options.git } : {}),
+    },
     defaultProfile: options.defaultProfile ?? 'danger-full-access',
     serverEnv: env,
     ...(options.hiddenPaths ? { hiddenPaths: options.hiddenPaths } : {}),
@@ -113,6 +137,12 @@ export async function createExecServer(options: ExecServerOptions = {}): Promise
     return { onText: (t) => conn.onText(t), onClosed: () => conn.onTransportClosed() };
   };
 
+  // The proxy outlives the processes' kill (core.shutdown), so a dying command's last connection is still filtered.
+  const shutdown = async (): Promise<void> => {
+    core.shutdown();
+    await proxy?.session.close();
+  };
+
   if (target.kind === 'stdio') {
     const closed = serveStdio({
       input: options.stdin ?? process.stdin,
@@ -120,8 +150,8 @@ export async function createExecServer(options: ExecServerOptions = {}): Promise
       maxMessageBytes: options.maxMessageBytes ?? MAX_STDIO_MESSAGE_BYTES,
       onConnection,
       log,
-    }).then(() => core.shutdown());
-    return { url: 'stdio', closed, close: async () => core.shutdown() };
+    }).then(() => shutdown());
+    return { url: 'stdio', closed, close: async () => shutdown() };
   }
 
   const listener = await listenWebSocket({
@@ -141,9 +171,27 @@ export async function createExecServer(options: ExecServerOptions = {}): Promise
     url: listener.url,
     closed,
     close: async () => {
-      core.shutdown();
+      await shutdown();
       await listener.close();
       resolveClosed();
     },
   };
+}
+
+const PROTOCOL_NAMES = { http: 'HTTP', connect: 'CONNECT', socks5: 'SOCKS5' } as const;
+
+/** The server's one filtering proxy (listening when this returns), or undefined without an allow list. */
+async function openServerProxy(sandbox: Sandbox, options: ExecServerOptions, log: (line: string) => void): Promise<{ policy: NetworkAccessPolicy; session: ProxySession } | undefined> {
+  if (options.networkAccess === undefined) return undefined;
+  const policy = networkAccessOf(options.networkAccess);
+  const onNetworkDenial =
+    options.onNetworkDenial ?? ((d: ProxyDenial) => log(`codex-sandbox exec-server: network: ${d.host === '' ? d.reason : `refused ${PROTOCOL_NAMES[d.protocol]} ${d.host}:${d.port}: ${d.reason}${d.rule !== null ? ` (rule: ${d.rule})` : ' (add --allow-domain to allow it)'}`}`));
+  const session = sandbox.openProxy({ networkAccess: policy, onNetworkDenial });
+  try {
+    await session.listening;
+  } catch (e) {
+    await session.close();
+    throw e;
+  }
+  return { policy, session };
 }

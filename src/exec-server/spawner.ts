@@ -29,6 +29,8 @@ export interface SpawnerOptions {
   serverEnv: Record<string, string | undefined>;
   /** Paths no process with a `sandbox` field may read (the bearer-token file). */
   hiddenPaths?: readonly string[];
+  /** The server's own sandbox settings for every process: its allow list and proxy, caches, git. */
+  sandboxOptions?: Pick<SpawnOptions, 'networkAccess' | 'networkProxySocket' | 'caches' | 'git'>;
 }
 
 interface Planned {
@@ -68,6 +70,7 @@ export class ProcessSpawner {
     try {
       req = sandbox.plan(p.argv, profile, {
         cwd: p.cwd,
+        ...this.options.sandboxOptions,
         ...this.envOptions(p),
         ...(p.sandbox ? { projectRoots: p.sandbox.projectRoots } : {}),
         // A sandboxed command that could read the token could connect back (if its profile allows

@@ -148,6 +148,19 @@ export function findRefusals(req: LaunchRequest, input: RefusalScanInput): Refus
   const text = tailText(input.stderr);
   if (text === '') return [];
   const networkOff = req.permissions.network === 'restricted';
+  // With an allow list the plan sets the proxy variables and not CODEX_SANDBOX_NETWORK_DISABLED (src/env/proxy-env.ts,
+  // src/manager/transform.ts): a network error then means the client went around the proxy (its own DNS,
+  // a direct connect; Node 20's fetch ignores HTTP(S)_PROXY), not that the network is off.
+  const proxied = req.env['CODEX_SANDBOX_NETWORK_PROXY'] !== undefined && req.env['CODEX_SANDBOX_NETWORK_DISABLED'] === undefined;
+  const netRefusal = (host: string | undefined): NetworkRefusal =>
+    proxied
+      ? {
+          kind: 'network',
+          ...(host !== undefined ? { host } : {}),
+          bypassedProxy: true,
+          message: `blocked network${host !== undefined ? `: ${host}` : ''} (only the filtering proxy ${req.env['CODEX_SANDBOX_NETWORK_PROXY'] ?? ''} reaches the network and this client did not use it; it must honour HTTPS_PROXY/ALL_PROXY, which Node 20's fetch does not)`,
+        }
+      : { kind: 'network', ...(host !== undefined ? { host } : {}), message: `blocked network${host !== undefined ? `: ${host}` : ''} (network is off; allow it with network: true)` };
   const writes = new Map<string, WriteRefusal>();
   const hosts = new Map<string, NetworkRefusal>();
   let anonymousNetwork = false;
@@ -170,10 +183,10 @@ export function findRefusals(req: LaunchRequest, input: RefusalScanInput): Refus
     if (networkOff && network) {
       const host = hostIn(line);
       if (host === undefined) anonymousNetwork = true;
-      else if (!hosts.has(host)) hosts.set(host, { kind: 'network', host, message: `blocked network: ${host} (network is off; allow it with network: true)` });
+      else if (!hosts.has(host)) hosts.set(host, netRefusal(host));
     }
   }
   const out: Refusal[] = [...writes.values(), ...hosts.values()];
-  if (anonymousNetwork && hosts.size === 0) out.push({ kind: 'network', message: 'blocked network (network is off; allow it with network: true)' });
+  if (anonymousNetwork && hosts.size === 0) out.push(netRefusal(undefined));
   return out.slice(0, MAX_REFUSALS);
 }

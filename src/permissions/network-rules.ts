@@ -216,17 +216,23 @@ export function parseNetworkRule(text: string): NetworkRule {
   if (rule === '') throw new NetworkRuleError(text, 'empty rule; expected a domain (`example.com`, `*.example.com`), an IP/CIDR or `*`');
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f]/.test(rule)) throw new NetworkRuleError(text, 'contains spaces or control characters');
+  // Common mistakes get their own message (a URL, a path, a Unicode name) rather than a misleading one about ports or CIDRs.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(rule)) throw new NetworkRuleError(text, 'is a URL; give only the host and an optional port (example.com, example.com:443)');
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(rule)) throw new NetworkRuleError(text, 'contains non-ASCII characters; write an internationalised domain name in its ASCII (punycode) form, e.g. xn--bcher-kva.de');
   let hostText = rule;
   let port: number | null = null;
   const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(rule);
   if (bracket !== null) {
     hostText = bracket[1] ?? '';
+    if (parseIp(hostText)?.family !== 6) throw new NetworkRuleError(text, 'brackets are only for IPv6 addresses ([::1]:8080)');
     if (bracket[2] !== undefined) port = parsePort(bracket[2], text);
   } else if (rule.split(':').length === 2) {
     const i = rule.lastIndexOf(':');
     hostText = rule.slice(0, i);
     port = parsePort(rule.slice(i + 1), text);
   }
+  if (hostText === '') throw new NetworkRuleError(text, `no host before the port; \`*:${port ?? ''}\` means any host at that port`);
   const host = parseHostPattern(hostText, text);
   return { text: rule, host, port };
 }
@@ -237,6 +243,7 @@ function parseHostPattern(text: string, rule: string): HostMatcher {
   if (slash >= 0) {
     const ip = parseIp(text.slice(0, slash));
     const bitsText = text.slice(slash + 1);
+    if (ip === null && !/^[\d.]+$/.test(text.slice(0, slash)) && canonicalHost(text.slice(0, slash)) !== null) throw new NetworkRuleError(rule, 'a rule names a host, not a URL path; drop everything from the `/`');
     if (ip === null) throw new NetworkRuleError(rule, `${JSON.stringify(text.slice(0, slash))} is not an IP address (a CIDR block is written 10.0.0.0/8 or fd00::/8)`);
     const width = ip.family === 4 ? 32 : 128;
     if (!/^\d{1,3}$/.test(bitsText) || Number(bitsText) > width) throw new NetworkRuleError(rule, `prefix length must be 0 to ${width}`);

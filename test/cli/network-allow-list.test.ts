@@ -47,6 +47,18 @@ describe.skipIf(process.platform !== 'linux')('CLI network allow list (real bwra
     expect(no.stderr).toContain('codex-sandbox: network: refused HTTP x.evil.test:80: denied by rule "*.evil.test" (rule: deny *.evil.test)');
   });
 
+  it('a client that goes around the proxy (Node 20 fetch ignores HTTP(S)_PROXY) fails closed, and the report says so instead of "network is off"', async () => {
+    const r = await cli(s, ['run', '--allow-host-port', String(port), '--', process.execPath, '-e', `fetch('http://localhost.test:${port}/f').then((x) => x.text()).then((t) => process.stdout.write(t), (e) => { console.error(e.message, e.cause?.message); process.exit(3); })`]);
+    if (Number(process.versions.node.split('.')[0]) >= 24) {
+      expect(r.stderr).toMatch(/403|fetch failed/); // NODE_USE_ENV_PROXY=1 (set by the plan): the proxy refuses the name
+      return;
+    }
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/fetch failed getaddrinfo EAI_AGAIN localhost\.test/);
+    expect(r.stderr).toMatch(/codex-sandbox: blocked network: localhost\.test .*\(only the filtering proxy reaches the network and this client went around it; .*Node 20's fetch/);
+  });
+
   it.skipIf(!existsSync(CURL))('a profile with allow_host_ports in the user config routes through the proxy; --no-network drops it (skipped without /usr/bin/curl)', async () => {
     s.write('home/.config/codex-sandbox/config.toml', `[profiles.net]\nextends = "workspace-write"\nallow_host_ports = [${port}]\n`);
     try {
@@ -64,6 +76,9 @@ describe.skipIf(process.platform !== 'linux')('CLI network allow list (real bwra
     const bad = await cli(s, ['run', '--allow-domain', 'a.*.com', '--', 'true']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/network rule "a\.\*\.com": a wildcard is only allowed as a leading/);
+    const url = await cli(s, ['run', '--deny-domain', 'https://evil.example', '--', 'true']);
+    expect(url.status).toBe(2);
+    expect(url.stderr).toMatch(/network rule "https:\/\/evil\.example": is a URL; give only the host/);
     const port0 = await cli(s, ['run', '--allow-host-port', '0', '--', 'true']);
     expect(port0.status).toBe(2);
     expect(port0.stderr).toMatch(/--allow-host-port 0: expected a port number/);

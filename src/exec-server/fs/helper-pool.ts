@@ -5,7 +5,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Sandbox, SandboxSubprocess } from '../../sandbox.js';
+import type { Sandbox, SandboxSubprocess, SpawnOptions } from '../../sandbox.js';
 import type { AdditionalPermissionProfile } from '../../permissions/index.js';
 import { PathUri } from '../../path-uri/index.js';
 import type { Platform } from '../../path-uri/index.js';
@@ -56,6 +56,8 @@ export interface HelperOptions {
   sandbox: Sandbox;
   serverEnv: Record<string, string | undefined>;
   hiddenPaths?: readonly string[];
+  /** The server's `--cache` tools and `--git` mode: fs/* writes get what process/start gets (never its network). */
+  sandboxOptions?: Pick<SpawnOptions, 'caches' | 'git'>;
 }
 
 class Helper {
@@ -217,6 +219,7 @@ export class HelperPool {
         env: helperEnv(this.options.serverEnv),
         envPolicy: { inherit: 'all', ignoreDefaultExcludes: true },
         ...(this.options.hiddenPaths?.length ? { denyRead: this.options.hiddenPaths } : {}),
+        ...this.options.sandboxOptions,
       });
     } catch (e) {
       throw invalidInput(`failed to prepare fs sandbox: ${e instanceof Error ? e.message : String(e)}`);

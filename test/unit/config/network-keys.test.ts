@@ -103,4 +103,18 @@ describe("Codex [permissions.NAME.network] keys, read as Codex defines them", ()
     const bad = configError(() => parseCodexConfig(`${base}domains = { "x y" = "allow" }\n`, 'config.toml'));
     expect(bad.message).toMatch(/spaces or control characters/);
   });
+
+  it.each([
+    ['allow_domains = ["https://registry.npmjs.org"]', 3, /allow_domains.*"https:\/\/registry\.npmjs\.org".*is a URL/],
+    ['deny_domains = ["10.0.0.0/40"]', 3, /deny_domains.*"10\.0\.0\.0\/40".*prefix length/],
+    ['allow_domains = ["a.*.com"]', 3, /"a\.\*\.com".*wildcard/],
+    ['allow_host_ports = [0]', 3, /allow_host_ports.*got 0/],
+    ['allow_host_ports = ["5432"]', 3, /allow_host_ports.*got "5432"/],
+    ['allow_host_ports = 5432', 3, /allow_host_ports.*expected an array of port numbers/],
+    ['allow_unix_sockets = ["run/x.sock"]', 3, /allow_unix_sockets.*absolute unix socket path, got "run\/x\.sock"/],
+  ])('codex-sandbox.toml %s: an error with the line and the value', (line, lineNo, message) => {
+    const e = configError(() => parseSandboxConfig(`[profiles.p]\nextends = "workspace-write"\n${line}\n`, '/home/u/.config/codex-sandbox/config.toml'));
+    expect(e.line).toBe(lineNo);
+    expect(e.message).toMatch(message);
+  });
 });

@@ -23,7 +23,7 @@ const fs: ResolvedFileSystem = {
 
 /** A plan as far as the report reads it (kind, permissions); not a runnable request. */
 function plan(network: 'restricted' | 'enabled', kind: LaunchRequest['kind'] = 'linux-bwrap'): LaunchRequest {
-  return { kind, permissions: { enforcement: 'managed', fileSystem: fs, network, warnings: [] } } as unknown as LaunchRequest;
+  return { kind, env: {}, permissions: { enforcement: 'managed', fileSystem: fs, network, warnings: [] } } as unknown as LaunchRequest;
 }
 
 describe('planWriteVerdict', () => {
@@ -103,6 +103,26 @@ describe('findRefusals (pure)', () => {
       { kind: 'network', message: 'blocked network (network is off; allow it with network: true)' },
     ]);
     expect(findRefusals(plan('enabled'), failed('Error: connect EPERM /var/run/docker.sock'))).toEqual([]);
+  });
+
+  it('with an allow list (proxy variables set, network not disabled): a network error means the client went around the proxy', () => {
+    const proxied = { ...plan('restricted'), env: { CODEX_SANDBOX_NETWORK_PROXY: 'http://127.0.0.1:3128' } } as LaunchRequest;
+    const node20 = 'TypeError: fetch failed\n  [cause]: Error: getaddrinfo EAI_AGAIN example.com';
+    const r = findRefusals(proxied, failed(node20));
+    expect(r).toEqual([
+      {
+        kind: 'network',
+        host: 'example.com',
+        bypassedProxy: true,
+        message: 'blocked network: example.com (only the filtering proxy http://127.0.0.1:3128 reaches the network and this client did not use it; it must honour HTTPS_PROXY/ALL_PROXY, which Node 20\'s fetch does not)',
+      },
+    ]);
+    expect(refusalLines(r, undefined)).toEqual([
+      "blocked network: example.com (only the filtering proxy reaches the network and this client went around it; it must honour HTTPS_PROXY/ALL_PROXY, which Node 20's fetch does not: see docs/security.md §13)",
+    ]);
+    // The network off (the planner sets CODEX_SANDBOX_NETWORK_DISABLED): the usual advice, whatever else the env holds.
+    const off = { ...plan('restricted'), env: { CODEX_SANDBOX_NETWORK_PROXY: 'x', CODEX_SANDBOX_NETWORK_DISABLED: '1' } } as LaunchRequest;
+    expect(findRefusals(off, failed(node20))[0]?.message).toBe('blocked network: example.com (network is off; allow it with network: true)');
   });
 
   it('reads only the tail of a long stderr (bytes or lines, as execa may give it)', () => {

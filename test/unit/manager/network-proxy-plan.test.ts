@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../../src/contracts/index.js';
 import { proxyEnv } from '../../../src/env/index.js';
 import { SandboxManager } from '../../../src/manager/transform.js';
-import { PermissionProfile } from '../../../src/permissions/index.js';
+import { NetworkRuleError, PermissionProfile } from '../../../src/permissions/index.js';
+import type { NetworkAccessPolicy } from '../../../src/permissions/index.js';
+import { networkAccessOf } from '../../../src/sandbox.js';
 import { emptyFs } from '../permissions/helpers.js';
 
 const route = { socketPath: '/tmp/p/proxy.sock', socketDev: '1', socketIno: '2', port: 3128, hostPorts: false };
@@ -51,5 +53,24 @@ describe('network allow list planning', () => {
       npm_config_https_proxy: 'http://127.0.0.1:3128',
     });
     expect(proxyEnv({ port: 3128, hostPorts: true }).no_proxy).toBe('');
+  });
+
+  it.each<[Partial<NetworkAccessPolicy>, RegExp]>([
+    [{ allow: ['https://registry.npmjs.org'] }, /network rule "https:\/\/registry\.npmjs\.org": is a URL/],
+    [{ deny: ['example.com/secret'] }, /network rule "example\.com\/secret": a rule names a host, not a URL path/],
+    [{ allow: ['192.168.0.0/99'] }, /network rule "192\.168\.0\.0\/99": prefix length must be 0 to 32/],
+    [{ allow: ['example.com:65536'] }, /network rule "example\.com:65536": port "65536"/],
+    [{ allowHostPorts: [0] }, /network rule "0": a host port must be a number from 1 to 65535/],
+    [{ allowHostPorts: [3000.5] }, /network rule "3000\.5": a host port/],
+  ])('library (spawn, plan, openProxy, createExecServer share networkAccessOf): %j is a NetworkRuleError naming the value', (input, message) => {
+    let err: unknown;
+    try {
+      networkAccessOf(input);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NetworkRuleError);
+    expect((err as NetworkRuleError).code).toBe('InvalidNetworkRule');
+    expect(String((err as Error).message)).toMatch(message);
   });
 });

@@ -43,6 +43,21 @@ describe('network rules: parsing', () => {
     ['999.1.1.1/8', /not an IP address/],
     ['exa_mple..com', /not a domain name/],
     ['*.10.0.0.1', /wildcard must be/],
+    ['https://example.com', /is a URL; give only the host/],
+    ['http://example.com:8080/x', /is a URL/],
+    ['example.com/path', /names a host, not a URL path/],
+    ['bücher.de', /non-ASCII.*punycode/],
+    ['[example.com]:80', /brackets are only for IPv6/],
+    ['[10.0.0.1]', /brackets are only for IPv6/],
+    [':443', /no host before the port; `\*:443`/],
+    ['example.com:', /port ""/],
+    ['[::1]:', /port ""/],
+    ['example.com:80:90', /not a domain name/],
+    ['-example.com', /not a domain name/],
+    [`${'a'.repeat(64)}.com`, /not a domain name/],
+    ['1.2.3/24', /"1\.2\.3" is not an IP address/],
+    ['10.0.0.1/', /prefix length must be 0 to 32/],
+    ['fd00::/129', /prefix length must be 0 to 128/],
   ])('rejects %j', (text, message) => {
     expect(() => parseNetworkRule(text)).toThrow(NetworkRuleError);
     expect(() => parseNetworkRule(text)).toThrow(message);
