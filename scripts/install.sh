@@ -29,9 +29,12 @@ done
 #   g++-mingw-w64-x86-64 wine wine64  cross-compile the Windows native code and load it under wine
 #   python3-pytest  test/integration/linux/caches.test.ts runs the system pytest in a sandbox (PyPI is
 #                   not reachable everywhere, so `pip install pytest` is not an option)
+#   curl git openssl python3-pip  test/integration/network/tools.test.ts drives these real clients through the
+#                   allow-list proxy (it skips, naming what is missing, without them)
+#   socat ripgrep   sandbox-runtime (srt), the bench-only peer, needs them (`npm run bench`, `bench:network`)
 PKGS=(bubblewrap libseccomp-dev meson ninja-build pkg-config libcap-dev g++ make python3 dpkg-dev debian-archive-keyring)
 if ((DEV)); then
-  PKGS+=(g++-mingw-w64-x86-64 wine wine64 python3-pytest)
+  PKGS+=(g++-mingw-w64-x86-64 wine wine64 python3-pytest curl git openssl python3-pip socat ripgrep)
 fi
 if [[ "${CODEX_SANDBOX_SKIP_APT:-}" == 1 ]]; then
   say "CODEX_SANDBOX_SKIP_APT=1: not checking Debian packages"

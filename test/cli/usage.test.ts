@@ -22,7 +22,7 @@ describe('codex-sandbox usage', () => {
   it('--help lists every subcommand and exits 0', () => {
     const r = s.cli(['--help']);
     expect(r.status, r.report).toBe(0);
-    for (const cmd of ['run', 'explain', 'doctor', 'profiles']) expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    for (const cmd of ['run', 'explain', 'doctor', 'profiles', 'cleanup']) expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
   });
 
   it('run --help documents the profile flag and the config trust flag', () => {
