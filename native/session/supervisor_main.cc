@@ -141,32 +141,48 @@ void handle(const Frame& f) {
   }
 }
 
-// Reaps every exited child. A command's exit ends its process group (background jobs die with the
-// command, as they would with a fresh sandbox's pid namespace), then its output is drained and the
-// exit reported. Other children are orphans this subreaper adopted: reaped so they never pile up.
+void on_exit(pid_t pid, int status);
+
+// Reaps every exited child. Children that are not commands are orphans this subreaper adopted:
+// reaped so they never pile up as zombies.
 void reap() {
   for (;;) {
     int status = 0;
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid < 0 && errno == EINTR) continue;
     if (pid <= 0) return;
-    for (auto it = commands.begin(); it != commands.end(); ++it) {
-      Command& c = it->second;
-      if (c.pid != pid) continue;
-      kill(-pid, SIGKILL);
-      pump_output(it->first, &c.stdout_fd, kStdout, true);
-      pump_output(it->first, &c.stderr_fd, kStderr, true);
-      close_fd(&c.stdout_fd);
-      close_fd(&c.stderr_fd);
-      close_fd(&c.stdin_fd);
-      uint8_t out[5];
-      out[0] = WIFSIGNALED(status) ? 1 : 0;
-      put_u32(out + 1, static_cast<uint32_t>(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
-      write_frame(STDOUT_FILENO, kExit, it->first, out, sizeof out);
-      commands.erase(it);
-      break;
-    }
+    on_exit(pid, status);
   }
+}
+
+// A command's exit ends its process group: background jobs die with the command, as they would
+// with a fresh sandbox's pid namespace, and are reaped here before the exit is reported (a later
+// command never sees them, not even as zombies). Then its output is drained and the exit reported.
+void on_exit(pid_t pid, int status) {
+  auto it = commands.begin();
+  while (it != commands.end() && it->second.pid != pid) ++it;
+  if (it == commands.end()) return;
+  uint32_t id = it->first;
+  Command c = it->second;
+  commands.erase(it);
+  kill(-pid, SIGKILL);
+  for (;;) {
+    int member_status = 0;
+    // Only children of this process in that group (the killed jobs, re-parented here): ECHILD ends it.
+    pid_t member = waitpid(-pid, &member_status, 0);
+    if (member < 0 && errno == EINTR) continue;
+    if (member <= 0) break;
+    on_exit(member, member_status);  // a command leader that had joined this group
+  }
+  pump_output(id, &c.stdout_fd, kStdout, true);
+  pump_output(id, &c.stderr_fd, kStderr, true);
+  close_fd(&c.stdout_fd);
+  close_fd(&c.stderr_fd);
+  close_fd(&c.stdin_fd);
+  uint8_t out[5];
+  out[0] = WIFSIGNALED(status) ? 1 : 0;
+  put_u32(out + 1, static_cast<uint32_t>(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
+  write_frame(STDOUT_FILENO, kExit, id, out, sizeof out);
 }
 
 }  // namespace
