@@ -5,7 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { ArgvItem, LaunchRequest } from '../contracts/index.js';
-import { argvItemBytes, argvItemText } from '../util/surrogate-escape.js';
+import { argvItemBytes, argvItemText, pathStringToBytes } from '../util/surrogate-escape.js';
 import { SessionCommand } from './command.js';
 import type { SessionSpawnOptions, SessionSubprocess } from './command.js';
 import { FrameDecoder, FrameType, encodeFrame, encodeStart } from './protocol.js';
@@ -84,8 +84,9 @@ export class SandboxSession implements AsyncDisposable {
     const env = { ...this.defaults.env, ...(options.env ?? {}) };
     const payload = encodeStart(
       command.map(argvItemBytes),
-      Object.entries(env).map(([k, v]) => Buffer.from(`${k}=${v}`, 'utf8')),
-      Buffer.from(options.cwd ?? this.defaults.cwd, 'utf8'),
+      // Surrogate-escaped strings carry non-UTF-8 bytes (util/surrogate-escape.ts): sent as those bytes.
+      Object.entries(env).map(([k, v]) => pathStringToBytes(`${k}=${v}`)),
+      pathStringToBytes(options.cwd ?? this.defaults.cwd),
     );
     const id = this.nextId++;
     const name = command.map(argvItemText).join(' ');

@@ -3,7 +3,8 @@
  * in it by the supervisor (native/session). Every guarantee is checked by doing the attack from a
  * session command.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { bytesToPathString } from '../../../src/util/surrogate-escape.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCommandError } from '../../../src/sandbox.js';
@@ -67,6 +68,18 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(missing.exitCode).toBe(127);
     expect(missing.stderr).toMatch(/no-such-command-here: No such file or directory/);
     await expect(session.spawn(['/bin/false'], { stdin: 'ignore' })).rejects.toBeInstanceOf(SessionCommandError);
+  });
+
+  it('passes non-UTF-8 bytes in argv, environment and cwd unchanged', async () => {
+    const raw = Buffer.concat([Buffer.from(`${s.ws}/bad-`), Buffer.from([0xff, 0xfe])]);
+    mkdirSync(raw);
+    const r = await session.spawn(['/bin/sh', '-c', 'printf %s "$1$V" > f', 'sh', bytesToPathString(Buffer.from([0x61, 0xff]))], {
+      cwd: bytesToPathString(raw),
+      env: { V: bytesToPathString(Buffer.from([0xfe, 0x62])) },
+      stdin: 'ignore',
+    });
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(Buffer.concat([raw, Buffer.from('/f')]))).toEqual(Buffer.from([0x61, 0xff, 0xfe, 0x62]));
   });
 
   it('has the sandbox confinement: no capabilities, no_new_privs, seccomp, no new user namespace', async () => {
