@@ -127,7 +127,18 @@ int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string*
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (result != 0) {
+    // What the launcher's inner stage says for the same failures (native/launcher/exec_program.cc).
+    struct stat program;
+    if (result == EACCES && request.argv[0].find('/') != std::string::npos && stat(request.argv[0].c_str(), &program) == 0 &&
+        S_ISDIR(program.st_mode)) {
+      result = EISDIR;
+    }
     *message = request.argv[0] + ": " + strerror(result);
+    if (result == E2BIG) {
+      *message += " (the kernel's execve(2) limits: one argument or variable at most MAX_ARG_STRLEN, 128 KiB with 4 KiB "
+                  "pages; arguments and environment together at most ARG_MAX, a quarter of the stack limit); pass large "
+                  "data through a file or stdin";
+    }
     return result;
   }
   out->pid = pid;

@@ -168,7 +168,7 @@ export class SessionCommand {
 
   /** The command could not start: reported like a shell would (127 not found, 126 otherwise). */
   failedToStart(errno: number, message: string): void {
-    this.stderr.write(`codex-sandbox session: ${message}\n`);
+    this.stderr.write(`codex-sandbox: ${message}\n`);
     this.finish(errno === constants.errno.ENOENT ? 127 : 126, undefined);
   }
 
