@@ -4,6 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { ResultPromise } from 'execa';
+import { existsSync } from 'node:fs';
 import { posix, win32 } from 'node:path';
 import { ensureCacheDirs } from './host/caches.js';
 import { getHostFacts } from './host/facts.js';
@@ -219,6 +220,7 @@ export class Sandbox {
     if (extra.length) throw new TypeError(`sandbox.session: ${extra.join(', ')} are per command: pass them to session.spawn`);
     ensureCacheDirs(this.cacheDirsOf(sandbox.caches));
     const supervisor = sessionSupervisorPath();
+    if (!existsSync(supervisor)) throw new TypeError(`sandbox.session: the session supervisor ${supervisor} is missing (an old or partial build): run \`npm rebuild codex-sandbox\` (or \`npm run build:native\` in a checkout)`);
     // The supervisor must be executable inside the sandbox, read-only like the launcher beside it.
     const entry = { path: { type: 'path' as const, path: PathUri.fromAbsPath(supervisor, { platform: 'linux' }) }, access: 'read' as const };
     const extraPermissions = sandbox.additionalPermissions ?? {};
