@@ -124,7 +124,9 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(await sub).toMatchObject({ exitCode: 7, stdout: 'ready\ngot-int' });
   });
 
-  it('runs 1,000 commands with correct outputs and no fd, process or memory growth', async () => {
+  // Once, in the `integration` project: what it measures (the supervisor and this process) does not depend on
+  // which bwrap set the sandbox up, and the suite's time budget is tight.
+  it.skipIf(process.env.CODEX_SANDBOX_BWRAP === 'bundled')('runs 1,000 commands with correct outputs and no fd, process or memory growth (skipped on the bundled-bwrap pass: same supervisor)', async () => {
     const [sup] = supervisorPids();
     expect(sup).toBeDefined();
     const supervisor = sup as number;
@@ -150,8 +152,10 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
 
 describe.skipIf(!isLinux)('sandbox session lifetime (real bwrap)', () => {
   it('a crashed supervisor fails the running commands with a clear error, and the session refuses new ones', async () => {
-    const session = (await sandbox()).session('read-only', { cwd: '/' });
+    const sb = await sandbox();
+    // Before the session starts: scanning /proc can take long enough for its supervisor to appear.
     const before = new Set(supervisorPids());
+    const session = sb.session('read-only', { cwd: '/' });
     const running = session.spawn(['/bin/sleep', '30'], { stdin: 'ignore' });
     await session.spawn(['/bin/true'], { stdin: 'ignore' });
     const mine = supervisorPids().filter((p) => !before.has(p));
