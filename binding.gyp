@@ -121,6 +121,20 @@
           "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti"],
           "libraries": ["-l:libseccomp.a"],
           "ldflags": ["-static-pie", "-Wl,-z,relro,-z,now"]
+        },
+        {
+          # The session supervisor (native/session): started inside a sandbox by the ordinary launch
+          # path, it starts each session command there. Static like the launcher, for the same reason.
+          "target_name": "codex-sandbox-session",
+          "type": "executable",
+          "sources": [
+            "native/session/frames.cc",
+            "native/session/spawn_command.cc",
+            "native/session/supervisor_main.cc"
+          ],
+          "cflags": ["-Wall", "-Wextra", "-fPIE", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
+          "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti"],
+          "ldflags": ["-static-pie", "-Wl,-z,relro,-z,now"]
         }
       ]
     }],

@@ -13,14 +13,16 @@ import globals from 'globals';
  * native.ts (loads the addon) is an edge module: only launch/, host/ and what is above them use it.
  * errors.ts and version.ts import nothing, and anything may import them.
  */
-const PARTS = ['cli', 'index', 'exec-server', 'sandbox', 'launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'];
+const PARTS = ['cli', 'index', 'exec-server', 'sandbox', 'session', 'launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'];
 /** What each part of src/ may import (besides itself and packages); cli/ may import anything. */
-const BELOW_SANDBOX = ['launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'];
+const BELOW_SANDBOX = ['session', 'launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'];
 const MAY_IMPORT = {
   // index.ts is the package's entry: it re-exports createExecServer, and exec-server builds on the Sandbox.
   index: ['exec-server', 'sandbox', ...BELOW_SANDBOX],
   'exec-server': ['sandbox', ...BELOW_SANDBOX],
   sandbox: BELOW_SANDBOX,
+  // Sessions (sandbox.session): the supervisor protocol and its commands; launched by sandbox.ts.
+  session: ['launch', 'native', 'platforms', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'],
   launch: ['native', 'platforms', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'],
   host: ['native', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'],
   manager: ['platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors'],
@@ -54,7 +56,7 @@ function layerBlock(part, files, depths, extra = []) {
 }
 const layerRules = [
   ...SINGLE_FILES.map((p) => layerBlock(p, [`src/${p}.ts`], [0])),
-  ...['exec-server', 'launch', 'host', 'manager', 'config', 'env', 'contracts', 'permissions', 'path-uri', 'util'].map((p) => layerBlock(p, [`src/${p}/**/*.ts`], [1, 2, 3])),
+  ...['exec-server', 'session', 'launch', 'host', 'manager', 'config', 'env', 'contracts', 'permissions', 'path-uri', 'util'].map((p) => layerBlock(p, [`src/${p}/**/*.ts`], [1, 2, 3])),
   // A planner sees only its own platform's helpers: no platform imports another.
   ...PLATFORMS.map((p) =>
     layerBlock(

@@ -30,6 +30,8 @@ import { measureThroughput } from './throughput.js';
 import type { ThroughputResult } from './throughput.js';
 import { measureRootScaling, measureTransform } from './transform-cost.js';
 import { evaluateTargets } from './targets.js';
+import { benchSessions, renderSessionReport } from './session.js';
+import type { SessionBenchReport } from './session.js';
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -209,6 +211,10 @@ async function main(): Promise<void> {
       throughput.push(await measureThroughput(library, cfg.throughputCommands, c));
     }
 
+    // Sessions (#22): bench/session.ts, reported after the main report.
+    let sessions: SessionBenchReport | undefined;
+    if (plan.native.platform === 'linux') sessions = await benchSessions({ sb, cwd: ws, bare, library, rawBwrap: raw?.run, quick: args.quick, timeoutMs: cfg.timeoutMs, log });
+
     removeRawPlaceholders();
     log('bench: transform() per preset');
     const transform = measureTransform(facts, ws, cfg.transformBatches, cfg.transformBatch);
@@ -253,7 +259,7 @@ async function main(): Promise<void> {
       targets: evaluateTargets(partial),
       notes,
     };
-    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`);
+    process.stdout.write(args.json ? `${JSON.stringify({ ...report, sessions }, null, 2)}\n` : `${renderReport(report)}\n${sessions ? renderSessionReport(sessions) : ''}`);
   } finally {
     if (srt) await srt.close();
     cleanupAll();

@@ -7,7 +7,7 @@
  */
 export { VERSION } from './version.js';
 
-export { Sandbox } from './sandbox.js';
+export { Sandbox, SandboxSession, SessionCommandError } from './sandbox.js';
 // createSandbox({ environment }) runs on an exec-server, so it lives above sandbox.ts (exec-server/client/create-sandbox.ts).
 export { createSandbox } from './exec-server/client/index.js';
 export type {
@@ -19,8 +19,14 @@ export type {
   SandboxOptions,
   SandboxProcessExtras,
   SandboxSubprocess,
+  SessionOptions,
+  SessionResult,
+  SessionSpawnOptions,
+  SessionSubprocess,
   SpawnOptions,
 } from './sandbox.js';
+export type { CommandChannel } from './session/command.js';
+export type { SessionDefaults, SupervisorProcess } from './session/session.js';
 export type { LaunchOptions } from './launch/options.js';
 export type { ProxyDenial, ProxyProtocol, ProxySession } from './launch/proxy/session.js';
 export type { NetworkAccessPolicy } from './permissions/index.js';

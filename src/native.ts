@@ -38,6 +38,8 @@ export interface NativeErrnoError extends Error {
 }
 
 export const LAUNCHER_NAME = 'codex-sandbox-launcher';
+/** The session supervisor (native/session), built next to the launcher on Linux. */
+export const SESSION_SUPERVISOR_NAME = 'codex-sandbox-session';
 const BUNDLED_BWRAP_NAME = 'bwrap';
 const PACKAGE_NAME = 'codex-sandbox';
 
@@ -125,6 +127,11 @@ export function nativeDir(): string {
 /** Absolute path of codex-sandbox-launcher (`.exe` on Windows; macOS builds have none). */
 export function launcherPath(): string {
   return join(nativeDir(), process.platform === 'win32' ? `${LAUNCHER_NAME}.exe` : LAUNCHER_NAME);
+}
+
+/** Absolute path of the session supervisor (Linux builds). */
+export function sessionSupervisorPath(): string {
+  return join(nativeDir(), SESSION_SUPERVISOR_NAME);
 }
 
 /** Absolute path of the bundled bubblewrap when the build produced one. */

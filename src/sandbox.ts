@@ -4,6 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { ResultPromise } from 'execa';
+import { existsSync } from 'node:fs';
 import { posix, win32 } from 'node:path';
 import { ensureCacheDirs } from './host/caches.js';
 import { getHostFacts } from './host/facts.js';
@@ -22,9 +23,17 @@ import type { NetworkAccessPolicy } from './permissions/index.js';
 import { openProxySession, SANDBOX_PROXY_PORT } from './launch/proxy/session.js';
 import type { ProxyDenial, ProxySession } from './launch/proxy/session.js';
 import { splitSpawnOptions } from './launch/spawn-options.js';
+import { sessionSupervisorPath } from './native.js';
+import { PathUri } from './path-uri/index.js';
+import { SandboxSession } from './session/session.js';
+import type { SessionOptions } from './session/session.js';
 import type { SandboxOptions, SpawnOptions } from './launch/spawn-options.js';
 
 export type { SandboxOptions, SpawnOptions } from './launch/spawn-options.js';
+export { SandboxSession } from './session/session.js';
+export type { SessionOptions } from './session/session.js';
+export { SessionCommandError } from './session/command.js';
+export type { SessionResult, SessionSpawnOptions, SessionSubprocess } from './session/command.js';
 
 export type NamedProfile = 'read-only' | 'workspace-write' | 'danger-full-access';
 export type ProfileInput = PermissionProfile | NamedProfile | Record<string, unknown>;
@@ -195,6 +204,37 @@ export class Sandbox {
       if (sub.pid === undefined) void session.close();
     });
     return Object.assign(sub, { networkDenials: session.denials });
+  }
+
+  /**
+   * A session (Linux): the sandbox for `profile` and `options` set up once, around a supervisor that
+   * then starts each `session.spawn(argv)` inside it, in a process group of its own — a fraction of
+   * `spawn`'s cost per command. Everything the plan decides (mounts, deny-read globs as matched now,
+   * network, environment policy, limits) is fixed for the session's life (docs/sessions.md).
+   */
+  session(profile: ProfileInput, options: SandboxOptions & SessionOptions = {}): SandboxSession {
+    if (this.facts.platform !== 'linux') throw new TypeError(`sandbox.session: sessions need Linux (bubblewrap); on ${this.facts.platform} use sandbox.spawn`);
+    const { idleTimeout, ...rest } = options;
+    const { sandbox, launch } = splitSpawnOptions(rest, 'sandbox.session');
+    const extra = Object.keys(launch);
+    if (extra.length) throw new TypeError(`sandbox.session: ${extra.join(', ')} are per command: pass them to session.spawn`);
+    ensureCacheDirs(this.cacheDirsOf(sandbox.caches));
+    const supervisor = sessionSupervisorPath();
+    if (!existsSync(supervisor)) throw new TypeError(`sandbox.session: the session supervisor ${supervisor} is missing (an old or partial build): run \`npm rebuild codex-sandbox\` (or \`npm run build:native\` in a checkout)`);
+    // The supervisor must be executable inside the sandbox, read-only like the launcher beside it.
+    const entry = { path: { type: 'path' as const, path: PathUri.fromAbsPath(supervisor, { platform: 'linux' }) }, access: 'read' as const };
+    const extraPermissions = sandbox.additionalPermissions ?? {};
+    const additionalPermissions = { ...extraPermissions, fileSystem: { ...(extraPermissions.fileSystem ?? {}), entries: [...(extraPermissions.fileSystem?.entries ?? []), entry] } };
+    const proxy = sandbox.networkAccess !== undefined ? this.openProxy(sandbox) : undefined;
+    try {
+      const req = this.plan([supervisor], profile, { ...sandbox, additionalPermissions, ...(proxy ? { networkProxySocket: proxySocketOf(proxy) } : {}) });
+      const cwd = this.planned.get(req)?.cwd ?? process.cwd();
+      const sub = this.launch(req, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, encoding: 'buffer', reject: false });
+      return new SandboxSession(sub, req, { cwd, env: req.env, onEnd: () => void proxy?.close() }, idleTimeout !== undefined ? { idleTimeout } : {});
+    } catch (e) {
+      void proxy?.close();
+      throw e;
+    }
   }
 
   /** Starts the filtering proxy for one command (its socket exists when this returns). */

@@ -1,0 +1,118 @@
+/**
+ * Sessions (#22) against their baselines, all in the same run: per-command latency and CPU of a
+ * session command, a bare spawn of /bin/true, sandbox.spawn and raw bwrap; throughput of session
+ * commands and of sandbox.spawn at concurrency 1/8/32. CPU per command = (this process's CPU + its
+ * reaped children's, /proc/self/stat utime+stime+cutime+cstime) over a batch, divided by the batch:
+ * a session's batch includes opening and closing its session (its supervisor and every command are
+ * reaped by then), so the set-up is amortised over the batch, not left out.
+ */
+import { readFileSync } from 'node:fs';
+import type { Sandbox } from '../src/sandbox.js';
+import { measureThroughput } from './throughput.js';
+import type { ThroughputResult } from './throughput.js';
+
+export interface SessionBenchInput {
+  sb: Sandbox;
+  cwd: string;
+  bare: () => Promise<void>;
+  library: () => Promise<void>;
+  rawBwrap: (() => Promise<void>) | undefined;
+  quick: boolean;
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+export interface SessionBatch {
+  label: string;
+  commands: number;
+  wallMsPerCommand: number;
+  cpuMsPerCommand: number;
+}
+
+export interface SessionBenchReport {
+  batches: SessionBatch[];
+  throughput: Array<{ label: string; result: ThroughputResult }>;
+  ratios: { sessionOverBare: number; sessionCpuOverBareCpu: number; sessionThroughputOverSpawnAt32: number | undefined };
+}
+
+const TICK_MS = 10; // USER_HZ = 100 on Linux (proc(5), /proc/pid/stat)
+
+function cpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14-17 of proc(5) are utime stime cutime cstime; here index 11..14 (state is field 3).
+  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * TICK_MS;
+}
+
+async function batch(label: string, commands: number, run: () => Promise<void>, around?: { open(): void; close(): Promise<void> }): Promise<SessionBatch> {
+  const cpu0 = cpuMs();
+  const t0 = process.hrtime.bigint();
+  around?.open();
+  for (let i = 0; i < commands; i += 1) await run();
+  await around?.close();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { label, commands, wallMsPerCommand: wall / commands, cpuMsPerCommand: (cpuMs() - cpu0) / commands };
+}
+
+export async function benchSessions(input: SessionBenchInput): Promise<SessionBenchReport> {
+  const { sb, cwd, log } = input;
+  const n = input.quick ? 100 : 300;
+  const slow = input.quick ? 20 : 60;
+  let session = sb.session('workspace-write', { cwd });
+  const around = {
+    open: (): void => {
+      session = sb.session('workspace-write', { cwd });
+    },
+    close: (): Promise<void> => session.close(),
+  };
+  const sessionRun = async (): Promise<void> => {
+    const r = await session.spawn(['/bin/true'], { stdin: 'ignore', reject: false, timeout: input.timeoutMs });
+    if (r.exitCode !== 0) throw new Error(`session command: exit ${String(r.exitCode)} ${String(r.signal ?? '')} ${String(r.stderr)}`);
+  };
+  // Warm-up: page cache, the supervisor binary, Node's JIT.
+  for (let i = 0; i < 20; i += 1) await sessionRun();
+  await session.close();
+  log(`bench: sessions, ${n} commands per cheap case, ${slow} per sandbox.spawn / raw bwrap`);
+  const batches: SessionBatch[] = [];
+  batches.push(await batch('bare spawn /bin/true', n, input.bare));
+  batches.push(await batch('session.spawn(/bin/true) (session open+close included)', n, sessionRun, around));
+  batches.push(await batch("sandbox.spawn(['/bin/true'], 'workspace-write')", slow, input.library));
+  if (input.rawBwrap) batches.push(await batch('raw bwrap, planner argv + inner stage', slow, input.rawBwrap));
+  const throughput: SessionBenchReport['throughput'] = [];
+  around.open();
+  try {
+    for (const c of [1, 8, 32]) {
+      log(`bench: sessions, throughput at concurrency ${c}`);
+      throughput.push({ label: 'session', result: await measureThroughput(sessionRun, n, c) });
+    }
+  } finally {
+    await session.close();
+  }
+  for (const c of [1, 8, 32]) throughput.push({ label: 'sandbox.spawn', result: await measureThroughput(input.library, slow, c) });
+  const [bare, sess] = batches;
+  const at32 = (label: string): number | undefined => throughput.find((t) => t.label === label && t.result.concurrency === 32)?.result.commandsPerSecond;
+  const s32 = at32('session');
+  const l32 = at32('sandbox.spawn');
+  return {
+    batches,
+    throughput,
+    ratios: {
+      sessionOverBare: (sess?.wallMsPerCommand ?? NaN) / (bare?.wallMsPerCommand ?? NaN),
+      sessionCpuOverBareCpu: (sess?.cpuMsPerCommand ?? NaN) / (bare?.cpuMsPerCommand ?? NaN),
+      sessionThroughputOverSpawnAt32: s32 !== undefined && l32 !== undefined ? s32 / l32 : undefined,
+    },
+  };
+}
+
+export function renderSessionReport(r: SessionBenchReport): string {
+  const lines = ['', 'Sessions (#22): per command, sequential batches (wall and CPU incl. children)'];
+  for (const b of r.batches) lines.push(`  ${b.label.padEnd(58)} ${b.wallMsPerCommand.toFixed(2).padStart(8)} ms  ${b.cpuMsPerCommand.toFixed(2).padStart(7)} ms CPU  (${b.commands} commands)`);
+  lines.push('  throughput (commands/s):');
+  for (const t of r.throughput) {
+    lines.push(`    ${t.label.padEnd(14)} concurrency ${String(t.result.concurrency).padStart(2)}: ${t.result.commandsPerSecond.toFixed(1).padStart(8)}/s  (${t.result.commands} commands, ${t.result.failed} failed${t.result.firstFailure ? `: ${t.result.firstFailure}` : ''})`);
+  }
+  const x = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)}x`);
+  lines.push(`  session command / bare spawn: ${x(r.ratios.sessionOverBare)} wall (target <= 0.5x), ${x(r.ratios.sessionCpuOverBareCpu)} CPU`);
+  lines.push(`  session throughput / sandbox.spawn throughput at concurrency 32: ${x(r.ratios.sessionThroughputOverSpawnAt32)} (target >= 10x)`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,157 @@
+#include "spawn_command.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vector>
+
+namespace {
+
+struct Pipes {
+  int fds[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+  ~Pipes() {
+    for (auto& p : fds) {
+      for (int fd : p) {
+        if (fd >= 0) close(fd);
+      }
+    }
+  }
+};
+
+int set_nonblocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return errno;
+  return 0;
+}
+
+// PATH as the command's own environment gives it (execvp(3)'s default when it has none).
+std::string command_path(const std::vector<std::string>& env) {
+  for (const std::string& e : env) {
+    if (e.compare(0, 5, "PATH=") == 0) return e.substr(5);
+  }
+  return "/usr/local/bin:/usr/bin:/bin";
+}
+
+// The candidates execvp(3) would try, in order; absolute directories are pre-checked with access(2)
+// so a typical PATH costs one spawn, not one per directory.
+std::vector<std::string> candidates(const StartRequest& request) {
+  const std::string& name = request.argv[0];
+  if (name.find('/') != std::string::npos) return {name};
+  std::vector<std::string> out;
+  std::string path = command_path(request.env);
+  size_t begin = 0;
+  while (begin <= path.size()) {
+    size_t end = path.find(':', begin);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(begin, end - begin);
+    std::string file = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    if (file[0] != '/' || access(file.c_str(), X_OK) == 0 || errno == EACCES) out.push_back(file);
+    begin = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string* message) {
+  // Checked here so the error names the cwd (posix_spawn's chdir failure would look like a missing program).
+  struct stat st;
+  int cwd_err = stat(request.cwd.c_str(), &st) != 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
+  if (cwd_err != 0) {
+    int err = cwd_err;
+    *message = "cannot use the working directory " + request.cwd + ": " + strerror(err);
+    return err;
+  }
+  Pipes pipes;
+  for (auto& p : pipes.fds) {
+    // O_CLOEXEC: one command's pipe ends never leak into another command.
+    if (pipe2(p, O_CLOEXEC) < 0) {
+      int err = errno;
+      *message = std::string("pipe2: ") + strerror(err);
+      return err;
+    }
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  int err = posix_spawn_file_actions_init(&actions);
+  if (err != 0) {
+    *message = std::string("posix_spawn_file_actions_init: ") + strerror(err);
+    return err;
+  }
+  err = posix_spawnattr_init(&attr);
+  if (err != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    *message = std::string("posix_spawnattr_init: ") + strerror(err);
+    return err;
+  }
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  // Own process group (pgid = pid): SIGNAL frames and the kill after its exit reach the command and
+  // its background jobs, never the supervisor or another command (setpgid(2)). Signal dispositions
+  // reset and mask emptied: the supervisor ignores SIGPIPE and blocks SIGCHLD, which exec would keep.
+  if ((err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) != 0 ||
+      (err = posix_spawnattr_setpgroup(&attr, 0)) != 0 || (err = posix_spawnattr_setsigdefault(&attr, &all)) != 0 ||
+      (err = posix_spawnattr_setsigmask(&attr, &none)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&actions, pipes.fds[0][0], 0)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&actions, pipes.fds[1][1], 1)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&actions, pipes.fds[2][1], 2)) != 0 ||
+      (err = posix_spawn_file_actions_addchdir_np(&actions, request.cwd.c_str())) != 0) {
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+    *message = std::string("posix_spawn set-up: ") + strerror(err);
+    return err;
+  }
+  std::vector<char*> argv;
+  for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const std::string& e : request.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  pid_t pid = -1;
+  int result = ENOENT;
+  bool denied = false;
+  for (const std::string& file : candidates(request)) {
+    result = posix_spawn(&pid, file.c_str(), &actions, &attr, argv.data(), envp.data());
+    if (result == 0) break;
+    if (result == EACCES) denied = true;
+    // execvp(3): keep searching past a directory that lacks it or is unusable.
+    if (request.argv[0].find('/') != std::string::npos || (result != ENOENT && result != ENOTDIR && result != EACCES)) break;
+  }
+  if (result != 0 && denied && (result == ENOENT || result == ENOTDIR)) result = EACCES;
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  if (result != 0) {
+    // What the launcher's inner stage says for the same failures (native/launcher/exec_program.cc).
+    struct stat program;
+    if (result == EACCES && request.argv[0].find('/') != std::string::npos && stat(request.argv[0].c_str(), &program) == 0 &&
+        S_ISDIR(program.st_mode)) {
+      result = EISDIR;
+    }
+    *message = request.argv[0] + ": " + strerror(result);
+    if (result == E2BIG) {
+      *message += " (the kernel's execve(2) limits: one argument or variable at most MAX_ARG_STRLEN, 128 KiB with 4 KiB "
+                  "pages; arguments and environment together at most ARG_MAX, a quarter of the stack limit); pass large "
+                  "data through a file or stdin";
+    }
+    return result;
+  }
+  out->pid = pid;
+  out->stdin_fd = pipes.fds[0][1];
+  out->stdout_fd = pipes.fds[1][0];
+  out->stderr_fd = pipes.fds[2][0];
+  pipes.fds[0][1] = pipes.fds[1][0] = pipes.fds[2][0] = -1;
+  int nb = set_nonblocking(out->stdin_fd);
+  if (nb == 0) nb = set_nonblocking(out->stdout_fd);
+  if (nb == 0) nb = set_nonblocking(out->stderr_fd);
+  if (nb != 0) {
+    // Already started: the caller still tracks and reaps it; the error is reported as data.
+    *message = std::string("fcntl(O_NONBLOCK): ") + strerror(nb);
+  }
+  return 0;
+}

@@ -1,0 +1,270 @@
+// codex-sandbox-session: the session supervisor. Started as the sandboxed program by the ordinary
+// launch path (launcher -> bwrap -> inner stage -> this), so it runs with exactly the sandbox's
+// confinement; every command it starts inherits it. It speaks the frame protocol of frames.h on its
+// stdin (requests from the host) and stdout (reports), and starts each command with posix_spawn in a
+// process group of its own (spawn_command.h). It ends, killing every command's group, when its stdin
+// reaches EOF (the host closed the session or died).
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "frames.h"
+#include "spawn_command.h"
+
+namespace {
+
+struct Command {
+  pid_t pid = -1;
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  std::vector<uint8_t> pending;  // stdin bytes not yet accepted by the pipe
+  bool close_stdin = false;      // EOF asked for: close once pending is written
+};
+
+std::map<uint32_t, Command> commands;
+
+[[noreturn]] void fatal(const std::string& text) {
+  write_frame(STDOUT_FILENO, kFatal, 0, text.data(), text.size());
+  for (auto& [id, c] : commands) kill(-c.pid, SIGKILL);
+  _exit(125);
+}
+
+void check(bool ok, const char* what) {
+  if (!ok) fatal(std::string(what) + ": " + strerror(errno));
+}
+
+void close_fd(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+void put_u32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+// Reads what the pipe holds now and forwards it; closes the fd at EOF. `drain`: keep reading until
+// the pipe is empty (after the command exited), else one read per poll wake-up.
+void pump_output(uint32_t id, int* fd, uint8_t type, bool drain) {
+  static uint8_t buffer[65536];
+  while (*fd >= 0) {
+    ssize_t n = read(*fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) {
+      close_fd(fd);
+      return;
+    }
+    write_frame(STDOUT_FILENO, type, id, buffer, static_cast<size_t>(n));
+    if (!drain) return;
+  }
+}
+
+void flush_stdin(Command* c) {
+  while (c->stdin_fd >= 0 && !c->pending.empty()) {
+    ssize_t n = write(c->stdin_fd, c->pending.data(), c->pending.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n < 0) {
+      // EPIPE: the command closed its stdin; what is left is dropped, as a pipe would.
+      c->pending.clear();
+      close_fd(&c->stdin_fd);
+      return;
+    }
+    c->pending.erase(c->pending.begin(), c->pending.begin() + n);
+  }
+  if (c->pending.empty() && c->close_stdin) close_fd(&c->stdin_fd);
+}
+
+void start(uint32_t id, const std::vector<uint8_t>& payload) {
+  StartRequest request;
+  std::string message;
+  int err = 0;
+  if (commands.count(id) != 0) {
+    err = EEXIST;
+    message = "command id " + std::to_string(id) + " is already running in this session";
+  } else if (!parse_start(payload, &request, &message)) {
+    err = EINVAL;
+  }
+  SpawnedCommand spawned;
+  if (err == 0) err = spawn_command(request, &spawned, &message);
+  if (err != 0) {
+    std::vector<uint8_t> out(4 + message.size());
+    put_u32(out.data(), static_cast<uint32_t>(err));
+    memcpy(out.data() + 4, message.data(), message.size());
+    write_frame(STDOUT_FILENO, kFailed, id, out.data(), out.size());
+    return;
+  }
+  Command& c = commands[id];
+  c.pid = spawned.pid;
+  c.stdin_fd = spawned.stdin_fd;
+  c.stdout_fd = spawned.stdout_fd;
+  c.stderr_fd = spawned.stderr_fd;
+  uint8_t pid[4];
+  put_u32(pid, static_cast<uint32_t>(spawned.pid));
+  write_frame(STDOUT_FILENO, kStarted, id, pid, sizeof pid);
+}
+
+void handle(const Frame& f) {
+  auto it = commands.find(f.id);
+  switch (f.type) {
+    case kStart:
+      start(f.id, f.payload);
+      return;
+    case kStdin:
+      // Input for a command that already ended is dropped (its exit report is on the way).
+      if (it == commands.end() || it->second.stdin_fd < 0) return;
+      if (f.payload.empty()) it->second.close_stdin = true;
+      it->second.pending.insert(it->second.pending.end(), f.payload.begin(), f.payload.end());
+      flush_stdin(&it->second);
+      return;
+    case kSignal: {
+      if (it == commands.end() || f.payload.size() != 4) return;
+      int sig = static_cast<int>(f.payload[0] | (f.payload[1] << 8) | (f.payload[2] << 16) | (f.payload[3] << 24));
+      // The command's group only: pgid == its pid (spawn_command.cc), never 0 or -1.
+      if (it->second.pid > 1) kill(-it->second.pid, sig);
+      return;
+    }
+    default:
+      fatal("unknown frame type " + std::to_string(f.type) + " from the host (protocol mismatch)");
+  }
+}
+
+void on_exit(pid_t pid, int status);
+
+// Reaps every exited child. Children that are not commands are orphans this subreaper adopted:
+// reaped so they never pile up as zombies.
+void reap() {
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid <= 0) return;
+    on_exit(pid, status);
+  }
+}
+
+// A command's exit ends its process group: background jobs die with the command, as they would
+// with a fresh sandbox's pid namespace, and are reaped here before the exit is reported (a later
+// command never sees them, not even as zombies). Then its output is drained and the exit reported.
+void on_exit(pid_t pid, int status) {
+  auto it = commands.begin();
+  while (it != commands.end() && it->second.pid != pid) ++it;
+  if (it == commands.end()) return;
+  uint32_t id = it->first;
+  Command c = it->second;
+  commands.erase(it);
+  kill(-pid, SIGKILL);
+  for (;;) {
+    int member_status = 0;
+    // Only children of this process in that group (the killed jobs, re-parented here): ECHILD ends it.
+    pid_t member = waitpid(-pid, &member_status, 0);
+    if (member < 0 && errno == EINTR) continue;
+    if (member <= 0) break;
+    on_exit(member, member_status);  // a command leader that had joined this group
+  }
+  pump_output(id, &c.stdout_fd, kStdout, true);
+  pump_output(id, &c.stderr_fd, kStderr, true);
+  close_fd(&c.stdout_fd);
+  close_fd(&c.stderr_fd);
+  close_fd(&c.stdin_fd);
+  uint8_t out[5];
+  out[0] = WIFSIGNALED(status) ? 1 : 0;
+  put_u32(out + 1, static_cast<uint32_t>(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
+  write_frame(STDOUT_FILENO, kExit, id, out, sizeof out);
+}
+
+}  // namespace
+
+int main() {
+  // Not dumpable: a command (same uid) cannot ptrace it or read its memory through /proc
+  // (prctl(2) PR_SET_DUMPABLE; ptrace(2) "ptrace access mode checking").
+  check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0, "prctl(PR_SET_DUMPABLE)");
+  // Orphaned background processes are re-parented here and reaped (prctl(2) PR_SET_CHILD_SUBREAPER).
+  check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "prctl(PR_SET_CHILD_SUBREAPER)");
+  check(signal(SIGPIPE, SIG_IGN) != SIG_ERR, "signal(SIGPIPE)");
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  check(sigprocmask(SIG_BLOCK, &chld, nullptr) == 0, "sigprocmask");
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  check(sfd >= 0, "signalfd");
+  write_frame(STDOUT_FILENO, kReady, 0, nullptr, 0);
+
+  FrameReader reader;
+  std::vector<pollfd> fds;
+  std::vector<std::pair<uint32_t, int>> owners;  // per pollfd after the first two: command id, which (0 in, 1 out, 2 err)
+  static uint8_t buffer[65536];
+  for (;;) {
+    fds.clear();
+    owners.clear();
+    fds.push_back({STDIN_FILENO, POLLIN, 0});
+    fds.push_back({sfd, POLLIN, 0});
+    for (auto& [id, c] : commands) {
+      if (c.stdin_fd >= 0 && !c.pending.empty()) {
+        fds.push_back({c.stdin_fd, POLLOUT, 0});
+        owners.push_back({id, 0});
+      }
+      if (c.stdout_fd >= 0) {
+        fds.push_back({c.stdout_fd, POLLIN, 0});
+        owners.push_back({id, 1});
+      }
+      if (c.stderr_fd >= 0) {
+        fds.push_back({c.stderr_fd, POLLIN, 0});
+        owners.push_back({id, 2});
+      }
+    }
+    int ready = poll(fds.data(), fds.size(), -1);
+    if (ready < 0 && errno == EINTR) continue;
+    check(ready >= 0, "poll");
+    for (size_t i = 2; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      auto it = commands.find(owners[i - 2].first);
+      if (it == commands.end()) continue;
+      Command& c = it->second;
+      if (owners[i - 2].second == 0) {
+        if (fds[i].revents & (POLLERR | POLLHUP)) {
+          c.pending.clear();
+          close_fd(&c.stdin_fd);
+        } else {
+          flush_stdin(&c);
+        }
+      } else if (owners[i - 2].second == 1) {
+        pump_output(it->first, &c.stdout_fd, kStdout, false);
+      } else {
+        pump_output(it->first, &c.stderr_fd, kStderr, false);
+      }
+    }
+    if (fds[1].revents != 0) {
+      signalfd_siginfo info;
+      while (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      }
+      reap();
+    }
+    if (fds[0].revents != 0) {
+      ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) {
+        // The host closed the session (or died): nothing may outlive it.
+        for (auto& [id, c] : commands) kill(-c.pid, SIGKILL);
+        return 0;
+      }
+      reader.append(buffer, static_cast<size_t>(n));
+      Frame f;
+      std::string error;
+      while (reader.next(&f, &error)) handle(f);
+      if (!error.empty()) fatal(error);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The session supervisor's frame protocol (native/session/frames.h is the other end): every frame is
+ * u32 payload length (little-endian), u8 type, u32 command id, payload.
+ */
+export const FrameType = {
+  start: 1,
+  stdin: 2,
+  signal: 3,
+  ready: 10,
+  started: 11,
+  stdout: 12,
+  stderr: 13,
+  exit: 14,
+  failed: 15,
+  fatal: 16,
+} as const;
+
+export interface Frame {
+  type: number;
+  id: number;
+  payload: Buffer;
+}
+
+const HEADER = 9;
+
+export function encodeFrame(type: number, id: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const header = Buffer.allocUnsafe(HEADER);
+  header.writeUInt32LE(payload.length, 0);
+  header.writeUInt8(type, 4);
+  header.writeUInt32LE(id, 5);
+  return payload.length === 0 ? header : Buffer.concat([header, payload]);
+}
+
+function strings(items: readonly Buffer[]): Buffer[] {
+  const count = Buffer.allocUnsafe(4);
+  count.writeUInt32LE(items.length, 0);
+  const out: Buffer[] = [count];
+  for (const item of items) {
+    const length = Buffer.allocUnsafe(4);
+    length.writeUInt32LE(item.length, 0);
+    out.push(length, item);
+  }
+  return out;
+}
+
+/**
+ * A START payload: argv, env (NAME=VALUE), cwd, each as raw bytes. A NUL byte cannot reach execve:
+ * TypeError naming the argument, before anything is sent.
+ */
+export function encodeStart(argv: readonly Buffer[], env: readonly Buffer[], cwd: Buffer): Buffer {
+  for (const item of [...argv, ...env, cwd]) {
+    if (item.includes(0)) throw new TypeError(`session.spawn: ${JSON.stringify(item.toString('utf8'))} contains a NUL byte, which a command's argv, environment or cwd cannot hold`);
+  }
+  const cwdLength = Buffer.allocUnsafe(4);
+  cwdLength.writeUInt32LE(cwd.length, 0);
+  return Buffer.concat([...strings(argv), ...strings(env), cwdLength, cwd]);
+}
+
+/** Collects bytes from the supervisor's stdout and yields whole frames. */
+export class FrameDecoder {
+  private buffer: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Frame[] {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    const frames: Frame[] = [];
+    let offset = 0;
+    while (this.buffer.length - offset >= HEADER) {
+      const length = this.buffer.readUInt32LE(offset);
+      if (this.buffer.length - offset < HEADER + length) break;
+      frames.push({
+        type: this.buffer.readUInt8(offset + 4),
+        id: this.buffer.readUInt32LE(offset + 5),
+        payload: this.buffer.subarray(offset + HEADER, offset + HEADER + length),
+      });
+      offset += HEADER + length;
+    }
+    this.buffer = offset === this.buffer.length ? Buffer.alloc(0) : this.buffer.subarray(offset);
+    return frames;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * A sandbox session: one sandbox set up once (launcher, bwrap, inner stage) around the supervisor
+ * `codex-sandbox-session` (native/session), which then starts each command in it. The supervisor is
+ * the sandboxed program of an ordinary launch, so commands get exactly that launch's confinement.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { ArgvItem, LaunchRequest } from '../contracts/index.js';
+import { argvItemBytes, argvItemText, pathStringToBytes } from '../util/surrogate-escape.js';
+import { SessionCommand } from './command.js';
+import type { SessionSpawnOptions, SessionSubprocess } from './command.js';
+import { FrameDecoder, FrameType, encodeFrame, encodeStart } from './protocol.js';
+import type { Frame } from './protocol.js';
+
+/** What a session needs of the launched supervisor (an execa subprocess from `Sandbox.launch`). */
+export interface SupervisorProcess extends PromiseLike<unknown> {
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  kill(signal?: NodeJS.Signals): boolean;
+}
+
+export interface SessionOptions {
+  /** Close the session after this many milliseconds without a running command. */
+  idleTimeout?: number;
+}
+
+/** Where the supervisor's commands start and with what environment, as planned for the session. */
+export interface SessionDefaults {
+  cwd: string;
+  env: Record<string, string>;
+  /** Runs once the supervisor has exited (e.g. the network proxy's close). */
+  onEnd?: () => void;
+}
+
+const STDERR_TAIL = 4096;
+
+export class SandboxSession implements AsyncDisposable {
+  private readonly commands = new Map<number, SessionCommand>();
+  private nextId = 1;
+  private closed = false;
+  private endReason: string | undefined;
+  private endCause: unknown;
+  private fatal: string | undefined;
+  private stderrTail = '';
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Settles once the supervisor has exited. */
+  readonly ended: Promise<void>;
+
+  constructor(
+    private readonly supervisor: SupervisorProcess,
+    /** The plan the supervisor runs under (what a fresh sandbox of the same options would get). */
+    readonly launchRequest: LaunchRequest,
+    private readonly defaults: SessionDefaults,
+    private readonly options: SessionOptions = {},
+  ) {
+    const decoder = new FrameDecoder();
+    supervisor.stdout?.on('data', (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) this.onFrame(frame);
+    });
+    supervisor.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    });
+    // The pipe to a supervisor that died is broken: the end is reported through `ended`.
+    supervisor.stdin?.on('error', () => undefined);
+    this.ended = new Promise<void>((resolve) => {
+      supervisor.then(
+        (r) => {
+          this.onEnd(r, undefined);
+          resolve();
+        },
+        (e: unknown) => {
+          this.onEnd(undefined, e);
+          resolve();
+        },
+      );
+    });
+    this.armIdle();
+  }
+
+  /** Starts a command in the session; same result shape as `sandbox.spawn` (see SessionSubprocess). */
+  spawn(command: readonly ArgvItem[], options: SessionSpawnOptions = {}): SessionSubprocess {
+    if (this.closed) throw new Error(`session.spawn: the session is closed${this.endReason ? ` (${this.endReason})` : ''}: start a new one with sandbox.session()`);
+    if (command.length === 0) throw new TypeError('session.spawn: the command is empty');
+    const env = { ...this.defaults.env, ...(options.env ?? {}) };
+    const payload = encodeStart(
+      command.map(argvItemBytes),
+      // Surrogate-escaped strings carry non-UTF-8 bytes (util/surrogate-escape.ts): sent as those bytes.
+      Object.entries(env).map(([k, v]) => pathStringToBytes(`${k}=${v}`)),
+      pathStringToBytes(options.cwd ?? this.defaults.cwd),
+    );
+    const id = this.nextId++;
+    const name = command.map(argvItemText).join(' ');
+    const cmd = new SessionCommand(id, name, { sendStdin: (i, c) => this.send(FrameType.stdin, i, c), sendSignal: (i, s) => this.sendSignal(i, s) }, options);
+    this.commands.set(id, cmd);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.send(FrameType.start, id, payload);
+    cmd.begin();
+    return cmd.subprocess;
+  }
+
+  /** Number of commands still running. */
+  get running(): number {
+    return this.commands.size;
+  }
+
+  /** Ends the session: every running command's process group is killed, then the sandbox exits. */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.endReason ??= 'closed by session.close()';
+      this.supervisor.stdin?.end();
+      const force = setTimeout(() => this.supervisor.kill('SIGKILL'), 5000);
+      force.unref();
+      await this.ended;
+      clearTimeout(force);
+    }
+    await this.ended;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private send(type: number, id: number, payload?: Buffer): void {
+    if (this.supervisor.stdin?.writable) this.supervisor.stdin.write(encodeFrame(type, id, payload));
+  }
+
+  private sendSignal(id: number, signal: number): void {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32LE(signal, 0);
+    this.send(FrameType.signal, id, b);
+  }
+
+  private armIdle(): void {
+    const ms = this.options.idleTimeout;
+    if (ms === undefined || this.closed || this.commands.size > 0) return;
+    this.idleTimer = setTimeout(() => {
+      this.endReason = `idle for ${ms} ms (idleTimeout)`;
+      void this.close();
+    }, ms);
+    this.idleTimer.unref();
+  }
+
+  private onFrame(f: Frame): void {
+    if (f.type === FrameType.fatal) {
+      this.fatal = f.payload.toString('utf8');
+      return;
+    }
+    const cmd = this.commands.get(f.id);
+    if (!cmd) return;
+    switch (f.type) {
+      case FrameType.started:
+        cmd.pid = f.payload.readUInt32LE(0);
+        return;
+      case FrameType.stdout:
+        cmd.stdout.write(f.payload);
+        return;
+      case FrameType.stderr:
+        cmd.stderr.write(f.payload);
+        return;
+      case FrameType.exit:
+        this.forget(f.id);
+        if (f.payload.readUInt8(0) === 1) cmd.exited(undefined, f.payload.readUInt32LE(1));
+        else cmd.exited(f.payload.readUInt32LE(1), undefined);
+        return;
+      case FrameType.failed:
+        this.forget(f.id);
+        cmd.failedToStart(f.payload.readUInt32LE(0), f.payload.subarray(4).toString('utf8'));
+        return;
+      default:
+    }
+  }
+
+  private forget(id: number): void {
+    this.commands.delete(id);
+    this.armIdle();
+  }
+
+  private onEnd(result: unknown, error: unknown): void {
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const r = (error ?? result) as { exitCode?: number; signal?: string } | undefined;
+    const how = r?.signal ? `killed by ${r.signal}` : r?.exitCode !== undefined ? `exit code ${r.exitCode}` : 'ended';
+    const detail = this.fatal ?? (error instanceof Error && !('exitCode' in error) ? error.message : this.stderrTail.trim());
+    const reason =
+      this.endReason ?? `the session's supervisor ${how}${detail ? `: ${detail}` : ''}`;
+    this.endReason = reason;
+    this.endCause = error;
+    for (const cmd of this.commands.values()) {
+      cmd.aborted(`the session ended while this command was running (${reason}); its result is unknown — start a new session`, this.endCause);
+    }
+    this.commands.clear();
+    this.defaults.onEnd?.();
+  }
+}

@@ -1,0 +1,31 @@
+/** The session supervisor's frame protocol, host side (native/session/frames.h is the other end). */
+import { describe, expect, it } from 'vitest';
+import { FrameDecoder, FrameType, encodeFrame, encodeStart } from '../../src/session/protocol.js';
+
+describe('session frame protocol', () => {
+  it('encodes the header little-endian: u32 length, u8 type, u32 id', () => {
+    const f = encodeFrame(FrameType.stdin, 0x01020304, Buffer.from('ab'));
+    expect([...f]).toEqual([2, 0, 0, 0, FrameType.stdin, 4, 3, 2, 1, 0x61, 0x62]);
+  });
+
+  it('decodes frames split across chunks and several in one chunk', () => {
+    const bytes = Buffer.concat([encodeFrame(FrameType.stdout, 7, Buffer.from('hello')), encodeFrame(FrameType.exit, 7, Buffer.from([0, 3, 0, 0, 0])), encodeFrame(FrameType.ready, 0)]);
+    const d = new FrameDecoder();
+    const frames = [];
+    for (let i = 0; i < bytes.length; i += 3) frames.push(...d.push(bytes.subarray(i, i + 3)));
+    expect(frames.map((f) => [f.type, f.id, f.payload.toString('hex')])).toEqual([
+      [FrameType.stdout, 7, Buffer.from('hello').toString('hex')],
+      [FrameType.exit, 7, '0003000000'],
+      [FrameType.ready, 0, ''],
+    ]);
+  });
+
+  it('START carries argv, env and cwd as length-prefixed raw bytes', () => {
+    const p = encodeStart([Buffer.from('ls'), Buffer.from([0xff])], [Buffer.from('A=1')], Buffer.from('/w'));
+    expect(p.toString('hex')).toBe(['02000000', '02000000', '6c73', '01000000', 'ff', '01000000', '03000000', '413d31', '02000000', '2f77'].join(''));
+  });
+
+  it('refuses a NUL byte, naming the argument', () => {
+    expect(() => encodeStart([Buffer.from('a\0b')], [], Buffer.from('/'))).toThrow(/contains a NUL byte/);
+  });
+});
