@@ -1,0 +1,17 @@
+/** `run --tty`: which plans can give the command a terminal of its own, and the option that does it. */
+import type { HostFacts, LaunchRequest } from '../contracts/index.js';
+import { withInnerOptions } from '../exec-server/launch-tweaks.js';
+import { UsageError } from './profile-arg.js';
+
+/**
+ * The plan with the launcher's inner `--ctty` (native/launcher/inner.cc take_controlling_terminal: a
+ * new session whose controlling terminal is the pty on stdin). Only a bubblewrap plan has that inner
+ * stage; anything else is refused before launch (exit 2) rather than run without the terminal.
+ */
+export function withTerminal(req: LaunchRequest, facts: HostFacts): LaunchRequest {
+  const launcher = facts.linux?.launcherPath;
+  if (req.kind !== 'linux-bwrap' || launcher === undefined) {
+    throw new UsageError(`--tty needs a bubblewrap sandbox on Linux, and this plan is ${req.kind}: leave --tty out (the command then shares your terminal without job control)`);
+  }
+  return withInnerOptions(req, launcher, ['--ctty']);
+}
