@@ -26,6 +26,8 @@ export interface NativeAddon {
   openPty?(rows: number, cols: number): { master: number; slave: number; path: string };
   /** TIOCSWINSZ on a pty master (the kernel sends SIGWINCH to its foreground group). */
   setPtySize?(masterFd: number, rows: number, cols: number): void;
+  /** True while a pty's foreground group is its session leader's (a `--ctty-job` job stopped); Linux builds only. */
+  ptyJobStopped?(masterFd: number): boolean;
 }
 
 /** Shape of errors the addon throws for failed system calls (like Node's fs errors). */

@@ -18,6 +18,11 @@ import { loadNative } from '../native.js';
  * an unnamespaced launch that keeps the terminal open delays the caller this long.
  */
 const OUTPUT_DRAIN_MS = 2000;
+/**
+ * How often the relay asks the pty whether the command's job stopped (Ctrl-Z, or its own SIGTSTP):
+ * the launcher's --ctty-job supervisor then holds the terminal's foreground (one ioctl pair).
+ */
+const STOP_POLL_MS = 100;
 
 /** Window size of the caller's terminal (rows, columns); 24x80 when no output stream is one. */
 function callerWindow(): [number, number] {
@@ -45,7 +50,16 @@ export class PtyRelay {
     readonly master: number,
     readonly slave: number,
     private readonly setSize: (fd: number, rows: number, cols: number) => void,
+    private readonly jobStopped: ((fd: number) => boolean) | undefined,
   ) {}
+
+  private poll: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /**
+   * Until the job is seen holding the terminal, the leader's foreground means "not started yet" (before
+   * the supervisor's tcsetpgrp) or "not continued yet" (after our SIGCONT), not a stop.
+   */
+  private awaitRunning = true;
 
   /** A new pty pair with the caller's window size. Throws when the addon has no pty support. */
   static open(): PtyRelay {
@@ -53,7 +67,7 @@ export class PtyRelay {
     if (!native.openPty || !native.setPtySize) throw new Error('this build of the native addon has no openPty (rebuild it: npm run build:native)');
     const [rows, cols] = callerWindow();
     const { master, slave } = native.openPty(rows, cols);
-    return new PtyRelay(master, slave, native.setPtySize.bind(native));
+    return new PtyRelay(master, slave, native.setPtySize.bind(native), native.ptyJobStopped?.bind(native));
   }
 
   /** After the command was spawned (it has its own copy of the slave): start relaying. */
@@ -83,6 +97,28 @@ export class PtyRelay {
     this.enterRaw();
   }
 
+  /**
+   * Calls `onStop` each time the command's job stops (Ctrl-Z through the inner pty): the caller then
+   * suspends the relay and stops itself, as the job of the caller's shell. Nothing happens with an
+   * addon that cannot tell (no ptyJobStopped).
+   */
+  watchStops(onStop: () => void): void {
+    const check = this.jobStopped;
+    if (!check) return;
+    this.poll = setInterval(() => {
+      if (this.closed || this.stopped) return;
+      const stopped = check(this.master);
+      if (this.awaitRunning) {
+        this.awaitRunning = stopped;
+        return;
+      }
+      if (!stopped) return;
+      this.stopped = true;
+      onStop();
+    }, STOP_POLL_MS);
+    this.poll.unref();
+  }
+
   /** The caller's terminal size onto the inner pty (the kernel sends SIGWINCH to its foreground job). */
   resize(): void {
     if (this.closed) return;
@@ -101,6 +137,8 @@ export class PtyRelay {
 
   /** After SIGCONT: raw mode again, and the size the terminal has now. */
   resume(): void {
+    this.stopped = false;
+    this.awaitRunning = true;
     if (this.closed) return;
     this.enterRaw();
     this.resize();
@@ -124,6 +162,7 @@ export class PtyRelay {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.poll);
     this.leaveRaw();
     process.stdin.off('data', this.onInput);
     process.stdin.pause();

@@ -157,6 +157,12 @@ async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: strin
     ]);
   }
   for (const [s, h] of handlers) process.on(s, h);
+  // --tty: the command's job stopped (Ctrl-Z went through the inner pty): give the caller's shell its
+  // terminal back and stop as its job; `fg` continues this CLI, whose SIGCONT handler continues the job.
+  relay?.watchStops(() => {
+    relay.suspend();
+    process.kill(process.pid, 'SIGSTOP');
+  });
   try {
     return await new Promise<number>((resolve) => {
       child.once('error', (e) => {

@@ -4,8 +4,9 @@ import { withInnerOptions } from '../exec-server/launch-tweaks.js';
 import { UsageError } from './profile-arg.js';
 
 /**
- * The plan with the launcher's inner `--ctty` (native/launcher/inner.cc take_controlling_terminal: a
- * new session whose controlling terminal is the pty on stdin). Only a bubblewrap plan has that inner
+ * The plan with the launcher's inner `--ctty-job` (native/launcher/inner.cc: a new session whose
+ * controlling terminal is the pty on stdin, the command a job in its foreground that Ctrl-Z can stop,
+ * run_as_job). Only a bubblewrap plan has that inner
  * stage; anything else is refused before launch (exit 2) rather than run without the terminal.
  */
 export function withTerminal(req: LaunchRequest, facts: HostFacts): LaunchRequest {
@@ -13,5 +14,5 @@ export function withTerminal(req: LaunchRequest, facts: HostFacts): LaunchReques
   if (req.kind !== 'linux-bwrap' || launcher === undefined) {
     throw new UsageError(`--tty needs a bubblewrap sandbox on Linux, and this plan is ${req.kind}: leave --tty out (the command then shares your terminal without job control)`);
   }
-  return withInnerOptions(req, launcher, ['--ctty']);
+  return withInnerOptions(req, launcher, ['--ctty-job']);
 }
