@@ -10,7 +10,7 @@ import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } fr
 import { checkPlatformFlag, cliSandbox, planCommand, prepareCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
-import { withTerminal } from './tty-plan.js';
+import { wantsTerminal, withTerminal } from './tty-plan.js';
 import { rawEnv } from './raw-bytes.js';
 import { PtyRelay } from './pty-relay.js';
 import { refusalLines } from './refusal-lines.js';
@@ -21,7 +21,7 @@ export interface RunFlags extends PlanFlags {
   dryRun?: boolean;
   /** An environment of environments.toml (`local`: here). */
   environment?: string;
-  /** A terminal of its own for the command (src/cli/pty-relay.ts). */
+  /** A terminal of its own for the command (src/cli/pty-relay.ts); undefined: when stdio is all terminals. */
   tty?: boolean;
 }
 
@@ -101,14 +101,15 @@ async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: strin
     return e.code === 'ProgramNotFound' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
   }
   validateLaunch(flags, prep, req);
-  if (flags.tty === true) req = withTerminal(req, sandbox.facts);
+  const terminal = wantsTerminal(flags.tty, req, sandbox.facts, { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true });
+  if (terminal) req = withTerminal(req, sandbox.facts);
   // Unix: own process group, so a terminal Ctrl-C reaches only this CLI, which forwards it once.
   // Windows: the console delivers Ctrl-C to every process attached to it, the command included, and
   // `detached` would give the launcher no console at all; the CLI only keeps waiting for the status.
   const onWindows = process.platform === 'win32';
   let child: InheritedSandboxProcess;
   // --tty: the command's stdio is a new pty this process relays (src/cli/pty-relay.ts).
-  const relay = flags.tty === true ? PtyRelay.open() : undefined;
+  const relay = terminal ? PtyRelay.open() : undefined;
   let outputEnd: (tail: string | undefined) => void = () => undefined;
   const outputTail = relay ? new Promise<string | undefined>((resolve) => (outputEnd = resolve)) : undefined;
   try {

@@ -4,6 +4,16 @@ import { withInnerOptions } from '../exec-server/launch-tweaks.js';
 import { UsageError } from './profile-arg.js';
 
 /**
+ * Whether `run` relays a terminal: `--tty` / `--no-tty` decide; by default yes when stdin, stdout
+ * and stderr are all terminals (an interactive session: nothing is redirected, so merging stdout and
+ * stderr on one pty loses nothing) and the plan can have it (a bubblewrap sandbox on Linux).
+ */
+export function wantsTerminal(flag: boolean | undefined, req: LaunchRequest, facts: HostFacts, stdio: { stdin: boolean; stdout: boolean; stderr: boolean }): boolean {
+  if (flag !== undefined) return flag;
+  return stdio.stdin && stdio.stdout && stdio.stderr && req.kind === 'linux-bwrap' && facts.linux?.launcherPath !== undefined;
+}
+
+/**
  * The plan with the launcher's inner `--ctty-job` (native/launcher/inner.cc: a new session whose
  * controlling terminal is the pty on stdin, the command a job in its foreground that Ctrl-Z can stop,
  * run_as_job). Only a bubblewrap plan has that inner
