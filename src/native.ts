@@ -26,8 +26,8 @@ export interface NativeAddon {
   openPty?(rows: number, cols: number): { master: number; slave: number; path: string };
   /** TIOCSWINSZ on a pty master (the kernel sends SIGWINCH to its foreground group). */
   setPtySize?(masterFd: number, rows: number, cols: number): void;
-  /** True while a pty's foreground group is its session leader's (a `--ctty-job` job stopped); Linux builds only. */
-  ptyJobStopped?(masterFd: number): boolean;
+  /** Whose is a pty's foreground: its session leader's (`stopped`: a `--ctty-job` job stopped), another group's, or no session; Linux builds only. */
+  ptyJobState?(masterFd: number): 'stopped' | 'running' | 'none';
 }
 
 /** Shape of errors the addon throws for failed system calls (like Node's fs errors). */

@@ -150,21 +150,22 @@ Napi::Value SetPtySize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// ptyJobStopped(masterFd): true when the pty's foreground process group is its session leader's
+// ptyJobState(masterFd): "stopped" when the pty's foreground process group is its session leader's
 // (TIOCGPGRP == TIOCGSID on the master, both in the caller's pid namespace): the launcher's
-// --ctty-job supervisor took the terminal back because its job stopped. False once the session is
-// gone (ENOTTY/EIO) or while the job holds the terminal.
-Napi::Value PtyJobStopped(const Napi::CallbackInfo& info) {
+// --ctty-job supervisor took the terminal back because its job stopped (or has not handed it over
+// yet); "running" while another group (the job) holds it; "none" when the pty has no session (before
+// the sandbox took it, after it ended: ENOTTY).
+Napi::Value PtyJobState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "ptyJobStopped: fd must be a number").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "ptyJobState: fd must be a number").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   int fd = info[0].As<Napi::Number>().Int32Value();
   pid_t pgrp = 0;
   pid_t sid = 0;
-  if (ioctl(fd, TIOCGPGRP, &pgrp) < 0 || ioctl(fd, TIOCGSID, &sid) < 0) return Napi::Boolean::New(env, false);
-  return Napi::Boolean::New(env, pgrp > 0 && pgrp == sid);
+  if (ioctl(fd, TIOCGPGRP, &pgrp) < 0 || ioctl(fd, TIOCGSID, &sid) < 0 || pgrp <= 0) return Napi::String::New(env, "none");
+  return Napi::String::New(env, pgrp == sid ? "stopped" : "running");
 }
 
 }  // namespace
@@ -174,7 +175,7 @@ void InitLinux(Napi::Env env, Napi::Object exports) {
   exports.Set("landlockAbi", Napi::Function::New(env, LandlockAbi, "landlockAbi"));
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
   exports.Set("setPtySize", Napi::Function::New(env, SetPtySize, "setPtySize"));
-  exports.Set("ptyJobStopped", Napi::Function::New(env, PtyJobStopped, "ptyJobStopped"));
+  exports.Set("ptyJobState", Napi::Function::New(env, PtyJobState, "ptyJobState"));
   exports.Set("embeddedBwrapSha256",
               Napi::Function::New(env, EmbeddedBwrapSha256, "embeddedBwrapSha256"));
 }

@@ -23,6 +23,11 @@ const OUTPUT_DRAIN_MS = 2000;
  * the launcher's --ctty-job supervisor then holds the terminal's foreground (one ioctl pair).
  */
 const STOP_POLL_MS = 100;
+/**
+ * After the start or a SIGCONT, the leader's foreground means "not handed to the job yet" for at most
+ * this long (the supervisor does it at once); a job that stopped before we saw it run counts after it.
+ */
+const HANDOVER_MS = 1000;
 
 /** Window size of the caller's terminal (rows, columns); 24x80 when no output stream is one. */
 function callerWindow(): [number, number] {
@@ -50,7 +55,7 @@ export class PtyRelay {
     readonly master: number,
     readonly slave: number,
     private readonly setSize: (fd: number, rows: number, cols: number) => void,
-    private readonly jobStopped: ((fd: number) => boolean) | undefined,
+    private readonly jobState: ((fd: number) => 'stopped' | 'running' | 'none') | undefined,
   ) {}
 
   private poll: NodeJS.Timeout | undefined;
@@ -59,7 +64,7 @@ export class PtyRelay {
    * Until the job is seen holding the terminal, the leader's foreground means "not started yet" (before
    * the supervisor's tcsetpgrp) or "not continued yet" (after our SIGCONT), not a stop.
    */
-  private awaitRunning = true;
+  private awaitRunningUntil: number | undefined;
 
   /** A new pty pair with the caller's window size. Throws when the addon has no pty support. */
   static open(): PtyRelay {
@@ -67,7 +72,7 @@ export class PtyRelay {
     if (!native.openPty || !native.setPtySize) throw new Error('this build of the native addon has no openPty (rebuild it: npm run build:native)');
     const [rows, cols] = callerWindow();
     const { master, slave } = native.openPty(rows, cols);
-    return new PtyRelay(master, slave, native.setPtySize.bind(native), native.ptyJobStopped?.bind(native));
+    return new PtyRelay(master, slave, native.setPtySize.bind(native), native.ptyJobState?.bind(native));
   }
 
   /** After the command was spawned (it has its own copy of the slave): start relaying. */
@@ -100,19 +105,22 @@ export class PtyRelay {
   /**
    * Calls `onStop` each time the command's job stops (Ctrl-Z through the inner pty): the caller then
    * suspends the relay and stops itself, as the job of the caller's shell. Nothing happens with an
-   * addon that cannot tell (no ptyJobStopped).
+   * addon that cannot tell (no ptyJobState).
    */
   watchStops(onStop: () => void): void {
-    const check = this.jobStopped;
+    const check = this.jobState;
     if (!check) return;
     this.poll = setInterval(() => {
       if (this.closed || this.stopped) return;
-      const stopped = check(this.master);
-      if (this.awaitRunning) {
-        this.awaitRunning = stopped;
+      const state = check(this.master);
+      // No session yet: the sandbox is still being set up (the hand-over wait starts after it).
+      if (state === 'none') return;
+      if (state === 'running') {
+        this.awaitRunningUntil = 0;
         return;
       }
-      if (!stopped) return;
+      if (this.awaitRunningUntil === undefined) this.awaitRunningUntil = Date.now() + HANDOVER_MS;
+      if (Date.now() < this.awaitRunningUntil) return;
       this.stopped = true;
       onStop();
     }, STOP_POLL_MS);
@@ -138,7 +146,7 @@ export class PtyRelay {
   /** After SIGCONT: raw mode again, and the size the terminal has now. */
   resume(): void {
     this.stopped = false;
-    this.awaitRunning = true;
+    this.awaitRunningUntil = Date.now() + HANDOVER_MS;
     if (this.closed) return;
     this.enterRaw();
     this.resize();

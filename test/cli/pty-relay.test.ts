@@ -111,6 +111,13 @@ describe.runIf(process.platform === 'linux')('run at a terminal: a pty of its ow
     expect(r.status, r.output).toBe(3);
   });
 
+  it('a command that stops itself at once (before the CLI saw it run) still stops the CLI, and fg continues it', () => {
+    const r = underPty([{ waitStopped: true }, { cont: true }, { waitRaw: true }, { send: 'hi\n' }, { wait: 'GOT hi' }], ['run', '--', 'bash', '-c', 'kill -STOP $$; read x; echo GOT $x']);
+    expectClean(r);
+    expect(r.stopped, r.output).toBe(true);
+    expect(r.status, r.output).toBe(0);
+  });
+
   it('a command killed by a signal exits 128+N, and the terminal is restored', () => {
     const r = underPty([], ['run', '--', 'bash', '-c', 'kill -TERM $$']);
     expectClean(r);
