@@ -13,7 +13,7 @@ import { Scratch, bin, repo, requireBuilt } from './helpers.js';
 const PYTHON = '/usr/bin/python3';
 const driver = path.join(repo, 'test', 'cli', 'pty-script.py');
 
-type Step = { wait: string } | { send: string } | { waitStopped: true } | { cont: true } | { sleep: number } | { waitRaw: true } | { termios: string };
+type Step = { wait: string } | { send: string } | { waitStopped: true } | { cont: true } | { sleep: number } | { waitRaw: true } | { termios: string } | { states: string; argv0: string };
 
 interface PtyResult {
   output: string;
@@ -23,6 +23,7 @@ interface PtyResult {
   stopped: boolean;
   elapsed: number;
   termiosSame: Record<string, boolean>;
+  states: Record<string, string[]>;
   termiosRestored: boolean;
   pendingInput: number;
 }
@@ -30,6 +31,8 @@ interface PtyResult {
 const CTRL_C = '\u0003';
 const CTRL_D = '\u0004';
 const CTRL_Z = '\u001a';
+/** argv[0] of the `cat` in the sandbox, to find it in /proc from outside. */
+const CAT = `pty-relay-cat-${process.pid}`;
 
 let s: Scratch;
 beforeAll(() => {
@@ -91,21 +94,28 @@ describe.runIf(process.platform === 'linux')('run at a terminal: a pty of its ow
     const r = underPty(
       [
         { wait: 'READY' },
+        { sleep: 0.3 },
         { send: CTRL_Z },
         { waitStopped: true },
         { termios: 'stopped' },
+        { states: 'stopped', argv0: CAT },
         { cont: true },
         { waitRaw: true },
         { termios: 'running' },
+        { states: 'running', argv0: CAT },
         { send: 'hello\n' },
         { wait: 'hello' },
         { wait: 'hello' },
         { send: CTRL_D },
       ],
-      ['run', '--', 'bash', '-c', 'echo RE""ADY; cat; exit 3'],
+      ['run', '--', 'bash', '-c', `echo RE""ADY; (exec -a ${CAT} cat); exit 3`],
     );
     expectClean(r);
     expect(r.stopped, r.output).toBe(true);
+    // The job itself was stopped (T) while the CLI was, and runs again after fg.
+    expect(r.states.stopped, r.output).toEqual(['T']);
+    expect(r.states.running, r.output).toHaveLength(1);
+    expect(r.states.running, r.output).not.toContain('T');
     // Stopped: the caller's shell has its terminal as it left it; running: raw, for the relay.
     expect(r.termiosSame).toEqual({ stopped: true, running: false });
     expect(r.status, r.output).toBe(3);

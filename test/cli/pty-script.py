@@ -11,6 +11,8 @@ The script (JSON, first argument) is a list of steps:
   {"sleep": SECONDS}
   {"mark": "NAME"}            record the output's length so far under NAME (in "marks")
   {"waitRaw": true}           wait until the terminal is out of canonical mode (the CLI's relay is in raw mode)
+  {"states": "NAME", "argv0": "X"}  record under NAME (in "states") the states (R, S, T...; /proc/PID/stat) of the
+                              processes whose argv[0] is X, wherever they run (a sandbox's pid namespace too)
   {"termios": "NAME"}         record under NAME (in "termiosSame") whether the terminal's modes equal those it had
                               before the program started
 At the end, "termiosRestored" says whether the modes equal the initial ones again, and "pendingInput" how many
@@ -28,6 +30,23 @@ if pid == 0:
 initial = termios.tcgetattr(fd)
 pts = '/dev/pts/%d' % struct.unpack('I', fcntl.ioctl(fd, 0x80045430, b'\0' * 4))[0]
 termios_same = {}
+states = {}
+
+
+def states_of(argv0):
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % entry, 'rb') as f:
+                if f.read().split(b'\0')[0] != argv0.encode():
+                    continue
+            with open('/proc/%s/stat' % entry) as f:
+                found.append(f.read().rsplit(')', 1)[1].split()[0])
+        except OSError:
+            pass
+    return found
 
 out = b''
 mark = 0
@@ -101,6 +120,8 @@ for i, step in enumerate(script):
             if reap(0) or time.time() > deadline:
                 ok = False
                 break
+    elif 'states' in step:
+        states[step['states']] = states_of(step['argv0'])
     elif 'termios' in step:
         termios_same[step['termios']] = termios.tcgetattr(fd) == initial
     elif 'mark' in step:
@@ -132,5 +153,5 @@ restored = termios.tcgetattr(fd) == initial
 slave = os.open(pts, os.O_RDWR | os.O_NOCTTY)
 pending = struct.unpack('i', fcntl.ioctl(slave, termios.FIONREAD, b'\0' * 4))[0]
 os.close(slave)
-print(json.dumps({'termiosSame': termios_same, 'termiosRestored': restored, 'pendingInput': pending, 'output': out.decode('utf8', 'replace'), 'status': status, 'timedOut': timed_out,
+print(json.dumps({'states': states, 'termiosSame': termios_same, 'termiosRestored': restored, 'pendingInput': pending, 'output': out.decode('utf8', 'replace'), 'status': status, 'timedOut': timed_out,
                   'failedStep': failed, 'stopped': stopped, 'marks': marks, 'elapsed': round(time.time() - start, 2)}))
