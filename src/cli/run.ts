@@ -12,7 +12,7 @@ import type { PlanFlags } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
 import { wantsTerminal, withTerminal } from './tty-plan.js';
 import { rawEnv } from './raw-bytes.js';
-import { PtyRelay } from './pty-relay.js';
+import type { PtyRelay } from './pty-relay.js';
 import { refusalLines } from './refusal-lines.js';
 import { renderLaunchRequest } from './render.js';
 import { checkCwdDirectory, validateLaunch } from './validate.js';
@@ -109,7 +109,8 @@ async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: strin
   const onWindows = process.platform === 'win32';
   let child: InheritedSandboxProcess;
   // --tty: the command's stdio is a new pty this process relays (src/cli/pty-relay.ts).
-  const relay = terminal ? PtyRelay.open() : undefined;
+  // Loaded only then: a run in a script or CI pays nothing for it.
+  const relay: PtyRelay | undefined = terminal ? (await import('./pty-relay.js')).PtyRelay.open() : undefined;
   let outputEnd: (tail: string | undefined) => void = () => undefined;
   const outputTail = relay ? new Promise<string | undefined>((resolve) => (outputEnd = resolve)) : undefined;
   try {
