@@ -28,6 +28,8 @@ export interface NativeAddon {
   setPtySize?(masterFd: number, rows: number, cols: number): void;
   /** Whose is a pty's foreground: its session leader's (`stopped`: a `--ctty-job` job stopped), another group's, or no session; Linux builds only. */
   ptyJobState?(masterFd: number): 'stopped' | 'running' | 'none';
+  /** True when fd is the controlling terminal and this process's group its foreground group; Linux builds only. */
+  inForeground?(fd: number): boolean;
 }
 
 /** Shape of errors the addon throws for failed system calls (like Node's fs errors). */

@@ -168,6 +168,19 @@ Napi::Value PtyJobState(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, pgrp == sid ? "stopped" : "running");
 }
 
+// inForeground(fd): true when fd is this process's controlling terminal and its process group is the
+// terminal's foreground group (tcgetpgrp(3) == getpgrp(2)); a background job that set the terminal's
+// modes would be stopped by SIGTTOU.
+Napi::Value InForeground(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "inForeground: fd must be a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const pid_t fg = tcgetpgrp(info[0].As<Napi::Number>().Int32Value());
+  return Napi::Boolean::New(env, fg > 0 && fg == getpgrp());
+}
+
 }  // namespace
 
 void InitLinux(Napi::Env env, Napi::Object exports) {
@@ -176,6 +189,7 @@ void InitLinux(Napi::Env env, Napi::Object exports) {
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
   exports.Set("setPtySize", Napi::Function::New(env, SetPtySize, "setPtySize"));
   exports.Set("ptyJobState", Napi::Function::New(env, PtyJobState, "ptyJobState"));
+  exports.Set("inForeground", Napi::Function::New(env, InForeground, "inForeground"));
   exports.Set("embeddedBwrapSha256",
               Napi::Function::New(env, EmbeddedBwrapSha256, "embeddedBwrapSha256"));
 }

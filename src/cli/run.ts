@@ -1,6 +1,7 @@
 /** `codex-sandbox run`: plan a command under a profile and run it, or print the plan. */
 import type { LaunchRequest } from '../contracts/index.js';
 import { ensureCacheDirs } from '../host/caches.js';
+import { loadNative } from '../native.js';
 import { WindowsLaunchError } from '../launch/windows.js';
 import { PlanError } from '../contracts/index.js';
 import type { InheritedSandboxProcess } from '../sandbox.js';
@@ -101,7 +102,12 @@ async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: strin
     return e.code === 'ProgramNotFound' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
   }
   validateLaunch(flags, prep, req);
-  const terminal = wantsTerminal(flags.tty, req, sandbox.facts, { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true });
+  const terminal = wantsTerminal(flags.tty, req, sandbox.facts, {
+    stdin: process.stdin.isTTY === true,
+    stdout: process.stdout.isTTY === true,
+    stderr: process.stderr.isTTY === true,
+    foreground: () => loadNative().inForeground?.(0) ?? true,
+  });
   if (terminal) req = withTerminal(req, sandbox.facts);
   // Unix: own process group, so a terminal Ctrl-C reaches only this CLI, which forwards it once.
   // Windows: the console delivers Ctrl-C to every process attached to it, the command included, and

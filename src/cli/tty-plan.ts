@@ -6,11 +6,12 @@ import { UsageError } from './profile-arg.js';
 /**
  * Whether `run` relays a terminal: `--tty` / `--no-tty` decide; by default yes when stdin, stdout
  * and stderr are all terminals (an interactive session: nothing is redirected, so merging stdout and
- * stderr on one pty loses nothing) and the plan can have it (a bubblewrap sandbox on Linux).
+ * stderr on one pty loses nothing), this process is the terminal's foreground job (a background `&` run
+ * setting raw mode would be stopped by SIGTTOU) and the plan can have it (a bubblewrap sandbox on Linux).
  */
-export function wantsTerminal(flag: boolean | undefined, req: LaunchRequest, facts: HostFacts, stdio: { stdin: boolean; stdout: boolean; stderr: boolean }): boolean {
+export function wantsTerminal(flag: boolean | undefined, req: LaunchRequest, facts: HostFacts, stdio: { stdin: boolean; stdout: boolean; stderr: boolean; foreground: () => boolean }): boolean {
   if (flag !== undefined) return flag;
-  return stdio.stdin && stdio.stdout && stdio.stderr && req.kind === 'linux-bwrap' && facts.linux?.launcherPath !== undefined;
+  return stdio.stdin && stdio.stdout && stdio.stderr && req.kind === 'linux-bwrap' && facts.linux?.launcherPath !== undefined && stdio.foreground();
 }
 
 /**

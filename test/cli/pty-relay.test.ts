@@ -42,7 +42,11 @@ beforeAll(() => {
 afterAll(() => s.dispose());
 
 function underPty(steps: Step[], args: string[]): PtyResult {
-  const r = spawnSync(PYTHON, [driver, JSON.stringify(steps), process.execPath, bin, ...args], { cwd: s.project, env: s.env({ TERM: 'xterm' }), encoding: 'utf8', timeout: 60_000 });
+  return underPtyArgv(steps, [process.execPath, bin, ...args]);
+}
+
+function underPtyArgv(steps: Step[], argv: string[]): PtyResult {
+  const r = spawnSync(PYTHON, [driver, JSON.stringify(steps), ...argv], { cwd: s.project, env: s.env({ TERM: 'xterm' }), encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`pty driver failed (${String(r.status)}): ${r.stderr}`);
   return JSON.parse(r.stdout) as PtyResult;
 }
@@ -156,6 +160,16 @@ describe.runIf(process.platform === 'linux')('run at a terminal: a pty of its ow
     const report = r.output.indexOf(`codex-sandbox: blocked write: ${s.project}/out.txt (read-only; allow with -w ~/proj)`);
     expect(said, r.output).toBeGreaterThanOrEqual(0);
     expect(report, r.output).toBeGreaterThan(said);
+  });
+
+  it('a background run (`run … &` from a shell with job control) shares the terminal instead of being stopped by SIGTTOU', () => {
+    const q = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
+    const cli = [process.execPath, bin, 'run', '--', 'echo', 'BG-OUT'].map(q).join(' ');
+    const r = underPtyArgv([{ wait: 'STATUS=' }], ['/bin/bash', '-c', `set -m; ${cli} & wait $!; echo "STATUS=$?"`]);
+    expectClean(r);
+    expect(r.output).toContain('BG-OUT');
+    // 150 (128 + SIGTTOU) when the CLI set the terminal raw from the background.
+    expect(r.output).toContain('STATUS=0');
   });
 
   it('--tty without a terminal on stdin is a usage error (exit 2), checked before launch', () => {

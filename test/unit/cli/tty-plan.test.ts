@@ -8,7 +8,7 @@ const LAUNCHER = '/opt/codex-sandbox-launcher';
 const facts = { platform: 'linux', linux: { launcherPath: LAUNCHER } } as unknown as HostFacts;
 const bwrap = { kind: 'linux-bwrap', program: LAUNCHER, argv: ['--bwrap', '--', '/usr/bin/bwrap', '--new-session', '--', LAUNCHER, '--inner', '--started-fd', '5', '--', 'bash'] } as unknown as LaunchRequest;
 const none = { kind: 'none', program: 'bash', argv: [] } as unknown as LaunchRequest;
-const allTtys = { stdin: true, stdout: true, stderr: true };
+const allTtys = { stdin: true, stdout: true, stderr: true, foreground: (): boolean => true };
 
 describe('wantsTerminal', () => {
   it('by default only when stdin, stdout and stderr are all terminals and the plan is a bubblewrap one', () => {
@@ -17,10 +17,12 @@ describe('wantsTerminal', () => {
       expect(wantsTerminal(undefined, bwrap, facts, { ...allTtys, [redirected]: false })).toBe(false);
     }
     expect(wantsTerminal(undefined, none, facts, allTtys)).toBe(false);
+    // A background job (`run … &`): raw mode would stop it (SIGTTOU).
+    expect(wantsTerminal(undefined, bwrap, facts, { ...allTtys, foreground: () => false })).toBe(false);
   });
 
   it('--tty / --no-tty decide', () => {
-    expect(wantsTerminal(true, bwrap, facts, { stdin: true, stdout: false, stderr: false })).toBe(true);
+    expect(wantsTerminal(true, bwrap, facts, { stdin: true, stdout: false, stderr: false, foreground: () => false })).toBe(true);
     expect(wantsTerminal(false, bwrap, facts, allTtys)).toBe(false);
   });
 });
