@@ -25,6 +25,8 @@ const FILES = [
   'test/integration/exec-server/fs-mkdir-race.test.ts',
   // `run --environment`: a project's environments.toml refused unless trusted, the profile enforced on the server.
   'test/cli/environment.test.ts',
+  // `run` at a terminal: TIOCSTI from the sandbox reaches only the command's own pty, job control, modes restored.
+  'test/cli/pty-relay.test.ts',
 ];
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

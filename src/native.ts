@@ -26,6 +26,10 @@ export interface NativeAddon {
   openPty?(rows: number, cols: number): { master: number; slave: number; path: string };
   /** TIOCSWINSZ on a pty master (the kernel sends SIGWINCH to its foreground group). */
   setPtySize?(masterFd: number, rows: number, cols: number): void;
+  /** Whose is a pty's foreground: its session leader's (`stopped`: a `--ctty-job` job stopped), another group's, or no session; Linux builds only. */
+  ptyJobState?(masterFd: number): 'stopped' | 'running' | 'none';
+  /** True when fd is the controlling terminal and this process's group its foreground group; Linux builds only. */
+  inForeground?(fd: number): boolean;
 }
 
 /** Shape of errors the addon throws for failed system calls (like Node's fs errors). */

@@ -285,7 +285,7 @@ export class Sandbox {
    * `relayStderr`: the command's stderr comes through a pipe that is copied to this process's stderr, and
    * its end is kept for `refusals` (the CLI does this when its stderr is not a terminal).
    */
-  launchInherited(req: LaunchRequest, options: { detached: boolean; relayStderr?: boolean }): InheritedSandboxProcess {
+  launchInherited(req: LaunchRequest, options: { detached: boolean; relayStderr?: boolean; ttyFd?: number; outputTail?: Promise<string | undefined> }): InheritedSandboxProcess {
     let setupStatus: Promise<SandboxSetupError | undefined> = Promise.resolve(undefined);
     let stderrTail: Promise<string | undefined> = Promise.resolve(undefined);
     const child = this.start(
@@ -293,7 +293,8 @@ export class Sandbox {
       (r) => {
         const started = spawnInherit(r, options);
         setupStatus = started.setupStatus;
-        stderrTail = started.stderrTail;
+        // With a terminal (ttyFd) the caller reads the command's output and hands its end in here.
+        stderrTail = options.outputTail ?? started.stderrTail;
         return started.child;
       },
       (_sub, exited) => Promise.all([stderrTail, exited]).then(([stderr, exit]) => ({ stderr, ...exit })),

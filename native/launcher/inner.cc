@@ -4,7 +4,11 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -97,6 +101,82 @@ void take_controlling_terminal() {
   if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0) die_errno("ioctl(TIOCSCTTY): making the pty the controlling terminal", nullptr, errno);
 }
 
+// --ctty-job (the CLI's `run --tty`): the session leader stays in the sandbox as a small supervisor
+// and the command runs as a job in a process group of its own, in the foreground of the pty. A
+// session leader's group is orphaned (its parent, bwrap's init, is in another session), and the kernel
+// discards SIGTSTP/SIGTTIN/SIGTTOU for an orphaned group (POSIX "orphaned process group";
+// kernel/signal.c get_signal, is_current_pgrp_orphaned): Ctrl-Z of `sleep` or vim would do nothing.
+// The supervisor's child is not orphaned, so it stops; the supervisor then takes the terminal back
+// (tcsetpgrp), which the CLI sees on the master (TIOCGPGRP == TIOCGSID) and stops itself so the
+// caller's shell can `fg` it. SIGCONT (the CLI's, through the launcher) gives the job the terminal
+// back and continues it. The supervisor holds no fd but the pty (close_fds_from ran before), has the
+// command's uid and the same sandbox: nothing the command could gain by controlling it.
+volatile sig_atomic_t g_job = 0;
+
+void forward_to_job(int sig) {
+  const pid_t job = g_job;
+  if (job <= 0) return;
+  const int saved = errno;
+  if (sig == SIGCONT) tcsetpgrp(STDIN_FILENO, job);
+  kill(-job, sig);
+  errno = saved;
+}
+
+[[noreturn]] void exit_like(int status) {
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  const int sig = WTERMSIG(status);
+  // The same death as the job's, so bwrap and the launcher report 128+N; no core of this process.
+  struct rlimit no_core = {0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  kill(getpid(), sig);
+  _exit(128 + sig);
+}
+
+[[noreturn]] void run_as_job(char* program, char** argv) {
+  const pid_t pid = fork();
+  if (pid < 0) die_errno("fork: starting the command as a job of its terminal", nullptr, errno);
+  if (pid == 0) {
+    // A background group may not set the foreground group without SIGTTOU: block it meanwhile.
+    sigset_t ttou, old;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    sigprocmask(SIG_BLOCK, &ttou, &old);
+    setpgid(0, 0);
+    tcsetpgrp(STDIN_FILENO, getpid());
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    exec_command_or_exit(program, argv);
+  }
+  setpgid(pid, pid);  // also here: whichever of the two runs first
+  g_job = pid;
+  signal(SIGTTOU, SIG_IGN);
+  signal(SIGTTIN, SIG_IGN);
+  struct sigaction sa = {};
+  sa.sa_handler = forward_to_job;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int sig : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP, SIGCONT, SIGWINCH, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
+  tcsetpgrp(STDIN_FILENO, pid);
+  for (;;) {
+    int status = 0;
+    const pid_t r = waitpid(pid, &status, WUNTRACED);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      _exit(125);
+    }
+    if (WIFSTOPPED(status)) {
+      // The terminal back to this session leader: the CLI's sign that the job stopped.
+      tcsetpgrp(STDIN_FILENO, getpgrp());
+      continue;
+    }
+    exit_like(status);
+  }
+}
+
 }  // namespace
 
 void run_inner(int count, char** args) {
@@ -129,5 +209,6 @@ void run_inner(int count, char** args) {
   close_fds_from(3);
   char* program = options.command[0];
   if (options.argv0 != nullptr) options.command[0] = const_cast<char*>(options.argv0);
+  if (options.ctty_job) run_as_job(program, options.command.data());
   exec_command_or_exit(program, options.command.data());
 }

@@ -215,6 +215,9 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
       out->started_fd = parse_fd(arg, need_value(arg, i, count, args));
     } else if (strcmp(arg, "--ctty") == 0) {
       out->ctty = true;
+    } else if (strcmp(arg, "--ctty-job") == 0) {
+      out->ctty = true;
+      out->ctty_job = true;
     } else if (strcmp(arg, "--allow-userns") == 0) {
       out->allow_userns = true;
     } else if (strcmp(arg, "--proxy-port") == 0) {

@@ -69,6 +69,7 @@ struct InnerOptions {
   int started_fd = -1;              // write end of the launcher's started pipe, -1 if none
   bool allow_userns = false;        // --allow-userns: skip the "no new user namespace" check
   bool ctty = false;                // --ctty: stdin is a pty the command takes as its controlling terminal
+  bool ctty_job = false;            // --ctty-job: as --ctty, the command a stoppable job of that session (run --tty)
   int proxy_port = 0;               // --proxy-port PORT: wait for the launcher's forwarder on 127.0.0.1:PORT
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
 };

@@ -150,6 +150,37 @@ Napi::Value SetPtySize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ptyJobState(masterFd): "stopped" when the pty's foreground process group is its session leader's
+// (TIOCGPGRP == TIOCGSID on the master, both in the caller's pid namespace): the launcher's
+// --ctty-job supervisor took the terminal back because its job stopped (or has not handed it over
+// yet); "running" while another group (the job) holds it; "none" when the pty has no session (before
+// the sandbox took it, after it ended: ENOTTY).
+Napi::Value PtyJobState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "ptyJobState: fd must be a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  pid_t pgrp = 0;
+  pid_t sid = 0;
+  if (ioctl(fd, TIOCGPGRP, &pgrp) < 0 || ioctl(fd, TIOCGSID, &sid) < 0 || pgrp <= 0) return Napi::String::New(env, "none");
+  return Napi::String::New(env, pgrp == sid ? "stopped" : "running");
+}
+
+// inForeground(fd): true when fd is this process's controlling terminal and its process group is the
+// terminal's foreground group (tcgetpgrp(3) == getpgrp(2)); a background job that set the terminal's
+// modes would be stopped by SIGTTOU.
+Napi::Value InForeground(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "inForeground: fd must be a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const pid_t fg = tcgetpgrp(info[0].As<Napi::Number>().Int32Value());
+  return Napi::Boolean::New(env, fg > 0 && fg == getpgrp());
+}
+
 }  // namespace
 
 void InitLinux(Napi::Env env, Napi::Object exports) {
@@ -157,6 +188,8 @@ void InitLinux(Napi::Env env, Napi::Object exports) {
   exports.Set("landlockAbi", Napi::Function::New(env, LandlockAbi, "landlockAbi"));
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
   exports.Set("setPtySize", Napi::Function::New(env, SetPtySize, "setPtySize"));
+  exports.Set("ptyJobState", Napi::Function::New(env, PtyJobState, "ptyJobState"));
+  exports.Set("inForeground", Napi::Function::New(env, InForeground, "inForeground"));
   exports.Set("embeddedBwrapSha256",
               Napi::Function::New(env, EmbeddedBwrapSha256, "embeddedBwrapSha256"));
 }

@@ -42,6 +42,8 @@ export function buildProgram(): Command {
       .command('run')
       .description("run a command in the sandbox (stdin/stdout/stderr pass through; exits with the command's status)"),
   )
+    .option('-t, --tty', 'give the command a terminal of its own (a new pty relayed to yours; the default when stdin, stdout and stderr are terminals): an interactive shell gets job control (Linux)')
+    .option('--no-tty', "let the command share this terminal instead (no job control; stdout and stderr stay apart)")
     .option('--dry-run', 'print the launch plan and run nothing')
     .option('--json', 'with --dry-run: print the plan as JSON')
     .addOption(new Option('--platform <platform>', 'with --dry-run: plan for another OS').choices(PLATFORMS))

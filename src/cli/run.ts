@@ -1,6 +1,7 @@
 /** `codex-sandbox run`: plan a command under a profile and run it, or print the plan. */
 import type { LaunchRequest } from '../contracts/index.js';
 import { ensureCacheDirs } from '../host/caches.js';
+import { loadNative } from '../native.js';
 import { WindowsLaunchError } from '../launch/windows.js';
 import { PlanError } from '../contracts/index.js';
 import type { InheritedSandboxProcess } from '../sandbox.js';
@@ -10,7 +11,9 @@ import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP, exitCodeForSignal } fr
 import { checkPlatformFlag, cliSandbox, planCommand, prepareCommand } from './plan-args.js';
 import type { PlanFlags } from './plan-args.js';
 import { UsageError } from './profile-arg.js';
+import { wantsTerminal, withTerminal } from './tty-plan.js';
 import { rawEnv } from './raw-bytes.js';
+import type { PtyRelay } from './pty-relay.js';
 import { refusalLines } from './refusal-lines.js';
 import { renderLaunchRequest } from './render.js';
 import { checkCwdDirectory, validateLaunch } from './validate.js';
@@ -19,6 +22,8 @@ export interface RunFlags extends PlanFlags {
   dryRun?: boolean;
   /** An environment of environments.toml (`local`: here). */
   environment?: string;
+  /** A terminal of its own for the command (src/cli/pty-relay.ts); undefined: when stdio is all terminals. */
+  tty?: boolean;
 }
 
 /**
@@ -41,6 +46,9 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
     if (spec !== 'local') return runRemoteCommand(command, flags, spec);
   }
   checkPlatformFlag(flags, flags.dryRun === true, '--dry-run');
+  if (flags.tty === true && flags.dryRun !== true && process.stdin.isTTY !== true) {
+    throw new UsageError('--tty needs a terminal on stdin (it relays your keyboard to the command): run it from an interactive shell, or leave --tty out');
+  }
   if (flags.json === true && flags.dryRun !== true) throw new UsageError('--json needs --dry-run');
   // The environment's exact bytes (Node decodes non-UTF-8 ones to U+FFFD), as the library passes them.
   const env = rawEnv(process.env);
@@ -50,8 +58,10 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
   if (flags.dryRun === true) {
     // The same input checks as a run (exit 2), on this host's plans: a plan for another OS is shown as is.
     checkCwdDirectory(flags, prep);
-    const req = planCommand(cliSandbox(prep, env), command, prep, env);
-    validateLaunch(flags, prep, req);
+    const dry = cliSandbox(prep, env);
+    const planned = planCommand(dry, command, prep, env);
+    validateLaunch(flags, prep, planned);
+    const req = flags.tty === true ? withTerminal(planned, dry.facts) : planned;
     process.stdout.write(flags.json === true ? JSON.stringify(req, null, 2) + '\n' : renderLaunchRequest(req, env));
     return 0;
   }
@@ -92,48 +102,87 @@ async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: strin
     return e.code === 'ProgramNotFound' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
   }
   validateLaunch(flags, prep, req);
+  const terminal = wantsTerminal(flags.tty, req, sandbox.facts, {
+    stdin: process.stdin.isTTY === true,
+    stdout: process.stdout.isTTY === true,
+    stderr: process.stderr.isTTY === true,
+    foreground: () => loadNative().inForeground?.(0) ?? true,
+  });
+  if (terminal) req = withTerminal(req, sandbox.facts);
   // Unix: own process group, so a terminal Ctrl-C reaches only this CLI, which forwards it once.
   // Windows: the console delivers Ctrl-C to every process attached to it, the command included, and
   // `detached` would give the launcher no console at all; the CLI only keeps waiting for the status.
   const onWindows = process.platform === 'win32';
   let child: InheritedSandboxProcess;
+  // --tty: the command's stdio is a new pty this process relays (src/cli/pty-relay.ts).
+  // Loaded only then: a run in a script or CI pays nothing for it.
+  const relay: PtyRelay | undefined = terminal ? (await import('./pty-relay.js')).PtyRelay.open() : undefined;
+  let outputEnd: (tail: string | undefined) => void = () => undefined;
+  const outputTail = relay ? new Promise<string | undefined>((resolve) => (outputEnd = resolve)) : undefined;
   try {
     // stderr goes through this process (and its end is read for the refusal report) unless it is a
     // terminal: a shell or editor in the sandbox must still see its terminal on fd 2.
     const relayStderr = req.kind !== 'none' && process.stderr.isTTY !== true;
-    child = sandbox.launchInherited(req, { detached: !onWindows, relayStderr });
+    child = sandbox.launchInherited(req, { detached: !onWindows, relayStderr, ttyFd: relay?.slave, outputTail });
   } catch (e) {
+    relay?.close();
     // The Windows plan's side effects (ACLs) or its launcher could not be set up.
     if (!(e instanceof WindowsLaunchError)) throw e;
     process.stderr.write(`codex-sandbox: ${e.message}\n`);
     return EXIT_SETUP;
   }
+  relay?.start();
   const forward = (sig: NodeJS.Signals) => (): void => {
     // On Windows kill() is TerminateProcess: the command already has the console's Ctrl-C.
     if (!onWindows || sig !== 'SIGINT') child.kill(sig);
   };
   const handlers: Array<[NodeJS.Signals, () => void]> = [...FORWARDED, ...(onWindows ? [] : FORWARDED_UNIX)].map((s) => [s, forward(s)]);
+  if (relay) {
+    // The inner pty's size is the window: the kernel sends SIGWINCH to the inner foreground job.
+    // After a stop (`fg`): raw mode again before the command goes on.
+    for (const h of handlers) {
+      if (h[0] === 'SIGWINCH') h[1] = (): void => relay.resize();
+      if (h[0] === 'SIGCONT') {
+        h[1] = (): void => {
+          relay.resume();
+          child.kill('SIGCONT');
+        };
+      }
+    }
+  }
   if (!onWindows) {
     // Ctrl-Z: stop the sandboxed job first, then this CLI, so the shell gets the terminal back and
     // nothing in the sandbox keeps reading the keyboard; the shell's `fg` SIGCONTs this CLI, which
     // passes SIGCONT on (FORWARDED_UNIX). SIGSTOP because Node keeps SIGTSTP caught while listening.
+    // With --tty the keyboard's Ctrl-Z goes to the inner pty instead; this is a SIGTSTP sent to the CLI.
     handlers.push([
       'SIGTSTP',
       (): void => {
         child.kill('SIGTSTP');
+        relay?.suspend();
         process.kill(process.pid, 'SIGSTOP');
       },
     ]);
   }
   for (const [s, h] of handlers) process.on(s, h);
+  // --tty: the command's job stopped (Ctrl-Z went through the inner pty): give the caller's shell its
+  // terminal back and stop as its job; `fg` continues this CLI, whose SIGCONT handler continues the job.
+  relay?.watchStops(() => {
+    relay.suspend();
+    process.kill(process.pid, 'SIGSTOP');
+  });
   try {
     return await new Promise<number>((resolve) => {
       child.once('error', (e) => {
+        relay?.close();
+        outputEnd(undefined);
         // The launcher itself could not be started.
         process.stderr.write(`codex-sandbox: could not start ${String(req.program)}: ${e.message}\n`);
         resolve(EXIT_SETUP);
       });
       child.once('exit', (code, signal) => {
+        // The rest of the command's output first, then the terminal as it was, then our own lines.
+        if (relay) void relay.finish().then(outputEnd, () => outputEnd(undefined));
         void Promise.all([child.setupStatus, child.limitHit, child.refusals]).then(([failure, hit, refusals]) => {
           // The launcher's record, not the exit code, says the sandbox was never set up: a command
           // that itself exits 125 passes through without this message.
@@ -151,6 +200,7 @@ async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: strin
       });
     });
   } finally {
+    relay?.close();
     for (const [s, h] of handlers) process.off(s, h);
     // Resolves once the sandbox's cgroups are removed (at once when the launcher never started).
     await child.limitHit;

@@ -36,11 +36,14 @@ export interface InheritedLaunch {
 /**
  * `relayStderr`: the command's stderr goes through a pipe this process copies to its own stderr, keeping
  * the end of it for the refusal report (src/launch/refusals.ts); otherwise it is inherited as is.
+ * `ttyFd`: the command's stdin, stdout and stderr are this fd instead (the slave of the CLI's pty
+ * relay, src/cli/pty-relay.ts); `relayStderr` is then ignored.
  */
-export function spawnInherit(req: LaunchRequest, opts: { detached: boolean; relayStderr?: boolean }): InheritedLaunch {
+export function spawnInherit(req: LaunchRequest, opts: { detached: boolean; relayStderr?: boolean; ttyFd?: number }): InheritedLaunch {
   const spec = prepareProcess(req);
-  const relay = opts.relayStderr === true;
-  const stdio: Array<'inherit' | 'pipe'> = ['inherit', 'inherit', relay ? 'pipe' : 'inherit'];
+  const tty = opts.ttyFd;
+  const relay = opts.relayStderr === true && tty === undefined;
+  const stdio: Array<'inherit' | 'pipe' | number> = tty !== undefined ? [tty, tty, tty] : ['inherit', 'inherit', relay ? 'pipe' : 'inherit'];
   if (spec.payload) stdio.push('pipe');
   if (spec.statusFd !== undefined) stdio.push('pipe');
   // macOS: the command (sandbox-exec execs it) leads its own process group and is signalled as a group (process-group.ts).

@@ -10,7 +10,14 @@ The script (JSON, first argument) is a list of steps:
   {"cont": true}              send SIGCONT to the program's process group, as a shell's `fg` does
   {"sleep": SECONDS}
   {"mark": "NAME"}            record the output's length so far under NAME (in "marks")
-Used by signals.test.ts."""
+  {"waitRaw": true}           wait until the terminal is out of canonical mode (the CLI's relay is in raw mode)
+  {"states": "NAME", "argv0": "X"}  record under NAME (in "states") the states (R, S, T...; /proc/PID/stat) of the
+                              processes whose argv[0] is X, wherever they run (a sandbox's pid namespace too)
+  {"termios": "NAME"}         record under NAME (in "termiosSame") whether the terminal's modes equal those it had
+                              before the program started
+At the end, "termiosRestored" says whether the modes equal the initial ones again, and "pendingInput" how many
+bytes wait unread in the terminal's input queue (what would be typed into the caller's shell next).
+Used by signals.test.ts and pty-relay.test.ts."""
 import fcntl, json, os, pty, select, signal, struct, sys, termios, time
 
 script = json.loads(sys.argv[1])
@@ -18,6 +25,28 @@ argv = sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(argv[0], argv)
+# The slave's modes, read through the master (TCGETS on a pty master answers for its slave), before the
+# program (node) has started; and the slave's path (TIOCGPTN) to look at its input queue at the end.
+initial = termios.tcgetattr(fd)
+pts = '/dev/pts/%d' % struct.unpack('I', fcntl.ioctl(fd, 0x80045430, b'\0' * 4))[0]
+termios_same = {}
+states = {}
+
+
+def states_of(argv0):
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % entry, 'rb') as f:
+                if f.read().split(b'\0')[0] != argv0.encode():
+                    continue
+            with open('/proc/%s/stat' % entry) as f:
+                found.append(f.read().rsplit(')', 1)[1].split()[0])
+        except OSError:
+            pass
+    return found
 
 out = b''
 mark = 0
@@ -85,6 +114,16 @@ for i, step in enumerate(script):
                 break
     elif 'cont' in step:
         os.killpg(pid, signal.SIGCONT)
+    elif 'waitRaw' in step:
+        while termios.tcgetattr(fd)[3] & termios.ICANON:
+            pump(0.02)
+            if reap(0) or time.time() > deadline:
+                ok = False
+                break
+    elif 'states' in step:
+        states[step['states']] = states_of(step['argv0'])
+    elif 'termios' in step:
+        termios_same[step['termios']] = termios.tcgetattr(fd) == initial
     elif 'mark' in step:
         marks[step['mark']] = len(out.decode('utf8', 'replace'))
     elif 'sleep' in step:
@@ -110,5 +149,9 @@ while status is None:
 while pump(0):
     if not select.select([fd], [], [], 0)[0]:
         break
-print(json.dumps({'output': out.decode('utf8', 'replace'), 'status': status, 'timedOut': timed_out,
+restored = termios.tcgetattr(fd) == initial
+slave = os.open(pts, os.O_RDWR | os.O_NOCTTY)
+pending = struct.unpack('i', fcntl.ioctl(slave, termios.FIONREAD, b'\0' * 4))[0]
+os.close(slave)
+print(json.dumps({'states': states, 'termiosSame': termios_same, 'termiosRestored': restored, 'pendingInput': pending, 'output': out.decode('utf8', 'replace'), 'status': status, 'timedOut': timed_out,
                   'failedStep': failed, 'stopped': stopped, 'marks': marks, 'elapsed': round(time.time() - start, 2)}))

@@ -68,8 +68,8 @@ describe.runIf(process.platform === 'linux')('signals and terminals under a pseu
     expectStoppedAtOnce(ctrlCAfterReady(['run', '--', 'bash', '-c', 'echo RE""ADY; sleep 20; echo AF""TER']));
   });
 
-  it('Ctrl-C stops `sh -c "sleep; echo"` at once with 130', () => {
-    expectStoppedAtOnce(ctrlCAfterReady(['run', '--', '/bin/sh', '-c', 'echo RE""ADY; sleep 20; echo AF""TER']));
+  it('Ctrl-C stops `sh -c "sleep; echo"` at once with 130 (--no-tty: the command shares the terminal, the CLI forwards SIGINT)', () => {
+    expectStoppedAtOnce(ctrlCAfterReady(['run', '--no-tty', '--', '/bin/sh', '-c', 'echo RE""ADY; sleep 20; echo AF""TER']));
   });
 
   it('Ctrl-\\ (SIGQUIT) reaches the sleep inside `bash -c` at once, as at a terminal', () => {
