@@ -4,16 +4,54 @@
  *   integration           the real thing: bwrap, seccomp, the launcher, the addon, the CLI
  *   integration-bundled   test/integration/linux again, forced onto the bundled, digest-verified bwrap
  *                         (CODEX_SANDBOX_BWRAP=bundled; defined only when this build has a bundled bwrap)
+ *   integration-alone, integration-bundled-alone   the same for the ALONE files, run one at a time (below)
  *   e2e                   the packed tarball installed and run, the workflow's actionlint, Windows code under wine
  * The Linux integration suite as an unprivileged user is its own step: scripts/test-unprivileged.mjs.
+ *
+ * Speed rules (keep `npm test` well under 10 minutes on 2 cores; `CSBX_TEST_TIMES=30 npm test` lists the slowest files):
+ * - Two stages. First unit, integration and integration-bundled run together, as many files at once as there are
+ *   cores (CSBX_TEST_WORKERS overrides; vitest's own default would be cores - 1, i.e. one file at a time on 2 cores):
+ *   the integration files spend much of their time waiting on processes, sockets and timers. Such a file must not
+ *   depend on running alone: its own scratch directories, servers and unique markers, events waited for rather than
+ *   fixed sleeps, no assertion about the whole host that another file's processes could change.
+ *   Then, one file at a time, the *-alone projects (ALONE: files that load the whole host or measure it — a fork
+ *   bomb and host latency, 500 processes with fd/RSS bounds, three servers with a timed kill) and e2e (compiles:
+ *   npm install of the tarball, tsc, mingw), which only slow each other down when run side by side.
+ * - integration-bundled re-runs only what can differ with another bwrap binary: the files that exercise bwrap's
+ *   own behaviour (mounts, namespaces, seccomp hand-off, argv limits, set-up failures, signals) and every attack
+ *   file. It skips the files whose result comes from the plan or the command alone, with what they rely on from
+ *   bwrap already proven in both passes: BUNDLED_SKIP below, each with its reason.
+ * - Start a server once per file (beforeAll), wait for events rather than sleep, check several things in one
+ *   sandboxed process, and run an attack as many times as the race needs, not more.
  */
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const repo = dirname(fileURLToPath(import.meta.url));
+
+/** Test files run at once in the first stage (see the header). */
+const workers = Number(process.env.CSBX_TEST_WORKERS ?? 0) || Math.max(2, availableParallelism());
+
+/** Files that run alone, after the parallel stage: they load the whole host or measure it (see the header). */
+const ALONE = ['test/integration/linux/limits.test.ts', 'test/integration/exec-server/load.test.ts', 'test/integration/exec-server/multi-host.test.ts'];
+const ALONE_LINUX = ALONE.filter((f) => f.startsWith('test/integration/linux/'));
+/** The second stage: one file at a time. */
+const alone = { maxWorkers: 1, sequence: { groupOrder: 1 } };
+
+/** Linux files that the integration-bundled pass skips, and why their result cannot depend on the bwrap binary. */
+const BUNDLED_SKIP = [
+  // Which bwrap CODEX_SANDBOX_BWRAP=bundled selects: bundled-setup.ts checks exactly this before every bundled file.
+  'test/integration/linux/bundled-bwrap-selection.test.ts',
+  // Which cache directories a tool gets is the plan's; the read-only/writable binds they rely on are
+  // filesystem.test.ts's, which runs in both passes (real npm and pytest make this file slow).
+  'test/integration/linux/caches.test.ts',
+  // Parses the command's own stderr against the plan; bwrap plays no part in what is reported.
+  'test/integration/linux/refusals.test.ts',
+];
 
 /** Whether the native build next to the addon holds a bundled bwrap (src/native.ts bundledBwrapPath, without loading the addon). */
 function hasBundledBwrap(): boolean {
@@ -26,18 +64,28 @@ function hasBundledBwrap(): boolean {
   }
 }
 
+/** The integration-bundled projects' settings. */
+const bundled = {
+  env: { CODEX_SANDBOX_BWRAP: 'bundled' },
+  // Fails every file if the bundled binary was not the one selected (the run would prove nothing).
+  setupFiles: ['test/integration/linux/bundled-setup.ts'],
+};
+
 export default defineConfig({
   // The unprivileged-user run cannot write into node_modules/.vite.
   cacheDir: process.env.VITEST_CACHE_DIR ?? 'node_modules/.vite',
   test: {
     pool: 'forks',
+    maxWorkers: workers,
+    sequence: { groupOrder: 0 },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
-      // No mocks, no global state: one worker runs the files one after another without re-importing src/ each time.
+      // No mocks, no global state: a worker runs file after file without re-importing src/ each time.
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'bench/test/**/*.test.ts'], isolate: false } },
-      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts', 'test/cli/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts', 'test/cli/**/*.test.ts'], exclude: [...configDefaults.exclude, ...ALONE] } },
+      { extends: true, test: { name: 'integration-alone', include: ALONE, ...alone } },
       ...(hasBundledBwrap()
         ? [
             {
@@ -45,14 +93,14 @@ export default defineConfig({
               test: {
                 name: 'integration-bundled',
                 include: ['test/integration/linux/**/*.test.ts'],
-                env: { CODEX_SANDBOX_BWRAP: 'bundled' },
-                // Fails every file if the bundled binary was not the one selected (the run would prove nothing).
-                setupFiles: ['test/integration/linux/bundled-setup.ts'],
+                exclude: [...configDefaults.exclude, ...BUNDLED_SKIP, ...ALONE_LINUX],
+                ...bundled,
               },
             },
+            { extends: true as const, test: { name: 'integration-bundled-alone', include: ALONE_LINUX, ...bundled, ...alone } },
           ]
         : []),
-      { extends: true, test: { name: 'e2e', include: ['test/package/**/*.test.ts', 'test/wine/**/*.test.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/package/**/*.test.ts', 'test/wine/**/*.test.ts'], ...alone } },
     ],
   },
 });

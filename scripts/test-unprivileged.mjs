@@ -73,6 +73,9 @@ try {
     'runner',
     '--project',
     'integration',
+    // The files vitest.config.ts runs one at a time (ALONE), limits.test.ts among them.
+    '--project',
+    'integration-alone',
     ...FILES,
     '--reporter=dot',
     '--reporter=./test/summary-reporter.ts',

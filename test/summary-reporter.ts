@@ -1,4 +1,8 @@
-/** Prints one plain closing line, "vitest: N passed, N failed, N skipped", that any CI log reader understands. */
+/**
+ * Prints one plain closing line, "vitest: N passed, N failed, N skipped", that any CI log reader understands.
+ * With CSBX_TEST_TIMES=N (e.g. `CSBX_TEST_TIMES=30 npm test`) it first lists the N slowest test files, with
+ * their project and the time their tests and hooks took, to find what makes the suite slow.
+ */
 import type { Reporter, TestModule } from 'vitest/node';
 
 export default class SummaryReporter implements Reporter {
@@ -14,6 +18,20 @@ export default class SummaryReporter implements Reporter {
         else skipped++;
       }
     }
+    const slowest = Number(process.env.CSBX_TEST_TIMES ?? 0);
+    if (slowest > 0) process.stdout.write(timesTable(modules, slowest));
     process.stdout.write(`\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
+}
+
+/** The `count` slowest files: seconds (tests + hooks, then collect), project, number of tests, path. */
+function timesTable(modules: ReadonlyArray<TestModule>, count: number): string {
+  const rows = modules.map((m) => {
+    const d = m.diagnostic();
+    return { ms: d.duration, collect: d.collectDuration, project: m.project.name, tests: [...m.children.allTests()].length, file: m.relativeModuleId };
+  });
+  rows.sort((a, b) => b.ms - a.ms);
+  const total = rows.reduce((sum, r) => sum + r.ms, 0);
+  const lines = rows.slice(0, count).map((r) => `${(r.ms / 1000).toFixed(1).padStart(7)} s ${(r.collect / 1000).toFixed(1).padStart(5)} s  ${r.project.padEnd(19)} ${String(r.tests).padStart(4)}  ${r.file}`);
+  return [`\nslowest ${String(Math.min(count, rows.length))} of ${String(rows.length)} files (all files: ${(total / 1000).toFixed(1)} s of tests and hooks)`, '   tests  collect  project          tests  file', ...lines, ''].join('\n');
 }
