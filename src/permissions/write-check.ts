@@ -27,18 +27,24 @@ export interface WriteVerdict {
 export function planWriteVerdict(fs: ResolvedFileSystem, p: string): WriteVerdict {
   if (fs.kind !== 'restricted' || fs.fullDiskWrite) return { writable: true };
   if (fs.unreadableRoots.some((d) => isUnder(p, d))) return { writable: false, reason: 'denied' };
+  // The deepest mount over `p` decides, as in the sandbox's mount table: a writable root's read-only
+  // carve-out (.git under the cwd) is mounted over every root containing it, so an ancestor root (/tmp
+  // under workspace-write) does not make it writable; a root at or under the carve-out re-opens it.
+  let deepestRoot: string | undefined;
   let protectedPath: string | undefined;
   for (const root of fs.writableRoots) {
     if (!isUnder(p, root.root)) continue;
-    const ro = root.readOnlySubpaths.find((d) => isUnder(p, d));
+    if (deepestRoot === undefined || root.root.length > deepestRoot.length) deepestRoot = root.root;
+    const ro = root.readOnlySubpaths.filter((d) => isUnder(p, d)).sort((a, b) => b.length - a.length)[0];
     const first = path.relative(root.root, p).split(path.sep)[0] ?? '';
     const metadata = first !== '' && root.protectedMetadataNames.includes(first) ? path.join(root.root, first) : undefined;
-    const blocking = ro ?? metadata;
-    // Any root that leaves it writable wins (a nested writable root re-opens a read-only subpath).
-    if (blocking === undefined) return { writable: true };
-    protectedPath ??= blocking;
+    for (const blocking of [ro, metadata]) {
+      if (blocking !== undefined && (protectedPath === undefined || blocking.length > protectedPath.length)) protectedPath = blocking;
+    }
   }
-  return protectedPath !== undefined ? { writable: false, reason: 'protected', protectedPath } : { writable: false, reason: 'read-only' };
+  if (deepestRoot === undefined) return { writable: false, reason: 'read-only' };
+  if (protectedPath === undefined || deepestRoot.length >= protectedPath.length) return { writable: true };
+  return { writable: false, reason: 'protected', protectedPath };
 }
 
 /**

@@ -37,6 +37,26 @@ describe('planWriteVerdict', () => {
     expect(planWriteVerdict({ ...fs, fullDiskWrite: true }, '/usr/x')).toEqual({ writable: true });
   });
 
+  it('a carve-out of a root is not re-opened by an ANCESTOR root (workspace-write: /tmp and the cwd under it)', () => {
+    const nested: ResolvedFileSystem = {
+      ...fs,
+      writableRoots: [
+        { root: '/tmp', readOnlySubpaths: [], protectedMetadataNames: ['.git'] },
+        { root: '/tmp/ws', readOnlySubpaths: ['/tmp/ws/keep'], protectedMetadataNames: ['.git', '.codex'] },
+        { root: '/tmp/ws/keep/open', readOnlySubpaths: [], protectedMetadataNames: [] },
+      ],
+    };
+    expect(planWriteVerdict(nested, '/tmp/ws/.git/description')).toEqual({ writable: false, reason: 'protected', protectedPath: '/tmp/ws/.git' });
+    expect(planWriteVerdict(nested, '/tmp/ws/keep/x')).toEqual({ writable: false, reason: 'protected', protectedPath: '/tmp/ws/keep' });
+    expect(planWriteVerdict(nested, '/tmp/ws/keep/open/x')).toEqual({ writable: true });
+    expect(planWriteVerdict(nested, '/tmp/ws/src/x')).toEqual({ writable: true });
+    expect(planWriteVerdict(nested, '/tmp/other/x')).toEqual({ writable: true });
+    // git init copying its templates: the report names the protected .git path, never the template it read.
+    const line = "fatal: cannot copy '/usr/share/git-core/templates/description' to '/tmp/ws/.git/description': Read-only file system";
+    const req = { kind: 'linux-bwrap', env: {}, permissions: { enforcement: 'managed', fileSystem: nested, network: 'enabled', warnings: [] } } as unknown as LaunchRequest;
+    expect(findRefusals(req, { stderr: line, exitCode: 128 }).map((r) => (r.kind === 'write' ? `${r.path} ${r.reason}` : r.kind))).toEqual(['/tmp/ws/.git/description protected']);
+  });
+
   it('suggests the first folder under home (never home itself), else the parent directory', () => {
     expect(suggestedWritableRoot('/root/.npm/_cacache/tmp/x', '/root')).toBe('/root/.npm');
     expect(suggestedWritableRoot('/root/.bashrc', '/root')).toBe('/root/.bashrc');
