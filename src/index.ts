@@ -97,6 +97,7 @@ export type {
   LinuxBwrapLaunch,
   LinuxFacts,
   LinuxNativePlan,
+  PlaceholderSources,
   LinuxSeccompLaunch,
   MacosSeatbeltLaunch,
   NetworkRefusal,

@@ -164,7 +164,17 @@ long parent_of(int proc_dir) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(listener, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) fail_setup(out, "binding 127.0.0.1 in the sandbox's network namespace", errno);
+  // bwrap reports its init on the info fd right after clone(2), while the init is still bringing
+  // the namespace's loopback up (bubblewrap's loopback_setup, RTM_NEWADDR 127.0.0.1/8): until then
+  // bind fails with EADDRNOTAVAIL. Wait for it, bounded (5 s), rather than racing it; raising lo
+  // here ourselves would make bwrap's own exclusive RTM_NEWADDR fail with EEXIST.
+  for (int waited_ms = 0;; waited_ms += 2) {
+    if (bind(listener, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0) break;
+    const int err = errno;
+    if ((err != EADDRNOTAVAIL && err != EINTR) || waited_ms >= 5000) fail_setup(out, "binding 127.0.0.1 in the sandbox's network namespace", err);
+    struct timespec pause = {0, 2 * 1000 * 1000};
+    nanosleep(&pause, nullptr);
+  }
   if (listen(listener, 128) < 0) fail_setup(out, "listen", errno);
   // Only the listener and the socket fd survive: the launcher's pipes (its watchdog's, the caller's
   // status fd) and the command's stdio must not be held open by the forwarder.
