@@ -13,7 +13,7 @@ import globals from 'globals';
  * native.ts (loads the addon) is an edge module: only launch/, host/ and what is above them use it.
  * errors.ts and version.ts import nothing, and anything may import them.
  */
-const PARTS = ['cli', 'index', 'exec-server', 'sandbox', 'session', 'launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'];
+const PARTS = ['cli', 'index', 'exec-server', 'sandbox', 'session', 'launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version', 'node-proxy'];
 /** What each part of src/ may import (besides itself and packages); cli/ may import anything. */
 const BELOW_SANDBOX = ['session', 'launch', 'host', 'manager', 'config', 'native', 'platforms', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'errors', 'version'];
 const MAY_IMPORT = {
@@ -34,6 +34,8 @@ const MAY_IMPORT = {
   permissions: ['path-uri', 'util', 'errors'],
   'path-uri': ['util', 'errors'],
   util: [],
+  // The NODE_OPTIONS preload, bundled alone into dist/node-proxy/preload.cjs: node builtins only.
+  'node-proxy': [],
   errors: [],
   version: [],
 };
@@ -56,7 +58,7 @@ function layerBlock(part, files, depths, extra = []) {
 }
 const layerRules = [
   ...SINGLE_FILES.map((p) => layerBlock(p, [`src/${p}.ts`], [0])),
-  ...['exec-server', 'session', 'launch', 'host', 'manager', 'config', 'env', 'contracts', 'permissions', 'path-uri', 'util'].map((p) => layerBlock(p, [`src/${p}/**/*.ts`], [1, 2, 3])),
+  ...['exec-server', 'session', 'launch', 'host', 'manager', 'config', 'env', 'contracts', 'permissions', 'path-uri', 'util', 'node-proxy'].map((p) => layerBlock(p, [`src/${p}/**/*.ts`], [1, 2, 3])),
   // A planner sees only its own platform's helpers: no platform imports another.
   ...PLATFORMS.map((p) =>
     layerBlock(

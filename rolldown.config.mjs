@@ -17,4 +17,12 @@ export default [
     platform: 'node',
     output: { file: 'dist/fs-helper/fs-helper.js', format: 'esm', inlineDynamicImports: true },
   },
+  // The NODE_OPTIONS preload for Node's fetch under an allow list (src/node-proxy/): one CommonJS file
+  // (`--require` loads CommonJS on every Node version) importing only node builtins; the Linux plan binds
+  // exactly this file read-only when the profile's reads do not already cover it.
+  {
+    input: 'dist/src/node-proxy/preload.js',
+    platform: 'node',
+    output: { file: 'dist/node-proxy/preload.cjs', format: 'cjs', inlineDynamicImports: true },
+  },
 ];

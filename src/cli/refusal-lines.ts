@@ -18,7 +18,7 @@ function rootArg(root: string, home: string | undefined): string {
 function lineFor(r: Refusal, more: number, home: string | undefined): string {
   const extra = more > 0 ? `, and ${more} more there` : '';
   if (r.kind === 'network' && r.bypassedProxy === true) {
-    return `blocked network${r.host !== undefined ? `: ${r.host}` : ''} (only the filtering proxy reaches the network and this client went around it${extra}; it must honour HTTPS_PROXY/ALL_PROXY, which Node 20's fetch does not: see docs/security.md §13)`;
+    return `blocked network${r.host !== undefined ? `: ${r.host}` : ''} (only the filtering proxy reaches the network and this client went around it${extra}; it must honour HTTPS_PROXY/ALL_PROXY, which Node's http and https modules before v24.5 do not: see docs/security.md §13)`;
   }
   if (r.kind === 'network') return `blocked network${r.host !== undefined ? `: ${r.host}` : ''} (network is off${extra}; allow with --network)`;
   if (r.reason === 'read-only' && r.allowWritableRoot !== undefined) return `blocked write: ${r.path} (read-only${extra}; allow with -w ${rootArg(r.allowWritableRoot, home)})`;

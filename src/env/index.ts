@@ -7,4 +7,4 @@ export {
   DEFAULT_ENV_EXCLUDES,
   CODEX_DEFAULT_ENV_POLICY,
 } from './policy.js';
-export { proxyEnv } from './proxy-env.js';
+export { proxyEnv, withNodeRequire } from './proxy-env.js';

@@ -7,11 +7,15 @@ import type { NetworkProxyRoute } from '../contracts/index.js';
 /**
  * curl reads only lowercase `http_proxy`; most others read either case; git and pip use libcurl /
  * requests conventions (both cases); npm's `proxy`/`https-proxy` default to HTTP(S)_PROXY but are set
- * explicitly too. Node 20's built-in fetch ignores proxy variables (undici needs a dispatcher);
- * `NODE_USE_ENV_PROXY=1` makes Node ≥ 24 honour them. A client that ignores all of these gets no
- * network at all (the namespace has only loopback), never an unfiltered one.
+ * explicitly too. Node's built-in fetch ignores proxy variables before v24.5/v22.21, which honour
+ * them with `NODE_USE_ENV_PROXY=1`; for older Node `nodePreload` (dist/node-proxy/preload.cjs) is
+ * added to NODE_OPTIONS. A client that ignores all of these gets no network at all (the namespace has
+ * only loopback), never an unfiltered one.
  */
-export function proxyEnv(route: Pick<NetworkProxyRoute, 'port' | 'hostPorts'>): Record<string, string> {
+export function proxyEnv(
+  route: Pick<NetworkProxyRoute, 'port' | 'hostPorts'>,
+  node?: { preload: string; nodeOptions: string | undefined },
+): Record<string, string> {
   const http = `http://127.0.0.1:${route.port}`;
   const socks = `socks5h://127.0.0.1:${route.port}`;
   // Loopback inside the sandbox is the sandbox's own; with host ports allowed, loopback names go
@@ -31,5 +35,18 @@ export function proxyEnv(route: Pick<NetworkProxyRoute, 'port' | 'hostPorts'>): 
     NODE_USE_ENV_PROXY: '1',
     CODEX_SANDBOX_NETWORK_PROXY: http,
   };
+  if (node !== undefined) env['NODE_OPTIONS'] = withNodeRequire(node.nodeOptions, node.preload);
   return env;
+}
+
+/**
+ * The caller's NODE_OPTIONS with `--require "PATH"` appended (kept as it was when it already has it).
+ * Node splits NODE_OPTIONS at white space outside double quotes, and inside them takes `\` as an
+ * escape (node src/node_options.cc ParseNodeOptionsEnvVar): a path with spaces or quotes survives.
+ */
+export function withNodeRequire(nodeOptions: string | undefined, preload: string): string {
+  const arg = `--require "${preload.replace(/[\\"]/g, '\\$&')}"`;
+  const existing = (nodeOptions ?? '').trim();
+  if (existing.includes(arg)) return existing;
+  return existing === '' ? arg : `${existing} ${arg}`;
 }

@@ -150,7 +150,7 @@ export function findRefusals(req: LaunchRequest, input: RefusalScanInput): Refus
   const networkOff = req.permissions.network === 'restricted';
   // With an allow list the plan sets the proxy variables and not CODEX_SANDBOX_NETWORK_DISABLED (src/env/proxy-env.ts,
   // src/manager/transform.ts): a network error then means the client went around the proxy (its own DNS,
-  // a direct connect; Node 20's fetch ignores HTTP(S)_PROXY), not that the network is off.
+  // a direct connect; Node's http module before v24.5 ignores HTTP(S)_PROXY), not that the network is off.
   const proxied = req.env['CODEX_SANDBOX_NETWORK_PROXY'] !== undefined && req.env['CODEX_SANDBOX_NETWORK_DISABLED'] === undefined;
   const netRefusal = (host: string | undefined): NetworkRefusal =>
     proxied
@@ -158,7 +158,7 @@ export function findRefusals(req: LaunchRequest, input: RefusalScanInput): Refus
           kind: 'network',
           ...(host !== undefined ? { host } : {}),
           bypassedProxy: true,
-          message: `blocked network${host !== undefined ? `: ${host}` : ''} (only the filtering proxy ${req.env['CODEX_SANDBOX_NETWORK_PROXY'] ?? ''} reaches the network and this client did not use it; it must honour HTTPS_PROXY/ALL_PROXY, which Node 20's fetch does not)`,
+          message: `blocked network${host !== undefined ? `: ${host}` : ''} (only the filtering proxy ${req.env['CODEX_SANDBOX_NETWORK_PROXY'] ?? ''} reaches the network and this client did not use it; it must honour HTTPS_PROXY/ALL_PROXY, which Node's http and https modules before v24.5 do not)`,
         }
       : { kind: 'network', ...(host !== undefined ? { host } : {}), message: `blocked network${host !== undefined ? `: ${host}` : ''} (network is off; allow it with network: true)` };
   const writes = new Map<string, WriteRefusal>();

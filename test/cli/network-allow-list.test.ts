@@ -47,16 +47,25 @@ describe.skipIf(process.platform !== 'linux')('CLI network allow list (real bwra
     expect(no.stderr).toContain('codex-sandbox: network: refused HTTP x.evil.test:80: denied by rule "*.evil.test" (rule: deny *.evil.test)');
   });
 
-  it('a client that goes around the proxy (Node 20 fetch ignores HTTP(S)_PROXY) fails closed, and the report says so instead of "network is off"', async () => {
+  it("Node's built-in fetch goes through the proxy (the NODE_OPTIONS preload, or NODE_USE_ENV_PROXY): a name outside the list is refused by the proxy and reported", async () => {
     const r = await cli(s, ['run', '--allow-host-port', String(port), '--', process.execPath, '-e', `fetch('http://localhost.test:${port}/f').then((x) => x.text()).then((t) => process.stdout.write(t), (e) => { console.error(e.message, e.cause?.message); process.exit(3); })`]);
-    if (Number(process.versions.node.split('.')[0]) >= 24) {
-      expect(r.stderr).toMatch(/403|fetch failed/); // NODE_USE_ENV_PROXY=1 (set by the plan): the proxy refuses the name
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/fetch failed .*403/);
+    expect(r.stderr).toMatch(/codex-sandbox: network: refused (CONNECT|HTTP) localhost\.test:\d+: /);
+  });
+
+  it('a client that goes around the proxy (Node\'s http module ignores HTTP(S)_PROXY before v24.5) fails closed, and the report says so instead of "network is off"', async () => {
+    const r = await cli(s, ['run', '--allow-host-port', String(port), '--', process.execPath, '-e', `require('http').get('http://localhost.test:${port}/f', (x) => x.pipe(process.stdout)).on('error', (e) => { console.error(e.message); process.exit(3); })`]);
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    if (major > 24 || (major === 24 && minor >= 5)) {
+      expect(r.stderr).toMatch(/403|refused/); // NODE_USE_ENV_PROXY=1 (set by the plan) covers http too
       return;
     }
     expect(r.status).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/fetch failed getaddrinfo EAI_AGAIN localhost\.test/);
-    expect(r.stderr).toMatch(/codex-sandbox: blocked network: localhost\.test .*\(only the filtering proxy reaches the network and this client went around it; .*Node 20's fetch/);
+    expect(r.stderr).toMatch(/getaddrinfo EAI_AGAIN localhost\.test/);
+    expect(r.stderr).toMatch(/codex-sandbox: blocked network: localhost\.test .*\(only the filtering proxy reaches the network and this client went around it; .*Node's http and https modules before v24\.5/);
   });
 
   it.skipIf(!existsSync(CURL))('a profile with allow_host_ports in the user config routes through the proxy; --no-network drops it (skipped without /usr/bin/curl)', async () => {

@@ -55,6 +55,8 @@ export interface BwrapArgsInput {
    * of a trusted read-only file that reads "." (the `commondir` placeholder). Unset: `.git` is read-only.
    */
   gitCommondirSelf?: string;
+  /** A file the command's Node programs load (`--require`): made readable (read-only) when the profile's reads miss it. */
+  nodePreload?: string;
 }
 
 
@@ -78,6 +80,8 @@ export interface BwrapArgs {
   /** Mounts inside writable roots whose destination a concurrent sandbox could have redirected. */
   expected: ExpectedMount[];
   git: GitProtection[];
+  /** `nodePreload` is readable inside (false: a deny-read entry covers it, so it must not be required). */
+  nodePreloadReadable: boolean;
 }
 
 export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
@@ -93,7 +97,6 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   const seccomp = proxy ? 'proxy' : seccompModeFor(permissions.network);
   const allowUserns = input.allowNestedUserns === true;
   const seccompArg = seccompLauncherMode(seccomp, allowUserns);
-  const env = { ...input.env, ...(proxy ? proxyEnv(proxy) : {}) };
   const limitsIn = input.limits ?? resolveLimits(undefined);
 
   // Full-disk write (or an external filesystem sandbox): no mount namespace is needed, but the
@@ -106,7 +109,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
       kind: 'linux-seccomp',
       program: linux.launcherPath,
       argv: ['--seccomp-self', seccompArg, ...limits.rlimitArgs, '--chdir', toArgvItem(input.cwd), '--', ...input.command],
-      env,
+      env: { ...input.env },
       cwd: '/',
       native,
       permissions,
@@ -129,6 +132,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     throw new PlanError('Wsl1', 'WSL1 cannot run bubblewrap (it has no user namespaces); use WSL2, or run with the `danger-full-access` profile only if you accept running unsandboxed');
   }
 
+  const preload = proxy ? nodeProxyPreload(facts) : undefined;
   const plan = buildBwrapArgs({
     fs,
     network: permissions.network,
@@ -142,7 +146,10 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     allowSymlinkedRoots: input.allowSymlinkedRoots,
     pinRoots: bwrap.roBindFd,
     gitCommondirSelf: input.git === 'read-only' ? undefined : gitCommondirSelf(facts),
+    ...(preload !== undefined ? { nodePreload: preload } : {}),
   });
+  const nodePreload = preload !== undefined && plan.nodePreloadReadable ? preload : undefined;
+  const env = { ...input.env, ...(proxy ? proxyEnv(proxy, nodePreload !== undefined ? { preload: nodePreload, nodeOptions: input.env['NODE_OPTIONS'] } : undefined) : {}) };
   const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
   const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan, ...(plan.git.length ? { git: plan.git } : {}) };
@@ -201,10 +208,22 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     permissions,
     enforcement: [
       ...linuxEnforcementLines(fs, permissions.network, bwrap.source, allowUserns, bwrap.roBindFd, plan.git).map((l) => (proxy && l.startsWith('network: ') ? PROXY_NETWORK_LINE(proxy.port) : l)),
+      ...(nodePreload !== undefined ? [`node: NODE_OPTIONS --require ${nodePreload} (read-only) routes Node's built-in fetch through the proxy on Node before v24.5/v22.21 (newer Node honours NODE_USE_ENV_PROXY=1)`] : []),
       ...limitEnforcementLines(limits.plan),
     ],
   };
 };
+
+/**
+ * The package's Node preload (dist/node-proxy/preload.cjs, built from src/node-proxy/), trusted like
+ * the launcher beside it: the package directory is read-only inside every sandbox (buildBwrapArgs).
+ */
+export function nodeProxyPreload(facts: HostFacts): string | undefined {
+  const pkg = facts.linux?.packageRoot;
+  if (pkg === undefined) return undefined;
+  const p = path.join(pkg, 'dist', 'node-proxy', 'preload.cjs');
+  return facts.fs.kind(p) === 'file' ? p : undefined;
+}
 
 /**
  * The package's read-only file that reads "." (native/placeholders/git-commondir), bound over a
@@ -538,6 +557,8 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     if (fs.includePlatformDefaults) for (const r of LINUX_PLATFORM_DEFAULT_READ_ROOTS) readable.add(r);
     // The inner stage must be executable inside the sandbox.
     readable.add(input.launcherPath);
+    // Node's proxy preload: exactly this file, not its directory (as the fs helper: src/exec-server/fs/helper-pool.ts).
+    if (input.nodePreload !== undefined) readable.add(input.nodePreload);
     const list = [...readable].filter((r) => fsi.kind(r) !== 'missing' && deepestRoot(r) === undefined).sort(byDepth);
     const listIndex = new PathIndex(list);
     const kept = list.filter((r) => !listIndex.hasStrictAncestor(r));
@@ -718,5 +739,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   args.push('--info-fd', String(INFO_FD));
   args.push('--chdir', fs.fullDiskRead ? input.cwd : canonicalize(fsi, input.cwd));
   if (input.argv0Supported) args.push('--argv0', INNER_ARGV0);
-  return { args, devNullFds, syntheticTargets: [...synthetic], pins, expected, git };
+  const pre = input.nodePreload;
+  const nodePreloadReadable = pre !== undefined && ![...unreadable].some((u) => isWithin(pre, u));
+  return { args, devNullFds, syntheticTargets: [...synthetic], pins, expected, git, nodePreloadReadable };
 }

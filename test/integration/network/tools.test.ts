@@ -1,8 +1,8 @@
 /**
  * Real clients through the filtering proxy under test DOMAIN NAMES: curl, git over HTTPS (git
  * http-backend behind a Node https server with a self-signed certificate), npm against a local registry
- * stub, pip against a local simple index, Python urllib, and Node 20's fetch (which ignores proxy
- * variables: it must fail closed, never reach the server). Everything is on loopback; the names
+ * stub, pip against a local simple index, Python urllib, and Node's built-in fetch (through the
+ * NODE_OPTIONS preload on Node before v24.5, NODE_USE_ENV_PROXY after). Everything is on loopback; the names
  * (`web.test`, `git.test`, …) are resolved by the proxy through the `resolve` parameter of
  * `openProxySession`, an internal module the CLI, the config files and the public API cannot reach
  * (production always uses the system resolver). Also: raw TCP, UDP, DNS (UDP/TCP 53), IPv6 and a host
@@ -16,7 +16,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import type { Socket as DgramSocket } from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -28,6 +28,7 @@ import { openProxySession } from '../../../src/launch/proxy/session.js';
 import type { ProxyDenial, ProxySession } from '../../../src/launch/proxy/session.js';
 import { networkAccessOf, proxySocketOf } from '../../../src/sandbox.js';
 import type { NetworkAccessPolicy } from '../../../src/permissions/index.js';
+import { nodeHonoursEnvProxy } from '../../../src/node-proxy/connect.js';
 import { isLinux, PY, sandbox, scratch } from '../linux/helpers.js';
 import type { Scratch } from '../linux/helpers.js';
 
@@ -236,7 +237,7 @@ function policyFor(f: Fixture): NetworkAccessPolicy {
   });
 }
 
-async function runWith(f: Fixture, policy: NetworkAccessPolicy, command: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; exitCode: number | undefined; denials: ProxyDenial[] }> {
+async function runWith(f: Fixture, policy: NetworkAccessPolicy, command: string[], env: Record<string, string>, profile: Parameters<Awaited<ReturnType<typeof sandbox>>['plan']>[1] = 'workspace-write'): Promise<{ stdout: string; stderr: string; exitCode: number | undefined; denials: ProxyDenial[] }> {
   const sb = await sandbox();
   const denials: ProxyDenial[] = [];
   const session: ProxySession = openProxySession(policy, (d) => denials.push(d), testResolve);
@@ -244,7 +245,7 @@ async function runWith(f: Fixture, policy: NetworkAccessPolicy, command: string[
     await session.listening;
     const home = join(f.s.ws, 'home');
     mkdirSync(home, { recursive: true });
-    const req = sb.plan(command, 'workspace-write', {
+    const req = sb.plan(command, profile, {
       cwd: f.s.ws,
       networkAccess: policy,
       networkProxySocket: proxySocketOf(session),
@@ -279,9 +280,22 @@ describe.skipIf(!isLinux || missing.length > 0)(`network allow list: real client
     f.s.cleanup();
   });
 
-  it(`allowed names work for curl (HTTP and HTTPS), git clone over HTTPS, npm install, ${hasPip ? 'pip download, ' : ''}Python urllib; denied names fail fast with a report; host ports: the allowed one works, another does not`, async () => {
+  it(`allowed names work for curl (HTTP and HTTPS), git clone over HTTPS, npm install, ${hasPip ? 'pip download, ' : ''}Python urllib, Node's fetch (HTTP and HTTPS); denied names fail fast with a report; host ports: the allowed one works, another does not`, async () => {
     const { http, https, ok, other } = f.ports;
     const ws = f.s.ws;
+    // Node's built-in fetch: on Node 20 through the preload the plan adds to NODE_OPTIONS (the caller's
+    // own NODE_OPTIONS kept before it). One process, three requests, one line each.
+    writeFileSync(
+      join(ws, 'fetch.cjs'),
+      [
+        `const t = (u) => fetch(u).then((r) => r.status + ' ' + r.statusText).then((x) => 'ok ' + x, (e) => 'fail ' + e.message + ' ' + (e.cause ? e.cause.message : ''));`,
+        `const started = Date.now();`,
+        `Promise.all([t('http://web.test:${http}/fetch-http'), t('https://web.test:${https}/fetch-https'), t('http://denied.test:${http}/fetch-denied')]).then(([a, b, c]) => {`,
+        `  console.log('fetch-http=' + a); console.log('fetch-https=' + b); console.log('fetch-denied=' + c); console.log('fetch-ms=' + (Date.now() - started));`,
+        `  console.log('node-options=' + process.env.NODE_OPTIONS);`,
+        `});`,
+      ].join('\n'),
+    );
     const script = [
       'check() { name=$1; shift; out=$("$@" 2>&1); rc=$?; first=$(printf %s "$out" | tr "\\n" " " | cut -c1-300); if [ $rc -eq 0 ]; then echo "$name=ok $first"; else echo "$name=fail($rc) $first"; fi; }',
       `check curl-http curl -sS -f --max-time 10 http://web.test:${http}/a`,
@@ -300,8 +314,11 @@ describe.skipIf(!isLinux || missing.length > 0)(`network allow list: real client
       `check hostport-other curl -sS -f --max-time 10 http://127.0.0.1:${other}/x`,
       // Allowed by name, resolves to 127.0.0.1 at a port no IP rule or host port covers.
       `check rebind curl -sS -f --max-time 10 http://rebind.test:${other}/x`,
+      // The preload must not break a Node program that never fetches.
+      'check node-e0 node -e 0',
+      `node ${ws}/fetch.cjs`,
     ].join('\n');
-    const r = await runWith(f, policyFor(f), ['/bin/sh', '-c', script], { CERT: f.cert, GIT_SSL_CAINFO: f.cert, SSL_CERT_FILE: f.cert, npm_config_cache: join(ws, 'npm-cache'), npm_config_update_notifier: 'false' });
+    const r = await runWith(f, policyFor(f), ['/bin/sh', '-c', script], { CERT: f.cert, GIT_SSL_CAINFO: f.cert, SSL_CERT_FILE: f.cert, NODE_EXTRA_CA_CERTS: f.cert, NODE_OPTIONS: '--max-old-space-size=256', npm_config_cache: join(ws, 'npm-cache'), npm_config_update_notifier: 'false' });
     const m = results(r.stdout);
     expect(m.get('curl-http'), r.stdout + r.stderr).toBe(`ok hello http /a`);
     expect(m.get('curl-https')).toBe('ok hello https /b');
@@ -314,6 +331,15 @@ describe.skipIf(!isLinux || missing.length > 0)(`network allow list: real client
     }
     expect(m.get('urllib')).toBe('ok hello https /c  hello http /d');
     expect(m.get('hostport-ok')).toBe('ok host port ok /e');
+    expect(m.get('node-e0')).toBe('ok ');
+    expect(m.get('fetch-http')).toBe('ok 200 OK');
+    expect(m.get('fetch-https')).toBe('ok 200 OK');
+    // Refused at once by the proxy (403), never a DNS error or a timeout.
+    expect(m.get('fetch-denied')).toMatch(/^fail fetch failed .*403/);
+    expect(Number(m.get('fetch-ms'))).toBeLessThan(10_000);
+    expect(f.hits).toContain(`http web.test:${http}/fetch-http`);
+    expect(f.hits).toContain(`https web.test:${https}/fetch-https`);
+    if (!nodeHonoursEnvProxy(process.version)) expect(m.get('node-options')).toMatch(/^--max-old-space-size=256 --require ".*\/dist\/node-proxy\/preload\.cjs"$/);
     // curl -f on a 403: exit 22 (a refused CONNECT: 22 or 56 by curl version). Never 28 (timeout).
     expect(m.get('denied-http')).toMatch(/^fail\(22\).*403/);
     expect(m.get('denied-https')).toMatch(/^fail\((22|56)\).*403/);
@@ -326,15 +352,44 @@ describe.skipIf(!isLinux || missing.length > 0)(`network allow list: real client
     expect(byHost('registry.test', https)?.reason).toMatch(/not in the allow list/);
     expect(byHost('127.0.0.1', other)?.reason).toMatch(/not in the allow list/);
     expect(byHost('rebind.test', other)?.reason).toMatch(/DNS-rebinding guard/);
-    expect(r.denials).toHaveLength(5);
+    // Node's fetch asks by CONNECT (the preload tunnels http too) or by plain HTTP (NODE_USE_ENV_PROXY).
+    expect(r.denials.filter((d) => d.host === 'denied.test' && d.port === http)).toHaveLength(2);
+    expect(r.denials).toHaveLength(6);
     expect(f.hits.filter((h) => h.startsWith('other') || h.includes('denied.test'))).toEqual([]);
   }, 90_000);
 
-  it('Node 20 fetch ignores the proxy variables and fails closed (no DNS in the sandbox); raw TCP, UDP, DNS over UDP/TCP 53, IPv6 and a host unix socket are blocked', async () => {
+  it('restricted reads (:minimal): the preload alone is bound read-only and fetch works; a deny-read over the package drops it and Node still starts', async () => {
+    const { http } = f.ports;
+    const ws = f.s.ws;
+    const pkg = realpathSync(join(import.meta.dirname, '..', '..', '..'));
+    const preload = join(pkg, 'dist', 'node-proxy', 'preload.cjs');
+    const entry = (path: string, access: string): Record<string, unknown> => ({ path: { type: 'path', path }, access });
+    const minimal = (extra: Record<string, unknown>[]): Record<string, unknown> => ({
+      type: 'managed',
+      file_system: { type: 'restricted', entries: [{ path: { type: 'special', value: { kind: 'minimal' } }, access: 'read' }, entry(ws, 'write'), ...extra] },
+      network: 'restricted',
+    });
+    writeFileSync(join(ws, 'fetch-min.cjs'), `fetch('http://web.test:${http}/fetch-min').then((r) => console.log('fetch=' + r.status), (e) => console.log('fetch=fail ' + (e.cause ? e.cause.code : e.message)));\n`);
+    const script = `node ${ws}/fetch-min.cjs; cat ${JSON.stringify(join(pkg, 'package.json'))} >/dev/null 2>&1 && echo sibling=readable || echo sibling=unreadable; echo "opts=$NODE_OPTIONS"`;
+    const r = await runWith(f, policyFor(f), ['/bin/sh', '-c', script], {}, minimal([]));
+    const m = results(r.stdout);
+    if (nodeHonoursEnvProxy(process.version)) expect(m.get('fetch'), r.stdout + r.stderr).toBe('200');
+    else {
+      expect(m.get('fetch'), r.stdout + r.stderr).toBe('200');
+      expect(m.get('opts')).toBe(`--require "${preload}"`);
+    }
+    expect(m.get('sibling')).toBe('unreadable');
+    // The user's deny-read wins: no --require of a file Node could not open (it would stop every Node program).
+    const denied = await runWith(f, policyFor(f), ['/bin/sh', '-c', script], {}, minimal([entry(join(pkg, 'dist'), 'none')]));
+    const d = results(denied.stdout);
+    expect(d.get('opts'), denied.stdout + denied.stderr).toBe('');
+    expect(d.get('fetch')).toMatch(nodeHonoursEnvProxy(process.version) ? /^200$/ : /^fail (EAI_AGAIN|ENOTFOUND)$/);
+  }, 60_000);
+
+  it('raw TCP, UDP, DNS over UDP/TCP 53, IPv6 and a host unix socket are blocked', async () => {
     const { http, udp } = f.ports;
-    const nodeMajor = Number(process.versions.node.split('.')[0]);
     const probe = [
-      'import socket, errno, subprocess, sys',
+      'import socket, errno, sys',
       'def t(name, fn):',
       '    try:',
       '        fn(); print(name + "=open")',
@@ -356,8 +411,6 @@ describe.skipIf(!isLinux || missing.length > 0)(`network allow list: real client
       't("v6-global", lambda: tcp(socket.AF_INET6, ("2001:4860:4860::8888", 53)))',
       't("v6-udp", lambda: udp(socket.AF_INET6, ("2001:4860:4860::8888", 53)))',
       `t("unix", lambda: socket.socket(socket.AF_UNIX).connect(${JSON.stringify(f.sockPath)}))`,
-      `r = subprocess.run(["/usr/bin/node", "-e", "fetch('http://web.test:${http}/fetch').then(r => console.log('status', r.status), e => console.log('error', e.message, e.cause && e.cause.code))"], capture_output=True, text=True)`,
-      'print("fetch=" + r.stdout.strip())',
     ].join('\n');
     const before = f.hits.length;
     const r = await runWith(f, policyFor(f), [PY, '-c', probe], {});
@@ -372,10 +425,8 @@ describe.skipIf(!isLinux || missing.length > 0)(`network allow list: real client
     expect(m.get('v6-global')).toMatch(/^(ENETUNREACH|EADDRNOTAVAIL)$/);
     expect(m.get('v6-udp')).toMatch(/^(ENETUNREACH|EADDRNOTAVAIL)$/);
     expect(m.get('unix')).toBe('EPERM');
-    if (nodeMajor < 24) expect(m.get('fetch')).toMatch(/^error fetch failed (EAI_AGAIN|ENOTFOUND)$/);
-    else expect(m.get('fetch')).toBe('status 200');
     await new Promise((res) => setTimeout(res, 100));
     expect(f.udpPackets).toBe(0);
-    expect(f.hits.slice(before).filter((h) => nodeMajor < 24 || !h.includes('/fetch'))).toEqual([]);
+    expect(f.hits.slice(before)).toEqual([]);
   }, 60_000);
 });

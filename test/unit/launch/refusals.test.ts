@@ -134,11 +134,11 @@ describe('findRefusals (pure)', () => {
         kind: 'network',
         host: 'example.com',
         bypassedProxy: true,
-        message: 'blocked network: example.com (only the filtering proxy http://127.0.0.1:3128 reaches the network and this client did not use it; it must honour HTTPS_PROXY/ALL_PROXY, which Node 20\'s fetch does not)',
+        message: 'blocked network: example.com (only the filtering proxy http://127.0.0.1:3128 reaches the network and this client did not use it; it must honour HTTPS_PROXY/ALL_PROXY, which Node\'s http and https modules before v24.5 do not)',
       },
     ]);
     expect(refusalLines(r, undefined)).toEqual([
-      "blocked network: example.com (only the filtering proxy reaches the network and this client went around it; it must honour HTTPS_PROXY/ALL_PROXY, which Node 20's fetch does not: see docs/security.md §13)",
+      "blocked network: example.com (only the filtering proxy reaches the network and this client went around it; it must honour HTTPS_PROXY/ALL_PROXY, which Node's http and https modules before v24.5 do not: see docs/security.md §13)",
     ]);
     // The network off (the planner sets CODEX_SANDBOX_NETWORK_DISABLED): the usual advice, whatever else the env holds.
     const off = { ...plan('restricted'), env: { CODEX_SANDBOX_NETWORK_PROXY: 'x', CODEX_SANDBOX_NETWORK_DISABLED: '1' } } as LaunchRequest;
