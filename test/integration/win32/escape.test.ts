@@ -127,6 +127,24 @@ describe.skipIf(!onWindows)(SUITE, () => {
     expect(fs.readFileSync(target, 'utf8')).toBe('fine');
   });
 
+  it("workspace-write's :tmpdir is %TEMP% (Windows sets no TMPDIR): a write there is allowed, one beside it is not", async () => {
+    const temp = fs.realpathSync.native(os.tmpdir());
+    const target = path.join(temp, `cxsb-tmpdir-${process.pid}.txt`);
+    const env = { ...childEnv(), TMPDIR: undefined, TEMP: temp, TMP: temp };
+    try {
+      const r = await sb.spawn(node(WRITE, target, 'temp'), 'workspace-write', { cwd: ws, env, input: '', reject: false });
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      expect(fs.readFileSync(target, 'utf8')).toBe('temp');
+      // The control: the parent of %TEMP% is not a writable root.
+      const beside = path.join(path.dirname(temp), `cxsb-beside-${process.pid}.txt`);
+      const d = await sb.spawn(node(WRITE, beside, 'x'), 'workspace-write', { cwd: ws, env, input: '', reject: false });
+      expect(d.exitCode, String(d.stderr)).toBe(3);
+      expect(fs.existsSync(beside)).toBe(false);
+    } finally {
+      fs.rmSync(target, { force: true });
+    }
+  });
+
   it('WS: a junction planted by one run cannot become the next run\'s writable cwd (refused before launch)', async () => {
     // Run 1, sandboxed in ws: `mklink /J` needs no privilege, and ws is writable.
     const link = path.join(ws, 'pkg');
