@@ -36,6 +36,7 @@ export type { SandboxOptions, SpawnOptions } from './launch/spawn-options.js';
 export { SandboxSession } from './session/session.js';
 export type { SessionOptions } from './session/session.js';
 export { SessionCommandError } from './session/command.js';
+export { SessionPool } from './session/pool.js';
 export type { SessionResult, SessionSpawnOptions, SessionSubprocess } from './session/command.js';
 export type { SessionPoolOptions } from './session/pool.js';
 
@@ -239,7 +240,8 @@ export class Sandbox {
     if (extra.length) throw new TypeError(`sandbox.session: ${extra.join(', ')} are per command: pass them to session.spawn`);
     ensureCacheDirs(this.cacheDirsOf(sandbox.caches));
     const { supervisor, additionalPermissions } = this.supervisorPlanOptions(sandbox);
-    const proxy = sandbox.networkAccess !== undefined ? this.openProxy(sandbox) : undefined;
+    // A caller that runs a proxy (the exec-server's, shared by its processes) gives its socket.
+    const proxy = sandbox.networkAccess !== undefined && sandbox.networkProxySocket === undefined ? this.openProxy(sandbox) : undefined;
     try {
       const req = this.plan([supervisor], profile, { ...sandbox, additionalPermissions, ...(proxy ? { networkProxySocket: proxySocketOf(proxy) } : {}) });
       const cwd = this.planned.get(req)?.cwd ?? process.cwd();
@@ -281,21 +283,28 @@ export class Sandbox {
     if (extra.length) throw new TypeError(`sandbox.spawnPooled: ${extra.join(', ')} are not supported for pooled commands (options: ${POOLED_COMMAND_KEYS.join(', ')} and the sandbox options); use sandbox.spawn`);
     // A callback cannot be part of the key: a session opened by another caller would report to theirs.
     if (sandbox.onNetworkDenial !== undefined) throw new TypeError('sandbox.spawnPooled: onNetworkDenial is per caller; open a session of your own with sandbox.session()');
-    ensureCacheDirs(this.cacheDirsOf(sandbox.caches));
-    // The key is the session's own plan (the proxy socket as a placeholder; the allow list beside it).
-    const { supervisor, additionalPermissions } = this.supervisorPlanOptions(sandbox);
-    const { networkProxySocket: _socket, ...keyed } = sandbox;
-    const keyReq = this.plan([supervisor], profile, { ...keyed, additionalPermissions });
-    const key = planKey(keyReq, sandbox.networkAccess !== undefined ? networkAccessOf(sandbox.networkAccess) : null);
-    const open = (): SandboxSession => this.session(profile, { ...sandbox, idleTimeout: pool.idleTimeout });
+    return this.spawnInPool(pool, command, profile, sandbox, perCommand as SessionSpawnOptions);
+  }
+
+  /**
+   * Runs `command` in `pool`'s session for the plan `profile` and `options` give now (opening it if
+   * needed). `createSandbox({ sessions })` and the exec-server (one pool per client session) use it.
+   */
+  spawnInPool(pool: SessionPool, command: readonly ArgvItem[], profile: ProfileInput, options: SandboxOptions, commandOptions: SessionSpawnOptions = {}): SessionSubprocess {
+    ensureCacheDirs(this.cacheDirsOf(options.caches));
+    // The key is the session's own plan (without a proxy socket, its placeholder), the allow list beside it.
+    const { supervisor, additionalPermissions } = this.supervisorPlanOptions(options);
+    const keyReq = this.plan([supervisor], profile, { ...options, additionalPermissions });
+    const key = planKey(keyReq, options.networkAccess !== undefined ? networkAccessOf(options.networkAccess) : null);
+    const open = (): SandboxSession => this.session(profile, { ...options, idleTimeout: pool.idleTimeout });
     const session = pool.acquire(key, open);
     try {
-      return session.spawn(command, perCommand as SessionSpawnOptions);
+      return session.spawn(command, commandOptions);
     } catch (e) {
       if (!(e instanceof Error) || !e.message.startsWith('session.spawn: the session is closed')) throw e;
       // It closed (idle timeout) between acquire and spawn: once more, with a new session.
       pool.discard(key, session);
-      return pool.acquire(key, open).spawn(command, perCommand as SessionSpawnOptions);
+      return pool.acquire(key, open).spawn(command, commandOptions);
     }
   }
 
