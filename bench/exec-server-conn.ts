@@ -56,8 +56,8 @@ export function parseRounds(argv: string[]): number {
 }
 
 /** Starts `codex-sandbox exec-server` from dist/ and connects an initialized client (the caller kills `server`). */
-export async function startExecServer(): Promise<{ server: ChildProcess; ws: WebSocket; client: Client; url: string }> {
-  const server = spawn(process.execPath, [join(packageRoot(), 'dist/cli/main.js'), 'exec-server'], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startExecServer(args: readonly string[] = []): Promise<{ server: ChildProcess; ws: WebSocket; client: Client; url: string }> {
+  const server = spawn(process.execPath, [join(packageRoot(), 'dist/cli/main.js'), 'exec-server', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const url = await new Promise<string>((res, rej) => {
       let out = '';

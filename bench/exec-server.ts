@@ -6,6 +6,8 @@
  * the paired difference (server − spawn) per round. `client-remote` is the same sandboxed command
  * through the client library (`RemoteSandbox.spawn` over connectExecServer, src/exec-server/client):
  * the cost per remote command a library user pays, as a ratio to a local `sandbox.spawn` in the same run.
+ * `server-sessions` is the sandboxed `process/start` through a second server started with `--sessions`
+ * (one sandbox session reused by every process of the connection), as a ratio to `server-sandboxed`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
   const cwd = mkdtempSync('/var/tmp/csbx-bench-es-');
   const cwdUri = pathToFileURL(cwd).href;
   const { server, ws, client, url } = await startExecServer();
+  const withSessions = await startExecServer(['--sessions']);
   try {
     const sandboxField = {
       permissions: {
@@ -42,11 +45,11 @@ async function main(): Promise<void> {
       windowsSandboxLevel: 'disabled',
     };
     let n = 0;
-    const viaServer = (sandboxed: boolean) => async (): Promise<void> => {
+    const viaServer = (sandboxed: boolean, c = client) => async (): Promise<void> => {
       const processId = `p${++n}`;
-      const closed = client.wait(`closed:${processId}`);
-      const exited = client.wait(`exited:${processId}`);
-      await client.call('process/start', { processId, argv: ['/bin/true'], cwd: cwdUri, env: { PATH: '/usr/bin:/bin' }, tty: false, ...(sandboxed ? { sandbox: sandboxField } : {}) });
+      const closed = c.wait(`closed:${processId}`);
+      const exited = c.wait(`exited:${processId}`);
+      await c.call('process/start', { processId, argv: ['/bin/true'], cwd: cwdUri, env: { PATH: '/usr/bin:/bin' }, tty: false, ...(sandboxed ? { sandbox: sandboxField } : {}) });
       const e = await exited;
       await closed;
       if (e.params?.exitCode !== 0) throw new Error(`exit ${String(e.params?.exitCode)}`);
@@ -65,10 +68,11 @@ async function main(): Promise<void> {
       { name: 'spawn-sandboxed', run: viaSpawn('workspace-write') },
       { name: 'client-remote', run: viaClient },
       { name: 'server-sandboxed', run: viaServer(true) },
+      { name: 'server-sessions', run: viaServer(true, withSessions.client) },
       { name: 'spawn-direct', run: viaSpawn('danger-full-access') },
       { name: 'server-direct', run: viaServer(false) },
     ];
-    process.stderr.write(`exec-server bench: ${rounds} interleaved rounds of 5 cases…\n`);
+    process.stderr.write(`exec-server bench: ${rounds} interleaved rounds of 6 cases…\n`);
     const res = await runInterleaved(cases, { rounds, warmup: 3 });
     const line = (name: string): string => {
       const s = defined(res.samples[name] ?? []);
@@ -98,18 +102,22 @@ async function main(): Promise<void> {
       line('spawn-sandboxed'),
       line('client-remote'),
       line('server-sandboxed'),
+      line('server-sessions'),
       line('spawn-direct'),
       line('server-direct'),
       `server added cost per process, sandboxed: ${added('server-sandboxed', 'spawn-sandboxed')}`,
       `server added cost per process, direct:    ${added('server-direct', 'spawn-direct')}`,
       `remote command via the client vs local sandbox.spawn: ${ratio('client-remote', 'spawn-sandboxed')} (paired added ${added('client-remote', 'spawn-sandboxed')})`,
       `client library vs raw process/start (both sandboxed): ${ratio('client-remote', 'server-sandboxed')}`,
+      `process/start with --sessions vs without (both sandboxed): ${ratio('server-sessions', 'server-sandboxed')} (paired ${added('server-sessions', 'server-sandboxed')})`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
     ws.close();
+    withSessions.ws.close();
     await remote.close();
   } finally {
     server.kill('SIGTERM');
+    withSessions.server.kill('SIGTERM');
     rmSync(cwd, { recursive: true, force: true });
   }
 }

@@ -23,6 +23,8 @@ const FILES = [
   // The same through the client library, and recursive mkdir racing other creators, as a user without root.
   'test/integration/exec-server/client-fs.test.ts',
   'test/integration/exec-server/fs-mkdir-race.test.ts',
+  // `exec-server --sessions`: a client session never gets another's sandbox session, as a user without root too.
+  'test/integration/exec-server/sessions.test.ts',
   // `run --environment`: a project's environments.toml refused unless trusted, the profile enforced on the server.
   'test/cli/environment.test.ts',
   // `run` at a terminal: TIOCSTI from the sandbox reaches only the command's own pty, job control, modes restored.

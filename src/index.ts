@@ -7,7 +7,7 @@
  */
 export { VERSION } from './version.js';
 
-export { Sandbox, SandboxSession, SessionCommandError } from './sandbox.js';
+export { Sandbox, SandboxSession, SessionCommandError, SessionPool } from './sandbox.js';
 // createSandbox({ environment }) runs on an exec-server, so it lives above sandbox.ts (exec-server/client/create-sandbox.ts).
 export { createSandbox } from './exec-server/client/index.js';
 export type {
@@ -15,11 +15,13 @@ export type {
   ExecaLaunch,
   InheritedSandboxProcess,
   NamedProfile,
+  PooledSpawnOptions,
   ProfileInput,
   SandboxOptions,
   SandboxProcessExtras,
   SandboxSubprocess,
   SessionOptions,
+  SessionPoolOptions,
   SessionResult,
   SessionSpawnOptions,
   SessionSubprocess,

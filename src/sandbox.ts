@@ -27,13 +27,22 @@ import { sessionSupervisorPath } from './native.js';
 import { PathUri } from './path-uri/index.js';
 import { SandboxSession } from './session/session.js';
 import type { SessionOptions } from './session/session.js';
+import { SessionPool, planKey } from './session/pool.js';
+import type { SessionPoolOptions } from './session/pool.js';
+import type { SessionSpawnOptions, SessionSubprocess } from './session/command.js';
 import type { SandboxOptions, SpawnOptions } from './launch/spawn-options.js';
 
 export type { SandboxOptions, SpawnOptions } from './launch/spawn-options.js';
 export { SandboxSession } from './session/session.js';
 export type { SessionOptions } from './session/session.js';
 export { SessionCommandError } from './session/command.js';
+export { SessionPool } from './session/pool.js';
 export type { SessionResult, SessionSpawnOptions, SessionSubprocess } from './session/command.js';
+export type { SessionPoolOptions } from './session/pool.js';
+
+/** `sandbox.spawnPooled`'s per-command options (everything else is a SandboxOptions and decides the plan). */
+export type PooledSpawnOptions = SandboxOptions & Omit<SessionSpawnOptions, 'cwd' | 'env'>;
+const POOLED_COMMAND_KEYS = ['stdin', 'input', 'timeout', 'killSignal', 'reject', 'encoding', 'stripFinalNewline'] as const;
 
 export type NamedProfile = 'read-only' | 'workspace-write' | 'danger-full-access';
 export type ProfileInput = PermissionProfile | NamedProfile | Record<string, unknown>;
@@ -43,6 +52,11 @@ export interface CreateSandboxOptions {
   bwrapPath?: string;
   /** Environment used for probing and as the default parent environment (default process.env). */
   env?: Record<string, string | undefined>;
+  /**
+   * Opt-in (Linux): `sandbox.spawnPooled` runs commands in sessions kept open per plan
+   * (docs/sessions.md). Off by default: the commands of one session share its process namespace.
+   */
+  sessions?: boolean | SessionPoolOptions;
 }
 
 /** What a started sandbox adds to its process: the plan, an interrupt, and the limit it hit. */
@@ -137,7 +151,13 @@ export class Sandbox {
     readonly facts: HostFacts,
     private readonly env: Record<string, string | undefined>,
     private readonly execaLaunch?: ExecaLaunch,
-  ) {}
+    sessions?: boolean | SessionPoolOptions,
+  ) {
+    if (sessions !== undefined && sessions !== false) this.pool = new SessionPool(sessions === true ? {} : sessions);
+  }
+
+  /** `createSandbox({ sessions })`: the open sessions by plan. */
+  private readonly pool: SessionPool | undefined;
 
   /** The command and cwd each planned request was made for, so results and errors name them. */
   private readonly planned = new WeakMap<LaunchRequest, { command: readonly ArgvItem[]; cwd: string }>();
@@ -219,13 +239,9 @@ export class Sandbox {
     const extra = Object.keys(launch);
     if (extra.length) throw new TypeError(`sandbox.session: ${extra.join(', ')} are per command: pass them to session.spawn`);
     ensureCacheDirs(this.cacheDirsOf(sandbox.caches));
-    const supervisor = sessionSupervisorPath();
-    if (!existsSync(supervisor)) throw new TypeError(`sandbox.session: the session supervisor ${supervisor} is missing (an old or partial build): run \`npm rebuild codex-sandbox\` (or \`npm run build:native\` in a checkout)`);
-    // The supervisor must be executable inside the sandbox, read-only like the launcher beside it.
-    const entry = { path: { type: 'path' as const, path: PathUri.fromAbsPath(supervisor, { platform: 'linux' }) }, access: 'read' as const };
-    const extraPermissions = sandbox.additionalPermissions ?? {};
-    const additionalPermissions = { ...extraPermissions, fileSystem: { ...(extraPermissions.fileSystem ?? {}), entries: [...(extraPermissions.fileSystem?.entries ?? []), entry] } };
-    const proxy = sandbox.networkAccess !== undefined ? this.openProxy(sandbox) : undefined;
+    const { supervisor, additionalPermissions } = this.supervisorPlanOptions(sandbox);
+    // A caller that runs a proxy (the exec-server's, shared by its processes) gives its socket.
+    const proxy = sandbox.networkAccess !== undefined && sandbox.networkProxySocket === undefined ? this.openProxy(sandbox) : undefined;
     try {
       const req = this.plan([supervisor], profile, { ...sandbox, additionalPermissions, ...(proxy ? { networkProxySocket: proxySocketOf(proxy) } : {}) });
       const cwd = this.planned.get(req)?.cwd ?? process.cwd();
@@ -235,6 +251,75 @@ export class Sandbox {
       void proxy?.close();
       throw e;
     }
+  }
+
+  /** The supervisor binary and the permissions that make it executable in the session's sandbox. */
+  private supervisorPlanOptions(sandbox: SandboxOptions): { supervisor: string; additionalPermissions: NonNullable<SandboxOptions['additionalPermissions']> } {
+    const supervisor = sessionSupervisorPath();
+    if (!existsSync(supervisor)) throw new TypeError(`sandbox.session: the session supervisor ${supervisor} is missing (an old or partial build): run \`npm rebuild codex-sandbox\` (or \`npm run build:native\` in a checkout)`);
+    // The supervisor must be executable inside the sandbox, read-only like the launcher beside it.
+    const entry = { path: { type: 'path' as const, path: PathUri.fromAbsPath(supervisor, { platform: 'linux' }) }, access: 'read' as const };
+    const extraPermissions = sandbox.additionalPermissions ?? {};
+    const additionalPermissions = { ...extraPermissions, fileSystem: { ...(extraPermissions.fileSystem ?? {}), entries: [...(extraPermissions.fileSystem?.entries ?? []), entry] } };
+    return { supervisor, additionalPermissions };
+  }
+
+  /**
+   * `createSandbox({ sessions: true })` only (Linux): runs `command` in the pooled session whose plan
+   * is the one `profile` and `options` give now, opening one if none is open. The plan is made again
+   * for every call, so a changed filesystem (a root renamed, a protected name now missing), another
+   * profile, cwd, environment, network or limit gives another session. What a session fixes at its
+   * start and what its commands share: docs/sessions.md.
+   */
+  spawnPooled(command: readonly ArgvItem[], profile: ProfileInput, options: PooledSpawnOptions = {}): SessionSubprocess {
+    const pool = this.pool;
+    if (!pool) throw new TypeError('sandbox.spawnPooled: sessions are off for this sandbox: create it with createSandbox({ sessions: true })');
+    if (this.facts.platform !== 'linux') throw new TypeError(`sandbox.spawnPooled: sessions need Linux (bubblewrap); on ${this.facts.platform} use sandbox.spawn`);
+    const perCommand: Record<string, unknown> = {};
+    const planning: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(options)) ((POOLED_COMMAND_KEYS as readonly string[]).includes(k) ? perCommand : planning)[k] = v;
+    const { sandbox, launch } = splitSpawnOptions(planning, 'sandbox.spawnPooled');
+    const extra = Object.keys(launch);
+    if (extra.length) throw new TypeError(`sandbox.spawnPooled: ${extra.join(', ')} are not supported for pooled commands (options: ${POOLED_COMMAND_KEYS.join(', ')} and the sandbox options); use sandbox.spawn`);
+    // A callback cannot be part of the key: a session opened by another caller would report to theirs.
+    if (sandbox.onNetworkDenial !== undefined) throw new TypeError('sandbox.spawnPooled: onNetworkDenial is per caller; open a session of your own with sandbox.session()');
+    return this.spawnInPool(pool, command, profile, sandbox, perCommand as SessionSpawnOptions);
+  }
+
+  /**
+   * Runs `command` in `pool`'s session for the plan `profile` and `options` give now (opening it if
+   * needed). `createSandbox({ sessions })` and the exec-server (one pool per client session) use it.
+   */
+  spawnInPool(pool: SessionPool, command: readonly ArgvItem[], profile: ProfileInput, options: SandboxOptions, commandOptions: SessionSpawnOptions = {}): SessionSubprocess {
+    ensureCacheDirs(this.cacheDirsOf(options.caches));
+    // The key is the session's own plan (without a proxy socket, its placeholder), the allow list beside it.
+    const { supervisor, additionalPermissions } = this.supervisorPlanOptions(options);
+    const keyReq = this.plan([supervisor], profile, { ...options, additionalPermissions });
+    const key = planKey(keyReq, options.networkAccess !== undefined ? networkAccessOf(options.networkAccess) : null);
+    const open = (): SandboxSession => this.session(profile, { ...options, idleTimeout: pool.idleTimeout });
+    const session = pool.acquire(key, open);
+    try {
+      return session.spawn(command, commandOptions);
+    } catch (e) {
+      if (!(e instanceof Error) || !e.message.startsWith('session.spawn: the session is closed')) throw e;
+      // It closed (idle timeout) between acquire and spawn: once more, with a new session.
+      pool.discard(key, session);
+      return pool.acquire(key, open).spawn(command, commandOptions);
+    }
+  }
+
+  /** Number of pooled sessions open (`createSandbox({ sessions })`). */
+  get pooledSessions(): number {
+    return this.pool?.size ?? 0;
+  }
+
+  /** Closes this sandbox's pooled sessions (their running commands fail); `spawnPooled` then throws. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Starts the filtering proxy for one command (its socket exists when this returns). */
@@ -366,5 +451,5 @@ export async function createSandbox(options: CreateSandboxOptions = {}): Promise
   const facts = getHostFacts({ env, bwrapOverride: options.bwrapPath });
   // execa is loaded here, not at import: the CLI plans and runs through Sandbox without paying for it.
   const { launch } = await import('./launch/run.js');
-  return new Sandbox(facts, env, launch);
+  return new Sandbox(facts, env, launch, options.sessions);
 }

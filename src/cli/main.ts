@@ -105,6 +105,7 @@ export function buildProgram(): Command {
     .option('--concurrent-requests <n>', 'requests handled at once per connection (default 1: in order)')
     .option('--default-profile <name>', 'profile for a process/start without a sandbox field (default danger-full-access, as Codex)')
     .option('--max-processes-per-session <n>', 'processes one session may hold (default 256)')
+    .option('--sessions', 'Linux: run sandboxed non-tty processes of one client session in shared sandbox sessions, one per plan (docs/sessions.md)')
     .option('--allow-domain <rule>', 'every process: network only through one filtering proxy, to this destination (repeatable; needs --default-profile read-only|workspace-write)', (v: string, p: string[]) => [...p, v], [])
     .option('--deny-domain <rule>', 'every process: refuse this destination even if allowed (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--allow-host-port <port>', "every process: may reach this port on the host's loopback (repeatable)", (v: string, p: string[]) => [...p, v], [])

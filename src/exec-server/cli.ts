@@ -24,6 +24,7 @@ export interface ExecServerFlags {
   allowHostPort?: string[];
   cache?: string[];
   git?: 'commit' | 'read-only';
+  sessions?: boolean;
 }
 
 /** --allow-domain/--deny-domain/--allow-host-port → the server's allow list; a bad value is a usage error naming it. */
@@ -97,6 +98,7 @@ export async function execServerCommand(flags: ExecServerFlags): Promise<number>
     listen: flags.listen,
     ...(authToken !== undefined && flags.authTokenFile !== undefined ? { authToken, hiddenPaths: [...new Set([resolve(flags.authTokenFile), realpathSync(flags.authTokenFile)])] } : {}),
     ...(concurrentRequests !== undefined ? { concurrentRequests } : {}),
+    ...(flags.sessions === true ? { sessions: true } : {}),
     ...(flags.defaultProfile !== undefined ? { defaultProfile: builtInProfile(flags.defaultProfile) } : {}),
     ...optional('detachedSessionTtlMs', positiveInt('--detached-session-ttl-ms', flags.detachedSessionTtlMs)),
     ...optional('exitedRetentionMs', positiveInt('--exited-retention-ms', flags.exitedRetentionMs)),

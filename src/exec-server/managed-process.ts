@@ -5,9 +5,8 @@
  */
 import { closeSync, write as fsWrite } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { ReadStream as TtyReadStream } from 'node:tty';
-import type { SandboxSubprocess } from '../sandbox.js';
 import { OutputHistory } from './process-output.js';
 import type { OutputChunk, OutputStream } from './process-output.js';
 import type { SandboxType } from './launch-tweaks.js';
@@ -18,6 +17,19 @@ export const EXITED_PROCESS_RETENTION_MS = 30_000;
 const WRITE_ID_MEMORY = 4096;
 /** Codex waits at most 20 ms for trailing output before judging sandboxDenied. */
 const TRAILING_OUTPUT_WAIT_MS = 20;
+
+/**
+ * What a process needs of its started command: a launcher subprocess (`sandbox.launch`) or a
+ * command in a sandbox session (spawner.ts wraps a SessionSubprocess into this shape).
+ */
+export interface StartedCommand {
+  readonly pid?: number | undefined;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  kill(signal?: NodeJS.Signals): boolean;
+  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
+}
 
 export type WriteStatus = 'accepted' | 'unknownProcess' | 'stdinClosed' | 'starting';
 
@@ -67,7 +79,7 @@ export interface ManagedProcessOptions {
   maxRetainedChunks: number;
   exitedRetentionMs: number;
   /** Signals the command's process group (interrupt = SIGINT, terminate = SIGKILL). */
-  signalGroup: (sub: SandboxSubprocess, signal: 'SIGINT' | 'SIGKILL') => void;
+  signalGroup: (sub: StartedCommand, signal: 'SIGINT' | 'SIGKILL') => void;
   /** Resizes the pty (tty processes). */
   resizePty?: (masterFd: number, rows: number, cols: number) => void;
 }
@@ -75,7 +87,7 @@ export interface ManagedProcessOptions {
 export class ManagedProcess {
   readonly processId: string;
   private state: 'starting' | 'running' | 'exited' = 'starting';
-  private sub: SandboxSubprocess | undefined;
+  private sub: StartedCommand | undefined;
   private readonly history: OutputHistory;
   private exitCode: number | null = null;
   private exitedEmitted = false;
@@ -123,7 +135,7 @@ export class ManagedProcess {
   }
 
   /** Wires a started subprocess (pipes) or a pty master. Call once, after the subprocess spawned. */
-  attach(sub: SandboxSubprocess, ptyMaster: number | undefined): void {
+  attach(sub: StartedCommand, ptyMaster: number | undefined): void {
     this.sub = sub;
     this.state = 'running';
     if (ptyMaster !== undefined) {

@@ -55,7 +55,7 @@ class ProcessMethods {
     );
     session.processes.set(p.processId, proc);
     try {
-      await this.spawner.start(p, proc, planned);
+      await this.spawner.start(p, proc, planned, () => session.sandboxSessions());
     } catch (e) {
       if (session.processes.get(p.processId) === proc) session.processes.delete(p.processId);
       throw e;

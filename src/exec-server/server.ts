@@ -75,6 +75,12 @@ export interface ExecServerOptions {
   git?: GitMode;
   /** Absolute paths no sandboxed process may read (give the token file's path). */
   hiddenPaths?: readonly string[];
+  /**
+   * Linux: run each sandboxed process without `tty` or `arg0` in a sandbox session shared with the
+   * same client session's processes of the same plan, instead of a sandbox of its own (default
+   * false; docs/exec-server.md says what changes). Sessions are never shared between client sessions.
+   */
+  sessions?: boolean;
   /** Per-connection request concurrency (Codex --concurrent-requests; 1 = serial, the default). */
   concurrentRequests?: number;
   detachedSessionTtlMs?: number;
@@ -122,6 +128,7 @@ export async function createExecServer(options: ExecServerOptions = {}): Promise
       ...(options.git !== undefined ? { git: options.git } : {}),
     },
     defaultProfile: options.defaultProfile ?? 'danger-full-access',
+    ...(options.sessions === true ? { sessions: true } : {}),
     serverEnv: env,
     ...(options.hiddenPaths ? { hiddenPaths: options.hiddenPaths } : {}),
     limits: {

@@ -4,6 +4,7 @@
  * connection with `initialize{resumeSessionId}`.
  */
 import { randomUUID } from 'node:crypto';
+import { SessionPool } from '../sandbox.js';
 import { invalidRequest, notificationMessage, RpcError, SESSION_ALREADY_ATTACHED } from './jsonrpc.js';
 import type { ManagedProcess, ProcessSink } from './managed-process.js';
 
@@ -30,8 +31,19 @@ export class Session implements ProcessSink {
   readonly processes = new Map<string, ManagedProcess>();
   private retainedTotal = 0;
   detachTimer: NodeJS.Timeout | undefined;
+  /**
+   * `--sessions`: this client session's sandbox sessions by plan. Never shared with another client
+   * session: the commands of one sandbox session share its pid namespace (docs/sessions.md).
+   */
+  private pool: SessionPool | undefined;
 
   constructor(private readonly limits: SessionLimits) {}
+
+  /** This client session's pool of sandbox sessions (made on first use). */
+  sandboxSessions(): SessionPool {
+    this.pool ??= new SessionPool();
+    return this.pool;
+  }
 
   notify(method: string, params: object): void {
     const c = this.connection;
@@ -81,6 +93,9 @@ export class Session implements ProcessSink {
     for (const p of this.processes.values()) p.dispose();
     this.processes.clear();
     this.retainedTotal = 0;
+    const pool = this.pool;
+    this.pool = undefined;
+    void pool?.close();
   }
 }
 

@@ -9,11 +9,11 @@ import { needsPlatformSandbox } from '../manager/transform.js';
 import type { EnvPolicy, LaunchRequest } from '../contracts/index.js';
 import { loadNative } from '../native.js';
 import type { NativeAddon } from '../native.js';
-import type { ProfileInput, Sandbox, SandboxSubprocess, SpawnOptions } from '../sandbox.js';
+import type { ProfileInput, Sandbox, SandboxOptions, SandboxSubprocess, SessionPool, SessionSubprocess, SpawnOptions } from '../sandbox.js';
 import { internalError, invalidParams } from './jsonrpc.js';
 import { sandboxTypeOf, withInnerOptions, withSetsidCtty } from './launch-tweaks.js';
 import type { SandboxType } from './launch-tweaks.js';
-import type { ManagedProcess } from './managed-process.js';
+import type { ManagedProcess, StartedCommand } from './managed-process.js';
 import { NON_INHERITABLE_ENV } from './start-params.js';
 import type { StartParams } from './start-params.js';
 
@@ -31,6 +31,11 @@ export interface SpawnerOptions {
   hiddenPaths?: readonly string[];
   /** The server's own sandbox settings for every process: its allow list and proxy, caches, git. */
   sandboxOptions?: Pick<SpawnOptions, 'networkAccess' | 'networkProxySocket' | 'caches' | 'git'>;
+  /**
+   * Run processes in sandbox sessions (Linux, `--sessions`): one per client session and plan. A tty
+   * or arg0 process, and one that is not bwrap-sandboxed, keeps its own launch.
+   */
+  sessions?: boolean;
 }
 
 interface Planned {
@@ -38,6 +43,8 @@ interface Planned {
   sandboxType: SandboxType;
   /** The plan runs the command directly (no launcher supervising a process group). */
   direct: boolean;
+  /** With `sessions`: what the command's sandbox session is planned from. */
+  session?: { profile: ProfileInput; options: SandboxOptions };
 }
 
 const SETSID_CANDIDATES = ['/usr/bin/setsid', '/bin/setsid'];
@@ -67,16 +74,17 @@ export class ProcessSpawner {
     const { sandbox } = this.options;
     const profile = p.sandbox?.profile ?? this.options.defaultProfile;
     let req: LaunchRequest;
+    const options: SandboxOptions = {
+      cwd: p.cwd,
+      ...this.options.sandboxOptions,
+      ...this.envOptions(p),
+      ...(p.sandbox ? { projectRoots: p.sandbox.projectRoots } : {}),
+      // A sandboxed command that could read the token could connect back (if its profile allows
+      // network) and start unsandboxed processes: the token file is unreadable in every sandbox.
+      ...(p.sandbox && this.options.hiddenPaths?.length ? { denyRead: this.options.hiddenPaths } : {}),
+    };
     try {
-      req = sandbox.plan(p.argv, profile, {
-        cwd: p.cwd,
-        ...this.options.sandboxOptions,
-        ...this.envOptions(p),
-        ...(p.sandbox ? { projectRoots: p.sandbox.projectRoots } : {}),
-        // A sandboxed command that could read the token could connect back (if its profile allows
-        // network) and start unsandboxed processes: the token file is unreadable in every sandbox.
-        ...(p.sandbox && this.options.hiddenPaths?.length ? { denyRead: this.options.hiddenPaths } : {}),
-      });
+      req = sandbox.plan(p.argv, profile, options);
     } catch (e) {
       if (e instanceof PlanError && e.code === 'InvalidCwd') {
         const detail = e.message.includes('): ') ? e.message.slice(e.message.indexOf('): ') + 3) : e.message;
@@ -106,7 +114,9 @@ export class ProcessSpawner {
       req = withSetsidCtty(req, setsid);
     }
     if (p.tty && sandbox.facts.platform !== 'linux') throw invalidParams('tty is only supported on Linux by this exec-server');
-    return { req, sandboxType: sandboxTypeOf(req), direct };
+    // A session starts commands with posix_spawn: no terminal of their own and no argv[0] override yet.
+    const inSession = this.options.sessions === true && req.kind === 'linux-bwrap' && !p.tty && p.arg0 === undefined;
+    return { req, sandboxType: sandboxTypeOf(req), direct, ...(inSession ? { session: { profile, options } } : {}) };
   }
 
   private hostCanSandbox(): boolean {
@@ -116,7 +126,18 @@ export class ProcessSpawner {
   }
 
   /** Starts the planned process and wires it to `proc`; resolves once it has spawned. */
-  async start(p: StartParams, proc: ManagedProcess, planned: Planned): Promise<void> {
+  async start(p: StartParams, proc: ManagedProcess, planned: Planned, pool: () => SessionPool): Promise<void> {
+    if (planned.session) {
+      let cmd: SessionSubprocess;
+      try {
+        // The process's own plan decides its session: same plan, same sandbox (the pool re-plans).
+        cmd = this.options.sandbox.spawnInPool(pool(), p.argv, planned.session.profile, planned.session.options, { stdin: p.pipeStdin ? 'pipe' : 'ignore', reject: false, encoding: 'buffer' });
+      } catch (e) {
+        throw internalError(e instanceof Error ? e.message : String(e));
+      }
+      proc.attach(startedSessionCommand(cmd), undefined);
+      return;
+    }
     let pty: { master: number; slave: number } | undefined;
     if (p.tty) {
       const open = this.native().openPty;
@@ -160,7 +181,7 @@ export class ProcessSpawner {
   }
 
   /** Group signals: the launcher forwards SIGINT to the command's group; a direct command leads its own group. */
-  signalGroup(direct: boolean): (sub: SandboxSubprocess, signal: 'SIGINT' | 'SIGKILL') => void {
+  signalGroup(direct: boolean): (sub: StartedCommand, signal: 'SIGINT' | 'SIGKILL') => void {
     return (sub, signal) => {
       const pid = sub.pid;
       if (pid === undefined) return;
@@ -181,4 +202,32 @@ export class ProcessSpawner {
     const set = this.native().setPtySize;
     return set ? (fd, rows, cols) => set(fd, rows, cols) : undefined;
   }
+}
+
+/**
+ * A session command in the shape ManagedProcess drives. Its exit is the command's: a signal as
+ * 128+N by ManagedProcess, and a session that ended under it (its result is unknown) as -1.
+ */
+function startedSessionCommand(cmd: SessionSubprocess): StartedCommand {
+  // The session command keeps every output chunk for its result; the exec-server keeps its own
+  // bounded history (maxRetainedBytesPerSession), so that unbounded copy is dropped here: a command
+  // that prints without end must not grow the server's memory without end.
+  cmd.stdout.removeAllListeners('data');
+  cmd.stderr.removeAllListeners('data');
+  const exited = cmd.then(
+    (r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }),
+    () => ({ code: null, signal: null }),
+  );
+  return {
+    get pid(): number | undefined {
+      return cmd.pid;
+    },
+    stdin: cmd.stdin,
+    stdout: cmd.stdout,
+    stderr: cmd.stderr,
+    kill: (signal?: NodeJS.Signals): boolean => cmd.kill(signal),
+    once: (_event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): void => {
+      void exited.then((e) => listener(e.code, e.signal));
+    },
+  };
 }
