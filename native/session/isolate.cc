@@ -122,9 +122,15 @@ void ignore_signal(int) {}
 [[noreturn]] void run_init(const StartRequest& request, const ProcMasks& masks, const int fds[4]) {
   // Moved out of the way, then everything else closed: the init must not hold the supervisor's frame
   // channel, its signalfd or another command's pipes.
+  // In two steps: with many commands running, a source fd may itself be one of 100..103, and a direct
+  // dup3 would overwrite it before it was moved (the command's report then went into another pipe).
   const int targets[4] = {kStdin, kStdout, kStderr, kReport};
+  int above[4];
   for (int i = 0; i < 4; ++i) {
-    if (dup3(fds[i], targets[i], O_CLOEXEC) < 0) _exit(125);
+    if ((above[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, kReport + 1)) < 0) _exit(125);
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (dup3(above[i], targets[i], O_CLOEXEC) < 0) _exit(125);
   }
   if (syscall(SYS_close_range, 0, kStdin - 1, 0) < 0 || syscall(SYS_close_range, kReport + 1, ~0U, 0) < 0) fail_errno("close_range");
   // Named apart from the supervisor it was forked from (ps, /proc/PID/comm).
