@@ -734,7 +734,8 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     for (const p of procMasks.readOnly) args.push('--ro-bind', p, p);
     for (const p of procMasks.masked) args.push('--ro-bind', '/dev/null', p);
   }
-  if (input.disableUserns === true) {
+  // Never for the session supervisor (planLinux says why); seccomp refuses user namespaces there.
+  if (input.disableUserns === true && input.sessionSupervisor !== true) {
     // A nested user namespace gives the command every capability in it (user_namespaces(7)).
     args.push('--disable-userns');
   }
