@@ -76,7 +76,7 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
   const batches: SessionBatch[] = [];
   batches.push(await batch('bare spawn /bin/true', n, input.bare));
   // Every session command runs in its own pid, IPC and mount namespaces with a fresh /proc (docs/sessions.md).
-  batches.push(await batch('session.spawn(/bin/true), own pid/IPC/mount ns (open+close incl.)', n, sessionRun, around));
+  batches.push(await batch('session.spawn(/bin/true), own namespaces (open+close incl.)', n, sessionRun, around));
   batches.push(await batch("sandbox.spawn(['/bin/true'], 'workspace-write')", slow, input.library));
   if (input.rawBwrap) batches.push(await batch('raw bwrap, planner argv + inner stage', slow, input.rawBwrap));
   const throughput: SessionBenchReport['throughput'] = [];
