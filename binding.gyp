@@ -129,6 +129,7 @@
           "type": "executable",
           "sources": [
             "native/session/frames.cc",
+            "native/session/isolate.cc",
             "native/session/spawn_command.cc",
             "native/session/supervisor_main.cc"
           ],

@@ -163,7 +163,7 @@ export class Sandbox {
   private readonly planned = new WeakMap<LaunchRequest, { command: readonly ArgvItem[]; cwd: string }>();
 
   /** The LaunchRequest for a command, without running it. */
-  plan(command: readonly ArgvItem[], profile: ProfileInput, options: SandboxOptions = {}): LaunchRequest {
+  plan(command: readonly ArgvItem[], profile: ProfileInput, options: SandboxOptions = {}, /** @internal sandbox.session */ sessionSupervisor = false): LaunchRequest {
     const platform = this.facts.platform;
     const base = resolveProfileInput(profile);
     const writableRoots = [...(options.writableRoots ?? []), ...this.cacheDirsOf(options.caches)];
@@ -186,6 +186,7 @@ export class Sandbox {
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
       allowSymlinkedRoots: options.allowSymlinkedRoots,
       ...(options.git !== undefined ? { git: options.git } : {}),
+      ...(sessionSupervisor ? { sessionSupervisor } : {}),
       ...(options.networkAccess !== undefined
         ? {
             networkProxy: {
@@ -243,7 +244,7 @@ export class Sandbox {
     // A caller that runs a proxy (the exec-server's, shared by its processes) gives its socket.
     const proxy = sandbox.networkAccess !== undefined && sandbox.networkProxySocket === undefined ? this.openProxy(sandbox) : undefined;
     try {
-      const req = this.plan([supervisor], profile, { ...sandbox, additionalPermissions, ...(proxy ? { networkProxySocket: proxySocketOf(proxy) } : {}) });
+      const req = this.plan([supervisor], profile, { ...sandbox, additionalPermissions, ...(proxy ? { networkProxySocket: proxySocketOf(proxy) } : {}) }, true);
       const cwd = this.planned.get(req)?.cwd ?? process.cwd();
       const sub = this.launch(req, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, encoding: 'buffer', reject: false });
       return new SandboxSession(sub, req, { cwd, env: req.env, onEnd: () => void proxy?.close() }, idleTimeout !== undefined ? { idleTimeout } : {});

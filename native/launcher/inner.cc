@@ -23,10 +23,22 @@
 
 namespace {
 
-void require_no_capabilities() {
+// The two capabilities the session supervisor (--session-supervisor) may keep: CAP_SYS_ADMIN starts
+// each command in new pid/IPC/mount namespaces and mounts that command's /proc, CAP_SETPCAP empties the
+// bounding set; both are dropped before the command runs (native/session/isolate.cc). Nothing else is
+// ever allowed: e.g. CAP_SYS_PTRACE or CAP_DAC_OVERRIDE would reach other sandboxes' files and processes.
+bool allowed_capability(int cap, bool session_supervisor) { return session_supervisor && (cap == CAP_SYS_ADMIN || cap == CAP_SETPCAP); }
+
+void require_no_capabilities(bool session_supervisor) {
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
   if (syscall(SYS_capget, &header, data) < 0) die_errno("capget", nullptr, errno);
+  if (session_supervisor) {
+    for (int cap : {CAP_SYS_ADMIN, CAP_SETPCAP}) {
+      data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
+      data[CAP_TO_INDEX(cap)].permitted &= ~CAP_TO_MASK(cap);
+    }
+  }
   // A command holding capabilities inside the user namespace could undo the sandbox's mounts
   // (umount, remount rw) or create new namespaces with a fresh root.
   for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; ++i) {
@@ -39,7 +51,7 @@ void require_no_capabilities() {
 
 // What bwrap promised, checked from the process that is about to become the command: a bwrap
 // that silently skipped a step (an old or patched build, a changed default) fails here, 125.
-void require_confinement(bool allow_userns) {
+void require_confinement(bool allow_userns, bool session_supervisor) {
   // Without no_new_privs a setuid binary run by the command would regain privileges
   // (prctl(2), PR_SET_NO_NEW_PRIVS).
   int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
@@ -58,7 +70,7 @@ void require_confinement(bool allow_userns) {
       if (errno == EINVAL) break;  // past the kernel's last capability
       die_errno("prctl(PR_CAPBSET_READ)", nullptr, errno);
     }
-    if (held == 1) die_msg("capability %d is still in the bounding set (bubblewrap must run with --cap-drop ALL); refusing to run the command", cap);
+    if (held == 1 && !allowed_capability(cap, session_supervisor)) die_msg("capability %d is still in the bounding set (bubblewrap must run with --cap-drop ALL); refusing to run the command", cap);
   }
   if (allow_userns) return;
   // A new user namespace hands the command a full capability set in it (user_namespaces(7)):
@@ -185,8 +197,8 @@ void run_inner(int count, char** args) {
   // A failed check is reported to the launcher on the started pipe instead of the byte (fail.h).
   if (options.started_fd >= 0) set_status_fd(options.started_fd, "inner stage");
   import_command_env();
-  require_no_capabilities();
-  require_confinement(options.allow_userns);
+  require_no_capabilities(options.session_supervisor);
+  require_confinement(options.allow_userns, options.session_supervisor);
   // Here, inside the sandbox's user namespace, RLIMIT_NPROC counts only this namespace's processes
   // of the sandbox's uid (per-user-namespace ucounts, Linux 5.14, kernel/ucount.c
   // is_rlimit_overlimit), so a fork bomb stops at the limit without touching the caller's other

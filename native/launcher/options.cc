@@ -220,6 +220,8 @@ void parse_inner_options(int count, char** args, InnerOptions* out) {
       out->ctty_job = true;
     } else if (strcmp(arg, "--allow-userns") == 0) {
       out->allow_userns = true;
+    } else if (strcmp(arg, "--session-supervisor") == 0) {
+      out->session_supervisor = true;
     } else if (strcmp(arg, "--proxy-port") == 0) {
       const char* text = need_value(arg, i, count, args);
       int port = 0, used = 0;

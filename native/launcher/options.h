@@ -53,7 +53,7 @@ struct OuterOptions {
 // Parses args[0..count). Exits 125 with a message naming the bad option on error.
 void parse_outer_options(int count, char** args, OuterOptions* out);
 
-// Inner stage: `--inner [--started-fd N] [--argv0 NAME] [--allow-userns] [--rlimit-* N]...
+// Inner stage: `--inner [--started-fd N] [--argv0 NAME] [--allow-userns] [--session-supervisor] [--rlimit-* N]...
 // [--expect-rw DEV:INO PATH]... [--expect-ro PATH]... [--proxy-port PORT] -- PROGRAM [ARGS...]` (args start after "--inner").
 struct ExpectedMount {
   const char* path;
@@ -68,6 +68,7 @@ struct InnerOptions {
   std::vector<RlimitSpec> rlimits;  // --rlimit-*: set inside the sandbox's user namespace
   int started_fd = -1;              // write end of the launcher's started pipe, -1 if none
   bool allow_userns = false;        // --allow-userns: skip the "no new user namespace" check
+  bool session_supervisor = false;  // --session-supervisor: CAP_SYS_ADMIN and CAP_SETPCAP alone may be held (sandbox.session's supervisor)
   bool ctty = false;                // --ctty: stdin is a pty the command takes as its controlling terminal
   bool ctty_job = false;            // --ctty-job: as --ctty, the command a stoppable job of that session (run --tty)
   int proxy_port = 0;               // --proxy-port PORT: wait for the launcher's forwarder on 127.0.0.1:PORT

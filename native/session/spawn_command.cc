@@ -58,7 +58,7 @@ std::vector<std::string> candidates(const StartRequest& request) {
 
 }  // namespace
 
-int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string* message) {
+int spawn_program(const StartRequest& request, const int stdio[3], pid_t* pid_out, std::string* message) {
   // Checked here so the error names the cwd (posix_spawn's chdir failure would look like a missing program).
   struct stat st;
   int cwd_err = stat(request.cwd.c_str(), &st) != 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
@@ -66,15 +66,6 @@ int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string*
     int err = cwd_err;
     *message = "cannot use the working directory " + request.cwd + ": " + strerror(err);
     return err;
-  }
-  Pipes pipes;
-  for (auto& p : pipes.fds) {
-    // O_CLOEXEC: one command's pipe ends never leak into another command.
-    if (pipe2(p, O_CLOEXEC) < 0) {
-      int err = errno;
-      *message = std::string("pipe2: ") + strerror(err);
-      return err;
-    }
   }
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
@@ -98,9 +89,9 @@ int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string*
   if ((err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) != 0 ||
       (err = posix_spawnattr_setpgroup(&attr, 0)) != 0 || (err = posix_spawnattr_setsigdefault(&attr, &all)) != 0 ||
       (err = posix_spawnattr_setsigmask(&attr, &none)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&actions, pipes.fds[0][0], 0)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&actions, pipes.fds[1][1], 1)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&actions, pipes.fds[2][1], 2)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&actions, stdio[0], 0)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&actions, stdio[1], 1)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&actions, stdio[2], 2)) != 0 ||
       (err = posix_spawn_file_actions_addchdir_np(&actions, request.cwd.c_str())) != 0) {
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
@@ -141,11 +132,34 @@ int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string*
     }
     return result;
   }
+  *pid_out = pid;
+  return 0;
+}
+
+int make_stdio_pipes(int fds[3][2], std::string* message) {
+  for (int i = 0; i < 3; ++i) {
+    // O_CLOEXEC: one command's pipe ends never leak into another command.
+    if (pipe2(fds[i], O_CLOEXEC) < 0) {
+      int err = errno;
+      *message = std::string("pipe2: ") + strerror(err);
+      for (int j = 0; j < i; ++j) {
+        close(fds[j][0]);
+        close(fds[j][1]);
+      }
+      return err;
+    }
+  }
+  return 0;
+}
+
+int adopt_stdio_pipes(int fds[3][2], pid_t pid, SpawnedCommand* out, std::string* message) {
+  close(fds[0][0]);
+  close(fds[1][1]);
+  close(fds[2][1]);
   out->pid = pid;
-  out->stdin_fd = pipes.fds[0][1];
-  out->stdout_fd = pipes.fds[1][0];
-  out->stderr_fd = pipes.fds[2][0];
-  pipes.fds[0][1] = pipes.fds[1][0] = pipes.fds[2][0] = -1;
+  out->stdin_fd = fds[0][1];
+  out->stdout_fd = fds[1][0];
+  out->stderr_fd = fds[2][0];
   int nb = set_nonblocking(out->stdin_fd);
   if (nb == 0) nb = set_nonblocking(out->stdout_fd);
   if (nb == 0) nb = set_nonblocking(out->stderr_fd);
@@ -153,5 +167,18 @@ int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string*
     // Already started: the caller still tracks and reaps it; the error is reported as data.
     *message = std::string("fcntl(O_NONBLOCK): ") + strerror(nb);
   }
+  return 0;
+}
+
+int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string* message) {
+  Pipes pipes;
+  int err = make_stdio_pipes(pipes.fds, message);
+  if (err != 0) return err;
+  const int stdio[3] = {pipes.fds[0][0], pipes.fds[1][1], pipes.fds[2][1]};
+  pid_t pid = -1;
+  err = spawn_program(request, stdio, &pid, message);
+  if (err != 0) return err;
+  adopt_stdio_pipes(pipes.fds, pid, out, message);
+  for (auto& p : pipes.fds) p[0] = p[1] = -1;
   return 0;
 }

@@ -13,8 +13,20 @@ struct SpawnedCommand {
   int stdin_fd = -1;   // write end, non-blocking
   int stdout_fd = -1;  // read end, non-blocking
   int stderr_fd = -1;  // read end, non-blocking
+  int report_fd = -1;  // isolated commands: the namespace init's report pipe (isolate.h), else -1
 };
 
 // 0 and *out filled on success; otherwise an errno (ENOENT: not found, as a shell's 127; anything
 // else: not executable, 126) and *message names what failed.
 int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string* message);
+
+// The program alone, with stdio[0..2] as its stdin/stdout/stderr: the PATH search, the cwd check, its
+// own process group and default signals, as above. 0 and *pid, or an errno and *message.
+int spawn_program(const StartRequest& request, const int stdio[3], pid_t* pid, std::string* message);
+
+// Three O_CLOEXEC pipes (stdin, stdout, stderr): 0, or an errno and *message (nothing left open).
+int make_stdio_pipes(int fds[3][2], std::string* message);
+
+// After the command (or its init) started with the child ends: closes them here and moves the
+// host-side ends into *out, non-blocking. A failure here is only reported in *message.
+int adopt_stdio_pipes(int fds[3][2], pid_t pid, SpawnedCommand* out, std::string* message);

@@ -2,7 +2,9 @@
 // launch path (launcher -> bwrap -> inner stage -> this), so it runs with exactly the sandbox's
 // confinement; every command it starts inherits it. It speaks the frame protocol of frames.h on its
 // stdin (requests from the host) and stdout (reports), and starts each command with posix_spawn in a
-// process group of its own (spawn_command.h). It ends, killing every command's group, when its stdin
+// process group of its own (spawn_command.h). With `--isolate` (the Linux session plan, which gives
+// this process alone CAP_SYS_ADMIN), each command runs under an init of its own in new pid, IPC and
+// mount namespaces, without capabilities (isolate.h). It ends, killing every command's group, when its stdin
 // reaches EOF (the host closed the session or died).
 #include <errno.h>
 #include <poll.h>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "frames.h"
+#include "isolate.h"
 #include "spawn_command.h"
 
 namespace {
@@ -29,11 +32,14 @@ struct Command {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  int report_fd = -1;            // isolated: the init's report pipe (isolate.h)
   std::vector<uint8_t> pending;  // stdin bytes not yet accepted by the pipe
   bool close_stdin = false;      // EOF asked for: close once pending is written
 };
 
 std::map<uint32_t, Command> commands;
+bool isolate = false;
+ProcMasks proc_masks;
 
 [[noreturn]] void fatal(const std::string& text) {
   write_frame(STDOUT_FILENO, kFatal, 0, text.data(), text.size());
@@ -98,7 +104,7 @@ void start(uint32_t id, const std::vector<uint8_t>& payload) {
     err = EINVAL;
   }
   SpawnedCommand spawned;
-  if (err == 0) err = spawn_command(request, &spawned, &message);
+  if (err == 0) err = isolate ? spawn_isolated(request, proc_masks, &spawned, &message) : spawn_command(request, &spawned, &message);
   if (err != 0) {
     std::vector<uint8_t> out(4 + message.size());
     put_u32(out.data(), static_cast<uint32_t>(err));
@@ -111,6 +117,7 @@ void start(uint32_t id, const std::vector<uint8_t>& payload) {
   c.stdin_fd = spawned.stdin_fd;
   c.stdout_fd = spawned.stdout_fd;
   c.stderr_fd = spawned.stderr_fd;
+  c.report_fd = spawned.report_fd;
   uint8_t pid[4];
   put_u32(pid, static_cast<uint32_t>(spawned.pid));
   write_frame(STDOUT_FILENO, kStarted, id, pid, sizeof pid);
@@ -179,6 +186,7 @@ void on_exit(pid_t pid, int status) {
   close_fd(&c.stdout_fd);
   close_fd(&c.stderr_fd);
   close_fd(&c.stdin_fd);
+  if (c.report_fd >= 0) status = isolated_status(&c.report_fd, status);
   uint8_t out[5];
   out[0] = WIFSIGNALED(status) ? 1 : 0;
   put_u32(out + 1, static_cast<uint32_t>(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
@@ -187,7 +195,17 @@ void on_exit(pid_t pid, int status) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--isolate") {
+      isolate = true;
+    } else if ((arg == "--proc-read-only" || arg == "--proc-masked") && i + 1 < argc) {
+      (arg == "--proc-masked" ? proc_masks.masked : proc_masks.read_only).push_back(argv[++i]);
+    } else {
+      fatal("unknown argument " + arg + " (usage: codex-sandbox-session [--isolate [--proc-read-only PATH]... [--proc-masked PATH]...])");
+    }
+  }
   // Not dumpable: a command (same uid) cannot ptrace it or read its memory through /proc
   // (prctl(2) PR_SET_DUMPABLE; ptrace(2) "ptrace access mode checking").
   check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0, "prctl(PR_SET_DUMPABLE)");

@@ -143,6 +143,12 @@ export interface PlanInput {
   git?: GitMode;
   /** Network through the filtering proxy only (an allow list); `permissions.network` is then `restricted`. */
   networkProxy?: NetworkProxyRoute;
+  /**
+   * The command is the session supervisor (Linux, docs/sessions.md): it alone keeps CAP_SYS_ADMIN (and CAP_SETPCAP) in the
+   * sandbox's user namespace to start each command in new pid/IPC/mount namespaces, where it applies the
+   * /proc masks; every command drops all capabilities.
+   */
+  sessionSupervisor?: boolean;
 }
 
 /** Where the filtering proxy (src/launch/proxy) is and how the command finds it. */

@@ -42,6 +42,8 @@ export interface TransformRequest {
   git?: GitMode;
   /** Route the network through the filtering proxy (an allow list): the profile's network becomes proxy-only. */
   networkProxy?: NetworkProxyRoute;
+  /** Internal (sandbox.session): plan the session supervisor (PlanInput.sessionSupervisor). */
+  sessionSupervisor?: boolean;
 }
 
 /** codex-sandbox's default: inherit everything except names that look like secrets (Codex keeps them). */
@@ -135,6 +137,7 @@ export const SandboxManager = {
       allowSymlinkedRoots,
       git: req.git ?? 'commit',
       ...(proxy ? { networkProxy: proxy } : {}),
+      ...(req.sessionSupervisor === true ? { sessionSupervisor: true } : {}),
     };
     return PLANNERS[platform](input);
   },

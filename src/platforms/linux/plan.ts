@@ -57,6 +57,11 @@ export interface BwrapArgsInput {
   gitCommondirSelf?: string;
   /** A file the command's Node programs load (`--require`): made readable (read-only) when the profile's reads miss it. */
   nodePreload?: string;
+  /**
+   * The session supervisor's plan (PlanInput.sessionSupervisor): bwrap keeps CAP_SYS_ADMIN for it, and
+   * the /proc masks are left to it (it applies them in each command's own /proc; returned in `procMasks`).
+   */
+  sessionSupervisor?: boolean;
 }
 
 
@@ -76,6 +81,8 @@ export interface BwrapArgs {
   args: string[];
   devNullFds: number[];
   syntheticTargets: string[];
+  /** The /proc masks the session supervisor applies in each command's /proc (sessionSupervisor only). */
+  procMasks: { readOnly: string[]; masked: string[] };
   pins: PinnedRoot[];
   /** Mounts inside writable roots whose destination a concurrent sandbox could have redirected. */
   expected: ExpectedMount[];
@@ -142,7 +149,12 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     launcherPath: linux.launcherPath,
     registryDir: linux.syntheticRegistry,
     argv0Supported: bwrap.argv0,
-    disableUserns: bwrap.disableUserns && !allowUserns,
+    // Session supervisor: not --disable-userns, whose second user namespace locks every mount of the
+    // sandbox (bwrap's own /proc/sys cover when the caller is root) and so also refuses a fresh /proc
+    // (mnt_already_visible). Seccomp still refuses CLONE_NEWUSER to every process, the supervisor and
+    // its commands included, and the inner stage checks it (require_confinement).
+    disableUserns: bwrap.disableUserns && !allowUserns && input.sessionSupervisor !== true,
+    sessionSupervisor: input.sessionSupervisor === true,
     allowSymlinkedRoots: input.allowSymlinkedRoots,
     pinRoots: bwrap.roBindFd,
     gitCommondirSelf: input.git === 'read-only' ? undefined : gitCommondirSelf(facts),
@@ -180,27 +192,33 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     ...limits.rlimitArgs,
     ...plan.expected.flatMap((m): ArgvItem[] => (m.rw ? ['--expect-rw', `${m.dev}:${m.ino}`, toArgvItem(m.path)] : ['--expect-ro', toArgvItem(m.path)])),
     ...(proxy ? ['--proxy-port', String(proxy.port)] : []),
+    ...(input.sessionSupervisor === true ? ['--session-supervisor'] : []),
   ];
+  // The supervisor is told to isolate its commands and which /proc masks to apply in their /proc.
+  const command: ArgvItem[] =
+    input.sessionSupervisor === true
+      ? [...input.command, '--isolate', ...plan.procMasks.readOnly.flatMap((p) => ['--proc-read-only', p]), ...plan.procMasks.masked.flatMap((p) => ['--proc-masked', p])]
+      : input.command;
   // bwrap refuses more than 9000 arguments in all (bubblewrap.c parse_args_recurse, MAX_ARGS; its
   // `--args FD` counts too): a longer command leaves bwrap's argv and reaches the inner stage in the
   // environment (the launcher's --command-via-env, native/launcher/command_env.h).
   // An argument over the kernel's per-string limit (MAX_ARG_STRLEN, 128 KiB with 4 KiB pages) goes the
   // same way, so bwrap starts and the command's own execve reports E2BIG as a shell would (126).
   const viaEnv =
-    1 + bwrapArgv.length + 1 + innerArgs.length + 1 + input.command.length > BWRAP_ARGV_BUDGET ||
-    input.command.some((a) => (typeof a === 'string' ? a.length * 3 : a.bytes.length) > LONG_ARG_BYTES);
+    1 + bwrapArgv.length + 1 + innerArgs.length + 1 + command.length > BWRAP_ARGV_BUDGET ||
+    command.some((a) => (typeof a === 'string' ? a.length * 3 : a.bytes.length) > LONG_ARG_BYTES);
   return {
     kind: 'linux-bwrap',
     program: linux.launcherPath,
     argv: [
-      ...(viaEnv ? ['--command-via-env', String(input.command.length)] : []),
+      ...(viaEnv ? ['--command-via-env', String(command.length)] : []),
       ...launcherArgs,
       ...bwrapArgv,
       '--',
       ...innerArgs,
       ...(viaEnv ? ['--command-from-env'] : []),
       '--',
-      ...input.command,
+      ...command,
     ],
     env,
     cwd: '/',
@@ -727,13 +745,27 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   // uid, so kernel.core_pattern would be writable (code execution as root on the next crash).
   // bwrap's own cover of /proc/sys is skipped when its access(W_OK) probe fails. Host paths are
   // bound: a bind source is read from the old root.
-  for (const p of PROC_READ_ONLY) if (fsi.kind(p) !== 'missing') args.push('--ro-bind', p, p);
-  for (const p of PROC_MASKED) if (fsi.kind(p) === 'file') args.push('--ro-bind', '/dev/null', p);
-  if (input.disableUserns === true) {
+  const procMasks = { readOnly: PROC_READ_ONLY.filter((p) => fsi.kind(p) !== 'missing'), masked: PROC_MASKED.filter((p) => fsi.kind(p) === 'file') };
+  // Session supervisor: these binds come from the host's mount tree, and a proc mount covered by such
+  // locked mounts is not "fully visible", so the kernel refuses the supervisor a fresh /proc for each
+  // command's pid namespace (EPERM, fs/namespace.c mnt_already_visible). The supervisor applies the
+  // same masks in every command's /proc instead (native/session/isolate.cc); its own /proc is one no
+  // command can reach (other pid and mount namespaces).
+  if (input.sessionSupervisor !== true) {
+    for (const p of procMasks.readOnly) args.push('--ro-bind', p, p);
+    for (const p of procMasks.masked) args.push('--ro-bind', '/dev/null', p);
+  }
+  // Never for the session supervisor (planLinux says why); seccomp refuses user namespaces there.
+  if (input.disableUserns === true && input.sessionSupervisor !== true) {
     // A nested user namespace gives the command every capability in it (user_namespaces(7)).
     args.push('--disable-userns');
   }
   args.push('--cap-drop', 'ALL');
+  // Only the session supervisor: it needs CAP_SYS_ADMIN in the sandbox's user namespace to give each
+  // command new pid/IPC/mount namespaces and mount its /proc, and CAP_SETPCAP to empty the bounding
+  // set (prctl(2) PR_CAPBSET_DROP) before a command runs; it drops both, and the inner stage checks
+  // that nothing else is held.
+  if (input.sessionSupervisor === true) args.push('--cap-add', 'CAP_SYS_ADMIN', '--cap-add', 'CAP_SETPCAP');
   // Every sandbox: bwrap installs the launcher's filter last, after its own set-up (bwrap(1) --seccomp).
   args.push('--seccomp', String(SECCOMP_FD));
   args.push('--info-fd', String(INFO_FD));
@@ -741,5 +773,5 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   if (input.argv0Supported) args.push('--argv0', INNER_ARGV0);
   const pre = input.nodePreload;
   const nodePreloadReadable = pre !== undefined && ![...unreadable].some((u) => isWithin(pre, u));
-  return { args, devNullFds, syntheticTargets: [...synthetic], pins, expected, git, nodePreloadReadable };
+  return { args, devNullFds, syntheticTargets: [...synthetic], pins, expected, git, nodePreloadReadable, procMasks };
 }

@@ -41,6 +41,21 @@ function supervisorPids(): number[] {
   return out;
 }
 
+/** Host pids of processes whose argv is exactly `argv` (a unique marker argument keeps this ours). */
+function hostPidsWithArgv(argv: readonly string[]): number[] {
+  const want = `${argv.join('\0')}\0`;
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8') === want) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 function rssKiB(pid: number): number {
   return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 }
@@ -98,21 +113,56 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(readFileSync(join(s.ws, 'inside'), 'utf8')).toBe('y\n');
   });
 
-  it('kills a background job when its command exits', async () => {
+  it('kills a background job when its command exits, a setsid one too (its pid namespace ends)', async () => {
+    // Unique durations: the host finds exactly these processes by their argv.
+    const plain = ['sleep', `30.${process.pid}1`];
+    const detached = ['sleep', `30.${process.pid}2`];
     const t0 = Date.now();
-    const r = await sh('sleep 30 & echo $!');
-    // Reported at once: the job was killed, not waited for.
+    const r = await sh(`${plain.join(' ')} & setsid ${detached.join(' ')} & sleep 0.2; echo started`);
+    expect(r.stdout).toBe('started');
+    // Reported at once: the jobs were killed, not waited for.
     expect(Date.now() - t0).toBeLessThan(10_000);
-    const pid = Number(r.stdout);
-    expect(pid).toBeGreaterThan(1);
-    const later = await sh(`kill -0 ${pid} 2>/dev/null && echo ALIVE || echo GONE`);
-    expect(later.stdout).toBe('GONE');
+    // Seen from the host: a process group kill alone misses the `setsid` job, which leads a group of its own.
+    expect(hostPidsWithArgv(plain)).toEqual([]);
+    expect(hostPidsWithArgv(detached)).toEqual([]);
   });
 
-  it('the supervisor is not dumpable: a command cannot read its memory, environment or fds', async () => {
+  it("a command's init (forked from the supervisor) is not dumpable: its memory, environment and fds are out of reach", async () => {
     const r = await sh('cat /proc/$PPID/environ >/dev/null && echo READ-ENVIRON; readlink /proc/$PPID/fd/0 && echo READ-FD; head -c1 /proc/$PPID/mem >/dev/null && echo READ-MEM; cat /proc/$PPID/comm');
-    expect(r.stdout).toBe('codex-sandbox-s');
+    expect(r.stdout).toBe('session-init');
     expect(r.stdout).not.toMatch(/READ-/);
+  });
+
+  it('isolates commands: one cannot see or signal another running command or the supervisor', async () => {
+    const marker = `31.${process.pid}3`;
+    const other = session.spawn(['/bin/sh', '-c', `echo up; exec sleep ${marker}`], { stdin: 'ignore', reject: false });
+    await new Promise<void>((resolve) => other.stdout.once('data', () => resolve()));
+    // As the command sees its pid namespace: every process's argv, then SIGKILL to every process it may signal.
+    const r = await sh('for p in /proc/[0-9]*; do echo "$p: $(tr "\\0" " " < $p/cmdline)"; done; kill -KILL -1; echo after-kill');
+    expect(r.stdout).not.toContain(marker);
+    // The supervisor's argv appears once: its fork, this command's init, pid 1 of the command's namespace.
+    expect(String(r.stdout).split('\n').filter((l: string) => l.includes('codex-sandbox-session'))).toEqual([expect.stringMatching(/^\/proc\/1: /)]);
+    // Both are still there: the other command runs on, and the supervisor starts the next command.
+    expect(await sh('echo still-serving')).toMatchObject({ exitCode: 0, stdout: 'still-serving' });
+    expect(hostPidsWithArgv(['sleep', marker])).toHaveLength(1);
+    other.kill('SIGTERM');
+    expect(await other).toMatchObject({ signal: 'SIGTERM' });
+  });
+
+  it("applies the sandbox's /proc masks in each command's own /proc, and no namespace of any kind can be created", async () => {
+    const r = await sh(
+      [
+        'grep " /proc/sys " /proc/self/mountinfo',
+        'cat /proc/sys/kernel/domainname > /proc/sys/kernel/domainname',
+        'test -e /proc/keys && wc -c < /proc/keys',
+        'for f in U m i p n u C; do unshare -$f true 2>/dev/null && echo NS-$f-CREATED; done',
+        'true',
+      ].join('; '),
+    );
+    expect(r.stdout).toMatch(/ \/proc\/sys ro,/);
+    expect(r.stderr).toMatch(/domainname: Read-only file system/);
+    if (existsSync('/proc/keys')) expect(r.stdout).toMatch(/^0$/m);
+    expect(r.stdout).not.toMatch(/CREATED/);
   });
 
   it('signals, interrupt() and timeout reach the command group', async () => {

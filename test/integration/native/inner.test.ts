@@ -64,6 +64,23 @@ describe.skipIf(!bwrapWorks)(`inner stage under bubblewrap (skipped when ${NO_BW
     expect(allowed.code).toBe(0);
   });
 
+  it('--session-supervisor accepts CAP_SYS_ADMIN and CAP_SETPCAP alone; any other capability, or these without it, is refused (125)', async () => {
+    const caps = (...names: string[]): string[] => ['--cap-drop', 'ALL', ...names.flatMap((n) => ['--cap-add', n])];
+    const status = ['--', 'grep', '-E', '^Cap(Eff|Bnd)', '/proc/self/status'];
+    const supervisor = await inner(['--session-supervisor', ...status], caps('CAP_SYS_ADMIN', 'CAP_SETPCAP'));
+    expect(supervisor.stderr).toBe('');
+    expect(supervisor.code).toBe(0);
+    expect(supervisor.stdout).toMatch(/CapEff:\s+0{10}200100\n/);
+    // One more capability: DAC_OVERRIDE would read and write any file the sandbox can see.
+    const more = await inner(['--session-supervisor', '--', 'true'], caps('CAP_SYS_ADMIN', 'CAP_SETPCAP', 'CAP_DAC_OVERRIDE'));
+    expect(more.code).toBe(125);
+    expect(more.stderr).toMatch(/^codex-sandbox: retained capabilities/);
+    // Not a supervisor: CAP_SYS_ADMIN alone is refused as before.
+    const plain = await inner(['--', 'true'], caps('CAP_SYS_ADMIN'));
+    expect(plain.code).toBe(125);
+    expect(plain.stderr).toMatch(/^codex-sandbox: retained capabilities/);
+  });
+
   it('leaves no extra fd open for the command', async () => {
     const result = await inner(['--', 'ls', '-l', '/proc/self/fd']);
     const stray = result.stdout.split('\n').filter((l) => /\s([3-9]|\d{2,}) -> /.test(l) && !/-> \/proc\/\d+\/fd$/.test(l));

@@ -111,6 +111,7 @@ interface Row {
   cwd?: string;
   pinRoots?: boolean;
   disableUserns?: boolean;
+  sessionSupervisor?: boolean;
   allowSymlinkedRoots?: string[];
   registryDir?: string;
   /** The whole argv, when the row pins all of it. */
@@ -180,6 +181,17 @@ const ROWS: Row[] = [
     name: '--disable-userns (when the bwrap has it) comes after /proc, before --cap-drop',
     disableUserns: true,
     inOrder: [['--ro-bind', '/dev/null', '/proc/timer_list', '--disable-userns', '--cap-drop', 'ALL']],
+  },
+  {
+    name: 'session supervisor: CAP_SYS_ADMIN and CAP_SETPCAP kept, no /proc binds (the supervisor masks each command\'s /proc), no --disable-userns',
+    disableUserns: true,
+    sessionSupervisor: true,
+    inOrder: [['--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-net', '--proc', '/proc', '--cap-drop', 'ALL', '--cap-add', 'CAP_SYS_ADMIN', '--cap-add', 'CAP_SETPCAP', '--seccomp']],
+    absent: [['--ro-bind', '/proc/sys', '/proc/sys'], ['--ro-bind', '/dev/null', '/proc/keys'], ['--disable-userns']],
+  },
+  {
+    name: 'not a session supervisor: no capability kept',
+    absent: [['--cap-add']],
   },
   {
     name: 'restricted read with :minimal: empty root, existing system dirs and the launcher read-only, nested roots folded',
@@ -480,6 +492,7 @@ function plan(row: Row): ReturnType<typeof buildBwrapArgs> {
     argv0Supported: false,
     seccomp: true,
     disableUserns: row.disableUserns ?? false,
+    sessionSupervisor: row.sessionSupervisor ?? false,
     allowSymlinkedRoots: row.allowSymlinkedRoots,
     pinRoots: row.pinRoots ?? false,
     gitCommondirSelf: row.gitCommondirSelf,
@@ -518,5 +531,12 @@ describe('linux plan: bwrap argv as a table', () => {
     // Every --ro-bind-data consumes its own /dev/null fd, in argv order.
     const dataFds = r.args.flatMap((a, i) => (a === '--ro-bind-data' ? [Number(r.args[i + 1])] : []));
     expect(dataFds).toEqual(r.devNullFds);
+  });
+});
+
+describe('linux plan: the session supervisor gets the /proc masks to apply', () => {
+  it('lists the same paths bwrap would have covered', () => {
+    const r = plan({ name: 'supervisor', sessionSupervisor: true });
+    expect(r.procMasks).toEqual({ readOnly: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'], masked: ['/proc/kcore', '/proc/keys', '/proc/timer_list'] });
   });
 });
