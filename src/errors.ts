@@ -33,6 +33,8 @@ export type PlanErrorCode =
   | 'WindowsRootThroughPlantedLink'
   | 'WindowsUnsupportedProfile'
   | 'WritableSymlink'
+  /** A writable root inside codex-sandbox's own installation (build/, dist/, node_modules/, ...). */
+  | 'WritableRootInPackage'
   | 'Wsl1'
   // Windows: the program to run (resolved by the planner) and its command line.
   | 'ProgramNotFound'

@@ -255,6 +255,9 @@ export function gitCommondirSelf(facts: HostFacts): string | undefined {
   return facts.fs.kind(p) === 'file' && facts.fs.fileSize(p) === 2 && facts.fs.readSmallFile(p) === '.\n' ? p : undefined;
 }
 
+/** What of the installed package runs (or is loaded) outside the sandbox on the next launch. */
+const PACKAGE_RUNTIME_ENTRIES = ['build', 'prebuilds', 'dist', 'node_modules', 'package.json'];
+
 const PROXY_NETWORK_LINE = (port: number): string =>
   `network: through the filtering proxy only — own network namespace with loopback alone, where the launcher's forwarder (outside the sandbox, joined to its network namespace) relays 127.0.0.1:${port} to the proxy's unix socket (HTTP(S)_PROXY, ALL_PROXY set); the proxy allows only the allow list, resolves names itself and refuses names that resolve to loopback/private addresses; seccomp allows only inet sockets for every process inside, bubblewrap's init included (no new unix socket reaches a host socket path), socketpair() works`;
 
@@ -561,7 +564,25 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   const pkg = facts.linux?.packageRoot;
   if (pkg !== undefined) {
     const home = deepestRoot(pkg);
-    if (home !== undefined && home !== pkg && !carveOuts.has(pkg)) carveOuts.set(pkg, false);
+    if (home !== undefined && home !== pkg && !carveOuts.has(pkg)) {
+      carveOuts.set(pkg, false);
+    } else {
+      // A writable root that IS the package (working on codex-sandbox itself) or lies inside it: what runs
+      // outside the sandbox on the next launch — the launcher, session supervisor, addon and bundled bwrap
+      // (build/, prebuilds/), the CLI and library (dist/), the dependencies the CLI loads (node_modules/) and
+      // package.json — stays read-only, the same CVE-2019-5736 pattern; a root inside one of them is refused.
+      for (const r of roots) {
+        if (!isWithin(r.target, pkg)) continue;
+        for (const name of PACKAGE_RUNTIME_ENTRIES) {
+          const entry = path.join(pkg, name);
+          if (fsi.kind(entry) === 'missing') continue;
+          if (isWithin(r.target, entry)) {
+            throw new PlanError('WritableRootInPackage', `writable root ${r.root} is ${r.target === entry ? '' : 'inside '}${entry}, part of codex-sandbox's own installation (${pkg}), which runs outside the sandbox on the next launch; drop that writable root`);
+          }
+          if (isWithin(entry, r.target) && !carveOuts.has(entry)) carveOuts.set(entry, false);
+        }
+      }
+    }
   }
   for (const u of unreadable) carveOuts.delete(u);
 

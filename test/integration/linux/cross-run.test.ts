@@ -293,5 +293,46 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
       expect(existsSync(join(s.ws, 'nm2'))).toBe(false);
       expect(existsSync(join(pkg, 'd2'))).toBe(false);
     });
+
+    it('a writable root that IS the package (working on codex-sandbox itself) or lies inside it: build/, dist/, node_modules/ and package.json cannot be modified, moved or replaced; a root inside build/ is refused', async () => {
+      // The checkout layout, simulated: the project is the package.
+      const pkg = join(s.ws, 'checkout');
+      mkdirSync(join(pkg, 'build'), { recursive: true });
+      mkdirSync(join(pkg, 'node_modules', 'dep'), { recursive: true });
+      mkdirSync(join(pkg, 'src'));
+      writeFileSync(join(pkg, 'node_modules', 'dep', 'index.js'), 'ok\n');
+      cpSync(join(repo, 'package.json'), join(pkg, 'package.json'));
+      cpSync(join(repo, 'dist'), join(pkg, 'dist'), { recursive: true });
+      cpSync(join(repo, 'build', 'Release'), join(pkg, 'build', 'Release'), { recursive: true, filter: (src) => !src.includes('obj.target') });
+      const launcher = join(pkg, 'build', 'Release', 'codex-sandbox-launcher');
+      const supervisor = join(pkg, 'build', 'Release', 'codex-sandbox-session');
+      const facts = getHostFacts({
+        native: { loadNative, launcherPath: () => launcher, bundledBwrapPath, packageRoot: () => pkg },
+      });
+      const sb = new Sandbox(facts, process.env, launch);
+      const before = readFileSync(launcher);
+      const supBefore = readFileSync(supervisor);
+      const pkgJson = readFileSync(join(pkg, 'package.json'), 'utf8');
+      const attack = [
+        'echo pwn > build/Release/codex-sandbox-launcher',
+        'echo pwn >> build/Release/codex-sandbox-session',
+        'echo pwn > node_modules/dep/index.js',
+        'echo pwn > package.json',
+        'mv build b2',
+        'mv dist d2',
+        'echo fine > src/ok.txt',
+      ].join('; ');
+      const r = await sb.spawn(['/bin/sh', '-c', attack], 'workspace-write', { cwd: pkg, reject: false, stdin: 'ignore' });
+      expect(r.exitCode).toBe(0);
+      expect(readFileSync(join(pkg, 'src', 'ok.txt'), 'utf8')).toBe('fine\n');
+      expect(readFileSync(launcher).equals(before)).toBe(true);
+      expect(readFileSync(supervisor).equals(supBefore)).toBe(true);
+      expect(readFileSync(join(pkg, 'node_modules', 'dep', 'index.js'), 'utf8')).toBe('ok\n');
+      expect(readFileSync(join(pkg, 'package.json'), 'utf8')).toBe(pkgJson);
+      expect(existsSync(join(pkg, 'b2'))).toBe(false);
+      expect(existsSync(join(pkg, 'd2'))).toBe(false);
+      // A writable root inside build/ would leave nothing to protect it with: refused before launch.
+      await expect((async () => sb.spawn(['/bin/true'], 'read-only', { cwd: pkg, writableRoots: [join(pkg, 'build', 'Release')], reject: false }))()).rejects.toThrow(/part of codex-sandbox's own installation/);
+    });
   });
 });

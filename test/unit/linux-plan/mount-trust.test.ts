@@ -151,6 +151,23 @@ describe('linux plan: deny globs, shared roots, package, registry', () => {
     expect(after(plan(fsi, { packageRoot: '/home/me/ws' }).args, '--ro-bind')).not.toContain('/home/me/ws');
   });
 
+  it('a writable root that IS the package keeps what runs outside read-only (build, dist, node_modules, package.json); a root inside one of them is refused', () => {
+    const fsi = fakeFs({
+      '/home/me/ws/build': { kind: 'dir', uid: 1000 },
+      '/home/me/ws/build/Release': { kind: 'dir', uid: 1000 },
+      '/home/me/ws/dist': { kind: 'dir', uid: 1000 },
+      '/home/me/ws/node_modules': { kind: 'dir', uid: 1000 },
+      '/home/me/ws/package.json': { kind: 'file', uid: 1000 },
+      '/home/me/ws/src': { kind: 'dir', uid: 1000 },
+    });
+    const ro = after(plan(fsi, { packageRoot: '/home/me/ws' }).args, '--ro-bind');
+    for (const p of ['/home/me/ws/build', '/home/me/ws/dist', '/home/me/ws/node_modules', '/home/me/ws/package.json']) expect(ro).toContain(p);
+    expect(ro).not.toContain('/home/me/ws/src');
+    expect(ro).not.toContain('/home/me/ws/prebuilds');
+    expect(() => plan(fsi, { packageRoot: '/home/me/ws', root: '/home/me/ws/build/Release' })).toThrow(PlanError);
+    expect(() => plan(fsi, { packageRoot: '/home/me/ws', root: '/home/me/ws/dist' })).toThrow(/writable root \/home\/me\/ws\/dist is \/home\/me\/ws\/dist, part of codex-sandbox's own installation/);
+  });
+
   it('the registry is masked by an empty read-only tmpfs when the sandbox can see it', () => {
     const r = plan(fakeFs({}), { registryDir: '/home/me/ws/.reg' });
     const i = r.args.findIndex((a, k) => a === '--tmpfs' && r.args[k + 1] === '/home/me/ws/.reg');
