@@ -27,7 +27,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PlaceholderSources } from '../contracts/index.js';
-import { cacheDirProblem } from './probe-cache.js';
+import { ensureCacheDir } from './probe-cache.js';
 
 /** Names inside the registry directory. Change the number when what they must be changes. */
 export const PLACEHOLDER_DIR = 'placeholder-dir-1';
@@ -100,12 +100,7 @@ export interface PlaceholderSourceOptions {
 export function preparePlaceholderSources(dir: string, opts: PlaceholderSourceOptions = {}): PlaceholderSources {
   const uid = opts.uid ?? process.geteuid?.() ?? 0;
   const ignored = (problem: string): void => opts.onIgnored?.(`placeholder source not used: ${problem}`);
-  try {
-    fs.mkdirSync(dir, { mode: 0o700 });
-  } catch {
-    // EEXIST (the usual case) or unwritable: cacheDirProblem decides.
-  }
-  const dirProblem = cacheDirProblem(dir, uid);
+  const dirProblem = ensureCacheDir(dir, uid);
   if (dirProblem !== undefined) {
     ignored(dirProblem);
     return {};

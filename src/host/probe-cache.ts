@@ -43,6 +43,16 @@ function octal(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
+/** Creates `dir` 0700 when missing (as the launcher would), then says what is wrong with it, if anything (cacheDirProblem). */
+export function ensureCacheDir(dir: string, uid: number): string | undefined {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch {
+    // EEXIST (the usual case) or unwritable: cacheDirProblem decides.
+  }
+  return cacheDirProblem(dir, uid);
+}
+
 /** Why the directory may not hold the cache (undefined when it may). Not following a symlink. */
 export function cacheDirProblem(dir: string, uid: number): string | undefined {
   let st: fs.Stats;
@@ -113,12 +123,7 @@ export function fileProbeCache(dir: string, opts: FileProbeCacheOptions = {}): P
 
   const load = (): { entries: Entries; usable: boolean } => {
     if (loaded !== undefined) return loaded;
-    try {
-      fs.mkdirSync(dir, { mode: 0o700 });
-    } catch {
-      // EEXIST (the usual case) or unwritable: cacheDirProblem decides.
-    }
-    const dirProblem = cacheDirProblem(dir, uid);
+    const dirProblem = ensureCacheDir(dir, uid);
     if (dirProblem !== undefined) {
       ignored(dirProblem);
       return (loaded = { entries: {}, usable: false });
