@@ -2,14 +2,14 @@
  * `exec-server --sessions` (#22) with real bwrap: sandboxed processes of one client session and one
  * plan share a sandbox session; another client session never gets it (its commands could see and
  * signal the first's); a tty process keeps a sandbox of its own; a client session's sandbox
- * sessions end with it. Which sandbox a process ran in is its pid namespace (`/proc/self/ns/pid`).
+ * sessions end with it. Which sandbox a process ran in is its user namespace (`/proc/self/ns/user`: bubblewrap makes one per sandbox; a session command gets its own pid/IPC/mount namespaces inside it, never a user namespace).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { built, isLinux, outputOf, scratch, startParams, startServer, workspaceWriteSandbox, WsClient } from './helpers.js';
 import type { ServerProcess } from './helpers.js';
 
-const NS = ['readlink', '/proc/self/ns/pid'];
+const NS = ['readlink', '/proc/self/ns/user'];
 
 /** Host pids of the session supervisors below `root` (comm is cut to 15 characters). */
 function supervisorsUnder(root: number): number[] {
@@ -59,7 +59,7 @@ describe.skipIf(!isLinux || !built)('exec-server --sessions', () => {
     const b = await WsClient.connect(server.url);
     await b.initialize();
     const a1 = await ns(a, 'a1');
-    expect(a1).toMatch(/^pid:\[\d+\]$/);
+    expect(a1).toMatch(/^user:\[\d+\]$/);
     expect(await ns(a, 'a2')).toBe(a1);
     const b1 = await ns(b, 'b1');
     expect(b1).not.toBe(a1);

@@ -2,7 +2,7 @@
  * The session pool (createSandbox({ sessions }) → sandbox.spawnPooled, #22) with real bwrap: a command
  * goes to the session of its plan; a changed plan (profile, cwd, a writable root replaced on disk)
  * opens another; idle sessions close; sandbox.close() closes them all. Each session is one sandbox
- * with its own pid namespace, so `readlink /proc/self/ns/pid` tells which session a command ran in.
+ * with its own user namespace (each command gets its own pid, IPC and mount namespaces inside it, but never a user namespace), so `readlink /proc/self/ns/user` tells which session a command ran in.
  */
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import type { Sandbox } from '../../../src/sandbox.js';
 import { isLinux, sandbox, scratch } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
-const MARK = 'readlink /proc/self/ns/pid';
+const MARK = 'readlink /proc/self/ns/user';
 
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -53,7 +53,7 @@ describe.skipIf(!isLinux)('session pool (sandbox.spawnPooled)', () => {
     const { ws, outside } = dir();
     const run = async (profile: 'workspace-write' | 'read-only', cwd: string): Promise<string> => (await s.spawnPooled(['sh', '-c', MARK], profile, { cwd, stdin: 'ignore' })).stdout as string;
     const first = await run('workspace-write', ws);
-    expect(first).toMatch(/^pid:\[\d+\]$/);
+    expect(first).toMatch(/^user:\[\d+\]$/);
     expect(await run('workspace-write', ws)).toBe(first);
     expect(s.pooledSessions).toBe(1);
     // Another cwd is another plan (the cwd's mounts and checks differ): a fresh sandbox.
