@@ -25,6 +25,9 @@ const FILES = [
   'test/integration/exec-server/fs-mkdir-race.test.ts',
   // `exec-server --sessions`: a client session never gets another's sandbox session, as a user without root too.
   'test/integration/exec-server/sessions.test.ts',
+  // The allow list with real clients (curl, git, npm, pip, urllib, Node's fetch): raw TCP/UDP/DNS/IPv6 and host
+  // unix sockets blocked, the DNS-rebinding guard — for a caller without root as well.
+  'test/integration/network/tools.test.ts',
   // `run --environment`: a project's environments.toml refused unless trusted, the profile enforced on the server.
   'test/cli/environment.test.ts',
   // `run` at a terminal: TIOCSTI from the sandbox reaches only the command's own pty, job control, modes restored.
