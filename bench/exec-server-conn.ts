@@ -48,6 +48,33 @@ export class Client {
   }
 }
 
+/** A read entry for a path (missing paths skipped) or a write entry for a special path, in Codex's wire shape. */
+export type WireEntry = { path: { type: 'path'; path: string }; access: 'read'; missing_path_behavior: 'skip' } | { path: { type: 'special'; value: { kind: string } }; access: 'write' };
+
+/**
+ * Codex's FileSystemSandboxContext for a managed, network-off profile that reads everything and writes the
+ * project roots (plus `extra`), over the workspace `cwdUri`: what the exec-server benches send as `sandbox`.
+ */
+export function workspaceContext(cwdUri: string, extra: WireEntry[] = []): object {
+  return {
+    permissions: {
+      type: 'managed',
+      file_system: {
+        type: 'restricted',
+        entries: [
+          { path: { type: 'special', value: { kind: 'root' } }, access: 'read' },
+          { path: { type: 'special', value: { kind: 'project_roots' } }, access: 'write' },
+          ...extra,
+        ],
+      },
+      network: 'restricted',
+    },
+    cwd: cwdUri,
+    workspaceRoots: [cwdUri],
+    windowsSandboxLevel: 'disabled',
+  };
+}
+
 export function parseRounds(argv: string[]): number {
   const i = argv.indexOf('--rounds');
   const n = i >= 0 ? Number(argv[i + 1]) : 30;

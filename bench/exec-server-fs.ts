@@ -13,32 +13,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createSandbox } from '../src/sandbox.js';
-import { parseRounds, startExecServer, TIMEOUT_MS } from './exec-server-conn.js';
+import { parseRounds, startExecServer, TIMEOUT_MS, workspaceContext } from './exec-server-conn.js';
 import type { Rpc } from './exec-server-conn.js';
 import { runInterleaved } from './sampler.js';
 import type { BenchCase } from './sampler.js';
 import { defined, summarise } from './stats.js';
 
 
+/** A distinct (missing, skipped) read entry makes a distinct context: a fresh helper. */
 function context(cwdUri: string, extraReadUri?: string): object {
-  return {
-    permissions: {
-      type: 'managed',
-      file_system: {
-        type: 'restricted',
-        entries: [
-          { path: { type: 'special', value: { kind: 'root' } }, access: 'read' },
-          { path: { type: 'special', value: { kind: 'project_roots' } }, access: 'write' },
-          // A distinct (missing, skipped) entry makes a distinct context: a fresh helper.
-          ...(extraReadUri ? [{ path: { type: 'path', path: extraReadUri }, access: 'read', missing_path_behavior: 'skip' }] : []),
-        ],
-      },
-      network: 'restricted',
-    },
-    cwd: cwdUri,
-    workspaceRoots: [cwdUri],
-    windowsSandboxLevel: 'disabled',
-  };
+  return workspaceContext(cwdUri, extraReadUri ? [{ path: { type: 'path', path: extraReadUri }, access: 'read', missing_path_behavior: 'skip' }] : []);
 }
 
 async function main(): Promise<void> {

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createSandbox } from '../src/sandbox.js';
 import { connectExecServer, RemoteSandbox } from '../src/exec-server/client/index.js';
-import { parseRounds, startExecServer, TIMEOUT_MS } from './exec-server-conn.js';
+import { parseRounds, startExecServer, TIMEOUT_MS, workspaceContext } from './exec-server-conn.js';
 import { runInterleaved } from './sampler.js';
 import type { BenchCase } from './sampler.js';
 import { defined, summarise } from './stats.js';
@@ -26,24 +26,10 @@ async function main(): Promise<void> {
   const { server, ws, client, url } = await startExecServer();
   const withSessions = await startExecServer(['--sessions']);
   try {
-    const sandboxField = {
-      permissions: {
-        type: 'managed',
-        file_system: {
-          type: 'restricted',
-          entries: [
-            { path: { type: 'special', value: { kind: 'root' } }, access: 'read' },
-            { path: { type: 'special', value: { kind: 'project_roots' } }, access: 'write' },
-            { path: { type: 'special', value: { kind: 'tmpdir' } }, access: 'write' },
-            { path: { type: 'special', value: { kind: 'slash_tmp' } }, access: 'write' },
-          ],
-        },
-        network: 'restricted',
-      },
-      cwd: cwdUri,
-      workspaceRoots: [cwdUri],
-      windowsSandboxLevel: 'disabled',
-    };
+    const sandboxField = workspaceContext(cwdUri, [
+      { path: { type: 'special', value: { kind: 'tmpdir' } }, access: 'write' },
+      { path: { type: 'special', value: { kind: 'slash_tmp' } }, access: 'write' },
+    ]);
     let n = 0;
     const viaServer = (sandboxed: boolean, c = client) => async (): Promise<void> => {
       const processId = `p${++n}`;
