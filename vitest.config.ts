@@ -7,6 +7,7 @@
  *   integration-alone, integration-bundled-alone   the same for the ALONE files, run one at a time (below)
  *   integration-sessions  test/integration/linux again, each command through a sandbox session
  *                         (CODEX_SANDBOX_TEST_SESSIONS=1; skips the files that never use run/sh/py: SESSIONS_SKIP)
+ *   integration-exec-per-process   the exec-server's process tests with `--no-sessions` (CODEX_SANDBOX_TEST_EXEC_SESSIONS=0)
  *   e2e                   the packed tarball installed and run, the workflow's actionlint, Windows code under wine
  * The Linux integration suite as an unprivileged user is its own step: scripts/test-unprivileged.mjs.
  *
@@ -115,6 +116,12 @@ export default defineConfig({
           exclude: [...configDefaults.exclude, ...SESSIONS_SKIP, ...ALONE_LINUX],
           env: { CODEX_SANDBOX_TEST_SESSIONS: '1' },
         },
+      },
+      // The exec-server runs sandboxed processes in sandbox sessions by default; its process semantics once more
+      // with a sandbox per process (`--no-sessions`), the other way the server can run.
+      {
+        extends: true,
+        test: { name: 'integration-exec-per-process', include: ['test/integration/exec-server/process.test.ts'], env: { CODEX_SANDBOX_TEST_EXEC_SESSIONS: '0' } },
       },
       ...(hasBundledBwrap()
         ? [
