@@ -5,6 +5,9 @@
  *   integration-bundled   test/integration/linux again, forced onto the bundled, digest-verified bwrap
  *                         (CODEX_SANDBOX_BWRAP=bundled; defined only when this build has a bundled bwrap)
  *   integration-alone, integration-bundled-alone   the same for the ALONE files, run one at a time (below)
+ *   integration-sessions  test/integration/linux again, each command through a sandbox session
+ *                         (CODEX_SANDBOX_TEST_SESSIONS=1; skips the files that never use run/sh/py: SESSIONS_SKIP)
+ *   integration-exec-per-process   the exec-server's process tests with `--no-sessions` (CODEX_SANDBOX_TEST_EXEC_SESSIONS=0)
  *   e2e                   the packed tarball installed and run, the workflow's actionlint, Windows code under wine
  * The Linux integration suite as an unprivileged user is its own step: scripts/test-unprivileged.mjs.
  *
@@ -53,6 +56,23 @@ const BUNDLED_SKIP = [
   'test/integration/linux/refusals.test.ts',
 ];
 
+/**
+ * Linux files that the integration-sessions pass skips: their commands do not go through the helper's
+ * run/sh/py (test/integration/linux/helpers.ts), so CODEX_SANDBOX_TEST_SESSIONS changes nothing in them.
+ */
+const SESSIONS_SKIP = [
+  // Which bwrap is selected; no command runs.
+  'test/integration/linux/bundled-bwrap-selection.test.ts',
+  // sandbox.spawn's own results (the refusal report, the set-up status, the probe cache, tool caches): per spawn by design.
+  'test/integration/linux/caches.test.ts',
+  'test/integration/linux/refusals.test.ts',
+  'test/integration/linux/setup-status.test.ts',
+  'test/integration/linux/probe-cache.test.ts',
+  // Sessions and the pool themselves: already through sessions in the integration pass.
+  'test/integration/linux/session.test.ts',
+  'test/integration/linux/session-pool.test.ts',
+];
+
 /** Whether the native build next to the addon holds a bundled bwrap (src/native.ts bundledBwrapPath, without loading the addon). */
 function hasBundledBwrap(): boolean {
   if (process.platform !== 'linux') return false;
@@ -86,6 +106,23 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'bench/test/**/*.test.ts'], isolate: false } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts', 'test/cli/**/*.test.ts'], exclude: [...configDefaults.exclude, ...ALONE] } },
       { extends: true, test: { name: 'integration-alone', include: ALONE, ...alone } },
+      // The Linux suite once more through sandbox sessions (issue #22): run/sh/py start each command in a session
+      // of a plan-keyed pool instead of a fresh sandbox; the attack files must give the same results.
+      {
+        extends: true,
+        test: {
+          name: 'integration-sessions',
+          include: ['test/integration/linux/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...SESSIONS_SKIP, ...ALONE_LINUX],
+          env: { CODEX_SANDBOX_TEST_SESSIONS: '1' },
+        },
+      },
+      // The exec-server runs sandboxed processes in sandbox sessions by default; its process semantics once more
+      // with a sandbox per process (`--no-sessions`), the other way the server can run.
+      {
+        extends: true,
+        test: { name: 'integration-exec-per-process', include: ['test/integration/exec-server/process.test.ts'], env: { CODEX_SANDBOX_TEST_EXEC_SESSIONS: '0' } },
+      },
       ...(hasBundledBwrap()
         ? [
             {

@@ -6,8 +6,9 @@
  * the paired difference (server − spawn) per round. `client-remote` is the same sandboxed command
  * through the client library (`RemoteSandbox.spawn` over connectExecServer, src/exec-server/client):
  * the cost per remote command a library user pays, as a ratio to a local `sandbox.spawn` in the same run.
- * `server-sessions` is the sandboxed `process/start` through a second server started with `--sessions`
- * (one sandbox session reused by every process of the connection), as a ratio to `server-sandboxed`.
+ * The first server runs with `--no-sessions` (a sandbox per process). `server-sessions` is the sandboxed
+ * `process/start` through a second server with sandbox sessions, the default (one sandbox session reused by
+ * every process of the connection), as a ratio to `server-sandboxed`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const rounds = parseRounds(process.argv.slice(2));
   const cwd = mkdtempSync('/var/tmp/csbx-bench-es-');
   const cwdUri = pathToFileURL(cwd).href;
-  const { server, ws, client, url } = await startExecServer();
+  const { server, ws, client, url } = await startExecServer(['--no-sessions']);
   const withSessions = await startExecServer(['--sessions']);
   try {
     const sandboxField = workspaceContext(cwdUri, [
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
       `server added cost per process, direct:    ${added('server-direct', 'spawn-direct')}`,
       `remote command via the client vs local sandbox.spawn: ${ratio('client-remote', 'spawn-sandboxed')} (paired added ${added('client-remote', 'spawn-sandboxed')})`,
       `client library vs raw process/start (both sandboxed): ${ratio('client-remote', 'server-sandboxed')}`,
-      `process/start with --sessions vs without (both sandboxed): ${ratio('server-sessions', 'server-sandboxed')} (paired ${added('server-sessions', 'server-sandboxed')})`,
+      `process/start in sandbox sessions (default) vs --no-sessions (both sandboxed): ${ratio('server-sessions', 'server-sandboxed')} (paired ${added('server-sessions', 'server-sandboxed')})`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
     ws.close();

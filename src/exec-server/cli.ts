@@ -98,7 +98,7 @@ export async function execServerCommand(flags: ExecServerFlags): Promise<number>
     listen: flags.listen,
     ...(authToken !== undefined && flags.authTokenFile !== undefined ? { authToken, hiddenPaths: [...new Set([resolve(flags.authTokenFile), realpathSync(flags.authTokenFile)])] } : {}),
     ...(concurrentRequests !== undefined ? { concurrentRequests } : {}),
-    ...(flags.sessions === true ? { sessions: true } : {}),
+    sessions: flags.sessions !== false,
     ...(flags.defaultProfile !== undefined ? { defaultProfile: builtInProfile(flags.defaultProfile) } : {}),
     ...optional('detachedSessionTtlMs', positiveInt('--detached-session-ttl-ms', flags.detachedSessionTtlMs)),
     ...optional('exitedRetentionMs', positiveInt('--exited-retention-ms', flags.exitedRetentionMs)),

@@ -77,8 +77,9 @@ export interface ExecServerOptions {
   hiddenPaths?: readonly string[];
   /**
    * Linux: run each sandboxed process without `tty` or `arg0` in a sandbox session shared with the
-   * same client session's processes of the same plan, instead of a sandbox of its own (default
-   * false; docs/exec-server.md says what changes). Sessions are never shared between client sessions.
+   * same client session's processes of the same plan, instead of a sandbox of its own (default true;
+   * false = a sandbox per process, `--no-sessions`; docs/exec-server.md says what changes). Sandbox
+   * sessions are never shared between client sessions.
    */
   sessions?: boolean;
   /** Per-connection request concurrency (Codex --concurrent-requests; 1 = serial, the default). */
@@ -128,7 +129,7 @@ export async function createExecServer(options: ExecServerOptions = {}): Promise
       ...(options.git !== undefined ? { git: options.git } : {}),
     },
     defaultProfile: options.defaultProfile ?? 'danger-full-access',
-    ...(options.sessions === true ? { sessions: true } : {}),
+    ...(options.sessions !== false ? { sessions: true } : {}),
     serverEnv: env,
     ...(options.hiddenPaths ? { hiddenPaths: options.hiddenPaths } : {}),
     limits: {

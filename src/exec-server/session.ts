@@ -32,8 +32,9 @@ export class Session implements ProcessSink {
   private retainedTotal = 0;
   detachTimer: NodeJS.Timeout | undefined;
   /**
-   * `--sessions`: this client session's sandbox sessions by plan. Never shared with another client
-   * session: the commands of one sandbox session share its pid namespace (docs/sessions.md).
+   * This client session's sandbox sessions by plan (`--no-sessions` turns them off). Never shared with
+   * another client session: the commands of one sandbox session share its filesystem writes and /tmp
+   * for its life (docs/sessions.md), which two clients must not.
    */
   private pool: SessionPool | undefined;
 

@@ -42,6 +42,7 @@ export class SandboxSession implements AsyncDisposable {
   private endCause: unknown;
   private fatal: string | undefined;
   private stderrTail = '';
+  private readonly held = new Set<Writable>();
   private idleTimer: NodeJS.Timeout | undefined;
   /** Settles once the supervisor has exited. */
   readonly ended: Promise<void>;
@@ -154,10 +155,10 @@ export class SandboxSession implements AsyncDisposable {
         cmd.pid = f.payload.readUInt32LE(0);
         return;
       case FrameType.stdout:
-        cmd.stdout.write(f.payload);
+        if (!cmd.stdout.write(f.payload)) this.holdBack(cmd.stdout);
         return;
       case FrameType.stderr:
-        cmd.stderr.write(f.payload);
+        if (!cmd.stderr.write(f.payload)) this.holdBack(cmd.stderr);
         return;
       case FrameType.exit:
         this.forget(f.id);
@@ -170,6 +171,26 @@ export class SandboxSession implements AsyncDisposable {
         return;
       default:
     }
+  }
+
+  /**
+   * Back-pressure (sesssuite's stop-gap until per-command PAUSE/RESUME frames): a command's reader fell behind,
+   * so the supervisor's output is not read until it drains — its pipe fills, and the commands block as on a
+   * full pipe of their own, instead of their output piling up in this process without bound (an exec-server
+   * client that stops reading; load.test.ts). Coarse: every command of this session waits meanwhile.
+   */
+  private holdBack(stream: Writable): void {
+    if (this.held.has(stream)) return;
+    this.held.add(stream);
+    this.supervisor.stdout?.pause();
+    const release = (): void => {
+      stream.off('drain', release);
+      stream.off('close', release);
+      this.held.delete(stream);
+      if (this.held.size === 0) this.supervisor.stdout?.resume();
+    };
+    stream.on('drain', release);
+    stream.on('close', release);
   }
 
   private forget(id: number): void {

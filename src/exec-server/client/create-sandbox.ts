@@ -22,7 +22,7 @@ export function createSandbox(options?: CreateSandboxOptions): Promise<Sandbox>;
 export async function createSandbox(options: CreateSandboxOptions | CreateRemoteSandboxOptions = {}): Promise<Sandbox | RemoteSandbox> {
   if (!('environment' in options) || options.environment === undefined) return createLocalSandbox(options);
   // The pool is the local Sandbox's; a server's processes share sessions only with its own --sessions.
-  if (options.sessions !== undefined && options.sessions !== false) throw new TypeError('createSandbox: `sessions` pools local sandbox sessions; with `environment`, start the exec-server with --sessions instead');
+  if (options.sessions !== undefined && options.sessions !== false) throw new TypeError('createSandbox: `sessions` pools local sandbox sessions; with `environment`, the exec-server runs its processes in sandbox sessions already (unless started with --no-sessions)');
   const lookup: EnvironmentLookup = {
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     ...(options.env !== undefined ? { env: options.env } : {}),

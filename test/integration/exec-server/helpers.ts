@@ -32,8 +32,11 @@ export interface ServerProcess {
 }
 
 /** Starts `codex-sandbox exec-server <args>` and waits for the bound URL on the first stdout line. */
-/** CODEX_SANDBOX_TEST_EXEC_SESSIONS=1: every server runs its processes in sandbox sessions (`--sessions`). */
-export const SESSIONS_FLAG = process.env.CODEX_SANDBOX_TEST_EXEC_SESSIONS === '1' ? ['--sessions'] : [];
+/**
+ * Sandbox sessions are the server's default (docs/exec-server.md). CODEX_SANDBOX_TEST_EXEC_SESSIONS=0: every
+ * server the tests start runs each process in a sandbox of its own (`--no-sessions`) — the suite the other way.
+ */
+export const SESSIONS_FLAG = process.env.CODEX_SANDBOX_TEST_EXEC_SESSIONS === '0' ? ['--no-sessions'] : [];
 
 export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [CLI, 'exec-server', ...SESSIONS_FLAG, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

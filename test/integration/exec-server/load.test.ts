@@ -122,7 +122,10 @@ describe.skipIf(!isLinux || !built)('exec-server under load', () => {
     expect(peakRss).toBeLessThan(400 * 1024 * 1024);
   }, 120_000);
 
-  it('a client that stops reading holds back a flooding process (backpressure): server RSS stays bounded', async () => {
+  it.each([
+    ['an unsandboxed', undefined],
+    ['a sandboxed (a sandbox session, the default)', 'sandboxed'],
+  ] as const)('a client that stops reading holds back %s flooding process (backpressure): server RSS stays bounded', async (_what, how) => {
     const pid = server.proc.pid ?? 0;
     const c = await WsClient.connect(server.url);
     await c.initialize();
@@ -131,14 +134,15 @@ describe.skipIf(!isLinux || !built)('exec-server under load', () => {
     const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
     // (Not awaited: its reply waits in the very buffer this client no longer reads.)
-    const started = c.request('process/start', startParams('flood', ['yes', 'flood-flood-flood-flood-flood-flood'], dir.wsUri));
+    const sandbox = how === 'sandboxed' ? { sandbox: workspaceWriteSandbox(dir.wsUri) } : {};
+    const started = c.request('process/start', startParams('flood', ['/usr/bin/yes', 'flood-flood-flood-flood-flood-flood'], dir.wsUri, sandbox));
     let peak = 0;
     for (let i = 0; i < 30; i += 1) {
       await sleep(100);
       peak = Math.max(peak, rssBytes(pid));
     }
     socket.resume();
-    expect((await started).result).toEqual({ processId: 'flood', sandboxType: 'none' });
+    expect((await started).result).toEqual({ processId: 'flood', sandboxType: how === 'sandboxed' ? 'linuxSeccomp' : 'none' });
     await c.call('process/terminate', { processId: 'flood' });
     await c.untilClosed('flood', 30_000);
     process.stderr.write(`exec-server backpressure: RSS ${(rssBefore / 1048576).toFixed(0)} → peak ${(peak / 1048576).toFixed(0)} MiB while a client did not read\n`);

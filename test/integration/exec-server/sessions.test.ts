@@ -1,12 +1,12 @@
 /**
- * `exec-server --sessions` (#22) with real bwrap: sandboxed processes of one client session and one
+ * The exec-server's sandbox sessions (#22, on by default) with real bwrap: sandboxed processes of one client session and one
  * plan share a sandbox session; another client session never gets it (its commands could see and
  * signal the first's); a tty process keeps a sandbox of its own; a client session's sandbox
  * sessions end with it. Which sandbox a process ran in is its user namespace (`/proc/self/ns/user`: bubblewrap makes one per sandbox; a session command gets its own pid/IPC/mount namespaces inside it, never a user namespace).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { built, isLinux, outputOf, scratch, startParams, startServer, workspaceWriteSandbox, WsClient } from './helpers.js';
+import { built, isLinux, outputOf, scratch, SESSIONS_FLAG, startParams, startServer, workspaceWriteSandbox, WsClient } from './helpers.js';
 import type { ServerProcess } from './helpers.js';
 
 const NS = ['readlink', '/proc/self/ns/user'];
@@ -33,12 +33,14 @@ function supervisorsUnder(root: number): number[] {
   return out;
 }
 
-describe.skipIf(!isLinux || !built)('exec-server --sessions', () => {
+describe.skipIf(!isLinux || !built)('exec-server sandbox sessions (the default)', () => {
   let server: ServerProcess;
   const dir = scratch();
   const sandbox = workspaceWriteSandbox(dir.wsUri);
   beforeAll(async () => {
-    server = await startServer(['--sessions', '--detached-session-ttl-ms', '200', '--exited-retention-ms', '1000']);
+    // No flag: sessions are the default. Under CODEX_SANDBOX_TEST_EXEC_SESSIONS=0 (which adds --no-sessions to every
+    // server) this file asks for them by name, the later flag winning.
+    server = await startServer([...(SESSIONS_FLAG.length ? ['--sessions'] : []), '--detached-session-ttl-ms', '200', '--exited-retention-ms', '1000']);
   });
   afterAll(async () => {
     await server.stop();
@@ -78,5 +80,20 @@ describe.skipIf(!isLinux || !built)('exec-server --sessions', () => {
     expect(supervisorsUnder(server.proc.pid ?? 0).length).toBe(1);
     expect(await ns(b, 'b3')).toBe(b1);
     await b.close();
+  });
+
+  it('--no-sessions: every process of one client session and plan gets a sandbox of its own, and no supervisor runs', async () => {
+    const own = await startServer(['--no-sessions']);
+    try {
+      const c = await WsClient.connect(own.url);
+      await c.initialize();
+      const first = await ns(c, 'n1');
+      expect(first).toMatch(/^user:\[\d+\]$/);
+      expect(await ns(c, 'n2')).not.toBe(first);
+      expect(supervisorsUnder(own.proc.pid ?? 0)).toEqual([]);
+      await c.close();
+    } finally {
+      await own.stop();
+    }
   });
 });

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isLinux, scratch, sh } from './helpers.js';
+import { isLinux, scratch, settle, sh } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
 describe.skipIf(!isLinux)('linux sandbox: codex-sandbox.toml is protected metadata', () => {
@@ -51,6 +51,7 @@ describe.skipIf(!isLinux)('linux sandbox: codex-sandbox.toml is protected metada
     );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
+    await settle();
     expect(existsSync(join(s.ws, 'codex-sandbox.toml'))).toBe(false);
   });
 
@@ -61,6 +62,7 @@ describe.skipIf(!isLinux)('linux sandbox: codex-sandbox.toml is protected metada
     });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
+    await settle();
     expect(existsSync(join(s.outside, 'codex-sandbox.toml'))).toBe(false);
   });
 });

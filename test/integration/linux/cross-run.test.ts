@@ -113,12 +113,14 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
                 // The victim writes its file, and tries the protected .git both where it should be and
                 // where a redirected bind would have put the writable root.
                 const script = `echo ${n} > ${pkg}/m-${n}; echo pwn >> ${pkg}/.git/config; echo pwn >> ${s.outside}/.git/config; true`;
-                const r = await run(['/bin/sh', '-c', script], 'read-only', { cwd: s.base, writableRoots: [pkg] });
+                // Through sessions: a session of its own per attempt, so each attempt races the set-up again.
+                const r = await run(['/bin/sh', '-c', script], 'read-only', { cwd: s.base, writableRoots: [pkg] }, { freshSession: true });
                 started += 1;
                 if (r.exitCode === 0) wrote += 1;
               } catch (e) {
                 // The launcher ran and found the root swapped (its pin): started, and refused there.
-                if (e instanceof SandboxSetupError) started += 1;
+                // (A session's set-up failure ends its command with the launcher's error as the cause.)
+                if (e instanceof SandboxSetupError || (e instanceof Error && e.cause instanceof SandboxSetupError)) started += 1;
                 else refused += 1; // planning saw the link: refused before anything ran
               }
             }),

@@ -2,7 +2,7 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isLinux, scratch, sh } from './helpers.js';
+import { isLinux, scratch, settle, sh } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
 describe.skipIf(!isLinux)('linux sandbox: filesystem (real bwrap)', () => {
@@ -108,6 +108,7 @@ describe.skipIf(!isLinux)('linux sandbox: protected metadata (.git, .codex, .age
   it('.codex, .agents and .git cannot be created when absent, and no placeholder is left behind', async () => {
     const r = await sh('mkdir .codex; echo x > .codex/config.toml; mkdir -p .agents/x; git init -q . 2>/dev/null; mkdir .git/hooks; true', 'workspace-write', { cwd: s.ws });
     expect(r.exitCode).toBe(0);
+    await settle();
     expect(existsSync(join(s.ws, '.codex'))).toBe(false);
     expect(existsSync(join(s.ws, '.agents'))).toBe(false);
     expect(existsSync(join(s.ws, '.git'))).toBe(false);

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isLinux, scratch, sh } from './helpers.js';
+import { isLinux, scratch, settle, sh } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
 const hasGit = isLinux && existsSync('/usr/bin/git');
@@ -53,6 +53,9 @@ describe.skipIf(!hasGit)('linux sandbox: git in the project (real git, real bwra
       'workspace-write',
       { cwd: s.ws },
     );
+    // Under CODEX_SANDBOX_TEST_SESSIONS the user's git runs once the session is closed: a session masks a missing
+    // .git/commondir for its whole life, and git outside fails meanwhile (docs/sessions.md). No-op otherwise.
+    await settle();
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim()).toBe('3');
@@ -67,6 +70,7 @@ describe.skipIf(!hasGit)('linux sandbox: git in the project (real git, real bwra
 
   it('a hook cannot be written (.git/hooks/pre-commit), so the user’s next commit runs nothing', async () => {
     const r = await sh(`printf '#!/bin/sh\\ntouch ${marker}\\n' > .git/hooks/pre-commit; chmod +x .git/hooks/pre-commit`, 'workspace-write', { cwd: s.ws });
+    await settle();
     expect(r.stderr).toMatch(/Read-only file system/);
     expect(existsSync(join(git, 'hooks', 'pre-commit'))).toBe(false);
     userCommitsOutside();
@@ -76,6 +80,7 @@ describe.skipIf(!hasGit)('linux sandbox: git in the project (real git, real bwra
   it('a missing hooks directory cannot be created, and its placeholder is gone after the run', async () => {
     rmSync(join(git, 'hooks'), { recursive: true });
     const r = await sh(`rm -rf .git/hooks; mkdir -p .git/hooks; printf '#!/bin/sh\\ntouch ${marker}\\n' > .git/hooks/post-commit; chmod +x .git/hooks/post-commit`, 'workspace-write', { cwd: s.ws });
+    await settle();
     expect(r.exitCode).not.toBe(0);
     expect(existsSync(join(git, 'hooks'))).toBe(false);
     userCommitsOutside();
@@ -92,6 +97,7 @@ describe.skipIf(!hasGit)('linux sandbox: git in the project (real git, real bwra
       'workspace-write',
       { cwd: s.ws },
     );
+    await settle();
     expect(r.stderr).toMatch(/could not write config file|Device or resource busy|Read-only file system/);
     expect(readFileSync(join(git, 'config'), 'utf8')).toBe(before);
     userCommitsOutside();
@@ -104,6 +110,7 @@ describe.skipIf(!hasGit)('linux sandbox: git in the project (real git, real bwra
       'workspace-write',
       { cwd: s.ws },
     );
+    await settle();
     expect(r.stderr).toMatch(/Read-only file system/);
     expect(existsSync(join(git, 'info', 'attributes'))).toBe(false);
     expect(existsSync(join(git, 'objects', 'info', 'alternates'))).toBe(false);
@@ -115,6 +122,7 @@ describe.skipIf(!hasGit)('linux sandbox: git in the project (real git, real bwra
     writeFileSync(join(elsewhere, 'hooks', 'pre-commit'), `#!/bin/sh\ntouch ${marker}\n`);
     chmodSync(join(elsewhere, 'hooks', 'pre-commit'), 0o755);
     const r = await sh(`echo ${elsewhere} > .git/commondir; git status --short; cat .git/commondir`, 'workspace-write', { cwd: s.ws });
+    await settle();
     expect(r.stderr).toMatch(/Read-only file system/);
     expect(r.stdout).toBe('.\n');
     expect(existsSync(join(git, 'commondir'))).toBe(false);
@@ -129,6 +137,7 @@ describe.skipIf(!hasGit)('linux sandbox: git in the project (real git, real bwra
       'workspace-write',
       { cwd: s.ws },
     );
+    await settle();
     expect(r.exitCode).toBe(0);
     expect(existsSync(join(s.ws, 'g2'))).toBe(false);
     expect(statSync(join(git, 'hooks')).isDirectory()).toBe(true);
@@ -141,6 +150,7 @@ describe.skipIf(!hasGit)('linux sandbox: git in the project (real git, real bwra
   it("git: 'read-only' keeps all of .git read-only (commit fails, nothing under .git changes)", async () => {
     const head = hostGit(s.ws, 'rev-parse', 'HEAD');
     const r = await sh(`echo two >> f && git add f && git ${ID} commit -qm two`, 'workspace-write', { cwd: s.ws, git: 'read-only' });
+    await settle();
     expect(r.exitCode).not.toBe(0);
     expect(hostGit(s.ws, 'rev-parse', 'HEAD')).toBe(head);
   });
@@ -148,6 +158,7 @@ describe.skipIf(!hasGit)('linux sandbox: git in the project (real git, real bwra
   it('a missing .git cannot be created (git init fails), so no run can make a repository with its own hooks and config', async () => {
     rmSync(git, { recursive: true });
     const r = await sh(`git init -q . ; mkdir -p .git/hooks; printf '#!/bin/sh\\ntouch ${marker}\\n' > .git/hooks/pre-commit; true`, 'workspace-write', { cwd: s.ws });
+    await settle();
     expect(r.stderr).toMatch(/Read-only file system|Permission denied/);
     expect(existsSync(git)).toBe(false);
     expect(readdirSync(s.ws).sort()).toEqual(['f']);

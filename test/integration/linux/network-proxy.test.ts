@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'nod
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyDenial } from '../../../src/launch/proxy/session.js';
-import { isLinux, PY, run, sandbox, scratch } from './helpers.js';
+import { isLinux, PY, run, sandbox, scratch, viaSessions } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
 const CURL = '/usr/bin/curl';
@@ -222,7 +222,7 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
       // A process that is not the command (a shell's child) cannot open a unix socket either.
       "print('grandchild', subprocess.run(['/bin/sh', '-c', sys.executable + ' -c \"$CODE\"'], capture_output=True, text=True).stdout.strip())",
     ].join('\n');
-    const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: {}, env: { ...process.env, CODE: grandchild } });
+    const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: {}, env: { ...process.env, CODE: grandchild } }, { spawn: "inspects bwrap's init (pid 1), which a session command does not see: its pid 1 is its own session-init" });
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^init bwrap 1$/m);
     expect(r.stdout).toMatch(/^self 1$/m);
@@ -261,10 +261,17 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     ].join('\n');
     // Control: with the network off (restricted filter: socket(AF_UNIX) allowed, connect() refused) the
     // take-over works, so the payload does run.
-    const control = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws });
+    const bwrapInit = { spawn: "takes over bwrap's init (pid 1); a session command's pid 1 is its session-init, not dumpable (session.test.ts)" };
+    const control = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws }, bwrapInit);
     expect(control.stdout).toBe('R3');
-    const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: { allowHostPorts: [port] } });
+    const r = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: { allowHostPorts: [port] } }, bwrapInit);
     expect(r.stdout).toBe('R/');
+    if (viaSessions) {
+      // Through a session the same attack meets the command's session-init, which is not dumpable.
+      const inSession = await run([PY, '-c', code], 'workspace-write', { cwd: s.ws });
+      expect(inSession.stdout).toBe('');
+      expect(inSession.stderr).toMatch(/PermissionError/);
+    }
   });
 
   it('the forwarder lives in the host pid namespace, inside the sandbox\'s network namespace, and dies with a SIGKILLed launcher', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { launch } from '../../../src/launch/run.js';
 import { Sandbox } from '../../../src/sandbox.js';
-import { isLinux, sandbox, scratch, sh } from './helpers.js';
+import { isLinux, sandbox, scratch, settle, sh } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
 describe.skipIf(!isLinux)('linux sandbox: placeholders bound from prepared empty sources (real bwrap)', () => {
@@ -59,6 +59,7 @@ describe.skipIf(!isLinux)('linux sandbox: placeholders bound from prepared empty
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('end\n');
     expect(r.exitCode).toBe(0);
+    await settle();
     // Nothing reached the host: not the workspace, not the shared sources.
     expect(readdirSync(emptyDir)).toEqual([]);
     expect(statSync(emptyFile).size).toBe(0);
