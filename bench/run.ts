@@ -159,7 +159,8 @@ async function main(): Promise<void> {
     const a = await runInterleaved(groupA, { rounds: cfg.spawnRounds, warmup: cfg.warmup });
 
     // Group B: whole processes.
-    const cliMain = join(repo, 'dist', 'cli', 'main.js');
+    // package.json's bin: what `codex-sandbox` runs.
+    const cliMain = join(repo, 'dist', 'cli', 'main.cjs');
     const groupB: BenchCase[] = [{ name: 'nodeE0', run: () => spawnAndWait(process.execPath, ['-e', '0'], { cwd: ws, env, timeoutMs: cfg.timeoutMs }) }];
     if (raw) groupB.push({ name: 'rawBwrap', run: raw.run });
     const cliSkip = existsSync(cliMain) ? undefined : `${cliMain} is missing: run npm run build:ts`;
