@@ -5,34 +5,45 @@
 // - CommonJS, not ESM: Node 20's ESM loader resolves, reads and links asynchronously, and importing a
 //   builtin through ESM builds a facade of all its exports (`node:fs` then loads the whole streams stack
 //   for its `ReadStream` getter); `require` of a relative chunk is one synchronous read;
-// - the small permissively licensed CommonJS packages on `run`'s path are bundled (BUNDLED): importing
-//   CommonJS from ESM ran the CJS loader and cjs-module-lexer on every start. Their licence texts ship
-//   next to the chunks in dist/cli/THIRD-PARTY-LICENSES.txt; every other package stays external.
+// - npm packages are bundled (see EXTERNAL): importing CommonJS from ESM ran the CJS loader and
+//   cjs-module-lexer on every start. Their licence texts ship next to the chunks in
+//   dist/cli/THIRD-PARTY-LICENSES.txt.
 // package.json's bin is dist/cli/main.cjs; dist/cli/main.js is a two-line ESM entry that requires it
 // (the path earlier releases documented).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** npm packages bundled into dist/cli (name → licence, checked against their package.json below). */
-const BUNDLED = { commander: 'MIT', which: 'ISC', isexe: 'BlueOak-1.0.0' };
+/**
+ * npm packages stay external only when CommonJS that must resolve at run time (ws: its optional native
+ * helpers are found with `require` in a try). Everything else the CLI imports statically is bundled:
+ * CommonJS chunks cannot `require` an ESM-only package (execa) on Node before 20.19.
+ */
+const EXTERNAL = new Set(['ws']);
+/** Licences a bundled package may have (each one's text ships in THIRD-PARTY-LICENSES.txt). */
+const PERMISSIVE = new Set(['MIT', 'ISC', 'BlueOak-1.0.0', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD']);
 
-const bundledName = (id) => {
-  const name = id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0];
-  return Object.hasOwn(BUNDLED, name) ? name : undefined;
-};
+const packageName = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0]);
 
-/** Emits each bundled package's licence text (and fails the build on a licence change). */
+/** Emits the licence text of every npm package bundled into the chunks (and fails on a non-permissive one). */
 const licences = {
   name: 'third-party-licences',
-  generateBundle() {
+  generateBundle(_options, bundle) {
+    const dirs = new Set();
+    for (const chunk of Object.values(bundle)) {
+      for (const id of Object.keys(chunk.modules ?? {})) {
+        const m = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(id);
+        if (m) dirs.add(m[1]);
+      }
+    }
     const parts = [];
-    for (const [name, licence] of Object.entries(BUNDLED)) {
-      const dir = join('node_modules', name);
+    for (const dir of [...dirs].sort()) {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-      if (pkg.license !== licence) throw new Error(`rolldown.config.mjs: ${name} is now ${pkg.license}, not ${licence}: review before bundling it`);
+      if (!PERMISSIVE.has(pkg.license)) throw new Error(`rolldown.config.mjs: ${pkg.name} is ${pkg.license}: review before bundling it`);
       const file = readdirSync(dir).find((f) => /^licen[sc]e/i.test(f));
-      if (file === undefined) throw new Error(`rolldown.config.mjs: ${name} has no LICENSE file to ship`);
-      parts.push(`${name}@${pkg.version} (${licence})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`);
+      if (file === undefined) throw new Error(`rolldown.config.mjs: ${pkg.name} has no LICENSE file to ship`);
+      const notice = readdirSync(dir).find((f) => /^notice/i.test(f));
+      const texts = [file, notice].filter((f) => f !== undefined).map((f) => readFileSync(join(dir, f), 'utf8').trim());
+      parts.push(`${pkg.name}@${pkg.version} (${pkg.license})\n\n${texts.join('\n\n')}\n`);
     }
     this.emitFile({ type: 'asset', fileName: 'THIRD-PARTY-LICENSES.txt', source: parts.join('\n' + '-'.repeat(72) + '\n\n') });
   },
@@ -57,7 +68,7 @@ export default [
   {
     input: 'dist/src/cli/main.js',
     platform: 'node',
-    external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0') && bundledName(id) === undefined,
+    external: (id) => id.startsWith('node:') || EXTERNAL.has(packageName(id)),
     plugins: [licences, esmEntry],
     // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
     output: { dir: 'dist/cli', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true },
