@@ -1,14 +1,77 @@
-// The `codex-sandbox` command as a few ESM chunks (dist/cli/), built from tsc's output (dist/src/cli/main.js).
-// Why: the CLI starts a fresh Node for every command, and resolving and loading ~60 separate modules
-// was about a fifth of its run time (`npm run bench`, whole-process group). npm packages stay external:
-// they load from node_modules as usual, each with its own licence. Subcommands stay lazy chunks.
+// The `codex-sandbox` command as a few CommonJS chunks (dist/cli/*.cjs), built from tsc's output
+// (dist/src/cli/main.js). Why: the CLI starts a fresh Node for every command (issue #21):
+// - resolving and loading ~60 separate modules was about a fifth of its run time, so they are chunks;
+//   subcommands stay lazy chunks;
+// - CommonJS, not ESM: Node 20's ESM loader resolves, reads and links asynchronously, and importing a
+//   builtin through ESM builds a facade of all its exports (`node:fs` then loads the whole streams stack
+//   for its `ReadStream` getter); `require` of a relative chunk is one synchronous read;
+// - npm packages are bundled (see EXTERNAL): importing CommonJS from ESM ran the CJS loader and
+//   cjs-module-lexer on every start. Their licence texts ship next to the chunks in
+//   dist/cli/THIRD-PARTY-LICENSES.txt.
+// package.json's bin is dist/cli/main.cjs; dist/cli/main.js is a two-line ESM entry that requires it
+// (the path earlier releases documented).
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * npm packages stay external only when CommonJS that must resolve at run time (ws: its optional native
+ * helpers are found with `require` in a try). Everything else the CLI imports statically is bundled:
+ * CommonJS chunks cannot `require` an ESM-only package (execa) on Node before 20.19.
+ */
+const EXTERNAL = new Set(['ws']);
+/** Licences a bundled package may have (each one's text ships in THIRD-PARTY-LICENSES.txt). */
+const PERMISSIVE = new Set(['MIT', 'ISC', 'BlueOak-1.0.0', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD']);
+
+const packageName = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0]);
+
+/** Emits the licence text of every npm package bundled into the chunks (and fails on a non-permissive one). */
+const licences = {
+  name: 'third-party-licences',
+  generateBundle(_options, bundle) {
+    const dirs = new Set();
+    for (const chunk of Object.values(bundle)) {
+      for (const id of Object.keys(chunk.modules ?? {})) {
+        const m = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(id);
+        if (m) dirs.add(m[1]);
+      }
+    }
+    const parts = [];
+    for (const dir of [...dirs].sort()) {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      if (!PERMISSIVE.has(pkg.license)) throw new Error(`rolldown.config.mjs: ${pkg.name} is ${pkg.license}: review before bundling it`);
+      const file = readdirSync(dir).find((f) => /^licen[sc]e/i.test(f));
+      if (file === undefined) throw new Error(`rolldown.config.mjs: ${pkg.name} has no LICENSE file to ship`);
+      const notice = readdirSync(dir).find((f) => /^notice/i.test(f));
+      const texts = [file, notice].filter((f) => f !== undefined).map((f) => readFileSync(join(dir, f), 'utf8').trim());
+      parts.push(`${pkg.name}@${pkg.version} (${pkg.license})\n\n${texts.join('\n\n')}\n`);
+    }
+    this.emitFile({ type: 'asset', fileName: 'THIRD-PARTY-LICENSES.txt', source: parts.join('\n' + '-'.repeat(72) + '\n\n') });
+  },
+};
+
+/** dist/cli/main.js: `node dist/cli/main.js` keeps working (package.json's "type" makes a .js file ESM). */
+const esmEntry = {
+  name: 'esm-entry',
+  generateBundle() {
+    const source = [
+      '#!/usr/bin/env node',
+      '// The codex-sandbox command is dist/cli/main.cjs (see rolldown.config.mjs); this file only loads it.',
+      "import { createRequire } from 'node:module';",
+      "createRequire(import.meta.url)('./main.cjs');",
+      '',
+    ].join('\n');
+    this.emitFile({ type: 'asset', fileName: 'main.js', source });
+  },
+};
+
 export default [
   {
     input: 'dist/src/cli/main.js',
     platform: 'node',
-    external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'),
+    external: (id) => id.startsWith('node:') || EXTERNAL.has(packageName(id)),
+    plugins: [licences, esmEntry],
     // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
-    output: { dir: 'dist/cli', format: 'esm', cleanDir: true },
+    output: { dir: 'dist/cli', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true },
   },
   // The exec-server's fs helper as ONE file with no imports but node's own: inside a sandbox with
   // restricted reads exactly this file and the node binary are made readable (src/exec-server/fs/helper-pool.ts).

@@ -48,6 +48,8 @@ export interface BenchReport {
     srtOverLibrary: Ratio | undefined;
     /** `srt /bin/true` over `codex-sandbox run -- /bin/true`. */
     srtCliOverCli: Ratio | undefined;
+    /** `codex-sandbox run -- /bin/true` over Codex's `codex sandbox` of the same (absent: not installed). */
+    cliOverCodex?: Ratio | undefined;
   };
   throughput: ThroughputResult[];
   transform: TransformCost[];

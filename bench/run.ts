@@ -24,6 +24,7 @@ import { runInterleaved } from './sampler.js';
 import type { BenchCase, InterleavedResult } from './sampler.js';
 import { spawnAndWait } from './spawn-wait.js';
 import { loadSrtPeer } from './srt-peer.js';
+import { findCodexPeer } from './codex-peer.js';
 import type { SrtPeer } from './srt-peer.js';
 import { addRounds, ratio, summarise, defined } from './stats.js';
 import { measureThroughput } from './throughput.js';
@@ -159,7 +160,8 @@ async function main(): Promise<void> {
     const a = await runInterleaved(groupA, { rounds: cfg.spawnRounds, warmup: cfg.warmup });
 
     // Group B: whole processes.
-    const cliMain = join(repo, 'dist', 'cli', 'main.js');
+    // package.json's bin: what `codex-sandbox` runs.
+    const cliMain = join(repo, 'dist', 'cli', 'main.cjs');
     const groupB: BenchCase[] = [{ name: 'nodeE0', run: () => spawnAndWait(process.execPath, ['-e', '0'], { cwd: ws, env, timeoutMs: cfg.timeoutMs }) }];
     if (raw) groupB.push({ name: 'rawBwrap', run: raw.run });
     const cliSkip = existsSync(cliMain) ? undefined : `${cliMain} is missing: run npm run build:ts`;
@@ -167,6 +169,16 @@ async function main(): Promise<void> {
       groupB.push({ name: 'cli', run: () => spawnAndWait(process.execPath, [cliMain, 'run', '--', '/bin/true'], { cwd: ws, env, timeoutMs: cfg.timeoutMs }) });
     }
     if (srt) groupB.push({ name: 'srtCli', run: srt.runCli });
+    // Issue #21: Codex's own `codex sandbox`, when installed (bench/codex-peer.ts).
+    const codex = findCodexPeer({ cwd: ws, workDir, timeoutMs: cfg.timeoutMs, env });
+    const codexSkip = typeof codex === 'string' ? codex : undefined;
+    if (typeof codex === 'string') {
+      notes.push(`codex sandbox not measured: ${codex}`);
+      log(`bench: ${codex}`);
+    } else {
+      notes.push(`peer: ${codex.version} (codex sandbox -c 'sandbox_mode="workspace-write"')`);
+      groupB.push({ name: 'codexCli', run: codex.run });
+    }
     log(`bench: whole-process group, ${cfg.processRounds} rounds of ${groupB.map((c) => c.name).join(', ')}`);
     const b = await runInterleaved(groupB, { rounds: cfg.processRounds, warmup: Math.min(cfg.warmup, 2) });
 
@@ -184,6 +196,7 @@ async function main(): Promise<void> {
       rawBwrap: caseResult('raw bwrap, planner argv + inner stage', b, 'rawBwrap', rawSkip),
       cli: caseResult('codex-sandbox run -- /bin/true', b, 'cli', cliSkip),
       srtCli: caseResult('srt --settings s.json /bin/true', b, 'srtCli', srtSkip),
+      codexCli: caseResult("codex sandbox -c 'sandbox_mode=\"workspace-write\"' -- /bin/true", b, 'codexCli', codexSkip),
     };
     const sa = a.samples;
     const sbm = b.samples;
@@ -197,6 +210,7 @@ async function main(): Promise<void> {
       cliOverFloor: ratio(sbm['cli'] ?? none, addRounds(sbm['nodeE0'] ?? none, sbm['rawBwrap'] ?? none)),
       srtOverLibrary: ratio(sa['srtLibrary'] ?? none, sa['library'] ?? none),
       srtCliOverCli: ratio(sbm['srtCli'] ?? none, sbm['cli'] ?? none),
+      cliOverCodex: ratio(sbm['cli'] ?? none, sbm['codexCli'] ?? none),
     };
 
     // srt's proxy and bridges would keep running during the remaining sections: stop them now.

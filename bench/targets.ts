@@ -5,6 +5,8 @@ import { linearFit } from './stats.js';
 export const TARGETS = {
   libraryOverRawBwrap: 1.15,
   cliOverFloor: 1.3,
+  /** Issue #21: our CLI per command at most Codex's own `codex sandbox`. */
+  cliOverCodex: 1.0,
   transformMicros: 50,
   srtSpeedup: 10,
   /** R² of scan time against entries visited (all trees, all depths) that counts as linear. */
@@ -23,6 +25,7 @@ export function evaluateTargets(r: Figures): Target[] {
   const out: Target[] = [
     atMost('library / raw bwrap', r.ratios.libraryOverRawBwrap?.value, TARGETS.libraryOverRawBwrap, `≤ ${TARGETS.libraryOverRawBwrap}x`),
     atMost('CLI / (node -e 0 + raw bwrap)', r.ratios.cliOverFloor?.value, TARGETS.cliOverFloor, `≤ ${TARGETS.cliOverFloor}x`),
+    atMost('CLI / codex sandbox', r.ratios.cliOverCodex?.value, TARGETS.cliOverCodex, `≤ ${TARGETS.cliOverCodex}x`),
     { name: 'host probed once per process', goal: 'same cached facts', value: r.hostProbe.sameFactsObject, met: r.hostProbe.sameFactsObject },
   ];
   for (const t of r.transform) {

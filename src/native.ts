@@ -90,15 +90,25 @@ function missingExports(value: unknown): string[] {
   return required.filter((name) => typeof record[name] !== 'function');
 }
 
+/**
+ * build/Release/codex_sandbox.node when node-gyp-build would pick it (its first choice, unless its
+ * PREBUILDS_ONLY or CODEX_SANDBOX_PREBUILD variables redirect it): found without loading node-gyp-build,
+ * which every CLI start would otherwise pay for (issue #21).
+ */
+function builtAddon(root: string): string | undefined {
+  if (process.env['PREBUILDS_ONLY'] || process.env['CODEX_SANDBOX_PREBUILD']) return undefined;
+  const file = join(root, 'build', 'Release', 'codex_sandbox.node');
+  return existsSync(file) ? file : undefined;
+}
+
 /** Loads the addon once (cached). Throws an Error naming the directory searched when it is missing. */
 export function loadNative(): NativeAddon {
   if (cached) return cached.addon;
   const root = packageRoot();
-  const nodeGypBuild = require('node-gyp-build') as NodeGypBuild;
   let file: string;
   let loaded: unknown;
   try {
-    file = nodeGypBuild.resolve(root);
+    file = builtAddon(root) ?? (require('node-gyp-build') as NodeGypBuild).resolve(root);
     loaded = require(file);
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);

@@ -111,6 +111,17 @@ describe('evaluateTargets', () => {
     expect(byName(1.2, 60)).toMatchObject({ 'library / raw bwrap': false, 'transform() read-only (µs)': false });
   });
 
+  it('compares our CLI with codex sandbox when it was measured (issue #21), n/a otherwise', () => {
+    const codexTarget = (value: number | undefined) => {
+      const f = figures(1, 1);
+      const ratios = value === undefined ? f.ratios : { ...f.ratios, cliOverCodex: { value, pairedP10: value, pairedP90: value } };
+      return evaluateTargets({ ...f, ratios }).find((t) => t.name === 'CLI / codex sandbox');
+    };
+    expect(codexTarget(0.8)).toMatchObject({ value: 0.8, met: true, goal: '≤ 1x' });
+    expect(codexTarget(1.2)).toMatchObject({ met: false });
+    expect(codexTarget(undefined)).toMatchObject({ value: undefined, met: undefined });
+  });
+
   it('compares planning with the most roots measured against planning with one (issue #21)', () => {
     const row = (roots: number, ms: number) => ({ roots, ms: summary(ms), argc: roots * 10 });
     const target = (rows: ReturnType<typeof row>[]) => evaluateTargets({ ...figures(1, 1), rootScaling: rows }).find((t) => t.name.startsWith('planning '));

@@ -25,8 +25,14 @@ const USAGE_CODES: ReadonlySet<SandboxErrorCode> = new Set<SandboxErrorCode>([
 ]);
 
 const PLATFORMS = ['linux', 'darwin', 'win32'];
+const SUBCOMMANDS = ['run', 'explain', 'doctor', 'cleanup', 'profiles', 'exec-server'];
 
-export function buildProgram(): Command {
+/**
+ * The program with every subcommand, or with only `only` when that names one: `run` starts a fresh
+ * Node for every sandboxed command, and defining the other subcommands' ~40 options (commander checks
+ * each one's name on every parse) is paid on every start (issue #21). `help` and typos get them all.
+ */
+export function buildProgram(only?: string): Command {
   const program = new Command();
   program
     .name('codex-sandbox')
@@ -36,94 +42,109 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .enablePositionalOptions()
     .exitOverride();
+  const wanted = (name: string): boolean => only === undefined || !SUBCOMMANDS.includes(only) || only === name;
 
-  addPlanOptions(
+  if (wanted('run')) {
+    addPlanOptions(
+      program
+        .command('run')
+        .description("run a command in the sandbox (stdin/stdout/stderr pass through; exits with the command's status)"),
+    )
+      .option('-t, --tty', 'give the command a terminal of its own (a new pty relayed to yours; the default when stdin, stdout and stderr are terminals): an interactive shell gets job control (Linux)')
+      .option('--no-tty', "let the command share this terminal instead (no job control; stdout and stderr stay apart)")
+      .option('--dry-run', 'print the launch plan and run nothing')
+      .option('--json', 'with --dry-run: print the plan as JSON')
+      .addOption(new Option('--platform <platform>', 'with --dry-run: plan for another OS').choices(PLATFORMS))
+      .option('--environment <id>', 'run on the exec-server <id> of environments.toml ($CODEX_HOME, or .codex/ with --trust-project-config); local: here')
+      .argument('<command...>', 'the command and its arguments (put them after --)')
+      .passThroughOptions()
+      .action(async (command: string[], flags: RunFlags) => {
+        const { runCommand } = await import('./run.js');
+        process.exitCode = await runCommand(command, flags);
+      });
+  }
+
+  if (wanted('explain')) {
+    addPlanOptions(
+      program
+        .command('explain')
+        .description('show the resolved profile (each entry and where it came from), the launch plan, and what this platform enforces; runs nothing'),
+    )
+      .option('--json', 'print everything as JSON')
+      .addOption(new Option('--platform <platform>', 'explain the plan for another OS').choices(PLATFORMS))
+      .argument('<command...>', 'the command and its arguments (put them after --)')
+      .passThroughOptions()
+      .action(async (command: string[], flags: PlanFlags) => {
+        const { explainCommand } = await import('./explain.js');
+        process.exitCode = explainCommand(command, flags);
+      });
+  }
+
+  if (wanted('doctor')) {
     program
-      .command('run')
-      .description("run a command in the sandbox (stdin/stdout/stderr pass through; exits with the command's status)"),
-  )
-    .option('-t, --tty', 'give the command a terminal of its own (a new pty relayed to yours; the default when stdin, stdout and stderr are terminals): an interactive shell gets job control (Linux)')
-    .option('--no-tty', "let the command share this terminal instead (no job control; stdout and stderr stay apart)")
-    .option('--dry-run', 'print the launch plan and run nothing')
-    .option('--json', 'with --dry-run: print the plan as JSON')
-    .addOption(new Option('--platform <platform>', 'with --dry-run: plan for another OS').choices(PLATFORMS))
-    .option('--environment <id>', 'run on the exec-server <id> of environments.toml ($CODEX_HOME, or .codex/ with --trust-project-config); local: here')
-    .argument('<command...>', 'the command and its arguments (put them after --)')
-    .passThroughOptions()
-    .action(async (command: string[], flags: RunFlags) => {
-      const { runCommand } = await import('./run.js');
-      process.exitCode = await runCommand(command, flags);
-    });
+      .command('doctor')
+      .description('check that sandboxing works here (runs a tiny sandboxed probe); exit 0 if it does, 1 with what to do if not')
+      .option('--json', 'print the report as JSON')
+      .action(async (flags: { json?: boolean }) => {
+        const { doctorCommand } = await import('./doctor.js');
+        process.exitCode = await doctorCommand(flags);
+      });
+  }
 
-  addPlanOptions(
+  if (wanted('cleanup')) {
     program
-      .command('explain')
-      .description('show the resolved profile (each entry and where it came from), the launch plan, and what this platform enforces; runs nothing'),
-  )
-    .option('--json', 'print everything as JSON')
-    .addOption(new Option('--platform <platform>', 'explain the plan for another OS').choices(PLATFORMS))
-    .argument('<command...>', 'the command and its arguments (put them after --)')
-    .passThroughOptions()
-    .action(async (command: string[], flags: PlanFlags) => {
-      const { explainCommand } = await import('./explain.js');
-      process.exitCode = explainCommand(command, flags);
-    });
+      .command('cleanup')
+      .description('Windows: undo the ACLs and directories earlier runs added (recorded per user); elsewhere nothing to do')
+      .option('--dry-run', 'only print what would be undone')
+      .option('--json', 'print the report as JSON')
+      .action(async (flags: { dryRun?: boolean; json?: boolean }) => {
+        const { cleanupCommand } = await import('./cleanup.js');
+        process.exitCode = cleanupCommand(flags);
+      });
+  }
 
-  program
-    .command('doctor')
-    .description('check that sandboxing works here (runs a tiny sandboxed probe); exit 0 if it does, 1 with what to do if not')
-    .option('--json', 'print the report as JSON')
-    .action(async (flags: { json?: boolean }) => {
-      const { doctorCommand } = await import('./doctor.js');
-      process.exitCode = await doctorCommand(flags);
-    });
+  if (wanted('profiles')) {
+    program
+      .command('profiles')
+      .description('list the built-in and configured profiles --profile accepts here')
+      .option('--json', 'print the list as JSON')
+      .option('--trust-project-config', 'trust project-level configuration files in full')
+      .action(async (flags: ProfilesFlags) => {
+        const { profilesCommand } = await import('./profiles.js');
+        process.exitCode = profilesCommand(flags);
+      });
+  }
 
-  program
-    .command('cleanup')
-    .description('Windows: undo the ACLs and directories earlier runs added (recorded per user); elsewhere nothing to do')
-    .option('--dry-run', 'only print what would be undone')
-    .option('--json', 'print the report as JSON')
-    .action(async (flags: { dryRun?: boolean; json?: boolean }) => {
-      const { cleanupCommand } = await import('./cleanup.js');
-      process.exitCode = cleanupCommand(flags);
-    });
-
-  program
-    .command('profiles')
-    .description('list the built-in and configured profiles --profile accepts here')
-    .option('--json', 'print the list as JSON')
-    .option('--trust-project-config', 'trust project-level configuration files in full')
-    .action(async (flags: ProfilesFlags) => {
-      const { profilesCommand } = await import('./profiles.js');
-      process.exitCode = profilesCommand(flags);
-    });
-  program
-    .command('exec-server')
-    .description("serve Codex's exec-server protocol (JSON-RPC over WebSocket or stdio); every process starts through the sandbox")
-    .option('--listen <url>', 'ws://IP:PORT, stdio or stdio://', 'ws://127.0.0.1:0')
-    .option('--auth-token-file <file>', 'require `Authorization: Bearer <token>` (mandatory on a non-loopback address; mode 600)')
-    .option('--concurrent-requests <n>', 'requests handled at once per connection (default 1: in order)')
-    .option('--default-profile <name>', 'profile for a process/start without a sandbox field (default danger-full-access, as Codex)')
-    .option('--max-processes-per-session <n>', 'processes one session may hold (default 256)')
-    .option('--sessions', 'Linux: run sandboxed non-tty processes of one client session in sandbox sessions, one per plan (the default; docs/sessions.md)')
-    .option('--no-sessions', 'a sandbox of its own for every process (no sandbox sessions)')
-    .option('--allow-domain <rule>', 'every process: network only through one filtering proxy, to this destination (repeatable; needs --default-profile read-only|workspace-write)', (v: string, p: string[]) => [...p, v], [])
-    .option('--deny-domain <rule>', 'every process: refuse this destination even if allowed (repeatable)', (v: string, p: string[]) => [...p, v], [])
-    .option('--allow-host-port <port>', "every process: may reach this port on the host's loopback (repeatable)", (v: string, p: string[]) => [...p, v], [])
-    .option('--cache <tools>', 'every process may write these tool caches under $HOME (comma-separated, repeatable)', (v: string, p: string[]) => [...p, ...v.split(',').map((t) => t.trim()).filter((t) => t !== '')], [])
-    .addOption(new Option('--git <mode>', "what git may write in a writable root's .git: commit or read-only").choices(['commit', 'read-only']))
-    .addOption(new Option('--detached-session-ttl-ms <ms>').hideHelp())
-    .addOption(new Option('--exited-retention-ms <ms>').hideHelp())
-    .addOption(new Option('--keepalive-ms <ms>').hideHelp())
-    .action(async (flags: ExecServerFlags) => {
-      const { execServerCommand } = await import('../exec-server/cli.js');
-      process.exitCode = await execServerCommand(flags);
-    });
+  if (wanted('exec-server')) {
+    program
+      .command('exec-server')
+      .description("serve Codex's exec-server protocol (JSON-RPC over WebSocket or stdio); every process starts through the sandbox")
+      .option('--listen <url>', 'ws://IP:PORT, stdio or stdio://', 'ws://127.0.0.1:0')
+      .option('--auth-token-file <file>', 'require `Authorization: Bearer <token>` (mandatory on a non-loopback address; mode 600)')
+      .option('--concurrent-requests <n>', 'requests handled at once per connection (default 1: in order)')
+      .option('--default-profile <name>', 'profile for a process/start without a sandbox field (default danger-full-access, as Codex)')
+      .option('--max-processes-per-session <n>', 'processes one session may hold (default 256)')
+      .option('--sessions', 'Linux: run sandboxed non-tty processes of one client session in sandbox sessions, one per plan (the default; docs/sessions.md)')
+      .option('--no-sessions', 'a sandbox of its own for every process (no sandbox sessions)')
+      .option('--allow-domain <rule>', 'every process: network only through one filtering proxy, to this destination (repeatable; needs --default-profile read-only|workspace-write)', (v: string, p: string[]) => [...p, v], [])
+      .option('--deny-domain <rule>', 'every process: refuse this destination even if allowed (repeatable)', (v: string, p: string[]) => [...p, v], [])
+      .option('--allow-host-port <port>', "every process: may reach this port on the host's loopback (repeatable)", (v: string, p: string[]) => [...p, v], [])
+      .option('--cache <tools>', 'every process may write these tool caches under $HOME (comma-separated, repeatable)', (v: string, p: string[]) => [...p, ...v.split(',').map((t) => t.trim()).filter((t) => t !== '')], [])
+      .addOption(new Option('--git <mode>', "what git may write in a writable root's .git: commit or read-only").choices(['commit', 'read-only']))
+      .addOption(new Option('--detached-session-ttl-ms <ms>').hideHelp())
+      .addOption(new Option('--exited-retention-ms <ms>').hideHelp())
+      .addOption(new Option('--keepalive-ms <ms>').hideHelp())
+      .action(async (flags: ExecServerFlags) => {
+        const { execServerCommand } = await import('../exec-server/cli.js');
+        process.exitCode = await execServerCommand(flags);
+      });
+  }
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // The program has no options of its own but --help and --version: argv[2] is the subcommand.
+  const program = buildProgram(argv[2]);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

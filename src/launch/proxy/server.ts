@@ -6,14 +6,21 @@
  * allow list, names are resolved here (never by the sandboxed command) and each resolved address is
  * checked again (DNS-rebinding guard). Every refusal is reported through `onDenial`.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
-import http from 'node:http';
+import type * as Dns from 'node:dns/promises';
+import type * as Http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import { canonicalHost, compileNetworkPolicy, decideAddress, decideHost, parseIp } from '../../permissions/index.js';
 import type { CompiledNetworkPolicy, NetworkAccessPolicy } from '../../permissions/index.js';
 import { readSocksRequest, SOCKS_REPLY, socksReply } from './socks5.js';
+
+// node:http and node:dns/promises (with the HTTP stack they pull in) load when a proxy starts, not with
+// every module that imports this one: `codex-sandbox run` without an allow list never needs them (issue #21).
+const requireBuiltin = createRequire(import.meta.url);
+const http = (): typeof Http => requireBuiltin('node:http') as typeof Http;
+const dns = (): typeof Dns => requireBuiltin('node:dns/promises') as typeof Dns;
 
 export type ProxyProtocol = 'http' | 'connect' | 'socks5';
 
@@ -54,7 +61,7 @@ export interface NetworkProxy {
   close(): Promise<void>;
 }
 
-const systemResolve = async (host: string): Promise<string[]> => (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
+const systemResolve = async (host: string): Promise<string[]> => (await dns().lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
@@ -141,7 +148,7 @@ export function createNetworkProxy(opts: ProxyOptions): { proxy: NetworkProxy; l
   };
   const blocked = (host: string, port: number): string => `codex-sandbox: connection to ${host}:${port} refused by the network allow list (see the sandbox's denial report)\n`;
 
-  const web = http.createServer();
+  const web = http().createServer();
   web.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
     client.on('error', () => client.destroy());
     const target = splitHostPort(req.url ?? '', 443);
@@ -189,7 +196,7 @@ export function createNetworkProxy(opts: ProxyOptions): { proxy: NetworkProxy; l
       delete headers['proxy-connection'];
       delete headers['proxy-authorization'];
       // The checked address is dialed (not the name again): a second lookup could answer differently.
-      const up = http.request({ host: addr, port, method: req.method, path: `${url.pathname}${url.search}`, headers, setHost: false }, (upRes) => {
+      const up = http().request({ host: addr, port, method: req.method, path: `${url.pathname}${url.search}`, headers, setHost: false }, (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.rawHeaders);
         upRes.pipe(res);
       });

@@ -1,0 +1,59 @@
+/**
+ * `codex-sandbox run` loads only what running a command needs: every sandboxed command pays the CLI's
+ * start-up (issue #21), so the exec-server, explain's renderer and the HTTP proxy stack stay unloaded.
+ * Which files each subcommand loads is observed, not listed: a `--require` preload records
+ * `require.cache` and Node's builtin load list at exit (the CLI is CommonJS chunks, rolldown.config.mjs).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Scratch, requireBuilt } from './helpers.js';
+
+interface Loaded {
+  files: string[];
+  builtins: string[];
+}
+
+describe('CLI start-up', () => {
+  let s: Scratch;
+  let preload: string;
+  beforeAll(() => {
+    requireBuilt();
+    s = new Scratch();
+    preload = s.write(
+      'preload.cjs',
+      "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_LOADED_OUT, JSON.stringify({ " +
+        "files: Object.keys(require.cache), builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) })));\n",
+    );
+  });
+  afterAll(() => s.dispose());
+
+  function loaded(args: string[]): { status: number | null; report: string; loaded: Loaded } {
+    const out = path.join(s.root, `loaded-${args[0] ?? 'none'}.json`);
+    const r = s.cli(args, { env: s.env({ NODE_OPTIONS: `--require ${preload}`, CSBX_LOADED_OUT: out }) });
+    return { status: r.status, report: r.report, loaded: JSON.parse(readFileSync(out, 'utf8')) as Loaded };
+  }
+
+  /** The loaded files of the CLI defining `name` (rolldown keeps function names). */
+  const defining = (l: Loaded, name: string): string[] => l.files.filter((f) => f.endsWith('.cjs') && readFileSync(f, 'utf8').includes(`function ${name}(`));
+
+  it('run loads neither the exec-server, explain nor doctor modules, nor node:http', () => {
+    const run = loaded(['run', '--', '/bin/true']);
+    expect(run.status, run.report).toBe(0);
+    // A usage error the exec-server module itself reports: its module is loaded, nothing is served.
+    const server = loaded(['exec-server', '--listen', 'bogus://x']);
+    expect(server.status, server.report).toBe(2);
+    const explain = loaded(['explain', '--', '/bin/true']);
+    expect(explain.status, explain.report).toBe(0);
+    // The markers are real: each subcommand does load its own module.
+    expect(defining(server.loaded, 'execServerCommand')).toHaveLength(1);
+    expect(defining(explain.loaded, 'explainCommand')).toHaveLength(1);
+
+    for (const name of ['execServerCommand', 'explainCommand', 'doctorCommand', 'profilesCommand', 'cleanupCommand']) {
+      expect(defining(run.loaded, name), name).toEqual([]);
+    }
+    // The CLI's own code comes from its chunks: no separately resolved npm package but the addon loader's.
+    expect(run.loaded.files.filter((f) => f.includes(`${path.sep}node_modules${path.sep}`))).toEqual([]);
+    expect(run.loaded.builtins).not.toContain('http');
+  });
+});
