@@ -7,6 +7,8 @@ import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
 import type { LaunchRequest } from '../src/contracts/index.js';
+import { execa } from 'execa';
+import type { Options } from 'execa';
 import { spawnAndWait } from './spawn-wait.js';
 
 export interface BwrapInvocation {
@@ -120,12 +122,24 @@ export interface RawBwrapRunner {
 
 export function rawBwrapRunner(
   inv: BwrapInvocation,
-  opts: { bpf: Buffer | undefined; workDir: string; cwd: string; env: NodeJS.ProcessEnv; keepInner: boolean; timeoutMs: number },
+  opts: {
+    bpf: Buffer | undefined;
+    workDir: string;
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    keepInner: boolean;
+    timeoutMs: number;
+    /** `execa`: the naive launcher of issue #21 (execa + bwrap with the same argv, no launcher). Default node:child_process. */
+    via?: 'spawn' | 'execa';
+    /** Another bwrap binary with the same argv (the bundled one against the system one). */
+    bwrapPath?: string;
+  },
 ): RawBwrapRunner {
   if (inv.seccompFd !== undefined && opts.bpf === undefined) {
     throw new Error('the plan passes --seccomp but no BPF program was supplied');
   }
   const bpfPath = join(opts.workDir, 'filter.bpf');
+  const bwrapPath = opts.bwrapPath ?? inv.bwrapPath;
   if (opts.bpf !== undefined) writeFileSync(bpfPath, opts.bpf);
   const devNull = openSync('/dev/null', 'r');
   // The launcher's pinned writable roots: opened once here (bwrap closes only its own copy).
@@ -146,7 +160,18 @@ export function rawBwrapRunner(
           else if (pinned.has(fd)) stdio.push(pinned.get(fd) as number);
           else stdio.push('ignore');
         }
-        await spawnAndWait(inv.bwrapPath, args, {
+        if (opts.via === 'execa') {
+          const sub = execa(bwrapPath, args, { cwd: opts.cwd, env: opts.env, extendEnv: false, stdio: stdio as unknown as Options['stdio'], timeout: opts.timeoutMs, reject: false });
+          // bwrap writes its info JSON, the inner stage its start byte: drain both so no pipe fills.
+          for (const fd of [inv.infoFd, opts.keepInner ? inv.startedFd : undefined]) {
+            const pipe = fd !== undefined ? sub.stdio[fd] : undefined;
+            if (pipe && 'resume' in pipe) pipe.resume();
+          }
+          const r = await sub;
+          if (r.exitCode !== 0) throw new Error(`naive launcher (execa ${bwrapPath}): ${r.shortMessage ?? `exit ${String(r.exitCode)}`}`);
+          return;
+        }
+        await spawnAndWait(bwrapPath, args, {
           cwd: opts.cwd,
           env: opts.env,
           stdio,

@@ -50,8 +50,14 @@ export interface BenchReport {
     srtCliOverCli: Ratio | undefined;
     /** `codex-sandbox run -- /bin/true` over Codex's `codex sandbox` of the same (absent: not installed). */
     cliOverCodex?: Ratio | undefined;
+    /** Raw bwrap (same argv, inner stage) with the bundled static bwrap over the same with the system one. */
+    rawBundledOverRawSystem?: Ratio | undefined;
+    /** sandbox.spawn over raw bwrap with the bundled bwrap. */
+    libraryOverRawBwrapBundled?: Ratio | undefined;
   };
   throughput: ThroughputResult[];
+  /** The naive launcher (execa + bwrap with the plan's argv, no launcher) at the same concurrencies. */
+  naiveThroughput?: ThroughputResult[];
   transform: TransformCost[];
   /** transform() of workspace-write against the number of writable roots (each with metadata and a deny). */
   rootScaling?: RootScalingCost[];
@@ -97,11 +103,12 @@ export function renderReport(r: BenchReport): string {
   out.push(table(header, caseRows(pp, floor)));
   out.push('', 'Ratios (ratio of medians; spread of per-round ratios):');
   for (const [k, v] of Object.entries(r.ratios)) out.push(`  ${k.padEnd(28)} ${ratioText(v)}`);
-  out.push('', 'Throughput through the library (sandbox.spawn of /bin/true):');
+  out.push('', 'Throughput (/bin/true): sandbox.spawn, and the naive launcher (execa + bwrap with the same argv, no launcher):');
   out.push(
     table(
-      ['concurrency', 'commands', 'failed', 'wall s', 'cmds/s', 'ms/cmd', 'latency median', 'latency p90'],
-      r.throughput.map((t) => [
+      ['who', 'concurrency', 'commands', 'failed', 'wall s', 'cmds/s', 'ms/cmd', 'latency median', 'latency p90'],
+      [...r.throughput.map((t) => ['library', t] as const), ...(r.naiveThroughput ?? []).map((t) => ['naive', t] as const)].map(([who, t]) => [
+        who,
         String(t.concurrency),
         String(t.commands),
         String(t.failed),

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHostFacts } from '../src/host/facts.js';
-import { loadNative, packageRoot } from '../src/native.js';
+import { bundledBwrapPath, loadNative, packageRoot } from '../src/native.js';
 import { createSandbox } from '../src/sandbox.js';
 import type { Sandbox } from '../src/sandbox.js';
 import type { ResourceLimits } from '../src/contracts/index.js';
@@ -70,6 +70,9 @@ async function main(): Promise<void> {
   let srt: SrtPeer | undefined;
   let raw: RawBwrapRunner | undefined;
   let rawNoInner: RawBwrapRunner | undefined;
+  // Issue #21: the same argv with the bundled static bwrap, and the naive launcher (execa + bwrap, no launcher).
+  let rawBundled: RawBwrapRunner | undefined;
+  let naive: RawBwrapRunner | undefined;
   const cleanups: Array<() => void> = [];
   const cleanupAll = (): void => {
     for (const c of cleanups.splice(0).reverse()) {
@@ -127,6 +130,15 @@ async function main(): Promise<void> {
         const r = raw;
         const rn = rawNoInner;
         cleanups.push(() => r.close(), () => rn.close());
+        naive = rawBwrapRunner(inv, { ...common, keepInner: true, via: 'execa' });
+        const nv = naive;
+        cleanups.push(() => nv.close());
+        const bundledPath = bundledBwrapPath();
+        if (bundledPath !== undefined && bundledPath !== inv.bwrapPath) {
+          rawBundled = rawBwrapRunner(inv, { ...common, keepInner: true, bwrapPath: bundledPath });
+          const rb = rawBundled;
+          cleanups.push(() => rb.close());
+        }
       } catch (e) {
         rawSkip = e instanceof Error ? e.message : String(e);
       }
@@ -154,6 +166,7 @@ async function main(): Promise<void> {
     if (raw && rawNoInner) {
       groupA.push({ name: 'rawBwrap', run: raw.run }, { name: 'rawBwrapNoInner', run: rawNoInner.run });
     }
+    if (rawBundled) groupA.push({ name: 'rawBwrapBundled', run: rawBundled.run });
     groupA.push({ name: 'library', run: library }, { name: 'libraryNoLimits', run: libraryNoLimits });
     if (srt) groupA.push({ name: 'srtLibrary', run: srt.runLibrary });
     log(`bench: per-command group, ${cfg.spawnRounds} rounds of ${groupA.map((c) => c.name).join(', ')}`);
@@ -187,6 +200,7 @@ async function main(): Promise<void> {
       bare: caseResult('bare spawn /bin/true (floor)', a, 'bare'),
       rawBwrap: caseResult('raw bwrap, planner argv + inner stage', a, 'rawBwrap', rawSkip),
       rawBwrapNoInner: caseResult('raw bwrap, planner argv, command direct', a, 'rawBwrapNoInner', rawSkip),
+      rawBwrapBundled: caseResult('raw bwrap (bundled static), planner argv + inner stage', a, 'rawBwrapBundled', rawSkip ?? (rawBundled ? undefined : 'no bundled bwrap other than the planned one')),
       library: caseResult("sandbox.spawn(['/bin/true'], 'workspace-write')", a, 'library'),
       libraryNoLimits: caseResult("the same with limits: { pids: 'unlimited' } (no cgroup)", a, 'libraryNoLimits'),
       srtLibrary: caseResult('srt wrapWithSandbox + sh -c', a, 'srtLibrary', srtSkip),
@@ -211,6 +225,8 @@ async function main(): Promise<void> {
       srtOverLibrary: ratio(sa['srtLibrary'] ?? none, sa['library'] ?? none),
       srtCliOverCli: ratio(sbm['srtCli'] ?? none, sbm['cli'] ?? none),
       cliOverCodex: ratio(sbm['cli'] ?? none, sbm['codexCli'] ?? none),
+      rawBundledOverRawSystem: rawBundled ? ratio(sa['rawBwrapBundled'] ?? none, sa['rawBwrap'] ?? none) : undefined,
+      libraryOverRawBwrapBundled: rawBundled ? ratio(sa['library'] ?? none, sa['rawBwrapBundled'] ?? none) : undefined,
     };
 
     // srt's proxy and bridges would keep running during the remaining sections: stop them now.
@@ -223,6 +239,11 @@ async function main(): Promise<void> {
     for (const c of cfg.concurrency) {
       log(`bench: throughput, ${cfg.throughputCommands} commands at concurrency ${c}`);
       throughput.push(await measureThroughput(library, cfg.throughputCommands, c));
+    }
+    const naiveThroughput: ThroughputResult[] = [];
+    for (const c of naive ? cfg.concurrency : []) {
+      log(`bench: naive launcher throughput, ${cfg.throughputCommands} commands at concurrency ${c}`);
+      if (naive) naiveThroughput.push(await measureThroughput(naive.run, cfg.throughputCommands, c));
     }
 
     // Sessions (#22): bench/session.ts, reported after the main report.
@@ -254,6 +275,8 @@ async function main(): Promise<void> {
       globScan,
       hostProbe,
       rootScaling,
+      throughput,
+      naiveThroughput,
     };
     const report: BenchReport = {
       schema: 1,
@@ -267,6 +290,7 @@ async function main(): Promise<void> {
       perProcess,
       ratios,
       throughput,
+      naiveThroughput,
       transform,
       rootScaling,
       globScan,

@@ -3,7 +3,10 @@ import type { BenchReport, Target } from './report.js';
 import { linearFit } from './stats.js';
 
 export const TARGETS = {
-  libraryOverRawBwrap: 1.15,
+  /** Issue #21: sandbox.spawn at or below raw bwrap with the same argv. */
+  libraryOverRawBwrap: 1.0,
+  /** Issue #21: library throughput at concurrency 32 at least the naive launcher's (execa + bwrap, same argv). */
+  throughputOverNaive: 1.0,
   cliOverFloor: 1.3,
   /** Issue #21: our CLI per command at most Codex's own `codex sandbox`. */
   cliOverCodex: 1.0,
@@ -15,10 +18,19 @@ export const TARGETS = {
   rootScaling: 10,
 } as const;
 
-type Figures = Pick<BenchReport, 'ratios' | 'transform' | 'globScan' | 'hostProbe'> & Partial<Pick<BenchReport, 'rootScaling'>>;
+type Figures = Pick<BenchReport, 'ratios' | 'transform' | 'globScan' | 'hostProbe'> & Partial<Pick<BenchReport, 'rootScaling' | 'throughput' | 'naiveThroughput'>>;
 
 function atMost(name: string, value: number | undefined, limit: number, goal: string): Target {
   return { name, goal, value, met: value === undefined ? undefined : value <= limit };
+}
+
+/** Library commands/s at the highest concurrency measured over the naive launcher's at the same concurrency. */
+function throughputTarget(r: Figures): Target {
+  const top = r.throughput?.reduce<(typeof r.throughput)[number] | undefined>((a, t) => (a === undefined || t.concurrency > a.concurrency ? t : a), undefined);
+  const naive = top === undefined ? undefined : r.naiveThroughput?.find((t) => t.concurrency === top.concurrency);
+  const value = top !== undefined && naive !== undefined ? top.commandsPerSecond / naive.commandsPerSecond : undefined;
+  const name = `library throughput c${top?.concurrency ?? '?'} / naive`;
+  return { name, goal: `≥ ${TARGETS.throughputOverNaive}x`, value, met: value === undefined ? undefined : value >= TARGETS.throughputOverNaive };
 }
 
 export function evaluateTargets(r: Figures): Target[] {
@@ -26,6 +38,7 @@ export function evaluateTargets(r: Figures): Target[] {
     atMost('library / raw bwrap', r.ratios.libraryOverRawBwrap?.value, TARGETS.libraryOverRawBwrap, `≤ ${TARGETS.libraryOverRawBwrap}x`),
     atMost('CLI / (node -e 0 + raw bwrap)', r.ratios.cliOverFloor?.value, TARGETS.cliOverFloor, `≤ ${TARGETS.cliOverFloor}x`),
     atMost('CLI / codex sandbox', r.ratios.cliOverCodex?.value, TARGETS.cliOverCodex, `≤ ${TARGETS.cliOverCodex}x`),
+    throughputTarget(r),
     { name: 'host probed once per process', goal: 'same cached facts', value: r.hostProbe.sameFactsObject, met: r.hostProbe.sameFactsObject },
   ];
   for (const t of r.transform) {
