@@ -1,6 +1,7 @@
 /** The bench's result document (`--json`) and its rendering as tables. */
 import type { TreeCost } from './glob-cost.js';
 import type { MachineFacts } from './machine.js';
+import type { RegistryScaleRow } from './registry-scale.js';
 import { linearFit } from './stats.js';
 import type { Ratio, Summary } from './stats.js';
 import type { ThroughputResult } from './throughput.js';
@@ -53,6 +54,8 @@ export interface BenchReport {
   transform: TransformCost[];
   /** transform() of workspace-write against the number of writable roots (each with metadata and a deny). */
   rootScaling?: RootScalingCost[];
+  /** Issue #21: one launch against the number of live sandboxes in the placeholder registry (registry-scale.ts). */
+  registryScale?: RegistryScaleRow[];
   globScan: TreeCost[];
   targets: Target[];
   notes: string[];
@@ -124,6 +127,22 @@ export function renderReport(r: BenchReport): string {
       table(
         ['roots', 'median ms', 'p10–p90', 'ms per root', 'bwrap args'],
         r.rootScaling.map((x) => [String(x.roots), f(x.ms.median, 2), `${f(x.ms.p10, 2)}–${f(x.ms.p90, 2)}`, f(x.ms.median / x.roots, 3), String(x.argc)]),
+      ),
+    );
+  }
+  if (r.registryScale !== undefined && r.registryScale.length > 0) {
+    out.push('', 'One launch (launcher + bwrap + /bin/true, workspace-write plan) against live sandboxes in the placeholder registry:');
+    out.push(
+      table(
+        ['live', 'their targets', 'median ms', 'p10–p90', 'over none', 'paired p10–p90'],
+        r.registryScale.map((x) => [
+          String(x.live),
+          x.shared ? 'ours' : 'elsewhere',
+          f(x.ms.median, 2),
+          `${f(x.ms.p10, 2)}–${f(x.ms.p90, 2)}`,
+          x.overNone === undefined ? '—' : `${f(x.overNone.value, 3)}x`,
+          x.overNone === undefined ? '—' : `${f(x.overNone.pairedP10, 3)}–${f(x.overNone.pairedP90, 3)}`,
+        ]),
       ),
     );
   }
