@@ -59,7 +59,7 @@ function pidAlive(pid: number): boolean {
 function liveInRegistry(registryDir: string, path: string): boolean {
   try {
     const dir = join(registryDir, 'paths-3', createHash('sha256').update(path).digest('hex'));
-    if (readdirSync(dir).some((name) => !name.startsWith('='))) return true;
+    if (readdirSync(dir).length > 0) return true;
   } catch {
     // no format-3 entry for it
   }

@@ -38,8 +38,7 @@ def setup(reg, fmt, n):
         fcntl.flock(rfd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.write(rfd, b''.join(t + b'\0' for t in targets))
         for t in targets:
-            d = os.path.join(paths, hashlib.sha256(t).hexdigest()); os.mkdir(d, 0o700)
-            os.close(os.open(os.path.join(d, '=e'), os.O_WRONLY | os.O_CREAT, 0o600))
+            d = os.path.join(paths, hashlib.sha256(t).hexdigest()); os.mkdir(d, 0o700)  # no sticky bit: existed
             os.link(f, os.path.join(d, name))
 import resource
 resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)

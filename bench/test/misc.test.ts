@@ -85,7 +85,6 @@ describe('watchPlaceholders', () => {
     rmSync(join(registry, 'table'));
     const entry = join(registry, 'paths-3', createHash('sha256').update(target).digest('hex'));
     mkdirSync(entry, { recursive: true });
-    writeFileSync(join(entry, '=s'), '');
     writeFileSync(join(entry, `${process.pid}.1`), '');
     expect(guard.cleanup()).toEqual([]);
     expect(existsSync(target)).toBe(true);

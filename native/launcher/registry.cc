@@ -28,9 +28,10 @@ namespace {
 //                                   registered; the launcher holds flock(LOCK_EX) on it for its
 //                                   whole life, so "live" = the lock is held (flock(2)). A SIGKILLed
 //                                   launcher's lock goes with its last fd; a reused pid holds none.
-// paths-3/<sha256(path)>/           one directory per target in use:
-//   =s or =e                        origin marker: bwrap created the placeholder (s) or the target
-//                                   existed (e), decided by the first registrant while none is live
+// paths-3/<sha256(path)>/           one directory per target in use; its sticky bit is the origin:
+//                                   set = bwrap created the placeholder (synthetic), clear = the
+//                                   target existed, decided by the first registrant while none is
+//                                   live (a mode bit, not a marker file: no extra create per launch)
 //   <launcher file name>            a hard link to that launcher's record file (same inode, so the
 //                                   same lock): the launchers using this target
 // A launch touches only its own targets' directories and stops scanning one at its first live
@@ -42,8 +43,8 @@ namespace {
 // tables (below) are read and written consistently.
 const char kLaunchers[] = "launchers-3";
 const char kPaths[] = "paths-3";
-const char kMarkSynthetic[] = "=s";
-const char kMarkExisting[] = "=e";
+constexpr mode_t kModeExisting = 0700;
+constexpr mode_t kModeSynthetic = S_ISVTX | 0700;  // mkdir(2) keeps S_ISVTX whatever the umask
 constexpr int kSweepPerLaunch = 4;
 const char kLockFile[] = "lock";
 
@@ -266,8 +267,8 @@ EntryState entry_state(int dir_fd, const char* name) {
   return rc == 0 ? EntryState::Dead : EntryState::Live;
 }
 
-bool is_dot_or_marker(const char* name) {
-  return name[0] == '.' || name[0] == '=';
+bool is_dot(const char* name) {
+  return name[0] == '.';
 }
 
 std::string path_key(const std::string& path) {
@@ -434,7 +435,7 @@ class Op {
       for (long off = 0; off < n;) {
         const Dirent64* d = reinterpret_cast<const Dirent64*>(buf + off);
         off += d->d_reclen;
-        if (is_dot_or_marker(d->d_name)) continue;
+        if (is_dot(d->d_name)) continue;
         const EntryState state = entry_state(dir, d->d_name);
         if (state == EntryState::Live) return true;
         if (state == EntryState::Dead && unlinkat(dir, d->d_name, 0) < 0 && errno != ENOENT) {
@@ -458,21 +459,14 @@ class Op {
       return;
     }
     struct stat st;
-    const bool synthetic = fstatat(dir, kMarkSynthetic, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    // When the origin cannot be read, it counts as existing: a placeholder left behind is the safe error.
+    const bool synthetic = fstat(dir, &st) == 0 && (st.st_mode & S_ISVTX) != 0;
     // Only older launchers still use it: the last of them removes it. One that joined after bwrap
     // created the placeholder recorded it as existing (`e`); tell it the truth, or the placeholder
     // (say an empty `.git` in the workspace) would stay on the host for good.
     const bool older_use_it = old_live_.count(path) != 0;
     if (older_use_it && synthetic) mark_old_synthetic(path);
-    bool emptied = true;
-    for (const char* mark : {kMarkSynthetic, kMarkExisting}) {
-      if (unlinkat(dir, mark, 0) < 0 && errno != ENOENT) {
-        warn_errno("registry: removing", (where(kPaths, key) + "/" + mark).c_str(), errno);
-        emptied = false;
-      }
-    }
     close(dir);
-    if (!emptied) return;
     if (unlinkat(paths_fd_, key.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) {
       warn_errno("registry: removing", where(kPaths, key).c_str(), errno);
       return;  // something unexpected is inside: not a state this code made, keep the placeholder
@@ -618,38 +612,36 @@ void create_own_record(Registry* reg, Op* op, const std::vector<std::string>& ta
 void register_target(Registry* reg, Op* op, const std::string& path) {
   const std::string key = path_key(path);
   const std::string dir_path = op->where(kPaths, key);
-  bool fresh = mkdirat(op->paths_fd(), key.c_str(), 0700) == 0;
+  // The origin if no live launcher has decided: a live older launcher's, or else absent now means
+  // bwrap will create a placeholder for it.
+  const char from_old = op->old_origin(path);
+  auto decide = [&]() {
+    struct stat target;
+    if (from_old != '\0') return from_old;
+    return (lstat(path.c_str(), &target) < 0 && errno == ENOENT) ? kOriginSynthetic : kOriginExisting;
+  };
+  char origin = decide();
+  bool fresh = mkdirat(op->paths_fd(), key.c_str(), origin == kOriginSynthetic ? kModeSynthetic : kModeExisting) == 0;
   if (!fresh && errno != EEXIST) die_errno("registry: creating", dir_path.c_str(), errno);
   int dir = openat(op->paths_fd(), key.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dir < 0) die_errno("registry: opening", dir_path.c_str(), errno);
-  char origin = kOriginExisting;
   struct stat st;
-  if (!fresh && !op->any_live(dir, key)) {
-    // Every launcher that used it is dead (SIGKILLed): clean up after them, then decide afresh.
-    const bool synthetic = fstatat(dir, kMarkSynthetic, &st, AT_SYMLINK_NOFOLLOW) == 0;
-    for (const char* mark : {kMarkSynthetic, kMarkExisting}) {
-      if (unlinkat(dir, mark, 0) < 0 && errno != ENOENT) die_errno("registry: removing", (dir_path + "/" + mark).c_str(), errno);
-    }
-    if (synthetic && op->old_origin(path) == '\0') remove_placeholder(path.c_str());
-    fresh = true;
-  }
-  if (fresh) {
-    const char from_old = op->old_origin(path);
-    if (from_old != '\0') {
-      origin = from_old;  // a live older launcher registered it first and decided
+  if (fstat(dir, &st) < 0) die_errno("registry: fstat", dir_path.c_str(), errno);
+  if (!fresh) {
+    if (op->any_live(dir, key)) {
+      origin = (st.st_mode & S_ISVTX) != 0 ? kOriginSynthetic : kOriginExisting;  // live registrants decided
     } else {
-      // Absent now means bwrap will create a placeholder for it.
-      origin = (lstat(path.c_str(), &st) < 0 && errno == ENOENT) ? kOriginSynthetic : kOriginExisting;
-      if (origin == kOriginSynthetic) {
-        op->add_window_record(path);
-        reg->window_records = true;
-      }
+      // Every launcher that used it is dead (SIGKILLed): clean up after them, then decide afresh.
+      if ((st.st_mode & S_ISVTX) != 0 && from_old == '\0') remove_placeholder(path.c_str());
+      origin = decide();
+      fresh = true;
     }
-    const char* mark = origin == kOriginSynthetic ? kMarkSynthetic : kMarkExisting;
-    if (mknodat(dir, mark, S_IFREG | 0600, 0) < 0 && errno != EEXIST) die_errno("registry: creating", (dir_path + "/" + mark).c_str(), errno);
-  } else {
-    // Live registrants decided; no marker (never written: a crash between mkdir and mknod) keeps it.
-    origin = fstatat(dir, kMarkSynthetic, &st, AT_SYMLINK_NOFOLLOW) == 0 ? kOriginSynthetic : kOriginExisting;
+  }
+  const mode_t want = origin == kOriginSynthetic ? kModeSynthetic : kModeExisting;
+  if (fresh && (st.st_mode & 07777) != want && fchmod(dir, want) < 0) die_errno("registry: chmod", dir_path.c_str(), errno);
+  if (fresh && from_old == '\0' && origin == kOriginSynthetic) {
+    op->add_window_record(path);
+    reg->window_records = true;
   }
   if (linkat(op->launchers_fd(), reg->own_name.c_str(), dir, reg->own_name.c_str(), 0) < 0) {
     die_errno("registry: linking our record into", dir_path.c_str(), errno);

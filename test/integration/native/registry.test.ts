@@ -2,12 +2,12 @@
  * Synthetic mount-target registry: placeholders bwrap creates on the host for missing mount
  * targets are removed after the last sandbox using them exits; pre-existing targets stay.
  * Format 3 (native/launcher/registry.cc): launchers-3/<launcher> record files (flock = liveness),
- * hard-linked into paths-3/<sha256(target)>/ next to an origin marker (=s / =e); the older formats'
+ * hard-linked into paths-3/<sha256(target)>/ (its sticky bit: bwrap created the placeholder); the older formats'
  * tables (`table-2`, `table`) are still honoured.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,6 +31,8 @@ import {
 /** Format 2's table (main before format 3), still honoured; format 1's is `table`. */
 const TABLE = 'table-2';
 const LAUNCHERS = 'launchers-3';
+/** A target directory's mode when bwrap created the placeholder (the sticky bit; 0700 when it existed). */
+const SYNTHETIC_MODE = 0o1700;
 const PATHS = 'paths-3';
 
 /** registry.cc path_key: the directory name of a target in paths-3. */
@@ -89,7 +91,7 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
       const dir = join(registry, PATHS, pathKey(t));
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       linkSync(join(registry, LAUNCHERS, name), join(dir, name));
-      writeFileSync(join(dir, '=s'), '');
+      chmodSync(dir, SYNTHETIC_MODE);
     }
   }
 
@@ -226,7 +228,8 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
       const own = readdirSync(join(registry, LAUNCHERS)).filter((name) => name.startsWith(`${first.child.pid}.`));
       expect(own).toHaveLength(1);
       expect(readFileSync(join(registry, LAUNCHERS, own[0] ?? ''), 'utf8')).toBe(`${held}\0`);
-      expect(readdirSync(join(registry, PATHS, pathKey(held))).sort()).toEqual([...own, '=s']);
+      expect(readdirSync(join(registry, PATHS, pathKey(held)))).toEqual(own);
+      expect(statSync(join(registry, PATHS, pathKey(held))).mode & 0o7777).toBe(SYNTHETIC_MODE);
     }
     first.child.kill('SIGTERM');
     await first.done;
@@ -323,7 +326,7 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     expect(await waitUntil(() => hostPidsRunning(['sleep', tag2]).length === 1)).toBe(true);
     expect(await waitUntil(() => !existsSync(join(registry, TABLE)))).toBe(true);
     expect(existsSync(target)).toBe(true);
-    expect(readdirSync(join(registry, PATHS, pathKey(target)))).toContain('=s');
+    expect(statSync(join(registry, PATHS, pathKey(target))).mode & 0o7777).toBe(SYNTHETIC_MODE);
     started.child.kill('SIGTERM');
     const done = await started.done;
     expect(done.stderr).toBe('');
