@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Usage: python3 scripts/bench-registry.py N K ROUNDS [--bwrap PATH|--no-bwrap] FORMAT:LAUNCHER [FORMAT:LAUNCHER...]
+# Usage: python3 scripts/bench-registry.py N K ROUNDS [--dir BASE] [--bwrap PATH|--no-bwrap] FORMAT:LAUNCHER [FORMAT:LAUNCHER...]
 #   FORMAT is 2 (table-2, main before format 3) or 3 (launchers-3/ + paths-3/, native/launcher/registry.cc).
 # Registry cost harness: for each launcher, one registry with no live launcher and one with N fake live
 # launchers holding K records each (targets of their own, not the measured one), in that launcher's
@@ -8,13 +8,16 @@
 # (fake pids); format 3, flock(LOCK_EX) on each record file, held open by this process.
 # --no-bwrap: the launcher execs /bin/true in place of bwrap, so only the launcher and its registry
 # work are timed (the most sensitive measure); default: /usr/bin/bwrap running /bin/true.
+# --dir BASE: where the registries are made (default /var/tmp; /dev/shm for tmpfs, like /run/user/<uid>).
 import fcntl, hashlib, os, subprocess, sys, time, statistics, tempfile, shutil
 N = int(sys.argv[1]); K = int(sys.argv[2]); rounds = int(sys.argv[3]); rest = sys.argv[4:]
 bwrap = '/usr/bin/bwrap'
+base = '/var/tmp'
+if rest and rest[0] == '--dir': base = rest[1]; rest = rest[2:]
 if rest and rest[0] == '--no-bwrap': bwrap = None; rest = rest[1:]
 elif rest and rest[0] == '--bwrap': bwrap = rest[1]; rest = rest[2:]
 launchers = [(int(x.split(':', 1)[0]), x.split(':', 1)[1]) for x in rest]
-root = tempfile.mkdtemp(prefix='csbx-reg-bench-', dir='/var/tmp')
+root = tempfile.mkdtemp(prefix='csbx-reg-bench-', dir=base)
 work = os.path.join(root, 'work'); os.mkdir(work)
 held = []
 def setup(reg, fmt, n):
@@ -69,7 +72,7 @@ times = {c: [] for c in cases}
 for c in cases: run(c)
 for i in range(rounds):
     for c in (cases if i % 2 == 0 else list(reversed(cases))): times[c].append(run(c))
-print('load average %s' % open('/proc/loadavg').read().split()[:3])
+print('load average %s, registries under %s' % (open('/proc/loadavg').read().split()[:3], base))
 for fmt, l, n, reg in cases:
     if n == 0: continue
     live = times[(fmt, l, n, reg)]; none = times[(fmt, l, 0, reg.replace('-%d' % n, '-0'))]
