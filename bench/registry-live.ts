@@ -23,8 +23,10 @@ try {
     log: (line) => process.stderr.write(`${line}\n`),
   });
   for (const r of rows) {
-    const over = r.overNone === undefined ? '' : `  ${r.overNone.value.toFixed(3)}x none (paired p10–p90 ${r.overNone.pairedP10.toFixed(3)}–${r.overNone.pairedP90.toFixed(3)})`;
-    process.stdout.write(`live ${String(r.live).padStart(5)} ${r.shared ? 'sharing our targets' : 'elsewhere          '}  launch ${r.ms.median.toFixed(2).padStart(7)} ms (p10–p90 ${r.ms.p10.toFixed(2)}–${r.ms.p90.toFixed(2)}, n=${r.ms.n})${over}\n`);
+    const over = (x: typeof r.overNone): string => (x === undefined ? '' : ` ${x.value.toFixed(3)}x none (paired p10–p90 ${x.pairedP10.toFixed(3)}–${x.pairedP90.toFixed(3)})`);
+    process.stdout.write(
+      `live ${String(r.live).padStart(5)} ${r.shared ? 'sharing our targets' : 'elsewhere          '}  wall ${r.ms.median.toFixed(2).padStart(7)} ms${over(r.overNone)}  CPU ${r.cpuMs.median.toFixed(2).padStart(6)} ms${over(r.cpuOverNone)}  n=${r.ms.n}\n`,
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -7,10 +7,13 @@
  * no part). Two shapes: the N sandboxes work elsewhere (their targets are not ours), or they share
  * this launch's own targets (N live entries in each of its target directories). The measured launch
  * is the real workspace-write plan's launcher argv for `/bin/true`, its `--registry` pointed at that
- * directory; counts run interleaved, round by round.
+ * directory; counts run interleaved, round by round. The same Python process starts each launch
+ * (posix_spawn + wait4), so besides the wall time it reports the CPU time of the launcher and
+ * everything it waited for (bwrap, the command): the steadier figure on a loaded machine.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { LaunchRequest } from '../src/contracts/index.js';
 import { spawnAndWait } from './spawn-wait.js';
 import { ratio, summarise, type Ratio, type Summary } from './stats.js';
@@ -20,14 +23,19 @@ export interface RegistryScaleRow {
   live: number;
   /** Whether they share this launch's targets (else they use targets of their own). */
   shared: boolean;
+  /** Wall time of one launch. */
   ms: Summary;
-  /** Over the same shape with no live launcher, paired per round. */
+  /** CPU time (user + system) of the launcher and every process it waited for. */
+  cpuMs: Summary;
+  /** Wall time over the same shape with no live launcher, paired per round. */
   overNone: Ratio | undefined;
+  /** CPU time over no live launcher, paired per round (the target's figure). */
+  cpuOverNone: Ratio | undefined;
 }
 
 /** Creates N live records per registry and holds their locks until stdin closes. */
 const HOLDER = String.raw`
-import fcntl, hashlib, json, os, resource, sys
+import fcntl, hashlib, json, os, resource, sys, time
 spec = json.loads(sys.argv[1])
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -49,11 +57,21 @@ for reg in spec:
             os.chmod(d, 0o1700 if t in reg['shared'] else 0o700)  # sticky bit: a synthetic placeholder
             os.link(f, os.path.join(d, name))
 print('ready', flush=True)
-sys.stdin.read()
+devnull = os.open(os.devnull, os.O_RDWR)
+for line in sys.stdin:
+    req = json.loads(line)
+    os.chdir(req['cwd'])
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(req['file'], req['argv'], req['env'], file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1)])
+    _, status, ru = os.wait4(pid, 0)
+    wall = (time.perf_counter() - t0) * 1000
+    print(json.dumps({'wall': wall, 'cpu': (ru.ru_utime + ru.ru_stime) * 1000, 'status': status}), flush=True)
 `;
 
 interface Holder {
   ready: Promise<void>;
+  /** Runs file with argv (argv[0] included) and env from the holder; wall and CPU ms. */
+  launch(file: string, argv: string[], env: Record<string, string>, cwd: string): Promise<{ wall: number; cpu: number }>;
   stop(): Promise<void>;
 }
 
@@ -64,15 +82,28 @@ function startHolder(spec: Array<{ dir: string; live: number; shared: string[]; 
     stderr += c;
   });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const waiting: Array<(line: string) => void> = [];
+  let resolveReady: () => void = () => {};
   const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      if (c.includes('ready')) resolve();
-    });
+    resolveReady = resolve;
     child.once('error', (e) => reject(new Error(`python3 (registry records holder): could not start: ${e.message}`)));
     void exited.then(() => reject(new Error(`python3 (registry records holder) exited before it was ready: ${stderr.slice(0, 500)}`)));
   });
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line === 'ready') resolveReady();
+    else waiting.shift()?.(line);
+  });
   return {
     ready,
+    launch: (file, argv, env, cwd) =>
+      new Promise((resolve, reject) => {
+        waiting.push((line) => {
+          const r = JSON.parse(line) as { wall: number; cpu: number; status: number };
+          if (r.status !== 0) reject(new Error(`${file} ${argv.slice(1).join(' ')}: wait status ${r.status}`));
+          else resolve({ wall: r.wall, cpu: r.cpu });
+        });
+        child.stdin.write(`${JSON.stringify({ file, argv, env, cwd })}\n`);
+      }),
     stop: async () => {
       child.stdin.end();
       await exited;
@@ -113,11 +144,11 @@ export async function measureRegistryScale(opts: RegistryScaleOptions): Promise<
     const own = argv.slice(0, Math.max(0, argv.indexOf('--')));
     return own.flatMap((a, i) => (a === '--synthetic' && own[i + 1] !== undefined ? [own[i + 1] as string] : []));
   })();
-  const cases: Array<{ live: number; shared: boolean; dir: string; samples: number[] }> = [];
+  const cases: Array<{ live: number; shared: boolean; dir: string; samples: number[]; cpu: number[] }> = [];
   for (const shared of [false, true]) {
     for (const live of opts.counts) {
       if (shared && live === 0) continue; // the same as the unshared 0
-      cases.push({ live, shared, dir: mkdtempSync(`${opts.workDir}/registry-`), samples: [] });
+      cases.push({ live, shared, dir: mkdtempSync(`${opts.workDir}/registry-`), samples: [], cpu: [] });
     }
   }
   const elsewhere = mkdtempSync(`${opts.workDir}/elsewhere-`);
@@ -125,16 +156,16 @@ export async function measureRegistryScale(opts: RegistryScaleOptions): Promise<
   try {
     await holder.ready;
     const env = opts.plan.env;
-    const cwd = typeof opts.plan.cwd === 'string' ? opts.plan.cwd : undefined;
-    const run = async (c: (typeof cases)[number]): Promise<number> => {
-      const t0 = process.hrtime.bigint();
-      await spawnAndWait(program, withRegistry(opts.plan, c.dir), { env, cwd, timeoutMs: opts.timeoutMs });
-      return Number(process.hrtime.bigint() - t0) / 1e6;
-    };
+    const cwd = typeof opts.plan.cwd === 'string' ? opts.plan.cwd : '/';
+    const run = (c: (typeof cases)[number]): Promise<{ wall: number; cpu: number }> => holder.launch(program, [program, ...withRegistry(opts.plan, c.dir)], env, cwd);
     for (const c of cases) await run(c); // warm-up
     for (let i = 0; i < opts.rounds; i += 1) {
       const order = i % 2 === 0 ? cases : [...cases].reverse();
-      for (const c of order) c.samples.push(await run(c));
+      for (const c of order) {
+        const r = await run(c);
+        c.samples.push(r.wall);
+        c.cpu.push(r.cpu);
+      }
     }
   } finally {
     await holder.stop();
@@ -155,6 +186,8 @@ export async function measureRegistryScale(opts: RegistryScaleOptions): Promise<
     live: c.live,
     shared: c.shared,
     ms: summarise(c.samples),
+    cpuMs: summarise(c.cpu),
     overNone: none === undefined ? undefined : ratio(c.samples, none.samples),
+    cpuOverNone: none === undefined ? undefined : ratio(c.cpu, none.cpu),
   }));
 }

@@ -54,7 +54,8 @@ export function evaluateTargets(r: Figures): Target[] {
     const rows = (r.registryScale ?? []).filter((x) => x.shared === shared || x.live === 0);
     const most = rows.reduce<(typeof rows)[number] | undefined>((a, x) => (a === undefined || x.live > a.live ? x : a), undefined);
     if (most !== undefined && most.live > 0) {
-      out.push(atMost(`launch with ${most.live} live sandboxes (${shared ? 'sharing its targets' : 'elsewhere'}) / none`, most.overNone?.value, TARGETS.registryScale, `≤ ${TARGETS.registryScale}x`));
+      // CPU time: the launch's own cost, which wall time on a loaded machine buries in scheduling noise.
+      out.push(atMost(`launch CPU with ${most.live} live sandboxes (${shared ? 'sharing its targets' : 'elsewhere'}) / none`, most.cpuOverNone?.value, TARGETS.registryScale, `≤ ${TARGETS.registryScale}x`));
     }
   }
   const points = r.globScan.flatMap((t) => t.points);
