@@ -380,15 +380,21 @@ class Op {
     t.changed = true;
   }
 
-  // At start: our own older-format records return only where a live older launcher shares the path.
+  // At start: our own older-format records return only where a live older launcher shares the path;
+  // dead launchers' records stay gone (finish_old_tables removes their unused placeholders).
   void keep_needed_own_records() {
-    for (const Record& r : gone_) {
-      if (r.pid != self_ || old_live_.count(r.path) == 0) continue;
+    std::vector<Record> others;
+    for (Record& r : gone_) {
+      if (r.pid != self_) {
+        others.push_back(std::move(r));
+        continue;
+      }
+      if (old_live_.count(r.path) == 0) continue;
       for (OldTable& t : tables_) {
         if (t.write_locked == r.locked) t.live.push_back(r);
       }
     }
-    gone_.clear();
+    gone_ = std::move(others);
   }
 
   // Writes changed older tables; then removes the placeholders of their gone records that no live
