@@ -4,21 +4,22 @@
  * notes which targets were absent before it ran and removes afterwards the ones that are still bare
  * placeholders and that no live launcher has registered.
  */
-import { lstatSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** One record of the launcher's registry table (native/launcher/registry.cc): `pid\0origin\0path\0`. */
+/** One record of an older launcher's registry table (native/launcher/registry.cc): `[L]pid\0origin\0path\0`. */
 export interface RegistryRecord {
   pid: number;
   origin: 's' | 'e';
   path: string;
 }
 
-/** The records of `<registryDir>/table`; none when it is missing or unreadable. */
-export function readRegistryTable(registryDir: string): RegistryRecord[] {
+/** The records of `<registryDir>/<name>` (`table-2`, or format 1's `table`); none when it is missing or unreadable. */
+export function readRegistryTable(registryDir: string, name = 'table-2'): RegistryRecord[] {
   let fields: string[];
   try {
-    fields = readFileSync(join(registryDir, 'table')).toString('latin1').split('\0');
+    fields = readFileSync(join(registryDir, name)).toString('latin1').split('\0');
   } catch {
     return [];
   }
@@ -26,7 +27,7 @@ export function readRegistryTable(registryDir: string): RegistryRecord[] {
   for (let i = 0; i + 3 <= fields.length - 1; i += 3) {
     const [pid, origin, path] = [fields[i], fields[i + 1], fields[i + 2]];
     if ((origin === 's' || origin === 'e') && path !== undefined) {
-      out.push({ pid: Number(pid), origin, path: Buffer.from(path, 'latin1').toString('utf8') });
+      out.push({ pid: Number(pid?.replace(/^L/, '')), origin, path: Buffer.from(path, 'latin1').toString('utf8') });
     }
   }
   return out;
@@ -50,9 +51,19 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Whether a live launcher has `path` registered (it will clean up after itself). */
+/**
+ * Whether a launcher that may be live has `path` registered (it will clean up after itself): in
+ * format 3 any launcher entry in the target's directory (Node cannot test their flock; a dead one
+ * only makes the bench leave the placeholder to the next launch), in the older tables a live pid.
+ */
 function liveInRegistry(registryDir: string, path: string): boolean {
-  return readRegistryTable(registryDir).some((r) => r.path === path && pidAlive(r.pid));
+  try {
+    const dir = join(registryDir, 'paths-3', createHash('sha256').update(path).digest('hex'));
+    if (readdirSync(dir).length > 0) return true;
+  } catch {
+    // no format-3 entry for it
+  }
+  return ['table-2', 'table'].some((name) => readRegistryTable(registryDir, name).some((r) => r.path === path && pidAlive(r.pid)));
 }
 
 export interface PlaceholderGuard {

@@ -1,6 +1,7 @@
 /** The bench's result document (`--json`) and its rendering as tables. */
 import type { TreeCost } from './glob-cost.js';
 import type { MachineFacts } from './machine.js';
+import type { RegistryScaleRow } from './registry-scale.js';
 import { linearFit } from './stats.js';
 import type { Ratio, Summary } from './stats.js';
 import type { ThroughputResult } from './throughput.js';
@@ -61,6 +62,8 @@ export interface BenchReport {
   transform: TransformCost[];
   /** transform() of workspace-write against the number of writable roots (each with metadata and a deny). */
   rootScaling?: RootScalingCost[];
+  /** Issue #21: one launch against the number of live sandboxes in the placeholder registry (registry-scale.ts). */
+  registryScale?: RegistryScaleRow[];
   globScan: TreeCost[];
   targets: Target[];
   notes: string[];
@@ -133,6 +136,23 @@ export function renderReport(r: BenchReport): string {
       table(
         ['roots', 'median ms', 'p10–p90', 'ms per root', 'bwrap args'],
         r.rootScaling.map((x) => [String(x.roots), f(x.ms.median, 2), `${f(x.ms.p10, 2)}–${f(x.ms.p90, 2)}`, f(x.ms.median / x.roots, 3), String(x.argc)]),
+      ),
+    );
+  }
+  if (r.registryScale !== undefined && r.registryScale.length > 0) {
+    out.push('', 'One launch (launcher + bwrap + /bin/true, workspace-write plan) against live sandboxes in the placeholder registry (CPU = launcher and what it waited for):');
+    out.push(
+      table(
+        ['live', 'their targets', 'wall ms', 'wall over none', 'CPU ms', 'CPU over none', 'paired p10–p90 (CPU)'],
+        r.registryScale.map((x) => [
+          String(x.live),
+          x.shared ? 'ours' : 'elsewhere',
+          `${f(x.ms.median, 2)} (${f(x.ms.p10, 2)}–${f(x.ms.p90, 2)})`,
+          x.overNone === undefined ? '—' : `${f(x.overNone.value, 3)}x`,
+          `${f(x.cpuMs.median, 2)} (${f(x.cpuMs.p10, 2)}–${f(x.cpuMs.p90, 2)})`,
+          x.cpuOverNone === undefined ? '—' : `${f(x.cpuOverNone.value, 3)}x`,
+          x.cpuOverNone === undefined ? '—' : `${f(x.cpuOverNone.pairedP10, 3)}–${f(x.cpuOverNone.pairedP90, 3)}`,
+        ]),
       ),
     );
   }

@@ -16,6 +16,7 @@ import { measureTree } from './glob-cost.js';
 import type { TreeCost } from './glob-cost.js';
 import { machineFacts } from './machine.js';
 import { watchPlaceholders } from './placeholders.js';
+import { measureRegistryScale, type RegistryScaleRow } from './registry-scale.js';
 import { extractBwrapInvocation, launcherSyntheticTargets, rawBwrapRunner } from './raw-bwrap.js';
 import type { RawBwrapRunner } from './raw-bwrap.js';
 import { renderReport } from './report.js';
@@ -257,6 +258,15 @@ async function main(): Promise<void> {
     const rootsDir = join(workDir, 'roots');
     mkdirSync(rootsDir);
     const rootScaling = measureRootScaling(facts, rootsDir, args.quick ? [1, 16, 64] : [1, 16, 64, 256], args.quick ? 5 : 15);
+    let registryScale: RegistryScaleRow[] | undefined;
+    if (plan.native.platform === 'linux') {
+      log('bench: launch cost against live sandboxes in the placeholder registry');
+      try {
+        registryScale = await measureRegistryScale({ plan, counts: args.quick ? [0, 1000] : [0, 10, 100, 1000], rounds: args.quick ? 8 : 20, timeoutMs: cfg.timeoutMs, workDir, log });
+      } catch (e) {
+        log(`bench: registry section skipped: ${(e as Error).message}`);
+      }
+    }
 
     const globScan: TreeCost[] = [];
     for (const files of cfg.treeSizes) {
@@ -277,6 +287,7 @@ async function main(): Promise<void> {
       rootScaling,
       throughput,
       naiveThroughput,
+      registryScale,
     };
     const report: BenchReport = {
       schema: 1,
@@ -293,6 +304,7 @@ async function main(): Promise<void> {
       naiveThroughput,
       transform,
       rootScaling,
+      registryScale,
       globScan,
       targets: evaluateTargets(partial),
       notes,

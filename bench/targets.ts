@@ -16,9 +16,11 @@ export const TARGETS = {
   globLinearR2: 0.95,
   /** Issue #21: planning with the most roots measured (256 in a full run) at most this many times planning with 1. */
   rootScaling: 10,
+  /** Issue #21: a launch with the most live sandboxes measured (1,000 in a full run) over one with none. */
+  registryScale: 1.1,
 } as const;
 
-type Figures = Pick<BenchReport, 'ratios' | 'transform' | 'globScan' | 'hostProbe'> & Partial<Pick<BenchReport, 'rootScaling' | 'throughput' | 'naiveThroughput'>>;
+type Figures = Pick<BenchReport, 'ratios' | 'transform' | 'globScan' | 'hostProbe'> & Partial<Pick<BenchReport, 'rootScaling' | 'throughput' | 'naiveThroughput' | 'registryScale'>>;
 
 function atMost(name: string, value: number | undefined, limit: number, goal: string): Target {
   return { name, goal, value, met: value === undefined ? undefined : value <= limit };
@@ -62,6 +64,15 @@ export function evaluateTargets(r: Figures): Target[] {
   const most = r.rootScaling?.reduce<(typeof r.rootScaling)[number] | undefined>((a, x) => (a === undefined || x.roots > a.roots ? x : a), undefined);
   if (one !== undefined && most !== undefined && most.roots > 1) {
     out.push(atMost(`planning ${most.roots} roots / 1 root`, most.ms.median / one.ms.median, TARGETS.rootScaling, `≤ ${TARGETS.rootScaling}x`));
+  }
+  // Issue #21: the registry's cost must not grow with the live sandboxes (both shapes: theirs elsewhere, or sharing ours).
+  for (const shared of [false, true]) {
+    const rows = (r.registryScale ?? []).filter((x) => x.shared === shared || x.live === 0);
+    const most = rows.reduce<(typeof rows)[number] | undefined>((a, x) => (a === undefined || x.live > a.live ? x : a), undefined);
+    if (most !== undefined && most.live > 0) {
+      // CPU time: the launch's own cost, which wall time on a loaded machine buries in scheduling noise.
+      out.push(atMost(`launch CPU with ${most.live} live sandboxes (${shared ? 'sharing its targets' : 'elsewhere'}) / none`, most.cpuOverNone?.value, TARGETS.registryScale, `≤ ${TARGETS.registryScale}x`));
+    }
   }
   const points = r.globScan.flatMap((t) => t.points);
   const bounded = points.length > 0 ? points.every((p) => p.visited === p.expectedVisited) : undefined;

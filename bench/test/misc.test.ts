@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, it, expect, afterEach } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,12 +31,14 @@ describe('parseBenchArgs', () => {
 });
 
 describe('readRegistryTable', () => {
-  it('reads the launcher table format (NUL-separated pid, origin, path) and ignores a missing table', () => {
+  it('reads the older launchers\' table format (NUL-separated [L]pid, origin, path) and ignores a missing table', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-reg-'));
     try {
       expect(readRegistryTable(dir)).toEqual([]);
+      writeFileSync(join(dir, 'table-2'), Buffer.from('L56\0s\0/w/.codex\0', 'utf8'));
+      expect(readRegistryTable(dir)).toEqual([{ pid: 56, origin: 's', path: '/w/.codex' }]);
       writeFileSync(join(dir, 'table'), Buffer.from('12\0s\0/w/.git\0' + '34\0e\0/w/odd\nname\0', 'utf8'));
-      expect(readRegistryTable(dir)).toEqual([
+      expect(readRegistryTable(dir, 'table')).toEqual([
         { pid: 12, origin: 's', path: '/w/.git' },
         { pid: 34, origin: 'e', path: '/w/odd\nname' },
       ]);
@@ -78,6 +81,15 @@ describe('watchPlaceholders', () => {
     writeFileSync(join(registry, 'table'), `${process.pid}\0s\0${target}\0`);
     expect(guard.cleanup()).toEqual([]);
     expect(existsSync(target)).toBe(true);
+    // Format 3: a launcher entry in the target's directory.
+    rmSync(join(registry, 'table'));
+    const entry = join(registry, 'paths-3', createHash('sha256').update(target).digest('hex'));
+    mkdirSync(entry, { recursive: true });
+    writeFileSync(join(entry, `${process.pid}.1`), '');
+    expect(guard.cleanup()).toEqual([]);
+    expect(existsSync(target)).toBe(true);
+    rmSync(join(entry, `${process.pid}.1`));
+    expect(guard.cleanup()).toEqual([target]);
   });
 });
 

@@ -369,7 +369,11 @@ void supervise_bwrap(const SuperviseParams& params) {
       if (errno == EINTR) continue;
       die_errno("poll", nullptr, errno);
     }
-    if (started_pipe.fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) started_pipe.read_once();
+    if (started_pipe.fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      const bool was_started = started_pipe.started;
+      started_pipe.read_once();
+      if (!was_started && started_pipe.started && params.registry != nullptr) registry_started(params.registry);
+    }
     if (info_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       char buf[1024];
       ssize_t n = read(info_fd, buf, sizeof buf);

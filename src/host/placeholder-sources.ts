@@ -12,8 +12,9 @@
  * registry directory (`syntheticRegistryDir`, facts.ts): the caller's own 0700 directory, which the
  * planner hides in every bwrap sandbox that could see it (plan.ts step 5), so no sandboxed command
  * can add a file to the directory every placeholder shows, or swap it for a symlink to a directory
- * of its choosing (bwrap follows a symlink in a bind source, bwrap(1) `--ro-bind`). Older launchers
- * only touch `table-2`, `table-2.new` and `lock` there, so the new names disturb none of them.
+ * of its choosing (bwrap follows a symlink in a bind source, bwrap(1) `--ro-bind`). Launchers only
+ * touch `launchers-3/`, `paths-3/`, `table-2`, `table`, their `.new` files and `lock` there
+ * (native/launcher/registry.cc), so the new names disturb none of them.
  *
  * The attack the checks stop: a prepared source that held anything would show it inside every
  * placeholder of every later sandbox (a hook under `.git/hooks`, a config under `.codex`). So a source

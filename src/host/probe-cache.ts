@@ -7,7 +7,8 @@
  * creates it before bwrap runs and refuses one that is foreign or group/other-writable) and the
  * Linux planner hides it in every bwrap sandbox that could otherwise see it (plan.ts step 5:
  * `--perms 000 --tmpfs` + `--remount-ro`), so a sandboxed command can neither read nor write it.
- * Older launchers only touch `table-2`, `table-2.new` and `lock` there, so a new file name is safe.
+ * Launchers only touch `launchers-3/`, `paths-3/`, `table-2`, `table`, their `.new` files and `lock` there
+ * (native/launcher/registry.cc), so a new file name is safe.
  *
  * The attack it stops: a hostile command that could write the cache would describe the host's bwrap
  * as lacking `--disable-userns` or `--bind-fd` (a weaker next sandbox) or as having options it

@@ -230,9 +230,9 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
     it('the placeholder registry is not visible inside (it lists other workspaces and their timing)', async () => {
       const reg = (await sandbox()).facts.linux?.syntheticRegistry ?? '';
       expect(reg).not.toBe('');
-      // This run registers placeholders for its own ws (no .git/.codex/.agents there), so the table
-      // on the host names ws while it runs.
-      const r = await sh(`ls -A ${reg}; cat ${reg}/table-2; touch ${reg}/planted-by-sandbox; echo end`, 'workspace-write', { cwd: s.ws });
+      // This run registers placeholders for its own ws (no .git/.codex/.agents there), so the
+      // registry on the host names ws while it runs (launchers-3/<launcher>).
+      const r = await sh(`ls -A ${reg}; ls ${reg}/launchers-3; touch ${reg}/planted-by-sandbox; echo end`, 'workspace-write', { cwd: s.ws });
       expect(r.exitCode).toBe(0);
       expect(r.stdout).toBe('end\n');
       expect(r.stderr).toMatch(/Permission denied/);

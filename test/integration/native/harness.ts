@@ -64,6 +64,8 @@ export interface StartOptions {
   extraStdio?: Array<'ignore' | 'pipe' | number>;
   stdin?: 'pipe' | 'ignore';
   cwd?: string;
+  /** Another launcher binary (e.g. an older version's, for the mixed-version registry tests). */
+  program?: string;
 }
 
 export interface Started {
@@ -76,7 +78,7 @@ export interface Started {
 /** Starts the launcher with `args` delivered through fd 3 (Buffers go through as raw bytes). */
 export function startLauncher(args: Array<string | Buffer>, options: StartOptions = {}): Started {
   const stdio: StdioOptions = [options.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe', ...(options.extraStdio ?? [])];
-  const child = spawn(launcher(), ['--payload-fd', '3'], { stdio, cwd: options.cwd });
+  const child = spawn(options.program ?? launcher(), ['--payload-fd', '3'], { stdio, cwd: options.cwd });
   const payloadStream = child.stdio[3] as Writable;
   payloadStream.end(Buffer.concat(args.map((a) => Buffer.concat([typeof a === 'string' ? Buffer.from(a, 'utf8') : a, Buffer.from([0])]))));
   let stdout = '';

@@ -1,9 +1,13 @@
 /**
  * Synthetic mount-target registry: placeholders bwrap creates on the host for missing mount
  * targets are removed after the last sandbox using them exits; pre-existing targets stay.
+ * Format 3 (native/launcher/registry.cc): launchers-3/<launcher> record files (flock = liveness),
+ * hard-linked into paths-3/<sha256(target)>/ (its sticky bit: bwrap created the placeholder); the older formats'
+ * tables (`table-2`, `table`) are still honoured.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +15,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   bwrapBase,
   bwrapWorks,
+  CONFINE_BWRAP,
+  CONFINE_LAUNCHER,
+  launcher,
   hostPidsRunning,
   NO_BWRAP_REASON,
   runLauncher,
@@ -21,8 +28,17 @@ import {
   waitUntil,
 } from './harness.js';
 
-/** The launcher's table file (native/launcher/registry.cc kTable); the previous format's is `table`. */
+/** Format 2's table (main before format 3), still honoured; format 1's is `table`. */
 const TABLE = 'table-2';
+const LAUNCHERS = 'launchers-3';
+/** A target directory's mode when bwrap created the placeholder (the sticky bit; 0700 when it existed). */
+const SYNTHETIC_MODE = 0o1700;
+const PATHS = 'paths-3';
+
+/** registry.cc path_key: the directory name of a target in paths-3. */
+function pathKey(target: string): string {
+  return createHash('sha256').update(target).digest('hex');
+}
 
 describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP_REASON})`, () => {
   let root: string;
@@ -36,6 +52,18 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
+  /** What the registry holds besides its lock and the (possibly empty) format-3 directories. */
+  function leftovers(): string[] {
+    if (!existsSync(registry)) return [];
+    const out: string[] = [];
+    for (const name of readdirSync(registry)) {
+      if (name === 'lock') continue;
+      if (name === LAUNCHERS || name === PATHS) out.push(...readdirSync(join(registry, name)).map((sub) => `${name}/${sub}`));
+      else out.push(name);
+    }
+    return out.sort();
+  }
+
   /** Launcher args: `work` writable, `target` masked by an empty read-only file (--ro-bind-data). */
   function maskArgs(target: string, command: string[]): string[] {
     return [
@@ -45,13 +73,35 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     ];
   }
 
+  /** maskArgs shaped like the Linux plan: the inner stage reports the start on the started pipe. */
+  function startedMaskArgs(target: string, command: string[]): string[] {
+    return [
+      '--info-pipe', '4', '--started-pipe', '5', ...CONFINE_LAUNCHER,
+      '--bwrap', '--devnull', '7', '--registry', registry, '--synthetic', target,
+      '--', SYSTEM_BWRAP, ...bwrapBase(), ...CONFINE_BWRAP, '--info-fd', '4', '--bind', work, work, '--ro-bind-data', '7', target,
+      '--', launcher(), '--inner', '--started-fd', '5', '--', ...command,
+    ];
+  }
+
+  /** Plants a format-3 record of a dead launcher (its pid `pid`, no lock held) using `targets`. */
+  function plantDeadRecord(name: string, targets: string[]): void {
+    mkdirSync(join(registry, LAUNCHERS), { recursive: true, mode: 0o700 });
+    writeFileSync(join(registry, LAUNCHERS, name), targets.map((t) => `${t}\0`).join(''));
+    for (const t of targets) {
+      const dir = join(registry, PATHS, pathKey(t));
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      linkSync(join(registry, LAUNCHERS, name), join(dir, name));
+      chmodSync(dir, SYNTHETIC_MODE);
+    }
+  }
+
   it('a placeholder created for a missing target is removed after exit (the command saw it as a read-only empty file)', async () => {
     const target = join(work, 'missing-config');
     const result = await runLauncher(maskArgs(target, ['sh', '-c', `test -f ${target} && ! { echo x > ${target}; } 2>/dev/null && echo masked`]));
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('masked\n');
     expect(existsSync(target)).toBe(false);
-    expect(readdirSync(registry).filter((name) => name !== 'lock')).toEqual([]);
+    expect(leftovers()).toEqual([]);
   });
 
   it('a target that existed before the run stays', async () => {
@@ -134,12 +184,14 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     expect(await waitUntil(() => hostPidsRunning(['sleep', tag]).length === 0)).toBe(true);
     // Control: nothing removed it yet — the launcher never got to release its entry.
     expect(existsSync(abandoned)).toBe(true);
-    expect(readdirSync(registry).filter((name) => name !== 'lock')).toHaveLength(1);
+    // Its record file, its target's directory, and the format-2 record covering its start (no
+    // start report in this launch shape; see registry_started).
+    expect(leftovers()).toEqual([expect.stringMatching(new RegExp(`^${LAUNCHERS}/${killed.child.pid}\\.`)), `${PATHS}/${pathKey(abandoned)}`, TABLE]);
 
     const next = await runLauncher(maskArgs(join(work, 'other'), ['true']));
     expect(next.code).toBe(0);
     expect(existsSync(abandoned)).toBe(false);
-    expect(readdirSync(registry).filter((name) => name !== 'lock')).toEqual([]);
+    expect(leftovers()).toEqual([]);
   });
 
   it('liveness is the launcher\'s lock, not its pid: a record whose pid now belongs to an unrelated live process is swept', async () => {
@@ -157,7 +209,7 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
       expect(next.stderr).toBe('');
       expect(next.code).toBe(0);
       expect(existsSync(stale)).toBe(false);
-      expect(readdirSync(registry).filter((name) => name !== 'lock')).toEqual([]);
+      expect(leftovers()).toEqual([]);
     } finally {
       unrelated.kill('SIGKILL');
     }
@@ -173,7 +225,11 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
       const other = await runLauncher(maskArgs(join(work, `other-${i}`), ['true']));
       expect(other.code).toBe(0);
       expect(existsSync(held)).toBe(true);
-      expect(readFileSync(join(registry, TABLE), 'utf8')).toContain(held);
+      const own = readdirSync(join(registry, LAUNCHERS)).filter((name) => name.startsWith(`${first.child.pid}.`));
+      expect(own).toHaveLength(1);
+      expect(readFileSync(join(registry, LAUNCHERS, own[0] ?? ''), 'utf8')).toBe(`${held}\0`);
+      expect(readdirSync(join(registry, PATHS, pathKey(held)))).toEqual(own);
+      expect(statSync(join(registry, PATHS, pathKey(held))).mode & 0o7777).toBe(SYNTHETIC_MODE);
     }
     first.child.kill('SIGTERM');
     await first.done;
@@ -190,7 +246,7 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     expect(existsSync(kept)).toBe(true);
   });
 
-  it("an older version's table (pid-only records in `table`) is neither read nor rewritten: both versions run side by side", async () => {
+  it("an older version's table (pid-only records in `table`) that shares no target is left as it is: both versions run side by side", async () => {
     const theirs = join(work, 'older-version-placeholder');
     writeFileSync(theirs, '');
     mkdirSync(registry, { mode: 0o700 });
@@ -200,8 +256,8 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     const mine = join(work, 'mine');
     const running = startLauncher(maskArgs(mine, ['sleep', tag]));
     expect(await waitUntil(() => hostPidsRunning(['sleep', tag]).length === 1)).toBe(true);
-    // Ours is in table-2 while it runs; theirs untouched, in the format that version reads.
-    expect(readFileSync(join(registry, TABLE), 'utf8')).toContain(mine);
+    // Ours is in format 3 (and in table-2 for its start window); theirs untouched.
+    expect(readdirSync(join(registry, PATHS))).toEqual([pathKey(mine)]);
     expect(readFileSync(join(registry, 'table'), 'utf8')).toBe(older);
     running.child.kill('SIGTERM');
     await running.done;
@@ -210,13 +266,99 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     expect(readFileSync(join(registry, 'table'), 'utf8')).toBe(older);
   });
 
+  it('format 3: a record file named by a pid that now belongs to an unrelated live process (no lock held) is swept, its placeholder removed', async () => {
+    const stale = join(work, 'stale-3');
+    writeFileSync(stale, '');
+    const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const pid = unrelated.pid ?? 0;
+      expect(pid).toBeGreaterThan(0);
+      plantDeadRecord(`${pid}.1`, [stale]);
+      const next = await runLauncher(maskArgs(join(work, 'other'), ['true']));
+      expect(next.stderr).toBe('');
+      expect(next.code).toBe(0);
+      expect(existsSync(stale)).toBe(false);
+      expect(leftovers()).toEqual([]);
+    } finally {
+      unrelated.kill('SIGKILL');
+    }
+  });
+
+  it('dead launchers are swept a few per launch (constant cost), round-robin, until none is left', async () => {
+    const stale = Array.from({ length: 10 }, (_, i) => join(work, `stale-${i}`));
+    for (const [i, s] of stale.entries()) {
+      writeFileSync(s, '');
+      plantDeadRecord(`${4_000_000 + i}.1`, [s]);
+    }
+    expect((await runLauncher(maskArgs(join(work, 'other'), ['true']))).code).toBe(0);
+    // kSweepPerLaunch (4) checked by that launch, not all ten.
+    expect(stale.filter((s) => existsSync(s))).toHaveLength(6);
+    expect((await runLauncher(maskArgs(join(work, 'other'), ['true']))).code).toBe(0);
+    expect((await runLauncher(maskArgs(join(work, 'other'), ['true']))).code).toBe(0);
+    expect(stale.filter((s) => existsSync(s))).toEqual([]);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it("a dead launcher's entry met in a target's directory is dropped at once, and the target decided afresh", async () => {
+    const target = join(work, 'reused');
+    writeFileSync(target, ''); // the placeholder a SIGKILLed launcher left
+    plantDeadRecord('4100000.1', [target]);
+    const result = await runLauncher(maskArgs(target, ['sh', '-c', `test -f ${target} && echo masked`]));
+    expect(result.stdout).toBe('masked\n');
+    // Decided afresh as synthetic (the stale one was removed first), so this launch removed it.
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it("format 2's window record: from registration until the sandbox reports its start, then dropped", async () => {
+    const target = join(work, 'windowed');
+    // Without a start report (this launch shape) the record covers the whole run.
+    const tag = uniqueSleep();
+    const plain = startLauncher(maskArgs(target, ['sleep', tag]));
+    expect(await waitUntil(() => hostPidsRunning(['sleep', tag]).length === 1)).toBe(true);
+    expect(readFileSync(join(registry, TABLE), 'utf8')).toBe(`L${plain.child.pid}\0s\0${target}\0`);
+    plain.child.kill('SIGTERM');
+    await plain.done;
+    expect(existsSync(join(registry, TABLE))).toBe(false);
+    expect(existsSync(target)).toBe(false);
+    // With the started pipe: gone once the command runs, while format 3 keeps the target.
+    const tag2 = uniqueSleep();
+    const started = startLauncher(startedMaskArgs(target, ['sleep', tag2]));
+    expect(await waitUntil(() => hostPidsRunning(['sleep', tag2]).length === 1)).toBe(true);
+    expect(await waitUntil(() => !existsSync(join(registry, TABLE)))).toBe(true);
+    expect(existsSync(target)).toBe(true);
+    expect(statSync(join(registry, PATHS, pathKey(target))).mode & 0o7777).toBe(SYNTHETIC_MODE);
+    started.child.kill('SIGTERM');
+    const done = await started.done;
+    expect(done.stderr).toBe('');
+    expect(existsSync(target)).toBe(false);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it("an older version's live record in `table` (format 1) for our target: we add ours there while we run, and its placeholder stays", async () => {
+    const shared = join(work, 'shared-with-format-1');
+    writeFileSync(shared, ''); // their placeholder
+    mkdirSync(registry, { mode: 0o700 });
+    const theirs = `${process.pid}\0s\0${shared}\0`;
+    writeFileSync(join(registry, 'table'), theirs);
+    const tag = uniqueSleep();
+    const running = startLauncher(maskArgs(shared, ['sleep', tag]));
+    expect(await waitUntil(() => hostPidsRunning(['sleep', tag]).length === 1)).toBe(true);
+    // That version reads only `table`: our record there keeps it from removing the placeholder
+    // under our sandbox if it exits first.
+    expect(readFileSync(join(registry, 'table'), 'utf8')).toBe(`${theirs}${running.child.pid}\0s\0${shared}\0`);
+    running.child.kill('SIGTERM');
+    await running.done;
+    expect(existsSync(shared)).toBe(true);
+    expect(readFileSync(join(registry, 'table'), 'utf8')).toBe(theirs);
+  });
+
   it('a target whose name holds a newline and a tab is registered and its placeholder removed', async () => {
     const target = join(work, 'odd\nname\there');
     const result = await runLauncher(maskArgs(target, ['true']));
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(existsSync(target)).toBe(false);
-    expect(readdirSync(registry).filter((name) => name !== 'lock')).toEqual([]);
+    expect(leftovers()).toEqual([]);
   });
 
   it('a registry table in an unknown format stops the launch (exit 125, names the file) rather than forgetting live sandboxes', async () => {
@@ -225,7 +367,7 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     const target = join(work, 'x');
     const result = await runLauncher(maskArgs(target, ['true']));
     expect(result.code).toBe(125);
-    expect(result.stderr).toContain(`registry: the table in ${registry} is not in the expected format`);
+    expect(result.stderr).toContain(`registry: ${registry}/${TABLE} is not in the expected format; remove that file`);
     expect(existsSync(target)).toBe(false);
   });
 
