@@ -301,11 +301,11 @@ export const FRESH_GIT_TEXT =
   'if another repository appeared there meanwhile nothing is accepted';
 
 function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, source: string, allowUserns: boolean, pinned: boolean, git: GitProtection[]): string[] {
-  const opened = git.filter((g) => g.protectedNames !== undefined || g.staged === true);
+  const opened = git.filter((g) => g.protectedNames !== undefined);
   const lines = [
     `sandbox: bubblewrap (${source}) with user, pid and ipc namespaces${network === 'restricted' ? ', and a network namespace' : ''}; all capabilities dropped; no_new_privs`,
     `reads: ${fs.fullDiskRead ? 'the whole filesystem is readable' : 'only the listed roots' + (fs.includePlatformDefaults ? ' plus system directories (:minimal)' : '')}`,
-    `writes: ${fs.writableRoots.length ? fs.writableRoots.map((w) => w.root).join(', ') : 'none'}; ${PROTECTED_METADATA_NAMES.join(', ')} under each writable root stay read-only, and cannot be created${opened.length ? ' (except the .git directories below, which git may write)' : ''}`,
+    `writes: ${fs.writableRoots.length ? fs.writableRoots.map((w) => w.root).join(', ') : 'none'}; ${PROTECTED_METADATA_NAMES.join(', ')} under each writable root stay read-only, and cannot be created${opened.length || git.some((g) => g.staged === true) ? ' (except the .git directories below, which git may write)' : ''}`,
     ...opened.map(
       (g) =>
         `git: ${g.gitdir} is writable (git add, commit, branch, checkout, stash) except ${(g.protectedNames ?? []).join(', ')}, which stay read-only and cannot be created (hooks, config and the files git follows to other code); rebase-merge, rebase-apply and sequencer are read-only only when present; git config, git init and git remote/submodule/worktree add fail there`,
