@@ -7,7 +7,7 @@
  * Always fresh sandboxes (`sb.spawn`), also under CODEX_SANDBOX_TEST_SESSIONS: a session accepts at its end.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { syntheticRegistryDir } from '../../../src/host/facts.js';
