@@ -558,7 +558,10 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       // accepts only repository data after the run (a .git the run itself created could otherwise hold
       // a hook or core.fsmonitor that the user's git outside runs: githooks(5), git-config(1)).
       const rootSt = fsi.lstat?.(remap(w.root));
-      if (input.gitCommondirSelf !== undefined && input.pinRoots === true && rootSt?.kind === 'dir' && fsi.kind(remap(dotGit)) === 'missing') {
+      // Not in a sticky shared directory (/tmp, /var/tmp): git outside would find a repository there from
+      // every directory below it that has none (git's upward discovery, git(1) GIT_CEILING_DIRECTORIES).
+      const shared = rootSt !== undefined && (rootSt.mode & 0o1000) !== 0;
+      if (input.gitCommondirSelf !== undefined && input.pinRoots === true && rootSt?.kind === 'dir' && !shared && fsi.kind(remap(dotGit)) === 'missing') {
         stagedGitdirs.add(remap(dotGit));
         git.push({ gitdir: dotGit, staged: true });
         continue;
