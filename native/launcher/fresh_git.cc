@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@ struct Prepared {
   int registry_fd;    // the registry directory holding the staging directory
   std::string stage;  // name of the staging directory in the registry directory
   std::string root;
+  int lock_fd = -1;   // own open of the staging directory, flock(LOCK_EX) while this launcher lives
   unsigned long long mount_dev = 0;  // ROOT/.git as created here (the empty mount point)
   unsigned long long mount_ino = 0;
 };
@@ -395,11 +398,33 @@ void accept_one(const Prepared& p) {
   close(stage);
 }
 
+// A launcher killed with SIGKILL leaves its staging directory behind. Each live launcher holds flock(2)
+// LOCK_EX on its own open of its staging directory (released by the kernel when it dies), so one that
+// can be locked and is over a minute old (a new one is locked microseconds after mkdirat) is stale.
+void sweep_stale_staging(int registry_fd) {
+  std::vector<std::string> names;
+  int dir = openat(registry_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return;
+  list_dir(dir, &names);
+  close(dir);
+  const time_t now = time(nullptr);
+  for (const std::string& n : names) {
+    if (n.rfind("fresh-git-", 0) != 0) continue;
+    struct stat st;
+    if (fstatat(registry_fd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) || now - st.st_mtime < 60) continue;
+    int fd = open_subdir(registry_fd, n.c_str());
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) remove_tree(registry_fd, n.c_str(), 0);
+    close(fd);
+  }
+}
+
 }  // namespace
 
 void fresh_git_prepare(const std::vector<FreshGitSpec>& specs, const Registry& registry) {
   if (specs.empty()) return;
   if (registry.dir_fd < 0) die_msg("--fresh-git needs --registry (the staging directory lives there)");
+  sweep_stale_staging(registry.dir_fd);
   for (const FreshGitSpec& spec : specs) {
     Prepared p;
     // Our own copy: the supervisor closes the placed fds once bwrap has them (supervise.cc).
@@ -429,6 +454,9 @@ void fresh_git_prepare(const std::vector<FreshGitSpec>& specs, const Registry& r
     p.stage = name;
     int stage_fd = open_subdir(registry.dir_fd, name);
     if (stage_fd < 0) die_errno("opening the git staging directory in", registry.path.c_str(), errno);
+    p.lock_fd = open_subdir(registry.dir_fd, name);
+    if (p.lock_fd < 0) die_errno("opening the git staging directory in", registry.path.c_str(), errno);
+    if (flock(p.lock_fd, LOCK_EX | LOCK_NB) < 0) die_errno("locking the git staging directory", name, errno);
     // dup2 clears CLOEXEC: bwrap inherits it for --bind-fd (the target was reserved by options.cc).
     if (dup2(stage_fd, spec.stage_target) < 0) die_errno("dup2 of", "the git staging directory", errno);
     close(stage_fd);
@@ -440,6 +468,7 @@ void fresh_git_finish() {
   for (const Prepared& p : g_prepared) {
     accept_one(p);
     remove_tree(p.registry_fd, p.stage.c_str(), 0);
+    if (p.lock_fd >= 0) close(p.lock_fd);
   }
   g_prepared.clear();
 }

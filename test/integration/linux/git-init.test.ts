@@ -7,7 +7,7 @@
  * Always fresh sandboxes (`sb.spawn`), also under CODEX_SANDBOX_TEST_SESSIONS: a session accepts at its end.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { syntheticRegistryDir } from '../../../src/host/facts.js';
@@ -113,11 +113,26 @@ describe.skipIf(!hasGit)('linux sandbox: git init in a project without .git (sta
     expect(hostGit('log', '--format=%s').trim()).toBe('host');
   });
 
-  it('a run that makes no repository leaves no .git; git: read-only keeps a missing .git uncreatable', async () => {
-    const r = await start('true');
-    expect(r.exitCode).toBe(0);
-    expect(String(r.stderr)).toBe('');
-    expect(existsSync(git)).toBe(false);
+  it('a run that makes no repository leaves no .git, and sweeps staging directories killed launchers left; git: read-only keeps a missing .git uncreatable', async () => {
+    // As a SIGKILLed launcher leaves them: unlocked; the old one is removed, a new one (maybe still being set up) is not.
+    const reg = syntheticRegistryDir();
+    const stale = join(reg, `fresh-git-999999-${Date.now()}`);
+    const young = `${stale}-young`;
+    mkdirSync(join(stale, 'hooks'), { recursive: true });
+    writeFileSync(join(stale, 'hooks', 'pre-commit'), 'x');
+    mkdirSync(young);
+    utimesSync(stale, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    try {
+      const r = await start('true');
+      expect(r.exitCode).toBe(0);
+      expect(String(r.stderr)).toBe('');
+      expect(existsSync(git)).toBe(false);
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(young)).toBe(true);
+    } finally {
+      rmSync(stale, { recursive: true, force: true });
+      rmSync(young, { recursive: true, force: true });
+    }
     const ro = await start(`git init -q . ; mkdir -p .git/hooks; printf '#!/bin/sh\\ntouch ${marker}\\n' > .git/hooks/pre-commit; true`, 'read-only');
     expect(String(ro.stderr)).toMatch(/Read-only file system|Permission denied/);
     expect(existsSync(git)).toBe(false);
