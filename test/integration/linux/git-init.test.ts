@@ -113,6 +113,20 @@ describe.skipIf(!hasGit)('linux sandbox: git init in a project without .git (sta
     expect(hostGit('log', '--format=%s').trim()).toBe('host');
   });
 
+  it('two runs started together in the same project: at most one repository is accepted, never a mix', async () => {
+    const script = (n: string): string => `git init -q -b main . && echo ${n} > f && git add f && git ${ID} commit -qm ${n}; true`;
+    // A run launched after the other accepted is refused before anything runs (125, ".git appeared since the sandbox was planned").
+    const settle = (n: string): Promise<{ stderr: unknown }> => start(script(n)).then((r) => ({ stderr: r.stderr }), (e: Error) => ({ stderr: e.message }));
+    const [a, b] = await Promise.all([settle('A'), settle('B')]);
+    const accepted = [a, b].filter((r) => String(r.stderr).includes(`new repository accepted at ${git}`));
+    expect(accepted.length).toBe(1);
+    // The other was planned with .git missing (its own staging: NOT accepted) or saw the mount point (read-only: init failed).
+    const other = accepted[0] === a ? b : a;
+    expect(String(other.stderr)).toMatch(/new repository NOT accepted|Read-only file system|Permission denied|appeared since the sandbox was planned/);
+    expect(['A', 'B']).toContain(hostGit('log', '--format=%s').trim());
+    expect(hostGit('log', '--format=%s').trim().split('\n')).toHaveLength(1);
+  });
+
   it('a run that makes no repository leaves no .git, and sweeps staging directories killed launchers left; git: read-only keeps a missing .git uncreatable', async () => {
     // As a SIGKILLed launcher leaves them: unlocked; the old one is removed, a new one (maybe still being set up) is not.
     const reg = syntheticRegistryDir();
