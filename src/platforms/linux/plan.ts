@@ -295,10 +295,8 @@ function kernelSurfaceLines(allowUserns: boolean, bwrap: boolean): string[] {
 
 /** What a staged new repository is (explain, docs/profiles.md; native/launcher/fresh_git.cc does it). */
 export const FRESH_GIT_TEXT =
-  'a repository the run creates (git init) is staged in the launcher\'s private directory, bound there, so the host sees only an empty .git (not a repository) while the run lasts; ' +
-  'after the run ends it is accepted from an allow-list — HEAD, refs, logs, objects (not objects/info), index, packed-refs, info/exclude and the other state files, regular files only, no symlink followed — ' +
-  'with a config the launcher writes itself (only core.repositoryformatversion, filemode, logallrefupdates, symlinks, ignorecase and extensions.objectformat are taken); hooks, every other config key and anything else are dropped and named on stderr ("codex-sandbox: git: ..."); ' +
-  'if another repository appeared there meanwhile nothing is accepted';
+  'a repository the run creates (git init) is staged outside the project while the run lasts (the host sees an empty .git) and accepted after it ends from an allow-list ' +
+  '(refs, objects, logs, index, HEAD and other data files, no symlink followed; a config the launcher writes itself); hooks, other config keys and anything else are dropped and named on stderr';
 
 function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, source: string, allowUserns: boolean, pinned: boolean, git: GitProtection[]): string[] {
   const opened = git.filter((g) => g.protectedNames !== undefined);
@@ -547,6 +545,10 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   const openedGitdirs = new Set<string>();
   /** Missing `.git` directories the launcher stages (mapped path → logical gitdir). */
   const stagedGitdirs = new Set<string>();
+  // The project: the deepest writable root holding the cwd (only there is a missing .git staged, not in
+  // a cache or output directory that is also writable).
+  let projectRoot: string | undefined;
+  for (const w of fs.writableRoots) if (isWithin(input.cwd, w.root) && (projectRoot === undefined || w.root.length > projectRoot.length)) projectRoot = w.root;
   for (const w of fs.writableRoots) {
     // `git commit` in the project: .git becomes writable but for the names git runs code or follows
     // pointers from (hooks, config, info/attributes, objects/info/alternates, commondir, ...), which
@@ -561,7 +563,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       // Not in a sticky shared directory (/tmp, /var/tmp): git outside would find a repository there from
       // every directory below it that has none (git's upward discovery, git(1) GIT_CEILING_DIRECTORIES).
       const shared = rootSt !== undefined && (rootSt.mode & 0o1000) !== 0;
-      if (input.gitCommondirSelf !== undefined && input.pinRoots === true && rootSt?.kind === 'dir' && !shared && fsi.kind(remap(dotGit)) === 'missing') {
+      if (w.root === projectRoot && input.gitCommondirSelf !== undefined && input.pinRoots === true && rootSt?.kind === 'dir' && !shared && fsi.kind(remap(dotGit)) === 'missing') {
         stagedGitdirs.add(remap(dotGit));
         git.push({ gitdir: dotGit, staged: true });
         continue;

@@ -39,8 +39,9 @@ describe.skipIf(!hasGit)('linux sandbox: git init in a project without .git (sta
   afterEach(() => s.cleanup());
 
   it('init, add, commit, branch and stash work; the host sees the commit, the branch and the stash afterwards', async () => {
-    const before = new Set(stagingDirs());
-    const r = await start(`git init -q -b main . && git add f && git ${ID} commit -qm one && git branch topic && echo two >> f && git ${ID} stash -q && git log --oneline --all | wc -l`);
+    // A name only this run writes into its staging directory (other tests' runs stage concurrently).
+    const mark = `mark-${process.pid}-${Date.now()}`;
+    const r = await start(`git init -q -b main . && git add f && git ${ID} commit -qm one && git branch topic && echo two >> f && git ${ID} stash -q && : > .git/${mark} && git log --oneline --all | wc -l`);
     expect(r.exitCode).toBe(0);
     expect(String(r.stdout).trim()).toBe('3');
     expect(String(r.stderr)).toContain(`codex-sandbox: git: new repository accepted at ${git}`);
@@ -51,8 +52,10 @@ describe.skipIf(!hasGit)('linux sandbox: git init in a project without .git (sta
     expect(hostGit('config', '--local', '--list').split('\n').filter(Boolean).sort()).toEqual(
       ['core.bare=false', 'core.filemode=true', 'core.logallrefupdates=true', 'core.repositoryformatversion=0'],
     );
-    // The staging directory is gone from the launcher's private directory.
-    expect(stagingDirs().filter((n) => !before.has(n))).toEqual([]);
+    // Not accepted (not repository data), and the staging directory is gone from the launcher's private directory.
+    expect(String(r.stderr)).toContain(mark);
+    expect(existsSync(join(git, mark))).toBe(false);
+    expect(stagingDirs().filter((n) => existsSync(join(syntheticRegistryDir(), n, mark)))).toEqual([]);
   });
 
   it('hooks, code-running config keys, attributes, alternates and symlinks written in the run are not accepted; the user’s next commit runs nothing', async () => {
