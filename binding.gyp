@@ -103,6 +103,7 @@
             "native/launcher/exec_program.cc",
             "native/launcher/fail.cc",
             "native/launcher/fds.cc",
+            "native/launcher/fresh_git.cc",
             "native/launcher/inner.cc",
             "native/launcher/keyring.cc",
             "native/launcher/limits.cc",

@@ -24,6 +24,9 @@
 //                                   forwarder joins the sandbox's user+net namespaces and relays
 //                                   127.0.0.1:PORT there to it (proxy_bridge.h)
 //     --registry DIR                synthetic-target registry directory
+//     --fresh-git STAGE:ROOTFD ROOT ROOT/.git was missing (ROOTFD is ROOT's --pin): a private staging
+//                                   directory is placed at fd STAGE (bwrap --bind-fd STAGE ROOT/.git) and
+//                                   accepted into ROOT/.git from an allow-list after bwrap exits (fresh_git.h)
 //     --synthetic PATH              mount target bwrap may create as a placeholder (repeatable)
 //     --chdir PATH                  chdir before exec
 //     --command-env                 the command's environment is exactly the --env records; the
@@ -58,6 +61,7 @@
 #include "exec_program.h"
 #include "fail.h"
 #include "fds.h"
+#include "fresh_git.h"
 #include "inner.h"
 #include "keyring.h"
 #include "limits.h"
@@ -189,6 +193,8 @@ int main(int argc, char** argv) {
     registry_register(&registry, options.synthetic_targets);
     registry_ptr = &registry;
   }
+  // After registry_register: ROOT/.git is then a registered placeholder, removed when left empty.
+  fresh_git_prepare(options.fresh_git, registry);
   // Checked before bwrap starts: a swapped socket fails here (125) and nothing runs.
   const int proxy_fd = options.proxy_socket != nullptr ? open_proxy_socket(options.proxy_socket, options.proxy_dev, options.proxy_ino) : -1;
   supervise_bwrap(SuperviseParams{&options, verified_fd, read_ends.info, read_ends.started, registry_ptr, proxy_fd});

@@ -97,6 +97,23 @@ void parse_outer_options(int count, char** args, OuterOptions* out) {
       spec.dev = dev;
       spec.ino = ino;
       add_placed(out, spec, arg);
+    } else if (strcmp(arg, "--fresh-git") == 0) {
+      // STAGE_FD:ROOT_FD ROOT: ROOT_FD is ROOT's --pin (given before); STAGE_FD is reserved here as a
+      // placed /dev/null and becomes the staging directory once the registry is open (fresh_git.h).
+      const char* spec_text = need_value(arg, i, count, args);
+      const char* path = need_value(arg, i, count, args);
+      unsigned long long stage = 0, root = 0;
+      char tail = '\0';
+      if (sscanf(spec_text, "%llu:%llu%c", &stage, &root, &tail) != 2 || stage < 3 || stage > static_cast<unsigned long long>(kMaxPlacedFd)) {
+        die_msg("--fresh-git: expected STAGE_FD:ROOT_FD, got '%s'", spec_text);
+      }
+      bool pinned = false;
+      for (const PlacedFdSpec& other : out->placed) {
+        if (other.kind == PlacedKind::Pin && static_cast<unsigned long long>(other.target) == root && strcmp(other.path, path) == 0) pinned = true;
+      }
+      if (!pinned) die_msg("--fresh-git: fd %llu is not a --pin of '%s' given before it", root, path);
+      add_placed(out, PlacedFdSpec{PlacedKind::DevNull, static_cast<int>(stage), CODEX_SECCOMP_BASE}, arg);
+      out->fresh_git.push_back(FreshGitSpec{static_cast<int>(stage), static_cast<int>(root), path});
     } else if (strcmp(arg, "--info-pipe") == 0) {
       if (out->info_fd >= 0) die_msg("--info-pipe given twice");
       int fd = parse_fd(arg, need_value(arg, i, count, args));

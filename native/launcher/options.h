@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../linux/seccomp_filter.h"
+#include "fresh_git.h"
 #include "limits.h"
 
 enum class PlacedKind { DevNull, Seccomp, InfoPipe, StartedPipe, Pin };
@@ -47,6 +48,7 @@ struct OuterOptions {
   const char* proxy_socket = nullptr;  // in the sandbox's network namespace relays to this socket
   unsigned long long proxy_dev = 0;    // (dev/ino checked before bwrap starts)
   unsigned long long proxy_ino = 0;
+  std::vector<FreshGitSpec> fresh_git;  // --fresh-git STAGE_FD:ROOT_FD ROOT (fresh_git.h)
   std::vector<char*> command;       // PROGRAM ARGS..., NULL-terminated
 };
 

@@ -21,6 +21,7 @@
 #include "exec_program.h"
 #include "fail.h"
 #include "fds.h"
+#include "fresh_git.h"
 #include "limits.h"
 #include "proxy_bridge.h"
 
@@ -279,6 +280,7 @@ struct StartedPipe {
 };
 
 [[noreturn]] void finish_setup_failure(const SuperviseParams& params, int status, const std::string& inner_record) {
+  fresh_git_finish();  // nothing ran: the staging directory is empty and removed
   if (params.registry != nullptr) registry_release(params.registry, params.options->synthetic_targets);
   if (!inner_record.empty() && inner_record[0] == kStatusRecordTag) {
     // The inner stage named the check that failed inside the sandbox: pass its record on.
@@ -295,6 +297,8 @@ struct StartedPipe {
 }
 
 [[noreturn]] void finish(const SuperviseParams& params, int status, int reraise) {
+  // bwrap has exited, so has every process of the sandbox (its pid namespace): accept a staged new repository.
+  fresh_git_finish();
   if (params.registry != nullptr) registry_release(params.registry, params.options->synthetic_targets);
   if (reraise != 0) {
     // Re-raise so the Node side sees the real signal (e.g. a SIGTERM'd launcher reports SIGTERM).
@@ -323,6 +327,7 @@ void start_forwarder_or_die(const SuperviseParams& params, pid_t init_pid, pid_t
   kill(bwrap_pid, SIGKILL);
   while (waitpid(bwrap_pid, nullptr, 0) < 0 && errno == EINTR) {
   }
+  fresh_git_finish();
   if (params.registry != nullptr) registry_release(params.registry, params.options->synthetic_targets);
   die_setup("proxy bridge", params.options->proxy_socket, "the proxy forwarder could not start in the sandbox's network namespace (%s); nothing was run", error.c_str());
 }

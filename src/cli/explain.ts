@@ -185,7 +185,7 @@ export function renderExplain(r: ExplainReport, effective: EffectiveProfile): st
   }
   out.push('');
   out.push(`resolved for ${r.platform} (cwd ${r.cwd}; project roots ${r.projectRoots.join(', ')}):`);
-  out.push(...renderResolved(r.resolved.fileSystem, new Set(r.git.filter((g) => g.protectedNames !== undefined).map((g) => g.gitdir))));
+  out.push(...renderResolved(r.resolved.fileSystem, new Set(r.git.filter((g) => g.protectedNames !== undefined || g.staged === true).map((g) => g.gitdir))));
   if (r.git.length) {
     out.push('');
     out.push('git (--git commit | read-only):');
@@ -193,7 +193,9 @@ export function renderExplain(r: ExplainReport, effective: EffectiveProfile): st
       out.push(
         g.protectedNames !== undefined
           ? `  ${g.gitdir}: git may write it (add, commit, branch, checkout, stash); read-only and cannot be created: ${g.protectedNames.join(', ')}`
-          : `  ${g.gitdir}: read-only (${g.why ?? 'git: read-only'})`,
+          : g.staged === true
+            ? `  ${g.gitdir}: missing; a repository the run creates (git init) is staged and accepted after the run ends: repository data and a config the launcher writes; hooks and other config keys are dropped and named`
+            : `  ${g.gitdir}: read-only (${g.why ?? 'git: read-only'})`,
       );
     }
   }

@@ -59,6 +59,11 @@ export interface GitProtection {
   protectedNames?: string[];
   /** Why `.git` stayed wholly read-only. */
   why?: string;
+  /**
+   * `.git` was missing: a repository the run creates is staged outside the project (the launcher's
+   * private directory, bound at gitdir) and accepted into gitdir from an allow-list after the run ends.
+   */
+  staged?: true;
 }
 
 export interface DarwinNativePlan {

@@ -77,8 +77,16 @@ export interface PinnedRoot {
 /** A mount the inner stage checks before the command starts (`--expect-rw DEV:INO PATH`, `--expect-ro PATH`). */
 export type ExpectedMount = { rw: true; path: string; dev: string; ino: string } | { rw: false; path: string };
 
+/** A missing `<root>/.git` staged by the launcher (`--fresh-git STAGE_FD:ROOT_FD ROOT`, native/launcher/fresh_git.h). */
+export interface FreshGitStage {
+  stageFd: number;
+  rootFd: number;
+  root: string;
+}
+
 export interface BwrapArgs {
   args: string[];
+  freshGit: FreshGitStage[];
   devNullFds: number[];
   syntheticTargets: string[];
   /** The /proc masks the session supervisor applies in each command's /proc (sessionSupervisor only). */
@@ -174,6 +182,7 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
     String(STARTED_FD),
     ...plan.devNullFds.flatMap((fd) => ['--devnull', String(fd)]),
     ...plan.pins.flatMap((p): ArgvItem[] => ['--pin', `${p.fd}:${p.dev}:${p.ino}`, toArgvItem(p.path)]),
+    ...plan.freshGit.flatMap((f): ArgvItem[] => ['--fresh-git', `${f.stageFd}:${f.rootFd}`, toArgvItem(f.root)]),
     ...(proxy ? ['--proxy-bridge', `${proxy.port}:${proxy.socketDev}:${proxy.socketIno}:${proxy.socketPath}`] : []),
     '--registry',
     toArgvItem(linux.syntheticRegistry),
@@ -284,17 +293,23 @@ function kernelSurfaceLines(allowUserns: boolean, bwrap: boolean): string[] {
   return lines;
 }
 
+/** What a staged new repository is (explain, docs/profiles.md; native/launcher/fresh_git.cc does it). */
+export const FRESH_GIT_TEXT =
+  'a repository the run creates (git init) is staged outside the project while the run lasts (the host sees an empty .git) and accepted after it ends from an allow-list ' +
+  '(refs, objects, logs, index, HEAD and other data files, no symlink followed; a config the launcher writes itself); hooks, other config keys and anything else are dropped and named on stderr';
+
 function linuxEnforcementLines(fs: ResolvedFileSystem, network: NetworkPolicy, source: string, allowUserns: boolean, pinned: boolean, git: GitProtection[]): string[] {
   const opened = git.filter((g) => g.protectedNames !== undefined);
   const lines = [
     `sandbox: bubblewrap (${source}) with user, pid and ipc namespaces${network === 'restricted' ? ', and a network namespace' : ''}; all capabilities dropped; no_new_privs`,
     `reads: ${fs.fullDiskRead ? 'the whole filesystem is readable' : 'only the listed roots' + (fs.includePlatformDefaults ? ' plus system directories (:minimal)' : '')}`,
-    `writes: ${fs.writableRoots.length ? fs.writableRoots.map((w) => w.root).join(', ') : 'none'}; ${PROTECTED_METADATA_NAMES.join(', ')} under each writable root stay read-only, and cannot be created${opened.length ? ' (except the .git directories below, which git may write)' : ''}`,
+    `writes: ${fs.writableRoots.length ? fs.writableRoots.map((w) => w.root).join(', ') : 'none'}; ${PROTECTED_METADATA_NAMES.join(', ')} under each writable root stay read-only, and cannot be created${opened.length || git.some((g) => g.staged === true) ? ' (except the .git directories below, which git may write)' : ''}`,
     ...opened.map(
       (g) =>
         `git: ${g.gitdir} is writable (git add, commit, branch, checkout, stash) except ${(g.protectedNames ?? []).join(', ')}, which stay read-only and cannot be created (hooks, config and the files git follows to other code); rebase-merge, rebase-apply and sequencer are read-only only when present; git config, git init and git remote/submodule/worktree add fail there`,
     ),
     ...git.filter((g) => g.why !== undefined).map((g) => `git: ${g.gitdir} is wholly read-only (${g.why})`),
+    ...git.filter((g) => g.staged === true).map((g) => `git: ${g.gitdir} does not exist: ${FRESH_GIT_TEXT}`),
     `mounts: writable roots are ${pinned ? 'opened without following symlinks, checked by device and inode, and bound through that fd' : 'bound by path (this bubblewrap has no --bind-fd)'}; the directories above each read-only or hidden path are pinned (cannot be renamed or removed); the inner stage re-checks them before exec; the placeholder registry is hidden; the package's own files are read-only when they lie under a writable root`,
   ];
   if (fs.unreadableRoots.length || fs.unreadableGlobs.length) {
@@ -336,6 +351,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   const fsi = facts.fs;
   const args: string[] = ['--new-session', '--die-with-parent'];
   const devNullFds: number[] = [];
+  const freshGit: FreshGitStage[] = [];
   const synthetic = new Set<string>();
   const pins: PinnedRoot[] = [];
   const expected: ExpectedMount[] = [];
@@ -527,6 +543,12 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   const carveOuts = new Map<string, boolean | GitPlaceholder>();
   const git: GitProtection[] = [];
   const openedGitdirs = new Set<string>();
+  /** Missing `.git` directories the launcher stages (mapped path → logical gitdir). */
+  const stagedGitdirs = new Set<string>();
+  // The project: the deepest writable root holding the cwd (only there is a missing .git staged, not in
+  // a cache or output directory that is also writable).
+  let projectRoot: string | undefined;
+  for (const w of fs.writableRoots) if (isWithin(input.cwd, w.root) && (projectRoot === undefined || w.root.length > projectRoot.length)) projectRoot = w.root;
   for (const w of fs.writableRoots) {
     // `git commit` in the project: .git becomes writable but for the names git runs code or follows
     // pointers from (hooks, config, info/attributes, objects/info/alternates, commondir, ...), which
@@ -534,6 +556,18 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     // (its mandatory deny paths); without this a run plants a hook the user's next `git commit` runs.
     const dotGit = path.join(w.root, '.git');
     if (w.protectedMetadataNames.includes('.git') && fsi.kind(remap(w.root)) !== 'missing') {
+      // A missing .git under a pinned root: the launcher binds a private staging directory there and
+      // accepts only repository data after the run (a .git the run itself created could otherwise hold
+      // a hook or core.fsmonitor that the user's git outside runs: githooks(5), git-config(1)).
+      const rootSt = fsi.lstat?.(remap(w.root));
+      // Not in a sticky shared directory (/tmp, /var/tmp): git outside would find a repository there from
+      // every directory below it that has none (git's upward discovery, git(1) GIT_CEILING_DIRECTORIES).
+      const shared = rootSt !== undefined && (rootSt.mode & 0o1000) !== 0;
+      if (w.root === projectRoot && input.gitCommondirSelf !== undefined && input.pinRoots === true && rootSt?.kind === 'dir' && !shared && fsi.kind(remap(dotGit)) === 'missing') {
+        stagedGitdirs.add(remap(dotGit));
+        git.push({ gitdir: dotGit, staged: true });
+        continue;
+      }
       const layout = input.gitCommondirSelf !== undefined ? gitWritableLayout(remap(dotGit), fsi) : { why: 'git: read-only was asked for' };
       if ('carveOuts' in layout) {
         openedGitdirs.add(remap(dotGit));
@@ -738,6 +772,15 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       args.push('--bind', d, d);
     }
     for (const s of mine) {
+      const pin = pins.at(-1);
+      if (stagedGitdirs.has(s) && pin !== undefined && pin.path === t && path.dirname(s) === t) {
+        // Mounted by the launcher's staging fd; the empty mount point it creates is a registered placeholder.
+        const fd = nextFd++;
+        freshGit.push({ stageFd: fd, rootFd: pin.fd, root: t });
+        args.push('--bind-fd', String(fd), s);
+        synthetic.add(s);
+        continue;
+      }
       const c = carveOuts.get(s);
       if (typeof c === 'string') appendGitReadOnly(s, c, t);
       else appendReadOnly(s, c === true, t);
@@ -794,5 +837,5 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   if (input.argv0Supported) args.push('--argv0', INNER_ARGV0);
   const pre = input.nodePreload;
   const nodePreloadReadable = pre !== undefined && ![...unreadable].some((u) => isWithin(pre, u));
-  return { args, devNullFds, syntheticTargets: [...synthetic], pins, expected, git, nodePreloadReadable, procMasks };
+  return { args, freshGit, devNullFds, syntheticTargets: [...synthetic], pins, expected, git, nodePreloadReadable, procMasks };
 }

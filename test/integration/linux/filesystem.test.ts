@@ -106,7 +106,8 @@ describe.skipIf(!isLinux)('linux sandbox: protected metadata (.git, .codex, .age
   });
 
   it('.codex, .agents and .git cannot be created when absent, and no placeholder is left behind', async () => {
-    const r = await sh('mkdir .codex; echo x > .codex/config.toml; mkdir -p .agents/x; git init -q . 2>/dev/null; mkdir .git/hooks; true', 'workspace-write', { cwd: s.ws });
+    // .git under the default git: 'commit' is staged (git-init.test.ts): what is not a repository is dropped.
+    const r = await sh('mkdir .codex; echo x > .codex/config.toml; mkdir -p .agents/x; mkdir .git/hooks; true', 'workspace-write', { cwd: s.ws });
     expect(r.exitCode).toBe(0);
     await settle();
     expect(existsSync(join(s.ws, '.codex'))).toBe(false);

@@ -155,9 +155,10 @@ describe.skipIf(!hasGit)('linux sandbox: git in the project (real git, real bwra
     expect(hostGit(s.ws, 'rev-parse', 'HEAD')).toBe(head);
   });
 
-  it('a missing .git cannot be created (git init fails), so no run can make a repository with its own hooks and config', async () => {
+  // Under the default `git: 'commit'` a missing .git is staged and accepted from an allow-list (git-init.test.ts).
+  it("git: 'read-only': a missing .git cannot be created (git init fails), so no run can make a repository with its own hooks and config", async () => {
     rmSync(git, { recursive: true });
-    const r = await sh(`git init -q . ; mkdir -p .git/hooks; printf '#!/bin/sh\\ntouch ${marker}\\n' > .git/hooks/pre-commit; true`, 'workspace-write', { cwd: s.ws });
+    const r = await sh(`git init -q . ; mkdir -p .git/hooks; printf '#!/bin/sh\\ntouch ${marker}\\n' > .git/hooks/pre-commit; true`, 'workspace-write', { cwd: s.ws, git: 'read-only' });
     await settle();
     expect(r.stderr).toMatch(/Read-only file system|Permission denied/);
     expect(existsSync(git)).toBe(false);

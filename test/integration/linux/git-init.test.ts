@@ -1,0 +1,158 @@
+/**
+ * Real git in a real bubblewrap sandbox, in a project without `.git` (workspace-write, the default
+ * `git: 'commit'`): `git init` works, the repository is staged in the launcher's private directory while
+ * the run lasts, and only repository data is accepted into the project after the run ends
+ * (native/launcher/fresh_git.cc). Each attack is one a hostile command would make so that the user's
+ * next `git` outside runs its code; the test then runs that `git` on the host and checks nothing ran.
+ * Always fresh sandboxes (`sb.spawn`), also under CODEX_SANDBOX_TEST_SESSIONS: a session accepts at its end.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { syntheticRegistryDir } from '../../../src/host/facts.js';
+import { isLinux, sandbox, scratch } from './helpers.js';
+import type { Scratch } from './helpers.js';
+
+const hasGit = isLinux && existsSync('/usr/bin/git');
+const ID = '-c user.name=t -c user.email=t@example.com';
+
+describe.skipIf(!hasGit)('linux sandbox: git init in a project without .git (staged new repository, real git, real bwrap)', () => {
+  let s: Scratch;
+  let git: string;
+  let marker: string;
+  const env = (): NodeJS.ProcessEnv => ({ PATH: '/usr/bin:/bin', HOME: s.outside, GIT_CONFIG_NOSYSTEM: '1', GIT_CEILING_DIRECTORIES: s.base });
+  /** git on the host, as the user would run it after (or during) the sandboxed command. */
+  const hostGit = (...args: string[]): string =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: s.ws, encoding: 'utf8', env: env() });
+  const hostGitStatus = (...args: string[]): number | null => spawnSync('git', args, { cwd: s.ws, env: env(), stdio: 'ignore' }).status;
+  const start = async (script: string, git?: 'read-only') =>
+    (await sandbox()).spawn(['/bin/sh', '-c', script], 'workspace-write', { cwd: s.ws, reject: false, stdin: 'ignore', env: env(), ...(git ? { git } : {}) });
+  const stagingDirs = (): string[] => readdirSync(syntheticRegistryDir()).filter((n) => n.startsWith(`fresh-git-`));
+
+  beforeEach(() => {
+    s = scratch('csbx-gitinit-');
+    git = join(s.ws, '.git');
+    marker = join(s.outside, 'PWNED');
+    writeFileSync(join(s.ws, 'f'), 'one\n');
+  });
+  afterEach(() => s.cleanup());
+
+  it('init, add, commit, branch and stash work; the host sees the commit, the branch and the stash afterwards', async () => {
+    // A name only this run writes into its staging directory (other tests' runs stage concurrently).
+    const mark = `mark-${process.pid}-${Date.now()}`;
+    const r = await start(`git init -q -b main . && git add f && git ${ID} commit -qm one && git branch topic && echo two >> f && git ${ID} stash -q && : > .git/${mark} && git log --oneline --all | wc -l`);
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stdout).trim()).toBe('3');
+    expect(String(r.stderr)).toContain(`codex-sandbox: git: new repository accepted at ${git}`);
+    expect(hostGit('log', '--format=%s', 'main').trim()).toBe('one');
+    expect(hostGit('branch', '--format=%(refname:short)').split('\n').filter(Boolean).sort()).toEqual(['main', 'topic']);
+    expect(hostGit('stash', 'list')).toMatch(/^stash@\{0\}: WIP on main/);
+    expect(hostGit('status', '--short')).toBe('');
+    expect(hostGit('config', '--local', '--list').split('\n').filter(Boolean).sort()).toEqual(
+      ['core.bare=false', 'core.filemode=true', 'core.logallrefupdates=true', 'core.repositoryformatversion=0'],
+    );
+    // Not accepted (not repository data), and the staging directory is gone from the launcher's private directory.
+    expect(String(r.stderr)).toContain(mark);
+    expect(existsSync(join(git, mark))).toBe(false);
+    expect(stagingDirs().filter((n) => existsSync(join(syntheticRegistryDir(), n, mark)))).toEqual([]);
+  });
+
+  it('hooks, code-running config keys, attributes, alternates and symlinks written in the run are not accepted; the user’s next commit runs nothing', async () => {
+    const evil = join(s.ws, 'evil-hooks');
+    const payload = `#!/bin/sh\\ntouch ${marker}\\n`;
+    mkdirSync(join(s.outside, 'objects'));
+    const r = await start(
+      `git init -q -b main . && git add f && git ${ID} commit -qm one && ` +
+        `printf '${payload}' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit && ` +
+        `mkdir -p ${evil} && printf '${payload}' > ${evil}/post-commit && chmod +x ${evil}/post-commit && ` +
+        `git config core.hooksPath ${evil} && git config core.fsmonitor 'touch ${marker}' && git config include.path ${s.outside}/inc && ` +
+        `git config alias.st '!touch ${marker}' && git config core.pager 'touch ${marker}; cat' && ` +
+        `echo '* filter=evil' > .git/info/attributes && echo ${s.outside}/objects > .git/objects/info/alternates && ` +
+        `ln -s /etc .git/objects/zz && ln -s ${s.outside}/x .git/refs/heads/evil && mkfifo .git/refs/heads/fifo && ` +
+        `ln -s /etc/passwd .git/packed-refs && mkdir .git/worktrees .git/modules && echo ${s.outside} > .git/commondir`,
+    );
+    expect(r.exitCode).toBe(0);
+    const stderr = String(r.stderr);
+    expect(stderr).toContain(`codex-sandbox: git: new repository accepted at ${git}`);
+    for (const name of ['hooks/pre-commit', 'config core.hookspath', 'config core.fsmonitor', 'config include.path', 'config alias.st', 'config core.pager',
+      'info/attributes', 'objects/info/alternates', 'objects/zz (symlink)', 'refs/heads/evil (symlink)', 'refs/heads/fifo (not a regular file)', 'worktrees/', 'modules/', 'commondir']) {
+      expect(stderr).toContain(name);
+    }
+    expect(existsSync(join(git, 'hooks'))).toBe(false);
+    expect(readFileSync(join(git, 'config'), 'utf8')).not.toMatch(/hooksPath|fsmonitor|include|alias|pager/i);
+    expect(existsSync(join(git, 'info', 'attributes'))).toBe(false);
+    expect(readdirSync(join(git, 'objects', 'info'))).toEqual([]);
+    for (const p of ['objects/zz', 'refs/heads/evil', 'refs/heads/fifo', 'packed-refs', 'worktrees', 'modules', 'commondir']) expect(existsSync(join(git, p))).toBe(false);
+    writeFileSync(join(s.ws, 'g'), 'by the user\n');
+    hostGit('add', 'g');
+    hostGit('commit', '-qm', 'by the user');
+    hostGit('status', '--short');
+    expect(hostGit('log', '--format=%s').split('\n').filter(Boolean)).toEqual(['by the user', 'one']);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('while the run lasts the host sees an empty .git (no repository) and a second sandbox sees it read-only; a repository the host made meanwhile is kept, the staged one dropped', async () => {
+    const go = join(s.ws, 'go');
+    const sub = start(`git init -q -b main . && git add f && git ${ID} commit -qm staged && : > ready && while [ ! -e go ]; do sleep 0.02; done`);
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(join(s.ws, 'ready')) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    expect(existsSync(join(s.ws, 'ready'))).toBe(true);
+    // The run has a repository; the host has only the empty mount point: nothing for git (or an IDE) to run.
+    expect(statSync(git).isDirectory()).toBe(true);
+    expect(readdirSync(git)).toEqual([]);
+    expect(hostGitStatus('rev-parse', '--git-dir')).not.toBe(0);
+    // Planned now, .git is an empty directory: the second sandbox gets it wholly read-only.
+    const second = await start('git init -q . 2>&1; ls -A .git | wc -l');
+    expect(String(second.stdout)).toMatch(/Read-only file system|Permission denied/);
+    expect(readdirSync(git)).toEqual([]);
+    // The user makes a repository there meanwhile: it wins, the staged one is not merged into it.
+    hostGit('init', '-q', '-b', 'main', '.');
+    hostGit('commit', '-q', '--allow-empty', '-m', 'host');
+    writeFileSync(go, '');
+    const r = await sub;
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stderr)).toContain(`codex-sandbox: git: new repository NOT accepted at ${git}`);
+    expect(hostGit('log', '--format=%s').trim()).toBe('host');
+  });
+
+  it('two runs started together in the same project: at most one repository is accepted, never a mix', async () => {
+    const script = (n: string): string => `git init -q -b main . && echo ${n} > f && git add f && git ${ID} commit -qm ${n}; true`;
+    // A run launched after the other accepted is refused before anything runs (125, ".git appeared since the sandbox was planned").
+    const settle = (n: string): Promise<{ stderr: unknown }> => start(script(n)).then((r) => ({ stderr: r.stderr }), (e: Error) => ({ stderr: e.message }));
+    const [a, b] = await Promise.all([settle('A'), settle('B')]);
+    const accepted = [a, b].filter((r) => String(r.stderr).includes(`new repository accepted at ${git}`));
+    expect(accepted.length).toBe(1);
+    // The other was planned with .git missing (its own staging: NOT accepted) or saw the mount point (read-only: init failed).
+    const other = accepted[0] === a ? b : a;
+    expect(String(other.stderr)).toMatch(/new repository NOT accepted|Read-only file system|Permission denied|appeared since the sandbox was planned/);
+    expect(['A', 'B']).toContain(hostGit('log', '--format=%s').trim());
+    expect(hostGit('log', '--format=%s').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a run that makes no repository leaves no .git, and sweeps staging directories killed launchers left; git: read-only keeps a missing .git uncreatable', async () => {
+    // As a SIGKILLed launcher leaves them: unlocked; the old one is removed, a new one (maybe still being set up) is not.
+    const reg = syntheticRegistryDir();
+    const stale = join(reg, `fresh-git-999999-${Date.now()}`);
+    const young = `${stale}-young`;
+    mkdirSync(join(stale, 'hooks'), { recursive: true });
+    writeFileSync(join(stale, 'hooks', 'pre-commit'), 'x');
+    mkdirSync(young);
+    utimesSync(stale, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    try {
+      const r = await start('true');
+      expect(r.exitCode).toBe(0);
+      expect(String(r.stderr)).toBe('');
+      expect(existsSync(git)).toBe(false);
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(young)).toBe(true);
+    } finally {
+      rmSync(stale, { recursive: true, force: true });
+      rmSync(young, { recursive: true, force: true });
+    }
+    const ro = await start(`git init -q . ; mkdir -p .git/hooks; printf '#!/bin/sh\\ntouch ${marker}\\n' > .git/hooks/pre-commit; true`, 'read-only');
+    expect(String(ro.stderr)).toMatch(/Read-only file system|Permission denied/);
+    expect(existsSync(git)).toBe(false);
+    expect(readdirSync(s.ws).sort()).toEqual(['f']);
+  });
+});
