@@ -19,7 +19,8 @@ export function memoizeFsInspector(fs: FsInspector): FsInspector {
   const memo = <T>(fn: (p: string) => T): ((p: string) => T) => {
     const cache = new Map<string, T>();
     return (p: string): T => {
-      if (cache.has(p)) return cache.get(p) as T;
+      const hit = cache.get(p);
+      if (hit !== undefined || cache.has(p)) return hit as T;
       const v = fn(p);
       cache.set(p, v);
       return v;

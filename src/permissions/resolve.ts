@@ -338,9 +338,9 @@ export class PolicyView {
       const explicit = (p: string): boolean => entryKeys.has(paths.key(p)) || entryEffKeys.has(paths.key(this.effective(p)));
       const subpaths = defaultReadOnlySubpaths(root, paths.equals(effCwd, effRoot), paths, this.ctx.fs).filter((p) => !explicit(p));
       subpaths.push(...(carves[gi] as string[]));
-      const protectedMetadataNames = PROTECTED_METADATA_NAMES.filter((name) =>
-        [root, effRoot, ...raw].every((r) => !this.canWrite(paths.join(r, name))),
-      );
+      // Each spelling once (usually root, effRoot and raw[0] are one path): the answer is per path.
+      const spellings = dedupPaths([root, effRoot, ...raw], paths);
+      const protectedMetadataNames = PROTECTED_METADATA_NAMES.filter((name) => spellings.every((r) => !this.canWrite(paths.join(r, name))));
       out.push({ root, readOnlySubpaths: dedupPaths(subpaths, paths), protectedMetadataNames: [...protectedMetadataNames] });
     });
     return out;
