@@ -187,6 +187,15 @@ export class PolicyView {
     const cached = this.effectiveCache.get(p);
     if (cached !== undefined) return cached;
     const { paths, ctx } = this;
+    // The common case, an existing path: the loop's first step, without splitting it into components.
+    if (paths.normalize(p) === p && ctx.fs.kind(p) !== 'missing') {
+      const real = ctx.fs.realpath(p);
+      if (real !== undefined) {
+        const fast = paths.normalize(real);
+        this.effectiveCache.set(p, fast);
+        return fast;
+      }
+    }
     const comps = paths.components(p);
     const root = paths.root(p);
     let result = p;
