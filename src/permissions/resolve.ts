@@ -49,7 +49,10 @@ function hasDeniedReadRestrictions(policy: FileSystemSandboxPolicy, platform: Pl
 function hasWriteNarrowingEntries(policy: FileSystemSandboxPolicy, platform: Platform): boolean {
   const convention = conventionOf(platform);
   // An equally specific write entry for the same target wins, so a shadowed read does not narrow.
+  // Only a `read` entry can be outranked by a write (deny ranks above it): a deny skips the scan, so
+  // `--deny-read` of many paths on an unrestricted profile stays linear (#21).
   const overridden = (entry: FileSystemSandboxEntry): boolean =>
+    accessRank(entry.access) < accessRank('write') &&
     policy.entries.some(
       (c) => canWrite(c.access) && accessRank(c.access) > accessRank(entry.access) && pathsShareTarget(c.path, entry.path, convention),
     );
