@@ -4,7 +4,7 @@
  * reads as 'missing' / undefined. Paths are strings in the surrogate-escape convention
  * (src/util/surrogate-escape.ts), so non-UTF-8 Unix names round-trip exactly.
  */
-import { closeSync, constants, fstatSync, lstatSync, opendirSync, openSync, readSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, opendirSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { FsEntryKind, FsEntryStat, FsInspector, GlobScanRequest } from '../permissions/fs-facts.js';
 import { bytesToPathString } from '../util/surrogate-escape.js';
 import { fsPathArg, scanGlob } from './glob-scan.js';
@@ -72,6 +72,8 @@ export function readlinkOf(path: string): string | undefined {
   }
 }
 
+let scratch: Buffer | undefined;
+
 /**
  * UTF-8 text of a regular file of at most SMALL_FILE_LIMIT bytes (following symlinks); undefined for
  * anything else, including a larger file (callers must not act on a truncated `gitdir:` line).
@@ -89,8 +91,9 @@ export function readSmallFile(path: string): string | undefined {
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || st.size > SMALL_FILE_LIMIT) return undefined;
-    // Read up to one byte past the limit: the file may have grown since fstat.
-    const buf = Buffer.alloc(SMALL_FILE_LIMIT + 1);
+    // Read up to one byte past the limit: the file may have grown since fstat. One scratch buffer for
+    // every call (this is synchronous): zeroing 64 KiB per call was most of a plan's fixed cost (#21).
+    const buf = (scratch ??= Buffer.allocUnsafe(SMALL_FILE_LIMIT + 1));
     let total = 0;
     for (;;) {
       const n = readSync(fd, buf, total, buf.length - total, null);
@@ -110,12 +113,24 @@ export function readSmallFile(path: string): string | undefined {
   }
 }
 
+/** Directories at most this large (st_size) are listed whole: cheaper than a Dir handle (#21). */
+const SMALL_DIR_BYTES = 32 * 1024;
+
 /** Whether a directory (following symlinks) has no entries; undefined when it cannot be listed. */
 export function isEmptyDir(path: string): boolean | undefined {
+  const arg = fsPathArg(path);
+  try {
+    const st = statSync(arg, { throwIfNoEntry: false });
+    if (st === undefined || !st.isDirectory()) return undefined;
+    // A small directory (the usual `.git`, placeholder or metadata dir) is listed in one call; a large
+    // one (a command can fill a directory it may write) is opened and read for one entry only.
+    if (st.size <= SMALL_DIR_BYTES) return readdirSync(arg).length === 0;
+  } catch {
+    return undefined;
+  }
   let dir;
   try {
-    // opendir + one read: a huge directory is not listed in full just to learn it is non-empty.
-    dir = opendirSync(fsPathArg(path));
+    dir = opendirSync(arg);
   } catch {
     return undefined;
   }

@@ -49,7 +49,10 @@ function hasDeniedReadRestrictions(policy: FileSystemSandboxPolicy, platform: Pl
 function hasWriteNarrowingEntries(policy: FileSystemSandboxPolicy, platform: Platform): boolean {
   const convention = conventionOf(platform);
   // An equally specific write entry for the same target wins, so a shadowed read does not narrow.
+  // Only a `read` entry can be outranked by a write (deny ranks above it): a deny skips the scan, so
+  // `--deny-read` of many paths on an unrestricted profile stays linear (#21).
   const overridden = (entry: FileSystemSandboxEntry): boolean =>
+    accessRank(entry.access) < accessRank('write') &&
     policy.entries.some(
       (c) => canWrite(c.access) && accessRank(c.access) > accessRank(entry.access) && pathsShareTarget(c.path, entry.path, convention),
     );
@@ -187,6 +190,15 @@ export class PolicyView {
     const cached = this.effectiveCache.get(p);
     if (cached !== undefined) return cached;
     const { paths, ctx } = this;
+    // The common case, an existing path: the loop's first step, without splitting it into components.
+    if (paths.normalize(p) === p && ctx.fs.kind(p) !== 'missing') {
+      const real = ctx.fs.realpath(p);
+      if (real !== undefined) {
+        const fast = paths.normalize(real);
+        this.effectiveCache.set(p, fast);
+        return fast;
+      }
+    }
     const comps = paths.components(p);
     const root = paths.root(p);
     let result = p;
@@ -331,38 +343,81 @@ export class PolicyView {
     // `paths.equals` is equality of `paths.key`: one Set lookup instead of a scan of every entry per root.
     const entryKeys = new Set(this.entries.map((e) => paths.key(e.path)));
     const entryEffKeys = new Set(this.entries.map((e) => paths.key(this.effective(e.path))));
-    for (const { effRoot, raw } of groups.values()) {
+    const groupList = [...groups.values()];
+    const carves = this.carveOutsByGroup(groupList, effectiveEntries.filter((e) => !canWrite(e.access)));
+    groupList.forEach(({ effRoot, raw }, gi) => {
       const root = raw[0] as string;
-      const isFsRoot = paths.parent(root) === undefined;
       const explicit = (p: string): boolean => entryKeys.has(paths.key(p)) || entryEffKeys.has(paths.key(this.effective(p)));
       const subpaths = defaultReadOnlySubpaths(root, paths.equals(effCwd, effRoot), paths, this.ctx.fs).filter((p) => !explicit(p));
-      for (const e of effectiveEntries) {
-        if (canWrite(e.access)) continue;
-        let carve: string | undefined;
-        // Keep the in-root spelling even when it is a symlink, so sandboxes can mask the link inode itself.
-        if (!isFsRoot) {
-          if (paths.equals(e.path, root)) continue;
-          if (paths.startsWith(e.path, root)) carve = e.path;
-          else {
-            for (const r of raw) {
-              if (paths.startsWith(e.path, r) && !paths.equals(e.path, r)) {
-                carve = paths.join(root, paths.components(e.path).slice(paths.components(r).length).join(paths.sep));
-                break;
-              }
-            }
+      subpaths.push(...(carves[gi] as string[]));
+      // Each spelling once (usually root, effRoot and raw[0] are one path): the answer is per path.
+      const spellings = dedupPaths([root, effRoot, ...raw], paths);
+      const protectedMetadataNames = PROTECTED_METADATA_NAMES.filter((name) => spellings.every((r) => !this.canWrite(paths.join(r, name))));
+      out.push({ root, readOnlySubpaths: dedupPaths(subpaths, paths), protectedMetadataNames: [...protectedMetadataNames] });
+    });
+    return out;
+  }
+
+  /**
+   * The read-only carve-out each non-write entry makes in each writable-root group, per group in entry
+   * order. An entry can only carve in a group whose root, another spelling of it (`raw`) or its
+   * canonical target contains the entry's path or canonical path, so on POSIX the candidates are found
+   * by looking up the entry's ancestors (one Map lookup each) instead of testing every entry against
+   * every root, which made resolving grow with roots × entries (issue #21). Windows (case folding) scans.
+   */
+  private carveOutsByGroup(groups: ReadonlyArray<{ effRoot: string; raw: string[] }>, readOnly: ReadonlyArray<ResolvedEntry & { eff: string }>): string[][] {
+    const { paths } = this;
+    const out: string[][] = groups.map(() => []);
+    const carveIn = (g: { effRoot: string; raw: string[] }, e: ResolvedEntry & { eff: string }): string | undefined => {
+      const root = g.raw[0] as string;
+      const isFsRoot = paths.parent(root) === undefined;
+      // Keep the in-root spelling even when it is a symlink, so sandboxes can mask the link inode itself.
+      if (!isFsRoot) {
+        if (paths.equals(e.path, root)) return undefined;
+        if (paths.startsWith(e.path, root)) return e.path;
+        for (const r of g.raw) {
+          if (paths.startsWith(e.path, r) && !paths.equals(e.path, r)) {
+            return paths.join(root, paths.components(e.path).slice(paths.components(r).length).join(paths.sep));
           }
         }
-        if (carve === undefined) {
-          if (paths.equals(e.eff, effRoot) || !paths.startsWith(e.eff, effRoot)) continue;
-          const rest = paths.components(e.eff).slice(paths.components(effRoot).length);
-          carve = isFsRoot ? e.eff : paths.join(root, rest.join(paths.sep));
-        }
-        subpaths.push(carve);
       }
-      const protectedMetadataNames = PROTECTED_METADATA_NAMES.filter((name) =>
-        [root, effRoot, ...raw].every((r) => !this.canWrite(paths.join(r, name))),
-      );
-      out.push({ root, readOnlySubpaths: dedupPaths(subpaths, paths), protectedMetadataNames: [...protectedMetadataNames] });
+      if (paths.equals(e.eff, g.effRoot) || !paths.startsWith(e.eff, g.effRoot)) return undefined;
+      const rest = paths.components(e.eff).slice(paths.components(g.effRoot).length);
+      return isFsRoot ? e.eff : paths.join(root, rest.join(paths.sep));
+    };
+    const all = groups.map((_, gi) => gi);
+    let candidates: (e: ResolvedEntry & { eff: string }) => number[] = () => all;
+    if (paths.platform !== 'win32') {
+      const byPath = new Map<string, number[]>();
+      const index = (p: string, gi: number): void => {
+        const k = paths.key(p);
+        const list = byPath.get(k);
+        if (list === undefined) byPath.set(k, [gi]);
+        else if (list[list.length - 1] !== gi) list.push(gi);
+      };
+      groups.forEach((g, gi) => {
+        for (const r of g.raw) index(r, gi);
+        index(g.effRoot, gi);
+      });
+      candidates = (e) => {
+        const hits = new Set<number>();
+        for (const p of [e.path, e.eff]) {
+          const n = paths.key(p);
+          const look = (q: string): void => {
+            for (const gi of byPath.get(q) ?? []) hits.add(gi);
+          };
+          look('/');
+          look(n);
+          for (let i = n.indexOf('/', 1); i !== -1; i = n.indexOf('/', i + 1)) look(n.slice(0, i));
+        }
+        return [...hits];
+      };
+    }
+    for (const e of readOnly) {
+      for (const gi of candidates(e)) {
+        const carve = carveIn(groups[gi] as { effRoot: string; raw: string[] }, e);
+        if (carve !== undefined) (out[gi] as string[]).push(carve);
+      }
     }
     return out;
   }

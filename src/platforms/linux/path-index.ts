@@ -13,7 +13,10 @@
 
 /** Number of path components ("/" = 0), as the planner counts them. */
 export function pathDepth(p: string): number {
-  return p === '/' ? 0 : p.split('/').length - 1;
+  if (p === '/') return 0;
+  let n = 0;
+  for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) n += 1;
+  return n;
 }
 
 /** p is base or below it (component-wise, on the text). */
@@ -46,48 +49,59 @@ export class PathIndex {
     return this.order.size;
   }
 
-  /** Members `m` with isWithin(p, m), in no particular order (`p` itself included when a member). */
-  private containing(p: string, strict: boolean): string[] {
-    const out: string[] = [];
-    const seen = new Set<string>();
-    const hit = (m: string): void => {
-      if (this.order.has(m) && !seen.has(m) && !(strict && m === p)) {
-        seen.add(m);
-        out.push(m);
-      }
-    };
-    hit(p);
-    hit('/');
-    for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) hit(p.slice(0, i));
-    return out;
+  /**
+   * Calls `visit` with each member containing `p` (`p` itself, `/`, and the prefixes of `p` that end
+   * before one of its `/`), possibly twice for one member; stops when `visit` returns true. No
+   * allocation: the planner asks this for every carve-out and mask (issue #21).
+   */
+  private eachContaining(p: string, visit: (m: string, order: number) => boolean): void {
+    let o = this.order.get(p);
+    if (o !== undefined && visit(p, o)) return;
+    o = this.order.get('/');
+    if (o !== undefined && visit('/', o)) return;
+    for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) {
+      const m = p.slice(0, i);
+      o = this.order.get(m);
+      if (o !== undefined && visit(m, o)) return;
+    }
   }
 
   /** The deepest member containing `p` (`p` itself counts); ties go to the first inserted. */
   deepestContaining(p: string): string | undefined {
     let best: string | undefined;
-    for (const m of this.containing(p, false)) {
-      if (best === undefined) {
+    let bestDepth = -1;
+    let bestOrder = 0;
+    this.eachContaining(p, (m, o) => {
+      const d = pathDepth(m);
+      if (best === undefined || d > bestDepth || (d === bestDepth && o < bestOrder)) {
         best = m;
-        continue;
+        bestDepth = d;
+        bestOrder = o;
       }
-      const d = pathDepth(m) - pathDepth(best);
-      if (d > 0 || (d === 0 && (this.order.get(m) as number) < (this.order.get(best) as number))) best = m;
-    }
+      return false;
+    });
     return best;
   }
 
   /** The first-inserted member containing `p` (`p` itself counts). */
   firstContaining(p: string): string | undefined {
     let best: string | undefined;
-    for (const m of this.containing(p, false)) {
-      if (best === undefined || (this.order.get(m) as number) < (this.order.get(best) as number)) best = m;
-    }
+    let bestOrder = 0;
+    this.eachContaining(p, (m, o) => {
+      if (best === undefined || o < bestOrder) {
+        best = m;
+        bestOrder = o;
+      }
+      return false;
+    });
     return best;
   }
 
   /** Whether a member other than `p` contains `p`. */
   hasStrictAncestor(p: string): boolean {
-    return this.containing(p, true).length > 0;
+    let found = false;
+    this.eachContaining(p, (m) => (found = m !== p));
+    return found;
   }
 
   /** Members `m !== p` with isWithin(m, p), in insertion order. */

@@ -80,6 +80,22 @@ describe('createFsInspector', () => {
     expect(fs.isEmptyDir(join(root, 'missing'))).toBeUndefined();
   });
 
+  it('isEmptyDir() on a large directory (read for one entry, not listed) and through a symlink', () => {
+    const big = join(root, 'big');
+    mkdirSync(big);
+    // Past SMALL_DIR_BYTES of st_size on ext4, xfs, btrfs and tmpfs: the Dir-handle path.
+    const names = Array.from({ length: 2000 }, (_, i) => `${String(i).padStart(6, '0')}-${'n'.repeat(56)}`);
+    for (const n of names) writeFileSync(join(big, n), '');
+    expect(fs.isEmptyDir(big)).toBe(false);
+    for (const n of names) rmSync(join(big, n));
+    // ext4 never shrinks a directory: still large, and now empty.
+    expect(fs.isEmptyDir(big)).toBe(true);
+    symlinkSync(big, join(root, 'link'));
+    expect(fs.isEmptyDir(join(root, 'link'))).toBe(true);
+    writeFileSync(join(big, 'x'), '');
+    expect(fs.isEmptyDir(join(root, 'link'))).toBe(false);
+  });
+
   it('fileSize() gives regular file sizes only', () => {
     writeFileSync(join(root, 'f'), 'hello');
     mkdirSync(join(root, 'd'));

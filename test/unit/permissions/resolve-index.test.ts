@@ -1,15 +1,18 @@
 /**
  * PolicyView looks up the entries containing a path by its prefixes instead of scanning every entry
- * (issue #21). Property test (fast-check): on random policies and paths, `resolveAccess`,
- * `metadataWriteDenial` and `canWrite` equal the scans they replaced (written out below as they were).
+ * (issue #21). Property tests (fast-check): on random policies and paths, `resolveAccess`,
+ * `metadataWriteDenial` and `canWrite` equal the scans they replaced, and `writableRoots()` (its
+ * carve-outs found through the entries' ancestors) equals the roots × entries scan it replaced, on a
+ * filesystem with symlinks (all written out below as they were).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PathUri } from '../../../src/path-uri/index.js';
 import { accessRank, canWrite } from '../../../src/permissions/entry-ops.js';
 import type { FsInspector } from '../../../src/permissions/fs-facts.js';
-import { PROTECTED_METADATA_NAMES } from '../../../src/permissions/metadata.js';
+import { PROTECTED_METADATA_NAMES, dedupPaths, defaultReadOnlySubpaths } from '../../../src/permissions/metadata.js';
 import { PolicyView } from '../../../src/permissions/resolve.js';
+import type { WritableRoot } from '../../../src/permissions/resolved.js';
 import type { FileSystemAccessMode, FileSystemSandboxEntry } from '../../../src/permissions/types.js';
 
 const nothing: FsInspector = {
@@ -51,6 +54,69 @@ function scanMetadataWriteDenial(view: PolicyView, p: string): string | undefine
   return granted ? undefined : name;
 }
 
+/** PolicyView.writableRoots as it was: every non-write entry tested against every root group. */
+function scanWritableRoots(view: PolicyView): WritableRoot[] {
+  if (view.fullDiskWrite()) return [];
+  const { paths } = view;
+  const effectiveEntries = view.entries.filter((e) => canWrite(e.access) === view.canWrite(e.path)).map((e) => ({ ...e, eff: view.effective(e.path) }));
+  const writable = effectiveEntries.filter((e) => canWrite(e.access));
+  if (writable.length === 0) return [];
+  const effCwd = view.effective(view.cwd);
+  const groups = new Map<string, { effRoot: string; raw: string[] }>();
+  for (const w of writable) {
+    const g = groups.get(paths.key(w.eff));
+    if (g === undefined) groups.set(paths.key(w.eff), { effRoot: w.eff, raw: [w.path] });
+    else if (!g.raw.some((r) => paths.equals(r, w.path))) g.raw.push(w.path);
+  }
+  const out: WritableRoot[] = [];
+  for (const { effRoot, raw } of groups.values()) {
+    const root = raw[0] as string;
+    const isFsRoot = paths.parent(root) === undefined;
+    const explicit = (p: string): boolean => view.entries.some((e) => paths.equals(e.path, p) || paths.equals(view.effective(e.path), view.effective(p)));
+    const subpaths = defaultReadOnlySubpaths(root, paths.equals(effCwd, effRoot), paths, view.ctx.fs).filter((p) => !explicit(p));
+    for (const e of effectiveEntries) {
+      if (canWrite(e.access)) continue;
+      let carve: string | undefined;
+      if (!isFsRoot) {
+        if (paths.equals(e.path, root)) continue;
+        if (paths.startsWith(e.path, root)) carve = e.path;
+        else {
+          for (const r of raw) {
+            if (paths.startsWith(e.path, r) && !paths.equals(e.path, r)) {
+              carve = paths.join(root, paths.components(e.path).slice(paths.components(r).length).join(paths.sep));
+              break;
+            }
+          }
+        }
+      }
+      if (carve === undefined) {
+        if (paths.equals(e.eff, effRoot) || !paths.startsWith(e.eff, effRoot)) continue;
+        const rest = paths.components(e.eff).slice(paths.components(effRoot).length);
+        carve = isFsRoot ? e.eff : paths.join(root, rest.join(paths.sep));
+      }
+      subpaths.push(carve);
+    }
+    const protectedMetadataNames = PROTECTED_METADATA_NAMES.filter((name) => [root, effRoot, ...raw].every((r) => !view.canWrite(paths.join(r, name))));
+    out.push({ root, readOnlySubpaths: dedupPaths(subpaths, paths), protectedMetadataNames: [...protectedMetadataNames] });
+  }
+  return out;
+}
+
+/** Every path exists as a directory except the given symlinks (link → target, resolved by prefix). */
+function linkedFs(links: ReadonlyArray<readonly [string, string]>): FsInspector {
+  const resolve = (p: string): string => {
+    for (const [from, to] of links) {
+      if (p === from || p.startsWith(from + '/')) return to + p.slice(from.length);
+    }
+    return p;
+  };
+  return {
+    ...nothing,
+    kind: (p) => (links.some(([from]) => from === p) ? 'symlink' : 'dir'),
+    realpath: (p) => resolve(p),
+  };
+}
+
 const seg = fc.constantFrom('a', 'ab', 'b', '.git', '.codex', '.agents', 'x y');
 const absPath = fc.oneof(
   { weight: 1, arbitrary: fc.constant('/') },
@@ -73,6 +139,19 @@ describe('PolicyView entry lookup equals the scan it replaced', () => {
           const denial = scanMetadataWriteDenial(view, p);
           expect(view.canWrite(p)).toBe(canWrite(scanResolveAccess(view, p)) && (view.fullDiskWrite() || denial === undefined));
         }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writableRoots() on random policies over a filesystem with symlinks (Linux)', () => {
+    const link = fc.constantFrom<readonly [string, string]>(['/ab', '/b/a'], ['/a/b', '/b'], ['/b/ab', '/a'], ['/x y', '/a/ab/.git']);
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 25 }), fc.uniqueArray(link, { maxLength: 2, selector: (l) => l[0] }), absPath, (entries, links, cwd) => {
+        const fs = linkedFs(links);
+        const view = new PolicyView({ kind: 'restricted', entries }, { cwd, platform: 'linux', tmpdir: undefined, fs });
+        const naive = new PolicyView({ kind: 'restricted', entries }, { cwd, platform: 'linux', tmpdir: undefined, fs });
+        expect(view.writableRoots()).toEqual(scanWritableRoots(naive));
       }),
       { numRuns: 500 },
     );
