@@ -34,18 +34,6 @@ bool write_all(int fd, const void* data, size_t size) {
   return true;
 }
 
-bool read_all(int fd, void* data, size_t size) {
-  char* p = static_cast<char*>(data);
-  while (size > 0) {
-    ssize_t n = read(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // The start report: u32 errno (0 = started), u32 length, message.
 [[noreturn]] void report_failure(int err, const std::string& message) {
   uint32_t head[2] = {static_cast<uint32_t>(err), static_cast<uint32_t>(message.size())};
@@ -220,32 +208,48 @@ int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedC
     }
     return err;
   }
-  uint32_t head[2] = {0, 0};
-  bool got = read_all(report[0], head, sizeof head);
-  if (!got || head[0] != 0) {
-    std::string text(got ? head[1] : 0, '\0');
-    if (got && !text.empty() && !read_all(report[0], &text[0], text.size())) text.clear();
-    int status = 0;
-    while (waitpid(static_cast<pid_t>(pid), &status, 0) < 0 && errno == EINTR) {
-    }
-    close(report[0]);
-    for (auto& p : stdio) {
-      close(p[0]);
-      close(p[1]);
-    }
-    *message = got ? text : "the command's namespace init ended before starting it (status " + std::to_string(status) + ")";
-    return got ? static_cast<int>(head[0]) : EIO;
-  }
+  // Not waited for here: the init's set-up (its /proc, masks, capability drop, the command's exec)
+  // runs while the supervisor serves other commands; its start report arrives on report_fd.
   if (fcntl(report[0], F_SETFL, O_NONBLOCK) < 0) *message = std::string("fcntl(O_NONBLOCK): ") + strerror(errno);
   adopt_stdio_pipes(stdio, static_cast<pid_t>(pid), out, message);
   out->report_fd = report[0];
   return 0;
 }
 
-int isolated_status(int* report_fd, int init_status) {
+bool read_report(int* report_fd, std::vector<uint8_t>* buffer) {
+  uint8_t chunk[4096];
+  while (*report_fd >= 0) {
+    ssize_t n = read(*report_fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return false;
+    if (n <= 0) {
+      close(*report_fd);
+      *report_fd = -1;
+      return true;
+    }
+    buffer->insert(buffer->end(), chunk, chunk + n);
+  }
+  return true;
+}
+
+StartReport parse_start_report(std::vector<uint8_t>* buffer, int* err, std::string* message) {
+  if (buffer->size() < 8) return StartReport::kIncomplete;
+  uint32_t head[2];
+  memcpy(head, buffer->data(), sizeof head);
+  if (head[0] == 0) {
+    buffer->erase(buffer->begin(), buffer->begin() + 8);
+    return StartReport::kStarted;
+  }
+  if (buffer->size() - 8 < head[1]) return StartReport::kIncomplete;
+  *err = static_cast<int>(head[0]);
+  message->assign(reinterpret_cast<const char*>(buffer->data()) + 8, head[1]);
+  buffer->clear();
+  return StartReport::kFailed;
+}
+
+int isolated_status(const std::vector<uint8_t>& rest, int init_status) {
   uint32_t raw = 0;
-  ssize_t n = *report_fd >= 0 ? read(*report_fd, &raw, sizeof raw) : -1;
-  if (*report_fd >= 0) close(*report_fd);
-  *report_fd = -1;
-  return n == static_cast<ssize_t>(sizeof raw) ? static_cast<int>(raw) : init_status;
+  if (rest.size() < sizeof raw) return init_status;
+  memcpy(&raw, rest.data(), sizeof raw);
+  return static_cast<int>(raw);
 }
