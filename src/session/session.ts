@@ -22,6 +22,12 @@ export interface SupervisorProcess extends PromiseLike<unknown> {
 export interface SessionOptions {
   /** Close the session after this many milliseconds without a running command. */
   idleTimeout?: number;
+  /**
+   * `namespaces` (default): each command in pid, IPC and mount namespaces of its own.
+   * `none`: commands started directly by the supervisor, in process groups of their own only —
+   * faster, but they share the session's pid and IPC namespaces (docs/sessions.md says what that loses).
+   */
+  isolation?: 'namespaces' | 'none';
 }
 
 /** Where the supervisor's commands start and with what environment, as planned for the session. */
@@ -90,7 +96,12 @@ export class SandboxSession implements AsyncDisposable {
     );
     const id = this.nextId++;
     const name = command.map(argvItemText).join(' ');
-    const cmd = new SessionCommand(id, name, { sendStdin: (i, c) => this.send(FrameType.stdin, i, c), sendSignal: (i, s) => this.sendSignal(i, s) }, options);
+    const channel = {
+      sendStdin: (i: number, c: Buffer): void => this.send(FrameType.stdin, i, c),
+      sendSignal: (i: number, s: number): void => this.sendSignal(i, s),
+      setPaused: (i: number, paused: boolean): void => this.send(paused ? FrameType.pause : FrameType.resume, i),
+    };
+    const cmd = new SessionCommand(id, name, channel, options);
     this.commands.set(id, cmd);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
@@ -154,10 +165,10 @@ export class SandboxSession implements AsyncDisposable {
         cmd.pid = f.payload.readUInt32LE(0);
         return;
       case FrameType.stdout:
-        cmd.stdout.write(f.payload);
+        cmd.output(cmd.stdout, f.payload);
         return;
       case FrameType.stderr:
-        cmd.stderr.write(f.payload);
+        cmd.output(cmd.stderr, f.payload);
         return;
       case FrameType.exit:
         this.forget(f.id);
