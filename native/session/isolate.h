@@ -14,6 +14,18 @@ struct ProcMasks {
   std::vector<std::string> masked;     // covered by /dev/null, read-only (runc MaskedPaths)
 };
 
+// The init's mode of the supervisor binary: argv[1] is this flag (supervisor_main.cc).
+constexpr const char* kInitFlag = "--session-init";
+
+// Opens the supervisor's own binary, from which each init is exec'd: 0, or an errno and *message.
+int open_init_exe(std::string* message);
+
+// The init's argv for a command (read back by init_main).
+std::vector<std::string> init_argv(const StartRequest& request, const ProcMasks& masks);
+
+// The init after its exec (argv from init_argv): pid 1 of the command's namespaces; never returns.
+[[noreturn]] void init_main(int argc, char** argv);
+
 // As spawn_command, but out->pid is the init (its own process group once it has started: a signal to
 // -pid reaches the init, which forwards it to the command's group) and out->report_fd its report pipe
 // (non-blocking). Returns at once after the clone: whether the command started comes later on

@@ -280,6 +280,8 @@ void on_exit(pid_t pid, int status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // An init exec'd by this supervisor for one command (isolate.h): never returns.
+  if (argc > 1 && strcmp(argv[1], kInitFlag) == 0) init_main(argc, argv);
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--isolate") {
@@ -296,6 +298,10 @@ int main(int argc, char** argv) {
   // Orphaned background processes are re-parented here and reaped (prctl(2) PR_SET_CHILD_SUBREAPER).
   check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "prctl(PR_SET_CHILD_SUBREAPER)");
   check(signal(SIGPIPE, SIG_IGN) != SIG_ERR, "signal(SIGPIPE)");
+  if (isolate) {
+    std::string message;
+    if (open_init_exe(&message) != 0) fatal(message);
+  }
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
