@@ -162,8 +162,11 @@ int init_trampoline(void* p) {
   prctl(PR_SET_NAME, "session-init", 0, 0, 0);
   // The supervisor dies, so does this namespace (its init first, then the kernel kills the rest).
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail_errno("prctl(PR_SET_PDEATHSIG)");
-  // A group of its own: the supervisor's kill(-pid) for a SIGNAL frame or at exit reaches this init.
-  if (setpgid(0, 0) < 0) fail_errno("setpgid");
+  // A session and group of its own: the supervisor's kill(-pid) for a SIGNAL frame or at exit reaches
+  // this init. A session, not only a group: with the kernel's autogroup scheduling (sched(7) "The
+  // autogroup feature") each command then gets a fair share of a loaded host as a separate sandbox.spawn
+  // would, instead of all the session's commands sharing the one autogroup of bwrap's --new-session.
+  if (setsid() < 0) fail_errno("setsid");
   mount_own_proc(masks);
   drop_capabilities();
   // Blocked with handlers: delivered through sigwaitinfo below. (A pid namespace's init gets no
