@@ -303,7 +303,8 @@ int isolated_status(const std::vector<uint8_t>& rest, int init_status) {
 }
 
 int open_init_exe(std::string* message) {
-  // The binary this process runs, read-only in the sandbox like the launcher beside it.
+  // The inode this process runs (proc(5) /proc/pid/exe), read-only in the sandbox like the launcher
+  // beside it: held open, so a file a command later put at the binary's path is never what an init runs.
   exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
   if (exe_fd < 0) *message = std::string("open(/proc/self/exe): ") + strerror(errno);
   return exe_fd < 0 ? errno : 0;
