@@ -62,6 +62,16 @@ describe.skipIf(!isLinux)('session flow control, buffer: false, isolation: none 
     60_000,
   );
 
+  // The supervisor no longer waits for a command's init to start; a SIGNAL frame that arrives first is
+  // held until the init has its own process group (else kill(-pid) fails with ESRCH and the signal is lost).
+  it('a signal sent before the command has started reaches it once it has', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      const p = session.spawn(['sleep', '30'], { stdin: 'ignore', reject: false });
+      p.kill('SIGTERM');
+      expect(await p).toMatchObject({ signal: 'SIGTERM', exitCode: undefined });
+    }
+  }, 20_000);
+
   it('buffer: false leaves the result empty and the output on the streams', async () => {
     const sub = session.spawn(['/bin/sh', '-c', 'echo to-out; echo to-err >&2'], { stdin: 'ignore', buffer: false });
     const out: Buffer[] = [];
