@@ -32,7 +32,13 @@ export interface SessionBatch {
 export interface SessionBenchReport {
   batches: SessionBatch[];
   throughput: Array<{ label: string; result: ThroughputResult }>;
-  ratios: { sessionOverBare: number; sessionCpuOverBareCpu: number; sessionThroughputOverSpawnAt32: number | undefined };
+  ratios: {
+    sessionOverBare: number;
+    sessionCpuOverBareCpu: number;
+    /** isolation: 'none' (no per-command namespaces) over a bare spawn. */
+    plainSessionOverBare: number;
+    sessionThroughputOverSpawnAt32: number | undefined;
+  };
 }
 
 const TICK_MS = 10; // USER_HZ = 100 on Linux (proc(5), /proc/pid/stat)
@@ -58,16 +64,27 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
   const { sb, cwd, log } = input;
   const n = input.quick ? 100 : 300;
   const slow = input.quick ? 20 : 60;
-  let session = sb.session('workspace-write', { cwd });
+  let isolation: 'namespaces' | 'none' = 'namespaces';
+  let session = sb.session('workspace-write', { cwd, isolation });
   const around = {
     open: (): void => {
-      session = sb.session('workspace-write', { cwd });
+      session = sb.session('workspace-write', { cwd, isolation });
     },
     close: (): Promise<void> => session.close(),
   };
   const sessionRun = async (): Promise<void> => {
     const r = await session.spawn(['/bin/true'], { stdin: 'ignore', reject: false, timeout: input.timeoutMs });
     if (r.exitCode !== 0) throw new Error(`session command: exit ${String(r.exitCode)} ${String(r.signal ?? '')} ${String(r.stderr)}`);
+  };
+  const plainAround = {
+    open: (): void => {
+      isolation = 'none';
+      around.open();
+    },
+    close: async (): Promise<void> => {
+      await around.close();
+      isolation = 'namespaces';
+    },
   };
   // Warm-up: page cache, the supervisor binary, Node's JIT.
   for (let i = 0; i < 20; i += 1) await sessionRun();
@@ -77,6 +94,8 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
   batches.push(await batch('bare spawn /bin/true', n, input.bare));
   // Every session command runs in its own pid, IPC and mount namespaces with a fresh /proc (docs/sessions.md).
   batches.push(await batch('session.spawn(/bin/true), own namespaces (open+close incl.)', n, sessionRun, around));
+  // isolation: 'none': started by the supervisor directly, sharing the session's pid namespace.
+  batches.push(await batch("session.spawn(/bin/true), isolation: 'none' (open+close incl.)", n, sessionRun, plainAround));
   batches.push(await batch("sandbox.spawn(['/bin/true'], 'workspace-write')", slow, input.library));
   if (input.rawBwrap) batches.push(await batch('raw bwrap, planner argv + inner stage', slow, input.rawBwrap));
   const throughput: SessionBenchReport['throughput'] = [];
@@ -90,7 +109,7 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
     await session.close();
   }
   for (const c of [1, 8, 32]) throughput.push({ label: 'sandbox.spawn', result: await measureThroughput(input.library, slow, c) });
-  const [bare, sess] = batches;
+  const [bare, sess, plain] = batches;
   const at32 = (label: string): number | undefined => throughput.find((t) => t.label === label && t.result.concurrency === 32)?.result.commandsPerSecond;
   const s32 = at32('session');
   const l32 = at32('sandbox.spawn');
@@ -100,6 +119,7 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
     ratios: {
       sessionOverBare: (sess?.wallMsPerCommand ?? NaN) / (bare?.wallMsPerCommand ?? NaN),
       sessionCpuOverBareCpu: (sess?.cpuMsPerCommand ?? NaN) / (bare?.cpuMsPerCommand ?? NaN),
+      plainSessionOverBare: (plain?.wallMsPerCommand ?? NaN) / (bare?.wallMsPerCommand ?? NaN),
       sessionThroughputOverSpawnAt32: s32 !== undefined && l32 !== undefined ? s32 / l32 : undefined,
     },
   };
@@ -113,7 +133,10 @@ export function renderSessionReport(r: SessionBenchReport): string {
     lines.push(`    ${t.label.padEnd(14)} concurrency ${String(t.result.concurrency).padStart(2)}: ${t.result.commandsPerSecond.toFixed(1).padStart(8)}/s  (${t.result.commands} commands, ${t.result.failed} failed${t.result.firstFailure ? `: ${t.result.firstFailure}` : ''})`);
   }
   const x = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)}x`);
-  lines.push(`  session command (per-command pid/IPC/mount namespaces) / bare spawn: ${x(r.ratios.sessionOverBare)} wall (target <= 1.0x), ${x(r.ratios.sessionCpuOverBareCpu)} CPU`);
-  lines.push(`  session throughput / sandbox.spawn throughput at concurrency 32: ${x(r.ratios.sessionThroughputOverSpawnAt32)} (target >= 10x)`);
+  const mark = (v: number | undefined, ok: (v: number) => boolean): string => (v === undefined || Number.isNaN(v) ? 'n/a ' : ok(v) ? 'met ' : 'MISS');
+  const { sessionOverBare: iso, plainSessionOverBare: plain, sessionThroughputOverSpawnAt32: tp } = r.ratios;
+  lines.push(`  ${mark(iso, (v) => v <= 1.0)}  session command (per-command pid/IPC/mount namespaces) / bare spawn: ${x(iso)} wall (target <= 1.0x), ${x(r.ratios.sessionCpuOverBareCpu)} CPU`);
+  lines.push(`  ${mark(plain, (v) => v <= 0.5)}  session command, isolation: 'none' / bare spawn: ${x(plain)} wall (target <= 0.5x)`);
+  lines.push(`  ${mark(tp, (v) => v >= 10)}  session throughput / sandbox.spawn throughput at concurrency 32: ${x(tp)} (target >= 10x)`);
   return `${lines.join('\n')}\n`;
 }

@@ -42,7 +42,7 @@ export type { SessionPoolOptions } from './session/pool.js';
 
 /** `sandbox.spawnPooled`'s per-command options (everything else is a SandboxOptions and decides the plan). */
 export type PooledSpawnOptions = SandboxOptions & Omit<SessionSpawnOptions, 'cwd' | 'env'>;
-const POOLED_COMMAND_KEYS = ['stdin', 'input', 'timeout', 'killSignal', 'reject', 'encoding', 'stripFinalNewline'] as const;
+const POOLED_COMMAND_KEYS = ['stdin', 'input', 'timeout', 'killSignal', 'reject', 'encoding', 'stripFinalNewline', 'buffer'] as const;
 
 export type NamedProfile = 'read-only' | 'workspace-write' | 'danger-full-access';
 export type ProfileInput = PermissionProfile | NamedProfile | Record<string, unknown>;
@@ -235,7 +235,8 @@ export class Sandbox {
    */
   session(profile: ProfileInput, options: SandboxOptions & SessionOptions = {}): SandboxSession {
     if (this.facts.platform !== 'linux') throw new TypeError(`sandbox.session: sessions need Linux (bubblewrap); on ${this.facts.platform} use sandbox.spawn`);
-    const { idleTimeout, ...rest } = options;
+    const { idleTimeout, isolation, ...rest } = options;
+    if (isolation !== undefined && isolation !== 'namespaces' && isolation !== 'none') throw new TypeError(`sandbox.session: isolation must be 'namespaces' or 'none' (got ${String(isolation)})`);
     const { sandbox, launch } = splitSpawnOptions(rest, 'sandbox.session');
     const extra = Object.keys(launch);
     if (extra.length) throw new TypeError(`sandbox.session: ${extra.join(', ')} are per command: pass them to session.spawn`);
@@ -244,7 +245,8 @@ export class Sandbox {
     // A caller that runs a proxy (the exec-server's, shared by its processes) gives its socket.
     const proxy = sandbox.networkAccess !== undefined && sandbox.networkProxySocket === undefined ? this.openProxy(sandbox) : undefined;
     try {
-      const req = this.plan([supervisor], profile, { ...sandbox, additionalPermissions, ...(proxy ? { networkProxySocket: proxySocketOf(proxy) } : {}) }, true);
+      // isolation 'none': the ordinary plan (no capability for the supervisor, bwrap's own /proc masks).
+      const req = this.plan([supervisor], profile, { ...sandbox, additionalPermissions, ...(proxy ? { networkProxySocket: proxySocketOf(proxy) } : {}) }, isolation !== 'none');
       const cwd = this.planned.get(req)?.cwd ?? process.cwd();
       const sub = this.launch(req, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, encoding: 'buffer', reject: false });
       return new SandboxSession(sub, req, { cwd, env: req.env, onEnd: () => void proxy?.close() }, idleTimeout !== undefined ? { idleTimeout } : {});

@@ -1,6 +1,7 @@
 // The session protocol's frames (src/session/protocol.ts is the other end): every frame is
 //   u32 payload length (little-endian), u8 type, u32 command id, payload bytes.
-// Host -> supervisor: START (argv, env, cwd), STDIN (bytes; empty = EOF), SIGNAL (u32 signal).
+// Host -> supervisor: START (argv, env, cwd), STDIN (bytes; empty = EOF), SIGNAL (u32 signal),
+//   PAUSE / RESUME (no payload: stop / go on reading that command's stdout and stderr).
 // Supervisor -> host: READY, STARTED (u32 pid), STDOUT/STDERR (bytes; empty = EOF),
 //   EXIT (u8 0 exited / 1 signalled, u32 value), FAILED (u32 errno, text: the command could not be
 //   started), FATAL (text: the supervisor's own failure; it exits after sending it).
@@ -16,6 +17,8 @@ enum FrameType : uint8_t {
   kStart = 1,
   kStdin = 2,
   kSignal = 3,
+  kPause = 4,
+  kResume = 5,
   kReady = 10,
   kStarted = 11,
   kStdout = 12,

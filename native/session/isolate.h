@@ -14,11 +14,36 @@ struct ProcMasks {
   std::vector<std::string> masked;     // covered by /dev/null, read-only (runc MaskedPaths)
 };
 
-// As spawn_command, but out->pid is the init (its own process group: a signal to -pid reaches the
-// init, which forwards it to the command's group) and out->report_fd its report pipe. The init exits
-// when the command does, and the kernel then kills whatever else is left in its pid namespace.
+// The init's mode of the supervisor binary: argv[1] is this flag (supervisor_main.cc).
+constexpr const char* kInitFlag = "--session-init";
+
+// Opens the supervisor's own binary, from which each init is exec'd: 0, or an errno and *message.
+int open_init_exe(std::string* message);
+
+// The init's argv for a command (read back by init_main).
+std::vector<std::string> init_argv(const StartRequest& request, const ProcMasks& masks);
+
+// The init after its exec (argv from init_argv): pid 1 of the command's namespaces; never returns.
+[[noreturn]] void init_main(int argc, char** argv);
+
+// As spawn_command, but out->pid is the init (its own process group once it has started: a signal to
+// -pid reaches the init, which forwards it to the command's group) and out->report_fd its report pipe
+// (non-blocking). Returns at once after the clone: whether the command started comes later on
+// report_fd (read_report, parse_start_report). The init exits when the command does, and the kernel
+// then kills whatever else is left in its pid namespace.
 int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedCommand* out, std::string* message);
 
+// Appends what *report_fd holds now to *buffer. True at EOF (the init exited: *report_fd is closed
+// and set to -1), false when more may come.
+bool read_report(int* report_fd, std::vector<uint8_t>* buffer);
+
+enum class StartReport { kIncomplete, kStarted, kFailed };
+
+// The init's start report at the front of *buffer: started (consumed; what follows is the command's
+// exit status), failed (*err, *message; the init exits), or not complete yet.
+StartReport parse_start_report(std::vector<uint8_t>* buffer, int* err, std::string* message);
+
 // The command's wait status once its init has been reaped with `init_status`: the status the init
-// reported, or the init's own (killed before the command ended, e.g. SIGKILL). Closes *report_fd.
-int isolated_status(int* report_fd, int init_status);
+// reported (what is left of its report after the start), or the init's own (killed before the
+// command ended, e.g. SIGKILL).
+int isolated_status(const std::vector<uint8_t>& rest, int init_status);

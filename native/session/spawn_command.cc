@@ -124,16 +124,21 @@ int spawn_program(const StartRequest& request, const int stdio[3], pid_t* pid_ou
         S_ISDIR(program.st_mode)) {
       result = EISDIR;
     }
-    *message = request.argv[0] + ": " + strerror(result);
-    if (result == E2BIG) {
-      *message += " (the kernel's execve(2) limits: one argument or variable at most MAX_ARG_STRLEN, 128 KiB with 4 KiB "
-                  "pages; arguments and environment together at most ARG_MAX, a quarter of the stack limit); pass large "
-                  "data through a file or stdin";
-    }
+    *message = exec_error_message(request.argv[0], result);
     return result;
   }
   *pid_out = pid;
   return 0;
+}
+
+std::string exec_error_message(const std::string& program, int err) {
+  std::string message = program + ": " + strerror(err);
+  if (err == E2BIG) {
+    message += " (the kernel's execve(2) limits: one argument or variable at most MAX_ARG_STRLEN, 128 KiB with 4 KiB "
+               "pages; arguments and environment together at most ARG_MAX, a quarter of the stack limit); pass large "
+               "data through a file or stdin";
+  }
+  return message;
 }
 
 int make_stdio_pipes(int fds[3][2], std::string* message) {

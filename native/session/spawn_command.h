@@ -24,6 +24,9 @@ int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string*
 // own process group and default signals, as above. 0 and *pid, or an errno and *message.
 int spawn_program(const StartRequest& request, const int stdio[3], pid_t* pid, std::string* message);
 
+// What a shell-like exec failure of `program` says (E2BIG names the kernel's limits).
+std::string exec_error_message(const std::string& program, int err);
+
 // Three O_CLOEXEC pipes (stdin, stdout, stderr): 0, or an errno and *message (nothing left open).
 int make_stdio_pipes(int fds[3][2], std::string* message);
 

@@ -33,17 +33,30 @@ struct Command {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int report_fd = -1;            // isolated: the init's report pipe (isolate.h)
+  std::vector<uint8_t> report;   // isolated: what the init reported so far
+  bool starting = false;         // isolated: no start report yet (STARTED not sent)
+  std::vector<int> held_signals; // SIGNAL frames that came while starting, sent once started
   std::vector<uint8_t> pending;  // stdin bytes not yet accepted by the pipe
   bool close_stdin = false;      // EOF asked for: close once pending is written
+  bool paused = false;           // PAUSE from the host: its output is not read until RESUME
 };
 
 std::map<uint32_t, Command> commands;
 bool isolate = false;
 ProcMasks proc_masks;
 
+// Every command's group, and each init itself (one still starting has no group of its own yet;
+// killing an init ends its whole pid namespace).
+void kill_all() {
+  for (auto& [id, c] : commands) {
+    kill(-c.pid, SIGKILL);
+    if (c.report_fd >= 0 || !c.report.empty()) kill(c.pid, SIGKILL);
+  }
+}
+
 [[noreturn]] void fatal(const std::string& text) {
   write_frame(STDOUT_FILENO, kFatal, 0, text.data(), text.size());
-  for (auto& [id, c] : commands) kill(-c.pid, SIGKILL);
+  kill_all();
   _exit(125);
 }
 
@@ -93,6 +106,53 @@ void flush_stdin(Command* c) {
   if (c->pending.empty() && c->close_stdin) close_fd(&c->stdin_fd);
 }
 
+void send_failed(uint32_t id, int err, const std::string& message) {
+  std::vector<uint8_t> out(4 + message.size());
+  put_u32(out.data(), static_cast<uint32_t>(err));
+  memcpy(out.data() + 4, message.data(), message.size());
+  write_frame(STDOUT_FILENO, kFailed, id, out.data(), out.size());
+}
+
+void send_started(uint32_t id, Command* c) {
+  c->starting = false;
+  uint8_t pid[4];
+  put_u32(pid, static_cast<uint32_t>(c->pid));
+  write_frame(STDOUT_FILENO, kStarted, id, pid, sizeof pid);
+  for (int sig : c->held_signals) kill(-c->pid, sig);
+  c->held_signals.clear();
+}
+
+void close_command_fds(Command* c) {
+  close_fd(&c->stdin_fd);
+  close_fd(&c->stdout_fd);
+  close_fd(&c->stderr_fd);
+  close_fd(&c->report_fd);
+}
+
+// An isolated command's start report, once the init has sent it: STARTED, or FAILED (the entry is
+// dropped; the init exits on its own and is reaped as a stray child). Called when report_fd is readable.
+void on_report(uint32_t id) {
+  auto it = commands.find(id);
+  if (it == commands.end() || !it->second.starting) return;
+  Command& c = it->second;
+  read_report(&c.report_fd, &c.report);
+  int err = 0;
+  std::string message;
+  switch (parse_start_report(&c.report, &err, &message)) {
+    case StartReport::kStarted:
+      send_started(id, &c);
+      return;
+    case StartReport::kFailed:
+      close_command_fds(&c);
+      commands.erase(it);
+      send_failed(id, err, message);
+      return;
+    case StartReport::kIncomplete:
+      // At EOF without a whole report, the init died: its reaping reports it (on_exit).
+      return;
+  }
+}
+
 void start(uint32_t id, const std::vector<uint8_t>& payload) {
   StartRequest request;
   std::string message;
@@ -106,10 +166,7 @@ void start(uint32_t id, const std::vector<uint8_t>& payload) {
   SpawnedCommand spawned;
   if (err == 0) err = isolate ? spawn_isolated(request, proc_masks, &spawned, &message) : spawn_command(request, &spawned, &message);
   if (err != 0) {
-    std::vector<uint8_t> out(4 + message.size());
-    put_u32(out.data(), static_cast<uint32_t>(err));
-    memcpy(out.data() + 4, message.data(), message.size());
-    write_frame(STDOUT_FILENO, kFailed, id, out.data(), out.size());
+    send_failed(id, err, message);
     return;
   }
   Command& c = commands[id];
@@ -118,9 +175,12 @@ void start(uint32_t id, const std::vector<uint8_t>& payload) {
   c.stdout_fd = spawned.stdout_fd;
   c.stderr_fd = spawned.stderr_fd;
   c.report_fd = spawned.report_fd;
-  uint8_t pid[4];
-  put_u32(pid, static_cast<uint32_t>(spawned.pid));
-  write_frame(STDOUT_FILENO, kStarted, id, pid, sizeof pid);
+  // Isolated: STARTED waits for the init's report (on_report), so several inits set up at once.
+  if (c.report_fd >= 0) {
+    c.starting = true;
+    return;
+  }
+  send_started(id, &c);
 }
 
 void handle(const Frame& f) {
@@ -139,10 +199,18 @@ void handle(const Frame& f) {
     case kSignal: {
       if (it == commands.end() || f.payload.size() != 4) return;
       int sig = static_cast<int>(f.payload[0] | (f.payload[1] << 8) | (f.payload[2] << 16) | (f.payload[3] << 24));
-      // The command's group only: pgid == its pid (spawn_command.cc), never 0 or -1.
-      if (it->second.pid > 1) kill(-it->second.pid, sig);
+      // The command's group only: pgid == its pid (spawn_command.cc), never 0 or -1. An init still
+      // starting has no group of its own yet: the signal waits until it has started.
+      if (it->second.starting) it->second.held_signals.push_back(sig);
+      else if (it->second.pid > 1) kill(-it->second.pid, sig);
       return;
     }
+    case kPause:
+    case kResume:
+      // Flow control per command: while paused its pipes are not read, so a command writing more
+      // than the host consumes blocks in write(2) once its pipe is full; other commands go on.
+      if (it != commands.end()) it->second.paused = f.type == kPause;
+      return;
     default:
       fatal("unknown frame type " + std::to_string(f.type) + " from the host (protocol mismatch)");
   }
@@ -181,12 +249,28 @@ void on_exit(pid_t pid, int status) {
     if (member <= 0) break;
     on_exit(member, member_status);  // a command leader that had joined this group
   }
+  if (c.report_fd >= 0 || !c.report.empty()) {
+    // The init has exited: the rest of its report is in the pipe (read to EOF, it never blocks now).
+    while (!read_report(&c.report_fd, &c.report)) {
+    }
+    if (c.starting) {
+      int err = EIO;
+      std::string message;
+      StartReport r = parse_start_report(&c.report, &err, &message);
+      if (r != StartReport::kStarted) {
+        close_command_fds(&c);
+        if (r == StartReport::kIncomplete) message = "the command's namespace init ended before starting it (status " + std::to_string(status) + ")";
+        send_failed(id, err, message);
+        return;
+      }
+      send_started(id, &c);
+    }
+    status = isolated_status(c.report, status);
+  }
+  // Drained whatever the flow control: what is left in the pipes is bounded by their capacity.
   pump_output(id, &c.stdout_fd, kStdout, true);
   pump_output(id, &c.stderr_fd, kStderr, true);
-  close_fd(&c.stdout_fd);
-  close_fd(&c.stderr_fd);
-  close_fd(&c.stdin_fd);
-  if (c.report_fd >= 0) status = isolated_status(&c.report_fd, status);
+  close_command_fds(&c);
   uint8_t out[5];
   out[0] = WIFSIGNALED(status) ? 1 : 0;
   put_u32(out + 1, static_cast<uint32_t>(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
@@ -196,6 +280,8 @@ void on_exit(pid_t pid, int status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // An init exec'd by this supervisor for one command (isolate.h): never returns.
+  if (argc > 1 && strcmp(argv[1], kInitFlag) == 0) init_main(argc, argv);
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--isolate") {
@@ -212,6 +298,10 @@ int main(int argc, char** argv) {
   // Orphaned background processes are re-parented here and reaped (prctl(2) PR_SET_CHILD_SUBREAPER).
   check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "prctl(PR_SET_CHILD_SUBREAPER)");
   check(signal(SIGPIPE, SIG_IGN) != SIG_ERR, "signal(SIGPIPE)");
+  if (isolate) {
+    std::string message;
+    if (open_init_exe(&message) != 0) fatal(message);
+  }
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
@@ -222,7 +312,7 @@ int main(int argc, char** argv) {
 
   FrameReader reader;
   std::vector<pollfd> fds;
-  std::vector<std::pair<uint32_t, int>> owners;  // per pollfd after the first two: command id, which (0 in, 1 out, 2 err)
+  std::vector<std::pair<uint32_t, int>> owners;  // per pollfd after the first two: command id, which (0 in, 1 out, 2 err, 3 report)
   static uint8_t buffer[65536];
   for (;;) {
     fds.clear();
@@ -230,10 +320,15 @@ int main(int argc, char** argv) {
     fds.push_back({STDIN_FILENO, POLLIN, 0});
     fds.push_back({sfd, POLLIN, 0});
     for (auto& [id, c] : commands) {
+      if (c.starting && c.report_fd >= 0) {
+        fds.push_back({c.report_fd, POLLIN, 0});
+        owners.push_back({id, 3});
+      }
       if (c.stdin_fd >= 0 && !c.pending.empty()) {
         fds.push_back({c.stdin_fd, POLLOUT, 0});
         owners.push_back({id, 0});
       }
+      if (c.starting || c.paused) continue;
       if (c.stdout_fd >= 0) {
         fds.push_back({c.stdout_fd, POLLIN, 0});
         owners.push_back({id, 1});
@@ -251,7 +346,9 @@ int main(int argc, char** argv) {
       auto it = commands.find(owners[i - 2].first);
       if (it == commands.end()) continue;
       Command& c = it->second;
-      if (owners[i - 2].second == 0) {
+      if (owners[i - 2].second == 3) {
+        on_report(it->first);
+      } else if (owners[i - 2].second == 0) {
         if (fds[i].revents & (POLLERR | POLLHUP)) {
           c.pending.clear();
           close_fd(&c.stdin_fd);
@@ -275,7 +372,7 @@ int main(int argc, char** argv) {
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0) {
         // The host closed the session (or died): nothing may outlive it.
-        for (auto& [id, c] : commands) kill(-c.pid, SIGKILL);
+        kill_all();
         return 0;
       }
       reader.append(buffer, static_cast<size_t>(n));

@@ -131,7 +131,7 @@ export class ProcessSpawner {
       let cmd: SessionSubprocess;
       try {
         // The process's own plan decides its session: same plan, same sandbox (the pool re-plans).
-        cmd = this.options.sandbox.spawnInPool(pool(), p.argv, planned.session.profile, planned.session.options, { stdin: p.pipeStdin ? 'pipe' : 'ignore', reject: false, encoding: 'buffer' });
+        cmd = this.options.sandbox.spawnInPool(pool(), p.argv, planned.session.profile, planned.session.options, { stdin: p.pipeStdin ? 'pipe' : 'ignore', reject: false, encoding: 'buffer', buffer: false });
       } catch (e) {
         throw internalError(e instanceof Error ? e.message : String(e));
       }
@@ -209,11 +209,9 @@ export class ProcessSpawner {
  * 128+N by ManagedProcess, and a session that ended under it (its result is unknown) as -1.
  */
 function startedSessionCommand(cmd: SessionSubprocess): StartedCommand {
-  // The session command keeps every output chunk for its result; the exec-server keeps its own
-  // bounded history (maxRetainedBytesPerSession), so that unbounded copy is dropped here: a command
-  // that prints without end must not grow the server's memory without end.
-  cmd.stdout.removeAllListeners('data');
-  cmd.stderr.removeAllListeners('data');
+  // Started with `buffer: false`: the exec-server keeps its own bounded history
+  // (maxRetainedBytesPerSession), and a command that prints without end must not grow the server's
+  // memory without end through a second, unbounded copy in the result.
   const exited = cmd.then(
     (r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }),
     () => ({ code: null, signal: null }),

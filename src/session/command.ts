@@ -24,6 +24,12 @@ export interface SessionSpawnOptions {
   encoding?: 'utf8' | 'buffer';
   /** Remove one final newline from the result's stdout/stderr (default true, like execa). */
   stripFinalNewline?: boolean;
+  /**
+   * false: the output is not collected into the result (its stdout and stderr are empty); read it
+   * from `subprocess.stdout` / `stderr`, or the command blocks once their buffers are full (flow
+   * control, docs/sessions.md). Default true.
+   */
+  buffer?: boolean;
 }
 
 export interface SessionResult {
@@ -70,6 +76,8 @@ export interface SessionSubprocess extends Promise<SessionResult> {
 export interface CommandChannel {
   sendStdin(id: number, chunk: Buffer): void;
   sendSignal(id: number, signal: number): void;
+  /** PAUSE (true) or RESUME (false): the supervisor stops or goes on reading this command's output. */
+  setPaused(id: number, paused: boolean): void;
 }
 
 const MAX_STDIN_FRAME = 1 << 20;
@@ -98,6 +106,8 @@ export class SessionCommand {
   private readonly err: Buffer[] = [];
   private settled = false;
   private timedOut = false;
+  /** The output streams whose buffer is full: the command's output is paused until both drained. */
+  private readonly full = new Set<PassThrough>();
   private timers: NodeJS.Timeout[] = [];
   private settle!: (r: SessionResult | SessionCommandError) => void;
 
@@ -107,8 +117,10 @@ export class SessionCommand {
     private readonly channel: CommandChannel,
     private readonly options: SessionSpawnOptions,
   ) {
-    this.stdout.on('data', (c: Buffer) => this.out.push(c));
-    this.stderr.on('data', (c: Buffer) => this.err.push(c));
+    if (options.buffer !== false) {
+      this.stdout.on('data', (c: Buffer) => this.out.push(c));
+      this.stderr.on('data', (c: Buffer) => this.err.push(c));
+    }
     this.stdin = new Writable({
       write: (chunk: Buffer, _enc, done): void => {
         for (let o = 0; o < chunk.length; o += MAX_STDIN_FRAME) this.channel.sendStdin(this.id, chunk.subarray(o, o + MAX_STDIN_FRAME));
@@ -148,6 +160,21 @@ export class SessionCommand {
   begin(): void {
     if (this.options.input !== undefined) this.stdin.end(this.options.input);
     else if (this.options.stdin === 'ignore') this.stdin.end();
+  }
+
+  /**
+   * Output from the supervisor. A stream whose reader does not keep up (write() false: paused, or
+   * piped to something slower) pauses this command only, until 'drain': what Node holds per command
+   * stays bounded by the stream's buffer plus what was already in flight.
+   */
+  output(stream: PassThrough, chunk: Buffer): void {
+    if (this.settled || stream.write(chunk) || this.full.has(stream)) return;
+    if (this.full.size === 0) this.channel.setPaused(this.id, true);
+    this.full.add(stream);
+    stream.once('drain', () => {
+      this.full.delete(stream);
+      if (this.full.size === 0 && !this.settled) this.channel.setPaused(this.id, false);
+    });
   }
 
   get done(): boolean {

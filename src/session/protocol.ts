@@ -6,6 +6,9 @@ export const FrameType = {
   start: 1,
   stdin: 2,
   signal: 3,
+  /** Stop reading one command's stdout/stderr (flow control); RESUME goes on. No payload. */
+  pause: 4,
+  resume: 5,
   ready: 10,
   started: 11,
   stdout: 12,

@@ -22,6 +22,12 @@ export interface SupervisorProcess extends PromiseLike<unknown> {
 export interface SessionOptions {
   /** Close the session after this many milliseconds without a running command. */
   idleTimeout?: number;
+  /**
+   * `namespaces` (default): each command in pid, IPC and mount namespaces of its own.
+   * `none`: commands started directly by the supervisor, in process groups of their own only —
+   * faster, but they share the session's pid and IPC namespaces (docs/sessions.md says what that loses).
+   */
+  isolation?: 'namespaces' | 'none';
 }
 
 /** Where the supervisor's commands start and with what environment, as planned for the session. */
@@ -42,7 +48,6 @@ export class SandboxSession implements AsyncDisposable {
   private endCause: unknown;
   private fatal: string | undefined;
   private stderrTail = '';
-  private readonly held = new Set<Writable>();
   private idleTimer: NodeJS.Timeout | undefined;
   /** Settles once the supervisor has exited. */
   readonly ended: Promise<void>;
@@ -91,7 +96,12 @@ export class SandboxSession implements AsyncDisposable {
     );
     const id = this.nextId++;
     const name = command.map(argvItemText).join(' ');
-    const cmd = new SessionCommand(id, name, { sendStdin: (i, c) => this.send(FrameType.stdin, i, c), sendSignal: (i, s) => this.sendSignal(i, s) }, options);
+    const channel = {
+      sendStdin: (i: number, c: Buffer): void => this.send(FrameType.stdin, i, c),
+      sendSignal: (i: number, s: number): void => this.sendSignal(i, s),
+      setPaused: (i: number, paused: boolean): void => this.send(paused ? FrameType.pause : FrameType.resume, i),
+    };
+    const cmd = new SessionCommand(id, name, channel, options);
     this.commands.set(id, cmd);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
@@ -155,10 +165,10 @@ export class SandboxSession implements AsyncDisposable {
         cmd.pid = f.payload.readUInt32LE(0);
         return;
       case FrameType.stdout:
-        if (!cmd.stdout.write(f.payload)) this.holdBack(cmd.stdout);
+        cmd.output(cmd.stdout, f.payload);
         return;
       case FrameType.stderr:
-        if (!cmd.stderr.write(f.payload)) this.holdBack(cmd.stderr);
+        cmd.output(cmd.stderr, f.payload);
         return;
       case FrameType.exit:
         this.forget(f.id);
@@ -171,26 +181,6 @@ export class SandboxSession implements AsyncDisposable {
         return;
       default:
     }
-  }
-
-  /**
-   * Back-pressure (sesssuite's stop-gap until per-command PAUSE/RESUME frames): a command's reader fell behind,
-   * so the supervisor's output is not read until it drains — its pipe fills, and the commands block as on a
-   * full pipe of their own, instead of their output piling up in this process without bound (an exec-server
-   * client that stops reading; load.test.ts). Coarse: every command of this session waits meanwhile.
-   */
-  private holdBack(stream: Writable): void {
-    if (this.held.has(stream)) return;
-    this.held.add(stream);
-    this.supervisor.stdout?.pause();
-    const release = (): void => {
-      stream.off('drain', release);
-      stream.off('close', release);
-      this.held.delete(stream);
-      if (this.held.size === 0) this.supervisor.stdout?.resume();
-    };
-    stream.on('drain', release);
-    stream.on('close', release);
   }
 
   private forget(id: number): void {

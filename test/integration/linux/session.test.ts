@@ -127,7 +127,7 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(hostPidsWithArgv(detached)).toEqual([]);
   });
 
-  it("a command's init (forked from the supervisor) is not dumpable: its memory, environment and fds are out of reach", async () => {
+  it("a command's init (exec'd from the supervisor's binary) is not dumpable: its memory, environment and fds are out of reach", async () => {
     const r = await sh('cat /proc/$PPID/environ >/dev/null && echo READ-ENVIRON; readlink /proc/$PPID/fd/0 && echo READ-FD; head -c1 /proc/$PPID/mem >/dev/null && echo READ-MEM; cat /proc/$PPID/comm');
     expect(r.stdout).toBe('session-init');
     expect(r.stdout).not.toMatch(/READ-/);
@@ -140,8 +140,10 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     // As the command sees its pid namespace: every process's argv, then SIGKILL to every process it may signal.
     const r = await sh('for p in /proc/[0-9]*; do echo "$p: $(tr "\\0" " " < $p/cmdline)"; done; kill -KILL -1; echo after-kill');
     expect(r.stdout).not.toContain(marker);
-    // The supervisor's argv appears once: its fork, this command's init, pid 1 of the command's namespace.
-    expect(String(r.stdout).split('\n').filter((l: string) => l.includes('codex-sandbox-session'))).toEqual([expect.stringMatching(/^\/proc\/1: /)]);
+    // The supervisor is not there; this command's init (exec'd from the supervisor's binary) is, as pid 1.
+    const lines = String(r.stdout).split('\n');
+    expect(lines.filter((l: string) => l.includes('codex-sandbox-session'))).toEqual([]);
+    expect(lines.filter((l: string) => l.includes('--session-init'))).toEqual([expect.stringMatching(/^\/proc\/1: session-init --session-init /)]);
     // Both are still there: the other command runs on, and the supervisor starts the next command.
     expect(await sh('echo still-serving')).toMatchObject({ exitCode: 0, stdout: 'still-serving' });
     expect(hostPidsWithArgv(['sleep', marker])).toHaveLength(1);
