@@ -3,7 +3,7 @@
  * the fds it names supplied by the bench instead of the native launcher. This is the floor the
  * library is measured against: everything above it is the launcher plus the library's own work.
  */
-import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
 import type { LaunchRequest } from '../src/contracts/index.js';
@@ -142,8 +142,18 @@ export function rawBwrapRunner(
   const bwrapPath = opts.bwrapPath ?? inv.bwrapPath;
   if (opts.bpf !== undefined) writeFileSync(bpfPath, opts.bpf);
   const devNull = openSync('/dev/null', 'r');
-  // The launcher's pinned writable roots: opened once here (bwrap closes only its own copy).
-  const pinned = new Map(inv.bindFds.map((b) => [b.fd, openSync(b.path, constants.O_RDONLY | constants.O_DIRECTORY)]));
+  // The launcher's pinned writable roots: opened once here (bwrap closes only its own copy). A
+  // `--bind-fd` onto a path that does not exist is a staged new repository (`--fresh-git`): the
+  // launcher binds a private staging directory there, so the bench supplies an empty one of its own,
+  // and removes the mount point bwrap creates after each sequential run so that the library's next
+  // plan sees the workspace as before.
+  const stagedMountPoints = inv.bindFds.filter((b) => !existsSync(b.path)).map((b) => b.path);
+  const pinned = new Map(
+    inv.bindFds.map((b) => [b.fd, openSync(existsSync(b.path) ? b.path : mkdtempSync(join(opts.workDir, 'stage-')), constants.O_RDONLY | constants.O_DIRECTORY)]),
+  );
+  const removeMountPoints = (): void => {
+    for (const p of stagedMountPoints) rmSync(p, { recursive: true, force: true });
+  };
   const maxFd = Math.max(2, inv.seccompFd ?? 0, inv.infoFd ?? 0, inv.startedFd ?? 0, ...inv.dataFds, ...pinned.keys());
   const args = [...inv.bwrapArgs, '--', ...(opts.keepInner ? inv.innerArgv : inv.command)];
   return {
@@ -186,9 +196,12 @@ export function rawBwrapRunner(
         });
       } finally {
         if (bpfFd !== undefined) closeSync(bpfFd);
+        // Concurrent runs (the naive launcher's throughput) may still use the mount point: removed at close().
+        if (opts.via !== 'execa') removeMountPoints();
       }
     },
     close: () => {
+      removeMountPoints();
       closeSync(devNull);
       for (const fd of pinned.values()) closeSync(fd);
     },
