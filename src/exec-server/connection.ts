@@ -173,7 +173,7 @@ export class Connection implements SessionPort {
     const session = this.gate(method);
     const procs = this.core.processes;
     if (method.startsWith('fs/')) {
-      this.fs ??= new FsMethods(this.core.fsOptions);
+      this.fs ??= new FsMethods(this.core.fsOptions, () => this.session?.sandboxSessions());
       return this.fs.call(method, params);
     }
     switch (method) {

@@ -131,6 +131,7 @@ export class ServerCore {
       serverEnv: options.serverEnv,
       ...(options.hiddenPaths ? { hiddenPaths: options.hiddenPaths } : {}),
       sandboxOptions: { ...(caches !== undefined ? { caches } : {}), ...(git !== undefined ? { git } : {}) },
+      ...(options.sessions === true ? { sessions: true } : {}),
     };
   }
 

@@ -5,7 +5,8 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Sandbox, SandboxSubprocess, SpawnOptions } from '../../sandbox.js';
+import type { Readable, Writable } from 'node:stream';
+import type { Sandbox, SandboxOptions, SessionPool, SpawnOptions } from '../../sandbox.js';
 import type { AdditionalPermissionProfile } from '../../permissions/index.js';
 import { PathUri } from '../../path-uri/index.js';
 import type { Platform } from '../../path-uri/index.js';
@@ -58,6 +59,20 @@ export interface HelperOptions {
   hiddenPaths?: readonly string[];
   /** The server's `--cache` tools and `--git` mode: fs/* writes get what process/start gets (never its network). */
   sandboxOptions?: Pick<SpawnOptions, 'caches' | 'git'>;
+  /**
+   * The server runs sandboxed processes in sandbox sessions (Linux, the default): a helper is then a
+   * command in its client session's pool, in the session for the helper's own plan, so the next burst
+   * after an idle helper stopped starts a command in that session instead of a whole sandbox.
+   */
+  sessions?: boolean;
+}
+
+/** What a helper needs of its process: a sandboxed launch or a command in a sandbox session. */
+interface HelperProcess {
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  kill(signal?: NodeJS.Signals): boolean;
 }
 
 class Helper {
@@ -69,7 +84,10 @@ class Helper {
   lastUsed = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly sub: SandboxSubprocess) {
+  constructor(
+    private readonly sub: HelperProcess,
+    exited: Promise<{ exitCode?: number | undefined; signal?: string | undefined }>,
+  ) {
     const out = sub.stdout;
     const err = sub.stderr;
     if (!out || !err || !sub.stdin) throw fsInternal('fs sandbox helper started without pipes');
@@ -78,7 +96,7 @@ class Helper {
     });
     out.on('data', (d: Buffer) => this.onData(d));
     sub.stdin.on('error', () => undefined);
-    void sub.then(
+    void exited.then(
       (r) => this.onExit(r.exitCode, r.signal),
       () => this.onExit(undefined, undefined),
     );
@@ -181,6 +199,7 @@ class Helper {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.dead ??= fsInternal('fs sandbox helper was stopped');
     // SIGKILL to the launcher; the sandboxed helper below it dies with it (bwrap --die-with-parent).
+    // In a session: to the helper's process group (its pid namespace ends with it).
     try {
       this.sub.kill('SIGKILL');
     } catch {
@@ -194,7 +213,11 @@ export class HelperPool {
   private readonly helpers = new Map<string, Helper>();
   private closed = false;
 
-  constructor(private readonly options: HelperOptions) {}
+  /** `sandboxSessions`: the client session's pool of sandbox sessions, when the server uses them. */
+  constructor(
+    private readonly options: HelperOptions,
+    private readonly sandboxSessions?: () => SessionPool | undefined,
+  ) {}
 
   private launch(ctx: FsSandbox): Helper {
     const { sandbox } = this.options;
@@ -208,26 +231,38 @@ export class HelperPool {
       // Codex: a profile with restricted reads gets :minimal so the helper can start at all.
       { path: { type: 'special', value: { kind: 'minimal' } }, access: 'read' },
     ];
+    const planOptions: SandboxOptions = {
+      cwd: ctx.cwd ?? process.cwd(),
+      projectRoots: ctx.projectRoots,
+      additionalPermissions: { fileSystem: { entries } },
+      // Codex: network is forced to restricted for the helper.
+      network: 'restricted',
+      env: helperEnv(this.options.serverEnv),
+      envPolicy: { inherit: 'all', ignoreDefaultExcludes: true },
+      ...(this.options.hiddenPaths?.length ? { denyRead: this.options.hiddenPaths } : {}),
+      ...this.options.sandboxOptions,
+    };
     let req;
     try {
-      req = sandbox.plan([node, helper], ctx.profile, {
-        cwd: ctx.cwd ?? process.cwd(),
-        projectRoots: ctx.projectRoots,
-        additionalPermissions: { fileSystem: { entries } },
-        // Codex: network is forced to restricted for the helper.
-        network: 'restricted',
-        env: helperEnv(this.options.serverEnv),
-        envPolicy: { inherit: 'all', ignoreDefaultExcludes: true },
-        ...(this.options.hiddenPaths?.length ? { denyRead: this.options.hiddenPaths } : {}),
-        ...this.options.sandboxOptions,
-      });
+      req = sandbox.plan([node, helper], ctx.profile, planOptions);
     } catch (e) {
       throw invalidInput(`failed to prepare fs sandbox: ${e instanceof Error ? e.message : String(e)}`);
     }
     // A restricting context must never run unconfined (Codex: platform sandbox required).
     if (req.kind === 'none' || (platform === 'linux' && req.kind !== 'linux-bwrap')) throw invalidInput('filesystem sandbox cannot be enforced on this executor');
+    const pool = this.options.sessions === true && req.kind === 'linux-bwrap' ? this.sandboxSessions?.() : undefined;
+    if (pool !== undefined) {
+      // The pool plans the session again from the same profile and options (a bwrap plan, checked above).
+      let cmd;
+      try {
+        cmd = sandbox.spawnInPool(pool, [node, helper], ctx.profile, planOptions, { stdin: 'pipe', reject: false, encoding: 'buffer', buffer: false });
+      } catch (e) {
+        throw fsInternal(`failed to start the fs sandbox helper in a sandbox session: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return new Helper(cmd, cmd);
+    }
     const sub = sandbox.launch(req, { stdio: ['pipe', 'pipe', 'pipe'], reject: false, buffer: false, cleanup: true });
-    return new Helper(sub);
+    return new Helper(sub, sub);
   }
 
   private helperFor(ctx: FsSandbox): Helper {

@@ -9,6 +9,7 @@ import type { FsFailure } from './errors.js';
 import { notFound, toFsFailure } from './errors.js';
 import { HelperPool } from './helper-pool.js';
 import type { HelperOptions } from './helper-pool.js';
+import type { SessionPool } from '../../sandbox.js';
 import { OpenFiles, runFsRequest } from './ops.js';
 import { decodeFsCall, decodeReadBlock } from './params.js';
 import type { FsRequest } from './requests.js';
@@ -43,8 +44,8 @@ export class FsMethods {
   /** handleId → where its reads go; a slot is taken while fs/open runs (duplicates and the limit count it). */
   private readonly handles = new Map<string, Reader | 'opening'>();
 
-  constructor(options: HelperOptions) {
-    this.pool = new HelperPool(options);
+  constructor(options: HelperOptions, sandboxSessions?: () => SessionPool | undefined) {
+    this.pool = new HelperPool(options, sandboxSessions);
   }
 
   async call(method: string, params: unknown): Promise<object> {

@@ -563,7 +563,12 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       // Not in a sticky shared directory (/tmp, /var/tmp): git outside would find a repository there from
       // every directory below it that has none (git's upward discovery, git(1) GIT_CEILING_DIRECTORIES).
       const shared = rootSt !== undefined && (rootSt.mode & 0o1000) !== 0;
-      if (w.root === projectRoot && input.gitCommondirSelf !== undefined && input.pinRoots === true && rootSt?.kind === 'dir' && !shared && fsi.kind(remap(dotGit)) === 'missing') {
+      // An empty .git is another run's mount point (or staging): staged too, so the plan does not change
+      // while a run or a session lasts (a session pool keys sessions by their plan); the launcher accepts
+      // into it only while it is still that empty directory, so the first run to end wins, never a mix.
+      const dotGitKind = fsi.kind(remap(dotGit));
+      const stageable = dotGitKind === 'missing' || (dotGitKind === 'dir' && fsi.isEmptyDir(remap(dotGit)) === true);
+      if (w.root === projectRoot && input.gitCommondirSelf !== undefined && input.pinRoots === true && rootSt?.kind === 'dir' && !shared && stageable) {
         stagedGitdirs.add(remap(dotGit));
         git.push({ gitdir: dotGit, staged: true });
         continue;

@@ -4,10 +4,12 @@
  * signal the first's); a tty process keeps a sandbox of its own; a client session's sandbox
  * sessions end with it. Which sandbox a process ran in is its user namespace (`/proc/self/ns/user`: bubblewrap makes one per sandbox; a session command gets its own pid/IPC/mount namespaces inside it, never a user namespace).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { built, isLinux, outputOf, scratch, SESSIONS_FLAG, startParams, startServer, workspaceWriteSandbox, WsClient } from './helpers.js';
 import type { ServerProcess } from './helpers.js';
+import { FsClient, uri } from './fs-helpers.js';
 
 const NS = ['readlink', '/proc/self/ns/user'];
 
@@ -80,6 +82,25 @@ describe.skipIf(!isLinux || !built)('exec-server sandbox sessions (the default)'
     expect(supervisorsUnder(server.proc.pid ?? 0).length).toBe(1);
     expect(await ns(b, 'b3')).toBe(b1);
     await b.close();
+  });
+
+  it('a sandboxed fs/* request runs its helper as a command of a sandbox session of its client session; --no-sessions gives it a sandbox of its own', async () => {
+    writeFileSync(join(dir.ws, 'fs-helper.txt'), 'through a session');
+    for (const sessions of [true, false]) {
+      const own = await startServer(sessions ? ['--sessions'] : ['--no-sessions']);
+      try {
+        const c = await WsClient.connect(own.url);
+        await c.initialize();
+        const fs = new FsClient(c, sandbox);
+        const r = await fs.call('fs/readFile', { path: uri(join(dir.ws, 'fs-helper.txt')) });
+        expect(Buffer.from(String(r['dataBase64']), 'base64').toString()).toBe('through a session');
+        // The helper lives on between requests (until idle): its sandbox is a session's, or its own.
+        expect(supervisorsUnder(own.proc.pid ?? 0).length).toBe(sessions ? 1 : 0);
+        await c.close();
+      } finally {
+        await own.stop();
+      }
+    }
   });
 
   it('--no-sessions: every process of one client session and plan gets a sandbox of its own, and no supervisor runs', async () => {

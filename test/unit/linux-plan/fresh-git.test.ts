@@ -69,8 +69,15 @@ describe('linux plan: a missing .git is staged by the launcher', () => {
     expect(r.git).toEqual([{ gitdir: `${WS}/.git`, staged: true }]);
   });
 
-  it("not with git: 'read-only', without --bind-fd, in a sticky shared root, nor for an empty .git (another run's mount point)", () => {
-    for (const r of [plan(fakeFs(0o755), { git: 'read-only' }), plan(fakeFs(0o755), { pin: false }), plan(fakeFs(0o1777)), plan(fakeFs(0o755, 'dir'))]) {
+  it("an empty .git (another run's mount point) is staged too: the plan stays the same while a run or a session lasts", () => {
+    const r = plan(fakeFs(0o755, 'dir'));
+    expect(r.freshGit).toHaveLength(1);
+    expect(bindFdAt(r.args, `${WS}/.git`)).toBe(String(r.freshGit[0]!.stageFd));
+    expect(r.git).toEqual([{ gitdir: `${WS}/.git`, staged: true }]);
+  });
+
+  it("not with git: 'read-only', without --bind-fd, nor in a sticky shared root", () => {
+    for (const r of [plan(fakeFs(0o755), { git: 'read-only' }), plan(fakeFs(0o755), { pin: false }), plan(fakeFs(0o1777))]) {
       expect(r.freshGit).toEqual([]);
       expect(bindFdAt(r.args, `${WS}/.git`)).toBeUndefined();
       expect(r.syntheticTargets).toContain(`${WS}/.git`);
