@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../../src/contracts/index.js';
 import type { FsEntryStat, FsInspector } from '../../../src/permissions/fs-facts.js';
-import type { ResolvedFileSystem } from '../../../src/permissions/resolved.js';
+import { oneWritableRoot } from './resolved-fixture.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';
 import type { BwrapArgs } from '../../../src/platforms/linux/plan.js';
 
@@ -28,17 +28,7 @@ function fakeFs(rootMode: number, gitKind: 'missing' | 'dir' = 'missing'): FsIns
 }
 
 function plan(fs: FsInspector, options: { pin?: boolean; git?: 'read-only' } = {}): BwrapArgs {
-  const resolved: ResolvedFileSystem = {
-    kind: 'restricted',
-    fullDiskRead: true,
-    fullDiskWrite: false,
-    includePlatformDefaults: false,
-    readableRoots: [],
-    writableRoots: [{ root: WS, readOnlySubpaths: [`${WS}/.git`], protectedMetadataNames: ['.git', '.agents', '.codex'] }],
-    unreadableRoots: [],
-    unreadableGlobs: [],
-    globScanMaxDepth: undefined,
-  };
+  const resolved = oneWritableRoot(WS, { readOnlySubpaths: [`${WS}/.git`], protectedMetadataNames: ['.git', '.agents', '.codex'] });
   const facts = { platform: 'linux', arch: 'x64', tmpdir: undefined, home: undefined, fs } as HostFacts;
   return buildBwrapArgs({
     fs: resolved,

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../../src/contracts/index.js';
 import type { FsEntryKind, FsInspector } from '../../../src/permissions/fs-facts.js';
-import type { ResolvedFileSystem } from '../../../src/permissions/resolved.js';
+import { oneWritableRoot } from './resolved-fixture.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';
 
 const WS = '/work/ws';
@@ -25,17 +25,7 @@ function fakeFs(entries: Record<string, { kind: FsEntryKind; empty?: boolean; si
 }
 
 function plan(fs: FsInspector): { args: string[]; syntheticTargets: string[] } {
-  const resolved: ResolvedFileSystem = {
-    kind: 'restricted',
-    fullDiskRead: true,
-    fullDiskWrite: false,
-    includePlatformDefaults: false,
-    readableRoots: [],
-    writableRoots: [{ root: WS, readOnlySubpaths: [], protectedMetadataNames: ['.git', '.agents', '.codex'] }],
-    unreadableRoots: [],
-    unreadableGlobs: [],
-    globScanMaxDepth: undefined,
-  };
+  const resolved = oneWritableRoot(WS, { protectedMetadataNames: ['.git', '.agents', '.codex'] });
   const facts = { platform: 'linux', arch: 'x64', tmpdir: undefined, home: undefined, fs } as HostFacts;
   return buildBwrapArgs({ fs: resolved, network: 'restricted', cwd: WS, command: ['true'], facts, launcherPath: '/opt/launcher', registryDir: '/run/reg', argv0Supported: false });
 }

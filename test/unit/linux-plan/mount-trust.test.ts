@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PlanError } from '../../../src/contracts/index.js';
 import type { HostFacts } from '../../../src/contracts/index.js';
 import type { FsEntryKind, FsEntryStat, FsInspector } from '../../../src/permissions/fs-facts.js';
-import type { ResolvedFileSystem } from '../../../src/permissions/resolved.js';
+import { oneWritableRoot } from './resolved-fixture.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';
 
 interface Entry {
@@ -60,17 +60,7 @@ function plan(
   opts: { uid?: number; root?: string; cwd?: string; allow?: string[]; denyGlobs?: string[]; packageRoot?: string; registryDir?: string; metadata?: string[] } = {},
 ): ReturnType<typeof buildBwrapArgs> {
   const root = opts.root ?? '/home/me/ws';
-  const resolved: ResolvedFileSystem = {
-    kind: 'restricted',
-    fullDiskRead: true,
-    fullDiskWrite: false,
-    includePlatformDefaults: false,
-    readableRoots: [],
-    writableRoots: [{ root, readOnlySubpaths: [], protectedMetadataNames: opts.metadata ?? [] }],
-    unreadableRoots: [],
-    unreadableGlobs: opts.denyGlobs ?? [],
-    globScanMaxDepth: undefined,
-  };
+  const resolved = oneWritableRoot(root, { protectedMetadataNames: opts.metadata ?? [], unreadableGlobs: opts.denyGlobs ?? [] });
   const facts = {
     platform: 'linux',
     arch: 'x64',

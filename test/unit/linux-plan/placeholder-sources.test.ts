@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts, PlaceholderSources } from '../../../src/contracts/index.js';
 import type { FsEntryKind, FsInspector } from '../../../src/permissions/fs-facts.js';
-import type { ResolvedFileSystem } from '../../../src/permissions/resolved.js';
+import { oneWritableRoot } from './resolved-fixture.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';
 
 const WS = '/work/ws';
@@ -27,17 +27,7 @@ function fakeFs(entries: Record<string, { kind: FsEntryKind; empty?: boolean; si
 }
 
 function plan(fs: FsInspector, sources: PlaceholderSources | undefined): { args: string[]; devNullFds: number[] } {
-  const resolved: ResolvedFileSystem = {
-    kind: 'restricted',
-    fullDiskRead: true,
-    fullDiskWrite: false,
-    includePlatformDefaults: false,
-    readableRoots: [],
-    writableRoots: [{ root: WS, readOnlySubpaths: [`${WS}/conf/locked.toml`], protectedMetadataNames: ['.codex'] }],
-    unreadableRoots: [`${WS}/secret.env`],
-    unreadableGlobs: [],
-    globScanMaxDepth: undefined,
-  };
+  const resolved = oneWritableRoot(WS, { readOnlySubpaths: [`${WS}/conf/locked.toml`], protectedMetadataNames: ['.codex'], unreadableRoots: [`${WS}/secret.env`] });
   const facts = {
     platform: 'linux',
     arch: 'x64',
