@@ -31,7 +31,8 @@ export interface SessionBatch {
 
 export interface SessionBenchReport {
   batches: SessionBatch[];
-  throughput: Array<{ label: string; result: ThroughputResult }>;
+  /** Throughput runs, each with the whole machine's CPU per command (/proc/stat, all processes). */
+  throughput: Array<{ label: string; result: ThroughputResult; machineCpuMsPerCommand?: number }>;
   ratios: {
     sessionOverBare: number;
     sessionCpuOverBareCpu: number;
@@ -44,6 +45,19 @@ export interface SessionBenchReport {
 }
 
 const TICK_MS = 10; // USER_HZ = 100 on Linux (proc(5), /proc/pid/stat)
+
+/** CPU time all processes spent so far (/proc/stat's first line: user nice system irq softirq), in ms. */
+function machineBusyMs(): number {
+  const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  return [0, 1, 2, 5, 6].reduce((sum, i) => sum + (f[i] ?? 0), 0) * TICK_MS;
+}
+
+/** A throughput run with the machine's CPU per command beside it (what bounds throughput on a busy box). */
+async function throughputWithCpu(label: string, run: () => Promise<void>, commands: number, concurrency: number): Promise<{ label: string; result: ThroughputResult; machineCpuMsPerCommand: number }> {
+  const before = machineBusyMs();
+  const result = await measureThroughput(run, commands, concurrency);
+  return { label, result, machineCpuMsPerCommand: (machineBusyMs() - before) / commands };
+}
 
 function cpuMs(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
@@ -105,7 +119,7 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
   try {
     for (const c of [1, 8, 32]) {
       log(`bench: sessions, throughput at concurrency ${c}`);
-      throughput.push({ label: 'session', result: await measureThroughput(sessionRun, n, c) });
+      throughput.push(await throughputWithCpu('session', sessionRun, n, c));
     }
   } finally {
     await session.close();
@@ -114,12 +128,12 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
   try {
     for (const c of [1, 8, 32]) {
       log(`bench: sessions (isolation: 'none'), throughput at concurrency ${c}`);
-      throughput.push({ label: "session 'none'", result: await measureThroughput(sessionRun, n, c) });
+      throughput.push(await throughputWithCpu("session 'none'", sessionRun, n, c));
     }
   } finally {
     await plainAround.close();
   }
-  for (const c of [1, 8, 32]) throughput.push({ label: 'sandbox.spawn', result: await measureThroughput(input.library, slow, c) });
+  for (const c of [1, 8, 32]) throughput.push(await throughputWithCpu('sandbox.spawn', input.library, slow, c));
   const [bare, sess, plain] = batches;
   const at32 = (label: string): number | undefined => throughput.find((t) => t.label === label && t.result.concurrency === 32)?.result.commandsPerSecond;
   const s32 = at32('session');
@@ -141,9 +155,9 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
 export function renderSessionReport(r: SessionBenchReport): string {
   const lines = ['', 'Sessions (#22): per command, sequential batches (wall and CPU incl. children)'];
   for (const b of r.batches) lines.push(`  ${b.label.padEnd(58)} ${b.wallMsPerCommand.toFixed(2).padStart(8)} ms  ${b.cpuMsPerCommand.toFixed(2).padStart(7)} ms CPU  (${b.commands} commands)`);
-  lines.push('  throughput (commands/s):');
+  lines.push('  throughput (commands/s; machine CPU = all processes, /proc/stat, per command):');
   for (const t of r.throughput) {
-    lines.push(`    ${t.label.padEnd(15)} concurrency ${String(t.result.concurrency).padStart(2)}: ${t.result.commandsPerSecond.toFixed(1).padStart(8)}/s  (${t.result.commands} commands, ${t.result.failed} failed${t.result.firstFailure ? `: ${t.result.firstFailure}` : ''})`);
+    lines.push(`    ${t.label.padEnd(15)} concurrency ${String(t.result.concurrency).padStart(2)}: ${t.result.commandsPerSecond.toFixed(1).padStart(8)}/s  ${t.machineCpuMsPerCommand !== undefined ? `  machine CPU ${t.machineCpuMsPerCommand.toFixed(1).padStart(5)} ms` : ''}  (${t.result.commands} commands, ${t.result.failed} failed${t.result.firstFailure ? `: ${t.result.firstFailure}` : ''})`);
   }
   const x = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)}x`);
   const mark = (v: number | undefined, ok: (v: number) => boolean): string => (v === undefined || Number.isNaN(v) ? 'n/a ' : ok(v) ? 'met ' : 'MISS');

@@ -24,6 +24,14 @@ function supervisorPids(): number[] {
       continue;
     }
     if (comm !== 'codex-sandbox-s') continue;
+    // Not a command's init: it is started from the supervisor's own binary (--session-init) and carries
+    // the same name until it renames itself; its parent is a supervisor.
+    try {
+      const parent = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1] ?? '0';
+      if (readFileSync(`/proc/${parent}/comm`, 'utf8').trim() === 'codex-sandbox-s') continue;
+    } catch {
+      continue;
+    }
     // Ours only: an ancestor is this test process (other workers run their own sessions).
     let pid = Number(name);
     for (let depth = 0; depth < 8 && pid > 1; depth += 1) {
