@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../../src/contracts/index.js';
 import type { FsEntryStat, FsInspector } from '../../../src/permissions/fs-facts.js';
-import { oneWritableRoot } from './resolved-fixture.js';
+import { oneWritableRoot } from './fixtures.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';
 import type { BwrapArgs } from '../../../src/platforms/linux/plan.js';
 

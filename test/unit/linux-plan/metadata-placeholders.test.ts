@@ -6,23 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../../src/contracts/index.js';
-import type { FsEntryKind, FsInspector } from '../../../src/permissions/fs-facts.js';
-import { oneWritableRoot } from './resolved-fixture.js';
+import type { FsInspector } from '../../../src/permissions/fs-facts.js';
+import { entriesFs, oneWritableRoot } from './fixtures.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';
 
 const WS = '/work/ws';
 
-function fakeFs(entries: Record<string, { kind: FsEntryKind; empty?: boolean; size?: number }>): FsInspector {
-  return {
-    kind: (p) => entries[p]?.kind ?? (p === WS || p === '/' ? 'dir' : 'missing'),
-    realpath: (p) => (entries[p] !== undefined || p === WS || p === '/' ? p : undefined),
-    readlink: () => undefined,
-    readSmallFile: () => undefined,
-    isEmptyDir: (p) => entries[p]?.empty,
-    fileSize: (p) => entries[p]?.size,
-    scanGlob: () => ({ matches: [], truncated: false, visited: 0 }),
-  };
-}
+const fakeFs = (entries: Parameters<typeof entriesFs>[1]): FsInspector => entriesFs(WS, entries);
 
 function plan(fs: FsInspector): { args: string[]; syntheticTargets: string[] } {
   const resolved = oneWritableRoot(WS, { protectedMetadataNames: ['.git', '.agents', '.codex'] });

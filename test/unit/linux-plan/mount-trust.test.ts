@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PlanError } from '../../../src/contracts/index.js';
 import type { HostFacts } from '../../../src/contracts/index.js';
 import type { FsEntryKind, FsEntryStat, FsInspector } from '../../../src/permissions/fs-facts.js';
-import { oneWritableRoot } from './resolved-fixture.js';
+import { oneWritableRoot } from './fixtures.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';
 
 interface Entry {

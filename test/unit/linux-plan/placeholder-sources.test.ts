@@ -7,24 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts, PlaceholderSources } from '../../../src/contracts/index.js';
 import type { FsEntryKind, FsInspector } from '../../../src/permissions/fs-facts.js';
-import { oneWritableRoot } from './resolved-fixture.js';
+import { entriesFs, oneWritableRoot } from './fixtures.js';
 import { buildBwrapArgs } from '../../../src/platforms/linux/plan.js';
 
 const WS = '/work/ws';
 const DIR = '/run/reg/placeholder-dir-1';
 const FILE = '/run/reg/placeholder-file-1';
 
-function fakeFs(entries: Record<string, { kind: FsEntryKind; empty?: boolean; size?: number }>): FsInspector {
-  return {
-    kind: (p) => entries[p]?.kind ?? (p === WS || p === '/' ? 'dir' : 'missing'),
-    realpath: (p) => (entries[p] !== undefined || p === WS || p === '/' ? p : undefined),
-    readlink: () => undefined,
-    readSmallFile: () => undefined,
-    isEmptyDir: (p) => entries[p]?.empty,
-    fileSize: (p) => entries[p]?.size,
-    scanGlob: () => ({ matches: [], truncated: false, visited: 0 }),
-  };
-}
+const fakeFs = (entries: Parameters<typeof entriesFs>[1]): FsInspector => entriesFs(WS, entries);
 
 function plan(fs: FsInspector, sources: PlaceholderSources | undefined): { args: string[]; devNullFds: number[] } {
   const resolved = oneWritableRoot(WS, { readOnlySubpaths: [`${WS}/conf/locked.toml`], protectedMetadataNames: ['.codex'], unreadableRoots: [`${WS}/secret.env`] });
