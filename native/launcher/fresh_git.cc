@@ -313,6 +313,16 @@ void report_line(const Prepared& p, const char* verdict, const Report& report) {
 bool is_mount_point_dir(int dirfd, unsigned long long dev, unsigned long long ino, int* opened) {
   int fd = open_subdir(dirfd, ".git");
   if (fd < 0) return false;
+  // Two staged runs of one project can end together (both staged over the same empty mount point):
+  // the lock makes "still empty? then copy" one step, so the second finds it full and accepts nothing
+  // (never a mix of two repositories). Held until the caller closes the fd, after the copy (flock(2)).
+  while (flock(fd, LOCK_EX) < 0) {
+    if (errno != EINTR) {
+      warn_errno("locking the new repository's directory", ".git", errno);
+      close(fd);
+      return false;
+    }
+  }
   struct stat st;
   std::vector<std::string> names;
   if (fstat(fd, &st) < 0 || static_cast<unsigned long long>(st.st_dev) != dev || static_cast<unsigned long long>(st.st_ino) != ino ||
