@@ -1,5 +1,7 @@
 /**
  * Prints one plain closing line, "vitest: N passed, N failed, N skipped", that any CI log reader understands.
+ * A test that passed only on a retry (vitest.config.ts gives the integration projects one) is not hidden: it is
+ * listed by name above that line and counted ("N passed (K only on a retry)").
  * With CSBX_TEST_TIMES=N (e.g. `CSBX_TEST_TIMES=30 npm test`) it first lists the N slowest test files, with
  * their project and the time their tests and hooks took, to find what makes the suite slow.
  */
@@ -10,9 +12,11 @@ export default class SummaryReporter implements Reporter {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
+    const flaky: string[] = [];
     for (const m of modules) {
       for (const t of m.children.allTests()) {
         const state = t.result().state;
+        if (state === 'passed' && t.diagnostic()?.flaky === true) flaky.push(`${m.project.name} ${m.relativeModuleId} > ${t.fullName}`);
         if (state === 'passed') passed++;
         else if (state === 'failed') failed++;
         else skipped++;
@@ -20,7 +24,9 @@ export default class SummaryReporter implements Reporter {
     }
     const slowest = Number(process.env.CSBX_TEST_TIMES ?? 0);
     if (slowest > 0) process.stdout.write(timesTable(modules, slowest));
-    process.stdout.write(`\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    if (flaky.length > 0) process.stdout.write(`\nflaky: passed only on a retry (a race to find and fix):\n${flaky.map((f) => `  ${f}\n`).join('')}`);
+    const retried = flaky.length > 0 ? ` (${String(flaky.length)} only on a retry)` : '';
+    process.stdout.write(`\nvitest: ${passed} passed${retried}, ${failed} failed, ${skipped} skipped\n`);
   }
 }
 
