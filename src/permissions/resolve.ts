@@ -9,6 +9,7 @@ import { accessRank, canRead, canWrite, pathsShareTarget } from './entry-ops.js'
 import { ResolveError } from './errors.js';
 import type { FsInspector } from './fs-facts.js';
 import { PROTECTED_METADATA_NAMES, dedupPaths, defaultReadOnlySubpaths, followKind } from './metadata.js';
+import type { ProtectedMetadataName } from './metadata.js';
 import { PROJECT_ROOTS_GLOB_PREFIX, scopedSubpath } from './materialize.js';
 import { nativePaths } from './native-path.js';
 import type { NativePaths } from './native-path.js';
@@ -247,6 +248,13 @@ export class PolicyView {
     const { paths } = this;
     const n = paths.normalize(p);
     if (paths.platform === 'win32' || !n.startsWith('/')) return this.entries.filter((e) => paths.startsWith(n, e.path));
+    const entries = this.entries;
+    return this.indicesContaining(n).map((i) => entries[i] as ResolvedEntry);
+  }
+
+  /** The entries by path, and which path lengths have one (POSIX), built on first use. */
+  private byPath(): Map<string, number[]> {
+    const { paths } = this;
     if (this.entriesByPath === undefined) {
       const byPath = new Map<string, number[]>();
       let longest = 0;
@@ -262,7 +270,12 @@ export class PolicyView {
       this.entriesByPath = byPath;
       this.lengthHasEntry = lengths;
     }
-    const byPath = this.entriesByPath;
+    return this.entriesByPath;
+  }
+
+  /** Indices (ascending) of the entries containing the normal absolute POSIX path `n`. */
+  private indicesContaining(n: string): readonly number[] {
+    const byPath = this.byPath();
     const lengths = this.lengthHasEntry as Uint8Array;
     let first: number[] | undefined;
     let hits: number[] | undefined;
@@ -276,10 +289,33 @@ export class PolicyView {
     if (n !== '/' && lengths[n.length] === 1) add(n);
     const stop = Math.min(n.length, lengths.length);
     for (let i = n.indexOf('/', 1); i !== -1 && i < stop; i = n.indexOf('/', i + 1)) if (lengths[i] === 1) add(n.slice(0, i));
-    const entries = this.entries;
-    if (hits !== undefined) return hits.sort((a, b) => a - b).map((i) => entries[i] as ResolvedEntry);
-    const only: number[] = first ?? [];
-    return only.map((i) => entries[i] as ResolvedEntry);
+    if (hits !== undefined) return hits.sort((a, b) => a - b);
+    return first ?? [];
+  }
+
+  /**
+   * The protected metadata names none of `dirs` may write (canWrite of each `dir/name` false). On
+   * POSIX the entries containing `dir/name` are those containing `dir` plus those at `dir/name`
+   * itself, so `dir`'s are looked up once for all the names.
+   */
+  private unwritableMetadataNames(dirs: readonly string[]): ProtectedMetadataName[] {
+    const { paths } = this;
+    const writable = new Set<string>();
+    for (const dir of dirs) {
+      if (this.policy.kind !== 'restricted' || paths.platform === 'win32' || !dir.startsWith('/') || paths.normalize(dir) !== dir) {
+        for (const name of PROTECTED_METADATA_NAMES) if (this.canWrite(paths.join(dir, name))) writable.add(name);
+        continue;
+      }
+      const base = this.indicesContaining(dir);
+      const byPath = this.byPath();
+      for (const name of PROTECTED_METADATA_NAMES) {
+        const p = dir === '/' ? `/${name}` : `${dir}/${name}`;
+        const own = byPath.get(p);
+        const containing = (own === undefined ? base : [...base, ...own].sort((a, b) => a - b)).map((i) => this.entries[i] as ResolvedEntry);
+        if (canWrite(this.accessAmong(containing)) && (this.fullDiskWrite() || this.metadataDenialAmong(p, containing) === undefined)) writable.add(name);
+      }
+    }
+    return PROTECTED_METADATA_NAMES.filter((name) => !writable.has(name));
   }
 
   /** Codex `resolve_access_with_cwd`: most specific matching entry, ties broken deny > write > read; none → deny. */
@@ -403,7 +439,7 @@ export class PolicyView {
       subpaths.push(...(carves[gi] as string[]));
       // Each spelling once (usually root, effRoot and raw[0] are one path): the answer is per path.
       const spellings = dedupPaths([root, effRoot, ...raw], paths);
-      const protectedMetadataNames = PROTECTED_METADATA_NAMES.filter((name) => spellings.every((r) => !this.canWrite(paths.join(r, name))));
+      const protectedMetadataNames = this.unwritableMetadataNames(spellings);
       out.push({ root, readOnlySubpaths: dedupPaths(subpaths, paths), protectedMetadataNames: [...protectedMetadataNames] });
     });
     return out;
