@@ -197,8 +197,24 @@ export function windowsNativeTextForm(text: string): NativeForm | undefined {
 
 export type NativeResult = { ok: true; path: string | Buffer } | { ok: false; reason: string };
 
+/** A `%` escape or a non-ASCII character: the text is not its own decoding. */
+const NOT_PLAIN = /[%\u0080-\uffff]/;
+const DRIVE_TEXT = /^[A-Za-z][:|]$/;
+const DRIVE_SHAPED_REASON = 'its first segment decodes to a drive-shaped name, whose only URI is the fallback form';
+
 /** Ordinary POSIX URI parts → raw path bytes (a string when UTF-8). Caller has checked the convention. */
 export function toPosixNative(path: string): NativeResult {
+  // ASCII without `%` (the usual URI): every segment decodes to itself, so the path is the text —
+  // no Buffer per segment (planning converts one URI per profile entry: 256 roots, #21).
+  if (path.startsWith('/') && !NOT_PLAIN.test(path)) {
+    let at = 1;
+    while (path.charCodeAt(at) === SLASH) at += 1;
+    const end = path.indexOf('/', at);
+    if ((end === -1 ? path.length : end) - at === 2 && DRIVE_TEXT.test(path.slice(at, at + 2))) {
+      return { ok: false, reason: DRIVE_SHAPED_REASON };
+    }
+    return { ok: true, path };
+  }
   const segs = pathSegments(path).map((s) => percentDecode(s));
   // A decoded '/' would split one URI segment into several path components, so lexical checks on
   // the URI would no longer describe the path a syscall sees.
@@ -208,7 +224,7 @@ export function toPosixNative(path: string): NativeResult {
   const first = segs.find((s) => s.length > 0);
   if (first !== undefined && isDriveShapedBytes(first)) {
     // `/C:/x` has exactly one URI, the fallback; an escaped spelling like `%43:` must not alias it.
-    return { ok: false, reason: 'its first segment decodes to a drive-shaped name, whose only URI is the fallback form' };
+    return { ok: false, reason: DRIVE_SHAPED_REASON };
   }
   const bytes = Buffer.concat(segs.flatMap((s) => [Buffer.from('/'), s]));
   return { ok: true, path: utf8Decode(bytes) ?? bytes };

@@ -9,6 +9,7 @@ import { accessRank, canRead, canWrite, pathsShareTarget } from './entry-ops.js'
 import { ResolveError } from './errors.js';
 import type { FsInspector } from './fs-facts.js';
 import { PROTECTED_METADATA_NAMES, dedupPaths, defaultReadOnlySubpaths, followKind } from './metadata.js';
+import type { ProtectedMetadataName } from './metadata.js';
 import { PROJECT_ROOTS_GLOB_PREFIX, scopedSubpath } from './materialize.js';
 import { nativePaths } from './native-path.js';
 import type { NativePaths } from './native-path.js';
@@ -34,6 +35,8 @@ interface ResolvedEntry {
   access: FileSystemAccessMode;
   depth: number;
 }
+
+const PROTECTED_NAME_SET: ReadonlySet<string> = new Set(PROTECTED_METADATA_NAMES);
 
 function hasRootEntry(policy: FileSystemSandboxPolicy, pred: (a: FileSystemAccessMode) => boolean): boolean {
   return policy.entries.some((e) => e.path.type === 'special' && e.path.value.kind === 'root' && pred(e.access));
@@ -114,7 +117,7 @@ export class PolicyView {
     if (policy.kind === 'restricted') {
       for (const entry of policy.entries) {
         for (const p of this.resolveEntryPaths(entry)) {
-          this.entries.push({ path: p.path, access: p.access, depth: this.paths.components(p.path).length });
+          this.entries.push({ path: p.path, access: p.access, depth: this.depthOf(p.path) });
         }
       }
     }
@@ -219,47 +222,111 @@ export class PolicyView {
     return this.paths.isAbsolute(target) ? this.paths.normalize(target) : this.paths.join(this.cwd, target);
   }
 
+  /** Number of components of a resolved entry path (POSIX: its normal form has one `/` per component). */
+  private depthOf(p: string): number {
+    if (this.paths.platform === 'win32' || !p.startsWith('/') || this.paths.normalize(p) !== p) return this.paths.components(p).length;
+    if (p === '/') return 0;
+    let n = 0;
+    for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) n += 1;
+    return n;
+  }
+
   /** Entry indices by normalised path (POSIX), built on first use. */
   private entriesByPath: Map<string, number[]> | undefined;
+  /** `lengthHasEntry[n]`: some entry's normalised path is n characters long. */
+  private lengthHasEntry: Uint8Array | undefined;
 
   /**
    * The entries `e` with `paths.startsWith(p, e.path)`, in entry order. On POSIX that rule is a
    * prefix rule on normalised text, so only `/`, `p` and the prefixes of `p` that end before one of
    * its `/` can match: one Map lookup each, instead of a scan of every entry (which made resolving
-   * grow with entries × entries; issue #21). Windows paths (case folding, several root forms) scan.
+   * grow with entries × entries; issue #21). A prefix is looked up only when some entry has its
+   * length, so most prefixes are never cut out of `p` (planning 256 roots asks this thousands of times).
+   * Windows paths (case folding, several root forms) scan.
    */
   private entriesContaining(p: string): ResolvedEntry[] {
     const { paths } = this;
     const n = paths.normalize(p);
     if (paths.platform === 'win32' || !n.startsWith('/')) return this.entries.filter((e) => paths.startsWith(n, e.path));
+    const entries = this.entries;
+    return this.indicesContaining(n).map((i) => entries[i] as ResolvedEntry);
+  }
+
+  /** The entries by path, and which path lengths have one (POSIX), built on first use. */
+  private byPath(): Map<string, number[]> {
+    const { paths } = this;
     if (this.entriesByPath === undefined) {
       const byPath = new Map<string, number[]>();
-      this.entries.forEach((e, i) => {
-        const k = paths.normalize(e.path);
+      let longest = 0;
+      const keys = this.entries.map((e) => paths.normalize(e.path));
+      for (const k of keys) longest = Math.max(longest, k.length);
+      const lengths = new Uint8Array(longest + 1);
+      keys.forEach((k, i) => {
+        lengths[k.length] = 1;
         const list = byPath.get(k);
         if (list === undefined) byPath.set(k, [i]);
         else list.push(i);
       });
       this.entriesByPath = byPath;
+      this.lengthHasEntry = lengths;
     }
-    const byPath = this.entriesByPath;
-    const hits: number[] = [];
+    return this.entriesByPath;
+  }
+
+  /** Indices (ascending) of the entries containing the normal absolute POSIX path `n`. */
+  private indicesContaining(n: string): readonly number[] {
+    const byPath = this.byPath();
+    const lengths = this.lengthHasEntry as Uint8Array;
+    let first: number[] | undefined;
+    let hits: number[] | undefined;
     const add = (q: string): void => {
       const list = byPath.get(q);
-      if (list !== undefined) hits.push(...list);
+      if (list === undefined) return;
+      if (first === undefined) first = list;
+      else (hits ??= [...first]).push(...list);
     };
     add('/');
-    if (n !== '/') add(n);
-    for (let i = n.indexOf('/', 1); i !== -1; i = n.indexOf('/', i + 1)) add(n.slice(0, i));
-    return hits.sort((a, b) => a - b).map((i) => this.entries[i] as ResolvedEntry);
+    if (n !== '/' && lengths[n.length] === 1) add(n);
+    const stop = Math.min(n.length, lengths.length);
+    for (let i = n.indexOf('/', 1); i !== -1 && i < stop; i = n.indexOf('/', i + 1)) if (lengths[i] === 1) add(n.slice(0, i));
+    if (hits !== undefined) return hits.sort((a, b) => a - b);
+    return first ?? [];
+  }
+
+  /**
+   * The protected metadata names none of `dirs` may write (canWrite of each `dir/name` false). On
+   * POSIX the entries containing `dir/name` are those containing `dir` plus those at `dir/name`
+   * itself, so `dir`'s are looked up once for all the names.
+   */
+  private unwritableMetadataNames(dirs: readonly string[]): ProtectedMetadataName[] {
+    const { paths } = this;
+    const writable = new Set<string>();
+    for (const dir of dirs) {
+      if (this.policy.kind !== 'restricted' || paths.platform === 'win32' || !dir.startsWith('/') || paths.normalize(dir) !== dir) {
+        for (const name of PROTECTED_METADATA_NAMES) if (this.canWrite(paths.join(dir, name))) writable.add(name);
+        continue;
+      }
+      const base = this.indicesContaining(dir);
+      const byPath = this.byPath();
+      for (const name of PROTECTED_METADATA_NAMES) {
+        const p = dir === '/' ? `/${name}` : `${dir}/${name}`;
+        const own = byPath.get(p);
+        const containing = (own === undefined ? base : [...base, ...own].sort((a, b) => a - b)).map((i) => this.entries[i] as ResolvedEntry);
+        if (canWrite(this.accessAmong(containing)) && (this.fullDiskWrite() || this.metadataDenialAmong(p, containing) === undefined)) writable.add(name);
+      }
+    }
+    return PROTECTED_METADATA_NAMES.filter((name) => !writable.has(name));
   }
 
   /** Codex `resolve_access_with_cwd`: most specific matching entry, ties broken deny > write > read; none → deny. */
   resolveAccess(target: string): FileSystemAccessMode {
     if (this.policy.kind !== 'restricted') return 'write';
-    const p = this.candidate(target);
+    return this.accessAmong(this.entriesContaining(this.candidate(target)));
+  }
+
+  private accessAmong(containing: readonly ResolvedEntry[]): FileSystemAccessMode {
     let best: ResolvedEntry | undefined;
-    for (const e of this.entriesContaining(p)) {
+    for (const e of containing) {
       if (best === undefined || e.depth > best.depth || (e.depth === best.depth && accessRank(e.access) > accessRank(best.access))) best = e;
     }
     return best?.access ?? 'deny';
@@ -269,14 +336,32 @@ export class PolicyView {
   metadataWriteDenial(target: string): string | undefined {
     if (this.policy.kind !== 'restricted') return undefined;
     const p = this.candidate(target);
+    return this.metadataDenialAmong(p, this.entriesContaining(p));
+  }
+
+  /** metadataWriteDenial of the normalised `p`, given the entries containing it (in entry order). */
+  private metadataDenialAmong(p: string, containing: readonly ResolvedEntry[]): string | undefined {
+    const { paths } = this;
     // A protected path under an entry lies under p only if the entry does: the same first hit, in order.
-    const containing = this.entriesContaining(p);
     let hit: { protectedPath: string; name: string } | undefined;
+    const posix = paths.platform !== 'win32' && p.startsWith('/');
     for (const e of containing) {
       if (!canWrite(e.access)) continue;
+      if (posix && paths.normalize(e.path) === e.path) {
+        // POSIX, both normal: `p` is under `e.path/NAME` exactly when NAME is p's next component.
+        const from = e.path === '/' ? 1 : e.path.length + 1;
+        if (p.length <= from) continue;
+        const slash = p.indexOf('/', from);
+        const name = slash === -1 ? p.slice(from) : p.slice(from, slash);
+        if (PROTECTED_NAME_SET.has(name)) {
+          hit = { protectedPath: p.slice(0, slash === -1 ? p.length : slash), name };
+          break;
+        }
+        continue;
+      }
       for (const name of PROTECTED_METADATA_NAMES) {
-        const protectedPath = this.paths.join(e.path, name);
-        if (this.paths.startsWith(p, protectedPath)) {
+        const protectedPath = paths.join(e.path, name);
+        if (paths.startsWith(p, protectedPath)) {
           hit = { protectedPath, name };
           break;
         }
@@ -285,9 +370,7 @@ export class PolicyView {
     }
     if (hit === undefined) return undefined;
     const { protectedPath, name } = hit;
-    const granted = containing.some(
-      (e) => canWrite(e.access) && this.paths.startsWith(p, e.path) && this.paths.startsWith(e.path, protectedPath),
-    );
+    const granted = containing.some((e) => canWrite(e.access) && paths.startsWith(p, e.path) && paths.startsWith(e.path, protectedPath));
     return granted ? undefined : name;
   }
 
@@ -296,8 +379,12 @@ export class PolicyView {
   }
 
   canWrite(target: string): boolean {
-    if (!canWrite(this.resolveAccess(target))) return false;
-    return this.fullDiskWrite() || this.metadataWriteDenial(target) === undefined;
+    if (this.policy.kind !== 'restricted') return true;
+    // One lookup of the entries containing the path serves both questions.
+    const p = this.candidate(target);
+    const containing = this.entriesContaining(p);
+    if (!canWrite(this.accessAmong(containing))) return false;
+    return this.fullDiskWrite() || this.metadataDenialAmong(p, containing) === undefined;
   }
 
   private fullDiskReadCache: boolean | undefined;
@@ -352,7 +439,7 @@ export class PolicyView {
       subpaths.push(...(carves[gi] as string[]));
       // Each spelling once (usually root, effRoot and raw[0] are one path): the answer is per path.
       const spellings = dedupPaths([root, effRoot, ...raw], paths);
-      const protectedMetadataNames = PROTECTED_METADATA_NAMES.filter((name) => spellings.every((r) => !this.canWrite(paths.join(r, name))));
+      const protectedMetadataNames = this.unwritableMetadataNames(spellings);
       out.push({ root, readOnlySubpaths: dedupPaths(subpaths, paths), protectedMetadataNames: [...protectedMetadataNames] });
     });
     return out;
@@ -389,8 +476,11 @@ export class PolicyView {
     let candidates: (e: ResolvedEntry & { eff: string }) => number[] = () => all;
     if (paths.platform !== 'win32') {
       const byPath = new Map<string, number[]>();
+      // Only prefixes as long as some indexed path are looked up (most are never cut out).
+      const keyLengths = new Set<number>();
       const index = (p: string, gi: number): void => {
         const k = paths.key(p);
+        keyLengths.add(k.length);
         const list = byPath.get(k);
         if (list === undefined) byPath.set(k, [gi]);
         else if (list[list.length - 1] !== gi) list.push(gi);
@@ -401,14 +491,15 @@ export class PolicyView {
       });
       candidates = (e) => {
         const hits = new Set<number>();
-        for (const p of [e.path, e.eff]) {
+        const look = (q: string): void => {
+          const list = byPath.get(q);
+          if (list !== undefined) for (const gi of list) hits.add(gi);
+        };
+        for (const p of e.path === e.eff ? [e.path] : [e.path, e.eff]) {
           const n = paths.key(p);
-          const look = (q: string): void => {
-            for (const gi of byPath.get(q) ?? []) hits.add(gi);
-          };
           look('/');
-          look(n);
-          for (let i = n.indexOf('/', 1); i !== -1; i = n.indexOf('/', i + 1)) look(n.slice(0, i));
+          if (keyLengths.has(n.length)) look(n);
+          for (let i = n.indexOf('/', 1); i !== -1; i = n.indexOf('/', i + 1)) if (keyLengths.has(i)) look(n.slice(0, i));
         }
         return [...hits];
       };

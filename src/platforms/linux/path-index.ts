@@ -27,6 +27,8 @@ export function isWithin(p: string, base: string): boolean {
 export class PathIndex {
   /** member → insertion order (first insertion wins). */
   private readonly order = new Map<string, number>();
+  /** `lengths[n]` is 1 when some member is n characters long: only prefixes of those lengths are looked up. */
+  private lengths = new Uint8Array(0);
   /** Members sorted by UTF-16 code units: every member below a path is one contiguous run. */
   private sorted: string[] | undefined;
 
@@ -38,6 +40,12 @@ export class PathIndex {
     if (!this.order.has(p)) {
       this.order.set(p, this.order.size);
       this.sorted = undefined;
+      if (p.length >= this.lengths.length) {
+        const grown = new Uint8Array(Math.max(p.length + 1, this.lengths.length * 2));
+        grown.set(this.lengths);
+        this.lengths = grown;
+      }
+      this.lengths[p.length] = 1;
     }
   }
 
@@ -55,11 +63,15 @@ export class PathIndex {
    * allocation: the planner asks this for every carve-out and mask (issue #21).
    */
   private eachContaining(p: string, visit: (m: string, order: number) => boolean): void {
-    let o = this.order.get(p);
+    const lengths = this.lengths;
+    let o = lengths[p.length] === 1 ? this.order.get(p) : undefined;
     if (o !== undefined && visit(p, o)) return;
-    o = this.order.get('/');
+    o = lengths[1] === 1 ? this.order.get('/') : undefined;
     if (o !== undefined && visit('/', o)) return;
-    for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) {
+    // A prefix no member is as long as cannot be a member: most are never cut out of p.
+    const stop = Math.min(p.length, lengths.length);
+    for (let i = p.indexOf('/'); i !== -1 && i < stop; i = p.indexOf('/', i + 1)) {
+      if (lengths[i] !== 1) continue;
       const m = p.slice(0, i);
       o = this.order.get(m);
       if (o !== undefined && visit(m, o)) return;

@@ -444,13 +444,23 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   for (const r of roots) if (!byLogicalRoot.has(r.root)) byLogicalRoot.set(r.root, r);
   const logicalIndex = new PathIndex(byLogicalRoot.keys());
   /** Map a path spelled under a writable root's logical name onto its bound target. */
-  const remap = (p: string): string => {
+  const remapOnce = (p: string): string => {
     // Under a writable root keep the in-root spelling (so a symlink inside it is seen and refused);
     // elsewhere the real location is what a mount has to cover.
     const first = logicalIndex.firstContaining(p);
     const r = first !== undefined ? byLogicalRoot.get(first) : undefined;
     if (r !== undefined) return r.root === r.target ? p : path.join(r.target, path.relative(r.root, p));
     return canonicalize(fsi, p);
+  };
+  // Asked several times per root (its .git, carve-outs, metadata names); the answer is fixed for this plan.
+  const remapped = new Map<string, string>();
+  const remap = (p: string): string => {
+    let r = remapped.get(p);
+    if (r === undefined) {
+      r = remapOnce(p);
+      remapped.set(p, r);
+    }
+    return r;
   };
   /**
    * A metadata name (`.git`) directly under a shared sticky root such as /tmp that another user made a
