@@ -76,6 +76,42 @@ static unsigned long parse_count(char** argv, int argc, int* i) {
   return n;
 }
 
+struct Spawn {
+  const char* cwd;
+  char** candidates;
+  unsigned long n_candidates;
+  char** argv;
+  char** envp;
+  volatile int err;  // written by the child (shared memory) when its exec fails
+};
+
+// The command's child, on its own stack in this init's memory until it execs: system calls only.
+static int spawn_child(void* p) {
+  struct Spawn* spawn = (struct Spawn*)p;
+  unsigned long none = 0;
+  struct ksigaction dfl = {0, 0, 0, 0};  // SIG_DFL: dispositions are per process here (no CLONE_SIGHAND)
+  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) sys_rt_sigaction(kForwarded[k], &dfl, 0);
+  sys_rt_sigaction(SIGCHLD, &dfl, 0);
+  long err = sys_setpgid(0, 0);
+  if (err == 0) err = sys_dup3(kStdin, 0, 0);
+  if (err >= 0) err = sys_dup3(kStdout, 1, 0);
+  if (err >= 0) err = sys_dup3(kStderr, 2, 0);
+  if (err >= 0) err = sys_chdir(spawn->cwd);
+  if (err >= 0) err = sys_rt_sigprocmask(SIG_SETMASK, &none, 0);
+  if (err >= 0) {
+    int denied = 0;
+    for (unsigned long k = 0; k < spawn->n_candidates; ++k) {
+      err = sys_execve(spawn->candidates[k], spawn->argv, spawn->envp);
+      if (err == -EACCES) denied = 1;
+      // execvp(3): keep searching past a directory that lacks it or is unusable.
+      if (err != -ENOENT && err != -ENOTDIR && err != -EACCES) break;
+    }
+    if (denied && (err == -ENOENT || err == -ENOTDIR)) err = -EACCES;
+  }
+  spawn->err = (int)-err;
+  return 127;
+}
+
 __attribute__((noreturn, used)) void init_start(long* sp) {
   int argc = (int)sp[0];
   char** argv = (char**)(sp + 1);
@@ -160,55 +196,19 @@ __attribute__((noreturn, used)) void init_start(long* sp) {
   sys_rt_sigprocmask(SIG_BLOCK, &waited, 0);
   envp[n_env] = 0;
 
-  // The command: forked (this process is a few pages), its own process group, stdio 0..2, the cwd,
-  // an empty signal mask, then execve over the PATH candidates as execvp(3) would. Its exec failure
-  // comes back on a close-on-exec pipe.
-  int status_pipe[2];
-  check(sys_pipe2(status_pipe, O_CLOEXEC), "session command set-up: pipe2");
-  // Moved above 0..2 (free here: the supervisor's clone child closed them), where the command's
-  // stdio goes: its dup3s would replace the pipe, and an exec failure would read as a start.
-  for (int k = 0; k < 2; ++k) {
-    long moved = sys_fcntl(status_pipe[k], F_DUPFD_CLOEXEC, 3);
-    check(moved, "session command set-up: fcntl(F_DUPFD_CLOEXEC)");
-    sys_close(status_pipe[k]);
-    status_pipe[k] = (int)moved;
-  }
-  long pid = sys_fork();
-  check(pid, "session command set-up: fork");
-  if (pid == 0) {
-    unsigned long none = 0;
-    long err = sys_setpgid(0, 0);
-    if (err == 0) err = sys_dup3(kStdin, 0, 0);
-    if (err >= 0) err = sys_dup3(kStdout, 1, 0);
-    if (err >= 0) err = sys_dup3(kStderr, 2, 0);
-    if (err >= 0) err = sys_chdir(cwd);
-    if (err >= 0) err = sys_rt_sigprocmask(SIG_SETMASK, &none, 0);
-    if (err >= 0) {
-      int denied = 0;
-      for (unsigned long k = 0; k < n_candidates; ++k) {
-        err = sys_execve(candidates[k], command_argv, envp);
-        if (err == -EACCES) denied = 1;
-        // execvp(3): keep searching past a directory that lacks it or is unusable.
-        if (err != -ENOENT && err != -ENOTDIR && err != -EACCES) break;
-      }
-      if (denied && (err == -ENOENT || err == -ENOTDIR)) err = -EACCES;
-    }
-    int value = (int)-err;
-    sys_write(status_pipe[1], &value, sizeof value);
-    sys_exit_group(127);
-  }
-  sys_close(status_pipe[1]);
-  int exec_err = 0;
-  long got;
-  do {
-    got = sys_read(status_pipe[0], &exec_err, sizeof exec_err);
-  } while (got == -EINTR);
-  if (got == (long)sizeof exec_err) {
+  // The command: a vfork-style child (CLONE_VM | CLONE_VFORK: no page tables of its own to build and
+  // throw away at its exec, as posix_spawn(3) does) in its own process group, stdio 0..2, the cwd,
+  // default dispositions and an empty mask, then execve over the PATH candidates as execvp(3) would.
+  // This init resumes once the child has exec'd or failed (its errno is left in `spawn.err`).
+  struct Spawn spawn = {cwd, candidates, n_candidates, command_argv, envp, 0};
+  static char child_stack[16384] __attribute__((aligned(16)));
+  long pid = init_vfork_run(spawn_child, &spawn, child_stack + sizeof child_stack);
+  check(pid, "session command set-up: clone (the command's process)");
+  if (spawn.err != 0) {
     int status = 0;
     sys_wait4((int)pid, &status, 0);
-    report_failure(exec_err, "");
+    report_failure(spawn.err, "");
   }
-  sys_close(status_pipe[0]);
   unsigned int started[2] = {0, 0};
   if (write_all(kReport, started, sizeof started) < 0) sys_exit_group(125);
   sys_close(kStdin);

@@ -26,6 +26,12 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
 __asm__(".text\n.globl _start\n_start:\n xor %ebp, %ebp\n mov %rsp, %rdi\n and $-16, %rsp\n call init_start\n hlt\n"
         // rt_sigreturn for the (never run: blocked) handlers, as SA_RESTORER requires on x86-64.
         ".globl init_restore_rt\ninit_restore_rt:\n mov $15, %eax\n syscall\n hlt\n");
+// init_vfork_run(fn, arg, stack_top): clone(CLONE_VM | CLONE_VFORK | SIGCHLD) with the child on
+// stack_top running fn(arg) then exit(2) with its result; the caller resumes once the child has
+// exec'd or exited. Returns the child's pid or -errno (as glibc's clone(), without its libc state).
+__asm__(".globl init_vfork_run\ninit_vfork_run:\n and $-16, %rdx\n sub $16, %rdx\n mov %rdi, 0(%rdx)\n mov %rsi, 8(%rdx)\n"
+        " mov $0x4111, %edi\n mov %rdx, %rsi\n xor %edx, %edx\n xor %r10d, %r10d\n xor %r8d, %r8d\n mov $56, %eax\n syscall\n"
+        " test %rax, %rax\n jnz 1f\n pop %rax\n pop %rdi\n call *%rax\n mov %eax, %edi\n mov $60, %eax\n syscall\n hlt\n1:\n ret\n");
 #define INIT_SA_RESTORER 0x04000000UL
 #elif defined(__aarch64__)
 static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
@@ -41,12 +47,16 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
 }
 __asm__(".text\n.globl _start\n_start:\n mov x0, sp\n bl init_start\n brk #0\n"
         ".globl init_restore_rt\ninit_restore_rt:\n mov x8, #139\n svc 0\n brk #0\n");
+__asm__(".globl init_vfork_run\ninit_vfork_run:\n and x2, x2, #-16\n stp x0, x1, [x2, #-16]!\n mov x0, #0x4111\n mov x1, x2\n"
+        " mov x2, #0\n mov x3, #0\n mov x4, #0\n mov x8, #220\n svc 0\n cbnz x0, 1f\n ldp x9, x0, [sp], #16\n blr x9\n"
+        " mov x8, #93\n svc 0\n brk #0\n1:\n ret\n");
 #define INIT_SA_RESTORER 0UL  // arm64: the kernel's vDSO trampoline returns from handlers
 #else
 #error "the freestanding session init supports x86-64 and arm64 only"
 #endif
 
 void init_restore_rt(void);
+long init_vfork_run(int (*fn)(void*), void* arg, void* stack_top);
 
 #define SA_RESTORER INIT_SA_RESTORER
 #define F_OK 0
@@ -104,8 +114,6 @@ static inline long sys_rt_sigaction(int sig, const struct ksigaction* sa, struct
 static inline long sys_rt_sigprocmask(int how, const unsigned long* set, unsigned long* old) { return sys6(__NR_rt_sigprocmask, how, (long)set, (long)old, 8, 0, 0); }
 static inline long sys_rt_sigtimedwait(const unsigned long* set, struct ksiginfo* info) { return sys6(__NR_rt_sigtimedwait, (long)set, (long)info, 0, 8, 0, 0); }
 static inline long sys_pipe2(int fds[2], int flags) { return sys6(__NR_pipe2, (long)fds, flags, 0, 0, 0, 0); }
-// fork(2) as clone(2) with only SIGCHLD (arm64 has no fork system call).
-static inline long sys_fork(void) { return sys6(__NR_clone, SIGCHLD, 0, 0, 0, 0, 0); }
 static inline long sys_dup3(int from, int to, int flags) { return sys6(__NR_dup3, from, to, flags, 0, 0, 0); }
 static inline long sys_chdir(const char* path) { return sys6(__NR_chdir, (long)path, 0, 0, 0, 0, 0); }
 static inline long sys_execve(const char* path, char* const* argv, char* const* envp) { return sys6(__NR_execve, (long)path, (long)argv, (long)envp, 0, 0, 0); }
