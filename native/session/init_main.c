@@ -167,10 +167,15 @@ __attribute__((noreturn, used)) void init_start(long* sp) {
   // Every capability gone, the bounding set emptied first (that needs CAP_SETPCAP), no ambient, then
   // checked: a capability kept here would let the command unmount the sandbox's read-only binds and
   // masks (capabilities(7); user_namespaces(7)). no_new_privs is inherited and set again.
+  // Read first, dropped only if held: each drop commits new credentials, and bubblewrap left the
+  // supervisor's bounding set with the two it was given (--cap-add), not the kernel's ~41.
   for (int cap = 0; cap <= 63; ++cap) {
-    long r = sys_prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0);
-    if (r == -EINVAL) break;  // past the kernel's last capability
-    check(r, "session command set-up: prctl(PR_CAPBSET_DROP)");
+    long held = sys_prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0);
+    if (held == -EINVAL) break;  // past the kernel's last capability
+    check(held, "session command set-up: prctl(PR_CAPBSET_READ)");
+    if (held == 0) continue;
+    check(sys_prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0), "session command set-up: prctl(PR_CAPBSET_DROP)");
+    if (sys_prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0) != 0) report_failure(EPERM, "session command set-up: a capability remained in the bounding set; refusing to run the command");
   }
   check(sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "session command set-up: prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
   struct cap_header header = {kCapVersion3, 0};
