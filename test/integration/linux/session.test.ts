@@ -120,6 +120,17 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(`${String(cwd.stderr)}${cwd instanceof Error ? cwd.message : ''}`).toMatch(/working directory .*no-such-dir: No such file or directory/);
   });
 
+  it("runs under a profile that reads only the system directories: the supervisor's init beside it is made readable too", async () => {
+    // Without its own read entry (sandbox.ts supervisorPlanOptions), the init binary is not in this sandbox.
+    const profile = { file_system: { entries: [{ path: { type: 'special', value: { kind: 'minimal' } }, access: 'read' }, { path: { type: 'path', path: s.ws }, access: 'write' }] }, network: { enabled: false } };
+    const minimal = (await sandbox()).session(profile, { cwd: s.ws });
+    try {
+      expect(await minimal.spawn(['/bin/sh', '-c', 'cat /proc/1/comm'], { stdin: 'ignore', reject: false })).toMatchObject({ exitCode: 0, stdout: 'session-init' });
+    } finally {
+      await minimal.close();
+    }
+  });
+
   it('passes non-UTF-8 bytes in argv, environment and cwd unchanged', async () => {
     const raw = Buffer.concat([Buffer.from(`${s.ws}/bad-`), Buffer.from([0xff, 0xfe])]);
     mkdirSync(raw);
