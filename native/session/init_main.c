@@ -119,7 +119,7 @@ __attribute__((noreturn, used)) void init_start(long* sp) {
   // so the command (same uid) cannot ptrace this init or read its memory, fds or environment.
   check(sys_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "session command set-up: prctl(PR_SET_DUMPABLE)");
   for (int fd = kStdin; fd <= kReport; ++fd) {
-    // Never inherited by the command (its fork dups 100..102 onto 0..2).
+    // Never inherited by the command (its child dups 100..102 onto 0..2).
     check(sys_fcntl(fd, F_SETFD, FD_CLOEXEC), "session command set-up: fcntl(FD_CLOEXEC)");
   }
   // Named apart from the supervisor (ps, /proc/PID/comm).
