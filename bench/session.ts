@@ -6,7 +6,7 @@
  * a session's batch includes opening and closing its session (its supervisor and every command are
  * reaped by then), so the set-up is amortised over the batch, not left out.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { Sandbox } from '../src/sandbox.js';
 import { measureThroughput } from './throughput.js';
 import type { ThroughputResult } from './throughput.js';
@@ -31,8 +31,11 @@ export interface SessionBatch {
 
 export interface SessionBenchReport {
   batches: SessionBatch[];
-  /** Throughput runs, each with the whole machine's CPU per command (/proc/stat, all processes). */
-  throughput: Array<{ label: string; result: ThroughputResult; machineCpuMsPerCommand?: number }>;
+  /**
+   * Throughput runs, each with the whole machine's CPU per command (/proc/stat, all processes) and, for
+   * sessions, the supervisor tree's (the supervisor, its inits and their commands; not the other load).
+   */
+  throughput: Array<{ label: string; result: ThroughputResult; machineCpuMsPerCommand?: number; sessionCpuMsPerCommand?: number }>;
   ratios: {
     sessionOverBare: number;
     sessionCpuOverBareCpu: number;
@@ -53,10 +56,55 @@ function machineBusyMs(): number {
 }
 
 /** A throughput run with the machine's CPU per command beside it (what bounds throughput on a busy box). */
-async function throughputWithCpu(label: string, run: () => Promise<void>, commands: number, concurrency: number): Promise<{ label: string; result: ThroughputResult; machineCpuMsPerCommand: number }> {
+async function throughputWithCpu(label: string, run: () => Promise<void>, commands: number, concurrency: number, supervisor?: number): Promise<SessionBenchReport['throughput'][number]> {
   const before = machineBusyMs();
+  const tree = supervisor !== undefined ? treeCpuMs(supervisor) : undefined;
   const result = await measureThroughput(run, commands, concurrency);
-  return { label, result, machineCpuMsPerCommand: (machineBusyMs() - before) / commands };
+  const after = supervisor !== undefined ? treeCpuMs(supervisor) : undefined;
+  return { label, result, machineCpuMsPerCommand: (machineBusyMs() - before) / commands, ...(tree !== undefined && after !== undefined ? { sessionCpuMsPerCommand: (after - tree) / commands } : {}) };
+}
+
+/** A process's CPU plus its reaped children's (proc(5) /proc/pid/stat utime stime cutime cstime), in ms. */
+function treeCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * This process's one descendant running the session supervisor (comm cut to 15 characters), or
+ * undefined. The supervisor reaps every init and each init its command, so its tree CPU is the
+ * session's whole work outside Node, apart from the other load a busy machine carries.
+ */
+function sessionSupervisorPid(): number | undefined {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const queue = [process.pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.pop() ?? 0) ?? []) {
+      queue.push(child);
+      try {
+        if (readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'codex-sandbox-s') found.push(child);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return found.length === 1 ? found[0] : undefined;
 }
 
 function cpuMs(): number {
@@ -117,18 +165,22 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
   const throughput: SessionBenchReport['throughput'] = [];
   around.open();
   try {
+    await sessionRun(); // the supervisor is running (and found) from here on
+    const supervisor = sessionSupervisorPid();
     for (const c of [1, 8, 32]) {
       log(`bench: sessions, throughput at concurrency ${c}`);
-      throughput.push(await throughputWithCpu('session', sessionRun, n, c));
+      throughput.push(await throughputWithCpu('session', sessionRun, n, c, supervisor));
     }
   } finally {
     await session.close();
   }
   plainAround.open();
   try {
+    await sessionRun();
+    const supervisor = sessionSupervisorPid();
     for (const c of [1, 8, 32]) {
       log(`bench: sessions (isolation: 'none'), throughput at concurrency ${c}`);
-      throughput.push(await throughputWithCpu("session 'none'", sessionRun, n, c));
+      throughput.push(await throughputWithCpu("session 'none'", sessionRun, n, c, supervisor));
     }
   } finally {
     await plainAround.close();
@@ -155,9 +207,9 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
 export function renderSessionReport(r: SessionBenchReport): string {
   const lines = ['', 'Sessions (#22): per command, sequential batches (wall and CPU incl. children)'];
   for (const b of r.batches) lines.push(`  ${b.label.padEnd(58)} ${b.wallMsPerCommand.toFixed(2).padStart(8)} ms  ${b.cpuMsPerCommand.toFixed(2).padStart(7)} ms CPU  (${b.commands} commands)`);
-  lines.push('  throughput (commands/s; machine CPU = all processes, /proc/stat, per command):');
+  lines.push('  throughput (commands/s; machine CPU = all processes, /proc/stat, per command; session tree = the supervisor, its inits and commands):');
   for (const t of r.throughput) {
-    lines.push(`    ${t.label.padEnd(15)} concurrency ${String(t.result.concurrency).padStart(2)}: ${t.result.commandsPerSecond.toFixed(1).padStart(8)}/s  ${t.machineCpuMsPerCommand !== undefined ? `  machine CPU ${t.machineCpuMsPerCommand.toFixed(1).padStart(5)} ms` : ''}  (${t.result.commands} commands, ${t.result.failed} failed${t.result.firstFailure ? `: ${t.result.firstFailure}` : ''})`);
+    lines.push(`    ${t.label.padEnd(15)} concurrency ${String(t.result.concurrency).padStart(2)}: ${t.result.commandsPerSecond.toFixed(1).padStart(8)}/s  ${t.machineCpuMsPerCommand !== undefined ? `  machine CPU ${t.machineCpuMsPerCommand.toFixed(1).padStart(5)} ms` : ''}${t.sessionCpuMsPerCommand !== undefined ? `  session tree CPU ${t.sessionCpuMsPerCommand.toFixed(1).padStart(5)} ms` : ''}  (${t.result.commands} commands, ${t.result.failed} failed${t.result.firstFailure ? `: ${t.result.firstFailure}` : ''})`);
   }
   const x = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)}x`);
   const mark = (v: number | undefined, ok: (v: number) => boolean): string => (v === undefined || Number.isNaN(v) ? 'n/a ' : ok(v) ? 'met ' : 'MISS');

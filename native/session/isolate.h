@@ -14,17 +14,16 @@ struct ProcMasks {
   std::vector<std::string> masked;     // covered by /dev/null, read-only (runc MaskedPaths)
 };
 
-// The init's mode of the supervisor binary: argv[1] is this flag (supervisor_main.cc).
+// The init's argv[1] (init_main.c reads its argv from argv[2]; ps shows what it is).
 constexpr const char* kInitFlag = "--session-init";
+// The init's binary (native/session/init_main.c: freestanding, a few pages), built beside the supervisor.
+constexpr const char* kInitName = "codex-sandbox-session-init";
 
-// Opens the supervisor's own binary, from which each init is exec'd: 0, or an errno and *message.
+// Opens the init's binary beside the supervisor's, from which each init is exec'd: 0, or an errno and *message.
 int open_init_exe(std::string* message);
 
-// The init's argv for a command (read back by init_main).
-std::vector<std::string> init_argv(const StartRequest& request, const ProcMasks& masks);
-
-// The init after its exec (argv from init_argv): pid 1 of the command's namespaces; never returns.
-[[noreturn]] void init_main(int argc, char** argv);
+// The init's argv for a command, with the files to try for argv[0] (check_cwd_and_find).
+std::vector<std::string> init_argv(const StartRequest& request, const ProcMasks& masks, const std::vector<std::string>& candidates);
 
 // As spawn_command, but out->pid is the init (its own process group once it has started: a signal to
 // -pid reaches the init, which forwards it to the command's group) and out->report_fd its report pipe
@@ -40,8 +39,9 @@ bool read_report(int* report_fd, std::vector<uint8_t>* buffer);
 enum class StartReport { kIncomplete, kStarted, kFailed };
 
 // The init's start report at the front of *buffer: started (consumed; what follows is the command's
-// exit status), failed (*err, *message; the init exits), or not complete yet.
-StartReport parse_start_report(std::vector<uint8_t>* buffer, int* err, std::string* message);
+// exit status), failed (*err, *message worded for `program`, the command's argv[0]; the init exits),
+// or not complete yet.
+StartReport parse_start_report(std::vector<uint8_t>* buffer, const std::string& program, int* err, std::string* message);
 
 // The command's wait status once its init has been reaped with `init_status`: the status the init
 // reported (what is left of its report after the start), or the init's own (killed before the

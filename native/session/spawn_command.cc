@@ -58,18 +58,36 @@ std::vector<std::string> candidates(const StartRequest& request) {
 
 }  // namespace
 
-int spawn_program(const StartRequest& request, const int stdio[3], pid_t* pid_out, std::string* message) {
-  // Checked here so the error names the cwd (posix_spawn's chdir failure would look like a missing program).
+int check_cwd_and_find(const StartRequest& request, std::vector<std::string>* found, std::string* message) {
+  // Checked here so the error names the cwd (a chdir failure at the exec would look like a missing program).
   struct stat st;
   int cwd_err = stat(request.cwd.c_str(), &st) != 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
   if (cwd_err != 0) {
-    int err = cwd_err;
-    *message = "cannot use the working directory " + request.cwd + ": " + strerror(err);
-    return err;
+    *message = "cannot use the working directory " + request.cwd + ": " + strerror(cwd_err);
+    return cwd_err;
   }
+  *found = candidates(request);
+  if (found->empty()) {
+    *message = exec_error_message(request.argv[0], ENOENT);
+    return ENOENT;
+  }
+  return 0;
+}
+
+std::string exec_failure_message(const std::string& program, int err) {
+  // What the launcher's inner stage says for the same failures (native/launcher/exec_program.cc).
+  struct stat st;
+  if (err == EACCES && program.find('/') != std::string::npos && stat(program.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) err = EISDIR;
+  return exec_error_message(program, err);
+}
+
+int spawn_program(const StartRequest& request, const int stdio[3], pid_t* pid_out, std::string* message) {
+  std::vector<std::string> found;
+  int err = check_cwd_and_find(request, &found, message);
+  if (err != 0) return err;
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
-  int err = posix_spawn_file_actions_init(&actions);
+  err = posix_spawn_file_actions_init(&actions);
   if (err != 0) {
     *message = std::string("posix_spawn_file_actions_init: ") + strerror(err);
     return err;
@@ -107,7 +125,7 @@ int spawn_program(const StartRequest& request, const int stdio[3], pid_t* pid_ou
   pid_t pid = -1;
   int result = ENOENT;
   bool denied = false;
-  for (const std::string& file : candidates(request)) {
+  for (const std::string& file : found) {
     result = posix_spawn(&pid, file.c_str(), &actions, &attr, argv.data(), envp.data());
     if (result == 0) break;
     if (result == EACCES) denied = true;
@@ -118,13 +136,7 @@ int spawn_program(const StartRequest& request, const int stdio[3], pid_t* pid_ou
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (result != 0) {
-    // What the launcher's inner stage says for the same failures (native/launcher/exec_program.cc).
-    struct stat program;
-    if (result == EACCES && request.argv[0].find('/') != std::string::npos && stat(request.argv[0].c_str(), &program) == 0 &&
-        S_ISDIR(program.st_mode)) {
-      result = EISDIR;
-    }
-    *message = exec_error_message(request.argv[0], result);
+    *message = exec_failure_message(request.argv[0], result);
     return result;
   }
   *pid_out = pid;

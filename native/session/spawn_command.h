@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "frames.h"
 
@@ -23,6 +24,13 @@ int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string*
 // The program alone, with stdio[0..2] as its stdin/stdout/stderr: the PATH search, the cwd check, its
 // own process group and default signals, as above. 0 and *pid, or an errno and *message.
 int spawn_program(const StartRequest& request, const int stdio[3], pid_t* pid, std::string* message);
+
+// The cwd checked (a directory) and the files execvp(3) would try for argv[0] under the command's
+// PATH: 0 and *found (never empty), or an errno and *message (the same words as a failed spawn).
+int check_cwd_and_find(const StartRequest& request, std::vector<std::string>* found, std::string* message);
+
+// What the exec of `program` failing with `err` says (EACCES on a directory: EISDIR, as a shell).
+std::string exec_failure_message(const std::string& program, int err);
 
 // What a shell-like exec failure of `program` says (E2BIG names the kernel's limits).
 std::string exec_error_message(const std::string& program, int err);

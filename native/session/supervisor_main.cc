@@ -39,6 +39,7 @@ struct Command {
   std::vector<uint8_t> pending;  // stdin bytes not yet accepted by the pipe
   bool close_stdin = false;      // EOF asked for: close once pending is written
   bool paused = false;           // PAUSE from the host: its output is not read until RESUME
+  std::string program;           // isolated: argv[0], to word the init's exec failure
 };
 
 std::map<uint32_t, Command> commands;
@@ -138,7 +139,7 @@ void on_report(uint32_t id) {
   read_report(&c.report_fd, &c.report);
   int err = 0;
   std::string message;
-  switch (parse_start_report(&c.report, &err, &message)) {
+  switch (parse_start_report(&c.report, c.program, &err, &message)) {
     case StartReport::kStarted:
       send_started(id, &c);
       return;
@@ -178,6 +179,7 @@ void start(uint32_t id, const std::vector<uint8_t>& payload) {
   // Isolated: STARTED waits for the init's report (on_report), so several inits set up at once.
   if (c.report_fd >= 0) {
     c.starting = true;
+    c.program = request.argv[0];
     return;
   }
   send_started(id, &c);
@@ -256,7 +258,7 @@ void on_exit(pid_t pid, int status) {
     if (c.starting) {
       int err = EIO;
       std::string message;
-      StartReport r = parse_start_report(&c.report, &err, &message);
+      StartReport r = parse_start_report(&c.report, c.program, &err, &message);
       if (r != StartReport::kStarted) {
         close_command_fds(&c);
         if (r == StartReport::kIncomplete) message = "the command's namespace init ended before starting it (status " + std::to_string(status) + ")";
@@ -280,8 +282,6 @@ void on_exit(pid_t pid, int status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // An init exec'd by this supervisor for one command (isolate.h): never returns.
-  if (argc > 1 && strcmp(argv[1], kInitFlag) == 0) init_main(argc, argv);
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--isolate") {

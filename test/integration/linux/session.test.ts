@@ -3,7 +3,7 @@
  * in it by the supervisor (native/session). Every guarantee is checked by doing the attack from a
  * session command.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { bytesToPathString } from '../../../src/util/surrogate-escape.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,44 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(missing.exitCode).toBe(127);
     expect(missing.stderr).toMatch(/no-such-command-here: No such file or directory/);
     await expect(session.spawn(['/bin/false'], { stdin: 'ignore' })).rejects.toBeInstanceOf(SessionCommandError);
+  });
+
+  it("words a command's exec failures as a shell would, through its namespace init (PATH search, not executable, a directory, E2BIG, a bad cwd)", async () => {
+    // The init execs the command itself and reports only the errno; the supervisor words it.
+    mkdirSync(join(s.ws, 'p1'));
+    mkdirSync(join(s.ws, 'p2'));
+    writeFileSync(join(s.ws, 'p1', 'tool'), '#!/bin/sh\necho first\n', { mode: 0o644 });
+    writeFileSync(join(s.ws, 'p2', 'tool'), '#!/bin/sh\necho second\n', { mode: 0o755 });
+    writeFileSync(join(s.ws, 'plain'), 'not a program\n', { mode: 0o644 });
+    const run = (argv: string[], options: { env?: Record<string, string>; cwd?: string } = {}) => session.spawn(argv, { stdin: 'ignore', reject: false, ...options });
+    // execvp(3): past a directory whose file is not executable, on to the next one.
+    const path = `${join(s.ws, 'p1')}:${join(s.ws, 'p2')}:/usr/bin:/bin`;
+    expect(await run(['tool'], { env: { PATH: path } })).toMatchObject({ exitCode: 0, stdout: 'second' });
+    const denied = await run([join(s.ws, 'plain')]);
+    expect(denied.exitCode).toBe(126);
+    expect(denied.stderr).toMatch(/plain: Permission denied/);
+    const dir = await run([s.ws]);
+    expect(dir.exitCode).toBe(126);
+    expect(dir.stderr).toMatch(/Is a directory/);
+    const big = await run(['/bin/true', 'x'.repeat(200 * 1024)]);
+    expect(big.exitCode).toBe(126);
+    expect(big.stderr).toMatch(/Argument list too long.*MAX_ARG_STRLEN/);
+    // Nothing of the init's (its report pipe, the exec-status pipe) is inherited by the command.
+    expect(await run(['/bin/sh', '-c', 'ls /proc/$$/fd'])).toMatchObject({ exitCode: 0, stdout: '0\n1\n2' });
+    const cwd = await run(['/bin/true'], { cwd: join(s.ws, 'no-such-dir') });
+    expect(cwd.exitCode).not.toBe(0);
+    expect(`${String(cwd.stderr)}${cwd instanceof Error ? cwd.message : ''}`).toMatch(/working directory .*no-such-dir: No such file or directory/);
+  });
+
+  it("runs under a profile that reads only the system directories: the supervisor's init beside it is made readable too", async () => {
+    // Without its own read entry (sandbox.ts supervisorPlanOptions), the init binary is not in this sandbox.
+    const profile = { file_system: { entries: [{ path: { type: 'special', value: { kind: 'minimal' } }, access: 'read' }, { path: { type: 'path', path: s.ws }, access: 'write' }] }, network: { enabled: false } };
+    const minimal = (await sandbox()).session(profile, { cwd: s.ws });
+    try {
+      expect(await minimal.spawn(['/bin/sh', '-c', 'cat /proc/1/comm'], { stdin: 'ignore', reject: false })).toMatchObject({ exitCode: 0, stdout: 'session-init' });
+    } finally {
+      await minimal.close();
+    }
   });
 
   it('passes non-UTF-8 bytes in argv, environment and cwd unchanged', async () => {

@@ -1,0 +1,243 @@
+// codex-sandbox-session-init: the init of one isolated session command (isolate.h), pid 1 of the pid,
+// IPC and mount namespaces the supervisor cloned for it. Freestanding: no C library, only system
+// calls (init_sys.h), a static non-PIE binary of a few pages. Each command pays this program's exec,
+// and a glibc static-pie paid far more there than the work itself: self-relocation, CPU feature
+// probing (cpuid, trapped in a VM), TLS and malloc set-up, page faults over a 1 MB image.
+//
+// argv (written by the supervisor, isolate.cc init_argv):
+//   session-init --session-init N ro... M masked... cwd E env... K candidates... argv...
+// fds: 100 stdin, 101 stdout, 102 stderr of the command, 103 the report pipe (nothing else is open).
+// Report: u32 errno (0 = started), u32 length, message (empty: the command's exec failed with that
+// errno, the supervisor words it); after a start, the command's u32 wait status.
+#include "init_sys.h"
+
+enum { kStdin = 100, kStdout = 101, kStderr = 102, kReport = 103, kMaxList = 64 };
+
+static long write_all(int fd, const void* data, unsigned long size) {
+  const char* p = (const char*)data;
+  while (size > 0) {
+    long n = sys_write(fd, p, size);
+    if (n == -EINTR) continue;
+    if (n <= 0) return -1;
+    p += n;
+    size -= (unsigned long)n;
+  }
+  return 0;
+}
+
+static unsigned long str_len(const char* s) {
+  unsigned long n = 0;
+  while (s[n] != '\0') ++n;
+  return n;
+}
+
+__attribute__((noreturn)) static void report_failure(long err, const char* what) {
+  unsigned int head[2] = {(unsigned int)err, (unsigned int)str_len(what)};
+  write_all(kReport, head, sizeof head);
+  write_all(kReport, what, head[1]);
+  sys_exit_group(0);
+}
+
+// A failed step: the supervisor appends strerror(err) to the text.
+static void check(long result, const char* what) {
+  if (result < 0) report_failure(-result, what);
+}
+
+// As isolate.cc did before: a bind made read-only, keeping the atime flags the kernel locked on the
+// source (mount(2) MS_REMOUNT with MS_BIND; bubblewrap's bind_mount does the same).
+static void bind_read_only(const char* source, const char* target, int nodev) {
+  check(sys_mount(source, target, 0, MS_BIND | MS_REC, 0), "session command set-up: bind mount of a /proc mask");
+  struct statfs st;
+  check(sys_statfs(target, &st), "session command set-up: statfs of a /proc mask");
+  // statfs(2) f_flags are ST_* (statvfs(3)): ST_NODEV 4, ST_NOATIME 1024, ST_NODIRATIME 2048, ST_RELATIME 4096.
+  unsigned long keep = 0;
+  if (st.f_flags & 1024) keep |= MS_NOATIME;
+  if (st.f_flags & 2048) keep |= MS_NODIRATIME;
+  if (st.f_flags & 4096) keep |= MS_RELATIME;
+  if (nodev || (st.f_flags & 4)) keep |= MS_NODEV;
+  check(sys_mount(0, target, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | keep, 0), "session command set-up: read-only remount of a /proc mask");
+}
+
+static void ignore_signal(int sig) { (void)sig; }
+
+// Signals the init passes on to the command's process group (a SIGNAL frame reaches the init).
+static const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGTSTP};
+
+static unsigned long parse_count(char** argv, int argc, int* i) {
+  if (*i >= argc) sys_exit_group(125);
+  unsigned long n = 0;
+  const char* s = argv[(*i)++];
+  if (*s == '\0') sys_exit_group(125);
+  for (; *s != '\0'; ++s) {
+    if (*s < '0' || *s > '9' || n > 100000) sys_exit_group(125);
+    n = n * 10 + (unsigned long)(*s - '0');
+  }
+  if (n > (unsigned long)(argc - *i)) sys_exit_group(125);
+  return n;
+}
+
+struct Spawn {
+  const char* cwd;
+  char** candidates;
+  unsigned long n_candidates;
+  char** argv;
+  char** envp;
+  volatile int err;  // written by the child (shared memory) when its exec fails
+};
+
+// The command's child, on its own stack in this init's memory until it execs: system calls only.
+static int spawn_child(void* p) {
+  struct Spawn* spawn = (struct Spawn*)p;
+  unsigned long none = 0;
+  struct ksigaction dfl = {0, 0, 0, 0};  // SIG_DFL: dispositions are per process here (no CLONE_SIGHAND)
+  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) sys_rt_sigaction(kForwarded[k], &dfl, 0);
+  sys_rt_sigaction(SIGCHLD, &dfl, 0);
+  long err = sys_setpgid(0, 0);
+  if (err == 0) err = sys_dup3(kStdin, 0, 0);
+  if (err >= 0) err = sys_dup3(kStdout, 1, 0);
+  if (err >= 0) err = sys_dup3(kStderr, 2, 0);
+  if (err >= 0) err = sys_chdir(spawn->cwd);
+  if (err >= 0) err = sys_rt_sigprocmask(SIG_SETMASK, &none, 0);
+  if (err >= 0) {
+    int denied = 0;
+    for (unsigned long k = 0; k < spawn->n_candidates; ++k) {
+      err = sys_execve(spawn->candidates[k], spawn->argv, spawn->envp);
+      if (err == -EACCES) denied = 1;
+      // execvp(3): keep searching past a directory that lacks it or is unusable.
+      if (err != -ENOENT && err != -ENOTDIR && err != -EACCES) break;
+    }
+    if (denied && (err == -ENOENT || err == -ENOTDIR)) err = -EACCES;
+  }
+  spawn->err = (int)-err;
+  return 127;
+}
+
+__attribute__((noreturn, used)) void init_start(long* sp) {
+  int argc = (int)sp[0];
+  char** argv = (char**)(sp + 1);
+  // Exec'd with the dumpable flag reset: set again before anything else (prctl(2) PR_SET_DUMPABLE),
+  // so the command (same uid) cannot ptrace this init or read its memory, fds or environment.
+  check(sys_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "session command set-up: prctl(PR_SET_DUMPABLE)");
+  for (int fd = kStdin; fd <= kReport; ++fd) {
+    // Never inherited by the command (its child dups 100..102 onto 0..2).
+    check(sys_fcntl(fd, F_SETFD, FD_CLOEXEC), "session command set-up: fcntl(FD_CLOEXEC)");
+  }
+  // Named apart from the supervisor (ps, /proc/PID/comm).
+  sys_prctl(PR_SET_NAME, (unsigned long)"session-init", 0, 0, 0);
+  // The supervisor dies, so does this namespace (its init first, then the kernel kills the rest).
+  check(sys_prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "session command set-up: prctl(PR_SET_PDEATHSIG)");
+  int i = 2;
+  char* read_only[kMaxList];
+  char* masked[kMaxList];
+  unsigned long n_ro = parse_count(argv, argc, &i);
+  if (n_ro > kMaxList) sys_exit_group(125);
+  for (unsigned long k = 0; k < n_ro; ++k) read_only[k] = argv[i++];
+  unsigned long n_masked = parse_count(argv, argc, &i);
+  if (n_masked > kMaxList) sys_exit_group(125);
+  for (unsigned long k = 0; k < n_masked; ++k) masked[k] = argv[i++];
+  if (i >= argc) sys_exit_group(125);
+  const char* cwd = argv[i++];
+  unsigned long n_env = parse_count(argv, argc, &i);
+  // The command's environment is a slice of this argv: NULL-terminated in place (the slot after the
+  // last variable is overwritten; it was already read).
+  char** envp = argv + i;
+  i += (int)n_env;
+  unsigned long n_candidates = parse_count(argv, argc, &i);
+  char** candidates = argv + i;
+  i += (int)n_candidates;
+  if (i >= argc || n_candidates == 0) sys_exit_group(125);
+  char** command_argv = argv + i;
+
+  // A session and group of its own: the supervisor's kill(-pid) reaches this init; a session also
+  // gives each command its own autogroup on a loaded host (sched(7) "The autogroup feature").
+  check(sys_setsid(), "session command set-up: setsid");
+  // Private first: mounts made here must never propagate back into the supervisor's namespace.
+  check(sys_mount(0, "/", 0, MS_REC | MS_PRIVATE, 0), "session command set-up: making the command's mounts private");
+  // The command's own /proc: through the sandbox's it would see, and could signal, the supervisor and
+  // every other command. The sandbox's masks again (runc libcontainer/specconv/example.go
+  // ReadonlyPaths, MaskedPaths): with the caller root, /proc/sys writable would let the command set
+  // kernel.core_pattern.
+  check(sys_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0), "session command set-up: mount proc on /proc");
+  for (unsigned long k = 0; k < n_ro; ++k) {
+    if (sys_access(read_only[k], F_OK) == 0) bind_read_only(read_only[k], read_only[k], 1);
+  }
+  for (unsigned long k = 0; k < n_masked; ++k) {
+    if (sys_access(masked[k], F_OK) == 0) bind_read_only("/dev/null", masked[k], 0);
+  }
+  // Every capability gone, the bounding set emptied first (that needs CAP_SETPCAP), no ambient, then
+  // checked: a capability kept here would let the command unmount the sandbox's read-only binds and
+  // masks (capabilities(7); user_namespaces(7)). no_new_privs is inherited and set again.
+  // Read first, dropped only if held: each drop commits new credentials, and bubblewrap left the
+  // supervisor's bounding set with the two it was given (--cap-add), not the kernel's ~41.
+  for (int cap = 0; cap <= 63; ++cap) {
+    long held = sys_prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0);
+    if (held == -EINVAL) break;  // past the kernel's last capability
+    check(held, "session command set-up: prctl(PR_CAPBSET_READ)");
+    if (held == 0) continue;
+    check(sys_prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0), "session command set-up: prctl(PR_CAPBSET_DROP)");
+    if (sys_prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0) != 0) report_failure(EPERM, "session command set-up: a capability remained in the bounding set; refusing to run the command");
+  }
+  check(sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "session command set-up: prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  struct cap_header header = {kCapVersion3, 0};
+  struct cap_data data[2] = {{0, 0, 0}, {0, 0, 0}};
+  check(sys_capset(&header, data), "session command set-up: capset (dropping every capability)");
+  check(sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "session command set-up: prctl(PR_SET_NO_NEW_PRIVS)");
+  check(sys_capget(&header, data), "session command set-up: capget");
+  for (int k = 0; k < 2; ++k) {
+    if (data[k].effective != 0 || data[k].permitted != 0 || data[k].inheritable != 0) report_failure(EPERM, "session command set-up: capabilities remained after dropping them; refusing to run the command");
+  }
+  if (sys_prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 || sys_prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) != 0) {
+    report_failure(EPERM, "session command set-up: a capability remained in the bounding set; refusing to run the command");
+  }
+  // Blocked with handlers, taken with rt_sigtimedwait below (a pid namespace's init gets no signal
+  // whose action is the default from inside its namespace, pid_namespaces(7)). Exec resets handlers.
+  unsigned long waited = sig_bit(SIGCHLD);
+  struct ksigaction sa = {(void*)ignore_signal, SA_RESTORER, (void*)init_restore_rt, 0};
+  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) {
+    waited |= sig_bit(kForwarded[k]);
+    sys_rt_sigaction(kForwarded[k], &sa, 0);
+  }
+  sys_rt_sigaction(SIGCHLD, &sa, 0);
+  sys_rt_sigprocmask(SIG_BLOCK, &waited, 0);
+  envp[n_env] = 0;
+
+  // The command: a vfork-style child (CLONE_VM | CLONE_VFORK: no page tables of its own to build and
+  // throw away at its exec, as posix_spawn(3) does) in its own process group, stdio 0..2, the cwd,
+  // default dispositions and an empty mask, then execve over the PATH candidates as execvp(3) would.
+  // This init resumes once the child has exec'd or failed (its errno is left in `spawn.err`).
+  struct Spawn spawn = {cwd, candidates, n_candidates, command_argv, envp, 0};
+  static char child_stack[16384] __attribute__((aligned(16)));
+  long pid = init_vfork_run(spawn_child, &spawn, child_stack + sizeof child_stack);
+  check(pid, "session command set-up: clone (the command's process)");
+  if (spawn.err != 0) {
+    int status = 0;
+    sys_wait4((int)pid, &status, 0);
+    report_failure(spawn.err, "");
+  }
+  unsigned int started[2] = {0, 0};
+  if (write_all(kReport, started, sizeof started) < 0) sys_exit_group(125);
+  sys_close(kStdin);
+  sys_close(kStdout);
+  sys_close(kStderr);
+  for (;;) {
+    struct ksiginfo info;
+    long sig = sys_rt_sigtimedwait(&waited, &info);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      sys_kill((int)-pid, (int)sig);  // the command's group
+      continue;
+    }
+    for (;;) {
+      int status = 0;
+      long reaped = sys_wait4(-1, &status, WNOHANG);
+      if (reaped <= 0) break;
+      if (reaped == pid) {
+        // Exiting ends the pid namespace: the kernel kills every process left in it (background
+        // jobs, `setsid` ones included) and this exit completes once they are gone (pid_namespaces(7)).
+        unsigned int raw = (unsigned int)status;
+        write_all(kReport, &raw, sizeof raw);
+        sys_exit_group(0);
+      }
+    }
+  }
+}

@@ -1,0 +1,121 @@
+// System calls and kernel constants for the freestanding session init (init_main.c): no C library,
+// only the kernel's uapi headers and inline system calls (x86-64 and arm64). Each wrapper returns the
+// kernel's result: >= 0, or -errno.
+#pragma once
+
+#include <asm/statfs.h>
+#include <asm/unistd.h>
+#include <linux/capability.h>
+#include <linux/errno.h>
+#include <linux/fcntl.h>
+#include <linux/fs.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+#include <linux/wait.h>
+
+#if defined(__x86_64__)
+static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  long ret;
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
+  return ret;
+}
+// The entry point: the kernel's initial stack (argc, argv..., NULL, envp...) to init_start.
+__asm__(".text\n.globl _start\n_start:\n xor %ebp, %ebp\n mov %rsp, %rdi\n and $-16, %rsp\n call init_start\n hlt\n"
+        // rt_sigreturn for the (never run: blocked) handlers, as SA_RESTORER requires on x86-64.
+        ".globl init_restore_rt\ninit_restore_rt:\n mov $15, %eax\n syscall\n hlt\n");
+// init_vfork_run(fn, arg, stack_top): clone(CLONE_VM | CLONE_VFORK | SIGCHLD) with the child on
+// stack_top running fn(arg) then exit(2) with its result; the caller resumes once the child has
+// exec'd or exited. Returns the child's pid or -errno (as glibc's clone(), without its libc state).
+__asm__(".globl init_vfork_run\ninit_vfork_run:\n and $-16, %rdx\n sub $16, %rdx\n mov %rdi, 0(%rdx)\n mov %rsi, 8(%rdx)\n"
+        " mov $0x4111, %edi\n mov %rdx, %rsi\n xor %edx, %edx\n xor %r10d, %r10d\n xor %r8d, %r8d\n mov $56, %eax\n syscall\n"
+        " test %rax, %rax\n jnz 1f\n pop %rax\n pop %rdi\n call *%rax\n mov %eax, %edi\n mov $60, %eax\n syscall\n hlt\n1:\n ret\n");
+#define INIT_SA_RESTORER 0x04000000UL
+#elif defined(__aarch64__)
+static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
+  register long x8 __asm__("x8") = n;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  register long x3 __asm__("x3") = d;
+  register long x4 __asm__("x4") = e;
+  register long x5 __asm__("x5") = f;
+  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+  return x0;
+}
+__asm__(".text\n.globl _start\n_start:\n mov x0, sp\n bl init_start\n brk #0\n"
+        ".globl init_restore_rt\ninit_restore_rt:\n mov x8, #139\n svc 0\n brk #0\n");
+__asm__(".globl init_vfork_run\ninit_vfork_run:\n and x2, x2, #-16\n stp x0, x1, [x2, #-16]!\n mov x0, #0x4111\n mov x1, x2\n"
+        " mov x2, #0\n mov x3, #0\n mov x4, #0\n mov x8, #220\n svc 0\n cbnz x0, 1f\n ldp x9, x0, [sp], #16\n blr x9\n"
+        " mov x8, #93\n svc 0\n brk #0\n1:\n ret\n");
+#define INIT_SA_RESTORER 0UL  // arm64: the kernel's vDSO trampoline returns from handlers
+#else
+#error "the freestanding session init supports x86-64 and arm64 only"
+#endif
+
+void init_restore_rt(void);
+long init_vfork_run(int (*fn)(void*), void* arg, void* stack_top);
+
+#define SA_RESTORER INIT_SA_RESTORER
+#define F_OK 0
+#define AT_FDCWD_VALUE (-100)
+
+// Signal numbers are the same on x86-64 and arm64 (the generic ones).
+enum {
+  SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGALRM = 14, SIGTERM = 15,
+  SIGCHLD = 17, SIGCONT = 18, SIGTSTP = 20, SIGWINCH = 28,
+};
+enum { SIG_BLOCK = 0, SIG_SETMASK = 2 };
+
+static inline unsigned long sig_bit(int sig) { return 1UL << (sig - 1); }
+
+// The kernel's struct for rt_sigaction (not glibc's): handler, flags, restorer, mask.
+struct ksigaction {
+  void* handler;
+  unsigned long flags;
+  void* restorer;
+  unsigned long mask;
+};
+
+struct ksiginfo {
+  int signo;
+  int pad[31];
+};
+
+struct cap_header {
+  unsigned int version;
+  int pid;
+};
+struct cap_data {
+  unsigned int effective, permitted, inheritable;
+};
+enum { kCapVersion3 = 0x20080522 };
+
+static inline long sys_write(int fd, const void* p, unsigned long n) { return sys6(__NR_write, fd, (long)p, (long)n, 0, 0, 0); }
+static inline long sys_read(int fd, void* p, unsigned long n) { return sys6(__NR_read, fd, (long)p, (long)n, 0, 0, 0); }
+static inline long sys_close(int fd) { return sys6(__NR_close, fd, 0, 0, 0, 0, 0); }
+__attribute__((noreturn)) static inline void sys_exit_group(int code) {
+  for (;;) sys6(__NR_exit_group, code, 0, 0, 0, 0, 0);
+}
+static inline long sys_prctl(int op, unsigned long a, unsigned long b, unsigned long c, unsigned long d) { return sys6(__NR_prctl, op, (long)a, (long)b, (long)c, (long)d, 0); }
+static inline long sys_fcntl(int fd, int cmd, long arg) { return sys6(__NR_fcntl, fd, cmd, arg, 0, 0, 0); }
+static inline long sys_setsid(void) { return sys6(__NR_setsid, 0, 0, 0, 0, 0, 0); }
+static inline long sys_setpgid(int pid, int pgid) { return sys6(__NR_setpgid, pid, pgid, 0, 0, 0, 0); }
+static inline long sys_mount(const char* src, const char* target, const char* type, unsigned long flags, const void* data) {
+  return sys6(__NR_mount, (long)src, (long)target, (long)type, (long)flags, (long)data, 0);
+}
+static inline long sys_statfs(const char* path, struct statfs* st) { return sys6(__NR_statfs, (long)path, (long)st, 0, 0, 0, 0); }
+static inline long sys_access(const char* path, int mode) { return sys6(__NR_faccessat, AT_FDCWD_VALUE, (long)path, mode, 0, 0, 0); }
+static inline long sys_capset(struct cap_header* h, struct cap_data* d) { return sys6(__NR_capset, (long)h, (long)d, 0, 0, 0, 0); }
+static inline long sys_capget(struct cap_header* h, struct cap_data* d) { return sys6(__NR_capget, (long)h, (long)d, 0, 0, 0, 0); }
+static inline long sys_rt_sigaction(int sig, const struct ksigaction* sa, struct ksigaction* old) { return sys6(__NR_rt_sigaction, sig, (long)sa, (long)old, 8, 0, 0); }
+static inline long sys_rt_sigprocmask(int how, const unsigned long* set, unsigned long* old) { return sys6(__NR_rt_sigprocmask, how, (long)set, (long)old, 8, 0, 0); }
+static inline long sys_rt_sigtimedwait(const unsigned long* set, struct ksiginfo* info) { return sys6(__NR_rt_sigtimedwait, (long)set, (long)info, 0, 8, 0, 0); }
+static inline long sys_pipe2(int fds[2], int flags) { return sys6(__NR_pipe2, (long)fds, flags, 0, 0, 0, 0); }
+static inline long sys_dup3(int from, int to, int flags) { return sys6(__NR_dup3, from, to, flags, 0, 0, 0); }
+static inline long sys_chdir(const char* path) { return sys6(__NR_chdir, (long)path, 0, 0, 0, 0, 0); }
+static inline long sys_execve(const char* path, char* const* argv, char* const* envp) { return sys6(__NR_execve, (long)path, (long)argv, (long)envp, 0, 0, 0); }
+static inline long sys_wait4(int pid, int* status, int options) { return sys6(__NR_wait4, pid, (long)status, options, 0, 0, 0); }
+static inline long sys_kill(int pid, int sig) { return sys6(__NR_kill, pid, sig, 0, 0, 0, 0); }
