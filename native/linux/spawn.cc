@@ -1,0 +1,327 @@
+// spawnPidfd / killPidfd: start a program without fork(2)-ing Node, and learn its exit from a pidfd.
+//
+// libuv (Node 20's child_process.spawn) starts every child with a plain fork(): the kernel copies the
+// page tables of the whole Node process, and every page Node writes afterwards takes a copy-on-write
+// fault. glibc's posix_spawn(3) uses clone(CLONE_VM | CLONE_VFORK) since 2.24 (sysdeps/unix/sysv/
+// linux/spawni.c): the child shares Node's memory until it execs, so the cost does not grow with
+// Node's heap. The exit is learnt from a pidfd (pidfd_open(2)) watched by a uv_poll on Node's loop and
+// reaped with waitid(P_PIDFD) — never waitpid(-1), so libuv's own SIGCHLD handling, which waits only
+// for the pids it started (libuv src/unix/process.c uv__wait_children), is left alone, and a signal
+// sent through the pidfd (pidfd_send_signal(2)) can never reach a recycled pid.
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <string>
+#include <vector>
+
+#include "../common/napi_errors.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+extern char** environ;
+
+namespace {
+
+struct Child {
+  uv_poll_t poll;
+  int pidfd = -1;
+  pid_t pid = 0;
+  bool exited = false;
+  int refs = 2;  // the poll handle (until closed) and the JS handle (until finalized)
+  napi_env env = nullptr;
+  Napi::FunctionReference on_exit;
+  Napi::AsyncContext* context = nullptr;
+};
+
+void Unref(Child* child) {
+  if (--child->refs > 0) return;
+  delete child->context;
+  delete child;
+}
+
+void OnPollClosed(uv_handle_t* handle) { Unref(static_cast<Child*>(handle->data)); }
+
+void OnPidfdReadable(uv_poll_t* poll, int status, int /*events*/) {
+  Child* child = static_cast<Child*>(poll->data);
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  int err = 0;
+  if (status == 0) {
+    if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(child->pidfd), &info, WEXITED | WNOHANG) != 0) {
+      err = errno;
+      if (err == EINTR) return;  // level-triggered: the poll fires again
+    } else if (info.si_pid == 0) {
+      return;  // not exited yet (a spurious wake-up)
+    }
+  } else {
+    err = -status;
+  }
+  child->exited = true;
+  uv_poll_stop(poll);
+  close(child->pidfd);
+  child->pidfd = -1;
+
+  Napi::Env env(child->env);
+  Napi::HandleScope scope(env);
+  std::vector<napi_value> args;
+  if (err != 0) {
+    // Cannot happen for our own child short of a kernel bug; reported, never swallowed.
+    args = {env.Null(), env.Null(), Napi::String::New(env, std::string("waitid(P_PIDFD) failed: ") + strerror(err))};
+  } else if (info.si_code == CLD_EXITED) {
+    args = {Napi::Number::New(env, info.si_status), env.Null(), env.Null()};
+  } else {
+    args = {env.Null(), Napi::Number::New(env, info.si_status), env.Null()};
+  }
+  Napi::FunctionReference callback = std::move(child->on_exit);
+  Napi::AsyncContext* context = child->context;
+  child->context = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(poll), OnPollClosed);
+  // MakeCallback runs the microtasks and nextTicks the callback queues, as libuv's exit callbacks do.
+  callback.MakeCallback(env.Global(), args, *context);
+  delete context;
+  if (env.IsExceptionPending()) {
+    Napi::Error error = env.GetAndClearPendingException();
+    napi_fatal_exception(env, error.Value());
+  }
+}
+
+void FinalizeHandle(napi_env /*env*/, Child* child) { Unref(child); }
+
+bool ReadBytes(Napi::Env env, Napi::Value value, const char* what, std::string* out) {
+  if (value.IsString()) {
+    *out = value.As<Napi::String>().Utf8Value();
+  } else if (value.IsBuffer()) {
+    Napi::Buffer<char> buf = value.As<Napi::Buffer<char>>();
+    out->assign(buf.Data(), buf.Length());
+  } else {
+    Napi::TypeError::New(env, std::string("spawnPidfd: ") + what + " must be a string or a Buffer").ThrowAsJavaScriptException();
+    return false;
+  }
+  if (out->find('\0') != std::string::npos) {
+    Napi::TypeError::New(env, std::string("spawnPidfd: ") + what + " contains a NUL byte").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+bool ReadList(Napi::Env env, Napi::Value value, const char* what, std::vector<std::string>* out) {
+  if (!value.IsArray()) {
+    Napi::TypeError::New(env, std::string("spawnPidfd: ") + what + " must be an array").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Array array = value.As<Napi::Array>();
+  out->resize(array.Length());
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    if (!ReadBytes(env, array.Get(i), what, &(*out)[i])) return false;
+  }
+  return true;
+}
+
+std::vector<char*> Pointers(std::vector<std::string>& list) {
+  std::vector<char*> out;
+  out.reserve(list.size() + 1);
+  for (std::string& item : list) out.push_back(&item[0]);
+  out.push_back(nullptr);
+  return out;
+}
+
+// Closes the parent's temporary duplicates on every return path.
+struct TempFds {
+  std::vector<int> fds;
+  ~TempFds() {
+    for (int fd : fds) close(fd);
+  }
+};
+
+// spawnPidfd(file, argv, env, cwd, fds, setsid, onExit) → { pid, handle }.
+// fds[i] becomes the child's fd i (-1: /dev/null); every other fd is closed in the child
+// (posix_spawn_file_actions_addclosefrom_np), whatever its close-on-exec flag. onExit(code, signal,
+// error) is called once, on Node's loop.
+Napi::Value SpawnPidfd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 7 || !info[3].IsString() || !info[4].IsArray() || !info[5].IsBoolean() || !info[6].IsFunction()) {
+    Napi::TypeError::New(env, "spawnPidfd(file, argv, env, cwd, fds, setsid, onExit): wrong argument types").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string file;
+  std::vector<std::string> argv, envp;
+  if (!ReadBytes(env, info[0], "file", &file) || !ReadList(env, info[1], "argv", &argv) || !ReadList(env, info[2], "env", &envp)) {
+    return env.Undefined();
+  }
+  std::string cwd = info[3].As<Napi::String>().Utf8Value();
+  Napi::Array fd_array = info[4].As<Napi::Array>();
+  const int n = static_cast<int>(fd_array.Length());
+  std::vector<int> fds(n);
+  for (int i = 0; i < n; i++) {
+    Napi::Value v = fd_array.Get(static_cast<uint32_t>(i));
+    if (!v.IsNumber()) {
+      Napi::TypeError::New(env, "spawnPidfd: fds must be numbers").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    fds[i] = v.As<Napi::Number>().Int32Value();
+  }
+
+  // A source fd below n other than its own slot would be overwritten by an earlier dup2 in the
+  // child; it is first duplicated above n (close-on-exec) in the parent.
+  TempFds temps;
+  for (int i = 0; i < n; i++) {
+    if (fds[i] >= 0 && fds[i] < n && fds[i] != i) {
+      int copy = fcntl(fds[i], F_DUPFD_CLOEXEC, n);
+      if (copy < 0) {
+        ThrowErrnoError(env, "fcntl(F_DUPFD_CLOEXEC)", errno, nullptr);
+        return env.Undefined();
+      }
+      temps.fds.push_back(copy);
+      fds[i] = copy;
+    }
+  }
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  int rc = posix_spawn_file_actions_init(&actions);
+  if (rc != 0) {
+    ThrowErrnoError(env, "posix_spawn_file_actions_init", rc, nullptr);
+    return env.Undefined();
+  }
+  rc = posix_spawnattr_init(&attr);
+  if (rc != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    ThrowErrnoError(env, "posix_spawnattr_init", rc, nullptr);
+    return env.Undefined();
+  }
+  const char* failed = nullptr;
+  for (int i = 0; i < n && rc == 0; i++) {
+    // dup2 onto itself clears FD_CLOEXEC (glibc >= 2.29, POSIX.1-2024 posix_spawn_file_actions_adddup2).
+    rc = fds[i] < 0 ? posix_spawn_file_actions_addopen(&actions, i, "/dev/null", O_RDWR, 0)
+                    : posix_spawn_file_actions_adddup2(&actions, fds[i], i);
+    if (rc != 0) failed = "posix_spawn_file_actions_adddup2";
+  }
+  // Only the planned fds reach the launcher: a stray inheritable fd of the caller's (one without
+  // O_CLOEXEC) must not be handed to the sandbox. glibc >= 2.34.
+  if (rc == 0 && (rc = posix_spawn_file_actions_addclosefrom_np(&actions, n)) != 0) failed = "posix_spawn_file_actions_addclosefrom_np";
+  if (rc == 0 && (rc = posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str())) != 0) failed = "posix_spawn_file_actions_addchdir_np";
+  // Node ignores SIGPIPE and may block signals; the child starts with every disposition at its
+  // default and nothing blocked, as libuv's children do (libuv uv__process_child_init).
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+  if (info[5].As<Napi::Boolean>().Value()) flags |= POSIX_SPAWN_SETSID;
+  if (rc == 0 && (rc = posix_spawnattr_setsigdefault(&attr, &all)) != 0) failed = "posix_spawnattr_setsigdefault";
+  if (rc == 0 && (rc = posix_spawnattr_setsigmask(&attr, &none)) != 0) failed = "posix_spawnattr_setsigmask";
+  if (rc == 0 && (rc = posix_spawnattr_setflags(&attr, flags)) != 0) failed = "posix_spawnattr_setflags";
+
+  pid_t pid = 0;
+  if (rc == 0) {
+    std::vector<char*> argv_ptrs = Pointers(argv);
+    std::vector<char*> env_ptrs = Pointers(envp);
+    rc = posix_spawn(&pid, file.c_str(), &actions, &attr, argv_ptrs.data(), env_ptrs.data());
+    if (rc != 0) failed = "posix_spawn";
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    // posix_spawn reports the child's failed chdir or execve as its own error (glibc >= 2.24).
+    ThrowErrnoError(env, failed, rc, strcmp(failed, "posix_spawn") == 0 ? file.c_str() : nullptr);
+    return env.Undefined();
+  }
+
+  // The pid cannot be recycled before we reap it, and only we reap it: pidfd_open cannot race.
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    int err = errno;
+    kill(pid, SIGKILL);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    ThrowErrnoError(env, "pidfd_open", err, nullptr);
+    return env.Undefined();
+  }
+  // pidfd_open(2) sets O_CLOEXEC on the pidfd itself: later children never inherit it.
+
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  Child* child = new Child();
+  child->pidfd = pidfd;
+  child->pid = pid;
+  child->env = env;
+  child->on_exit = Napi::Persistent(info[6].As<Napi::Function>());
+  child->context = new Napi::AsyncContext(env, "codexSandboxSpawn");
+  child->poll.data = child;
+  int uv_rc = loop == nullptr ? UV_EINVAL : uv_poll_init(loop, &child->poll, pidfd);
+  if (uv_rc == 0) uv_rc = uv_poll_start(&child->poll, UV_READABLE, OnPidfdReadable);
+  if (uv_rc != 0) {
+    // The child runs; it is killed and reaped rather than left unwatched.
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    siginfo_t si;
+    waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si, WEXITED);
+    close(pidfd);
+    delete child->context;
+    delete child;
+    ThrowErrnoError(env, "uv_poll_start", -uv_rc, nullptr);
+    return env.Undefined();
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", Napi::Number::New(env, pid));
+  result.Set("handle", Napi::External<Child>::New(env, child, FinalizeHandle));
+  return result;
+}
+
+// killPidfd(handle, signal): boolean — false when the child has already been reaped.
+Napi::Value KillPidfd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsExternal() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "killPidfd(handle, signal): wrong argument types").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Child* child = info[0].As<Napi::External<Child>>().Data();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (child->exited || child->pidfd < 0) return Napi::Boolean::New(env, false);
+  if (syscall(SYS_pidfd_send_signal, child->pidfd, sig, nullptr, 0) != 0) {
+    if (errno == ESRCH) return Napi::Boolean::New(env, false);
+    ThrowErrnoError(env, "pidfd_send_signal", errno, nullptr);
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// refPidfd(handle, ref): like ChildProcess#ref/unref — whether the child keeps Node's loop alive.
+Napi::Value RefPidfd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsExternal() || !info[1].IsBoolean()) {
+    Napi::TypeError::New(env, "refPidfd(handle, ref): wrong argument types").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Child* child = info[0].As<Napi::External<Child>>().Data();
+  if (!child->exited) {
+    uv_handle_t* handle = reinterpret_cast<uv_handle_t*>(&child->poll);
+    if (info[1].As<Napi::Boolean>().Value()) uv_ref(handle);
+    else uv_unref(handle);
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitLinuxSpawn(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawnPidfd", Napi::Function::New(env, SpawnPidfd, "spawnPidfd"));
+  exports.Set("killPidfd", Napi::Function::New(env, KillPidfd, "killPidfd"));
+  exports.Set("refPidfd", Napi::Function::New(env, RefPidfd, "refPidfd"));
+}
