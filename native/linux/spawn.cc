@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -318,10 +319,27 @@ Napi::Value RefPidfd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// stdioSocketPair(): [parentEnd, childEnd] — a connected AF_UNIX stream pair, both O_CLOEXEC: what
+// libuv gives a child for a 'pipe' stdio slot (uv_socketpair in uv__process_init_stdio), so the
+// command sees the same kind of stdin/stdout either way.
+Napi::Value StdioSocketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    ThrowErrnoError(env, "socketpair", errno, nullptr);
+    return env.Undefined();
+  }
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, sv[0]));
+  out.Set(1u, Napi::Number::New(env, sv[1]));
+  return out;
+}
+
 }  // namespace
 
 void InitLinuxSpawn(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnPidfd", Napi::Function::New(env, SpawnPidfd, "spawnPidfd"));
   exports.Set("killPidfd", Napi::Function::New(env, KillPidfd, "killPidfd"));
   exports.Set("refPidfd", Napi::Function::New(env, RefPidfd, "refPidfd"));
+  exports.Set("stdioSocketPair", Napi::Function::New(env, StdioSocketPair, "stdioSocketPair"));
 }

@@ -1,4 +1,5 @@
-// Linux exports of the addon that start processes: spawnPidfd, killPidfd, refPidfd (spawn.cc).
+// Linux exports of the addon that start processes (spawn.cc): spawnPidfd, killPidfd, refPidfd,
+// stdioSocketPair.
 #ifndef CODEX_SANDBOX_LINUX_SPAWN_H
 #define CODEX_SANDBOX_LINUX_SPAWN_H
 
