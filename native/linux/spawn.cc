@@ -2,18 +2,22 @@
 //
 // libuv (Node 20's child_process.spawn) starts every child with a plain fork(): the kernel copies the
 // page tables of the whole Node process, and every page Node writes afterwards takes a copy-on-write
-// fault. glibc's posix_spawn(3) uses clone(CLONE_VM | CLONE_VFORK) since 2.24 (sysdeps/unix/sysv/
-// linux/spawni.c): the child shares Node's memory until it execs, so the cost does not grow with
-// Node's heap. The exit is learnt from a pidfd (pidfd_open(2)) watched by a uv_poll on Node's loop and
-// reaped with waitid(P_PIDFD) — never waitpid(-1), so libuv's own SIGCHLD handling, which waits only
-// for the pids it started (libuv src/unix/process.c uv__wait_children), is left alone, and a signal
-// sent through the pidfd (pidfd_send_signal(2)) can never reach a recycled pid.
+// fault. Here the child is made with clone(CLONE_VM | CLONE_VFORK), as glibc's posix_spawn does
+// (sysdeps/unix/sysv/linux/spawni.c): it borrows Node's memory until it execs, so the cost does not
+// grow with Node's heap. posix_spawn itself is not used because it leaves glibc's internal signals
+// (32 and 33) ignored in the child (spawni.c __spawni_child sets them to SIG_IGN, which survives
+// execve), where libuv's children start with every disposition at its default.
+// CLONE_PIDFD gives the exit as a pidfd, watched by a uv_poll on Node's loop and reaped with
+// waitid(P_PIDFD) — never waitpid(-1), so libuv's own SIGCHLD handling, which waits only for the pids
+// it started (libuv src/unix/process.c uv__wait_children), is left alone, and a signal sent through
+// the pidfd (pidfd_send_signal(2)) can never reach a recycled pid.
 #include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -26,8 +30,11 @@
 
 #include "../common/napi_errors.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
 #endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
@@ -35,8 +42,6 @@
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
-
-extern char** environ;
 
 namespace {
 
@@ -143,6 +148,82 @@ std::vector<char*> Pointers(std::vector<std::string>& list) {
   return out;
 }
 
+// What the cloned child needs; it writes err/failed into this (shared memory) if it cannot exec.
+struct ChildArgs {
+  const char* file;
+  char* const* argv;
+  char* const* envp;
+  const char* cwd;
+  const int* fds;
+  int n;
+  bool setsid;
+  int err;
+  const char* failed;
+};
+
+constexpr int kMaxSignal = 64;  // _NSIG - 1 on Linux
+
+// Runs in the clone(CLONE_VM | CLONE_VFORK) child on its own stack, with every signal blocked: only
+// system calls, no allocation, until execve. Mirrors libuv's uv__process_child_init.
+int ChildMain(void* raw) {
+  ChildArgs* a = static_cast<ChildArgs*>(raw);
+  // Every disposition back to its default (SIG_IGN survives execve; Node ignores SIGPIPE): raw
+  // rt_sigaction, since glibc's sigaction refuses its internal signals 32 and 33. The child has its
+  // own copy of the handler table (no CLONE_SIGHAND), so Node's stays as it was.
+  struct {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    unsigned long mask;
+  } dfl = {nullptr, 0, nullptr, 0};
+  for (int sig = 1; sig <= kMaxSignal; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(unsigned long));
+  }
+  for (int i = 0; i < a->n; i++) {
+    int src = a->fds[i];
+    if (src < 0) {
+      src = open("/dev/null", O_RDWR | O_CLOEXEC);
+      if (src < 0) {
+        a->failed = "open(/dev/null)";
+        goto fail;
+      }
+    }
+    if (src == i) {
+      if (fcntl(i, F_SETFD, 0) != 0) {
+        a->failed = "fcntl(F_SETFD)";
+        goto fail;
+      }
+    } else if (dup2(src, i) < 0) {
+      a->failed = "dup2";
+      goto fail;
+    }
+  }
+  // Only the planned fds reach the launcher: a stray inheritable fd of the caller's (one without
+  // O_CLOEXEC) must not be handed to the sandbox (close_range(2), Linux 5.9).
+  if (syscall(SYS_close_range, static_cast<unsigned>(a->n), ~0U, 0) != 0) {
+    a->failed = "close_range";
+    goto fail;
+  }
+  if (a->setsid && setsid() < 0) {
+    a->failed = "setsid";
+    goto fail;
+  }
+  if (chdir(a->cwd) != 0) {
+    a->failed = "chdir";
+    goto fail;
+  }
+  {
+    unsigned long none = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none);
+  }
+  execve(a->file, a->argv, a->envp);
+  a->failed = "execve";
+fail:
+  a->err = errno;
+  _exit(127);
+}
+
 // Closes the parent's temporary duplicates on every return path.
 struct TempFds {
   std::vector<int> fds;
@@ -153,7 +234,7 @@ struct TempFds {
 
 // spawnPidfd(file, argv, env, cwd, fds, setsid, onExit) → { pid, handle }.
 // fds[i] becomes the child's fd i (-1: /dev/null); every other fd is closed in the child
-// (posix_spawn_file_actions_addclosefrom_np), whatever its close-on-exec flag. onExit(code, signal,
+// (close_range), whatever its close-on-exec flag. onExit(code, signal,
 // error) is called once, on Node's loop.
 Napi::Value SpawnPidfd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -194,68 +275,39 @@ Napi::Value SpawnPidfd(const Napi::CallbackInfo& info) {
     }
   }
 
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  int rc = posix_spawn_file_actions_init(&actions);
-  if (rc != 0) {
-    ThrowErrnoError(env, "posix_spawn_file_actions_init", rc, nullptr);
+  std::vector<char*> argv_ptrs = Pointers(argv);
+  std::vector<char*> env_ptrs = Pointers(envp);
+  ChildArgs args = {file.c_str(), argv_ptrs.data(), env_ptrs.data(), cwd.c_str(), fds.data(), n,
+                    info[5].As<Napi::Boolean>().Value(), 0, nullptr};
+  const size_t stack_size = 256 * 1024;
+  void* stack = mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    ThrowErrnoError(env, "mmap", errno, nullptr);
     return env.Undefined();
   }
-  rc = posix_spawnattr_init(&attr);
-  if (rc != 0) {
-    posix_spawn_file_actions_destroy(&actions);
-    ThrowErrnoError(env, "posix_spawnattr_init", rc, nullptr);
+  // Every signal blocked (glibc's internal ones too, hence the raw call) while the child runs on
+  // Node's memory: a Node signal handler must never run in it (as glibc's spawni.c does).
+  unsigned long all = ~0UL, old = 0;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
+  int pidfd = -1;
+  pid_t pid = clone(ChildMain, static_cast<char*>(stack) + stack_size, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+  int clone_err = errno;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof old);
+  munmap(stack, stack_size);
+  if (pid < 0) {
+    ThrowErrnoError(env, "clone", clone_err, nullptr);
     return env.Undefined();
   }
-  const char* failed = nullptr;
-  for (int i = 0; i < n && rc == 0; i++) {
-    // dup2 onto itself clears FD_CLOEXEC (glibc >= 2.29, POSIX.1-2024 posix_spawn_file_actions_adddup2).
-    rc = fds[i] < 0 ? posix_spawn_file_actions_addopen(&actions, i, "/dev/null", O_RDWR, 0)
-                    : posix_spawn_file_actions_adddup2(&actions, fds[i], i);
-    if (rc != 0) failed = "posix_spawn_file_actions_adddup2";
-  }
-  // Only the planned fds reach the launcher: a stray inheritable fd of the caller's (one without
-  // O_CLOEXEC) must not be handed to the sandbox. glibc >= 2.34.
-  if (rc == 0 && (rc = posix_spawn_file_actions_addclosefrom_np(&actions, n)) != 0) failed = "posix_spawn_file_actions_addclosefrom_np";
-  if (rc == 0 && (rc = posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str())) != 0) failed = "posix_spawn_file_actions_addchdir_np";
-  // Node ignores SIGPIPE and may block signals; the child starts with every disposition at its
-  // default and nothing blocked, as libuv's children do (libuv uv__process_child_init).
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
-  if (info[5].As<Napi::Boolean>().Value()) flags |= POSIX_SPAWN_SETSID;
-  if (rc == 0 && (rc = posix_spawnattr_setsigdefault(&attr, &all)) != 0) failed = "posix_spawnattr_setsigdefault";
-  if (rc == 0 && (rc = posix_spawnattr_setsigmask(&attr, &none)) != 0) failed = "posix_spawnattr_setsigmask";
-  if (rc == 0 && (rc = posix_spawnattr_setflags(&attr, flags)) != 0) failed = "posix_spawnattr_setflags";
-
-  pid_t pid = 0;
-  if (rc == 0) {
-    std::vector<char*> argv_ptrs = Pointers(argv);
-    std::vector<char*> env_ptrs = Pointers(envp);
-    rc = posix_spawn(&pid, file.c_str(), &actions, &attr, argv_ptrs.data(), env_ptrs.data());
-    if (rc != 0) failed = "posix_spawn";
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    // posix_spawn reports the child's failed chdir or execve as its own error (glibc >= 2.24).
-    ThrowErrnoError(env, failed, rc, strcmp(failed, "posix_spawn") == 0 ? file.c_str() : nullptr);
-    return env.Undefined();
-  }
-
-  // The pid cannot be recycled before we reap it, and only we reap it: pidfd_open cannot race.
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
-    int err = errno;
-    kill(pid, SIGKILL);
+  if (args.failed != nullptr) {
+    // The child did not exec: reap it here and report its failed call (execve: ENOENT, EACCES...).
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
-    ThrowErrnoError(env, "pidfd_open", err, nullptr);
+    if (pidfd >= 0) close(pidfd);
+    const char* path = strcmp(args.failed, "execve") == 0 ? file.c_str() : strcmp(args.failed, "chdir") == 0 ? cwd.c_str() : nullptr;
+    ThrowErrnoError(env, args.failed, args.err, path);
     return env.Undefined();
   }
-  // pidfd_open(2) sets O_CLOEXEC on the pidfd itself: later children never inherit it.
 
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
