@@ -7,9 +7,9 @@
  * replacement. Everything else (streams, pipe(), timeouts, kill, errors, the result's shape) is
  * execa's own; options the addon does not handle go to the real child_process.spawn.
  */
-import childProcess from 'node:child_process';
-import type { SpawnOptions } from 'node:child_process';
-import { syncBuiltinESMExports } from 'node:module';
+import type * as ChildProcessModule from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { loadNative } from '../native.js';
 import type { PidfdSpawner } from '../native.js';
 import { spawnViaPidfd } from './native-child.js';
@@ -26,12 +26,16 @@ export function pidfdSpawner(): PidfdSpawner | undefined {
   return { spawnPidfd, killPidfd, refPidfd, stdioSocketPair };
 }
 
+// The builtin's own exports object (the one `require` and the ESM named exports are synced from), not
+// an ESM namespace or an interop copy that a bundler may make of it.
+const childProcess = createRequire(import.meta.url)('node:child_process') as typeof ChildProcessModule;
+
 type Spawn = typeof childProcess.spawn;
 
 /** Calls run() (an execa() call) with child_process.spawn served by the addon where it can. */
 export function withPidfdSpawn<T>(spawner: PidfdSpawner, run: () => T): T {
   const original: Spawn = childProcess.spawn;
-  const replacement = (file: string, args?: readonly string[] | SpawnOptions, options?: SpawnOptions): childProcess.ChildProcess => {
+  const replacement = (file: string, args?: readonly string[] | SpawnOptions, options?: SpawnOptions): ChildProcess => {
     const argv = Array.isArray(args) ? (args as readonly string[]) : [];
     const opts = (Array.isArray(args) ? options : (args as SpawnOptions | undefined)) ?? {};
     return spawnViaPidfd(spawner, file, argv, opts) ?? original(file, argv, opts);
