@@ -64,6 +64,22 @@ void Unref(Child* child) {
 
 void OnPollClosed(uv_handle_t* handle) { Unref(static_cast<Child*>(handle->data)); }
 
+// The environment ends (a Worker terminated, the process exiting) with the child still running: its
+// poll handle is closed, as Node closes its own process handles then — a handle left open would make
+// the Worker's uv_loop_close fail. The child itself keeps running, as a ChildProcess's does.
+void OnEnvCleanup(void* arg) {
+  Child* child = static_cast<Child*>(arg);
+  if (child->exited) return;
+  child->exited = true;
+  uv_poll_stop(&child->poll);
+  close(child->pidfd);
+  child->pidfd = -1;
+  child->on_exit.Reset();
+  delete child->context;
+  child->context = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&child->poll), OnPollClosed);
+}
+
 void OnPidfdReadable(uv_poll_t* poll, int status, int /*events*/) {
   Child* child = static_cast<Child*>(poll->data);
   siginfo_t info;
@@ -83,6 +99,7 @@ void OnPidfdReadable(uv_poll_t* poll, int status, int /*events*/) {
   uv_poll_stop(poll);
   close(child->pidfd);
   child->pidfd = -1;
+  napi_remove_env_cleanup_hook(child->env, OnEnvCleanup, child);
 
   Napi::Env env(child->env);
   Napi::HandleScope scope(env);
@@ -331,6 +348,7 @@ Napi::Value SpawnPidfd(const Napi::CallbackInfo& info) {
     ThrowErrnoError(env, "uv_poll_start", -uv_rc, nullptr);
     return env.Undefined();
   }
+  napi_add_env_cleanup_hook(env, OnEnvCleanup, child);
   Napi::Object result = Napi::Object::New(env);
   result.Set("pid", Napi::Number::New(env, pid));
   result.Set("handle", Napi::External<Child>::New(env, child, FinalizeHandle));

@@ -5,10 +5,12 @@
  */
 import { readdirSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { spawnViaPidfd, startedByPidfd } from '../../../src/launch/native-child.js';
 import { pidfdSpawner } from '../../../src/launch/spawn-hook.js';
+import { loadNative, nativeDir } from '../../../src/native.js';
 
 const isLinux = process.platform === 'linux';
 
@@ -88,5 +90,21 @@ describe.skipIf(!isLinux)('spawnViaPidfd (Linux: real addon, real processes)', (
       delete process.env.CODEX_SANDBOX_SPAWN;
     }
     expect(pidfdSpawner()).toBeDefined();
+  });
+
+  it('a Worker that ends with a child still running closes its pidfd watch (no abort in uv_loop_close)', async () => {
+    loadNative();
+    const addonFile = `${nativeDir()}/codex_sandbox.node`;
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const addon = require(workerData);
+       const { pid } = addon.spawnPidfd('/bin/sleep', ['sleep', '60'], [], '/', [-1, -1, -1], false, () => {});
+       parentPort.postMessage(pid);`,
+      { eval: true, workerData: addonFile },
+    );
+    const pid = await new Promise<number>((resolve) => worker.once('message', resolve));
+    expect(await worker.terminate()).toBe(1);
+    // The child outlives the Worker (as a ChildProcess's does); it is ours to end.
+    process.kill(pid, 'SIGKILL');
   });
 });
