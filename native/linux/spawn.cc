@@ -86,7 +86,10 @@ void OnPidfdReadable(uv_poll_t* poll, int status, int /*events*/) {
   memset(&info, 0, sizeof info);
   int err = 0;
   if (status == 0) {
-    if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(child->pidfd), &info, WEXITED | WNOHANG) != 0) {
+    int rc = static_cast<int>(waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(child->pidfd), &info, WEXITED | WNOHANG));
+    // Linux 5.2–5.3 have CLONE_PIDFD but not P_PIDFD (5.4): the pid is still ours until reaped.
+    if (rc != 0 && errno == EINVAL) rc = waitid(P_PID, static_cast<id_t>(child->pid), &info, WEXITED | WNOHANG);
+    if (rc != 0) {
       err = errno;
       if (err == EINTR) return;  // level-triggered: the poll fires again
     } else if (info.si_pid == 0) {
