@@ -35,7 +35,8 @@
             "native/common/napi_errors.cc",
             "native/linux/addon_linux.cc",
             "native/linux/landlock.cc",
-            "native/linux/seccomp_filter.cc"
+            "native/linux/seccomp_filter.cc",
+            "native/linux/spawn.cc"
           ],
           "include_dirs": ["<(PRODUCT_DIR)"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],

@@ -54,6 +54,8 @@ const BUNDLED_SKIP = [
   'test/integration/linux/caches.test.ts',
   // Parses the command's own stderr against the plan; bwrap plays no part in what is reported.
   'test/integration/linux/refusals.test.ts',
+  // How Node starts the launcher (the addon's clone + pidfd, or node:child_process); bwrap plays no part.
+  'test/integration/linux/pidfd-spawn.test.ts',
 ];
 
 /**
@@ -68,6 +70,7 @@ const SESSIONS_SKIP = [
   'test/integration/linux/refusals.test.ts',
   'test/integration/linux/setup-status.test.ts',
   'test/integration/linux/probe-cache.test.ts',
+  'test/integration/linux/pidfd-spawn.test.ts',
   // Sessions and the pool themselves: already through sessions in the integration pass.
   'test/integration/linux/session.test.ts',
   'test/integration/linux/session-pool.test.ts',

@@ -30,6 +30,31 @@ export interface NativeAddon {
   ptyJobState?(masterFd: number): 'stopped' | 'running' | 'none';
   /** True when fd is the controlling terminal and this process's group its foreground group; Linux builds only. */
   inForeground?(fd: number): boolean;
+  /** posix_spawn + pidfd (native/linux/spawn.cc; src/launch/native-child.ts); Linux builds only. */
+  spawnPidfd?: PidfdSpawner['spawnPidfd'];
+  killPidfd?: PidfdSpawner['killPidfd'];
+  refPidfd?: PidfdSpawner['refPidfd'];
+  stdioSocketPair?: PidfdSpawner['stdioSocketPair'];
+}
+
+/** The addon's spawn exports (Linux builds): a program started without fork()ing Node. */
+export interface PidfdSpawner {
+  /** Starts file with argv/env (NAME=VALUE) in cwd; fds[i] becomes fd i (-1: /dev/null), every other fd closed. */
+  spawnPidfd(
+    file: string,
+    argv: string[],
+    env: string[],
+    cwd: string,
+    fds: number[],
+    setsid: boolean,
+    onExit: (code: number | null, signal: number | null, error: string | null) => void,
+  ): { pid: number; handle: object };
+  /** pidfd_send_signal(2); false once the child has been reaped. */
+  killPidfd(handle: object, signal: number): boolean;
+  /** Whether the child keeps Node's event loop alive (ChildProcess#ref/unref). */
+  refPidfd(handle: object, ref: boolean): void;
+  /** A connected AF_UNIX stream pair, both O_CLOEXEC (what libuv gives a 'pipe' stdio slot). */
+  stdioSocketPair(): [number, number];
 }
 
 /** Shape of errors the addon throws for failed system calls (like Node's fs errors). */

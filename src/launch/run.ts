@@ -11,6 +11,7 @@ import { SandboxSetupError } from '../errors.js';
 import { prepareProcess } from './prepare.js';
 import { containInProcessGroup } from './process-group.js';
 import { readSetupStatus } from './setup-status.js';
+import { pidfdSpawner, withPidfdSpawn } from './spawn-hook.js';
 
 export type { LaunchOptions } from './options.js';
 
@@ -75,7 +76,10 @@ export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultProm
   // their trees themselves.
   const grouped = req.kind === 'macos-seatbelt';
   const detached = grouped ? true : rest.detached;
-  const sub = execa(spec.file, spec.args, { ...rest, detached, cleanup, env: spec.env, extendEnv: false, cwd: spec.cwd, stdio: stdio as unknown as Options['stdio'] });
+  const options: Options = { ...rest, detached, cleanup, env: spec.env, extendEnv: false, cwd: spec.cwd, stdio: stdio as unknown as Options['stdio'] };
+  // Linux: the launcher is started by posix_spawn from the addon, not by fork()ing Node (spawn-hook.ts).
+  const spawner = req.native.platform === 'linux' ? pidfdSpawner() : undefined;
+  const sub = spawner ? withPidfdSpawn(spawner, () => execa(spec.file, spec.args, options)) : execa(spec.file, spec.args, options);
   if (grouped) containInProcessGroup(sub, { killSignal: rest.killSignal, forceKillAfterDelay: rest.forceKillAfterDelay });
   if (spec.statusFd === undefined) return sub;
   return rejectOnSetupFailure(sub, sub.stdio[spec.statusFd] as Readable | null | undefined);
