@@ -437,12 +437,10 @@ export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
     const at = candidates.length;
     const info = tryBundled();
     if (info !== undefined) {
-      const why =
-        found.length > 0
-          ? `the bundled static bwrap is digest-verified and skips the dynamic loader on every launch; the system one adds nothing here (no AppArmor userns restriction for this user, not setuid root)`
-          : 'no trusted system bwrap on PATH';
+      const nothing = 'the system one adds nothing here (no AppArmor userns restriction for this user, not setuid root)';
+      const why = found.length > 0 ? `the bundled static bwrap is digest-verified and skips the dynamic loader on every launch; ${nothing}` : 'no trusted system bwrap on PATH';
       // System candidates listed before the bundled one, as in the other orders.
-      const system: BwrapCandidate[] = found.map((p) => ({ path: p, source: 'system', rejected: `not needed: ${why}` }));
+      const system: BwrapCandidate[] = found.map((p) => ({ path: p, source: 'system', rejected: `not needed: ${nothing}; the bundled one is preferred` }));
       if (found.length === 0 && skipped.length === 0) system.push({ path: '(PATH)', source: 'system', rejected: 'no bwrap on PATH' });
       candidates.splice(at, 0, ...system);
       return { bwrap: info, problem: undefined, candidates, reason: `preferred: ${why}` };
