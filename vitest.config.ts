@@ -2,9 +2,11 @@
  * Test projects (`vitest run --project NAME`; `npm test` runs them all, then the unprivileged-user run):
  *   unit                  pure suites: planners, the permission model, parsers, fakes for the host (seconds)
  *   integration           the real thing: bwrap, seccomp, the launcher, the addon, the CLI
- *   integration-bundled   test/integration/linux again, forced onto the bundled, digest-verified bwrap
- *                         (CODEX_SANDBOX_BWRAP=bundled; defined only when this build has a bundled bwrap)
- *   integration-alone, integration-bundled-alone   the same for the ALONE files, run one at a time (below)
+ *   integration-system    test/integration/linux again, forced onto the system bwrap (CODEX_SANDBOX_BWRAP=system).
+ *                         The default pass runs on the bundled, digest-verified bwrap, which codex-sandbox prefers
+ *                         when the system one adds nothing (src/host/bwrap-select.ts); defined only when this build
+ *                         has a bundled bwrap and PATH has a system one, so the suite covers both binaries
+ *   integration-alone, integration-system-alone   the same for the ALONE files, run one at a time (below)
  *   integration-sessions  test/integration/linux again, each command through a sandbox session
  *                         (CODEX_SANDBOX_TEST_SESSIONS=1; skips the files that never use run/sh/py: SESSIONS_SKIP)
  *   integration-exec-per-process   the exec-server's process tests with `--no-sessions` (CODEX_SANDBOX_TEST_EXEC_SESSIONS=0)
@@ -12,7 +14,7 @@
  * The Linux integration suite as an unprivileged user is its own step: scripts/test-unprivileged.mjs.
  *
  * Speed rules (keep `npm test` well under 10 minutes on 2 cores; `CSBX_TEST_TIMES=30 npm test` lists the slowest files):
- * - Two stages. First unit, integration and integration-bundled run together, as many files at once as there are
+ * - Two stages. First unit, integration and integration-system run together, as many files at once as there are
  *   cores (CSBX_TEST_WORKERS overrides; vitest's own default would be cores - 1, i.e. one file at a time on 2 cores):
  *   the integration files spend much of their time waiting on processes, sockets and timers. Such a file must not
  *   depend on running alone: its own scratch directories, servers and unique markers, events waited for rather than
@@ -20,10 +22,10 @@
  *   Then, one file at a time, the *-alone projects (ALONE: files that load the whole host or measure it — a fork
  *   bomb and host latency, 500 processes with fd/RSS bounds, three servers with a timed kill) and e2e (compiles:
  *   npm install of the tarball, tsc, mingw), which only slow each other down when run side by side.
- * - integration-bundled re-runs only what can differ with another bwrap binary: the files that exercise bwrap's
+ * - integration-system re-runs only what can differ with another bwrap binary: the files that exercise bwrap's
  *   own behaviour (mounts, namespaces, seccomp hand-off, argv limits, set-up failures, signals) and every attack
  *   file. It skips the files whose result comes from the plan or the command alone, with what they rely on from
- *   bwrap already proven in both passes: BUNDLED_SKIP below, each with its reason.
+ *   bwrap already proven in both passes: OTHER_BWRAP_SKIP below, each with its reason.
  * - Start a server once per file (beforeAll), wait for events rather than sleep, check several things in one
  *   sandboxed process, and run an attack as many times as the race needs, not more.
  */
@@ -45,10 +47,10 @@ const ALONE_LINUX = ALONE.filter((f) => f.startsWith('test/integration/linux/'))
 /** The second stage: one file at a time. */
 const alone = { maxWorkers: 1, sequence: { groupOrder: 1 } };
 
-/** Linux files that the integration-bundled pass skips, and why their result cannot depend on the bwrap binary. */
-const BUNDLED_SKIP = [
-  // Which bwrap CODEX_SANDBOX_BWRAP=bundled selects: bundled-setup.ts checks exactly this before every bundled file.
-  'test/integration/linux/bundled-bwrap-selection.test.ts',
+/** Linux files that the integration-system pass skips, and why their result cannot depend on the bwrap binary. */
+const OTHER_BWRAP_SKIP = [
+  // Which bwrap is selected by default and when forced: system-setup.ts checks CODEX_SANDBOX_BWRAP=system before every file.
+  'test/integration/linux/bwrap-selection.test.ts',
   // Which cache directories a tool gets is the plan's; the read-only/writable binds they rely on are
   // filesystem.test.ts's, which runs in both passes (real npm and pytest make this file slow).
   'test/integration/linux/caches.test.ts',
@@ -64,7 +66,7 @@ const BUNDLED_SKIP = [
  */
 const SESSIONS_SKIP = [
   // Which bwrap is selected; no command runs.
-  'test/integration/linux/bundled-bwrap-selection.test.ts',
+  'test/integration/linux/bwrap-selection.test.ts',
   // sandbox.spawn's own results (the refusal report, the set-up status, the probe cache, tool caches): per spawn by design.
   'test/integration/linux/caches.test.ts',
   'test/integration/linux/refusals.test.ts',
@@ -87,11 +89,22 @@ function hasBundledBwrap(): boolean {
   }
 }
 
-/** The integration-bundled projects' settings. */
-const bundled = {
-  env: { CODEX_SANDBOX_BWRAP: 'bundled' },
-  // Fails every file if the bundled binary was not the one selected (the run would prove nothing).
-  setupFiles: ['test/integration/linux/bundled-setup.ts'],
+/** Whether PATH has a system bwrap (the integration-system pass needs one). */
+function hasSystemBwrap(): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => {
+    try {
+      return dir !== '' && statSync(join(dir, 'bwrap')).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The integration-system projects' settings. */
+const systemBwrap = {
+  env: { CODEX_SANDBOX_BWRAP: 'system' },
+  // Fails every file if the system binary was not the one selected (the run would prove nothing).
+  setupFiles: ['test/integration/linux/system-setup.ts'],
 };
 
 export default defineConfig({
@@ -130,18 +143,18 @@ export default defineConfig({
         extends: true,
         test: { name: 'integration-exec-per-process', include: ['test/integration/exec-server/process.test.ts'], env: { CODEX_SANDBOX_TEST_EXEC_SESSIONS: '0' } },
       },
-      ...(hasBundledBwrap()
+      ...(hasBundledBwrap() && hasSystemBwrap()
         ? [
             {
               extends: true as const,
               test: {
-                name: 'integration-bundled',
+                name: 'integration-system',
                 include: ['test/integration/linux/**/*.test.ts'],
-                exclude: [...configDefaults.exclude, ...BUNDLED_SKIP, ...ALONE_LINUX],
-                ...bundled,
+                exclude: [...configDefaults.exclude, ...OTHER_BWRAP_SKIP, ...ALONE_LINUX],
+                ...systemBwrap,
               },
             },
-            { extends: true as const, test: { name: 'integration-bundled-alone', include: ALONE_LINUX, ...bundled, ...alone } },
+            { extends: true as const, test: { name: 'integration-system-alone', include: ALONE_LINUX, ...systemBwrap, ...alone } },
           ]
         : []),
       { extends: true, test: { name: 'e2e', include: ['test/package/**/*.test.ts', 'test/wine/**/*.test.ts'], ...alone } },

@@ -173,8 +173,8 @@ async function runProbe(env: Record<string, string | undefined>): Promise<ProbeR
 const SKIPPED = (why: string): ProbeReport => ({ ran: false, ok: false, command: '', exitCode: null, stdout: '', stderr: '', detail: `not run: ${why}` });
 
 const SELECTION_REASON: Record<BwrapSource, string> = {
-  system: 'the first bwrap on PATH with --perms (preferred: the distribution\'s AppArmor rules apply to it)',
-  bundled: 'no usable system bwrap on PATH, so the bundled copy (digest-checked before each exec)',
+  system: 'the first trusted bwrap on PATH with --perms',
+  bundled: 'the bundled copy (digest-checked before each exec)',
   override: 'forced by CODEX_SANDBOX_BWRAP',
 };
 
@@ -221,7 +221,7 @@ async function linuxReport(env: Record<string, string | undefined>): Promise<Doc
     limits: limitsReport(f.limits),
   };
   const kind: LaunchKind | null = f.bwrap !== undefined ? 'linux-bwrap' : null;
-  const why = f.bwrap !== undefined ? `${bwrap.note}, at ${f.bwrap.path} — ${SELECTION_REASON[f.bwrap.source]}; plus seccomp` : (f.bwrapProblem ?? 'no usable bubblewrap');
+  const why = f.bwrap !== undefined ? `${bwrap.note}, at ${f.bwrap.path} — ${bwrap.reason ?? SELECTION_REASON[f.bwrap.source]}; plus seccomp` : (f.bwrapProblem ?? 'no usable bubblewrap');
 
   let fix: string | undefined;
   if (details.nativeError !== undefined) fix = `the native addon did not load: ${details.nativeError}`;
@@ -322,6 +322,7 @@ export function renderDoctor(r: DoctorReport): string {
     const b = r.bwrap;
     out.push(`bwrap:     ${b.path ?? 'none'}${b.source ? ` (${b.source})` : ''}${b.version ? ` ${b.version}` : ''}`);
     out.push(`           --argv0 ${yesNo(b.argv0)}, --perms ${yesNo(b.perms)}, --ro-bind-fd ${yesNo(b.roBindFd)}, setuid ${yesNo(b.setuid)}, digest verified ${b.digestVerified === null ? 'n/a' : yesNo(b.digestVerified)}`);
+    if (b.reason !== null) out.push(`           chosen: ${b.reason}`);
     for (const c of b.candidates) if (c.rejected !== undefined) out.push(`           skipped ${c.path} (${c.source}): ${c.rejected}`);
   }
   if (r.userns) {

@@ -10,6 +10,7 @@ import { PROJECT_ROOTS_GLOB_PREFIX, permissionProfileToWire } from '../permissio
 import type { FileSystemPath, FileSystemSandboxEntry, NetworkAccessPolicy, WirePermissionProfile } from '../permissions/index.js';
 import type { ResolvedFileSystem } from '../permissions/resolved.js';
 import { nativeFromPathUri } from '../permissions/path-text.js';
+import { getLinuxHostDetails } from '../host/facts.js';
 import { checkPlatformFlag, cliSandbox, effectiveProfile, planCommand, prepareCommand } from './plan-args.js';
 import { checkCwdDirectory, validateLaunch } from './validate.js';
 import type { EffectiveProfile, PlanFlags, PreparedCommand } from './plan-args.js';
@@ -50,6 +51,8 @@ export interface ExplainReport {
   /** `--cache`: each tool's directories, writable (the rest of $HOME is not); `exists: false` ones are created before a run. */
   caches: Array<{ tool: string; dir: string; exists: boolean; from: string }>;
   enforcement: string[];
+  /** Linux: the bubblewrap binary the launch uses and why it was chosen (bundled vs system). */
+  bwrap?: { path: string; source: string; reason: string | null };
   warnings: string[];
   launchRequest: LaunchRequest;
 }
@@ -169,6 +172,7 @@ export function renderExplain(r: ExplainReport, effective: EffectiveProfile): st
   out.push(`  defined at: ${r.profile.definedAt}`);
   out.push(`  filesystem: ${filesystemKind(effective.profile)}`);
   out.push(`  network:    ${r.network.value}   (from ${r.network.from})`);
+  if (r.bwrap !== undefined) out.push(`  bwrap:      ${r.bwrap.path} (${r.bwrap.source})${r.bwrap.reason !== null ? ` — ${r.bwrap.reason}` : ''}`);
   const env = r.envPolicy.value;
   out.push(`  env:        ${env === 'default' ? 'inherit all; names matching *KEY*, *SECRET*, *TOKEN* removed' : JSON.stringify(env)}   (from ${r.envPolicy.from})`);
   if (r.networkAccess !== undefined) {
@@ -224,6 +228,10 @@ export function explainCommand(command: string[], flags: PlanFlags): number {
   const req = planCommand(cliSandbox(prep, process.env), command, prep, process.env);
   validateLaunch(flags, prep, req);
   const report = buildExplainReport(command, prep, effective, req);
+  // The same cached facts the plan used (plan-args.ts cliSandbox): which bwrap, and why that one.
+  const details = req.kind === 'linux-bwrap' ? getLinuxHostDetails({ env: process.env, cwd: prep.cwd }) : undefined;
+  const chosen = details?.facts.bwrap;
+  if (chosen !== undefined) report.bwrap = { path: chosen.path, source: chosen.source, reason: details?.selectionReason ?? null };
   process.stdout.write(flags.json === true ? JSON.stringify(report, null, 2) + '\n' : renderExplain(report, effective));
   return 0;
 }

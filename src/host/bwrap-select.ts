@@ -2,14 +2,20 @@
  * Which bubblewrap runs the sandbox, and what it can do.
  *
  * Preference (once per process, cached per binary identity):
- *   override (`CODEX_SANDBOX_BWRAP` or the library option; owner-checked, probed; no fallback if unusable)
+ *   override (`CODEX_SANDBOX_BWRAP` or the library option: a path, `bundled` or `system`; owner-checked,
+ *     probed; no fallback if unusable)
+ *   → the bundled, digest-verified bwrap, when the system one adds nothing (`systemAdvantage` says when it does)
  *   → first system `bwrap` on PATH that root owns in root-only directories and advertises `--perms`
- *   → the bundled, digest-verified bwrap
+ *   → the bundled bwrap as a fallback (when the system one was preferred but is missing or unusable)
  *   → none: `problem` names every candidate, why it was rejected, and what to do.
  *
- * The system binary comes first on purpose: Ubuntu's AppArmor userns exemption is attached to
- * /usr/bin/bwrap (Ubuntu's `bwrap-userns-restrict` profile), a bundled copy does not get it; Codex switched to
- * preferring /usr/bin/bwrap for that reason (openai/codex issue #14919, PR #14963).
+ * Why the bundled one first: it is static, so each launch skips the dynamic loader and libcap/libc
+ * relocation (issue #21: 4–7 ms of CPU per command), and its bytes are pinned (SHA-256 checked by the
+ * launcher on the fd it executes). Why the system one when it adds something: Ubuntu's AppArmor userns
+ * exemption is attached to /usr/bin/bwrap (Ubuntu's `bwrap-userns-restrict` profile) and a bundled copy
+ * does not get it — Codex switched to preferring /usr/bin/bwrap for that reason (openai/codex issue
+ * #14919, PR #14963) — and a setuid-root system bwrap works where unprivileged user namespaces are off.
+ * Only a digest-verified bundled build is preferred: a development build's bwrap is unpinned.
  *
  * Parsing is pure (bwrap-help.ts); `probeBwrap` spawns `<bwrap> --help` and `<bwrap> --version`
  * once per binary identity (≈2 short execs, a few ms) — once per host with the persistent cache
@@ -244,6 +250,64 @@ export interface BwrapSelection {
   /** Set when `bwrap` is undefined: every candidate, why it was rejected, and what to do. */
   problem: string | undefined;
   candidates: BwrapCandidate[];
+  /** Why the selected binary was chosen over the other kind (doctor and explain print it); undefined with no selection. */
+  reason?: string | undefined;
+}
+
+/** `CODEX_SANDBOX_BWRAP=system` forces the first usable system bwrap on PATH (no bundled fallback). */
+export const SYSTEM_OVERRIDE = 'system';
+
+/**
+ * The host facts that decide whether the system bwrap adds something the bundled one lacks (read by
+ * host/facts.ts; injected in unit tests).
+ */
+export interface BwrapPreferenceFacts {
+  /** kernel.apparmor_restrict_unprivileged_userns (Ubuntu >= 23.10); undefined when the kernel has no such sysctl. */
+  apparmorRestrict: number | undefined;
+  /** The caller's uid; root is not subject to either restriction below (it holds CAP_SYS_ADMIN). */
+  uid: number | undefined;
+  /** Whether the binary at `real` is setuid root. */
+  setuidRoot: (real: string) => boolean;
+  /** Where an AppArmor profile naming `real` was seen (e.g. /etc/apparmor.d/bwrap-userns-restrict), for the explanation only. */
+  apparmorProfile?: ((real: string) => string | undefined) | undefined;
+}
+
+/**
+ * What the system bwrap at `real` gives that the bundled one cannot; undefined when nothing.
+ *
+ * - `kernel.apparmor_restrict_unprivileged_userns=1` and a non-root caller: AppArmor lets only a binary
+ *   whose profile allows `userns` create a user namespace with capabilities; the distribution attaches such
+ *   a profile to the system path (/etc/apparmor.d/bwrap-userns-restrict, keyed on /usr/bin/bwrap), a
+ *   bundled copy run from the package gets none and fails with "setting up uid map: Permission denied"
+ *   (openai/codex issue #14919, PR #14963). The sysctl is the reliable fact: it is world-readable, while
+ *   the loaded-profile list (/sys/kernel/security/apparmor/profiles) is root-only and names profiles,
+ *   not paths, and a file in /etc/apparmor.d may not be loaded. So the sysctl decides; a profile found
+ *   for the path is only cited in the reason. Without a profile neither binary works, and the system path
+ *   is the one doctor's fix (userns.ts) tells the user to give a profile.
+ * - a setuid-root system bwrap and a non-root caller: it can sandbox where unprivileged user
+ *   namespaces are off (kernel.unprivileged_userns_clone=0, user.max_user_namespaces=0); the bundled
+ *   copy is never setuid.
+ */
+export function systemAdvantage(real: string, facts: BwrapPreferenceFacts): string | undefined {
+  if (facts.uid === 0) return undefined;
+  if (facts.apparmorRestrict === 1) {
+    const profile = facts.apparmorProfile?.(real);
+    return (
+      `kernel.apparmor_restrict_unprivileged_userns=1: AppArmor lets only a binary with a userns profile create user namespaces, ` +
+      `and such a profile attaches to the system path${profile !== undefined ? ` (${profile})` : ''}, never to the bundled copy`
+    );
+  }
+  if (facts.setuidRoot(real)) return 'it is setuid root, so it works where unprivileged user namespaces are off; the bundled copy is not setuid';
+  return undefined;
+}
+
+function defaultSetuidRoot(real: string): boolean {
+  try {
+    const st = fs.statSync(real);
+    return st.uid === 0 && (st.mode & 0o4000) !== 0;
+  } catch {
+    return false;
+  }
 }
 
 export interface SelectBwrapOptions {
@@ -257,6 +321,8 @@ export interface SelectBwrapOptions {
   expectedSha256: string | undefined;
   /** When set, the bundled binary is not considered, for this reason (e.g. the addon did not load). */
   bundledRejected?: string | undefined;
+  /** Facts for `systemAdvantage`; default: no AppArmor restriction, this process's uid, stat for setuid. */
+  preference?: BwrapPreferenceFacts | undefined;
   /** Injected in unit tests; default `probeBwrap`. */
   probe?: (binPath: string, opts: ProbeOptions) => ProbedBwrap;
   /** Injected in unit tests; default `findSystemBwrap`. */
@@ -270,6 +336,8 @@ export interface SelectBwrapOptions {
 const FIX_HINT =
   'install bubblewrap >= 0.5 (Debian/Ubuntu: `sudo apt-get install bubblewrap`), or reinstall codex-sandbox so it ' +
   'ships its bundled bwrap (`npm rebuild codex-sandbox`), or point CODEX_SANDBOX_BWRAP at a bubblewrap >= 0.5';
+
+const NO_BUNDLED = 'this build has no bundled bwrap (vendor/bubblewrap/build.sh could not build one)';
 
 function rejectReason(info: ProbedBwrap): string | undefined {
   if (!info.perms) {
@@ -285,32 +353,46 @@ function describe(candidates: BwrapCandidate[]): string {
 /** Choose the bubblewrap binary (see the module comment for the order). Never throws for a bad candidate. */
 export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
   const probe = opts.probe ?? probeBwrap;
-  const findSystem = opts.findSystem ?? findSystemBwrap;
   const bundled = opts.bundled ?? bundledBwrapInfo;
   const trust = opts.trust ?? bwrapTrustProblem;
   const candidates: BwrapCandidate[] = [];
 
   const envOverride = opts.env[BWRAP_OVERRIDE_ENV];
   const override = opts.override ?? (envOverride !== undefined && envOverride !== '' ? envOverride : undefined);
-  if (override === BUNDLED_OVERRIDE) {
-    // Force the bundled binary (still digest-verified by the launcher); no fallback when absent.
-    const via = opts.override !== undefined ? 'the bwrap option' : BWRAP_OVERRIDE_ENV;
-    if (opts.bundledPath === undefined || opts.bundledRejected !== undefined) {
-      const why = opts.bundledRejected ?? 'this build has no bundled bwrap (vendor/bubblewrap/build.sh could not build one)';
-      candidates.push({ path: opts.bundledPath ?? '(bundled)', source: 'bundled', rejected: why });
-      return { bwrap: undefined, problem: `bubblewrap forced to "bundled" by ${via}, but ${why}`, candidates };
+  const via = opts.override !== undefined ? 'the bwrap option' : BWRAP_OVERRIDE_ENV;
+
+  /** The bundled binary, or undefined with its rejection recorded. */
+  const tryBundled = (): ProbedBwrap | undefined => {
+    if (opts.bundledPath === undefined) {
+      candidates.push({ path: '(bundled)', source: 'bundled', rejected: NO_BUNDLED });
+      return undefined;
+    }
+    if (opts.bundledRejected !== undefined) {
+      candidates.push({ path: opts.bundledPath, source: 'bundled', rejected: opts.bundledRejected });
+      return undefined;
     }
     try {
       const info = bundled(opts.bundledPath, opts.expectedSha256, probe);
-      candidates.push({ path: info.path, source: 'bundled' });
-      return { bwrap: info, problem: undefined, candidates };
+      const why = rejectReason(info);
+      if (why === undefined) {
+        candidates.push({ path: info.path, source: 'bundled' });
+        return info;
+      }
+      candidates.push({ path: info.path, source: 'bundled', rejected: why });
     } catch (e) {
       candidates.push({ path: opts.bundledPath, source: 'bundled', rejected: (e as Error).message });
-      return { bwrap: undefined, problem: `bubblewrap forced to "bundled" by ${via} is not usable: ${(e as Error).message}`, candidates };
     }
+    return undefined;
+  };
+
+  if (override === BUNDLED_OVERRIDE) {
+    // Force the bundled binary (still digest-verified by the launcher); no fallback when absent.
+    const info = tryBundled();
+    if (info !== undefined) return { bwrap: info, problem: undefined, candidates, reason: `forced by ${via}=${BUNDLED_OVERRIDE}` };
+    const why = candidates[candidates.length - 1]?.rejected ?? NO_BUNDLED;
+    return { bwrap: undefined, problem: `bubblewrap forced to "bundled" by ${via} is not usable: ${why}`, candidates };
   }
-  if (override !== undefined) {
-    const via = opts.override !== undefined ? 'the bwrap option' : BWRAP_OVERRIDE_ENV;
+  if (override !== undefined && override !== SYSTEM_OVERRIDE) {
     const fail = (why: string): BwrapSelection => {
       candidates.push({ path: override, source: 'override', rejected: why });
       return {
@@ -319,7 +401,7 @@ export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
         candidates,
       };
     };
-    if (!path.isAbsolute(override)) return fail('not an absolute path');
+    if (!path.isAbsolute(override)) return fail(`not an absolute path (give a path, "${BUNDLED_OVERRIDE}" or "${SYSTEM_OVERRIDE}")`);
     // The caller's own environment chose it, but it still runs outside the sandbox: same rule as PATH.
     let real: string | undefined;
     try {
@@ -335,14 +417,36 @@ export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
       // An explicit choice that cannot enforce the plan fails loudly; it never falls back silently.
       if (why !== undefined) return fail(why);
       candidates.push({ path: info.path, source: 'override' });
-      return { bwrap: info, problem: undefined, candidates };
+      return { bwrap: info, problem: undefined, candidates, reason: `forced by ${via}` };
     } catch (e) {
       return fail((e as Error).message);
     }
   }
 
-  const { found, skipped } = opts.findSystem !== undefined ? findSystem(opts.env['PATH'], opts.cwd) : findSystemBwrap(opts.env['PATH'], opts.cwd, trust);
+  const { found, skipped } = opts.findSystem !== undefined ? opts.findSystem(opts.env['PATH'], opts.cwd) : findSystemBwrap(opts.env['PATH'], opts.cwd, trust);
   for (const s of skipped) candidates.push({ path: s.path, source: 'system', rejected: s.reason });
+  const forcedSystem = override === SYSTEM_OVERRIDE;
+
+  // Bundled first when it is pinned (a digest the launcher checks) and no system candidate adds anything.
+  const preference: BwrapPreferenceFacts = opts.preference ?? { apparmorRestrict: undefined, uid: process.getuid?.(), setuidRoot: defaultSetuidRoot };
+  const advantage = found.map((p) => ({ path: p, adds: systemAdvantage(p, preference) })).find((a) => a.adds !== undefined);
+  const pinned = opts.expectedSha256 !== undefined && opts.bundledPath !== undefined && opts.bundledRejected === undefined;
+  let bundledTried = false;
+  if (!forcedSystem && pinned && advantage === undefined) {
+    bundledTried = true;
+    const at = candidates.length;
+    const info = tryBundled();
+    if (info !== undefined) {
+      const nothing = 'the system one adds nothing here (no AppArmor userns restriction for this user, not setuid root)';
+      const why = found.length > 0 ? `the bundled static bwrap is digest-verified and skips the dynamic loader on every launch; ${nothing}` : 'no trusted system bwrap on PATH';
+      // System candidates listed before the bundled one, as in the other orders.
+      const system: BwrapCandidate[] = found.map((p) => ({ path: p, source: 'system', rejected: `not needed: ${nothing}; the bundled one is preferred` }));
+      if (found.length === 0 && skipped.length === 0) system.push({ path: '(PATH)', source: 'system', rejected: 'no bwrap on PATH' });
+      candidates.splice(at, 0, ...system);
+      return { bwrap: info, problem: undefined, candidates, reason: `preferred: ${why}` };
+    }
+  }
+
   for (const p of found) {
     try {
       const info = probe(p, { source: 'system', expectedSha256: undefined });
@@ -352,7 +456,16 @@ export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
         continue;
       }
       candidates.push({ path: info.path, source: 'system' });
-      return { bwrap: info, problem: undefined, candidates };
+      const reason = forcedSystem
+        ? `forced by ${via}=${SYSTEM_OVERRIDE}`
+        : advantage !== undefined && advantage.path === p
+          ? `preferred over the bundled copy: ${advantage.adds ?? ''}`
+          : bundledTried
+            ? 'the bundled bwrap is not usable (see the skipped candidates)'
+            : opts.expectedSha256 === undefined && opts.bundledPath !== undefined
+              ? 'this is a development build: its bundled bwrap is not digest-pinned, so the system one comes first'
+              : 'the first trusted bwrap on PATH with --perms';
+      return { bwrap: info, problem: undefined, candidates, reason };
     } catch (e) {
       candidates.push({ path: p, source: 'system', rejected: (e as Error).message });
     }
@@ -360,27 +473,20 @@ export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
   if (found.length === 0 && skipped.length === 0) {
     candidates.push({ path: '(PATH)', source: 'system', rejected: 'no bwrap on PATH' });
   }
+  if (forcedSystem) {
+    return {
+      bwrap: undefined,
+      problem: `bubblewrap forced to "${SYSTEM_OVERRIDE}" by ${via}, but no system bwrap is usable: ${describe(candidates)}. Install bubblewrap >= 0.5, or unset ${via} to let codex-sandbox choose.`,
+      candidates,
+    };
+  }
 
-  if (opts.bundledPath !== undefined && opts.bundledRejected !== undefined) {
-    candidates.push({ path: opts.bundledPath, source: 'bundled', rejected: opts.bundledRejected });
-  } else if (opts.bundledPath !== undefined) {
-    try {
-      const info = bundled(opts.bundledPath, opts.expectedSha256, probe);
-      const why = rejectReason(info);
-      if (why === undefined) {
-        candidates.push({ path: info.path, source: 'bundled' });
-        return { bwrap: info, problem: undefined, candidates };
-      }
-      candidates.push({ path: info.path, source: 'bundled', rejected: why });
-    } catch (e) {
-      candidates.push({ path: opts.bundledPath, source: 'bundled', rejected: (e as Error).message });
+  if (!bundledTried) {
+    const info = tryBundled();
+    if (info !== undefined) {
+      const reason = advantage !== undefined ? `fallback: the system bwrap was preferred (${advantage.adds ?? ''}) but is not usable` : 'no usable system bwrap on PATH';
+      return { bwrap: info, problem: undefined, candidates, reason };
     }
-  } else {
-    candidates.push({
-      path: '(bundled)',
-      source: 'bundled',
-      rejected: 'this build has no bundled bwrap (vendor/bubblewrap/build.sh could not build one)',
-    });
   }
 
   return {

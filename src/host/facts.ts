@@ -12,6 +12,7 @@ import type { BwrapSource, HostFacts, LinuxFacts, WindowsFacts } from '../contra
 import { bundledBwrapPath, launcherPath, loadNative, packageRoot } from '../native.js';
 import { checkBundledDigest, normaliseEmbeddedDigest } from './bundled-bwrap.js';
 import type { DigestCheck } from './bundled-bwrap.js';
+import { apparmorProfileFor } from './apparmor-profile.js';
 import { probeBwrap, selectBwrap } from './bwrap-select.js';
 import { fileProbeCache } from './probe-cache.js';
 import { preparePlaceholderSources } from './placeholder-sources.js';
@@ -58,6 +59,8 @@ export interface HostFactsOptions {
   probe?: SelectBwrapOptions['probe'];
   /** Tests only: replaces the PATH search. */
   findSystem?: SelectBwrapOptions['findSystem'];
+  /** Tests only: the caller's uid as bwrap selection sees it (default process.getuid()). */
+  uid?: number;
 }
 
 /** Everything `doctor` shows about the Linux host beyond the planner's LinuxFacts. */
@@ -65,6 +68,8 @@ export interface LinuxHostDetails {
   facts: LinuxFacts;
   /** Each bwrap considered, in order, with why it was rejected. */
   candidates: BwrapCandidate[];
+  /** Why the selected bwrap was chosen (bundled or system), or undefined when none was. */
+  selectionReason: string | undefined;
   /** Why the native addon could not be loaded (landlockAbi is then 0), or undefined. */
   nativeError: string | undefined;
   /** Why the launcher path is unknown, or undefined. */
@@ -173,12 +178,27 @@ function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string 
   const registry = syntheticRegistryDir();
   // The probe results persist in the registry directory, which no sandbox can see (probe-cache.ts).
   const probeCache = fileProbeCache(registry);
+  const restrictText = read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
+  const restrict = restrictText !== undefined && /^\s*\d+\s*$/.test(restrictText) ? Number(restrictText.trim()) : undefined;
   const selection = selectBwrap({
     env,
     cwd,
     override: opts.bwrapOverride,
     bundledPath,
     expectedSha256: embedded,
+    preference: {
+      apparmorRestrict: restrict,
+      uid: opts.uid ?? process.getuid?.(),
+      setuidRoot: (real) => {
+        try {
+          const st = fs.statSync(real);
+          return st.uid === 0 && (st.mode & 0o4000) !== 0;
+        } catch {
+          return false;
+        }
+      },
+      apparmorProfile: (real) => apparmorProfileFor(real),
+    },
     // Without the addon the digest the launcher checks is unknown; rather than run the bundled
     // binary unverified to probe it, leave it out and say why.
     bundledRejected:
@@ -211,6 +231,7 @@ function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string 
   return {
     facts,
     candidates,
+    selectionReason: selection.reason,
     nativeError,
     launcherError,
     digestCheck: () => checkBundledDigest(bundledPath, embedded),
@@ -261,7 +282,7 @@ export function clearHostFactsCache(): void {
 function entryFor(opts: HostFactsOptions): CacheEntry {
   const env = opts.env ?? process.env;
   const cwd = path.resolve(opts.cwd ?? process.cwd());
-  const injected = opts.native !== undefined || opts.procReader !== undefined || opts.probe !== undefined || opts.findSystem !== undefined;
+  const injected = opts.native !== undefined || opts.procReader !== undefined || opts.probe !== undefined || opts.findSystem !== undefined || opts.uid !== undefined;
   const key = JSON.stringify([env['PATH'], env['CODEX_SANDBOX_BWRAP'], env['TMPDIR'], env['TEMP'], env['TMP'], env['HOME'], env['container'], cwd, opts.bwrapOverride]);
   const hit = injected ? undefined : cache.get(key);
   if (hit !== undefined) return hit;
@@ -308,6 +329,8 @@ export interface DoctorBwrapReport {
   digestVerified: boolean | null;
   /** One line for humans: what was chosen and why, or what is wrong and what to do. */
   note: string;
+  /** Why this binary and not the other kind (bundled vs system), or null when none was selected. */
+  reason: string | null;
   candidates: BwrapCandidate[];
 }
 
@@ -323,7 +346,7 @@ export function doctorBwrapReport(details: LinuxHostDetails): DoctorBwrapReport 
     digestVerified = check.status === 'verified' ? true : check.status === 'mismatch' ? false : null;
     note =
       check.status === 'verified'
-        ? `bundled bubblewrap ${b.version ?? ''}, digest sha256:${check.sha256} verified (no system bwrap with --perms on PATH)`
+        ? `bundled bubblewrap ${b.version ?? ''}, digest sha256:${check.sha256} verified`
         : check.message;
   } else {
     note = `${b.source} bubblewrap ${b.version ?? '(unknown version)'}${b.argv0 ? '' : ' (no --argv0: the launcher emulates it)'}${b.setuid ? '; setuid root' : ''}`;
@@ -338,6 +361,7 @@ export function doctorBwrapReport(details: LinuxHostDetails): DoctorBwrapReport 
     setuid: b?.setuid ?? false,
     digestVerified,
     note,
+    reason: b !== undefined ? (details.selectionReason ?? null) : null,
     candidates: details.candidates,
   };
 }

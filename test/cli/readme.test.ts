@@ -139,11 +139,14 @@ describe('README.md runs as written', () => {
     expectBlock(blockStartingWith('codex-sandbox run --profile read-only --writable-root'));
   });
 
-  it('explain (the launcher path, the environment size and the elided argv compared by shape)', () => {
+  it('explain (the launcher and bwrap paths, the environment size and the elided argv compared by shape)', () => {
     const shape = (s: string): string =>
       s
         .replace(/^(\s*program:\s+).*\/codex-sandbox-launcher$/m, '$1<launcher>')
         .replace(/^(\s*env:\s+)\d+ variables$/m, '$1N variables')
+        // Which bwrap (and so its path) is this machine's: doctor's subject, not the README's.
+        .replace(/^( {2}bwrap: {6}).*$/m, '$1<bwrap>')
+        .replace(/bubblewrap \((?:system|bundled)\) with /, 'bubblewrap (<source>) with ')
         .replace(/^(\s*argv:\n)(?:\s{4}.*\n)+/m, '$1    <argv>\n')
         // What already exists in the host's /tmp (another tool's .git, say) is this machine's, not the README's.
         .replace(/^( {2}write {2}\/tmp\n)\s+read-only inside: .*\n/m, '$1');

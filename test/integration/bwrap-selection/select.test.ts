@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundledBwrapInfo } from '../../../src/host/bundled-bwrap.js';
 import { clearBwrapProbeCache, probeBwrap, selectBwrap } from '../../../src/host/bwrap-select.js';
+import type { BwrapPreferenceFacts } from '../../../src/host/bwrap-select.js';
 import { diagnoseUserns, probeUserns, readUsernsSettings } from '../../../src/host/userns.js';
 import { buildBundled, isRoot, placeBinary, placeFake, runSandboxed, SYSTEM_BWRAP, systemBwrapWorks, trustedDir } from './helpers.js';
 
@@ -45,14 +46,23 @@ const systemDir = onLinux && systemOk ? placeBinary(root, SYSTEM_BWRAP, 'system-
 const cwd = path.join(root, 'cwd');
 fs.mkdirSync(cwd, { recursive: true });
 
+/**
+ * Host facts under which a system bwrap adds something (Ubuntu's AppArmor userns restriction, a non-root
+ * caller), so the system candidates on PATH are the ones tried first — this file's subject. The default
+ * preference for the bundled binary (when the system one adds nothing) is the last test's.
+ */
+const ubuntuLike: BwrapPreferenceFacts = { apparmorRestrict: 1, uid: 1000, setuidRoot: () => false };
+const plainHost: BwrapPreferenceFacts = { apparmorRestrict: 0, uid: 1000, setuidRoot: () => false };
+
 /** Selection with the bundled build as the bundled candidate. */
-function select(pathDirs: string[], extra: { env?: Record<string, string>; cwd?: string } = {}) {
+function select(pathDirs: string[], extra: { env?: Record<string, string>; cwd?: string; preference?: BwrapPreferenceFacts } = {}) {
   clearBwrapProbeCache();
   return selectBwrap({
     env: { PATH: pathDirs.join(':'), ...extra.env },
     cwd: extra.cwd ?? cwd,
     bundledPath: bundled?.bwrap,
     expectedSha256: bundled?.sha256,
+    preference: extra.preference ?? ubuntuLike,
     // As root the fakes live in root-only directories and face the real ownership rule; as another
     // user nothing they can create passes it (that rule is trust.test.ts's subject).
     ...(isRoot ? {} : { trust: () => undefined }),
@@ -70,6 +80,16 @@ describe.skipIf(!onLinux)('bwrap selection with real binaries (Linux only)', () 
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toMatch(/^renamed-by-bwrap \d+$/);
+  });
+
+  withBoth('a good system bwrap that adds nothing (no AppArmor restriction, not setuid) → the bundled one, which runs the command', () => {
+    const sel = select([systemDir], { preference: plainHost });
+    expect(sel.bwrap?.source).toBe('bundled');
+    expect(sel.bwrap?.path).toBe(bundled?.bwrap);
+    expect(sel.candidates).toContainEqual({ path: path.join(systemDir, 'bwrap'), source: 'system', rejected: expect.stringContaining('not needed') });
+    const run = runSandboxed(sel.bwrap?.path ?? '', ['/bin/sh', '-c', 'echo bundled-ran']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('bundled-ran\n');
   });
 
   withBundled('no bwrap on PATH → bundled, which runs the command', () => {

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -52,13 +52,20 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  /** What the registry holds besides its lock and the (possibly empty) format-3 directories. */
+  /** A target directory kept for the next launch: empty, origin bit clear (registry.cc finish_path). */
+  function idle(dir: string): boolean {
+    const st = statSync(dir);
+    return st.isDirectory() && (st.mode & 0o7777) === 0o700 && readdirSync(dir).length === 0;
+  }
+
+  /** What the registry holds besides its lock, the (possibly empty) format-3 directories and idle target directories. */
   function leftovers(): string[] {
     if (!existsSync(registry)) return [];
     const out: string[] = [];
     for (const name of readdirSync(registry)) {
       if (name === 'lock') continue;
-      if (name === LAUNCHERS || name === PATHS) out.push(...readdirSync(join(registry, name)).map((sub) => `${name}/${sub}`));
+      if (name === LAUNCHERS) out.push(...readdirSync(join(registry, name)).map((sub) => `${name}/${sub}`));
+      else if (name === PATHS) out.push(...readdirSync(join(registry, name)).filter((sub) => !idle(join(registry, name, sub))).map((sub) => `${name}/${sub}`));
       else out.push(name);
     }
     return out.sort();
@@ -101,6 +108,32 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('masked\n');
     expect(existsSync(target)).toBe(false);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('a target directory is kept idle between launches (origin bit cleared before the placeholder goes), re-used, and swept once idle for 10 minutes', async () => {
+    const target = join(work, 'missing-again');
+    const dir = join(registry, PATHS, pathKey(target));
+    for (let i = 0; i < 2; i++) {
+      const result = await runLauncher(maskArgs(target, ['sh', '-c', `test -f ${target} && echo masked`]));
+      expect(result.stdout).toBe('masked\n');
+      expect(existsSync(target)).toBe(false);
+      // Kept, idle: a later registrant must not read it as "synthetic, launchers killed" and remove what is there by then.
+      expect(idle(dir)).toBe(true);
+    }
+    const inode = statSync(dir).ino;
+    // A real file appears at the path between runs: the next run sees an existing target and leaves it.
+    writeFileSync(target, '');
+    expect((await runLauncher(maskArgs(target, ['true']))).stderr).toBe('');
+    expect(existsSync(target)).toBe(true);
+    expect(statSync(dir).ino).toBe(inode);
+    rmSync(target);
+    // Idle for longer than kIdleAfterSeconds: the next launches' sweep removes it.
+    const old = new Date(Date.now() - 20 * 60 * 1000);
+    utimesSync(dir, old, old);
+    const other = join(work, 'another-target');
+    for (let i = 0; i < 3 && existsSync(dir); i++) await runLauncher(maskArgs(other, ['true']));
+    expect(existsSync(dir)).toBe(false);
     expect(leftovers()).toEqual([]);
   });
 

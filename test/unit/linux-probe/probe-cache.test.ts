@@ -179,7 +179,8 @@ describe.skipIf(process.platform !== 'linux')('bwrap probe cache (real files)', 
   });
 
   it('getHostFacts keeps the probe in the registry directory: a second process (fresh memory) runs no probe', () => {
-    const opts = { env: { PATH: '/usr/bin:/bin' }, cwd: '/', findSystem: () => ({ found: [bin], skipped: [] }) };
+    // Forced onto the (fake) system bwrap: the bundled one, preferred by default, is never probed.
+    const opts = { env: { PATH: '/usr/bin:/bin', CODEX_SANDBOX_BWRAP: 'system' }, cwd: '/', findSystem: () => ({ found: [bin], skipped: [] }) };
     clearBwrapProbeCache();
     expect(getHostFacts(opts).linux?.bwrap).toMatchObject({ path: fs.realpathSync(bin), version: '0.8.0', source: 'system' });
     clearBwrapProbeCache();

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProbedBwrap, ProbeOptions } from '../../../src/host/bwrap-help.js';
 import { BwrapProbeError } from '../../../src/host/bwrap-help.js';
-import { findSystemBwrap, selectBwrap } from '../../../src/host/bwrap-select.js';
+import { findSystemBwrap, selectBwrap, systemAdvantage } from '../../../src/host/bwrap-select.js';
+import type { BwrapPreferenceFacts } from '../../../src/host/bwrap-select.js';
+import { profileAttachesTo } from '../../../src/host/apparmor-profile.js';
 
 /** A fake probe: capabilities per path; paths not listed fail to run. */
 function fakeProbe(table: Record<string, { perms: boolean; argv0: boolean; version?: string }>) {
@@ -38,10 +40,119 @@ const bundled = (p: string, sha: string | undefined, probe: (p: string, o: Probe
 
 const SHA = 'ab'.repeat(32);
 
+/** Host facts for systemAdvantage: nothing restricted, a non-root caller, no setuid binary. */
+const plain: BwrapPreferenceFacts = { apparmorRestrict: 0, uid: 1000, setuidRoot: () => false };
+/** Ubuntu >= 23.10 with the AppArmor userns restriction on, a non-root caller. */
+const restricted: BwrapPreferenceFacts = { ...plain, apparmorRestrict: 1 };
+
+describe('selectBwrap: bundled first unless the system bwrap adds something (issue #21)', () => {
+  const sysProbe = () => fakeProbe({ '/usr/bin/bwrap': { perms: true, argv0: true, version: '0.8.0' } });
+  const base = { env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: SHA, findSystem: system(['/usr/bin/bwrap']), bundled };
+
+  it('a pinned bundled bwrap wins over a system one that adds nothing, without probing the system one', () => {
+    const { probe, calls } = sysProbe();
+    const sel = selectBwrap({ ...base, probe, preference: plain });
+    expect(sel.bwrap?.source).toBe('bundled');
+    expect(sel.bwrap?.expectedSha256).toBe(SHA);
+    expect(calls).toEqual([]);
+    expect(sel.reason).toContain('system one adds nothing');
+    expect(sel.candidates).toContainEqual({ path: '/usr/bin/bwrap', source: 'system', rejected: expect.stringContaining('not needed') });
+  });
+
+  it('kernel.apparmor_restrict_unprivileged_userns=1 for a non-root caller: the system bwrap (its AppArmor profile) wins, citing the profile', () => {
+    const { probe } = sysProbe();
+    const sel = selectBwrap({ ...base, probe, preference: { ...restricted, apparmorProfile: (p) => (p === '/usr/bin/bwrap' ? '/etc/apparmor.d/bwrap-userns-restrict' : undefined) } });
+    expect(sel.bwrap?.source).toBe('system');
+    expect(sel.bwrap?.path).toBe('/usr/bin/bwrap');
+    expect(sel.reason).toContain('apparmor_restrict_unprivileged_userns=1');
+    expect(sel.reason).toContain('/etc/apparmor.d/bwrap-userns-restrict');
+  });
+
+  it('the AppArmor restriction does not bind root: root gets the bundled bwrap', () => {
+    const { probe } = sysProbe();
+    expect(selectBwrap({ ...base, probe, preference: { ...restricted, uid: 0 } }).bwrap?.source).toBe('bundled');
+  });
+
+  it('a setuid-root system bwrap wins for a non-root caller (it works without unprivileged user namespaces), not for root', () => {
+    const { probe } = sysProbe();
+    const setuid: BwrapPreferenceFacts = { ...plain, setuidRoot: (p) => p === '/usr/bin/bwrap' };
+    const sel = selectBwrap({ ...base, probe, preference: setuid });
+    expect(sel.bwrap?.source).toBe('system');
+    expect(sel.reason).toContain('setuid root');
+    expect(selectBwrap({ ...base, probe, preference: { ...setuid, uid: 0 } }).bwrap?.source).toBe('bundled');
+  });
+
+  it('a missing or rejected bundled bwrap falls back to the system one, saying why', () => {
+    const { probe } = sysProbe();
+    const missing = () => {
+      throw new Error('bundled bwrap /pkg/bwrap is missing: ENOENT');
+    };
+    const sel = selectBwrap({ ...base, probe, preference: plain, bundled: missing });
+    expect(sel.bwrap?.source).toBe('system');
+    expect(sel.reason).toContain('bundled bwrap is not usable');
+    expect(sel.candidates).toContainEqual({ path: '/pkg/bwrap', source: 'bundled', rejected: expect.stringContaining('missing') });
+    const refused = selectBwrap({ ...base, probe, preference: plain, bundledRejected: 'not used: the native addon failed to load' });
+    expect(refused.bwrap?.source).toBe('system');
+  });
+
+  it('a bundled bwrap too old for the plan (no --perms) is rejected and the system one used', () => {
+    const { probe } = fakeProbe({ '/usr/bin/bwrap': { perms: true, argv0: true }, '/pkg/bwrap': { perms: false, argv0: false, version: '0.4.0' } });
+    const tooOld = (p: string): ProbedBwrap => ({ ...probe(p, { source: 'bundled' }), expectedSha256: SHA });
+    const sel = selectBwrap({ ...base, probe, preference: plain, bundled: tooOld });
+    expect(sel.bwrap?.source).toBe('system');
+    expect(sel.candidates).toContainEqual({ path: '/pkg/bwrap', source: 'bundled', rejected: expect.stringContaining('no --perms') });
+  });
+
+  it('the AppArmor case with no usable system bwrap falls back to the bundled one, saying the system one was preferred', () => {
+    const { probe } = fakeProbe({});
+    const sel = selectBwrap({ ...base, probe, preference: restricted });
+    expect(sel.bwrap?.source).toBe('bundled');
+    expect(sel.reason).toContain('fallback');
+  });
+
+  it('CODEX_SANDBOX_BWRAP=system forces the system bwrap, and fails loudly (no bundled fallback) when there is none', () => {
+    const { probe } = sysProbe();
+    const sel = selectBwrap({ ...base, env: { CODEX_SANDBOX_BWRAP: 'system' }, probe, preference: plain });
+    expect(sel.bwrap?.source).toBe('system');
+    expect(sel.reason).toBe('forced by CODEX_SANDBOX_BWRAP=system');
+    const none = selectBwrap({ ...base, env: { CODEX_SANDBOX_BWRAP: 'system' }, probe, preference: plain, findSystem: system([]) });
+    expect(none.bwrap).toBeUndefined();
+    expect(none.problem).toContain('forced to "system" by CODEX_SANDBOX_BWRAP');
+    expect(none.problem).toContain('no bwrap on PATH');
+  });
+
+  it('CODEX_SANDBOX_BWRAP=bundled still forces the bundled one where the system one would win', () => {
+    const { probe } = sysProbe();
+    const sel = selectBwrap({ ...base, env: { CODEX_SANDBOX_BWRAP: 'bundled' }, probe, preference: restricted });
+    expect(sel.bwrap?.source).toBe('bundled');
+    expect(sel.reason).toBe('forced by CODEX_SANDBOX_BWRAP=bundled');
+  });
+});
+
+describe('systemAdvantage (the facts that make the system bwrap worth its dynamic loading)', () => {
+  it('nothing on a plain host; AppArmor restriction or setuid for non-root callers only', () => {
+    expect(systemAdvantage('/usr/bin/bwrap', plain)).toBeUndefined();
+    expect(systemAdvantage('/usr/bin/bwrap', { ...plain, apparmorRestrict: undefined })).toBeUndefined();
+    expect(systemAdvantage('/usr/bin/bwrap', restricted)).toContain('AppArmor');
+    expect(systemAdvantage('/usr/bin/bwrap', { ...restricted, uid: 0 })).toBeUndefined();
+    expect(systemAdvantage('/usr/bin/bwrap', { ...plain, setuidRoot: () => true })).toContain('setuid');
+  });
+});
+
+describe('profileAttachesTo (AppArmor profile text, for the explanation)', () => {
+  it("recognises Ubuntu's bwrap-userns-restrict attachment and ignores comments and other paths", () => {
+    const ubuntu = 'abi <abi/4.0>,\ninclude <tunables/global>\n\nprofile bwrap /usr/bin/bwrap flags=(unconfined) {\n  userns,\n}\n';
+    expect(profileAttachesTo(ubuntu, '/usr/bin/bwrap')).toBe(true);
+    expect(profileAttachesTo(ubuntu, '/usr/local/bin/bwrap')).toBe(false);
+    expect(profileAttachesTo('# profile bwrap /usr/bin/bwrap {\n', '/usr/bin/bwrap')).toBe(false);
+    expect(profileAttachesTo('/usr/bin/bwrap flags=(unconfined) {\n userns,\n}', '/usr/bin/bwrap')).toBe(true);
+  });
+});
+
 describe('selectBwrap preference order', () => {
-  it('prefers a system bwrap with --perms, even without --argv0', () => {
+  it('a development build (no digest) prefers a system bwrap with --perms, even without --argv0', () => {
     const { probe } = fakeProbe({ '/usr/bin/bwrap': { perms: true, argv0: false, version: '0.8.0' } });
-    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: SHA, probe, findSystem: system(['/usr/bin/bwrap']), bundled });
+    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: undefined, probe, findSystem: system(['/usr/bin/bwrap']), bundled });
     expect(sel.bwrap?.path).toBe('/usr/bin/bwrap');
     expect(sel.bwrap?.source).toBe('system');
     expect(sel.bwrap?.argv0).toBe(false);
@@ -54,14 +165,14 @@ describe('selectBwrap preference order', () => {
       '/opt/old/bwrap': { perms: false, argv0: false, version: '0.4.0' },
       '/usr/bin/bwrap': { perms: true, argv0: true, version: '0.9.0' },
     });
-    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: SHA, probe, findSystem: system(['/opt/old/bwrap', '/usr/bin/bwrap']), bundled });
+    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: undefined, expectedSha256: undefined, probe, findSystem: system(['/opt/old/bwrap', '/usr/bin/bwrap']), bundled });
     expect(sel.bwrap?.path).toBe('/usr/bin/bwrap');
     expect(sel.candidates[0]).toEqual({ path: '/opt/old/bwrap', source: 'system', rejected: expect.stringContaining('no --perms') });
   });
 
-  it('falls back to the bundled bwrap when every system one lacks --perms', () => {
+  it('falls back to the bundled bwrap when the preferred system one lacks --perms', () => {
     const { probe } = fakeProbe({ '/usr/bin/bwrap': { perms: false, argv0: false, version: '0.4.0' } });
-    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: SHA, probe, findSystem: system(['/usr/bin/bwrap']), bundled });
+    const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: SHA, probe, findSystem: system(['/usr/bin/bwrap']), bundled, preference: restricted });
     expect(sel.bwrap?.source).toBe('bundled');
     expect(sel.bwrap?.path).toBe('/pkg/bwrap');
     expect(sel.bwrap?.expectedSha256).toBe(SHA);
