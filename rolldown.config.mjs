@@ -71,7 +71,9 @@ export default [
     external: (id) => id.startsWith('node:') || EXTERNAL.has(packageName(id)),
     plugins: [licences, esmEntry],
     // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
-    output: { dir: 'dist/cli', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true },
+    // No comments and no whitespace (names kept, nothing rewritten): `run` reads and parses ~30% fewer
+    // bytes on every command (issue #21); stack traces still name every function.
+    output: { dir: 'dist/cli', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true, minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } }, comments: { legal: false, annotation: false, jsdoc: false } },
   },
   // The exec-server's fs helper as ONE file with no imports but node's own: inside a sandbox with
   // restricted reads exactly this file and the node binary are made readable (src/exec-server/fs/helper-pool.ts).
