@@ -58,6 +58,9 @@ describe('CLI start-up', () => {
     // The CLI's own code comes from its chunks: no separately resolved npm package but the addon loader's.
     expect(run.loaded.files.filter((f) => f.includes(`${path.sep}node_modules${path.sep}`))).toEqual([]);
     expect(run.loaded.builtins).not.toContain('http');
+    // What run needs before it starts the command is one chunk (rolldown.config.mjs coreChunk): main.cjs,
+    // that chunk and the bundler's runtime, not one file per module.
+    expect(run.loaded.files.filter((f) => f.includes(`${path.sep}dist${path.sep}cli${path.sep}`)).length, run.loaded.files.join('\n')).toBeLessThanOrEqual(3);
     // `run` exits as soon as it is done (src/cli/main.ts), not through Node's teardown; explain does not.
     expect(run.loaded.beforeExit).toBe(false);
     expect(explain.loaded.beforeExit).toBe(true);
