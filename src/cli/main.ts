@@ -166,9 +166,16 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // Non-UTF-8 bytes in the arguments reach the command as they are, as through the library.
+const argv2 = process.argv[2];
 main(rawArgv(process.argv)).then(
   (code) => {
     process.exitCode = code;
+    // `run` is done once main settles (command reaped, cgroups removed, stderr relayed, lines written):
+    // exit now instead of Node's full environment and heap teardown, paid on every sandboxed command
+    // (issue #21). Linux only: there writes to a file, pipe or terminal on fd 1/2 are synchronous, so
+    // nothing written is lost (Node's process docs, "A note on process I/O"). Other subcommands may
+    // still serve (exec-server) and keep Node's normal exit.
+    if (argv2 === 'run' && process.platform === 'linux') process.exit(code);
   },
   (e: unknown) => {
     process.stderr.write(`codex-sandbox: ${String(e)}\n`);

@@ -1,4 +1,5 @@
 /** `codex-sandbox run`: plan a command under a profile and run it, or print the plan. */
+import { isatty } from 'node:tty';
 import type { LaunchRequest } from '../contracts/index.js';
 import { ensureCacheDirs } from '../host/caches.js';
 import { loadNative } from '../native.js';
@@ -46,7 +47,7 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
     if (spec !== 'local') return runRemoteCommand(command, flags, spec);
   }
   checkPlatformFlag(flags, flags.dryRun === true, '--dry-run');
-  if (flags.tty === true && flags.dryRun !== true && process.stdin.isTTY !== true) {
+  if (flags.tty === true && flags.dryRun !== true && !isatty(0)) {
     throw new UsageError('--tty needs a terminal on stdin (it relays your keyboard to the command): run it from an interactive shell, or leave --tty out');
   }
   if (flags.json === true && flags.dryRun !== true) throw new UsageError('--json needs --dry-run');
@@ -103,9 +104,10 @@ async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: strin
   }
   validateLaunch(flags, prep, req);
   const terminal = wantsTerminal(flags.tty, req, sandbox.facts, {
-    stdin: process.stdin.isTTY === true,
-    stdout: process.stdout.isTTY === true,
-    stderr: process.stderr.isTTY === true,
+    // isatty(): asking process.stdin/stdout/stderr would build a stream for each (issue #21).
+    stdin: isatty(0),
+    stdout: isatty(1),
+    stderr: isatty(2),
     foreground: () => loadNative().inForeground?.(0) ?? true,
   });
   if (terminal) req = withTerminal(req, sandbox.facts);
@@ -122,7 +124,7 @@ async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: strin
   try {
     // stderr goes through this process (and its end is read for the refusal report) unless it is a
     // terminal: a shell or editor in the sandbox must still see its terminal on fd 2.
-    const relayStderr = req.kind !== 'none' && process.stderr.isTTY !== true;
+    const relayStderr = req.kind !== 'none' && !isatty(2);
     child = sandbox.launchInherited(req, { detached: !onWindows, relayStderr, ttyFd: relay?.slave, outputTail });
   } catch (e) {
     relay?.close();

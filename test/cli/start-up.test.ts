@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scratch, requireBuilt } from './helpers.js';
 
 interface Loaded {
+  /** Node's event loop ran dry ('beforeExit'): the CLI left through Node's full teardown. */
+  beforeExit: boolean;
   files: string[];
   builtins: string[];
 }
@@ -22,7 +24,8 @@ describe('CLI start-up', () => {
     s = new Scratch();
     preload = s.write(
       'preload.cjs',
-      "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_LOADED_OUT, JSON.stringify({ " +
+      "let beforeExit = false; process.on('beforeExit', () => { beforeExit = true; });\n" +
+        "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_LOADED_OUT, JSON.stringify({ beforeExit, " +
         "files: Object.keys(require.cache), builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) })));\n",
     );
   });
@@ -55,5 +58,22 @@ describe('CLI start-up', () => {
     // The CLI's own code comes from its chunks: no separately resolved npm package but the addon loader's.
     expect(run.loaded.files.filter((f) => f.includes(`${path.sep}node_modules${path.sep}`))).toEqual([]);
     expect(run.loaded.builtins).not.toContain('http');
+    // What run needs before it starts the command is one chunk (rolldown.config.mjs coreChunk): main.cjs,
+    // that chunk and the bundler's runtime, not one file per module.
+    expect(run.loaded.files.filter((f) => f.includes(`${path.sep}dist${path.sep}cli${path.sep}`)).length, run.loaded.files.join('\n')).toBeLessThanOrEqual(3);
+    // `run` exits as soon as it is done (src/cli/main.ts), not through Node's teardown; explain does not.
+    expect(run.loaded.beforeExit).toBe(false);
+    expect(explain.loaded.beforeExit).toBe(true);
+  });
+
+  it("run's early exit loses nothing: 512 KiB of relayed stderr, then the refusal line, then the command's status", () => {
+    const mib = 512 * 1024; // under spawnSync's 1 MiB maxBuffer
+    // The relay pipe holds 64 KiB: the CLI must wait for this reader many times before it may exit.
+    const r = s.cli(['run', '--', 'sh', '-c', `head -c ${mib} /dev/zero | tr '\\0' e >&2; echo >&2; touch /usr/codex-sandbox-start-up`]);
+    expect(r.status, r.report.slice(-2000)).toBe(1);
+    expect(r.stderr.slice(0, mib)).toBe('e'.repeat(mib));
+    const tail = r.stderr.slice(mib).trim().split('\n');
+    expect(tail[0]).toMatch(/codex-sandbox-start-up.*Read-only file system/);
+    expect(tail.at(-1)).toMatch(/^codex-sandbox: blocked write: \/usr\/codex-sandbox-start-up \(read-only/);
   });
 });
