@@ -113,6 +113,7 @@ void move_status_fd_above(const std::vector<PlacedFdSpec>& placed) {
 [[noreturn]] void run_direct(const OuterOptions& options) {
   // No namespace here: the cgroups hold the command's whole tree; RLIMIT_NPROC would count every
   // process of the caller's uid, so the planner never passes it in this mode.
+  restore_supervised_signals();  // the command's mask is the caller's; a pending signal acts now
   join_cgroups(options.cgroup_procs);
   apply_rlimits(options.rlimits);
   if (options.seccomp_self) {
@@ -134,6 +135,10 @@ int main(int argc, char** argv) {
   ensure_stdio_open();
 
   if (argc >= 2 && strcmp(argv[1], "--inner") == 0) run_inner(argc - 2, argv + 2);
+  // A Ctrl-C / interrupt() / SIGTERM of the set-up waits for the supervisor (supervise.h), which
+  // passes it to the command once it leads its group; killing the launcher here left its registry
+  // placeholders behind and reported a signal instead of the command's 130.
+  block_supervised_signals();
 
   if (argc >= 3 && strcmp(argv[1], "--status-fd") == 0) {
     take_status_fd(argv[2]);

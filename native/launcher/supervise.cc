@@ -334,12 +334,36 @@ void start_forwarder_or_die(const SuperviseParams& params, pid_t init_pid, pid_t
 
 }  // namespace
 
-void supervise_bwrap(const SuperviseParams& params) {
-  sigset_t handled, original_mask;
+namespace {
+sigset_t g_original_mask;
+bool g_blocked = false;
+
+sigset_t supervised_signals() {
+  sigset_t handled;
   sigemptyset(&handled);
-  const int handled_signals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGCONT, SIGWINCH};
-  for (int sig : handled_signals) sigaddset(&handled, sig);
-  if (sigprocmask(SIG_BLOCK, &handled, &original_mask) < 0) die_errno("sigprocmask", nullptr, errno);
+  for (int sig : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGCONT, SIGWINCH}) sigaddset(&handled, sig);
+  return handled;
+}
+}  // namespace
+
+void block_supervised_signals() {
+  if (g_blocked) return;
+  const sigset_t handled = supervised_signals();
+  if (sigprocmask(SIG_BLOCK, &handled, &g_original_mask) < 0) die_errno("sigprocmask", nullptr, errno);
+  g_blocked = true;
+}
+
+void restore_supervised_signals() {
+  if (!g_blocked) return;
+  if (sigprocmask(SIG_SETMASK, &g_original_mask, nullptr) < 0) die_errno("sigprocmask", nullptr, errno);
+  g_blocked = false;
+}
+
+void supervise_bwrap(const SuperviseParams& params) {
+  // Blocked since main (a signal of the set-up is pending, and signalfd reads it below).
+  block_supervised_signals();
+  const sigset_t handled = supervised_signals();
+  const sigset_t original_mask = g_original_mask;
   int sig_fd = signalfd(-1, &handled, SFD_CLOEXEC);
   if (sig_fd < 0) die_errno("signalfd", nullptr, errno);
 
@@ -366,7 +390,13 @@ void supervise_bwrap(const SuperviseParams& params) {
   started_pipe.fd = params.started_read_fd;
   std::string info;
   pid_t init_pid = 0;
-  std::vector<int> pending;  // forwarded signals that arrived before child-pid was known
+  // Forwarded signals that arrived before the command could take them. Sent to the namespace init,
+  // they are dropped (the kernel delivers only SIGKILL/SIGSTOP to a pid namespace's init from
+  // outside unless it handles them: pid_namespaces(7)); sent to bwrap's child before the inner stage
+  // made the command's group, one killed the set-up (bwrap exit 130, reported as a set-up failure).
+  // An interrupt() right after spawn was lost and `sleep` ran to its end. They wait for the start.
+  std::vector<int> pending;
+  const bool await_start = params.started_read_fd >= 0;
 
   for (;;) {
     struct pollfd fds[3] = {{sig_fd, POLLIN, 0}, {info_fd, POLLIN, 0}, {started_pipe.fd, POLLIN, 0}};
@@ -399,14 +429,20 @@ void supervise_bwrap(const SuperviseParams& params) {
             // Best effort: the group kill and bwrap's own --die-with-parent still hold.
           }
           if (params.proxy_fd >= 0) start_forwarder_or_die(params, init_pid, bwrap_pid);
-          for (int sig : pending) forward_to_command(init_pid, sig);
-          pending.clear();
         }
       }
       if (eof) {
         close(info_fd);
         info_fd = -1;
-        // bwrap never reported its child: fall back to interrupting bwrap itself.
+      }
+    }
+    // The command is there to take the signals held back (the inner stage leads its group before it
+    // reports the start), or it never will be known (no child-pid: interrupt bwrap itself).
+    if (!pending.empty() && (!await_start || started_pipe.started)) {
+      if (init_pid > 0) {
+        for (int sig : pending) forward_to_command(init_pid, sig);
+        pending.clear();
+      } else if (info_fd < 0) {
         for (int sig : pending) {
           if (sig == SIGINT || sig == SIGQUIT) kill(bwrap_pid, sig);
         }
@@ -429,7 +465,9 @@ void supervise_bwrap(const SuperviseParams& params) {
       continue;
     }
     if (forwarded_to_group(sig)) {
-      if (init_pid > 0) {
+      if (await_start && !started_pipe.started) {
+        pending.push_back(sig);
+      } else if (init_pid > 0) {
         forward_to_command(init_pid, sig);
       } else if (params.info_read_fd >= 0 && info_fd >= 0) {
         pending.push_back(sig);
