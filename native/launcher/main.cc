@@ -16,7 +16,8 @@
 //     --devnull FD                  /dev/null O_RDONLY at FD (bwrap --ro-bind-data FD ...)
 //     --pin FD:DEV:INO PATH         directory PATH opened O_PATH with no symlink followed, checked
 //                                   against DEV/INO, at FD (bwrap --bind-fd FD PATH); else exit 125
-//     --info-pipe FD                pipe write end at FD (bwrap --info-fd FD), read for child-pid
+//     --info-pipe FD                one-way socket's write end at FD (bwrap --info-fd FD), read for
+//                                   child-pid (peeked until the watchdog has it: supervise.cc)
 //     --started-pipe FD             pipe write end at FD for the inner stage (--inner --started-fd FD);
 //                                   bwrap exiting before its byte arrives = setup failure, exit 125
 //     --proxy-bridge PORT:DEV:INO:PATH  (needs --info-pipe) the proxy socket PATH, checked (no symlink,
