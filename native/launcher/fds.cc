@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -106,8 +107,14 @@ PlacedReadEnds place_fds(const std::vector<PlacedFdSpec>& placed) {
         fd = open_pinned_dir(spec.path, spec.dev, spec.ino);
         break;
       case PlacedKind::InfoPipe: {
+        // A one-way stream socket rather than a pipe: the launcher can peek at bwrap's child-pid
+        // and leave it unread until its watchdog knows the namespace init, and the watchdog, which
+        // holds the same read end, still finds it there if the launcher is SIGKILLed in between
+        // (supervise.cc run_watchdog; socket(7) MSG_PEEK).
         int ends[2];
-        if (pipe2(ends, O_CLOEXEC) < 0) die_errno("pipe2 for", "--info-pipe", errno);
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) < 0) die_errno("socketpair for", "--info-pipe", errno);
+        shutdown(ends[0], SHUT_WR);
+        shutdown(ends[1], SHUT_RD);
         ends_out.info = move_high(ends[0], high, "the info pipe");
         fd = ends[1];
         break;

@@ -16,7 +16,8 @@
 //     --devnull FD                  /dev/null O_RDONLY at FD (bwrap --ro-bind-data FD ...)
 //     --pin FD:DEV:INO PATH         directory PATH opened O_PATH with no symlink followed, checked
 //                                   against DEV/INO, at FD (bwrap --bind-fd FD PATH); else exit 125
-//     --info-pipe FD                pipe write end at FD (bwrap --info-fd FD), read for child-pid
+//     --info-pipe FD                one-way socket's write end at FD (bwrap --info-fd FD), read for
+//                                   child-pid (peeked until the watchdog has it: supervise.cc)
 //     --started-pipe FD             pipe write end at FD for the inner stage (--inner --started-fd FD);
 //                                   bwrap exiting before its byte arrives = setup failure, exit 125
 //     --proxy-bridge PORT:DEV:INO:PATH  (needs --info-pipe) the proxy socket PATH, checked (no symlink,
@@ -113,6 +114,7 @@ void move_status_fd_above(const std::vector<PlacedFdSpec>& placed) {
 [[noreturn]] void run_direct(const OuterOptions& options) {
   // No namespace here: the cgroups hold the command's whole tree; RLIMIT_NPROC would count every
   // process of the caller's uid, so the planner never passes it in this mode.
+  restore_supervised_signals();  // the command's mask is the caller's; a pending signal acts now
   join_cgroups(options.cgroup_procs);
   apply_rlimits(options.rlimits);
   if (options.seccomp_self) {
@@ -134,6 +136,10 @@ int main(int argc, char** argv) {
   ensure_stdio_open();
 
   if (argc >= 2 && strcmp(argv[1], "--inner") == 0) run_inner(argc - 2, argv + 2);
+  // A Ctrl-C / interrupt() / SIGTERM of the set-up waits for the supervisor (supervise.h), which
+  // passes it to the command once it leads its group; killing the launcher here left its registry
+  // placeholders behind and reported a signal instead of the command's 130.
+  block_supervised_signals();
 
   if (argc >= 3 && strcmp(argv[1], "--status-fd") == 0) {
     take_status_fd(argv[2]);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -157,20 +158,75 @@ int open_init_pidfd(const WatchedInit& w) {
   return pidfd;
 }
 
+// A pidfd for a namespace init the watchdog found itself in bwrap's info (the launcher died before
+// it could vouch for it, see run_watchdog), or -1. Without bwrap's pid to compare the parent with,
+// the process must at least be what bwrap's child is: a pid namespace's init (NSpid ends in 1,
+// proc(5)) started after this watchdog. The pidfd pins it from there on (pidfd_open(2)).
+int open_found_init_pidfd(pid_t pid) {
+  long ppid = 0;
+  uint64_t own_start = 0, start = 0;
+  if (pid <= 1 || !read_pid_stat(getpid(), &ppid, &own_start)) return -1;
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return -1;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  char text[4096] = {0};
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  const ssize_t n = fd >= 0 ? read(fd, text, sizeof text - 1) : -1;
+  if (fd >= 0) close(fd);
+  const char* nspid = n > 0 ? strstr(text, "\nNSpid:") : nullptr;
+  const char* eol = nspid != nullptr ? strchr(nspid + 1, '\n') : nullptr;
+  bool ns_init = false;
+  if (eol != nullptr) {
+    const std::string line(nspid + 7, eol);
+    const size_t last = line.find_last_of(" \t");
+    ns_init = last != std::string::npos && line.find_first_not_of(" \t") < last && line.substr(last + 1) == "1";
+  }
+  if (!ns_init || !read_pid_stat(pid, &ppid, &start) || start < own_start) {
+    close(pidfd);
+    return -1;
+  }
+  return pidfd;
+}
+
+// bwrap's child-pid, if the info it wrote is still unread in the info socket (fd 4 here): the
+// launcher leaves it there until it has passed the init on (MSG_PEEK in supervise_bwrap).
+pid_t unread_child_pid(int info_fd) {
+  std::string info;
+  char buf[4096];
+  bool eof = false;
+  while (info.size() < 65536) {
+    const ssize_t n = recv(info_fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      eof = n == 0;
+      break;
+    }
+    info.append(buf, static_cast<size_t>(n));
+  }
+  return parse_child_pid(info, eof);
+}
+
 // The watchdog: a process outside the sandbox that outlives a SIGKILLed launcher just long enough
-// to kill its own process group, which bwrap joins. bwrap binds its namespace init to its own life
-// (PR_SET_PDEATHSIG) only after setup, in do_init, and never re-checks getppid(): an outer bwrap
-// that dies during setup (it dies with the launcher) leaves the init either blocked forever in
-// read() of bwrap's internal eventfd, holding the command's stdout/stderr, or running the command
-// unsupervised. Until its setsid (--new-session) the init is still in bwrap's process group, so the
-// group kill reaches it; after the setsid the inner stage's write to the started pipe fails once the
-// launcher is gone, so the command never starts.
-[[noreturn]] void run_watchdog(int life_read) {
+// to kill bwrap's namespace init and its own process group, which bwrap joins. bwrap binds its
+// namespace init to its own life (PR_SET_PDEATHSIG) only after setup, in do_init, and never
+// re-checks getppid(): an outer bwrap that dies during setup (it dies with the launcher) leaves the
+// init either blocked forever in read() of bwrap's internal eventfd, holding the command's
+// stdout/stderr, or running the command unsupervised. Until its setsid (--new-session) the init is
+// still in bwrap's process group, so the group kill reaches it; after the setsid only its pid does.
+// bwrap writes the init's pid to the info socket before it lets the init run (bubblewrap.c main:
+// --info-fd, then child_wait_fd), and the launcher consumes it only after passing the pid here:
+// whenever the launcher dies, the pid is either in this watchdog's pipe or still in the socket.
+[[noreturn]] void run_watchdog(int life_read, int info_read) {
   setpgid(0, 0);  // the launcher does the same; whichever runs first makes the group exist
-  if (life_read != 3 && dup2(life_read, 3) < 0) _exit(kExitSetupFailure);
+  // fds 3 and 4 (the info socket's read end, if any); dup'ed above both first so neither clobbers the other.
+  const int life = fcntl(life_read, F_DUPFD, 5);
+  const int info = info_read >= 0 ? fcntl(info_read, F_DUPFD, 5) : -1;
+  if (life < 0 || dup2(life, 3) < 0) _exit(kExitSetupFailure);
+  if (info >= 0 && dup2(info, 4) < 0) _exit(kExitSetupFailure);
   // Nothing of the launcher's may stay open here: not the command's stdout/stderr (the caller waits
   // for every holder to close them), not the placed fds, not the started pipe.
-  close_fds_from(4);
+  close_fds_from(info >= 0 ? 5 : 4);
   int null_fd = open("/dev/null", O_RDWR);
   if (null_fd >= 0) {
     for (int fd = 0; fd <= 2; ++fd) dup2(null_fd, fd);
@@ -189,29 +245,27 @@ int open_init_pidfd(const WatchedInit& w) {
     }
     if (n <= 0) break;
   }
+  if (init_pidfd < 0 && info >= 0) init_pidfd = open_found_init_pidfd(unread_child_pid(4));
+  // The init first: the group kill below includes this process, which dies of it. Killing the init
+  // ends its pid namespace and everything in it (pid_namespaces(7)); a no-op when the sandbox ended.
+  if (init_pidfd >= 0) syscall(SYS_pidfd_send_signal, init_pidfd, SIGKILL, nullptr, 0);
   // This group is only this watchdog, bwrap, and bwrap's namespace init before its setsid; the
   // group leader (this process) is alive until the kill, so the group id cannot have been reused.
   // Never kill a group this process does not lead: that would be the Node caller's own group.
   if (getpgrp() == getpid()) kill(0, SIGKILL);
-  // After its setsid the init is out of that group, and bwrap sets its PR_SET_PDEATHSIG only in
-  // do_init (bubblewrap.c), after forking the command: a launcher SIGKILLed once the inner stage
-  // reported the start but before the init armed it (bwrap dies with the launcher) left the
-  // command running unsupervised, re-parented to the host's init. Killing the init ends its pid
-  // namespace and everything in it (pid_namespaces(7)); a no-op when the sandbox already ended.
-  if (init_pidfd >= 0) syscall(SYS_pidfd_send_signal, init_pidfd, SIGKILL, nullptr, 0);
   _exit(0);
 }
 
 // Forks the watchdog (signals stay blocked in it, as in the launcher). Returns its pid, which is
 // also the process group bwrap joins; *life_write is the end the launcher keeps open until it exits.
-pid_t start_watchdog(int* life_write) {
+pid_t start_watchdog(int* life_write, int info_read) {
   int ends[2];
   if (pipe2(ends, O_CLOEXEC) < 0) die_errno("pipe2 for", "the watchdog", errno);
   pid_t pid = fork();
   if (pid < 0) die_errno("fork for", "the watchdog", errno);
   if (pid == 0) {
     close(ends[1]);
-    run_watchdog(ends[0]);
+    run_watchdog(ends[0], info_read);
   }
   close(ends[0]);
   setpgid(pid, pid);
@@ -334,18 +388,42 @@ void start_forwarder_or_die(const SuperviseParams& params, pid_t init_pid, pid_t
 
 }  // namespace
 
-void supervise_bwrap(const SuperviseParams& params) {
-  sigset_t handled, original_mask;
+namespace {
+sigset_t g_original_mask;
+bool g_blocked = false;
+
+sigset_t supervised_signals() {
+  sigset_t handled;
   sigemptyset(&handled);
-  const int handled_signals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGCONT, SIGWINCH};
-  for (int sig : handled_signals) sigaddset(&handled, sig);
-  if (sigprocmask(SIG_BLOCK, &handled, &original_mask) < 0) die_errno("sigprocmask", nullptr, errno);
+  for (int sig : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGCONT, SIGWINCH}) sigaddset(&handled, sig);
+  return handled;
+}
+}  // namespace
+
+void block_supervised_signals() {
+  if (g_blocked) return;
+  const sigset_t handled = supervised_signals();
+  if (sigprocmask(SIG_BLOCK, &handled, &g_original_mask) < 0) die_errno("sigprocmask", nullptr, errno);
+  g_blocked = true;
+}
+
+void restore_supervised_signals() {
+  if (!g_blocked) return;
+  if (sigprocmask(SIG_SETMASK, &g_original_mask, nullptr) < 0) die_errno("sigprocmask", nullptr, errno);
+  g_blocked = false;
+}
+
+void supervise_bwrap(const SuperviseParams& params) {
+  // Blocked since main (a signal of the set-up is pending, and signalfd reads it below).
+  block_supervised_signals();
+  const sigset_t handled = supervised_signals();
+  const sigset_t original_mask = g_original_mask;
   int sig_fd = signalfd(-1, &handled, SFD_CLOEXEC);
   if (sig_fd < 0) die_errno("signalfd", nullptr, errno);
 
   const pid_t self = getpid();
   int life_write = -1;  // kept open (CLOEXEC) until this process ends; see run_watchdog
-  const pid_t watchdog_pid = start_watchdog(&life_write);
+  const pid_t watchdog_pid = start_watchdog(&life_write, params.info_read_fd);
   pid_t bwrap_pid = fork();
   if (bwrap_pid < 0) die_errno("fork", nullptr, errno);
   if (bwrap_pid == 0) exec_child(params, original_mask, self, watchdog_pid);
@@ -364,13 +442,20 @@ void supervise_bwrap(const SuperviseParams& params) {
   int info_fd = params.info_read_fd;
   StartedPipe started_pipe;
   started_pipe.fd = params.started_read_fd;
-  std::string info;
   pid_t init_pid = 0;
-  std::vector<int> pending;  // forwarded signals that arrived before child-pid was known
+  // Forwarded signals that arrived before the command could take them. Sent to the namespace init,
+  // they are dropped (the kernel delivers only SIGKILL/SIGSTOP to a pid namespace's init from
+  // outside unless it handles them: pid_namespaces(7)); sent to bwrap's child before the inner stage
+  // made the command's group, one killed the set-up (bwrap exit 130, reported as a set-up failure).
+  // An interrupt() right after spawn was lost and `sleep` ran to its end. They wait for the start.
+  std::vector<int> pending;
+  const bool await_start = params.started_read_fd >= 0;
 
+  bool info_incomplete = false;  // child-pid peeked but not complete yet: peek again shortly
   for (;;) {
-    struct pollfd fds[3] = {{sig_fd, POLLIN, 0}, {info_fd, POLLIN, 0}, {started_pipe.fd, POLLIN, 0}};
-    if (poll(fds, 3, -1) < 0) {  // poll ignores entries whose fd is -1
+    struct pollfd fds[3] = {{sig_fd, POLLIN, 0}, {info_incomplete ? -1 : info_fd, POLLIN, 0}, {started_pipe.fd, POLLIN, 0}};
+    const int ready = poll(fds, 3, info_incomplete ? 1 : -1);  // poll ignores entries whose fd is -1
+    if (ready < 0) {
       if (errno == EINTR) continue;
       die_errno("poll", nullptr, errno);
     }
@@ -379,19 +464,19 @@ void supervise_bwrap(const SuperviseParams& params) {
       started_pipe.read_once();
       if (!was_started && started_pipe.started && params.registry != nullptr) registry_started(params.registry);
     }
-    if (info_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      char buf[1024];
-      ssize_t n = read(info_fd, buf, sizeof buf);
-      if (n > 0 && info.size() < 65536) info.append(buf, static_cast<size_t>(n));
-      // Drain to EOF even after child-pid is known: closing early would SIGPIPE bwrap on its
-      // next write to the info fd.
-      const bool eof = n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN);
-      if (init_pid == 0) {
-        pid_t parsed = parse_child_pid(info, eof);
+    if (info_fd >= 0 && init_pid == 0 && (info_incomplete || (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0)) {
+      // Peeked, not read: bwrap's child-pid stays in the socket until the watchdog has it (see
+      // run_watchdog), so a SIGKILL between this read and the write below cannot lose it.
+      char buf[4096];
+      const ssize_t n = recv(info_fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+      info_incomplete = false;
+      if (n > 0) {
+        const std::string peeked(buf, static_cast<size_t>(n));
+        const pid_t parsed = parse_child_pid(peeked, false);
         if (parsed > 0) {
           init_pid = parsed;
-          // Tell the watchdog which process the init is (see run_watchdog): checked to be bwrap's
-          // child here, where bwrap (our child, not reaped yet) cannot have let its pid be reused.
+          // Tell the watchdog which process the init is: checked to be bwrap's child here, where
+          // bwrap (our child, not reaped yet) cannot have let its pid be reused.
           long ppid = 0;
           WatchedInit watched = {init_pid, 0};
           if (read_pid_stat(init_pid, &ppid, &watched.start_time) && ppid == bwrap_pid &&
@@ -399,14 +484,32 @@ void supervise_bwrap(const SuperviseParams& params) {
             // Best effort: the group kill and bwrap's own --die-with-parent still hold.
           }
           if (params.proxy_fd >= 0) start_forwarder_or_die(params, init_pid, bwrap_pid);
-          for (int sig : pending) forward_to_command(init_pid, sig);
-          pending.clear();
+        } else if (n < static_cast<ssize_t>(sizeof buf) && peeked.find("\"child-pid\"") != std::string::npos) {
+          info_incomplete = true;  // the number's end is still to come (bwrap writes in pieces)
         }
-      }
-      if (eof) {
+        if (!info_incomplete && read(info_fd, buf, static_cast<size_t>(n)) < 0) {
+          // Cannot fail for data just peeked; the drain below reads on either way.
+        }
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         close(info_fd);
         info_fd = -1;
-        // bwrap never reported its child: fall back to interrupting bwrap itself.
+      }
+    } else if (info_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      // Drain to EOF once child-pid is known: closing early would SIGPIPE bwrap on its next write.
+      char buf[1024];
+      const ssize_t n = read(info_fd, buf, sizeof buf);
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        close(info_fd);
+        info_fd = -1;
+      }
+    }
+    // The command is there to take the signals held back (the inner stage leads its group before it
+    // reports the start), or it never will be known (no child-pid: interrupt bwrap itself).
+    if (!pending.empty() && (!await_start || started_pipe.started)) {
+      if (init_pid > 0) {
+        for (int sig : pending) forward_to_command(init_pid, sig);
+        pending.clear();
+      } else if (info_fd < 0) {
         for (int sig : pending) {
           if (sig == SIGINT || sig == SIGQUIT) kill(bwrap_pid, sig);
         }
@@ -429,7 +532,9 @@ void supervise_bwrap(const SuperviseParams& params) {
       continue;
     }
     if (forwarded_to_group(sig)) {
-      if (init_pid > 0) {
+      if (await_start && !started_pipe.started) {
+        pending.push_back(sig);
+      } else if (init_pid > 0) {
         forward_to_command(init_pid, sig);
       } else if (params.info_read_fd >= 0 && info_fd >= 0) {
         pending.push_back(sig);

@@ -146,8 +146,9 @@ async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: strin
       if (h[0] === 'SIGWINCH') h[1] = (): void => relay.resize();
       if (h[0] === 'SIGCONT') {
         h[1] = (): void => {
-          relay.resume();
+          // The job first, then raw mode: its continuation goes through the launcher and the sandbox.
           child.kill('SIGCONT');
+          relay.resume();
         };
       }
     }

@@ -13,7 +13,15 @@ import { Scratch, bin, repo, requireBuilt } from './helpers.js';
 const PYTHON = '/usr/bin/python3';
 const driver = path.join(repo, 'test', 'cli', 'pty-script.py');
 
-type Step = { wait: string } | { send: string } | { waitStopped: true } | { cont: true } | { sleep: number } | { waitRaw: true } | { termios: string } | { states: string; argv0: string };
+type Step =
+  | { wait: string }
+  | { send: string }
+  | { waitStopped: true }
+  | { cont: true }
+  | { sleep: number }
+  | { waitRaw: true }
+  | { termios: string }
+  | { states: string; argv0: string; until?: 'stopped' | 'running' };
 
 interface PtyResult {
   output: string;
@@ -102,11 +110,12 @@ describe.runIf(process.platform === 'linux')('run at a terminal: a pty of its ow
         { send: CTRL_Z },
         { waitStopped: true },
         { termios: 'stopped' },
-        { states: 'stopped', argv0: CAT },
+        { states: 'stopped', argv0: CAT, until: 'stopped' },
         { cont: true },
         { waitRaw: true },
         { termios: 'running' },
-        { states: 'running', argv0: CAT },
+        // `fg` reaches the job through the CLI, the launcher and the sandbox's supervisor: polled (10 s).
+        { states: 'running', argv0: CAT, until: 'running' },
         { send: 'hello\n' },
         { wait: 'hello' },
         { wait: 'hello' },

@@ -13,6 +13,9 @@ The script (JSON, first argument) is a list of steps:
   {"waitRaw": true}           wait until the terminal is out of canonical mode (the CLI's relay is in raw mode)
   {"states": "NAME", "argv0": "X"}  record under NAME (in "states") the states (R, S, T...; /proc/PID/stat) of the
                               processes whose argv[0] is X, wherever they run (a sandbox's pid namespace too)
+    with "until": "stopped" or "running": first poll (up to 10 s) until at least one such process is found and
+                              all of them are stopped (T) / none of them is; the states recorded are the last seen
+                              (a signal's way through the CLI, the launcher and the sandbox takes time under load)
   {"termios": "NAME"}         record under NAME (in "termiosSame") whether the terminal's modes equal those it had
                               before the program started
 At the end, "termiosRestored" says whether the modes equal the initial ones again, and "pendingInput" how many
@@ -121,7 +124,15 @@ for i, step in enumerate(script):
                 ok = False
                 break
     elif 'states' in step:
-        states[step['states']] = states_of(step['argv0'])
+        found = states_of(step['argv0'])
+        until = step.get('until')
+        settle = min(deadline, time.time() + 10)
+        while until is not None and time.time() < settle:
+            if found and all((s == 'T') == (until == 'stopped') for s in found):
+                break
+            pump(0.05)
+            found = states_of(step['argv0'])
+        states[step['states']] = found
     elif 'termios' in step:
         termios_same[step['termios']] = termios.tcgetattr(fd) == initial
     elif 'mark' in step:

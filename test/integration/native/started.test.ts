@@ -17,7 +17,7 @@ import { SandboxSetupError } from '../../../src/errors.js';
 import { parseSetupRecord } from '../../../src/launch/setup-status.js';
 import { disposeTrustedFake, trustedFake } from '../bwrap-selection/helpers.js';
 import { createSandbox } from '../../../src/sandbox.js';
-import { bwrapBase, bwrapWorks, CONFINE_BWRAP, CONFINE_LAUNCHER, launcher, NO_BWRAP_REASON, runLauncher, startLauncher, SYSTEM_BWRAP, uniqueSleep, waitUntil } from './harness.js';
+import { bwrapBase, bwrapWorks, CONFINE_BWRAP, CONFINE_LAUNCHER, hostPidsRunning, launcher, NO_BWRAP_REASON, runLauncher, startLauncher, SYSTEM_BWRAP, uniqueSleep, waitUntil } from './harness.js';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/fake-bwrap');
 const UIDMAP_FAIL_BWRAP = join(FIXTURES, 'uidmap-fail', 'bwrap');
@@ -189,6 +189,29 @@ function pidsMentioning(text: string): number[] {
   }
   return pids;
 }
+
+describe('SIGKILL of the launcher while bwrap\'s init has left the watchdog\'s group and is not bound to bwrap yet', () => {
+  // bwrap's init calls setsid (--new-session) before do_init binds it to bwrap's life: a launcher
+  // SIGKILLed in between (bwrap dies with it) left the init and the command running. The watchdog
+  // kills it by pidfd: it used to try that only after killing its own group, of which it dies.
+  // A fake bwrap (fixtures/fake-bwrap/setsid-init) makes that moment last.
+  const SETSID_INIT = join(FIXTURES, 'setsid-init', 'bwrap');
+  for (const mode of ['consumed', 'stop']) {
+    const when = mode === 'stop' ? 'the launcher stopped before it read child-pid (the watchdog finds it in the info socket)' : 'the launcher had passed child-pid to the watchdog';
+    it.skipIf(!bwrapWorks)(`${when}: the init and its command die (skipped without user namespaces)`, async () => {
+      const tag = uniqueSleep();
+      const run = startLauncher(['--info-pipe', '4', '--bwrap', '--', SETSID_INIT, mode, '--info-fd', '4', '--', 'sleep', tag]);
+      // The command itself (exact argv; the fake's own argv ends with it too): the init has left the group.
+      expect(await waitUntil(() => hostPidsRunning(['sleep', tag]).length > 0, 10_000)).toBe(true);
+      run.child.kill('SIGKILL');
+      const closed = await Promise.race([run.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+      const settled = await waitUntil(() => pidsMentioning(tag).length === 0, 5_000);
+      const survivors = pidsMentioning(tag);
+      for (const pid of survivors) process.kill(pid, 'SIGKILL');
+      expect({ closed, settled, survivors }).toEqual({ closed: true, settled: true, survivors: [] });
+    });
+  }
+});
 
 const bundled = bundledBwrapPath();
 const bwraps: Array<{ name: string; path: string; verified: boolean; skip: boolean }> = [
