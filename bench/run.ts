@@ -201,7 +201,7 @@ async function main(): Promise<void> {
       bare: caseResult('bare spawn /bin/true (floor)', a, 'bare'),
       rawBwrap: caseResult('raw bwrap, planner argv + inner stage', a, 'rawBwrap', rawSkip),
       rawBwrapNoInner: caseResult('raw bwrap, planner argv, command direct', a, 'rawBwrapNoInner', rawSkip),
-      rawBwrapBundled: caseResult('raw bwrap (bundled static), planner argv + inner stage', a, 'rawBwrapBundled', rawSkip ?? (rawBundled ? undefined : 'no bundled bwrap other than the planned one')),
+      rawBwrapBundled: caseResult('raw bwrap (bundled static), planner argv + inner stage', a, 'rawBwrapBundled', rawSkip ?? (rawBundled ? undefined : bundledBwrapPath() === undefined ? 'no bundled bwrap in this build' : 'the plan already runs the bundled bwrap (the default): the rows above are it; its argv (e.g. --argv0) is not one the system bwrap takes')),
       library: caseResult("sandbox.spawn(['/bin/true'], 'workspace-write')", a, 'library'),
       libraryNoLimits: caseResult("the same with limits: { pids: 'unlimited' } (no cgroup)", a, 'libraryNoLimits'),
       srtLibrary: caseResult('srt wrapWithSandbox + sh -c', a, 'srtLibrary', srtSkip),
