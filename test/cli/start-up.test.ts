@@ -66,6 +66,10 @@ describe('CLI start-up', () => {
     // What run needs before it starts the command is one chunk (rolldown.config.mjs coreChunk): main.cjs,
     // that chunk and the bundler's runtime, not one file per module.
     expect(run.loaded.files.filter((f) => f.includes(`${path.sep}dist${path.sep}cli${path.sep}`)).length, run.loaded.files.join('\n')).toBeLessThanOrEqual(3);
+    // The chunks are ASCII (rolldown.config.mjs charset): Node reads them as one-byte strings, not UTF-16.
+    for (const f of run.loaded.files.filter((f) => f.includes(`${path.sep}dist${path.sep}cli${path.sep}`))) {
+      expect(/[\u0080-\uffff]/.test(readFileSync(f, 'utf8')), f).toBe(false);
+    }
     // `run` exits as soon as it is done (src/cli/main.ts), not through Node's teardown; explain does not.
     expect(run.loaded.beforeExit).toBe(false);
     expect(explain.loaded.beforeExit).toBe(true);
