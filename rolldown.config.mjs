@@ -95,8 +95,9 @@ export default [
     plugins: [licences, esmEntry],
     // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
     // No comments and no whitespace (names kept, nothing rewritten): `run` reads and parses ~30% fewer
-    // bytes on every command (issue #21); stack traces still name every function.
-    output: { dir: 'dist/cli', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true, codeSplitting: { groups: [{ name: coreChunk }] }, minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } }, comments: { legal: false, annotation: false, jsdoc: false } },
+    // bytes on every command (issue #21); stack traces still name every function. charset ascii: non-ASCII
+    // characters in strings become \u escapes, so Node reads each chunk as a one-byte string, not UTF-16.
+    output: { dir: 'dist/cli', format: 'cjs', charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true, codeSplitting: { groups: [{ name: coreChunk }] }, minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } }, comments: { legal: false, annotation: false, jsdoc: false } },
   },
   // The exec-server's fs helper as ONE file with no imports but node's own: inside a sandbox with
   // restricted reads exactly this file and the node binary are made readable (src/exec-server/fs/helper-pool.ts).

@@ -4,12 +4,27 @@
  * the launcher exited, and removes the cgroups.
  */
 import { SandboxError } from '../errors.js';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { formatBytes } from '../contracts/index.js';
 import type { CgroupPlan, LaunchRequest, LimitHit, LimitPlan } from '../contracts/index.js';
+
+/**
+ * 4 bytes from the kernel's CSPRNG (random(4): reads of up to 256 bytes from /dev/urandom are never
+ * short), hex. The same source as crypto.randomBytes, without loading node:crypto's ~20 modules on
+ * every `codex-sandbox run` that has a limit (issue #21).
+ */
+function randomHex4(): string {
+  const buf = Buffer.alloc(4);
+  const fd = fs.openSync('/dev/urandom', 'r');
+  try {
+    if (fs.readSync(fd, buf, 0, 4, null) !== 4) throw new LimitSetupError('short read from /dev/urandom; check the host');
+  } finally {
+    fs.closeSync(fd);
+  }
+  return buf.toString('hex');
+}
 
 export class LimitSetupError extends SandboxError {
   constructor(message: string) {
@@ -88,7 +103,7 @@ function sweepStale(parent: string): void {
 
 function createCgroup(c: CgroupPlan): string {
   sweepStale(c.parent);
-  const dir = path.join(c.parent, `${NAME_PREFIX}${process.pid}-${++counter}-${randomBytes(4).toString('hex')}`);
+  const dir = path.join(c.parent, `${NAME_PREFIX}${process.pid}-${++counter}-${randomHex4()}`);
   try {
     fs.mkdirSync(dir, { mode: 0o755 });
   } catch (e) {

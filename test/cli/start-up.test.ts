@@ -58,9 +58,18 @@ describe('CLI start-up', () => {
     // The CLI's own code comes from its chunks: no separately resolved npm package but the addon loader's.
     expect(run.loaded.files.filter((f) => f.includes(`${path.sep}node_modules${path.sep}`))).toEqual([]);
     expect(run.loaded.builtins).not.toContain('http');
+    // node:crypto's ~20 modules load on first use only (src/host/bundled-bwrap.ts, probe-cache.ts,
+    // platforms/win32/sid.ts) and the cgroup name reads /dev/urandom (src/launch/cgroups.ts); the
+    // exec-server, which needs it, shows the check can see it.
+    expect(run.loaded.builtins).not.toContain('crypto');
+    expect(server.loaded.builtins).toContain('crypto');
     // What run needs before it starts the command is one chunk (rolldown.config.mjs coreChunk): main.cjs,
     // that chunk and the bundler's runtime, not one file per module.
     expect(run.loaded.files.filter((f) => f.includes(`${path.sep}dist${path.sep}cli${path.sep}`)).length, run.loaded.files.join('\n')).toBeLessThanOrEqual(3);
+    // The chunks are ASCII (rolldown.config.mjs charset): Node reads them as one-byte strings, not UTF-16.
+    for (const f of run.loaded.files.filter((f) => f.includes(`${path.sep}dist${path.sep}cli${path.sep}`))) {
+      expect(/[\u0080-\uffff]/.test(readFileSync(f, 'utf8')), f).toBe(false);
+    }
     // `run` exits as soon as it is done (src/cli/main.ts), not through Node's teardown; explain does not.
     expect(run.loaded.beforeExit).toBe(false);
     expect(explain.loaded.beforeExit).toBe(true);

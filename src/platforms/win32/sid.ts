@@ -4,8 +4,14 @@
  * is active for this command (Codex: `root_capability_sids_only_include_active_roots`), and runs on
  * the same root reuse the ACE instead of piling up new ones.
  */
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { pathKey } from './paths.js';
+
+// node:crypto loads when a Windows plan derives a SID, not on Linux, where `codex-sandbox run`
+// loads this module with the rest of the CLI but never calls it (issue #21).
+const lazyRequire = createRequire(import.meta.url);
+const createHash: typeof Crypto.createHash = (...args) => (lazyRequire('node:crypto') as typeof Crypto).createHash(...args);
 
 function sidFromDigest(label: string): string {
   const d = createHash('sha256').update('codex-sandbox/win32/capability/v1\0' + label).digest();
