@@ -33,6 +33,12 @@ const FILES = [
   // `run` at a terminal: TIOCSTI from the sandbox reaches only the command's own pty, job control, modes restored.
   'test/cli/pty-relay.test.ts',
 ];
+/**
+ * The default pass above runs on the bwrap codex-sandbox selects (the bundled one where it is preferred); these
+ * attack files run once more forced onto the system bwrap, so the kernel-surface, resource-limit and cross-run
+ * attacks hold as this user on both binaries (as root, vitest's integration-system project does the same).
+ */
+const SYSTEM_BWRAP_FILES = ['test/integration/linux/kernel-surface.test.ts', 'test/integration/linux/limits.test.ts', 'test/integration/linux/cross-run.test.ts'];
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function say(line) {
@@ -69,32 +75,40 @@ const { dir, cleanup } = reachableRepo();
 let status;
 try {
   const cache = `/var/tmp/csbx-vitest-cache-${USER}`;
-  const vitest = [
-    process.execPath,
-    'node_modules/vitest/vitest.mjs',
-    'run',
-    // The default loader bundles the config into node_modules, which USER cannot write.
-    '--configLoader',
-    'runner',
-    '--project',
-    'integration',
-    // The files vitest.config.ts runs one at a time (ALONE), limits.test.ts among them.
-    '--project',
-    'integration-alone',
-    ...FILES,
-    '--reporter=dot',
-    '--reporter=./test/summary-reporter.ts',
-  ];
-  const cmd = [
-    `cd ${JSON.stringify(dir)}`,
-    `export VITEST_CACHE_DIR=${cache} HOME=/home/${USER} PATH=${JSON.stringify(dirname(process.execPath) + ':/usr/bin:/bin')}`,
-    `exec ${vitest.map((a) => JSON.stringify(a)).join(' ')}`,
-  ].join(' && ');
-  say(`running the Linux integration suite as ${USER}: ${FILES.join(' ')}`);
-  const r = spawnSync('su', [USER, '-s', '/bin/sh', '-c', cmd], { stdio: 'inherit', timeout: 900_000 });
-  status = r.status ?? 1;
-  if (r.error) say(`could not run vitest as ${USER}: ${r.error.message}`);
-  else if (r.signal) say(`vitest as ${USER} was ended by ${r.signal}`);
+  /** One vitest run as USER over `files`; `env` is exported first. Returns its exit status. */
+  const pass = (label, files, env) => {
+    const vitest = [
+      process.execPath,
+      'node_modules/vitest/vitest.mjs',
+      'run',
+      // The default loader bundles the config into node_modules, which USER cannot write.
+      '--configLoader',
+      'runner',
+      '--project',
+      'integration',
+      // The files vitest.config.ts runs one at a time (ALONE), limits.test.ts among them.
+      '--project',
+      'integration-alone',
+      ...files,
+      '--reporter=dot',
+      '--reporter=./test/summary-reporter.ts',
+    ];
+    const cmd = [
+      `cd ${JSON.stringify(dir)}`,
+      `export VITEST_CACHE_DIR=${cache} HOME=/home/${USER} PATH=${JSON.stringify(dirname(process.execPath) + ':/usr/bin:/bin')}${env}`,
+      `exec ${vitest.map((a) => JSON.stringify(a)).join(' ')}`,
+    ].join(' && ');
+    say(`running ${label} as ${USER}: ${files.join(' ')}`);
+    const r = spawnSync('su', [USER, '-s', '/bin/sh', '-c', cmd], { stdio: 'inherit', timeout: 900_000 });
+    if (r.error) say(`could not run vitest as ${USER}: ${r.error.message}`);
+    else if (r.signal) say(`vitest as ${USER} was ended by ${r.signal}`);
+    return r.status ?? 1;
+  };
+  status = pass('the Linux integration suite', FILES, '');
+  // Forced: CODEX_SANDBOX_BWRAP=system fails every launch with a clear error when there is no system bwrap.
+  if (status === 0 && spawnSync('sh', ['-c', 'command -v bwrap']).status === 0) {
+    status = pass('the attack files on the system bwrap', SYSTEM_BWRAP_FILES, ' CODEX_SANDBOX_BWRAP=system');
+  }
   say(status === 0 ? 'passed' : `FAILED (exit ${status})`);
 } finally {
   cleanup();
