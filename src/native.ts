@@ -30,7 +30,7 @@ export interface NativeAddon {
   ptyJobState?(masterFd: number): 'stopped' | 'running' | 'none';
   /** True when fd is the controlling terminal and this process's group its foreground group; Linux builds only. */
   inForeground?(fd: number): boolean;
-  /** posix_spawn + pidfd (native/linux/spawn.cc; src/launch/native-child.ts); Linux builds only. */
+  /** clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD) + pidfd (native/linux/spawn.cc; src/launch/native-child.ts); Linux builds only. */
   spawnPidfd?: PidfdSpawner['spawnPidfd'];
   killPidfd?: PidfdSpawner['killPidfd'];
   refPidfd?: PidfdSpawner['refPidfd'];

@@ -5,17 +5,12 @@
  * digest for `doctor`; it never executes it when a digest is known.
  */
 import { SandboxError } from '../errors.js';
-import type * as Crypto from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProbedBwrap, ProbeOptions } from './bwrap-help.js';
+import { nodeCrypto } from '../util/node-crypto.js';
 
-// node:crypto (≈20 internal modules) loads on first use, not with every `codex-sandbox run`, which
-// usually never needs it (issue #21). The digest and the random names are unchanged.
-const lazyRequire = createRequire(import.meta.url);
-const crypto = (): typeof Crypto => lazyRequire('node:crypto') as typeof Crypto;
 
 /** The digest a development build embeds (build.sh could not build a bwrap): verification is skipped. */
 export const NULL_SHA256 = '0'.repeat(64);
@@ -45,7 +40,7 @@ export function normaliseEmbeddedDigest(raw: string | null | undefined): string 
 
 /** SHA-256 of a file, hex. */
 export function sha256File(filePath: string): string {
-  const hash = crypto().createHash('sha256');
+  const hash = nodeCrypto().createHash('sha256');
   // Node opens every fd with O_CLOEXEC (libuv), so it cannot leak into a spawned sandbox.
   const fd = fs.openSync(filePath, 'r');
   try {

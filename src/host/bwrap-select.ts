@@ -301,7 +301,8 @@ export function systemAdvantage(real: string, facts: BwrapPreferenceFacts): stri
   return undefined;
 }
 
-function defaultSetuidRoot(real: string): boolean {
+/** Whether the binary at `real` is owned by root with the setuid bit (BwrapPreferenceFacts.setuidRoot). */
+export function isSetuidRoot(real: string): boolean {
   try {
     const st = fs.statSync(real);
     return st.uid === 0 && (st.mode & 0o4000) !== 0;
@@ -428,7 +429,7 @@ export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
   const forcedSystem = override === SYSTEM_OVERRIDE;
 
   // Bundled first when it is pinned (a digest the launcher checks) and no system candidate adds anything.
-  const preference: BwrapPreferenceFacts = opts.preference ?? { apparmorRestrict: undefined, uid: process.getuid?.(), setuidRoot: defaultSetuidRoot };
+  const preference: BwrapPreferenceFacts = opts.preference ?? { apparmorRestrict: undefined, uid: process.getuid?.(), setuidRoot: isSetuidRoot };
   const advantage = found.map((p) => ({ path: p, adds: systemAdvantage(p, preference) })).find((a) => a.adds !== undefined);
   const pinned = opts.expectedSha256 !== undefined && opts.bundledPath !== undefined && opts.bundledRejected === undefined;
   let bundledTried = false;

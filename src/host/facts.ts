@@ -13,7 +13,7 @@ import { bundledBwrapPath, launcherPath, loadNative, packageRoot } from '../nati
 import { checkBundledDigest, normaliseEmbeddedDigest } from './bundled-bwrap.js';
 import type { DigestCheck } from './bundled-bwrap.js';
 import { apparmorProfileFor } from './apparmor-profile.js';
-import { probeBwrap, selectBwrap } from './bwrap-select.js';
+import { isSetuidRoot, probeBwrap, selectBwrap } from './bwrap-select.js';
 import { fileProbeCache } from './probe-cache.js';
 import { preparePlaceholderSources } from './placeholder-sources.js';
 import type { BwrapCandidate, SelectBwrapOptions } from './bwrap-select.js';
@@ -189,14 +189,7 @@ function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string 
     preference: {
       apparmorRestrict: restrict,
       uid: opts.uid ?? process.getuid?.(),
-      setuidRoot: (real) => {
-        try {
-          const st = fs.statSync(real);
-          return st.uid === 0 && (st.mode & 0o4000) !== 0;
-        } catch {
-          return false;
-        }
-      },
+      setuidRoot: isSetuidRoot,
       apparmorProfile: (real) => apparmorProfileFor(real),
     },
     // Without the addon the digest the launcher checks is unknown; rather than run the bundled

@@ -22,16 +22,11 @@
  * Entries are keyed by the binary's canonical path and identity (dev, inode, size, mtime and ctime
  * in ns): replacing or touching the binary changes the key, so a stale entry is never used.
  */
-import type * as Crypto from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BwrapCapabilities, CachedProbe, ProbeCacheStore } from './bwrap-help.js';
+import { nodeCrypto } from '../util/node-crypto.js';
 
-// node:crypto (≈20 internal modules) loads on first use, not with every `codex-sandbox run`, which
-// usually never needs it (issue #21). The digest and the random names are unchanged.
-const lazyRequire = createRequire(import.meta.url);
-const crypto = (): typeof Crypto => lazyRequire('node:crypto') as typeof Crypto;
 
 export type { CachedProbe, ProbeCacheStore };
 
@@ -172,7 +167,7 @@ export function fileProbeCache(dir: string, opts: FileProbeCacheOptions = {}): P
       kept[key] = value;
       state.entries = kept;
       const json = JSON.stringify({ format: 1, entries: Object.fromEntries(Object.entries(kept).map(([k, v]) => [k, { version: v.version ?? null, caps: v.caps }])) });
-      const tmp = path.join(dir, `${PROBE_CACHE_FILE}.${process.pid}.${crypto().randomBytes(6).toString('hex')}.tmp`);
+      const tmp = path.join(dir, `${PROBE_CACHE_FILE}.${process.pid}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`);
       try {
         // O_EXCL never follows a symlink at the final component; 0600 so only the caller can rewrite it.
         fs.writeFileSync(tmp, json, { flag: 'wx', mode: 0o600 });

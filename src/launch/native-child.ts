@@ -1,6 +1,6 @@
 /**
- * A ChildProcess started by the addon's spawnPidfd (native/linux/spawn.cc: posix_spawn, so Node is not
- * fork()ed per command; the exit comes from a pidfd) with the parts of node:child_process's ChildProcess
+ * A ChildProcess started by the addon's spawnPidfd (native/linux/spawn.cc: clone(CLONE_VM | CLONE_VFORK), so
+ * Node is not fork()ed per command; the exit comes from a pidfd) with the parts of node:child_process's ChildProcess
  * that execa and callers use: pid, stdin/stdout/stderr/stdio sockets, kill/ref/unref, exitCode,
  * signalCode, killed, and the 'spawn', 'exit' and 'close' events in Node's order.
  * `spawnViaPidfd` answers undefined for anything it does not do (other stdio kinds, shell, uid, ...):

@@ -77,7 +77,7 @@ export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultProm
   const grouped = req.kind === 'macos-seatbelt';
   const detached = grouped ? true : rest.detached;
   const options: Options = { ...rest, detached, cleanup, env: spec.env, extendEnv: false, cwd: spec.cwd, stdio: stdio as unknown as Options['stdio'] };
-  // Linux: the launcher is started by posix_spawn from the addon, not by fork()ing Node (spawn-hook.ts).
+  // Linux: the launcher is started by the addon's clone(CLONE_VM | CLONE_VFORK), not by fork()ing Node (spawn-hook.ts).
   const spawner = req.native.platform === 'linux' ? pidfdSpawner() : undefined;
   const sub = spawner ? withPidfdSpawn(spawner, () => execa(spec.file, spec.args, options)) : execa(spec.file, spec.args, options);
   if (grouped) containInProcessGroup(sub, { killSignal: rest.killSignal, forceKillAfterDelay: rest.forceKillAfterDelay });

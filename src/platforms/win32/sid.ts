@@ -4,17 +4,13 @@
  * is active for this command (Codex: `root_capability_sids_only_include_active_roots`), and runs on
  * the same root reuse the ACE instead of piling up new ones.
  */
-import type * as Crypto from 'node:crypto';
-import { createRequire } from 'node:module';
+import { nodeCrypto } from '../../util/node-crypto.js';
 import { pathKey } from './paths.js';
 
 // node:crypto loads when a Windows plan derives a SID, not on Linux, where `codex-sandbox run`
 // loads this module with the rest of the CLI but never calls it (issue #21).
-const lazyRequire = createRequire(import.meta.url);
-const createHash: typeof Crypto.createHash = (...args) => (lazyRequire('node:crypto') as typeof Crypto).createHash(...args);
-
 function sidFromDigest(label: string): string {
-  const d = createHash('sha256').update('codex-sandbox/win32/capability/v1\0' + label).digest();
+  const d = nodeCrypto().createHash('sha256').update('codex-sandbox/win32/capability/v1\0' + label).digest();
   const parts = [0, 4, 8, 12].map((o) => d.readUInt32LE(o));
   return `S-1-5-21-${parts.join('-')}`;
 }
