@@ -3,12 +3,29 @@
  * not by fork()ing Node, and the execa subprocess it returns behaves as before: result, streams, pipe(),
  * kill(). Each fallback to node:child_process is exercised too. Real bwrap, real launcher.
  */
+import * as esmChildProcess from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startedByPidfd } from '../../../src/launch/native-child.js';
+import { installedSpawnWrapper } from '../../../src/launch/spawn-hook.js';
 import { isLinux, sandbox, scratch } from './helpers.js';
 import type { Scratch } from './helpers.js';
+
+const cjsChildProcess = createRequire(import.meta.url)('node:child_process') as typeof esmChildProcess;
+
+/** Runs a plain child_process.spawn to its end: its exit code and stdout, or the 'error' it emitted. */
+function plainSpawn(spawn: typeof esmChildProcess.spawn, file: string, args: string[]): Promise<{ child: ChildProcess; code: number | null; out: string; error?: NodeJS.ErrnoException }> {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => {
+    child.once('error', (error: NodeJS.ErrnoException) => resolve({ child, code: null, out, error }));
+    child.once('close', (code) => resolve({ child, code, out }));
+  });
+}
 
 /** The result's keys and values that do not depend on timing. */
 function shape(r: object): Record<string, unknown> {
@@ -82,5 +99,67 @@ describe.skipIf(!isLinux)('sandbox.spawn through posix_spawn + pidfd (real bwrap
     await sub;
     await new Promise((resolve) => stream.end(resolve));
     expect(readFileSync(file, 'utf8')).toBe('to the file\n');
+  });
+
+  it('the spawn hook, installed once, leaves child_process.spawn working for every other caller', async () => {
+    const sb = await sandbox();
+    await sb.spawn(['true'], 'workspace-write', { cwd: s.ws });
+    const { wrapper, wrapped } = installedSpawnWrapper();
+    expect(wrapper).toBeDefined();
+    // The CommonJS export and the ESM binding are the wrapper; its name and arity are Node's spawn's.
+    expect(cjsChildProcess.spawn).toBe(wrapper);
+    expect(esmChildProcess.spawn).toBe(wrapper);
+    expect(wrapper?.name).toBe('spawn');
+    expect(wrapper?.length).toBe(wrapped?.length);
+    // Another caller's spawn is Node's own: a real ChildProcess (never the addon's), output and exit code.
+    for (const spawn of [cjsChildProcess.spawn, esmChildProcess.spawn]) {
+      const r = await plainSpawn(spawn, '/bin/sh', ['-c', 'echo plain; exit 4']);
+      expect(r.child).toBeInstanceOf(ChildProcess);
+      expect(startedByPidfd(r.child)).toBe(false);
+      expect([r.code, r.out]).toEqual([4, 'plain\n']);
+    }
+    // Node's errors, unchanged: a missing program ('error' event) and a bad argument (thrown).
+    const missing = await plainSpawn(cjsChildProcess.spawn, join(s.base, 'no-such-program'), []);
+    expect(missing.error?.code).toBe('ENOENT');
+    expect(missing.error?.syscall).toBe(`spawn ${join(s.base, 'no-such-program')}`);
+    expect(() => cjsChildProcess.spawn(42 as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+
+  it('concurrent sandboxed commands keep their own stdio and results', async () => {
+    const sb = await sandbox();
+    const subs = Array.from({ length: 8 }, (_, i) =>
+      sb.spawn(['/bin/sh', '-c', `read x; echo "out$x"; echo "err$x" >&2; exit ${i}`], 'workspace-write', { cwd: s.ws, reject: false, input: `${i}\n` }),
+    );
+    expect(subs.every((sub) => startedByPidfd(sub))).toBe(true);
+    const results = await Promise.all(subs);
+    results.forEach((r, i) => {
+      expect([r.exitCode, r.stdout, r.stderr]).toEqual([i, `out${i}`, `err${i}`]);
+    });
+  });
+
+  it('a child_process.spawn replaced after the hook wins; launches still take the addon path', async () => {
+    const sb = await sandbox();
+    await sb.spawn(['true'], 'workspace-write', { cwd: s.ws });
+    const before = cjsChildProcess.spawn;
+    let calls = 0;
+    const theirs = function spawn(this: unknown, ...args: unknown[]): ChildProcess {
+      calls++;
+      return Reflect.apply(before, this, args) as ChildProcess;
+    } as typeof before;
+    cjsChildProcess.spawn = theirs;
+    syncBuiltinESMExports();
+    try {
+      const sub = sb.spawn(['echo', 'still sandboxed'], 'workspace-write', { cwd: s.ws });
+      expect(startedByPidfd(sub)).toBe(true);
+      expect((await sub).stdout).toBe('still sandboxed');
+      // Theirs is back in place after the launch, for the ESM binding too, and serves other callers.
+      expect(cjsChildProcess.spawn).toBe(theirs);
+      expect(esmChildProcess.spawn).toBe(theirs);
+      expect((await plainSpawn(esmChildProcess.spawn, '/bin/echo', ['x'])).out).toBe('x\n');
+      expect(calls).toBe(1);
+    } finally {
+      cjsChildProcess.spawn = before;
+      syncBuiltinESMExports();
+    }
   });
 });
