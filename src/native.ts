@@ -54,7 +54,7 @@ export interface PidfdSpawner {
   /** Whether the child keeps Node's event loop alive (ChildProcess#ref/unref). */
   refPidfd(handle: object, ref: boolean): void;
   /** A connected AF_UNIX stream pair, both O_CLOEXEC (what libuv gives a 'pipe' stdio slot). */
-  stdioSocketPair(): [number, number];
+  stdioSocketPair(nonblockingParent?: boolean): [number, number];
 }
 
 /** Shape of errors the addon throws for failed system calls (like Node's fs errors). */

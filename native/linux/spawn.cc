@@ -392,7 +392,7 @@ Napi::Value RefPidfd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// stdioSocketPair(): [parentEnd, childEnd] — a connected AF_UNIX stream pair, both O_CLOEXEC: what
+// stdioSocketPair(nonblockingParent?): [parentEnd, childEnd] — a connected AF_UNIX stream pair, both O_CLOEXEC: what
 // libuv gives a child for a 'pipe' stdio slot (uv_socketpair in uv__process_init_stdio), so the
 // command sees the same kind of stdin/stdout either way.
 Napi::Value StdioSocketPair(const Napi::CallbackInfo& info) {
@@ -401,6 +401,19 @@ Napi::Value StdioSocketPair(const Napi::CallbackInfo& info) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     ThrowErrnoError(env, "socketpair", errno, nullptr);
     return env.Undefined();
+  }
+  // stdioSocketPair(true): the parent's end is O_NONBLOCK, for a caller that reads it with plain
+  // read(2)s once the child has exited (the launcher's status fd, src/launch/run.ts) and must never
+  // block Node's thread if some process still held the other end.
+  if (info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value()) {
+    int flags = fcntl(sv[0], F_GETFL);
+    if (flags < 0 || fcntl(sv[0], F_SETFL, flags | O_NONBLOCK) != 0) {
+      int err = errno;
+      close(sv[0]);
+      close(sv[1]);
+      ThrowErrnoError(env, "fcntl(O_NONBLOCK)", err, nullptr);
+      return env.Undefined();
+    }
   }
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, sv[0]));

@@ -2,15 +2,17 @@
  * Runs a LaunchRequest as an execa subprocess (the library's `sandbox.spawn`): on Linux and Windows
  * the subprocess is the native launcher (prepare.ts), on macOS sandbox-exec.
  */
+import { closeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import type { Options, ResultPromise } from 'execa';
 import type { LaunchRequest } from '../contracts/index.js';
 import type { LaunchOptions } from './options.js';
 import { SandboxSetupError } from '../errors.js';
+import { loadNative } from '../native.js';
 import { prepareProcess } from './prepare.js';
 import { containInProcessGroup } from './process-group.js';
-import { readSetupStatus } from './setup-status.js';
+import { readSetupStatus, takeSetupStatus } from './setup-status.js';
 import { pidfdSpawner, withPidfdSpawn } from './spawn-hook.js';
 
 export type { LaunchOptions } from './options.js';
@@ -32,16 +34,15 @@ function stdioTriple(opts: LaunchOptions): unknown[] {
  * not be set up (whatever execa decided: a set-up failure is never a command's result, not even with
  * `reject: false`); the execa result or error is its `cause`. Everything else is execa's as it was.
  */
-function rejectOnSetupFailure(sub: ResultPromise, status: Readable | null | undefined): ResultPromise {
-  const setup = readSetupStatus(status);
+function rejectOnSetupFailure(sub: ResultPromise, setup: () => Promise<SandboxSetupError | undefined>): ResultPromise {
   const checked = sub.then(
     async (result) => {
-      const failure = await setup;
+      const failure = await setup();
       if (failure) throw withCause(failure, result);
       return result;
     },
     async (error: unknown) => {
-      const failure = await setup;
+      const failure = await setup();
       throw failure ? withCause(failure, error) : error;
     },
   );
@@ -55,6 +56,13 @@ function rejectOnSetupFailure(sub: ResultPromise, status: Readable | null | unde
   return sub;
 }
 
+/** A socket pair for the launcher's status fd (caller's end non-blocking); undefined without the addon's. */
+function statusSocketPair(): [number, number] | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const pair = loadNative().stdioSocketPair;
+  return pair ? pair(true) : undefined;
+}
+
 function withCause(failure: SandboxSetupError, cause: unknown): SandboxSetupError {
   return new SandboxSetupError(failure.step, failure.path, failure.errno, failure.detail, { cause });
 }
@@ -64,7 +72,10 @@ export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultProm
   const { stdio: _stdio, stdin: _stdin, stdout: _stdout, stderr: _stderr, ...rest } = opts;
   const stdio: unknown[] = stdioTriple(opts);
   if (spec.payload) stdio.push(spec.payload);
-  if (spec.statusFd !== undefined) stdio.push('pipe');
+  // The status fd: on Linux a socket whose caller's end is read once the launcher has exited
+  // (setup-status.ts takeSetupStatus), not a 'pipe' that execa would make a stream of and collect.
+  const statusPair = spec.statusFd !== undefined ? statusSocketPair() : undefined;
+  if (spec.statusFd !== undefined) stdio.push(statusPair ? statusPair[1] : 'pipe');
   // The Linux launcher already dies with its caller (prctl(2) PR_SET_PDEATHSIG, set before bwrap
   // starts; bwrap --die-with-parent below it), on a normal exit and on SIGKILL alike, so execa's
   // `cleanup` handler adds nothing there but its cost: it installs and removes signal-exit's
@@ -79,8 +90,23 @@ export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultProm
   const options: Options = { ...rest, detached, cleanup, env: spec.env, extendEnv: false, cwd: spec.cwd, stdio: stdio as unknown as Options['stdio'] };
   // Linux: the launcher is started by the addon's clone(CLONE_VM | CLONE_VFORK), not by fork()ing Node (spawn-hook.ts).
   const spawner = req.native.platform === 'linux' ? pidfdSpawner() : undefined;
-  const sub = spawner ? withPidfdSpawn(spawner, () => execa(spec.file, spec.args, options)) : execa(spec.file, spec.args, options);
+  let sub: ResultPromise;
+  try {
+    sub = spawner ? withPidfdSpawn(spawner, () => execa(spec.file, spec.args, options)) : execa(spec.file, spec.args, options);
+  } catch (e) {
+    if (statusPair) for (const fd of statusPair) closeSync(fd);
+    throw e;
+  }
+  // execa has spawned (or failed to) synchronously: the launcher holds its own copy of the status end.
+  if (statusPair) closeSync(statusPair[1]);
   if (grouped) containInProcessGroup(sub, { killSignal: rest.killSignal, forceKillAfterDelay: rest.forceKillAfterDelay });
   if (spec.statusFd === undefined) return sub;
-  return rejectOnSetupFailure(sub, sub.stdio[spec.statusFd] as Readable | null | undefined);
+  if (statusPair) {
+    const parentEnd = statusPair[0];
+    // execa settles after the launcher's exit (or a failed start), when the record is all there.
+    let taken: SandboxSetupError | undefined | null = null;
+    return rejectOnSetupFailure(sub, () => Promise.resolve(taken === null ? (taken = takeSetupStatus(parentEnd)) : taken));
+  }
+  const setup = readSetupStatus(sub.stdio[spec.statusFd] as Readable | null | undefined);
+  return rejectOnSetupFailure(sub, () => setup);
 }

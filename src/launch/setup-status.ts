@@ -4,6 +4,7 @@
  * CLOEXEC and closed once the command starts, so nothing written means the command ran, and a
  * command's own exit 125 is told apart from a failed set-up.
  */
+import { closeSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { SandboxSetupError } from '../errors.js';
 
@@ -43,4 +44,27 @@ export function readSetupStatus(stream: Readable | null | undefined): Promise<Sa
     // A broken status stream cannot tell anything; the exit status still does.
     stream.once('error', finish);
   });
+}
+
+/**
+ * Reads what the launcher wrote on the caller's (non-blocking) end of its status socket, once the
+ * launcher has exited (so every record is in the socket), and closes it. Nothing written, or a
+ * read that would block, means the command started (or the launcher never did).
+ */
+export function takeSetupStatus(fd: number): SandboxSetupError | undefined {
+  const chunks: Buffer[] = [];
+  try {
+    for (let total = 0; total < 64 * 1024; ) {
+      const chunk = Buffer.allocUnsafe(4096);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+    }
+  } catch {
+    // EAGAIN: nothing more to read now; any other error: the socket cannot tell anything.
+  } finally {
+    closeSync(fd);
+  }
+  return parseSetupRecord(Buffer.concat(chunks));
 }
