@@ -30,15 +30,21 @@ const ENV_ARGS_MAX_BYTES = 64 * 1024;
  * execa a stream and the launcher a read on every command.
  */
 function envArgs(argv: readonly ArgvItem[]): string | undefined {
-  let out = '';
+  // One join of the records at the end (no string rebuilt per argument), with the byte count kept
+  // as it goes: the plan's argv is thousands of items for a large plan, on every command.
+  const parts: string[] = [];
+  let bytes = 0;
   for (const item of argv) {
     // Escaped (non-UTF-8) bytes would reach the launcher as U+FFFD; a NUL cannot be in the
     // environment at all (encodePayload names the argument).
     if (typeof item !== 'string' || item.includes('\0') || hasEscapedBytes(item)) return undefined;
-    out += `${Buffer.byteLength(item, 'utf8')}:${item}`;
-    if (out.length > ENV_ARGS_MAX_BYTES) return undefined;
+    const length = Buffer.byteLength(item, 'utf8');
+    const prefix = `${length}:`;
+    bytes += prefix.length + length;
+    if (bytes > ENV_ARGS_MAX_BYTES) return undefined;
+    parts.push(prefix, item);
   }
-  return Buffer.byteLength(out, 'utf8') > ENV_ARGS_MAX_BYTES ? undefined : out;
+  return parts.join('');
 }
 
 /**
