@@ -244,6 +244,22 @@ fail:
   _exit(127);
 }
 
+// A clone child's stack, mapped on first use by one thread and unmapped when that thread ends.
+struct ChildStack {
+  static constexpr size_t kSize = 256 * 1024;
+  void* base = nullptr;
+  void* get() {
+    if (base == nullptr) {
+      void* mapped = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+      if (mapped != MAP_FAILED) base = mapped;
+    }
+    return base;
+  }
+  ~ChildStack() {
+    if (base != nullptr) munmap(base, kSize);
+  }
+};
+
 // Closes the parent's temporary duplicates on every return path.
 struct TempFds {
   std::vector<int> fds;
@@ -297,11 +313,16 @@ Napi::Value SpawnPidfd(const Napi::CallbackInfo& info) {
 
   std::vector<char*> argv_ptrs = Pointers(argv);
   std::vector<char*> env_ptrs = Pointers(envp);
+  constexpr size_t stack_size = ChildStack::kSize;
   ChildArgs args = {file.c_str(), argv_ptrs.data(), env_ptrs.data(), cwd.c_str(), fds.data(), n,
                     info[5].As<Napi::Boolean>().Value(), 0, nullptr};
-  const size_t stack_size = 256 * 1024;
-  void* stack = mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) {
+  // The child's stack: mapped once per thread that spawns and reused. With CLONE_VFORK this thread
+  // is suspended until the child has exec'd or exited, so no two children ever use it at once; an
+  // munmap per command would cost a TLB shootdown across Node's threads (and fresh page faults) every time.
+  // (Unmapped when the thread ends: a Worker's.)
+  thread_local ChildStack child_stack;
+  void* stack = child_stack.get();
+  if (stack == nullptr) {
     ThrowErrnoError(env, "mmap", errno, nullptr);
     return env.Undefined();
   }
@@ -313,7 +334,6 @@ Napi::Value SpawnPidfd(const Napi::CallbackInfo& info) {
   pid_t pid = clone(ChildMain, static_cast<char*>(stack) + stack_size, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
   int clone_err = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof old);
-  munmap(stack, stack_size);
   if (pid < 0) {
     ThrowErrnoError(env, "clone", clone_err, nullptr);
     return env.Undefined();
