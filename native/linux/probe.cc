@@ -1,6 +1,6 @@
-// Filesystem probes for planning (issue #21): the same answers as node:fs lstatSync / readdirSync,
+// Filesystem probes for planning (issue #21): the same answers as node:fs lstatSync / statSync / readdirSync,
 // without Node's per-call Stats object, Date fields and directory listing. One N-API call per probe;
-// each is one lstat(2), or open(2) + getdents64(2) + close(2). The caller (src/host/fs-inspector.ts)
+// each is one lstat(2) or stat(2), open(2) + getdents64(2) + close(2), or open + fstat + read + close. The caller (src/host/fs-inspector.ts)
 // passes only plain paths (no NUL, no surrogate-escaped bytes) and uses node:fs for anything else.
 #include "probe.h"
 
@@ -34,26 +34,28 @@ napi_value Int(napi_env env, int32_t v) {
   return out;
 }
 
-// probeLstat(path: string, out: BigInt64Array(4)): 0 and out = [mode, uid, dev, ino] (int64, as
-// node:fs bigint stats hold them), or -errno. lstat(2) never follows the last component.
-napi_value ProbeLstat(napi_env env, napi_callback_info info) {
+// probeStat(path: string, out: BigInt64Array(5), follow: boolean): 0 and out = [mode, uid, dev, ino,
+// size] (int64, as node:fs bigint stats hold them), or -errno. lstat(2), or stat(2) when `follow`.
+napi_value ProbeStat(napi_env env, napi_callback_info info) {
   char path[4097];
-  napi_value argv[2];
-  if (!PathArg(env, info, argv, 2, path, sizeof path)) return Int(env, kUseNode);
+  napi_value argv[3];
+  if (!PathArg(env, info, argv, 3, path, sizeof path)) return Int(env, kUseNode);
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
+  bool follow = false;
   if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_bigint64_array || length < 4) {
+      type != napi_bigint64_array || length < 5 || napi_get_value_bool(env, argv[2], &follow) != napi_ok) {
     return Int(env, kUseNode);
   }
   struct stat st;
-  if (lstat(path, &st) != 0) return Int(env, -errno);
+  if ((follow ? stat(path, &st) : lstat(path, &st)) != 0) return Int(env, -errno);
   int64_t* out = static_cast<int64_t*>(data);
   out[0] = static_cast<int64_t>(st.st_mode);
   out[1] = static_cast<int64_t>(st.st_uid);
   out[2] = static_cast<int64_t>(st.st_dev);
   out[3] = static_cast<int64_t>(st.st_ino);
+  out[4] = static_cast<int64_t>(st.st_size);
   return Int(env, 0);
 }
 
@@ -96,12 +98,64 @@ napi_value ProbeEmptyDir(napi_env env, napi_callback_info info) {
   return Int(env, result);
 }
 
+// probeReadFile(path: string, buf: Uint8Array): the byte count of a regular file (symlinks followed)
+// read whole into buf, or -errno; -EFBIG when it does not fit in buf.length - 1 bytes, -EINVAL when
+// it is not a regular file. O_NONBLOCK: a FIFO planted where a `.git` pointer file is expected would
+// block open(2) (fifo(7)); O_NOCTTY: a planted tty never becomes the controlling terminal.
+napi_value ProbeReadFile(napi_env env, napi_callback_info info) {
+  char path[4097];
+  napi_value argv[2];
+  if (!PathArg(env, info, argv, 2, path, sizeof path)) return Int(env, kUseNode);
+  napi_typedarray_type type;
+  size_t cap = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, argv[1], &type, &cap, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array || cap < 1) {
+    return Int(env, kUseNode);
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return Int(env, -errno);
+  struct stat st;
+  int32_t result;
+  if (fstat(fd, &st) != 0) {
+    result = -errno;
+  } else if (!S_ISREG(st.st_mode)) {
+    result = -EINVAL;
+  } else if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) > cap - 1) {
+    result = -EFBIG;
+  } else {
+    // Read up to one byte past the limit: the file may have grown since fstat.
+    char* buf = static_cast<char*>(data);
+    size_t total = 0;
+    result = 0;
+    for (;;) {
+      ssize_t n = read(fd, buf + total, cap - total);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        result = -errno;
+        break;
+      }
+      if (n == 0) break;
+      total += static_cast<size_t>(n);
+      if (total > cap - 1) {
+        result = -EFBIG;
+        break;
+      }
+    }
+    if (result == 0) result = static_cast<int32_t>(total);
+  }
+  close(fd);
+  return Int(env, result);
+}
+
 }  // namespace
 
 void InitLinuxProbe(Napi::Env env, Napi::Object exports) {
   napi_value fn;
-  napi_create_function(env, "probeLstat", NAPI_AUTO_LENGTH, ProbeLstat, nullptr, &fn);
-  exports.Set("probeLstat", Napi::Value(env, fn));
+  napi_create_function(env, "probeStat", NAPI_AUTO_LENGTH, ProbeStat, nullptr, &fn);
+  exports.Set("probeStat", Napi::Value(env, fn));
   napi_create_function(env, "probeEmptyDir", NAPI_AUTO_LENGTH, ProbeEmptyDir, nullptr, &fn);
   exports.Set("probeEmptyDir", Napi::Value(env, fn));
+  napi_create_function(env, "probeReadFile", NAPI_AUTO_LENGTH, ProbeReadFile, nullptr, &fn);
+  exports.Set("probeReadFile", Napi::Value(env, fn));
 }

@@ -1,4 +1,4 @@
-// Filesystem probes for the host's FsInspector (src/host/fs-inspector.ts): probeLstat, probeEmptyDir.
+// Filesystem probes for the host's FsInspector (src/host/fs-inspector.ts): probeStat, probeEmptyDir, probeReadFile.
 #ifndef CODEX_SANDBOX_PROBE_H
 #define CODEX_SANDBOX_PROBE_H
 

@@ -16,8 +16,8 @@ import type { GlobScanOutcome } from './glob-scan.js';
 export const SMALL_FILE_LIMIT = 64 * 1024;
 
 /**
- * The addon's probes (native/linux/probe.cc), when the addon is already loaded: one lstat(2) without
- * node:fs's Stats object (about 2 µs of Node per call), and an emptiness check of open + getdents64 +
+ * The addon's probes (native/linux/probe.cc), when the addon is already loaded: one lstat(2) or stat(2)
+ * without node:fs's Stats object (about 2 µs of Node per call), and an emptiness check of open + getdents64 +
  * close instead of stat + a whole listing (issue #21). Only for plain paths: a NUL would cut the C
  * string short (`ROOT\0/x` would probe ROOT), and a surrogate (escaped bytes, or text V8 would turn
  * into U+FFFD) must reach the kernel as node:fs spells it; those, and a path too long for the probe,
@@ -26,11 +26,11 @@ export const SMALL_FILE_LIMIT = 64 * 1024;
 const NOT_PLAIN = /[\0\ud800-\udfff]/;
 /** probe.cc's answer for a path it does not take. */
 const USE_NODE = -100000;
-const statOut = new BigInt64Array(4);
+const statOut = new BigInt64Array(5);
 
 function probes(path: string): NativeAddon | undefined {
   const addon = loadedNative();
-  return addon?.probeLstat !== undefined && !NOT_PLAIN.test(path) ? addon : undefined;
+  return addon?.probeStat !== undefined && !NOT_PLAIN.test(path) ? addon : undefined;
 }
 
 function kindOfMode(mode: number): FsEntryKind {
@@ -40,8 +40,8 @@ function kindOfMode(mode: number): FsEntryKind {
 
 export function fsEntryKind(path: string): FsEntryKind {
   const addon = probes(path);
-  if (addon?.probeLstat !== undefined) {
-    const r = addon.probeLstat(path, statOut);
+  if (addon?.probeStat !== undefined) {
+    const r = addon.probeStat(path, statOut, false);
     if (r !== USE_NODE) return r === 0 ? kindOfMode(Number(statOut[0])) : 'missing';
   }
   return nodeEntryKind(path);
@@ -64,8 +64,8 @@ export function nodeEntryKind(path: string): FsEntryKind {
 /** lstat with the exact dev/ino (bigint), owner and mode; undefined when missing or on any error. */
 export function lstatOf(path: string): FsEntryStat | undefined {
   const addon = probes(path);
-  if (addon?.probeLstat !== undefined) {
-    const r = addon.probeLstat(path, statOut);
+  if (addon?.probeStat !== undefined) {
+    const r = addon.probeStat(path, statOut, false);
     if (r !== USE_NODE) {
       if (r !== 0) return undefined;
       const mode = Number(statOut[0]);
@@ -128,6 +128,17 @@ let scratch: Buffer | undefined;
  * anything else, including a larger file (callers must not act on a truncated `gitdir:` line).
  */
 export function readSmallFile(path: string): string | undefined {
+  const addon = probes(path);
+  if (addon?.probeReadFile !== undefined) {
+    const buf = (scratch ??= Buffer.allocUnsafe(SMALL_FILE_LIMIT + 1));
+    const r = addon.probeReadFile(path, buf);
+    if (r !== USE_NODE) return r >= 0 ? buf.subarray(0, r).toString('utf8') : undefined;
+  }
+  return nodeReadSmallFile(path);
+}
+
+/** readSmallFile through node:fs only. */
+export function nodeReadSmallFile(path: string): string | undefined {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO planted where a `.git` file is expected would otherwise block open() forever
@@ -208,6 +219,16 @@ export function nodeIsEmptyDir(path: string): boolean | undefined {
 
 /** Size of a regular file (following symlinks), or undefined. */
 export function fileSize(path: string): number | undefined {
+  const addon = probes(path);
+  if (addon?.probeStat !== undefined) {
+    const r = addon.probeStat(path, statOut, true);
+    if (r !== USE_NODE) return r === 0 && kindOfMode(Number(statOut[0])) === 'file' ? Number(statOut[4]) : undefined;
+  }
+  return nodeFileSize(path);
+}
+
+/** fileSize through node:fs only. */
+export function nodeFileSize(path: string): number | undefined {
   try {
     const st = statSync(fsPathArg(path), { throwIfNoEntry: false });
     return st !== undefined && st.isFile() ? st.size : undefined;

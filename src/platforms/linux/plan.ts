@@ -261,7 +261,8 @@ export function gitCommondirSelf(facts: HostFacts): string | undefined {
   const pkg = facts.linux?.packageRoot;
   if (pkg === undefined) return undefined;
   const p = path.join(pkg, 'native', 'placeholders', 'git-commondir');
-  return facts.fs.kind(p) === 'file' && facts.fs.fileSize(p) === 2 && facts.fs.readSmallFile(p) === '.\n' ? p : undefined;
+  // readSmallFile reads regular files only, so '.\n' is the whole file: no separate size check (#21).
+  return facts.fs.kind(p) === 'file' && facts.fs.readSmallFile(p) === '.\n' ? p : undefined;
 }
 
 /** What of the installed package runs (or is loaded) outside the sandbox on the next launch. */
