@@ -22,10 +22,13 @@ constexpr int32_t kUseNode = -100000;
 bool PathArg(napi_env env, napi_callback_info info, napi_value* argv, size_t want, char* buf, size_t cap) {
   size_t argc = want;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < want) return false;
+  // The whole UTF-8 length first: napi copies only whole characters, so a cut path can be shorter
+  // than the buffer. Never probe a truncated path (or one cut at a NUL).
+  size_t full = 0;
+  if (napi_get_value_string_utf8(env, argv[0], nullptr, 0, &full) != napi_ok || full + 1 > cap) return false;
   size_t len = 0;
   if (napi_get_value_string_utf8(env, argv[0], buf, cap, &len) != napi_ok) return false;
-  // A path that filled the buffer may have been cut short: never probe a truncated path.
-  return len + 1 < cap && strlen(buf) == len;
+  return len == full && strlen(buf) == len;
 }
 
 napi_value Int(napi_env env, int32_t v) {

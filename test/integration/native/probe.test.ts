@@ -92,6 +92,12 @@ describe('native filesystem probes', () => {
     // A NUL would cut the C string at `root`, which exists: node:fs refuses the path instead.
     expect(same([`${root}\0/empty`, long, `${join(root, 'empty')}\0`])).toEqual({ stat: 3, emptyDir: 1, read: 1 });
     expect(lstatOf(`${root}\0`)).toBeUndefined();
+    // Past the probe's 4096 bytes by a character that does not fit whole: the copy would stop before
+    // it, at `root////…`, an existing directory. The probe must see the length and leave it to node:fs.
+    const cut = `${root}${'/'.repeat(4095 - Buffer.byteLength(root))}\u20ac`;
+    expect(same([cut])).toEqual({ stat: 3, emptyDir: 1, read: 1 });
+    expect(lstatOf(cut)).toBeUndefined();
+    expect(isEmptyDir(cut)).toBeUndefined();
     expect(isEmptyDir(`${join(root, 'full')}\0`)).toBeUndefined();
     if (nonUtf8NamesMissing !== undefined) ctx.skip(nonUtf8NamesMissing);
     const odd = join(root, bytesToPathString(Buffer.from([0x62, 0xff, 0x64])));
