@@ -35,6 +35,7 @@
             "native/common/napi_errors.cc",
             "native/linux/addon_linux.cc",
             "native/linux/landlock.cc",
+            "native/linux/probe.cc",
             "native/linux/seccomp_filter.cc",
             "native/linux/spawn.cc"
           ],

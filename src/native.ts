@@ -35,6 +35,12 @@ export interface NativeAddon {
   killPidfd?: PidfdSpawner['killPidfd'];
   refPidfd?: PidfdSpawner['refPidfd'];
   stdioSocketPair?: PidfdSpawner['stdioSocketPair'];
+  /** lstat(2) (stat(2) when `follow`) of a plain path: 0 and out = [mode, uid, dev, ino, size], or -errno (native/linux/probe.cc); Linux builds only. */
+  probeStat?(path: string, out: BigInt64Array, follow: boolean): number;
+  /** 1: a directory (symlinks followed) with no entries, 0: it has one, -errno: not listable (native/linux/probe.cc); Linux builds only. */
+  probeEmptyDir?(path: string): number;
+  /** A regular file (symlinks followed) read whole into buf: its length, or -errno (-EFBIG: longer than buf.length - 1) (native/linux/probe.cc); Linux builds only. */
+  probeReadFile?(path: string, buf: Uint8Array): number;
 }
 
 /** The addon's spawn exports (Linux builds): a program started without fork()ing Node. */
@@ -154,6 +160,11 @@ export function loadNative(): NativeAddon {
   const addon = loaded as NativeAddon;
   cached = { addon, dir: dirname(file) };
   return addon;
+}
+
+/** The addon when an earlier loadNative() loaded it; never loads it (planning's probes use it only then). */
+export function loadedNative(): NativeAddon | undefined {
+  return cached?.addon;
 }
 
 /** Directory holding the loaded .node file; the launcher and the bundled bwrap sit next to it. */

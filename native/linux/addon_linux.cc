@@ -14,6 +14,7 @@
 #include "../common/napi_errors.h"
 #include "landlock.h"
 #include "seccomp_filter.h"
+#include "probe.h"
 #include "spawn.h"
 
 namespace {
@@ -186,6 +187,7 @@ Napi::Value InForeground(const Napi::CallbackInfo& info) {
 
 void InitLinux(Napi::Env env, Napi::Object exports) {
   InitLinuxSpawn(env, exports);
+  InitLinuxProbe(env, exports);
   exports.Set("seccompFilter", Napi::Function::New(env, SeccompFilter, "seccompFilter"));
   exports.Set("landlockAbi", Napi::Function::New(env, LandlockAbi, "landlockAbi"));
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));

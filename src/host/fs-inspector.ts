@@ -6,6 +6,8 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, opendirSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { FsEntryKind, FsEntryStat, FsInspector, GlobScanRequest } from '../permissions/fs-facts.js';
+import { loadedNative } from '../native.js';
+import type { NativeAddon } from '../native.js';
 import { bytesToPathString } from '../util/surrogate-escape.js';
 import { fsPathArg, scanGlob } from './glob-scan.js';
 import type { GlobScanOutcome } from './glob-scan.js';
@@ -13,7 +15,40 @@ import type { GlobScanOutcome } from './glob-scan.js';
 /** Largest file readSmallFile returns (a `.git` pointer file is a few hundred bytes). */
 export const SMALL_FILE_LIMIT = 64 * 1024;
 
+/**
+ * The addon's probes (native/linux/probe.cc), when the addon is already loaded: one lstat(2) or stat(2)
+ * without node:fs's Stats object (about 2 µs of Node per call), and an emptiness check of open + getdents64 +
+ * close instead of stat + a whole listing (issue #21). Only for plain paths: a NUL would cut the C
+ * string short (`ROOT\0/x` would probe ROOT), and a surrogate (escaped bytes, or text V8 would turn
+ * into U+FFFD) must reach the kernel as node:fs spells it; those, and a path too long for the probe,
+ * go through node:fs.
+ */
+const NOT_PLAIN = /[\0\ud800-\udfff]/;
+/** probe.cc's answer for a path it does not take. */
+const USE_NODE = -100000;
+const statOut = new BigInt64Array(5);
+
+function probes(path: string): NativeAddon | undefined {
+  const addon = loadedNative();
+  return addon?.probeStat !== undefined && !NOT_PLAIN.test(path) ? addon : undefined;
+}
+
+function kindOfMode(mode: number): FsEntryKind {
+  const fmt = mode & constants.S_IFMT;
+  return fmt === constants.S_IFLNK ? 'symlink' : fmt === constants.S_IFDIR ? 'dir' : fmt === constants.S_IFREG ? 'file' : 'other';
+}
+
 export function fsEntryKind(path: string): FsEntryKind {
+  const addon = probes(path);
+  if (addon?.probeStat !== undefined) {
+    const r = addon.probeStat(path, statOut, false);
+    if (r !== USE_NODE) return r === 0 ? kindOfMode(Number(statOut[0])) : 'missing';
+  }
+  return nodeEntryKind(path);
+}
+
+/** fsEntryKind through node:fs only. */
+export function nodeEntryKind(path: string): FsEntryKind {
   try {
     const st = lstatSync(fsPathArg(path), { throwIfNoEntry: false });
     if (st === undefined) return 'missing';
@@ -28,6 +63,20 @@ export function fsEntryKind(path: string): FsEntryKind {
 
 /** lstat with the exact dev/ino (bigint), owner and mode; undefined when missing or on any error. */
 export function lstatOf(path: string): FsEntryStat | undefined {
+  const addon = probes(path);
+  if (addon?.probeStat !== undefined) {
+    const r = addon.probeStat(path, statOut, false);
+    if (r !== USE_NODE) {
+      if (r !== 0) return undefined;
+      const mode = Number(statOut[0]);
+      return { kind: kindOfMode(mode), dev: String(statOut[2]), ino: String(statOut[3]), uid: Number(statOut[1]), mode };
+    }
+  }
+  return nodeLstatOf(path);
+}
+
+/** lstatOf through node:fs only. */
+export function nodeLstatOf(path: string): FsEntryStat | undefined {
   try {
     const st = lstatSync(fsPathArg(path), { bigint: true, throwIfNoEntry: false });
     if (st === undefined) return undefined;
@@ -79,6 +128,17 @@ let scratch: Buffer | undefined;
  * anything else, including a larger file (callers must not act on a truncated `gitdir:` line).
  */
 export function readSmallFile(path: string): string | undefined {
+  const addon = probes(path);
+  if (addon?.probeReadFile !== undefined) {
+    const buf = (scratch ??= Buffer.allocUnsafe(SMALL_FILE_LIMIT + 1));
+    const r = addon.probeReadFile(path, buf);
+    if (r !== USE_NODE) return r >= 0 ? buf.subarray(0, r).toString('utf8') : undefined;
+  }
+  return nodeReadSmallFile(path);
+}
+
+/** readSmallFile through node:fs only. */
+export function nodeReadSmallFile(path: string): string | undefined {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO planted where a `.git` file is expected would otherwise block open() forever
@@ -118,6 +178,16 @@ const SMALL_DIR_BYTES = 32 * 1024;
 
 /** Whether a directory (following symlinks) has no entries; undefined when it cannot be listed. */
 export function isEmptyDir(path: string): boolean | undefined {
+  const addon = probes(path);
+  if (addon?.probeEmptyDir !== undefined) {
+    const r = addon.probeEmptyDir(path);
+    if (r !== USE_NODE) return r === 1 ? true : r === 0 ? false : undefined;
+  }
+  return nodeIsEmptyDir(path);
+}
+
+/** isEmptyDir through node:fs only. */
+export function nodeIsEmptyDir(path: string): boolean | undefined {
   const arg = fsPathArg(path);
   try {
     const st = statSync(arg, { throwIfNoEntry: false });
@@ -149,6 +219,16 @@ export function isEmptyDir(path: string): boolean | undefined {
 
 /** Size of a regular file (following symlinks), or undefined. */
 export function fileSize(path: string): number | undefined {
+  const addon = probes(path);
+  if (addon?.probeStat !== undefined) {
+    const r = addon.probeStat(path, statOut, true);
+    if (r !== USE_NODE) return r === 0 && kindOfMode(Number(statOut[0])) === 'file' ? Number(statOut[4]) : undefined;
+  }
+  return nodeFileSize(path);
+}
+
+/** fileSize through node:fs only. */
+export function nodeFileSize(path: string): number | undefined {
   try {
     const st = statSync(fsPathArg(path), { throwIfNoEntry: false });
     return st !== undefined && st.isFile() ? st.size : undefined;

@@ -173,36 +173,26 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
   const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan, ...(plan.git.length ? { git: plan.git } : {}) };
-  const launcherArgs: ArgvItem[] = [
-    '--seccomp',
-    `${seccompArg}:${SECCOMP_FD}`,
-    '--info-pipe',
-    String(INFO_FD),
-    '--started-pipe',
-    String(STARTED_FD),
-    ...plan.devNullFds.flatMap((fd) => ['--devnull', String(fd)]),
-    ...plan.pins.flatMap((p): ArgvItem[] => ['--pin', `${p.fd}:${p.dev}:${p.ino}`, toArgvItem(p.path)]),
-    ...plan.freshGit.flatMap((f): ArgvItem[] => ['--fresh-git', `${f.stageFd}:${f.rootFd}`, toArgvItem(f.root)]),
-    ...(proxy ? ['--proxy-bridge', `${proxy.port}:${proxy.socketDev}:${proxy.socketIno}:${proxy.socketPath}`] : []),
-    '--registry',
-    toArgvItem(linux.syntheticRegistry),
-    ...plan.syntheticTargets.flatMap((p) => ['--synthetic', toArgvItem(p)]),
-    bwrap.source === 'bundled' ? '--bwrap-verified' : '--bwrap',
-    '--',
-    toArgvItem(bwrap.path),
-  ];
+  // The argv is assembled with push loops, not spreads of flatMap results: at 256 writable roots it
+  // holds ~12,000 items, and the intermediate arrays were a measurable part of each plan (issue #21).
+  const launcherArgs: ArgvItem[] = ['--seccomp', `${seccompArg}:${SECCOMP_FD}`, '--info-pipe', String(INFO_FD), '--started-pipe', String(STARTED_FD)];
+  for (const fd of plan.devNullFds) launcherArgs.push('--devnull', String(fd));
+  for (const p of plan.pins) launcherArgs.push('--pin', `${p.fd}:${p.dev}:${p.ino}`, toArgvItem(p.path));
+  for (const f of plan.freshGit) launcherArgs.push('--fresh-git', `${f.stageFd}:${f.rootFd}`, toArgvItem(f.root));
+  if (proxy) launcherArgs.push('--proxy-bridge', `${proxy.port}:${proxy.socketDev}:${proxy.socketIno}:${proxy.socketPath}`);
+  launcherArgs.push('--registry', toArgvItem(linux.syntheticRegistry));
+  for (const p of plan.syntheticTargets) launcherArgs.push('--synthetic', toArgvItem(p));
+  launcherArgs.push(bwrap.source === 'bundled' ? '--bwrap-verified' : '--bwrap', '--', toArgvItem(bwrap.path));
   const bwrapArgv: ArgvItem[] = plan.args.map(toArgvItem);
-  const innerArgs: ArgvItem[] = [
-    linux.launcherPath,
-    '--inner',
-    '--started-fd',
-    String(STARTED_FD),
-    ...(allowUserns ? ['--allow-userns'] : []),
-    ...limits.rlimitArgs,
-    ...plan.expected.flatMap((m): ArgvItem[] => (m.rw ? ['--expect-rw', `${m.dev}:${m.ino}`, toArgvItem(m.path)] : ['--expect-ro', toArgvItem(m.path)])),
-    ...(proxy ? ['--proxy-port', String(proxy.port)] : []),
-    ...(input.sessionSupervisor === true ? ['--session-supervisor'] : []),
-  ];
+  const innerArgs: ArgvItem[] = [linux.launcherPath, '--inner', '--started-fd', String(STARTED_FD)];
+  if (allowUserns) innerArgs.push('--allow-userns');
+  for (const a of limits.rlimitArgs) innerArgs.push(a);
+  for (const m of plan.expected) {
+    if (m.rw) innerArgs.push('--expect-rw', `${m.dev}:${m.ino}`, toArgvItem(m.path));
+    else innerArgs.push('--expect-ro', toArgvItem(m.path));
+  }
+  if (proxy) innerArgs.push('--proxy-port', String(proxy.port));
+  if (input.sessionSupervisor === true) innerArgs.push('--session-supervisor');
   // The supervisor is told to isolate its commands and which /proc masks to apply in their /proc.
   const command: ArgvItem[] =
     input.sessionSupervisor === true
@@ -216,19 +206,18 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   const viaEnv =
     1 + bwrapArgv.length + 1 + innerArgs.length + 1 + command.length > BWRAP_ARGV_BUDGET ||
     command.some((a) => (typeof a === 'string' ? a.length * 3 : a.bytes.length) > LONG_ARG_BYTES);
+  const argv: ArgvItem[] = viaEnv ? ['--command-via-env', String(command.length)] : [];
+  for (const a of launcherArgs) argv.push(a);
+  for (const a of bwrapArgv) argv.push(a);
+  argv.push('--');
+  for (const a of innerArgs) argv.push(a);
+  if (viaEnv) argv.push('--command-from-env');
+  argv.push('--');
+  for (const a of command) argv.push(a);
   return {
     kind: 'linux-bwrap',
     program: linux.launcherPath,
-    argv: [
-      ...(viaEnv ? ['--command-via-env', String(command.length)] : []),
-      ...launcherArgs,
-      ...bwrapArgv,
-      '--',
-      ...innerArgs,
-      ...(viaEnv ? ['--command-from-env'] : []),
-      '--',
-      ...command,
-    ],
+    argv,
     env,
     cwd: '/',
     native,
@@ -261,7 +250,8 @@ export function gitCommondirSelf(facts: HostFacts): string | undefined {
   const pkg = facts.linux?.packageRoot;
   if (pkg === undefined) return undefined;
   const p = path.join(pkg, 'native', 'placeholders', 'git-commondir');
-  return facts.fs.kind(p) === 'file' && facts.fs.fileSize(p) === 2 && facts.fs.readSmallFile(p) === '.\n' ? p : undefined;
+  // readSmallFile reads regular files only, so '.\n' is the whole file: no separate size check (#21).
+  return facts.fs.kind(p) === 'file' && facts.fs.readSmallFile(p) === '.\n' ? p : undefined;
 }
 
 /** What of the installed package runs (or is loaded) outside the sandbox on the next launch. */
