@@ -14,6 +14,8 @@ interface Loaded {
   beforeExit: boolean;
   files: string[];
   builtins: string[];
+  /** Per loaded file: what main.cjs's loader did with its V8 code cache (rolldown.config.mjs installCodeCache). */
+  codeCache: Record<string, string | undefined>;
 }
 
 describe('CLI start-up', () => {
@@ -26,14 +28,14 @@ describe('CLI start-up', () => {
       'preload.cjs',
       "let beforeExit = false; process.on('beforeExit', () => { beforeExit = true; });\n" +
         "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_LOADED_OUT, JSON.stringify({ beforeExit, " +
-        "files: Object.keys(require.cache), builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) })));\n",
+        "files: Object.keys(require.cache), codeCache: Object.fromEntries(Object.entries(require.cache).map(([f, m]) => [f, m.codeCache])), builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) })));\n",
     );
   });
   afterAll(() => s.dispose());
 
-  function loaded(args: string[]): { status: number | null; report: string; loaded: Loaded } {
+  function loaded(args: string[], nodeOptions = ''): { status: number | null; report: string; loaded: Loaded } {
     const out = path.join(s.root, `loaded-${args[0] ?? 'none'}.json`);
-    const r = s.cli(args, { env: s.env({ NODE_OPTIONS: `--require ${preload}`, CSBX_LOADED_OUT: out }) });
+    const r = s.cli(args, { env: s.env({ NODE_OPTIONS: `--require ${preload} ${nodeOptions}`, CSBX_LOADED_OUT: out }) });
     return { status: r.status, report: r.report, loaded: JSON.parse(readFileSync(out, 'utf8')) as Loaded };
   }
 
@@ -73,6 +75,19 @@ describe('CLI start-up', () => {
     // `run` exits as soon as it is done (src/cli/main.ts), not through Node's teardown; explain does not.
     expect(run.loaded.beforeExit).toBe(false);
     expect(explain.loaded.beforeExit).toBe(true);
+  });
+
+  it('run compiles its chunks from the V8 code caches built next to them; a rejected cache only costs the compile', () => {
+    const chunks = (l: Loaded): string[] => l.files.filter((f) => f.includes(`${path.sep}dist${path.sep}cli${path.sep}`) && !f.endsWith(`${path.sep}main.cjs`));
+    const run = loaded(['run', '--', '/bin/true']);
+    expect(run.status, run.report).toBe(0);
+    expect(chunks(run.loaded).length).toBeGreaterThanOrEqual(1);
+    // Removing the loader (undefined), its cache files ('none') or a cache V8 refuses ('rejected') fails here.
+    for (const f of chunks(run.loaded)) expect(run.loaded.codeCache[f], f).toBe('accepted');
+    // Another V8 heap limit changes V8's flag hash: V8 rejects the caches, the chunks compile from source.
+    const other = loaded(['run', '--', 'sh', '-c', 'exit 3'], '--max-old-space-size=300');
+    expect(other.status, other.report).toBe(3);
+    for (const f of chunks(other.loaded)) expect(other.loaded.codeCache[f], f).toBe('rejected');
   });
 
   it("run's early exit loses nothing: 512 KiB of relayed stderr, then the refusal line, then the command's status", () => {
