@@ -16,6 +16,8 @@ interface Loaded {
   builtins: string[];
   /** Per loaded file: what main.cjs's loader did with its V8 code cache (rolldown.config.mjs installCodeCache). */
   codeCache: Record<string, string | undefined>;
+  /** Calls of node:child_process's spawn (which forks this whole Node process). */
+  spawns: number;
 }
 
 describe('CLI start-up', () => {
@@ -27,7 +29,8 @@ describe('CLI start-up', () => {
     preload = s.write(
       'preload.cjs',
       "let beforeExit = false; process.on('beforeExit', () => { beforeExit = true; });\n" +
-        "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_LOADED_OUT, JSON.stringify({ beforeExit, " +
+        "let spawns = 0; const cp = require('child_process'); const spawn = cp.spawn; cp.spawn = (...a) => { spawns++; return spawn(...a); };\n" +
+        "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_LOADED_OUT, JSON.stringify({ beforeExit, spawns, " +
         "files: Object.keys(require.cache), codeCache: Object.fromEntries(Object.entries(require.cache).map(([f, m]) => [f, m.codeCache])), builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) })));\n",
     );
   });
@@ -88,6 +91,16 @@ describe('CLI start-up', () => {
     const other = loaded(['run', '--', 'sh', '-c', 'exit 3'], '--max-old-space-size=300');
     expect(other.status, other.report).toBe(3);
     for (const f of chunks(other.loaded)) expect(other.loaded.codeCache[f], f).toBe('rejected');
+  });
+
+  it.runIf(process.platform === 'linux')("run starts the launcher with the addon's clone+pidfd spawner, not by forking Node", () => {
+    const run = loaded(['run', '--', 'sh', '-c', 'exit 4']);
+    expect(run.status, run.report).toBe(4);
+    expect(run.loaded.spawns).toBe(0);
+    // The count is real: with the addon's spawner ruled out (src/launch/spawn-hook.ts) the fork is seen.
+    const forked = s.cli(['run', '--', 'sh', '-c', 'exit 4'], { env: s.env({ NODE_OPTIONS: `--require ${preload}`, CSBX_LOADED_OUT: path.join(s.root, 'forked.json'), CODEX_SANDBOX_SPAWN: 'node' }) });
+    expect(forked.status, forked.report).toBe(4);
+    expect((JSON.parse(readFileSync(path.join(s.root, 'forked.json'), 'utf8')) as Loaded).spawns).toBe(1);
   });
 
   it("run's early exit loses nothing: 512 KiB of relayed stderr, then the refusal line, then the command's status", () => {
