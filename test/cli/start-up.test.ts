@@ -4,10 +4,10 @@
  * Which files each subcommand loads is observed, not listed: a `--require` preload records
  * `require.cache` and Node's builtin load list at exit (the CLI is CommonJS chunks, rolldown.config.mjs).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Scratch, requireBuilt } from './helpers.js';
+import { Scratch, repo, requireBuilt } from './helpers.js';
 
 interface Loaded {
   /** Node's event loop ran dry ('beforeExit'): the CLI left through Node's full teardown. */
@@ -91,6 +91,28 @@ describe('CLI start-up', () => {
     const other = loaded(['run', '--', 'sh', '-c', 'exit 3'], '--max-old-space-size=300');
     expect(other.status, other.report).toBe(3);
     for (const f of chunks(other.loaded)) expect(other.loaded.codeCache[f], f).toBe('rejected');
+  });
+
+  it.runIf(process.platform === 'linux')('a sandboxed command cannot plant, change or move a code cache the next CLI run would load', () => {
+    const dir = path.join(repo, 'dist', 'cli');
+    const cache = readdirSync(dir).find((f) => f.startsWith('core-') && f.endsWith('.cjs.cache'));
+    expect(cache).toBeDefined();
+    const file = path.join(dir, cache ?? '');
+    const before = readFileSync(file);
+    const planted = path.join(dir, 'explain-planted.cjs.cache');
+    // Each attempt must fail; the command says which one did not.
+    const attack = [`printf x >> '${file}'`, `cp /bin/true '${planted}'`, `mv '${file}' '${file}.old'`, `mv '${dir}' '${dir}.old'`]
+      .map((a) => `if ${a} 2>/dev/null; then echo "DONE: ${a}"; fi`)
+      .join('; ');
+    const r = s.cli(['run', '-p', 'workspace-write', '--', 'sh', '-c', attack]);
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(existsSync(planted)).toBe(false);
+    // Nor can the caller make dist/cli a writable root: refused before launch (PlanError WritableRootInPackage, exit 125).
+    const w = s.cli(['run', '-w', dir, '--', '/bin/true']);
+    expect(w.status, w.report).toBe(125);
+    expect(w.stderr).toMatch(/part of codex-sandbox's own installation/);
   });
 
   it.runIf(process.platform === 'linux')("run starts the launcher with the addon's clone+pidfd spawner, not by forking Node", () => {
