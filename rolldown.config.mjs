@@ -102,7 +102,9 @@ const CACHE_SUFFIX = '.cache';
  * - Where the cache is read from: only the chunk's own directory, dist/cli, inside the package, which
  *   every Linux plan binds read-only (src/platforms/linux/plan.ts WritableRootInPackage refuses a
  *   writable root there): a sandboxed command cannot plant bytecode for the next run outside the sandbox.
- *   Never a cache under /tmp or ~/.cache, which a sandbox may write.
+ *   A cache is exactly as trusted as the chunk beside it (whoever can write one can write the other), so
+ *   it needs no owner or mode check of its own; never a cache under /tmp or ~/.cache, which a sandbox may
+ *   write. test/cli/start-up.test.ts performs that attack.
  * - V8 rejects a cache made by another V8 version or flags, or for a source of another length
  *   (v8::ScriptCompiler::CachedData, `cachedDataRejected` in Node's vm docs): the chunk is then compiled
  *   from its source as usual. A chunk edited after the build (newer mtime than its cache) ignores it.
