@@ -107,7 +107,7 @@ const CACHE_SUFFIX = '.cache';
  *   write. test/cli/start-up.test.ts performs that attack.
  * - V8 rejects a cache made by another V8 version or flags, or for a source of another length
  *   (v8::ScriptCompiler::CachedData, `cachedDataRejected` in Node's vm docs): the chunk is then compiled
- *   from its source as usual. A chunk edited after the build (newer mtime than its cache) ignores it.
+ *   from its source as usual. A chunk edited after the build (mtime more than 1 s after its cache's) ignores it.
  * - Everything else (another directory, no cache file) goes through Node's own loader unchanged.
  * module.codeCache says what happened ('accepted', 'rejected', 'none'): test/cli/start-up.test.ts.
  */
@@ -120,7 +120,9 @@ function installCodeCache(Module, vm, fs, path, dir, suffix, main) {
     const source = fs.readFileSync(filename, 'latin1'); // ASCII chunks (charset: 'ascii' below)
     try {
       const cacheFile = filename + suffix;
-      if (fs.statSync(cacheFile).mtimeMs >= fs.statSync(filename).mtimeMs) cachedData = fs.readFileSync(cacheFile);
+      // A chunk edited after the build ignores its cache (V8 itself checks only the source's length); the
+      // second of slack keeps caches valid in a copy that did not keep timestamps (cp -r, fs.cpSync).
+      if (fs.statSync(cacheFile).mtimeMs + 1000 >= fs.statSync(filename).mtimeMs) cachedData = fs.readFileSync(cacheFile);
     } catch {
       cachedData = undefined;
     }
