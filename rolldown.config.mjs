@@ -10,9 +10,13 @@
 //   dist/cli/THIRD-PARTY-LICENSES.txt.
 // package.json's bin is dist/cli/main.cjs; dist/cli/main.js is a two-line ESM entry that requires it
 // (the path earlier releases documented).
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 
 /**
  * npm packages stay external only when CommonJS that must resolve at run time (ws: its optional native
@@ -87,17 +91,96 @@ function coreChunk(id, ctx) {
   return runClosure.has(id) && id !== RUN_ROOTS[0] ? 'core' : null;
 }
 
+/** Each chunk's V8 code cache is this file next to it (dist/cli/<chunk>.cjs.cache). */
+const CACHE_SUFFIX = '.cache';
+
+/**
+ * The start of dist/cli/main.cjs (as its banner, so it runs before main's own `require`s of the other
+ * chunks): every chunk of dist/cli is compiled with the V8 code cache made for it at build time
+ * (codeCaches below) instead of being parsed again. Compiling the ~450 KB of chunks `run` loads was about
+ * a tenth of each command's CPU (issue #21); Node 20 has no module.enableCompileCache.
+ * - Where the cache is read from: only the chunk's own directory, dist/cli, inside the package, which
+ *   every Linux plan binds read-only (src/platforms/linux/plan.ts WritableRootInPackage refuses a
+ *   writable root there): a sandboxed command cannot plant bytecode for the next run outside the sandbox.
+ *   A cache is exactly as trusted as the chunk beside it (whoever can write one can write the other), so
+ *   it needs no owner or mode check of its own; never a cache under /tmp or ~/.cache, which a sandbox may
+ *   write. test/cli/start-up.test.ts performs that attack.
+ * - V8 rejects a cache made by another V8 version or flags, or for a source of another length
+ *   (v8::ScriptCompiler::CachedData, `cachedDataRejected` in Node's vm docs): the chunk is then compiled
+ *   from its source as usual. A chunk edited after the build (mtime more than 1 s after its cache's) ignores it.
+ * - Everything else (another directory, no cache file) goes through Node's own loader unchanged.
+ * module.codeCache says what happened ('accepted', 'rejected', 'none'): test/cli/start-up.test.ts.
+ */
+function installCodeCache(Module, vm, fs, path, dir, suffix, main) {
+  const ext = Module._extensions;
+  const fallback = ext['.cjs'] ?? ext['.js'];
+  ext['.cjs'] = function loadChunk(module, filename) {
+    if (path.dirname(filename) !== dir) return fallback(module, filename);
+    let cachedData;
+    const source = fs.readFileSync(filename, 'latin1'); // ASCII chunks (charset: 'ascii' below)
+    try {
+      const cacheFile = filename + suffix;
+      // A chunk edited after the build ignores its cache (V8 itself checks only the source's length); the
+      // second of slack keeps caches valid in a copy that did not keep timestamps (cp -r, fs.cpSync).
+      if (fs.statSync(cacheFile).mtimeMs + 1000 >= fs.statSync(filename).mtimeMs) cachedData = fs.readFileSync(cacheFile);
+    } catch {
+      cachedData = undefined;
+    }
+    const script = new vm.Script(Module.wrap(source), { filename, cachedData });
+    module.codeCache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
+    const fn = script.runInThisContext({ displayErrors: true });
+    const require = (id) => module.require(id);
+    require.cache = Module._cache;
+    require.main = main;
+    fn.call(module.exports, module.exports, require, module, filename, dir);
+  };
+}
+const codeCacheBanner = (chunk) =>
+  chunk.isEntry && chunk.name === 'main'
+    ? `(${installCodeCache.toString()})(require("node:module"),require("node:vm"),require("node:fs"),require("node:path"),__dirname,${JSON.stringify(CACHE_SUFFIX)},require.main);`
+    : '';
+
+/**
+ * Writes each written chunk's V8 code cache next to it (read by installCodeCache). First one real
+ * `run -p workspace-write -- /bin/true` in a scratch directory (scripts/train-cli-code-cache.mjs), so the
+ * caches of the chunks it loads hold the functions a run calls; every chunk it did not load (or all of
+ * them, when that run could not start) gets a cache of its top level. Made by this build's Node without
+ * NODE_OPTIONS: a package run by another Node version or V8 flags has its caches rejected and compiles
+ * as before.
+ */
+const codeCaches = {
+  name: 'v8-code-caches',
+  writeBundle(options, bundle) {
+    const scratch = mkdtempSync(join(tmpdir(), 'csbx-code-cache-'));
+    try {
+      const env = { ...process.env };
+      delete env.NODE_OPTIONS;
+      spawnSync(process.execPath, [fileURLToPath(new URL('scripts/train-cli-code-cache.mjs', import.meta.url)), resolve(options.dir, 'main.cjs'), 'run', '-p', 'workspace-write', '--', '/bin/true'], { cwd: scratch, env, stdio: 'ignore', timeout: 60_000 });
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    for (const chunk of Object.values(bundle)) {
+      // main.cjs itself is loaded by Node's own loader, before installCodeCache runs.
+      if (chunk.type !== 'chunk' || chunk.isEntry) continue;
+      const file = join(options.dir, chunk.fileName);
+      if (existsSync(file + CACHE_SUFFIX)) continue;
+      const script = new vm.Script(Module.wrap(readFileSync(file, 'latin1')), { filename: file });
+      writeFileSync(file + CACHE_SUFFIX, script.createCachedData());
+    }
+  },
+};
+
 export default [
   {
     input: 'dist/src/cli/main.js',
     platform: 'node',
     external: (id) => id.startsWith('node:') || EXTERNAL.has(packageName(id)),
-    plugins: [licences, esmEntry],
+    plugins: [licences, esmEntry, codeCaches],
     // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
     // No comments and no whitespace (names kept, nothing rewritten): `run` reads and parses ~30% fewer
     // bytes on every command (issue #21); stack traces still name every function. charset ascii: non-ASCII
     // characters in strings become \u escapes, so Node reads each chunk as a one-byte string, not UTF-16.
-    output: { dir: 'dist/cli', format: 'cjs', charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true, codeSplitting: { groups: [{ name: coreChunk }] }, minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } }, comments: { legal: false, annotation: false, jsdoc: false } },
+    output: { dir: 'dist/cli', format: 'cjs', banner: codeCacheBanner, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true, codeSplitting: { groups: [{ name: coreChunk }] }, minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } }, comments: { legal: false, annotation: false, jsdoc: false } },
   },
   // The exec-server's fs helper as ONE file with no imports but node's own: inside a sandbox with
   // restricted reads exactly this file and the node binary are made readable (src/exec-server/fs/helper-pool.ts).

@@ -1,18 +1,23 @@
 /**
- * Runs a LaunchRequest with the caller's own stdin/stdout/stderr (the CLI's `run`). Plain
- * node:child_process: the CLI needs none of execa's stream handling, and skipping it saves its
- * start-up cost on every command.
+ * Runs a LaunchRequest with the caller's own stdin/stdout/stderr (the CLI's `run`). No execa: the CLI
+ * needs none of its stream handling, and skipping it saves its start-up cost on every command. On
+ * Linux the launcher is started by the addon's clone(CLONE_VM | CLONE_VFORK) + pidfd spawner
+ * (native-child.ts), as sandbox.spawn does: node:child_process forks the whole Node process, about a
+ * tenth of `codex-sandbox run`'s CPU (issue #21). Anything that spawner does not do goes to
+ * node:child_process.
  */
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { LaunchRequest } from '../contracts/index.js';
 import type { SandboxSetupError } from '../errors.js';
+import { spawnViaPidfd } from './native-child.js';
 import { prepareProcess } from './prepare.js';
 import { containInProcessGroup } from './process-group.js';
 import { REFUSAL_SCAN_BYTES } from './refusals.js';
 import { readSetupStatus } from './setup-status.js';
+import { pidfdSpawner } from './spawn-hook.js';
 
 /**
  * How long after the launcher's exit the relay waits for the command's stderr to end. It ends at once
@@ -48,7 +53,9 @@ export function spawnInherit(req: LaunchRequest, opts: { detached: boolean; rela
   if (spec.statusFd !== undefined) stdio.push('pipe');
   // macOS: the command (sandbox-exec execs it) leads its own process group and is signalled as a group (process-group.ts).
   const grouped = req.kind === 'macos-seatbelt';
-  const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env: spec.env, detached: grouped || opts.detached, stdio });
+  const options: SpawnOptions = { cwd: spec.cwd, env: spec.env, detached: grouped || opts.detached, stdio };
+  const spawner = pidfdSpawner();
+  const child = (spawner && spawnViaPidfd(spawner, spec.file, spec.args, options)) ?? spawn(spec.file, spec.args, options);
   if (grouped) containInProcessGroup(child, { forceKillAfterDelay: false });
   if (spec.payload) {
     const pipe = child.stdio[3];

@@ -4,16 +4,21 @@
  * Which files each subcommand loads is observed, not listed: a `--require` preload records
  * `require.cache` and Node's builtin load list at exit (the CLI is CommonJS chunks, rolldown.config.mjs).
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Scratch, requireBuilt } from './helpers.js';
+import { Scratch, repo, requireBuilt } from './helpers.js';
 
 interface Loaded {
   /** Node's event loop ran dry ('beforeExit'): the CLI left through Node's full teardown. */
   beforeExit: boolean;
   files: string[];
   builtins: string[];
+  /** Per loaded file: what main.cjs's loader did with its V8 code cache (rolldown.config.mjs installCodeCache). */
+  codeCache: Record<string, string | undefined>;
+  /** Calls of node:child_process's spawn (which forks this whole Node process). */
+  spawns: number;
 }
 
 describe('CLI start-up', () => {
@@ -25,15 +30,16 @@ describe('CLI start-up', () => {
     preload = s.write(
       'preload.cjs',
       "let beforeExit = false; process.on('beforeExit', () => { beforeExit = true; });\n" +
-        "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_LOADED_OUT, JSON.stringify({ beforeExit, " +
-        "files: Object.keys(require.cache), builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) })));\n",
+        "let spawns = 0; const cp = require('child_process'); const spawn = cp.spawn; cp.spawn = (...a) => { spawns++; return spawn(...a); };\n" +
+        "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_LOADED_OUT, JSON.stringify({ beforeExit, spawns, " +
+        "files: Object.keys(require.cache), codeCache: Object.fromEntries(Object.entries(require.cache).map(([f, m]) => [f, m.codeCache])), builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) })));\n",
     );
   });
   afterAll(() => s.dispose());
 
-  function loaded(args: string[]): { status: number | null; report: string; loaded: Loaded } {
+  function loaded(args: string[], nodeOptions = ''): { status: number | null; report: string; loaded: Loaded } {
     const out = path.join(s.root, `loaded-${args[0] ?? 'none'}.json`);
-    const r = s.cli(args, { env: s.env({ NODE_OPTIONS: `--require ${preload}`, CSBX_LOADED_OUT: out }) });
+    const r = s.cli(args, { env: s.env({ NODE_OPTIONS: `--require ${preload} ${nodeOptions}`, CSBX_LOADED_OUT: out }) });
     return { status: r.status, report: r.report, loaded: JSON.parse(readFileSync(out, 'utf8')) as Loaded };
   }
 
@@ -73,6 +79,75 @@ describe('CLI start-up', () => {
     // `run` exits as soon as it is done (src/cli/main.ts), not through Node's teardown; explain does not.
     expect(run.loaded.beforeExit).toBe(false);
     expect(explain.loaded.beforeExit).toBe(true);
+  });
+
+  it('run compiles its chunks from the V8 code caches built next to them; a rejected cache only costs the compile', () => {
+    const chunks = (l: Loaded): string[] => l.files.filter((f) => f.includes(`${path.sep}dist${path.sep}cli${path.sep}`) && !f.endsWith(`${path.sep}main.cjs`));
+    const run = loaded(['run', '--', '/bin/true']);
+    expect(run.status, run.report).toBe(0);
+    expect(chunks(run.loaded).length).toBeGreaterThanOrEqual(1);
+    // Removing the loader (undefined), its cache files ('none') or a cache V8 refuses ('rejected') fails here.
+    for (const f of chunks(run.loaded)) expect(run.loaded.codeCache[f], f).toBe('accepted');
+    // Another V8 heap limit changes V8's flag hash: V8 rejects the caches, the chunks compile from source.
+    const other = loaded(['run', '--', 'sh', '-c', 'exit 3'], '--max-old-space-size=300');
+    expect(other.status, other.report).toBe(3);
+    for (const f of chunks(other.loaded)) expect(other.loaded.codeCache[f], f).toBe('rejected');
+  });
+
+  it('a copy of the package that did not keep timestamps still uses its caches; a chunk edited after its cache ignores it', () => {
+    // The package as `cp -r` copies it (fresh mtimes); the rest of the package is linked.
+    const pkg = path.join(s.root, 'pkg');
+    mkdirSync(path.join(pkg, 'dist'), { recursive: true });
+    cpSync(path.join(repo, 'dist', 'cli'), path.join(pkg, 'dist', 'cli'), { recursive: true });
+    for (const f of ['package.json', 'build', 'node_modules', 'vendor']) symlinkSync(path.join(repo, f), path.join(pkg, f));
+    const main = path.join(pkg, 'dist', 'cli', 'main.cjs');
+    const run = (label: string): Loaded => {
+      const out = path.join(s.root, `copy-${label}.json`);
+      const r = spawnSync(process.execPath, [main, 'run', '--', 'sh', '-c', 'exit 6'], { cwd: s.project, env: s.env({ NODE_OPTIONS: `--require ${preload}`, CSBX_LOADED_OUT: out }), encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(6);
+      return JSON.parse(readFileSync(out, 'utf8')) as Loaded;
+    };
+    const core = (l: Loaded): string | undefined => l.files.find((f) => f.startsWith(path.join(pkg, 'dist', 'cli', 'core-')));
+    const copied = run('copied');
+    const chunk = core(copied);
+    expect(chunk, copied.files.join('\n')).toBeDefined();
+    expect(copied.codeCache[chunk ?? '']).toBe('accepted');
+    // Edited (V8 would accept a same-length edit: it checks only the length): the cache is not used.
+    const later = statSync(`${chunk ?? ''}.cache`).mtimeMs / 1000 + 5;
+    utimesSync(chunk ?? '', later, later);
+    expect(run('edited').codeCache[chunk ?? '']).toBe('none');
+  });
+
+  it.runIf(process.platform === 'linux')('a sandboxed command cannot plant, change or move a code cache the next CLI run would load', () => {
+    const dir = path.join(repo, 'dist', 'cli');
+    const cache = readdirSync(dir).find((f) => f.startsWith('core-') && f.endsWith('.cjs.cache'));
+    expect(cache).toBeDefined();
+    const file = path.join(dir, cache ?? '');
+    const before = readFileSync(file);
+    const planted = path.join(dir, 'explain-planted.cjs.cache');
+    // Each attempt must fail; the command says which one did not.
+    const attack = [`printf x >> '${file}'`, `cp /bin/true '${planted}'`, `mv '${file}' '${file}.old'`, `mv '${dir}' '${dir}.old'`]
+      .map((a) => `if ${a} 2>/dev/null; then echo "DONE: ${a}"; fi`)
+      .join('; ');
+    const r = s.cli(['run', '-p', 'workspace-write', '--', 'sh', '-c', attack]);
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(existsSync(planted)).toBe(false);
+    // Nor can the caller make dist/cli a writable root: refused before launch (PlanError WritableRootInPackage, exit 125).
+    const w = s.cli(['run', '-w', dir, '--', '/bin/true']);
+    expect(w.status, w.report).toBe(125);
+    expect(w.stderr).toMatch(/part of codex-sandbox's own installation/);
+  });
+
+  it.runIf(process.platform === 'linux')("run starts the launcher with the addon's clone+pidfd spawner, not by forking Node", () => {
+    const run = loaded(['run', '--', 'sh', '-c', 'exit 4']);
+    expect(run.status, run.report).toBe(4);
+    expect(run.loaded.spawns).toBe(0);
+    // The count is real: with the addon's spawner ruled out (src/launch/spawn-hook.ts) the fork is seen.
+    const forked = s.cli(['run', '--', 'sh', '-c', 'exit 4'], { env: s.env({ NODE_OPTIONS: `--require ${preload}`, CSBX_LOADED_OUT: path.join(s.root, 'forked.json'), CODEX_SANDBOX_SPAWN: 'node' }) });
+    expect(forked.status, forked.report).toBe(4);
+    expect((JSON.parse(readFileSync(path.join(s.root, 'forked.json'), 'utf8')) as Loaded).spawns).toBe(1);
   });
 
   it("run's early exit loses nothing: 512 KiB of relayed stderr, then the refusal line, then the command's status", () => {
