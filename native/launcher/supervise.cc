@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,6 +292,34 @@ pid_t start_watchdog(int* life_write, int info_read) {
   die_errno("executing bubblewrap", program, errno);
 }
 
+struct BwrapChildArgs {
+  const SuperviseParams* params;
+  const sigset_t* original_mask;
+  pid_t parent;
+  pid_t group;
+};
+
+int bwrap_child_main(void* arg) {
+  const BwrapChildArgs* a = static_cast<const BwrapChildArgs*>(arg);
+  exec_child(*a->params, *a->original_mask, a->parent, a->group);
+}
+
+// The bwrap child shares the launcher's memory until its exec (clone(2) CLONE_VM|CLONE_VFORK, as
+// glibc's posix_spawn does) instead of fork()ing a copy of the launcher: no page tables to copy, no
+// copy-on-write faults in the launcher afterwards, no second address space to tear down. The
+// launcher is suspended until the exec (or the child's _exit), so nothing runs concurrently on the
+// shared memory; exec_child only makes system calls (no allocation, no stdio, no return: it execs
+// or _exits) and runs on its own stack. Signal dispositions, mask, process group, parent-death
+// signal and cgroup are per process or per thread, so its set-up applies to itself only, exactly
+// as after fork().
+pid_t start_bwrap_child(const SuperviseParams& params, const sigset_t& original_mask, pid_t parent, pid_t group) {
+  alignas(64) static char stack[64 * 1024];
+  BwrapChildArgs args = {&params, &original_mask, parent, group};
+  const pid_t pid = clone(bwrap_child_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  if (pid < 0) die_errno("clone for", "bubblewrap", errno);
+  return pid;
+}
+
 // What the inner stage said on the started pipe: one byte (1) just before it execs the command, or
 // a failure record (fail.h) when a check inside the sandbox failed.
 struct StartedPipe {
@@ -424,9 +453,7 @@ void supervise_bwrap(const SuperviseParams& params) {
   const pid_t self = getpid();
   int life_write = -1;  // kept open (CLOEXEC) until this process ends; see run_watchdog
   const pid_t watchdog_pid = start_watchdog(&life_write, params.info_read_fd);
-  pid_t bwrap_pid = fork();
-  if (bwrap_pid < 0) die_errno("fork", nullptr, errno);
-  if (bwrap_pid == 0) exec_child(params, original_mask, self, watchdog_pid);
+  const pid_t bwrap_pid = start_bwrap_child(params, original_mask, self, watchdog_pid);
   // Writes to the watchdog's pipe or the caller's status fd must fail with EPIPE, not kill the
   // supervisor, if their reader is gone. Blocked only here: bwrap (forked above) keeps the default.
   sigset_t pipe_signal;
