@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "fail.h"
@@ -28,7 +30,9 @@
 // faults afterwards, as fork() did. Both run at the same time, so everything the watchdog does goes
 // through the raw system calls below: no errno (the launcher's thread-local errno is the same memory),
 // no allocation, no stdio, no lock; it reads and writes only its own stack, its own static buffers
-// and the arguments the launcher set before the clone and never changes again.
+// and the arguments the launcher set before the clone and never changes again. What it cannot
+// survive that a forked copy would: a global OOM kill of the launcher also kills every process
+// sharing its memory (mm/oom_kill.c oom_kill_process); bwrap then dies of its parent-death signal.
 namespace {
 
 // Returns the result or -errno; never touches errno.
@@ -308,12 +312,30 @@ int run_watchdog(void*) {
 
 }  // namespace
 
+namespace {
+
+// Before Linux 5.16 a core dump killed every process sharing the dumping process's memory, not only
+// its thread group (commit "coredump: Limit coredumps to a single thread group"): a launcher that
+// crashed would take a CLONE_VM watchdog with it. There the watchdog gets its own copy, as fork()
+// gave it (the same code: it never needed the shared memory).
+bool share_memory_with_watchdog() {
+  struct utsname u;
+  if (uname(&u) != 0) return false;
+  char* end = nullptr;
+  const long major = strtol(u.release, &end, 10);
+  const long minor = end != nullptr && *end == '.' ? strtol(end + 1, nullptr, 10) : 0;
+  return major > 5 || (major == 5 && minor >= 16);
+}
+
+}  // namespace
+
 pid_t start_watchdog(int* life_write, int info_read) {
   int ends[2];
   if (pipe2(ends, O_CLOEXEC) < 0) die_errno("pipe2 for", "the watchdog", errno);
   g_args = WatchdogArgs{ends[0], ends[1], info_read};
   // Signals stay blocked in the watchdog (the mask is inherited), as in the launcher.
-  const pid_t pid = clone(run_watchdog, g_stack + sizeof g_stack, CLONE_VM | SIGCHLD, nullptr);
+  const int shared = share_memory_with_watchdog() ? CLONE_VM : 0;
+  const pid_t pid = clone(run_watchdog, g_stack + sizeof g_stack, shared | SIGCHLD, nullptr);
   if (pid < 0) die_errno("clone for", "the watchdog", errno);
   close(ends[0]);
   setpgid(pid, pid);
