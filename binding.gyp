@@ -115,7 +115,8 @@
             "native/launcher/pin.cc",
             "native/launcher/proxy_bridge.cc",
             "native/launcher/registry.cc",
-            "native/launcher/supervise.cc"
+            "native/launcher/supervise.cc",
+            "native/launcher/watchdog.cc"
           ],
           "include_dirs": ["<(PRODUCT_DIR)"],
           # static-pie keeps ASLR for the one program that runs both outside and inside the sandbox.

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +26,8 @@
 #include "fresh_git.h"
 #include "limits.h"
 #include "proxy_bridge.h"
+#include "watchdog.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 namespace {
 
@@ -114,13 +110,6 @@ bool forwarded_to_group(int sig) {
   return sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP || sig == SIGCONT || sig == SIGWINCH;
 }
 
-// What the launcher tells its watchdog once bwrap reports its namespace init (child-pid): the pid
-// and its start time, which together name that one process even after its pid is reused.
-struct WatchedInit {
-  int64_t pid;
-  uint64_t start_time;
-};
-
 // The parent pid and start time (clock ticks since boot) of pid, from /proc/<pid>/stat (proc(5)).
 bool read_pid_stat(pid_t pid, long* ppid, uint64_t* start_time) {
   char path[64];
@@ -143,139 +132,9 @@ bool read_pid_stat(pid_t pid, long* ppid, uint64_t* start_time) {
   return true;
 }
 
-// A pidfd for the namespace init, or -1. The pidfd pins the pid number, so a start time that
-// still matches after opening it proves it is the very process the launcher saw as bwrap's child
-// (pidfd_open(2)): the kill at the end can never reach a process that reused the pid.
-int open_init_pidfd(const WatchedInit& w) {
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(w.pid), 0));
-  if (pidfd < 0) return -1;
-  long ppid = 0;
-  uint64_t start_time = 0;
-  if (!read_pid_stat(static_cast<pid_t>(w.pid), &ppid, &start_time) || start_time != w.start_time) {
-    close(pidfd);
-    return -1;
-  }
-  return pidfd;
-}
-
-// A pidfd for a namespace init the watchdog found itself in bwrap's info (the launcher died before
-// it could vouch for it, see run_watchdog), or -1. Without bwrap's pid to compare the parent with,
-// the process must at least be what bwrap's child is: a pid namespace's init (NSpid ends in 1,
-// proc(5)) started after this watchdog. The pidfd pins it from there on (pidfd_open(2)).
-int open_found_init_pidfd(pid_t pid) {
-  long ppid = 0;
-  uint64_t own_start = 0, start = 0;
-  if (pid <= 1 || !read_pid_stat(getpid(), &ppid, &own_start)) return -1;
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) return -1;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/status", pid);
-  char text[4096] = {0};
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
-  const ssize_t n = fd >= 0 ? read(fd, text, sizeof text - 1) : -1;
-  if (fd >= 0) close(fd);
-  const char* nspid = n > 0 ? strstr(text, "\nNSpid:") : nullptr;
-  const char* eol = nspid != nullptr ? strchr(nspid + 1, '\n') : nullptr;
-  bool ns_init = false;
-  if (eol != nullptr) {
-    const std::string line(nspid + 7, eol);
-    const size_t last = line.find_last_of(" \t");
-    ns_init = last != std::string::npos && line.find_first_not_of(" \t") < last && line.substr(last + 1) == "1";
-  }
-  if (!ns_init || !read_pid_stat(pid, &ppid, &start) || start < own_start) {
-    close(pidfd);
-    return -1;
-  }
-  return pidfd;
-}
-
-// bwrap's child-pid, if the info it wrote is still unread in the info socket (fd 4 here): the
-// launcher leaves it there until it has passed the init on (MSG_PEEK in supervise_bwrap).
-pid_t unread_child_pid(int info_fd) {
-  std::string info;
-  char buf[4096];
-  bool eof = false;
-  while (info.size() < 65536) {
-    const ssize_t n = recv(info_fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      eof = n == 0;
-      break;
-    }
-    info.append(buf, static_cast<size_t>(n));
-  }
-  return parse_child_pid(info, eof);
-}
-
-// The watchdog: a process outside the sandbox that outlives a SIGKILLed launcher just long enough
-// to kill bwrap's namespace init and its own process group, which bwrap joins. bwrap binds its
-// namespace init to its own life (PR_SET_PDEATHSIG) only after setup, in do_init, and never
-// re-checks getppid(): an outer bwrap that dies during setup (it dies with the launcher) leaves the
-// init either blocked forever in read() of bwrap's internal eventfd, holding the command's
-// stdout/stderr, or running the command unsupervised. Until its setsid (--new-session) the init is
-// still in bwrap's process group, so the group kill reaches it; after the setsid only its pid does.
-// bwrap writes the init's pid to the info socket before it lets the init run (bubblewrap.c main:
-// --info-fd, then child_wait_fd), and the launcher consumes it only after passing the pid here:
-// whenever the launcher dies, the pid is either in this watchdog's pipe or still in the socket.
-[[noreturn]] void run_watchdog(int life_read, int info_read) {
-  setpgid(0, 0);  // the launcher does the same; whichever runs first makes the group exist
-  // fds 3 and 4 (the info socket's read end, if any); dup'ed above both first so neither clobbers the other.
-  const int life = fcntl(life_read, F_DUPFD, 5);
-  const int info = info_read >= 0 ? fcntl(info_read, F_DUPFD, 5) : -1;
-  if (life < 0 || dup2(life, 3) < 0) _exit(kExitSetupFailure);
-  if (info >= 0 && dup2(info, 4) < 0) _exit(kExitSetupFailure);
-  // Nothing of the launcher's may stay open here: not the command's stdout/stderr (the caller waits
-  // for every holder to close them), not the placed fds, not the started pipe.
-  close_fds_from(info >= 0 ? 5 : 4);
-  int null_fd = open("/dev/null", O_RDWR);
-  if (null_fd >= 0) {
-    for (int fd = 0; fd <= 2; ++fd) dup2(null_fd, fd);
-    if (null_fd > 2) close(null_fd);
-  }
-  // The launcher holds the only write end; it writes the namespace init's pid once (WatchedInit),
-  // and EOF means it exited or was killed.
-  int init_pidfd = -1;
-  for (;;) {
-    WatchedInit w;
-    const ssize_t n = read(3, &w, sizeof w);
-    if (n < 0 && errno == EINTR) continue;
-    if (n == static_cast<ssize_t>(sizeof w) && init_pidfd < 0) {
-      init_pidfd = open_init_pidfd(w);
-      continue;
-    }
-    if (n <= 0) break;
-  }
-  if (init_pidfd < 0 && info >= 0) init_pidfd = open_found_init_pidfd(unread_child_pid(4));
-  // The init first: the group kill below includes this process, which dies of it. Killing the init
-  // ends its pid namespace and everything in it (pid_namespaces(7)); a no-op when the sandbox ended.
-  if (init_pidfd >= 0) syscall(SYS_pidfd_send_signal, init_pidfd, SIGKILL, nullptr, 0);
-  // This group is only this watchdog, bwrap, and bwrap's namespace init before its setsid; the
-  // group leader (this process) is alive until the kill, so the group id cannot have been reused.
-  // Never kill a group this process does not lead: that would be the Node caller's own group.
-  if (getpgrp() == getpid()) kill(0, SIGKILL);
-  _exit(0);
-}
-
-// Forks the watchdog (signals stay blocked in it, as in the launcher). Returns its pid, which is
-// also the process group bwrap joins; *life_write is the end the launcher keeps open until it exits.
-pid_t start_watchdog(int* life_write, int info_read) {
-  int ends[2];
-  if (pipe2(ends, O_CLOEXEC) < 0) die_errno("pipe2 for", "the watchdog", errno);
-  pid_t pid = fork();
-  if (pid < 0) die_errno("fork for", "the watchdog", errno);
-  if (pid == 0) {
-    close(ends[1]);
-    run_watchdog(ends[0], info_read);
-  }
-  close(ends[0]);
-  setpgid(pid, pid);
-  *life_write = ends[1];
-  return pid;
-}
-
 [[noreturn]] void exec_child(const SuperviseParams& params, const sigset_t& original_mask, pid_t parent, pid_t group) {
   // Not the launcher's process group: a terminal's Ctrl-C reaches the launcher, which forwards it to
-  // the command, instead of killing bwrap outright. The watchdog's group: see run_watchdog.
+  // the command, instead of killing bwrap outright. The watchdog's group: see run_watchdog in watchdog.cc.
   if (setpgid(0, group) < 0) die_errno("setpgid in the bwrap child", nullptr, errno);
   // The launcher (our parent) dying must take bwrap and, via --die-with-parent, the sandbox along.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_errno("prctl(PR_SET_PDEATHSIG) in the bwrap child", nullptr, errno);
@@ -289,6 +148,34 @@ pid_t start_watchdog(int* life_write, int info_read) {
   const char* program = params.options->command[0];
   exec_bwrap(program, params.verified_fd, params.options->command.data());
   die_errno("executing bubblewrap", program, errno);
+}
+
+struct BwrapChildArgs {
+  const SuperviseParams* params;
+  const sigset_t* original_mask;
+  pid_t parent;
+  pid_t group;
+};
+
+int bwrap_child_main(void* arg) {
+  const BwrapChildArgs* a = static_cast<const BwrapChildArgs*>(arg);
+  exec_child(*a->params, *a->original_mask, a->parent, a->group);
+}
+
+// The bwrap child shares the launcher's memory until its exec (clone(2) CLONE_VM|CLONE_VFORK, as
+// glibc's posix_spawn does) instead of fork()ing a copy of the launcher: no page tables to copy, no
+// copy-on-write faults in the launcher afterwards, no second address space to tear down. The
+// launcher is suspended until the exec (or the child's _exit), so nothing runs concurrently on the
+// shared memory; exec_child only makes system calls (no allocation, no stdio, no return: it execs
+// or _exits) and runs on its own stack. Signal dispositions, mask, process group, parent-death
+// signal and cgroup are per process or per thread, so its set-up applies to itself only, exactly
+// as after fork().
+pid_t start_bwrap_child(const SuperviseParams& params, const sigset_t& original_mask, pid_t parent, pid_t group) {
+  alignas(64) static char stack[64 * 1024];
+  BwrapChildArgs args = {&params, &original_mask, parent, group};
+  const pid_t pid = clone(bwrap_child_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  if (pid < 0) die_errno("clone for", "bubblewrap", errno);
+  return pid;
 }
 
 // What the inner stage said on the started pipe: one byte (1) just before it execs the command, or
@@ -422,11 +309,9 @@ void supervise_bwrap(const SuperviseParams& params) {
   if (sig_fd < 0) die_errno("signalfd", nullptr, errno);
 
   const pid_t self = getpid();
-  int life_write = -1;  // kept open (CLOEXEC) until this process ends; see run_watchdog
+  int life_write = -1;  // kept open (CLOEXEC) until this process ends; see run_watchdog in watchdog.cc
   const pid_t watchdog_pid = start_watchdog(&life_write, params.info_read_fd);
-  pid_t bwrap_pid = fork();
-  if (bwrap_pid < 0) die_errno("fork", nullptr, errno);
-  if (bwrap_pid == 0) exec_child(params, original_mask, self, watchdog_pid);
+  const pid_t bwrap_pid = start_bwrap_child(params, original_mask, self, watchdog_pid);
   // Writes to the watchdog's pipe or the caller's status fd must fail with EPIPE, not kill the
   // supervisor, if their reader is gone. Blocked only here: bwrap (forked above) keeps the default.
   sigset_t pipe_signal;
@@ -466,7 +351,7 @@ void supervise_bwrap(const SuperviseParams& params) {
     }
     if (info_fd >= 0 && init_pid == 0 && (info_incomplete || (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0)) {
       // Peeked, not read: bwrap's child-pid stays in the socket until the watchdog has it (see
-      // run_watchdog), so a SIGKILL between this read and the write below cannot lose it.
+      // run_watchdog in watchdog.cc), so a SIGKILL between this read and the write below cannot lose it.
       char buf[4096];
       const ssize_t n = recv(info_fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
       info_incomplete = false;

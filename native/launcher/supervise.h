@@ -1,4 +1,4 @@
-// Outer stage with bubblewrap: fork, exec bwrap in the child, and stay as its parent to forward
+// Outer stage with bubblewrap: start bwrap in a child process, and stay as its parent to forward
 // signals, clean the registry and report bwrap's exit status.
 #ifndef CODEX_SANDBOX_LAUNCHER_SUPERVISE_H
 #define CODEX_SANDBOX_LAUNCHER_SUPERVISE_H
