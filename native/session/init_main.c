@@ -1,14 +1,21 @@
-// codex-sandbox-session-init: the init of one isolated session command (isolate.h), pid 1 of the pid,
-// IPC and mount namespaces the supervisor cloned for it. Freestanding: no C library, only system
-// calls (init_sys.h), a static non-PIE binary of a few pages. Each command pays this program's exec,
-// and a glibc static-pie paid far more there than the work itself: self-relocation, CPU feature
-// probing (cpuid, trapped in a VM), TLS and malloc set-up, page faults over a 1 MB image.
+// The init of one isolated session command (isolate.h), pid 1 of the pid, IPC and mount namespaces the
+// supervisor cloned for it. It runs in the supervisor's memory (clone with CLONE_VM, no exec): an exec
+// of even a few pages costs each command a fresh address space, its page faults and its tear-down
+// (page-table work, which a PVM guest traps), which was most of isolation's price after the command's
+// own exec. The supervisor goes on meanwhile, so this code touches only its own stack and the memory
+// the supervisor set aside for it until it is reaped (isolate.cc InitMemory): system calls only (no
+// C library, whose errno is the supervisor's thread-local), no allocation, no global written.
+// Its memory is the supervisor's, not dumpable (prctl(2) PR_SET_DUMPABLE is per address space): the
+// command cannot ptrace it or read it through /proc.
 //
 // argv (written by the supervisor, isolate.cc init_argv):
 //   session-init --session-init N ro... M masked... cwd E env... K candidates... argv...
-// fds: 100 stdin, 101 stdout, 102 stderr of the command, 103 the report pipe (nothing else is open).
+// fds: the command's stdin, stdout, stderr and the report pipe, moved to 100..103 first (nothing else
+// is kept open).
 // Report: u32 errno (0 = started), u32 length, message (empty: the command's exec failed with that
 // errno, the supervisor words it); after a start, the command's u32 wait status.
+// Built with -DSESSION_INIT_STANDALONE it is also a program of its own (codex-sandbox-session-init,
+// exec'd with its fds already at 100..103), which the supervisor no longer uses.
 #include "init_sys.h"
 
 enum { kStdin = 100, kStdout = 101, kStderr = 102, kReport = 103, kMaxList = 64 };
@@ -112,10 +119,26 @@ static int spawn_child(void* p) {
   return 127;
 }
 
-__attribute__((noreturn, used)) void init_start(long* sp) {
-  int argc = (int)sp[0];
-  char** argv = (char**)(sp + 1);
-  // Exec'd with the dumpable flag reset: set again before anything else (prctl(2) PR_SET_DUMPABLE),
+#include "init_run.h"
+
+int session_init_run(void* p) {
+  const struct SessionInitArgs* args = (const struct SessionInitArgs*)p;
+  int argc = args->argc;
+  char** argv = args->argv;
+  // Moved out of the way, then everything else closed: the init must not hold the supervisor's frame
+  // channel, its signalfd or another command's pipes. In two steps: with many commands running, a
+  // source fd may itself be one of 100..103, and a direct dup3 would overwrite it before it was moved.
+  int above[4];
+  for (int k = 0; k < 4; ++k) {
+    long fd = sys_fcntl(args->fds[k], F_DUPFD_CLOEXEC, kReport + 1);
+    if (fd < 0) sys_exit_group(125);
+    above[k] = (int)fd;
+  }
+  for (int k = 0; k < 4; ++k) {
+    if (sys_dup3(above[k], kStdin + k, 0) < 0) sys_exit_group(125);
+  }
+  if (sys_close_range(0, kStdin - 1) < 0 || sys_close_range(kReport + 1, ~0U) < 0) sys_exit_group(125);
+  // Set again (it is the supervisor's address space's flag, already clear; prctl(2) PR_SET_DUMPABLE),
   // so the command (same uid) cannot ptrace this init or read its memory, fds or environment.
   check(sys_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "session command set-up: prctl(PR_SET_DUMPABLE)");
   for (int fd = kStdin; fd <= kReport; ++fd) {
@@ -206,7 +229,8 @@ __attribute__((noreturn, used)) void init_start(long* sp) {
   // default dispositions and an empty mask, then execve over the PATH candidates as execvp(3) would.
   // This init resumes once the child has exec'd or failed (its errno is left in `spawn.err`).
   struct Spawn spawn = {cwd, candidates, n_candidates, command_argv, envp, 0};
-  static char child_stack[16384] __attribute__((aligned(16)));
+  // On this init's own stack (a static one would be shared by every init in the supervisor's memory).
+  char child_stack[16384] __attribute__((aligned(16)));
   long pid = init_vfork_run(spawn_child, &spawn, child_stack + sizeof child_stack);
   check(pid, "session command set-up: clone (the command's process)");
   if (spawn.err != 0) {
@@ -241,3 +265,11 @@ __attribute__((noreturn, used)) void init_start(long* sp) {
     }
   }
 }
+
+#ifdef SESSION_INIT_STANDALONE
+__attribute__((noreturn, used)) void init_start(long* sp) {
+  struct SessionInitArgs args = {(int)sp[0], (char**)(sp + 1), {kStdin, kStdout, kStderr, kReport}};
+  session_init_run(&args);
+  sys_exit_group(125);
+}
+#endif

@@ -228,6 +228,7 @@ void reap() {
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid < 0 && errno == EINTR) continue;
     if (pid <= 0) return;
+    release_init(pid);
     on_exit(pid, status);
   }
 }
@@ -249,6 +250,7 @@ void on_exit(pid_t pid, int status) {
     pid_t member = waitpid(-pid, &member_status, 0);
     if (member < 0 && errno == EINTR) continue;
     if (member <= 0) break;
+    release_init(member);
     on_exit(member, member_status);  // a command leader that had joined this group
   }
   if (c.report_fd >= 0 || !c.report.empty()) {
@@ -298,10 +300,6 @@ int main(int argc, char** argv) {
   // Orphaned background processes are re-parented here and reaped (prctl(2) PR_SET_CHILD_SUBREAPER).
   check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "prctl(PR_SET_CHILD_SUBREAPER)");
   check(signal(SIGPIPE, SIG_IGN) != SIG_ERR, "signal(SIGPIPE)");
-  if (isolate) {
-    std::string message;
-    if (open_init_exe(&message) != 0) fatal(message);
-  }
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
