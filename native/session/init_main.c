@@ -99,6 +99,9 @@ static int spawn_child(void* p) {
   struct ksigaction dfl = {0, 0, 0, 0};  // SIG_DFL: dispositions are per process here (no CLONE_SIGHAND)
   for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) sys_rt_sigaction(kForwarded[k], &dfl, 0);
   sys_rt_sigaction(SIGCHLD, &dfl, 0);
+  // Ignored by the supervisor (its pipes): an ignored signal stays ignored across exec (signal(7)),
+  // and a command ignoring SIGPIPE would not end when its reader goes (`yes | head`).
+  sys_rt_sigaction(SIGPIPE, &dfl, 0);
   long err = sys_setpgid(0, 0);
   if (err == 0) err = sys_dup3(kStdin, 0, 0);
   if (err >= 0) err = sys_dup3(kStdout, 1, 0);

@@ -68,7 +68,7 @@ long init_vfork_run(int (*fn)(void*), void* arg, void* stack_top);
 
 // Signal numbers are the same on x86-64 and arm64 (the generic ones).
 enum {
-  SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGALRM = 14, SIGTERM = 15,
+  SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGPIPE = 13, SIGALRM = 14, SIGTERM = 15,
   SIGCHLD = 17, SIGCONT = 18, SIGTSTP = 20, SIGWINCH = 28,
 };
 enum { SIG_BLOCK = 0, SIG_SETMASK = 2 };

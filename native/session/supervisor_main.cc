@@ -299,6 +299,14 @@ int main(int argc, char** argv) {
   check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0, "prctl(PR_SET_DUMPABLE)");
   // Orphaned background processes are re-parented here and reaped (prctl(2) PR_SET_CHILD_SUBREAPER).
   check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "prctl(PR_SET_CHILD_SUBREAPER)");
+  // Signals ignored by whoever started this process back to their default, once: an ignored signal
+  // stays ignored across exec (signal(7)), and an isolated command's init resets only the ones it
+  // handles and SIGPIPE (init_main.c spawn_child). Commands without isolation get every default from
+  // posix_spawn's POSIX_SPAWN_SETSIGDEF (spawn_command.cc).
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction old;
+    if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) signal(sig, SIG_DFL);
+  }
   check(signal(SIGPIPE, SIG_IGN) != SIG_ERR, "signal(SIGPIPE)");
   sigset_t chld;
   sigemptyset(&chld);

@@ -93,6 +93,23 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     await expect(session.spawn(['/bin/false'], { stdin: 'ignore' })).rejects.toBeInstanceOf(SessionCommandError);
   });
 
+  it('starts commands with no signal ignored: SIGPIPE ends a writer whose reader went, in both isolation modes', async () => {
+    // The supervisor ignores SIGPIPE for its own pipes, and an ignored signal stays ignored across exec
+    // (signal(7)): the init must reset it, or `yes | head` leaves `yes` failing with EPIPE instead.
+    const probe = 'grep SigIgn /proc/self/status; yes | head -n1 >/dev/null';
+    const plain = (await sandbox()).session('workspace-write', { cwd: s.ws, isolation: 'none' });
+    try {
+      for (const r of [await sh(probe), await plain.spawn(['/bin/sh', '-c', probe], { stdin: 'ignore', reject: false })]) {
+        expect(r.exitCode).toBe(0);
+        expect(r.stderr).toBe('');
+        const ignored = BigInt(`0x${/SigIgn:\s*([0-9a-f]+)/.exec(String(r.stdout))?.[1] ?? 'x'}`);
+        expect(ignored & (1n << 12n)).toBe(0n);
+      }
+    } finally {
+      await plain.close();
+    }
+  });
+
   it("words a command's exec failures as a shell would, through its namespace init (PATH search, not executable, a directory, E2BIG, a bad cwd)", async () => {
     // The init execs the command itself and reports only the errno; the supervisor words it.
     mkdirSync(join(s.ws, 'p1'));
