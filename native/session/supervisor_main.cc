@@ -43,6 +43,15 @@ struct Command {
 };
 
 std::map<uint32_t, Command> commands;
+// Reports not sent yet: written once per turn of the poll loop (a STARTED, an EXIT and output of many
+// commands in one write(2), not two writes per frame), or earlier once large.
+std::vector<uint8_t> outbox;
+constexpr size_t kOutboxFlush = 1 << 20;
+
+void report(uint8_t type, uint32_t id, const void* payload, size_t length) {
+  append_frame(&outbox, type, id, payload, length);
+  if (outbox.size() >= kOutboxFlush) write_frames(STDOUT_FILENO, &outbox);
+}
 bool isolate = false;
 ProcMasks proc_masks;
 
@@ -56,6 +65,7 @@ void kill_all() {
 }
 
 [[noreturn]] void fatal(const std::string& text) {
+  write_frames(STDOUT_FILENO, &outbox);
   write_frame(STDOUT_FILENO, kFatal, 0, text.data(), text.size());
   kill_all();
   _exit(125);
@@ -86,7 +96,7 @@ void pump_output(uint32_t id, int* fd, uint8_t type, bool drain) {
       close_fd(fd);
       return;
     }
-    write_frame(STDOUT_FILENO, type, id, buffer, static_cast<size_t>(n));
+    report(type, id, buffer, static_cast<size_t>(n));
     if (!drain) return;
   }
 }
@@ -111,14 +121,14 @@ void send_failed(uint32_t id, int err, const std::string& message) {
   std::vector<uint8_t> out(4 + message.size());
   put_u32(out.data(), static_cast<uint32_t>(err));
   memcpy(out.data() + 4, message.data(), message.size());
-  write_frame(STDOUT_FILENO, kFailed, id, out.data(), out.size());
+  report(kFailed, id, out.data(), out.size());
 }
 
 void send_started(uint32_t id, Command* c) {
   c->starting = false;
   uint8_t pid[4];
   put_u32(pid, static_cast<uint32_t>(c->pid));
-  write_frame(STDOUT_FILENO, kStarted, id, pid, sizeof pid);
+  report(kStarted, id, pid, sizeof pid);
   for (int sig : c->held_signals) kill(-c->pid, sig);
   c->held_signals.clear();
 }
@@ -278,7 +288,7 @@ void on_exit(pid_t pid, int status) {
   uint8_t out[5];
   out[0] = WIFSIGNALED(status) ? 1 : 0;
   put_u32(out + 1, static_cast<uint32_t>(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
-  write_frame(STDOUT_FILENO, kExit, id, out, sizeof out);
+  report(kExit, id, out, sizeof out);
 }
 
 }  // namespace
@@ -344,6 +354,7 @@ int main(int argc, char** argv) {
         owners.push_back({id, 2});
       }
     }
+    write_frames(STDOUT_FILENO, &outbox);
     int ready = poll(fds.data(), fds.size(), -1);
     if (ready < 0 && errno == EINTR) continue;
     check(ready >= 0, "poll");
@@ -378,6 +389,7 @@ int main(int argc, char** argv) {
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0) {
         // The host closed the session (or died): nothing may outlive it.
+        write_frames(STDOUT_FILENO, &outbox);
         kill_all();
         return 0;
       }
