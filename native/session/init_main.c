@@ -89,6 +89,7 @@ struct Spawn {
   unsigned long n_candidates;
   char** argv;
   char** envp;
+  int new_session;   // setsid (a session and group of its own) rather than setpgid (a group in the init's session)
   volatile int err;  // written by the child (shared memory) when its exec fails
 };
 
@@ -102,7 +103,7 @@ static int spawn_child(void* p) {
   // Ignored by the supervisor (its pipes): an ignored signal stays ignored across exec (signal(7)),
   // and a command ignoring SIGPIPE would not end when its reader goes (`yes | head`).
   sys_rt_sigaction(SIGPIPE, &dfl, 0);
-  long err = sys_setpgid(0, 0);
+  long err = spawn->new_session ? sys_setsid() : sys_setpgid(0, 0);
   if (err == 0) err = sys_dup3(kStdin, 0, 0);
   if (err >= 0) err = sys_dup3(kStdout, 1, 0);
   if (err >= 0) err = sys_dup3(kStderr, 2, 0);
@@ -124,30 +125,67 @@ static int spawn_child(void* p) {
 
 #include "init_run.h"
 
-int session_init_run(void* p) {
-  const struct SessionInitArgs* args = (const struct SessionInitArgs*)p;
-  int argc = args->argc;
-  char** argv = args->argv;
-  // Moved out of the way, then everything else closed: the init must not hold the supervisor's frame
-  // channel, its signalfd or another command's pipes. In two steps: with many commands running, a
-  // source fd may itself be one of 100..103, and a direct dup3 would overwrite it before it was moved.
+// Moved out of the way, then everything else closed: the init (or a command without isolation) must
+// not hold the supervisor's frame channel, its signalfd or another command's pipes. In two steps: with
+// many commands running, a source fd may itself be one of 100..103, and a direct dup3 would overwrite
+// it before it was moved. All four close-on-exec: the command gets 100..102 dup'd onto 0..2 only.
+static void move_fds(const int fds[4]) {
   int above[4];
   for (int k = 0; k < 4; ++k) {
-    long fd = sys_fcntl(args->fds[k], F_DUPFD_CLOEXEC, kReport + 1);
+    long fd = sys_fcntl(fds[k], F_DUPFD_CLOEXEC, kReport + 1);
     if (fd < 0) sys_exit_group(125);
     above[k] = (int)fd;
   }
   for (int k = 0; k < 4; ++k) {
-    if (sys_dup3(above[k], kStdin + k, 0) < 0) sys_exit_group(125);
+    if (sys_dup3(above[k], kStdin + k, O_CLOEXEC) < 0) sys_exit_group(125);
   }
   if (sys_close_range(0, kStdin - 1) < 0 || sys_close_range(kReport + 1, ~0U) < 0) sys_exit_group(125);
+}
+
+// The command's part of the argv from *i on (cwd E env... K candidates... argv...) into *spawn; the
+// env slice is NULL-terminated in place (the slot after the last variable, already read, is overwritten).
+static void parse_command(char** argv, int argc, int* i, struct Spawn* spawn) {
+  if (*i >= argc) sys_exit_group(125);
+  spawn->cwd = argv[(*i)++];
+  unsigned long n_env = parse_count(argv, argc, i);
+  spawn->envp = argv + *i;
+  *i += (int)n_env;
+  spawn->n_candidates = parse_count(argv, argc, i);
+  spawn->candidates = argv + *i;
+  *i += (int)spawn->n_candidates;
+  if (*i >= argc || spawn->n_candidates == 0) sys_exit_group(125);
+  spawn->argv = argv + *i;
+  spawn->envp[n_env] = 0;
+  spawn->new_session = 0;
+  spawn->err = 0;
+}
+
+int session_plain_run(void* p) {
+  const struct SessionInitArgs* args = (const struct SessionInitArgs*)p;
+  move_fds(args->fds);
+  // No /proc masks without namespaces: the argv's two counts are 0.
+  int i = 2;
+  if (parse_count(args->argv, args->argc, &i) != 0 || parse_count(args->argv, args->argc, &i) != 0) sys_exit_group(125);
+  struct Spawn spawn;
+  parse_command(args->argv, args->argc, &i, &spawn);
+  // A session of its own, as an isolated command's init and sandbox.spawn's (bwrap --new-session) have:
+  // no terminal to share, and on a loaded host its own autogroup (sched(7) "The autogroup feature")
+  // rather than one group shared by every command of the session and the supervisor.
+  spawn.new_session = 1;
+  // The command itself: returns only if no candidate could be exec'd (the report pipe, close-on-exec,
+  // reads EOF without a word once one was).
+  spawn_child(&spawn);
+  report_failure(spawn.err, "");
+}
+
+int session_init_run(void* p) {
+  const struct SessionInitArgs* args = (const struct SessionInitArgs*)p;
+  int argc = args->argc;
+  char** argv = args->argv;
+  move_fds(args->fds);
   // Set again (it is the supervisor's address space's flag, already clear; prctl(2) PR_SET_DUMPABLE),
   // so the command (same uid) cannot ptrace this init or read its memory, fds or environment.
   check(sys_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "session command set-up: prctl(PR_SET_DUMPABLE)");
-  for (int fd = kStdin; fd <= kReport; ++fd) {
-    // Never inherited by the command (its child dups 100..102 onto 0..2).
-    check(sys_fcntl(fd, F_SETFD, FD_CLOEXEC), "session command set-up: fcntl(FD_CLOEXEC)");
-  }
   // Named apart from the supervisor (ps, /proc/PID/comm).
   sys_prctl(PR_SET_NAME, (unsigned long)"session-init", 0, 0, 0);
   // The supervisor dies, so does this namespace (its init first, then the kernel kills the rest).
@@ -161,18 +199,8 @@ int session_init_run(void* p) {
   unsigned long n_masked = parse_count(argv, argc, &i);
   if (n_masked > kMaxList) sys_exit_group(125);
   for (unsigned long k = 0; k < n_masked; ++k) masked[k] = argv[i++];
-  if (i >= argc) sys_exit_group(125);
-  const char* cwd = argv[i++];
-  unsigned long n_env = parse_count(argv, argc, &i);
-  // The command's environment is a slice of this argv: NULL-terminated in place (the slot after the
-  // last variable is overwritten; it was already read).
-  char** envp = argv + i;
-  i += (int)n_env;
-  unsigned long n_candidates = parse_count(argv, argc, &i);
-  char** candidates = argv + i;
-  i += (int)n_candidates;
-  if (i >= argc || n_candidates == 0) sys_exit_group(125);
-  char** command_argv = argv + i;
+  struct Spawn spawn;
+  parse_command(argv, argc, &i, &spawn);
 
   // A session and group of its own: the supervisor's kill(-pid) reaches this init; a session also
   // gives each command its own autogroup on a loaded host (sched(7) "The autogroup feature").
@@ -225,13 +253,11 @@ int session_init_run(void* p) {
   }
   sys_rt_sigaction(SIGCHLD, &sa, 0);
   sys_rt_sigprocmask(SIG_BLOCK, &waited, 0);
-  envp[n_env] = 0;
 
   // The command: a vfork-style child (CLONE_VM | CLONE_VFORK: no page tables of its own to build and
   // throw away at its exec, as posix_spawn(3) does) in its own process group, stdio 0..2, the cwd,
   // default dispositions and an empty mask, then execve over the PATH candidates as execvp(3) would.
   // This init resumes once the child has exec'd or failed (its errno is left in `spawn.err`).
-  struct Spawn spawn = {cwd, candidates, n_candidates, command_argv, envp, 0};
   // On this init's own stack (a static one would be shared by every init in the supervisor's memory).
   char child_stack[16384] __attribute__((aligned(16)));
   long pid = init_vfork_run(spawn_child, &spawn, child_stack + sizeof child_stack);

@@ -14,6 +14,11 @@ struct SessionInitArgs {
 
 int session_init_run(void* args);
 
+// isolation 'none': the command itself, without namespaces, in this address space until its exec: its
+// process group, stdio, cwd, default signals, then the exec (the same child as the init's). Exec failure:
+// u32 errno, u32 0 on the report pipe; success: the pipe (close-on-exec) reads EOF with nothing.
+int session_plain_run(void* args);
+
 #ifdef __cplusplus
 }
 #endif

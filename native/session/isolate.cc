@@ -59,7 +59,9 @@ void release_init(pid_t pid) {
   live_inits.erase(it);
 }
 
-int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedCommand* out, std::string* message) {
+namespace {
+
+int spawn_cloned(const StartRequest& request, const ProcMasks& masks, bool isolated, SpawnedCommand* out, std::string* message) {
   int stdio[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
   int err = make_stdio_pipes(stdio, message);
   if (err != 0) return err;
@@ -105,11 +107,14 @@ int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedC
   // sharing this address space (CLONE_VM: no exec, no page tables of its own) but not the fd table or
   // the signal handlers. glibc's clone(), not clone3 (which the sandbox's seccomp filter refuses with
   // ENOSYS); its child calls session_init_run on the init's own stack and touches no libc state.
-  long pid = clone(session_init_run, memory->stack + kGuard + kInitStack, CLONE_VM | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, &memory->args);
+  // Without isolation the same, without the namespaces: the command's own child, whose exec the
+  // supervisor does not wait for (posix_spawn's vfork did, one command at a time).
+  const int flags = isolated ? CLONE_VM | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD : CLONE_VM | SIGCHLD;
+  long pid = clone(isolated ? session_init_run : session_plain_run, memory->stack + kGuard + kInitStack, flags, &memory->args);
   close(report[1]);
   if (pid < 0) {
     err = errno;
-    *message = std::string("clone (new pid, IPC and mount namespaces for the command): ") + strerror(err);
+    *message = std::string(isolated ? "clone (new pid, IPC and mount namespaces for the command): " : "clone (the command's process): ") + strerror(err);
     free_stacks.push_back(memory->stack);
     close(report[0]);
     for (auto& p : stdio) {
@@ -125,6 +130,16 @@ int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedC
   adopt_stdio_pipes(stdio, static_cast<pid_t>(pid), out, message);
   out->report_fd = report[0];
   return 0;
+}
+
+}  // namespace
+
+int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedCommand* out, std::string* message) {
+  return spawn_cloned(request, masks, true, out, message);
+}
+
+int spawn_plain(const StartRequest& request, SpawnedCommand* out, std::string* message) {
+  return spawn_cloned(request, ProcMasks(), false, out, message);
 }
 
 bool read_report(int* report_fd, std::vector<uint8_t>* buffer) {

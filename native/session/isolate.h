@@ -29,6 +29,10 @@ std::vector<std::string> init_argv(const StartRequest& request, const ProcMasks&
 // then kills whatever else is left in its pid namespace.
 int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedCommand* out, std::string* message);
 
+// isolation 'none' (spawn_command's result, started the same way without namespaces): out->pid is
+// the command, out->report_fd its report pipe, EOF without a word once the command has exec'd.
+int spawn_plain(const StartRequest& request, SpawnedCommand* out, std::string* message);
+
 // After any child was reaped: if it was an init, its stack and argv in this address space (which it
 // shared) are free again. Never before: until then the init may still read or write them.
 void release_init(pid_t pid);

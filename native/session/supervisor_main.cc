@@ -1,8 +1,8 @@
 // codex-sandbox-session: the session supervisor. Started as the sandboxed program by the ordinary
 // launch path (launcher -> bwrap -> inner stage -> this), so it runs with exactly the sandbox's
 // confinement; every command it starts inherits it. It speaks the frame protocol of frames.h on its
-// stdin (requests from the host) and stdout (reports), and starts each command with posix_spawn in a
-// process group of its own (spawn_command.h). With `--isolate` (the Linux session plan, which gives
+// stdin (requests from the host) and stdout (reports), and starts each command (isolate.h) in a
+// session of its own. With `--isolate` (the Linux session plan, which gives
 // this process alone CAP_SYS_ADMIN), each command runs under an init of its own in new pid, IPC and
 // mount namespaces, without capabilities (isolate.h). It ends, killing every command's group, when its stdin
 // reaches EOF (the host closed the session or died).
@@ -32,9 +32,10 @@ struct Command {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
-  int report_fd = -1;            // isolated: the init's report pipe (isolate.h)
-  std::vector<uint8_t> report;   // isolated: what the init reported so far
-  bool starting = false;         // isolated: no start report yet (STARTED not sent)
+  int report_fd = -1;            // the init's report pipe, or the command's until its exec (isolate.h)
+  std::vector<uint8_t> report;   // what the init (or the command's child) reported so far
+  bool starting = false;         // no start report yet (STARTED not sent)
+  bool plain = false;            // isolation 'none': EOF without a word on report_fd is the start
   std::vector<int> held_signals; // SIGNAL frames that came while starting, sent once started
   std::vector<uint8_t> pending;  // stdin bytes not yet accepted by the pipe
   bool close_stdin = false;      // EOF asked for: close once pending is written
@@ -146,7 +147,12 @@ void on_report(uint32_t id) {
   auto it = commands.find(id);
   if (it == commands.end() || !it->second.starting) return;
   Command& c = it->second;
-  read_report(&c.report_fd, &c.report);
+  bool eof = read_report(&c.report_fd, &c.report);
+  if (c.plain && eof && c.report.empty()) {
+    // The command's exec closed its copy of the pipe (close-on-exec): it runs.
+    send_started(id, &c);
+    return;
+  }
   int err = 0;
   std::string message;
   switch (parse_start_report(&c.report, c.program, &err, &message)) {
@@ -175,7 +181,7 @@ void start(uint32_t id, const std::vector<uint8_t>& payload) {
     err = EINVAL;
   }
   SpawnedCommand spawned;
-  if (err == 0) err = isolate ? spawn_isolated(request, proc_masks, &spawned, &message) : spawn_command(request, &spawned, &message);
+  if (err == 0) err = isolate ? spawn_isolated(request, proc_masks, &spawned, &message) : spawn_plain(request, &spawned, &message);
   if (err != 0) {
     send_failed(id, err, message);
     return;
@@ -186,6 +192,7 @@ void start(uint32_t id, const std::vector<uint8_t>& payload) {
   c.stdout_fd = spawned.stdout_fd;
   c.stderr_fd = spawned.stderr_fd;
   c.report_fd = spawned.report_fd;
+  c.plain = !isolate;
   // Isolated: STARTED waits for the init's report (on_report), so several inits set up at once.
   if (c.report_fd >= 0) {
     c.starting = true;
@@ -211,7 +218,7 @@ void handle(const Frame& f) {
     case kSignal: {
       if (it == commands.end() || f.payload.size() != 4) return;
       int sig = static_cast<int>(f.payload[0] | (f.payload[1] << 8) | (f.payload[2] << 16) | (f.payload[3] << 24));
-      // The command's group only: pgid == its pid (spawn_command.cc), never 0 or -1. An init still
+      // The command's group only: pgid == its pid (init_main.c spawn_child), never 0 or -1. An init still
       // starting has no group of its own yet: the signal waits until it has started.
       if (it->second.starting) it->second.held_signals.push_back(sig);
       else if (it->second.pid > 1) kill(-it->second.pid, sig);
@@ -271,6 +278,7 @@ void on_exit(pid_t pid, int status) {
       int err = EIO;
       std::string message;
       StartReport r = parse_start_report(&c.report, c.program, &err, &message);
+      if (c.plain && r == StartReport::kIncomplete && c.report.empty()) r = StartReport::kStarted;  // exec'd, then ended
       if (r != StartReport::kStarted) {
         close_command_fds(&c);
         if (r == StartReport::kIncomplete) message = "the command's namespace init ended before starting it (status " + std::to_string(status) + ")";
@@ -279,7 +287,7 @@ void on_exit(pid_t pid, int status) {
       }
       send_started(id, &c);
     }
-    status = isolated_status(c.report, status);
+    if (!c.plain) status = isolated_status(c.report, status);
   }
   // Drained whatever the flow control: what is left in the pipes is bounded by their capacity.
   pump_output(id, &c.stdout_fd, kStdout, true);
@@ -310,9 +318,8 @@ int main(int argc, char** argv) {
   // Orphaned background processes are re-parented here and reaped (prctl(2) PR_SET_CHILD_SUBREAPER).
   check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "prctl(PR_SET_CHILD_SUBREAPER)");
   // Signals ignored by whoever started this process back to their default, once: an ignored signal
-  // stays ignored across exec (signal(7)), and an isolated command's init resets only the ones it
-  // handles and SIGPIPE (init_main.c spawn_child). Commands without isolation get every default from
-  // posix_spawn's POSIX_SPAWN_SETSIGDEF (spawn_command.cc).
+  // stays ignored across exec (signal(7)), and a command's child resets only the ones the init
+  // handles and SIGPIPE, which this process ignores for itself (init_main.c spawn_child).
   for (int sig = 1; sig < NSIG; ++sig) {
     struct sigaction old;
     if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) signal(sig, SIG_DFL);

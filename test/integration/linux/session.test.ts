@@ -110,6 +110,27 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     }
   });
 
+  it("isolation: 'none' starts each command in a session of its own and words exec failures as the isolated mode does", async () => {
+    // The command's own child starts it without namespaces (native/session/init_main.c session_plain_run);
+    // its exec failure comes back on a close-on-exec pipe, its start is the pipe's EOF.
+    writeFileSync(join(s.ws, 'plain-noexec'), 'x', { mode: 0o644 });
+    const plain = (await sandbox()).session('workspace-write', { cwd: s.ws, isolation: 'none' });
+    try {
+      const cases: string[][] = [['no-such-plain-tool'], [join(s.ws, 'plain-noexec')], [s.ws], ['/bin/sh', '-c', 'exit 7']];
+      for (const argv of cases) {
+        const [a, b] = [await plain.spawn(argv, { stdin: 'ignore', reject: false }), await session.spawn(argv, { stdin: 'ignore', reject: false })];
+        expect([a.exitCode, a.stderr]).toEqual([b.exitCode, b.stderr]);
+      }
+      expect((await plain.spawn(['no-such-plain-tool'], { stdin: 'ignore', reject: false })).exitCode).toBe(127);
+      // proc(5) /proc/PID/stat field 6 is the session id: the command leads its own.
+      const r = await plain.spawn(['/bin/sh', '-c', 'read -r pid comm state ppid pgrp sid rest < /proc/$$/stat; echo "$$ $pgrp $sid"'], { stdin: 'ignore', reject: false });
+      const [pid, pgrp, sid] = String(r.stdout).split(' ');
+      expect([pgrp, sid]).toEqual([pid, pid]);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it("words a command's exec failures as a shell would, through its namespace init (PATH search, not executable, a directory, E2BIG, a bad cwd)", async () => {
     // The init execs the command itself and reports only the errno; the supervisor words it.
     mkdirSync(join(s.ws, 'p1'));
