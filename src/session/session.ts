@@ -24,7 +24,7 @@ export interface SessionOptions {
   idleTimeout?: number;
   /**
    * `namespaces` (default): each command in pid, IPC and mount namespaces of its own.
-   * `none`: commands started directly by the supervisor, in process groups of their own only —
+   * `none`: commands started directly by the supervisor, in sessions and process groups of their own only —
    * faster, but they share the session's pid and IPC namespaces (docs/sessions.md says what that loses).
    */
   isolation?: 'namespaces' | 'none';
