@@ -133,11 +133,13 @@
           "type": "executable",
           "sources": [
             "native/session/frames.cc",
+            "native/session/init_main.c",
             "native/session/isolate.cc",
             "native/session/spawn_command.cc",
             "native/session/supervisor_main.cc"
           ],
           "cflags": ["-Wall", "-Wextra", "-fPIE", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
+          "cflags_c": ["-std=gnu11"],
           "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti"],
           "ldflags": ["-static-pie", "-Wl,-z,relro,-z,now"]
         },
@@ -148,7 +150,7 @@
           "target_name": "codex-sandbox-session-init",
           "type": "executable",
           "sources": ["native/session/init_main.c"],
-          "cflags": ["-Wall", "-Wextra", "-O2", "-ffreestanding", "-fno-builtin", "-fno-stack-protector", "-fno-pie", "-fno-asynchronous-unwind-tables"],
+          "cflags": ["-Wall", "-Wextra", "-O2", "-ffreestanding", "-fno-builtin", "-fno-stack-protector", "-fno-pie", "-fno-asynchronous-unwind-tables", "-DSESSION_INIT_STANDALONE"],
           "cflags_c": ["-std=gnu11"],
           "ldflags": ["-static", "-no-pie", "-nostdlib"]
         }

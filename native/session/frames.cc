@@ -95,6 +95,20 @@ void write_frame(int fd, uint8_t type, uint32_t id, const void* payload, size_t 
   if (length > 0) write_all(fd, static_cast<const uint8_t*>(payload), length);
 }
 
+void append_frame(std::vector<uint8_t>* out, uint8_t type, uint32_t id, const void* payload, size_t length) {
+  uint8_t header[kHeaderBytes];
+  put_u32(header, static_cast<uint32_t>(length));
+  header[4] = type;
+  put_u32(header + 5, id);
+  out->insert(out->end(), header, header + sizeof header);
+  if (length > 0) out->insert(out->end(), static_cast<const uint8_t*>(payload), static_cast<const uint8_t*>(payload) + length);
+}
+
+void write_frames(int fd, std::vector<uint8_t>* out) {
+  if (!out->empty()) write_all(fd, out->data(), out->size());
+  out->clear();
+}
+
 void FrameReader::append(const uint8_t* data, size_t length) {
   if (start_ > 0 && start_ == buffer_.size()) {
     buffer_.clear();

@@ -53,6 +53,12 @@ bool parse_start(const std::vector<uint8_t>& payload, StartRequest* out, std::st
 // host is gone (EPIPE): nobody is left to report to.
 void write_frame(int fd, uint8_t type, uint32_t id, const void* payload, size_t length);
 
+// Appends one frame to *out, to be sent with others in one write (write_frames).
+void append_frame(std::vector<uint8_t>* out, uint8_t type, uint32_t id, const void* payload, size_t length);
+
+// Writes *out (as write_frame does) and empties it.
+void write_frames(int fd, std::vector<uint8_t>* out);
+
 // Buffers bytes read from the host and yields whole frames.
 class FrameReader {
  public:

@@ -1,14 +1,21 @@
-// codex-sandbox-session-init: the init of one isolated session command (isolate.h), pid 1 of the pid,
-// IPC and mount namespaces the supervisor cloned for it. Freestanding: no C library, only system
-// calls (init_sys.h), a static non-PIE binary of a few pages. Each command pays this program's exec,
-// and a glibc static-pie paid far more there than the work itself: self-relocation, CPU feature
-// probing (cpuid, trapped in a VM), TLS and malloc set-up, page faults over a 1 MB image.
+// The init of one isolated session command (isolate.h), pid 1 of the pid, IPC and mount namespaces the
+// supervisor cloned for it. It runs in the supervisor's memory (clone with CLONE_VM, no exec): an exec
+// of even a few pages costs each command a fresh address space, its page faults and its tear-down
+// (page-table work, which a PVM guest traps), which was most of isolation's price after the command's
+// own exec. The supervisor goes on meanwhile, so this code touches only its own stack and the memory
+// the supervisor set aside for it until it is reaped (isolate.cc InitMemory): system calls only (no
+// C library, whose errno is the supervisor's thread-local), no allocation, no global written.
+// Its memory is the supervisor's, not dumpable (prctl(2) PR_SET_DUMPABLE is per address space): the
+// command cannot ptrace it or read it through /proc.
 //
 // argv (written by the supervisor, isolate.cc init_argv):
 //   session-init --session-init N ro... M masked... cwd E env... K candidates... argv...
-// fds: 100 stdin, 101 stdout, 102 stderr of the command, 103 the report pipe (nothing else is open).
+// fds: the command's stdin, stdout, stderr and the report pipe, moved to 100..103 first (nothing else
+// is kept open).
 // Report: u32 errno (0 = started), u32 length, message (empty: the command's exec failed with that
 // errno, the supervisor words it); after a start, the command's u32 wait status.
+// Built with -DSESSION_INIT_STANDALONE it is also a program of its own (codex-sandbox-session-init,
+// exec'd with its fds already at 100..103), which the supervisor no longer uses.
 #include "init_sys.h"
 
 enum { kStdin = 100, kStdout = 101, kStderr = 102, kReport = 103, kMaxList = 64 };
@@ -82,6 +89,7 @@ struct Spawn {
   unsigned long n_candidates;
   char** argv;
   char** envp;
+  int new_session;   // setsid (a session and group of its own) rather than setpgid (a group in the init's session)
   volatile int err;  // written by the child (shared memory) when its exec fails
 };
 
@@ -92,7 +100,10 @@ static int spawn_child(void* p) {
   struct ksigaction dfl = {0, 0, 0, 0};  // SIG_DFL: dispositions are per process here (no CLONE_SIGHAND)
   for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) sys_rt_sigaction(kForwarded[k], &dfl, 0);
   sys_rt_sigaction(SIGCHLD, &dfl, 0);
-  long err = sys_setpgid(0, 0);
+  // Ignored by the supervisor (its pipes): an ignored signal stays ignored across exec (signal(7)),
+  // and a command ignoring SIGPIPE would not end when its reader goes (`yes | head`).
+  sys_rt_sigaction(SIGPIPE, &dfl, 0);
+  long err = spawn->new_session ? sys_setsid() : sys_setpgid(0, 0);
   if (err == 0) err = sys_dup3(kStdin, 0, 0);
   if (err >= 0) err = sys_dup3(kStdout, 1, 0);
   if (err >= 0) err = sys_dup3(kStderr, 2, 0);
@@ -112,16 +123,69 @@ static int spawn_child(void* p) {
   return 127;
 }
 
-__attribute__((noreturn, used)) void init_start(long* sp) {
-  int argc = (int)sp[0];
-  char** argv = (char**)(sp + 1);
-  // Exec'd with the dumpable flag reset: set again before anything else (prctl(2) PR_SET_DUMPABLE),
+#include "init_run.h"
+
+// Moved out of the way, then everything else closed: the init (or a command without isolation) must
+// not hold the supervisor's frame channel, its signalfd or another command's pipes. In two steps: with
+// many commands running, a source fd may itself be one of 100..103, and a direct dup3 would overwrite
+// it before it was moved. All four close-on-exec: the command gets 100..102 dup'd onto 0..2 only.
+static void move_fds(const int fds[4]) {
+  int above[4];
+  for (int k = 0; k < 4; ++k) {
+    long fd = sys_fcntl(fds[k], F_DUPFD_CLOEXEC, kReport + 1);
+    if (fd < 0) sys_exit_group(125);
+    above[k] = (int)fd;
+  }
+  for (int k = 0; k < 4; ++k) {
+    if (sys_dup3(above[k], kStdin + k, O_CLOEXEC) < 0) sys_exit_group(125);
+  }
+  if (sys_close_range(0, kStdin - 1) < 0 || sys_close_range(kReport + 1, ~0U) < 0) sys_exit_group(125);
+}
+
+// The command's part of the argv from *i on (cwd E env... K candidates... argv...) into *spawn; the
+// env slice is NULL-terminated in place (the slot after the last variable, already read, is overwritten).
+static void parse_command(char** argv, int argc, int* i, struct Spawn* spawn) {
+  if (*i >= argc) sys_exit_group(125);
+  spawn->cwd = argv[(*i)++];
+  unsigned long n_env = parse_count(argv, argc, i);
+  spawn->envp = argv + *i;
+  *i += (int)n_env;
+  spawn->n_candidates = parse_count(argv, argc, i);
+  spawn->candidates = argv + *i;
+  *i += (int)spawn->n_candidates;
+  if (*i >= argc || spawn->n_candidates == 0) sys_exit_group(125);
+  spawn->argv = argv + *i;
+  spawn->envp[n_env] = 0;
+  spawn->new_session = 0;
+  spawn->err = 0;
+}
+
+int session_plain_run(void* p) {
+  const struct SessionInitArgs* args = (const struct SessionInitArgs*)p;
+  move_fds(args->fds);
+  // No /proc masks without namespaces: the argv's two counts are 0.
+  int i = 2;
+  if (parse_count(args->argv, args->argc, &i) != 0 || parse_count(args->argv, args->argc, &i) != 0) sys_exit_group(125);
+  struct Spawn spawn;
+  parse_command(args->argv, args->argc, &i, &spawn);
+  // A session of its own, as an isolated command's init and sandbox.spawn's (bwrap --new-session) have:
+  // no terminal to share, and on a loaded host its own autogroup (sched(7) "The autogroup feature")
+  // rather than one group shared by every command of the session and the supervisor.
+  spawn.new_session = 1;
+  // The command itself: returns only if no candidate could be exec'd (the report pipe, close-on-exec,
+  // reads EOF without a word once one was).
+  spawn_child(&spawn);
+  report_failure(spawn.err, "");
+}
+
+int session_init_run(void* p) {
+  const struct SessionInitArgs* args = (const struct SessionInitArgs*)p;
+  int argc = args->argc;
+  char** argv = args->argv;
+  move_fds(args->fds);
+  // Set again (it is the supervisor's address space's flag, already clear; prctl(2) PR_SET_DUMPABLE),
   // so the command (same uid) cannot ptrace this init or read its memory, fds or environment.
   check(sys_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "session command set-up: prctl(PR_SET_DUMPABLE)");
-  for (int fd = kStdin; fd <= kReport; ++fd) {
-    // Never inherited by the command (its child dups 100..102 onto 0..2).
-    check(sys_fcntl(fd, F_SETFD, FD_CLOEXEC), "session command set-up: fcntl(FD_CLOEXEC)");
-  }
   // Named apart from the supervisor (ps, /proc/PID/comm).
   sys_prctl(PR_SET_NAME, (unsigned long)"session-init", 0, 0, 0);
   // The supervisor dies, so does this namespace (its init first, then the kernel kills the rest).
@@ -135,18 +199,8 @@ __attribute__((noreturn, used)) void init_start(long* sp) {
   unsigned long n_masked = parse_count(argv, argc, &i);
   if (n_masked > kMaxList) sys_exit_group(125);
   for (unsigned long k = 0; k < n_masked; ++k) masked[k] = argv[i++];
-  if (i >= argc) sys_exit_group(125);
-  const char* cwd = argv[i++];
-  unsigned long n_env = parse_count(argv, argc, &i);
-  // The command's environment is a slice of this argv: NULL-terminated in place (the slot after the
-  // last variable is overwritten; it was already read).
-  char** envp = argv + i;
-  i += (int)n_env;
-  unsigned long n_candidates = parse_count(argv, argc, &i);
-  char** candidates = argv + i;
-  i += (int)n_candidates;
-  if (i >= argc || n_candidates == 0) sys_exit_group(125);
-  char** command_argv = argv + i;
+  struct Spawn spawn;
+  parse_command(argv, argc, &i, &spawn);
 
   // A session and group of its own: the supervisor's kill(-pid) reaches this init; a session also
   // gives each command its own autogroup on a loaded host (sched(7) "The autogroup feature").
@@ -199,14 +253,13 @@ __attribute__((noreturn, used)) void init_start(long* sp) {
   }
   sys_rt_sigaction(SIGCHLD, &sa, 0);
   sys_rt_sigprocmask(SIG_BLOCK, &waited, 0);
-  envp[n_env] = 0;
 
   // The command: a vfork-style child (CLONE_VM | CLONE_VFORK: no page tables of its own to build and
   // throw away at its exec, as posix_spawn(3) does) in its own process group, stdio 0..2, the cwd,
   // default dispositions and an empty mask, then execve over the PATH candidates as execvp(3) would.
   // This init resumes once the child has exec'd or failed (its errno is left in `spawn.err`).
-  struct Spawn spawn = {cwd, candidates, n_candidates, command_argv, envp, 0};
-  static char child_stack[16384] __attribute__((aligned(16)));
+  // On this init's own stack (a static one would be shared by every init in the supervisor's memory).
+  char child_stack[16384] __attribute__((aligned(16)));
   long pid = init_vfork_run(spawn_child, &spawn, child_stack + sizeof child_stack);
   check(pid, "session command set-up: clone (the command's process)");
   if (spawn.err != 0) {
@@ -241,3 +294,11 @@ __attribute__((noreturn, used)) void init_start(long* sp) {
     }
   }
 }
+
+#ifdef SESSION_INIT_STANDALONE
+__attribute__((noreturn, used)) void init_start(long* sp) {
+  struct SessionInitArgs args = {(int)sp[0], (char**)(sp + 1), {kStdin, kStdout, kStderr, kReport}};
+  session_init_run(&args);
+  sys_exit_group(125);
+}
+#endif

@@ -22,14 +22,16 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
   __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
   return ret;
 }
+#ifdef SESSION_INIT_STANDALONE
 // The entry point: the kernel's initial stack (argc, argv..., NULL, envp...) to init_start.
-__asm__(".text\n.globl _start\n_start:\n xor %ebp, %ebp\n mov %rsp, %rdi\n and $-16, %rsp\n call init_start\n hlt\n"
-        // rt_sigreturn for the (never run: blocked) handlers, as SA_RESTORER requires on x86-64.
-        ".globl init_restore_rt\ninit_restore_rt:\n mov $15, %eax\n syscall\n hlt\n");
+__asm__(".text\n.globl _start\n_start:\n xor %ebp, %ebp\n mov %rsp, %rdi\n and $-16, %rsp\n call init_start\n hlt\n");
+#endif
+// rt_sigreturn for the (never run: blocked) handlers, as SA_RESTORER requires on x86-64.
+__asm__(".text\n.globl init_restore_rt\ninit_restore_rt:\n mov $15, %eax\n syscall\n hlt\n");
 // init_vfork_run(fn, arg, stack_top): clone(CLONE_VM | CLONE_VFORK | SIGCHLD) with the child on
 // stack_top running fn(arg) then exit(2) with its result; the caller resumes once the child has
 // exec'd or exited. Returns the child's pid or -errno (as glibc's clone(), without its libc state).
-__asm__(".globl init_vfork_run\ninit_vfork_run:\n and $-16, %rdx\n sub $16, %rdx\n mov %rdi, 0(%rdx)\n mov %rsi, 8(%rdx)\n"
+__asm__(".text\n.globl init_vfork_run\ninit_vfork_run:\n and $-16, %rdx\n sub $16, %rdx\n mov %rdi, 0(%rdx)\n mov %rsi, 8(%rdx)\n"
         " mov $0x4111, %edi\n mov %rdx, %rsi\n xor %edx, %edx\n xor %r10d, %r10d\n xor %r8d, %r8d\n mov $56, %eax\n syscall\n"
         " test %rax, %rax\n jnz 1f\n pop %rax\n pop %rdi\n call *%rax\n mov %eax, %edi\n mov $60, %eax\n syscall\n hlt\n1:\n ret\n");
 #define INIT_SA_RESTORER 0x04000000UL
@@ -45,9 +47,11 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
   __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
   return x0;
 }
-__asm__(".text\n.globl _start\n_start:\n mov x0, sp\n bl init_start\n brk #0\n"
-        ".globl init_restore_rt\ninit_restore_rt:\n mov x8, #139\n svc 0\n brk #0\n");
-__asm__(".globl init_vfork_run\ninit_vfork_run:\n and x2, x2, #-16\n stp x0, x1, [x2, #-16]!\n mov x0, #0x4111\n mov x1, x2\n"
+#ifdef SESSION_INIT_STANDALONE
+__asm__(".text\n.globl _start\n_start:\n mov x0, sp\n bl init_start\n brk #0\n");
+#endif
+__asm__(".text\n.globl init_restore_rt\ninit_restore_rt:\n mov x8, #139\n svc 0\n brk #0\n");
+__asm__(".text\n.globl init_vfork_run\ninit_vfork_run:\n and x2, x2, #-16\n stp x0, x1, [x2, #-16]!\n mov x0, #0x4111\n mov x1, x2\n"
         " mov x2, #0\n mov x3, #0\n mov x4, #0\n mov x8, #220\n svc 0\n cbnz x0, 1f\n ldp x9, x0, [sp], #16\n blr x9\n"
         " mov x8, #93\n svc 0\n brk #0\n1:\n ret\n");
 #define INIT_SA_RESTORER 0UL  // arm64: the kernel's vDSO trampoline returns from handlers
@@ -64,7 +68,7 @@ long init_vfork_run(int (*fn)(void*), void* arg, void* stack_top);
 
 // Signal numbers are the same on x86-64 and arm64 (the generic ones).
 enum {
-  SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGALRM = 14, SIGTERM = 15,
+  SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGPIPE = 13, SIGALRM = 14, SIGTERM = 15,
   SIGCHLD = 17, SIGCONT = 18, SIGTSTP = 20, SIGWINCH = 28,
 };
 enum { SIG_BLOCK = 0, SIG_SETMASK = 2 };
@@ -118,4 +122,5 @@ static inline long sys_dup3(int from, int to, int flags) { return sys6(__NR_dup3
 static inline long sys_chdir(const char* path) { return sys6(__NR_chdir, (long)path, 0, 0, 0, 0, 0); }
 static inline long sys_execve(const char* path, char* const* argv, char* const* envp) { return sys6(__NR_execve, (long)path, (long)argv, (long)envp, 0, 0, 0); }
 static inline long sys_wait4(int pid, int* status, int options) { return sys6(__NR_wait4, pid, (long)status, options, 0, 0, 0); }
+static inline long sys_close_range(unsigned int first, unsigned int last) { return sys6(__NR_close_range, first, last, 0, 0, 0, 0); }
 static inline long sys_kill(int pid, int sig) { return sys6(__NR_kill, pid, sig, 0, 0, 0, 0); }

@@ -6,62 +6,62 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <map>
+#include <memory>
+
+#include "init_run.h"
+
 namespace {
 
-// The init's fds once it has moved them out of the supervisor's way (everything else is closed);
-// kExe, the init's binary, only until the init has been exec'd from it.
-constexpr int kStdin = 100, kStdout = 101, kStderr = 102, kReport = 103, kExe = 104;
+// Each init's stack and argv, in the supervisor's memory, which the init shares (init_run.h): set
+// aside before the clone and never touched by the supervisor until the init has been reaped
+// (release_init), so nothing the init reads or writes changes under it.
+constexpr size_t kInitStack = 64 * 1024;
+constexpr size_t kGuard = 4096;
 
-// The init's binary (O_PATH), opened once at the supervisor's start: each init is exec'd from it.
-int exe_fd = -1;
-
-// What the clone child needs: prepared by the supervisor, which is suspended until the child execs.
-struct InitLaunch {
-  int fds[4];          // the command's stdin, stdout, stderr and the report pipe (child ends)
-  char* const* argv;   // the init's argv (init_argv)
-  const char* too_big; // the report if the exec fails with E2BIG (no allocation in the child)
-  const char* failure; // the report for any other exec failure
+struct InitMemory {
+  std::vector<std::string> storage;
+  std::vector<char*> argv;
+  SessionInitArgs args;
+  char* stack;  // kGuard (PROT_NONE: an overflow faults, it never runs into other memory) + kInitStack
 };
 
-// The clone child, in the new namespaces, sharing the supervisor's memory until it execs (CLONE_VM |
-// CLONE_VFORK, as posix_spawn does): the supervisor's pages are never shared copy-on-write with a
-// long-lived init, whose faults (and TLB shoot-downs) were most of a command's cost. Only system
-// calls here, on the supervisor's data, which stays untouched.
-int init_trampoline(void* p) {
-  const InitLaunch* launch = static_cast<const InitLaunch*>(p);
-  // Moved out of the way, then everything else closed: the init must not hold the supervisor's frame
-  // channel, its signalfd or another command's pipes.
-  // In two steps: with many commands running, a source fd may itself be one of 100..104, and a direct
-  // dup3 would overwrite it before it was moved (the command's report then went into another pipe).
-  const int sources[5] = {launch->fds[0], launch->fds[1], launch->fds[2], launch->fds[3], exe_fd};
-  const int targets[5] = {kStdin, kStdout, kStderr, kReport, kExe};
-  int above[5];
-  for (int i = 0; i < 5; ++i) {
-    if ((above[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, kExe + 1)) < 0) _exit(125);
+std::map<pid_t, std::unique_ptr<InitMemory>> live_inits;
+// Stacks of reaped inits, reused: at most as many as inits ever ran at once, and no munmap (whose TLB
+// shoot-down reaches every CPU running an init in this address space) per command.
+std::vector<char*> free_stacks;
+
+char* take_stack() {
+  if (!free_stacks.empty()) {
+    char* s = free_stacks.back();
+    free_stacks.pop_back();
+    return s;
   }
-  // Kept across the exec but the binary (an ELF, so a close-on-exec fd is fine for execveat).
-  for (int i = 0; i < 5; ++i) {
-    if (dup3(above[i], targets[i], i == 4 ? O_CLOEXEC : 0) < 0) _exit(125);
+  void* p = mmap(nullptr, kGuard + kInitStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  if (mprotect(p, kGuard, PROT_NONE) != 0) {
+    munmap(p, kGuard + kInitStack);
+    return nullptr;
   }
-  if (syscall(SYS_close_range, 0, kStdin - 1, 0) < 0 || syscall(SYS_close_range, kExe + 1, ~0U, 0) < 0) _exit(125);
-  static char* const no_env[] = {nullptr};
-  syscall(SYS_execveat, kExe, "", launch->argv, no_env, AT_EMPTY_PATH);
-  const int err = errno;
-  const char* text = err == E2BIG ? launch->too_big : launch->failure;
-  uint32_t head[2] = {static_cast<uint32_t>(err), static_cast<uint32_t>(strlen(text))};
-  if (write(kReport, head, sizeof head) == static_cast<ssize_t>(sizeof head)) {
-    if (write(kReport, text, head[1]) < 0) _exit(125);
-  }
-  _exit(0);
+  return static_cast<char*>(p);
 }
 
 }  // namespace
 
-int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedCommand* out, std::string* message) {
+void release_init(pid_t pid) {
+  auto it = live_inits.find(pid);
+  if (it == live_inits.end()) return;
+  free_stacks.push_back(it->second->stack);
+  live_inits.erase(it);
+}
+
+namespace {
+
+int spawn_cloned(const StartRequest& request, const ProcMasks& masks, bool isolated, SpawnedCommand* out, std::string* message) {
   int stdio[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
   int err = make_stdio_pipes(stdio, message);
   if (err != 0) return err;
@@ -78,6 +78,15 @@ int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedC
   // Checked here, with the same words as without isolation: the init only tries the candidates.
   std::vector<std::string> found;
   err = check_cwd_and_find(request, &found, message);
+  std::unique_ptr<InitMemory> memory;
+  if (err == 0) {
+    memory.reset(new InitMemory);
+    memory->stack = take_stack();
+    if (memory->stack == nullptr) {
+      err = errno;
+      *message = std::string("mmap (the stack of the command's namespace init): ") + strerror(err);
+    }
+  }
   if (err != 0) {
     close(report[0]);
     close(report[1]);
@@ -87,23 +96,26 @@ int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedC
     }
     return err;
   }
-  std::vector<std::string> storage = init_argv(request, masks, found);
-  std::vector<char*> argv;
-  for (std::string& a : storage) argv.push_back(&a[0]);
-  argv.push_back(nullptr);
-  // E2BIG: what the command's own exec would say for the same limits (its argv and env are the init's).
-  const std::string too_big = exec_error_message(request.argv[0], E2BIG);
-  const std::string failure = "session command set-up: cannot exec the namespace init " + std::string(kInitName);
-  InitLaunch launch = {{stdio[0][0], stdio[1][1], stdio[2][1], report[1]}, argv.data(), too_big.c_str(), failure.c_str()};
+  memory->storage = init_argv(request, masks, found);
+  for (std::string& a : memory->storage) memory->argv.push_back(&a[0]);
+  memory->argv.push_back(nullptr);
+  memory->args.argc = static_cast<int>(memory->storage.size());
+  memory->args.argv = memory->argv.data();
+  const int fds[4] = {stdio[0][0], stdio[1][1], stdio[2][1], report[1]};
+  memcpy(memory->args.fds, fds, sizeof fds);
   // clone(2) with new pid, IPC and mount namespaces (CAP_SYS_ADMIN, held by the supervisor alone),
-  // suspended until the child has exec'd the init. glibc's clone(), not clone3 (which the sandbox's
-  // seccomp filter refuses with ENOSYS). One child at a time uses the stack: the caller is suspended.
-  alignas(16) static char stack[64 * 1024];
-  long pid = exe_fd < 0 ? (errno = EBADF, -1) : clone(init_trampoline, stack + sizeof stack, CLONE_VM | CLONE_VFORK | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, &launch);
+  // sharing this address space (CLONE_VM: no exec, no page tables of its own) but not the fd table or
+  // the signal handlers. glibc's clone(), not clone3 (which the sandbox's seccomp filter refuses with
+  // ENOSYS); its child calls session_init_run on the init's own stack and touches no libc state.
+  // Without isolation the same, without the namespaces: the command's own child, whose exec the
+  // supervisor does not wait for (posix_spawn's vfork did, one command at a time).
+  const int flags = isolated ? CLONE_VM | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD : CLONE_VM | SIGCHLD;
+  long pid = clone(isolated ? session_init_run : session_plain_run, memory->stack + kGuard + kInitStack, flags, &memory->args);
   close(report[1]);
   if (pid < 0) {
     err = errno;
-    *message = std::string("clone (new pid, IPC and mount namespaces for the command): ") + strerror(err);
+    *message = std::string(isolated ? "clone (new pid, IPC and mount namespaces for the command): " : "clone (the command's process): ") + strerror(err);
+    free_stacks.push_back(memory->stack);
     close(report[0]);
     for (auto& p : stdio) {
       close(p[0]);
@@ -111,12 +123,23 @@ int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedC
     }
     return err;
   }
+  live_inits[static_cast<pid_t>(pid)] = std::move(memory);
   // Not waited for here: the init's set-up (its /proc, masks, capability drop, the command's exec)
   // runs while the supervisor serves other commands; its start report arrives on report_fd.
   if (fcntl(report[0], F_SETFL, O_NONBLOCK) < 0) *message = std::string("fcntl(O_NONBLOCK): ") + strerror(errno);
   adopt_stdio_pipes(stdio, static_cast<pid_t>(pid), out, message);
   out->report_fd = report[0];
   return 0;
+}
+
+}  // namespace
+
+int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedCommand* out, std::string* message) {
+  return spawn_cloned(request, masks, true, out, message);
+}
+
+int spawn_plain(const StartRequest& request, SpawnedCommand* out, std::string* message) {
+  return spawn_cloned(request, ProcMasks(), false, out, message);
 }
 
 bool read_report(int* report_fd, std::vector<uint8_t>* buffer) {
@@ -161,28 +184,6 @@ int isolated_status(const std::vector<uint8_t>& rest, int init_status) {
   if (rest.size() < sizeof raw) return init_status;
   memcpy(&raw, rest.data(), sizeof raw);
   return static_cast<int>(raw);
-}
-
-int open_init_exe(std::string* message) {
-  // Beside the binary this process runs (proc(5) /proc/pid/exe), read-only in the sandbox like it and
-  // the launcher (sandbox.ts supervisorPlanOptions): opened once, before any command runs, and held,
-  // so a file a command later put at that path is never what an init runs.
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) {
-    int err = n < 0 ? errno : ENOENT;
-    *message = std::string("readlink(/proc/self/exe): ") + strerror(err);
-    return err;
-  }
-  std::string path(self, static_cast<size_t>(n));
-  path = path.substr(0, path.rfind('/') + 1) + kInitName;
-  exe_fd = open(path.c_str(), O_PATH | O_CLOEXEC);
-  if (exe_fd < 0) {
-    int err = errno;
-    *message = "open(" + path + "): " + strerror(err) + " (the session init is built beside the supervisor: run `npm run build:native`)";
-    return err;
-  }
-  return 0;
 }
 
 std::vector<std::string> init_argv(const StartRequest& request, const ProcMasks& masks, const std::vector<std::string>& candidates) {

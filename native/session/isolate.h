@@ -3,6 +3,8 @@
 // carries the sandbox's /proc masks and without any capability.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -16,11 +18,6 @@ struct ProcMasks {
 
 // The init's argv[1] (init_main.c reads its argv from argv[2]; ps shows what it is).
 constexpr const char* kInitFlag = "--session-init";
-// The init's binary (native/session/init_main.c: freestanding, a few pages), built beside the supervisor.
-constexpr const char* kInitName = "codex-sandbox-session-init";
-
-// Opens the init's binary beside the supervisor's, from which each init is exec'd: 0, or an errno and *message.
-int open_init_exe(std::string* message);
 
 // The init's argv for a command, with the files to try for argv[0] (check_cwd_and_find).
 std::vector<std::string> init_argv(const StartRequest& request, const ProcMasks& masks, const std::vector<std::string>& candidates);
@@ -31,6 +28,14 @@ std::vector<std::string> init_argv(const StartRequest& request, const ProcMasks&
 // report_fd (read_report, parse_start_report). The init exits when the command does, and the kernel
 // then kills whatever else is left in its pid namespace.
 int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedCommand* out, std::string* message);
+
+// isolation 'none' (spawn_command's result, started the same way without namespaces): out->pid is
+// the command, out->report_fd its report pipe, EOF without a word once the command has exec'd.
+int spawn_plain(const StartRequest& request, SpawnedCommand* out, std::string* message);
+
+// After any child was reaped: if it was an init, its stack and argv in this address space (which it
+// shared) are free again. Never before: until then the init may still read or write them.
+void release_init(pid_t pid);
 
 // Appends what *report_fd holds now to *buffer. True at EOF (the init exited: *report_fd is closed
 // and set to -1), false when more may come.

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,17 +10,6 @@
 #include <vector>
 
 namespace {
-
-struct Pipes {
-  int fds[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
-  ~Pipes() {
-    for (auto& p : fds) {
-      for (int fd : p) {
-        if (fd >= 0) close(fd);
-      }
-    }
-  }
-};
 
 int set_nonblocking(int fd) {
   int flags = fcntl(fd, F_GETFL);
@@ -81,68 +69,6 @@ std::string exec_failure_message(const std::string& program, int err) {
   return exec_error_message(program, err);
 }
 
-int spawn_program(const StartRequest& request, const int stdio[3], pid_t* pid_out, std::string* message) {
-  std::vector<std::string> found;
-  int err = check_cwd_and_find(request, &found, message);
-  if (err != 0) return err;
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  err = posix_spawn_file_actions_init(&actions);
-  if (err != 0) {
-    *message = std::string("posix_spawn_file_actions_init: ") + strerror(err);
-    return err;
-  }
-  err = posix_spawnattr_init(&attr);
-  if (err != 0) {
-    posix_spawn_file_actions_destroy(&actions);
-    *message = std::string("posix_spawnattr_init: ") + strerror(err);
-    return err;
-  }
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  // Own process group (pgid = pid): SIGNAL frames and the kill after its exit reach the command and
-  // its background jobs, never the supervisor or another command (setpgid(2)). Signal dispositions
-  // reset and mask emptied: the supervisor ignores SIGPIPE and blocks SIGCHLD, which exec would keep.
-  if ((err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) != 0 ||
-      (err = posix_spawnattr_setpgroup(&attr, 0)) != 0 || (err = posix_spawnattr_setsigdefault(&attr, &all)) != 0 ||
-      (err = posix_spawnattr_setsigmask(&attr, &none)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&actions, stdio[0], 0)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&actions, stdio[1], 1)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&actions, stdio[2], 2)) != 0 ||
-      (err = posix_spawn_file_actions_addchdir_np(&actions, request.cwd.c_str())) != 0) {
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&actions);
-    *message = std::string("posix_spawn set-up: ") + strerror(err);
-    return err;
-  }
-  std::vector<char*> argv;
-  for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const std::string& e : request.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  int result = ENOENT;
-  bool denied = false;
-  for (const std::string& file : found) {
-    result = posix_spawn(&pid, file.c_str(), &actions, &attr, argv.data(), envp.data());
-    if (result == 0) break;
-    if (result == EACCES) denied = true;
-    // execvp(3): keep searching past a directory that lacks it or is unusable.
-    if (request.argv[0].find('/') != std::string::npos || (result != ENOENT && result != ENOTDIR && result != EACCES)) break;
-  }
-  if (result != 0 && denied && (result == ENOENT || result == ENOTDIR)) result = EACCES;
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
-  if (result != 0) {
-    *message = exec_failure_message(request.argv[0], result);
-    return result;
-  }
-  *pid_out = pid;
-  return 0;
-}
-
 std::string exec_error_message(const std::string& program, int err) {
   std::string message = program + ": " + strerror(err);
   if (err == E2BIG) {
@@ -184,18 +110,5 @@ int adopt_stdio_pipes(int fds[3][2], pid_t pid, SpawnedCommand* out, std::string
     // Already started: the caller still tracks and reaps it; the error is reported as data.
     *message = std::string("fcntl(O_NONBLOCK): ") + strerror(nb);
   }
-  return 0;
-}
-
-int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string* message) {
-  Pipes pipes;
-  int err = make_stdio_pipes(pipes.fds, message);
-  if (err != 0) return err;
-  const int stdio[3] = {pipes.fds[0][0], pipes.fds[1][1], pipes.fds[2][1]};
-  pid_t pid = -1;
-  err = spawn_program(request, stdio, &pid, message);
-  if (err != 0) return err;
-  adopt_stdio_pipes(pipes.fds, pid, out, message);
-  for (auto& p : pipes.fds) p[0] = p[1] = -1;
   return 0;
 }

@@ -1,5 +1,5 @@
-// Starts one session command with posix_spawn(3): its own process group, its own stdio pipes, the
-// environment and cwd the host asked for, default signal dispositions and an empty signal mask.
+// What starting a session command needs around its child (isolate.h starts it): its stdio pipes,
+// the cwd check and PATH search (as execvp(3)), and the words for an exec failure.
 #pragma once
 
 #include <sys/types.h>
@@ -16,14 +16,6 @@ struct SpawnedCommand {
   int stderr_fd = -1;  // read end, non-blocking
   int report_fd = -1;  // isolated commands: the namespace init's report pipe (isolate.h), else -1
 };
-
-// 0 and *out filled on success; otherwise an errno (ENOENT: not found, as a shell's 127; anything
-// else: not executable, 126) and *message names what failed.
-int spawn_command(const StartRequest& request, SpawnedCommand* out, std::string* message);
-
-// The program alone, with stdio[0..2] as its stdin/stdout/stderr: the PATH search, the cwd check, its
-// own process group and default signals, as above. 0 and *pid, or an errno and *message.
-int spawn_program(const StartRequest& request, const int stdio[3], pid_t* pid, std::string* message);
 
 // The cwd checked (a directory) and the files execvp(3) would try for argv[0] under the command's
 // PATH: 0 and *found (never empty), or an errno and *message (the same words as a failed spawn).

@@ -1,8 +1,8 @@
 // codex-sandbox-session: the session supervisor. Started as the sandboxed program by the ordinary
 // launch path (launcher -> bwrap -> inner stage -> this), so it runs with exactly the sandbox's
 // confinement; every command it starts inherits it. It speaks the frame protocol of frames.h on its
-// stdin (requests from the host) and stdout (reports), and starts each command with posix_spawn in a
-// process group of its own (spawn_command.h). With `--isolate` (the Linux session plan, which gives
+// stdin (requests from the host) and stdout (reports), and starts each command (isolate.h) in a
+// session of its own. With `--isolate` (the Linux session plan, which gives
 // this process alone CAP_SYS_ADMIN), each command runs under an init of its own in new pid, IPC and
 // mount namespaces, without capabilities (isolate.h). It ends, killing every command's group, when its stdin
 // reaches EOF (the host closed the session or died).
@@ -32,9 +32,10 @@ struct Command {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
-  int report_fd = -1;            // isolated: the init's report pipe (isolate.h)
-  std::vector<uint8_t> report;   // isolated: what the init reported so far
-  bool starting = false;         // isolated: no start report yet (STARTED not sent)
+  int report_fd = -1;            // the init's report pipe, or the command's until its exec (isolate.h)
+  std::vector<uint8_t> report;   // what the init (or the command's child) reported so far
+  bool starting = false;         // no start report yet (STARTED not sent)
+  bool plain = false;            // isolation 'none': EOF without a word on report_fd is the start
   std::vector<int> held_signals; // SIGNAL frames that came while starting, sent once started
   std::vector<uint8_t> pending;  // stdin bytes not yet accepted by the pipe
   bool close_stdin = false;      // EOF asked for: close once pending is written
@@ -43,6 +44,15 @@ struct Command {
 };
 
 std::map<uint32_t, Command> commands;
+// Reports not sent yet: written once per turn of the poll loop (a STARTED, an EXIT and output of many
+// commands in one write(2), not two writes per frame), or earlier once large.
+std::vector<uint8_t> outbox;
+constexpr size_t kOutboxFlush = 1 << 20;
+
+void report(uint8_t type, uint32_t id, const void* payload, size_t length) {
+  append_frame(&outbox, type, id, payload, length);
+  if (outbox.size() >= kOutboxFlush) write_frames(STDOUT_FILENO, &outbox);
+}
 bool isolate = false;
 ProcMasks proc_masks;
 
@@ -56,6 +66,7 @@ void kill_all() {
 }
 
 [[noreturn]] void fatal(const std::string& text) {
+  write_frames(STDOUT_FILENO, &outbox);
   write_frame(STDOUT_FILENO, kFatal, 0, text.data(), text.size());
   kill_all();
   _exit(125);
@@ -86,7 +97,7 @@ void pump_output(uint32_t id, int* fd, uint8_t type, bool drain) {
       close_fd(fd);
       return;
     }
-    write_frame(STDOUT_FILENO, type, id, buffer, static_cast<size_t>(n));
+    report(type, id, buffer, static_cast<size_t>(n));
     if (!drain) return;
   }
 }
@@ -111,14 +122,14 @@ void send_failed(uint32_t id, int err, const std::string& message) {
   std::vector<uint8_t> out(4 + message.size());
   put_u32(out.data(), static_cast<uint32_t>(err));
   memcpy(out.data() + 4, message.data(), message.size());
-  write_frame(STDOUT_FILENO, kFailed, id, out.data(), out.size());
+  report(kFailed, id, out.data(), out.size());
 }
 
 void send_started(uint32_t id, Command* c) {
   c->starting = false;
   uint8_t pid[4];
   put_u32(pid, static_cast<uint32_t>(c->pid));
-  write_frame(STDOUT_FILENO, kStarted, id, pid, sizeof pid);
+  report(kStarted, id, pid, sizeof pid);
   for (int sig : c->held_signals) kill(-c->pid, sig);
   c->held_signals.clear();
 }
@@ -136,7 +147,12 @@ void on_report(uint32_t id) {
   auto it = commands.find(id);
   if (it == commands.end() || !it->second.starting) return;
   Command& c = it->second;
-  read_report(&c.report_fd, &c.report);
+  bool eof = read_report(&c.report_fd, &c.report);
+  if (c.plain && eof && c.report.empty()) {
+    // The command's exec closed its copy of the pipe (close-on-exec): it runs.
+    send_started(id, &c);
+    return;
+  }
   int err = 0;
   std::string message;
   switch (parse_start_report(&c.report, c.program, &err, &message)) {
@@ -165,7 +181,7 @@ void start(uint32_t id, const std::vector<uint8_t>& payload) {
     err = EINVAL;
   }
   SpawnedCommand spawned;
-  if (err == 0) err = isolate ? spawn_isolated(request, proc_masks, &spawned, &message) : spawn_command(request, &spawned, &message);
+  if (err == 0) err = isolate ? spawn_isolated(request, proc_masks, &spawned, &message) : spawn_plain(request, &spawned, &message);
   if (err != 0) {
     send_failed(id, err, message);
     return;
@@ -176,6 +192,7 @@ void start(uint32_t id, const std::vector<uint8_t>& payload) {
   c.stdout_fd = spawned.stdout_fd;
   c.stderr_fd = spawned.stderr_fd;
   c.report_fd = spawned.report_fd;
+  c.plain = !isolate;
   // Isolated: STARTED waits for the init's report (on_report), so several inits set up at once.
   if (c.report_fd >= 0) {
     c.starting = true;
@@ -201,7 +218,7 @@ void handle(const Frame& f) {
     case kSignal: {
       if (it == commands.end() || f.payload.size() != 4) return;
       int sig = static_cast<int>(f.payload[0] | (f.payload[1] << 8) | (f.payload[2] << 16) | (f.payload[3] << 24));
-      // The command's group only: pgid == its pid (spawn_command.cc), never 0 or -1. An init still
+      // The command's group only: pgid == its pid (init_main.c spawn_child), never 0 or -1. An init still
       // starting has no group of its own yet: the signal waits until it has started.
       if (it->second.starting) it->second.held_signals.push_back(sig);
       else if (it->second.pid > 1) kill(-it->second.pid, sig);
@@ -228,6 +245,7 @@ void reap() {
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid < 0 && errno == EINTR) continue;
     if (pid <= 0) return;
+    release_init(pid);
     on_exit(pid, status);
   }
 }
@@ -249,6 +267,7 @@ void on_exit(pid_t pid, int status) {
     pid_t member = waitpid(-pid, &member_status, 0);
     if (member < 0 && errno == EINTR) continue;
     if (member <= 0) break;
+    release_init(member);
     on_exit(member, member_status);  // a command leader that had joined this group
   }
   if (c.report_fd >= 0 || !c.report.empty()) {
@@ -259,6 +278,7 @@ void on_exit(pid_t pid, int status) {
       int err = EIO;
       std::string message;
       StartReport r = parse_start_report(&c.report, c.program, &err, &message);
+      if (c.plain && r == StartReport::kIncomplete && c.report.empty()) r = StartReport::kStarted;  // exec'd, then ended
       if (r != StartReport::kStarted) {
         close_command_fds(&c);
         if (r == StartReport::kIncomplete) message = "the command's namespace init ended before starting it (status " + std::to_string(status) + ")";
@@ -267,7 +287,7 @@ void on_exit(pid_t pid, int status) {
       }
       send_started(id, &c);
     }
-    status = isolated_status(c.report, status);
+    if (!c.plain) status = isolated_status(c.report, status);
   }
   // Drained whatever the flow control: what is left in the pipes is bounded by their capacity.
   pump_output(id, &c.stdout_fd, kStdout, true);
@@ -276,7 +296,7 @@ void on_exit(pid_t pid, int status) {
   uint8_t out[5];
   out[0] = WIFSIGNALED(status) ? 1 : 0;
   put_u32(out + 1, static_cast<uint32_t>(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
-  write_frame(STDOUT_FILENO, kExit, id, out, sizeof out);
+  report(kExit, id, out, sizeof out);
 }
 
 }  // namespace
@@ -297,11 +317,14 @@ int main(int argc, char** argv) {
   check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0, "prctl(PR_SET_DUMPABLE)");
   // Orphaned background processes are re-parented here and reaped (prctl(2) PR_SET_CHILD_SUBREAPER).
   check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "prctl(PR_SET_CHILD_SUBREAPER)");
-  check(signal(SIGPIPE, SIG_IGN) != SIG_ERR, "signal(SIGPIPE)");
-  if (isolate) {
-    std::string message;
-    if (open_init_exe(&message) != 0) fatal(message);
+  // Signals ignored by whoever started this process back to their default, once: an ignored signal
+  // stays ignored across exec (signal(7)), and a command's child resets only the ones the init
+  // handles and SIGPIPE, which this process ignores for itself (init_main.c spawn_child).
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction old;
+    if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) signal(sig, SIG_DFL);
   }
+  check(signal(SIGPIPE, SIG_IGN) != SIG_ERR, "signal(SIGPIPE)");
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
@@ -338,6 +361,7 @@ int main(int argc, char** argv) {
         owners.push_back({id, 2});
       }
     }
+    write_frames(STDOUT_FILENO, &outbox);
     int ready = poll(fds.data(), fds.size(), -1);
     if (ready < 0 && errno == EINTR) continue;
     check(ready >= 0, "poll");
@@ -372,6 +396,7 @@ int main(int argc, char** argv) {
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0) {
         // The host closed the session (or died): nothing may outlive it.
+        write_frames(STDOUT_FILENO, &outbox);
         kill_all();
         return 0;
       }

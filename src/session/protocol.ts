@@ -34,16 +34,37 @@ export function encodeFrame(type: number, id: number, payload: Buffer = Buffer.a
   return payload.length === 0 ? header : Buffer.concat([header, payload]);
 }
 
-function strings(items: readonly Buffer[]): Buffer[] {
-  const count = Buffer.allocUnsafe(4);
-  count.writeUInt32LE(items.length, 0);
-  const out: Buffer[] = [count];
+function checkNul(item: Buffer): void {
+  if (item.includes(0)) throw new TypeError(`session.spawn: ${JSON.stringify(item.toString('utf8'))} contains a NUL byte, which a command's argv, environment or cwd cannot hold`);
+}
+
+/** A u32 count, then each item as u32 length + bytes (NUL checked: see encodeStart). */
+export function encodeStrings(items: readonly Buffer[]): Buffer {
+  let size = 4;
   for (const item of items) {
-    const length = Buffer.allocUnsafe(4);
-    length.writeUInt32LE(item.length, 0);
-    out.push(length, item);
+    checkNul(item);
+    size += 4 + item.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt32LE(items.length, 0);
+  let offset = 4;
+  for (const item of items) {
+    out.writeUInt32LE(item.length, offset);
+    item.copy(out, offset + 4);
+    offset += 4 + item.length;
   }
   return out;
+}
+
+/**
+ * A START payload from its parts: argv and env as encodeStrings gave them (a session encodes its
+ * default environment once), then the cwd.
+ */
+export function encodeStartParts(argv: Buffer, env: Buffer, cwd: Buffer): Buffer {
+  checkNul(cwd);
+  const cwdLength = Buffer.allocUnsafe(4);
+  cwdLength.writeUInt32LE(cwd.length, 0);
+  return Buffer.concat([argv, env, cwdLength, cwd]);
 }
 
 /**
@@ -51,12 +72,7 @@ function strings(items: readonly Buffer[]): Buffer[] {
  * TypeError naming the argument, before anything is sent.
  */
 export function encodeStart(argv: readonly Buffer[], env: readonly Buffer[], cwd: Buffer): Buffer {
-  for (const item of [...argv, ...env, cwd]) {
-    if (item.includes(0)) throw new TypeError(`session.spawn: ${JSON.stringify(item.toString('utf8'))} contains a NUL byte, which a command's argv, environment or cwd cannot hold`);
-  }
-  const cwdLength = Buffer.allocUnsafe(4);
-  cwdLength.writeUInt32LE(cwd.length, 0);
-  return Buffer.concat([...strings(argv), ...strings(env), cwdLength, cwd]);
+  return encodeStartParts(encodeStrings(argv), encodeStrings(env), cwd);
 }
 
 /** Collects bytes from the supervisor's stdout and yields whole frames. */

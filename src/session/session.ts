@@ -8,7 +8,7 @@ import type { ArgvItem, LaunchRequest } from '../contracts/index.js';
 import { argvItemBytes, argvItemText, pathStringToBytes } from '../util/surrogate-escape.js';
 import { SessionCommand } from './command.js';
 import type { SessionSpawnOptions, SessionSubprocess } from './command.js';
-import { FrameDecoder, FrameType, encodeFrame, encodeStart } from './protocol.js';
+import { FrameDecoder, FrameType, encodeFrame, encodeStartParts, encodeStrings } from './protocol.js';
 import type { Frame } from './protocol.js';
 
 /** What a session needs of the launched supervisor (an execa subprocess from `Sandbox.launch`). */
@@ -24,7 +24,7 @@ export interface SessionOptions {
   idleTimeout?: number;
   /**
    * `namespaces` (default): each command in pid, IPC and mount namespaces of its own.
-   * `none`: commands started directly by the supervisor, in process groups of their own only —
+   * `none`: commands started directly by the supervisor, in sessions and process groups of their own only —
    * faster, but they share the session's pid and IPC namespaces (docs/sessions.md says what that loses).
    */
   isolation?: 'namespaces' | 'none';
@@ -40,6 +40,11 @@ export interface SessionDefaults {
 
 const STDERR_TAIL = 4096;
 
+/** NAME=VALUE as bytes: surrogate-escaped strings carry non-UTF-8 bytes (util/surrogate-escape.ts), sent as those bytes. */
+function envBytes(name: string, value: string): Buffer {
+  return pathStringToBytes(`${name}=${value}`);
+}
+
 export class SandboxSession implements AsyncDisposable {
   private readonly commands = new Map<number, SessionCommand>();
   private nextId = 1;
@@ -49,6 +54,8 @@ export class SandboxSession implements AsyncDisposable {
   private fatal: string | undefined;
   private stderrTail = '';
   private idleTimer: NodeJS.Timeout | undefined;
+  private defaultEnv: { entries: Map<string, Buffer>; section: Buffer } | undefined;
+  private corked = false;
   /** Settles once the supervisor has exited. */
   readonly ended: Promise<void>;
 
@@ -87,13 +94,7 @@ export class SandboxSession implements AsyncDisposable {
   spawn(command: readonly ArgvItem[], options: SessionSpawnOptions = {}): SessionSubprocess {
     if (this.closed) throw new Error(`session.spawn: the session is closed${this.endReason ? ` (${this.endReason})` : ''}: start a new one with sandbox.session()`);
     if (command.length === 0) throw new TypeError('session.spawn: the command is empty');
-    const env = { ...this.defaults.env, ...(options.env ?? {}) };
-    const payload = encodeStart(
-      command.map(argvItemBytes),
-      // Surrogate-escaped strings carry non-UTF-8 bytes (util/surrogate-escape.ts): sent as those bytes.
-      Object.entries(env).map(([k, v]) => pathStringToBytes(`${k}=${v}`)),
-      pathStringToBytes(options.cwd ?? this.defaults.cwd),
-    );
+    const payload = encodeStartParts(encodeStrings(command.map(argvItemBytes)), this.encodeEnv(options.env), pathStringToBytes(options.cwd ?? this.defaults.cwd));
     const id = this.nextId++;
     const name = command.map(argvItemText).join(' ');
     const channel = {
@@ -108,6 +109,25 @@ export class SandboxSession implements AsyncDisposable {
     this.send(FrameType.start, id, payload);
     cmd.begin();
     return cmd.subprocess;
+  }
+
+  /**
+   * The command's environment as START sends it: the session's defaults, then `extra` replacing or
+   * adding variables (`{ ...defaults, ...extra }`). The defaults, fixed at the session's start, are
+   * encoded once: re-encoding every variable for every command was most of a session command's Node CPU.
+   */
+  private encodeEnv(extra: Record<string, string> | undefined): Buffer {
+    if (!this.defaultEnv) {
+      const entries = new Map<string, Buffer>();
+      for (const [k, v] of Object.entries(this.defaults.env)) entries.set(k, envBytes(k, v));
+      this.defaultEnv = { entries, section: encodeStrings([...entries.values()]) };
+    }
+    if (extra === undefined) return this.defaultEnv.section;
+    const added = Object.entries(extra);
+    if (added.length === 0) return this.defaultEnv.section;
+    const merged = new Map(this.defaultEnv.entries);
+    for (const [k, v] of added) merged.set(k, envBytes(k, v));
+    return encodeStrings([...merged.values()]);
   }
 
   /** Number of commands still running. */
@@ -134,7 +154,19 @@ export class SandboxSession implements AsyncDisposable {
   }
 
   private send(type: number, id: number, payload?: Buffer): void {
-    if (this.supervisor.stdin?.writable) this.supervisor.stdin.write(encodeFrame(type, id, payload));
+    const stdin = this.supervisor.stdin;
+    if (!stdin?.writable) return;
+    // Frames sent in the same tick (many spawns at once, a START and its stdin EOF) go out in one
+    // writev instead of a write(2) each: corked until the tick ends.
+    if (!this.corked) {
+      this.corked = true;
+      stdin.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        stdin.uncork();
+      });
+    }
+    stdin.write(encodeFrame(type, id, payload));
   }
 
   private sendSignal(id: number, signal: number): void {

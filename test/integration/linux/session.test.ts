@@ -93,6 +93,44 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     await expect(session.spawn(['/bin/false'], { stdin: 'ignore' })).rejects.toBeInstanceOf(SessionCommandError);
   });
 
+  it('starts commands with no signal ignored: SIGPIPE ends a writer whose reader went, in both isolation modes', async () => {
+    // The supervisor ignores SIGPIPE for its own pipes, and an ignored signal stays ignored across exec
+    // (signal(7)): the init must reset it, or `yes | head` leaves `yes` failing with EPIPE instead.
+    const probe = 'grep SigIgn /proc/self/status; yes | head -n1 >/dev/null';
+    const plain = (await sandbox()).session('workspace-write', { cwd: s.ws, isolation: 'none' });
+    try {
+      for (const r of [await sh(probe), await plain.spawn(['/bin/sh', '-c', probe], { stdin: 'ignore', reject: false })]) {
+        expect(r.exitCode).toBe(0);
+        expect(r.stderr).toBe('');
+        const ignored = BigInt(`0x${/SigIgn:\s*([0-9a-f]+)/.exec(String(r.stdout))?.[1] ?? 'x'}`);
+        expect(ignored & (1n << 12n)).toBe(0n);
+      }
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it("isolation: 'none' starts each command in a session of its own and words exec failures as the isolated mode does", async () => {
+    // The command's own child starts it without namespaces (native/session/init_main.c session_plain_run);
+    // its exec failure comes back on a close-on-exec pipe, its start is the pipe's EOF.
+    writeFileSync(join(s.ws, 'plain-noexec'), 'x', { mode: 0o644 });
+    const plain = (await sandbox()).session('workspace-write', { cwd: s.ws, isolation: 'none' });
+    try {
+      const cases: string[][] = [['no-such-plain-tool'], [join(s.ws, 'plain-noexec')], [s.ws], ['/bin/sh', '-c', 'exit 7']];
+      for (const argv of cases) {
+        const [a, b] = [await plain.spawn(argv, { stdin: 'ignore', reject: false }), await session.spawn(argv, { stdin: 'ignore', reject: false })];
+        expect([a.exitCode, a.stderr]).toEqual([b.exitCode, b.stderr]);
+      }
+      expect((await plain.spawn(['no-such-plain-tool'], { stdin: 'ignore', reject: false })).exitCode).toBe(127);
+      // proc(5) /proc/PID/stat field 6 is the session id: the command leads its own.
+      const r = await plain.spawn(['/bin/sh', '-c', 'read -r pid comm state ppid pgrp sid rest < /proc/$$/stat; echo "$$ $pgrp $sid"'], { stdin: 'ignore', reject: false });
+      const [pid, pgrp, sid] = String(r.stdout).split(' ');
+      expect([pgrp, sid]).toEqual([pid, pid]);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it("words a command's exec failures as a shell would, through its namespace init (PATH search, not executable, a directory, E2BIG, a bad cwd)", async () => {
     // The init execs the command itself and reports only the errno; the supervisor words it.
     mkdirSync(join(s.ws, 'p1'));
@@ -173,7 +211,7 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(hostPidsWithArgv(detached)).toEqual([]);
   });
 
-  it("a command's init (exec'd from the supervisor's binary) is not dumpable: its memory, environment and fds are out of reach", async () => {
+  it("a command's init (in the supervisor's memory) is not dumpable: its memory, environment and fds are out of reach", async () => {
     const r = await sh('cat /proc/$PPID/environ >/dev/null && echo READ-ENVIRON; readlink /proc/$PPID/fd/0 && echo READ-FD; head -c1 /proc/$PPID/mem >/dev/null && echo READ-MEM; cat /proc/$PPID/comm');
     expect(r.stdout).toBe('session-init');
     expect(r.stdout).not.toMatch(/READ-/);
@@ -186,10 +224,11 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     // As the command sees its pid namespace: every process's argv, then SIGKILL to every process it may signal.
     const r = await sh('for p in /proc/[0-9]*; do echo "$p: $(tr "\\0" " " < $p/cmdline)"; done; kill -KILL -1; echo after-kill');
     expect(r.stdout).not.toContain(marker);
-    // The supervisor is not there; this command's init (exec'd from the supervisor's binary) is, as pid 1.
+    // The supervisor is not there; this command's init is, as pid 1. The init runs in the supervisor's
+    // memory (native/session/init_main.c), so its cmdline (read from that memory, proc(5)) is the
+    // supervisor's argv: no other process may show it.
     const lines = String(r.stdout).split('\n');
-    expect(lines.filter((l: string) => l.includes('codex-sandbox-session'))).toEqual([]);
-    expect(lines.filter((l: string) => l.includes('--session-init'))).toEqual([expect.stringMatching(/^\/proc\/1: session-init --session-init /)]);
+    expect(lines.filter((l: string) => l.includes('codex-sandbox-session'))).toEqual([expect.stringMatching(/^\/proc\/1: \S*codex-sandbox-session --isolate /)]);
     // Both are still there: the other command runs on, and the supervisor starts the next command.
     expect(await sh('echo still-serving')).toMatchObject({ exitCode: 0, stdout: 'still-serving' });
     expect(hostPidsWithArgv(['sleep', marker])).toHaveLength(1);
