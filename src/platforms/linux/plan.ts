@@ -602,6 +602,19 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   // it and be run unsandboxed by the caller (the CVE-2019-5736 pattern, runc). Read-only inside.
   const pkg = facts.linux?.packageRoot;
   if (pkg !== undefined) {
+    // A writable root inside one of the runtime entries (build/, dist/, …) is refused whatever else is
+    // writable: checked for every root, also when a wider root (the cwd /tmp, a home) holds the whole
+    // package, because a root nested in the package's read-only carve-out is mounted after it and would
+    // open that entry again (`-w <pkg>/dist/cli` run from /tmp made dist/cli writable).
+    for (const r of roots) {
+      if (!isWithin(r.target, pkg)) continue;
+      for (const name of PACKAGE_RUNTIME_ENTRIES) {
+        const entry = path.join(pkg, name);
+        if (isWithin(r.target, entry) && fsi.kind(entry) !== 'missing') {
+          throw new PlanError('WritableRootInPackage', `writable root ${r.root} is ${r.target === entry ? '' : 'inside '}${entry}, part of codex-sandbox's own installation (${pkg}), which runs outside the sandbox on the next launch; drop that writable root`);
+        }
+      }
+    }
     const home = deepestRoot(pkg);
     if (home !== undefined && home !== pkg && !carveOuts.has(pkg)) {
       carveOuts.set(pkg, false);
@@ -609,16 +622,12 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       // A writable root that IS the package (working on codex-sandbox itself) or lies inside it: what runs
       // outside the sandbox on the next launch — the launcher, session supervisor, addon and bundled bwrap
       // (build/, prebuilds/), the CLI and library (dist/), the dependencies the CLI loads (node_modules/) and
-      // package.json — stays read-only, the same CVE-2019-5736 pattern; a root inside one of them is refused.
+      // package.json — stays read-only, the same CVE-2019-5736 pattern.
       for (const r of roots) {
         if (!isWithin(r.target, pkg)) continue;
         for (const name of PACKAGE_RUNTIME_ENTRIES) {
           const entry = path.join(pkg, name);
-          if (fsi.kind(entry) === 'missing') continue;
-          if (isWithin(r.target, entry)) {
-            throw new PlanError('WritableRootInPackage', `writable root ${r.root} is ${r.target === entry ? '' : 'inside '}${entry}, part of codex-sandbox's own installation (${pkg}), which runs outside the sandbox on the next launch; drop that writable root`);
-          }
-          if (isWithin(entry, r.target) && !carveOuts.has(entry)) carveOuts.set(entry, false);
+          if (isWithin(entry, r.target) && !carveOuts.has(entry) && fsi.kind(entry) !== 'missing') carveOuts.set(entry, false);
         }
       }
     }

@@ -335,6 +335,12 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
       expect(existsSync(join(pkg, 'd2'))).toBe(false);
       // A writable root inside build/ would leave nothing to protect it with: refused before launch.
       await expect((async () => sb.spawn(['/bin/true'], 'read-only', { cwd: pkg, writableRoots: [join(pkg, 'build', 'Release')], reject: false }))()).rejects.toThrow(/part of codex-sandbox's own installation/);
+      // The same root while a wider writable root (the cwd, as `run` from /tmp) holds the whole package: the
+      // package's read-only carve-out would be mounted under the nested root, reopening dist/ — refused too,
+      // and nothing was written. (Before the check covered nested roots, this run wrote dist/x and exited 0.)
+      const dist = join(pkg, 'dist');
+      await expect((async () => sb.spawn(['/bin/sh', '-c', `echo pwn > ${dist}/x`], 'workspace-write', { cwd: s.ws, writableRoots: [dist], reject: false, stdin: 'ignore' }))()).rejects.toThrow(/part of codex-sandbox's own installation/);
+      expect(existsSync(join(dist, 'x'))).toBe(false);
     });
   });
 });
