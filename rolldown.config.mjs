@@ -54,6 +54,29 @@ const licences = {
   },
 };
 
+/**
+ * Builtins that a bundled package requires at load but uses only on a path `codex-sandbox run` does not
+ * take (issue #21: each is a dozen internal modules compiled on every command). The require becomes a
+ * Proxy that requires the builtin on its first property read: the package sees the same functions,
+ * and `run` never loads the builtin. Commander spawns only for executable subcommands (none here);
+ * isexe uses fs/promises only for its async check (`which.sync` uses node:fs).
+ */
+const LAZY_BUILTINS = [
+  { file: /\/node_modules\/commander\/lib\/command\.js$/, builtin: 'node:child_process' },
+  { file: /\/node_modules\/isexe\/dist\/commonjs\/[^/]+\.js$/, builtin: 'node:fs/promises' },
+];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  transform(code, id) {
+    const rule = LAZY_BUILTINS.find((r) => r.file.test(id));
+    if (!rule) return null;
+    const pattern = new RegExp(`require\\((['"])${rule.builtin.replace('/', '\\/')}\\1\\)`, 'g');
+    if (!pattern.test(code)) throw new Error(`rolldown.config.mjs: ${id} no longer requires ${rule.builtin}: update LAZY_BUILTINS`);
+    const lazy = `new Proxy({}, { get: (_, key) => require('${rule.builtin}')[key] })`;
+    return { code: code.replace(pattern, lazy), map: null };
+  },
+};
+
 /** dist/cli/main.js: `node dist/cli/main.js` keeps working (package.json's "type" makes a .js file ESM). */
 const esmEntry = {
   name: 'esm-entry',
@@ -175,7 +198,7 @@ export default [
     input: 'dist/src/cli/main.js',
     platform: 'node',
     external: (id) => id.startsWith('node:') || EXTERNAL.has(packageName(id)),
-    plugins: [licences, esmEntry, codeCaches],
+    plugins: [lazyBuiltins, licences, esmEntry, codeCaches],
     // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
     // No comments and no whitespace (names kept, nothing rewritten): `run` reads and parses ~30% fewer
     // bytes on every command (issue #21); stack traces still name every function. charset ascii: non-ASCII
