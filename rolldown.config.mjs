@@ -12,7 +12,6 @@
 // (the path earlier releases documented).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,7 +148,8 @@ function installCodeCache(Module, vm, fs, path, dir, suffix, main) {
     } catch {
       cachedData = undefined;
     }
-    const script = new vm.Script(Module.wrap(source), { filename, cachedData });
+    // The chunk is its own CommonJS wrapper (chunkWrapper below): compiled as read, no copy of ~450 KB.
+    const script = new vm.Script(source, { filename, cachedData });
     module.codeCache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
     const fn = script.runInThisContext({ displayErrors: true });
     const require = (id) => module.require(id);
@@ -158,10 +158,19 @@ function installCodeCache(Module, vm, fs, path, dir, suffix, main) {
     fn.call(module.exports, module.exports, require, module, filename, dir);
   };
 }
+/**
+ * Every chunk but main.cjs is written already wrapped as Node's CommonJS loader would wrap it
+ * (Module.wrap): installCodeCache compiles the file's text as it is, where `Module.wrap(source)` made a
+ * second string of ~450 KB that V8 then flattened into a third, on every command (issue #21). Only
+ * installCodeCache loads these chunks (main.cjs installs it before its first require of one).
+ */
+const CHUNK_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
+const isMain = (chunk) => chunk.isEntry && chunk.name === 'main';
 const codeCacheBanner = (chunk) =>
-  chunk.isEntry && chunk.name === 'main'
+  isMain(chunk)
     ? `(${installCodeCache.toString()})(require("node:module"),require("node:vm"),require("node:fs"),require("node:path"),__dirname,${JSON.stringify(CACHE_SUFFIX)},require.main);`
-    : '';
+    : CHUNK_WRAPPER[0];
+const chunkFooter = (chunk) => (isMain(chunk) ? '' : CHUNK_WRAPPER[1]);
 
 /**
  * Writes each written chunk's V8 code cache next to it (read by installCodeCache). First one real
@@ -187,7 +196,7 @@ const codeCaches = {
       if (chunk.type !== 'chunk' || chunk.isEntry) continue;
       const file = join(options.dir, chunk.fileName);
       if (existsSync(file + CACHE_SUFFIX)) continue;
-      const script = new vm.Script(Module.wrap(readFileSync(file, 'latin1')), { filename: file });
+      const script = new vm.Script(readFileSync(file, 'latin1'), { filename: file });
       writeFileSync(file + CACHE_SUFFIX, script.createCachedData());
     }
   },
@@ -203,7 +212,7 @@ export default [
     // No comments and no whitespace (names kept, nothing rewritten): `run` reads and parses ~30% fewer
     // bytes on every command (issue #21); stack traces still name every function. charset ascii: non-ASCII
     // characters in strings become \u escapes, so Node reads each chunk as a one-byte string, not UTF-16.
-    output: { dir: 'dist/cli', format: 'cjs', banner: codeCacheBanner, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true, codeSplitting: { groups: [{ name: coreChunk }] }, minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } }, comments: { legal: false, annotation: false, jsdoc: false } },
+    output: { dir: 'dist/cli', format: 'cjs', banner: codeCacheBanner, footer: chunkFooter, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true, codeSplitting: { groups: [{ name: coreChunk }] }, minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } }, comments: { legal: false, annotation: false, jsdoc: false } },
   },
   // The exec-server's fs helper as ONE file with no imports but node's own: inside a sandbox with
   // restricted reads exactly this file and the node binary are made readable (src/exec-server/fs/helper-pool.ts).
