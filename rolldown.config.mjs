@@ -12,7 +12,6 @@
 // (the path earlier releases documented).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +50,29 @@ const licences = {
       parts.push(`${pkg.name}@${pkg.version} (${pkg.license})\n\n${texts.join('\n\n')}\n`);
     }
     this.emitFile({ type: 'asset', fileName: 'THIRD-PARTY-LICENSES.txt', source: parts.join('\n' + '-'.repeat(72) + '\n\n') });
+  },
+};
+
+/**
+ * Builtins that a bundled package requires at load but uses only on a path `codex-sandbox run` does not
+ * take (issue #21: each is a dozen internal modules compiled on every command). The require becomes a
+ * Proxy that requires the builtin on its first property read: the package sees the same functions,
+ * and `run` never loads the builtin. Commander spawns only for executable subcommands (none here);
+ * isexe uses fs/promises only for its async check (`which.sync` uses node:fs).
+ */
+const LAZY_BUILTINS = [
+  { file: /\/node_modules\/commander\/lib\/command\.js$/, builtin: 'node:child_process' },
+  { file: /\/node_modules\/isexe\/dist\/commonjs\/[^/]+\.js$/, builtin: 'node:fs/promises' },
+];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  transform(code, id) {
+    const rule = LAZY_BUILTINS.find((r) => r.file.test(id));
+    if (!rule) return null;
+    const pattern = new RegExp(`require\\((['"])${rule.builtin.replace('/', '\\/')}\\1\\)`, 'g');
+    if (!pattern.test(code)) throw new Error(`rolldown.config.mjs: ${id} no longer requires ${rule.builtin}: update LAZY_BUILTINS`);
+    const lazy = `new Proxy({}, { get: (_, key) => require('${rule.builtin}')[key] })`;
+    return { code: code.replace(pattern, lazy), map: null };
   },
 };
 
@@ -126,7 +148,8 @@ function installCodeCache(Module, vm, fs, path, dir, suffix, main) {
     } catch {
       cachedData = undefined;
     }
-    const script = new vm.Script(Module.wrap(source), { filename, cachedData });
+    // The chunk is its own CommonJS wrapper (chunkWrapper below): compiled as read, no copy of ~450 KB.
+    const script = new vm.Script(source, { filename, cachedData });
     module.codeCache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
     const fn = script.runInThisContext({ displayErrors: true });
     const require = (id) => module.require(id);
@@ -135,10 +158,19 @@ function installCodeCache(Module, vm, fs, path, dir, suffix, main) {
     fn.call(module.exports, module.exports, require, module, filename, dir);
   };
 }
+/**
+ * Every chunk but main.cjs is written already wrapped as Node's CommonJS loader would wrap it
+ * (Module.wrap): installCodeCache compiles the file's text as it is, where `Module.wrap(source)` made a
+ * second string of ~450 KB that V8 then flattened into a third, on every command (issue #21). Only
+ * installCodeCache loads these chunks (main.cjs installs it before its first require of one).
+ */
+const CHUNK_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
+const isMain = (chunk) => chunk.isEntry && chunk.name === 'main';
 const codeCacheBanner = (chunk) =>
-  chunk.isEntry && chunk.name === 'main'
+  isMain(chunk)
     ? `(${installCodeCache.toString()})(require("node:module"),require("node:vm"),require("node:fs"),require("node:path"),__dirname,${JSON.stringify(CACHE_SUFFIX)},require.main);`
-    : '';
+    : CHUNK_WRAPPER[0];
+const chunkFooter = (chunk) => (isMain(chunk) ? '' : CHUNK_WRAPPER[1]);
 
 /**
  * Writes each written chunk's V8 code cache next to it (read by installCodeCache). First one real
@@ -164,7 +196,7 @@ const codeCaches = {
       if (chunk.type !== 'chunk' || chunk.isEntry) continue;
       const file = join(options.dir, chunk.fileName);
       if (existsSync(file + CACHE_SUFFIX)) continue;
-      const script = new vm.Script(Module.wrap(readFileSync(file, 'latin1')), { filename: file });
+      const script = new vm.Script(readFileSync(file, 'latin1'), { filename: file });
       writeFileSync(file + CACHE_SUFFIX, script.createCachedData());
     }
   },
@@ -175,12 +207,12 @@ export default [
     input: 'dist/src/cli/main.js',
     platform: 'node',
     external: (id) => id.startsWith('node:') || EXTERNAL.has(packageName(id)),
-    plugins: [licences, esmEntry, codeCaches],
+    plugins: [lazyBuiltins, licences, esmEntry, codeCaches],
     // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
     // No comments and no whitespace (names kept, nothing rewritten): `run` reads and parses ~30% fewer
     // bytes on every command (issue #21); stack traces still name every function. charset ascii: non-ASCII
     // characters in strings become \u escapes, so Node reads each chunk as a one-byte string, not UTF-16.
-    output: { dir: 'dist/cli', format: 'cjs', banner: codeCacheBanner, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true, codeSplitting: { groups: [{ name: coreChunk }] }, minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } }, comments: { legal: false, annotation: false, jsdoc: false } },
+    output: { dir: 'dist/cli', format: 'cjs', banner: codeCacheBanner, footer: chunkFooter, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true, codeSplitting: { groups: [{ name: coreChunk }] }, minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } }, comments: { legal: false, annotation: false, jsdoc: false } },
   },
   // The exec-server's fs helper as ONE file with no imports but node's own: inside a sandbox with
   // restricted reads exactly this file and the node binary are made readable (src/exec-server/fs/helper-pool.ts).

@@ -87,11 +87,21 @@ const require = createRequire(import.meta.url);
 
 let cached: { addon: NativeAddon; dir: string } | undefined;
 
+let rootMemo: string | undefined;
+
 /**
  * The package root: the nearest ancestor of this file holding codex-sandbox's package.json
  * (src/native.ts under vitest → ../, dist/src/native.js → ../../).
  */
 export function packageRoot(): string {
+  // Once per process: the addon loader and the host facts both ask on every CLI command (issue #21).
+  // It names this module's own installation, which no sandboxed command may change (plans refuse a
+  // writable root in the package: src/platforms/linux/plan.ts WritableRootInPackage).
+  rootMemo ??= findPackageRoot();
+  return rootMemo;
+}
+
+function findPackageRoot(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   let dir = here;
   for (let depth = 0; depth < 4; depth += 1) {

@@ -21,8 +21,9 @@
  * once per binary identity (≈2 short execs, a few ms) — once per host with the persistent cache
  * (probe-cache.ts) that getHostFacts passes.
  */
-import { spawnSync } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import which from 'which';
 import type { BwrapSource } from '../contracts/index.js';
@@ -31,6 +32,12 @@ import { BwrapProbeError, looksLikeBwrapHelp, parseBwrapHelp, parseBwrapVersion 
 import type { BwrapCapabilities, ProbedBwrap, ProbeOptions } from './bwrap-help.js';
 import { bundledBwrapInfo } from './bundled-bwrap.js';
 import { binaryIdentityKey } from './probe-cache.js';
+
+// node:child_process on first use: `run` usually finds its answers in the probe cache and never spawns a
+// probe, and loading the module is a dozen internal modules on every command (issue #21).
+const lazyRequire = createRequire(import.meta.url);
+const spawnSync: typeof ChildProcessModule.spawnSync = ((...args: Parameters<typeof ChildProcessModule.spawnSync>) =>
+  (lazyRequire('node:child_process') as typeof ChildProcessModule).spawnSync(...args)) as typeof ChildProcessModule.spawnSync;
 
 /** Environment variable that forces a bwrap binary (still probed; rejected loudly if unusable). */
 /** `CODEX_SANDBOX_BWRAP=bundled` forces the bundled, digest-verified binary. */

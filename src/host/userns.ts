@@ -8,10 +8,17 @@
  * listed stderr texts count as a namespace failure; spawn errors and timeouts count as "ok" so an
  * unrelated problem never masquerades as a userns diagnosis.
  */
-import { spawnSync } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+
+// node:child_process on first use: `run` usually finds its answers in the probe cache and never spawns a
+// probe, and loading the module is a dozen internal modules on every command (issue #21).
+const lazyRequire = createRequire(import.meta.url);
+const spawnSync: typeof ChildProcessModule.spawnSync = ((...args: Parameters<typeof ChildProcessModule.spawnSync>) =>
+  (lazyRequire('node:child_process') as typeof ChildProcessModule).spawnSync(...args)) as typeof ChildProcessModule.spawnSync;
 
 export type UsernsCause = 'apparmor' | 'max_user_namespaces' | 'unprivileged_userns_clone' | 'container' | 'wsl1' | 'unknown';
 

@@ -38,10 +38,12 @@ export function pidfdSpawner(): PidfdSpawner | undefined {
 }
 
 // The builtin's own exports object (the one `require` and the ESM named exports are synced from), not
-// an ESM namespace or an interop copy that a bundler may make of it.
-const childProcess = createRequire(import.meta.url)('node:child_process') as typeof ChildProcessModule;
+// an ESM namespace or an interop copy that a bundler may make of it. Required on first use: the CLI's
+// `run` bundles this module but never needs node:child_process (issue #21: a dozen modules per command).
+const lazyRequire = createRequire(import.meta.url);
+const nodeChildProcess = (): typeof ChildProcessModule => lazyRequire('node:child_process') as typeof ChildProcessModule;
 
-type Spawn = typeof childProcess.spawn;
+type Spawn = typeof ChildProcessModule.spawn;
 
 /** child_process.spawn's (file, args?, options?) as the addon path reads them; undefined: not ours to serve. */
 function viaPidfd(spawner: PidfdSpawner, file: unknown, args: unknown, options: unknown): ChildProcess | undefined {
@@ -59,6 +61,7 @@ let wrapped: Spawn | undefined;
 let wrapper: Spawn | undefined;
 
 function install(): boolean {
+  const childProcess = nodeChildProcess();
   if (wrapper) return childProcess.spawn === wrapper;
   const previous = childProcess.spawn;
   // A plain function named spawn (its arity set to Node's below), so `this` is forwarded as given.
@@ -91,6 +94,7 @@ export function withPidfdSpawn<T>(spawner: PidfdSpawner, run: () => T): T {
 
 /** The per-call swap, for when child_process.spawn was replaced after the wrapper was installed. */
 function withSwappedSpawn<T>(spawner: PidfdSpawner, run: () => T): T {
+  const childProcess = nodeChildProcess();
   const original: Spawn = childProcess.spawn;
   const replacement = (...args: unknown[]): ChildProcess => viaPidfd(spawner, args[0], args[1], args[2]) ?? (Reflect.apply(original, undefined, args) as ChildProcess);
   childProcess.spawn = replacement as Spawn;

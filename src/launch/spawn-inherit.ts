@@ -6,8 +6,9 @@
  * tenth of `codex-sandbox run`'s CPU (issue #21). Anything that spawner does not do goes to
  * node:child_process.
  */
-import { spawn } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { LaunchRequest } from '../contracts/index.js';
@@ -18,6 +19,12 @@ import { containInProcessGroup } from './process-group.js';
 import { REFUSAL_SCAN_BYTES } from './refusals.js';
 import { readSetupStatus } from './setup-status.js';
 import { pidfdSpawner } from './spawn-hook.js';
+
+// node:child_process only for the fallback: loading it is a dozen internal modules on every command,
+// and the addon's spawner starts the launcher without it (issue #21).
+const lazyRequire = createRequire(import.meta.url);
+const nodeSpawn = (file: string, args: readonly string[], options: SpawnOptions): ChildProcess =>
+  (lazyRequire('node:child_process') as typeof ChildProcessModule).spawn(file, args, options);
 
 /**
  * How long after the launcher's exit the relay waits for the command's stderr to end. It ends at once
@@ -55,7 +62,7 @@ export function spawnInherit(req: LaunchRequest, opts: { detached: boolean; rela
   const grouped = req.kind === 'macos-seatbelt';
   const options: SpawnOptions = { cwd: spec.cwd, env: spec.env, detached: grouped || opts.detached, stdio };
   const spawner = pidfdSpawner();
-  const child = (spawner && spawnViaPidfd(spawner, spec.file, spec.args, options)) ?? spawn(spec.file, spec.args, options);
+  const child = (spawner && spawnViaPidfd(spawner, spec.file, spec.args, options)) ?? nodeSpawn(spec.file, spec.args, options);
   if (grouped) containInProcessGroup(child, { forceKillAfterDelay: false });
   if (spec.payload) {
     const pipe = child.stdio[3];

@@ -150,6 +150,28 @@ describe('CLI start-up', () => {
     expect((JSON.parse(readFileSync(path.join(s.root, 'forked.json'), 'utf8')) as Loaded).spawns).toBe(1);
   });
 
+  it.runIf(process.platform === 'linux')('run loads neither node:child_process nor fs/promises: the packages that require them at load get them lazily', () => {
+    // This preload records the builtin list only (the one above loads node:child_process itself to count spawns).
+    const builtinsPreload = s.write(
+      'builtins-preload.cjs',
+      "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_BUILTINS_OUT, JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)))));\n",
+    );
+    const builtins = (label: string, env: Record<string, string> = {}): { status: number | null; report: string; list: string[] } => {
+      const out = path.join(s.root, `builtins-${label}.json`);
+      const r = s.cli(['run', '--', 'sh', '-c', 'exit 5'], { env: s.env({ NODE_OPTIONS: `--require ${builtinsPreload}`, CSBX_BUILTINS_OUT: out, ...env }) });
+      return { status: r.status, report: r.report, list: JSON.parse(readFileSync(out, 'utf8')) as string[] };
+    };
+    // commander (executable subcommands only) and isexe (async check only) through rolldown.config.mjs
+    // lazyBuiltins; spawn-inherit, spawn-hook, userns and bwrap-select require node:child_process on first use.
+    const run = builtins('run');
+    expect(run.status, run.report).toBe(5);
+    for (const m of ['child_process', 'internal/child_process', 'dgram', 'fs/promises']) expect(run.list, m).not.toContain(m);
+    // The check can see it: the node:child_process fallback (src/launch/spawn-inherit.ts) loads it.
+    const forked = builtins('forked', { CODEX_SANDBOX_SPAWN: 'node' });
+    expect(forked.status, forked.report).toBe(5);
+    expect(forked.list).toContain('child_process');
+  });
+
   it("run's early exit loses nothing: 512 KiB of relayed stderr, then the refusal line, then the command's status", () => {
     const mib = 512 * 1024; // under spawnSync's 1 MiB maxBuffer
     // The relay pipe holds 64 KiB: the CLI must wait for this reader many times before it may exit.
