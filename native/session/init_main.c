@@ -14,8 +14,6 @@
 // is kept open).
 // Report: u32 errno (0 = started), u32 length, message (empty: the command's exec failed with that
 // errno, the supervisor words it); after a start, the command's u32 wait status.
-// Built with -DSESSION_INIT_STANDALONE it is also a program of its own (codex-sandbox-session-init,
-// exec'd with its fds already at 100..103), which the supervisor no longer uses.
 #include "init_sys.h"
 
 enum { kStdin = 100, kStdout = 101, kStderr = 102, kReport = 103, kMaxList = 64 };
@@ -294,11 +292,3 @@ int session_init_run(void* p) {
     }
   }
 }
-
-#ifdef SESSION_INIT_STANDALONE
-__attribute__((noreturn, used)) void init_start(long* sp) {
-  struct SessionInitArgs args = {(int)sp[0], (char**)(sp + 1), {kStdin, kStdout, kStderr, kReport}};
-  session_init_run(&args);
-  sys_exit_group(125);
-}
-#endif
