@@ -216,19 +216,11 @@ int session_init_run(void* p) {
   for (unsigned long k = 0; k < n_masked; ++k) {
     if (sys_access(masked[k], F_OK) == 0) bind_read_only("/dev/null", masked[k], 0);
   }
-  // Every capability gone, the bounding set emptied first (that needs CAP_SETPCAP), no ambient, then
-  // checked: a capability kept here would let the command unmount the sandbox's read-only binds and
-  // masks (capabilities(7); user_namespaces(7)). no_new_privs is inherited and set again.
-  // Read first, dropped only if held: each drop commits new credentials, and bubblewrap left the
-  // supervisor's bounding set with the two it was given (--cap-add), not the kernel's ~41.
-  for (int cap = 0; cap <= 63; ++cap) {
-    long held = sys_prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0);
-    if (held == -EINVAL) break;  // past the kernel's last capability
-    check(held, "session command set-up: prctl(PR_CAPBSET_READ)");
-    if (held == 0) continue;
-    check(sys_prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0), "session command set-up: prctl(PR_CAPBSET_DROP)");
-    if (sys_prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0) != 0) report_failure(EPERM, "session command set-up: a capability remained in the bounding set; refusing to run the command");
-  }
+  // Every capability gone, no ambient, then checked: a capability kept here would let the command
+  // unmount the sandbox's read-only binds and masks (capabilities(7); user_namespaces(7)). The bounding
+  // set is already empty: the supervisor emptied it once (supervisor_main.cc empty_bounding_set) and a
+  // dropped capability never comes back; the two bubblewrap kept are checked again below.
+  // no_new_privs is inherited and set again.
   check(sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "session command set-up: prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
   struct cap_header header = {kCapVersion3, 0};
   struct cap_data data[2] = {{0, 0, 0}, {0, 0, 0}};
