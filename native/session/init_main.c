@@ -96,10 +96,10 @@ static int spawn_child(void* p) {
   struct Spawn* spawn = (struct Spawn*)p;
   unsigned long none = 0;
   struct ksigaction dfl = {0, 0, 0, 0};  // SIG_DFL: dispositions are per process here (no CLONE_SIGHAND)
-  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) sys_rt_sigaction(kForwarded[k], &dfl, 0);
-  sys_rt_sigaction(SIGCHLD, &dfl, 0);
   // Ignored by the supervisor (its pipes): an ignored signal stays ignored across exec (signal(7)),
-  // and a command ignoring SIGPIPE would not end when its reader goes (`yes | head`).
+  // and a command ignoring SIGPIPE would not end when its reader goes (`yes | head`). Every other
+  // disposition is the supervisor's default (it reset any its starter ignored) or a handler, which exec
+  // resets; the init installs its own handlers only once this child has exec'd (session_init_run).
   sys_rt_sigaction(SIGPIPE, &dfl, 0);
   long err = spawn->new_session ? sys_setsid() : sys_setpgid(0, 0);
   if (err == 0) err = sys_dup3(kStdin, 0, 0);
@@ -233,15 +233,11 @@ int session_init_run(void* p) {
   if (sys_prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 || sys_prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) != 0) {
     report_failure(EPERM, "session command set-up: a capability remained in the bounding set; refusing to run the command");
   }
-  // Blocked with handlers, taken with rt_sigtimedwait below (a pid namespace's init gets no signal
-  // whose action is the default from inside its namespace, pid_namespaces(7)). Exec resets handlers.
+  // Blocked now, taken with rt_sigtimedwait below; handlers are installed once the command's child has
+  // exec'd (so that child need not reset them). A blocked signal is never discarded as ignored, so one
+  // sent meanwhile stays pending (kernel/signal.c sig_ignored) and is forwarded once the command runs.
   unsigned long waited = sig_bit(SIGCHLD);
-  struct ksigaction sa = {(void*)ignore_signal, SA_RESTORER, (void*)init_restore_rt, 0};
-  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) {
-    waited |= sig_bit(kForwarded[k]);
-    sys_rt_sigaction(kForwarded[k], &sa, 0);
-  }
-  sys_rt_sigaction(SIGCHLD, &sa, 0);
+  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) waited |= sig_bit(kForwarded[k]);
   sys_rt_sigprocmask(SIG_BLOCK, &waited, 0);
 
   // The command: a vfork-style child (CLONE_VM | CLONE_VFORK: no page tables of its own to build and
@@ -257,6 +253,11 @@ int session_init_run(void* p) {
     sys_wait4((int)pid, &status, 0);
     report_failure(spawn.err, "");
   }
+  // Handlers on what is waited for (a pid namespace's init gets no signal whose action is the default
+  // from inside its namespace, pid_namespaces(7)); exec reset them in the command.
+  struct ksigaction sa = {(void*)ignore_signal, SA_RESTORER, (void*)init_restore_rt, 0};
+  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) sys_rt_sigaction(kForwarded[k], &sa, 0);
+  sys_rt_sigaction(SIGCHLD, &sa, 0);
   unsigned int started[2] = {0, 0};
   if (write_all(kReport, started, sizeof started) < 0) sys_exit_group(125);
   sys_close(kStdin);
