@@ -63,6 +63,20 @@ static void bind_read_only(const char* source, const char* target, int nodev) {
   check(sys_mount(0, target, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | keep, 0), "session command set-up: read-only remount of a /proc mask");
 }
 
+// A path of the init's own fresh /proc (mounted just before, nosuid, nodev, noexec and relatime by
+// default) bound read-only onto itself. No access(2) and no statfs(2) first: ENOENT from the bind means
+// the kernel has no such entry (as access(2) said before), and that mount's flags are the ones set here,
+// none locked (it was made in this namespace; mount_namespaces(7) "locked"), so the remount keeps them.
+// Were a flag locked after all, the remount fails and the command is refused, never started with a
+// writable mask. Returns 0, or -ENOENT when the entry does not exist.
+static long proc_read_only(const char* path) {
+  long r = sys_mount(path, path, 0, MS_BIND | MS_REC, 0);
+  if (r == -ENOENT) return r;
+  check(r, "session command set-up: bind mount of a /proc mask");
+  check(sys_mount(0, path, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME, 0), "session command set-up: read-only remount of a /proc mask");
+  return 0;
+}
+
 static void ignore_signal(int sig) { (void)sig; }
 
 // Signals the init passes on to the command's process group (a SIGNAL frame reaches the init).
@@ -210,9 +224,7 @@ int session_init_run(void* p) {
   // ReadonlyPaths, MaskedPaths): with the caller root, /proc/sys writable would let the command set
   // kernel.core_pattern.
   check(sys_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0), "session command set-up: mount proc on /proc");
-  for (unsigned long k = 0; k < n_ro; ++k) {
-    if (sys_access(read_only[k], F_OK) == 0) bind_read_only(read_only[k], read_only[k], 1);
-  }
+  for (unsigned long k = 0; k < n_ro; ++k) proc_read_only(read_only[k]);
   for (unsigned long k = 0; k < n_masked; ++k) {
     if (sys_access(masked[k], F_OK) == 0) bind_read_only("/dev/null", masked[k], 0);
   }
