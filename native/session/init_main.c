@@ -143,6 +143,16 @@ static int spawn_child(void* p) {
 // it before it was moved. All four close-on-exec: the command gets 100..102 dup'd onto 0..2 only.
 static void move_fds(const int fds[4]) {
   int above[4];
+  int clash = 0;
+  for (int k = 0; k < 4; ++k) clash |= fds[k] >= kStdin && fds[k] <= kReport;
+  if (!clash) {
+    // No source among 100..103 (the usual case): one dup3 each cannot overwrite a source not yet moved.
+    for (int k = 0; k < 4; ++k) {
+      if (sys_dup3(fds[k], kStdin + k, O_CLOEXEC) < 0) sys_exit_group(125);
+    }
+    if (sys_close_range(0, kStdin - 1) < 0 || sys_close_range(kReport + 1, ~0U) < 0) sys_exit_group(125);
+    return;
+  }
   for (int k = 0; k < 4; ++k) {
     long fd = sys_fcntl(fds[k], F_DUPFD_CLOEXEC, kReport + 1);
     if (fd < 0) sys_exit_group(125);
