@@ -142,17 +142,6 @@
           "cflags_c": ["-std=gnu11"],
           "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti"],
           "ldflags": ["-static-pie", "-Wl,-z,relro,-z,now"]
-        },
-        {
-          # Each isolated session command's init (native/session/init_main.c), exec'd by the supervisor
-          # once per command: freestanding (system calls only) and static non-PIE, a few pages, so the
-          # exec costs little (no C library start-up, relocation or CPU feature probing).
-          "target_name": "codex-sandbox-session-init",
-          "type": "executable",
-          "sources": ["native/session/init_main.c"],
-          "cflags": ["-Wall", "-Wextra", "-O2", "-ffreestanding", "-fno-builtin", "-fno-stack-protector", "-fno-pie", "-fno-asynchronous-unwind-tables", "-DSESSION_INIT_STANDALONE"],
-          "cflags_c": ["-std=gnu11"],
-          "ldflags": ["-static", "-no-pie", "-nostdlib"]
         }
       ]
     }],

@@ -260,12 +260,10 @@ export class Sandbox {
   private supervisorPlanOptions(sandbox: SandboxOptions): { supervisor: string; additionalPermissions: NonNullable<SandboxOptions['additionalPermissions']> } {
     const supervisor = sessionSupervisorPath();
     if (!existsSync(supervisor)) throw new TypeError(`sandbox.session: the session supervisor ${supervisor} is missing (an old or partial build): run \`npm rebuild codex-sandbox\` (or \`npm run build:native\` in a checkout)`);
-    // The supervisor and the commands' init beside it (native/session/init_main.c) must be executable
-    // inside the sandbox, read-only like the launcher beside them.
-    // Its name: native/session/isolate.h kInitName.
-    const init = posix.join(posix.dirname(supervisor), 'codex-sandbox-session-init');
-    if (!existsSync(init)) throw new TypeError(`sandbox.session: the session init ${init} is missing (an old or partial build): run \`npm rebuild codex-sandbox\` (or \`npm run build:native\` in a checkout)`);
-    const entries = [supervisor, init].map((p) => ({ path: { type: 'path' as const, path: PathUri.fromAbsPath(p, { platform: 'linux' }) }, access: 'read' as const }));
+    // The supervisor must be executable inside the sandbox, read-only like the launcher beside it.
+    // Each isolated command's init runs in the supervisor's own memory (native/session/init_main.c),
+    // so no other program is needed.
+    const entries = [{ path: { type: 'path' as const, path: PathUri.fromAbsPath(supervisor, { platform: 'linux' }) }, access: 'read' as const }];
     const extraPermissions = sandbox.additionalPermissions ?? {};
     const additionalPermissions = { ...extraPermissions, fileSystem: { ...(extraPermissions.fileSystem ?? {}), entries: [...(extraPermissions.fileSystem?.entries ?? []), ...entries] } };
     return { supervisor, additionalPermissions };

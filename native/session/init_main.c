@@ -14,8 +14,6 @@
 // is kept open).
 // Report: u32 errno (0 = started), u32 length, message (empty: the command's exec failed with that
 // errno, the supervisor words it); after a start, the command's u32 wait status.
-// Built with -DSESSION_INIT_STANDALONE it is also a program of its own (codex-sandbox-session-init,
-// exec'd with its fds already at 100..103), which the supervisor no longer uses.
 #include "init_sys.h"
 
 enum { kStdin = 100, kStdout = 101, kStderr = 102, kReport = 103, kMaxList = 64 };
@@ -65,6 +63,20 @@ static void bind_read_only(const char* source, const char* target, int nodev) {
   check(sys_mount(0, target, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | keep, 0), "session command set-up: read-only remount of a /proc mask");
 }
 
+// A path of the init's own fresh /proc (mounted just before, nosuid, nodev, noexec and relatime by
+// default) bound read-only onto itself. No access(2) and no statfs(2) first: ENOENT from the bind means
+// the kernel has no such entry (as access(2) said before), and that mount's flags are the ones set here,
+// none locked (it was made in this namespace; mount_namespaces(7) "locked"), so the remount keeps them.
+// Were a flag locked after all, the remount fails and the command is refused, never started with a
+// writable mask. Returns 0, or -ENOENT when the entry does not exist.
+static long proc_read_only(const char* path) {
+  long r = sys_mount(path, path, 0, MS_BIND | MS_REC, 0);
+  if (r == -ENOENT) return r;
+  check(r, "session command set-up: bind mount of a /proc mask");
+  check(sys_mount(0, path, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME, 0), "session command set-up: read-only remount of a /proc mask");
+  return 0;
+}
+
 static void ignore_signal(int sig) { (void)sig; }
 
 // Signals the init passes on to the command's process group (a SIGNAL frame reaches the init).
@@ -98,10 +110,10 @@ static int spawn_child(void* p) {
   struct Spawn* spawn = (struct Spawn*)p;
   unsigned long none = 0;
   struct ksigaction dfl = {0, 0, 0, 0};  // SIG_DFL: dispositions are per process here (no CLONE_SIGHAND)
-  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) sys_rt_sigaction(kForwarded[k], &dfl, 0);
-  sys_rt_sigaction(SIGCHLD, &dfl, 0);
   // Ignored by the supervisor (its pipes): an ignored signal stays ignored across exec (signal(7)),
-  // and a command ignoring SIGPIPE would not end when its reader goes (`yes | head`).
+  // and a command ignoring SIGPIPE would not end when its reader goes (`yes | head`). Every other
+  // disposition is the supervisor's default (it reset any its starter ignored) or a handler, which exec
+  // resets; the init installs its own handlers only once this child has exec'd (session_init_run).
   sys_rt_sigaction(SIGPIPE, &dfl, 0);
   long err = spawn->new_session ? sys_setsid() : sys_setpgid(0, 0);
   if (err == 0) err = sys_dup3(kStdin, 0, 0);
@@ -131,6 +143,16 @@ static int spawn_child(void* p) {
 // it before it was moved. All four close-on-exec: the command gets 100..102 dup'd onto 0..2 only.
 static void move_fds(const int fds[4]) {
   int above[4];
+  int clash = 0;
+  for (int k = 0; k < 4; ++k) clash |= fds[k] >= kStdin && fds[k] <= kReport;
+  if (!clash) {
+    // No source among 100..103 (the usual case): one dup3 each cannot overwrite a source not yet moved.
+    for (int k = 0; k < 4; ++k) {
+      if (sys_dup3(fds[k], kStdin + k, O_CLOEXEC) < 0) sys_exit_group(125);
+    }
+    if (sys_close_range(0, kStdin - 1) < 0 || sys_close_range(kReport + 1, ~0U) < 0) sys_exit_group(125);
+    return;
+  }
   for (int k = 0; k < 4; ++k) {
     long fd = sys_fcntl(fds[k], F_DUPFD_CLOEXEC, kReport + 1);
     if (fd < 0) sys_exit_group(125);
@@ -212,25 +234,15 @@ int session_init_run(void* p) {
   // ReadonlyPaths, MaskedPaths): with the caller root, /proc/sys writable would let the command set
   // kernel.core_pattern.
   check(sys_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0), "session command set-up: mount proc on /proc");
-  for (unsigned long k = 0; k < n_ro; ++k) {
-    if (sys_access(read_only[k], F_OK) == 0) bind_read_only(read_only[k], read_only[k], 1);
-  }
+  for (unsigned long k = 0; k < n_ro; ++k) proc_read_only(read_only[k]);
   for (unsigned long k = 0; k < n_masked; ++k) {
     if (sys_access(masked[k], F_OK) == 0) bind_read_only("/dev/null", masked[k], 0);
   }
-  // Every capability gone, the bounding set emptied first (that needs CAP_SETPCAP), no ambient, then
-  // checked: a capability kept here would let the command unmount the sandbox's read-only binds and
-  // masks (capabilities(7); user_namespaces(7)). no_new_privs is inherited and set again.
-  // Read first, dropped only if held: each drop commits new credentials, and bubblewrap left the
-  // supervisor's bounding set with the two it was given (--cap-add), not the kernel's ~41.
-  for (int cap = 0; cap <= 63; ++cap) {
-    long held = sys_prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0);
-    if (held == -EINVAL) break;  // past the kernel's last capability
-    check(held, "session command set-up: prctl(PR_CAPBSET_READ)");
-    if (held == 0) continue;
-    check(sys_prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0), "session command set-up: prctl(PR_CAPBSET_DROP)");
-    if (sys_prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0) != 0) report_failure(EPERM, "session command set-up: a capability remained in the bounding set; refusing to run the command");
-  }
+  // Every capability gone, no ambient, then checked: a capability kept here would let the command
+  // unmount the sandbox's read-only binds and masks (capabilities(7); user_namespaces(7)). The bounding
+  // set is already empty: the supervisor emptied it once (supervisor_main.cc empty_bounding_set) and a
+  // dropped capability never comes back; the two bubblewrap kept are checked again below.
+  // no_new_privs is inherited and set again.
   check(sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "session command set-up: prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
   struct cap_header header = {kCapVersion3, 0};
   struct cap_data data[2] = {{0, 0, 0}, {0, 0, 0}};
@@ -243,15 +255,11 @@ int session_init_run(void* p) {
   if (sys_prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 || sys_prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) != 0) {
     report_failure(EPERM, "session command set-up: a capability remained in the bounding set; refusing to run the command");
   }
-  // Blocked with handlers, taken with rt_sigtimedwait below (a pid namespace's init gets no signal
-  // whose action is the default from inside its namespace, pid_namespaces(7)). Exec resets handlers.
+  // Blocked now, taken with rt_sigtimedwait below; handlers are installed once the command's child has
+  // exec'd (so that child need not reset them). A blocked signal is never discarded as ignored, so one
+  // sent meanwhile stays pending (kernel/signal.c sig_ignored) and is forwarded once the command runs.
   unsigned long waited = sig_bit(SIGCHLD);
-  struct ksigaction sa = {(void*)ignore_signal, SA_RESTORER, (void*)init_restore_rt, 0};
-  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) {
-    waited |= sig_bit(kForwarded[k]);
-    sys_rt_sigaction(kForwarded[k], &sa, 0);
-  }
-  sys_rt_sigaction(SIGCHLD, &sa, 0);
+  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) waited |= sig_bit(kForwarded[k]);
   sys_rt_sigprocmask(SIG_BLOCK, &waited, 0);
 
   // The command: a vfork-style child (CLONE_VM | CLONE_VFORK: no page tables of its own to build and
@@ -267,6 +275,11 @@ int session_init_run(void* p) {
     sys_wait4((int)pid, &status, 0);
     report_failure(spawn.err, "");
   }
+  // Handlers on what is waited for (a pid namespace's init gets no signal whose action is the default
+  // from inside its namespace, pid_namespaces(7)); exec reset them in the command.
+  struct ksigaction sa = {(void*)ignore_signal, SA_RESTORER, (void*)init_restore_rt, 0};
+  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) sys_rt_sigaction(kForwarded[k], &sa, 0);
+  sys_rt_sigaction(SIGCHLD, &sa, 0);
   unsigned int started[2] = {0, 0};
   if (write_all(kReport, started, sizeof started) < 0) sys_exit_group(125);
   sys_close(kStdin);
@@ -294,11 +307,3 @@ int session_init_run(void* p) {
     }
   }
 }
-
-#ifdef SESSION_INIT_STANDALONE
-__attribute__((noreturn, used)) void init_start(long* sp) {
-  struct SessionInitArgs args = {(int)sp[0], (char**)(sp + 1), {kStdin, kStdout, kStderr, kReport}};
-  session_init_run(&args);
-  sys_exit_group(125);
-}
-#endif

@@ -22,10 +22,6 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
   __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
   return ret;
 }
-#ifdef SESSION_INIT_STANDALONE
-// The entry point: the kernel's initial stack (argc, argv..., NULL, envp...) to init_start.
-__asm__(".text\n.globl _start\n_start:\n xor %ebp, %ebp\n mov %rsp, %rdi\n and $-16, %rsp\n call init_start\n hlt\n");
-#endif
 // rt_sigreturn for the (never run: blocked) handlers, as SA_RESTORER requires on x86-64.
 __asm__(".text\n.globl init_restore_rt\ninit_restore_rt:\n mov $15, %eax\n syscall\n hlt\n");
 // init_vfork_run(fn, arg, stack_top): clone(CLONE_VM | CLONE_VFORK | SIGCHLD) with the child on
@@ -47,9 +43,6 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
   __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
   return x0;
 }
-#ifdef SESSION_INIT_STANDALONE
-__asm__(".text\n.globl _start\n_start:\n mov x0, sp\n bl init_start\n brk #0\n");
-#endif
 __asm__(".text\n.globl init_restore_rt\ninit_restore_rt:\n mov x8, #139\n svc 0\n brk #0\n");
 __asm__(".text\n.globl init_vfork_run\ninit_vfork_run:\n and x2, x2, #-16\n stp x0, x1, [x2, #-16]!\n mov x0, #0x4111\n mov x1, x2\n"
         " mov x2, #0\n mov x3, #0\n mov x4, #0\n mov x8, #220\n svc 0\n cbnz x0, 1f\n ldp x9, x0, [sp], #16\n blr x9\n"

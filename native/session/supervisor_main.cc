@@ -299,6 +299,22 @@ void on_exit(pid_t pid, int status) {
   report(kExit, id, out, sizeof out);
 }
 
+// The bounding set emptied once for the whole session (it needs CAP_SETPCAP, which bubblewrap kept for
+// this process): each init is cloned from this process and inherits it, and a capability dropped from
+// the bounding set can never be added back (capabilities(7) "Capability bounding set"), so no command
+// can regain one through an exec. Its effective and permitted sets (CAP_SYS_ADMIN for the namespaces)
+// are unchanged; each init clears those and checks the bounding set again (init_main.c).
+void empty_bounding_set() {
+  for (int cap = 0; cap <= 63; ++cap) {
+    int held = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (held < 0 && errno == EINVAL) break;  // past the kernel's last capability
+    check(held >= 0, "prctl(PR_CAPBSET_READ)");
+    if (held == 0) continue;
+    check(prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0, "prctl(PR_CAPBSET_DROP)");
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0) fatal("capability " + std::to_string(cap) + " remained in the bounding set; refusing to start commands");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -312,6 +328,7 @@ int main(int argc, char** argv) {
       fatal("unknown argument " + arg + " (usage: codex-sandbox-session [--isolate [--proc-read-only PATH]... [--proc-masked PATH]...])");
     }
   }
+  if (isolate) empty_bounding_set();
   // Not dumpable: a command (same uid) cannot ptrace it or read its memory through /proc
   // (prctl(2) PR_SET_DUMPABLE; ptrace(2) "ptrace access mode checking").
   check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0, "prctl(PR_SET_DUMPABLE)");

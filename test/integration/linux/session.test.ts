@@ -24,8 +24,8 @@ function supervisorPids(): number[] {
       continue;
     }
     if (comm !== 'codex-sandbox-s') continue;
-    // Not a command's init: it is started from the supervisor's own binary (--session-init) and carries
-    // the same name until it renames itself; its parent is a supervisor.
+    // Not a command's init: it is a clone of the supervisor (in its memory, init_main.c) and carries the
+    // same name until it renames itself; its parent is a supervisor.
     try {
       const parent = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1] ?? '0';
       if (readFileSync(`/proc/${parent}/comm`, 'utf8').trim() === 'codex-sandbox-s') continue;
@@ -158,7 +158,7 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(`${String(cwd.stderr)}${cwd instanceof Error ? cwd.message : ''}`).toMatch(/working directory .*no-such-dir: No such file or directory/);
   });
 
-  it("runs under a profile that reads only the system directories: the supervisor's init beside it is made readable too", async () => {
+  it("runs under a profile that reads only the system directories: the supervisor is made readable too (each init runs in its memory)", async () => {
     // Without its own read entry (sandbox.ts supervisorPlanOptions), the init binary is not in this sandbox.
     const profile = { file_system: { entries: [{ path: { type: 'special', value: { kind: 'minimal' } }, access: 'read' }, { path: { type: 'path', path: s.ws }, access: 'write' }] }, network: { enabled: false } };
     const minimal = (await sandbox()).session(profile, { cwd: s.ws });
@@ -250,6 +250,13 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(r.stderr).toMatch(/domainname: Read-only file system/);
     if (existsSync('/proc/keys')) expect(r.stdout).toMatch(/^0$/m);
     expect(r.stdout).not.toMatch(/CREATED/);
+  });
+
+  it("commands started together each hold only their own stdio: none of the supervisor's or another command's fds", async () => {
+    // 48 at once push the supervisor's pipe fds past 100, so both ways the init moves its fds to
+    // 100..103 (init_main.c move_fds) are taken; ls's own directory fd is 3.
+    const rs = await Promise.all(Array.from({ length: 48 }, () => sh('sleep 0.2; echo $(ls /proc/self/fd)')));
+    for (const r of rs) expect(r).toMatchObject({ exitCode: 0, stdout: '0 1 2 3' });
   });
 
   it('signals, interrupt() and timeout reach the command group', async () => {
