@@ -23,7 +23,7 @@
  */
 import { PathUri } from '../path-uri/index.js';
 import type { HostFacts, LaunchRequest } from '../contracts/index.js';
-import type { FsInspector, GlobScanRequest } from '../permissions/fs-facts.js';
+import type { FsEntryStat, FsInspector, GlobScanRequest } from '../permissions/fs-facts.js';
 import { SandboxManager } from './transform.js';
 import type { TransformRequest } from './transform.js';
 
@@ -36,6 +36,9 @@ interface Probe {
   /** The answer: primitives as they are; objects as their canonical key. */
   answer: unknown;
 }
+
+/** A request seen once: planned without recording (a CLI plans one command per process). */
+const SEEN = Symbol('seen once');
 
 interface Entry {
   facts: HostFacts;
@@ -113,9 +116,15 @@ function write(v: unknown, out: string[], depth: number): boolean {
       }
       const proto: unknown = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) return false;
-      out.push('{');
       const o = v as Record<string, unknown>;
-      for (const k of Object.keys(o)) {
+      const keys = Object.keys(o);
+      // All values strings (an environment): JSON.stringify is exact for those and much faster.
+      if (keys.every((k) => typeof o[k] === 'string')) {
+        out.push('S', JSON.stringify(o));
+        return true;
+      }
+      out.push('{');
+      for (const k of keys) {
         out.push(JSON.stringify(k), ':');
         if (!write(o[k], out, depth + 1)) return false;
         out.push(',');
@@ -137,8 +146,13 @@ function copyPlain<T>(v: T): T {
   return o as T;
 }
 
+/** An lstat answer as a comparable value: every field of FsEntryStat (src/permissions/fs-facts.ts). */
+function statAnswer(v: FsEntryStat | undefined): unknown {
+  return v === undefined ? undefined : `l${v.kind}/${v.dev}/${v.ino}/${String(v.uid)}/${String(v.mode)}`;
+}
+
 /** An answer as a comparable value: an object as its key (one that is not plain data equals nothing). */
-function answerOf(v: unknown): unknown {
+function anyAnswer(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return v;
   const key = canonicalKey(v);
   return key !== undefined ? `o${key}` : {};
@@ -153,7 +167,7 @@ interface Log {
 /** An inspector that answers through `fs` and writes each question and answer to `log`. */
 function recording(fs: FsInspector, log: Log): FsInspector {
   const rec =
-    <A, R>(method: Method, fn: (a: A) => R, copy: (a: A) => A) =>
+    <A, R>(method: Method, fn: (a: A) => R, copy: (a: A) => A, answerOf: (v: R) => unknown = anyAnswer) =>
     (a: A): R => {
       let answer: R;
       try {
@@ -169,7 +183,7 @@ function recording(fs: FsInspector, log: Log): FsInspector {
   const lstat = fs.lstat;
   return {
     kind: rec('kind', (p: string) => fs.kind(p), same),
-    ...(lstat !== undefined ? { lstat: rec('lstat', (p: string) => lstat.call(fs, p), same) } : {}),
+    ...(lstat !== undefined ? { lstat: rec('lstat', (p: string) => lstat.call(fs, p), same, statAnswer) } : {}),
     realpath: rec('realpath', (p: string) => fs.realpath(p), same),
     readlink: rec('readlink', (p: string) => fs.readlink(p), same),
     readSmallFile: rec('readSmallFile', (p: string) => fs.readSmallFile(p), same),
@@ -184,10 +198,10 @@ function stillTrue(fs: FsInspector, probes: readonly Probe[]): boolean {
   try {
     for (const p of probes) {
       let now: unknown;
-      if (p.method === 'scanGlob') now = fs.scanGlob(p.arg as GlobScanRequest);
-      else if (p.method === 'lstat') now = fs.lstat?.(p.arg as string);
-      else now = fs[p.method](p.arg as string);
-      if (answerOf(now) !== p.answer) return false;
+      if (p.method === 'scanGlob') now = anyAnswer(fs.scanGlob(p.arg as GlobScanRequest));
+      else if (p.method === 'lstat') now = statAnswer(fs.lstat?.(p.arg as string));
+      else now = anyAnswer(fs[p.method](p.arg as string));
+      if (now !== p.answer) return false;
     }
     return true;
   } catch {
@@ -198,7 +212,7 @@ function stillTrue(fs: FsInspector, probes: readonly Probe[]): boolean {
 
 export function createPlanCache(size = PLAN_CACHE_SIZE): PlanCache {
   // Map iteration order is insertion order: re-inserting on a hit makes the first key the least recently used.
-  const entries = new Map<string, Entry>();
+  const entries = new Map<string, Entry | typeof SEEN>();
   const stats: PlanCacheStats = { hits: 0, misses: 0, stale: 0, uncacheable: 0 };
   return {
     stats,
@@ -210,16 +224,21 @@ export function createPlanCache(size = PLAN_CACHE_SIZE): PlanCache {
         return SandboxManager.transform(req);
       }
       const hit = entries.get(key);
-      if (hit !== undefined) {
-        entries.delete(key);
-        if (hit.facts === facts && hit.fs === facts.fs && stillTrue(facts.fs, hit.probes)) {
-          stats.hits++;
-          entries.set(key, hit);
-          return copyPlain(hit.plan);
-        }
-        stats.stale++;
-      } else {
+      if (hit === undefined) {
+        // First sight: plan as without a cache (no recording, no copy); record from the second request on.
         stats.misses++;
+        remember(key, SEEN);
+        return SandboxManager.transform(req);
+      }
+      entries.delete(key);
+      if (hit === SEEN) {
+        stats.misses++;
+      } else if (hit.facts === facts && hit.fs === facts.fs && stillTrue(facts.fs, hit.probes)) {
+        stats.hits++;
+        entries.set(key, hit);
+        return copyPlain(hit.plan);
+      } else {
+        stats.stale++;
       }
       const log: Log = { probes: [], threw: false };
       const plan = SandboxManager.transform({ ...req, facts: { ...facts, fs: recording(facts.fs, log) } });
@@ -227,12 +246,16 @@ export function createPlanCache(size = PLAN_CACHE_SIZE): PlanCache {
         stats.uncacheable++;
         return plan;
       }
-      entries.set(key, { facts, fs: facts.fs, probes: log.probes, plan: copyPlain(plan) });
-      if (entries.size > size) {
-        const oldest = entries.keys().next();
-        if (oldest.done !== true) entries.delete(oldest.value);
-      }
+      remember(key, { facts, fs: facts.fs, probes: log.probes, plan: copyPlain(plan) });
       return plan;
     },
   };
+
+  function remember(key: string, value: Entry | typeof SEEN): void {
+    entries.set(key, value);
+    if (entries.size > size) {
+      const oldest = entries.keys().next();
+      if (oldest.done !== true) entries.delete(oldest.value);
+    }
+  }
 }

@@ -53,12 +53,13 @@ function both(cache: ReturnType<typeof createPlanCache>, req: TransformRequest =
 describe('plan cache: revalidated against the filesystem', () => {
   it('reuses a plan while nothing changed (and hands out copies a caller cannot poison)', () => {
     const cache = createPlanCache();
-    const first = both(cache);
-    (first.argv as string[]).push('--poison');
-    first.env.POISON = '1';
-    both(cache);
-    both(cache);
-    expect(cache.stats).toMatchObject({ misses: 1, hits: 2, stale: 0 });
+    // Seen once (planned plainly), then recorded, then reused; every plan handed out is poisoned after.
+    for (let i = 0; i < 4; i++) {
+      const plan = both(cache);
+      (plan.argv as string[]).push('--poison');
+      plan.env.POISON = '1';
+    }
+    expect(cache.stats).toMatchObject({ misses: 2, hits: 2, stale: 0 });
   });
 
   it('plans afresh after a command creates .git, then .git/hooks, .codex, .agents, a deny-read .env', () => {
@@ -100,6 +101,7 @@ describe('plan cache: revalidated against the filesystem', () => {
     const cache = createPlanCache();
     const req = request({ profile: applyOverrides(PermissionProfile.named('read-only'), { writableRoots: [join(ws, 'pkg')] }, 'linux').profile });
     both(cache);
+    both(cache);
     rmSync(join(ws, '.codex'), { recursive: true });
     both(cache);
     mkdirSync(join(ws, '.codex'));
@@ -131,6 +133,9 @@ describe('plan cache: revalidated against the filesystem', () => {
       { b: 2, a: 1 },
       { a: 'a\ud800' },
       { a: 'a\ufffd' },
+      { a: 'x', b: undefined },
+      { a: 'x', b: 'undefined' },
+      { a: { b: 'x' } },
     ].map(canonicalKey);
     expect(new Set(keys).size).toBe(keys.length);
     expect(canonicalKey({ f: () => 1 })).toBeUndefined();
@@ -145,13 +150,11 @@ describe('plan cache: revalidated against the filesystem', () => {
   it('stays bounded (least recently used plan dropped first)', () => {
     const cache = createPlanCache(2);
     const r = (n: string): TransformRequest => request({ command: ['/bin/echo', n] });
-    both(cache, r('1'));
-    both(cache, r('2'));
-    both(cache, r('1'));
-    both(cache, r('3'));
-    both(cache, r('1'));
-    both(cache, r('2'));
-    expect(cache.stats).toMatchObject({ hits: 2, misses: 4 });
+    for (const n of ['1', '1', '2', '2', '1']) both(cache, r(n));
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 4 });
+    // 3 pushes out 2 (least recently used), then 2 pushes out 1.
+    for (const n of ['3', '2', '1']) both(cache, r(n));
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 7 });
   });
 
   it('property: random trees and random changes between plans — the cached plan is always the fresh one', () => {
