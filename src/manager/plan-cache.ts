@@ -5,7 +5,9 @@
  * the host facts) and of the answers the FsInspector gives while planning (.git, .codex, .agents,
  * config files, symlinks, glob scans...). The sandboxed command can change those answers between two
  * runs (run 1 plans with no `.git`; the command creates `.git/hooks`; run 2 must protect them), so a
- * cache keyed on the pure inputs alone would be a cross-run hole. Instead, a planning run records
+ * cache keyed on the pure inputs alone would be a cross-run hole (Codex decides `.git`, `.agents`,
+ * `.codex` protection from what exists at planning time: codex-rs/protocol/src/protocol.rs
+ * `default_read_only_subpaths_for_writable_root`). Instead, a planning run records
  * every question it asked the host's inspector and the answer, in order; a later request with the
  * exact same inputs asks the same questions again, in the same order, and reuses the plan only if
  * every answer is identical. Planning is deterministic given inputs and answers (src/manager and
