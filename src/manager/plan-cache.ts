@@ -116,6 +116,11 @@ function write(v: unknown, out: string[], depth: number): boolean {
         out.push(`P${JSON.stringify(v.toString())}`);
         return true;
       }
+      // process.env (its own prototype; every value a string): the planner reads it as the plain copy it equals.
+      if (v === process.env) {
+        out.push('S', JSON.stringify(v));
+        return true;
+      }
       const proto: unknown = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) return false;
       const o = v as Record<string, unknown>;

@@ -16,6 +16,7 @@ import { SandboxManager } from '../../../src/manager/transform.js';
 import type { TransformRequest } from '../../../src/manager/transform.js';
 import { PathUri } from '../../../src/path-uri/index.js';
 import { PermissionProfile } from '../../../src/permissions/index.js';
+import { Sandbox } from '../../../src/sandbox.js';
 
 // The host's own facts (bwrap, user namespaces, seccomp) and its real FsInspector.
 const facts: HostFacts = getHostFacts({ env: process.env });
@@ -138,6 +139,8 @@ describe('plan cache: revalidated against the filesystem', () => {
       { a: { b: 'x' } },
     ].map(canonicalKey);
     expect(new Set(keys).size).toBe(keys.length);
+    // process.env is keyed as the plain copy it equals (the planner reads both the same way).
+    expect(canonicalKey({ env: process.env })).toBe(canonicalKey({ env: { ...process.env } }));
     expect(canonicalKey({ f: () => 1 })).toBeUndefined();
     expect(canonicalKey({ d: new Date(0) })).toBeUndefined();
     const cache = createPlanCache();
@@ -145,6 +148,12 @@ describe('plan cache: revalidated against the filesystem', () => {
     both(cache, request({ env: { PATH: '/usr/bin:/bin', A: '2' } }));
     both(cache, request({ command: ['/bin/true', 'x'] }));
     expect(cache.stats).toMatchObject({ hits: 0, misses: 3 });
+  });
+
+  it("a Sandbox with createSandbox's default environment (process.env itself) reuses its plans", () => {
+    const sb = new Sandbox(facts, process.env);
+    for (let i = 0; i < 4; i++) expect(sb.plan(['/bin/true'], 'read-only', { cwd: ws, writableRoots: [ws] })).toEqual(SandboxManager.transform({ ...request(), env: process.env, profile: applyOverrides(PermissionProfile.named('read-only'), { writableRoots: [ws] }, 'linux').profile }));
+    expect((sb as unknown as { plans: ReturnType<typeof createPlanCache> }).plans.stats).toMatchObject({ hits: 2, misses: 2, uncacheable: 0 });
   });
 
   it('stays bounded (least recently used plan dropped first)', () => {
