@@ -14,6 +14,8 @@ import { spawnInherit } from './launch/spawn-inherit.js';
 import { nameUserCommand } from './launch/user-command.js';
 import { applyOverrides } from './manager/overrides.js';
 import { SandboxManager } from './manager/transform.js';
+import { createPlanCache } from './manager/plan-cache.js';
+import type { PlanCache } from './manager/plan-cache.js';
 import type { ArgvItem, HostFacts, LaunchRequest, LimitHit, Refusal } from './contracts/index.js';
 import { findRefusals } from './launch/refusals.js';
 import type { RefusalScanInput } from './launch/refusals.js';
@@ -154,7 +156,12 @@ export class Sandbox {
     sessions?: boolean | SessionPoolOptions,
   ) {
     if (sessions !== undefined && sessions !== false) this.pool = new SessionPool(sessions === true ? {} : sessions);
+    // CODEX_SANDBOX_PLAN_CACHE=0 plans every command afresh (for comparison; the cache revalidates every answer).
+    this.plans = env.CODEX_SANDBOX_PLAN_CACHE === '0' ? undefined : createPlanCache();
   }
+
+  /** Plans by request, revalidated against the filesystem on every use (src/manager/plan-cache.ts). */
+  private readonly plans: PlanCache | undefined;
 
   /** `createSandbox({ sessions })`: the open sessions by plan. */
   private readonly pool: SessionPool | undefined;
@@ -173,7 +180,7 @@ export class Sandbox {
       platform,
     ).profile;
     const envPolicy = typeof options.envPolicy === 'string' ? { inherit: options.envPolicy } : options.envPolicy;
-    const req = SandboxManager.transform({
+    const req = (this.plans ?? SandboxManager).transform({
       command,
       cwd: options.cwd ?? process.cwd(),
       profile: adjusted,
