@@ -3,7 +3,7 @@
  * inputs, the tree changes the way a hostile command would change it; the cached answer must equal a
  * fresh plan every time. Removing the revalidation (reusing a plan on its key alone) fails these tests.
  */
-import { mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -192,6 +192,9 @@ describe('plan cache: revalidated against the filesystem', () => {
         for (const batch of [[], ...batches]) {
           for (const o of batch) {
             const p = join(root, o.p);
+            // Never act through a link the tree already holds (`a -> /`, `.git -> ..`): as root, `mkdir a/.codex`
+            // or a write to `.env/a` would land outside the tree, on the host. Removing a link itself is fine.
+            if (throughLink(root, o.p, o.op !== 'rm')) continue;
             try {
               if (o.op === 'mkdir') mkdirSync(p, { recursive: true });
               else if (o.op === 'file') writeFileSync(p, o.text);
@@ -209,3 +212,22 @@ describe('plan cache: revalidated against the filesystem', () => {
     );
   });
 });
+
+/** Whether acting on `rel` under `root` would follow a symlink: one of its parents is a link (or the last part is, when `last`). */
+function throughLink(root: string, rel: string, last: boolean): boolean {
+  const parts = rel.split('/');
+  let at = root;
+  for (let i = 0; i < parts.length; i += 1) {
+    at = join(at, parts[i] ?? '');
+    if (i === parts.length - 1 && !last) return false;
+    let st;
+    try {
+      st = lstatSync(at, { throwIfNoEntry: false });
+    } catch {
+      return false; // a file where a directory was expected (ENOTDIR): the op fails by itself
+    }
+    if (st === undefined) return false;
+    if (st.isSymbolicLink()) return true;
+  }
+  return false;
+}
