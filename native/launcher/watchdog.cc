@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../common/raw_syscall.h"
 #include "fail.h"
 
 #ifndef SYS_pidfd_open
@@ -36,29 +37,7 @@
 namespace {
 
 // Returns the result or -errno; never touches errno.
-long raw6(long n, long a, long b, long c, long d, long e, long f) {
-#if defined(__x86_64__)
-  long ret;
-  register long r10 __asm__("r10") = d;
-  register long r8 __asm__("r8") = e;
-  register long r9 __asm__("r9") = f;
-  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
-  return ret;
-#elif defined(__aarch64__)
-  register long x8 __asm__("x8") = n;
-  register long x0 __asm__("x0") = a;
-  register long x1 __asm__("x1") = b;
-  register long x2 __asm__("x2") = c;
-  register long x3 __asm__("x3") = d;
-  register long x4 __asm__("x4") = e;
-  register long x5 __asm__("x5") = f;
-  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory", "cc");
-  return x0;
-#else
-#error "native/launcher/watchdog.cc: no raw system call for this architecture"
-#endif
-}
-
+long raw6(long n, long a, long b, long c, long d, long e, long f) { return codex_raw_syscall6(n, a, b, c, d, e, f); }
 long raw(long n, long a = 0, long b = 0, long c = 0, long d = 0) { return raw6(n, a, b, c, d, 0, 0); }
 
 [[noreturn]] void wd_exit(int code) {

@@ -37,18 +37,22 @@ napi_value Int(napi_env env, int32_t v) {
   return out;
 }
 
+// A typed array of `type` with at least `min` elements: its data and element count.
+bool TypedArrayArg(napi_env env, napi_value v, napi_typedarray_type type, size_t min, void** data, size_t* length) {
+  napi_typedarray_type got;
+  return napi_get_typedarray_info(env, v, &got, length, data, nullptr, nullptr) == napi_ok && got == type && *length >= min;
+}
+
 // probeStat(path: string, out: BigInt64Array(5), follow: boolean): 0 and out = [mode, uid, dev, ino,
 // size] (int64, as node:fs bigint stats hold them), or -errno. lstat(2), or stat(2) when `follow`.
 napi_value ProbeStat(napi_env env, napi_callback_info info) {
   char path[4097];
   napi_value argv[3];
   if (!PathArg(env, info, argv, 3, path, sizeof path)) return Int(env, kUseNode);
-  napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
   bool follow = false;
-  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_bigint64_array || length < 5 || napi_get_value_bool(env, argv[2], &follow) != napi_ok) {
+  if (!TypedArrayArg(env, argv[1], napi_bigint64_array, 5, &data, &length) || napi_get_value_bool(env, argv[2], &follow) != napi_ok) {
     return Int(env, kUseNode);
   }
   struct stat st;
@@ -109,13 +113,9 @@ napi_value ProbeReadFile(napi_env env, napi_callback_info info) {
   char path[4097];
   napi_value argv[2];
   if (!PathArg(env, info, argv, 2, path, sizeof path)) return Int(env, kUseNode);
-  napi_typedarray_type type;
   size_t cap = 0;
   void* data = nullptr;
-  if (napi_get_typedarray_info(env, argv[1], &type, &cap, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_uint8_array || cap < 1) {
-    return Int(env, kUseNode);
-  }
+  if (!TypedArrayArg(env, argv[1], napi_uint8_array, 1, &data, &cap)) return Int(env, kUseNode);
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return Int(env, -errno);
   struct stat st;

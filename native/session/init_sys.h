@@ -13,15 +13,11 @@
 #include <linux/sched.h>
 #include <linux/wait.h>
 
+#include "../common/raw_syscall.h"
+
+static inline long sys6(long n, long a, long b, long c, long d, long e, long f) { return codex_raw_syscall6(n, a, b, c, d, e, f); }
+
 #if defined(__x86_64__)
-static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
-  register long r10 __asm__("r10") = d;
-  register long r8 __asm__("r8") = e;
-  register long r9 __asm__("r9") = f;
-  long ret;
-  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
-  return ret;
-}
 // rt_sigreturn for the (never run: blocked) handlers, as SA_RESTORER requires on x86-64.
 __asm__(".text\n.globl init_restore_rt\ninit_restore_rt:\n mov $15, %eax\n syscall\n hlt\n");
 // init_vfork_run(fn, arg, stack_top): clone(CLONE_VM | CLONE_VFORK | SIGCHLD) with the child on
@@ -32,17 +28,6 @@ __asm__(".text\n.globl init_vfork_run\ninit_vfork_run:\n and $-16, %rdx\n sub $1
         " test %rax, %rax\n jnz 1f\n pop %rax\n pop %rdi\n call *%rax\n mov %eax, %edi\n mov $60, %eax\n syscall\n hlt\n1:\n ret\n");
 #define INIT_SA_RESTORER 0x04000000UL
 #elif defined(__aarch64__)
-static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
-  register long x8 __asm__("x8") = n;
-  register long x0 __asm__("x0") = a;
-  register long x1 __asm__("x1") = b;
-  register long x2 __asm__("x2") = c;
-  register long x3 __asm__("x3") = d;
-  register long x4 __asm__("x4") = e;
-  register long x5 __asm__("x5") = f;
-  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
-  return x0;
-}
 __asm__(".text\n.globl init_restore_rt\ninit_restore_rt:\n mov x8, #139\n svc 0\n brk #0\n");
 __asm__(".text\n.globl init_vfork_run\ninit_vfork_run:\n and x2, x2, #-16\n stp x0, x1, [x2, #-16]!\n mov x0, #0x4111\n mov x1, x2\n"
         " mov x2, #0\n mov x3, #0\n mov x4, #0\n mov x8, #220\n svc 0\n cbnz x0, 1f\n ldp x9, x0, [sp], #16\n blr x9\n"
