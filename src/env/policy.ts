@@ -54,7 +54,9 @@ function envPatternRegExp(pattern: string): RegExp {
     for (const ch of pattern) {
       if (ch === '*') src += '.*';
       else if (ch === '?') src += '.';
-      else src += ch.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+      // Only syntax characters (and `/`) are escaped: under the `u` flag `\-` is an invalid escape, so a
+      // pattern such as `MY-VAR` used to throw instead of matching the name MY-VAR.
+      else src += ch.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
     }
     re = new RegExp(`${src}$`, 'isu');
     patternCache.set(pattern, re);
@@ -110,6 +112,7 @@ export function applyEnvPolicy(
   policy: EnvPolicy,
   platform: Platform,
 ): Record<string, string> {
+  if (platform !== 'win32') return applyEnvPolicyPosix(parentEnv, policy);
   // key (platform-normalised) → [spelling, value]; Map keeps insertion order.
   const env = new Map<string, [string, string]>();
   if (policy.inherit !== 'none') {
@@ -145,5 +148,45 @@ export function applyEnvPolicy(
     // defineProperty, not assignment: a variable named `__proto__` must stay a plain entry.
     Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
   }
+  return out;
+}
+
+/** Names an assignment to a plain object would not simply create as its own entry (`__proto__`, or a frozen prototype's). */
+function inheritedName(name: string): boolean {
+  return name in Object.prototype;
+}
+
+function defineEntry(out: Record<string, string>, name: string, value: string): void {
+  // defineProperty, not assignment: a variable named `__proto__` must stay a plain entry.
+  if (inheritedName(name)) Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+  else out[name] = value;
+}
+
+/**
+ * applyEnvPolicy where names are case-sensitive (one spelling per name, so no collapsing): one pass
+ * straight into the result, the same entries in the same order as the general path. It runs for
+ * every plan over the whole caller environment (issue #21); process.env is read once per name
+ * (Object.keys, then one read each; Object.entries asks the host twice per name).
+ */
+function applyEnvPolicyPosix(parentEnv: Record<string, string | undefined>, policy: EnvPolicy): Record<string, string> {
+  const out: Record<string, string> = {};
+  const exclude = policy.exclude ?? [];
+  const includeOnly = policy.includeOnly ?? [];
+  // The attack: API keys and tokens in the caller's environment read (and exfiltrated or misused) by
+  // the untrusted command. Codex leaves this filter off by default; profiles turn it on.
+  const stripSecrets = !(policy.ignoreDefaultExcludes ?? CODEX_DEFAULT_ENV_POLICY.ignoreDefaultExcludes);
+  if (policy.inherit !== 'none') {
+    const core = policy.inherit === 'core';
+    for (const name of Object.keys(parentEnv)) {
+      const value = parentEnv[name];
+      if (value === undefined) continue;
+      if (core && !CORE_ENV_VARS.includes(name)) continue;
+      if (stripSecrets && isDefaultExcludedEnvName(name)) continue;
+      if (exclude.length > 0 && matchesAny(exclude, name)) continue;
+      if (includeOnly.length > 0 && !matchesAny(includeOnly, name)) continue;
+      defineEntry(out, name, value);
+    }
+  }
+  for (const [name, value] of Object.entries(policy.set ?? {})) defineEntry(out, name, value);
   return out;
 }

@@ -193,3 +193,72 @@ describe('default excludes (property)', () => {
     );
   });
 });
+
+describe('the POSIX single pass (issue #21) gives what the general Map-based steps give', () => {
+  /** The general steps (inherit, filter, set) as applyEnvPolicy ran them on every platform before the POSIX pass. */
+  function reference(parentEnv: Record<string, string | undefined>, policy: Parameters<typeof applyEnvPolicy>[1]): Array<[string, string]> {
+    const env = new Map<string, string>();
+    if (policy.inherit !== 'none') {
+      for (const [n, v] of Object.entries(parentEnv)) {
+        if (v === undefined) continue;
+        if (policy.inherit === 'core' && !['HOME', 'LOGNAME', 'PATH', 'SHELL', 'USER', 'USERNAME', 'TMPDIR', 'TEMP', 'TMP'].includes(n)) continue;
+        env.set(n, v);
+      }
+    }
+    const any = (ps: readonly string[], n: string): boolean => ps.some((p) => envNameMatches(p, n));
+    for (const n of [...env.keys()]) {
+      const drop = (policy.ignoreDefaultExcludes === false && any(['*KEY*', '*SECRET*', '*TOKEN*'], n)) || any(policy.exclude ?? [], n) || ((policy.includeOnly ?? []).length > 0 && !any(policy.includeOnly ?? [], n));
+      if (drop) env.delete(n);
+    }
+    for (const [n, v] of Object.entries(policy.set ?? {})) env.set(n, v);
+    const out: Record<string, string> = {};
+    for (const [n, v] of env) Object.defineProperty(out, n, { value: v, enumerable: true, writable: true, configurable: true });
+    return Object.entries(out);
+  }
+  const name = fc.oneof(
+    fc.constantFrom('PATH', 'HOME', 'API_KEY', 'token', '__proto__', 'toString', 'constructor', 'hasOwnProperty', '1', '10', '02', 'A', 'b'),
+    fc.string({ minLength: 1, maxLength: 4 }),
+  );
+  const env = fc.dictionary(name, fc.option(fc.string({ maxLength: 3 }), { nil: undefined }));
+
+  it('same entries, same order, own data properties (linux and darwin)', () => {
+    fc.assert(
+      fc.property(
+        env,
+        fc.constantFrom('all', 'core', 'none') as fc.Arbitrary<'all' | 'core' | 'none'>,
+        fc.boolean(),
+        fc.array(fc.oneof(name, fc.constantFrom('*A*', 'T?KEN', '*')), { maxLength: 2 }),
+        fc.array(fc.oneof(name, fc.constantFrom('P*', '*E')), { maxLength: 2 }),
+        fc.dictionary(name, fc.string({ maxLength: 3 }), { maxKeys: 3 }),
+        fc.constantFrom('linux', 'darwin') as fc.Arbitrary<'linux' | 'darwin'>,
+        (parentEnv, inherit, ignoreDefaultExcludes, exclude, includeOnly, set, platform) => {
+          const policy = { inherit, ignoreDefaultExcludes, exclude, includeOnly, set };
+          const out = applyEnvPolicy(parentEnv, policy, platform);
+          expect(Object.entries(out)).toEqual(reference(parentEnv, policy));
+          expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+          for (const k of Object.keys(out)) expect(Object.getOwnPropertyDescriptor(out, k)).toMatchObject({ enumerable: true, writable: true, configurable: true });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a pattern with `-` matches literally (it threw: `\\-` is an invalid escape under the u flag)', () => {
+    expect(envNameMatches('MY-VAR', 'my-var')).toBe(true);
+    expect(envNameMatches('A-*', 'A-B')).toBe(true);
+    expect(applyEnvPolicy({ 'MY-VAR': '1', OTHER: '2' }, { inherit: 'all', exclude: ['my-*'] }, 'linux')).toEqual({ OTHER: '2' });
+  });
+
+  it('reads each variable of process.env once', () => {
+    const reads = new Map<string, number>();
+    const src: Record<string, string> = { PATH: '/bin', HOME: '/h', API_KEY: 'k' };
+    const proxy = new Proxy(src, {
+      get(t, k) {
+        if (typeof k === 'string') reads.set(k, (reads.get(k) ?? 0) + 1);
+        return Reflect.get(t, k) as unknown;
+      },
+    });
+    expect(applyEnvPolicy(proxy, { inherit: 'all', ignoreDefaultExcludes: false }, 'linux')).toEqual({ PATH: '/bin', HOME: '/h' });
+    expect([...reads.values()].every((n) => n === 1)).toBe(true);
+  });
+});
