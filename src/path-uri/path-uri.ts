@@ -27,7 +27,7 @@ import {
   windowsNativeTextForm,
 } from './native-path.js';
 import type { NativeForm } from './native-path.js';
-import { isDriveSegment, parseUriText, pathSegments } from './uri-text.js';
+import { firstNonEmptySegment, isDriveSegment, parseUriText, pathSegments } from './uri-text.js';
 
 const UTF8 = new TextDecoder('utf-8');
 
@@ -168,7 +168,7 @@ export class PathUri {
   convention(): PathConvention | undefined {
     if (this.opaque !== undefined) return inferFallbackConvention(this.opaque);
     if (this.host !== '') return 'windows';
-    return isDriveSegment(pathSegments(this.path).find((s) => s !== '')) ? 'windows' : 'posix';
+    return isDriveSegment(firstNonEmptySegment(this.path)) ? 'windows' : 'posix';
   }
 
   isOpaque(): boolean {

@@ -58,6 +58,18 @@ export function isDriveSegment(segment: string | undefined): boolean {
   return segment !== undefined && segment.length === 2 && segment[1] === ':' && /^[A-Za-z]$/.test(segment[0]!);
 }
 
+/**
+ * `pathSegments(path).find((s) => s !== '')` without splitting the whole path: asked for every path
+ * entry of a profile each time it is resolved (convention, toAbsPath; issue #21).
+ */
+export function firstNonEmptySegment(path: string): string | undefined {
+  let at = 1;
+  while (at < path.length && path.charCodeAt(at) === 0x2f) at += 1;
+  if (at >= path.length) return undefined;
+  const end = path.indexOf('/', at);
+  return path.slice(at, end === -1 ? path.length : end);
+}
+
 /** Path segments as the url crate yields them: `/a/b/` → ['a', 'b', '']. */
 export function pathSegments(path: string): string[] {
   return path.slice(1).split('/');

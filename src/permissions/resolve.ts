@@ -308,10 +308,12 @@ export class PolicyView {
       }
       const base = this.indicesContaining(dir);
       const byPath = this.byPath();
+      // dir's entries, mapped once for the four names (most names have no entry of their own).
+      const baseEntries = base.map((i) => this.entries[i] as ResolvedEntry);
       for (const name of PROTECTED_METADATA_NAMES) {
         const p = dir === '/' ? `/${name}` : `${dir}/${name}`;
         const own = byPath.get(p);
-        const containing = (own === undefined ? base : [...base, ...own].sort((a, b) => a - b)).map((i) => this.entries[i] as ResolvedEntry);
+        const containing = own === undefined ? baseEntries : [...base, ...own].sort((a, b) => a - b).map((i) => this.entries[i] as ResolvedEntry);
         if (canWrite(this.accessAmong(containing)) && (this.fullDiskWrite() || this.metadataDenialAmong(p, containing) === undefined)) writable.add(name);
       }
     }

@@ -80,6 +80,20 @@ export class PathIndex {
 
   /** The deepest member containing `p` (`p` itself counts); ties go to the first inserted. */
   deepestContaining(p: string): string | undefined {
+    // An absolute `p`: its containing members are prefixes of it ending before one of its `/`, and a
+    // longer such prefix holds more `/`, so it is deeper (`/` is the shallowest, depth 0). So the first
+    // member found from the longest down is the deepest, with no tie. Asked for every carve-out and mask
+    // of every root (issue #21). An empty-string member or a relative `p` could tie at depth 0: general rule.
+    if (p.charCodeAt(0) === 47 && this.lengths[0] !== 1) {
+      const lengths = this.lengths;
+      if (lengths[p.length] === 1 && this.order.has(p)) return p;
+      for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
+        if (i >= lengths.length || lengths[i] !== 1) continue;
+        const m = p.slice(0, i);
+        if (this.order.has(m)) return m;
+      }
+      return lengths[1] === 1 && this.order.has('/') ? '/' : undefined;
+    }
     let best: string | undefined;
     let bestDepth = -1;
     let bestOrder = 0;

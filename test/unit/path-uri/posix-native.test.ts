@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { percentDecode, utf8Decode } from '../../../src/path-uri/bytes.js';
 import { toPosixNative } from '../../../src/path-uri/native-path.js';
 import type { NativeResult } from '../../../src/path-uri/native-path.js';
+import { firstNonEmptySegment, pathSegments } from '../../../src/path-uri/uri-text.js';
 
 /** toPosixNative before the shortcut. */
 function decodeEverySegment(path: string): NativeResult {
@@ -40,5 +41,19 @@ describe('toPosixNative', () => {
       { numRuns: 3000 },
     );
     for (const p of ['/', '//', '/C:', '//C:/x', '/C:x', '/a/C:', '/var/tmp/r0/work/.env']) expect(toPosixNative(p)).toEqual(decodeEverySegment(p));
+  });
+});
+
+describe('firstNonEmptySegment (issue #21: convention() without splitting the path)', () => {
+  it('equals the first non-empty of pathSegments on random URI paths', () => {
+    const part = fc.constantFrom('', '/', '//', 'a', 'C:', 'c|', '%2F', 'é', 'ab', 'C:x', ':');
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 8 }), (parts) => {
+        for (const path of [parts.join(''), '/' + parts.join(''), parts.join('/')]) {
+          expect(firstNonEmptySegment(path)).toBe(pathSegments(path).find((s) => s !== ''));
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
