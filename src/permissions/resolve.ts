@@ -202,6 +202,22 @@ export class PolicyView {
         return fast;
       }
     }
+    if (paths.platform !== 'win32' && p !== '/' && p.startsWith('/') && paths.normalize(p) === p) {
+      // POSIX, normal `p`: its ancestors are its prefixes before each `/` (the loop below without
+      // splitting and re-joining components for every ancestor; asked for each missing protected name
+      // of every writable root, issue #21). The same ancestors, in the same order, the same answer.
+      let result = p;
+      for (let end = p.length; end >= 0; end = end === 0 ? -1 : p.lastIndexOf('/', end - 1)) {
+        const ancestor = end === 0 ? '/' : p.slice(0, end);
+        if (ctx.fs.kind(ancestor) === 'missing') continue;
+        const real = ctx.fs.realpath(ancestor);
+        if (real === undefined) continue;
+        result = end === p.length ? paths.normalize(real) : paths.join(real, p.slice(end + 1));
+        break;
+      }
+      this.effectiveCache.set(p, result);
+      return result;
+    }
     const comps = paths.components(p);
     const root = paths.root(p);
     let result = p;

@@ -555,33 +555,36 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     // stay read-only and cannot be created, as sandbox-runtime keeps .git/hooks and .git/config
     // (its mandatory deny paths); without this a run plants a hook the user's next `git commit` runs.
     const dotGit = path.join(w.root, '.git');
-    if (w.protectedMetadataNames.includes('.git') && fsi.kind(remap(w.root)) !== 'missing') {
+    // remap answers are fixed for the plan: each asked once here (it is a Map lookup of a fresh string each time).
+    const mappedRoot = w.protectedMetadataNames.includes('.git') ? remap(w.root) : undefined;
+    if (mappedRoot !== undefined && fsi.kind(mappedRoot) !== 'missing') {
       // A missing .git under a pinned root: the launcher binds a private staging directory there and
       // accepts only repository data after the run (a .git the run itself created could otherwise hold
       // a hook or core.fsmonitor that the user's git outside runs: githooks(5), git-config(1)).
-      const rootSt = fsi.lstat?.(remap(w.root));
+      const rootSt = fsi.lstat?.(mappedRoot);
       // Not in a sticky shared directory (/tmp, /var/tmp): git outside would find a repository there from
       // every directory below it that has none (git's upward discovery, git(1) GIT_CEILING_DIRECTORIES).
       const shared = rootSt !== undefined && (rootSt.mode & 0o1000) !== 0;
+      const mappedGit = remap(dotGit);
       // An empty .git is another run's mount point (or staging): staged too, so the plan does not change
       // while a run or a session lasts (a session pool keys sessions by their plan); the launcher accepts
       // into it only while it is still that empty directory, so the first run to end wins, never a mix.
-      const dotGitKind = fsi.kind(remap(dotGit));
-      const stageable = dotGitKind === 'missing' || (dotGitKind === 'dir' && fsi.isEmptyDir(remap(dotGit)) === true);
+      const dotGitKind = fsi.kind(mappedGit);
+      const stageable = dotGitKind === 'missing' || (dotGitKind === 'dir' && fsi.isEmptyDir(mappedGit) === true);
       if (w.root === projectRoot && input.gitCommondirSelf !== undefined && input.pinRoots === true && rootSt?.kind === 'dir' && !shared && stageable) {
-        stagedGitdirs.add(remap(dotGit));
+        stagedGitdirs.add(mappedGit);
         git.push({ gitdir: dotGit, staged: true });
         continue;
       }
-      const layout = input.gitCommondirSelf !== undefined ? gitWritableLayout(remap(dotGit), fsi) : { why: 'git: read-only was asked for' };
+      const layout = input.gitCommondirSelf !== undefined ? gitWritableLayout(mappedGit, fsi) : { why: 'git: read-only was asked for' };
       if ('carveOuts' in layout) {
-        openedGitdirs.add(remap(dotGit));
+        openedGitdirs.add(mappedGit);
         for (const c of layout.carveOuts) carveOuts.set(c.path, c.whenMissing);
-        git.push({ gitdir: dotGit, protectedNames: layout.carveOuts.map((c) => path.relative(remap(dotGit), c.path)) });
+        git.push({ gitdir: dotGit, protectedNames: layout.carveOuts.map((c) => path.relative(mappedGit, c.path)) });
       } else {
         // Reported for a repository only: not for a missing .git, nor an empty one (a placeholder of a concurrent sandbox).
-        const k = fsi.kind(remap(dotGit));
-        if (k !== 'missing' && !(k === 'dir' && fsi.isEmptyDir(remap(dotGit)) !== false)) git.push({ gitdir: dotGit, why: layout.why });
+        const k = fsi.kind(mappedGit);
+        if (k !== 'missing' && !(k === 'dir' && fsi.isEmptyDir(mappedGit) !== false)) git.push({ gitdir: dotGit, why: layout.why });
       }
     }
   }

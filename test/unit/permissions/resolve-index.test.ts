@@ -157,3 +157,57 @@ describe('PolicyView entry lookup equals the scan it replaced', () => {
     );
   });
 });
+
+/** PolicyView.effective as it was: split into components, every ancestor re-joined and normalised. */
+function componentEffective(view: PolicyView, p: string): string {
+  const { paths, ctx } = view;
+  if (paths.normalize(p) === p && ctx.fs.kind(p) !== 'missing') {
+    const real = ctx.fs.realpath(p);
+    if (real !== undefined) return paths.normalize(real);
+  }
+  const comps = paths.components(p);
+  const root = paths.root(p);
+  for (let n = comps.length; n >= 0; n--) {
+    const ancestor = paths.normalize(root + comps.slice(0, n).join(paths.sep));
+    if (ctx.fs.kind(ancestor) === 'missing') continue;
+    const real = ctx.fs.realpath(ancestor);
+    if (real === undefined) continue;
+    const rest = comps.slice(n);
+    return rest.length === 0 ? paths.normalize(real) : paths.join(real, rest.join(paths.sep));
+  }
+  return p;
+}
+
+describe('PolicyView.effective (issue #21: POSIX ancestors by prefix)', () => {
+  it('equals the component loop it replaced, with missing paths, links and unresolvable ones, asking the same paths', () => {
+    const spelling = fc.oneof(absPath, fc.constantFrom('/a//b', '/a/./b', '/a/../b', '/a/b/', '//a', '/.git/..'));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(absPath, { maxLength: 8 }),
+        fc.uniqueArray(fc.tuple(absPath, absPath), { maxLength: 3, selector: (l) => l[0] }),
+        fc.uniqueArray(absPath, { maxLength: 2 }),
+        fc.array(spelling, { minLength: 1, maxLength: 10 }),
+        (existing, links, unresolvable, probes) => {
+          const base = linkedFs(links);
+          const asked: string[] = [];
+          const present = (p: string): boolean => p === '/' || existing.some((e) => e === p || e.startsWith(p + '/')) || links.some(([from]) => from === p);
+          const fs: FsInspector = {
+            ...nothing,
+            kind: (p) => (asked.push(`k ${p}`), present(p) ? base.kind(p) : 'missing'),
+            realpath: (p) => (asked.push(`r ${p}`), unresolvable.includes(p) ? undefined : base.realpath(p)),
+          };
+          for (const p of probes) {
+            const view = new PolicyView({ kind: 'restricted', entries: [] }, { cwd: '/a', platform: 'linux', tmpdir: undefined, fs });
+            asked.length = 0;
+            const got = view.effective(p);
+            const gotAsked = [...new Set(asked)];
+            asked.length = 0;
+            expect(got).toBe(componentEffective(view, p));
+            expect(gotAsked).toEqual([...new Set(asked)]);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
