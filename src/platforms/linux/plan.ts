@@ -321,6 +321,23 @@ function byDepth(a: string, b: string): number {
   return depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
+/**
+ * `items.sort((a, b) => byDepth(pathOf(a), pathOf(b)))` with each path's depth counted once instead of
+ * twice per comparison (the writable roots and deny masks are sorted with n log n comparisons; #21).
+ * The same order: the same comparison, and Array.prototype.sort is stable.
+ */
+function sortByDepth<T>(items: T[], pathOf: (item: T) => string): T[] {
+  if (items.length < 2) return items;
+  const keyed = items.map((item) => {
+    const p = pathOf(item);
+    return { item, p, d: depth(p) };
+  });
+  keyed.sort((a, b) => a.d - b.d || (a.p < b.p ? -1 : a.p > b.p ? 1 : 0));
+  for (let i = 0; i < keyed.length; i += 1) items[i] = (keyed[i] as { item: T }).item;
+  return items;
+}
+const itself = (p: string): string => p;
+
 /** realpath of the deepest existing ancestor plus the missing tail (nested symlinks are resolved). */
 function canonicalize(fs: FsInspector, p: string): string {
   const real = fs.realpath(p);
@@ -424,7 +441,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       roots.push({ root: w.root, target });
     }
   }
-  roots.sort((a, b) => byDepth(a.target, b.target));
+  sortByDepth(roots, (r) => r.target);
   const targets = roots.map((r) => r.target);
   // Containment lookups cost the length of the path asked about, not the number of roots: planning
   // stays linear in roots + carve-outs + masks (path-index.ts).
@@ -534,8 +551,8 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
         if (unreadable.has(v) && fsi.kind(v) !== 'symlink') return false;
       }
       return true;
-    })
-    .sort(byDepth);
+    });
+  sortByDepth(unreadableSorted, itself);
 
   // Read-only carve-outs (explicit entries and protected metadata) of every writable root.
   // Value: `false` a plain path, `true` a protected metadata name directly under a root, else a name
@@ -649,7 +666,8 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     readable.add(input.launcherPath);
     // Node's proxy preload: exactly this file, not its directory (as the fs helper: src/exec-server/fs/helper-pool.ts).
     if (input.nodePreload !== undefined) readable.add(input.nodePreload);
-    const list = [...readable].filter((r) => fsi.kind(r) !== 'missing' && deepestRoot(r) === undefined).sort(byDepth);
+    const list = [...readable].filter((r) => fsi.kind(r) !== 'missing' && deepestRoot(r) === undefined);
+    sortByDepth(list, itself);
     const listIndex = new PathIndex(list);
     const kept = list.filter((r) => !listIndex.hasStrictAncestor(r));
     for (const r of kept) args.push('--ro-bind', r, r);
