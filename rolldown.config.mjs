@@ -76,6 +76,21 @@ const lazyBuiltins = {
   },
 };
 
+/**
+ * `createRequire(import.meta.url)` (modules that load a builtin, the addon or smol-toml on first use) is,
+ * in a CommonJS chunk, the chunk's own `require`: the same resolution from the same file, without a file
+ * URL and a Module made for each such module on every start (issue #21). The name is bound by the chunk
+ * wrapper (CHUNK_WRAPPER, and main.cjs's banner).
+ */
+const CHUNK_REQUIRE = '__chunkRequire';
+const chunkRequire = {
+  name: 'chunk-require',
+  transform(code) {
+    if (!code.includes('createRequire(import.meta.url)')) return null;
+    return { code: code.replaceAll('createRequire(import.meta.url)', CHUNK_REQUIRE), map: null };
+  },
+};
+
 /** dist/cli/main.js: `node dist/cli/main.js` keeps working (package.json's "type" makes a .js file ESM). */
 const esmEntry = {
   name: 'esm-entry',
@@ -206,11 +221,11 @@ function installCodeCache(Module, vm, fs, path, dir, suffix, main) {
  * second string of ~450 KB that V8 then flattened into a third, on every command (issue #21). Only
  * installCodeCache loads these chunks (main.cjs installs it before its first require of one).
  */
-const CHUNK_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
+const CHUNK_WRAPPER = [`(function (exports, require, module, __filename, __dirname) { const ${CHUNK_REQUIRE} = require; `, '\n});'];
 const isMain = (chunk) => chunk.isEntry && chunk.name === 'main';
 const codeCacheBanner = (chunk) =>
   isMain(chunk)
-    ? `(${installCodeCache.toString()})(require("node:module"),require("node:vm"),require("node:fs"),require("node:path"),__dirname,${JSON.stringify(CACHE_SUFFIX)},require.main);`
+    ? `const ${CHUNK_REQUIRE} = require; (${installCodeCache.toString()})(require("node:module"),require("node:vm"),require("node:fs"),require("node:path"),__dirname,${JSON.stringify(CACHE_SUFFIX)},require.main);`
     : CHUNK_WRAPPER[0];
 const chunkFooter = (chunk) => (isMain(chunk) ? '' : CHUNK_WRAPPER[1]);
 
@@ -249,7 +264,7 @@ export default [
     input: 'dist/src/cli/main.js',
     platform: 'node',
     external: (id) => id.startsWith('node:') || EXTERNAL.has(packageName(id)),
-    plugins: [lazyBuiltins, licences, esmEntry, codeCaches],
+    plugins: [lazyBuiltins, chunkRequire, licences, esmEntry, codeCaches],
     // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
     // No comments, no whitespace and short local variable names (nothing rewritten; keepNames: every
     // function and class keeps its name, so stack traces and `.name` are unchanged): `run` reads, decodes
