@@ -76,6 +76,21 @@ const lazyBuiltins = {
   },
 };
 
+/**
+ * `createRequire(import.meta.url)` (modules that load a builtin, the addon or smol-toml on first use) is,
+ * in a CommonJS chunk, the chunk's own `require`: the same resolution from the same file, without a file
+ * URL and a Module made for each such module on every start (issue #21). The name is bound by the chunk
+ * wrapper (CHUNK_WRAPPER, and main.cjs's banner).
+ */
+const CHUNK_REQUIRE = '__chunkRequire';
+const chunkRequire = {
+  name: 'chunk-require',
+  transform(code) {
+    if (!code.includes('createRequire(import.meta.url)')) return null;
+    return { code: code.replaceAll('createRequire(import.meta.url)', CHUNK_REQUIRE), map: null };
+  },
+};
+
 /** dist/cli/main.js: `node dist/cli/main.js` keeps working (package.json's "type" makes a .js file ESM). */
 const esmEntry = {
   name: 'esm-entry',
@@ -136,17 +151,59 @@ const CACHE_SUFFIX = '.cache';
 function installCodeCache(Module, vm, fs, path, dir, suffix, main) {
   const ext = Module._extensions;
   const fallback = ext['.cjs'] ?? ext['.js'];
+  // `./<chunk>.cjs` required by a chunk of this directory names the file there: Node's resolution
+  // (its package.json self-reference check, a stat and a realpath per chunk) is skipped (issue #21).
+  // dir is main.cjs's own real directory; a chunk that is not there throws ENOENT as it is opened.
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = function resolveChunk(request, parent, ...rest) {
+    if (parent?.filename !== undefined && path.dirname(parent.filename) === dir && /^\.\/[\w.-]+\.cjs$/.test(request)) return path.join(dir, request.slice(2));
+    return resolve.call(this, request, parent, ...rest);
+  };
+  // One buffer for every chunk's source and then its cache: the VM pays for each fresh page it touches,
+  // and the cache of a chunk is read into the pages its source was just decoded from (issue #21). V8
+  // does not keep cachedData after the compile, and the source string is a copy.
+  let scratch = Buffer.allocUnsafeSlow(0);
+  /** The whole content of fd in scratch[0, returned length). */
+  const readAll = (fd, size) => {
+    if (scratch.length <= size) scratch = Buffer.allocUnsafeSlow(size + 1);
+    let end = 0;
+    for (;;) {
+      if (end === scratch.length) {
+        const bigger = Buffer.allocUnsafeSlow(2 * scratch.length);
+        scratch.copy(bigger, 0, 0, end);
+        scratch = bigger;
+      }
+      const n = fs.readSync(fd, scratch, end, scratch.length - end, null);
+      if (n === 0) return end;
+      end += n;
+    }
+  };
   ext['.cjs'] = function loadChunk(module, filename) {
     if (path.dirname(filename) !== dir) return fallback(module, filename);
     let cachedData;
-    const source = fs.readFileSync(filename, 'latin1'); // ASCII chunks (charset: 'ascii' below)
+    let source;
+    const fd = fs.openSync(filename, 'r');
+    let cacheFd;
     try {
-      const cacheFile = filename + suffix;
+      const stat = fs.fstatSync(fd);
+      try {
+        cacheFd = fs.openSync(filename + suffix, 'r');
+      } catch {
+        cacheFd = undefined;
+      }
+      const cacheStat = cacheFd === undefined ? undefined : fs.fstatSync(cacheFd);
+      const size = Math.max(stat.size, cacheStat?.size ?? 0);
+      const length = readAll(fd, size); // (readAll may replace scratch)
+      source = scratch.toString('latin1', 0, length); // ASCII chunks (charset: 'ascii' below)
       // A chunk edited after the build ignores its cache (V8 itself checks only the source's length); the
       // second of slack keeps caches valid in a copy that did not keep timestamps (cp -r, fs.cpSync).
-      if (fs.statSync(cacheFile).mtimeMs + 1000 >= fs.statSync(filename).mtimeMs) cachedData = fs.readFileSync(cacheFile);
-    } catch {
-      cachedData = undefined;
+      if (cacheStat !== undefined && cacheStat.mtimeMs + 1000 >= stat.mtimeMs) {
+        const cacheLength = readAll(cacheFd, size);
+        cachedData = scratch.subarray(0, cacheLength);
+      }
+    } finally {
+      fs.closeSync(fd);
+      if (cacheFd !== undefined) fs.closeSync(cacheFd);
     }
     // The chunk is its own CommonJS wrapper (chunkWrapper below): compiled as read, no copy of ~450 KB.
     const script = new vm.Script(source, { filename, cachedData });
@@ -164,11 +221,11 @@ function installCodeCache(Module, vm, fs, path, dir, suffix, main) {
  * second string of ~450 KB that V8 then flattened into a third, on every command (issue #21). Only
  * installCodeCache loads these chunks (main.cjs installs it before its first require of one).
  */
-const CHUNK_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
+const CHUNK_WRAPPER = [`(function (exports, require, module, __filename, __dirname) { const ${CHUNK_REQUIRE} = require; `, '\n});'];
 const isMain = (chunk) => chunk.isEntry && chunk.name === 'main';
 const codeCacheBanner = (chunk) =>
   isMain(chunk)
-    ? `(${installCodeCache.toString()})(require("node:module"),require("node:vm"),require("node:fs"),require("node:path"),__dirname,${JSON.stringify(CACHE_SUFFIX)},require.main);`
+    ? `const ${CHUNK_REQUIRE} = require; (${installCodeCache.toString()})(require("node:module"),require("node:vm"),require("node:fs"),require("node:path"),__dirname,${JSON.stringify(CACHE_SUFFIX)},require.main);`
     : CHUNK_WRAPPER[0];
 const chunkFooter = (chunk) => (isMain(chunk) ? '' : CHUNK_WRAPPER[1]);
 
@@ -207,12 +264,13 @@ export default [
     input: 'dist/src/cli/main.js',
     platform: 'node',
     external: (id) => id.startsWith('node:') || EXTERNAL.has(packageName(id)),
-    plugins: [lazyBuiltins, licences, esmEntry, codeCaches],
+    plugins: [lazyBuiltins, chunkRequire, licences, esmEntry, codeCaches],
     // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
-    // No comments and no whitespace (names kept, nothing rewritten): `run` reads and parses ~30% fewer
-    // bytes on every command (issue #21); stack traces still name every function. charset ascii: non-ASCII
+    // No comments, no whitespace and short local variable names (nothing rewritten; keepNames: every
+    // function and class keeps its name, so stack traces and `.name` are unchanged): `run` reads, decodes
+    // and parses ~45% fewer bytes on every command (issue #21). charset ascii: non-ASCII
     // characters in strings become \u escapes, so Node reads each chunk as a one-byte string, not UTF-16.
-    output: { dir: 'dist/cli', format: 'cjs', banner: codeCacheBanner, footer: chunkFooter, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true, codeSplitting: { groups: [{ name: coreChunk }] }, minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } }, comments: { legal: false, annotation: false, jsdoc: false } },
+    output: { dir: 'dist/cli', format: 'cjs', banner: codeCacheBanner, footer: chunkFooter, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', cleanDir: true, codeSplitting: { groups: [{ name: coreChunk }] }, minify: { compress: false, mangle: { keepNames: true, toplevel: true }, codegen: { removeWhitespace: true } }, comments: { legal: false, annotation: false, jsdoc: false } },
   },
   // The exec-server's fs helper as ONE file with no imports but node's own: inside a sandbox with
   // restricted reads exactly this file and the node binary are made readable (src/exec-server/fs/helper-pool.ts).

@@ -11,6 +11,8 @@ import type { CgroupParent, LimitFacts } from '../contracts/index.js';
 /** The host as the probe sees it (injectable for tests). */
 export interface CgroupHost {
   readText(p: string): string | undefined;
+  /** Whether `p` exists and may be read, without reading it; default: readText(p) !== undefined. */
+  readable?(p: string): boolean;
   writable(p: string): boolean;
   uid: number;
   kernelRelease: string;
@@ -22,6 +24,16 @@ export const realCgroupHost: CgroupHost = {
       return fs.readFileSync(p, 'utf8');
     } catch {
       return undefined;
+    }
+  },
+  // access(2), not a read: a v1 cgroup.procs lists (and the kernel sorts) every pid of the cgroup, the
+  // whole system's in the root cgroup, on every command (issue #21).
+  readable: (p) => {
+    try {
+      fs.accessSync(p, fs.constants.R_OK);
+      return true;
+    } catch {
+      return false;
     }
   },
   writable: (p) => {
@@ -93,7 +105,8 @@ function v1Parent(host: CgroupHost, mounts: Mount[], lines: Array<[string, strin
   // v1 has no internal-process rule: children go under our own cgroup of that hierarchy, which
   // keeps them inside whatever limits the caller itself is under.
   const own = dirOnMount(mount, line[1])!;
-  if (host.readText(path.posix.join(own, 'cgroup.procs')) === undefined) return undefined;
+  const procs = path.posix.join(own, 'cgroup.procs');
+  if (!(host.readable !== undefined ? host.readable(procs) : host.readText(procs) !== undefined)) return undefined;
   if (!host.writable(own)) return undefined;
   return { version: 'v1', dir: own };
 }

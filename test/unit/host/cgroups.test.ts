@@ -73,6 +73,24 @@ describe('probeLimitFacts', () => {
     expect(f.nprocProblem).toMatch(/root \(uid 0\).*exempts/);
   });
 
+  it('cgroup v1: a host that can tell a readable cgroup.procs never reads it (it lists every pid of the cgroup)', () => {
+    const read: string[] = [];
+    const files: Record<string, string> = { '/proc/self/cgroup': '8:pids:/\n4:memory:/process_api/abc\n0::/\n', '/proc/self/mountinfo': V1_MOUNTINFO };
+    const readableProcs = ['/sys/fs/cgroup/pids/cgroup.procs'];
+    const f = probeLimitFacts({
+      ...host(files, ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/memory/process_api/abc'], 0),
+      readText: (p) => {
+        read.push(p);
+        return files[p];
+      },
+      readable: (p) => readableProcs.includes(p),
+    });
+    expect(f.pidsCgroup).toEqual({ version: 'v1', dir: '/sys/fs/cgroup/pids' });
+    // Not readable: not used, although its directory is writable.
+    expect(f.memoryCgroup).toBeUndefined();
+    expect(read.filter((p) => p.endsWith('/cgroup.procs'))).toEqual([]);
+  });
+
   it('an unprivileged caller on an old kernel has neither cgroups nor a per-namespace RLIMIT_NPROC', () => {
     const f = probeLimitFacts(host({ '/proc/self/cgroup': '0::/user.slice\n', '/proc/self/mountinfo': V2_MOUNTINFO }, [], 1000, '5.10.0-28-amd64'));
     expect(f.pidsCgroup).toBeUndefined();
