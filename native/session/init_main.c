@@ -77,8 +77,6 @@ static long proc_read_only(const char* path) {
   return 0;
 }
 
-static void ignore_signal(int sig) { (void)sig; }
-
 // Signals the init passes on to the command's process group (a SIGNAL frame reaches the init).
 static const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGTSTP};
 
@@ -255,9 +253,9 @@ int session_init_run(void* p) {
   if (sys_prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 || sys_prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) != 0) {
     report_failure(EPERM, "session command set-up: a capability remained in the bounding set; refusing to run the command");
   }
-  // Blocked now, taken with rt_sigtimedwait below; handlers are installed once the command's child has
-  // exec'd (so that child need not reset them). A blocked signal is never discarded as ignored, so one
-  // sent meanwhile stays pending (kernel/signal.c sig_ignored) and is forwarded once the command runs.
+  // Blocked now and for good, taken with rt_sigtimedwait below (the command's child sets an empty mask
+  // before its exec). A blocked signal is never discarded as ignored, so one sent meanwhile stays pending
+  // (kernel/signal.c sig_ignored) and is forwarded once the command runs.
   unsigned long waited = sig_bit(SIGCHLD);
   for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) waited |= sig_bit(kForwarded[k]);
   sys_rt_sigprocmask(SIG_BLOCK, &waited, 0);
@@ -275,16 +273,15 @@ int session_init_run(void* p) {
     sys_wait4((int)pid, &status, 0);
     report_failure(spawn.err, "");
   }
-  // Handlers on what is waited for (a pid namespace's init gets no signal whose action is the default
-  // from inside its namespace, pid_namespaces(7)); exec reset them in the command.
-  struct ksigaction sa = {(void*)ignore_signal, SA_RESTORER, (void*)init_restore_rt, 0};
-  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) sys_rt_sigaction(kForwarded[k], &sa, 0);
-  sys_rt_sigaction(SIGCHLD, &sa, 0);
+  // No handlers: the waited signals stay blocked for the init's whole life, and a blocked signal is never
+  // discarded as ignored, not even by a pid namespace's init whose action is the default (kernel/signal.c
+  // sig_ignored: "Blocked signals are never ignored"; do_sigtimedwait keeps them in real_blocked while
+  // it waits), so rt_sigtimedwait below takes each one, from inside or outside the namespace, as it did
+  // with handlers installed: 11 rt_sigaction calls fewer per command.
   unsigned int started[2] = {0, 0};
   if (write_all(kReport, started, sizeof started) < 0) sys_exit_group(125);
-  sys_close(kStdin);
-  sys_close(kStdout);
-  sys_close(kStderr);
+  // The command's stdio, held no longer (one call for the three).
+  sys_close_range(kStdin, kStderr);
   for (;;) {
     struct ksiginfo info;
     long sig = sys_rt_sigtimedwait(&waited, &info);
