@@ -259,6 +259,16 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     for (const r of rs) expect(r).toMatchObject({ exitCode: 0, stdout: '0 1 2 3' });
   });
 
+  it('its init outlives signals sent from inside its namespace and forwards the forwarded ones (it installs no handler: they stay blocked)', async () => {
+    // SIGKILL and SIGSEGV to pid 1 from inside: a pid namespace's init gets no signal it does not wait
+    // for from there, so the command goes on; SIGTERM to pid 1 is taken (blocked, never ignored) and
+    // forwarded to the command's group, which ends the command before it gets to `echo after`.
+    const alive = await sh('kill -KILL 1; kill -SEGV 1; sleep 0.2; echo alive');
+    expect(alive).toMatchObject({ exitCode: 0, stdout: 'alive' });
+    const forwarded = await sh('kill -TERM 1; sleep 5; echo after');
+    expect(forwarded).toMatchObject({ signal: 'SIGTERM', stdout: '' });
+  });
+
   it('signals, interrupt() and timeout reach the command group', async () => {
     const t = await sh('sleep 30', { timeout: 300 });
     expect(t).toMatchObject({ timedOut: true, signal: 'SIGTERM', exitCode: undefined });
