@@ -6,6 +6,7 @@
 #include <asm/statfs.h>
 #include <asm/unistd.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
@@ -94,4 +95,5 @@ static inline long sys_chdir(const char* path) { return sys6(__NR_chdir, (long)p
 static inline long sys_execve(const char* path, char* const* argv, char* const* envp) { return sys6(__NR_execve, (long)path, (long)argv, (long)envp, 0, 0, 0); }
 static inline long sys_wait4(int pid, int* status, int options) { return sys6(__NR_wait4, pid, (long)status, options, 0, 0, 0); }
 static inline long sys_close_range(unsigned int first, unsigned int last) { return sys6(__NR_close_range, first, last, 0, 0, 0, 0); }
+static inline long sys_close_range_flags(unsigned int first, unsigned int last, unsigned int flags) { return sys6(__NR_close_range, first, last, flags, 0, 0, 0); }
 static inline long sys_kill(int pid, int sig) { return sys6(__NR_kill, pid, sig, 0, 0, 0, 0); }

@@ -131,6 +131,18 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     }
   });
 
+  it("isolation: 'none' commands started together each hold only their own stdio: none of the supervisor's or another command's fds", async () => {
+    // Each command's stdio is dup'd straight from the supervisor's pipe ends and every other fd made
+    // close-on-exec (init_main.c session_plain_run): 48 at once give the supervisor ~200 fds to leak.
+    const plain = (await sandbox()).session('workspace-write', { cwd: s.ws, isolation: 'none' });
+    try {
+      const rs = await Promise.all(Array.from({ length: 48 }, () => plain.spawn(['/bin/sh', '-c', 'sleep 0.2; echo $(ls /proc/self/fd)'], { stdin: 'ignore', reject: false })));
+      for (const r of rs) expect(r).toMatchObject({ exitCode: 0, stdout: '0 1 2 3' });
+    } finally {
+      await plain.close();
+    }
+  });
+
   it("words a command's exec failures as a shell would, through its namespace init (PATH search, not executable, a directory, E2BIG, a bad cwd)", async () => {
     // The init execs the command itself and reports only the errno; the supervisor words it.
     mkdirSync(join(s.ws, 'p1'));
