@@ -123,8 +123,10 @@ static int spawn_child(void* p) {
   // disposition is the supervisor's default (it reset any its starter ignored) or a handler, which exec
   // resets; the init installs none (session_init_run).
   sys_rt_sigaction(SIGPIPE, &dfl, 0);
+  // setsid(2) returns the new session's id, setpgid(2) 0: both >= 0 on success. (`== 0` here skipped the
+  // stdin dup3 after a setsid, so an isolation 'none' command had no stdin of its own.)
   long err = spawn->new_session ? sys_setsid() : sys_setpgid(0, 0);
-  if (err == 0) err = sys_dup3(spawn->stdio[0], 0, 0);
+  if (err >= 0) err = sys_dup3(spawn->stdio[0], 0, 0);
   if (err >= 0) err = sys_dup3(spawn->stdio[1], 1, 0);
   if (err >= 0) err = sys_dup3(spawn->stdio[2], 2, 0);
   // Every other fd (the supervisor's frame channel, signalfd, other commands' pipes) closed by the exec:

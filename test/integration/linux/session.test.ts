@@ -136,8 +136,11 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     // close-on-exec (init_main.c session_plain_run): 48 at once give the supervisor ~200 fds to leak.
     const plain = (await sandbox()).session('workspace-write', { cwd: s.ws, isolation: 'none' });
     try {
-      const rs = await Promise.all(Array.from({ length: 48 }, () => plain.spawn(['/bin/sh', '-c', 'sleep 0.2; echo $(ls /proc/self/fd)'], { stdin: 'ignore', reject: false })));
-      for (const r of rs) expect(r).toMatchObject({ exitCode: 0, stdout: '0 1 2 3' });
+      const rs = await Promise.all(Array.from({ length: 48 }, () => plain.spawn(['/bin/sh', '-c', 'sleep 0.2; echo $(ls /proc/self/fd); echo $(readlink /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2 | cut -d: -f1)'], { stdin: 'ignore', reject: false })));
+      // 0..2 are the command's own pipes (never the supervisor's frame channel, a socket, nor closed).
+      for (const r of rs) expect(r).toMatchObject({ exitCode: 0, stdout: '0 1 2 3\npipe pipe pipe' });
+      // Its stdin is its own: what it is given arrives, then EOF.
+      expect(await plain.spawn(['cat'], { input: 'typed in' })).toMatchObject({ exitCode: 0, stdout: 'typed in' });
     } finally {
       await plain.close();
     }
