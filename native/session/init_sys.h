@@ -6,6 +6,7 @@
 #include <asm/statfs.h>
 #include <asm/unistd.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
@@ -18,29 +19,22 @@
 static inline long sys6(long n, long a, long b, long c, long d, long e, long f) { return codex_raw_syscall6(n, a, b, c, d, e, f); }
 
 #if defined(__x86_64__)
-// rt_sigreturn for the (never run: blocked) handlers, as SA_RESTORER requires on x86-64.
-__asm__(".text\n.globl init_restore_rt\ninit_restore_rt:\n mov $15, %eax\n syscall\n hlt\n");
 // init_vfork_run(fn, arg, stack_top): clone(CLONE_VM | CLONE_VFORK | SIGCHLD) with the child on
 // stack_top running fn(arg) then exit(2) with its result; the caller resumes once the child has
 // exec'd or exited. Returns the child's pid or -errno (as glibc's clone(), without its libc state).
 __asm__(".text\n.globl init_vfork_run\ninit_vfork_run:\n and $-16, %rdx\n sub $16, %rdx\n mov %rdi, 0(%rdx)\n mov %rsi, 8(%rdx)\n"
         " mov $0x4111, %edi\n mov %rdx, %rsi\n xor %edx, %edx\n xor %r10d, %r10d\n xor %r8d, %r8d\n mov $56, %eax\n syscall\n"
         " test %rax, %rax\n jnz 1f\n pop %rax\n pop %rdi\n call *%rax\n mov %eax, %edi\n mov $60, %eax\n syscall\n hlt\n1:\n ret\n");
-#define INIT_SA_RESTORER 0x04000000UL
 #elif defined(__aarch64__)
-__asm__(".text\n.globl init_restore_rt\ninit_restore_rt:\n mov x8, #139\n svc 0\n brk #0\n");
 __asm__(".text\n.globl init_vfork_run\ninit_vfork_run:\n and x2, x2, #-16\n stp x0, x1, [x2, #-16]!\n mov x0, #0x4111\n mov x1, x2\n"
         " mov x2, #0\n mov x3, #0\n mov x4, #0\n mov x8, #220\n svc 0\n cbnz x0, 1f\n ldp x9, x0, [sp], #16\n blr x9\n"
         " mov x8, #93\n svc 0\n brk #0\n1:\n ret\n");
-#define INIT_SA_RESTORER 0UL  // arm64: the kernel's vDSO trampoline returns from handlers
 #else
 #error "the freestanding session init supports x86-64 and arm64 only"
 #endif
 
-void init_restore_rt(void);
 long init_vfork_run(int (*fn)(void*), void* arg, void* stack_top);
 
-#define SA_RESTORER INIT_SA_RESTORER
 #define F_OK 0
 #define AT_FDCWD_VALUE (-100)
 
@@ -101,4 +95,5 @@ static inline long sys_chdir(const char* path) { return sys6(__NR_chdir, (long)p
 static inline long sys_execve(const char* path, char* const* argv, char* const* envp) { return sys6(__NR_execve, (long)path, (long)argv, (long)envp, 0, 0, 0); }
 static inline long sys_wait4(int pid, int* status, int options) { return sys6(__NR_wait4, pid, (long)status, options, 0, 0, 0); }
 static inline long sys_close_range(unsigned int first, unsigned int last) { return sys6(__NR_close_range, first, last, 0, 0, 0, 0); }
+static inline long sys_close_range_flags(unsigned int first, unsigned int last, unsigned int flags) { return sys6(__NR_close_range, first, last, flags, 0, 0, 0); }
 static inline long sys_kill(int pid, int sig) { return sys6(__NR_kill, pid, sig, 0, 0, 0, 0); }

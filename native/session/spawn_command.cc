@@ -11,10 +11,10 @@
 
 namespace {
 
+// One F_SETFL, no F_GETFL first: a fresh pipe end's only status flag is its access mode, which F_SETFL
+// ignores (fcntl(2)), so O_NONBLOCK alone is what `flags | O_NONBLOCK` was. The command's ends stay blocking.
 int set_nonblocking(int fd) {
-  int flags = fcntl(fd, F_GETFL);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return errno;
-  return 0;
+  return fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ? errno : 0;
 }
 
 // PATH as the command's own environment gives it (execvp(3)'s default when it has none).

@@ -260,8 +260,11 @@ void on_exit(pid_t pid, int status) {
   uint32_t id = it->first;
   Command c = it->second;
   commands.erase(it);
-  kill(-pid, SIGKILL);
-  for (;;) {
+  // An isolated command's init was pid 1 of its namespace: the kernel killed and reaped everything in it
+  // before this exit was reported (pid_namespaces(7); kernel/pid_namespace.c zap_pid_ns_processes), so
+  // its group holds nothing left to kill or reap here (two system calls fewer per command).
+  if (c.plain) kill(-pid, SIGKILL);
+  for (; c.plain;) {
     int member_status = 0;
     // Only children of this process in that group (the killed jobs, re-parented here): ECHILD ends it.
     pid_t member = waitpid(-pid, &member_status, 0);

@@ -131,6 +131,21 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     }
   });
 
+  it("isolation: 'none' commands started together each hold only their own stdio: none of the supervisor's or another command's fds", async () => {
+    // Each command's stdio is dup'd straight from the supervisor's pipe ends and every other fd made
+    // close-on-exec (init_main.c session_plain_run): 48 at once give the supervisor ~200 fds to leak.
+    const plain = (await sandbox()).session('workspace-write', { cwd: s.ws, isolation: 'none' });
+    try {
+      const rs = await Promise.all(Array.from({ length: 48 }, () => plain.spawn(['/bin/sh', '-c', 'sleep 0.2; echo $(ls /proc/self/fd); echo $(readlink /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2 | cut -d: -f1)'], { stdin: 'ignore', reject: false })));
+      // 0..2 are the command's own pipes (never the supervisor's frame channel, a socket, nor closed).
+      for (const r of rs) expect(r).toMatchObject({ exitCode: 0, stdout: '0 1 2 3\npipe pipe pipe' });
+      // Its stdin is its own: what it is given arrives, then EOF.
+      expect(await plain.spawn(['cat'], { input: 'typed in' })).toMatchObject({ exitCode: 0, stdout: 'typed in' });
+    } finally {
+      await plain.close();
+    }
+  });
+
   it("words a command's exec failures as a shell would, through its namespace init (PATH search, not executable, a directory, E2BIG, a bad cwd)", async () => {
     // The init execs the command itself and reports only the errno; the supervisor words it.
     mkdirSync(join(s.ws, 'p1'));
@@ -257,6 +272,16 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     // 100..103 (init_main.c move_fds) are taken; ls's own directory fd is 3.
     const rs = await Promise.all(Array.from({ length: 48 }, () => sh('sleep 0.2; echo $(ls /proc/self/fd)')));
     for (const r of rs) expect(r).toMatchObject({ exitCode: 0, stdout: '0 1 2 3' });
+  });
+
+  it('its init outlives signals sent from inside its namespace and forwards the forwarded ones (it installs no handler: they stay blocked)', async () => {
+    // SIGKILL and SIGSEGV to pid 1 from inside: a pid namespace's init gets no signal it does not wait
+    // for from there, so the command goes on; SIGTERM to pid 1 is taken (blocked, never ignored) and
+    // forwarded to the command's group, which ends the command before it gets to `echo after`.
+    const alive = await sh('kill -KILL 1; kill -SEGV 1; sleep 0.2; echo alive');
+    expect(alive).toMatchObject({ exitCode: 0, stdout: 'alive' });
+    const forwarded = await sh('kill -TERM 1; sleep 5; echo after');
+    expect(forwarded).toMatchObject({ signal: 'SIGTERM', stdout: '' });
   });
 
   it('signals, interrupt() and timeout reach the command group', async () => {
