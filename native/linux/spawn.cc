@@ -441,9 +441,69 @@ Napi::Value StdioSocketPair(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// sealedCopy(path) → fd: a memfd (O_CLOEXEC) holding the bytes of the regular file at path, sealed
+// against every change (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL, memfd_create(2),
+// fcntl(2) "File Sealing"). src/launch/sealed-bwrap.ts hashes it once and hands it to each launcher
+// (`--sealed-bwrap-fd`), which then execs it without hashing the bundled bwrap on disk again: the
+// bytes that were checked can no longer change, whoever writes the file on disk afterwards.
+Napi::Value SealedCopy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "sealedCopy(path): path must be a string").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int src = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (src < 0) {
+    ThrowErrnoError(env, "open", errno, path.c_str());
+    return env.Undefined();
+  }
+  // MFD_EXEC (Linux 6.3): executable whatever vm.memfd_noexec's default; older kernels reject the flag.
+  constexpr unsigned kMfdExec = 0x0010U;
+  int fd = static_cast<int>(syscall(SYS_memfd_create, "codex-sandbox-bwrap", MFD_CLOEXEC | MFD_ALLOW_SEALING | kMfdExec));
+  if (fd < 0 && errno == EINVAL) fd = static_cast<int>(syscall(SYS_memfd_create, "codex-sandbox-bwrap", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (fd < 0) {
+    int err = errno;
+    close(src);
+    ThrowErrnoError(env, "memfd_create", err, nullptr);
+    return env.Undefined();
+  }
+  const char* failed = nullptr;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(src, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      failed = "read";
+      break;
+    }
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = write(fd, buf + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        failed = "write";
+        break;
+      }
+      done += w;
+    }
+    if (failed != nullptr) break;
+  }
+  if (failed == nullptr && fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) failed = "fcntl(F_ADD_SEALS)";
+  int err = errno;
+  close(src);
+  if (failed != nullptr) {
+    close(fd);
+    ThrowErrnoError(env, failed, err, path.c_str());
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
 }  // namespace
 
 void InitLinuxSpawn(Napi::Env env, Napi::Object exports) {
+  exports.Set("sealedCopy", Napi::Function::New(env, SealedCopy, "sealedCopy"));
   exports.Set("spawnPidfd", Napi::Function::New(env, SpawnPidfd, "spawnPidfd"));
   exports.Set("killPidfd", Napi::Function::New(env, KillPidfd, "killPidfd"));
   exports.Set("refPidfd", Napi::Function::New(env, RefPidfd, "refPidfd"));

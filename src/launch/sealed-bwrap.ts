@@ -1,0 +1,82 @@
+/**
+ * The bundled bwrap, copied once per process into a memfd sealed against every change and checked
+ * against the digest compiled into the native build; each Linux launch then passes that fd to the
+ * launcher (`--sealed-bwrap-fd`), which execs it instead of hashing the 1 MB file on disk again
+ * (native/launcher/exec_program.cc take_sealed_bwrap_fd: it refuses any fd without the seals).
+ *
+ * Why this is as strong as hashing on every launch: the launcher hashes so that a bwrap replaced on
+ * disk (by a sandboxed command that can write where the package lives) never runs outside the
+ * sandbox. Here the bytes are hashed after F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL
+ * are set, and seals belong to the memfd itself: no fd or mapping of it, reopened or inherited, can
+ * change them afterwards (memfd_create(2), fcntl(2) "File Sealing"). The copy lives in this process
+ * only (O_CLOEXEC; the launcher makes its copy CLOEXEC and bwrap runs from it by execveat), and a
+ * copy whose digest does not match is closed and never passed on: the launcher then hashes the
+ * file itself and refuses it with its own message, as before.
+ */
+import { closeSync, readFileSync, readSync } from 'node:fs';
+import { loadNative } from '../native.js';
+import { nodeCrypto } from '../util/node-crypto.js';
+
+/** bwrap path → the sealed, checked copy's fd (undefined: none could be made; use the file). */
+const copies = new Map<string, number | undefined>();
+
+/** The digest the native build embeds, or undefined for a development build (nothing is hashed then). */
+function embeddedDigest(): string | undefined {
+  const raw = loadNative().embeddedBwrapSha256();
+  const hex = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  return /^[0-9a-f]{64}$/.test(hex) && !/^0+$/.test(hex) ? hex : undefined;
+}
+
+/** vm.memfd_noexec = 2 (Linux 6.3) refuses to execute any memfd; absent on older kernels (allowed). */
+function memfdExecRefused(): boolean {
+  try {
+    return readFileSync('/proc/sys/vm/memfd_noexec', 'utf8').trim() === '2';
+  } catch {
+    return false;
+  }
+}
+
+function sha256OfFd(fd: number): string {
+  const hash = nodeCrypto().createHash('sha256');
+  const buf = Buffer.allocUnsafe(256 * 1024);
+  for (let position = 0; ; ) {
+    const n = readSync(fd, buf, 0, buf.length, position);
+    if (n === 0) break;
+    hash.update(buf.subarray(0, n));
+    position += n;
+  }
+  return hash.digest('hex');
+}
+
+function makeCopy(bwrapPath: string): number | undefined {
+  const sealedCopy = loadNative().sealedCopy;
+  const expected = embeddedDigest();
+  // A development build has no digest: the launcher execs the file as it is, nothing to save.
+  if (!sealedCopy || expected === undefined || memfdExecRefused()) return undefined;
+  let fd: number;
+  try {
+    fd = sealedCopy(bwrapPath);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (sha256OfFd(fd) === expected) return fd;
+  } catch {
+    // unreadable: fall through to the launcher's own check of the file
+  }
+  closeSync(fd);
+  return undefined;
+}
+
+/**
+ * The fd of a sealed copy of the bundled bwrap at `bwrapPath` whose bytes match the native build's
+ * digest (made on first use, kept for the process), or undefined: then the launcher opens and
+ * hashes the file as it always did. Linux builds only; CODEX_SANDBOX_SEALED_BWRAP=0 turns it off.
+ */
+export function sealedBwrapFd(bwrapPath: string): number | undefined {
+  if (process.platform !== 'linux' || process.env.CODEX_SANDBOX_SEALED_BWRAP === '0') return undefined;
+  if (copies.has(bwrapPath)) return copies.get(bwrapPath);
+  const fd = makeCopy(bwrapPath);
+  copies.set(bwrapPath, fd);
+  return fd;
+}
