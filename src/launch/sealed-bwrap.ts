@@ -13,12 +13,29 @@
  * copy whose digest does not match is closed and never passed on: the launcher then hashes the
  * file itself and refuses it with its own message, as before.
  */
-import { closeSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
 import { loadNative } from '../native.js';
 import { nodeCrypto } from '../util/node-crypto.js';
 
-/** bwrap path → the sealed, checked copy's fd (undefined: none could be made; use the file). */
-const copies = new Map<string, number | undefined>();
+/** A sealed, checked copy: its fd and the memfd's identity (to notice the fd number closed and reused). */
+interface Copy {
+  fd: number;
+  dev: number;
+  ino: number;
+}
+
+/** bwrap path → its sealed, checked copy (undefined: none could be made; use the file). */
+const copies = new Map<string, Copy | undefined>();
+
+/** True while fd is still the memfd that was checked (no one closed it and got its number for another file). */
+function stillOurs(copy: Copy): boolean {
+  try {
+    const st = fstatSync(copy.fd);
+    return st.dev === copy.dev && st.ino === copy.ino;
+  } catch {
+    return false;
+  }
+}
 
 /** The digest the native build embeds, or undefined for a development build (nothing is hashed then). */
 function embeddedDigest(): string | undefined {
@@ -48,7 +65,7 @@ function sha256OfFd(fd: number): string {
   return hash.digest('hex');
 }
 
-function makeCopy(bwrapPath: string): number | undefined {
+function makeCopy(bwrapPath: string): Copy | undefined {
   const sealedCopy = loadNative().sealedCopy;
   const expected = embeddedDigest();
   // A development build has no digest: the launcher execs the file as it is, nothing to save.
@@ -60,7 +77,10 @@ function makeCopy(bwrapPath: string): number | undefined {
     return undefined;
   }
   try {
-    if (sha256OfFd(fd) === expected) return fd;
+    if (sha256OfFd(fd) === expected) {
+      const st = fstatSync(fd);
+      return { fd, dev: st.dev, ino: st.ino };
+    }
   } catch {
     // unreadable: fall through to the launcher's own check of the file
   }
@@ -75,8 +95,12 @@ function makeCopy(bwrapPath: string): number | undefined {
  */
 export function sealedBwrapFd(bwrapPath: string): number | undefined {
   if (process.platform !== 'linux' || process.env.CODEX_SANDBOX_SEALED_BWRAP === '0') return undefined;
-  if (copies.has(bwrapPath)) return copies.get(bwrapPath);
-  const fd = makeCopy(bwrapPath);
-  copies.set(bwrapPath, fd);
-  return fd;
+  if (copies.has(bwrapPath)) {
+    const copy = copies.get(bwrapPath);
+    // Some code of this process closed the fd (its number may now be another file's): a new copy.
+    if (copy === undefined || stillOurs(copy)) return copy?.fd;
+  }
+  const copy = makeCopy(bwrapPath);
+  copies.set(bwrapPath, copy);
+  return copy?.fd;
 }

@@ -5,7 +5,8 @@
  * - the launcher refuses an fd that is not sealed, and never runs it (a writable file could be
  *   changed after the caller checked it);
  * - the addon's copy cannot be changed through its fd or a reopened /proc/self/fd path;
- * - a tampered bwrap on disk gets no sealed copy (the launcher then refuses the file itself);
+ * - a tampered bwrap on disk gets no sealed copy (the launcher then refuses the file itself), and a
+ *   copy whose fd some code closed is made again (its number may be another file's by then);
  * - sandbox.spawn passes the copy, and no process of the launched tree (launcher, watchdog, bwrap,
  *   the command) keeps it open.
  */
@@ -88,10 +89,11 @@ const comm = (pid: number): string => {
 describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ? ` [skipped: ${why}]` : ''}`, () => {
   it('the launcher refuses a --sealed-bwrap-fd that is a plain (writable) file, exit 125, and never executes it', () => {
     // An ELF that would leave a mark if the launcher executed it as bwrap (argv: [bwrap, MARK]).
-    const fake = path.join(root, 'fake-bwrap');
+    const dir = fs.mkdtempSync(path.join(root, 'fake-'));
+    const fake = path.join(dir, 'fake-bwrap');
     fs.copyFileSync('/usr/bin/touch', fake);
     fs.chmodSync(fake, 0o755);
-    const mark = path.join(root, 'fake-ran');
+    const mark = path.join(dir, 'fake-ran');
     const fd = fs.openSync(fake, 'r');
     try {
       const r = spawnSync(native?.launcher ?? '', ['--sealed-bwrap-fd', '3', '--bwrap-verified', '--', native?.bundled ?? '', mark], {
@@ -150,8 +152,7 @@ describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ?
   });
 
   it('a tampered bwrap gets no sealed copy (the launcher then hashes and refuses the file); an intact one does', () => {
-    const dir = path.join(root, 'copies');
-    fs.mkdirSync(dir);
+    const dir = fs.mkdtempSync(path.join(root, 'copies-'));
     const intact = path.join(dir, 'intact');
     const tampered = path.join(dir, 'tampered');
     fs.copyFileSync(native?.bundled ?? '', intact);
@@ -163,6 +164,11 @@ describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ?
     const fd = sealedBwrapFd(intact);
     expect(typeof fd).toBe('number');
     expect(fs.readlinkSync(`/proc/self/fd/${String(fd)}`)).toContain('memfd:codex-sandbox-bwrap');
+    expect(sealedBwrapFd(intact)).toBe(fd);
+    // Some code of this process closes the fd (its number free for any other file): a new copy, never the stale number's file.
+    fs.closeSync(fd as number);
+    const again = sealedBwrapFd(intact);
+    expect(fs.readlinkSync(`/proc/self/fd/${String(again)}`)).toContain('memfd:codex-sandbox-bwrap');
   });
 
   it('sandbox.spawn hands the launcher the sealed copy, and no process of the launched tree keeps it open', async () => {
