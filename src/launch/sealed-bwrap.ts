@@ -1,7 +1,8 @@
 /**
  * The bundled bwrap, copied once per process into a memfd sealed against every change and checked
- * against the digest compiled into the native build; each Linux launch then passes that fd to the
- * launcher (`--sealed-bwrap-fd`), which execs it instead of hashing the 1 MB file on disk again
+ * against the digest compiled into the native build (the addon's sealedBundledBwrap,
+ * native/linux/spawn.cc); each Linux launch then passes that fd to the launcher
+ * (`--sealed-bwrap-fd`), which execs it instead of hashing the 1 MB file on disk again
  * (native/launcher/exec_program.cc take_sealed_bwrap_fd: it refuses any fd without the seals).
  *
  * Why this is as strong as hashing on every launch: the launcher hashes so that a bwrap replaced on
@@ -10,12 +11,11 @@
  * are set, and seals belong to the memfd itself: no fd or mapping of it, reopened or inherited, can
  * change them afterwards (memfd_create(2), fcntl(2) "File Sealing"). The copy lives in this process
  * only (O_CLOEXEC; the launcher makes its copy CLOEXEC and bwrap runs from it by execveat), and a
- * copy whose digest does not match is closed and never passed on: the launcher then hashes the
- * file itself and refuses it with its own message, as before.
+ * copy whose digest does not match is never made: the launcher then hashes the file itself and
+ * refuses it with its own message, as before.
  */
-import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { loadNative } from '../native.js';
-import { nodeCrypto } from '../util/node-crypto.js';
 
 /** A sealed, checked copy: its fd and the memfd's identity (to notice the fd number closed and reused). */
 interface Copy {
@@ -37,13 +37,6 @@ function stillOurs(copy: Copy): boolean {
   }
 }
 
-/** The digest the native build embeds, or undefined for a development build (nothing is hashed then). */
-function embeddedDigest(): string | undefined {
-  const raw = loadNative().embeddedBwrapSha256();
-  const hex = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
-  return /^[0-9a-f]{64}$/.test(hex) && !/^0+$/.test(hex) ? hex : undefined;
-}
-
 /** vm.memfd_noexec = 2 (Linux 6.3) refuses to execute any memfd; absent on older kernels (allowed). */
 function memfdExecRefused(): boolean {
   try {
@@ -53,39 +46,18 @@ function memfdExecRefused(): boolean {
   }
 }
 
-function sha256OfFd(fd: number): string {
-  const hash = nodeCrypto().createHash('sha256');
-  const buf = Buffer.allocUnsafe(256 * 1024);
-  for (let position = 0; ; ) {
-    const n = readSync(fd, buf, 0, buf.length, position);
-    if (n === 0) break;
-    hash.update(buf.subarray(0, n));
-    position += n;
-  }
-  return hash.digest('hex');
-}
-
 function makeCopy(bwrapPath: string): Copy | undefined {
-  const sealedCopy = loadNative().sealedCopy;
-  const expected = embeddedDigest();
-  // A development build has no digest: the launcher execs the file as it is, nothing to save.
-  if (!sealedCopy || expected === undefined || memfdExecRefused()) return undefined;
-  let fd: number;
+  const sealed = loadNative().sealedBundledBwrap;
+  if (!sealed || memfdExecRefused()) return undefined;
   try {
-    fd = sealedCopy(bwrapPath);
+    // null: a development build (no digest: the launcher execs the file as it is) or other bytes.
+    const fd = sealed(bwrapPath);
+    if (fd === null) return undefined;
+    const st = fstatSync(fd);
+    return { fd, dev: st.dev, ino: st.ino };
   } catch {
     return undefined;
   }
-  try {
-    if (sha256OfFd(fd) === expected) {
-      const st = fstatSync(fd);
-      return { fd, dev: st.dev, ino: st.ino };
-    }
-  } catch {
-    // unreadable: fall through to the launcher's own check of the file
-  }
-  closeSync(fd);
-  return undefined;
 }
 
 /**

@@ -26,7 +26,7 @@ function findNative(): { launcher: string; bundled: string; digest: string } | s
     const bundled = bundledBwrapPath();
     if (bundled === undefined) return 'the native build has no bundled bwrap (development build)';
     if (digest === undefined) return 'development build: no compiled-in bwrap digest, nothing is hashed or sealed';
-    if (!loadNative().sealedCopy) return 'the addon has no sealedCopy (an old build: npm run build:native)';
+    if (!loadNative().sealedBundledBwrap) return 'the addon has no sealedBundledBwrap (an old build: npm run build:native)';
     return { launcher: launcherPath(), bundled, digest };
   } catch (e) {
     return `native build unavailable: ${(e as Error).message}`;
@@ -111,7 +111,7 @@ describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ?
   });
 
   it('the launcher refuses --sealed-bwrap-fd without --bwrap-verified (it is only ever a copy of the bundled bwrap)', () => {
-    const fd = loadNative().sealedCopy?.(native?.bundled ?? '') as number;
+    const fd = loadNative().sealedBundledBwrap?.(native?.bundled ?? '') as number;
     try {
       const r = spawnSync(native?.launcher ?? '', ['--sealed-bwrap-fd', '3', '--bwrap', '--', '/usr/bin/true'], {
         encoding: 'utf8',
@@ -127,7 +127,7 @@ describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ?
   });
 
   it("the addon's sealed copy holds the file's bytes and cannot be written, truncated or extended, not even reopened through /proc/self/fd", () => {
-    const fd = loadNative().sealedCopy?.(native?.bundled ?? '') as number;
+    const fd = loadNative().sealedBundledBwrap?.(native?.bundled ?? '') as number;
     try {
       expect(fs.readFileSync(`/proc/self/fd/${fd}`).equals(fs.readFileSync(native?.bundled ?? ''))).toBe(true);
       expect(() => fs.writeSync(fd, 'x', 0)).toThrow(/EPERM/);
