@@ -466,9 +466,11 @@ Napi::Value SealedBundledBwrap(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   // MFD_EXEC (Linux 6.3): executable whatever vm.memfd_noexec's default; older kernels reject the flag.
+  // Named "bwrap": a program exec'd from it is called "memfd:bwrap" (comm, from the file's name since
+  // Linux 6.14's execveat(AT_EMPTY_PATH) change) and /proc/PID/exe is "/memfd:bwrap (deleted)".
   constexpr unsigned kMfdExec = 0x0010U;
-  int fd = static_cast<int>(syscall(SYS_memfd_create, "codex-sandbox-bwrap", MFD_CLOEXEC | MFD_ALLOW_SEALING | kMfdExec));
-  if (fd < 0 && errno == EINVAL) fd = static_cast<int>(syscall(SYS_memfd_create, "codex-sandbox-bwrap", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  int fd = static_cast<int>(syscall(SYS_memfd_create, "bwrap", MFD_CLOEXEC | MFD_ALLOW_SEALING | kMfdExec));
+  if (fd < 0 && errno == EINVAL) fd = static_cast<int>(syscall(SYS_memfd_create, "bwrap", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (fd < 0) {
     int err = errno;
     close(src);

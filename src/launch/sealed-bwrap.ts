@@ -37,18 +37,28 @@ function stillOurs(copy: Copy): boolean {
   }
 }
 
-/** vm.memfd_noexec = 2 (Linux 6.3) refuses to execute any memfd; absent on older kernels (allowed). */
-function memfdExecRefused(): boolean {
+function sysctl(path: string): string | undefined {
   try {
-    return readFileSync('/proc/sys/vm/memfd_noexec', 'utf8').trim() === '2';
+    return readFileSync(path, 'utf8').trim();
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * Why a bwrap run from a memfd would not work here: vm.memfd_noexec = 2 (Linux 6.3) refuses to
+ * execute any memfd; and where AppArmor restricts unprivileged user namespaces (Ubuntu 23.10+), only
+ * a profile attached to bwrap's path lets it make one — a memfd has no such path
+ * (docs/troubleshooting.md; openai/codex issue #14919).
+ */
+function memfdBwrapWouldFail(): boolean {
+  if (sysctl('/proc/sys/vm/memfd_noexec') === '2') return true;
+  return process.getuid?.() !== 0 && sysctl('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === '1';
 }
 
 function makeCopy(bwrapPath: string): Copy | undefined {
   const sealed = loadNative().sealedBundledBwrap;
-  if (!sealed || memfdExecRefused()) return undefined;
+  if (!sealed || memfdBwrapWouldFail()) return undefined;
   try {
     // null: a development build (no digest: the launcher execs the file as it is) or other bytes.
     const fd = sealed(bwrapPath);
@@ -63,10 +73,13 @@ function makeCopy(bwrapPath: string): Copy | undefined {
 /**
  * The fd of a sealed copy of the bundled bwrap at `bwrapPath` whose bytes match the native build's
  * digest (made on first use, kept for the process), or undefined: then the launcher opens and
- * hashes the file as it always did. Linux builds only; CODEX_SANDBOX_SEALED_BWRAP=0 turns it off.
+ * hashes the file as it always did. Linux builds only, and only with CODEX_SANDBOX_SEALED_BWRAP=1:
+ * bwrap run from a memfd is visibly different — its name is "memfd:bwrap" (comm, Linux 6.14+), its
+ * /proc/PID/exe "/memfd:bwrap (deleted)", which host security monitors report as fileless
+ * execution, and an AppArmor profile attached to the bundled bwrap's path no longer applies to it.
  */
 export function sealedBwrapFd(bwrapPath: string): number | undefined {
-  if (process.platform !== 'linux' || process.env.CODEX_SANDBOX_SEALED_BWRAP === '0') return undefined;
+  if (process.platform !== 'linux' || process.env.CODEX_SANDBOX_SEALED_BWRAP !== '1') return undefined;
   if (copies.has(bwrapPath)) {
     const copy = copies.get(bwrapPath);
     // Some code of this process closed the fd (its number may now be another file's): a new copy.

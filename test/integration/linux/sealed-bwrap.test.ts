@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledBwrapPath, launcherPath, loadNative } from '../../../src/native.js';
 import { normaliseEmbeddedDigest } from '../../../src/host/bundled-bwrap.js';
 import { sealedBwrapFd } from '../../../src/launch/sealed-bwrap.js';
@@ -87,6 +87,16 @@ const comm = (pid: number): string => {
 };
 
 describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ? ` [skipped: ${why}]` : ''}`, () => {
+  // Opt-in (src/launch/sealed-bwrap.ts says why); read at each launch.
+  const before = process.env.CODEX_SANDBOX_SEALED_BWRAP;
+  beforeAll(() => {
+    process.env.CODEX_SANDBOX_SEALED_BWRAP = '1';
+  });
+  afterAll(() => {
+    if (before === undefined) delete process.env.CODEX_SANDBOX_SEALED_BWRAP;
+    else process.env.CODEX_SANDBOX_SEALED_BWRAP = before;
+  });
+
   it('the launcher refuses a --sealed-bwrap-fd that is a plain (writable) file, exit 125, and never executes it', () => {
     // An ELF that would leave a mark if the launcher executed it as bwrap (argv: [bwrap, MARK]).
     const dir = fs.mkdtempSync(path.join(root, 'fake-'));
@@ -163,12 +173,12 @@ describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ?
     expect(sealedBwrapFd(tampered)).toBeUndefined();
     const fd = sealedBwrapFd(intact);
     expect(typeof fd).toBe('number');
-    expect(fs.readlinkSync(`/proc/self/fd/${String(fd)}`)).toContain('memfd:codex-sandbox-bwrap');
+    expect(fs.readlinkSync(`/proc/self/fd/${String(fd)}`)).toContain('memfd:bwrap');
     expect(sealedBwrapFd(intact)).toBe(fd);
     // Some code of this process closes the fd (its number free for any other file): a new copy, never the stale number's file.
     fs.closeSync(fd as number);
     const again = sealedBwrapFd(intact);
-    expect(fs.readlinkSync(`/proc/self/fd/${String(again)}`)).toContain('memfd:codex-sandbox-bwrap');
+    expect(fs.readlinkSync(`/proc/self/fd/${String(again)}`)).toContain('memfd:bwrap');
   });
 
   it('sandbox.spawn hands the launcher the sealed copy, and no process of the launched tree keeps it open', async () => {
@@ -178,8 +188,9 @@ describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ?
     const done = sub.catch(() => undefined);
     try {
       const launcher = sub.pid as number;
-      // Only the bundled bwrap is copied (the integration-system pass runs the system one, by path).
-      const bundled = sb.facts.linux?.bwrap?.source === 'bundled';
+      // Only the bundled bwrap is copied (the integration-system pass runs the system one, by path),
+      // and not where a memfd could not run it (sealed-bwrap.ts memfdBwrapWouldFail).
+      const bundled = sb.facts.linux?.bwrap?.source === 'bundled' && sealedBwrapFd(native?.bundled ?? '') !== undefined;
       expect(fs.readFileSync(`/proc/${launcher}/cmdline`, 'utf8').split('\0').includes('--sealed-bwrap-fd')).toBe(bundled);
       // Wait (generously) until the command itself runs: then bwrap has started from the copy.
       const deadline = Date.now() + 30_000;
@@ -190,7 +201,7 @@ describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ?
         await new Promise((r) => setTimeout(r, 20));
       }
       expect(tree.map(comm)).toContain('sleep');
-      const holders = [launcher, ...tree].filter((p) => fdTargets(p).some((t) => t.includes('memfd:codex-sandbox-bwrap')));
+      const holders = [launcher, ...tree].filter((p) => fdTargets(p).some((t) => t.includes('memfd:bwrap')));
       expect(holders.map((p) => `${p} ${comm(p)}`)).toEqual([]);
     } finally {
       sub.kill('SIGKILL');
