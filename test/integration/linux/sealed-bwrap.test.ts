@@ -209,3 +209,82 @@ describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ?
     }
   });
 });
+
+describe.skipIf(native === undefined)(`the bundled bwrap compared with its sealed copy (the default)${why ? ` [skipped: ${why}]` : ''}`, () => {
+  const launchWithReference = (file: string, args: string[]) => {
+    const ref = loadNative().sealedBundledBwrap?.(native?.bundled ?? '') as number;
+    try {
+      return spawnSync(native?.launcher ?? '', ['--bwrap-reference-fd', '3', '--bwrap-verified', '--', file, ...args], {
+        encoding: 'utf8',
+        timeout: 20_000,
+        env: { PATH: '/usr/bin:/bin' },
+        stdio: ['ignore', 'pipe', 'pipe', ref],
+      });
+    } finally {
+      fs.closeSync(ref);
+    }
+  };
+
+  it('an intact copy of the bundled bwrap is executed', () => {
+    const dir = fs.mkdtempSync(path.join(root, 'ref-intact-'));
+    const copy = path.join(dir, 'bwrap');
+    fs.copyFileSync(native?.bundled ?? '', copy);
+    fs.chmodSync(copy, 0o755);
+    const r = launchWithReference(copy, ['--version']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^bubblewrap \d+\.\d+\.\d+\n$/);
+  });
+
+  it('a file of the same size with one byte changed is refused by the full digest check (125), and never runs', () => {
+    const dir = fs.mkdtempSync(path.join(root, 'ref-tampered-'));
+    const copy = path.join(dir, 'bwrap');
+    const bytes = fs.readFileSync(native?.bundled ?? '');
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+    fs.writeFileSync(copy, bytes, { mode: 0o755 });
+    const r = launchWithReference(copy, ['--version']);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`bundled bubblewrap digest mismatch for ${copy}`);
+    expect(r.status).toBe(125);
+  });
+
+  it('another program in its place is refused (125) and never executed', () => {
+    const dir = fs.mkdtempSync(path.join(root, 'ref-other-'));
+    const fake = path.join(dir, 'bwrap');
+    fs.copyFileSync('/usr/bin/touch', fake);
+    fs.chmodSync(fake, 0o755);
+    const mark = path.join(dir, 'fake-ran');
+    const r = launchWithReference(fake, [mark]);
+    expect(r.stderr).toContain(`bundled bubblewrap digest mismatch for ${fake}`);
+    expect(r.status).toBe(125);
+    expect(fs.existsSync(mark)).toBe(false);
+  });
+
+  it('sandbox.spawn passes the copy as --bwrap-reference-fd; bwrap runs from its file (named bwrap) and nothing in the tree keeps the copy', async () => {
+    expect(process.env.CODEX_SANDBOX_SEALED_BWRAP).toBeUndefined();
+    const sb = await sandbox();
+    const ws = fs.mkdtempSync(path.join(root, 'ws-'));
+    const sub = sb.spawn(['/bin/sleep', '60'], 'workspace-write', { cwd: ws });
+    const done = sub.catch(() => undefined);
+    try {
+      const launcher = sub.pid as number;
+      const bundled = sb.facts.linux?.bwrap?.source === 'bundled';
+      expect(fs.readFileSync(`/proc/${launcher}/cmdline`, 'utf8').split('\0').includes('--bwrap-reference-fd')).toBe(bundled);
+      const deadline = Date.now() + 30_000;
+      let tree: number[] = [];
+      while (Date.now() < deadline) {
+        tree = descendants(launcher);
+        if (tree.some((p) => comm(p) === 'sleep')) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(tree.map(comm)).toContain('sleep');
+      expect(tree.map(comm)).toContain('bwrap');
+      const holders = [launcher, ...tree].filter((p) => fdTargets(p).some((t) => t.includes('memfd:bwrap')));
+      expect(holders.map((p) => `${p} ${comm(p)}`)).toEqual([]);
+    } finally {
+      sub.kill('SIGKILL');
+      await done;
+    }
+  });
+});
