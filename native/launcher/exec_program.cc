@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -86,33 +85,6 @@ int take_sealed_bwrap_fd(const char* text) {
   // Never passed on by an exec: bwrap runs from it (execveat applies CLOEXEC after opening it).
   if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) die_errno("--sealed-bwrap-fd: fcntl(F_SETFD) of fd", text, errno);
   return fd;
-}
-
-int open_compared_bwrap(const char* path, int reference_fd) {
-  int fd;
-  do {
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) die_errno("opening bundled bubblewrap", path, errno);
-  // The same bytes as the caller's sealed, digest-checked copy mean the same digest: a comparison of
-  // the fd that is then executed (as open_verified_bwrap hashes it), without the SHA-256 itself. A
-  // file that differs, or anything unexpected, goes to the full check and its refusal message.
-  struct stat file_st;
-  struct stat ref_st;
-  bool same = fstat(fd, &file_st) == 0 && fstat(reference_fd, &ref_st) == 0 && S_ISREG(file_st.st_mode) &&
-              file_st.st_size == ref_st.st_size && file_st.st_size > 0;
-  if (same) {
-    const size_t n = static_cast<size_t>(file_st.st_size);
-    // A file truncated meanwhile raises SIGBUS: the launcher dies before any exec (fails closed).
-    void* file_map = mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    void* ref_map = mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, reference_fd, 0);
-    same = file_map != MAP_FAILED && ref_map != MAP_FAILED && memcmp(file_map, ref_map, n) == 0;
-    if (file_map != MAP_FAILED) munmap(file_map, n);
-    if (ref_map != MAP_FAILED) munmap(ref_map, n);
-  }
-  if (same) return fd;
-  close(fd);
-  return open_verified_bwrap(path);
 }
 
 void exec_bwrap(const char* path, int verified_fd, char* const argv[]) {

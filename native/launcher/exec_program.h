@@ -22,11 +22,6 @@ int open_verified_bwrap(const char* path);
 // the digest guards against a binary on disk that a sandboxed command replaced.)
 int take_sealed_bwrap_fd(const char* text);
 
-// `--bwrap-reference-fd N` (N as take_sealed_bwrap_fd checks it): opens the bundled bwrap at path and
-// returns that fd when its bytes equal the sealed, caller-checked copy's; otherwise (or on any
-// surprise) falls back to open_verified_bwrap(path), which hashes and refuses as usual.
-int open_compared_bwrap(const char* path, int reference_fd);
-
 // Executes bwrap: through verified_fd (execveat AT_EMPTY_PATH, falling back to /proc/self/fd/N)
 // when verified_fd >= 0, else by path. Only returns on failure (errno set).
 void exec_bwrap(const char* path, int verified_fd, char* const argv[]);

@@ -7,9 +7,6 @@
 //   codex-sandbox-launcher --sealed-bwrap-fd F MODE...  (after --status-fd) F is a sealed memfd copy of
 //                                              the bundled bwrap, already checked by the caller:
 //                                              --bwrap-verified execs it instead of hashing the file
-//   codex-sandbox-launcher --bwrap-reference-fd F MODE...  (after --status-fd) the same sealed copy, only
-//                                              compared byte for byte with the bundled bwrap's file,
-//                                              which is then executed (no SHA-256 per launch)
 //   codex-sandbox-launcher --payload-fd N      arguments arrive on fd N, NUL-terminated, until EOF
 //   codex-sandbox-launcher --env-args          arguments arrive in $CODEX_SANDBOX_LAUNCHER_ARGS as
 //                                              <length>:<bytes> records (removed before any exec)
@@ -158,9 +155,7 @@ int main(int argc, char** argv) {
     argv += 2;
   }
   int sealed_bwrap = -1;
-  bool sealed_is_reference = false;
-  if (argc >= 3 && (strcmp(argv[1], "--sealed-bwrap-fd") == 0 || strcmp(argv[1], "--bwrap-reference-fd") == 0)) {
-    sealed_is_reference = argv[1][2] == 'b';
+  if (argc >= 3 && strcmp(argv[1], "--sealed-bwrap-fd") == 0) {
     sealed_bwrap = take_sealed_bwrap_fd(argv[2]);
     argc -= 2;
     argv += 2;
@@ -188,7 +183,7 @@ int main(int argc, char** argv) {
 
   const bool bwrap = options.program_kind != ProgramKind::Direct;
   if (sealed_bwrap >= 0 && options.program_kind != ProgramKind::BwrapVerified) {
-    die_msg("%s needs --bwrap-verified (it is a copy of the bundled bwrap)", sealed_is_reference ? "--bwrap-reference-fd" : "--sealed-bwrap-fd");
+    die_msg("--sealed-bwrap-fd needs --bwrap-verified (it is a copy of the bundled bwrap)");
   }
   // Direct mode execs the command itself, which must die with Node (SIGKILL cannot be trapped).
   // The supervising launcher takes SIGTERM so it can still kill bwrap and clean the registry.
@@ -214,18 +209,8 @@ int main(int argc, char** argv) {
   if (options.command_env_set) export_command_env(options.command_env, moved);
 
   int verified_fd = -1;
-  // A sealed copy the caller checked once replaces hashing the 1 MB file on every launch: executed
-  // itself (--sealed-bwrap-fd), or compared with the file that is then executed (--bwrap-reference-fd).
-  if (options.program_kind == ProgramKind::BwrapVerified) {
-    if (sealed_bwrap < 0) {
-      verified_fd = open_verified_bwrap(options.command[0]);
-    } else if (sealed_is_reference) {
-      verified_fd = open_compared_bwrap(options.command[0], sealed_bwrap);
-      close(sealed_bwrap);
-    } else {
-      verified_fd = sealed_bwrap;
-    }
-  }
+  // A sealed copy the caller checked once replaces hashing the 1 MB file on every launch.
+  if (options.program_kind == ProgramKind::BwrapVerified) verified_fd = sealed_bwrap >= 0 ? sealed_bwrap : open_verified_bwrap(options.command[0]);
   Registry registry;
   Registry* registry_ptr = nullptr;
   if (options.registry_dir != nullptr) {

@@ -470,8 +470,7 @@ Napi::Value SealedBundledBwrap(const Napi::CallbackInfo& info) {
   // Linux 6.14's execveat(AT_EMPTY_PATH) change) and /proc/PID/exe is "/memfd:bwrap (deleted)".
   constexpr unsigned kMfdExec = 0x0010U;
   int fd = static_cast<int>(syscall(SYS_memfd_create, "bwrap", MFD_CLOEXEC | MFD_ALLOW_SEALING | kMfdExec));
-  // (vm.memfd_noexec = 2 refuses MFD_EXEC with EACCES: a copy that is only compared needs no exec.)
-  if (fd < 0 && (errno == EINVAL || errno == EACCES)) fd = static_cast<int>(syscall(SYS_memfd_create, "bwrap", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (fd < 0 && errno == EINVAL) fd = static_cast<int>(syscall(SYS_memfd_create, "bwrap", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (fd < 0) {
     int err = errno;
     close(src);

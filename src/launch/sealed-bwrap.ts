@@ -1,26 +1,18 @@
 /**
  * The bundled bwrap, copied once per process into a memfd sealed against every change and checked
  * against the digest compiled into the native build (the addon's sealedBundledBwrap,
- * native/linux/spawn.cc). Each Linux launch passes that fd to the launcher, which then skips the
- * SHA-256 of the 1 MB file it would otherwise compute on every launch
- * (native/launcher/exec_program.cc: take_sealed_bwrap_fd refuses any fd without the seals):
- * - by default as `--bwrap-reference-fd`: the launcher compares the bundled bwrap's file byte for byte
- *   with the copy and executes the file's fd, as before (a file that differs goes to the full hash and
- *   its refusal);
- * - with CODEX_SANDBOX_SEALED_BWRAP=1 as `--sealed-bwrap-fd`: the launcher executes the copy itself
- *   (no read of the file at all). Opt-in because bwrap is then visibly different: its name is
- *   "memfd:bwrap" (comm, Linux 6.14+), its /proc/PID/exe "/memfd:bwrap (deleted)", which host
- *   security monitors report as fileless execution, and an AppArmor profile attached to the bundled
- *   bwrap's path no longer applies to it;
- * - CODEX_SANDBOX_SEALED_BWRAP=0: neither (the launcher hashes the file).
+ * native/linux/spawn.cc); each Linux launch then passes that fd to the launcher
+ * (`--sealed-bwrap-fd`), which execs it instead of hashing the 1 MB file on disk again
+ * (native/launcher/exec_program.cc take_sealed_bwrap_fd: it refuses any fd without the seals).
  *
  * Why this is as strong as hashing on every launch: the launcher hashes so that a bwrap replaced on
  * disk (by a sandboxed command that can write where the package lives) never runs outside the
  * sandbox. Here the bytes are hashed after F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL
  * are set, and seals belong to the memfd itself: no fd or mapping of it, reopened or inherited, can
  * change them afterwards (memfd_create(2), fcntl(2) "File Sealing"). The copy lives in this process
- * only (O_CLOEXEC; the launcher makes its copy CLOEXEC), and a copy whose digest does not match is
- * never made: the launcher then hashes the file itself and refuses it with its own message, as before.
+ * only (O_CLOEXEC; the launcher makes its copy CLOEXEC and bwrap runs from it by execveat), and a
+ * copy whose digest does not match is never made: the launcher then hashes the file itself and
+ * refuses it with its own message, as before.
  */
 import { fstatSync, readFileSync } from 'node:fs';
 import { loadNative } from '../native.js';
@@ -66,7 +58,7 @@ function memfdBwrapWouldFail(): boolean {
 
 function makeCopy(bwrapPath: string): Copy | undefined {
   const sealed = loadNative().sealedBundledBwrap;
-  if (!sealed) return undefined;
+  if (!sealed || memfdBwrapWouldFail()) return undefined;
   try {
     // null: a development build (no digest: the launcher execs the file as it is) or other bytes.
     const fd = sealed(bwrapPath);
@@ -78,28 +70,16 @@ function makeCopy(bwrapPath: string): Copy | undefined {
   }
 }
 
-/** How the launcher gets the sealed copy: its option and the fd. */
-export interface SealedBwrap {
-  option: '--bwrap-reference-fd' | '--sealed-bwrap-fd';
-  fd: number;
-}
-
 /**
- * The sealed copy of the bundled bwrap at `bwrapPath` whose bytes match the native build's digest
- * (made on first use, kept for the process), and how to pass it (see above); undefined: the
- * launcher opens and hashes the file as it always did. Linux builds only.
+ * The fd of a sealed copy of the bundled bwrap at `bwrapPath` whose bytes match the native build's
+ * digest (made on first use, kept for the process), or undefined: then the launcher opens and
+ * hashes the file as it always did. Linux builds only, and only with CODEX_SANDBOX_SEALED_BWRAP=1:
+ * bwrap run from a memfd is visibly different — its name is "memfd:bwrap" (comm, Linux 6.14+), its
+ * /proc/PID/exe "/memfd:bwrap (deleted)", which host security monitors report as fileless
+ * execution, and an AppArmor profile attached to the bundled bwrap's path no longer applies to it.
  */
-export function sealedBwrapFor(bwrapPath: string): SealedBwrap | undefined {
-  const setting = process.env.CODEX_SANDBOX_SEALED_BWRAP;
-  if (process.platform !== 'linux' || setting === '0') return undefined;
-  const fd = sealedBwrapFd(bwrapPath);
-  if (fd === undefined) return undefined;
-  return setting === '1' && !memfdBwrapWouldFail() ? { option: '--sealed-bwrap-fd', fd } : { option: '--bwrap-reference-fd', fd };
-}
-
-/** The fd of the sealed, checked copy of the bundled bwrap at `bwrapPath`, or undefined (none could be made). */
 export function sealedBwrapFd(bwrapPath: string): number | undefined {
-  if (process.platform !== 'linux') return undefined;
+  if (process.platform !== 'linux' || process.env.CODEX_SANDBOX_SEALED_BWRAP !== '1') return undefined;
   if (copies.has(bwrapPath)) {
     const copy = copies.get(bwrapPath);
     // Some code of this process closed the fd (its number may now be another file's): a new copy.
