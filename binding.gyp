@@ -33,6 +33,7 @@
         ["OS=='linux'", {
           "sources": [
             "native/common/napi_errors.cc",
+            "native/common/sha256.c",
             "native/linux/addon_linux.cc",
             "native/linux/landlock.cc",
             "native/linux/probe.cc",

@@ -1,9 +1,10 @@
 /**
  * `npm run bench:spawn-path [-- --concurrency N] [-- --rounds N]` (issue #21): what starting the launcher
- * without fork()ing Node saves. Four cases, interleaved in one process holding ~100 MB of heap like a real
+ * without fork()ing Node saves. Five cases, interleaved in one process holding ~100 MB of heap like a real
  * caller (fork's cost grows with it): raw bwrap with the plan's argv + inner stage (node:child_process, the
  * floor), `sandbox.spawn` through the addon's clone+pidfd spawner, `sandbox.spawn` with
- * CODEX_SANDBOX_SPAWN=node (execa + libuv's fork), and the naive launcher (execa + bwrap). CPU per command
+ * CODEX_SANDBOX_SPAWN=node (execa + libuv's fork), with the opt-in CODEX_SANDBOX_SEALED_BWRAP=1 (the launcher
+ * execs a sealed copy of the bundled bwrap instead of hashing it), and the naive launcher (execa + bwrap). CPU per command
  * is this process's (process.cpuUsage) plus every reaped descendant's (cutime + cstime of /proc/self/stat);
  * wall per command is the batch's wall over its commands (at concurrency N: the inverse of throughput).
  */
@@ -49,18 +50,24 @@ async function main(): Promise<void> {
   const common = { bpf, workDir: work, cwd: ws, env: plan.env, timeoutMs: 60_000 };
   const raw = rawBwrapRunner(inv, { ...common, keepInner: true });
   const naive = rawBwrapRunner(inv, { ...common, keepInner: true, via: 'execa' });
-  const library = async (via: 'addon' | 'node'): Promise<void> => {
+  const sealedBefore = process.env.CODEX_SANDBOX_SEALED_BWRAP;
+  const library = async (via: 'addon' | 'node' | 'sealed'): Promise<void> => {
     if (via === 'node') process.env.CODEX_SANDBOX_SPAWN = 'node';
+    // The opt-in sealed bwrap copy (src/launch/sealed-bwrap.ts), read when the launch starts.
+    process.env.CODEX_SANDBOX_SEALED_BWRAP = via === 'sealed' ? '1' : '0';
     try {
       await sb.spawn(['/bin/true'], 'workspace-write', { cwd: ws });
     } finally {
       delete process.env.CODEX_SANDBOX_SPAWN;
+      if (sealedBefore === undefined) delete process.env.CODEX_SANDBOX_SEALED_BWRAP;
+      else process.env.CODEX_SANDBOX_SEALED_BWRAP = sealedBefore;
     }
   };
   const cases: Record<string, () => Promise<void>> = {
     'raw bwrap, planner argv + inner stage': () => raw.run(),
     'sandbox.spawn (addon clone + pidfd)': () => library('addon'),
     'sandbox.spawn (CODEX_SANDBOX_SPAWN=node)': () => library('node'),
+    'sandbox.spawn (CODEX_SANDBOX_SEALED_BWRAP=1)': () => library('sealed'),
     'naive launcher (execa + bwrap)': () => naive.run(),
   };
   const names = Object.keys(cases);
@@ -88,7 +95,7 @@ async function main(): Promise<void> {
     for (const [name, t] of totals) {
       const cpu = (t.self + t.children) / n;
       console.log(
-        `${name.padEnd(42)} CPU/cmd ${cpu.toFixed(1)} ms (node ${(t.self / n).toFixed(1)} + children ${(t.children / n).toFixed(1)}), ` +
+        `${name.padEnd(46)} CPU/cmd ${cpu.toFixed(1)} ms (node ${(t.self / n).toFixed(1)} + children ${(t.children / n).toFixed(1)}), ` +
           `wall/cmd ${(t.wall / n).toFixed(1)} ms; vs raw: CPU ${(cpu / ((floor.self + floor.children) / n)).toFixed(2)}x, wall ${(t.wall / floor.wall).toFixed(2)}x`,
       );
     }

@@ -35,6 +35,8 @@ export interface NativeAddon {
   killPidfd?: PidfdSpawner['killPidfd'];
   refPidfd?: PidfdSpawner['refPidfd'];
   stdioSocketPair?: PidfdSpawner['stdioSocketPair'];
+  /** A memfd (O_CLOEXEC) with the bytes of the file at path, sealed against every change, when they hash to the bundled bwrap's compiled-in digest; else null (native/linux/spawn.cc; src/launch/sealed-bwrap.ts); Linux builds only. */
+  sealedBundledBwrap?(path: string): number | null;
   /** lstat(2) (stat(2) when `follow`) of a plain path: 0 and out = [mode, uid, dev, ino, size], or -errno (native/linux/probe.cc); Linux builds only. */
   probeStat?(path: string, out: BigInt64Array, follow: boolean): number;
   /** 1: a directory (symlinks followed) with no entries, 0: it has one, -errno: not listable (native/linux/probe.cc); Linux builds only. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -55,6 +56,34 @@ int open_verified_bwrap(const char* path) {
   if (strcmp(actual, expected) != 0) {
     die_msg("bundled bubblewrap digest mismatch for %s: expected sha256:%s, got sha256:%s", path, expected, actual);
   }
+  return fd;
+}
+
+int take_sealed_bwrap_fd(const char* text) {
+  char* end = nullptr;
+  errno = 0;
+  const long value = text != nullptr ? strtol(text, &end, 10) : -1;
+  if (text == nullptr || errno != 0 || end == text || *end != '\0' || value <= STDERR_FILENO || value > 65535) {
+    die_msg("--sealed-bwrap-fd: invalid fd '%s' (an fd above stderr)", text != nullptr ? text : "");
+  }
+  const int fd = static_cast<int>(value);
+  // Only a copy sealed against every change is executed unhashed: seals belong to the file itself,
+  // so no other fd or mapping of it (a writer the caller leaked, /proc/PID/fd reopened) can change
+  // the checked bytes before bwrap runs from them (memfd_create(2), fcntl(2) "File Sealing"). Any
+  // other file could be rewritten after it was checked: that one is refused, not hashed here.
+  const int needed = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+  const int seals = fcntl(fd, F_GET_SEALS);
+  if (seals < 0) die_errno("--sealed-bwrap-fd: fcntl(F_GET_SEALS) (not a sealed memfd?) of fd", text, errno);
+  if ((seals & needed) != needed) {
+    die_msg("--sealed-bwrap-fd: fd %s is not sealed against writes, shrinking, growing and new seals (seals 0x%x); pass a "
+            "sealed memfd copy of the bundled bwrap or leave the option out",
+            text, static_cast<unsigned>(seals));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) die_errno("--sealed-bwrap-fd: fstat of fd", text, errno);
+  if (!S_ISREG(st.st_mode)) die_msg("--sealed-bwrap-fd: fd %s is not a regular file", text);
+  // Never passed on by an exec: bwrap runs from it (execveat applies CLOEXEC after opening it).
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) die_errno("--sealed-bwrap-fd: fcntl(F_SETFD) of fd", text, errno);
   return fd;
 }
 

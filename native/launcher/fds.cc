@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "fail.h"
 #include "pin.h"
 
@@ -31,16 +33,23 @@ void ensure_stdio_open() {
   }
 }
 
-void close_inherited_fds(int keep) {
+void close_inherited_fds(int keep, int keep2) {
   // Every non-CLOEXEC fd of the Node parent (libuv's extra stdio slots, a caller's open files,
   // sockets) would otherwise reach the sandboxed command, which could read or write through it.
+  if (keep2 >= 3 && (keep < 3 || keep2 < keep)) std::swap(keep, keep2);
   if (keep < 3) {
     close_fds_from(3);
     return;
   }
-  // The status fd stays (it is CLOEXEC: no exec passes it on); everything below it goes too.
+  // The kept fds (the status fd, the sealed bwrap: both CLOEXEC, so no exec passes them on) stay;
+  // everything below and between them goes too.
   for (int fd = 3; fd < keep; ++fd) close(fd);
-  close_fds_from(keep + 1);
+  if (keep2 < 3 || keep2 == keep) {
+    close_fds_from(keep + 1);
+    return;
+  }
+  for (int fd = keep + 1; fd < keep2; ++fd) close(fd);
+  close_fds_from(keep2 + 1);
 }
 
 void close_fds_from(int first) {

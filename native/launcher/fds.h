@@ -11,8 +11,8 @@
 // Opens /dev/null on any of fds 0..2 that is closed, so later opens can never land on stdio.
 void ensure_stdio_open();
 
-// Closes every fd >= 3 but keep (-1: none) (close_range, else a /proc/self/fd walk, else a bounded loop).
-void close_inherited_fds(int keep);
+// Closes every fd >= 3 but keep and keep2 (-1: none) (close_range, else a /proc/self/fd walk, else a bounded loop).
+void close_inherited_fds(int keep, int keep2 = -1);
 
 // Closes every fd >= first, the same way.
 void close_fds_from(int first);

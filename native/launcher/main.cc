@@ -4,6 +4,9 @@
 //   codex-sandbox-launcher --status-fd S MODE...  first of all: a set-up failure is reported as one
 //                                              record on fd S (see fail.h), which is closed (CLOEXEC)
 //                                              once the command starts; MODE is one of the following
+//   codex-sandbox-launcher --sealed-bwrap-fd F MODE...  (after --status-fd) F is a sealed memfd copy of
+//                                              the bundled bwrap, already checked by the caller:
+//                                              --bwrap-verified execs it instead of hashing the file
 //   codex-sandbox-launcher --payload-fd N      arguments arrive on fd N, NUL-terminated, until EOF
 //   codex-sandbox-launcher --env-args          arguments arrive in $CODEX_SANDBOX_LAUNCHER_ARGS as
 //                                              <length>:<bytes> records (removed before any exec)
@@ -96,19 +99,24 @@ void take_status_fd(const char* text) {
   set_status_fd(fd, "launcher");
 }
 
-// Moves the status fd above every fd the launcher places for bwrap (place_fds dup2s onto those).
-void move_status_fd_above(const std::vector<PlacedFdSpec>& placed) {
-  const int fd = status_fd();
-  if (fd < 0) return;
+// Moves fd (CLOEXEC) above every fd the launcher places for bwrap (place_fds dup2s onto those).
+int move_fd_above(int fd, const std::vector<PlacedFdSpec>& placed, const char* what) {
+  if (fd < 0) return fd;
   int high = 3;
   for (const PlacedFdSpec& spec : placed) {
     if (spec.target + 1 > high) high = spec.target + 1;
   }
-  if (fd >= high) return;
+  if (fd >= high) return fd;
   const int moved = fcntl(fd, F_DUPFD_CLOEXEC, high);
-  if (moved < 0) die_errno("fcntl(F_DUPFD_CLOEXEC) for", "the status fd", errno);
+  if (moved < 0) die_errno("fcntl(F_DUPFD_CLOEXEC) for", what, errno);
   close(fd);
-  set_status_fd(moved, nullptr);
+  return moved;
+}
+
+void move_status_fd_above(const std::vector<PlacedFdSpec>& placed) {
+  const int fd = status_fd();
+  const int moved = move_fd_above(fd, placed, "the status fd");
+  if (moved != fd) set_status_fd(moved, nullptr);
 }
 
 [[noreturn]] void run_direct(const OuterOptions& options) {
@@ -146,6 +154,12 @@ int main(int argc, char** argv) {
     argc -= 2;
     argv += 2;
   }
+  int sealed_bwrap = -1;
+  if (argc >= 3 && strcmp(argv[1], "--sealed-bwrap-fd") == 0) {
+    sealed_bwrap = take_sealed_bwrap_fd(argv[2]);
+    argc -= 2;
+    argv += 2;
+  }
   std::vector<char*> payload;
   int count = argc - 1;
   char** args = argv + 1;
@@ -168,11 +182,15 @@ int main(int argc, char** argv) {
   parse_outer_options(count, args, &options);
 
   const bool bwrap = options.program_kind != ProgramKind::Direct;
+  if (sealed_bwrap >= 0 && options.program_kind != ProgramKind::BwrapVerified) {
+    die_msg("--sealed-bwrap-fd needs --bwrap-verified (it is a copy of the bundled bwrap)");
+  }
   // Direct mode execs the command itself, which must die with Node (SIGKILL cannot be trapped).
   // The supervising launcher takes SIGTERM so it can still kill bwrap and clean the registry.
   die_with_parent(bwrap ? SIGTERM : SIGKILL, parent);
   move_status_fd_above(options.placed);
-  close_inherited_fds(status_fd());
+  sealed_bwrap = move_fd_above(sealed_bwrap, options.placed, "the sealed bwrap fd");
+  close_inherited_fds(status_fd(), sealed_bwrap);
   const PlacedReadEnds read_ends = place_fds(options.placed);
   if (options.chdir_path != nullptr && chdir(options.chdir_path) < 0) die_errno("chdir", options.chdir_path, errno);
   join_fresh_session_keyring();
@@ -191,7 +209,8 @@ int main(int argc, char** argv) {
   if (options.command_env_set) export_command_env(options.command_env, moved);
 
   int verified_fd = -1;
-  if (options.program_kind == ProgramKind::BwrapVerified) verified_fd = open_verified_bwrap(options.command[0]);
+  // A sealed copy the caller checked once replaces hashing the 1 MB file on every launch.
+  if (options.program_kind == ProgramKind::BwrapVerified) verified_fd = sealed_bwrap >= 0 ? sealed_bwrap : open_verified_bwrap(options.command[0]);
   Registry registry;
   Registry* registry_ptr = nullptr;
   if (options.registry_dir != nullptr) {

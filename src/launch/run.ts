@@ -13,6 +13,7 @@ import { loadNative } from '../native.js';
 import { prepareProcess } from './prepare.js';
 import { containInProcessGroup } from './process-group.js';
 import { readSetupStatus, takeSetupStatus } from './setup-status.js';
+import { sealedBwrapFd } from './sealed-bwrap.js';
 import { pidfdSpawner, withPidfdSpawn } from './spawn-hook.js';
 
 export type { LaunchOptions } from './options.js';
@@ -67,6 +68,20 @@ function withCause(failure: SandboxSetupError, cause: unknown): SandboxSetupErro
   return new SandboxSetupError(failure.step, failure.path, failure.errno, failure.detail, { cause });
 }
 
+/** The Linux plan's bundled bwrap (`--bwrap-verified -- PATH`): its sealed copy's fd, if one could be made. */
+function sealedBwrapOf(req: LaunchRequest): number | undefined {
+  if (req.native.platform !== 'linux') return undefined;
+  const at = req.argv.indexOf('--bwrap-verified');
+  const path = at >= 0 && req.argv[at + 1] === '--' ? req.argv[at + 2] : undefined;
+  return typeof path === 'string' ? sealedBwrapFd(path) : undefined;
+}
+
+/** `--status-fd S MODE...` → `--status-fd S --sealed-bwrap-fd F MODE...` (the launcher takes it in that place). */
+function withSealedBwrap(args: readonly string[], fd: number): string[] {
+  if (args[0] !== '--status-fd') throw new Error(`internal: the launcher's arguments start with ${String(args[0])}, not --status-fd`);
+  return [...args.slice(0, 2), '--sealed-bwrap-fd', String(fd), ...args.slice(2)];
+}
+
 export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultPromise {
   const spec = prepareProcess(req);
   const { stdio: _stdio, stdin: _stdin, stdout: _stdout, stderr: _stderr, ...rest } = opts;
@@ -76,6 +91,11 @@ export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultProm
   // (setup-status.ts takeSetupStatus), not a 'pipe' that execa would make a stream of and collect.
   const statusPair = spec.statusFd !== undefined ? statusSocketPair() : undefined;
   if (spec.statusFd !== undefined) stdio.push(statusPair ? statusPair[1] : 'pipe');
+  // The bundled bwrap as a sealed copy checked once per process (sealed-bwrap.ts), in the slot after
+  // the status fd: the launcher execs it instead of hashing the file on every launch.
+  const sealed = spec.statusFd !== undefined ? sealedBwrapOf(req) : undefined;
+  const args = sealed !== undefined ? withSealedBwrap(spec.args, stdio.length) : spec.args;
+  if (sealed !== undefined) stdio.push(sealed);
   // The Linux launcher already dies with its caller (prctl(2) PR_SET_PDEATHSIG, set before bwrap
   // starts; bwrap --die-with-parent below it), on a normal exit and on SIGKILL alike, so execa's
   // `cleanup` handler adds nothing there but its cost: it installs and removes signal-exit's
@@ -92,7 +112,7 @@ export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultProm
   const spawner = req.native.platform === 'linux' ? pidfdSpawner() : undefined;
   let sub: ResultPromise;
   try {
-    sub = spawner ? withPidfdSpawn(spawner, () => execa(spec.file, spec.args, options)) : execa(spec.file, spec.args, options);
+    sub = spawner ? withPidfdSpawn(spawner, () => execa(spec.file, args, options)) : execa(spec.file, args, options);
   } catch (e) {
     if (statusPair) for (const fd of statusPair) closeSync(fd);
     throw e;
