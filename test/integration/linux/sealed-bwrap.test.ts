@@ -11,6 +11,7 @@
  *   the command) keeps it open.
  */
 import { spawnSync } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +79,11 @@ function fdTargets(pid: number): string[] {
   return out;
 }
 
+/** The launcher run directly with `fd` as its fd 3 (the place the option names), a bare environment. */
+function runLauncherWithFd3(args: string[], fd: number): SpawnSyncReturns<string> {
+  return spawnSync(native?.launcher ?? '', args, { encoding: 'utf8', timeout: 20_000, env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe', fd] });
+}
+
 const comm = (pid: number): string => {
   try {
     return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -106,12 +112,7 @@ describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ?
     const mark = path.join(dir, 'fake-ran');
     const fd = fs.openSync(fake, 'r');
     try {
-      const r = spawnSync(native?.launcher ?? '', ['--sealed-bwrap-fd', '3', '--bwrap-verified', '--', native?.bundled ?? '', mark], {
-        encoding: 'utf8',
-        timeout: 20_000,
-        env: { PATH: '/usr/bin:/bin' },
-        stdio: ['ignore', 'pipe', 'pipe', fd],
-      });
+      const r = runLauncherWithFd3(['--sealed-bwrap-fd', '3', '--bwrap-verified', '--', native?.bundled ?? '', mark], fd);
       expect(r.stderr).toContain('--sealed-bwrap-fd');
       expect(r.status).toBe(125);
     } finally {
@@ -123,12 +124,7 @@ describe.skipIf(native === undefined)(`the bundled bwrap as a sealed copy${why ?
   it('the launcher refuses --sealed-bwrap-fd without --bwrap-verified (it is only ever a copy of the bundled bwrap)', () => {
     const fd = loadNative().sealedBundledBwrap?.(native?.bundled ?? '') as number;
     try {
-      const r = spawnSync(native?.launcher ?? '', ['--sealed-bwrap-fd', '3', '--bwrap', '--', '/usr/bin/true'], {
-        encoding: 'utf8',
-        timeout: 20_000,
-        env: { PATH: '/usr/bin:/bin' },
-        stdio: ['ignore', 'pipe', 'pipe', fd],
-      });
+      const r = runLauncherWithFd3(['--sealed-bwrap-fd', '3', '--bwrap', '--', '/usr/bin/true'], fd);
       expect(r.stderr).toContain('--sealed-bwrap-fd needs --bwrap-verified');
       expect(r.status).toBe(125);
     } finally {
