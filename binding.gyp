@@ -37,6 +37,7 @@
             "native/linux/addon_linux.cc",
             "native/linux/landlock.cc",
             "native/linux/probe.cc",
+            "native/linux/sealed_copy.cc",
             "native/linux/seccomp_filter.cc",
             "native/linux/spawn.cc"
           ],

@@ -15,6 +15,7 @@
 #include "landlock.h"
 #include "seccomp_filter.h"
 #include "probe.h"
+#include "sealed_copy.h"
 #include "spawn.h"
 
 namespace {
@@ -188,6 +189,7 @@ Napi::Value InForeground(const Napi::CallbackInfo& info) {
 void InitLinux(Napi::Env env, Napi::Object exports) {
   InitLinuxSpawn(env, exports);
   InitLinuxProbe(env, exports);
+  InitLinuxSealedCopy(env, exports);
   exports.Set("seccompFilter", Napi::Function::New(env, SeccompFilter, "seccompFilter"));
   exports.Set("landlockAbi", Napi::Function::New(env, LandlockAbi, "landlockAbi"));
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));

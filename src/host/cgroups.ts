@@ -18,6 +18,16 @@ export interface CgroupHost {
   kernelRelease: string;
 }
 
+/** access(2) of `p` for `mode` (R_OK, W_OK). */
+function accessible(p: string, mode: number): boolean {
+  try {
+    fs.accessSync(p, mode);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const realCgroupHost: CgroupHost = {
   readText: (p) => {
     try {
@@ -28,22 +38,8 @@ export const realCgroupHost: CgroupHost = {
   },
   // access(2), not a read: a v1 cgroup.procs lists (and the kernel sorts) every pid of the cgroup, the
   // whole system's in the root cgroup, on every command (issue #21).
-  readable: (p) => {
-    try {
-      fs.accessSync(p, fs.constants.R_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  writable: (p) => {
-    try {
-      fs.accessSync(p, fs.constants.W_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  },
+  readable: (p) => accessible(p, fs.constants.R_OK),
+  writable: (p) => accessible(p, fs.constants.W_OK),
   uid: process.getuid?.() ?? -1,
   kernelRelease: os.release(),
 };
