@@ -15,14 +15,19 @@ const NORMAL_CHILD = /^(?:\/[^/]+)+$/;
 /** Components that are not plain text (the surrogate-escape convention, or U+FFFD): asked of the host as they are. */
 const ODD_TEXT = /[\ud800-\udfff\ufffd]|(?:^|\/)\.\.?(?:\/|$)/;
 
+/** A remembered `undefined` answer. */
+const NONE: unique symbol = Symbol('no answer');
+
 export function memoizeFsInspector(fs: FsInspector): FsInspector {
   const memo = <T>(fn: (p: string) => T): ((p: string) => T) => {
-    const cache = new Map<string, T>();
+    // An undefined answer (a missing path: most protected names of most roots) is stored as NONE, so
+    // every question is one Map lookup, not a get and then a has (issue #21).
+    const cache = new Map<string, T | typeof NONE>();
     return (p: string): T => {
       const hit = cache.get(p);
-      if (hit !== undefined || cache.has(p)) return hit as T;
+      if (hit !== undefined) return (hit === NONE ? undefined : hit) as T;
       const v = fn(p);
-      cache.set(p, v);
+      cache.set(p, v === undefined ? NONE : v);
       return v;
     };
   };

@@ -338,6 +338,22 @@ function sortByDepth<T>(items: T[], pathOf: (item: T) => string): T[] {
 }
 const itself = (p: string): string => p;
 
+/** An absolute path in normal form other than `/` (no `.`/`..` component, no `//`, no trailing `/`). */
+const NORMAL_ABS = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
+
+/**
+ * The length of the longest common prefix of the normal paths `a` and `b` that ends at a component
+ * boundary of both (0 when they share only `/`): `/x/r1/w` and `/x/r2/w` share `/x` (2).
+ */
+export function sharedDirPrefix(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i += 1;
+  if (i === n && (a.length === n || a.charCodeAt(n) === 47) && (b.length === n || b.charCodeAt(n) === 47)) return n;
+  const slash = a.lastIndexOf('/', i - 1);
+  return slash > 0 ? slash : 0;
+}
+
 /** realpath of the deepest existing ancestor plus the missing tail (nested symlinks are resolved). */
 function canonicalize(fs: FsInspector, p: string): string {
   const real = fs.realpath(p);
@@ -396,16 +412,24 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
    * CVE-2021-30465, runc). A link is trusted only when root made it in a directory the caller cannot
    * write; any other needs the caller's explicit acceptance.
    */
+  // The longest normal path whose every component this plan has already seen as an existing
+  // non-symlink. Roots usually share their leading directories (/home/me/src/…): those are not walked
+  // again for every root (issue #21). Same answers: facts.fs answers each path once per plan (fs-memo).
+  let verified = '';
   const refusePlantedSymlinks = (p: string, what: string): boolean => {
     let crossed = false;
-    let cur = '';
-    for (const comp of p.split('/')) {
+    const normal = NORMAL_ABS.test(p);
+    let cur = normal ? p.slice(0, sharedDirPrefix(p, verified)) : '';
+    for (const comp of (cur === '' ? p : p.slice(cur.length + 1)).split('/')) {
       if (comp === '') continue;
       const parentDir = cur === '' ? '/' : cur;
       cur += '/' + comp;
       const st = fsi.lstat?.(cur);
       const kind = st?.kind ?? fsi.kind(cur);
-      if (kind === 'missing') return crossed;
+      if (kind === 'missing') {
+        if (normal && !crossed) verified = parentDir === '/' ? '' : parentDir;
+        return crossed;
+      }
       if (kind !== 'symlink') continue;
       crossed = true;
       if (allowedLinks.has(cur)) continue;
@@ -419,6 +443,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
         true,
       );
     }
+    if (normal && !crossed) verified = p;
     return crossed;
   };
   refusePlantedSymlinks(input.cwd, 'the working directory');
@@ -612,8 +637,10 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       const mapped = remap(s);
       if (!carveOuts.has(mapped) && !openedGitdirs.has(mapped)) carveOuts.set(mapped, false);
     }
+    // The names are plain components: for a normal root, path.join is this concatenation.
+    const under = NORMAL_ABS.test(w.root) ? `${w.root}/` : undefined;
     for (const name of w.protectedMetadataNames) {
-      const mapped = remap(path.join(w.root, name));
+      const mapped = remap(under !== undefined ? under + name : path.join(w.root, name));
       if (!openedGitdirs.has(mapped)) carveOuts.set(mapped, true);
     }
   }

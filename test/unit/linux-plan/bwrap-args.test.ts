@@ -271,6 +271,34 @@ const ROWS: Row[] = [
     roots: [{ root: '/home/me/ws/pkg' }],
     error: /writable root \/home\/me\/ws\/pkg goes through the symlink \/home\/me\/ws\/pkg \(→ \/srv\/real\)/,
   },
+  // The directories roots share are walked once per plan (issue #21): a link past the shared part is still seen.
+  {
+    name: 'a planted symlink below the directories a checked root shares with the next root is refused',
+    tree: { '/home/me/ws/pkg': { kind: 'symlink', uid: 1000, target: '/srv/real' }, '/home/me/ws/pkg/sub': dir(1000), '/srv/real/sub': dir(1000) },
+    roots: [{ root: '/home/me/ws/src' }, { root: '/home/me/ws/pkg/sub' }],
+    error: /writable root \/home\/me\/ws\/pkg\/sub goes through the symlink \/home\/me\/ws\/pkg \(→ \/srv\/real\)/,
+  },
+  {
+    name: 'a planted symlink that is the last component of a root whose parent was checked for the cwd is refused',
+    cwd: '/home/me/ws/d',
+    tree: { '/home/me/ws/dd': { kind: 'symlink', uid: 1000, target: '/srv/real' } },
+    roots: [{ root: '/home/me/ws/d' }, { root: '/home/me/ws/dd' }],
+    error: /writable root \/home\/me\/ws\/dd goes through the symlink \/home\/me\/ws\/dd/,
+  },
+  {
+    name: 'roots that share an accepted symlink are each bound at their target',
+    tree: {
+      '/home/me/ws/pkg': { kind: 'symlink', uid: 1000, target: '/srv/real' },
+      '/home/me/ws/pkg/a': dir(1000),
+      '/home/me/ws/pkg/b': dir(1000),
+      '/srv/real/a': dir(1000),
+      '/srv/real/b': dir(1000),
+    },
+    allowSymlinkedRoots: ['/home/me/ws/pkg'],
+    roots: [{ root: '/home/me/ws/src' }, { root: '/home/me/ws/pkg/a' }, { root: '/home/me/ws/pkg/b' }],
+    inOrder: [['--bind', '/srv/real/a', '/srv/real/a'], ['--bind', '/srv/real/b', '/srv/real/b']],
+    absent: [['/home/me/ws/pkg/a'], ['/home/me/ws/pkg/b']],
+  },
   {
     name: 'a read-only path through a symlink inside a writable root fails closed (the sandbox could re-point it)',
     tree: { '/home/me/ws/link': { kind: 'symlink', uid: 1000, target: '/srv/real' } },
