@@ -65,6 +65,14 @@ export interface LinuxFacts {
   packageRoot?: string;
   /** Prepared empty read-only bind sources for placeholders (src/host/placeholder-sources.ts); absent: built by bwrap. */
   placeholderSources?: PlaceholderSources;
+  /** Which of the /proc entries every sandbox covers exist on this host (src/contracts/proc-masks.ts); absent: asked per plan. */
+  procMasks?: ProcMaskPaths;
+}
+
+/** The /proc entries a sandbox binds read-only (`readOnly`) or masks with an empty file (`masked`). */
+export interface ProcMaskPaths {
+  readOnly: string[];
+  masked: string[];
 }
 
 /** An empty 0555 directory and an empty 0444 file in the (hidden) registry directory, checked when the facts were read. */

@@ -7,5 +7,6 @@ export type * from './host-facts.js';
 export type * from './launch-request.js';
 export * from './limits.js';
 export * from './plan-error.js';
+export * from './proc-masks.js';
 export type * from './windows-plan.js';
 export type * from './refusals.js';

@@ -21,6 +21,7 @@ import { diagnoseUserns, isWsl1, probeUserns, procReaderAt, readUsernsSettings }
 import type { ProcReader, UsernsDiagnosis } from './userns.js';
 import { probeLimitFacts } from './cgroups.js';
 import { createFsInspector } from './fs-inspector.js';
+import { procMaskPaths } from '../contracts/index.js';
 
 /** The part of the native layer host facts need (src/native.ts; injectable for tests). */
 export interface NativeForFacts {
@@ -219,6 +220,8 @@ function computeLinuxDetails(opts: HostFactsOptions, env: Record<string, string 
     packageRoot: packageRootOf(native),
     // One read-only bind per placeholder instead of a tmpfs + remount (placeholder-sources.ts).
     placeholderSources: preparePlaceholderSources(registry),
+    // Once per process, not per plan: no sandboxed command can change the host's /proc (src/contracts/proc-masks.ts).
+    procMasks: procMaskPaths(createFsInspector()),
   };
   let usernsCache: UsernsDiagnosis | undefined;
   return {

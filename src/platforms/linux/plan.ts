@@ -18,9 +18,8 @@ import { DEFAULT_GLOB_SCAN_MAX_DEPTH, FIRST_DEVNULL_FD, INFO_FD, INNER_ARGV0, MA
 import { limitEnforcementLines, planLimits } from './limits.js';
 import { seccompModeFor } from './seccomp.js';
 import { PathIndex, isWithin, pathDepth as depth } from './path-index.js';
-import { resolveLimits } from '../../contracts/index.js';
+import { procMaskPaths, resolveLimits } from '../../contracts/index.js';
 
-/** /proc entries bound read-only over the sandbox's /proc (runc ReadonlyPaths). */
 /** bubblewrap's cap on its argument count (bubblewrap.c parse_args_recurse: MAX_ARGS). */
 export const BWRAP_MAX_ARGS = 9000;
 /** Past this many bwrap arguments the command moves to the environment (a margin below the cap). */
@@ -28,9 +27,7 @@ const BWRAP_ARGV_BUDGET = BWRAP_MAX_ARGS - 100;
 /** An argument this long (bytes, upper bound) may be past the kernel's per-string limit: see viaEnv. */
 const LONG_ARG_BYTES = 96 * 1024;
 
-export const PROC_READ_ONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
-/** /proc files replaced by an empty read-only file (runc MaskedPaths). */
-export const PROC_MASKED = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'];
+export { PROC_MASKED, PROC_READ_ONLY } from '../../contracts/index.js';
 
 /** Read roots programs need when a profile asks for `:minimal` (Codex codex-rs/linux-sandbox/src/bwrap.rs `create_filesystem_args`). */
 export const LINUX_PLATFORM_DEFAULT_READ_ROOTS = ['/bin', '/sbin', '/usr', '/etc', '/lib', '/lib64', '/nix/store', '/run/current-system/sw'];
@@ -871,7 +868,9 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
   // uid, so kernel.core_pattern would be writable (code execution as root on the next crash).
   // bwrap's own cover of /proc/sys is skipped when its access(W_OK) probe fails. Host paths are
   // bound: a bind source is read from the old root.
-  const procMasks = { readOnly: PROC_READ_ONLY.filter((p) => fsi.kind(p) !== 'missing'), masked: PROC_MASKED.filter((p) => fsi.kind(p) === 'file') };
+  // Known per process when the host facts carry them (src/contracts/proc-masks.ts says why no sandbox can change them).
+  const known = facts.linux?.procMasks;
+  const procMasks = known !== undefined ? { readOnly: [...known.readOnly], masked: [...known.masked] } : procMaskPaths(fsi);
   // Session supervisor: these binds come from the host's mount tree, and a proc mount covered by such
   // locked mounts is not "fully visible", so the kernel refuses the supervisor a fresh /proc for each
   // command's pid namespace (EPERM, fs/namespace.c mnt_already_visible). The supervisor applies the
