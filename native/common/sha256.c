@@ -104,18 +104,14 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void compress_shani(uint32_t 
 }
 
 static int have_shani(void) {
-  /* Atomic: the launcher hashes bwrap in one thread while its registry hashes paths in another (both
-   * compute the same answer; relaxed order is enough for one int). */
   static int cached = -1;
-  int known = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (known < 0) {
+  if (cached < 0) {
     unsigned a, b, c, d;
     int sse = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9)); /* SSE4.1, SSSE3 */
     int sha = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
-    known = sse && sha;
-    __atomic_store_n(&cached, known, __ATOMIC_RELAXED);
+    cached = sse && sha;
   }
-  return known;
+  return cached;
 }
 
 static void compress_blocks(uint32_t s[8], const uint8_t* data, size_t blocks) {
@@ -225,4 +221,3 @@ void codex_sha256_hex(const uint8_t digest[32], char out[65]) {
   }
   out[64] = '\0';
 }
-

@@ -196,13 +196,6 @@ int main(int argc, char** argv) {
   join_fresh_session_keyring();
 
   if (!bwrap) run_direct(options);
-  // The bundled bwrap is hashed by a helper process while the registry, the staging directory and the
-  // rest below are set up (a second core does the ~1 ms of SHA-256); bwrap runs only once the digest
-  // has matched, from the fd that was hashed (exec_program.cc). The hash now ends no earlier before
-  // the exec than it did when it ran first. A sealed copy the caller checked once replaces the hash.
-  BwrapCheck bwrap_check;
-  const bool check_bwrap = options.program_kind == ProgramKind::BwrapVerified && sealed_bwrap < 0;
-  if (check_bwrap) start_bwrap_check(options.command[0], &bwrap_check);
   // bwrap runs outside the sandbox and is usually linked dynamically: LD_PRELOAD, LD_LIBRARY_PATH or
   // LD_DEBUG_OUTPUT meant for the command would act on it (ld.so(8)). It sees only the packed records.
   // A command longer than bwrap's argument cap (bubblewrap.c MAX_ARGS) reaches the inner stage in
@@ -215,6 +208,9 @@ int main(int argc, char** argv) {
   }
   if (options.command_env_set) export_command_env(options.command_env, moved);
 
+  int verified_fd = -1;
+  // A sealed copy the caller checked once replaces hashing the 1 MB file on every launch.
+  if (options.program_kind == ProgramKind::BwrapVerified) verified_fd = sealed_bwrap >= 0 ? sealed_bwrap : open_verified_bwrap(options.command[0]);
   Registry registry;
   Registry* registry_ptr = nullptr;
   if (options.registry_dir != nullptr) {
@@ -226,13 +222,5 @@ int main(int argc, char** argv) {
   fresh_git_prepare(options.fresh_git, registry);
   // Checked before bwrap starts: a swapped socket fails here (125) and nothing runs.
   const int proxy_fd = options.proxy_socket != nullptr ? open_proxy_socket(options.proxy_socket, options.proxy_dev, options.proxy_ino) : -1;
-  int verified_fd = options.program_kind == ProgramKind::BwrapVerified ? sealed_bwrap : -1;
-  if (check_bwrap && !finish_bwrap_check(&bwrap_check, &verified_fd)) {
-    // Nothing ran: undo the registration and the staging directory, as after a bwrap that failed
-    // before the command started (supervise.cc finish_setup_failure), then report the mismatch.
-    fresh_git_finish();
-    if (registry_ptr != nullptr) registry_release(registry_ptr, options.synthetic_targets);
-    die_bwrap_check(bwrap_check);
-  }
   supervise_bwrap(SuperviseParams{&options, verified_fd, read_ends.info, read_ends.started, registry_ptr, proxy_fd});
 }

@@ -46,10 +46,10 @@ describe.skipIf(!bwrapWorks)(`--bwrap-verified (skipped when ${NO_BWRAP_REASON})
   );
 
   it.skipIf(embedded === null)(
-    'a mismatch found while the registry and a staged .git were set up undoes them: exit 125, no record, placeholder or staging directory left (skipped in a development build)',
+    'a mismatch with a registry and a staged .git in the plan leaves nothing behind: exit 125, no record, placeholder or staging directory (skipped in a development build)',
     async () => {
-      // The hash runs while the registry and the staging directory are set up (exec_program.cc
-      // start_bwrap_check); a mismatch must leave the host as if nothing had been started.
+      // Guards any reordering of the launcher's set-up (say, hashing while the registry is set up):
+      // a mismatch must leave the host as if nothing had been started.
       const impostor = join(dir, 'bwrap-impostor');
       copyFileSync(SYSTEM_BWRAP, impostor);
       const work = mkdtempSync(join(dir, 'work-'));
