@@ -334,18 +334,19 @@ bool is_mount_point_dir(int dirfd, unsigned long long dev, unsigned long long in
   return true;
 }
 
-void accept_one(const Prepared& p) {
+// Returns true when the staging directory was found empty (then there is nothing to accept).
+bool accept_one(const Prepared& p) {
   int stage = open_subdir(p.registry_fd, p.stage.c_str());
   if (stage < 0) {
     warn_errno("opening the git staging directory", p.stage.c_str(), errno);
-    return;
+    return false;
   }
   std::vector<std::string> names;
-  list_dir(stage, &names);
+  const bool listed = list_dir(stage, &names);
   Report report;
   if (names.empty()) {
     close(stage);
-    return;  // no git init: nothing to say; the empty mount point is the registry's placeholder
+    return listed;  // no git init: nothing to say; the empty mount point is the registry's placeholder
   }
   struct stat head;
   const bool repo = fstatat(stage, "HEAD", &head, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(head.st_mode);
@@ -406,6 +407,7 @@ void accept_one(const Prepared& p) {
     close(gitdir);
   }
   close(stage);
+  return false;
 }
 
 // A launcher killed with SIGKILL leaves its staging directory behind. Each live launcher holds flock(2)
@@ -476,8 +478,12 @@ void fresh_git_prepare(const std::vector<FreshGitSpec>& specs, const Registry& r
 
 void fresh_git_finish() {
   for (const Prepared& p : g_prepared) {
-    accept_one(p);
-    remove_tree(p.registry_fd, p.stage.c_str(), 0);
+    // The usual run makes no repository: its staging directory, just listed empty, goes with one
+    // rmdir instead of a second listing (remove_tree). Every sandboxed process is dead by now (bwrap
+    // has exited: pid namespace) and no sandbox sees the registry directory, so nothing can have
+    // filled it since; if anything did, rmdir fails (ENOTEMPTY) and remove_tree empties it as before.
+    const bool empty = accept_one(p);
+    if (!empty || unlinkat(p.registry_fd, p.stage.c_str(), AT_REMOVEDIR) < 0) remove_tree(p.registry_fd, p.stage.c_str(), 0);
     if (p.lock_fd >= 0) close(p.lock_fd);
   }
   g_prepared.clear();

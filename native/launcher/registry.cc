@@ -471,6 +471,11 @@ class Op {
       if (errno != ENOENT) warn_errno("registry: opening", where(kPaths, key).c_str(), errno);
       return;
     }
+    finish_path_at(dir, path, key);
+  }
+
+  // finish_path on the target's directory already open at dir (O_RDONLY); closes dir.
+  void finish_path_at(int dir, const std::string& path, const std::string& key) {
     if (any_live(dir, key)) {
       close(dir);
       return;
@@ -764,13 +769,17 @@ void registry_release(Registry* reg, const std::vector<const char*>& targets) {
   const std::vector<std::string> unique = unique_targets(targets);
   for (const std::string& path : unique) {
     const std::string key = path_key(path);
-    int dir = openat(op.paths_fd(), key.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    // One open serves both steps (unlink our entry, then finish_path's scan): the same directory.
+    int dir = openat(op.paths_fd(), key.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dir < 0) continue;
     if (unlinkat(dir, reg->own_name.c_str(), 0) < 0 && errno != ENOENT) {
       warn_errno("registry: removing", (op.where(kPaths, key) + "/" + reg->own_name).c_str(), errno);
     }
-    close(dir);
-    if (old_ok) op.finish_path(path, key);
+    if (old_ok) {
+      op.finish_path_at(dir, path, key);
+    } else {
+      close(dir);
+    }
   }
   if (unlinkat(op.launchers_fd(), reg->own_name.c_str(), 0) < 0 && errno != ENOENT) {
     warn_errno("registry: removing", op.where(kLaunchers, reg->own_name).c_str(), errno);
