@@ -68,6 +68,25 @@ export function encodeStartParts(argv: Buffer, env: Buffer, cwd: Buffer): Buffer
 }
 
 /**
+ * A whole START frame (header and payload, encodeStartParts's layout) in one buffer: the parts are
+ * copied once (a session's default environment section is the same buffer for every command).
+ */
+export function encodeStartFrame(id: number, argv: Buffer, env: Buffer, cwd: Buffer): Buffer {
+  checkNul(cwd);
+  const length = argv.length + env.length + 4 + cwd.length;
+  const out = Buffer.allocUnsafe(HEADER + length);
+  out.writeUInt32LE(length, 0);
+  out.writeUInt8(FrameType.start, 4);
+  out.writeUInt32LE(id, 5);
+  let offset = HEADER;
+  offset += argv.copy(out, offset);
+  offset += env.copy(out, offset);
+  out.writeUInt32LE(cwd.length, offset);
+  cwd.copy(out, offset + 4);
+  return out;
+}
+
+/**
  * A START payload: argv, env (NAME=VALUE), cwd, each as raw bytes. A NUL byte cannot reach execve:
  * TypeError naming the argument, before anything is sent.
  */
