@@ -284,6 +284,20 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(forwarded).toMatchObject({ signal: 'SIGTERM', stdout: '' });
   });
 
+  it("a signal sent at once, while the command's init is still setting up, reaches the command (the init starts with it blocked)", async () => {
+    // START and SIGNAL leave in one write (the same tick), so the supervisor signals the init right
+    // after its clone. A pid namespace's init drops a signal it neither handles nor blocks
+    // (kernel/signal.c sig_task_ignored): the supervisor clones it with the forwarded signals blocked,
+    // so this one stays pending and is forwarded once the command runs (isolate.cc).
+    for (let i = 0; i < 5; i += 1) {
+      const t0 = Date.now();
+      const sub = session.spawn(['/bin/sleep', '20'], { stdin: 'ignore', reject: false });
+      expect(sub.kill('SIGTERM')).toBe(true);
+      expect(await sub).toMatchObject({ signal: 'SIGTERM', exitCode: undefined });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    }
+  });
+
   it('signals, interrupt() and timeout reach the command group', async () => {
     const t = await sh('sleep 30', { timeout: 300 });
     expect(t).toMatchObject({ timedOut: true, signal: 'SIGTERM', exitCode: undefined });
