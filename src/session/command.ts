@@ -95,6 +95,55 @@ function strip(b: Buffer, yes: boolean): Buffer {
   return b.subarray(0, end);
 }
 
+/**
+ * The promise `session.spawn` returns, with the command's streams, pid and signals as getters and
+ * methods of its class: nothing is defined on each promise (properties defined on a promise object
+ * made it a slow dictionary object, most of a session command's JavaScript CPU).
+ */
+class Subprocess extends Promise<SessionResult> implements SessionSubprocess {
+  // then/catch/finally make plain promises.
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+
+  #command: SessionCommand | undefined;
+
+  static of(command: SessionCommand, executor: (resolve: (r: SessionResult) => void, reject: (e: unknown) => void) => void): Subprocess {
+    const p = new Subprocess(executor);
+    p.#command = command;
+    return p;
+  }
+
+  private get cmd(): SessionCommand {
+    if (!this.#command) throw new TypeError('session subprocess: no command');
+    return this.#command;
+  }
+
+  get pid(): number | undefined {
+    return this.cmd.pid;
+  }
+
+  get stdin(): Writable {
+    return this.cmd.stdin;
+  }
+
+  get stdout(): PassThrough {
+    return this.cmd.stdout;
+  }
+
+  get stderr(): PassThrough {
+    return this.cmd.stderr;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
+    return this.cmd.kill(signal);
+  }
+
+  interrupt(): boolean {
+    return this.cmd.kill('SIGINT');
+  }
+}
+
 /** Which output stream a chunk belongs to (the STDOUT and STDERR frames). */
 export type OutputFd = 1 | 2;
 
@@ -133,18 +182,9 @@ export class SessionCommand {
       this.outStream = this.makeOutput();
       this.errStream = this.makeOutput();
     }
-    const promise = new Promise<SessionResult>((resolve, rejectPromise) => {
+    this.subprocess = Subprocess.of(this, (resolve, rejectPromise) => {
       this.settle = (r): void => (r instanceof SessionCommandError ? rejectPromise(r) : resolve(r));
     });
-    // Getters on the promise itself (Object.assign would copy a getter's value once).
-    this.subprocess = Object.defineProperties(promise, {
-      pid: { get: () => this.pid, enumerable: true },
-      stdin: { get: () => this.stdin, enumerable: true },
-      stdout: { get: () => this.stdout, enumerable: true },
-      stderr: { get: () => this.stderr, enumerable: true },
-      kill: { value: (signal: NodeJS.Signals = 'SIGTERM'): boolean => this.kill(signal), enumerable: true },
-      interrupt: { value: (): boolean => this.kill('SIGINT'), enumerable: true },
-    }) as SessionSubprocess;
     if (options.timeout !== undefined && options.timeout > 0) {
       const t = setTimeout(() => {
         this.timedOut = true;

@@ -84,6 +84,24 @@ describe('session command streams made on first use', () => {
     expect(piped.stdin).toEqual(['78', '']);
   });
 
+  it('the subprocess is a promise with pid, streams, kill and interrupt; then() gives a plain promise', async () => {
+    const signals: number[] = [];
+    const cmd = new SessionCommand(1, 'x', { sendStdin: () => undefined, sendSignal: (_id, s) => signals.push(s), setPaused: () => undefined }, { stdin: 'ignore' });
+    const sub = cmd.subprocess;
+    expect(sub).toBeInstanceOf(Promise);
+    expect(sub.pid).toBeUndefined();
+    cmd.pid = 42;
+    expect(sub.pid).toBe(42);
+    expect(sub.kill()).toBe(true);
+    expect(sub.interrupt()).toBe(true);
+    expect(signals).toEqual([15, 2]);
+    const chained = sub.then((r) => r.exitCode);
+    expect(Object.getPrototypeOf(chained)).toBe(Promise.prototype);
+    cmd.exited(0, undefined);
+    expect(await chained).toBe(0);
+    expect(sub.kill()).toBe(false);
+  });
+
   it('a start failure is in the result stderr', async () => {
     const { cmd } = recorder({ stdin: 'ignore', reject: false });
     cmd.failedToStart(2, 'nope: not found');
