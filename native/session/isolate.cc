@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +36,11 @@ std::map<pid_t, std::unique_ptr<InitMemory>> live_inits;
 // Stacks of reaped inits, reused: at most as many as inits ever ran at once, and no munmap (whose TLB
 // shoot-down reaches every CPU running an init in this address space) per command.
 std::vector<char*> free_stacks;
+
+// The null device, opened once when the session starts, before any command runs (a command may be
+// able to replace /dev/null in the sandbox's /dev for later ones: bwrap --dev makes a tmpfs), and
+// checked to be the null character device (devices.txt: 1:3). -1: stdin: 'ignore' gets a closed pipe.
+int null_fd = -1;
 
 // The signals an init forwards, and SIGCHLD: blocked in the supervisor around each init's clone.
 const sigset_t& init_signals() {
@@ -90,6 +97,17 @@ bool init_outcome(pid_t pid, const std::string& program, InitOutcome* out) {
   return true;
 }
 
+void open_null_stdin() {
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    close(fd);
+    return;
+  }
+  null_fd = fd;
+}
+
 void release_init(pid_t pid) {
   auto it = live_inits.find(pid);
   if (it == live_inits.end()) return;
@@ -101,7 +119,9 @@ namespace {
 
 int spawn_cloned(const StartRequest& request, const ProcMasks& masks, bool isolated, SpawnedCommand* out, std::string* message) {
   int stdio[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
-  int err = make_stdio_pipes(stdio, message);
+  // stdin: 'ignore': the session's /dev/null, no pipe (a pipe closed at once without it).
+  const bool null_stdin = request.stdin_null && null_fd >= 0;
+  int err = make_stdio_pipes(stdio, !null_stdin, message);
   if (err != 0) return err;
   // isolation 'none' only: the command's exec failure comes back on a close-on-exec pipe. An isolated
   // init leaves its outcome in this address space instead (init_run.h), read once it is reaped.
@@ -143,7 +163,7 @@ int spawn_cloned(const StartRequest& request, const ProcMasks& masks, bool isola
   memory->argv.push_back(nullptr);
   memory->args.argc = static_cast<int>(memory->storage.size());
   memory->args.argv = memory->argv.data();
-  const int fds[4] = {stdio[0][0], stdio[1][1], stdio[2][1], report[1]};
+  const int fds[4] = {null_stdin ? null_fd : stdio[0][0], stdio[1][1], stdio[2][1], report[1]};
   memcpy(memory->args.fds, fds, sizeof fds);
   memory->args.failed_what = nullptr;
   memory->args.failed_errno = 0;
@@ -192,6 +212,11 @@ int spawn_cloned(const StartRequest& request, const ProcMasks& masks, bool isola
   // (init_outcome), or, without isolation, the exec's report arrives on report_fd.
   if (!isolated && fcntl(report[0], F_SETFL, O_NONBLOCK) < 0) *message = std::string("fcntl(O_NONBLOCK): ") + strerror(errno);
   adopt_stdio_pipes(stdio, static_cast<pid_t>(pid), out, message);
+  if (request.stdin_null && out->stdin_fd >= 0) {
+    // No /dev/null to give: EOF at once through the pipe, as before.
+    close(out->stdin_fd);
+    out->stdin_fd = -1;
+  }
   out->report_fd = report[0];
   return 0;
 }

@@ -33,6 +33,11 @@ int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedC
 // the command, out->report_fd its report pipe, EOF without a word once the command has exec'd.
 int spawn_plain(const StartRequest& request, SpawnedCommand* out, std::string* message);
 
+// Once, before any command: the /dev/null a command with stdin: 'ignore' gets as its stdin (one open
+// file, read-only, shared by those commands, as a pipe closed at once was not). Without it (no null
+// device there), such a command gets a pipe closed at once.
+void open_null_stdin();
+
 // An isolated init's outcome, as it left it before its exit (init_run.h SessionInitArgs).
 struct InitOutcome {
   bool failed = false;  // the command did not start: err and message (worded for the command's argv[0])

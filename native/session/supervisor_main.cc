@@ -347,6 +347,7 @@ int main(int argc, char** argv) {
     }
   }
   if (isolate) empty_bounding_set();
+  open_null_stdin();
   // Not dumpable: a command (same uid) cannot ptrace it or read its memory through /proc
   // (prctl(2) PR_SET_DUMPABLE; ptrace(2) "ptrace access mode checking").
   check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0, "prctl(PR_SET_DUMPABLE)");

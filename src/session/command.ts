@@ -241,8 +241,15 @@ export class SessionCommand {
     this.channel.sendStdin(this.id, Buffer.alloc(0));
   }
 
-  /** Called once START is sent: `input` or `stdin: 'ignore'` reach the command after it. */
-  begin(): void {
+  /**
+   * Called once START is sent: `input` or `stdin: 'ignore'` reach the command after it. `stdinInStart`:
+   * START already gave the command /dev/null as its stdin (nothing to send).
+   */
+  begin(stdinInStart = false): void {
+    if (stdinInStart) {
+      this.stdinEnded = true;
+      return;
+    }
     const input = this.options.input;
     if (input !== undefined) {
       const b = typeof input === 'string' ? Buffer.from(input) : input;

@@ -8,7 +8,7 @@ import type { ArgvItem, LaunchRequest } from '../contracts/index.js';
 import { argvItemBytes, argvItemText, pathStringToBytes } from '../util/surrogate-escape.js';
 import { SessionCommand } from './command.js';
 import type { CommandChannel, SessionSpawnOptions, SessionSubprocess } from './command.js';
-import { FrameDecoder, FrameType, encodeFrame, encodeStartFrame, encodeStrings } from './protocol.js';
+import { FrameDecoder, FrameType, START_STDIN_NULL, encodeFrame, encodeStartFrame, encodeStrings } from './protocol.js';
 import type { Frame } from './protocol.js';
 
 /** What a session needs of the launched supervisor (an execa subprocess from `Sandbox.launch`). */
@@ -101,14 +101,16 @@ export class SandboxSession implements AsyncDisposable {
     if (this.closed) throw new Error(`session.spawn: the session is closed${this.endReason ? ` (${this.endReason})` : ''}: start a new one with sandbox.session()`);
     if (command.length === 0) throw new TypeError('session.spawn: the command is empty');
     const id = this.nextId++;
-    const start = encodeStartFrame(id, encodeStrings(command.map(argvItemBytes)), this.encodeEnv(options.env), pathStringToBytes(options.cwd ?? this.defaults.cwd));
+    // stdin: 'ignore' without input: /dev/null from the supervisor, as sandbox.spawn's; no pipe, no EOF frame.
+    const nullStdin = options.stdin === 'ignore' && options.input === undefined;
+    const start = encodeStartFrame(id, encodeStrings(command.map(argvItemBytes)), this.encodeEnv(options.env), pathStringToBytes(options.cwd ?? this.defaults.cwd), nullStdin ? START_STDIN_NULL : 0);
     const name = command.map(argvItemText).join(' ');
     const cmd = new SessionCommand(id, name, this.channel, options);
     this.commands.set(id, cmd);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.write(start);
-    cmd.begin();
+    cmd.begin(nullStdin);
     return cmd.subprocess;
   }
 
