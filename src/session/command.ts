@@ -11,7 +11,7 @@ export interface SessionSpawnOptions {
   cwd?: string;
   /** Variables added to (or replacing) the session's command environment for this command. */
   env?: Record<string, string>;
-  /** `pipe` (default): `subprocess.stdin` is writable; `ignore`: the command reads EOF at once. */
+  /** `pipe` (default): `subprocess.stdin` is writable; `ignore`: the command's stdin is /dev/null (read-only), as sandbox.spawn's. */
   stdin?: 'pipe' | 'ignore';
   /** Written to the command's stdin, which is then closed. */
   input?: string | Buffer;
