@@ -37,6 +37,11 @@ class Cursor {
     pos_ += length;
     return true;
   }
+  bool u8(uint8_t* out) {
+    if (bytes_.size() - pos_ < 1) return false;
+    *out = bytes_[pos_++];
+    return true;
+  }
   bool done() const { return pos_ == bytes_.size(); }
 
  private:
@@ -79,10 +84,16 @@ bool parse_start(const std::vector<uint8_t>& payload, StartRequest* out, std::st
     *error = "START frame: malformed environment (lengths, or a NUL byte inside a variable)";
     return false;
   }
-  if (!c.text(&out->cwd) || !c.done()) {
-    *error = "START frame: malformed cwd (length, NUL byte, or trailing bytes)";
+  if (!c.text(&out->cwd)) {
+    *error = "START frame: malformed cwd (length or NUL byte)";
     return false;
   }
+  uint8_t flags = 0;
+  if (!c.done() && (!c.u8(&flags) || !c.done() || (flags & ~kStartStdinNull) != 0)) {
+    *error = "START frame: malformed flags after the cwd (one byte, known bits only)";
+    return false;
+  }
+  out->stdin_null = (flags & kStartStdinNull) != 0;
   return true;
 }
 

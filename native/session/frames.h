@@ -43,10 +43,15 @@ struct StartRequest {
   std::vector<std::string> argv;
   std::vector<std::string> env;
   std::string cwd;
+  bool stdin_null = false;  // the command's stdin is /dev/null: no STDIN frames follow (stdin: 'ignore')
 };
 
+// START's optional flags byte after the cwd.
+constexpr uint8_t kStartStdinNull = 1;
+
 // Parses a START payload: u32 argc, argc x (u32 len, bytes), u32 envc, envc x (u32 len, bytes),
-// u32 len, cwd bytes. Returns false (with *error set) on a malformed payload.
+// u32 len, cwd bytes, then optionally u8 flags (kStartStdinNull). Returns false (with *error set) on a
+// malformed payload.
 bool parse_start(const std::vector<uint8_t>& payload, StartRequest* out, std::string* error);
 
 // Writes one frame to fd (blocking; retries EINTR and short writes). Exits the supervisor when the

@@ -10,11 +10,13 @@
 //
 // argv (written by the supervisor, isolate.cc init_argv):
 //   session-init --session-init N ro... M masked... cwd E env... K candidates... argv...
-// fds: the command's stdin, stdout, stderr and the report pipe, moved to 100..103 first (nothing else
-// is kept open).
-// Report: u32 errno (0 = started), u32 length, message (empty: the command's exec failed with that
-// errno, the supervisor words it); after a start, the command's u32 wait status.
+// fds: the command's stdin, stdout, stderr, moved to 100..102 first (nothing else is kept open).
+// Outcome (init_run.h SessionInitArgs): the failed step and its errno (an empty step: the command's
+// exec failed, the supervisor words it), or the command's wait status, written into the supervisor's
+// memory just before the init exits; the supervisor reads it once it has reaped the init.
+// isolation 'none' (session_plain_run) reports on a pipe instead: u32 errno, u32 0 if the exec failed.
 #include "init_sys.h"
+#include "init_run.h"
 
 enum { kStdin = 100, kStdout = 101, kStderr = 102, kReport = 103, kMaxList = 64 };
 
@@ -43,11 +45,16 @@ __attribute__((noreturn)) static void report_to(int fd, long err, const char* wh
   sys_exit_group(0);
 }
 
-__attribute__((noreturn)) static void report_failure(long err, const char* what) { report_to(kReport, err, what); }
+// The isolated init's failure, left for the supervisor (init_run.h), then its exit (the pid namespace ends).
+__attribute__((noreturn)) static void report_failure(struct SessionInitArgs* out, long err, const char* what) {
+  out->failed_errno = (int)err;
+  out->failed_what = what;
+  sys_exit_group(0);
+}
 
 // A failed step: the supervisor appends strerror(err) to the text.
-static void check(long result, const char* what) {
-  if (result < 0) report_failure(-result, what);
+static void check(struct SessionInitArgs* out, long result, const char* what) {
+  if (result < 0) report_failure(out, -result, what);
 }
 
 // As isolate.cc did before: a bind made read-only, keeping the atime flags the kernel locked on the
@@ -56,19 +63,19 @@ static void check(long result, const char* what) {
 // ENOENT from the bind is told apart from a missing source by access(2) on the target, on that rare path
 // only (one system call fewer per mask than an access(2) before every bind). A missing source with the
 // target present still refuses the command: never a mask silently left off.
-static void bind_read_only(const char* source, const char* target, int nodev) {
+static void bind_read_only(struct SessionInitArgs* out, const char* source, const char* target, int nodev) {
   long bound = sys_mount(source, target, 0, MS_BIND | MS_REC, 0);
   if (bound == -ENOENT && sys_access(target, F_OK) != 0) return;
-  check(bound, "session command set-up: bind mount of a /proc mask");
+  check(out, bound, "session command set-up: bind mount of a /proc mask");
   struct statfs st;
-  check(sys_statfs(target, &st), "session command set-up: statfs of a /proc mask");
+  check(out, sys_statfs(target, &st), "session command set-up: statfs of a /proc mask");
   // statfs(2) f_flags are ST_* (statvfs(3)): ST_NODEV 4, ST_NOATIME 1024, ST_NODIRATIME 2048, ST_RELATIME 4096.
   unsigned long keep = 0;
   if (st.f_flags & 1024) keep |= MS_NOATIME;
   if (st.f_flags & 2048) keep |= MS_NODIRATIME;
   if (st.f_flags & 4096) keep |= MS_RELATIME;
   if (nodev || (st.f_flags & 4)) keep |= MS_NODEV;
-  check(sys_mount(0, target, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | keep, 0), "session command set-up: read-only remount of a /proc mask");
+  check(out, sys_mount(0, target, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | keep, 0), "session command set-up: read-only remount of a /proc mask");
 }
 
 // A path of the init's own fresh /proc (mounted just before, nosuid, nodev, noexec and relatime by
@@ -77,16 +84,17 @@ static void bind_read_only(const char* source, const char* target, int nodev) {
 // none locked (it was made in this namespace; mount_namespaces(7) "locked"), so the remount keeps them.
 // Were a flag locked after all, the remount fails and the command is refused, never started with a
 // writable mask. Returns 0, or -ENOENT when the entry does not exist.
-static long proc_read_only(const char* path) {
+static long proc_read_only(struct SessionInitArgs* out, const char* path) {
   long r = sys_mount(path, path, 0, MS_BIND | MS_REC, 0);
   if (r == -ENOENT) return r;
-  check(r, "session command set-up: bind mount of a /proc mask");
-  check(sys_mount(0, path, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME, 0), "session command set-up: read-only remount of a /proc mask");
+  check(out, r, "session command set-up: bind mount of a /proc mask");
+  check(out, sys_mount(0, path, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME, 0), "session command set-up: read-only remount of a /proc mask");
   return 0;
 }
 
 // Signals the init passes on to the command's process group (a SIGNAL frame reaches the init).
-static const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGTSTP};
+// The supervisor clones each init with these (and SIGCHLD) blocked (init_run.h).
+const int session_init_forwarded[kSessionInitForwarded] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGTSTP};
 
 static unsigned long parse_count(char** argv, int argc, int* i) {
   if (*i >= argc) sys_exit_group(125);
@@ -149,33 +157,33 @@ static int spawn_child(void* p) {
   return 127;
 }
 
-#include "init_run.h"
-
 // Moved out of the way, then everything else closed: the init (or a command without isolation) must
 // not hold the supervisor's frame channel, its signalfd or another command's pipes. In two steps: with
 // many commands running, a source fd may itself be one of 100..103, and a direct dup3 would overwrite
-// it before it was moved. All four close-on-exec: the command gets 100..102 dup'd onto 0..2 only.
-static void move_fds(const int fds[4]) {
+// it before it was moved. All close-on-exec: the command gets 100..102 dup'd onto 0..2 only. `n`: 4
+// with a report pipe (103), 3 without (the isolated init).
+static void move_fds(const int fds[4], int n) {
   int above[4];
   int clash = 0;
-  for (int k = 0; k < 4; ++k) clash |= fds[k] >= kStdin && fds[k] <= kReport;
+  const int last = kStdin + n - 1;
+  for (int k = 0; k < n; ++k) clash |= fds[k] >= kStdin && fds[k] <= last;
   if (!clash) {
-    // No source among 100..103 (the usual case): one dup3 each cannot overwrite a source not yet moved.
-    for (int k = 0; k < 4; ++k) {
+    // No source among 100..last (the usual case): one dup3 each cannot overwrite a source not yet moved.
+    for (int k = 0; k < n; ++k) {
       if (sys_dup3(fds[k], kStdin + k, O_CLOEXEC) < 0) sys_exit_group(125);
     }
-    if (sys_close_range(0, kStdin - 1) < 0 || sys_close_range(kReport + 1, ~0U) < 0) sys_exit_group(125);
+    if (sys_close_range(0, kStdin - 1) < 0 || sys_close_range(last + 1, ~0U) < 0) sys_exit_group(125);
     return;
   }
-  for (int k = 0; k < 4; ++k) {
-    long fd = sys_fcntl(fds[k], F_DUPFD_CLOEXEC, kReport + 1);
+  for (int k = 0; k < n; ++k) {
+    long fd = sys_fcntl(fds[k], F_DUPFD_CLOEXEC, last + 1);
     if (fd < 0) sys_exit_group(125);
     above[k] = (int)fd;
   }
-  for (int k = 0; k < 4; ++k) {
+  for (int k = 0; k < n; ++k) {
     if (sys_dup3(above[k], kStdin + k, O_CLOEXEC) < 0) sys_exit_group(125);
   }
-  if (sys_close_range(0, kStdin - 1) < 0 || sys_close_range(kReport + 1, ~0U) < 0) sys_exit_group(125);
+  if (sys_close_range(0, kStdin - 1) < 0 || sys_close_range(last + 1, ~0U) < 0) sys_exit_group(125);
 }
 
 // The command's part of the argv from *i on (cwd E env... K candidates... argv...) into *spawn; the
@@ -216,7 +224,7 @@ int session_plain_run(void* p) {
     spawn.cloexec_rest = 1;
     report = args->fds[3];
   } else {
-    move_fds(args->fds);
+    move_fds(args->fds, 4);
   }
   // A session of its own, as an isolated command's init and sandbox.spawn's (bwrap --new-session) have:
   // no terminal to share, and on a loaded host its own autogroup (sched(7) "The autogroup feature")
@@ -229,17 +237,17 @@ int session_plain_run(void* p) {
 }
 
 int session_init_run(void* p) {
-  const struct SessionInitArgs* args = (const struct SessionInitArgs*)p;
+  struct SessionInitArgs* args = (struct SessionInitArgs*)p;
   int argc = args->argc;
   char** argv = args->argv;
-  move_fds(args->fds);
+  move_fds(args->fds, 3);
   // Set again (it is the supervisor's address space's flag, already clear; prctl(2) PR_SET_DUMPABLE),
   // so the command (same uid) cannot ptrace this init or read its memory, fds or environment.
-  check(sys_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "session command set-up: prctl(PR_SET_DUMPABLE)");
+  check(args, sys_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "session command set-up: prctl(PR_SET_DUMPABLE)");
   // Named apart from the supervisor (ps, /proc/PID/comm).
   sys_prctl(PR_SET_NAME, (unsigned long)"session-init", 0, 0, 0);
   // The supervisor dies, so does this namespace (its init first, then the kernel kills the rest).
-  check(sys_prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "session command set-up: prctl(PR_SET_PDEATHSIG)");
+  check(args, sys_prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "session command set-up: prctl(PR_SET_PDEATHSIG)");
   int i = 2;
   char* read_only[kMaxList];
   char* masked[kMaxList];
@@ -254,41 +262,43 @@ int session_init_run(void* p) {
 
   // A session and group of its own: the supervisor's kill(-pid) reaches this init; a session also
   // gives each command its own autogroup on a loaded host (sched(7) "The autogroup feature").
-  check(sys_setsid(), "session command set-up: setsid");
+  check(args, sys_setsid(), "session command set-up: setsid");
   // Private first: mounts made here must never propagate back into the supervisor's namespace.
-  check(sys_mount(0, "/", 0, MS_REC | MS_PRIVATE, 0), "session command set-up: making the command's mounts private");
+  check(args, sys_mount(0, "/", 0, MS_REC | MS_PRIVATE, 0), "session command set-up: making the command's mounts private");
   // The command's own /proc: through the sandbox's it would see, and could signal, the supervisor and
   // every other command. The sandbox's masks again (runc libcontainer/specconv/example.go
   // ReadonlyPaths, MaskedPaths): with the caller root, /proc/sys writable would let the command set
   // kernel.core_pattern.
-  check(sys_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0), "session command set-up: mount proc on /proc");
-  for (unsigned long k = 0; k < n_ro; ++k) proc_read_only(read_only[k]);
+  check(args, sys_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0), "session command set-up: mount proc on /proc");
+  for (unsigned long k = 0; k < n_ro; ++k) proc_read_only(args, read_only[k]);
   for (unsigned long k = 0; k < n_masked; ++k) {
-    bind_read_only("/dev/null", masked[k], 0);
+    bind_read_only(args, "/dev/null", masked[k], 0);
   }
   // Every capability gone, no ambient, then checked: a capability kept here would let the command
   // unmount the sandbox's read-only binds and masks (capabilities(7); user_namespaces(7)). The bounding
   // set is already empty: the supervisor emptied it once (supervisor_main.cc empty_bounding_set) and a
   // dropped capability never comes back; the two bubblewrap kept are checked again below.
   // no_new_privs is inherited and set again.
-  check(sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "session command set-up: prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  check(args, sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "session command set-up: prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
   struct cap_header header = {kCapVersion3, 0};
   struct cap_data data[2] = {{0, 0, 0}, {0, 0, 0}};
-  check(sys_capset(&header, data), "session command set-up: capset (dropping every capability)");
-  check(sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "session command set-up: prctl(PR_SET_NO_NEW_PRIVS)");
-  check(sys_capget(&header, data), "session command set-up: capget");
+  check(args, sys_capset(&header, data), "session command set-up: capset (dropping every capability)");
+  check(args, sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "session command set-up: prctl(PR_SET_NO_NEW_PRIVS)");
+  check(args, sys_capget(&header, data), "session command set-up: capget");
   for (int k = 0; k < 2; ++k) {
-    if (data[k].effective != 0 || data[k].permitted != 0 || data[k].inheritable != 0) report_failure(EPERM, "session command set-up: capabilities remained after dropping them; refusing to run the command");
+    if (data[k].effective != 0 || data[k].permitted != 0 || data[k].inheritable != 0) report_failure(args, EPERM, "session command set-up: capabilities remained after dropping them; refusing to run the command");
   }
   if (sys_prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 || sys_prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) != 0) {
-    report_failure(EPERM, "session command set-up: a capability remained in the bounding set; refusing to run the command");
+    report_failure(args, EPERM, "session command set-up: a capability remained in the bounding set; refusing to run the command");
   }
-  // Blocked now and for good, taken with rt_sigtimedwait below (the command's child sets an empty mask
-  // before its exec). A blocked signal is never discarded as ignored, so one sent meanwhile stays pending
-  // (kernel/signal.c sig_ignored) and is forwarded once the command runs.
+  // Blocked from this init's first instruction and for good, taken with rt_sigtimedwait below (the
+  // command's child sets an empty mask before its exec): the supervisor clones it with them blocked
+  // (isolate.cc kInitSignals; a clone inherits the signal mask). The supervisor sends a SIGNAL frame's
+  // signal to this init at once, even while it sets up: a pid namespace's init drops a signal it neither
+  // handles nor blocks (SIGNAL_UNKILLABLE, kernel/signal.c sig_task_ignored), but a blocked signal is
+  // never discarded as ignored (sig_ignored), so it stays pending and is forwarded once the command runs.
   unsigned long waited = sig_bit(SIGCHLD);
-  for (unsigned k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k) waited |= sig_bit(kForwarded[k]);
-  sys_rt_sigprocmask(SIG_BLOCK, &waited, 0);
+  for (int k = 0; k < kSessionInitForwarded; ++k) waited |= sig_bit(session_init_forwarded[k]);
 
   // The command: a vfork-style child (CLONE_VM | CLONE_VFORK: no page tables of its own to build and
   // throw away at its exec, as posix_spawn(3) does) in its own process group, stdio 0..2, the cwd,
@@ -297,19 +307,17 @@ int session_init_run(void* p) {
   // On this init's own stack (a static one would be shared by every init in the supervisor's memory).
   char child_stack[16384] __attribute__((aligned(16)));
   long pid = init_vfork_run(spawn_child, &spawn, child_stack + sizeof child_stack);
-  check(pid, "session command set-up: clone (the command's process)");
+  check(args, pid, "session command set-up: clone (the command's process)");
   if (spawn.err != 0) {
     int status = 0;
     sys_wait4((int)pid, &status, 0);
-    report_failure(spawn.err, "");
+    report_failure(args, spawn.err, "");
   }
   // No handlers: the waited signals stay blocked for the init's whole life, and a blocked signal is never
   // discarded as ignored, not even by a pid namespace's init whose action is the default (kernel/signal.c
   // sig_ignored: "Blocked signals are never ignored"; do_sigtimedwait keeps them in real_blocked while
   // it waits), so rt_sigtimedwait below takes each one, from inside or outside the namespace, as it did
   // with handlers installed: 11 rt_sigaction calls fewer per command.
-  unsigned int started[2] = {0, 0};
-  if (write_all(kReport, started, sizeof started) < 0) sys_exit_group(125);
   // The command's stdio, held no longer (one call for the three).
   sys_close_range(kStdin, kStderr);
   for (;;) {
@@ -327,8 +335,8 @@ int session_init_run(void* p) {
       if (reaped == pid) {
         // Exiting ends the pid namespace: the kernel kills every process left in it (background
         // jobs, `setsid` ones included) and this exit completes once they are gone (pid_namespaces(7)).
-        unsigned int raw = (unsigned int)status;
-        write_all(kReport, &raw, sizeof raw);
+        args->status = status;
+        args->exited = 1;
         sys_exit_group(0);
       }
     }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +37,23 @@ std::map<pid_t, std::unique_ptr<InitMemory>> live_inits;
 // shoot-down reaches every CPU running an init in this address space) per command.
 std::vector<char*> free_stacks;
 
+// The null device, opened once when the session starts, before any command runs (a command may be
+// able to replace /dev/null in the sandbox's /dev for later ones: bwrap --dev makes a tmpfs), and
+// checked to be the null character device (devices.txt: 1:3). -1: stdin: 'ignore' gets a closed pipe.
+int null_fd = -1;
+
+// The signals an init forwards, and SIGCHLD: blocked in the supervisor around each init's clone.
+const sigset_t& init_signals() {
+  static sigset_t set = [] {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGCHLD);
+    for (int sig : session_init_forwarded) sigaddset(&s, sig);
+    return s;
+  }();
+  return set;
+}
+
 char* take_stack() {
   if (!free_stacks.empty()) {
     char* s = free_stacks.back();
@@ -52,6 +71,43 @@ char* take_stack() {
 
 }  // namespace
 
+namespace {
+
+// The init words only the step that failed (it has no strerror); an empty text: the command's exec.
+std::string init_failure_message(const std::string& program, int err, const std::string& what) {
+  if (what.empty()) return exec_failure_message(program, err);
+  if (what.compare(0, 24, "session command set-up: ") == 0 && what.find(": ", 24) == std::string::npos) return what + ": " + strerror(err);
+  return what;
+}
+
+}  // namespace
+
+bool init_outcome(pid_t pid, const std::string& program, InitOutcome* out) {
+  auto it = live_inits.find(pid);
+  if (it == live_inits.end()) return false;
+  const SessionInitArgs& a = it->second->args;
+  if (a.failed_what != nullptr) {
+    out->failed = true;
+    out->err = a.failed_errno;
+    out->message = init_failure_message(program, out->err, a.failed_what);
+  } else if (a.exited != 0) {
+    out->exited = true;
+    out->status = a.status;
+  }
+  return true;
+}
+
+void open_null_stdin() {
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    close(fd);
+    return;
+  }
+  null_fd = fd;
+}
+
 void release_init(pid_t pid) {
   auto it = live_inits.find(pid);
   if (it == live_inits.end()) return;
@@ -63,10 +119,14 @@ namespace {
 
 int spawn_cloned(const StartRequest& request, const ProcMasks& masks, bool isolated, SpawnedCommand* out, std::string* message) {
   int stdio[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
-  int err = make_stdio_pipes(stdio, message);
+  // stdin: 'ignore': the session's /dev/null, no pipe (a pipe closed at once without it).
+  const bool null_stdin = request.stdin_null && null_fd >= 0;
+  int err = make_stdio_pipes(stdio, !null_stdin, message);
   if (err != 0) return err;
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) < 0) {
+  // isolation 'none' only: the command's exec failure comes back on a close-on-exec pipe. An isolated
+  // init leaves its outcome in this address space instead (init_run.h), read once it is reaped.
+  int report[2] = {-1, -1};
+  if (!isolated && pipe2(report, O_CLOEXEC) < 0) {
     err = errno;
     *message = std::string("pipe2: ") + strerror(err);
     for (auto& p : stdio) {
@@ -88,8 +148,10 @@ int spawn_cloned(const StartRequest& request, const ProcMasks& masks, bool isola
     }
   }
   if (err != 0) {
-    close(report[0]);
-    close(report[1]);
+    if (!isolated) {
+      close(report[0]);
+      close(report[1]);
+    }
     for (auto& p : stdio) {
       close(p[0]);
       close(p[1]);
@@ -101,8 +163,12 @@ int spawn_cloned(const StartRequest& request, const ProcMasks& masks, bool isola
   memory->argv.push_back(nullptr);
   memory->args.argc = static_cast<int>(memory->storage.size());
   memory->args.argv = memory->argv.data();
-  const int fds[4] = {stdio[0][0], stdio[1][1], stdio[2][1], report[1]};
+  const int fds[4] = {null_stdin ? null_fd : stdio[0][0], stdio[1][1], stdio[2][1], report[1]};
   memcpy(memory->args.fds, fds, sizeof fds);
+  memory->args.failed_what = nullptr;
+  memory->args.failed_errno = 0;
+  memory->args.exited = 0;
+  memory->args.status = 0;
   // clone(2) with new pid, IPC and mount namespaces (CAP_SYS_ADMIN, held by the supervisor alone),
   // sharing this address space (CLONE_VM: no exec, no page tables of its own) but not the fd table or
   // the signal handlers. glibc's clone(), not clone3 (which the sandbox's seccomp filter refuses with
@@ -110,13 +176,30 @@ int spawn_cloned(const StartRequest& request, const ProcMasks& masks, bool isola
   // Without isolation the same, without the namespaces: the command's own child, whose exec the
   // supervisor does not wait for (posix_spawn's vfork did, one command at a time).
   const int flags = isolated ? CLONE_VM | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD : CLONE_VM | SIGCHLD;
-  long pid = clone(isolated ? session_init_run : session_plain_run, memory->stack + kGuard + kInitStack, flags, &memory->args);
-  close(report[1]);
-  if (pid < 0) {
+  // The init starts with the signals it forwards blocked (a clone inherits the mask; SIGCHLD is blocked
+  // here for good): one the supervisor sends it during its set-up stays pending instead of being
+  // dropped by a pid namespace's init (init_main.c; kernel/signal.c sig_task_ignored, sig_ignored).
+  sigset_t saved;
+  if (isolated && sigprocmask(SIG_BLOCK, &init_signals(), &saved) != 0) {
     err = errno;
+    *message = std::string("sigprocmask (blocking the init's signals): ") + strerror(err);
+    free_stacks.push_back(memory->stack);
+    for (auto& p : stdio) {
+      close(p[0]);
+      close(p[1]);
+    }
+    return err;
+  }
+  long pid = clone(isolated ? session_init_run : session_plain_run, memory->stack + kGuard + kInitStack, flags, &memory->args);
+  int clone_errno = errno;
+  // Back as it was (a failure would leave SIGTERM and the rest blocked in the supervisor: reported).
+  if (isolated && sigprocmask(SIG_SETMASK, &saved, nullptr) != 0) *message = std::string("sigprocmask (restoring the supervisor's mask): ") + strerror(errno);
+  if (!isolated) close(report[1]);
+  if (pid < 0) {
+    err = clone_errno;
     *message = std::string(isolated ? "clone (new pid, IPC and mount namespaces for the command): " : "clone (the command's process): ") + strerror(err);
     free_stacks.push_back(memory->stack);
-    close(report[0]);
+    if (!isolated) close(report[0]);
     for (auto& p : stdio) {
       close(p[0]);
       close(p[1]);
@@ -125,9 +208,15 @@ int spawn_cloned(const StartRequest& request, const ProcMasks& masks, bool isola
   }
   live_inits[static_cast<pid_t>(pid)] = std::move(memory);
   // Not waited for here: the init's set-up (its /proc, masks, capability drop, the command's exec)
-  // runs while the supervisor serves other commands; its start report arrives on report_fd.
-  if (fcntl(report[0], F_SETFL, O_NONBLOCK) < 0) *message = std::string("fcntl(O_NONBLOCK): ") + strerror(errno);
+  // runs while the supervisor serves other commands; its outcome is read when it is reaped
+  // (init_outcome), or, without isolation, the exec's report arrives on report_fd.
+  if (!isolated && fcntl(report[0], F_SETFL, O_NONBLOCK) < 0) *message = std::string("fcntl(O_NONBLOCK): ") + strerror(errno);
   adopt_stdio_pipes(stdio, static_cast<pid_t>(pid), out, message);
+  if (request.stdin_null && out->stdin_fd >= 0) {
+    // No /dev/null to give: EOF at once through the pipe, as before.
+    close(out->stdin_fd);
+    out->stdin_fd = -1;
+  }
   out->report_fd = report[0];
   return 0;
 }
@@ -170,22 +259,9 @@ StartReport parse_start_report(std::vector<uint8_t>* buffer, const std::string& 
   }
   if (buffer->size() - 8 < head[1]) return StartReport::kIncomplete;
   *err = static_cast<int>(head[0]);
-  message->assign(reinterpret_cast<const char*>(buffer->data()) + 8, head[1]);
-  // The init words only the step that failed (it has no strerror); an empty text: the command's exec.
-  if (message->empty()) {
-    *message = exec_failure_message(program, *err);
-  } else if (message->compare(0, 24, "session command set-up: ") == 0 && message->find(": ", 24) == std::string::npos) {
-    *message += std::string(": ") + strerror(*err);
-  }
+  *message = init_failure_message(program, *err, std::string(reinterpret_cast<const char*>(buffer->data()) + 8, head[1]));
   buffer->clear();
   return StartReport::kFailed;
-}
-
-int isolated_status(const std::vector<uint8_t>& rest, int init_status) {
-  uint32_t raw = 0;
-  if (rest.size() < sizeof raw) return init_status;
-  memcpy(&raw, rest.data(), sizeof raw);
-  return static_cast<int>(raw);
 }
 
 std::vector<std::string> init_argv(const StartRequest& request, const ProcMasks& masks, const std::vector<std::string>& candidates) {

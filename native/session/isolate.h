@@ -22,33 +22,45 @@ constexpr const char* kInitFlag = "--session-init";
 // The init's argv for a command, with the files to try for argv[0] (check_cwd_and_find).
 std::vector<std::string> init_argv(const StartRequest& request, const ProcMasks& masks, const std::vector<std::string>& candidates);
 
-// As spawn_command, but out->pid is the init (its own process group once it has started: a signal to
-// -pid reaches the init, which forwards it to the command's group) and out->report_fd its report pipe
-// (non-blocking). Returns at once after the clone: whether the command started comes later on
-// report_fd (read_report, parse_start_report). The init exits when the command does, and the kernel
-// then kills whatever else is left in its pid namespace.
+// As spawn_command, but out->pid is the init (a signal sent to pid reaches the init, even during its
+// set-up, and it forwards it to the command's group) and out->report_fd is -1. Returns at once after
+// the clone: whether the command started, and its status, are read once the init is reaped
+// (init_outcome). The init exits when the command does, and the kernel then kills whatever else is
+// left in its pid namespace.
 int spawn_isolated(const StartRequest& request, const ProcMasks& masks, SpawnedCommand* out, std::string* message);
 
 // isolation 'none' (spawn_command's result, started the same way without namespaces): out->pid is
 // the command, out->report_fd its report pipe, EOF without a word once the command has exec'd.
 int spawn_plain(const StartRequest& request, SpawnedCommand* out, std::string* message);
 
+// Once, before any command: the /dev/null a command with stdin: 'ignore' gets as its stdin (one open
+// file, read-only, shared by those commands, as a pipe closed at once was not). Without it (no null
+// device there), such a command gets a pipe closed at once.
+void open_null_stdin();
+
+// An isolated init's outcome, as it left it before its exit (init_run.h SessionInitArgs).
+struct InitOutcome {
+  bool failed = false;  // the command did not start: err and message (worded for the command's argv[0])
+  int err = 0;
+  std::string message;
+  bool exited = false;  // the command ended with `status` (a wait status); neither: the init was killed
+  int status = 0;
+};
+
+// Once `pid` has been reaped, and before release_init: false if it was no init of this process.
+bool init_outcome(pid_t pid, const std::string& program, InitOutcome* out);
+
 // After any child was reaped: if it was an init, its stack and argv in this address space (which it
 // shared) are free again. Never before: until then the init may still read or write them.
 void release_init(pid_t pid);
 
-// Appends what *report_fd holds now to *buffer. True at EOF (the init exited: *report_fd is closed
-// and set to -1), false when more may come.
+// isolation 'none': appends what the command's report pipe *report_fd holds now to *buffer. True at
+// EOF (*report_fd is closed and set to -1), false when more may come.
 bool read_report(int* report_fd, std::vector<uint8_t>* buffer);
 
 enum class StartReport { kIncomplete, kStarted, kFailed };
 
-// The init's start report at the front of *buffer: started (consumed; what follows is the command's
-// exit status), failed (*err, *message worded for `program`, the command's argv[0]; the init exits),
-// or not complete yet.
+// isolation 'none': the exec report at the front of *buffer: failed (*err, *message worded for
+// `program`, the command's argv[0]), or not complete yet (EOF with nothing: it exec'd).
 StartReport parse_start_report(std::vector<uint8_t>* buffer, const std::string& program, int* err, std::string* message);
 
-// The command's wait status once its init has been reaped with `init_status`: the status the init
-// reported (what is left of its report after the start), or the init's own (killed before the
-// command ended, e.g. SIGKILL).
-int isolated_status(const std::vector<uint8_t>& rest, int init_status);

@@ -26,19 +26,29 @@ std::string command_path(const std::vector<std::string>& env) {
 }
 
 // The candidates execvp(3) would try, in order; absolute directories are pre-checked with access(2)
-// so a typical PATH costs one spawn, not one per directory.
+// so a typical PATH costs one exec attempt, not one per directory. Only up to the first executable
+// one: the directories after it are listed unchecked (the init tries them only if that exec fails,
+// and skips a missing file as execvp does), one access(2) fewer per directory left.
 std::vector<std::string> candidates(const StartRequest& request) {
   const std::string& name = request.argv[0];
   if (name.find('/') != std::string::npos) return {name};
   std::vector<std::string> out;
   std::string path = command_path(request.env);
+  bool found = false;
   size_t begin = 0;
   while (begin <= path.size()) {
     size_t end = path.find(':', begin);
     if (end == std::string::npos) end = path.size();
     std::string dir = path.substr(begin, end - begin);
     std::string file = (dir.empty() ? std::string(".") : dir) + "/" + name;
-    if (file[0] != '/' || access(file.c_str(), X_OK) == 0 || errno == EACCES) out.push_back(file);
+    if (found || file[0] != '/') {
+      out.push_back(file);
+    } else if (access(file.c_str(), X_OK) == 0) {
+      out.push_back(file);
+      found = true;
+    } else if (errno == EACCES) {
+      out.push_back(file);
+    }
     begin = end + 1;
   }
   return out;
@@ -79,8 +89,9 @@ std::string exec_error_message(const std::string& program, int err) {
   return message;
 }
 
-int make_stdio_pipes(int fds[3][2], std::string* message) {
-  for (int i = 0; i < 3; ++i) {
+int make_stdio_pipes(int fds[3][2], bool stdin_pipe, std::string* message) {
+  fds[0][0] = fds[0][1] = -1;
+  for (int i = stdin_pipe ? 0 : 1; i < 3; ++i) {
     // O_CLOEXEC: one command's pipe ends never leak into another command.
     if (pipe2(fds[i], O_CLOEXEC) < 0) {
       int err = errno;
@@ -96,14 +107,14 @@ int make_stdio_pipes(int fds[3][2], std::string* message) {
 }
 
 int adopt_stdio_pipes(int fds[3][2], pid_t pid, SpawnedCommand* out, std::string* message) {
-  close(fds[0][0]);
+  if (fds[0][0] >= 0) close(fds[0][0]);
   close(fds[1][1]);
   close(fds[2][1]);
   out->pid = pid;
   out->stdin_fd = fds[0][1];
   out->stdout_fd = fds[1][0];
   out->stderr_fd = fds[2][0];
-  int nb = set_nonblocking(out->stdin_fd);
+  int nb = out->stdin_fd >= 0 ? set_nonblocking(out->stdin_fd) : 0;
   if (nb == 0) nb = set_nonblocking(out->stdout_fd);
   if (nb == 0) nb = set_nonblocking(out->stderr_fd);
   if (nb != 0) {

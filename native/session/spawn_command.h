@@ -27,8 +27,9 @@ std::string exec_failure_message(const std::string& program, int err);
 // What a shell-like exec failure of `program` says (E2BIG names the kernel's limits).
 std::string exec_error_message(const std::string& program, int err);
 
-// Three O_CLOEXEC pipes (stdin, stdout, stderr): 0, or an errno and *message (nothing left open).
-int make_stdio_pipes(int fds[3][2], std::string* message);
+// Three O_CLOEXEC pipes (stdin, stdout, stderr), or two when !stdin_pipe (fds[0] is then {-1, -1}):
+// 0, or an errno and *message (nothing left open).
+int make_stdio_pipes(int fds[3][2], bool stdin_pipe, std::string* message);
 
 // After the command (or its init) started with the child ends: closes them here and moves the
 // host-side ends into *out, non-blocking. A failure here is only reported in *message.

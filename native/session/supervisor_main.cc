@@ -32,15 +32,15 @@ struct Command {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
-  int report_fd = -1;            // the init's report pipe, or the command's until its exec (isolate.h)
-  std::vector<uint8_t> report;   // what the init (or the command's child) reported so far
-  bool starting = false;         // no start report yet (STARTED not sent)
+  int report_fd = -1;            // isolation 'none': the command's report pipe until its exec (isolate.h)
+  std::vector<uint8_t> report;   // what the command's child reported so far
+  bool starting = false;         // isolation 'none': no exec report yet (STARTED not sent)
   bool plain = false;            // isolation 'none': EOF without a word on report_fd is the start
   std::vector<int> held_signals; // SIGNAL frames that came while starting, sent once started
   std::vector<uint8_t> pending;  // stdin bytes not yet accepted by the pipe
   bool close_stdin = false;      // EOF asked for: close once pending is written
   bool paused = false;           // PAUSE from the host: its output is not read until RESUME
-  std::string program;           // isolated: argv[0], to word the init's exec failure
+  std::string program;           // argv[0], to word an exec failure
 };
 
 std::map<uint32_t, Command> commands;
@@ -56,12 +56,12 @@ void report(uint8_t type, uint32_t id, const void* payload, size_t length) {
 bool isolate = false;
 ProcMasks proc_masks;
 
-// Every command's group, and each init itself (one still starting has no group of its own yet;
-// killing an init ends its whole pid namespace).
+// Every command's group, and each init itself (it may not have a group of its own yet; killing an
+// init ends its whole pid namespace).
 void kill_all() {
   for (auto& [id, c] : commands) {
     kill(-c.pid, SIGKILL);
-    if (c.report_fd >= 0 || !c.report.empty()) kill(c.pid, SIGKILL);
+    if (isolate || c.report_fd >= 0 || !c.report.empty()) kill(c.pid, SIGKILL);
   }
 }
 
@@ -141,8 +141,9 @@ void close_command_fds(Command* c) {
   close_fd(&c->report_fd);
 }
 
-// An isolated command's start report, once the init has sent it: STARTED, or FAILED (the entry is
-// dropped; the init exits on its own and is reaped as a stray child). Called when report_fd is readable.
+// isolation 'none': the command's exec report: STARTED once its exec closed the pipe, or FAILED (the
+// entry is dropped; the child exits on its own and is reaped as a stray child). Called when report_fd
+// is readable.
 void on_report(uint32_t id) {
   auto it = commands.find(id);
   if (it == commands.end() || !it->second.starting) return;
@@ -193,10 +194,11 @@ void start(uint32_t id, const std::vector<uint8_t>& payload) {
   c.stderr_fd = spawned.stderr_fd;
   c.report_fd = spawned.report_fd;
   c.plain = !isolate;
-  // Isolated: STARTED waits for the init's report (on_report), so several inits set up at once.
+  c.program = request.argv[0];
+  // isolation 'none': STARTED waits for the exec's report (on_report). Isolated: at once; a start
+  // failure comes as FAILED when the init is reaped (on_exit).
   if (c.report_fd >= 0) {
     c.starting = true;
-    c.program = request.argv[0];
     return;
   }
   send_started(id, &c);
@@ -218,10 +220,12 @@ void handle(const Frame& f) {
     case kSignal: {
       if (it == commands.end() || f.payload.size() != 4) return;
       int sig = static_cast<int>(f.payload[0] | (f.payload[1] << 8) | (f.payload[2] << 16) | (f.payload[3] << 24));
-      // The command's group only: pgid == its pid (init_main.c spawn_child), never 0 or -1. An init still
-      // starting has no group of its own yet: the signal waits until it has started.
+      // Isolated: to the init, which forwards the signals it waits for to the command's group; it starts
+      // with them blocked, so one sent during its set-up stays pending (isolate.cc). Without isolation
+      // the command's group only: pgid == its pid (init_main.c spawn_child), never 0 or -1; a command
+      // not yet exec'd has no group of its own yet: the signal waits until it has started.
       if (it->second.starting) it->second.held_signals.push_back(sig);
-      else if (it->second.pid > 1) kill(-it->second.pid, sig);
+      else if (it->second.pid > 1) kill(isolate ? it->second.pid : -it->second.pid, sig);
       return;
     }
     case kPause:
@@ -245,8 +249,8 @@ void reap() {
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid < 0 && errno == EINTR) continue;
     if (pid <= 0) return;
-    release_init(pid);
     on_exit(pid, status);
+    release_init(pid);
   }
 }
 
@@ -270,11 +274,23 @@ void on_exit(pid_t pid, int status) {
     pid_t member = waitpid(-pid, &member_status, 0);
     if (member < 0 && errno == EINTR) continue;
     if (member <= 0) break;
-    release_init(member);
     on_exit(member, member_status);  // a command leader that had joined this group
+    release_init(member);
   }
-  if (c.report_fd >= 0 || !c.report.empty()) {
-    // The init has exited: the rest of its report is in the pipe (read to EOF, it never blocks now).
+  if (!c.plain) {
+    // The init left its outcome in this address space before its exit (init_run.h).
+    InitOutcome outcome;
+    if (init_outcome(pid, c.program, &outcome)) {
+      if (outcome.failed) {
+        close_command_fds(&c);
+        send_failed(id, outcome.err, outcome.message);
+        return;
+      }
+      // Else the command's status, or the init's own when it was killed before the command ended.
+      if (outcome.exited) status = outcome.status;
+    }
+  } else if (c.report_fd >= 0 || !c.report.empty()) {
+    // The child has exited: the rest of its report is in the pipe (read to EOF, it never blocks now).
     while (!read_report(&c.report_fd, &c.report)) {
     }
     if (c.starting) {
@@ -284,13 +300,12 @@ void on_exit(pid_t pid, int status) {
       if (c.plain && r == StartReport::kIncomplete && c.report.empty()) r = StartReport::kStarted;  // exec'd, then ended
       if (r != StartReport::kStarted) {
         close_command_fds(&c);
-        if (r == StartReport::kIncomplete) message = "the command's namespace init ended before starting it (status " + std::to_string(status) + ")";
+        if (r == StartReport::kIncomplete) message = "the command's process ended before starting it (status " + std::to_string(status) + ")";
         send_failed(id, err, message);
         return;
       }
       send_started(id, &c);
     }
-    if (!c.plain) status = isolated_status(c.report, status);
   }
   // Drained whatever the flow control: what is left in the pipes is bounded by their capacity.
   pump_output(id, &c.stdout_fd, kStdout, true);
@@ -332,6 +347,7 @@ int main(int argc, char** argv) {
     }
   }
   if (isolate) empty_bounding_set();
+  open_null_stdin();
   // Not dumpable: a command (same uid) cannot ptrace it or read its memory through /proc
   // (prctl(2) PR_SET_DUMPABLE; ptrace(2) "ptrace access mode checking").
   check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0, "prctl(PR_SET_DUMPABLE)");

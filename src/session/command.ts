@@ -11,7 +11,7 @@ export interface SessionSpawnOptions {
   cwd?: string;
   /** Variables added to (or replacing) the session's command environment for this command. */
   env?: Record<string, string>;
-  /** `pipe` (default): `subprocess.stdin` is writable; `ignore`: the command reads EOF at once. */
+  /** `pipe` (default): `subprocess.stdin` is writable; `ignore`: the command's stdin is /dev/null (read-only), as sandbox.spawn's. */
   stdin?: 'pipe' | 'ignore';
   /** Written to the command's stdin, which is then closed. */
   input?: string | Buffer;
@@ -95,15 +95,76 @@ function strip(b: Buffer, yes: boolean): Buffer {
   return b.subarray(0, end);
 }
 
-/** The session side of one command: fed by frames, settled by EXIT/FAILED or the session's end. */
+/**
+ * The promise `session.spawn` returns, with the command's streams, pid and signals as getters and
+ * methods of its class: nothing is defined on each promise (properties defined on a promise object
+ * made it a slow dictionary object, most of a session command's JavaScript CPU).
+ */
+class Subprocess extends Promise<SessionResult> implements SessionSubprocess {
+  // then/catch/finally make plain promises.
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+
+  #command: SessionCommand | undefined;
+
+  static of(command: SessionCommand, executor: (resolve: (r: SessionResult) => void, reject: (e: unknown) => void) => void): Subprocess {
+    const p = new Subprocess(executor);
+    p.#command = command;
+    return p;
+  }
+
+  private get cmd(): SessionCommand {
+    if (!this.#command) throw new TypeError('session subprocess: no command');
+    return this.#command;
+  }
+
+  get pid(): number | undefined {
+    return this.cmd.pid;
+  }
+
+  get stdin(): Writable {
+    return this.cmd.stdin;
+  }
+
+  get stdout(): PassThrough {
+    return this.cmd.stdout;
+  }
+
+  get stderr(): PassThrough {
+    return this.cmd.stderr;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
+    return this.cmd.kill(signal);
+  }
+
+  interrupt(): boolean {
+    return this.cmd.kill('SIGINT');
+  }
+}
+
+/** Which output stream a chunk belongs to (the STDOUT and STDERR frames). */
+export type OutputFd = 1 | 2;
+
+/**
+ * The session side of one command: fed by frames, settled by EXIT/FAILED or the session's end. Its
+ * streams are made on first use (most callers only await the result, and three streams per command
+ * were most of a session command's Node CPU). With `buffer` on, output is collected straight into the
+ * result, and an output stream made later is flowing and gets what arrives from then on (as a
+ * listener added late to an always-flowing stream did). With `buffer: false` both output streams
+ * exist from the start.
+ */
 export class SessionCommand {
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
-  readonly stdin: Writable;
   readonly subprocess: SessionSubprocess;
   pid: number | undefined;
   private readonly out: Buffer[] = [];
   private readonly err: Buffer[] = [];
+  private outStream: PassThrough | undefined;
+  private errStream: PassThrough | undefined;
+  private stdinStream: Writable | undefined;
+  /** STDIN EOF was sent (by begin() for `input`/`stdin: 'ignore'`, or by the stream's end). */
+  private stdinEnded = false;
   private settled = false;
   private timedOut = false;
   /** The output streams whose buffer is full: the command's output is paused until both drained. */
@@ -117,32 +178,13 @@ export class SessionCommand {
     private readonly channel: CommandChannel,
     private readonly options: SessionSpawnOptions,
   ) {
-    if (options.buffer !== false) {
-      this.stdout.on('data', (c: Buffer) => this.out.push(c));
-      this.stderr.on('data', (c: Buffer) => this.err.push(c));
+    if (options.buffer === false) {
+      this.outStream = this.makeOutput();
+      this.errStream = this.makeOutput();
     }
-    this.stdin = new Writable({
-      write: (chunk: Buffer, _enc, done): void => {
-        for (let o = 0; o < chunk.length; o += MAX_STDIN_FRAME) this.channel.sendStdin(this.id, chunk.subarray(o, o + MAX_STDIN_FRAME));
-        done();
-      },
-      final: (done): void => {
-        this.channel.sendStdin(this.id, Buffer.alloc(0));
-        done();
-      },
-    });
-    const promise = new Promise<SessionResult>((resolve, rejectPromise) => {
+    this.subprocess = Subprocess.of(this, (resolve, rejectPromise) => {
       this.settle = (r): void => (r instanceof SessionCommandError ? rejectPromise(r) : resolve(r));
     });
-    const extras = {
-      stdin: this.stdin,
-      stdout: this.stdout,
-      stderr: this.stderr,
-      kill: (signal: NodeJS.Signals = 'SIGTERM'): boolean => this.kill(signal),
-      interrupt: (): boolean => this.kill('SIGINT'),
-    };
-    // A getter on the promise itself (Object.assign would copy a getter's value once).
-    this.subprocess = Object.defineProperty(Object.assign(promise, extras), 'pid', { get: () => this.pid, enumerable: true }) as SessionSubprocess;
     if (options.timeout !== undefined && options.timeout > 0) {
       const t = setTimeout(() => {
         this.timedOut = true;
@@ -156,19 +198,80 @@ export class SessionCommand {
     }
   }
 
-  /** Called once START is sent: `input` or `stdin: 'ignore'` reach the command after it. */
-  begin(): void {
-    if (this.options.input !== undefined) this.stdin.end(this.options.input);
-    else if (this.options.stdin === 'ignore') this.stdin.end();
+  get stdout(): PassThrough {
+    this.outStream ??= this.makeOutput();
+    return this.outStream;
+  }
+
+  get stderr(): PassThrough {
+    this.errStream ??= this.makeOutput();
+    return this.errStream;
+  }
+
+  get stdin(): Writable {
+    if (!this.stdinStream) {
+      this.stdinStream = new Writable({
+        write: (chunk: Buffer, _enc, done): void => {
+          for (let o = 0; o < chunk.length; o += MAX_STDIN_FRAME) this.channel.sendStdin(this.id, chunk.subarray(o, o + MAX_STDIN_FRAME));
+          done();
+        },
+        final: (done): void => {
+          this.endStdin();
+          done();
+        },
+      });
+      // Already closed (begin(): `input` or `stdin: 'ignore'`; or the command ended): an ended stream.
+      if (this.stdinEnded) this.stdinStream.end();
+      else if (this.settled) this.stdinStream.destroy();
+    }
+    return this.stdinStream;
+  }
+
+  /** An output stream: flowing with `buffer` on (the result collects the output; nothing waits for a reader). */
+  private makeOutput(): PassThrough {
+    const stream = new PassThrough();
+    if (this.options.buffer !== false) stream.resume();
+    if (this.settled) stream.end();
+    return stream;
+  }
+
+  private endStdin(): void {
+    if (this.stdinEnded) return;
+    this.stdinEnded = true;
+    this.channel.sendStdin(this.id, Buffer.alloc(0));
+  }
+
+  /**
+   * Called once START is sent: `input` or `stdin: 'ignore'` reach the command after it. `stdinInStart`:
+   * START already gave the command /dev/null as its stdin (nothing to send).
+   */
+  begin(stdinInStart = false): void {
+    if (stdinInStart) {
+      this.stdinEnded = true;
+      return;
+    }
+    const input = this.options.input;
+    if (input !== undefined) {
+      const b = typeof input === 'string' ? Buffer.from(input) : input;
+      for (let o = 0; o < b.length; o += MAX_STDIN_FRAME) this.channel.sendStdin(this.id, b.subarray(o, o + MAX_STDIN_FRAME));
+      this.endStdin();
+    } else if (this.options.stdin === 'ignore') {
+      this.endStdin();
+    }
   }
 
   /**
    * Output from the supervisor. A stream whose reader does not keep up (write() false: paused, or
    * piped to something slower) pauses this command only, until 'drain': what Node holds per command
-   * stays bounded by the stream's buffer plus what was already in flight.
+   * stays bounded by the stream's buffer plus what was already in flight. With `buffer` on it is also
+   * collected into the result.
    */
-  output(stream: PassThrough, chunk: Buffer): void {
-    if (this.settled || stream.write(chunk) || this.full.has(stream)) return;
+  output(fd: OutputFd, chunk: Buffer): void {
+    if (this.settled) return;
+    if (this.options.buffer !== false) (fd === 1 ? this.out : this.err).push(chunk);
+    const stream = fd === 1 ? this.outStream : this.errStream;
+    if (!stream) return;
+    if (stream.write(chunk) || this.full.has(stream)) return;
     if (this.full.size === 0) this.channel.setPaused(this.id, true);
     this.full.add(stream);
     stream.once('drain', () => {
@@ -195,7 +298,7 @@ export class SessionCommand {
 
   /** The command could not start: reported like a shell would (127 not found, 126 otherwise). */
   failedToStart(errno: number, message: string): void {
-    this.stderr.write(`codex-sandbox: ${message}\n`);
+    this.output(2, Buffer.from(`codex-sandbox: ${message}\n`));
     this.finish(errno === constants.errno.ENOENT ? 127 : 126, undefined);
   }
 
@@ -209,9 +312,9 @@ export class SessionCommand {
     if (this.settled) return;
     this.settled = true;
     for (const t of this.timers) clearTimeout(t);
-    this.stdout.end();
-    this.stderr.end();
-    if (!this.stdin.writableEnded) this.stdin.destroy();
+    this.outStream?.end();
+    this.errStream?.end();
+    if (this.stdinStream && !this.stdinStream.writableEnded) this.stdinStream.destroy();
     const binary = this.options.encoding === 'buffer';
     const stripIt = this.options.stripFinalNewline ?? true;
     const text = (chunks: Buffer[]): string | Buffer => {

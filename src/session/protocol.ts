@@ -67,6 +67,30 @@ export function encodeStartParts(argv: Buffer, env: Buffer, cwd: Buffer): Buffer
   return Buffer.concat([argv, env, cwdLength, cwd]);
 }
 
+/** START's optional flags byte after the cwd: the command's stdin is /dev/null (no STDIN frames follow). */
+export const START_STDIN_NULL = 1;
+
+/**
+ * A whole START frame (header and payload, encodeStartParts's layout, then `flags` as one byte if not
+ * 0) in one buffer: the parts are copied once (a session's default environment section is the same
+ * buffer for every command).
+ */
+export function encodeStartFrame(id: number, argv: Buffer, env: Buffer, cwd: Buffer, flags = 0): Buffer {
+  checkNul(cwd);
+  const length = argv.length + env.length + 4 + cwd.length + (flags !== 0 ? 1 : 0);
+  const out = Buffer.allocUnsafe(HEADER + length);
+  out.writeUInt32LE(length, 0);
+  out.writeUInt8(FrameType.start, 4);
+  out.writeUInt32LE(id, 5);
+  let offset = HEADER;
+  offset += argv.copy(out, offset);
+  offset += env.copy(out, offset);
+  out.writeUInt32LE(cwd.length, offset);
+  offset += 4 + cwd.copy(out, offset + 4);
+  if (flags !== 0) out.writeUInt8(flags, offset);
+  return out;
+}
+
 /**
  * A START payload: argv, env (NAME=VALUE), cwd, each as raw bytes. A NUL byte cannot reach execve:
  * TypeError naming the argument, before anything is sent.

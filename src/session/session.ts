@@ -7,8 +7,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { ArgvItem, LaunchRequest } from '../contracts/index.js';
 import { argvItemBytes, argvItemText, pathStringToBytes } from '../util/surrogate-escape.js';
 import { SessionCommand } from './command.js';
-import type { SessionSpawnOptions, SessionSubprocess } from './command.js';
-import { FrameDecoder, FrameType, encodeFrame, encodeStartParts, encodeStrings } from './protocol.js';
+import type { CommandChannel, SessionSpawnOptions, SessionSubprocess } from './command.js';
+import { FrameDecoder, FrameType, START_STDIN_NULL, encodeFrame, encodeStartFrame, encodeStrings } from './protocol.js';
 import type { Frame } from './protocol.js';
 
 /** What a session needs of the launched supervisor (an execa subprocess from `Sandbox.launch`). */
@@ -56,6 +56,12 @@ export class SandboxSession implements AsyncDisposable {
   private idleTimer: NodeJS.Timeout | undefined;
   private defaultEnv: { entries: Map<string, Buffer>; section: Buffer } | undefined;
   private corked = false;
+  /** What every command of this session sends through (one object, not closures per command). */
+  private readonly channel: CommandChannel = {
+    sendStdin: (i: number, c: Buffer): void => this.send(FrameType.stdin, i, c),
+    sendSignal: (i: number, s: number): void => this.sendSignal(i, s),
+    setPaused: (i: number, paused: boolean): void => this.send(paused ? FrameType.pause : FrameType.resume, i),
+  };
   /** Settles once the supervisor has exited. */
   readonly ended: Promise<void>;
 
@@ -94,20 +100,17 @@ export class SandboxSession implements AsyncDisposable {
   spawn(command: readonly ArgvItem[], options: SessionSpawnOptions = {}): SessionSubprocess {
     if (this.closed) throw new Error(`session.spawn: the session is closed${this.endReason ? ` (${this.endReason})` : ''}: start a new one with sandbox.session()`);
     if (command.length === 0) throw new TypeError('session.spawn: the command is empty');
-    const payload = encodeStartParts(encodeStrings(command.map(argvItemBytes)), this.encodeEnv(options.env), pathStringToBytes(options.cwd ?? this.defaults.cwd));
     const id = this.nextId++;
+    // stdin: 'ignore' without input: /dev/null from the supervisor, as sandbox.spawn's; no pipe, no EOF frame.
+    const nullStdin = options.stdin === 'ignore' && options.input === undefined;
+    const start = encodeStartFrame(id, encodeStrings(command.map(argvItemBytes)), this.encodeEnv(options.env), pathStringToBytes(options.cwd ?? this.defaults.cwd), nullStdin ? START_STDIN_NULL : 0);
     const name = command.map(argvItemText).join(' ');
-    const channel = {
-      sendStdin: (i: number, c: Buffer): void => this.send(FrameType.stdin, i, c),
-      sendSignal: (i: number, s: number): void => this.sendSignal(i, s),
-      setPaused: (i: number, paused: boolean): void => this.send(paused ? FrameType.pause : FrameType.resume, i),
-    };
-    const cmd = new SessionCommand(id, name, channel, options);
+    const cmd = new SessionCommand(id, name, this.channel, options);
     this.commands.set(id, cmd);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    this.send(FrameType.start, id, payload);
-    cmd.begin();
+    this.write(start);
+    cmd.begin(nullStdin);
     return cmd.subprocess;
   }
 
@@ -154,6 +157,10 @@ export class SandboxSession implements AsyncDisposable {
   }
 
   private send(type: number, id: number, payload?: Buffer): void {
+    this.write(encodeFrame(type, id, payload));
+  }
+
+  private write(frame: Buffer): void {
     const stdin = this.supervisor.stdin;
     if (!stdin?.writable) return;
     // Frames sent in the same tick (many spawns at once, a START and its stdin EOF) go out in one
@@ -166,7 +173,7 @@ export class SandboxSession implements AsyncDisposable {
         stdin.uncork();
       });
     }
-    stdin.write(encodeFrame(type, id, payload));
+    stdin.write(frame);
   }
 
   private sendSignal(id: number, signal: number): void {
@@ -197,10 +204,10 @@ export class SandboxSession implements AsyncDisposable {
         cmd.pid = f.payload.readUInt32LE(0);
         return;
       case FrameType.stdout:
-        cmd.output(cmd.stdout, f.payload);
+        cmd.output(1, f.payload);
         return;
       case FrameType.stderr:
-        cmd.output(cmd.stderr, f.payload);
+        cmd.output(2, f.payload);
         return;
       case FrameType.exit:
         this.forget(f.id);

@@ -137,8 +137,9 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     const plain = (await sandbox()).session('workspace-write', { cwd: s.ws, isolation: 'none' });
     try {
       const rs = await Promise.all(Array.from({ length: 48 }, () => plain.spawn(['/bin/sh', '-c', 'sleep 0.2; echo $(ls /proc/self/fd); echo $(readlink /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2 | cut -d: -f1)'], { stdin: 'ignore', reject: false })));
-      // 0..2 are the command's own pipes (never the supervisor's frame channel, a socket, nor closed).
-      for (const r of rs) expect(r).toMatchObject({ exitCode: 0, stdout: '0 1 2 3\npipe pipe pipe' });
+      // 0 is /dev/null (stdin: 'ignore'), 1..2 the command's own pipes (never the supervisor's frame
+      // channel, a socket, nor closed).
+      for (const r of rs) expect(r).toMatchObject({ exitCode: 0, stdout: '0 1 2 3\n/dev/null pipe pipe' });
       // Its stdin is its own: what it is given arrives, then EOF.
       expect(await plain.spawn(['cat'], { input: 'typed in' })).toMatchObject({ exitCode: 0, stdout: 'typed in' });
     } finally {
@@ -282,6 +283,34 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(alive).toMatchObject({ exitCode: 0, stdout: 'alive' });
     const forwarded = await sh('kill -TERM 1; sleep 5; echo after');
     expect(forwarded).toMatchObject({ signal: 'SIGTERM', stdout: '' });
+  });
+
+  it("a signal sent at once, while the command's init is still setting up, reaches the command (the init starts with it blocked)", async () => {
+    // START and SIGNAL leave in one write (the same tick), so the supervisor signals the init right
+    // after its clone. A pid namespace's init drops a signal it neither handles nor blocks
+    // (kernel/signal.c sig_task_ignored): the supervisor clones it with the forwarded signals blocked,
+    // so this one stays pending and is forwarded once the command runs (isolate.cc).
+    for (let i = 0; i < 5; i += 1) {
+      const t0 = Date.now();
+      const sub = session.spawn(['/bin/sleep', '20'], { stdin: 'ignore', reject: false });
+      expect(sub.kill('SIGTERM')).toBe(true);
+      expect(await sub).toMatchObject({ signal: 'SIGTERM', exitCode: undefined });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    }
+  });
+
+  it("stdin: 'ignore' is /dev/null, read-only, in both isolation modes (as sandbox.spawn's); 'pipe' stays a pipe", async () => {
+    const plain = (await sandbox()).session('workspace-write', { cwd: s.ws, isolation: 'none' });
+    try {
+      for (const target of [session, plain]) {
+        const r = await target.spawn(['/bin/sh', '-c', 'readlink /proc/self/fd/0; cat; echo x >&0 2>/dev/null || echo ro'], { stdin: 'ignore', reject: false });
+        expect(r).toMatchObject({ exitCode: 0, stdout: '/dev/null\nro' });
+        const piped = await target.spawn(['/bin/sh', '-c', 'readlink /proc/self/fd/0 | cut -d: -f1; cat'], { input: 'in' });
+        expect(piped).toMatchObject({ exitCode: 0, stdout: 'pipe\nin' });
+      }
+    } finally {
+      await plain.close();
+    }
   });
 
   it('signals, interrupt() and timeout reach the command group', async () => {
