@@ -3,8 +3,15 @@
  * execa subprocess `sandbox.spawn` returns (stdout/stderr/stdin streams, a promise of
  * { exitCode, signal, stdout, stderr, failed, timedOut }, rejecting unless `reject: false`).
  */
-import { PassThrough, Writable } from 'node:stream';
+import { createRequire } from 'node:module';
+import type * as StreamModule from 'node:stream';
+import type { PassThrough, Writable } from 'node:stream';
 import { constants } from 'node:os';
+
+// node:stream when a session command is made: `codex-sandbox run` bundles this module but never
+// makes one, and loading the streams stack is part of its start-up (issue #21).
+const lazyRequire = createRequire(import.meta.url);
+const stream = (): typeof StreamModule => lazyRequire('node:stream') as typeof StreamModule;
 
 export interface SessionSpawnOptions {
   /** Working directory inside the sandbox (default: the session's cwd). */
@@ -97,8 +104,8 @@ function strip(b: Buffer, yes: boolean): Buffer {
 
 /** The session side of one command: fed by frames, settled by EXIT/FAILED or the session's end. */
 export class SessionCommand {
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
+  readonly stdout = new (stream().PassThrough)();
+  readonly stderr = new (stream().PassThrough)();
   readonly stdin: Writable;
   readonly subprocess: SessionSubprocess;
   pid: number | undefined;
@@ -121,7 +128,7 @@ export class SessionCommand {
       this.stdout.on('data', (c: Buffer) => this.out.push(c));
       this.stderr.on('data', (c: Buffer) => this.err.push(c));
     }
-    this.stdin = new Writable({
+    this.stdin = new (stream().Writable)({
       write: (chunk: Buffer, _enc, done): void => {
         for (let o = 0; o < chunk.length; o += MAX_STDIN_FRAME) this.channel.sendStdin(this.id, chunk.subarray(o, o + MAX_STDIN_FRAME));
         done();
