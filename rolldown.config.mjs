@@ -91,6 +91,19 @@ const chunkRequire = {
   },
 };
 
+/**
+ * `fileURLToPath(import.meta.url)` (modules that find the package from their own file) is, in a CommonJS
+ * chunk, the chunk's own `__filename`: rolldown would make it `fileURLToPath(pathToFileURL(__filename).href)`,
+ * a URL built and parsed back on every start (issue #21). Bound by Node for main.cjs and by CHUNK_WRAPPER.
+ */
+const chunkFilename = {
+  name: 'chunk-filename',
+  transform(code) {
+    if (!code.includes('fileURLToPath(import.meta.url)')) return null;
+    return { code: code.replaceAll('fileURLToPath(import.meta.url)', '__filename'), map: null };
+  },
+};
+
 /** dist/cli/main.js: `node dist/cli/main.js` keeps working (package.json's "type" makes a .js file ESM). */
 const esmEntry = {
   name: 'esm-entry',
@@ -264,7 +277,7 @@ export default [
     input: 'dist/src/cli/main.js',
     platform: 'node',
     external: (id) => id.startsWith('node:') || EXTERNAL.has(packageName(id)),
-    plugins: [lazyBuiltins, chunkRequire, licences, esmEntry, codeCaches],
+    plugins: [lazyBuiltins, chunkRequire, chunkFilename, licences, esmEntry, codeCaches],
     // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
     // No comments, no whitespace and short local variable names (nothing rewritten; keepNames: every
     // function and class keeps its name, so stack traces and `.name` are unchanged): `run` reads, decodes
