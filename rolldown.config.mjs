@@ -124,6 +124,9 @@ const esmEntry = {
  * the CLI entry and from run's own module, as ONE chunk (dist/cli/core-*.cjs). Each separate chunk
  * costs a resolve, stat, read and compile on every command (issue #21); the other subcommands' own
  * modules (explain, doctor, exec-server...) stay in chunks of their own, loaded only when they run.
+ * The entry module itself is in that chunk too: dist/cli/main.cjs is then the code-cache loader (its
+ * banner) and one `require` of the chunk, and main's own functions come from the chunk's code cache
+ * instead of being compiled on every command (Node's loader compiles main.cjs without one).
  */
 const RUN_ROOTS = ['dist/src/cli/main.js', 'dist/src/cli/run.js'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
 let runClosure;
@@ -138,7 +141,7 @@ function coreChunk(id, ctx) {
       pending.push(...(ctx.getModuleInfo(m)?.importedIds ?? []));
     }
   }
-  return runClosure.has(id) && id !== RUN_ROOTS[0] ? 'core' : null;
+  return runClosure.has(id) ? 'core' : null;
 }
 
 /** Each chunk's V8 code cache is this file next to it (dist/cli/<chunk>.cjs.cache). */
