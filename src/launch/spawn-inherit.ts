@@ -189,10 +189,13 @@ function watchStderr(io: FdIo, fd: number): { stop(): void; tail(child: ChildPro
       child.once('exit', () => resolve());
       child.once('error', () => resolve());
     }).then(async () => {
-      // As relayAndKeepTail: a background process of the command may hold the socket open.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([end, new Promise<void>((resolve) => (timer = setTimeout(() => setImmediate(resolve), STDERR_DRAIN_MS)))]);
-      clearTimeout(timer);
+      // As relayAndKeepTail: a background process of the command may hold the socket open. Usually
+      // its end was read in the same turn of the loop as the exit: then no timer is made at all.
+      if (open) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([end, new Promise<void>((resolve) => (timer = setTimeout(() => setImmediate(resolve), STDERR_DRAIN_MS)))]);
+        clearTimeout(timer);
+      }
       if (open) io.refWatch(watch, false);
       const all = Buffer.concat(chunks);
       return all.subarray(Math.max(0, all.length - REFUSAL_SCAN_BYTES)).toString('utf8');
