@@ -35,6 +35,7 @@
             "native/common/napi_errors.cc",
             "native/common/sha256.c",
             "native/linux/addon_linux.cc",
+            "native/linux/fd_watch.cc",
             "native/linux/landlock.cc",
             "native/linux/probe.cc",
             "native/linux/sealed_copy.cc",

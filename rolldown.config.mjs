@@ -91,6 +91,19 @@ const chunkRequire = {
   },
 };
 
+/**
+ * `fileURLToPath(import.meta.url)` (modules that find the package from their own file) is, in a CommonJS
+ * chunk, the chunk's own `__filename`: rolldown would make it `fileURLToPath(pathToFileURL(__filename).href)`,
+ * a URL built and parsed back on every start (issue #21). Bound by Node for main.cjs and by CHUNK_WRAPPER.
+ */
+const chunkFilename = {
+  name: 'chunk-filename',
+  transform(code) {
+    if (!code.includes('fileURLToPath(import.meta.url)')) return null;
+    return { code: code.replaceAll('fileURLToPath(import.meta.url)', '__filename'), map: null };
+  },
+};
+
 /** dist/cli/main.js: `node dist/cli/main.js` keeps working (package.json's "type" makes a .js file ESM). */
 const esmEntry = {
   name: 'esm-entry',
@@ -111,6 +124,9 @@ const esmEntry = {
  * the CLI entry and from run's own module, as ONE chunk (dist/cli/core-*.cjs). Each separate chunk
  * costs a resolve, stat, read and compile on every command (issue #21); the other subcommands' own
  * modules (explain, doctor, exec-server...) stay in chunks of their own, loaded only when they run.
+ * The entry module itself is in that chunk too: dist/cli/main.cjs is then the code-cache loader (its
+ * banner) and one `require` of the chunk, and main's own functions come from the chunk's code cache
+ * instead of being compiled on every command (Node's loader compiles main.cjs without one).
  */
 const RUN_ROOTS = ['dist/src/cli/main.js', 'dist/src/cli/run.js'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
 let runClosure;
@@ -125,7 +141,7 @@ function coreChunk(id, ctx) {
       pending.push(...(ctx.getModuleInfo(m)?.importedIds ?? []));
     }
   }
-  return runClosure.has(id) && id !== RUN_ROOTS[0] ? 'core' : null;
+  return runClosure.has(id) ? 'core' : null;
 }
 
 /** Each chunk's V8 code cache is this file next to it (dist/cli/<chunk>.cjs.cache). */
@@ -264,7 +280,7 @@ export default [
     input: 'dist/src/cli/main.js',
     platform: 'node',
     external: (id) => id.startsWith('node:') || EXTERNAL.has(packageName(id)),
-    plugins: [lazyBuiltins, chunkRequire, licences, esmEntry, codeCaches],
+    plugins: [lazyBuiltins, chunkRequire, chunkFilename, licences, esmEntry, codeCaches],
     // cleanDir: chunk names carry content hashes, so a rebuild would otherwise leave old chunks to be packed.
     // No comments, no whitespace and short local variable names (nothing rewritten; keepNames: every
     // function and class keeps its name, so stack traces and `.name` are unchanged): `run` reads, decodes

@@ -35,6 +35,13 @@ export interface NativeAddon {
   killPidfd?: PidfdSpawner['killPidfd'];
   refPidfd?: PidfdSpawner['refPidfd'];
   stdioSocketPair?: PidfdSpawner['stdioSocketPair'];
+  /** isatty(3) (native/linux/fd_watch.cc): the CLI asks without loading node:tty (and node:net with it); Linux builds only. */
+  isTerminal?(fd: number): boolean;
+  /** Calls onReadable(0) while fd is readable or its peer closed (level-triggered; errno if polling fails) until unwatchReadable; Linux builds only. */
+  watchReadable?(fd: number, onReadable: (errno: number) => void): object;
+  unwatchReadable?(handle: object): void;
+  /** Whether the watch keeps Node's event loop alive (Socket#ref/unref). */
+  refWatch?(handle: object, ref: boolean): void;
   /** A memfd (O_CLOEXEC) with the bytes of the file at path, sealed against every change, when they hash to the bundled bwrap's compiled-in digest; else null (native/linux/spawn.cc; src/launch/sealed-bwrap.ts); Linux builds only. */
   sealedBundledBwrap?(path: string): number | null;
   /** lstat(2) (stat(2) when `follow`) of a plain path: 0 and out = [mode, uid, dev, ino, size], or -errno (native/linux/probe.cc); Linux builds only. */

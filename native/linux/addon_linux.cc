@@ -12,6 +12,7 @@
 
 #include "../common/bwrap_digest.h"
 #include "../common/napi_errors.h"
+#include "fd_watch.h"
 #include "landlock.h"
 #include "seccomp_filter.h"
 #include "probe.h"
@@ -188,6 +189,7 @@ Napi::Value InForeground(const Napi::CallbackInfo& info) {
 
 void InitLinux(Napi::Env env, Napi::Object exports) {
   InitLinuxSpawn(env, exports);
+  InitLinuxFdWatch(env, exports);
   InitLinuxProbe(env, exports);
   InitLinuxSealedCopy(env, exports);
   exports.Set("seccompFilter", Napi::Function::New(env, SeccompFilter, "seccompFilter"));

@@ -1,5 +1,6 @@
 /** `codex-sandbox run`: plan a command under a profile and run it, or print the plan. */
-import { isatty } from 'node:tty';
+import { createRequire } from 'node:module';
+import type * as TtyModule from 'node:tty';
 import type { LaunchRequest } from '../contracts/index.js';
 import { ensureCacheDirs } from '../host/caches.js';
 import { loadNative } from '../native.js';
@@ -38,6 +39,21 @@ const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SI
 /** Unix only: on Windows kill() of any signal is TerminateProcess (and libuv emulates SIGWINCH). */
 const FORWARDED_UNIX: readonly NodeJS.Signals[] = ['SIGWINCH', 'SIGCONT'];
 
+// node:tty only where the addon has no isTerminal: it loads node:net and the whole streams stack,
+// about a fifth of the Node work of `run` (issue #21).
+const lazyRequire = createRequire(import.meta.url);
+
+/** isatty(3) of fd: the addon's (Linux), else node:tty's. */
+function isTerminal(fd: number): boolean {
+  let native: ((fd: number) => boolean) | undefined;
+  try {
+    native = process.platform === 'linux' ? loadNative().isTerminal : undefined;
+  } catch {
+    native = undefined;
+  }
+  return native ? native(fd) : (lazyRequire('node:tty') as typeof TtyModule).isatty(fd);
+}
+
 /** A --cwd that is not a directory is the caller's mistake (exit 2), not a sandbox set-up failure (125). */
 export async function runCommand(command: string[], flags: RunFlags): Promise<number> {
   if (!command.length) throw new UsageError('no command given: codex-sandbox run [options] -- CMD [ARG...]');
@@ -47,7 +63,7 @@ export async function runCommand(command: string[], flags: RunFlags): Promise<nu
     if (spec !== 'local') return runRemoteCommand(command, flags, spec);
   }
   checkPlatformFlag(flags, flags.dryRun === true, '--dry-run');
-  if (flags.tty === true && flags.dryRun !== true && !isatty(0)) {
+  if (flags.tty === true && flags.dryRun !== true && !isTerminal(0)) {
     throw new UsageError('--tty needs a terminal on stdin (it relays your keyboard to the command): run it from an interactive shell, or leave --tty out');
   }
   if (flags.json === true && flags.dryRun !== true) throw new UsageError('--json needs --dry-run');
@@ -104,10 +120,10 @@ async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: strin
   }
   validateLaunch(flags, prep, req);
   const terminal = wantsTerminal(flags.tty, req, sandbox.facts, {
-    // isatty(): asking process.stdin/stdout/stderr would build a stream for each (issue #21).
-    stdin: isatty(0),
-    stdout: isatty(1),
-    stderr: isatty(2),
+    // isTerminal(): asking process.stdin/stdout/stderr would build a stream for each (issue #21).
+    stdin: isTerminal(0),
+    stdout: isTerminal(1),
+    stderr: isTerminal(2),
     foreground: () => loadNative().inForeground?.(0) ?? true,
   });
   if (terminal) req = withTerminal(req, sandbox.facts);
@@ -124,7 +140,7 @@ async function runPlanned(sandbox: ReturnType<typeof cliSandbox>, command: strin
   try {
     // stderr goes through this process (and its end is read for the refusal report) unless it is a
     // terminal: a shell or editor in the sandbox must still see its terminal on fd 2.
-    const relayStderr = req.kind !== 'none' && !isatty(2);
+    const relayStderr = req.kind !== 'none' && !isTerminal(2);
     child = sandbox.launchInherited(req, { detached: !onWindows, relayStderr, ttyFd: relay?.slave, outputTail });
   } catch (e) {
     relay?.close();

@@ -8,11 +8,17 @@
  */
 import { EventEmitter } from 'node:events';
 import { closeSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import type * as NetModule from 'node:net';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { PidfdSpawner } from '../native.js';
+
+// node:net on the first 'pipe' slot only: `codex-sandbox run` on Linux has none (spawn-inherit.ts) and
+// loading it is a fifth of that command's Node work (issue #21).
+const lazyRequire = createRequire(import.meta.url);
 
 const spawnedHere = new WeakSet<object>();
 
@@ -114,7 +120,7 @@ class PidfdChildProcess extends EventEmitter {
     // As node:child_process does (lib/internal/child_process.js createSocket(pipe, i > 0)).
     this.stdio = parentEnds.map((fd, i) => {
       if (fd === undefined) return null;
-      const socket = new Socket({ fd, readable: i > 0 });
+      const socket = new (lazyRequire('node:net') as typeof NetModule).Socket({ fd, readable: i > 0 });
       if (i > 0) {
         this.#closesNeeded++;
         socket.on('close', () => this.#maybeClose());

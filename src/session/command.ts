@@ -3,8 +3,15 @@
  * execa subprocess `sandbox.spawn` returns (stdout/stderr/stdin streams, a promise of
  * { exitCode, signal, stdout, stderr, failed, timedOut }, rejecting unless `reject: false`).
  */
-import { PassThrough, Writable } from 'node:stream';
+import { createRequire } from 'node:module';
+import type * as StreamModule from 'node:stream';
+import type { PassThrough, Writable } from 'node:stream';
 import { constants } from 'node:os';
+
+// node:stream when a session command is made: `codex-sandbox run` bundles this module but never
+// makes one, and loading the streams stack is part of its start-up (issue #21).
+const lazyRequire = createRequire(import.meta.url);
+const stream = (): typeof StreamModule => lazyRequire('node:stream') as typeof StreamModule;
 
 export interface SessionSpawnOptions {
   /** Working directory inside the sandbox (default: the session's cwd). */
@@ -210,7 +217,7 @@ export class SessionCommand {
 
   get stdin(): Writable {
     if (!this.stdinStream) {
-      this.stdinStream = new Writable({
+      this.stdinStream = new (stream().Writable)({
         write: (chunk: Buffer, _enc, done): void => {
           for (let o = 0; o < chunk.length; o += MAX_STDIN_FRAME) this.channel.sendStdin(this.id, chunk.subarray(o, o + MAX_STDIN_FRAME));
           done();
@@ -229,10 +236,10 @@ export class SessionCommand {
 
   /** An output stream: flowing with `buffer` on (the result collects the output; nothing waits for a reader). */
   private makeOutput(): PassThrough {
-    const stream = new PassThrough();
-    if (this.options.buffer !== false) stream.resume();
-    if (this.settled) stream.end();
-    return stream;
+    const out = new (stream().PassThrough)();
+    if (this.options.buffer !== false) out.resume();
+    if (this.settled) out.end();
+    return out;
   }
 
   private endStdin(): void {

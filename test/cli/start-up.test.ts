@@ -4,7 +4,7 @@
  * Which files each subcommand loads is observed, not listed: a `--require` preload records
  * `require.cache` and Node's builtin load list at exit (the CLI is CommonJS chunks, rolldown.config.mjs).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +170,68 @@ describe('CLI start-up', () => {
     const forked = builtins('forked', { CODEX_SANDBOX_SPAWN: 'node' });
     expect(forked.status, forked.report).toBe(5);
     expect(forked.list).toContain('child_process');
+  });
+
+  it.runIf(process.platform === 'linux')('run loads neither node:net, node:stream nor node:tty: stdio checks, the stderr relay and the status fd go through the addon and plain reads', () => {
+    const builtinsPreload = s.write(
+      'builtins-net-preload.cjs',
+      "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_BUILTINS_OUT, JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)))));\n",
+    );
+    const builtins = (label: string, env: Record<string, string> = {}): { status: number | null; report: string; list: string[] } => {
+      const out = path.join(s.root, `builtins-net-${label}.json`);
+      // stderr is a pipe (spawnSync): the relay is on and the command's stderr comes through it. (A line
+      // of the CLI's own, a refusal's, is written through process.stderr, which does load node:net.)
+      const r = s.cli(['run', '--', 'sh', '-c', 'echo to-stderr >&2; exit 5'], { env: s.env({ NODE_OPTIONS: `--require ${builtinsPreload}`, CSBX_BUILTINS_OUT: out, ...env }) });
+      expect(r.stderr, r.report).toBe('to-stderr\n');
+      return { status: r.status, report: r.report, list: JSON.parse(readFileSync(out, 'utf8')) as string[] };
+    };
+    const run = builtins('run');
+    expect(run.status, run.report).toBe(5);
+    for (const m of ['net', 'stream', 'tty', 'internal/streams/readable']) expect(run.list, m).not.toContain(m);
+    // The check can see them: the node:child_process fallback reads its pipes through net.Sockets.
+    const forked = builtins('forked', { CODEX_SANDBOX_SPAWN: 'node' });
+    expect(forked.status, forked.report).toBe(5);
+    expect(forked.list).toContain('net');
+  });
+
+  /** Runs the CLI with stderr a pipe this test reads after `delayMs` (or never: destroyed at once). */
+  function withStderrReader(args: string[], opts: { delayMs?: number; nodeOptions?: string }): Promise<{ status: number | null; stderr: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(repo, 'dist', 'cli', 'main.cjs'), ...args], {
+        cwd: s.project,
+        env: s.env(opts.nodeOptions !== undefined ? { NODE_OPTIONS: opts.nodeOptions } : {}),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      const chunks: Buffer[] = [];
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error('the CLI did not exit within 60 s'));
+      }, 60_000);
+      if (opts.delayMs === undefined) child.stderr.destroy();
+      else {
+        child.stderr.pause();
+        setTimeout(() => child.stderr.on('data', (c: Buffer) => chunks.push(c)).resume(), opts.delayMs);
+      }
+      child.once('close', (status) => {
+        clearTimeout(timer);
+        resolve({ status, stderr: Buffer.concat(chunks) });
+      });
+    });
+  }
+
+  it('a reader of stderr that goes away: the relay keeps draining the command\'s stderr and run exits with its status', async () => {
+    const r = await withStderrReader(['run', '--', 'sh', '-c', 'head -c 1048576 /dev/zero >&2; exit 7'], {});
+    expect(r.status).toBe(7);
+  });
+
+  it('a non-blocking stderr with a slow reader loses nothing: the relay waits out EAGAIN', async () => {
+    // Touching process.stderr in a preload opens fd 2 (a pipe) through libuv, which makes it O_NONBLOCK.
+    const nonblocking = s.write('stderr-nonblock-preload.cjs', 'process.stderr;\n');
+    const mib = 512 * 1024;
+    const r = await withStderrReader(['run', '--', 'sh', '-c', `head -c ${mib} /dev/zero | tr '\\0' e >&2; exit 3`], { delayMs: 500, nodeOptions: `--require ${nonblocking}` });
+    expect(r.status).toBe(3);
+    expect(r.stderr.length).toBe(mib);
+    expect(r.stderr.toString('latin1')).toBe('e'.repeat(mib));
   });
 
   it("run's early exit loses nothing: 512 KiB of relayed stderr, then the refusal line, then the command's status", () => {

@@ -10,17 +10,18 @@ import type * as Dns from 'node:dns/promises';
 import type * as Http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import net from 'node:net';
+import type * as Net from 'node:net';
 import type { Socket } from 'node:net';
 import { canonicalHost, compileNetworkPolicy, decideAddress, decideHost, parseIp } from '../../permissions/index.js';
 import type { CompiledNetworkPolicy, NetworkAccessPolicy } from '../../permissions/index.js';
 import { readSocksRequest, SOCKS_REPLY, socksReply } from './socks5.js';
 
-// node:http and node:dns/promises (with the HTTP stack they pull in) load when a proxy starts, not with
+// node:http, node:dns/promises and node:net (with the HTTP and streams stacks they pull in) load when a proxy starts, not with
 // every module that imports this one: `codex-sandbox run` without an allow list never needs them (issue #21).
 const requireBuiltin = createRequire(import.meta.url);
 const http = (): typeof Http => requireBuiltin('node:http') as typeof Http;
 const dns = (): typeof Dns => requireBuiltin('node:dns/promises') as typeof Dns;
+const net = (): typeof Net => requireBuiltin('node:net') as typeof Net;
 
 export type ProxyProtocol = 'http' | 'connect' | 'socks5';
 
@@ -94,7 +95,7 @@ async function decide(policy: CompiledNetworkPolicy, resolve: (h: string) => Pro
 
 function connectTo(address: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: address, port });
+    const s = net().connect({ host: address, port });
     s.once('connect', () => {
       s.off('error', reject);
       resolve(s);
@@ -209,7 +210,7 @@ export function createNetworkProxy(opts: ProxyOptions): { proxy: NetworkProxy; l
   });
   web.on('clientError', (_e, socket: Socket) => socket.destroy());
 
-  const server = net.createServer((sock) => {
+  const server = net().createServer((sock) => {
     // Until a request arrives the connection costs the caller a descriptor: a client that never speaks is dropped.
     sock.setTimeout(HANDSHAKE_TIMEOUT_MS, () => sock.destroy());
     sockets.add(sock);

@@ -3,7 +3,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -47,6 +47,53 @@ describe.runIf(process.platform === 'linux')('addon exports (Linux)', () => {
     const abi = loadNative().landlockAbi();
     expect(Number.isInteger(abi)).toBe(true);
     expect(abi).toBeGreaterThanOrEqual(0);
+  });
+
+  it('isTerminal is isatty(3): a pty slave is one; a socket, /dev/null and a closed fd are not', () => {
+    const addon = loadNative();
+    const pty = addon.openPty?.(24, 80);
+    const pair = addon.stdioSocketPair?.();
+    const devNull = openSync('/dev/null', 'r');
+    try {
+      if (pty) expect(addon.isTerminal?.(pty.slave)).toBe(true);
+      if (pair) expect(addon.isTerminal?.(pair[0])).toBe(false);
+      expect(addon.isTerminal?.(devNull)).toBe(false);
+      expect(addon.isTerminal?.(-1)).toBe(false);
+    } finally {
+      for (const fd of [...(pty ? [pty.master, pty.slave] : []), ...(pair ?? []), devNull]) closeSync(fd);
+    }
+  });
+
+  it('watchReadable calls back while the fd has data or its peer closed, and never after unwatchReadable', async () => {
+    const addon = loadNative();
+    const { watchReadable, unwatchReadable, stdioSocketPair } = addon;
+    if (!watchReadable || !unwatchReadable || !stdioSocketPair) throw new Error('this Linux build lacks watchReadable');
+    const [mine, peer] = stdioSocketPair(true);
+    const got: string[] = [];
+    let calls = 0;
+    let eof: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => (eof = resolve));
+    const buf = Buffer.alloc(64);
+    const watch = watchReadable(mine, (errno) => {
+      calls++;
+      expect(errno).toBe(0);
+      const n = readSync(mine, buf, 0, buf.length, null);
+      if (n === 0) {
+        unwatchReadable(watch);
+        eof();
+      } else got.push(buf.toString('utf8', 0, n));
+    });
+    writeSync(peer, 'hello');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got.join('')).toBe('hello');
+    closeSync(peer);
+    await ended;
+    const after = calls;
+    // Level-triggered EOF would call back on every turn of the loop: stopped, it does not.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toBe(after);
+    unwatchReadable(watch); // twice is harmless
+    closeSync(mine);
   });
 
   it('embeddedBwrapSha256 is null or the digest of the bundled bwrap built alongside', () => {
