@@ -100,6 +100,7 @@ export type {
   LinuxFacts,
   LinuxNativePlan,
   PlaceholderSources,
+  ProcMaskPaths,
   LinuxSeccompLaunch,
   MacosSeatbeltLaunch,
   NetworkRefusal,
