@@ -150,46 +150,39 @@ describe('CLI start-up', () => {
     expect((JSON.parse(readFileSync(path.join(s.root, 'forked.json'), 'utf8')) as Loaded).spawns).toBe(1);
   });
 
-  it.runIf(process.platform === 'linux')('run loads neither node:child_process nor fs/promises: the packages that require them at load get them lazily', () => {
-    // This preload records the builtin list only (the one above loads node:child_process itself to count spawns).
+  /** The builtin modules a `run` of `script` (under `sh -c`) loaded, through a preload that lists them at exit. */
+  function builtinsOf(label: string, script: string, env: Record<string, string> = {}): { status: number | null; stderr: string; report: string; list: string[] } {
     const builtinsPreload = s.write(
       'builtins-preload.cjs',
       "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_BUILTINS_OUT, JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)))));\n",
     );
-    const builtins = (label: string, env: Record<string, string> = {}): { status: number | null; report: string; list: string[] } => {
-      const out = path.join(s.root, `builtins-${label}.json`);
-      const r = s.cli(['run', '--', 'sh', '-c', 'exit 5'], { env: s.env({ NODE_OPTIONS: `--require ${builtinsPreload}`, CSBX_BUILTINS_OUT: out, ...env }) });
-      return { status: r.status, report: r.report, list: JSON.parse(readFileSync(out, 'utf8')) as string[] };
-    };
+    const out = path.join(s.root, `builtins-${label}.json`);
+    const r = s.cli(['run', '--', 'sh', '-c', script], { env: s.env({ NODE_OPTIONS: `--require ${builtinsPreload}`, CSBX_BUILTINS_OUT: out, ...env }) });
+    return { status: r.status, stderr: r.stderr, report: r.report, list: JSON.parse(readFileSync(out, 'utf8')) as string[] };
+  }
+
+  it.runIf(process.platform === 'linux')('run loads neither node:child_process nor fs/promises: the packages that require them at load get them lazily', () => {
     // commander (executable subcommands only) and isexe (async check only) through rolldown.config.mjs
     // lazyBuiltins; spawn-inherit, spawn-hook, userns and bwrap-select require node:child_process on first use.
-    const run = builtins('run');
+    const run = builtinsOf('run', 'exit 5');
     expect(run.status, run.report).toBe(5);
     for (const m of ['child_process', 'internal/child_process', 'dgram', 'fs/promises']) expect(run.list, m).not.toContain(m);
     // The check can see it: the node:child_process fallback (src/launch/spawn-inherit.ts) loads it.
-    const forked = builtins('forked', { CODEX_SANDBOX_SPAWN: 'node' });
+    const forked = builtinsOf('forked', 'exit 5', { CODEX_SANDBOX_SPAWN: 'node' });
     expect(forked.status, forked.report).toBe(5);
     expect(forked.list).toContain('child_process');
   });
 
   it.runIf(process.platform === 'linux')('run loads neither node:net, node:stream nor node:tty: stdio checks, the stderr relay and the status fd go through the addon and plain reads', () => {
-    const builtinsPreload = s.write(
-      'builtins-net-preload.cjs',
-      "process.on('exit', () => require('fs').writeFileSync(process.env.CSBX_BUILTINS_OUT, JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)))));\n",
-    );
-    const builtins = (label: string, env: Record<string, string> = {}): { status: number | null; report: string; list: string[] } => {
-      const out = path.join(s.root, `builtins-net-${label}.json`);
-      // stderr is a pipe (spawnSync): the relay is on and the command's stderr comes through it. (A line
-      // of the CLI's own, a refusal's, is written through process.stderr, which does load node:net.)
-      const r = s.cli(['run', '--', 'sh', '-c', 'echo to-stderr >&2; exit 5'], { env: s.env({ NODE_OPTIONS: `--require ${builtinsPreload}`, CSBX_BUILTINS_OUT: out, ...env }) });
-      expect(r.stderr, r.report).toBe('to-stderr\n');
-      return { status: r.status, report: r.report, list: JSON.parse(readFileSync(out, 'utf8')) as string[] };
-    };
-    const run = builtins('run');
+    // stderr is a pipe (spawnSync): the relay is on and the command's stderr comes through it. (A line
+    // of the CLI's own, a refusal's, is written through process.stderr, which does load node:net.)
+    const script = 'echo to-stderr >&2; exit 5';
+    const run = builtinsOf('net-run', script);
+    expect(run.stderr, run.report).toBe('to-stderr\n');
     expect(run.status, run.report).toBe(5);
     for (const m of ['net', 'stream', 'tty', 'internal/streams/readable']) expect(run.list, m).not.toContain(m);
     // The check can see them: the node:child_process fallback reads its pipes through net.Sockets.
-    const forked = builtins('forked', { CODEX_SANDBOX_SPAWN: 'node' });
+    const forked = builtinsOf('net-forked', script, { CODEX_SANDBOX_SPAWN: 'node' });
     expect(forked.status, forked.report).toBe(5);
     expect(forked.list).toContain('net');
   });
