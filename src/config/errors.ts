@@ -26,6 +26,30 @@ export class ConfigError extends SandboxError {
   }
 }
 
+/** Where a refused setting is written. */
+export interface SettingAt {
+  file: string;
+  line: number;
+  key: string;
+}
+
+/**
+ * A setting refused because it was read from a project-level file: a sandboxed command or a cloned
+ * repository can write one, so it must not grant the next run more than the caller chose. `what` it
+ * would grant; `flag` the command-line way to grant it instead; `move` what to move to the user config;
+ * `bound` what such a file may still do.
+ */
+export function projectSettingRefused(at: SettingAt, refusal: { what: string; flag: string; move?: string; bound?: string }): ConfigError {
+  const bound = refusal.bound !== undefined ? `, so ${refusal.bound}` : '';
+  return new ConfigError(
+    at.file,
+    at.line,
+    at.key,
+    `${refusal.what}, but this profile comes from a project-level file, which sandboxed commands or a cloned repository can write${bound}; ` +
+      `move ${refusal.move ?? 'the setting'} to your user config (~/.config/codex-sandbox/config.toml), pass ${refusal.flag}, or trust the project explicitly (--trust-project-config)`,
+  );
+}
+
 /** A `--profile` value that names no built-in, no configured profile and no readable file. */
 export class UnknownProfileError extends SandboxError {
   constructor(

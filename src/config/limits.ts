@@ -7,7 +7,7 @@
 import { DEFAULT_PIDS_LIMIT, parseSize } from '../contracts/index.js';
 import type { ResourceLimits } from '../contracts/index.js';
 import type { Located } from './codex-config.js';
-import { ConfigError } from './errors.js';
+import { projectSettingRefused } from './errors.js';
 import type { KeyPath } from './key-lines.js';
 import { describe, readPositiveInt, readTable, rejectUnknownKeys } from './toml-doc.js';
 import type { TomlDoc } from './toml-doc.js';
@@ -64,11 +64,10 @@ export function checkProjectLimits(spec: LimitsSpec | undefined, untrusted: Read
   const pids = spec?.pids;
   if (pids === undefined || !untrusted.has(pids.origin.file)) return;
   if (pids.value === 'unlimited' || pids.value > DEFAULT_PIDS_LIMIT) {
-    throw new ConfigError(
-      pids.origin.file,
-      pids.origin.line,
-      pids.origin.key,
-      `it raises the process limit to ${String(pids.value)} (the default is ${DEFAULT_PIDS_LIMIT}), but this profile comes from a project-level file, which sandboxed commands or a cloned repository can write, so it may only lower limits; move the setting to your user config (~/.config/codex-sandbox/config.toml), pass --limit-pids, or trust the project explicitly (--trust-project-config)`,
-    );
+    throw projectSettingRefused(pids.origin, {
+      what: `it raises the process limit to ${String(pids.value)} (the default is ${DEFAULT_PIDS_LIMIT})`,
+      bound: 'it may only lower limits',
+      flag: '--limit-pids',
+    });
   }
 }

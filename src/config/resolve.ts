@@ -14,7 +14,7 @@ import { nativeFromPathUri } from '../permissions/path-text.js';
 import type { Platform } from '../path-uri/index.js';
 import { builtInProfile, compileCodexDefault, compileCodexPermissions, compileSandboxProfile, mergedPermissions } from './compile.js';
 import type { CompiledProfile } from './compile.js';
-import { ConfigError, UnknownProfileError } from './errors.js';
+import { ConfigError, UnknownProfileError, projectSettingRefused } from './errors.js';
 import { checkProjectLimits, limitsValue } from './limits.js';
 import type { LoadedConfig } from './load.js';
 import type { SandboxConfig } from './sandbox-config.js';
@@ -216,12 +216,7 @@ function checkProjectNetworkAccess(c: CompiledProfile, untrusted: ReadonlySet<st
   const a = c.networkAccess;
   if (a === undefined || !untrusted.has(a.origin.file)) return;
   if (a.value.allow.length === 0 && a.value.allowHostPorts.length === 0 && a.value.unixSockets.length === 0 && !a.value.allowLocalBinding) return;
-  throw new ConfigError(
-    a.origin.file,
-    a.origin.line,
-    a.origin.key,
-    'it allows network access (an allow list), but this profile comes from a project-level file, which sandboxed commands or a cloned repository can write; move the allow list to your user config (~/.config/codex-sandbox/config.toml), pass --allow-domain, or trust the project explicitly (--trust-project-config)',
-  );
+  throw projectSettingRefused(a.origin, { what: 'it allows network access (an allow list)', flag: '--allow-domain', move: 'the allow list' });
 }
 
 /**
@@ -232,12 +227,7 @@ function checkProjectNetworkAccess(c: CompiledProfile, untrusted: ReadonlySet<st
 function checkProjectUserns(c: CompiledProfile, untrusted: ReadonlySet<string>): void {
   const u = c.allowNestedUserns;
   if (u === undefined || u.value !== true || !untrusted.has(u.origin.file)) return;
-  throw new ConfigError(
-    u.origin.file,
-    u.origin.line,
-    u.origin.key,
-    'it allows nested user namespaces, but this profile comes from a project-level file, which sandboxed commands or a cloned repository can write; move the setting to your user config (~/.config/codex-sandbox/config.toml), pass --allow-nested-userns, or trust the project explicitly (--trust-project-config)',
-  );
+  throw projectSettingRefused(u.origin, { what: 'it allows nested user namespaces', flag: '--allow-nested-userns' });
 }
 
 /**
@@ -248,12 +238,7 @@ function checkProjectUserns(c: CompiledProfile, untrusted: ReadonlySet<string>):
 function checkProjectCaches(c: CompiledProfile, untrusted: ReadonlySet<string>): void {
   const k = c.caches;
   if (k === undefined || k.value.length === 0 || !untrusted.has(k.origin.file)) return;
-  throw new ConfigError(
-    k.origin.file,
-    k.origin.line,
-    k.origin.key,
-    'it makes cache directories under your home directory writable, but this profile comes from a project-level file, which sandboxed commands or a cloned repository can write; move the setting to your user config (~/.config/codex-sandbox/config.toml), pass --cache, or trust the project explicitly (--trust-project-config)',
-  );
+  throw projectSettingRefused(k.origin, { what: 'it makes cache directories under your home directory writable', flag: '--cache' });
 }
 
 /** Applies the bound: throws on a refusal; drops an untrusted `glob_scan_max_depth` with a warning. */
