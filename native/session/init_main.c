@@ -117,20 +117,21 @@ struct Spawn {
   char** envp;
   int stdio[3];      // the fds dup'd onto 0..2 (all -1: already there)
   int cloexec_rest;  // fds above 2 were not closed before: all made close-on-exec before the exec
-  int isolated;      // an isolated init's command: a fresh IPC namespace and every capability dropped first
+  int isolated;      // an isolated init's command: every capability dropped first
+  int fresh_ipc;     // and a fresh IPC namespace of its own (when the init cannot watch its own: ipc_watch)
   volatile int err;  // written by the child (shared memory) when its set-up or exec fails
   const char* volatile what;  // with err: the set-up step that failed, "" the exec
 };
 
 // An isolated command's own set-up, in its child before the exec (the init keeps its capabilities: it
-// makes this for every command it runs). System V IPC objects and POSIX message queues live in an IPC
-// namespace: a fresh one per command, so none outlives its command into the next one the same init runs
-// (ipc_namespaces(7)); then every capability gone, no ambient, and checked: a capability kept would let
+// makes this for every command it runs). Only when the init cannot watch its IPC namespace (ipc_watch),
+// a fresh IPC namespace for the command, so no System V object or POSIX message queue outlives it into
+// the next command (ipc_namespaces(7)). Then every capability gone, no ambient, and checked: a capability kept would let
 // the command unmount the sandbox's read-only binds and masks (capabilities(7); user_namespaces(7)). The
 // bounding set is empty (the supervisor emptied it, supervisor_main.cc empty_bounding_set; the init
 // checked it) and no_new_privs is set (inherited). Returns 0, or -errno with *what set.
-static long drop_to_command(const char** what) {
-  long r = sys_unshare(CLONE_NEWIPC);
+static long drop_to_command(int fresh_ipc, const char** what) {
+  long r = fresh_ipc ? sys_unshare(CLONE_NEWIPC) : 0;
   *what = "session command set-up: unshare(CLONE_NEWIPC)";
   if (r < 0) return r;
   *what = "session command set-up: prctl(PR_CAP_AMBIENT_CLEAR_ALL)";
@@ -169,7 +170,7 @@ static int spawn_child(void* p) {
   // autogroup's nice through /proc never leaves that to a later command of the same init.
   const char* what = "";
   long err = sys_setsid();
-  if (err >= 0 && spawn->isolated) err = drop_to_command(&what);
+  if (err >= 0 && spawn->isolated) err = drop_to_command(spawn->fresh_ipc, &what);
   for (int k = 0; k < 3 && err >= 0; ++k) {
     if (spawn->stdio[k] >= 0) err = sys_dup3(spawn->stdio[k], k, 0);
   }
@@ -238,6 +239,7 @@ static void parse_command(char** argv, int argc, int* i, struct Spawn* spawn) {
   spawn->argv = argv + *i;
   spawn->envp[n_env] = 0;
   spawn->isolated = 0;
+  spawn->fresh_ipc = 0;
   spawn->what = "";
   spawn->stdio[0] = kStdin;
   spawn->stdio[1] = kStdout;
@@ -311,7 +313,61 @@ static int same_attributes(const struct Attributes* a, const struct Attributes* 
   return 1;
 }
 
-enum { kSocket = 103, kSignals = 104, kOom = 105, kLimitsFd = 106, kCleanupRounds = 16 };
+enum { kSocket = 103, kSignals = 104, kOom = 105, kLimitsFd = 106, kSysvShm = 107, kMqueue = 110, kCleanupRounds = 16 };
+
+// The init's IPC namespace, watched: System V objects live in it until removed (they outlive their
+// creator), and so do POSIX message queues (files of the namespace's mqueue filesystem). /proc/sysvipc/
+// shm, msg and sem list the objects of the IPC namespace of whoever opened them (ipc/util.c
+// sysvipc_proc_open), held open at 107..109; the namespace's mqueue filesystem (keyed by the IPC
+// namespace, ipc/mqueue.c mqueue_get_tree) as a detached mount (fsopen(2), fsmount(2): in no mount
+// tree, nothing a command can see), its root open at 110. After each command: if it left any object,
+// a fresh IPC namespace (unshare(2) CLONE_NEWIPC, by this init, which holds CAP_SYS_ADMIN) for the next
+// command, and these opened again in it. Returns 0, or -1 (the caller falls back or exits).
+static int ipc_watch(void) {
+  static const char* const kSysv[3] = {"/proc/sysvipc/shm", "/proc/sysvipc/msg", "/proc/sysvipc/sem"};
+  for (int k = 0; k < 3; ++k) {
+    long fd = sys_openat(kSysv[k], O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || sys_dup3((int)fd, kSysvShm + k, O_CLOEXEC) < 0) return -1;
+    sys_close((int)fd);
+  }
+  long fs = sys_fsopen("mqueue", FSOPEN_CLOEXEC);
+  if (fs < 0) return -1;
+  long mnt = sys_fsconfig((int)fs, FSCONFIG_CMD_CREATE) < 0 ? -1 : sys_fsmount((int)fs, FSMOUNT_CLOEXEC);
+  sys_close((int)fs);
+  if (mnt < 0) return -1;
+  long dir = sys_openat_at((int)mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  sys_close((int)mnt);
+  if (dir < 0 || sys_dup3((int)dir, kMqueue, O_CLOEXEC) < 0) return -1;
+  sys_close((int)dir);
+  return 0;
+}
+
+// 1 if the watched IPC namespace holds any object, 0 if none, -1 if that cannot be told.
+static int ipc_used(void) {
+  char text[512];
+  for (int k = 0; k < 3; ++k) {
+    // A header line, then one line per object.
+    long n = sys_pread(kSysvShm + k, text, sizeof text, 0);
+    if (n <= 0) return -1;
+    long line = 0;
+    while (line < n && text[line] != '\n') ++line;
+    if (line >= n) return -1;
+    if (n > line + 1) return 1;
+  }
+  unsigned char entries[1024];
+  if (sys_lseek(kMqueue, 0, 0) != 0) return -1;
+  long n = sys_getdents64(kMqueue, entries, sizeof entries);
+  if (n < 0) return -1;
+  // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, name; only "." and ".." when empty.
+  for (long at = 0; at + 19 < n;) {
+    unsigned short reclen = (unsigned short)(entries[at + 16] | (entries[at + 17] << 8));
+    const char* name = (const char*)entries + at + 19;
+    if (reclen == 0) return -1;
+    if (!(name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))) return 1;
+    at += reclen;
+  }
+  return 0;
+}
 
 // Ends everything of the command that just ran, then proves it. Every process of this pid namespace
 // descends from this init or was re-parented to it (none can join from outside: setns(2) needs
@@ -346,7 +402,7 @@ static int end_everything(void) {
 // The outcome of the current command is in *args (failed_what/failed_errno or exited/status): nothing of
 // the command is left and no signal meant for it stays pending, or the init exits (the old way: the
 // supervisor reads the outcome when it reaps it). Then DONE: this init is idle.
-static void finish_command(struct SessionInitArgs* args, unsigned int generation, const struct Attributes* before, int oom_fd) {
+static void finish_command(struct SessionInitArgs* args, unsigned int generation, const struct Attributes* before, int oom_fd, int watching_ipc) {
   if (end_everything() != 0) sys_exit_group(0);
   // Signals from inside the namespace meant for that command (it is gone: no later one comes from there).
   struct ksiginfo drained[4];
@@ -354,6 +410,11 @@ static void finish_command(struct SessionInitArgs* args, unsigned int generation
   }
   struct Attributes after;
   if (read_attributes(&after, kLimitsFd, oom_fd) != 0 || !same_attributes(before, &after)) sys_exit_group(0);
+  // Objects left in the IPC namespace: the next command gets a fresh one (or this init exits).
+  if (watching_ipc) {
+    int used = ipc_used();
+    if (used != 0 && (used < 0 || sys_unshare(CLONE_NEWIPC) < 0 || ipc_watch() != 0)) sys_exit_group(0);
+  }
   struct SessionInitMessage done = {kSessionInitDone, generation, 0};
   struct kiovec iov = {&done, sizeof done};
   struct kmsghdr m = {0, 0, &iov, 1, 0, 0, 0};
@@ -459,6 +520,8 @@ int session_init_run(void* p) {
   check(args, limits, "session command set-up: open /proc/self/limits");
   check(args, sys_dup3((int)limits, kLimitsFd, O_CLOEXEC), "session command set-up: dup3 (/proc/self/limits)");
   sys_close((int)limits);
+  // Watched where the kernel allows it; else each command's child makes a fresh IPC namespace.
+  const int watching_ipc = ipc_watch() == 0;
   struct Attributes before;
   check(args, read_attributes(&before, kLimitsFd, (int)oom), "session command set-up: reading the init's limits and scheduling attributes");
 
@@ -491,6 +554,7 @@ int session_init_run(void* p) {
     spawn.stdio[0] = spawn.stdio[1] = spawn.stdio[2] = -1;
     spawn.cloexec_rest = 1;
     spawn.isolated = 1;
+    spawn.fresh_ipc = !watching_ipc;
 
     // The command: a vfork-style child (CLONE_VM | CLONE_VFORK: no page tables of its own to build and
     // throw away at its exec, as posix_spawn(3) does) in a session of its own, in a fresh IPC namespace,
@@ -502,13 +566,13 @@ int session_init_run(void* p) {
     if (pid < 0) {
       args->failed_errno = (int)-pid;
       args->failed_what = "session command set-up: clone (the command's process)";
-      finish_command(args, generation, &before, (int)oom);
+      finish_command(args, generation, &before, (int)oom, watching_ipc);
       continue;
     }
     if (spawn.err != 0) {
       args->failed_errno = spawn.err;
       args->failed_what = spawn.what;
-      finish_command(args, generation, &before, (int)oom);
+      finish_command(args, generation, &before, (int)oom, watching_ipc);
       continue;
     }
     for (;;) {
@@ -549,6 +613,6 @@ int session_init_run(void* p) {
       }
       if (ended) break;
     }
-    finish_command(args, generation, &before, (int)oom);
+    finish_command(args, generation, &before, (int)oom, watching_ipc);
   }
 }

@@ -103,6 +103,12 @@ static inline long sys_sched_getaffinity(unsigned long size, void* mask) { retur
 static inline long sys_ioprio_get(void) { return sys6(__NR_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0, 0, 0, 0, 0); }
 static inline long sys_openat(const char* path, int flags) { return sys6(__NR_openat, AT_FDCWD_VALUE, (long)path, flags, 0, 0, 0); }
 static inline long sys_pread(int fd, void* p, unsigned long n, long offset) { return sys6(__NR_pread64, fd, (long)p, (long)n, offset, 0, 0); }
+static inline long sys_fsopen(const char* fs, unsigned int flags) { return sys6(__NR_fsopen, (long)fs, flags, 0, 0, 0, 0); }
+static inline long sys_fsconfig(int fd, unsigned int cmd) { return sys6(__NR_fsconfig, fd, cmd, 0, 0, 0, 0); }
+static inline long sys_fsmount(int fd, unsigned int flags) { return sys6(__NR_fsmount, fd, flags, 0, 0, 0, 0); }
+static inline long sys_openat_at(int dir, const char* path, int flags) { return sys6(__NR_openat, dir, (long)path, flags, 0, 0, 0); }
+static inline long sys_lseek(int fd, long offset, int whence) { return sys6(__NR_lseek, fd, offset, whence, 0, 0, 0); }
+static inline long sys_getdents64(int fd, void* p, unsigned long n) { return sys6(__NR_getdents64, fd, (long)p, (long)n, 0, 0, 0); }
 static inline long sys_signalfd(const unsigned long* mask, int flags) { return sys6(__NR_signalfd4, -1, (long)mask, 8, flags, 0, 0); }
 
 // Unix socket messages (the init's channel to the supervisor) and poll, as the kernel's structs (64-bit).

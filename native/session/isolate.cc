@@ -202,8 +202,9 @@ void set_argv(InitMemory* memory, std::vector<std::string> storage) {
 // A new init: clone(2) with new pid and mount namespaces (CAP_SYS_ADMIN, held by the supervisor alone),
 // sharing this address space (CLONE_VM: no exec, no page tables of its own) but not the fd table or the
 // signal handlers. glibc's clone(), not clone3 (which the sandbox's seccomp filter refuses with ENOSYS);
-// its child calls session_init_run on the init's own stack and touches no libc state. Its IPC namespace
-// is made per command, by each command's child (init_main.c drop_to_command). The init's commands come
+// its child calls session_init_run on the init's own stack and touches no libc state. A new IPC
+// namespace too, replaced by the init whenever a command left an object in it (init_main.c ipc_watch).
+// The init's commands come
 // on a SOCK_SEQPACKET socketpair (the sandbox's seccomp filter allows unix stream/seqpacket pairs).
 int new_init(const ProcMasks& masks, pid_t* out, std::string* message) {
   int sv[2];
@@ -242,13 +243,13 @@ int new_init(const ProcMasks& masks, pid_t* out, std::string* message) {
     close(sv[1]);
     return err;
   }
-  long pid = clone(session_init_run, memory->stack + kGuard + kInitStack, CLONE_VM | CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, &memory->args);
+  long pid = clone(session_init_run, memory->stack + kGuard + kInitStack, CLONE_VM | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, &memory->args);
   int clone_errno = errno;
   // Back as it was (a failure would leave SIGTERM and the rest blocked in the supervisor: reported).
   if (sigprocmask(SIG_SETMASK, &saved, nullptr) != 0) *message = std::string("sigprocmask (restoring the supervisor's mask): ") + strerror(errno);
   close(sv[1]);
   if (pid < 0) {
-    *message = std::string("clone (new pid and mount namespaces for the command): ") + strerror(clone_errno);
+    *message = std::string("clone (new pid, IPC and mount namespaces for the command): ") + strerror(clone_errno);
     free_stacks.push_back(memory->stack);
     close(sv[0]);
     return clone_errno;

@@ -457,6 +457,17 @@ describe.skipIf(!isLinux)('sandbox sessions: one init reused by the next command
     const b = session.spawn([PY, '-c', look], { stdin: 'ignore', reject: false });
     expect(await b).toMatchObject({ exitCode: 0, stdout: 'found:' });
     expect(b.pid).toBe(a.pid);
+    // Each kind alone is enough for a fresh IPC namespace; one left unused is kept (init_main.c ipc_watch).
+    const ns = async (): Promise<string> => String((await start('readlink /proc/self/ns/ipc')).stdout);
+    for (const make of ['libc.shmget(k, 4096, 0o1600)', 'libc.msgget(k, 0o1600)', 'libc.semget(k, 1, 0o1600)', `libc.mq_open(b"/csbx-reuse-${process.pid}", os.O_CREAT | os.O_RDWR, 0o600, None)`]) {
+      const before = await ns();
+      expect(await ns()).toBe(before);
+      const made = await session.spawn([PY, '-c', `import ctypes, os\nlibc = ctypes.CDLL(None)\nk = ${key}\nassert ${make} >= 0\n${look.split('\n').slice(2).join('\n')}`], { stdin: 'ignore', reject: false });
+      expect(made.stdout).toMatch(/^found:\w+$/);
+      const after = await session.spawn([PY, '-c', look], { stdin: 'ignore', reject: false });
+      expect(after.stdout).toBe('found:');
+      expect(await ns()).not.toBe(before);
+    }
   });
 
   it('a signal a command sends to its init as it finishes never reaches the next command', async () => {
