@@ -165,11 +165,11 @@ static int spawn_child(void* p) {
   // disposition is the supervisor's default (it reset any its starter ignored) or a handler, which exec
   // resets; the init installs none (session_init_run).
   sys_rt_sigaction(SIGPIPE, &dfl, 0);
-  // A session and group of its own (the init's SIGNAL forwarding and the supervisor's kill reach it as a
-  // group), and its own autogroup (sched(7) "The autogroup feature"): a command that changed its
-  // autogroup's nice through /proc never leaves that to a later command of the same init.
+  // A group of its own (the init forwards signals to it): in the init's session for an isolated command
+  // (a session it does not lead, as sandbox.spawn's command in bwrap's --new-session); isolation 'none':
+  // a session of its own. setsid(2) returns the new session's id, setpgid(2) 0: both >= 0 on success.
   const char* what = "";
-  long err = sys_setsid();
+  long err = spawn->isolated ? sys_setpgid(0, 0) : sys_setsid();
   if (err >= 0 && spawn->isolated) err = drop_to_command(spawn->fresh_ipc, &what);
   for (int k = 0; k < 3 && err >= 0; ++k) {
     if (spawn->stdio[k] >= 0) err = sys_dup3(spawn->stdio[k], k, 0);
@@ -279,9 +279,10 @@ int session_plain_run(void* p) {
 // resource limits (prlimit(2) on another process), scheduling policy and nice (setpriority(2),
 // sched_setattr(2) lowering them), CPU affinity (sched_setaffinity(2)), I/O priority (ioprio_set(2))
 // and, when the sandbox's uid is the namespace's root, its OOM score adjustment (proc(5)
-// /proc/PID/oom_score_adj). Each is inherited by the next command this init starts: snapshot once,
+// /proc/PID/oom_score_adj); and the nice of the autogroup of this init's session, which its commands
+// share (sched(7) "The autogroup feature": /proc/PID/autogroup, writable by the process's owner). Each is inherited by the next command this init starts: snapshot once,
 // compared after each command; any change and the init takes no other command (it exits).
-enum { kLimitsText = 2048, kAttrSize = 56, kAffinity = 128, kOomText = 16 };
+enum { kLimitsText = 2048, kAttrSize = 56, kAffinity = 128, kOomText = 16, kAutogroupText = 64 };
 struct Attributes {
   char limits[kLimitsText];  // /proc/self/limits: every resource limit in one read (proc(5))
   long limits_size;
@@ -291,9 +292,11 @@ struct Attributes {
   long ioprio;
   char oom[kOomText];
   long oom_size;
+  char autogroup[kAutogroupText];  // /proc/self/autogroup: its nice, which the commands (in this init's session) share
+  long autogroup_size;
 };
 
-static int read_attributes(struct Attributes* a, int limits_fd, int oom_fd) {
+static int read_attributes(struct Attributes* a, int limits_fd, int oom_fd, int autogroup_fd) {
   for (unsigned long k = 0; k < sizeof *a; ++k) ((unsigned char*)a)[k] = 0;
   a->limits_size = sys_pread(limits_fd, a->limits, kLimitsText, 0);
   if (a->limits_size <= 0 || a->limits_size >= kLimitsText) return -1;
@@ -301,7 +304,8 @@ static int read_attributes(struct Attributes* a, int limits_fd, int oom_fd) {
   a->affinity_size = sys_sched_getaffinity(kAffinity, a->affinity);
   a->ioprio = sys_ioprio_get();
   a->oom_size = oom_fd >= 0 ? sys_pread(oom_fd, a->oom, kOomText, 0) : 0;
-  return a->affinity_size < 0 || a->ioprio < 0 || a->oom_size < 0 ? -1 : 0;
+  a->autogroup_size = autogroup_fd >= 0 ? sys_pread(autogroup_fd, a->autogroup, kAutogroupText, 0) : 0;
+  return a->affinity_size < 0 || a->ioprio < 0 || a->oom_size < 0 || a->autogroup_size < 0 ? -1 : 0;
 }
 
 static int same_attributes(const struct Attributes* a, const struct Attributes* b) {
@@ -313,7 +317,7 @@ static int same_attributes(const struct Attributes* a, const struct Attributes* 
   return 1;
 }
 
-enum { kSocket = 103, kSignals = 104, kOom = 105, kLimitsFd = 106, kSysvShm = 107, kMqueue = 110, kCleanupRounds = 16 };
+enum { kSocket = 103, kSignals = 104, kOom = 105, kLimitsFd = 106, kSysvShm = 107, kMqueue = 110, kAutogroup = 111, kCleanupRounds = 16 };
 
 // The init's IPC namespace, watched: System V objects live in it until removed (they outlive their
 // creator), and so do POSIX message queues (files of the namespace's mqueue filesystem). /proc/sysvipc/
@@ -402,14 +406,14 @@ static int end_everything(void) {
 // The outcome of the current command is in *args (failed_what/failed_errno or exited/status): nothing of
 // the command is left and no signal meant for it stays pending, or the init exits (the old way: the
 // supervisor reads the outcome when it reaps it). Then DONE: this init is idle.
-static void finish_command(struct SessionInitArgs* args, unsigned int generation, const struct Attributes* before, int oom_fd, int watching_ipc) {
+static void finish_command(struct SessionInitArgs* args, unsigned int generation, const struct Attributes* before, int oom_fd, int autogroup_fd, int watching_ipc) {
   if (end_everything() != 0) sys_exit_group(0);
   // Signals from inside the namespace meant for that command (it is gone: no later one comes from there).
   struct ksiginfo drained[4];
   while (sys_read(kSignals, drained, sizeof drained) > 0) {
   }
   struct Attributes after;
-  if (read_attributes(&after, kLimitsFd, oom_fd) != 0 || !same_attributes(before, &after)) sys_exit_group(0);
+  if (read_attributes(&after, kLimitsFd, oom_fd, autogroup_fd) != 0 || !same_attributes(before, &after)) sys_exit_group(0);
   // Objects left in the IPC namespace: the next command gets a fresh one (or this init exits).
   if (watching_ipc) {
     int used = ipc_used();
@@ -516,6 +520,13 @@ int session_init_run(void* p) {
     sys_close((int)oom);
     oom = kOom;
   }
+  // Absent without CONFIG_SCHED_AUTOGROUP: nothing to compare then.
+  long autogroup = sys_openat("/proc/self/autogroup", O_RDONLY | O_CLOEXEC);
+  if (autogroup >= 0) {
+    check(args, sys_dup3((int)autogroup, kAutogroup, O_CLOEXEC), "session command set-up: dup3 (autogroup)");
+    sys_close((int)autogroup);
+    autogroup = kAutogroup;
+  }
   long limits = sys_openat("/proc/self/limits", O_RDONLY | O_CLOEXEC);
   check(args, limits, "session command set-up: open /proc/self/limits");
   check(args, sys_dup3((int)limits, kLimitsFd, O_CLOEXEC), "session command set-up: dup3 (/proc/self/limits)");
@@ -523,7 +534,7 @@ int session_init_run(void* p) {
   // Watched where the kernel allows it; else each command's child makes a fresh IPC namespace.
   const int watching_ipc = ipc_watch() == 0;
   struct Attributes before;
-  check(args, read_attributes(&before, kLimitsFd, (int)oom), "session command set-up: reading the init's limits and scheduling attributes");
+  check(args, read_attributes(&before, kLimitsFd, (int)oom, (int)autogroup), "session command set-up: reading the init's limits and scheduling attributes");
 
   // The commands, one at a time, each on a GO from the supervisor with its stdin, stdout and stderr.
   // On this init's own stack (a static one would be shared by every init in the supervisor's memory).
@@ -566,13 +577,13 @@ int session_init_run(void* p) {
     if (pid < 0) {
       args->failed_errno = (int)-pid;
       args->failed_what = "session command set-up: clone (the command's process)";
-      finish_command(args, generation, &before, (int)oom, watching_ipc);
+      finish_command(args, generation, &before, (int)oom, (int)autogroup, watching_ipc);
       continue;
     }
     if (spawn.err != 0) {
       args->failed_errno = spawn.err;
       args->failed_what = spawn.what;
-      finish_command(args, generation, &before, (int)oom, watching_ipc);
+      finish_command(args, generation, &before, (int)oom, (int)autogroup, watching_ipc);
       continue;
     }
     for (;;) {
@@ -613,6 +624,6 @@ int session_init_run(void* p) {
       }
       if (ended) break;
     }
-    finish_command(args, generation, &before, (int)oom, watching_ipc);
+    finish_command(args, generation, &before, (int)oom, (int)autogroup, watching_ipc);
   }
 }

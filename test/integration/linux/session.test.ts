@@ -347,7 +347,8 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(children.length).toBeLessThanOrEqual(100);
     for (const child of children) {
       expect(readFileSync(`/proc/${child}/comm`, 'utf8').trim()).toBe('session-init');
-      expect(/^State:\s+S/m.test(readFileSync(`/proc/${child}/status`, 'utf8'))).toBe(true);
+      // Sleeping in recvmsg, or about to (it sent its DONE just before): never a zombie.
+      expect(/^State:\s+(\S)/m.exec(readFileSync(`/proc/${child}/status`, 'utf8'))?.[1]).not.toBe('Z');
       expect(readFileSync(`/proc/${child}/task/${child}/children`, 'utf8').trim()).toBe('');
     }
     expect(session.running).toBe(0);
@@ -525,5 +526,14 @@ describe.skipIf(!isLinux)('sandbox sessions: one init reused by the next command
     expect(Number(String(rn.stdout).split('\n')[1])).toBeGreaterThan(64);
     // A new init: that one exited.
     expect(next.pid).not.toBe(a.pid);
+    // The autogroup of the init's session, which its commands share: its nice, raised by a command
+    // (sched(7): /proc/PID/autogroup, writable by its owner), is not left to the next one either.
+    if (existsSync('/proc/self/autogroup')) {
+      const raise = start('echo 10 > /proc/$$/autogroup && echo RAISED; cat /proc/$$/autogroup');
+      expect((await raise).stdout).toMatch(/^RAISED\n\/autogroup-\d+ nice 10$/);
+      const after = start('cat /proc/$$/autogroup');
+      expect((await after).stdout).toMatch(/^\/autogroup-\d+ nice 0$/);
+      expect(after.pid).not.toBe(raise.pid);
+    }
   });
 });
