@@ -252,11 +252,16 @@ void finish(uint32_t id, Command* c, int status);
 
 // An isolated command's init socket is readable: its DONE (the command and all it started are gone,
 // init_main.c finish_command) ends the command; the init is idle again.
-void on_init_message(uint32_t id) {
+void on_init_message(uint32_t id, bool hung_up) {
   auto it = commands.find(id);
   if (it == commands.end()) return;
   InitOutcome outcome;
-  if (!receive_done(it->second.pid, it->second.generation, it->second.program, &outcome)) return;
+  if (!receive_done(it->second.pid, it->second.generation, it->second.program, &outcome)) {
+    // The init closed its end without a DONE: it is exiting (its pid namespace may take a while to end).
+    // Not polled again (a hung-up socket is always ready); its reaping reports the command (on_exit).
+    if (hung_up) it->second.init_fd = -1;
+    return;
+  }
   Command c = it->second;
   commands.erase(it);
   if (outcome.failed) {
@@ -446,7 +451,7 @@ int main(int argc, char** argv) {
       Command& c = it->second;
       if (owners[i - 2].second == 4) {
         if (fds[i].revents & POLLOUT) flush_init_signals(c.pid);
-        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) on_init_message(it->first);
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) on_init_message(it->first, (fds[i].revents & (POLLHUP | POLLERR)) != 0);
       } else if (owners[i - 2].second == 3) {
         on_report(it->first);
       } else if (owners[i - 2].second == 0) {
