@@ -329,10 +329,14 @@ enum { kSocket = 103, kSignals = 104, kOom = 105, kLimitsFd = 106, kSysvShm = 10
 // command, and these opened again in it. Returns 0, or -1 (the caller falls back or exits).
 static int ipc_watch(void) {
   static const char* const kSysv[3] = {"/proc/sysvipc/shm", "/proc/sysvipc/msg", "/proc/sysvipc/sem"};
+  // Every fd opened here is moved above 100 or closed, on every path: 0..2 must stay free for the
+  // commands' stdio (session_init_run takes a GO's fds only at 0..2).
   for (int k = 0; k < 3; ++k) {
     long fd = sys_openat(kSysv[k], O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || sys_dup3((int)fd, kSysvShm + k, O_CLOEXEC) < 0) return -1;
+    if (fd < 0) return -1;
+    long moved = sys_dup3((int)fd, kSysvShm + k, O_CLOEXEC);
     sys_close((int)fd);
+    if (moved < 0) return -1;
   }
   long fs = sys_fsopen("mqueue", FSOPEN_CLOEXEC);
   if (fs < 0) return -1;
@@ -341,9 +345,10 @@ static int ipc_watch(void) {
   if (mnt < 0) return -1;
   long dir = sys_openat_at((int)mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   sys_close((int)mnt);
-  if (dir < 0 || sys_dup3((int)dir, kMqueue, O_CLOEXEC) < 0) return -1;
+  if (dir < 0) return -1;
+  long moved = sys_dup3((int)dir, kMqueue, O_CLOEXEC);
   sys_close((int)dir);
-  return 0;
+  return moved < 0 ? -1 : 0;
 }
 
 // 1 if the watched IPC namespace holds any object, 0 if none, -1 if that cannot be told.
@@ -553,7 +558,7 @@ int session_init_run(void* p) {
     }
     // Received into the lowest free fds, 0..2, in order (this init holds nothing below 103), not
     // close-on-exec: the command's stdio as they are. Anything else and this init ends.
-    if (n_fds != 3 || fds[0] != 0 || fds[1] != 1 || fds[2] != 2) sys_exit_group(125);
+    if (n_fds != 3 || fds[0] != 0 || fds[1] != 1 || fds[2] != 2) report_failure(args, EBADF, "session command set-up: the command's stdio did not arrive at fds 0..2 of its namespace init");
     const unsigned int generation = m.generation;
     args->failed_what = 0;
     args->failed_errno = 0;
