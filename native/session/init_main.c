@@ -1,5 +1,6 @@
-// The init of one isolated session command (isolate.h), pid 1 of the pid, IPC and mount namespaces the
-// supervisor cloned for it. It runs in the supervisor's memory (clone with CLONE_VM, no exec): an exec
+// The init of isolated session commands (isolate.h), pid 1 of the pid, IPC and mount namespaces the
+// supervisor cloned for it, running its commands one after another (session_init_run). It runs in the
+// supervisor's memory (clone with CLONE_VM, no exec): an exec
 // of even a few pages costs each command a fresh address space, its page faults and its tear-down
 // (page-table work, which a PVM guest traps), which was most of isolation's price after the command's
 // own exec. The supervisor goes on meanwhile, so this code touches only its own stack and the memory
@@ -8,13 +9,15 @@
 // Its memory is the supervisor's, not dumpable (prctl(2) PR_SET_DUMPABLE is per address space): the
 // command cannot ptrace it or read it through /proc.
 //
-// argv (written by the supervisor, isolate.cc init_argv):
-//   session-init --session-init N ro... M masked... cwd E env... K candidates... argv...
-// fds: the command's stdin, stdout, stderr, moved to 100..102 first (nothing else is kept open).
-// Outcome (init_run.h SessionInitArgs): the failed step and its errno (an empty step: the command's
-// exec failed, the supervisor words it), or the command's wait status, written into the supervisor's
-// memory just before the init exits; the supervisor reads it once it has reaped the init.
-// isolation 'none' (session_plain_run) reports on a pipe instead: u32 errno, u32 0 if the exec failed.
+// Its own argv (isolate.cc new_init): session-init --session-init N ro... M masked...; each command's
+// (isolate.cc init_argv, rewritten by the supervisor while the init is idle): cwd E env... K
+// candidates... argv... fds: its socket to the supervisor at 103 (init_run.h SessionInitMessage), a
+// command's stdin, stdout, stderr at 0..2 as a GO brings them. Outcome of each command (init_run.h
+// SessionInitArgs): the failed step and its errno (an empty step: the command's exec failed, the
+// supervisor words it), or the command's wait status, written into the supervisor's memory before DONE
+// (or before the init exits, when it cannot take another command: read once it is reaped).
+// isolation 'none' (session_plain_run; argv: session-init --session-init 0 0 cwd ...) reports on a
+// pipe instead: u32 errno, u32 0 if the exec failed.
 #include "init_sys.h"
 #include "init_run.h"
 
@@ -195,11 +198,11 @@ static int spawn_child(void* p) {
   return 127;
 }
 
-// Moved out of the way, then everything else closed: the init (or a command without isolation) must
-// not hold the supervisor's frame channel, its signalfd or another command's pipes. In two steps: with
-// many commands running, a source fd may itself be one of 100..103, and a direct dup3 would overwrite
-// it before it was moved. All close-on-exec: the command gets 100..102 dup'd onto 0..2 only. `n`: 4
-// with a report pipe (103), 3 without (the isolated init).
+// isolation 'none', when a source is among 0..2: moved out of the way, then everything else closed: a
+// command must not hold the supervisor's frame channel, its signalfd or another command's pipes. In two
+// steps: with many commands running, a source fd may itself be one of 100..103, and a direct dup3 would
+// overwrite it before it was moved. All close-on-exec: the command gets 100..102 dup'd onto 0..2 only.
+// `n`: 4 (with the report pipe at 103).
 static void move_fds(const int fds[4], int n) {
   int above[4];
   int clash = 0;

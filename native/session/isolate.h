@@ -1,6 +1,7 @@
-// Per-command isolation in a session (sandbox.session on Linux, docs/sessions.md): each command runs
-// under a small init of its own, pid 1 of new pid, IPC and mount namespaces, with a fresh /proc that
-// carries the sandbox's /proc masks and without any capability.
+// Per-command isolation in a session (sandbox.session on Linux, docs/sessions.md): each running command
+// has a small init of its own, pid 1 of its pid, IPC and mount namespaces, with a /proc that carries
+// the sandbox's /proc masks; the command holds no capability. An init runs one command at a time and is
+// reused for the next once it has proven the last one gone (init_main.c).
 #pragma once
 
 #include <sys/types.h>

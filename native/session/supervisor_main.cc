@@ -3,8 +3,8 @@
 // confinement; every command it starts inherits it. It speaks the frame protocol of frames.h on its
 // stdin (requests from the host) and stdout (reports), and starts each command (isolate.h) in a
 // session of its own. With `--isolate` (the Linux session plan, which gives
-// this process alone CAP_SYS_ADMIN), each command runs under an init of its own in new pid, IPC and
-// mount namespaces, without capabilities (isolate.h). It ends, killing every command's group, when its stdin
+// this process alone CAP_SYS_ADMIN), each command runs under an init of its own (pid, IPC and
+// mount namespaces, reused for a later command), without capabilities (isolate.h). It ends, killing every command's group, when its stdin
 // reaches EOF (the host closed the session or died).
 #include <errno.h>
 #include <poll.h>
