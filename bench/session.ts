@@ -64,12 +64,27 @@ async function throughputWithCpu(label: string, run: () => Promise<void>, comman
   return { label, result, machineCpuMsPerCommand: (machineBusyMs() - before) / commands, ...(tree !== undefined && after !== undefined ? { sessionCpuMsPerCommand: (after - tree) / commands } : {}) };
 }
 
-/** A process's CPU plus its reaped children's (proc(5) /proc/pid/stat utime stime cutime cstime), in ms. */
+/**
+ * A process's CPU plus its reaped children's (proc(5) /proc/pid/stat utime stime cutime cstime), and the
+ * same of its live children, in ms: the supervisor keeps idle inits for the next commands, and a live
+ * init's commands are counted in its own cutime/cstime, not yet in the supervisor's.
+ */
 function treeCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const own = (p: number): number => {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * TICK_MS;
+  };
+  try {
+    let total = own(pid);
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean)) {
+      try {
+        total += own(Number(child));
+      } catch {
+        // reaped meanwhile: counted in the supervisor's cutime/cstime from now on
+      }
+    }
+    return total;
   } catch {
     return undefined;
   }
@@ -77,8 +92,8 @@ function treeCpuMs(pid: number): number | undefined {
 
 /**
  * This process's one descendant running the session supervisor (comm cut to 15 characters), or
- * undefined. The supervisor reaps every init and each init its command, so its tree CPU is the
- * session's whole work outside Node, apart from the other load a busy machine carries.
+ * undefined. The supervisor reaps every init and each init its commands, so its tree CPU (with its
+ * live inits') is the session's whole work outside Node, apart from the other load a busy machine carries.
  */
 function sessionSupervisorPid(): number | undefined {
   const children = new Map<number, number[]>();
@@ -156,7 +171,8 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
   log(`bench: sessions, ${n} commands per cheap case, ${slow} per sandbox.spawn / raw bwrap`);
   const batches: SessionBatch[] = [];
   batches.push(await batch('bare spawn /bin/true', n, input.bare));
-  // Every session command runs in its own pid, IPC and mount namespaces with a fresh /proc (docs/sessions.md).
+  // Every session command runs under an init of its own at a time (pid and mount namespaces, /proc and
+  // masks, kept for the session's next command) in a fresh IPC namespace (docs/sessions.md).
   batches.push(await batch('session.spawn(/bin/true), own namespaces (open+close incl.)', n, sessionRun, around));
   // isolation: 'none': started by the supervisor directly, sharing the session's pid namespace.
   batches.push(await batch("session.spawn(/bin/true), isolation: 'none' (open+close incl.)", n, sessionRun, plainAround));

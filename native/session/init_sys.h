@@ -97,3 +97,45 @@ static inline long sys_wait4(int pid, int* status, int options) { return sys6(__
 static inline long sys_close_range(unsigned int first, unsigned int last) { return sys6(__NR_close_range, first, last, 0, 0, 0, 0); }
 static inline long sys_close_range_flags(unsigned int first, unsigned int last, unsigned int flags) { return sys6(__NR_close_range, first, last, flags, 0, 0, 0); }
 static inline long sys_kill(int pid, int sig) { return sys6(__NR_kill, pid, sig, 0, 0, 0, 0); }
+static inline long sys_unshare(unsigned long flags) { return sys6(__NR_unshare, (long)flags, 0, 0, 0, 0, 0); }
+static inline long sys_sched_getattr(void* attr, unsigned int size) { return sys6(__NR_sched_getattr, 0, (long)attr, size, 0, 0, 0); }
+static inline long sys_sched_getaffinity(unsigned long size, void* mask) { return sys6(__NR_sched_getaffinity, 0, (long)size, (long)mask, 0, 0, 0); }
+static inline long sys_ioprio_get(void) { return sys6(__NR_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0, 0, 0, 0, 0); }
+static inline long sys_openat(const char* path, int flags) { return sys6(__NR_openat, AT_FDCWD_VALUE, (long)path, flags, 0, 0, 0); }
+static inline long sys_pread(int fd, void* p, unsigned long n, long offset) { return sys6(__NR_pread64, fd, (long)p, (long)n, offset, 0, 0); }
+static inline long sys_fsopen(const char* fs, unsigned int flags) { return sys6(__NR_fsopen, (long)fs, flags, 0, 0, 0, 0); }
+static inline long sys_fsconfig(int fd, unsigned int cmd) { return sys6(__NR_fsconfig, fd, cmd, 0, 0, 0, 0); }
+static inline long sys_fsmount(int fd, unsigned int flags) { return sys6(__NR_fsmount, fd, flags, 0, 0, 0, 0); }
+static inline long sys_openat_at(int dir, const char* path, int flags) { return sys6(__NR_openat, dir, (long)path, flags, 0, 0, 0); }
+static inline long sys_lseek(int fd, long offset, int whence) { return sys6(__NR_lseek, fd, offset, whence, 0, 0, 0); }
+static inline long sys_getdents64(int fd, void* p, unsigned long n) { return sys6(__NR_getdents64, fd, (long)p, (long)n, 0, 0, 0); }
+static inline long sys_signalfd(const unsigned long* mask, int flags) { return sys6(__NR_signalfd4, -1, (long)mask, 8, flags, 0, 0); }
+
+// Unix socket messages (the init's channel to the supervisor) and poll, as the kernel's structs (64-bit).
+struct kiovec {
+  void* base;
+  unsigned long len;
+};
+struct kmsghdr {
+  void* name;
+  int namelen;
+  struct kiovec* iov;
+  unsigned long iovlen;
+  void* control;
+  unsigned long controllen;
+  int flags;
+};
+struct kcmsghdr {
+  unsigned long len;
+  int level;
+  int type;
+};
+struct kpollfd {
+  int fd;
+  short events;
+  short revents;
+};
+enum { kSolSocket = 1, kScmRights = 1, kMsgCtrunc = 8, kMsgDontwait = 0x40, kMsgNosignal = 0x4000, kPollIn = 1 };
+static inline long sys_sendmsg(int fd, const struct kmsghdr* m, int flags) { return sys6(__NR_sendmsg, fd, (long)m, flags, 0, 0, 0); }
+static inline long sys_recvmsg(int fd, struct kmsghdr* m, int flags) { return sys6(__NR_recvmsg, fd, (long)m, flags, 0, 0, 0); }
+static inline long sys_ppoll(struct kpollfd* fds, unsigned long n) { return sys6(__NR_ppoll, (long)fds, (long)n, 0, 0, 8, 0); }

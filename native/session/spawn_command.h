@@ -2,6 +2,7 @@
 // the cwd check and PATH search (as execvp(3)), and the words for an exec failure.
 #pragma once
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <string>
@@ -14,7 +15,9 @@ struct SpawnedCommand {
   int stdin_fd = -1;   // write end, non-blocking
   int stdout_fd = -1;  // read end, non-blocking
   int stderr_fd = -1;  // read end, non-blocking
-  int report_fd = -1;  // isolated commands: the namespace init's report pipe (isolate.h), else -1
+  int report_fd = -1;  // isolation 'none': the command's exec report pipe (isolate.h), else -1
+  int init_fd = -1;    // isolated: the supervisor's end of its init's socket (DONE arrives there), else -1
+  uint32_t generation = 0;  // isolated: the command's generation on that init
 };
 
 // The cwd checked (a directory) and the files execvp(3) would try for argv[0] under the command's

@@ -3,8 +3,8 @@
 // confinement; every command it starts inherits it. It speaks the frame protocol of frames.h on its
 // stdin (requests from the host) and stdout (reports), and starts each command (isolate.h) in a
 // session of its own. With `--isolate` (the Linux session plan, which gives
-// this process alone CAP_SYS_ADMIN), each command runs under an init of its own in new pid, IPC and
-// mount namespaces, without capabilities (isolate.h). It ends, killing every command's group, when its stdin
+// this process alone CAP_SYS_ADMIN), each command runs under an init of its own (pid, IPC and
+// mount namespaces, reused for a later command), without capabilities (isolate.h). It ends, killing every command's group, when its stdin
 // reaches EOF (the host closed the session or died).
 #include <errno.h>
 #include <poll.h>
@@ -33,6 +33,8 @@ struct Command {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int report_fd = -1;            // isolation 'none': the command's report pipe until its exec (isolate.h)
+  int init_fd = -1;              // isolated: its init's socket (DONE), owned by isolate.cc
+  uint32_t generation = 0;       // isolated: the command's number on that init
   std::vector<uint8_t> report;   // what the command's child reported so far
   bool starting = false;         // isolation 'none': no exec report yet (STARTED not sent)
   bool plain = false;            // isolation 'none': EOF without a word on report_fd is the start
@@ -63,6 +65,8 @@ void kill_all() {
     kill(-c.pid, SIGKILL);
     if (isolate || c.report_fd >= 0 || !c.report.empty()) kill(c.pid, SIGKILL);
   }
+  // Idle inits too (each would also die with this process: PR_SET_PDEATHSIG).
+  kill_inits();
 }
 
 [[noreturn]] void fatal(const std::string& text) {
@@ -193,6 +197,8 @@ void start(uint32_t id, const std::vector<uint8_t>& payload) {
   c.stdout_fd = spawned.stdout_fd;
   c.stderr_fd = spawned.stderr_fd;
   c.report_fd = spawned.report_fd;
+  c.init_fd = spawned.init_fd;
+  c.generation = spawned.generation;
   c.plain = !isolate;
   c.program = request.argv[0];
   // isolation 'none': STARTED waits for the exec's report (on_report). Isolated: at once; a start
@@ -224,8 +230,10 @@ void handle(const Frame& f) {
       // with them blocked, so one sent during its set-up stays pending (isolate.cc). Without isolation
       // the command's group only: pgid == its pid (init_main.c spawn_child), never 0 or -1; a command
       // not yet exec'd has no group of its own yet: the signal waits until it has started.
+      // Isolated: through the init's socket, for this command's generation only (isolate.h).
       if (it->second.starting) it->second.held_signals.push_back(sig);
-      else if (it->second.pid > 1) kill(isolate ? it->second.pid : -it->second.pid, sig);
+      else if (isolate) signal_isolated(it->second.pid, it->second.generation, sig);
+      else if (it->second.pid > 1) kill(-it->second.pid, sig);
       return;
     }
     case kPause:
@@ -240,6 +248,29 @@ void handle(const Frame& f) {
 }
 
 void on_exit(pid_t pid, int status);
+void finish(uint32_t id, Command* c, int status);
+
+// An isolated command's init socket is readable: its DONE (the command and all it started are gone,
+// init_main.c finish_command) ends the command; the init is idle again.
+void on_init_message(uint32_t id, bool hung_up) {
+  auto it = commands.find(id);
+  if (it == commands.end()) return;
+  InitOutcome outcome;
+  if (!receive_done(it->second.pid, it->second.generation, it->second.program, &outcome)) {
+    // The init closed its end without a DONE: it is exiting (its pid namespace may take a while to end).
+    // Not polled again (a hung-up socket is always ready); its reaping reports the command (on_exit).
+    if (hung_up) it->second.init_fd = -1;
+    return;
+  }
+  Command c = it->second;
+  commands.erase(it);
+  if (outcome.failed) {
+    close_command_fds(&c);
+    send_failed(id, outcome.err, outcome.message);
+    return;
+  }
+  finish(id, &c, outcome.status);
+}
 
 // Reaps every exited child. Children that are not commands are orphans this subreaper adopted:
 // reaped so they never pile up as zombies.
@@ -278,9 +309,10 @@ void on_exit(pid_t pid, int status) {
     release_init(member);
   }
   if (!c.plain) {
-    // The init left its outcome in this address space before its exit (init_run.h).
+    // Its DONE, if the init sent one before it ended; else the outcome it left in this address space
+    // before its exit (init_run.h).
     InitOutcome outcome;
-    if (init_outcome(pid, c.program, &outcome)) {
+    if (receive_done(pid, c.generation, c.program, &outcome) || init_outcome(pid, c.program, &outcome)) {
       if (outcome.failed) {
         close_command_fds(&c);
         send_failed(id, outcome.err, outcome.message);
@@ -307,6 +339,12 @@ void on_exit(pid_t pid, int status) {
       send_started(id, &c);
     }
   }
+  finish(id, &c, status);
+}
+
+// The command and everything it started are gone: its output drained, its exit reported.
+void finish(uint32_t id, Command* cp, int status) {
+  Command& c = *cp;
   // Drained whatever the flow control: what is left in the pipes is bounded by their capacity.
   pump_output(id, &c.stdout_fd, kStdout, true);
   pump_output(id, &c.stderr_fd, kStderr, true);
@@ -371,7 +409,7 @@ int main(int argc, char** argv) {
 
   FrameReader reader;
   std::vector<pollfd> fds;
-  std::vector<std::pair<uint32_t, int>> owners;  // per pollfd after the first two: command id, which (0 in, 1 out, 2 err, 3 report)
+  std::vector<std::pair<uint32_t, int>> owners;  // per pollfd after the first two: command id, which (0 in, 1 out, 2 err, 3 report, 4 init)
   static uint8_t buffer[65536];
   for (;;) {
     fds.clear();
@@ -382,6 +420,10 @@ int main(int argc, char** argv) {
       if (c.starting && c.report_fd >= 0) {
         fds.push_back({c.report_fd, POLLIN, 0});
         owners.push_back({id, 3});
+      }
+      if (c.init_fd >= 0) {
+        fds.push_back({c.init_fd, static_cast<short>(POLLIN | (init_wants_write(c.pid) ? POLLOUT : 0)), 0});
+        owners.push_back({id, 4});
       }
       if (c.stdin_fd >= 0 && !c.pending.empty()) {
         fds.push_back({c.stdin_fd, POLLOUT, 0});
@@ -398,7 +440,8 @@ int main(int argc, char** argv) {
       }
     }
     write_frames(STDOUT_FILENO, &outbox);
-    int ready = poll(fds.data(), fds.size(), -1);
+    // Idle inits past their time exit; the poll wakes up when the next one is due.
+    int ready = poll(fds.data(), fds.size(), retire_idle_inits());
     if (ready < 0 && errno == EINTR) continue;
     check(ready >= 0, "poll");
     for (size_t i = 2; i < fds.size(); ++i) {
@@ -406,7 +449,10 @@ int main(int argc, char** argv) {
       auto it = commands.find(owners[i - 2].first);
       if (it == commands.end()) continue;
       Command& c = it->second;
-      if (owners[i - 2].second == 3) {
+      if (owners[i - 2].second == 4) {
+        if (fds[i].revents & POLLOUT) flush_init_signals(c.pid);
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) on_init_message(it->first, (fds[i].revents & (POLLHUP | POLLERR)) != 0);
+      } else if (owners[i - 2].second == 3) {
         on_report(it->first);
       } else if (owners[i - 2].second == 0) {
         if (fds[i].revents & (POLLERR | POLLHUP)) {

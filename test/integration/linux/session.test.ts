@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCommandError } from '../../../src/sandbox.js';
 import type { SandboxSession } from '../../../src/sandbox.js';
-import { isLinux, sandbox, scratch } from './helpers.js';
+import { PY, isLinux, sandbox, scratch } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
 /** Host pids of the supervisors started below this process (comm is cut to 15 characters). */
@@ -335,15 +335,38 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
       const results = await Promise.all(runs);
       results.forEach((r, k) => expect(r.stdout).toBe(String(from + k)));
     };
+    const inits = (): string[] => readFileSync(`/proc/${supervisor}/task/${supervisor}/children`, 'utf8').trim().split(' ').filter(Boolean);
     await batch(0, 100); // warm-up: buffers and allocator reach their steady size
     const fds0 = hostFds();
     const rss0 = rssKiB(supervisor);
+    const inits0 = inits().length;
     for (let i = 100; i < 1000; i += 100) await batch(i, 100);
     expect(hostFds()).toBeLessThanOrEqual(fds0 + 2);
-    expect(rssKiB(supervisor) - rss0).toBeLessThan(1024);
-    // Nothing left behind: the supervisor has no children and no zombies once every command ended.
-    const children = readFileSync(`/proc/${supervisor}/task/${supervisor}/children`, 'utf8').trim();
-    expect(children).toBe('');
+    // Each init added to the pool after the warm-up (more commands at once than then) has its stack in the
+    // supervisor's memory (64 KiB, a few pages of it touched): allowed for, nothing per command.
+    expect(rssKiB(supervisor) - rss0).toBeLessThan(1024 + 96 * Math.max(0, inits().length - inits0));
+    // Nothing left behind once every command ended: the supervisor's only children are idle inits kept
+    // for the next commands (at most as many as ran at once), each with no process left. An init idle for
+    // 5 s exits meanwhile: a zombie for a moment, then reaped.
+    const children = inits();
+    expect(children.length).toBeLessThanOrEqual(100);
+    const zombie = (child: string): boolean => {
+      try {
+        return /^State:\s+Z/m.test(readFileSync(`/proc/${child}/status`, 'utf8'));
+      } catch {
+        return false; // reaped meanwhile
+      }
+    };
+    for (const child of children) {
+      try {
+        expect(readFileSync(`/proc/${child}/comm`, 'utf8').trim()).toBe('session-init');
+        expect(readFileSync(`/proc/${child}/task/${child}/children`, 'utf8').trim()).toBe('');
+      } catch (e) {
+        if (existsSync(`/proc/${child}`) && !zombie(child)) throw e;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(children.filter(zombie)).toEqual([]);
     expect(session.running).toBe(0);
   });
 });
@@ -373,5 +396,161 @@ describe.skipIf(!isLinux)('sandbox session lifetime (real bwrap)', () => {
     await idle.spawn(['/bin/true'], { stdin: 'ignore' });
     await idle.ended;
     expect(() => idle.spawn(['/bin/true'])).toThrow(/idle for 200 ms/);
+  });
+});
+
+/**
+ * Reused inits (native/session/init_main.c): a session runs its isolated commands one after another on
+ * the same init (same pid and mount namespaces, same /proc), so what one command leaves behind is
+ * attacked from the next one. Commands here run one at a time on a session of their own, so each next
+ * command gets the init the previous one used (checked: the same init pid).
+ */
+describe.skipIf(!isLinux)('sandbox sessions: one init reused by the next command (real bwrap)', () => {
+  let s: Scratch;
+  let session: SandboxSession;
+  beforeAll(async () => {
+    s = scratch('csbx-session-reuse-');
+    session = (await sandbox()).session('workspace-write', { cwd: s.ws });
+  });
+  afterAll(async () => {
+    await session.close();
+    s.cleanup();
+  });
+  const start = (script: string) => session.spawn(['/bin/sh', '-c', script], { stdin: 'ignore', reject: false });
+
+  it("a command's background jobs (plain, setsid, double fork, under a subreaper) are dead before the next command starts, which sees none of them", async () => {
+    const marker = `41.${process.pid}`;
+    const a = start(
+      [
+        `sleep ${marker}1 &`,
+        `setsid sleep ${marker}2 &`,
+        `(sleep ${marker}3 &) &`,
+        // A subreaper (prctl PR_SET_CHILD_SUBREAPER) whose double-forked child is re-parented to it, not to pid 1.
+        `${PY} -c 'import ctypes, os, subprocess, time; ctypes.CDLL(None).prctl(36, 1, 0, 0, 0); subprocess.Popen(["/bin/sh", "-c", "sleep ${marker}4 & exit 0"]); time.sleep(60)' &`,
+        'sleep 0.5',
+        'echo $(ls /proc | grep -c "^[0-9]")',
+      ].join('\n'),
+    );
+    const ra = await a;
+    expect(ra).toMatchObject({ exitCode: 0 });
+    // init, sh, ls, grep, and the five jobs (plus python's own sh and sleep) were there.
+    expect(Number(ra.stdout)).toBeGreaterThanOrEqual(8);
+    const b = start('for p in /proc/[0-9]*; do echo "$(tr "\\0" " " < $p/cmdline)"; done');
+    const rb = await b;
+    expect(b.pid).toBe(a.pid);
+    expect(rb.exitCode).toBe(0);
+    expect(rb.stdout).not.toContain(marker);
+    expect(rb.stdout).not.toContain('prctl');
+    // Seen from the host too: none of them is alive anywhere.
+    for (let k = 1; k <= 4; k += 1) expect(hostPidsWithArgv(['sleep', `${marker}${k}`])).toEqual([]);
+  });
+
+  it("System V shared memory, message queues, semaphores and POSIX message queues of one command are not the next command's", async () => {
+    const key = 0x5e55 + (process.pid % 1000);
+    const create = [
+      'import ctypes, os',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      `k = ${key}`,
+      'assert libc.shmget(k, 4096, 0o1600) >= 0, "shmget"',
+      'assert libc.msgget(k, 0o1600) >= 0, "msgget"',
+      'assert libc.semget(k, 1, 0o1600) >= 0, "semget"',
+      `assert libc.mq_open(b"/csbx-reuse-${process.pid}", os.O_CREAT | os.O_RDWR, 0o600, None) >= 0, "mq_open"`,
+      'print("created")',
+    ].join('\n');
+    const look = [
+      'import ctypes, os',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      `k = ${key}`,
+      'found = []',
+      'if libc.shmget(k, 0, 0) >= 0: found.append("shm")',
+      'if libc.msgget(k, 0) >= 0: found.append("msg")',
+      'if libc.semget(k, 0, 0) >= 0: found.append("sem")',
+      `if libc.mq_open(b"/csbx-reuse-${process.pid}", os.O_RDWR, 0, None) >= 0: found.append("mq")`,
+      'print("found:" + ",".join(found))',
+    ].join('\n');
+    // Made and found again in the first command (the lookup works), then looked up from the next one.
+    const a = session.spawn([PY, '-c', `${create}\n${look}`], { stdin: 'ignore', reject: false });
+    expect(await a).toMatchObject({ exitCode: 0, stdout: 'created\nfound:shm,msg,sem,mq' });
+    const b = session.spawn([PY, '-c', look], { stdin: 'ignore', reject: false });
+    expect(await b).toMatchObject({ exitCode: 0, stdout: 'found:' });
+    expect(b.pid).toBe(a.pid);
+    // Each kind alone is enough for a fresh IPC namespace; one left unused is kept (init_main.c ipc_watch).
+    const ns = async (): Promise<string> => String((await start('readlink /proc/self/ns/ipc')).stdout);
+    for (const make of ['libc.shmget(k, 4096, 0o1600)', 'libc.msgget(k, 0o1600)', 'libc.semget(k, 1, 0o1600)', `libc.mq_open(b"/csbx-reuse-${process.pid}", os.O_CREAT | os.O_RDWR, 0o600, None)`]) {
+      const before = await ns();
+      expect(await ns()).toBe(before);
+      const made = await session.spawn([PY, '-c', `import ctypes, os\nlibc = ctypes.CDLL(None)\nk = ${key}\nassert ${make} >= 0\n${look.split('\n').slice(2).join('\n')}`], { stdin: 'ignore', reject: false });
+      expect(made.stdout).toMatch(/^found:\w+$/);
+      const after = await session.spawn([PY, '-c', look], { stdin: 'ignore', reject: false });
+      expect(after.stdout).toBe('found:');
+      expect(await ns()).not.toBe(before);
+    }
+  });
+
+  it('a signal a command sends to its init as it finishes never reaches the next command', async () => {
+    for (let i = 0; i < 5; i += 1) {
+      // A job of its own session sends SIGUSR1 to pid 1 without pause; the init forwards it to the
+      // command's group, which ignores it, until the command ends and the job is killed. Some are still
+      // queued to the init then: they must not go to the next command's group.
+      const a = start(`trap "" USR1; setsid ${PY} -c 'import os\nwhile True: os.kill(1, 10)' & sleep 0.3; exit 0`);
+      expect(await a).toMatchObject({ exitCode: 0 });
+      const b = start('sleep 0.3; echo done');
+      expect(await b).toMatchObject({ exitCode: 0, signal: undefined, stdout: 'done' });
+      expect(b.pid).toBe(a.pid);
+    }
+  });
+
+  it('a signal the host sends to a command as it finishes never reaches the next command', async () => {
+    for (let i = 0; i < 20; i += 1) {
+      // Ignored by `a` (and its sleep) from `ready` on; spammed from then on.
+      const a = start('trap "" USR1; echo ready; sleep 0.05');
+      await new Promise<void>((resolve) => a.stdout.once('data', () => resolve()));
+      // SIGUSR1 to `a` without pause until its result is in: the last ones reach the supervisor while
+      // the init is already ending `a`.
+      let settled = false;
+      const spam = (): void => {
+        if (settled) return;
+        a.kill('SIGUSR1');
+        setImmediate(spam);
+      };
+      spam();
+      const ra = await a;
+      settled = true;
+      expect(ra).toMatchObject({ exitCode: 0, stdout: 'ready' });
+      const b = start('sleep 0.1; echo done');
+      expect(await b).toMatchObject({ exitCode: 0, signal: undefined, stdout: 'done' });
+      expect(b.pid).toBe(a.pid);
+    }
+  });
+
+  it("a command cannot change the init's mounts (its /proc and masks stay for the next command), nor leave it lower limits", async () => {
+    const a = start(
+      [
+        'umount /proc/sys 2>/dev/null && echo UMOUNTED',
+        'umount -l /proc 2>/dev/null && echo UMOUNTED-PROC',
+        'mount -t tmpfs none /tmp 2>/dev/null && echo MOUNTED',
+        'mount -o remount,rw /proc/sys 2>/dev/null && echo REMOUNTED',
+        // Same uid as its init: allowed by the kernel (prlimit(2)); the init then takes no other command.
+        `${PY} -c 'import resource; resource.prlimit(1, resource.RLIMIT_NOFILE, (64, 64))' && echo LOWERED`,
+        'echo end',
+      ].join('; '),
+    );
+    expect((await a).stdout).toBe('LOWERED\nend');
+    const next = start('grep " /proc/sys " /proc/self/mountinfo; ulimit -n');
+    const rn = await next;
+    expect(rn.stdout).toMatch(/ \/proc\/sys ro,/);
+    expect(Number(String(rn.stdout).split('\n')[1])).toBeGreaterThan(64);
+    // A new init: that one exited.
+    expect(next.pid).not.toBe(a.pid);
+    // The autogroup of the init's session, which its commands share: its nice, raised by a command
+    // (sched(7): /proc/PID/autogroup, writable by its owner), is not left to the next one either.
+    if (existsSync('/proc/self/autogroup')) {
+      // The kernel takes one such write per 100 ms machine-wide without CAP_SYS_ADMIN (EAGAIN): retried.
+      const raise = start('for i in 1 2 3 4 5 6 7 8 9 10; do echo 10 2>/dev/null > /proc/$$/autogroup && echo RAISED && break; sleep 0.2; done; cat /proc/$$/autogroup');
+      expect((await raise).stdout).toMatch(/^RAISED\n\/autogroup-\d+ nice 10$/);
+      const after = start('cat /proc/$$/autogroup');
+      expect((await after).stdout).toMatch(/^\/autogroup-\d+ nice 0$/);
+      expect(after.pid).not.toBe(raise.pid);
+    }
   });
 });
