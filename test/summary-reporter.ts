@@ -54,29 +54,29 @@ interface AttemptError {
 }
 
 /** The errors of a passed test's failed attempts (vitest keeps them in the passed result), each line indented. */
-function failedAttempts(t: TestCase): string {
+export function failedAttempts(t: Pick<TestCase, 'result'>): string {
   const errors = t.result().errors ?? [];
   if (errors.length === 0) return '    (vitest kept no error of the failed attempt)\n';
-  return errors.map((e, i) => indent(`failed attempt, error ${String(i + 1)} of ${String(errors.length)}:\n${describe(e, 0)}`, 4)).join('');
+  return errors.map((e, i) => indent(`failed attempt, error ${String(i + 1)} of ${String(errors.length)}:\n${errorText(e, 0)}`, 4)).join('');
 }
 
-/** Fields of a serialized error that describe() prints another way or that only the assertion's diff needs. */
+/** Fields of a serialized error that errorText() prints another way or that only the assertion's diff needs. */
 const SHOWN = new Set(['name', 'message', 'stack', 'stacks', 'diff', 'cause', 'actual', 'expected', 'showDiff', 'operator', 'nameStr', 'expectedStr', 'constructor', 'toString', 'ok']);
 
 /** An error's name and message, diff, its other plain fields (an execa error's exitCode, stderr, ...), stack frames outside node_modules and (up to three deep) causes. */
-function describe(e: AttemptError, depth: number): string {
+function errorText(e: AttemptError, depth: number): string {
   const head = `${e.name ?? 'Error'}: ${e.message}`;
   const parts = [head];
   if (e.diff) parts.push(e.diff);
   const fields = Object.entries(e)
     .filter(([k, v]) => !SHOWN.has(k) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'))
-    .map(([k, v]) => `${k}: ${JSON.stringify(v).slice(0, 300)}`);
+    .map(([k, v]) => `${k}: ${JSON.stringify(v).slice(0, 1000)}`);
   if (fields.length > 0) parts.push(fields.join(', '));
   // The stack repeats the message on its first line(s); keep the frames of the repository's own code.
   if (e.stack) parts.push(e.stack.split('\n').filter((l) => /^\s+at /.test(l) && !l.includes('/node_modules/') && !l.includes('(<anonymous>)') && !l.includes('node:internal')).join('\n'));
   const cause = e.cause;
   if (depth < 3 && typeof cause === 'object' && cause !== null && typeof (cause as { message?: unknown }).message === 'string') {
-    parts.push(`caused by: ${describe(cause as AttemptError, depth + 1)}`);
+    parts.push(`caused by: ${errorText(cause as AttemptError, depth + 1)}`);
   } else if (cause !== undefined && cause !== null && depth < 3) {
     parts.push(`caused by: ${String(cause)}`);
   }

@@ -18,6 +18,16 @@ beforeEach(() => {
 });
 afterEach(() => s.cleanup());
 
+/**
+ * What a settled value was, for an assertion's message: vitest's own cuts an error to its first line
+ * and hides its fields, so a failure seen once in CI would not say what the launch did instead.
+ */
+function shown(value: unknown): string {
+  if (!(value instanceof Error)) return `resolved: ${JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v))?.slice(0, 2000)}`;
+  const { exitCode, signal, stderr, step, path, errno, cause } = value as Error & Record<string, unknown>;
+  return `${value.name}: ${value.message}\n${JSON.stringify({ exitCode, signal, stderr: String(stderr ?? ''), step, path, errno, cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : cause })}`;
+}
+
 /** The settled value of a launch's promise, whichever way it went. */
 async function settle(p: PromiseLike<unknown>): Promise<{ ok: boolean; value: unknown }> {
   try {
@@ -32,7 +42,7 @@ describe.runIf(isLinux)('set-up failures are reported by the launcher, not infer
     const sb = await sandbox();
     const thrown = await settle(sb.spawn(['/bin/sh', '-c', 'echo ran; exit 125'], 'workspace-write', { cwd: s.ws, stdin: 'ignore' }));
     expect(thrown.ok).toBe(false);
-    expect(thrown.value).not.toBeInstanceOf(SandboxError);
+    expect(thrown.value, shown(thrown.value)).not.toBeInstanceOf(SandboxError);
     expect(thrown.value).toMatchObject({ exitCode: 125, stdout: 'ran' });
     const result = await sb.spawn(['/bin/sh', '-c', 'exit 125'], 'workspace-write', { cwd: s.ws, stdin: 'ignore', reject: false });
     expect(result.exitCode).toBe(125);
@@ -45,9 +55,9 @@ describe.runIf(isLinux)('set-up failures are reported by the launcher, not infer
     renameSync(s.ws, `${s.ws}.planned`);
     mkdirSync(s.ws);
     const outcome = await settle(launch(req, { stdin: 'ignore', reject: false }));
-    expect(outcome.ok).toBe(false);
+    expect(outcome.ok, shown(outcome.value)).toBe(false);
     const err = outcome.value as SandboxSetupError;
-    expect(err).toBeInstanceOf(SandboxSetupError);
+    expect(err, shown(err)).toBeInstanceOf(SandboxSetupError);
     expect({ code: err.code, step: err.step, path: err.path, errno: err.errno }).toEqual({
       code: 'SetupFailed',
       step: "--pin: checking the writable root's identity",
@@ -68,7 +78,7 @@ describe.runIf(isLinux)('set-up failures are reported by the launcher, not infer
     symlinkSync(s.outside, s.ws);
     const outcome = await settle(launch(req, { stdin: 'ignore' }));
     const err = outcome.value as SandboxSetupError;
-    expect(err).toBeInstanceOf(SandboxSetupError);
+    expect(err, shown(err)).toBeInstanceOf(SandboxSetupError);
     expect(err.step).toBe('--pin: opening the writable root');
     expect(err.path).toBe(s.ws);
     expect([40 /* ELOOP */, 20 /* ENOTDIR */]).toContain(err.errno);
@@ -80,12 +90,13 @@ describe.runIf(isLinux)('set-up failures are reported by the launcher, not infer
     // A non-UTF-8 argument makes the launcher read its arguments from fd 3.
     const req = sb.plan(['/bin/echo', { bytes: Buffer.from([0x66, 0xff]).toString('base64') }], 'workspace-write', { cwd: s.ws });
     expect(processSpec(req).statusFd).toBe(4);
-    const ran = await launch(req, { stdin: 'ignore', encoding: 'buffer', stripFinalNewline: false });
-    expect(Buffer.from(ran.stdout as Uint8Array)).toEqual(Buffer.from([0x66, 0xff, 0x0a]));
+    const ran = await settle(launch(req, { stdin: 'ignore', encoding: 'buffer', stripFinalNewline: false }));
+    expect(ran.ok, shown(ran.value)).toBe(true);
+    expect(Buffer.from((ran.value as { stdout: Uint8Array }).stdout), shown(ran.value)).toEqual(Buffer.from([0x66, 0xff, 0x0a]));
     renameSync(s.ws, `${s.ws}.planned`);
     mkdirSync(s.ws);
     const outcome = await settle(launch(req, { stdin: 'ignore' }));
-    expect(outcome.value).toBeInstanceOf(SandboxSetupError);
-    expect((outcome.value as SandboxSetupError).path).toBe(s.ws);
+    expect(outcome.value, shown(outcome.value)).toBeInstanceOf(SandboxSetupError);
+    expect((outcome.value as SandboxSetupError).path, shown(outcome.value)).toBe(s.ws);
   });
 });
