@@ -117,7 +117,8 @@ export default defineConfig({
     testTimeout: 60_000,
     // One retry for a test that failed: the integration files run real processes on a loaded 2-core CI machine,
     // where a rare timing race must not fail the whole run. A test whose protection is gone fails both attempts;
-    // one that passed only on the retry is listed by name in the summary (test/summary-reporter.ts) to be fixed.
+    // one that passed only on the retry is listed by name in the summary, with the errors of its failed attempt
+    // (test/summary-reporter.ts), to be fixed.
     retry: 1,
     hookTimeout: 120_000,
     reporters: ['default', './test/summary-reporter.ts'],
