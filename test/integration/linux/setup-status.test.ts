@@ -23,9 +23,17 @@ afterEach(() => s.cleanup());
  * and hides its fields, so a failure seen once in CI would not say what the launch did instead.
  */
 function shown(value: unknown): string {
-  if (!(value instanceof Error)) return `resolved: ${JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v))?.slice(0, 2000)}`;
+  // Evaluated for every assertion, passing or not: it must never throw (a circular value is shown as String()).
+  const json = (v: unknown): string => {
+    try {
+      return JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? Buffer.from(x).toString('latin1') : x))?.slice(0, 2000) ?? String(v);
+    } catch {
+      return String(v);
+    }
+  };
+  if (!(value instanceof Error)) return `resolved: ${json(value)}`;
   const { exitCode, signal, stderr, step, path, errno, cause } = value as Error & Record<string, unknown>;
-  return `${value.name}: ${value.message}\n${JSON.stringify({ exitCode, signal, stderr: String(stderr ?? ''), step, path, errno, cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : cause })}`;
+  return `${value.name}: ${value.message}\n${json({ exitCode, signal, stderr: String(stderr ?? ''), step, path, errno, cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : cause })}`;
 }
 
 /** The settled value of a launch's promise, whichever way it went. */
