@@ -500,7 +500,7 @@ bool read_report(int report_fd, std::vector<uint8_t>* buffer) {
     if (n < 0 && errno == EAGAIN) return false;
     if (n <= 0) return true;
     buffer->insert(buffer->end(), chunk, chunk + n);
-    // A short read took all the pipe held: the next wake-up reads on, without an EAGAIN read now.
+    // A short read took all the pipe held: the next poll wake-up reads on, without an EAGAIN read now.
     if (static_cast<size_t>(n) < sizeof chunk) return false;
   }
 }

@@ -60,7 +60,7 @@ int* slot_fd(Command* c, int slot) {
 }
 
 std::map<uint32_t, Command> commands;
-// Reports not sent yet: written once per turn of the event loop (a STARTED, an EXIT and output of many
+// Reports not sent yet: written once per turn of the poll loop (a STARTED, an EXIT and output of many
 // commands in one write(2), not two writes per frame), or earlier once large.
 std::vector<uint8_t> outbox;
 constexpr size_t kOutboxFlush = 1 << 20;
@@ -95,9 +95,8 @@ void check(bool ok, const char* what) {
 }
 
 // One epoll set for the whole session, its registrations kept in step with what each command waits for
-// (sync_watches): a command's fds are registered once and dropped when closed (about six epoll_ctl(2)
-// per command), where poll(2) registered and removed every running command's fds on each turn of the
-// loop (about 100 at 32 running commands), so the cost per turn no longer grows with the commands running.
+// (watch): poll(2) over every command's fds rebuilt and re-registered each turn of the loop cost the
+// supervisor most of its CPU per command at 32 running commands (about 100 fds a turn).
 int epoll_fd = -1;
 // The event keys of the host's stdin and the signalfd; a command's fds are keyed id << 8 | slot.
 constexpr uint64_t kKeyHost = 0x10;
@@ -132,16 +131,14 @@ void close_slot(uint32_t id, Command* c, int slot) {
   *fd = -1;
 }
 
-// What the command waits for now (what the poll(2) loop asked for before): its exec report while starting,
+// What the command waits for now (what the poll loop asked for before): its exec report while starting,
 // its init's DONE (and room for held signals), room in its stdin pipe while input is pending, and its
 // output unless starting or paused (PAUSE: not read, so the command blocks once its pipe is full).
 void sync_watches(uint32_t id, Command* c) {
-  constexpr uint32_t in = EPOLLIN;
-  constexpr uint32_t out = EPOLLOUT;
-  watch(id, c, kSlotReport, c->starting ? in : 0);
-  watch(id, c, kSlotInit, in | (init_wants_write(c->pid) ? out : 0));
-  watch(id, c, kSlotStdin, c->pending.empty() ? 0 : out);
-  const uint32_t output = c->starting || c->paused ? 0 : in;
+  watch(id, c, kSlotReport, c->starting ? EPOLLIN : 0);
+  watch(id, c, kSlotInit, EPOLLIN | (init_wants_write(c->pid) ? EPOLLOUT : 0));
+  watch(id, c, kSlotStdin, c->pending.empty() ? 0 : EPOLLOUT);
+  const uint32_t output = c->starting || c->paused ? 0 : EPOLLIN;
   watch(id, c, kSlotStdout, output);
   watch(id, c, kSlotStderr, output);
 }
@@ -151,7 +148,7 @@ void put_u32(uint8_t* p, uint32_t v) {
 }
 
 // Reads what the pipe holds now and forwards it; closes the fd at EOF. `drain`: keep reading until
-// the pipe is empty (after the command exited), else one read per wake-up.
+// the pipe is empty (after the command exited), else one read per poll wake-up.
 void pump_output(uint32_t id, Command* c, int slot, bool drain) {
   static uint8_t buffer[65536];
   const int* fd = slot_fd(c, slot);
