@@ -492,17 +492,22 @@ int spawn_plain(const StartRequest& request, SpawnedCommand* out, std::string* m
   return 0;
 }
 
-bool read_report(int report_fd, std::vector<uint8_t>* buffer) {
+bool read_report(int* report_fd, std::vector<uint8_t>* buffer) {
   uint8_t chunk[4096];
-  for (;;) {
-    ssize_t n = read(report_fd, chunk, sizeof chunk);
+  while (*report_fd >= 0) {
+    ssize_t n = read(*report_fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return false;
-    if (n <= 0) return true;
+    if (n <= 0) {
+      close(*report_fd);
+      *report_fd = -1;
+      return true;
+    }
     buffer->insert(buffer->end(), chunk, chunk + n);
     // A short read took all the pipe held: the next poll wake-up reads on, without an EAGAIN read now.
     if (static_cast<size_t>(n) < sizeof chunk) return false;
   }
+  return true;
 }
 
 StartReport parse_start_report(std::vector<uint8_t>* buffer, const std::string& program, int* err, std::string* message) {

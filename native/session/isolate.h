@@ -80,9 +80,9 @@ bool init_outcome(pid_t pid, const std::string& program, InitOutcome* out);
 // shared) are free again. Never before: until then the init may still read or write them.
 void release_init(pid_t pid);
 
-// isolation 'none': appends what the command's report pipe holds now to *buffer. True at EOF (or a read
-// error: nothing more will come; the caller closes it), false when more may come.
-bool read_report(int report_fd, std::vector<uint8_t>* buffer);
+// isolation 'none': appends what the command's report pipe *report_fd holds now to *buffer. True at
+// EOF (*report_fd is closed and set to -1), false when more may come.
+bool read_report(int* report_fd, std::vector<uint8_t>* buffer);
 
 enum class StartReport { kIncomplete, kStarted, kFailed };
 

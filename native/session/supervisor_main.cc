@@ -7,11 +7,11 @@
 // mount namespaces, reused for a later command), without capabilities (isolate.h). It ends, killing every command's group, when its stdin
 // reaches EOF (the host closed the session or died).
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -43,21 +43,7 @@ struct Command {
   bool close_stdin = false;      // EOF asked for: close once pending is written
   bool paused = false;           // PAUSE from the host: its output is not read until RESUME
   std::string program;           // argv[0], to word an exec failure
-  uint32_t watched[5] = {};      // the epoll events each slot's fd is registered for (0: not registered)
 };
-
-// The command's fds by slot, as the epoll registrations name them: 0 stdin (written), 1 stdout, 2 stderr,
-// 3 report (isolation 'none'), 4 its init's socket (isolated; owned by isolate.cc, never closed here).
-enum Slot { kSlotStdin = 0, kSlotStdout = 1, kSlotStderr = 2, kSlotReport = 3, kSlotInit = 4, kSlots = 5 };
-int* slot_fd(Command* c, int slot) {
-  switch (slot) {
-    case kSlotStdin: return &c->stdin_fd;
-    case kSlotStdout: return &c->stdout_fd;
-    case kSlotStderr: return &c->stderr_fd;
-    case kSlotReport: return &c->report_fd;
-    default: return &c->init_fd;
-  }
-}
 
 std::map<uint32_t, Command> commands;
 // Reports not sent yet: written once per turn of the poll loop (a STARTED, an EXIT and output of many
@@ -94,53 +80,9 @@ void check(bool ok, const char* what) {
   if (!ok) fatal(std::string(what) + ": " + strerror(errno));
 }
 
-// One epoll set for the whole session, its registrations kept in step with what each command waits for
-// (watch): poll(2) over every command's fds rebuilt and re-registered each turn of the loop cost the
-// supervisor most of its CPU per command at 32 running commands (about 100 fds a turn).
-int epoll_fd = -1;
-// The event keys of the host's stdin and the signalfd; a command's fds are keyed id << 8 | slot.
-constexpr uint64_t kKeyHost = 0x10;
-constexpr uint64_t kKeySignals = 0x11;
-
-// The slot's registration as `events` (0: none). Done before its fd is closed (close_slot): a command's
-// child may still hold a copy of that open file (clone without CLONE_FILES, until its exec), and epoll
-// keeps a registration until every copy is closed (epoll(7) "Q6"), so a closed fd left registered could
-// report events for a number since reused.
-void watch(uint32_t id, Command* c, int slot, uint32_t events) {
-  const int fd = *slot_fd(c, slot);
-  if (fd < 0) {
-    // Never registered while closed (close_slot unregisters first); nothing to undo.
-    c->watched[slot] = 0;
-    return;
-  }
-  if (c->watched[slot] == events) return;
-  epoll_event e = {};
-  e.events = events;
-  e.data.u64 = (static_cast<uint64_t>(id) << 8) | static_cast<uint64_t>(slot);
-  const int op = events == 0 ? EPOLL_CTL_DEL : c->watched[slot] == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
-  check(epoll_ctl(epoll_fd, op, fd, &e) == 0, "epoll_ctl (a command's pipe or its init's socket)");
-  c->watched[slot] = events;
-}
-
-// The slot's fd unregistered and closed (the init's socket only unregistered: isolate.cc owns it).
-void close_slot(uint32_t id, Command* c, int slot) {
-  int* fd = slot_fd(c, slot);
-  if (*fd < 0) return;
-  watch(id, c, slot, 0);
-  if (slot != kSlotInit) close(*fd);
+void close_fd(int* fd) {
+  if (*fd >= 0) close(*fd);
   *fd = -1;
-}
-
-// What the command waits for now (what the poll loop asked for before): its exec report while starting,
-// its init's DONE (and room for held signals), room in its stdin pipe while input is pending, and its
-// output unless starting or paused (PAUSE: not read, so the command blocks once its pipe is full).
-void sync_watches(uint32_t id, Command* c) {
-  watch(id, c, kSlotReport, c->starting ? EPOLLIN : 0);
-  watch(id, c, kSlotInit, EPOLLIN | (init_wants_write(c->pid) ? EPOLLOUT : 0));
-  watch(id, c, kSlotStdin, c->pending.empty() ? 0 : EPOLLOUT);
-  const uint32_t output = c->starting || c->paused ? 0 : EPOLLIN;
-  watch(id, c, kSlotStdout, output);
-  watch(id, c, kSlotStderr, output);
 }
 
 void put_u32(uint8_t* p, uint32_t v) {
@@ -149,23 +91,22 @@ void put_u32(uint8_t* p, uint32_t v) {
 
 // Reads what the pipe holds now and forwards it; closes the fd at EOF. `drain`: keep reading until
 // the pipe is empty (after the command exited), else one read per poll wake-up.
-void pump_output(uint32_t id, Command* c, int slot, bool drain) {
+void pump_output(uint32_t id, int* fd, uint8_t type, bool drain) {
   static uint8_t buffer[65536];
-  const int* fd = slot_fd(c, slot);
   while (*fd >= 0) {
     ssize_t n = read(*fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
     if (n <= 0) {
-      close_slot(id, c, slot);
+      close_fd(fd);
       return;
     }
-    report(slot == kSlotStdout ? kStdout : kStderr, id, buffer, static_cast<size_t>(n));
+    report(type, id, buffer, static_cast<size_t>(n));
     if (!drain) return;
   }
 }
 
-void flush_stdin(uint32_t id, Command* c) {
+void flush_stdin(Command* c) {
   while (c->stdin_fd >= 0 && !c->pending.empty()) {
     ssize_t n = write(c->stdin_fd, c->pending.data(), c->pending.size());
     if (n < 0 && errno == EINTR) continue;
@@ -173,12 +114,12 @@ void flush_stdin(uint32_t id, Command* c) {
     if (n < 0) {
       // EPIPE: the command closed its stdin; what is left is dropped, as a pipe would.
       c->pending.clear();
-      close_slot(id, c, kSlotStdin);
+      close_fd(&c->stdin_fd);
       return;
     }
     c->pending.erase(c->pending.begin(), c->pending.begin() + n);
   }
-  if (c->pending.empty() && c->close_stdin) close_slot(id, c, kSlotStdin);
+  if (c->pending.empty() && c->close_stdin) close_fd(&c->stdin_fd);
 }
 
 void send_failed(uint32_t id, int err, const std::string& message) {
@@ -197,9 +138,11 @@ void send_started(uint32_t id, Command* c) {
   c->held_signals.clear();
 }
 
-// Every fd of the command closed and unregistered; its init's socket unregistered (the init is idle or gone).
-void close_command_fds(uint32_t id, Command* c) {
-  for (int slot = 0; slot < kSlots; ++slot) close_slot(id, c, slot);
+void close_command_fds(Command* c) {
+  close_fd(&c->stdin_fd);
+  close_fd(&c->stdout_fd);
+  close_fd(&c->stderr_fd);
+  close_fd(&c->report_fd);
 }
 
 // isolation 'none': the command's exec report: STARTED once its exec closed the pipe, or FAILED (the
@@ -209,8 +152,7 @@ void on_report(uint32_t id) {
   auto it = commands.find(id);
   if (it == commands.end() || !it->second.starting) return;
   Command& c = it->second;
-  bool eof = read_report(c.report_fd, &c.report);
-  if (eof) close_slot(id, &c, kSlotReport);
+  bool eof = read_report(&c.report_fd, &c.report);
   if (c.plain && eof && c.report.empty()) {
     // The command's exec closed its copy of the pipe (close-on-exec): it runs.
     send_started(id, &c);
@@ -223,7 +165,7 @@ void on_report(uint32_t id) {
       send_started(id, &c);
       return;
     case StartReport::kFailed:
-      close_command_fds(id, &c);
+      close_command_fds(&c);
       commands.erase(it);
       send_failed(id, err, message);
       return;
@@ -279,7 +221,7 @@ void handle(const Frame& f) {
       if (it == commands.end() || it->second.stdin_fd < 0) return;
       if (f.payload.empty()) it->second.close_stdin = true;
       it->second.pending.insert(it->second.pending.end(), f.payload.begin(), f.payload.end());
-      flush_stdin(f.id, &it->second);
+      flush_stdin(&it->second);
       return;
     case kSignal: {
       if (it == commands.end() || f.payload.size() != 4) return;
@@ -317,13 +259,13 @@ void on_init_message(uint32_t id, bool hung_up) {
   if (!receive_done(it->second.pid, it->second.generation, it->second.program, &outcome)) {
     // The init closed its end without a DONE: it is exiting (its pid namespace may take a while to end).
     // Not polled again (a hung-up socket is always ready); its reaping reports the command (on_exit).
-    if (hung_up) close_slot(id, &it->second, kSlotInit);
+    if (hung_up) it->second.init_fd = -1;
     return;
   }
   Command c = it->second;
   commands.erase(it);
   if (outcome.failed) {
-    close_command_fds(id, &c);
+    close_command_fds(&c);
     send_failed(id, outcome.err, outcome.message);
     return;
   }
@@ -372,7 +314,7 @@ void on_exit(pid_t pid, int status) {
     InitOutcome outcome;
     if (receive_done(pid, c.generation, c.program, &outcome) || init_outcome(pid, c.program, &outcome)) {
       if (outcome.failed) {
-        close_command_fds(id, &c);
+        close_command_fds(&c);
         send_failed(id, outcome.err, outcome.message);
         return;
       }
@@ -381,16 +323,15 @@ void on_exit(pid_t pid, int status) {
     }
   } else if (c.report_fd >= 0 || !c.report.empty()) {
     // The child has exited: the rest of its report is in the pipe (read to EOF, it never blocks now).
-    while (c.report_fd >= 0 && !read_report(c.report_fd, &c.report)) {
+    while (!read_report(&c.report_fd, &c.report)) {
     }
-    close_slot(id, &c, kSlotReport);
     if (c.starting) {
       int err = EIO;
       std::string message;
       StartReport r = parse_start_report(&c.report, c.program, &err, &message);
       if (c.plain && r == StartReport::kIncomplete && c.report.empty()) r = StartReport::kStarted;  // exec'd, then ended
       if (r != StartReport::kStarted) {
-        close_command_fds(id, &c);
+        close_command_fds(&c);
         if (r == StartReport::kIncomplete) message = "the command's process ended before starting it (status " + std::to_string(status) + ")";
         send_failed(id, err, message);
         return;
@@ -405,9 +346,9 @@ void on_exit(pid_t pid, int status) {
 void finish(uint32_t id, Command* cp, int status) {
   Command& c = *cp;
   // Drained whatever the flow control: what is left in the pipes is bounded by their capacity.
-  pump_output(id, &c, kSlotStdout, true);
-  pump_output(id, &c, kSlotStderr, true);
-  close_command_fds(id, &c);
+  pump_output(id, &c.stdout_fd, kStdout, true);
+  pump_output(id, &c.stderr_fd, kStderr, true);
+  close_command_fds(&c);
   uint8_t out[5];
   out[0] = WIFSIGNALED(status) ? 1 : 0;
   put_u32(out + 1, static_cast<uint32_t>(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
@@ -464,72 +405,75 @@ int main(int argc, char** argv) {
   check(sigprocmask(SIG_BLOCK, &chld, nullptr) == 0, "sigprocmask");
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   check(sfd >= 0, "signalfd");
-
-  epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-  check(epoll_fd >= 0, "epoll_create1");
-  epoll_event host = {};
-  host.events = EPOLLIN;
-  host.data.u64 = kKeyHost;
-  // The host's end is a pipe (sandbox.session); epoll refuses a regular file or /dev/null (EPERM).
-  check(epoll_ctl(epoll_fd, EPOLL_CTL_ADD, STDIN_FILENO, &host) == 0, "epoll_ctl (stdin: the supervisor's stdin must be a pipe or socket from the host)");
-  epoll_event signals = {};
-  signals.events = EPOLLIN;
-  signals.data.u64 = kKeySignals;
-  check(epoll_ctl(epoll_fd, EPOLL_CTL_ADD, sfd, &signals) == 0, "epoll_ctl (signalfd)");
   write_frame(STDOUT_FILENO, kReady, 0, nullptr, 0);
 
   FrameReader reader;
+  std::vector<pollfd> fds;
+  std::vector<std::pair<uint32_t, int>> owners;  // per pollfd after the first two: command id, which (0 in, 1 out, 2 err, 3 report, 4 init)
   static uint8_t buffer[65536];
-  epoll_event events[64];
   for (;;) {
-    for (auto& [id, c] : commands) sync_watches(id, &c);
-    write_frames(STDOUT_FILENO, &outbox);
-    // Idle inits past their time exit; the wait ends when the next one is due.
-    int ready = epoll_wait(epoll_fd, events, 64, retire_idle_inits());
-    if (ready < 0 && errno == EINTR) continue;
-    check(ready >= 0, "epoll_wait");
-    bool host_ready = false;
-    bool child_exited = false;
-    for (int i = 0; i < ready; ++i) {
-      const uint64_t key = events[i].data.u64;
-      const uint32_t revents = events[i].events;
-      if (key == kKeyHost) {
-        host_ready = true;
-        continue;
+    fds.clear();
+    owners.clear();
+    fds.push_back({STDIN_FILENO, POLLIN, 0});
+    fds.push_back({sfd, POLLIN, 0});
+    for (auto& [id, c] : commands) {
+      if (c.starting && c.report_fd >= 0) {
+        fds.push_back({c.report_fd, POLLIN, 0});
+        owners.push_back({id, 3});
       }
-      if (key == kKeySignals) {
-        child_exited = true;
-        continue;
+      if (c.init_fd >= 0) {
+        fds.push_back({c.init_fd, static_cast<short>(POLLIN | (init_wants_write(c.pid) ? POLLOUT : 0)), 0});
+        owners.push_back({id, 4});
       }
-      const uint32_t id = static_cast<uint32_t>(key >> 8);
-      const int slot = static_cast<int>(key & 0xff);
-      auto it = commands.find(id);
-      // An event of this turn for a command already finished, or an fd already closed: nothing to do.
-      if (it == commands.end() || *slot_fd(&it->second, slot) < 0) continue;
-      Command& c = it->second;
-      if (slot == kSlotInit) {
-        if (revents & EPOLLOUT) flush_init_signals(c.pid);
-        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_init_message(id, (revents & (EPOLLHUP | EPOLLERR)) != 0);
-      } else if (slot == kSlotReport) {
-        on_report(id);
-      } else if (slot == kSlotStdin) {
-        if (revents & (EPOLLERR | EPOLLHUP)) {
-          c.pending.clear();
-          close_slot(id, &c, kSlotStdin);
-        } else {
-          flush_stdin(id, &c);
-        }
-      } else {
-        pump_output(id, &c, slot, false);
+      if (c.stdin_fd >= 0 && !c.pending.empty()) {
+        fds.push_back({c.stdin_fd, POLLOUT, 0});
+        owners.push_back({id, 0});
+      }
+      if (c.starting || c.paused) continue;
+      if (c.stdout_fd >= 0) {
+        fds.push_back({c.stdout_fd, POLLIN, 0});
+        owners.push_back({id, 1});
+      }
+      if (c.stderr_fd >= 0) {
+        fds.push_back({c.stderr_fd, POLLIN, 0});
+        owners.push_back({id, 2});
       }
     }
-    if (child_exited) {
+    write_frames(STDOUT_FILENO, &outbox);
+    // Idle inits past their time exit; the poll wakes up when the next one is due.
+    int ready = poll(fds.data(), fds.size(), retire_idle_inits());
+    if (ready < 0 && errno == EINTR) continue;
+    check(ready >= 0, "poll");
+    for (size_t i = 2; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      auto it = commands.find(owners[i - 2].first);
+      if (it == commands.end()) continue;
+      Command& c = it->second;
+      if (owners[i - 2].second == 4) {
+        if (fds[i].revents & POLLOUT) flush_init_signals(c.pid);
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) on_init_message(it->first, (fds[i].revents & (POLLHUP | POLLERR)) != 0);
+      } else if (owners[i - 2].second == 3) {
+        on_report(it->first);
+      } else if (owners[i - 2].second == 0) {
+        if (fds[i].revents & (POLLERR | POLLHUP)) {
+          c.pending.clear();
+          close_fd(&c.stdin_fd);
+        } else {
+          flush_stdin(&c);
+        }
+      } else if (owners[i - 2].second == 1) {
+        pump_output(it->first, &c.stdout_fd, kStdout, false);
+      } else {
+        pump_output(it->first, &c.stderr_fd, kStderr, false);
+      }
+    }
+    if (fds[1].revents != 0) {
       signalfd_siginfo info;
       while (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       }
       reap();
     }
-    if (host_ready) {
+    if (fds[0].revents != 0) {
       ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0) {
