@@ -95,14 +95,6 @@ static long proc_read_only(struct SessionInitArgs* out, const char* path) {
   return 0;
 }
 
-// A forwarded signal to the command's process group; to the command itself while it has no group yet
-// (its child has not reached setpgid: the init no longer waits for the exec, init_clone_run). There the
-// signal stays pending (the child starts with the init's mask, these blocked) until the child empties
-// its mask just before the exec, and takes its default action then, as on the command.
-static void forward(long pid, int sig) {
-  if (sys_kill((int)-pid, sig) == -ESRCH) sys_kill((int)pid, sig);
-}
-
 // Signals the init passes on to the command's process group (a SIGNAL frame reaches the init).
 // The supervisor clones each init with these (and SIGCHLD) blocked (init_run.h).
 const int session_init_forwarded[kSessionInitForwarded] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGTSTP};
@@ -583,18 +575,22 @@ int session_init_run(void* p) {
     spawn.isolated = 1;
     spawn.fresh_ipc = !watching_ipc;
 
-    // The command: a child in this init's memory (CLONE_VM: no page tables of its own to build and throw
-    // away at its exec, as posix_spawn(3) does) in a process group of its own, without capabilities, its
-    // cwd, default dispositions and an empty mask, then execve over the PATH candidates as execvp(3)
-    // would. Without CLONE_VFORK: this init does not sleep until the exec (one wake-up fewer per
-    // command) but goes on to wait for the child's exit; `spawn` and child_stack stay untouched in this
-    // frame until it is reaped, and a set-up or exec failure is read from `spawn` then.
-    long pid = init_clone_run(spawn_child, &spawn, child_stack + sizeof child_stack);
+    // The command: a vfork-style child (CLONE_VM | CLONE_VFORK: no page tables of its own to build and
+    // throw away at its exec, as posix_spawn(3) does) in a session of its own, in a fresh IPC namespace,
+    // without capabilities, its cwd, default dispositions and an empty mask, then execve over the PATH
+    // candidates as execvp(3) would. This init resumes once the child has exec'd or failed.
+    long pid = init_vfork_run(spawn_child, &spawn, child_stack + sizeof child_stack);
     // The command's stdio, held no longer (one call for the three).
     sys_close_range(0, 2);
     if (pid < 0) {
       args->failed_errno = (int)-pid;
       args->failed_what = "session command set-up: clone (the command's process)";
+      finish_command(args, generation, &before, (int)oom, (int)autogroup, watching_ipc);
+      continue;
+    }
+    if (spawn.err != 0) {
+      args->failed_errno = spawn.err;
+      args->failed_what = spawn.what;
       finish_command(args, generation, &before, (int)oom, (int)autogroup, watching_ipc);
       continue;
     }
@@ -609,7 +605,7 @@ int session_init_run(void* p) {
           for (int f = 0; f < n_fds && f < 3; ++f) sys_close(fds[f]);
           if (m.type != kSessionInitSignal) sys_exit_group(125);
           // The supervisor sends only SIGNALs for the command it last gave; an older generation is dropped.
-          if (m.generation == generation) forward(pid, m.value);
+          if (m.generation == generation) sys_kill((int)-pid, m.value);
         }
         if (k != 2) sys_exit_group(0);
       }
@@ -620,7 +616,7 @@ int session_init_run(void* p) {
       while ((got_bytes = sys_read(kSignals, info, sizeof info)) > 0) {
         for (long k = 0; k < got_bytes / (long)sizeof info[0]; ++k) {
           // A forwarded signal a process of this namespace sent to pid 1: to the command's group.
-          if (info[k].signo != SIGCHLD) forward(pid, info[k].signo);
+          if (info[k].signo != SIGCHLD) sys_kill((int)-pid, info[k].signo);
         }
       }
       for (;;) {
@@ -635,13 +631,6 @@ int session_init_run(void* p) {
         }
       }
       if (ended) break;
-    }
-    // Its set-up or exec failed (written by the child before its exit, read after it was reaped).
-    if (spawn.err != 0) {
-      args->exited = 0;
-      args->status = 0;
-      args->failed_errno = spawn.err;
-      args->failed_what = spawn.what;
     }
     finish_command(args, generation, &before, (int)oom, (int)autogroup, watching_ipc);
   }

@@ -19,26 +19,21 @@
 static inline long sys6(long n, long a, long b, long c, long d, long e, long f) { return codex_raw_syscall6(n, a, b, c, d, e, f); }
 
 #if defined(__x86_64__)
-// init_clone_run(fn, arg, stack_top): clone(CLONE_VM | SIGCHLD) with the child on stack_top running
-// fn(arg) then exit(2) with its result; the caller goes on at once (no CLONE_VFORK: it must leave the
-// child's stack and arguments untouched until it has reaped it). Returns the child's pid or -errno (as
-// glibc's clone(), without its libc state).
-#define INIT_CLONE_RUN_X86(name, flags)                                                                                         \
-  __asm__(".text\n.globl " name "\n" name ":\n and $-16, %rdx\n sub $16, %rdx\n mov %rdi, 0(%rdx)\n mov %rsi, 8(%rdx)\n"          \
-          " mov $" flags ", %edi\n mov %rdx, %rsi\n xor %edx, %edx\n xor %r10d, %r10d\n xor %r8d, %r8d\n mov $56, %eax\n syscall\n" \
-          " test %rax, %rax\n jnz 1f\n pop %rax\n pop %rdi\n call *%rax\n mov %eax, %edi\n mov $60, %eax\n syscall\n hlt\n1:\n ret\n");
-INIT_CLONE_RUN_X86("init_clone_run", "0x111")
+// init_vfork_run(fn, arg, stack_top): clone(CLONE_VM | CLONE_VFORK | SIGCHLD) with the child on
+// stack_top running fn(arg) then exit(2) with its result; the caller resumes once the child has
+// exec'd or exited. Returns the child's pid or -errno (as glibc's clone(), without its libc state).
+__asm__(".text\n.globl init_vfork_run\ninit_vfork_run:\n and $-16, %rdx\n sub $16, %rdx\n mov %rdi, 0(%rdx)\n mov %rsi, 8(%rdx)\n"
+        " mov $0x4111, %edi\n mov %rdx, %rsi\n xor %edx, %edx\n xor %r10d, %r10d\n xor %r8d, %r8d\n mov $56, %eax\n syscall\n"
+        " test %rax, %rax\n jnz 1f\n pop %rax\n pop %rdi\n call *%rax\n mov %eax, %edi\n mov $60, %eax\n syscall\n hlt\n1:\n ret\n");
 #elif defined(__aarch64__)
-#define INIT_CLONE_RUN_ARM64(name, flags)                                                                                 \
-  __asm__(".text\n.globl " name "\n" name ":\n and x2, x2, #-16\n stp x0, x1, [x2, #-16]!\n mov x0, #" flags "\n mov x1, x2\n" \
-          " mov x2, #0\n mov x3, #0\n mov x4, #0\n mov x8, #220\n svc 0\n cbnz x0, 1f\n ldp x9, x0, [sp], #16\n blr x9\n"     \
-          " mov x8, #93\n svc 0\n brk #0\n1:\n ret\n");
-INIT_CLONE_RUN_ARM64("init_clone_run", "0x111")
+__asm__(".text\n.globl init_vfork_run\ninit_vfork_run:\n and x2, x2, #-16\n stp x0, x1, [x2, #-16]!\n mov x0, #0x4111\n mov x1, x2\n"
+        " mov x2, #0\n mov x3, #0\n mov x4, #0\n mov x8, #220\n svc 0\n cbnz x0, 1f\n ldp x9, x0, [sp], #16\n blr x9\n"
+        " mov x8, #93\n svc 0\n brk #0\n1:\n ret\n");
 #else
 #error "the freestanding session init supports x86-64 and arm64 only"
 #endif
 
-long init_clone_run(int (*fn)(void*), void* arg, void* stack_top);
+long init_vfork_run(int (*fn)(void*), void* arg, void* stack_top);
 
 #define F_OK 0
 #define AT_FDCWD_VALUE (-100)
