@@ -322,6 +322,22 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(await sub).toMatchObject({ exitCode: 7, stdout: 'ready\ngot-int' });
   });
 
+  it('a signal sent as the command starts is not lost', async () => {
+    // kill() in the same tick as spawn(): the SIGNAL reaches the init right after its GO. The init forwards it
+    // to the command's process group, which exists once the init resumes from its CLONE_VFORK child
+    // (init_main.c); an init that went on before the child made its group would lose it (kill(2) ESRCH) unless
+    // it sent it to the child itself, and `sleep 30` would run on.
+    const runs = Array.from({ length: 20 }, () => {
+      const sub = session.spawn(['sleep', '30'], { stdin: 'ignore', reject: false });
+      sub.kill('SIGTERM');
+      return sub;
+    });
+    const started = Date.now();
+    const results = await Promise.all(runs);
+    for (const r of results) expect(r).toMatchObject({ signal: 'SIGTERM', exitCode: undefined });
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   // Once, in the `integration` project: what it measures (the supervisor and this process) does not depend on
   // which bwrap set the sandbox up, and the suite's time budget is tight.
   it.skipIf(process.env.CODEX_SANDBOX_BWRAP === 'bundled')('runs 1,000 commands with correct outputs and no fd, process or memory growth (skipped on the bundled-bwrap pass: same supervisor)', async () => {
