@@ -325,12 +325,15 @@ export class PolicyView {
       // dir's entries, mapped once for the four names (most names have no entry of their own).
       const baseEntries = base.map((i) => this.entries[i] as ResolvedEntry);
       const lengths = this.lengthHasEntry as Uint8Array;
+      // The access of a name with no entry of its own is dir's: decided once for the four names.
+      const dirCanWrite = canWrite(this.accessAmong(baseEntries));
       for (const name of PROTECTED_METADATA_NAMES) {
         const p = dir === '/' ? `/${name}` : `${dir}/${name}`;
         // No entry is as long as p: none is at p (one Map lookup of a new string saved per name; #21).
         const own = lengths[p.length] === 1 ? byPath.get(p) : undefined;
         const containing = own === undefined ? baseEntries : mergeAscending(base, own).map((i) => this.entries[i] as ResolvedEntry);
-        if (canWrite(this.accessAmong(containing)) && (this.fullDiskWrite() || this.metadataDenialAmong(p, containing) === undefined)) writable.add(name);
+        const access = own === undefined ? dirCanWrite : canWrite(this.accessAmong(containing));
+        if (access && (this.fullDiskWrite() || this.metadataDenialAmong(p, containing) === undefined)) writable.add(name);
       }
     }
     return PROTECTED_METADATA_NAMES.filter((name) => !writable.has(name));

@@ -503,9 +503,15 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     if (r !== undefined) return r.root === r.target ? p : path.join(r.target, path.relative(r.root, p));
     return canonicalize(fsi, p);
   };
+  // No writable root is reached through a symlink (the usual case): a path under one is its own
+  // spelling whichever root holds it, so the deepest holder (one lookup from the longest prefix) says
+  // as much as the first, and nothing is remembered for it (#21).
+  let allSelf = true;
+  for (const r of byLogicalRoot.values()) if (r.root !== r.target) allSelf = false;
   // Asked several times per root (its .git, carve-outs, metadata names); the answer is fixed for this plan.
   const remapped = new Map<string, string>();
   const remap = (p: string): string => {
+    if (allSelf && logicalIndex.deepestContaining(p) !== undefined) return p;
     let r = remapped.get(p);
     if (r === undefined) {
       r = remapOnce(p);
