@@ -134,8 +134,8 @@ export function renderReport(r: BenchReport): string {
     out.push('', 'transform() against writable roots (each with .git/.codex/.agents carve-outs and a deny-read file):');
     out.push(
       table(
-        ['roots', 'median ms', 'p10–p90', 'ms per root', 'bwrap args'],
-        r.rootScaling.map((x) => [String(x.roots), f(x.ms.median, 2), `${f(x.ms.p10, 2)}–${f(x.ms.p90, 2)}`, f(x.ms.median / x.roots, 3), String(x.argc)]),
+        ['roots', 'median ms', 'p10–p90', 'ms per root', 'bwrap args', 'fs questions', 'fs alone ms'],
+        r.rootScaling.map((x) => [String(x.roots), f(x.ms.median, 2), `${f(x.ms.p10, 2)}–${f(x.ms.p90, 2)}`, f(x.ms.median / x.roots, 3), String(x.argc), String(x.fsCalls), f(x.fsMs.median, 2)]),
       ),
     );
   }

@@ -135,10 +135,14 @@ describe('evaluateTargets', () => {
   });
 
   it('compares planning with the most roots measured against planning with one (issue #21)', () => {
-    const row = (roots: number, ms: number) => ({ roots, ms: summary(ms), argc: roots * 10 });
-    const target = (rows: ReturnType<typeof row>[]) => evaluateTargets({ ...figures(1, 1), rootScaling: rows }).find((t) => t.name.startsWith('planning '));
+    const row = (roots: number, ms: number, fsMs = 0) => ({ roots, ms: summary(ms), argc: roots * 10, fsMs: summary(fsMs), fsCalls: roots * 7 });
+    const targets = (rows: ReturnType<typeof row>[]) => evaluateTargets({ ...figures(1, 1), rootScaling: rows }).filter((t) => t.name.startsWith('planning '));
+    const target = (rows: ReturnType<typeof row>[]) => targets(rows)[0];
     expect(target([row(1, 1), row(16, 4), row(256, 9)])).toMatchObject({ name: 'planning 256 roots / 1 root', value: 9, met: true });
     expect(target([row(256, 30), row(1, 2)])).toMatchObject({ value: 15, met: false });
     expect(target([row(16, 3)])).toBeUndefined();
+    // The floor: one root plus the extra roots' filesystem questions alone, over one root.
+    expect(targets([row(1, 2, 0.5), row(256, 30, 20.5)])[1]).toMatchObject({ name: 'planning 256 roots / 1 root, floor (fs questions alone)', value: 11, met: false });
+    expect(targets([row(1, 2, 0.5), row(256, 30, 10.5)])[1]).toMatchObject({ value: 6, met: true });
   });
 });

@@ -58,6 +58,8 @@ function make(platform: Platform): NativePaths {
     root,
     components,
     startsWith: (p, base) => {
+      // The same text is under itself on every platform: no normalising (asked ~10 times per writable root; #21).
+      if (p === base) return true;
       if (!caseFold) {
         const a = normalize(p);
         const b = normalize(base);
@@ -69,7 +71,7 @@ function make(platform: Platform): NativePaths {
       if (b.length > a.length) return false;
       return b.every((c, i) => fold(c) === fold(a[i] ?? ''));
     },
-    equals: (a, b) => key(a) === key(b),
+    equals: (a, b) => a === b || key(a) === key(b),
     key,
     parent: (p) => {
       const n = normalize(p);

@@ -293,20 +293,18 @@ export class PolicyView {
   private indicesContaining(n: string): readonly number[] {
     const byPath = this.byPath();
     const lengths = this.lengthHasEntry as Uint8Array;
-    let first: number[] | undefined;
-    let hits: number[] | undefined;
+    // Each list is ascending and no index is in two lists (an entry has one path): the lists found are
+    // merged, not concatenated and sorted (that sort was the largest line of a 256-root plan; #21).
+    let hits: readonly number[] | undefined;
     const add = (q: string): void => {
       const list = byPath.get(q);
-      if (list === undefined) return;
-      if (first === undefined) first = list;
-      else (hits ??= [...first]).push(...list);
+      if (list !== undefined) hits = hits === undefined ? list : mergeAscending(hits, list);
     };
     add('/');
     if (n !== '/' && lengths[n.length] === 1) add(n);
     const stop = Math.min(n.length, lengths.length);
     for (let i = n.indexOf('/', 1); i !== -1 && i < stop; i = n.indexOf('/', i + 1)) if (lengths[i] === 1) add(n.slice(0, i));
-    if (hits !== undefined) return hits.sort((a, b) => a - b);
-    return first ?? [];
+    return hits ?? [];
   }
 
   /**
@@ -326,11 +324,16 @@ export class PolicyView {
       const byPath = this.byPath();
       // dir's entries, mapped once for the four names (most names have no entry of their own).
       const baseEntries = base.map((i) => this.entries[i] as ResolvedEntry);
+      const lengths = this.lengthHasEntry as Uint8Array;
+      // The access of a name with no entry of its own is dir's: decided once for the four names.
+      const dirCanWrite = canWrite(this.accessAmong(baseEntries));
       for (const name of PROTECTED_METADATA_NAMES) {
         const p = dir === '/' ? `/${name}` : `${dir}/${name}`;
-        const own = byPath.get(p);
-        const containing = own === undefined ? baseEntries : [...base, ...own].sort((a, b) => a - b).map((i) => this.entries[i] as ResolvedEntry);
-        if (canWrite(this.accessAmong(containing)) && (this.fullDiskWrite() || this.metadataDenialAmong(p, containing) === undefined)) writable.add(name);
+        // No entry is as long as p: none is at p (one Map lookup of a new string saved per name; #21).
+        const own = lengths[p.length] === 1 ? byPath.get(p) : undefined;
+        const containing = own === undefined ? baseEntries : mergeAscending(base, own).map((i) => this.entries[i] as ResolvedEntry);
+        const access = own === undefined ? dirCanWrite : canWrite(this.accessAmong(containing));
+        if (access && (this.fullDiskWrite() || this.metadataDenialAmong(p, containing) === undefined)) writable.add(name);
       }
     }
     return PROTECTED_METADATA_NAMES.filter((name) => !writable.has(name));
@@ -583,6 +586,18 @@ export class PolicyView {
     }
     return [...new Set(patterns)].sort();
   }
+}
+
+/** The ascending union of two ascending lists with no element in both. */
+function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
+  const out = new Array<number>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = (a[i] as number) < (b[j] as number) ? (a[i++] as number) : (b[j++] as number);
+  while (i < a.length) out[k++] = a[i++] as number;
+  while (j < b.length) out[k++] = b[j++] as number;
+  return out;
 }
 
 function unrestricted(kind: 'unrestricted' | 'external'): ResolvedFileSystem {

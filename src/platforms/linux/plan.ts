@@ -170,8 +170,8 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   const limits = planLimits(limitsIn, linux.limits, 'bwrap');
 
   const native: LinuxNativePlan = { platform: 'linux', limits: limits.plan, ...(plan.git.length ? { git: plan.git } : {}) };
-  // The argv is assembled with push loops, not spreads of flatMap results: at 256 writable roots it
-  // holds ~12,000 items, and the intermediate arrays were a measurable part of each plan (issue #21).
+  // The argv is assembled without spreads of flatMap results: at 256 writable roots it holds ~12,000
+  // items, and the intermediate arrays were a measurable part of each plan (issue #21).
   const launcherArgs: ArgvItem[] = ['--seccomp', `${seccompArg}:${SECCOMP_FD}`, '--info-pipe', String(INFO_FD), '--started-pipe', String(STARTED_FD)];
   for (const fd of plan.devNullFds) launcherArgs.push('--devnull', String(fd));
   for (const p of plan.pins) launcherArgs.push('--pin', `${p.fd}:${p.dev}:${p.ino}`, toArgvItem(p.path));
@@ -203,14 +203,10 @@ export const planLinux: Planner = (input: PlanInput): LaunchRequest => {
   const viaEnv =
     1 + bwrapArgv.length + 1 + innerArgs.length + 1 + command.length > BWRAP_ARGV_BUDGET ||
     command.some((a) => (typeof a === 'string' ? a.length * 3 : a.bytes.length) > LONG_ARG_BYTES);
-  const argv: ArgvItem[] = viaEnv ? ['--command-via-env', String(command.length)] : [];
-  for (const a of launcherArgs) argv.push(a);
-  for (const a of bwrapArgv) argv.push(a);
-  argv.push('--');
-  for (const a of innerArgs) argv.push(a);
-  if (viaEnv) argv.push('--command-from-env');
-  argv.push('--');
-  for (const a of command) argv.push(a);
+  // One concat: no iterator or growing copy per item (a plan is made once per process by the CLI,
+  // so these loops mostly run unoptimised; #21).
+  const head: ArgvItem[] = viaEnv ? ['--command-via-env', String(command.length)] : [];
+  const argv = head.concat(launcherArgs, bwrapArgv, '--', innerArgs, viaEnv ? ['--command-from-env', '--'] : '--', command);
   return {
     kind: 'linux-bwrap',
     program: linux.launcherPath,
@@ -325,6 +321,30 @@ function byDepth(a: string, b: string): number {
  */
 function sortByDepth<T>(items: T[], pathOf: (item: T) => string): T[] {
   if (items.length < 2) return items;
+  if (items.length <= SMALL_SORT) {
+    // A root's own carve-outs (a handful): an insertion sort over the depths, no keyed objects (#21).
+    // Insertion sort moves an item only past greater ones, so equal items keep their order (stable).
+    const paths = items.map(pathOf);
+    const depths = paths.map(depth);
+    for (let i = 1; i < items.length; i += 1) {
+      const item = items[i] as T;
+      const p = paths[i] as string;
+      const d = depths[i] as number;
+      let j = i - 1;
+      for (; j >= 0; j -= 1) {
+        const dj = depths[j] as number;
+        const pj = paths[j] as string;
+        if (dj < d || (dj === d && !(p < pj))) break;
+        items[j + 1] = items[j] as T;
+        paths[j + 1] = pj;
+        depths[j + 1] = dj;
+      }
+      items[j + 1] = item;
+      paths[j + 1] = p;
+      depths[j + 1] = d;
+    }
+    return items;
+  }
   const keyed = items.map((item) => {
     const p = pathOf(item);
     return { item, p, d: depth(p) };
@@ -334,6 +354,8 @@ function sortByDepth<T>(items: T[], pathOf: (item: T) => string): T[] {
   return items;
 }
 const itself = (p: string): string => p;
+/** Up to this many items sortByDepth sorts in place by insertion. */
+const SMALL_SORT = 8;
 
 /** An absolute path in normal form other than `/` (no `.`/`..` component, no `//`, no trailing `/`). */
 const NORMAL_ABS = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
@@ -481,9 +503,15 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     if (r !== undefined) return r.root === r.target ? p : path.join(r.target, path.relative(r.root, p));
     return canonicalize(fsi, p);
   };
+  // No writable root is reached through a symlink (the usual case): a path under one is its own
+  // spelling whichever root holds it, so the deepest holder (one lookup from the longest prefix) says
+  // as much as the first, and nothing is remembered for it (#21).
+  let allSelf = true;
+  for (const r of byLogicalRoot.values()) if (r.root !== r.target) allSelf = false;
   // Asked several times per root (its .git, carve-outs, metadata names); the answer is fixed for this plan.
   const remapped = new Map<string, string>();
   const remap = (p: string): string => {
+    if (allSelf && logicalIndex.deepestContaining(p) !== undefined) return p;
     let r = remapped.get(p);
     if (r === undefined) {
       r = remapOnce(p);
@@ -813,7 +841,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
     } else {
       args.push('--bind', t, t);
     }
-    const mine = (carveOutsByRoot.get(t) ?? []).filter((s) => s !== t).sort(byDepth);
+    const mine = sortByDepth((carveOutsByRoot.get(t) ?? []).filter((s) => s !== t), itself);
     const myDenies = deniesByRoot.get(t) ?? [];
     // The command could otherwise rename an ancestor of a protected path (`mv conf conf2 && mkdir
     // conf`) and carry the protected file out from under its mount. A mount point cannot be renamed
@@ -827,7 +855,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
         guarded.add(d);
       }
     }
-    for (const d of [...guarded].filter((d) => !protectedIndex.hasStrictAncestor(d)).sort(byDepth)) {
+    for (const d of sortByDepth([...guarded].filter((d) => !protectedIndex.hasStrictAncestor(d)), itself)) {
       args.push('--bind', d, d);
     }
     for (const s of mine) {
