@@ -118,17 +118,23 @@ describe.skipIf(!hasGit)('linux sandbox: git init in a project without .git (sta
   });
 
   it('two runs started together in the same project: at most one repository is accepted, never a mix', async () => {
-    const script = (n: string): string => `git init -q -b main . && echo ${n} > f && git add f && git ${ID} commit -qm ${n}; true`;
+    // Each run commits a file of its own: two runs rewriting and indexing one shared file can make the
+    // command's own `git add` fail (git: "short read while indexing"), leaving a repository without a commit.
+    const script = (n: string): string => `git init -q -b main . && echo ${n} > ${n} && git add ${n} && git ${ID} commit -qm ${n}; true`;
     // A run launched after the other accepted is refused before anything runs (125, ".git appeared since the sandbox was planned").
     const settle = (n: string): Promise<{ stderr: unknown }> => start(script(n)).then((r) => ({ stderr: r.stderr }), (e: Error) => ({ stderr: e.message }));
     const [a, b] = await Promise.all([settle('A'), settle('B')]);
+    const said = `A's stderr: ${String(a.stderr)}\nB's stderr: ${String(b.stderr)}`;
     const accepted = [a, b].filter((r) => String(r.stderr).includes(`new repository accepted at ${git}`));
-    expect(accepted.length).toBe(1);
+    expect(accepted.length, said).toBe(1);
     // The other was planned with .git missing (its own staging: NOT accepted) or saw the mount point (read-only: init failed).
     const other = accepted[0] === a ? b : a;
-    expect(String(other.stderr)).toMatch(/new repository NOT accepted|Read-only file system|Permission denied|appeared since the sandbox was planned/);
-    expect(['A', 'B']).toContain(hostGit('log', '--format=%s').trim());
-    expect(hostGit('log', '--format=%s').trim().split('\n')).toHaveLength(1);
+    expect(String(other.stderr), said).toMatch(/new repository NOT accepted|Read-only file system|Permission denied|appeared since the sandbox was planned/);
+    const name = accepted[0] === a ? 'A' : 'B';
+    expect(hostGit('log', '--format=%s').trim(), said).toBe(name);
+    // Never a mix: the accepted repository holds exactly its own commit, tree and blob, and tracks only its own file.
+    expect(hostGit('ls-files').trim()).toBe(name);
+    expect(hostGit('cat-file', '--batch-all-objects', '--batch-check=%(objecttype)').split('\n').filter(Boolean).sort()).toEqual(['blob', 'commit', 'tree']);
   });
 
   it('a run that makes no repository leaves no .git, and sweeps staging directories killed launchers left; git: read-only keeps a missing .git uncreatable', async () => {
