@@ -35,15 +35,15 @@ function stdioTriple(opts: LaunchOptions): unknown[] {
  * not be set up (whatever execa decided: a set-up failure is never a command's result, not even with
  * `reject: false`); the execa result or error is its `cause`. Everything else is execa's as it was.
  */
-function rejectOnSetupFailure(sub: ResultPromise, setup: () => Promise<SandboxSetupError | undefined>): ResultPromise {
+function rejectOnSetupFailure(sub: ResultPromise, setup: (exitCode: number | undefined) => Promise<SandboxSetupError | undefined>): ResultPromise {
   const checked = sub.then(
     async (result) => {
-      const failure = await setup();
+      const failure = await setup(result.exitCode);
       if (failure) throw withCause(failure, result);
       return result;
     },
     async (error: unknown) => {
-      const failure = await setup();
+      const failure = await setup(exitCodeOf(error));
       throw failure ? withCause(failure, error) : error;
     },
   );
@@ -58,6 +58,12 @@ function rejectOnSetupFailure(sub: ResultPromise, setup: () => Promise<SandboxSe
 }
 
 /** A socket pair for the launcher's status fd (caller's end non-blocking); undefined without the addon's. */
+/** An execa error's exitCode (undefined for a signal, a failed start, or anything else thrown). */
+function exitCodeOf(error: unknown): number | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { exitCode?: unknown }).exitCode : undefined;
+  return typeof code === 'number' ? code : undefined;
+}
+
 function statusSocketPair(): [number, number] | undefined {
   if (process.platform !== 'linux') return undefined;
   const pair = loadNative().stdioSocketPair;
@@ -125,7 +131,7 @@ export function launch(req: LaunchRequest, opts: LaunchOptions = {}): ResultProm
     const parentEnd = statusPair[0];
     // execa settles after the launcher's exit (or a failed start), when the record is all there.
     let taken: SandboxSetupError | undefined | null = null;
-    return rejectOnSetupFailure(sub, () => Promise.resolve(taken === null ? (taken = takeSetupStatus(parentEnd)) : taken));
+    return rejectOnSetupFailure(sub, (exitCode) => Promise.resolve(taken === null ? (taken = takeSetupStatus(parentEnd, exitCode)) : taken));
   }
   const setup = readSetupStatus(sub.stdio[spec.statusFd] as Readable | null | undefined);
   return rejectOnSetupFailure(sub, () => setup);

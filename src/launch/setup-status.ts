@@ -46,13 +46,21 @@ export function readSetupStatus(stream: Readable | null | undefined): Promise<Sa
   });
 }
 
+/** The launcher's exit code when it could not set up the sandbox (native/launcher/fail.h). */
+const SETUP_FAILED_EXIT = 125;
+
 /**
  * Reads what the launcher wrote on the caller's (non-blocking) end of its status socket, once the
  * launcher has exited (so every record is in the socket), and closes it. Nothing written, or a
- * read that would block, means the command started (or the launcher never did).
+ * read that would block, means the command started (or the launcher never did). A read that fails
+ * otherwise (EBADF, EIO…) tells nothing: with the launcher's exit code 125 that is reported as a set-up
+ * failure of its own, so an unreadable status never turns a sandbox that was not set up into "the
+ * command exited 125"; with any other exit code the launcher got past set-up (it exits 125 on every
+ * set-up failure), so the command ran.
  */
-export function takeSetupStatus(fd: number): SandboxSetupError | undefined {
+export function takeSetupStatus(fd: number, exitCode: number | undefined): SandboxSetupError | undefined {
   const chunks: Buffer[] = [];
+  let unreadable: NodeJS.ErrnoException | undefined;
   try {
     for (let total = 0; total < 64 * 1024; ) {
       const chunk = Buffer.allocUnsafe(4096);
@@ -61,10 +69,20 @@ export function takeSetupStatus(fd: number): SandboxSetupError | undefined {
       chunks.push(chunk.subarray(0, n));
       total += n;
     }
-  } catch {
-    // EAGAIN: nothing more to read now; any other error: the socket cannot tell anything.
+  } catch (e) {
+    // EAGAIN: nothing more to read now.
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') unreadable = e as NodeJS.ErrnoException;
   } finally {
     closeSync(fd);
   }
-  return parseSetupRecord(Buffer.concat(chunks));
+  const record = parseSetupRecord(Buffer.concat(chunks));
+  if (record !== undefined || unreadable === undefined || exitCode !== SETUP_FAILED_EXIT) return record;
+  const errno = Math.abs(unreadable.errno ?? 0);
+  return new SandboxSetupError(
+    "reading the launcher's set-up status",
+    '',
+    errno,
+    `the launcher exited ${SETUP_FAILED_EXIT} and its set-up status (fd ${fd}) could not be read (${unreadable.code ?? 'error'}: ${unreadable.message}); ` +
+      'treat the sandbox as not set up — nothing is known to have run. Run `codex-sandbox doctor`, and report this if it repeats',
+  );
 }

@@ -125,14 +125,14 @@ function fdIo(): FdIo | undefined {
 function statusAtExit(child: ChildProcess, fd: number): Promise<SandboxSetupError | undefined> {
   return new Promise((resolve) => {
     let done = false;
-    const take = (): void => {
+    const take = (exitCode: number | undefined): void => {
       if (done) return;
       done = true;
-      resolve(takeSetupStatus(fd));
+      resolve(takeSetupStatus(fd, exitCode));
     };
-    child.once('exit', take);
+    child.once('exit', (code) => take(code ?? undefined));
     child.once('error', () => {
-      if (child.pid === undefined) take();
+      if (child.pid === undefined) take(undefined);
     });
   });
 }
