@@ -132,6 +132,6 @@ for (let i = 0; i < n; i++) addon.seccompFilter('restricted');
 process.stdout.write(`${'seccomp restricted program build'.padEnd(46)} ${(Number(process.hrtime.bigint() - t0) / n / 1000).toFixed(0)} µs\n`);
 raw.close();
 rawInner.close();
-guard.cleanup();
+await guard.cleanup();
 rmSync(ws, { recursive: true, force: true });
 process.exit(0);

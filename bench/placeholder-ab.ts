@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   writeFileSync(join(ws, '.git', 'HEAD'), 'ref: refs/heads/main\n');
   writeFileSync(join(ws, '.git', 'config'), '[core]\n');
   const runners: RawBwrapRunner[] = [];
-  const guards: Array<() => void> = [];
+  const guards: Array<() => Promise<string[]>> = [];
   try {
     const withSources = new Sandbox(facts, process.env, launch);
     const without = new Sandbox({ ...facts, linux: { ...linux, placeholderSources: {} } }, process.env, launch);
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       const argv = plan.argv.map(String);
       counts[name] = `${argv.filter((a) => a === '--tmpfs').length} --tmpfs, ${argv.filter((a) => a === '--ro-bind').length} --ro-bind, ${argv.filter((a) => a === '--ro-bind-data').length} --ro-bind-data`;
       const guard = watchPlaceholders(launcherSyntheticTargets(plan), linux.syntheticRegistry);
-      guards.push(() => void guard.cleanup());
+      guards.push(() => guard.cleanup());
       const inv = extractBwrapInvocation(plan);
       const bpf = inv.seccompMode === undefined ? undefined : loadNative().seccompFilter(inv.seccompMode);
       const raw = rawBwrapRunner(inv, { bpf, workDir, cwd: ws, env: plan.env, keepInner: true, timeoutMs });
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const r of runners) r.close();
-    for (const g of guards) g();
+    for (const g of guards) await g();
     rmSync(workDir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,8 @@
  * placeholders and that no live launcher has registered.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, lstatSync, readFileSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One record of an older launcher's registry table (native/launcher/registry.cc): `[L]pid\0origin\0path\0`. */
@@ -67,30 +68,67 @@ function liveInRegistry(registryDir: string, path: string): boolean {
 }
 
 export interface PlaceholderGuard {
-  /** Removes the bare placeholders created since `watchPlaceholders`; returns the paths removed. */
-  cleanup(): string[];
+  /** Removes the bare placeholders created since `watchPlaceholders`, under the registry's lock; resolves to the paths removed. */
+  cleanup(): Promise<string[]>;
+}
+
+/**
+ * Removes each of `absent` that is still a bare placeholder no live launcher has registered; returns the
+ * paths removed. Call it holding the registry's lock (`cleanup` below does): between an unlocked check and
+ * the rmdir a launcher could register the target and bwrap mount on it, and removing a mount point
+ * detaches that mount in the other sandbox's namespace (mount_namespaces(7)).
+ */
+export function removeBarePlaceholders(absent: readonly string[], registryDir: string | undefined): string[] {
+  const removed: string[] = [];
+  for (const t of absent) {
+    if (registryDir !== undefined && liveInRegistry(registryDir, t)) continue;
+    try {
+      const st = lstatSync(t);
+      // Only an empty directory or an empty regular file is a placeholder; anything else was
+      // put there by someone and is left alone.
+      if (st.isDirectory()) rmdirSync(t);
+      else if (st.isFile() && st.size === 0) unlinkSync(t);
+      else continue;
+      removed.push(t);
+    } catch {
+      // Gone already, or not empty (ENOTEMPTY): leave it.
+    }
+  }
+  return removed;
+}
+
+/**
+ * Runs `fn` while holding flock(LOCK_EX) on `<registryDir>/lock` — the lock every launcher takes to register
+ * a target (native/launcher/registry.cc RegistryLock) — through a flock(1) child, as Node has no flock.
+ * Rejects when the lock cannot be taken, so a bench never removes placeholders outside it.
+ */
+async function withRegistryLock<T>(registryDir: string, fn: () => T): Promise<T> {
+  const lock = join(registryDir, 'lock');
+  const holder = spawn('flock', ['-x', lock, 'sh', '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => holder.once('close', () => resolve()));
+  let stderr = '';
+  holder.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const locked = await new Promise<boolean>((resolve) => {
+    holder.stdout.once('data', () => resolve(true));
+    holder.once('error', () => resolve(false));
+    holder.once('close', () => resolve(false));
+  });
+  try {
+    if (!locked) throw new Error(`bench: could not take the registry lock with flock(1) on ${lock}: ${stderr.trim() || 'flock exited'}`);
+    return fn();
+  } finally {
+    holder.stdin.end();
+    await exited;
+  }
 }
 
 export function watchPlaceholders(targets: readonly string[], registryDir: string | undefined): PlaceholderGuard {
   const absent = targets.filter((t) => !exists(t));
   return {
-    cleanup: () => {
-      const removed: string[] = [];
-      for (const t of absent) {
-        if (registryDir !== undefined && liveInRegistry(registryDir, t)) continue;
-        try {
-          const st = lstatSync(t);
-          // Only an empty directory or an empty regular file is a placeholder; anything else was
-          // put there by someone and is left alone.
-          if (st.isDirectory()) rmdirSync(t);
-          else if (st.isFile() && st.size === 0) unlinkSync(t);
-          else continue;
-          removed.push(t);
-        } catch {
-          // Gone already, or not empty (ENOTEMPTY): leave it.
-        }
-      }
-      return removed;
+    cleanup: async () => {
+      if (absent.length === 0) return [];
+      if (registryDir === undefined || !existsSync(registryDir)) return removeBarePlaceholders(absent, registryDir);
+      return withRegistryLock(registryDir, () => removeBarePlaceholders(absent, registryDir));
     },
   };
 }

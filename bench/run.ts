@@ -74,11 +74,11 @@ async function main(): Promise<void> {
   // Issue #21: the same argv with the bundled static bwrap, and the naive launcher (execa + bwrap, no launcher).
   let rawBundled: RawBwrapRunner | undefined;
   let naive: RawBwrapRunner | undefined;
-  const cleanups: Array<() => void> = [];
-  const cleanupAll = (): void => {
+  const cleanups: Array<() => void | Promise<void>> = [];
+  const cleanupAll = async (): Promise<void> => {
     for (const c of cleanups.splice(0).reverse()) {
       try {
-        c();
+        await c();
       } catch {
         // Best effort: a cleanup failure must not hide the results.
       }
@@ -87,8 +87,7 @@ async function main(): Promise<void> {
     rmSync(workDir, { recursive: true, force: true });
   };
   const onSignal = (sig: NodeJS.Signals): void => {
-    cleanupAll();
-    process.kill(process.pid, sig);
+    void cleanupAll().finally(() => process.kill(process.pid, sig));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -113,11 +112,11 @@ async function main(): Promise<void> {
     let rawSkip: string | undefined;
     // Raw bwrap bypasses the launcher's registry, so the placeholders it creates stay until removed
     // here; removed again before transform() is timed, which would otherwise inspect them.
-    let removeRawPlaceholders = (): void => {};
+    let removeRawPlaceholders = async (): Promise<void> => {};
     if (plan.native.platform === 'linux') {
       const guard = watchPlaceholders(launcherSyntheticTargets(plan), linux?.syntheticRegistry);
-      removeRawPlaceholders = (): void => {
-        const removed = guard.cleanup();
+      removeRawPlaceholders = async (): Promise<void> => {
+        const removed = await guard.cleanup();
         if (removed.length > 0) log(`bench: removed raw-bwrap placeholders ${removed.join(', ')}`);
       };
       cleanups.push(removeRawPlaceholders);
@@ -251,7 +250,7 @@ async function main(): Promise<void> {
     let sessions: SessionBenchReport | undefined;
     if (plan.native.platform === 'linux') sessions = await benchSessions({ sb, cwd: ws, bare, library, rawBwrap: raw?.run, quick: args.quick, timeoutMs: cfg.timeoutMs, log });
 
-    removeRawPlaceholders();
+    await removeRawPlaceholders();
     log('bench: transform() per preset');
     const transform = measureTransform(facts, ws, cfg.transformBatches, cfg.transformBatch);
     log('bench: transform() against the number of writable roots');
@@ -312,7 +311,7 @@ async function main(): Promise<void> {
     process.stdout.write(args.json ? `${JSON.stringify({ ...report, sessions }, null, 2)}\n` : `${renderReport(report)}\n${sessions ? renderSessionReport(sessions) : ''}`);
   } finally {
     if (srt) await srt.close();
-    cleanupAll();
+    await cleanupAll();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   } finally {
     raw.close();
     naive.close();
-    guard.cleanup();
+    await guard.cleanup();
     rmSync(base, { recursive: true, force: true });
   }
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { describe, it, expect, afterEach } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,7 +55,7 @@ describe('watchPlaceholders', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('removes only bare placeholders that appeared after it started watching', () => {
+  it('removes only bare placeholders that appeared after it started watching', async () => {
     dir = mkdtempSync(join(tmpdir(), 'bench-ph-'));
     const pre = join(dir, 'pre');
     mkdirSync(pre);
@@ -65,13 +66,13 @@ describe('watchPlaceholders', () => {
     mkdirSync(join(dir, 'fullDir'));
     writeFileSync(join(dir, 'fullDir', 'x'), 'x');
     writeFileSync(join(dir, 'fullFile'), 'data');
-    expect(guard.cleanup().sort()).toEqual([join(dir, 'emptyDir'), join(dir, 'emptyFile')]);
+    expect((await guard.cleanup()).sort()).toEqual([join(dir, 'emptyDir'), join(dir, 'emptyFile')]);
     expect(existsSync(pre)).toBe(true);
     expect(existsSync(join(dir, 'fullDir', 'x'))).toBe(true);
     expect(existsSync(join(dir, 'fullFile'))).toBe(true);
   });
 
-  it('leaves a placeholder that a live launcher has registered', () => {
+  it('leaves a placeholder that a live launcher has registered', async () => {
     dir = mkdtempSync(join(tmpdir(), 'bench-ph-'));
     const target = join(dir, '.git');
     const registry = join(dir, 'registry');
@@ -79,17 +80,37 @@ describe('watchPlaceholders', () => {
     mkdirSync(target);
     mkdirSync(registry);
     writeFileSync(join(registry, 'table'), `${process.pid}\0s\0${target}\0`);
-    expect(guard.cleanup()).toEqual([]);
+    expect(await guard.cleanup()).toEqual([]);
     expect(existsSync(target)).toBe(true);
     // Format 3: a launcher entry in the target's directory.
     rmSync(join(registry, 'table'));
     const entry = join(registry, 'paths-3', createHash('sha256').update(target).digest('hex'));
     mkdirSync(entry, { recursive: true });
     writeFileSync(join(entry, `${process.pid}.1`), '');
-    expect(guard.cleanup()).toEqual([]);
+    expect(await guard.cleanup()).toEqual([]);
     expect(existsSync(target)).toBe(true);
     rmSync(join(entry, `${process.pid}.1`));
-    expect(guard.cleanup()).toEqual([target]);
+    expect(await guard.cleanup()).toEqual([target]);
+  });
+
+  it('removes nothing while another process holds the registry lock (a launcher registering the target), then removes it', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bench-ph-'));
+    const target = join(dir, '.git');
+    const registry = join(dir, 'registry');
+    mkdirSync(registry);
+    const guard = watchPlaceholders([target], registry);
+    mkdirSync(target);
+    // flock(1) holding the lock as a launcher does while it registers (native/launcher/registry.cc RegistryLock).
+    const holder = spawn('flock', ['-x', join(registry, 'lock'), 'sh', '-c', 'echo held; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    let settled = false;
+    const removal = guard.cleanup().finally(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(settled).toBe(false);
+    expect(existsSync(target)).toBe(true);
+    holder.stdin.end();
+    expect(await removal).toEqual([target]);
+    expect(existsSync(target)).toBe(false);
   });
 });
 
