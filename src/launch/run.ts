@@ -57,13 +57,13 @@ function rejectOnSetupFailure(sub: ResultPromise, setup: (exitCode: number | und
   return sub;
 }
 
-/** A socket pair for the launcher's status fd (caller's end non-blocking); undefined without the addon's. */
 /** An execa error's exitCode (undefined for a signal, a failed start, or anything else thrown). */
 function exitCodeOf(error: unknown): number | undefined {
   const code = typeof error === 'object' && error !== null ? (error as { exitCode?: unknown }).exitCode : undefined;
   return typeof code === 'number' ? code : undefined;
 }
 
+/** A socket pair for the launcher's status fd (caller's end non-blocking); undefined without the addon's. */
 function statusSocketPair(): [number, number] | undefined {
   if (process.platform !== 'linux') return undefined;
   const pair = loadNative().stdioSocketPair;
