@@ -35,7 +35,14 @@ export interface SessionBenchReport {
    * Throughput runs, each with the whole machine's CPU per command (/proc/stat, all processes) and, for
    * sessions, the supervisor tree's (the supervisor, its inits and their commands; not the other load).
    */
-  throughput: Array<{ label: string; result: ThroughputResult; machineCpuMsPerCommand?: number; sessionCpuMsPerCommand?: number }>;
+  throughput: Array<{
+    label: string;
+    result: ThroughputResult;
+    machineCpuMsPerCommand?: number;
+    sessionCpuMsPerCommand?: number;
+    /** This Node process's own CPU (all its threads, process.cpuUsage; not its children), per command. */
+    callerCpuMsPerCommand?: number;
+  }>;
   ratios: {
     sessionOverBare: number;
     sessionCpuOverBareCpu: number;
@@ -64,10 +71,18 @@ function machineBusyMs(): number {
 async function throughputWithCpu(label: string, run: () => Promise<void>, commands: number, concurrency: number, supervisor?: number): Promise<SessionBenchReport['throughput'][number]> {
   await measureThroughput(run, concurrency, concurrency);
   const before = machineBusyMs();
+  const caller = process.cpuUsage();
   const tree = supervisor !== undefined ? treeCpuMs(supervisor) : undefined;
   const result = await measureThroughput(run, commands, concurrency);
   const after = supervisor !== undefined ? treeCpuMs(supervisor) : undefined;
-  return { label, result, machineCpuMsPerCommand: (machineBusyMs() - before) / commands, ...(tree !== undefined && after !== undefined ? { sessionCpuMsPerCommand: (after - tree) / commands } : {}) };
+  const callerUsed = process.cpuUsage(caller);
+  return {
+    label,
+    result,
+    machineCpuMsPerCommand: (machineBusyMs() - before) / commands,
+    ...(tree !== undefined && after !== undefined ? { sessionCpuMsPerCommand: (after - tree) / commands } : {}),
+    callerCpuMsPerCommand: (callerUsed.user + callerUsed.system) / 1000 / commands,
+  };
 }
 
 /**
@@ -233,9 +248,9 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
 export function renderSessionReport(r: SessionBenchReport): string {
   const lines = ['', 'Sessions (#22): per command, sequential batches (wall and CPU incl. children)'];
   for (const b of r.batches) lines.push(`  ${b.label.padEnd(58)} ${b.wallMsPerCommand.toFixed(2).padStart(8)} ms  ${b.cpuMsPerCommand.toFixed(2).padStart(7)} ms CPU  (${b.commands} commands)`);
-  lines.push('  throughput (commands/s, timed after as many untimed commands as the concurrency; machine CPU = all processes, /proc/stat, per command; session tree = the supervisor, its inits and commands):');
+  lines.push('  throughput (commands/s, timed after as many untimed commands as the concurrency; machine CPU = all processes, /proc/stat, per command; session tree = the supervisor, its inits and commands; caller = this Node process alone):');
   for (const t of r.throughput) {
-    lines.push(`    ${t.label.padEnd(15)} concurrency ${String(t.result.concurrency).padStart(2)}: ${t.result.commandsPerSecond.toFixed(1).padStart(8)}/s  ${t.machineCpuMsPerCommand !== undefined ? `  machine CPU ${t.machineCpuMsPerCommand.toFixed(1).padStart(5)} ms` : ''}${t.sessionCpuMsPerCommand !== undefined ? `  session tree CPU ${t.sessionCpuMsPerCommand.toFixed(1).padStart(5)} ms` : ''}  (${t.result.commands} commands, ${t.result.failed} failed${t.result.firstFailure ? `: ${t.result.firstFailure}` : ''})`);
+    lines.push(`    ${t.label.padEnd(15)} concurrency ${String(t.result.concurrency).padStart(2)}: ${t.result.commandsPerSecond.toFixed(1).padStart(8)}/s  ${t.machineCpuMsPerCommand !== undefined ? `  machine CPU ${t.machineCpuMsPerCommand.toFixed(1).padStart(5)} ms` : ''}${t.sessionCpuMsPerCommand !== undefined ? `  session tree CPU ${t.sessionCpuMsPerCommand.toFixed(1).padStart(5)} ms` : ''}${t.callerCpuMsPerCommand !== undefined ? `  caller (Node) CPU ${t.callerCpuMsPerCommand.toFixed(2).padStart(5)} ms` : ''}  (${t.result.commands} commands, ${t.result.failed} failed${t.result.firstFailure ? `: ${t.result.firstFailure}` : ''})`);
   }
   const x = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)}x`);
   const mark = (v: number | undefined, ok: (v: number) => boolean): string => (v === undefined || Number.isNaN(v) ? 'n/a ' : ok(v) ? 'met ' : 'MISS');
