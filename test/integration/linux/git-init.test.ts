@@ -10,7 +10,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SandboxSetupError } from '../../../src/errors.js';
 import { syntheticRegistryDir } from '../../../src/host/facts.js';
+import { launch } from '../../../src/launch/run.js';
 import { isLinux, sandbox, scratch } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
@@ -168,6 +170,21 @@ describe.skipIf(!hasGit)('linux sandbox: git init in a project without .git (sta
     expect(readdirSync(git).filter((e) => e.startsWith('AAA')), said).toEqual([]);
     expect(hostGitStatus('fsck', '--strict', '--no-dangling'), said).toBe(0);
   }, 60_000);
+
+  it('a .git made between planning and launch stops the launch (125, SandboxSetupError): nothing runs over it, nothing is staged', async () => {
+    const sb = await sandbox();
+    const req = sb.plan(['/bin/sh', '-c', 'echo ran > ran'], 'workspace-write', { cwd: s.ws, env: env() });
+    // Planned with .git missing (a staged new repository); a racing process fills it before the launch.
+    mkdirSync(join(git, 'hooks'), { recursive: true });
+    writeFileSync(join(git, 'hooks', 'pre-commit'), '#!/bin/sh\n');
+    const err = await launch(req, { stdin: 'ignore', reject: false }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SandboxSetupError);
+    expect((err as SandboxSetupError).step).toBe('staging a new repository');
+    expect((err as SandboxSetupError).message).toMatch(/\.git appeared since the sandbox was planned/);
+    expect(existsSync(join(s.ws, 'ran'))).toBe(false);
+    expect(readdirSync(git).sort()).toEqual(['hooks']);
+    expect(stagingDirs().filter((n) => existsSync(join(syntheticRegistryDir(), n, 'ran')))).toEqual([]);
+  });
 
   it('a run that makes no repository leaves no .git, and sweeps staging directories killed launchers left; git: read-only keeps a missing .git uncreatable', async () => {
     // As a SIGKILLed launcher leaves them: unlocked; the old one is removed, a new one (maybe still being set up) is not.
