@@ -7,10 +7,12 @@
  * Always fresh sandboxes (`sb.spawn`), also under CODEX_SANDBOX_TEST_SESSIONS: a session accepts at its end.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SandboxSetupError } from '../../../src/errors.js';
 import { syntheticRegistryDir } from '../../../src/host/facts.js';
+import { launch } from '../../../src/launch/run.js';
 import { isLinux, sandbox, scratch } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
@@ -135,6 +137,53 @@ describe.skipIf(!hasGit)('linux sandbox: git init in a project without .git (sta
     // Never a mix: the accepted repository holds exactly its own commit, tree and blob, and tracks only its own file.
     expect(hostGit('ls-files').trim()).toBe(name);
     expect(hostGit('cat-file', '--batch-all-objects', '--batch-check=%(objecttype)').split('\n').filter(Boolean).sort()).toEqual(['blob', 'commit', 'tree']);
+  });
+
+  it('two runs that end together: one repository is accepted whole, the other not at all (the acceptances do not overlap)', async () => {
+    // "Still empty? then copy" must be one step (the lock on ROOT/.git, fresh_git.cc is_mount_point_dir).
+    // Each staged repository carries many junk entries sorting before its first repository file: they
+    // are only dropped, so the time between finding ROOT/.git empty and writing into it is long, and
+    // without the lock both launchers would find it empty and copy into it (a mix, or no HEAD).
+    const junk = 40_000;
+    const script = (n: string): string =>
+      `git init -q -b main . && echo ${n} > ${n} && git add ${n} && git ${ID} commit -qm ${n} && ` +
+      `seq ${junk} | sed 's/^/AAA/' | (cd .git && xargs touch) && : > ready-${n} && read x < go; exit 0`;
+    // Both commands block reading the fifo `go`; closing the host's end gives both EOF at once.
+    const go = join(s.ws, 'go');
+    execFileSync('mkfifo', [go]);
+    const runs = ['A', 'B'].map((n) => start(script(n)).then((r) => ({ n, stderr: String(r.stderr) }), (e: Error) => ({ n, stderr: e.message })));
+    const deadline = Date.now() + 30_000;
+    while (!(existsSync(join(s.ws, 'ready-A')) && existsSync(join(s.ws, 'ready-B'))) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    const writer = openSync(go, constants.O_RDWR | constants.O_NONBLOCK);
+    await new Promise((res) => setTimeout(res, 200)); // both are in their read, waiting for a writer's close
+    closeSync(writer);
+    const done = await Promise.all(runs);
+    const said = done.map((r) => `${r.n}'s stderr: ${r.stderr}`).join('\n');
+    expect(existsSync(join(s.ws, 'ready-A')) && existsSync(join(s.ws, 'ready-B')), said).toBe(true);
+    const accepted = done.filter((r) => r.stderr.includes(`new repository accepted at ${git}`));
+    expect(accepted.map((r) => r.n), said).toHaveLength(1);
+    const other = done.find((r) => r !== accepted[0]);
+    expect(other?.stderr, said).toContain(`new repository NOT accepted at ${git}`);
+    const name = accepted[0]?.n ?? '';
+    expect(hostGit('log', '--format=%s').trim(), said).toBe(name);
+    expect(hostGit('ls-files').trim(), said).toBe(name);
+    expect(readdirSync(git).filter((e) => e.startsWith('AAA')), said).toEqual([]);
+    expect(hostGitStatus('fsck', '--strict', '--no-dangling'), said).toBe(0);
+  }, 60_000);
+
+  it('a .git made between planning and launch stops the launch (125, SandboxSetupError): nothing runs over it, nothing is staged', async () => {
+    const sb = await sandbox();
+    const req = sb.plan(['/bin/sh', '-c', 'echo ran > ran'], 'workspace-write', { cwd: s.ws, env: env() });
+    // Planned with .git missing (a staged new repository); a racing process fills it before the launch.
+    mkdirSync(join(git, 'hooks'), { recursive: true });
+    writeFileSync(join(git, 'hooks', 'pre-commit'), '#!/bin/sh\n');
+    const err = await launch(req, { stdin: 'ignore', reject: false }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SandboxSetupError);
+    expect((err as SandboxSetupError).step).toBe('staging a new repository');
+    expect((err as SandboxSetupError).message).toMatch(/\.git appeared since the sandbox was planned/);
+    expect(existsSync(join(s.ws, 'ran'))).toBe(false);
+    expect(readdirSync(git).sort()).toEqual(['hooks']);
+    expect(stagingDirs().filter((n) => existsSync(join(syntheticRegistryDir(), n, 'ran')))).toEqual([]);
   });
 
   it('a run that makes no repository leaves no .git, and sweeps staging directories killed launchers left; git: read-only keeps a missing .git uncreatable', async () => {

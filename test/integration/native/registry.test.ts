@@ -161,6 +161,25 @@ describe.skipIf(!bwrapWorks)(`synthetic-target registry (skipped when ${NO_BWRAP
     expect(existsSync(target)).toBe(false);
   });
 
+  it('the same with the plan’s launch shape (start reported, window record gone): only the format-3 lock keeps the shared placeholder', async () => {
+    // With a start report format 2's window record goes once the command runs (see below), so the
+    // first launcher's flock on its format-3 record is all that tells the second it is still in use.
+    const target = join(work, 'shared-started');
+    const long = startLauncher(startedMaskArgs(target, ['sh', '-c', 'echo ready; read line; test -f ' + target + ' && echo still-mounted']), {
+      stdin: 'pipe',
+    });
+    await long.waitForStdout('ready');
+    expect(await waitUntil(() => !existsSync(join(registry, TABLE)))).toBe(true);
+    const short = await runLauncher(startedMaskArgs(target, ['true']));
+    expect(short.code, short.stderr).toBe(0);
+    expect(existsSync(target)).toBe(true);
+    long.child.stdin?.end('go\n');
+    const result = await long.done;
+    expect(result.stdout).toContain('still-mounted');
+    expect(existsSync(target)).toBe(false);
+    expect(leftovers()).toEqual([]);
+  });
+
   it('an empty placeholder directory (missing --tmpfs target) is removed after exit', async () => {
     const target = join(work, 'dir-target');
     const args = [
