@@ -78,7 +78,7 @@ export interface PlaceholderGuard {
  * the rmdir a launcher could register the target and bwrap mount on it, and removing a mount point
  * detaches that mount in the other sandbox's namespace (mount_namespaces(7)).
  */
-export function removeBarePlaceholders(absent: readonly string[], registryDir: string | undefined): string[] {
+function removeBarePlaceholders(absent: readonly string[], registryDir: string | undefined): string[] {
   const removed: string[] = [];
   for (const t of absent) {
     if (registryDir !== undefined && liveInRegistry(registryDir, t)) continue;

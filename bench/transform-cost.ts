@@ -2,7 +2,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HostFacts } from '../src/contracts/index.js';
-import type { FsInspector } from '../src/permissions/fs-facts.js';
+import type { FsInspector, GlobScanRequest } from '../src/permissions/fs-facts.js';
+import { recording } from '../src/manager/plan-cache.js';
+import type { Log, Probe } from '../src/manager/plan-cache.js';
 import { PathUri } from '../src/path-uri/index.js';
 import { SandboxManager } from '../src/manager/transform.js';
 import type { TransformRequest } from '../src/manager/transform.js';
@@ -64,28 +66,12 @@ export interface RootScalingCost {
   fsCalls: number;
 }
 
-type FsQuestion = { [K in keyof FsInspector]-?: FsInspector[K] extends ((arg: infer A) => unknown) | undefined ? [K, A] : never }[keyof FsInspector];
-
-/** `fs` with every question it is asked appended to `log` (one transform()'s questions, after its memo). */
-function recordingInspector(fs: FsInspector, log: FsQuestion[]): FsInspector {
-  const { lstat } = fs;
-  return {
-    kind: (p) => (log.push(['kind', p]), fs.kind(p)),
-    ...(lstat !== undefined ? { lstat: (p: string) => (log.push(['lstat', p]), lstat.call(fs, p)) } : {}),
-    realpath: (p) => (log.push(['realpath', p]), fs.realpath(p)),
-    readlink: (p) => (log.push(['readlink', p]), fs.readlink(p)),
-    readSmallFile: (p) => (log.push(['readSmallFile', p]), fs.readSmallFile(p)),
-    isEmptyDir: (p) => (log.push(['isEmptyDir', p]), fs.isEmptyDir(p)),
-    fileSize: (p) => (log.push(['fileSize', p]), fs.fileSize(p)),
-    scanGlob: (req) => (log.push(['scanGlob', req]), fs.scanGlob(req)),
-  };
-}
-
-function replay(fs: FsInspector, log: readonly FsQuestion[]): void {
-  for (const q of log) {
-    if (q[0] === 'scanGlob') fs.scanGlob(q[1]);
-    else if (q[0] === 'lstat') fs.lstat?.(q[1]);
-    else fs[q[0]](q[1]);
+/** Asks `fs` each recorded question again, answers unused: one transform()'s filesystem questions alone. */
+function replay(fs: FsInspector, probes: readonly Probe[]): void {
+  for (const p of probes) {
+    if (p.method === 'scanGlob') fs.scanGlob(p.arg as GlobScanRequest);
+    else if (p.method === 'lstat') fs.lstat?.(p.arg as string);
+    else fs[p.method](p.arg as string);
   }
 }
 
@@ -109,20 +95,20 @@ export function measureRootScaling(facts: HostFacts, base: string, counts: reado
     const denyRead = roots.map((r) => ({ path: { type: 'path' as const, path: PathUri.fromAbsPath(path.join(r, '.env'), { platform: 'linux' }) }, access: 'deny' as const }));
     const req: TransformRequest = { ...transformRequest(profile, roots[0] ?? base, facts), additionalPermissions: { fileSystem: { entries: denyRead } } };
     const argc = SandboxManager.transform(req).argv.length; // warm-up
-    const log: FsQuestion[] = [];
-    SandboxManager.transform({ ...req, facts: { ...facts, fs: recordingInspector(facts.fs, log) } });
-    replay(facts.fs, log); // warm-up
+    const log: Log = { probes: [], threw: false };
+    SandboxManager.transform({ ...req, facts: { ...facts, fs: recording(facts.fs, log) } });
+    replay(facts.fs, log.probes); // warm-up
     const times: number[] = [];
     const fsTimes: number[] = [];
     for (let s = 0; s < samples; s += 1) {
       const t0 = process.hrtime.bigint();
       SandboxManager.transform(req);
       const t1 = process.hrtime.bigint();
-      replay(facts.fs, log);
+      replay(facts.fs, log.probes);
       fsTimes.push(Number(process.hrtime.bigint() - t1) / 1e6);
       times.push(Number(t1 - t0) / 1e6);
     }
-    out.push({ roots: n, ms: summarise(times), argc, fsMs: summarise(fsTimes), fsCalls: log.length });
+    out.push({ roots: n, ms: summarise(times), argc, fsMs: summarise(fsTimes), fsCalls: log.probes.length });
   }
   return out;
 }

@@ -31,7 +31,7 @@ import type { TransformRequest } from './transform.js';
 
 type Method = 'kind' | 'lstat' | 'realpath' | 'readlink' | 'readSmallFile' | 'isEmptyDir' | 'fileSize' | 'scanGlob';
 
-interface Probe {
+export interface Probe {
   method: Method;
   /** The path asked about, or the glob request (a private copy). */
   arg: string | GlobScanRequest;
@@ -165,14 +165,14 @@ function anyAnswer(v: unknown): unknown {
   return key !== undefined ? `o${key}` : {};
 }
 
-interface Log {
+export interface Log {
   probes: Probe[];
   /** A probe threw: planning may have caught it, and a throw is not replayed — the plan is not cached. */
   threw: boolean;
 }
 
-/** An inspector that answers through `fs` and writes each question and answer to `log`. */
-function recording(fs: FsInspector, log: Log): FsInspector {
+/** An inspector that answers through `fs` and writes each question and answer to `log` (also bench/transform-cost.ts). */
+export function recording(fs: FsInspector, log: Log): FsInspector {
   const rec =
     <A, R>(method: Method, fn: (a: A) => R, copy: (a: A) => A, answerOf: (v: R) => unknown = anyAnswer) =>
     (a: A): R => {

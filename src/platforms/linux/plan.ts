@@ -321,30 +321,6 @@ function byDepth(a: string, b: string): number {
  */
 function sortByDepth<T>(items: T[], pathOf: (item: T) => string): T[] {
   if (items.length < 2) return items;
-  if (items.length <= SMALL_SORT) {
-    // A root's own carve-outs (a handful): an insertion sort over the depths, no keyed objects (#21).
-    // Insertion sort moves an item only past greater ones, so equal items keep their order (stable).
-    const paths = items.map(pathOf);
-    const depths = paths.map(depth);
-    for (let i = 1; i < items.length; i += 1) {
-      const item = items[i] as T;
-      const p = paths[i] as string;
-      const d = depths[i] as number;
-      let j = i - 1;
-      for (; j >= 0; j -= 1) {
-        const dj = depths[j] as number;
-        const pj = paths[j] as string;
-        if (dj < d || (dj === d && !(p < pj))) break;
-        items[j + 1] = items[j] as T;
-        paths[j + 1] = pj;
-        depths[j + 1] = dj;
-      }
-      items[j + 1] = item;
-      paths[j + 1] = p;
-      depths[j + 1] = d;
-    }
-    return items;
-  }
   const keyed = items.map((item) => {
     const p = pathOf(item);
     return { item, p, d: depth(p) };
@@ -354,8 +330,6 @@ function sortByDepth<T>(items: T[], pathOf: (item: T) => string): T[] {
   return items;
 }
 const itself = (p: string): string => p;
-/** Up to this many items sortByDepth sorts in place by insertion. */
-const SMALL_SORT = 8;
 
 /** An absolute path in normal form other than `/` (no `.`/`..` component, no `//`, no trailing `/`). */
 const NORMAL_ABS = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
