@@ -49,6 +49,10 @@ export interface BenchReport {
     srtOverLibrary: Ratio | undefined;
     /** `srt /bin/true` over `codex-sandbox run -- /bin/true`. */
     srtCliOverCli: Ratio | undefined;
+    /** srt's library over raw bwrap with the plan's argv: the most srtOverLibrary can be while the sandbox is bwrap's. */
+    srtOverRawBwrap?: Ratio | undefined;
+    /** `srt /bin/true` over (`node -e 0` + raw bwrap): the most srtCliOverCli can be for a Node CLI that runs bwrap. */
+    srtCliOverFloor?: Ratio | undefined;
     /** `codex-sandbox run -- /bin/true` over Codex's `codex sandbox` of the same (absent: not installed). */
     cliOverCodex?: Ratio | undefined;
     /** Raw bwrap (same argv, inner stage) with the bundled static bwrap over the same with the system one. */

@@ -224,6 +224,8 @@ async function main(): Promise<void> {
       cliOverFloor: ratio(sbm['cli'] ?? none, addRounds(sbm['nodeE0'] ?? none, sbm['rawBwrap'] ?? none)),
       srtOverLibrary: ratio(sa['srtLibrary'] ?? none, sa['library'] ?? none),
       srtCliOverCli: ratio(sbm['srtCli'] ?? none, sbm['cli'] ?? none),
+      srtOverRawBwrap: ratio(sa['srtLibrary'] ?? none, sa['rawBwrap'] ?? none),
+      srtCliOverFloor: ratio(sbm['srtCli'] ?? none, addRounds(sbm['nodeE0'] ?? none, sbm['rawBwrap'] ?? none)),
       cliOverCodex: ratio(sbm['cli'] ?? none, sbm['codexCli'] ?? none),
       rawBundledOverRawSystem: rawBundled ? ratio(sa['rawBwrapBundled'] ?? none, sa['rawBwrap'] ?? none) : undefined,
       libraryOverRawBwrapBundled: rawBundled ? ratio(sa['library'] ?? none, sa['rawBwrapBundled'] ?? none) : undefined,

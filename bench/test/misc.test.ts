@@ -155,6 +155,20 @@ describe('evaluateTargets', () => {
     expect(codexTarget(undefined)).toMatchObject({ value: undefined, met: undefined });
   });
 
+  it('compares srt with ours at 5x (issue #21), and with what our side cannot avoid when measured', () => {
+    const r = (value: number) => ({ value, pairedP10: value, pairedP90: value });
+    const srt = (extra: Partial<BenchReport['ratios']>) => evaluateTargets({ ...figures(1, 1), ratios: { ...figures(1, 1).ratios, srtOverLibrary: r(4), ...extra } }).filter((t) => t.name.startsWith('srt '));
+    expect(srt({}).map((t) => [t.name, t.goal, t.met])).toEqual([
+      ['srt CLI / our CLI', '≥ 5x', true],
+      ['srt library / our library', '≥ 5x', false],
+    ]);
+    const withFloors = srt({ srtCliOverFloor: r(4.2), srtOverRawBwrap: r(4.5) });
+    expect(withFloors[2]).toMatchObject({ name: 'srt CLI / (node -e 0 + raw bwrap), floor', value: 4.2, met: false, goal: '≥ 5x to be reachable' });
+    // 5x srt over the library when srt is 4.5x raw bwrap: the library at 0.9x raw bwrap.
+    expect(withFloors[3]).toMatchObject({ name: 'srt library / raw bwrap', met: false, goal: '≥ 5x, else the library goal needs ≤ 0.90x raw bwrap' });
+    expect(srt({ srtOverRawBwrap: r(6) })[2]).toMatchObject({ met: true });
+  });
+
   it('compares planning with the most roots measured against planning with one (issue #21)', () => {
     const row = (roots: number, ms: number, fsMs = 0) => ({ roots, ms: summary(ms), argc: roots * 10, fsMs: summary(fsMs), fsCalls: roots * 7 });
     const targets = (rows: ReturnType<typeof row>[]) => evaluateTargets({ ...figures(1, 1), rootScaling: rows }).filter((t) => t.name.startsWith('planning '));
