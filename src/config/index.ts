@@ -8,7 +8,7 @@ export { parseCodexConfig } from './codex-config.js';
 export type { CodexConfig, CodexPermissionsSpec, SandboxMode, SandboxWorkspaceWriteSpec, Located, ConfigOrigin } from './codex-config.js';
 export { findConfigFiles, loadConfig } from './load.js';
 export type { ConfigFiles, ConfigFileDecision, FindOptions, LoadOptions, LoadedConfig } from './load.js';
-export { resolveProfileName, resolveDefaultProfile, listProfiles, defaultProfileName, readProfileFile, checkProjectBound, projectBoundRefusals, ProjectBoundError, FALLBACK_PROFILE } from './resolve.js';
+export { resolveProfileName, resolveDefaultProfile, listProfiles, defaultProfileName, readProfileFile, projectBoundRefusals, ProjectBoundError, FALLBACK_PROFILE } from './resolve.js';
 export type { ResolveProfileOptions, ResolvedProfileChoice, ProfileListing, BoundRefusal, BoundContext } from './resolve.js';
 export { readIfTrusted, trustProblem, currentCaller } from './trust.js';
 export type { CallerIdentity, TrustedRead } from './trust.js';

@@ -195,16 +195,18 @@ export function projectBoundRefusals(choice: CompiledProfile, ctx: BoundContext)
 
 /**
  * Refuses (throws ConfigError for the first refusal) a profile built in any part from an untrusted
- * project file when it grants more than workspace-write; see `projectBoundRefusals`.
+ * project file when it grants more than workspace-write; see `projectBoundRefusals`. Returns where an
+ * untrusted `glob_scan_max_depth` came from, if one did (the caller drops it).
  */
-export function checkProjectBound(choice: CompiledProfile, untrusted: ReadonlySet<string>, cwd?: string, chosenBy?: Origin): void {
+function checkProjectBound(choice: CompiledProfile, untrusted: ReadonlySet<string>, cwd: string, chosenBy: Origin | undefined): Origin | undefined {
   checkProjectLimits(choice.limits, untrusted);
   checkProjectUserns(choice, untrusted);
   checkProjectCaches(choice, untrusted);
   checkProjectNetworkAccess(choice, untrusted);
-  const { refusals } = projectBoundRefusals(choice, { untrusted, ...(cwd !== undefined ? { cwd } : {}), ...(chosenBy !== undefined ? { chosenBy } : {}) });
+  const { refusals, depth } = projectBoundRefusals(choice, { untrusted, cwd, ...(chosenBy !== undefined ? { chosenBy } : {}) });
   const first = refusals[0];
   if (first !== undefined) throw refusalError(first);
+  return depth;
 }
 
 /**
@@ -243,13 +245,7 @@ function checkProjectCaches(c: CompiledProfile, untrusted: ReadonlySet<string>):
 
 /** Applies the bound: throws on a refusal; drops an untrusted `glob_scan_max_depth` with a warning. */
 function bounded(c: CompiledProfile, loaded: LoadedConfig, chosenBy: Origin | undefined): CompiledProfile {
-  checkProjectLimits(c.limits, loaded.untrustedFiles);
-  checkProjectUserns(c, loaded.untrustedFiles);
-  checkProjectCaches(c, loaded.untrustedFiles);
-  checkProjectNetworkAccess(c, loaded.untrustedFiles);
-  const { refusals, depth } = projectBoundRefusals(c, { untrusted: loaded.untrustedFiles, cwd: loaded.cwd, ...(chosenBy !== undefined ? { chosenBy } : {}) });
-  const first = refusals[0];
-  if (first !== undefined) throw refusalError(first);
+  const depth = checkProjectBound(c, loaded.untrustedFiles, loaded.cwd, chosenBy);
   if (depth === undefined || c.profile.type !== 'managed' || c.profile.fileSystem.type !== 'restricted') return c;
   const { globScanMaxDepth: _dropped, ...fileSystem } = c.profile.fileSystem;
   loaded.warnings.push(
