@@ -159,6 +159,26 @@ describe.skipIf(!onLinux)('run 1 writes project configuration; run 2 stays withi
   });
 });
 
+describe.skipIf(!onLinux)('more ways run 1 could widen run 2 through configuration (Linux)', () => {
+  it('a project profile may not turn filesystem isolation off: an external sandbox (default_profile) or an unrestricted filesystem (--profile)', () => {
+    const text =
+      'default_profile = "ext"\n' +
+      '[profiles.ext]\npermission_profile = { type = "external", network = "restricted" }\n' +
+      '[profiles.open]\npermission_profile = { type = "managed", network = "restricted", file_system = { type = "unrestricted" } }\n';
+    plant({ 'pkg/codex-sandbox.toml': text });
+    const file = path.join(pkg, 'codex-sandbox.toml');
+    const byDefault = s.cli(['run', '--', ...WRITE_OUTSIDE()], { cwd: pkg });
+    expect(byDefault.status, byDefault.report).toBe(0);
+    expect(byDefault.stdout).not.toContain('wrote-outside');
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(byDefault.stderr).toContain(`${file}:${lineOf(text, '[profiles.ext]')}: profiles.ext: refused: it leaves filesystem isolation to an external sandbox`);
+    const named = s.cli(['run', '--profile', 'open', '--', ...WRITE_OUTSIDE()], { cwd: pkg });
+    expect(named.status, named.report).toBe(2);
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(named.stderr).toContain(`${file}:${lineOf(text, '[profiles.open]')}: profiles.open: it grants unrestricted filesystem access`);
+  });
+});
+
 /** Runs the built CLI as USER (su), in `cwd`, with a clean HOME. */
 function cliAs(user: string, cwd: string, args: string[]): { status: number | null; stdout: string; stderr: string; report: string } {
   const cmd = `cd ${JSON.stringify(cwd)} && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} ${args.map((a) => JSON.stringify(a)).join(' ')}`;
