@@ -177,6 +177,18 @@ describe.skipIf(!onLinux)('more ways run 1 could widen run 2 through configurati
     expect(existsSync(path.join(outside, 'marker'))).toBe(false);
     expect(named.stderr).toContain(`${file}:${lineOf(text, '[profiles.open]')}: profiles.open: it grants unrestricted filesystem access`);
   });
+
+  it('a project .codex/config.toml may not add a workspace root outside the project', () => {
+    const codex =
+      'default_permissions = "ws"\n[shell_environment_policy]\nignore_default_excludes = false\n' +
+      `[permissions.ws.filesystem]\n":root" = "read"\n":workspace_roots" = "write"\n[permissions.ws.workspace_roots]\n"${outside}" = true\n`;
+    plant({ 'pkg/.codex/config.toml': codex });
+    const r = s.cli(['run', '--profile', 'codex', '--', ...WRITE_OUTSIDE()], { cwd: pkg });
+    expect(r.status, r.report).toBe(2);
+    expect(r.stdout).not.toContain('wrote-outside');
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(r.stderr).toContain('it adds workspace roots outside the project');
+  });
 });
 
 /** Runs the built CLI as USER (su), in `cwd`, with a clean HOME. */
