@@ -189,6 +189,18 @@ describe.skipIf(!onLinux)('more ways run 1 could widen run 2 through configurati
     expect(existsSync(path.join(outside, 'marker'))).toBe(false);
     expect(r.stderr).toContain('it adds workspace roots outside the project');
   });
+
+  it('a profile file named by default_profile outside the working directory ("../p.json") is bounded: its glob_scan_max_depth does not cap the caller\'s deny globs', () => {
+    mkdirSync(path.join(pkg, 'a', 'b', 'c'), { recursive: true });
+    writeFileSync(path.join(pkg, 'a', 'b', 'c', 'deep.secret'), 'SECRET\n');
+    const special = (kind: string, access: string) => ({ path: { type: 'special', value: { kind } }, access });
+    const shallow = { type: 'managed', network: 'restricted', file_system: { type: 'restricted', glob_scan_max_depth: 1, entries: [special('root', 'read'), special('project_roots', 'write')] } };
+    plant({ 'p.json': JSON.stringify(shallow), 'pkg/codex-sandbox.toml': 'default_profile = "../p.json"\n' });
+    const r = s.cli(['run', '--deny-read', '**/*.secret', '--', '/bin/sh', '-c', 'cat a/b/c/deep.secret; true'], { cwd: pkg });
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).not.toContain('SECRET');
+    expect(r.stderr).toContain(`${path.join(s.project, 'p.json')}:1: (document): ignored glob_scan_max_depth = 1`);
+  });
 });
 
 /** Runs the built CLI as USER (su), in `cwd`, with a clean HOME. */
