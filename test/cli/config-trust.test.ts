@@ -5,7 +5,7 @@
  * stay within the workspace-write bound and say which file and line it refused.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Scratch, bin, lineOf, requireBuilt } from './helpers.js';
@@ -200,6 +200,17 @@ describe.skipIf(!onLinux)('more ways run 1 could widen run 2 through configurati
     expect(r.status, r.report).toBe(0);
     expect(r.stdout).not.toContain('SECRET');
     expect(r.stderr).toContain(`${path.join(s.project, 'p.json')}:1: (document): ignored glob_scan_max_depth = 1`);
+  });
+
+  it('a profile file the caller names through a symlink outside the project, pointing into it, is bounded like the file it reads', () => {
+    writeFileSync(path.join(pkg, 'ci.json'), JSON.stringify({ type: 'managed', network: 'restricted', file_system: { type: 'restricted', entries: [{ path: { type: 'special', value: { kind: 'root' } }, access: 'read' }] } }));
+    const link = path.join(outside, 'ci.json');
+    symlinkSync(path.join(pkg, 'ci.json'), link);
+    plant({ 'pkg/ci.json': JSON.stringify({ type: 'danger-full-access' }) });
+    const r = s.cli(['run', '--profile', link, '--', ...WRITE_OUTSIDE()], { cwd: pkg });
+    expect(r.status, r.report).toBe(2);
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(r.stderr).toContain(`${link}:1: (document): it disables the sandbox`);
   });
 });
 
