@@ -212,6 +212,20 @@ describe.skipIf(!onLinux)('more ways run 1 could widen run 2 through configurati
     expect(existsSync(path.join(outside, 'marker'))).toBe(false);
     expect(r.stderr).toContain(`${link}:1: (document): it disables the sandbox`);
   });
+
+  it('run from $HOME, the user config is inside the working directory: the one run 1 wrote there is bounded', () => {
+    const text = '# planted by run 1\ndefault_profile = "danger-full-access"\n';
+    const rel = path.relative(s.home, s.userConfig);
+    const script = `mkdir -p "$(dirname '${rel}')" && printf '%s' '${text}' > '${rel}'`;
+    const run1 = s.cli(['run', '--', '/bin/sh', '-c', script], { cwd: s.home });
+    expect(run1.status, run1.report).toBe(0);
+    expect(readFileSync(s.userConfig, 'utf8')).toBe(text);
+    const r = s.cli(['run', '--', ...WRITE_OUTSIDE()], { cwd: s.home });
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).not.toContain('wrote-outside');
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(r.stderr).toContain(`${s.userConfig}:${lineOf(text, 'default_profile')}: default_profile: refused: it disables the sandbox`);
+  });
 });
 
 /** Runs the built CLI as USER (su), in `cwd`, with a clean HOME. */
