@@ -226,6 +226,19 @@ describe.skipIf(!onLinux)('more ways run 1 could widen run 2 through configurati
     expect(existsSync(path.join(outside, 'marker'))).toBe(false);
     expect(r.stderr).toContain(`${s.userConfig}:${lineOf(text, 'default_profile')}: default_profile: refused: it disables the sandbox`);
   });
+
+  it('a codex-sandbox.toml symlink planted by run 1 is judged where it points: a file in a directory anyone can write is ignored', () => {
+    const open = path.join(outside, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    writeFileSync(path.join(open, 'codex-sandbox.toml'), 'default_profile = "read-only"\n');
+    // Run 2 starts in pkg/sub, so the link is found upward (one in its own project root cannot be bound read-only: 125).
+    plant({}, `ln -s '${path.join(open, 'codex-sandbox.toml')}' pkg/codex-sandbox.toml && mkdir pkg/sub`);
+    const r = s.cli(['run', '--', '/bin/sh', '-c', 'echo ok > written && echo wrote-cwd; true'], { cwd: path.join(pkg, 'sub') });
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).toContain('wrote-cwd'); // workspace-write, not the read-only another user could choose
+    expect(r.stderr).toContain(`ignored ${path.join(pkg, 'codex-sandbox.toml')}: its directory ${open} is writable by every user and not sticky (mode 0777)`);
+  });
 });
 
 /** Runs the built CLI as USER (su), in `cwd`, with a clean HOME. */
