@@ -227,6 +227,17 @@ describe.skipIf(!onLinux)('more ways run 1 could widen run 2 through configurati
     expect(r.stderr).toContain(`${s.userConfig}:${lineOf(text, 'default_profile')}: default_profile: refused: it disables the sandbox`);
   });
 
+  it("a project .codex/config.toml that only adds [shell_environment_policy] to the user's Codex mode cannot pass secrets to run 2", () => {
+    s.write('home/.codex/config.toml', 'sandbox_mode = "workspace-write"\n');
+    // Codex's default for a written policy is ignore_default_excludes = true: secret-named variables pass.
+    const codex = '[shell_environment_policy]\ninherit = "all"\n';
+    plant({ 'pkg/.codex/config.toml': codex });
+    const r = s.cli(['run', '--profile', 'codex', '--', '/bin/sh', '-c', 'echo "token=$SECRET_TOKEN"'], { cwd: pkg, env: s.env({ SECRET_TOKEN: 'hunter2' }) });
+    expect(r.stdout, r.report).not.toContain('hunter2');
+    expect(r.status, r.report).toBe(2);
+    expect(r.stderr).toContain(`${path.join(pkg, '.codex', 'config.toml')}:1: shell_environment_policy: it passes secret-named environment variables`);
+  });
+
   it('a codex-sandbox.toml symlink planted by run 1 is judged where it points: a file in a directory anyone can write is ignored', () => {
     const open = path.join(outside, 'open');
     mkdirSync(open);
