@@ -103,6 +103,17 @@ describe.skipIf(!onLinux)('run 1 writes project configuration; run 2 stays withi
     expect(r.stderr).toContain(`refused: it grants write access to cache, which is reached through the symlink ${path.join(pkg, 'cache')} -> ${outside}`);
   });
 
+  it('a project profile granting a write below an in-repo symlink (build/out, build planted by run 1) is refused', () => {
+    mkdirSync(path.join(outside, 'out'));
+    const text = 'default_profile = "p"\n[profiles.p]\nextends = "workspace-write"\n[profiles.p.filesystem]\n":project_roots" = { "build/out" = "write" }\n';
+    plant({ 'pkg/codex-sandbox.toml': text }, `ln -s ${outside} pkg/build`);
+    const r = s.cli(['run', '--', '/bin/sh', '-c', 'echo pwned > build/out/marker && echo wrote-through-link; true'], { cwd: pkg });
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).not.toContain('wrote-through-link');
+    expect(existsSync(path.join(outside, 'out', 'marker'))).toBe(false);
+    expect(r.stderr).toContain(`refused: it grants write access to build/out, which is reached through the symlink ${path.join(pkg, 'build')} -> ${outside}`);
+  });
+
   it('network = "enabled" from a project profile is refused; the plan keeps the network restricted', () => {
     const text = 'default_profile = "net"\n[profiles.net]\nextends = "workspace-write"\nnetwork = "enabled"\n';
     plant({ 'pkg/codex-sandbox.toml': text });
