@@ -238,6 +238,18 @@ describe.skipIf(!onLinux)('more ways run 1 could widen run 2 through configurati
     expect(r.stderr).toContain(`${s.userConfig}:${lineOf(text, 'default_profile')}: default_profile: refused: it disables the sandbox`);
   });
 
+  it('a profile file the caller names in a directory anyone can write is not used (exit 2): another user could have replaced it', () => {
+    const open = path.join(outside, 'shared');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const file = path.join(open, 'ci.json');
+    writeFileSync(file, JSON.stringify({ type: 'danger-full-access' }));
+    const r = s.cli(['run', '--profile', file, '--', ...WRITE_OUTSIDE()], { cwd: pkg });
+    expect(r.status, r.report).toBe(2);
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(r.stderr).toContain(`profile file ${file} is not used: its directory ${open} is writable by every user and not sticky (mode 0777)`);
+  });
+
   it("a project .codex/config.toml that only adds [shell_environment_policy] to the user's Codex mode cannot pass secrets to run 2", () => {
     s.write('home/.codex/config.toml', 'sandbox_mode = "workspace-write"\n');
     // Codex's default for a written policy is ignore_default_excludes = true: secret-named variables pass.
