@@ -5,7 +5,7 @@
  * stay within the workspace-write bound and say which file and line it refused.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Scratch, bin, lineOf, requireBuilt } from './helpers.js';
@@ -103,6 +103,17 @@ describe.skipIf(!onLinux)('run 1 writes project configuration; run 2 stays withi
     expect(r.stderr).toContain(`refused: it grants write access to cache, which is reached through the symlink ${path.join(pkg, 'cache')} -> ${outside}`);
   });
 
+  it('a project profile granting a write below an in-repo symlink (build/out, build planted by run 1) is refused', () => {
+    mkdirSync(path.join(outside, 'out'));
+    const text = 'default_profile = "p"\n[profiles.p]\nextends = "workspace-write"\n[profiles.p.filesystem]\n":project_roots" = { "build/out" = "write" }\n';
+    plant({ 'pkg/codex-sandbox.toml': text }, `ln -s ${outside} pkg/build`);
+    const r = s.cli(['run', '--', '/bin/sh', '-c', 'echo pwned > build/out/marker && echo wrote-through-link; true'], { cwd: pkg });
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).not.toContain('wrote-through-link');
+    expect(existsSync(path.join(outside, 'out', 'marker'))).toBe(false);
+    expect(r.stderr).toContain(`refused: it grants write access to build/out, which is reached through the symlink ${path.join(pkg, 'build')} -> ${outside}`);
+  });
+
   it('network = "enabled" from a project profile is refused; the plan keeps the network restricted', () => {
     const text = 'default_profile = "net"\n[profiles.net]\nextends = "workspace-write"\nnetwork = "enabled"\n';
     plant({ 'pkg/codex-sandbox.toml': text });
@@ -156,6 +167,111 @@ describe.skipIf(!onLinux)('run 1 writes project configuration; run 2 stays withi
     const r = s.cli(['run', '--', '/bin/sh', '-c', 'cat x.secret; true'], { cwd: pkg });
     expect(r.status, r.report).toBe(0);
     expect(r.stdout).not.toContain('SECRET');
+  });
+});
+
+describe.skipIf(!onLinux)('more ways run 1 could widen run 2 through configuration (Linux)', () => {
+  it('a project profile may not turn filesystem isolation off: an external sandbox (default_profile) or an unrestricted filesystem (--profile)', () => {
+    const text =
+      'default_profile = "ext"\n' +
+      '[profiles.ext]\npermission_profile = { type = "external", network = "restricted" }\n' +
+      '[profiles.open]\npermission_profile = { type = "managed", network = "restricted", file_system = { type = "unrestricted" } }\n';
+    plant({ 'pkg/codex-sandbox.toml': text });
+    const file = path.join(pkg, 'codex-sandbox.toml');
+    const byDefault = s.cli(['run', '--', ...WRITE_OUTSIDE()], { cwd: pkg });
+    expect(byDefault.status, byDefault.report).toBe(0);
+    expect(byDefault.stdout).not.toContain('wrote-outside');
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(byDefault.stderr).toContain(`${file}:${lineOf(text, '[profiles.ext]')}: profiles.ext: refused: it leaves filesystem isolation to an external sandbox`);
+    const named = s.cli(['run', '--profile', 'open', '--', ...WRITE_OUTSIDE()], { cwd: pkg });
+    expect(named.status, named.report).toBe(2);
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(named.stderr).toContain(`${file}:${lineOf(text, '[profiles.open]')}: profiles.open: it grants unrestricted filesystem access`);
+  });
+
+  it('a project .codex/config.toml may not add a workspace root outside the project', () => {
+    const codex =
+      'default_permissions = "ws"\n[shell_environment_policy]\nignore_default_excludes = false\n' +
+      `[permissions.ws.filesystem]\n":root" = "read"\n":workspace_roots" = "write"\n[permissions.ws.workspace_roots]\n"${outside}" = true\n`;
+    plant({ 'pkg/.codex/config.toml': codex });
+    const r = s.cli(['run', '--profile', 'codex', '--', ...WRITE_OUTSIDE()], { cwd: pkg });
+    expect(r.status, r.report).toBe(2);
+    expect(r.stdout).not.toContain('wrote-outside');
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(r.stderr).toContain('it adds workspace roots outside the project');
+  });
+
+  it('a profile file named by default_profile outside the working directory ("../p.json") is bounded: its glob_scan_max_depth does not cap the caller\'s deny globs', () => {
+    mkdirSync(path.join(pkg, 'a', 'b', 'c'), { recursive: true });
+    writeFileSync(path.join(pkg, 'a', 'b', 'c', 'deep.secret'), 'SECRET\n');
+    const special = (kind: string, access: string) => ({ path: { type: 'special', value: { kind } }, access });
+    const shallow = { type: 'managed', network: 'restricted', file_system: { type: 'restricted', glob_scan_max_depth: 1, entries: [special('root', 'read'), special('project_roots', 'write')] } };
+    plant({ 'p.json': JSON.stringify(shallow), 'pkg/codex-sandbox.toml': 'default_profile = "../p.json"\n' });
+    const r = s.cli(['run', '--deny-read', '**/*.secret', '--', '/bin/sh', '-c', 'cat a/b/c/deep.secret; true'], { cwd: pkg });
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).not.toContain('SECRET');
+    expect(r.stderr).toContain(`${path.join(s.project, 'p.json')}:1: (document): ignored glob_scan_max_depth = 1`);
+  });
+
+  it('a profile file the caller names through a symlink outside the project, pointing into it, is bounded like the file it reads', () => {
+    writeFileSync(path.join(pkg, 'ci.json'), JSON.stringify({ type: 'managed', network: 'restricted', file_system: { type: 'restricted', entries: [{ path: { type: 'special', value: { kind: 'root' } }, access: 'read' }] } }));
+    const link = path.join(outside, 'ci.json');
+    symlinkSync(path.join(pkg, 'ci.json'), link);
+    plant({ 'pkg/ci.json': JSON.stringify({ type: 'danger-full-access' }) });
+    const r = s.cli(['run', '--profile', link, '--', ...WRITE_OUTSIDE()], { cwd: pkg });
+    expect(r.status, r.report).toBe(2);
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(r.stderr).toContain(`${link}:1: (document): it disables the sandbox`);
+  });
+
+  it('run from $HOME, the user config is inside the working directory: the one run 1 wrote there is bounded', () => {
+    const text = '# planted by run 1\ndefault_profile = "danger-full-access"\n';
+    const rel = path.relative(s.home, s.userConfig);
+    const script = `mkdir -p "$(dirname '${rel}')" && printf '%s' '${text}' > '${rel}'`;
+    const run1 = s.cli(['run', '--', '/bin/sh', '-c', script], { cwd: s.home });
+    expect(run1.status, run1.report).toBe(0);
+    expect(readFileSync(s.userConfig, 'utf8')).toBe(text);
+    const r = s.cli(['run', '--', ...WRITE_OUTSIDE()], { cwd: s.home });
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).not.toContain('wrote-outside');
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(r.stderr).toContain(`${s.userConfig}:${lineOf(text, 'default_profile')}: default_profile: refused: it disables the sandbox`);
+  });
+
+  it('a profile file the caller names in a directory anyone can write is not used (exit 2): another user could have replaced it', () => {
+    const open = path.join(outside, 'shared');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const file = path.join(open, 'ci.json');
+    writeFileSync(file, JSON.stringify({ type: 'danger-full-access' }));
+    const r = s.cli(['run', '--profile', file, '--', ...WRITE_OUTSIDE()], { cwd: pkg });
+    expect(r.status, r.report).toBe(2);
+    expect(existsSync(path.join(outside, 'marker'))).toBe(false);
+    expect(r.stderr).toContain(`profile file ${file} is not used: its directory ${open} is writable by every user and not sticky (mode 0777)`);
+  });
+
+  it("a project .codex/config.toml that only adds [shell_environment_policy] to the user's Codex mode cannot pass secrets to run 2", () => {
+    s.write('home/.codex/config.toml', 'sandbox_mode = "workspace-write"\n');
+    // Codex's default for a written policy is ignore_default_excludes = true: secret-named variables pass.
+    const codex = '[shell_environment_policy]\ninherit = "all"\n';
+    plant({ 'pkg/.codex/config.toml': codex });
+    const r = s.cli(['run', '--profile', 'codex', '--', '/bin/sh', '-c', 'echo "token=$SECRET_TOKEN"'], { cwd: pkg, env: s.env({ SECRET_TOKEN: 'hunter2' }) });
+    expect(r.stdout, r.report).not.toContain('hunter2');
+    expect(r.status, r.report).toBe(2);
+    expect(r.stderr).toContain(`${path.join(pkg, '.codex', 'config.toml')}:1: shell_environment_policy: it passes secret-named environment variables`);
+  });
+
+  it('a codex-sandbox.toml symlink planted by run 1 is judged where it points: a file in a directory anyone can write is ignored', () => {
+    const open = path.join(outside, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    writeFileSync(path.join(open, 'codex-sandbox.toml'), 'default_profile = "read-only"\n');
+    // Run 2 starts in pkg/sub, so the link is found upward (one in its own project root cannot be bound read-only: 125).
+    plant({}, `ln -s '${path.join(open, 'codex-sandbox.toml')}' pkg/codex-sandbox.toml && mkdir pkg/sub`);
+    const r = s.cli(['run', '--', '/bin/sh', '-c', 'echo ok > written && echo wrote-cwd; true'], { cwd: path.join(pkg, 'sub') });
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).toContain('wrote-cwd'); // workspace-write, not the read-only another user could choose
+    expect(r.stderr).toContain(`ignored ${path.join(pkg, 'codex-sandbox.toml')}: its directory ${open} is writable by every user and not sticky (mode 0777)`);
   });
 });
 

@@ -201,6 +201,18 @@ describe('loading: $CODEX_HOME and the project file', () => {
     expect(() => selectEnvironment(load(), 'x')).toThrow(/project-level file/);
   });
 
+  it("a $CODEX_HOME inside the working directory cannot set the default or turn `local` off (a sandboxed command could have written it)", () => {
+    codexHome = path.join(cwd, '.state');
+    write(path.join(codexHome, 'environments.toml'), 'default = "x"\ninclude_local = false\n[[environments]]\nid = "x"\nprogram = "sh"\n');
+    const l = load();
+    expect(l.defaultId).toBe('local');
+    expect(selectEnvironment(l, 'local')).toBe('local');
+    expect(l.warnings.join('\n')).toContain(`${path.join(codexHome, 'environments.toml')}: default and include_local not applied: the file is inside the working directory`);
+    const trusted = load(true);
+    expect(trusted.defaultId).toBe('x');
+    expect(() => selectEnvironment(trusted, 'local')).toThrow(/environment `local` is disabled/);
+  });
+
   it('a project id that repeats a user id is refused', () => {
     write(path.join(codexHome, 'environments.toml'), '[[environments]]\nid = "devbox"\nurl = "ws://127.0.0.1:1"\n');
     write(path.join(root, 'proj', '.codex', 'environments.toml'), '[[environments]]\nid = "devbox"\nprogram = "x"\n');

@@ -182,6 +182,19 @@ describe('project-level files may not widen beyond workspace-write unless truste
     expect(compact(resolveProfileName('codex:ci', loadConfig({ cwd, env: env(), trustProjectConfig: true }), opts()).profile)).not.toContain('/secrets=deny');
   });
 
+  it("an untrusted project .codex/config.toml cannot fill the user's sandbox_mode = \"workspace-write\" with its own writable roots or network", () => {
+    write(path.join(home, '.codex', 'config.toml'), 'sandbox_mode = "workspace-write"\n');
+    const f = write(path.join(project, '.codex', 'config.toml'), '[sandbox_workspace_write]\nwritable_roots = ["/opt/evil"]\n');
+    expect(() => resolveProfileName('codex', loadConfig({ cwd, env: env() }), opts())).toThrow(
+      `${f}:2: sandbox_workspace_write.writable_roots[0]: it grants write access to /opt/evil outside the project and temp directories`,
+    );
+    write(f, '[sandbox_workspace_write]\nnetwork_access = true\n');
+    expect(() => resolveProfileName('codex', loadConfig({ cwd, env: env() }), opts())).toThrow(`${f}:2: sandbox_workspace_write.network_access: it enables network access`);
+    // With --trust-project-config they apply.
+    const trusted = resolveProfileName('codex', loadConfig({ cwd, env: env(), trustProjectConfig: true }), opts());
+    expect(wire(trusted.profile)).toMatchObject({ network: 'enabled' });
+  });
+
   it('user-level files are trusted', () => {
     write(path.join(home, '.config', 'codex-sandbox', 'config.toml'), '[profiles.net]\nextends = "workspace-write"\nnetwork = "enabled"\n');
     expect(wire(resolveProfileName('net', loadConfig({ cwd, env: env() }), opts()).profile)).toMatchObject({ network: 'enabled' });
