@@ -73,6 +73,33 @@ export function trustProblem(real: string, st: fs.Stats, who: CallerIdentity, ls
 export type TrustedRead = { ok: true; text: string; real: string } | { ok: false; problem: string };
 
 /**
+ * The most a configuration file may hold. A command that can write the project (or a config it can reach)
+ * could otherwise plant a file of gigabytes, or one that keeps growing, and every later run from there
+ * would read it whole before it could say anything. Real configurations are a few KiB.
+ */
+export const CONFIG_FILE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The file's text through `fd`, or undefined once it holds more than `max` bytes (it may grow while
+ * read). `expected`: its size at fstat, the first buffer's size.
+ */
+export function readBounded(fd: number, expected: number, max: number): string | undefined {
+  let buf = Buffer.allocUnsafe(Math.min(expected, max) + 1);
+  let used = 0;
+  for (;;) {
+    if (used === buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1));
+      buf.copy(bigger, 0, 0, used);
+      buf = bigger;
+    }
+    const n = fs.readSync(fd, buf, used, buf.length - used, null);
+    if (n === 0) return buf.toString('utf8', 0, used);
+    used += n;
+    if (used > max) return undefined;
+  }
+}
+
+/**
  * Opens `file`, checks it (see the module comment) and reads it through the same descriptor.
  * `who` undefined (Windows): no ownership rule, just read.
  */
@@ -97,7 +124,10 @@ export function readIfTrusted(file: string, who: CallerIdentity | undefined = cu
     } else if (!st.isFile()) {
       return { ok: false, problem: `${real} is not a regular file` };
     }
-    return { ok: true, text: fs.readFileSync(fd, 'utf8'), real };
+    const tooBig = `${real} is larger than ${CONFIG_FILE_MAX_BYTES} bytes, the most a configuration file may hold`;
+    if (st.size > CONFIG_FILE_MAX_BYTES) return { ok: false, problem: tooBig };
+    const text = readBounded(fd, st.size, CONFIG_FILE_MAX_BYTES);
+    return text === undefined ? { ok: false, problem: tooBig } : { ok: true, text, real };
   } finally {
     fs.closeSync(fd);
   }

@@ -273,6 +273,16 @@ describe.skipIf(!onLinux)('more ways run 1 could widen run 2 through configurati
     expect(r.stdout).toContain('wrote-cwd'); // workspace-write, not the read-only another user could choose
     expect(r.stderr).toContain(`ignored ${path.join(pkg, 'codex-sandbox.toml')}: its directory ${open} is writable by every user and not sticky (mode 0777)`);
   });
+
+  it('a configuration file of more than 1 MiB planted by run 1 is not read: run 2 ignores it, saying why, and runs', () => {
+    // 1 MiB of comment lines, then a key that would make run 2 read-only if the file were read.
+    plant({}, `mkdir -p pkg/sub && yes '# padding padding padding padding padding padding padding' | head -c 1048576 > pkg/codex-sandbox.toml && printf 'default_profile = "read-only"\n' >> pkg/codex-sandbox.toml`);
+    const file = path.join(pkg, 'codex-sandbox.toml');
+    const r = s.cli(['run', '--', '/bin/sh', '-c', 'echo ok > written && echo wrote-cwd; true'], { cwd: path.join(pkg, 'sub') });
+    expect(r.status, r.report).toBe(0);
+    expect(r.stdout).toContain('wrote-cwd');
+    expect(r.stderr).toContain(`ignored ${file}: ${file} is larger than 1048576 bytes, the most a configuration file may hold`);
+  });
 });
 
 /** Runs the built CLI as USER (su), in `cwd`, with a clean HOME. */

@@ -61,3 +61,31 @@ describe('trustProblem (configuration files)', () => {
     expect(trustProblem(file, st(1000, 1000, 0o40755, 'dir'), ME, mine)).toBe(`${file} is not a regular file`);
   });
 });
+
+describe('readBounded (a configuration file read through its descriptor)', () => {
+  it('reads past the size fstat gave (a file that grew), and gives up once it holds more than the bound', async () => {
+    const { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { readBounded } = await import('../../../src/config/trust.js');
+    const dir = mkdtempSync(join(tmpdir(), 'csbx-bounded-'));
+    try {
+      const at = (text: string, expected: number, max: number): string | undefined => {
+        writeFileSync(join(dir, 'f'), text);
+        const fd = openSync(join(dir, 'f'), 'r');
+        try {
+          return readBounded(fd, expected, max);
+        } finally {
+          closeSync(fd);
+        }
+      };
+      expect(at('0123456789', 0, 10)).toBe('0123456789'); // fstat said empty: the buffer grows
+      expect(at('0123456789', 3, 10)).toBe('0123456789');
+      expect(at('0123456789a', 0, 10)).toBeUndefined();
+      expect(at('0123456789a', 11, 10)).toBeUndefined();
+      expect(at('', 0, 10)).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
