@@ -122,6 +122,33 @@ describe.skipIf(!isLinux)('linux sandbox: processes and privileges (real bwrap)'
     await waitFor(() => !findProcess(marker), 10_000);
   });
 
+  it('a library caller, its launcher, the watchdog and bwrap all killed at once (the whole tree, from outside): the sandbox still ends (bwrap --die-with-parent)', async () => {
+    // With the caller alive, its cgroup clean-up (root) or the watchdog would end the sandbox anyway; with every
+    // process outside the sandbox gone at once, only bwrap's --die-with-parent ends the namespace init.
+    const marker = `csbx-tree-${process.pid}-${Date.now()}`;
+    const script = `
+      import { createSandbox } from ${JSON.stringify(join(process.cwd(), 'dist/src/index.js'))};
+      const sb = await createSandbox();
+      sb.spawn(['/bin/bash', '-c', 'exec -a "$M" sleep 60'], 'workspace-write', { cwd: ${JSON.stringify(s.ws)}, reject: false, stdin: 'ignore', env: { ...process.env, M: process.env.CSBX_MARKER } });
+      setInterval(() => {}, 1000);
+    `;
+    const caller = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CSBX_MARKER: marker } });
+    try {
+      await waitFor(() => findProcess(marker), 10_000);
+      const launchers = childrenOf(caller.pid as number);
+      const tree = [caller.pid as number, ...launchers, ...launchers.flatMap(childrenOf)];
+      // The caller, the launcher, its watchdog and bwrap: stopped first, so none of them can react to
+      // another's death, then killed.
+      expect(tree.length, String(tree)).toBeGreaterThanOrEqual(4);
+      for (const pid of tree) process.kill(pid, 'SIGSTOP');
+      for (const pid of tree) process.kill(pid, 'SIGKILL');
+      await waitFor(() => !findProcess(marker), 3_000);
+    } finally {
+      caller.kill('SIGKILL');
+      for (const pid of pidsOf(marker)) process.kill(Number(pid), 'SIGKILL');
+    }
+  });
+
   // sandbox.spawn leaves execa's `cleanup` off on Linux: the launcher's parent-death signal is what
   // ends the sandbox when its caller goes, on a normal exit as on SIGKILL.
   for (const how of ['exits normally', 'is killed (SIGKILL)'] as const) {
@@ -256,6 +283,30 @@ function findProcess(marker: string): boolean {
     }
   }
   return false;
+}
+
+function pidsOf(marker: string): string[] {
+  return readdirNumbers('/proc').filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The pids whose parent is `parent` (field 4 of /proc/PID/stat, after the command name in parentheses). */
+function childrenOf(parent: number): number[] {
+  return readdirNumbers('/proc')
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 function readdirNumbers(dir: string): string[] {
