@@ -174,6 +174,19 @@ describe.skipIf(!isLinux)('linux sandbox: deny-read', () => {
     expect(r.stdout).toContain('public');
   });
 
+  it('deny-read of the protected metadata names: a present .agents is unreadable, a missing .codex and .git cannot be created, and the sandbox launches', async () => {
+    // Each name is both a read-only carve-out and a deny mask: only the mask is mounted (a second mount of
+    // another kind on a missing name's placeholder would fail the launch).
+    mkdirSync(join(s.ws, '.agents'));
+    writeFileSync(join(s.ws, '.agents', 'notes'), 'TOPSECRET\n');
+    const denyRead = ['.agents', '.codex', '.git'].map((n) => join(s.ws, n));
+    const r = await sh('cat .agents/notes; mkdir -p .codex/x .git/hooks; echo end', 'workspace-write', { cwd: s.ws, denyRead });
+    expect(r.stdout, r.stderr).toBe('end\n');
+    await settle();
+    expect(existsSync(join(s.ws, '.codex'))).toBe(false);
+    expect(existsSync(join(s.ws, '.git'))).toBe(false);
+  });
+
   it('a deny glob spelled through a symlink hides the real files (only the real directory is readable)', async () => {
     // The glob names data/ through `link`; with restricted reads, `link` itself is not in the sandbox, so a
     // mask at the spelled path alone would land on bwrap's empty root and leave data/x.env readable.
