@@ -12,7 +12,7 @@ import { getHostFacts } from '../../../src/host/facts.js';
 import { launch } from '../../../src/launch/run.js';
 import { bundledBwrapPath, loadNative } from '../../../src/native.js';
 import { Sandbox } from '../../../src/sandbox.js';
-import { PY, isLinux, run, sandbox, scratch, sh } from './helpers.js';
+import { PY, isLinux, run, sandbox, scratch, settle, sh } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -167,6 +167,34 @@ describe.skipIf(!isLinux)('linux sandbox: across runs (real bwrap)', () => {
       const r2 = await sh('echo pwn > conf/locked.toml; echo y > conf/new.toml && cat conf/new.toml', profileWithLockedFile(s.ws), { cwd: s.ws });
       expect(r2.stdout).toBe('y\n');
       expect(readFileSync(join(s.ws, 'conf', 'locked.toml'), 'utf8')).toBe('safe = true\n');
+    });
+
+    it('a --deny-read file that does not exist yet stays unreadable when the host creates it while the command runs', async () => {
+      // A missing denied path under a writable root gets an empty unreadable placeholder: whatever the user's
+      // tools write there during the run (a .env, a key) lands under the mask, never in the sandbox's view.
+      const denyRead = [join(s.ws, 'late.env')];
+      const script = 'touch ready; i=0; while [ ! -e go ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done; cat late.env; echo end';
+      const running = sh(script, 'workspace-write', { cwd: s.ws, denyRead });
+      const ready = join(s.ws, 'ready');
+      for (let i = 0; i < 500 && !existsSync(ready); i += 1) await new Promise((r) => setTimeout(r, 10));
+      // Written in place (a replace by rename over the mask is not what this checks). As a user without root
+      // the placeholder's mode (000) refuses the write itself, which leaks nothing either.
+      let wrote = true;
+      try {
+        writeFileSync(join(s.ws, 'late.env'), 'TOPSECRET\n');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EACCES' || process.getuid?.() === 0) throw e;
+        wrote = false;
+      }
+      writeFileSync(join(s.ws, 'go'), '');
+      const r = await running;
+      expect(r.stdout, r.stderr).toContain('end');
+      expect(r.stdout).not.toContain('TOPSECRET');
+      if (wrote) {
+        // The user's file outlives the placeholder it was written into.
+        await settle();
+        expect(readFileSync(join(s.ws, 'late.env'), 'utf8')).toBe('TOPSECRET\n');
+      }
     });
 
     it('a --deny-read path whose parent the command tries to rename in run 1 stays unreadable in run 2', async () => {

@@ -174,6 +174,43 @@ describe.skipIf(!isLinux)('linux sandbox: deny-read', () => {
     expect(r.stdout).toContain('public');
   });
 
+  it('deny-read of the protected metadata names: a present .agents is unreadable, a missing .codex and .git cannot be created, and the sandbox launches', async () => {
+    // Each name is both a read-only carve-out and a deny mask: only the mask is mounted (a second mount of
+    // another kind on a missing name's placeholder would fail the launch).
+    mkdirSync(join(s.ws, '.agents'));
+    writeFileSync(join(s.ws, '.agents', 'notes'), 'TOPSECRET\n');
+    const denyRead = ['.agents', '.codex', '.git'].map((n) => join(s.ws, n));
+    const r = await sh('cat .agents/notes; mkdir -p .codex/x .git/hooks; echo end', 'workspace-write', { cwd: s.ws, denyRead });
+    expect(r.stdout, r.stderr).toBe('end\n');
+    await settle();
+    expect(existsSync(join(s.ws, '.codex'))).toBe(false);
+    expect(existsSync(join(s.ws, '.git'))).toBe(false);
+  });
+
+  it('a deny glob spelled through a symlink hides the real files (only the real directory is readable)', async () => {
+    // The glob names data/ through `link`; with restricted reads, `link` itself is not in the sandbox, so a
+    // mask at the spelled path alone would land on bwrap's empty root and leave data/x.env readable.
+    const data = join(s.base, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'x.env'), 'TOPSECRET\n');
+    writeFileSync(join(data, 'pub.txt'), 'public\n');
+    symlinkSync(data, join(s.base, 'link'));
+    const profile = {
+      file_system: {
+        entries: [
+          { path: { type: 'special', value: { kind: 'minimal' } }, access: 'read' },
+          { path: { type: 'path', path: data }, access: 'read' },
+          { path: { type: 'path', path: s.ws }, access: 'write' },
+          { path: { type: 'glob_pattern', pattern: `${s.base}/link/**/*.env` }, access: 'deny' },
+        ],
+      },
+      network: { enabled: false },
+    };
+    const r = await sh(`cat ${data}/x.env; cat ${data}/pub.txt`, profile, { cwd: s.ws });
+    expect(r.stdout, r.stderr).not.toContain('TOPSECRET');
+    expect(r.stdout).toContain('public');
+  });
+
   it('a glob whose fixed prefix is / fails closed (exit 125)', async () => {
     await expect(sh('true', 'workspace-write', { cwd: s.ws, denyRead: ['/**/*.pem'] })).rejects.toThrow(/cannot be safely expanded/);
   });

@@ -7,7 +7,7 @@
  * Always fresh sandboxes (`sb.spawn`), also under CODEX_SANDBOX_TEST_SESSIONS: a session accepts at its end.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxSetupError } from '../../../src/errors.js';
@@ -184,6 +184,17 @@ describe.skipIf(!hasGit)('linux sandbox: git init in a project without .git (sta
     expect(existsSync(join(s.ws, 'ran'))).toBe(false);
     expect(readdirSync(git).sort()).toEqual(['hooks']);
     expect(stagingDirs().filter((n) => existsSync(join(syntheticRegistryDir(), n, 'ran')))).toEqual([]);
+  });
+
+  it('a project that is a shared sticky directory (like /tmp): no repository is staged or accepted there, so git outside never finds one above other directories', async () => {
+    // git looks for .git upward from any directory (git(1) GIT_CEILING_DIRECTORIES): a repository accepted into
+    // /tmp would take in every directory below it that has none of its own.
+    chmodSync(s.ws, 0o1777);
+    const r = await start('git init -q . ; echo init=$?');
+    expect(String(r.stdout)).not.toContain('init=0');
+    expect(String(r.stderr)).not.toContain('new repository accepted');
+    expect(existsSync(git)).toBe(false);
+    expect(readdirSync(s.ws).sort()).toEqual(['f']);
   });
 
   it('a run that makes no repository leaves no .git, and sweeps staging directories killed launchers left; git: read-only keeps a missing .git uncreatable', async () => {

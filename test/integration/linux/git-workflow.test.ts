@@ -5,7 +5,7 @@
  * `git` outside the sandbox; the test then runs that `git` on the host and checks nothing ran.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLinux, scratch, settle, sh } from './helpers.js';
@@ -128,6 +128,32 @@ describe.skipIf(!hasGit)('linux sandbox: git in the project (real git, real bwra
     expect(existsSync(join(git, 'commondir'))).toBe(false);
     userCommitsOutside();
     expect(existsSync(marker)).toBe(false);
+  });
+
+  it('.git/modules, worktrees, remotes, branches and config.worktree cannot be created or written, and a rebase in progress keeps its todo list', async () => {
+    // The user's own rebase, stopped: `exec` lines in git-rebase-todo run on the user's `git rebase --continue`.
+    mkdirSync(join(git, 'rebase-merge'));
+    writeFileSync(join(git, 'rebase-merge', 'git-rebase-todo'), 'pick 0000000 one\n');
+    const script = [
+      // A submodule's and a linked worktree's git directories: their own config and hooks, which git uses there.
+      'mkdir -p .git/modules/sub/hooks && echo "[core] fsmonitor = touch PWNED" > .git/modules/sub/config',
+      'mkdir -p .git/worktrees/w && echo "[core] fsmonitor = touch PWNED" > .git/worktrees/w/config.worktree',
+      // Legacy remote definitions: the URLs git fetches from and pushes to.
+      'mkdir -p .git/remotes; echo "URL: /elsewhere" > .git/remotes/origin',
+      'mkdir -p .git/branches; echo /elsewhere > .git/branches/origin',
+      'echo "[core] fsmonitor = touch PWNED" > .git/config.worktree',
+      'echo "exec touch PWNED" >> .git/rebase-merge/git-rebase-todo',
+      'true',
+    ].join('; ');
+    const r = await sh(script, 'workspace-write', { cwd: s.ws });
+    await settle();
+    expect(r.exitCode, r.stderr).toBe(0);
+    // Missing before the run (its placeholder gone after it), or the empty directory `git init` made.
+    for (const name of ['modules', 'worktrees', 'remotes', 'branches']) {
+      expect(existsSync(join(git, name)) ? readdirSync(join(git, name)) : [], name).toEqual([]);
+    }
+    expect(existsSync(join(git, 'config.worktree'))).toBe(false);
+    expect(readFileSync(join(git, 'rebase-merge', 'git-rebase-todo'), 'utf8')).toBe('pick 0000000 one\n');
   });
 
   it('the protected names cannot be carried away by renaming .git or removing them', async () => {

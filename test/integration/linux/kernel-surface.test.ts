@@ -140,6 +140,51 @@ print(buf.value.decode().split(';')[-1], err(libc.syscall(250, 10, -3, b'user', 
   });
 });
 
+describe.skipIf(!isLinux)('kernel surface: System V IPC', () => {
+  let s: Scratch;
+  // One key per test process (the projects run side by side); IPC_CREAT | 0600.
+  const key = 0x43530000 + (process.pid & 0xffff);
+  let ids = '';
+  beforeAll(() => {
+    s = scratch();
+    const made = spawnSync(PY, ['-c', `${ERRNO}libc.shmat.restype = ctypes.c_void_p
+shm = libc.shmget(${key}, 4096, 0o1600)
+msg = libc.msgget(${key}, 0o1600)
+addr = libc.shmat(shm, None, 0)
+ctypes.memmove(addr, b'HOSTSECRET', 10)
+libc.shmdt(ctypes.c_void_p(addr))
+print(shm, msg)`], { encoding: 'utf8' });
+    ids = made.stdout.trim();
+    expect(ids, made.stderr).toMatch(/^\d+ \d+$/);
+  });
+  afterAll(() => {
+    const [shm, msg] = ids.split(' ');
+    // IPC_RMID: the segment and the queue outlive their creator until removed.
+    if (shm !== undefined && msg !== undefined) spawnSync(PY, ['-c', `${ERRNO}libc.shmctl(${shm}, 0, None); libc.msgctl(${msg}, 0, None)`]);
+    s.cleanup();
+  });
+
+  // Shared memory and message queues are found by key in the IPC namespace: in the host's, a command reads
+  // (and writes) what the caller's other programs keep there.
+  const inside = `${ERRNO}libc.shmat.restype = ctypes.c_void_p
+shm = libc.shmget(${key}, 0, 0)
+out = 'shm ' + err(shm)
+if shm >= 0:
+    out += ' ' + ctypes.string_at(libc.shmat(shm, None, 0o10000), 10).decode()
+print(out, 'msg ' + err(libc.msgget(${key}, 0)))
+`;
+
+  it("bwrap: the caller's shared memory segment and message queue cannot be found (own IPC namespace)", async () => {
+    // The attack is real: without a sandbox's namespaces (danger-full-access, seccomp alone) both are there.
+    const open = await py(inside, 'danger-full-access', { cwd: s.ws, network: false });
+    expect(open.stdout, open.stderr).toBe('shm OK HOSTSECRET msg OK\n');
+    for (const network of [true, false]) {
+      const r = await py(inside, 'workspace-write', { cwd: s.ws, network });
+      expect(r.stdout, r.stderr).toBe('shm ENOENT msg ENOENT\n');
+    }
+  });
+});
+
 describe.skipIf(!isLinux)('kernel surface: /proc', () => {
   let s: Scratch;
   beforeAll(() => {

@@ -4,7 +4,7 @@ import type { Server } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLinux, py, run, scratch } from './helpers.js';
+import { isLinux, py, run, scratch, sh } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
 function listen(server: Server, arg: number | string, host?: string): Promise<void> {
@@ -98,6 +98,27 @@ describe.skipIf(!isLinux)('linux sandbox: network (real bwrap + seccomp)', () =>
     expect(r.stdout.trim(), r.stderr).toBe('ERR EPERM');
     const bound = await py(probe(`s=socket.socket(socket.AF_UNIX); s.bind('${join(s.ws, 'srv.sock')}')`), 'workspace-write', { cwd: s.ws, ...off });
     expect(bound.stdout.trim(), bound.stderr).toBe('ERR EPERM');
+  });
+
+  it("network off: the host's sockets and interfaces cannot even be listed (own network namespace, not only seccomp)", async () => {
+    // /proc/net is per network namespace: in the host's, it names every listening port, every unix socket
+    // path (docker.sock, ssh-agent, D-Bus) and abstract name, and every interface. Seccomp alone hides none of that.
+    const script = 'cat /proc/net/tcp; echo ==; cat /proc/net/unix; echo ==; cat /proc/net/dev';
+    const portHex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+    const abstract = `@${abstractName.slice(1)}`;
+    const on = await sh(script, 'workspace-write', { cwd: s.ws, network: true });
+    // The attack is real: with the host's namespace all three are there to read.
+    expect(on.stdout, on.stderr).toContain(portHex);
+    expect(on.stdout).toContain(sockPath);
+    expect(on.stdout).toContain(abstract);
+    const r = await sh(script, 'workspace-write', { cwd: s.ws, ...off });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [tcp = '', unixList = '', dev = ''] = r.stdout.split('==\n');
+    expect(tcp).not.toContain(portHex);
+    expect(unixList).not.toContain(sockPath);
+    expect(unixList).not.toContain(abstract);
+    // Interfaces: the header's two lines, then loopback alone.
+    expect(dev.trim().split('\n').slice(2).map((l) => l.trim().split(':')[0])).toEqual(['lo']);
   });
 
   it('network on reaches a host loopback server', async () => {

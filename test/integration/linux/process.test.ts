@@ -1,11 +1,11 @@
 /** Real bubblewrap: processes, privileges, fds, environment, awkward paths, lifetime, parallelism. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { encodePayload } from '../../../src/launch/payload.js';
 import { bytesToPathString } from '../../../src/util/surrogate-escape.js';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PY, isLinux, py, run, sandbox, scratch, sh } from './helpers.js';
+import { PY, isLinux, py, run, sandbox, scratch, sh, viaSessions } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
 describe.skipIf(!isLinux)('linux sandbox: processes and privileges (real bwrap)', () => {
@@ -122,6 +122,33 @@ describe.skipIf(!isLinux)('linux sandbox: processes and privileges (real bwrap)'
     await waitFor(() => !findProcess(marker), 10_000);
   });
 
+  it('a library caller, its launcher, the watchdog and bwrap all killed at once (the whole tree, from outside): the sandbox still ends (bwrap --die-with-parent)', async () => {
+    // With the caller alive, its cgroup clean-up (root) or the watchdog would end the sandbox anyway; with every
+    // process outside the sandbox gone at once, only bwrap's --die-with-parent ends the namespace init.
+    const marker = `csbx-tree-${process.pid}-${Date.now()}`;
+    const script = `
+      import { createSandbox } from ${JSON.stringify(join(process.cwd(), 'dist/src/index.js'))};
+      const sb = await createSandbox();
+      sb.spawn(['/bin/bash', '-c', 'exec -a "$M" sleep 60'], 'workspace-write', { cwd: ${JSON.stringify(s.ws)}, reject: false, stdin: 'ignore', env: { ...process.env, M: process.env.CSBX_MARKER } });
+      setInterval(() => {}, 1000);
+    `;
+    const caller = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CSBX_MARKER: marker } });
+    try {
+      await waitFor(() => findProcess(marker), 10_000);
+      const launchers = childrenOf(caller.pid as number);
+      const tree = [caller.pid as number, ...launchers, ...launchers.flatMap(childrenOf)];
+      // The caller, the launcher, its watchdog and bwrap: stopped first, so none of them can react to
+      // another's death, then killed.
+      expect(tree.length, String(tree)).toBeGreaterThanOrEqual(4);
+      for (const pid of tree) process.kill(pid, 'SIGSTOP');
+      for (const pid of tree) process.kill(pid, 'SIGKILL');
+      await waitFor(() => !findProcess(marker), 3_000);
+    } finally {
+      caller.kill('SIGKILL');
+      for (const pid of pidsOf(marker)) process.kill(Number(pid), 'SIGKILL');
+    }
+  });
+
   // sandbox.spawn leaves execa's `cleanup` off on Linux: the launcher's parent-death signal is what
   // ends the sandbox when its caller goes, on a normal exit as on SIGKILL.
   for (const how of ['exits normally', 'is killed (SIGKILL)'] as const) {
@@ -145,6 +172,53 @@ describe.skipIf(!isLinux)('linux sandbox: processes and privileges (real bwrap)'
       }
     });
   }
+
+  // Skipped in the sessions pass: the caller below starts its sandbox with sandbox.spawn itself, which that pass does not change.
+  it.skipIf(viaSessions)("a library caller in a terminal: the sandboxed command has no controlling terminal, so it cannot type into the caller's (TIOCSTI)", async () => {
+    // sandbox.spawn keeps the caller's session (not detached): only bwrap --new-session stands between the
+    // command and the caller's terminal (CVE-2017-5226), which /dev/tty opens and TIOCSTI pushes input into.
+    const inside = [
+      'import errno, fcntl, os, termios',
+      'try:',
+      "    fd = os.open('/dev/tty', os.O_RDWR)",
+      "    fcntl.ioctl(fd, termios.TIOCSTI, b'#')",
+      "    print('tty OK')",
+      'except OSError as e:',
+      "    print('tty', errno.errorcode[e.errno])",
+    ].join('\n');
+    const script = `
+      import { closeSync, openSync } from 'node:fs';
+      import { createSandbox } from ${JSON.stringify(join(process.cwd(), 'dist/src/index.js'))};
+      const code = ${JSON.stringify(inside)};
+      // The attack is real: the caller (and so a command in its session) can open the caller's terminal.
+      closeSync(openSync('/dev/tty', 'r+'));
+      process.stdout.write('caller tty OK\\n');
+      const sb = await createSandbox();
+      const r = await sb.spawn([${JSON.stringify(PY)}, '-c', code], 'workspace-write', { cwd: ${JSON.stringify(s.ws)}, reject: false, stdin: 'ignore' });
+      process.stdout.write('sandboxed ' + r.stdout + r.stderr);
+    `;
+    // The caller runs as a terminal's session leader (forkpty: setsid + TIOCSCTTY), as an agent started from a shell.
+    const harness = [
+      'import os, sys',
+      'pid, fd = os.forkpty()',
+      'if pid == 0:',
+      '    os.execv(sys.argv[1], sys.argv[1:])',
+      "out = b''",
+      'while True:',
+      '    try:',
+      '        b = os.read(fd, 4096)',
+      '    except OSError:',
+      '        break',
+      '    if not b:',
+      '        break',
+      '    out += b',
+      'os.waitpid(pid, 0)',
+      'sys.stdout.write(out.decode(errors="replace"))',
+    ].join('\n');
+    const r = spawnSync(PY, ['-c', harness, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stdout, r.stderr).toContain('caller tty OK');
+    expect(r.stdout).toContain('sandboxed tty ENXIO');
+  });
 
   it('timeout and kill() reach the whole sandbox; interrupt() delivers SIGINT and reports the command\'s own status', async () => {
     const sb = await sandbox();
@@ -209,6 +283,30 @@ function findProcess(marker: string): boolean {
     }
   }
   return false;
+}
+
+function pidsOf(marker: string): string[] {
+  return readdirNumbers('/proc').filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The pids whose parent is `parent` (field 4 of /proc/PID/stat, after the command name in parentheses). */
+function childrenOf(parent: number): number[] {
+  return readdirNumbers('/proc')
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 function readdirNumbers(dir: string): string[] {
