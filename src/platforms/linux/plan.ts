@@ -560,7 +560,10 @@ export function buildBwrapArgs(input: BwrapArgsInput): BwrapArgs {
       );
     }
     for (const m of res.matches) {
-      unreadable.add(m);
+      // A match that is itself a symlink gives its target's content, and bwrap cannot mount on a symlink
+      // ("Can't mount on symlink destination": the launch would fail): its target is masked in its place,
+      // as for an exact deny path.
+      if (fsi.kind(m) !== 'symlink') unreadable.add(m);
       const real = fsi.realpath(m);
       if (real !== undefined && real !== m) unreadable.add(real);
     }

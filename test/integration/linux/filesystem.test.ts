@@ -211,6 +211,18 @@ describe.skipIf(!isLinux)('linux sandbox: deny-read', () => {
     expect(r.stdout).toContain('public');
   });
 
+  it('a deny glob that matches a symlink hides what it points to, and the launch does not fail on the link', async () => {
+    // bwrap cannot mount on a symlink: masking the matched link itself failed every launch (125).
+    const data = join(s.base, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'real.txt'), 'TOPSECRET\n');
+    writeFileSync(join(data, 'pub.txt'), 'public\n');
+    symlinkSync('real.txt', join(data, 'a.env'));
+    const r = await sh(`cat ${data}/a.env; cat ${data}/real.txt; cat ${data}/pub.txt`, 'workspace-write', { cwd: s.ws, denyRead: [`${data}/**/*.env`] });
+    expect(r.stdout, r.stderr).not.toContain('TOPSECRET');
+    expect(r.stdout).toContain('public');
+  });
+
   it('a glob whose fixed prefix is / fails closed (exit 125)', async () => {
     await expect(sh('true', 'workspace-write', { cwd: s.ws, denyRead: ['/**/*.pem'] })).rejects.toThrow(/cannot be safely expanded/);
   });
