@@ -71,7 +71,22 @@ function statusSocketPair(): [number, number] | undefined {
 }
 
 function withCause(failure: SandboxSetupError, cause: unknown): SandboxSetupError {
-  return new SandboxSetupError(failure.step, failure.path, failure.errno, failure.detail, { cause });
+  const said = failure.step === 'bubblewrap' ? bwrapSaid(cause) : undefined;
+  // The launcher says bwrap's message is "above" (where the CLI's stderr shows it); a library caller
+  // that captured stderr gets it in the error itself.
+  const detail = said !== undefined ? failure.detail.replace('(its message is above)', `(${said})`) : failure.detail;
+  return new SandboxSetupError(failure.step, failure.path, failure.errno, detail, { cause });
+}
+
+/** bubblewrap's last `bwrap: ...` line in a captured stderr (execa's result or error), at most 300 characters. */
+function bwrapSaid(cause: unknown): string | undefined {
+  const stderr = typeof cause === 'object' && cause !== null ? (cause as { stderr?: unknown }).stderr : undefined;
+  const text = typeof stderr === 'string' ? stderr : stderr instanceof Uint8Array ? Buffer.from(stderr).toString('utf8') : undefined;
+  const line = text
+    ?.split('\n')
+    .reverse()
+    .find((l) => l.startsWith('bwrap: '));
+  return line === undefined ? undefined : line.trim().slice(0, 300);
 }
 
 /** The Linux plan's bundled bwrap (`--bwrap-verified -- PATH`): its sealed copy's fd, if one could be made. */

@@ -47,7 +47,7 @@ describe('setup failure before the command starts', () => {
   const TRUSTED_UIDMAP_FAIL = trustedFake('uidmap-fail');
   afterAll(() => disposeTrustedFake(TRUSTED_UIDMAP_FAIL));
   const untrustedFake = bwrapTrustProblem(TRUSTED_UIDMAP_FAIL);
-  (untrustedFake === undefined ? it : it.skip)(`through the Linux plan (sandbox.spawn with the uid-map fake as bwrap): rejects with SandboxSetupError; bwrap's message stays on stderr${untrustedFake === undefined ? '' : ` [skipped: ${untrustedFake}]`}`, async () => {
+  (untrustedFake === undefined ? it : it.skip)(`through the Linux plan (sandbox.spawn with the uid-map fake as bwrap): rejects with SandboxSetupError whose message quotes bwrap's (the captured stderr keeps it too)${untrustedFake === undefined ? '' : ` [skipped: ${untrustedFake}]`}`, async () => {
     const sb = await createSandbox({ bwrapPath: TRUSTED_UIDMAP_FAIL });
     const thrown: unknown = await sb.spawn(['echo', 'hi'], 'workspace-write', { cwd: '/var/tmp', reject: false, stdin: 'ignore' }).then(
       () => undefined,
@@ -57,7 +57,10 @@ describe('setup failure before the command starts', () => {
     const err = thrown as SandboxSetupError;
     expect({ step: err.step, errno: err.errno }).toEqual({ step: 'bubblewrap', errno: 0 });
     expect(realpathSync(err.path)).toBe(realpathSync(TRUSTED_UIDMAP_FAIL));
-    expect(err.message).toBe(`could not set up the sandbox: ${SETUP_FAILED(1).replace('codex-sandbox: the sandbox could not be set up: ', '').trimEnd()}`);
+    // A library caller does not see bwrap's stderr "above" (the CLI's wording): the error quotes it.
+    expect(err.message).toBe(
+      `could not set up the sandbox: ${SETUP_FAILED(1).replace('codex-sandbox: the sandbox could not be set up: ', '').replace('(its message is above)', '(bwrap: setting up uid map: Permission denied)').trimEnd()}`,
+    );
     expect(err.cause).toMatchObject({ exitCode: 125, stdout: '', stderr: 'bwrap: setting up uid map: Permission denied' });
   });
 
