@@ -575,3 +575,89 @@ describe.skipIf(!isLinux)('sandbox sessions: one init reused by the next command
     }
   });
 });
+
+/**
+ * Protections no other test here removes one at a time showed missing: each is attacked for real from a
+ * session command (or, for the frame protocol, by the host writing raw frames to a real supervisor).
+ */
+describe.skipIf(!isLinux)('sandbox sessions: attacks on single protections (real bwrap)', () => {
+  let s: Scratch;
+  beforeAll(() => {
+    s = scratch('csbx-session-attack-');
+  });
+  afterAll(() => s.cleanup());
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+  it('commands running at once have IPC namespaces of their own: one cannot find the System V objects or message queues of another', async () => {
+    // Each init is cloned with CLONE_NEWIPC (isolate.cc new_init). A fresh session: both commands run on new
+    // inits, which without it would share the supervisor's IPC namespace.
+    const session = (await sandbox()).session('workspace-write', { cwd: s.ws });
+    try {
+      const key = 0x5e56 + (process.pid % 1000);
+      const queue = `/csbx-together-${process.pid}`;
+      const lib = 'import ctypes, os, time\nlibc = ctypes.CDLL(None, use_errno=True)';
+      const a = session.spawn([PY, '-c', `${lib}\nassert libc.shmget(${key}, 4096, 0o1600) >= 0\nassert libc.msgget(${key}, 0o1600) >= 0\nassert libc.mq_open(b"${queue}", os.O_CREAT | os.O_RDWR, 0o600, None) >= 0\nprint("made", flush=True)\ntime.sleep(30)`], { stdin: 'ignore', reject: false });
+      await new Promise<void>((resolve) => a.stdout.once('data', () => resolve()));
+      const look = `${lib}\nfound = []\nif libc.shmget(${key}, 0, 0) >= 0: found.append("shm")\nif libc.msgget(${key}, 0) >= 0: found.append("msg")\nif libc.mq_open(b"${queue}", os.O_RDWR, 0, None) >= 0: found.append("mq")\nprint("found:" + ",".join(found))`;
+      const b = await session.spawn([PY, '-c', look], { stdin: 'ignore', reject: false });
+      expect(b).toMatchObject({ exitCode: 0, stdout: 'found:' });
+      a.kill('SIGKILL');
+      expect(await a).toMatchObject({ signal: 'SIGKILL' });
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("isolation: 'none': the supervisor, every command's parent, is not dumpable: its environment, fds and memory are out of reach", async () => {
+    // In this mode no init stands between: the command's parent is the supervisor itself, in the same pid
+    // namespace, holding every other command's pipes. It makes itself not dumpable (supervisor_main.cc main).
+    const plain = (await sandbox()).session('workspace-write', { cwd: s.ws, isolation: 'none' });
+    try {
+      const r = await plain.spawn(['/bin/sh', '-c', 'cat /proc/$PPID/environ >/dev/null && echo READ-ENVIRON; readlink /proc/$PPID/fd/0 >/dev/null && echo READ-FD; head -c1 /proc/$PPID/mem >/dev/null && echo READ-MEM; cat /proc/$PPID/comm'], { stdin: 'ignore', reject: false });
+      expect(r.stdout).toBe('codex-sandbox-s');
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it("isolation: 'none': a background job in the command's process group dies when the command exits", async () => {
+    // The supervisor kills the command's group when its leader exits (supervisor_main.cc on_exit). The job
+    // would write the file 0.4 s later; without that kill the exit is reported only after the job ended.
+    const plain = (await sandbox()).session('workspace-write', { cwd: s.ws, isolation: 'none' });
+    try {
+      const job = ['sleep', `0.4${process.pid}`];
+      const file = join(s.ws, 'none-job-left');
+      const r = await plain.spawn(['/bin/sh', '-c', `(${job.join(' ')}; echo LEFT > ${file}) & echo started`], { stdin: 'ignore', reject: false });
+      expect(r).toMatchObject({ exitCode: 0, stdout: 'started' });
+      expect(existsSync(file)).toBe(false);
+      await sleep(700);
+      expect(existsSync(file)).toBe(false);
+      expect(hostPidsWithArgv(job)).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('a session without a mount namespace (danger-full-access, no bwrap) kills its running commands when it is closed', async () => {
+    // No pid namespace ends with the supervisor here: its own kill of every command's group at EOF on its
+    // stdin (supervisor_main.cc main) is all there is.
+    const marker = ['sleep', `32.${process.pid}5`];
+    const full = (await sandbox()).session('danger-full-access', { cwd: s.ws });
+    try {
+      const running = full.spawn(['/bin/sh', '-c', `exec ${marker.join(' ')}`], { stdin: 'ignore', reject: false });
+      const outcome = running.then(
+        () => new Error('resolved'),
+        (e: unknown) => e,
+      );
+      for (let i = 0; i < 100 && hostPidsWithArgv(marker).length === 0; i += 1) await sleep(20);
+      expect(hostPidsWithArgv(marker)).toHaveLength(1);
+      await full.close();
+      expect(String(await outcome)).toMatch(/closed by session.close\(\)/);
+      for (let i = 0; i < 20 && hostPidsWithArgv(marker).length > 0; i += 1) await sleep(50);
+      expect(hostPidsWithArgv(marker)).toEqual([]);
+    } finally {
+      await full.close();
+      for (const pid of hostPidsWithArgv(marker)) process.kill(pid, 'SIGKILL');
+    }
+  });
+});
