@@ -4,11 +4,14 @@
  * session command.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { bytesToPathString } from '../../../src/util/surrogate-escape.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCommandError } from '../../../src/sandbox.js';
 import type { SandboxSession } from '../../../src/sandbox.js';
+import { FrameDecoder, FrameType, START_STDIN_NULL, encodeFrame } from '../../../src/session/protocol.js';
+import type { Frame } from '../../../src/session/protocol.js';
 import { PY, isLinux, sandbox, scratch } from './helpers.js';
 import type { Scratch } from './helpers.js';
 
@@ -658,6 +661,79 @@ describe.skipIf(!isLinux)('sandbox sessions: attacks on single protections (real
     } finally {
       await full.close();
       for (const pid of hostPidsWithArgv(marker)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  /** The session's supervisor (a real one, in its sandbox), written to and read from as raw frames. */
+  function rawFrames(session: SandboxSession): { write(frame: Buffer): void; frames: Frame[]; next(id: number, ms: number): Promise<Frame | undefined> } {
+    const supervisor = (session as unknown as { supervisor: { stdin: Writable; stdout: Readable } }).supervisor;
+    const decoder = new FrameDecoder();
+    const frames: Frame[] = [];
+    supervisor.stdout.on('data', (chunk: Buffer) => frames.push(...decoder.push(Buffer.from(chunk))));
+    return {
+      write: (frame) => supervisor.stdin.write(frame),
+      frames,
+      async next(id, ms) {
+        for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(20)) {
+          const f = frames.find((x) => x.id === id || x.type === FrameType.fatal);
+          if (f) return f;
+        }
+        return undefined;
+      },
+    };
+  }
+
+  it('the supervisor refuses a START whose argv, environment or cwd holds a NUL byte (sent as raw frames, past the host library)', async () => {
+    // session.spawn refuses a NUL before sending (protocol.ts); the supervisor checks again (frames.cc
+    // Cursor::text): a C string would end at the NUL, running something other than what was asked.
+    const session = (await sandbox()).session('workspace-write', { cwd: s.ws });
+    try {
+      await session.spawn(['/bin/true'], { stdin: 'ignore' });
+      const raw = rawFrames(session);
+      const strings = (items: Buffer[]): Buffer => Buffer.concat([u32(items.length), ...items.flatMap((b) => [u32(b.length), b])]);
+      const u32 = (n: number): Buffer => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32LE(n, 0);
+        return b;
+      };
+      const b = (t: string): Buffer => Buffer.from(t, 'latin1');
+      const cases: [Buffer[], Buffer[], Buffer][] = [
+        [[b('/bin/echo'), b('a\0b')], [], b('/')],
+        [[b('/bin/echo'), b('x')], [b('A=1\0B=2')], b('/')],
+        [[b('/bin/echo'), b('x')], [], b('/\0nowhere')],
+      ];
+      for (const [k, [argv, env, cwd]] of cases.entries()) {
+        const id = 900_000 + k;
+        raw.write(encodeFrame(FrameType.start, id, Buffer.concat([strings(argv), strings(env), u32(cwd.length), cwd, Buffer.from([START_STDIN_NULL])])));
+        const f = await raw.next(id, 3000);
+        expect(f?.type).toBe(FrameType.failed);
+        expect(f?.payload.readUInt32LE(0)).toBe(22);
+        expect(f?.payload.subarray(4).toString()).toMatch(/NUL byte/);
+      }
+      expect(raw.frames.filter((f) => f.id >= 900_000 && f.type !== FrameType.failed)).toEqual([]);
+      // The session goes on.
+      expect(await session.spawn(['/bin/echo', 'still'], { stdin: 'ignore' })).toMatchObject({ stdout: 'still' });
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('the supervisor ends with a FATAL at a frame larger than 64 MiB instead of buffering it (sent as a raw header)', async () => {
+    const session = (await sandbox()).session('workspace-write', { cwd: s.ws });
+    try {
+      await session.spawn(['/bin/true'], { stdin: 'ignore' });
+      const raw = rawFrames(session);
+      const header = Buffer.alloc(9);
+      header.writeUInt32LE(64 * 1024 * 1024 + 1, 0);
+      header.writeUInt8(FrameType.stdin, 4);
+      header.writeUInt32LE(900_100, 5);
+      raw.write(header);
+      const f = await raw.next(-1, 3000);
+      expect(f?.payload.toString()).toMatch(/frame larger than 64 MiB/);
+      await session.ended;
+      expect(() => session.spawn(['/bin/true'])).toThrow(/frame larger than 64 MiB/);
+    } finally {
+      await session.close();
     }
   });
 });
