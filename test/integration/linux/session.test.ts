@@ -325,6 +325,14 @@ describe.skipIf(!isLinux)('sandbox sessions (real bwrap)', () => {
     expect(await sub).toMatchObject({ exitCode: 7, stdout: 'ready\ngot-int' });
   });
 
+  it("a timeout ends a command that ignores its signal: SIGKILL follows 2 s later", async () => {
+    // command.ts: the timeout's signal, then SIGKILL (to the command's init, which ends its whole namespace).
+    const t0 = Date.now();
+    const r = await sh('trap "" TERM; echo ready; sleep 10; echo survived', { timeout: 200 });
+    expect(r).toMatchObject({ timedOut: true, signal: 'SIGKILL', exitCode: undefined, stdout: 'ready' });
+    expect(Date.now() - t0).toBeLessThan(8000);
+  });
+
   it('a signal sent as the command starts is not lost', async () => {
     // kill() in the same tick as spawn(): the SIGNAL reaches the init right after its GO. The init forwards it
     // to the command's process group, which exists once the init resumes from its CLONE_VFORK child
