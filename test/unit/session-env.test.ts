@@ -51,4 +51,24 @@ describe('session START environment', () => {
     end({ exitCode: 0 });
     await session.ended;
   });
+
+  it("one command's env never reaches a later command's, with or without an env of its own", async () => {
+    // encodeEnv merges a command's env into a copy of the session's encoded defaults: merged into the
+    // defaults themselves, a secret given to one command would go to every later one that adds a variable.
+    const stdin = new PassThrough();
+    const written: Buffer[] = [];
+    stdin.on('data', (c: Buffer) => written.push(c));
+    let end: (v: unknown) => void = () => undefined;
+    const ended = new Promise((resolve) => (end = resolve));
+    const supervisor = { stdin, stdout: new PassThrough(), stderr: new PassThrough(), kill: () => true, then: ended.then.bind(ended) };
+    const session = new SandboxSession(supervisor, {} as LaunchRequest, { cwd: '/w', env: { A: '1', B: '2' } });
+    void session.spawn(['x'], { env: { B: 'b', SECRET: 's' } }).catch(() => undefined);
+    void session.spawn(['x'], { env: { C: 'c' } }).catch(() => undefined);
+    void session.spawn(['x'], { env: { A: 'a' } }).catch(() => undefined);
+    void session.spawn(['x']).catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(startEnvs(Buffer.concat(written))).toEqual([['A=1', 'B=b', 'SECRET=s'], ['A=1', 'B=2', 'C=c'], ['A=a', 'B=2'], ['A=1', 'B=2']]);
+    end({ exitCode: 0 });
+    await session.ended;
+  });
 });
