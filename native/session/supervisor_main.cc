@@ -58,8 +58,34 @@ void report(uint8_t type, uint32_t id, const void* payload, size_t length) {
 bool isolate = false;
 ProcMasks proc_masks;
 
+// Orphans this subreaper adopted: a command's `setsid` or double-forked job has left the command's group.
+// In a sandbox the pid namespace ends them with the session; a session without bwrap (danger-full-access)
+// has none, so they are killed here. Each one killed hands its own children to this process in turn, so
+// this repeats until no child is left (bounded: a job that keeps forking cannot keep the session alive).
+// Best effort: without /proc/PID/task/TID/children (proc(5), CONFIG_PROC_CHILDREN) nothing is found.
+void kill_adopted() {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/children", static_cast<int>(getpid()));
+  for (int round = 0; round < 200; ++round) {
+    FILE* f = fopen(path, "re");
+    if (f == nullptr) return;
+    bool any = false;
+    long pid = 0;
+    while (fscanf(f, "%ld", &pid) == 1) {
+      any = true;
+      kill(static_cast<pid_t>(pid), SIGKILL);  // ESRCH: gone meanwhile
+    }
+    fclose(f);
+    int status = 0;
+    while (waitpid(-1, &status, WNOHANG) > 0) {
+    }
+    if (!any) return;
+    usleep(1000);
+  }
+}
+
 // Every command's group, and each init itself (it may not have a group of its own yet; killing an
-// init ends its whole pid namespace).
+// init ends its whole pid namespace), then every other child (adopted orphans).
 void kill_all() {
   for (auto& [id, c] : commands) {
     kill(-c.pid, SIGKILL);
@@ -67,6 +93,7 @@ void kill_all() {
   }
   // Idle inits too (each would also die with this process: PR_SET_PDEATHSIG).
   kill_inits();
+  kill_adopted();
 }
 
 [[noreturn]] void fatal(const std::string& text) {

@@ -672,6 +672,31 @@ describe.skipIf(!isLinux)('sandbox sessions: attacks on single protections (real
     }
   });
 
+  for (const isolation of ['namespaces', 'none'] as const) {
+    it(`a session without bwrap (danger-full-access, isolation ${isolation}) also kills a command's setsid job when it is closed`, async () => {
+      // The job leaves the command's group and, once `setsid`'s parent has exited, is adopted by the
+      // supervisor (a subreaper); with no sandbox pid namespace only the supervisor can end it.
+      const job = ['sleep', `34.${process.pid}${isolation === 'none' ? 1 : 2}`];
+      const full = (await sandbox()).session('danger-full-access', { cwd: s.ws, isolation });
+      try {
+        const running = full.spawn(['/bin/sh', '-c', `setsid ${job.join(' ')} & exec ${job.join(' ')}`], { stdin: 'ignore', reject: false });
+        const outcome = running.then(
+          () => undefined,
+          () => undefined,
+        );
+        for (let i = 0; i < 100 && hostPidsWithArgv(job).length < 2; i += 1) await sleep(20);
+        expect(hostPidsWithArgv(job)).toHaveLength(2);
+        await full.close();
+        await outcome;
+        for (let i = 0; i < 20 && hostPidsWithArgv(job).length > 0; i += 1) await sleep(50);
+        expect(hostPidsWithArgv(job)).toEqual([]);
+      } finally {
+        await full.close();
+        for (const pid of hostPidsWithArgv(job)) process.kill(pid, 'SIGKILL');
+      }
+    });
+  }
+
   /** The session's supervisor (a real one, in its sandbox), written to and read from as raw frames. */
   function rawFrames(session: SandboxSession): { write(frame: Buffer): void; frames: Frame[]; next(id: number, ms: number): Promise<Frame | undefined> } {
     const supervisor = (session as unknown as { supervisor: { stdin: Writable; stdout: Readable } }).supervisor;
