@@ -32,15 +32,20 @@ function startEnvs(bytes: Buffer): string[][] {
   return out;
 }
 
+/** A session over a fake supervisor (session env A=1 B=2): what it writes to the supervisor's stdin, and how to end it. */
+function fakeSession(): { session: SandboxSession; written: Buffer[]; end: (v: unknown) => void } {
+  const stdin = new PassThrough();
+  const written: Buffer[] = [];
+  stdin.on('data', (c: Buffer) => written.push(c));
+  let end: (v: unknown) => void = () => undefined;
+  const ended = new Promise((resolve) => (end = resolve));
+  const supervisor = { stdin, stdout: new PassThrough(), stderr: new PassThrough(), kill: () => true, then: ended.then.bind(ended) };
+  return { session: new SandboxSession(supervisor, {} as LaunchRequest, { cwd: '/w', env: { A: '1', B: '2' } }), written, end };
+}
+
 describe('session START environment', () => {
   it('sends the defaults, a command env replacing in place and adding at the end, and refuses a NUL', async () => {
-    const stdin = new PassThrough();
-    const written: Buffer[] = [];
-    stdin.on('data', (c: Buffer) => written.push(c));
-    let end: (v: unknown) => void = () => undefined;
-    const ended = new Promise((resolve) => (end = resolve));
-    const supervisor = { stdin, stdout: new PassThrough(), stderr: new PassThrough(), kill: () => true, then: ended.then.bind(ended) };
-    const session = new SandboxSession(supervisor, {} as LaunchRequest, { cwd: '/w', env: { A: '1', B: '2' } });
+    const { session, written, end } = fakeSession();
     void session.spawn(['x']).catch(() => undefined);
     void session.spawn(['x'], { env: { B: 'b', C: '\udcff' } }).catch(() => undefined);
     void session.spawn(['x'], { env: {} }).catch(() => undefined);
@@ -55,13 +60,7 @@ describe('session START environment', () => {
   it("one command's env never reaches a later command's, with or without an env of its own", async () => {
     // encodeEnv merges a command's env into a copy of the session's encoded defaults: merged into the
     // defaults themselves, a secret given to one command would go to every later one that adds a variable.
-    const stdin = new PassThrough();
-    const written: Buffer[] = [];
-    stdin.on('data', (c: Buffer) => written.push(c));
-    let end: (v: unknown) => void = () => undefined;
-    const ended = new Promise((resolve) => (end = resolve));
-    const supervisor = { stdin, stdout: new PassThrough(), stderr: new PassThrough(), kill: () => true, then: ended.then.bind(ended) };
-    const session = new SandboxSession(supervisor, {} as LaunchRequest, { cwd: '/w', env: { A: '1', B: '2' } });
+    const { session, written, end } = fakeSession();
     void session.spawn(['x'], { env: { B: 'b', SECRET: 's' } }).catch(() => undefined);
     void session.spawn(['x'], { env: { C: 'c' } }).catch(() => undefined);
     void session.spawn(['x'], { env: { A: 'a' } }).catch(() => undefined);
