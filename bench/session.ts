@@ -59,7 +59,7 @@ export interface SessionBenchReport {
      * in each round): ratio of the medians, and the spread of the per-round ratios. The targets use these:
      * the single runs above are seconds apart, so a load change between them moves their ratio.
      */
-    pairedAt32?: { rounds: number; session: Ratio | undefined; plain: Ratio | undefined };
+    pairedAt32: { rounds: number; session: Ratio | undefined; plain: Ratio | undefined };
   };
 }
 
@@ -169,6 +169,12 @@ async function batch(label: string, commands: number, run: () => Promise<void>, 
   return { label, commands, wallMsPerCommand: wall / commands, cpuMsPerCommand: (cpuMs() - cpu0) / commands };
 }
 
+/** One `/bin/true` in `session`; throws unless it exited 0. */
+async function trueIn(session: SandboxSession, timeoutMs: number): Promise<void> {
+  const r = await session.spawn(['/bin/true'], { stdin: 'ignore', reject: false, timeout: timeoutMs });
+  if (r.exitCode !== 0) throw new Error(`session command: exit ${String(r.exitCode)} ${String(r.signal ?? '')} ${String(r.stderr)}`);
+}
+
 export async function benchSessions(input: SessionBenchInput): Promise<SessionBenchReport> {
   const { sb, cwd, log } = input;
   const n = input.quick ? 100 : 300;
@@ -183,10 +189,7 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
     },
     close: (): Promise<void> => session.close(),
   };
-  const sessionRun = async (): Promise<void> => {
-    const r = await session.spawn(['/bin/true'], { stdin: 'ignore', reject: false, timeout: input.timeoutMs });
-    if (r.exitCode !== 0) throw new Error(`session command: exit ${String(r.exitCode)} ${String(r.signal ?? '')} ${String(r.stderr)}`);
-  };
+  const sessionRun = (): Promise<void> => trueIn(session, input.timeoutMs);
   const plainAround = {
     open: (): void => {
       isolation = 'none';
@@ -264,16 +267,12 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
 async function pairedRoundsAt32(
   input: SessionBenchInput,
   open: (isolation: 'namespaces' | 'none') => SandboxSession,
-): Promise<NonNullable<SessionBenchReport['ratios']['pairedAt32']>> {
+): Promise<SessionBenchReport['ratios']['pairedAt32']> {
   const rounds = input.quick ? 2 : 5;
   // sandbox.spawn: 160 commands (~2.5 s, five waves of 32) so the last, partly filled wave is a small part of a round.
   const [perSession, perSpawn] = input.quick ? [100, 40] : [400, 160];
   const sessions = { namespaces: open('namespaces'), none: open('none') };
-  const runIn = (s: SandboxSession) => async (): Promise<void> => {
-    const r = await s.spawn(['/bin/true'], { stdin: 'ignore', reject: false, timeout: input.timeoutMs });
-    if (r.exitCode !== 0) throw new Error(`session command: exit ${String(r.exitCode)} ${String(r.signal ?? '')} ${String(r.stderr)}`);
-  };
-  const runs = { namespaces: runIn(sessions.namespaces), none: runIn(sessions.none) };
+  const runs = { namespaces: () => trueIn(sessions.namespaces, input.timeoutMs), none: () => trueIn(sessions.none, input.timeoutMs) };
   const rate = async (run: () => Promise<void>, n: number): Promise<number | undefined> => {
     const r = await measureThroughput(run, n, 32);
     return r.failed === 0 ? r.commandsPerSecond : undefined;
@@ -308,15 +307,10 @@ export function renderSessionReport(r: SessionBenchReport): string {
   const { sessionOverBare: iso, plainSessionOverBare: plain, sessionThroughputOverSpawnAt32: tp, plainSessionThroughputOverSpawnAt32: ptp } = r.ratios;
   lines.push(`  ${mark(iso, (v) => v <= 1.0)}  session command (per-command pid/IPC/mount namespaces) / bare spawn: ${x(iso)} wall (target <= 1.0x), ${x(r.ratios.sessionCpuOverBareCpu)} CPU`);
   lines.push(`  ${mark(plain, (v) => v <= 0.5)}  session command, isolation: 'none' / bare spawn: ${x(plain)} wall (target <= 0.5x)`);
+  // The targets' figure: alternating rounds (ratio of medians, spread of the per-round ratios); the single runs above in brackets.
   const paired = r.ratios.pairedAt32;
-  if (paired !== undefined) {
-    // The targets' figure: alternating rounds (ratio of medians, spread of the per-round ratios); the single runs above in brackets.
-    const spread = (q: Ratio | undefined): string => (q === undefined ? '' : `, per-round ${q.pairedP10.toFixed(2)}–${q.pairedP90.toFixed(2)}`);
-    lines.push(`  ${mark(paired.plain?.value, (v) => v >= 10)}  session throughput, isolation: 'none' / sandbox.spawn throughput at concurrency 32, ${paired.rounds} alternating rounds: ${x(paired.plain?.value)}${spread(paired.plain)} (target >= 10x; single runs above: ${x(ptp)})`);
-    lines.push(`  ${mark(paired.session?.value, (v) => v >= 10)}  session throughput, per-command namespaces / sandbox.spawn throughput at concurrency 32, ${paired.rounds} alternating rounds: ${x(paired.session?.value)}${spread(paired.session)} (target >= 10x; single runs above: ${x(tp)})`);
-  } else {
-    lines.push(`  ${mark(ptp, (v) => v >= 10)}  session throughput, isolation: 'none' / sandbox.spawn throughput at concurrency 32: ${x(ptp)} (target >= 10x)`);
-    lines.push(`  ${mark(tp, (v) => v >= 10)}  session throughput, per-command namespaces / sandbox.spawn throughput at concurrency 32: ${x(tp)} (target >= 10x)`);
-  }
+  const spread = (q: Ratio | undefined): string => (q === undefined ? '' : `, per-round ${q.pairedP10.toFixed(2)}–${q.pairedP90.toFixed(2)}`);
+  lines.push(`  ${mark(paired.plain?.value, (v) => v >= 10)}  session throughput, isolation: 'none' / sandbox.spawn throughput at concurrency 32, ${paired.rounds} alternating rounds: ${x(paired.plain?.value)}${spread(paired.plain)} (target >= 10x; single runs above: ${x(ptp)})`);
+  lines.push(`  ${mark(paired.session?.value, (v) => v >= 10)}  session throughput, per-command namespaces / sandbox.spawn throughput at concurrency 32, ${paired.rounds} alternating rounds: ${x(paired.session?.value)}${spread(paired.session)} (target >= 10x; single runs above: ${x(tp)})`);
   return `${lines.join('\n')}\n`;
 }

@@ -17,7 +17,7 @@ import { SandboxManager } from './manager/transform.js';
 import { createPlanCache } from './manager/plan-cache.js';
 import type { PlanCache } from './manager/plan-cache.js';
 import type { ArgvItem, HostFacts, LaunchRequest, LimitHit, Refusal } from './contracts/index.js';
-import { findRefusals } from './launch/refusals.js';
+import { execaEvidence, findRefusals } from './launch/refusals.js';
 import type { RefusalScanInput } from './launch/refusals.js';
 import type { SandboxSetupError } from './errors.js';
 import { EMPTY_NETWORK_ACCESS, PermissionProfile, cacheDirs, compileNetworkPolicy, parsePermissionProfile } from './permissions/index.js';
@@ -446,16 +446,6 @@ export class Sandbox {
   }
 }
 
-/** execa's result or error (both carry stderr, exitCode and signal) as the refusal scan wants it. */
-function execaEvidence(r: unknown): Omit<RefusalScanInput, 'home' | 'cwd'> {
-  const o = (typeof r === 'object' && r !== null ? r : {}) as { stderr?: unknown; exitCode?: unknown; signal?: unknown };
-  const stderr = typeof o.stderr === 'string' || o.stderr instanceof Uint8Array ? o.stderr : Array.isArray(o.stderr) ? o.stderr.filter((l): l is string => typeof l === 'string') : undefined;
-  return {
-    stderr,
-    exitCode: typeof o.exitCode === 'number' ? o.exitCode : null,
-    signal: typeof o.signal === 'string' ? o.signal : null,
-  };
-}
 
 /** Probes the host once (bwrap, namespaces, seccomp, Landlock) and returns a reusable sandbox. */
 export async function createSandbox(options: CreateSandboxOptions = {}): Promise<Sandbox> {

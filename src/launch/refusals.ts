@@ -56,8 +56,19 @@ export interface RefusalScanInput {
   cwd?: string | undefined;
 }
 
+/** execa's result or error (both carry stderr, exitCode and signal) as the refusal scan wants it. */
+export function execaEvidence(r: unknown): Omit<RefusalScanInput, 'home' | 'cwd'> {
+  const o = (typeof r === 'object' && r !== null ? r : {}) as { stderr?: unknown; exitCode?: unknown; signal?: unknown };
+  const stderr = typeof o.stderr === 'string' || o.stderr instanceof Uint8Array ? o.stderr : Array.isArray(o.stderr) ? o.stderr.filter((l): l is string => typeof l === 'string') : undefined;
+  return {
+    stderr,
+    exitCode: typeof o.exitCode === 'number' ? o.exitCode : null,
+    signal: typeof o.signal === 'string' ? o.signal : null,
+  };
+}
+
 /** The stderr text's last REFUSAL_SCAN_BYTES as a string (execa gives a string, bytes or lines). */
-function tailText(stderr: RefusalScanInput['stderr']): string {
+export function tailText(stderr: RefusalScanInput['stderr']): string {
   if (stderr === undefined) return '';
   if (typeof stderr === 'string') return stderr.length > REFUSAL_SCAN_BYTES ? stderr.slice(-REFUSAL_SCAN_BYTES) : stderr;
   if (stderr instanceof Uint8Array) return Buffer.from(stderr.subarray(Math.max(0, stderr.length - REFUSAL_SCAN_BYTES))).toString('utf8');

@@ -12,6 +12,7 @@ import { SandboxSetupError } from '../errors.js';
 import { loadNative } from '../native.js';
 import { prepareProcess } from './prepare.js';
 import { containInProcessGroup } from './process-group.js';
+import { execaEvidence, tailText } from './refusals.js';
 import { readSetupStatus, takeSetupStatus } from './setup-status.js';
 import { sealedBwrapFd } from './sealed-bwrap.js';
 import { pidfdSpawner, withPidfdSpawn } from './spawn-hook.js';
@@ -80,10 +81,8 @@ function withCause(failure: SandboxSetupError, cause: unknown): SandboxSetupErro
 
 /** bubblewrap's last `bwrap: ...` line in a captured stderr (execa's result or error), at most 300 characters. */
 function bwrapSaid(cause: unknown): string | undefined {
-  const stderr = typeof cause === 'object' && cause !== null ? (cause as { stderr?: unknown }).stderr : undefined;
-  const text = typeof stderr === 'string' ? stderr : stderr instanceof Uint8Array ? Buffer.from(stderr).toString('utf8') : undefined;
-  const line = text
-    ?.split('\n')
+  const line = tailText(execaEvidence(cause).stderr)
+    .split('\n')
     .reverse()
     .find((l) => l.startsWith('bwrap: '));
   return line === undefined ? undefined : line.trim().slice(0, 300);
