@@ -11,6 +11,7 @@ import type { Sandbox } from '../src/sandbox.js';
 import type { SandboxSession } from '../src/session/session.js';
 import { ratio } from './stats.js';
 import type { Ratio } from './stats.js';
+import { buildSpawnFloor, floorRate } from './spawn-floor.js';
 import { measureThroughput } from './throughput.js';
 import type { ThroughputResult } from './throughput.js';
 
@@ -59,7 +60,15 @@ export interface SessionBenchReport {
      * in each round): ratio of the medians, and the spread of the per-round ratios. The targets use these:
      * the single runs above are seconds apart, so a load change between them moves their ratio.
      */
-    pairedAt32: { rounds: number; session: Ratio | undefined; plain: Ratio | undefined };
+    pairedAt32: {
+      rounds: number;
+      session: Ratio | undefined;
+      plain: Ratio | undefined;
+      /** bench/spawn-floor.c in the same sandbox, in the same rounds: over sandbox.spawn, and the session over it. */
+      floorOverSpawn: Ratio | undefined;
+      sessionOverFloor: Ratio | undefined;
+      floorSkipped?: string;
+    };
   };
 }
 
@@ -239,7 +248,7 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
   // sandbox.spawn's rows: 60 commands at c32 took ~1 s and moved ±10 % from run to run (52–63/s in four runs).
   const slowMany = input.quick ? 20 : 200;
   for (const c of [1, 8, 32]) throughput.push(await throughputWithCpu('sandbox.spawn', input.library, slowMany, c));
-  const pairedAt32 = await pairedRoundsAt32(input, (iso) => sb.session('workspace-write', { cwd, isolation: iso }));
+  const pairedAt32 = await pairedRoundsAt32(input, (iso) => sb.session('workspace-write', { cwd, isolation: iso }), cwd);
   const [bare, sess, plain] = batches;
   const at32 = (label: string): number | undefined => throughput.find((t) => t.label === label && t.result.concurrency === 32)?.result.commandsPerSecond;
   const s32 = at32('session');
@@ -261,12 +270,14 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
 
 /**
  * Throughput at concurrency 32 in alternating rounds: a session with per-command namespaces, one with
- * isolation 'none' (both opened once and warmed to 32 inits, as a long-lived caller has them) and
- * sandbox.spawn, each round in that order, so the three see the same machine within seconds.
+ * isolation 'none' (both opened once and warmed to 32 inits, as a long-lived caller has them), the
+ * spawn floor (bench/spawn-floor.ts) and sandbox.spawn, each round in that order, so all four see the
+ * same machine within seconds.
  */
 async function pairedRoundsAt32(
   input: SessionBenchInput,
   open: (isolation: 'namespaces' | 'none') => SandboxSession,
+  cwd: string,
 ): Promise<SessionBenchReport['ratios']['pairedAt32']> {
   const rounds = input.quick ? 2 : 5;
   // sandbox.spawn: 160 commands (~2.5 s, five waves of 32) so the last, partly filled wave is a small part of a round.
@@ -280,6 +291,18 @@ async function pairedRoundsAt32(
   const iso: Array<number | undefined> = [];
   const plain: Array<number | undefined> = [];
   const spawn: Array<number | undefined> = [];
+  const floor: Array<number | undefined> = [];
+  const floorBuild = buildSpawnFloor();
+  let floorSkipped = 'skipped' in floorBuild ? floorBuild.skipped : undefined;
+  const floorRound = async (): Promise<number | undefined> => {
+    if ('skipped' in floorBuild || floorSkipped !== undefined) return undefined;
+    try {
+      return await floorRate(input.sb, floorBuild.bin, perSession, 32, cwd, input.timeoutMs);
+    } catch (e) {
+      floorSkipped = e instanceof Error ? e.message : String(e);
+      return undefined;
+    }
+  };
   try {
     await measureThroughput(runs.namespaces, 32, 32);
     await measureThroughput(runs.none, 32, 32);
@@ -287,12 +310,21 @@ async function pairedRoundsAt32(
       input.log(`bench: sessions, paired throughput round ${round + 1}/${rounds} at concurrency 32`);
       iso.push(await rate(runs.namespaces, perSession));
       plain.push(await rate(runs.none, perSession));
+      floor.push(await floorRound());
       spawn.push(await rate(input.library, perSpawn));
     }
   } finally {
     await Promise.all([sessions.namespaces.close(), sessions.none.close()]);
+    if (!('skipped' in floorBuild)) floorBuild.dispose();
   }
-  return { rounds, session: ratio(iso, spawn), plain: ratio(plain, spawn) };
+  return {
+    rounds,
+    session: ratio(iso, spawn),
+    plain: ratio(plain, spawn),
+    floorOverSpawn: ratio(floor, spawn),
+    sessionOverFloor: ratio(iso, floor),
+    ...(floorSkipped !== undefined ? { floorSkipped } : {}),
+  };
 }
 
 export function renderSessionReport(r: SessionBenchReport): string {
@@ -312,5 +344,11 @@ export function renderSessionReport(r: SessionBenchReport): string {
   const spread = (q: Ratio | undefined): string => (q === undefined ? '' : `, per-round ${q.pairedP10.toFixed(2)}–${q.pairedP90.toFixed(2)}`);
   lines.push(`  ${mark(paired.plain?.value, (v) => v >= 10)}  session throughput, isolation: 'none' / sandbox.spawn throughput at concurrency 32, ${paired.rounds} alternating rounds: ${x(paired.plain?.value)}${spread(paired.plain)} (target >= 10x; single runs above: ${x(ptp)})`);
   lines.push(`  ${mark(paired.session?.value, (v) => v >= 10)}  session throughput, per-command namespaces / sandbox.spawn throughput at concurrency 32, ${paired.rounds} alternating rounds: ${x(paired.session?.value)}${spread(paired.session)} (target >= 10x; single runs above: ${x(tp)})`);
+  // Not a target: what the machine allows. No starter of /bin/true beats a C posix_spawn loop in the same sandbox.
+  if (paired.floorSkipped !== undefined) lines.push(`  floor: skipped (${paired.floorSkipped})`);
+  else {
+    lines.push(`  floor: bench/spawn-floor.c (posix_spawn /bin/true + wait, 32 at a time, in the same sandbox) / sandbox.spawn at concurrency 32, same rounds: ${x(paired.floorOverSpawn?.value)}${spread(paired.floorOverSpawn)} (the highest session ratio this machine allows)`);
+    lines.push(`  session (per-command namespaces) / that floor: ${x(paired.sessionOverFloor?.value)}${spread(paired.sessionOverFloor)}`);
+  }
   return `${lines.join('\n')}\n`;
 }
