@@ -5,7 +5,7 @@
  * getHostFacts picks the bundled binary when the system one is too old, and the launcher runs a
  * real sandbox through it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,49 @@ describe('verified exec of the bundled bwrap (codex-sandbox-launcher --bwrap-ver
     expect(r.status).toBe(125);
     expect(r.stderr).toContain(`bundled bubblewrap digest mismatch for ${copy}`);
     expect(fs.existsSync(marker)).toBe(false);
+  });
+});
+
+describe('the bundled bwrap swapped on disk while the launcher checks it', () => {
+  withNative('only the bytes that were hashed run: a file renamed over the path between the check and the exec never runs', () => {
+    // A command that can write where the package lives swaps the binary back and forth as fast as it can: the
+    // launcher must execute the fd it hashed (execveat), never the path again (that is a new lookup: CWE-367).
+    const dir = path.join(root, 'swapped');
+    fs.mkdirSync(dir, { recursive: true });
+    const target = path.join(dir, 'bwrap');
+    const intact = copyBundled('swapped-intact');
+    const marker = path.join(dir, 'impostor-ran');
+    const impostor = path.join(dir, 'impostor');
+    fs.writeFileSync(impostor, `#!/bin/sh\n: > ${marker}\necho "bubblewrap 9.9.9"\n`, { mode: 0o755 });
+    fs.copyFileSync(intact, target);
+    const stop = path.join(dir, 'stop');
+    const swapper = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs'); const [t, a, b, stop] = process.argv.slice(1); const tmp = t + '.tmp';
+         for (let i = 0; ; i++) { if ((i & 1023) === 0 && fs.existsSync(stop)) break;
+           for (const src of [a, b]) { try { fs.unlinkSync(tmp); } catch {} fs.linkSync(src, tmp); fs.renameSync(tmp, t); } }`,
+        target,
+        intact,
+        impostor,
+        stop,
+      ],
+      { stdio: 'ignore' },
+    );
+    const statuses = new Set<number | null>();
+    try {
+      // 20 launches at least, until both files were seen; without the fd, the impostor runs in about one in four.
+      for (let i = 0; i < 60 && !fs.existsSync(marker) && (i < 20 || statuses.size < 2); i++) {
+        statuses.add(launch(['--bwrap-verified', '--', target, '--version']).status);
+      }
+    } finally {
+      fs.writeFileSync(stop, '');
+      swapper.kill('SIGKILL');
+    }
+    expect(fs.existsSync(marker)).toBe(false);
+    // Both files were seen at the check: the intact one ran (0), the impostor was refused (125).
+    expect([...statuses].sort()).toEqual([0, 125]);
   });
 });
 
