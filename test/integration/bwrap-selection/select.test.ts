@@ -136,6 +136,13 @@ describe.skipIf(!onLinux)('bwrap selection with real binaries (Linux only)', () 
     expect(sel.candidates[0]).toMatchObject({ path: path.join(planted, 'bwrap'), rejected: expect.stringContaining('inside the working directory') });
     expect(sel.bwrap?.path).toBe(path.join(systemDir, 'bwrap'));
     expect(runSandboxed(sel.bwrap?.path ?? '', ['/bin/true']).status).toBe(0);
+    // The same working directory named through a symlink (a library caller's cwd option): still the workspace.
+    const link = path.join(root, 'workspace-link');
+    fs.rmSync(link, { force: true });
+    fs.symlinkSync(ws, link);
+    const viaLink = select([path.join(link, 'bin'), systemDir], { cwd: link });
+    expect(viaLink.candidates[0]).toMatchObject({ path: path.join(planted, 'bwrap'), rejected: expect.stringContaining(`inside the working directory ${ws}`) });
+    expect(viaLink.bwrap?.path).toBe(path.join(systemDir, 'bwrap'));
   });
 
   withSystem('CODEX_SANDBOX_BWRAP forces a binary (still probed) and it runs the command', () => {
