@@ -69,6 +69,11 @@ describe.skipIf(!onLinux || !isRoot || !systemOk)('system bwrap ownership rule (
     fs.chmodSync(dir, 0o1777); // sticky does not help: /tmp-like directories are refused too
     expect(select([dir, '/usr/bin']).candidates[0]).toMatchObject({ rejected: expect.stringContaining('is writable by others (mode 1777)') });
     fs.chmodSync(dir, 0o755);
+    // A writable directory further up is as bad: its member can rename `bin` away and put another one in its place.
+    const parent = path.dirname(dir);
+    fs.chmodSync(parent, 0o775);
+    expect(select([dir, '/usr/bin']).candidates[0]).toMatchObject({ rejected: expect.stringContaining(`its directory ${parent} is writable by its group (mode 0775)`) });
+    fs.chmodSync(parent, 0o700);
     fs.chmodSync(planted, 0o775);
     expect(select([dir, '/usr/bin']).candidates[0]).toMatchObject({ rejected: expect.stringContaining(`the binary ${planted} is writable by its group`) });
     expect(fs.existsSync(marker)).toBe(false);
