@@ -4,7 +4,7 @@
  * by test/fixtures/fake-bwrap/uidmap-fail) it exits 1 with the cause and a fix.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Scratch, repo, requireBuilt } from './helpers.js';
@@ -82,6 +82,34 @@ describe.runIf(process.platform === 'linux')('codex-sandbox doctor (Linux)', () 
     expect(rep.userns.fix).not.toBe('');
     expect(rep.probe).toEqual(expect.objectContaining({ ran: true, ok: false }));
     expect(rep.probe.stderr).toContain('setting up uid map: Permission denied');
+  });
+
+  // A development build ships no bundled bwrap (or no digest): nothing to verify.
+  it.skipIf(!existsSync(path.join(repo, 'build', 'Release', 'bwrap')))('with its bundled bwrap changed on disk it exits 1 naming the digest mismatch, and launches nothing', () => {
+    // A copy of the installed package (dist/, build/Release/) whose bundled bwrap lost one byte: doctor must say that
+    // the bytes are not the ones built, not run its namespace probe through them (the launcher would refuse anyway).
+    const pkg = path.join(s.root, 'package');
+    mkdirSync(path.join(pkg, 'build'), { recursive: true });
+    copyFileSync(path.join(repo, 'package.json'), path.join(pkg, 'package.json'));
+    cpSync(path.join(repo, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    cpSync(path.join(repo, 'build', 'Release'), path.join(pkg, 'build', 'Release'), { recursive: true, filter: (src) => !src.includes('obj.target') });
+    symlinkSync(path.join(repo, 'node_modules'), path.join(pkg, 'node_modules'));
+    const bwrap = path.join(pkg, 'build', 'Release', 'bwrap');
+    const bytes = readFileSync(bwrap);
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+    writeFileSync(bwrap, bytes);
+    const r = spawnSync(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.js'), 'doctor', '--json'], {
+      cwd: s.project,
+      env: s.env({ CODEX_SANDBOX_BWRAP: 'bundled' }),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(1);
+    const rep = JSON.parse(r.stdout) as DoctorJson;
+    expect(rep.bwrap).toMatchObject({ path: bwrap, source: 'bundled', digestVerified: false });
+    expect(rep.verdict).toContain(`cannot sandbox: codex-sandbox: bundled bubblewrap digest mismatch for ${bwrap}: expected sha256:`);
+    expect(rep.probe.ran).toBe(false);
   });
 
   it('with CODEX_SANDBOX_BWRAP pointing nowhere it exits 1 and says to fix or unset it', () => {

@@ -136,6 +136,13 @@ describe.skipIf(!onLinux)('bwrap selection with real binaries (Linux only)', () 
     expect(sel.candidates[0]).toMatchObject({ path: path.join(planted, 'bwrap'), rejected: expect.stringContaining('inside the working directory') });
     expect(sel.bwrap?.path).toBe(path.join(systemDir, 'bwrap'));
     expect(runSandboxed(sel.bwrap?.path ?? '', ['/bin/true']).status).toBe(0);
+    // The same working directory named through a symlink (a library caller's cwd option): still the workspace.
+    const link = path.join(root, 'workspace-link');
+    fs.rmSync(link, { force: true });
+    fs.symlinkSync(ws, link);
+    const viaLink = select([path.join(link, 'bin'), systemDir], { cwd: link });
+    expect(viaLink.candidates[0]).toMatchObject({ path: path.join(planted, 'bwrap'), rejected: expect.stringContaining(`inside the working directory ${ws}`) });
+    expect(viaLink.bwrap?.path).toBe(path.join(systemDir, 'bwrap'));
   });
 
   withSystem('CODEX_SANDBOX_BWRAP forces a binary (still probed) and it runs the command', () => {
@@ -185,6 +192,13 @@ describe.skipIf(!onLinux)('probeBwrap on real programs (Linux only)', () => {
     fs.renameSync(tmp, bin);
     expect(probeBwrap(bin).version).toBe('0.6.0');
     expect(fs.readFileSync(count, 'utf8').split('\n').filter(Boolean)).toHaveLength(4);
+    // Rewritten in place (same inode; `cp` over it, or a truncating upgrade): its size and times changed, so it is
+    // probed again, and an older bwrap without --perms is never taken for the one probed before.
+    const inode = fs.statSync(bin).ino;
+    fs.writeFileSync(bin, `#!/bin/sh\necho x >> ${count}\ncase "$1" in --version) echo "bubblewrap 0.4.0";; *) printf '  --ro-bind SRC DEST\\n  --unshare-user\\n';; esac\n`);
+    expect(fs.statSync(bin).ino).toBe(inode);
+    expect(probeBwrap(bin)).toMatchObject({ version: '0.4.0', perms: false });
+    expect(fs.readFileSync(count, 'utf8').split('\n').filter(Boolean)).toHaveLength(6);
   });
 
   it('a program that is not bubblewrap is rejected with its path', () => {

@@ -69,9 +69,39 @@ describe.skipIf(!onLinux || !isRoot || !systemOk)('system bwrap ownership rule (
     fs.chmodSync(dir, 0o1777); // sticky does not help: /tmp-like directories are refused too
     expect(select([dir, '/usr/bin']).candidates[0]).toMatchObject({ rejected: expect.stringContaining('is writable by others (mode 1777)') });
     fs.chmodSync(dir, 0o755);
+    // A writable directory further up is as bad: its member can rename `bin` away and put another one in its place.
+    const parent = path.dirname(dir);
+    fs.chmodSync(parent, 0o775);
+    expect(select([dir, '/usr/bin']).candidates[0]).toMatchObject({ rejected: expect.stringContaining(`its directory ${parent} is writable by its group (mode 0775)`) });
+    fs.chmodSync(parent, 0o700);
     fs.chmodSync(planted, 0o775);
     expect(select([dir, '/usr/bin']).candidates[0]).toMatchObject({ rejected: expect.stringContaining(`the binary ${planted} is writable by its group`) });
     expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('a root-owned link in root-only directories is judged by the directories of the bwrap it points to: one others can replace is never run', () => {
+    // The link's own directories are root-only, but its target's directory is writable by everyone, so anyone can
+    // swap the binary the link reaches. The rule must follow the link (realpath) before checking the ancestors.
+    const base = trustedDir('bwrap-trust-link-');
+    const linkDir = path.join(base, 'bin');
+    fs.mkdirSync(linkDir);
+    const shared = path.join(scratch, 'shared-bin');
+    const marker = path.join(scratch, 'ran-through-link');
+    const target = plantBwrap(shared, marker);
+    fs.chmodSync(shared, 0o777);
+    fs.symlinkSync(target, path.join(linkDir, 'bwrap'));
+    try {
+      const sel = select([linkDir, '/usr/bin']);
+      expect(sel.bwrap?.path).toBe(SYSTEM_BWRAP);
+      expect(sel.candidates[0]).toMatchObject({ path: target, rejected: expect.stringContaining(`its directory ${shared} is writable by others (mode 0777)`) });
+      // The same link named by CODEX_SANDBOX_BWRAP: refused with the same reason, no fallback.
+      const forced = select(['/usr/bin'], { CODEX_SANDBOX_BWRAP: path.join(linkDir, 'bwrap') });
+      expect(forced.bwrap).toBeUndefined();
+      expect(forced.problem).toContain(`not trusted: its directory ${shared} is writable by others (mode 0777)`);
+      expect(fs.existsSync(marker)).toBe(false);
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it('the same binary, root-owned in root-only directories, is trusted and used (it runs)', () => {

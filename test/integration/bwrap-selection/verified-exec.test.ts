@@ -5,14 +5,16 @@
  * getHostFacts picks the bundled binary when the system one is too old, and the launcher runs a
  * real sandbox through it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { clearHostFactsCache, doctorBwrapReport, getHostFacts, getLinuxHostDetails } from '../../../src/host/facts.js';
 import { bundledBwrapPath, launcherPath, loadNative } from '../../../src/native.js';
 import { digestMismatchMessage, normaliseEmbeddedDigest } from '../../../src/host/bundled-bwrap.js';
-import { isRoot, placeFake, sha256, trustedDir } from './helpers.js';
+import { launch as launchProcess } from '../../../src/launch/run.js';
+import { Sandbox } from '../../../src/sandbox.js';
+import { isRoot, placeFake, sha256, tempDir, trustedDir } from './helpers.js';
 
 interface Native {
   launcher: string;
@@ -37,7 +39,7 @@ function findNative(): { native: Native | undefined; why: string } {
 }
 
 const { native, why } = findNative();
-const withNative = (name: string, fn: () => void): void => {
+const withNative = (name: string, fn: () => void | Promise<void>): void => {
   if (native !== undefined) it(name, fn);
   else it.skip(`${name} [skipped: ${why}]`, fn);
 };
@@ -97,6 +99,78 @@ describe('verified exec of the bundled bwrap (codex-sandbox-launcher --bwrap-ver
     const r = launch(['--bwrap-verified', '--', copy, '--version']);
     expect(r.status).toBe(125);
     expect(r.stderr).toContain(`bundled bubblewrap digest mismatch for ${copy}`);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+});
+
+describe('the bundled bwrap swapped on disk while the launcher checks it', () => {
+  withNative('only the bytes that were hashed run: a file renamed over the path between the check and the exec never runs', () => {
+    // A command that can write where the package lives swaps the binary back and forth as fast as it can: the
+    // launcher must execute the fd it hashed (execveat), never the path again (that is a new lookup: CWE-367).
+    const dir = path.join(root, 'swapped');
+    fs.mkdirSync(dir, { recursive: true });
+    const target = path.join(dir, 'bwrap');
+    const intact = copyBundled('swapped-intact');
+    const marker = path.join(dir, 'impostor-ran');
+    const impostor = path.join(dir, 'impostor');
+    fs.writeFileSync(impostor, `#!/bin/sh\n: > ${marker}\necho "bubblewrap 9.9.9"\n`, { mode: 0o755 });
+    fs.copyFileSync(intact, target);
+    const stop = path.join(dir, 'stop');
+    const swapper = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs'); const [t, a, b, stop] = process.argv.slice(1); const tmp = t + '.tmp';
+         for (let i = 0; ; i++) { if ((i & 1023) === 0 && fs.existsSync(stop)) break;
+           for (const src of [a, b]) { try { fs.unlinkSync(tmp); } catch {} fs.linkSync(src, tmp); fs.renameSync(tmp, t); } }`,
+        target,
+        intact,
+        impostor,
+        stop,
+      ],
+      { stdio: 'ignore' },
+    );
+    const statuses = new Set<number | null>();
+    try {
+      // 20 launches at least, until both files were seen; without the fd, the impostor runs in about one in four.
+      for (let i = 0; i < 60 && !fs.existsSync(marker) && (i < 20 || statuses.size < 2); i++) {
+        statuses.add(launch(['--bwrap-verified', '--', target, '--version']).status);
+      }
+    } finally {
+      fs.writeFileSync(stop, '');
+      swapper.kill('SIGKILL');
+    }
+    expect(fs.existsSync(marker)).toBe(false);
+    // Both files were seen at the check: the intact one ran (0), the impostor was refused (125).
+    expect([...statuses].sort()).toEqual([0, 125]);
+  });
+});
+
+describe('the bundled bwrap replaced on disk by a sandboxed command', () => {
+  withNative('the next run through it is refused with the launcher digest message, and the replacement never runs', async () => {
+    // The bwrap at a path a sandboxed command can write: run 1 swaps the binary for one that would run first, outside
+    // any sandbox, on every later launch. The planner already refuses a writable root inside codex-sandbox's own
+    // installation (so this copy lives elsewhere); the launcher's hash is the layer that holds if that is ever missed.
+    const ws = tempDir('verified-exec-ws-');
+    onTestFinished(() => fs.rmSync(ws, { recursive: true, force: true }));
+    fs.mkdirSync(path.join(ws, 'pkg'), { recursive: true });
+    const copy = path.join(ws, 'pkg', 'bwrap');
+    fs.copyFileSync(native?.bundled ?? '', copy);
+    fs.chmodSync(copy, 0o755);
+    const marker = path.join(root, 'replacement-ran');
+    clearHostFactsCache();
+    const facts = getHostFacts({ env: { PATH: '/usr/bin:/bin', HOME: '/root' }, cwd: ws });
+    const linux = facts.linux;
+    if (linux === undefined) throw new Error('no Linux facts');
+    const bwrap = { path: copy, source: 'bundled' as const, version: undefined, argv0: true, perms: true, roBindFd: true, disableUserns: true, setuid: false, expectedSha256: native?.digest };
+    const sb = new Sandbox({ ...facts, linux: { ...linux, bwrap } }, process.env, launchProcess);
+    const opts = { cwd: ws, reject: false, stdin: 'ignore' } as const;
+    const swap = `printf '#!/bin/sh\\n: > ${marker}\\nexec ${native?.bundled ?? ''} "$@"\\n' > pkg/new && chmod 755 pkg/new && mv -f pkg/new pkg/bwrap && echo replaced`;
+    const r1 = await sb.spawn(['/bin/sh', '-c', swap], 'workspace-write', opts);
+    expect(r1.stdout, String(r1.stderr)).toBe('replaced');
+    expect(fs.readFileSync(copy, 'utf8')).toContain(marker);
+    // Exit 125 from the launcher: a set-up failure, thrown even with reject: false.
+    await expect(sb.spawn(['/bin/echo', 'second-run'], 'workspace-write', opts)).rejects.toThrow(`bundled bubblewrap digest mismatch for ${copy}`);
     expect(fs.existsSync(marker)).toBe(false);
   });
 });

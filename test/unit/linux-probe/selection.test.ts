@@ -160,6 +160,17 @@ describe('selectBwrap preference order', () => {
     expect(sel.problem).toBeUndefined();
   });
 
+  it('a development build whose unpinned bundled bwrap works still comes after a trusted system one (for root too)', () => {
+    // Nothing checks the bytes of an unpinned bundled bwrap before it runs outside the sandbox; the system one is root's.
+    const { probe, calls } = fakeProbe({ '/usr/bin/bwrap': { perms: true, argv0: true, version: '0.8.0' }, '/pkg/bwrap': { perms: true, argv0: true, version: '0.12.0' } });
+    for (const preference of [plain, { ...plain, uid: 0 }]) {
+      const sel = selectBwrap({ env: {}, cwd: '/w', bundledPath: '/pkg/bwrap', expectedSha256: undefined, probe, findSystem: system(['/usr/bin/bwrap']), bundled, preference });
+      expect(sel.bwrap).toMatchObject({ path: '/usr/bin/bwrap', source: 'system' });
+      expect(sel.reason).toContain('development build');
+    }
+    expect(calls).toEqual(['/usr/bin/bwrap', '/usr/bin/bwrap']);
+  });
+
   it('skips a system bwrap without --perms and takes the next system one', () => {
     const { probe } = fakeProbe({
       '/opt/old/bwrap': { perms: false, argv0: false, version: '0.4.0' },
