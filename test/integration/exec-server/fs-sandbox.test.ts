@@ -38,6 +38,22 @@ function helperPids(): number[] {
   return pids;
 }
 
+/** The fs helpers running under the process `root` (its descendants by parent pid). */
+function helpersUnder(root: number): number[] {
+  const parentOf = (pid: number): number => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return 0;
+    }
+  };
+  return helperPids().filter((pid) => {
+    for (let p = parentOf(pid); p > 1; p = parentOf(p)) if (p === root) return true;
+    return false;
+  });
+}
+
 describe.skipIf(!isLinux || !built)('exec-server fs/* in the sandbox: escapes refused, disk unchanged (Codex §4.5)', () => {
   let server: ServerProcess;
   let c: WsClient;
@@ -170,6 +186,24 @@ describe.skipIf(!isLinux || !built)('exec-server fs/* in the sandbox: escapes re
     }
   });
 
+  it('a helper serves one sandbox context: a request for another workspace root never runs in the first one\'s live helper (each writes only its own root)', async () => {
+    const other = join(dir.base, 'ws2');
+    mkdirSync(other);
+    const fsOther = new FsClient(c, workspaceWriteSandbox(uri(other)));
+    try {
+      // Same permissions, other cwd and workspaceRoots; the first context's helper is alive (just used).
+      await fs.call('fs/writeFile', { path: uri(join(dir.ws, 'mine.txt')), dataBase64: b64('a') });
+      expect((await fsOther.error('fs/writeFile', { path: uri(join(dir.ws, 'from-other.txt')), dataBase64: b64('b') })).message).toMatch(SANDBOX_DENIED);
+      await fsOther.call('fs/writeFile', { path: uri(join(other, 'own.txt')), dataBase64: b64('b') });
+      expect((await fs.error('fs/writeFile', { path: uri(join(other, 'from-first.txt')), dataBase64: b64('a') })).message).toMatch(SANDBOX_DENIED);
+      expect(existsSync(join(dir.ws, 'from-other.txt')) || existsSync(join(other, 'from-first.txt'))).toBe(false);
+      expect(readFileSync(join(other, 'own.txt'), 'utf8')).toBe('b');
+    } finally {
+      rmSync(join(dir.ws, 'mine.txt'), { force: true });
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('file_system_sandboxed_write_allows_additional_write_root', async () => {
     const extra = join(dir.base, 'extra');
     mkdirSync(extra);
@@ -227,6 +261,27 @@ describe.skipIf(!isLinux || !built)('exec-server fs/* in the sandbox: escapes re
     while (helperPids().length > 0 && Date.now() - t1 < 10_000) await sleep(100);
     expect(helperPids()).toEqual([]);
   });
+  it('one connection keeps at most 8 helpers (distinct sandbox contexts): a 9th context stops the least recently used idle one', async () => {
+    const c4 = await WsClient.connect(server.url);
+    await c4.initialize();
+    try {
+      // Nine contexts that differ only in a repeated entry: nine helper keys, one plan (so one sandbox session).
+      const ctx = (i: number): FsClient => {
+        const sb = readOnlySandbox(dir.wsUri) as { permissions: { file_system: { entries: unknown[] } } };
+        const entry = sb.permissions.file_system.entries[0];
+        return new FsClient(c4, { ...sb, permissions: { ...sb.permissions, file_system: { type: 'restricted', entries: Array.from({ length: i }, () => entry) } } });
+      };
+      // Twice over the first eight, so all eight are alive (an idle helper stops after 2 s) when the ninth starts.
+      for (const _ of [1, 2]) for (let i = 1; i <= 8; i += 1) await ctx(i).call('fs/getMetadata', { path: dir.wsUri });
+      await ctx(9).call('fs/getMetadata', { path: dir.wsUri });
+      const running = helpersUnder(server.proc.pid ?? 0).length;
+      expect(running).toBeGreaterThan(0);
+      expect(running).toBeLessThanOrEqual(8);
+    } finally {
+      await c4.close();
+    }
+  });
+
   it('a helper that dies fails its requests with -32603 `fs sandbox helper failed with status …`; the next call starts a new one', async () => {
     const c3 = await WsClient.connect(server.url);
     await c3.initialize();
