@@ -161,6 +161,28 @@ describe.skipIf(!isLinux || !built)('exec-server processes (Codex §5.2)', () =>
     expect(readFileSync(marker, 'utf8')).toBe(a);
   });
 
+  it('a process belongs to its client session: another client cannot read, write to, interrupt, close the stdin of or terminate it, and has the same id for its own', async () => {
+    await c.call('process/start', startParams('owned', ['sh', '-c', 'trap "echo INT" INT; cat; echo EOF; sleep 30'], dir.wsUri, { pipeStdin: true }));
+    const c2 = await WsClient.connect(server.url);
+    try {
+      await c2.initialize();
+      expect((await c2.request('process/read', { processId: 'owned' })).error).toEqual({ code: -32600, message: 'unknown process id owned' });
+      expect(await c2.call('process/write', { processId: 'owned', chunk: b64('typed\n'), writeId: 'w1' })).toEqual({ status: 'unknownProcess' });
+      expect(await c2.call('process/signal', { processId: 'owned', signal: 'interrupt' })).toEqual({});
+      expect((await c2.request('process/closeStdin', { processId: 'owned' })).error?.message).toBe('unknown process id owned');
+      expect(await c2.call('process/terminate', { processId: 'owned' })).toEqual({ running: false });
+      await c2.call('process/start', startParams('owned', ['echo', 'theirs'], dir.wsUri));
+      expect(outputOf(await c2.untilClosed('owned'))).toBe('theirs\n');
+    } finally {
+      await c2.close();
+    }
+    await sleep(200);
+    // Nothing reached the owner's process: no input echoed, no SIGINT trapped, no EOF, still running.
+    expect(outputOf(c.events('owned'))).toBe('');
+    expect(await c.call('process/terminate', { processId: 'owned' })).toEqual({ running: true });
+    await c.untilClosed('owned');
+  });
+
   it('duplicate_process_ids_allow_only_one_successful_start; closed_process_is_evicted_after_retention (id reusable)', async () => {
     const [a, b] = await Promise.all([
       c.request('process/start', startParams('dup', ['sleep', '0.3'], dir.wsUri)),
