@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, b64, built, chunksText, isLinux, outputOf, scratch, sleep, startParams, startServer, workspaceWriteSandbox, WsClient } from './helpers.js';
 import type { ServerProcess } from './helpers.js';
+import { createExecServer } from '../../../src/exec-server/index.js';
 
 describe.skipIf(!isLinux || !built)('exec-server processes (Codex §5.2)', () => {
   let server: ServerProcess;
@@ -369,6 +370,25 @@ describe.skipIf(!isLinux || !built)('exec-server processes (Codex §5.2)', () =>
     const seqs = (r.chunks as Array<{ seq: number }>).map((x) => x.seq);
     expect(seqs[0]).toBeGreaterThan(1);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+  });
+
+  it('output retention: a client session keeps at most maxRetainedBytesPerSession over all its processes (a client that never reads cannot grow the server)', async () => {
+    const budget = 1024 * 1024;
+    const lib = await createExecServer({ listen: 'ws://127.0.0.1:0', maxRetainedBytesPerSession: budget, log: () => undefined });
+    const d = await WsClient.connect(lib.url);
+    try {
+      await d.initialize();
+      // Two processes of 1 MiB each: each within the per-process 1 MiB, together twice the session's budget.
+      for (const id of ['r1', 'r2']) await d.call('process/start', startParams(id, ['sh', '-c', 'head -c 1048000 /dev/zero | tr "\\0" a; echo END'], dir.wsUri));
+      for (const id of ['r1', 'r2']) await d.untilClosed(id);
+      let kept = 0;
+      for (const id of ['r1', 'r2']) kept += chunksText(await d.call('process/read', { processId: id })).length;
+      expect(kept).toBeGreaterThan(budget / 2);
+      expect(kept).toBeLessThanOrEqual(budget);
+    } finally {
+      await d.close();
+      await lib.close();
+    }
   });
 
   it('a process id that is missing or starting: process/read → unknown process id', async () => {
