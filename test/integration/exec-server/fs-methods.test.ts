@@ -92,6 +92,13 @@ describe.skipIf(!isLinux || !built).each(MODES)('exec-server fs/* (Codex §5.3),
       message: 'fs/copy cannot copy a directory to itself or one of its descendants',
     });
     expect(existsSync(join(d, 'tree/inner'))).toBe(false);
+    // The same destination spelled through a symlink to the tree (else: a copy into itself, level after level).
+    symlinkSync('tree', join(d, 'alias'));
+    expect(await fs.error('fs/copy', { sourcePath: uri(join(d, 'tree')), destinationPath: uri(join(d, 'alias/inner')), recursive: true })).toEqual({
+      code: -32600,
+      message: 'fs/copy cannot copy a directory to itself or one of its descendants',
+    });
+    expect(existsSync(join(d, 'tree/inner'))).toBe(false);
   });
 
   it('file_system_copy_preserves_symlink_source, _preserves_symlinks_in_recursive_copy, _ignores_unknown_special_files_in_recursive_copy, _rejects_standalone_fifo_source', async () => {
