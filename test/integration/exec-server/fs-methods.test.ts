@@ -308,6 +308,12 @@ describe.skipIf(!isLinux || !built).each(MODES)('exec-server fs/* (Codex §5.3),
     const t0 = Date.now();
     expect((await fs.request('fs/writeFile', { path: uri(join(d, 'fifo')), dataBase64: b64('x'), followSymlinks: false })).error).toBeDefined();
     expect(await fs.error('fs/readFile', { path: uri(join(d, 'fifo')) })).toEqual({ code: -32600, message: `path \`${join(d, 'fifo')}\` is not a file` });
+    // A FIFO planted where a copy goes: refused at once, not a copy (and the connection behind it) stuck
+    // until a reader comes; the FIFO is left as it was and the next request is served.
+    writeFileSync(join(d, 'src.txt'), 'data');
+    expect((await fs.request('fs/copy', { sourcePath: uri(join(d, 'src.txt')), destinationPath: uri(join(d, 'fifo')), recursive: false })).error).toBeDefined();
+    expect(lstatSync(join(d, 'fifo')).isFIFO()).toBe(true);
+    expect(await fs.call('fs/readFile', { path: uri(join(d, 'src.txt')) })).toEqual({ dataBase64: b64('data') });
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(lstatSync(join(d, 'fifo')).isFIFO()).toBe(true);
   });
