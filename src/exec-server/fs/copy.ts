@@ -1,5 +1,6 @@
 /** `fs/copy` (Codex local_file_system.rs copy): files, symlinks recreated as symlinks, directories recursively. */
-import { copyFile, lstat, mkdir, readdir, readlink, realpath, symlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, readlink, realpath, symlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { invalidInput } from './errors.js';
 
@@ -18,6 +19,39 @@ async function canonicalDestination(dest: NativePath): Promise<string> {
   }
 }
 
+/**
+ * Copies one regular file. Both ends are opened O_NONBLOCK and checked with fstat first: a FIFO at either
+ * path (planted, or swapped in after the listing) fails or is skipped at once instead of blocking in open(2)
+ * for a partner that never comes (fifo(7)), which would hold the server's thread and the connection forever.
+ * Returns false when the source is not a regular file after all.
+ */
+async function copyRegular(from: NativePath, to: NativePath): Promise<boolean> {
+  const src = await open(from, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  try {
+    const st = await src.stat();
+    if (!st.isFile()) return false;
+    // No O_TRUNC at open: a FIFO or device destination is refused before anything is changed.
+    const dst = await open(to, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK, st.mode & 0o7777);
+    try {
+      if (!(await dst.stat()).isFile()) throw invalidInput(`fs/copy destination \`${asBuf(to).toString('utf8')}\` is not a regular file`);
+      await dst.truncate(0);
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (let pos = 0; ; ) {
+        const { bytesRead } = await src.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        await dst.write(buf, 0, bytesRead, pos);
+        pos += bytesRead;
+      }
+      await dst.chmod(st.mode & 0o7777);
+    } finally {
+      await dst.close();
+    }
+    return true;
+  } finally {
+    await src.close();
+  }
+}
+
 async function copyTree(src: NativePath, dest: NativePath): Promise<void> {
   await mkdir(dest);
   for (const d of await readdir(asBuf(src), { encoding: 'buffer', withFileTypes: true })) {
@@ -25,7 +59,7 @@ async function copyTree(src: NativePath, dest: NativePath): Promise<void> {
     const to = join(dest, d.name);
     if (d.isSymbolicLink()) await symlink(await readlink(from, { encoding: 'buffer' }), to);
     else if (d.isDirectory()) await copyTree(from, to);
-    else if (d.isFile()) await copyFile(from, to);
+    else if (d.isFile()) await copyRegular(from, to);
     // Inside a recursive copy other special files (FIFOs, sockets, devices) are skipped (Codex).
   }
 }
@@ -37,7 +71,7 @@ export async function copyPath(src: NativePath, dest: NativePath, recursive: boo
     return;
   }
   if (st.isFile()) {
-    await copyFile(src, dest);
+    if (!(await copyRegular(src, dest))) throw invalidInput('fs/copy only supports regular files, directories, and symlinks');
     return;
   }
   if (!st.isDirectory()) throw invalidInput('fs/copy only supports regular files, directories, and symlinks');

@@ -92,6 +92,13 @@ describe.skipIf(!isLinux || !built).each(MODES)('exec-server fs/* (Codex §5.3),
       message: 'fs/copy cannot copy a directory to itself or one of its descendants',
     });
     expect(existsSync(join(d, 'tree/inner'))).toBe(false);
+    // The same destination spelled through a symlink to the tree (else: a copy into itself, level after level).
+    symlinkSync('tree', join(d, 'alias'));
+    expect(await fs.error('fs/copy', { sourcePath: uri(join(d, 'tree')), destinationPath: uri(join(d, 'alias/inner')), recursive: true })).toEqual({
+      code: -32600,
+      message: 'fs/copy cannot copy a directory to itself or one of its descendants',
+    });
+    expect(existsSync(join(d, 'tree/inner'))).toBe(false);
   });
 
   it('file_system_copy_preserves_symlink_source, _preserves_symlinks_in_recursive_copy, _ignores_unknown_special_files_in_recursive_copy, _rejects_standalone_fifo_source', async () => {
@@ -158,6 +165,26 @@ describe.skipIf(!isLinux || !built).each(MODES)('exec-server fs/* (Codex §5.3),
     const few = await fs.call('fs/walk', { path: uri(d), options: { maxDepth: 64, maxDirectories: 100, maxEntries: 3, followDirectorySymlinks: false } });
     expect((few.entries as unknown[]).length).toBe(3);
     expect(few.truncated).toBe(true);
+    // maxDirectories counts the root: with 2, `b` is entered and `b/deep` is listed but not entered.
+    const dirs = await fs.call('fs/walk', { path: uri(d), options: { maxDepth: 64, maxDirectories: 2, maxEntries: 100, followDirectorySymlinks: false } });
+    expect(dirs).toEqual({ entries: (all.entries as unknown[]).slice(0, 4), errors: [], truncated: true });
+  });
+
+  // Hundreds of long entries once are enough: the budget is the same code in-process and in the helper.
+  it.runIf(mode === 'direct')('fs/walk stops at its 4 MiB response budget (truncated), however many entries the limits allow', async () => {
+    // 14 directories of 255-byte names, then 400 files of 200-byte names, every byte percent-encoded in
+    // the URI (`#` → %23): ~11 KB per entry's URI, ~4.6 MB in all.
+    const root = fresh();
+    let deep = root;
+    for (let i = 0; i < 14; i += 1) deep = join(deep, '#'.repeat(255));
+    mkdirSync(deep, { recursive: true });
+    for (let i = 0; i < 400; i += 1) writeFileSync(join(deep, `${String(i).padStart(4, '0')}${'#'.repeat(196)}`), '');
+    const r = await fs.call('fs/walk', { path: uri(root), options: { maxDepth: 64, maxDirectories: 100, maxEntries: 50_000, followDirectorySymlinks: false } });
+    const entries = r.entries as Array<{ path: string }>;
+    expect(r.truncated).toBe(true);
+    expect(entries.length).toBeGreaterThan(300);
+    expect(entries.length).toBeLessThan(414);
+    expect(entries.reduce((n, e) => n + Buffer.byteLength(e.path) + 64, 0)).toBeLessThanOrEqual(4 * 1024 * 1024);
   });
 
   it('file_system_walk_handles_invalid_roots_and_limits: file root → empty, missing root → -32004, bad limits → -32600', async () => {
@@ -183,6 +210,8 @@ describe.skipIf(!isLinux || !built).each(MODES)('exec-server fs/* (Codex §5.3),
     const opts = { maxDepth: 8, maxDirectories: 100, maxEntries: 100 };
     const noFollow = await fs.call('fs/walk', { path: uri(d), options: { ...opts, followDirectorySymlinks: false } });
     expect((noFollow.entries as Array<{ path: string }>).map((e) => e.path)).not.toContain(uri(join(d, 'zlink')));
+    // A root that is a symlink (a directory a command swapped for a link to elsewhere) is not walked when not following.
+    expect(await fs.call('fs/walk', { path: uri(join(d, 'zlink')), options: { ...opts, followDirectorySymlinks: false } })).toEqual({ entries: [], errors: [], truncated: false });
     const followed = await fs.call('fs/walk', { path: uri(d), options: { ...opts, followDirectorySymlinks: true, pruneHiddenDirectories: true } });
     const paths = (followed.entries as Array<{ path: string }>).map((e) => e.path);
     expect(paths).toContain(uri(join(d, 'zlink')));
@@ -248,6 +277,8 @@ describe.skipIf(!isLinux || !built).each(MODES)('exec-server fs/* (Codex §5.3),
       expect((await fs.request('fs/writeFile', { path: uri(p), dataBase64: b64('changed'), ...nf })).error).toBeDefined();
     }
     expect((await fs.request('fs/createDirectory', { path: uri(join(d, 'dirlink/new')), ...nf })).error).toBeDefined();
+    // A symlink (to a directory) where the directory should be is not taken as that directory.
+    expect((await fs.error('fs/createDirectory', { path: uri(join(d, 'dirlink')), recursive: true, ...nf })).message).toMatch(/exists \(os error 17\)$/);
     expect((await fs.request('fs/remove', { path: uri(join(d, 'dirlink/f.txt')), ...nf })).error).toBeDefined();
     expect((await fs.request('fs/getMetadata', { path: uri(join(d, 'dirlink/f.txt')), ...nf })).error).toBeDefined();
     expect(readFileSync(join(d, 'real/f.txt'), 'utf8')).toBe('original');
@@ -277,6 +308,12 @@ describe.skipIf(!isLinux || !built).each(MODES)('exec-server fs/* (Codex §5.3),
     const t0 = Date.now();
     expect((await fs.request('fs/writeFile', { path: uri(join(d, 'fifo')), dataBase64: b64('x'), followSymlinks: false })).error).toBeDefined();
     expect(await fs.error('fs/readFile', { path: uri(join(d, 'fifo')) })).toEqual({ code: -32600, message: `path \`${join(d, 'fifo')}\` is not a file` });
+    // A FIFO planted where a copy goes: refused at once, not a copy (and the connection behind it) stuck
+    // until a reader comes; the FIFO is left as it was and the next request is served.
+    writeFileSync(join(d, 'src.txt'), 'data');
+    expect((await fs.request('fs/copy', { sourcePath: uri(join(d, 'src.txt')), destinationPath: uri(join(d, 'fifo')), recursive: false })).error).toBeDefined();
+    expect(lstatSync(join(d, 'fifo')).isFIFO()).toBe(true);
+    expect(await fs.call('fs/readFile', { path: uri(join(d, 'src.txt')) })).toEqual({ dataBase64: b64('data') });
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(lstatSync(join(d, 'fifo')).isFIFO()).toBe(true);
   });

@@ -7,7 +7,7 @@
 import { accessSync, constants, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { b64, built, isLinux, repo, scratch, sleep, startServer, workspaceWriteSandbox, WsClient } from './helpers.js';
+import { alive, b64, built, isLinux, repo, scratch, sleep, startServer, workspaceWriteSandbox, WsClient } from './helpers.js';
 import type { ServerProcess } from './helpers.js';
 import { FsClient, readOnlySandbox, restrictedReadSandbox, SANDBOX_DENIED, uri } from './fs-helpers.js';
 
@@ -36,6 +36,22 @@ function helperPids(): number[] {
     }
   }
   return pids;
+}
+
+/** The fs helpers running under the process `root` (its descendants by parent pid). */
+function helpersUnder(root: number): number[] {
+  const parentOf = (pid: number): number => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return 0;
+    }
+  };
+  return helperPids().filter((pid) => {
+    for (let p = parentOf(pid); p > 1; p = parentOf(p)) if (p === root) return true;
+    return false;
+  });
 }
 
 describe.skipIf(!isLinux || !built)('exec-server fs/* in the sandbox: escapes refused, disk unchanged (Codex §4.5)', () => {
@@ -170,6 +186,24 @@ describe.skipIf(!isLinux || !built)('exec-server fs/* in the sandbox: escapes re
     }
   });
 
+  it('a helper serves one sandbox context: a request for another workspace root never runs in the first one\'s live helper (each writes only its own root)', async () => {
+    const other = join(dir.base, 'ws2');
+    mkdirSync(other);
+    const fsOther = new FsClient(c, workspaceWriteSandbox(uri(other)));
+    try {
+      // Same permissions, other cwd and workspaceRoots; the first context's helper is alive (just used).
+      await fs.call('fs/writeFile', { path: uri(join(dir.ws, 'mine.txt')), dataBase64: b64('a') });
+      expect((await fsOther.error('fs/writeFile', { path: uri(join(dir.ws, 'from-other.txt')), dataBase64: b64('b') })).message).toMatch(SANDBOX_DENIED);
+      await fsOther.call('fs/writeFile', { path: uri(join(other, 'own.txt')), dataBase64: b64('b') });
+      expect((await fs.error('fs/writeFile', { path: uri(join(other, 'from-first.txt')), dataBase64: b64('a') })).message).toMatch(SANDBOX_DENIED);
+      expect(existsSync(join(dir.ws, 'from-other.txt')) || existsSync(join(other, 'from-first.txt'))).toBe(false);
+      expect(readFileSync(join(other, 'own.txt'), 'utf8')).toBe('b');
+    } finally {
+      rmSync(join(dir.ws, 'mine.txt'), { force: true });
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('file_system_sandboxed_write_allows_additional_write_root', async () => {
     const extra = join(dir.base, 'extra');
     mkdirSync(extra);
@@ -210,30 +244,64 @@ describe.skipIf(!isLinux || !built)('exec-server fs/* in the sandbox: escapes re
 
   it('a helper stops when idle, lives while a read handle is open, and is killed when its connection goes (Codex kill_on_drop)', async () => {
     const t0 = Date.now();
+    const mine = (): number[] => helpersUnder(server.proc.pid ?? 0);
     await new FsClient(c, readOnlySandbox(dir.wsUri)).call('fs/getMetadata', { path: dir.wsUri });
-    expect(helperPids().length).toBeGreaterThan(0);
-    while (helperPids().length > 0 && Date.now() - t0 < 10_000) await sleep(100);
-    expect(helperPids()).toEqual([]);
+    expect(mine().length).toBeGreaterThan(0);
+    while (mine().length > 0 && Date.now() - t0 < 10_000) await sleep(100);
+    expect(mine()).toEqual([]);
     const c2 = await WsClient.connect(server.url);
     await c2.initialize();
     writeFileSync(join(dir.ws, 'held.txt'), 'held');
     await new FsClient(c2, readOnlySandbox(dir.wsUri)).call('fs/open', { handleId: 'keep', path: uri(join(dir.ws, 'held.txt')) });
-    const held = helperPids();
+    const held = mine();
     expect(held.length).toBe(1);
     await sleep(3000);
-    expect(helperPids()).toEqual(held);
+    expect(mine()).toEqual(held);
     c2.drop();
     const t1 = Date.now();
-    while (helperPids().length > 0 && Date.now() - t1 < 10_000) await sleep(100);
-    expect(helperPids()).toEqual([]);
+    while (mine().length > 0 && Date.now() - t1 < 10_000) await sleep(100);
+    expect(mine()).toEqual([]);
   });
+  it('one connection keeps at most 8 helpers (distinct sandbox contexts): a 9th context stops the least recently used idle one at once', async () => {
+    const root = server.proc.pid ?? 0;
+    const c4 = await WsClient.connect(server.url);
+    await c4.initialize();
+    writeFileSync(join(dir.ws, 'busy.txt'), 'b');
+    try {
+      // Nine contexts that differ only in a repeated entry: nine helper keys, one plan (so one sandbox session).
+      const ctx = (i: number): FsClient => {
+        const sb = readOnlySandbox(dir.wsUri) as { permissions: { file_system: { entries: unknown[] } } };
+        const entry = sb.permissions.file_system.entries[0];
+        return new FsClient(c4, { ...sb, permissions: { ...sb.permissions, file_system: { type: 'restricted', entries: Array.from({ length: i }, () => entry) } } });
+      };
+      const before = new Set(helpersUnder(root));
+      await ctx(1).call('fs/getMetadata', { path: dir.wsUri });
+      const first = helpersUnder(root).filter((p) => !before.has(p));
+      expect(first.length).toBe(1);
+      // Contexts 2–8 hold a read handle each (busy: never stopped); context 1 is the one idle helper.
+      for (let i = 2; i <= 8; i += 1) await ctx(i).call('fs/open', { handleId: `h${i}`, path: uri(join(dir.ws, 'busy.txt')) });
+      await ctx(1).call('fs/getMetadata', { path: dir.wsUri });
+      const idleFrom = Date.now();
+      await ctx(9).call('fs/getMetadata', { path: dir.wsUri });
+      // Evicted when the 9th started; without the bound it would live until its 2 s idle stop.
+      while (alive(first[0] ?? 0) && Date.now() - idleFrom < 1500) await sleep(25);
+      expect(alive(first[0] ?? 0)).toBe(false);
+    } finally {
+      await c4.close();
+      const t0 = Date.now();
+      while (helpersUnder(root).length > 0 && Date.now() - t0 < 5000) await sleep(50);
+      rmSync(join(dir.ws, 'busy.txt'));
+    }
+  });
+
   it('a helper that dies fails its requests with -32603 `fs sandbox helper failed with status …`; the next call starts a new one', async () => {
     const c3 = await WsClient.connect(server.url);
     await c3.initialize();
     const fs3 = new FsClient(c3, readOnlySandbox(dir.wsUri));
     writeFileSync(join(dir.ws, 'held2.txt'), 'held');
+    const before = new Set(helpersUnder(server.proc.pid ?? 0));
     await fs3.call('fs/open', { handleId: 'h', path: uri(join(dir.ws, 'held2.txt')) });
-    const [pid] = helperPids();
+    const [pid] = helpersUnder(server.proc.pid ?? 0).filter((p) => !before.has(p));
     expect(pid).toBeDefined();
     process.kill(pid ?? 0, 'SIGKILL');
     const t0 = Date.now();

@@ -105,6 +105,25 @@ describe.skipIf(!isLinux || !built).each(MODES)('exec-server fs/open, fs/readBlo
     for (let i = 1; i < 128; i += 1) await c.call('fs/close', { handleId: `h${i}` });
   });
 
+  it('a read handle belongs to its connection: another client cannot read or close it, and its own handle of the same id reads its own file', async () => {
+    const d = fresh();
+    writeFileSync(join(d, 'mine'), 'private');
+    writeFileSync(join(d, 'theirs'), 'other');
+    await fs.call('fs/open', { handleId: 'mine', path: uri(join(d, 'mine')) });
+    const c2 = await WsClient.connect(server.url);
+    try {
+      await c2.initialize();
+      expect(await c2.request('fs/readBlock', { handleId: 'mine', offset: 0, len: 100 }).then((m) => m.error)).toEqual({ code: -32004, message: 'unknown file read handle `mine`' });
+      expect(await c2.call('fs/close', { handleId: 'mine' })).toEqual({});
+      await new FsClient(c2, fs.sandbox).call('fs/open', { handleId: 'mine', path: uri(join(d, 'theirs')) });
+      expect(Buffer.from(String((await c2.call('fs/readBlock', { handleId: 'mine', offset: 0, len: 100 })).chunk), 'base64').toString()).toBe('other');
+    } finally {
+      await c2.close();
+    }
+    expect((await block('mine', 0, 100)).data.toString()).toBe('private');
+    await c.call('fs/close', { handleId: 'mine' });
+  });
+
   it('open_rejects_handle_ids_longer_than_32_bytes; readBlock len bounds; unknown handle -32004', async () => {
     const d = fresh();
     writeFileSync(join(d, 'f'), 'x');

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, b64, built, chunksText, isLinux, outputOf, scratch, sleep, startParams, startServer, workspaceWriteSandbox, WsClient } from './helpers.js';
 import type { ServerProcess } from './helpers.js';
+import { createExecServer } from '../../../src/exec-server/index.js';
 
 describe.skipIf(!isLinux || !built)('exec-server processes (Codex §5.2)', () => {
   let server: ServerProcess;
@@ -159,6 +160,28 @@ describe.skipIf(!isLinux || !built)('exec-server processes (Codex §5.2)', () =>
     const a = readFileSync(marker, 'utf8');
     await sleep(400);
     expect(readFileSync(marker, 'utf8')).toBe(a);
+  });
+
+  it('a process belongs to its client session: another client cannot read, write to, interrupt, close the stdin of or terminate it, and has the same id for its own', async () => {
+    await c.call('process/start', startParams('owned', ['sh', '-c', 'trap "echo INT" INT; cat; echo EOF; sleep 30'], dir.wsUri, { pipeStdin: true }));
+    const c2 = await WsClient.connect(server.url);
+    try {
+      await c2.initialize();
+      expect((await c2.request('process/read', { processId: 'owned' })).error).toEqual({ code: -32600, message: 'unknown process id owned' });
+      expect(await c2.call('process/write', { processId: 'owned', chunk: b64('typed\n'), writeId: 'w1' })).toEqual({ status: 'unknownProcess' });
+      expect(await c2.call('process/signal', { processId: 'owned', signal: 'interrupt' })).toEqual({});
+      expect((await c2.request('process/closeStdin', { processId: 'owned' })).error?.message).toBe('unknown process id owned');
+      expect(await c2.call('process/terminate', { processId: 'owned' })).toEqual({ running: false });
+      await c2.call('process/start', startParams('owned', ['echo', 'theirs'], dir.wsUri));
+      expect(outputOf(await c2.untilClosed('owned'))).toBe('theirs\n');
+    } finally {
+      await c2.close();
+    }
+    await sleep(200);
+    // Nothing reached the owner's process: no input echoed, no SIGINT trapped, no EOF, still running.
+    expect(outputOf(c.events('owned'))).toBe('');
+    expect(await c.call('process/terminate', { processId: 'owned' })).toEqual({ running: true });
+    await c.untilClosed('owned');
   });
 
   it('duplicate_process_ids_allow_only_one_successful_start; closed_process_is_evicted_after_retention (id reusable)', async () => {
@@ -347,6 +370,25 @@ describe.skipIf(!isLinux || !built)('exec-server processes (Codex §5.2)', () =>
     const seqs = (r.chunks as Array<{ seq: number }>).map((x) => x.seq);
     expect(seqs[0]).toBeGreaterThan(1);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+  });
+
+  it('output retention: a client session keeps at most maxRetainedBytesPerSession over all its processes (a client that never reads cannot grow the server)', async () => {
+    const budget = 1024 * 1024;
+    const lib = await createExecServer({ listen: 'ws://127.0.0.1:0', maxRetainedBytesPerSession: budget, log: () => undefined });
+    const d = await WsClient.connect(lib.url);
+    try {
+      await d.initialize();
+      // Two processes of 1 MiB each: each within the per-process 1 MiB, together twice the session's budget.
+      for (const id of ['r1', 'r2']) await d.call('process/start', startParams(id, ['sh', '-c', 'head -c 1048000 /dev/zero | tr "\\0" a; echo END'], dir.wsUri));
+      for (const id of ['r1', 'r2']) await d.untilClosed(id);
+      let kept = 0;
+      for (const id of ['r1', 'r2']) kept += chunksText(await d.call('process/read', { processId: id })).length;
+      expect(kept).toBeGreaterThan(budget / 2);
+      expect(kept).toBeLessThanOrEqual(budget);
+    } finally {
+      await d.close();
+      await lib.close();
+    }
   });
 
   it('a process id that is missing or starting: process/read → unknown process id', async () => {

@@ -372,6 +372,13 @@ describe.skipIf(!isLinux || !built)('exec-server bearer token (beyond Codex: net
     const r = spawnSync(process.execPath, [CLI, 'exec-server', '--auth-token-file', loose], { encoding: 'utf8', timeout: 20_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('chmod 600');
+    // A short token could be guessed: refused, with how to make a good one.
+    const short = join(dir.base, 'short');
+    writeFileSync(short, 'fifteen-chars15\n');
+    chmodSync(short, 0o600);
+    const s = spawnSync(process.execPath, [CLI, 'exec-server', '--auth-token-file', short], { encoding: 'utf8', timeout: 20_000 });
+    expect(s.status).toBe(2);
+    expect(s.stderr).toContain('the token must be at least 16 characters (e.g. openssl rand -hex 32)');
   });
 
   it('with a token: no or a wrong bearer → 401; the right one upgrades; /readyz stays open', async () => {
