@@ -200,6 +200,16 @@ describe('network rules: decisions', () => {
     expect(decideAddress(policy({ allow: ['*'] }), addr, 443).allowed).toBe(allowed);
   });
 
+  it("this host's own addresses are refused like private ones unless an IP rule allows them", () => {
+    const own = ['203.0.113.7', '2001:db8::7', 'fe80::1'];
+    expect(decideAddress(policy({ allow: ['*'] }), '203.0.113.7', 443, own)).toMatchObject({ allowed: false, reason: "address 203.0.113.7 is one of this host's own addresses and no IP rule allows it (DNS-rebinding guard)" });
+    expect(decideAddress(policy({ allow: ['*'] }), '::ffff:203.0.113.7', 443, own).allowed).toBe(false);
+    expect(decideAddress(policy({ allow: ['*'] }), '2001:db8::7', 443, own).allowed).toBe(false);
+    expect(decideAddress(policy({ allow: ['*'] }), '203.0.113.8', 443, own).allowed).toBe(true);
+    expect(decideAddress(policy({ allow: ['*', '203.0.113.0/24'] }), '203.0.113.7', 443, own)).toMatchObject({ allowed: true, rule: 'allow 203.0.113.0/24' });
+    expect(decideAddress(policy({ allow: ['*'], allowHostPorts: [443] }), '203.0.113.7', 443, own).allowed).toBe(false);
+  });
+
   it('deny CIDR rules apply to resolved addresses too', () => {
     const q = policy({ allow: ['*'], deny: ['93.184.0.0/16'] });
     expect(decideAddress(q, '93.184.216.34', 443)).toMatchObject({ allowed: false, rule: 'deny 93.184.0.0/16' });
