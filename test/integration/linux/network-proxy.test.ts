@@ -96,9 +96,12 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
       .map((l) => '    ' + l)
       .join('\n')}\n    print('OPEN')\nexcept OSError as e:\n    print('ERR', errno.errorcode.get(e.errno, e.errno))`;
 
-  it('a direct connection that ignores the proxy variables reaches nothing (own network namespace)', async () => {
+  it('a direct connection that ignores the proxy variables reaches nothing (own network namespace), also under a profile with the network on', async () => {
     const r = await run([PY, '-c', probe(`s=socket.socket(); s.settimeout(3); s.connect(('127.0.0.1', ${port}))`)], 'workspace-write', { cwd: s.ws, networkAccess: { allowHostPorts: [port] } });
     expect(r.stdout.trim()).toBe('ERR ECONNREFUSED');
+    // The same when the profile itself says network on: an allow list always means the sandbox's own namespace.
+    const on = await run([PY, '-c', probe(`s=socket.socket(); s.settimeout(3); s.connect(('127.0.0.1', ${port}))`)], 'workspace-write', { cwd: s.ws, network: true, networkAccess: { allowHostPorts: [port] } });
+    expect(on.stdout.trim(), on.stderr).toBe('ERR ECONNREFUSED');
   });
 
   /** Runs `code` with a proxy session of its own, whose socket path the command gets in PROXY_SOCK. */
