@@ -330,6 +330,53 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     expect(alive).toBe(false);
   });
 
+  it("a command's connections to the bridge cost at most 256 relay processes outside the sandbox (its pids limit does not cover them)", async () => {
+    // Each accepted connection is one forked relay in the host's pid namespace, out of the sandbox's
+    // pids limit and cgroup: without the forwarder's bound, a command holding connections open makes
+    // the host run as many processes as it likes.
+    const code = [
+      'import socket, time',
+      'held = []',
+      'for i in range(280):',
+      '    s = socket.socket(); s.setblocking(False)',
+      '    try:',
+      "        s.connect(('127.0.0.1', 3128))",
+      '    except BlockingIOError:',
+      '        pass',
+      '    held.append(s)',
+      "print('held', len(held), flush=True)",
+      'time.sleep(30)',
+    ].join('\n');
+    const sb = await sandbox();
+    const sub = sb.spawn([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: {} });
+    try {
+      const launcher = sub.pid ?? 0;
+      // proc(5) /proc/PID/task/TID/children: the thread's children, one read instead of a walk of /proc.
+      const childrenOf = (pid: string): string[] => {
+        try {
+          return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((c) => c !== '');
+        } catch {
+          return [];
+        }
+      };
+      let most = 0;
+      let settledAt = 0;
+      for (let i = 0; i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        // The forwarder is the launcher's child with relays of its own (bwrap's child is the sandbox's init).
+        const counts = childrenOf(String(launcher)).map((c) => childrenOf(c).length);
+        most = Math.max(most, ...counts);
+        if (most > 256) break;
+        if (most === 256 && settledAt === 0) settledAt = i;
+        if (settledAt > 0 && i - settledAt >= 4) break; // 0.2 s more at 256: the forwarder stopped accepting
+      }
+      expect(most).toBe(256);
+    } finally {
+      sub.kill('SIGKILL');
+      await sub.catch(() => undefined);
+    }
+  });
+
   it('the proxy socket directory is removed when the command ends', async () => {
     const r = await run([PY, '-c', `import os; print(os.environ['HTTP_PROXY'])`], 'workspace-write', { cwd: s.ws, networkAccess: {} });
     expect(r.exitCode).toBe(0);
