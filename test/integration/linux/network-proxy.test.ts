@@ -4,12 +4,14 @@
  * reported; a direct connection (no proxy), a host unix socket, and the proxy's own socket by path
  * are all refused.
  */
+import { execFile, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { Server as NetServer } from 'node:net';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyDenial } from '../../../src/launch/proxy/session.js';
 import { isLinux, PY, run, sandbox, scratch, viaSessions } from './helpers.js';
@@ -374,6 +376,44 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
     } finally {
       sub.kill('SIGKILL');
       await sub.catch(() => undefined);
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("another local user cannot use a command's proxy: its socket's directory is the caller's alone (root runs this as csbx-test; skipped otherwise)", async () => {
+    if (spawnSync('id', ['-u', 'csbx-test']).status !== 0) spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', 'csbx-test']);
+    const sb = await sandbox();
+    // A caller with umask 000 (some daemons and containers): the socket itself is then 0777, and only its
+    // directory (mkdtemp(3): 0700) keeps other users out.
+    const umask = process.umask(0);
+    const session = (() => {
+      try {
+        return sb.openProxy({ networkAccess: { allowHostPorts: [port] } });
+      } finally {
+        process.umask(umask);
+      }
+    })();
+    try {
+      await session.listening;
+      // A plain-HTTP request for an allowed host port, straight to the proxy's unix socket.
+      const code = [
+        'import os, socket',
+        'try:',
+        '    s = socket.socket(socket.AF_UNIX); s.connect(os.environ["SOCK"])',
+        `    s.sendall(b"GET http://127.0.0.1:${port}/by-path HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n")`,
+        '    print(s.recv(4096).decode(errors="replace").splitlines()[-1])',
+        'except OSError as e:',
+        '    print("ERR", e.errno)',
+      ].join('\n');
+      const env = { ...process.env, SOCK: session.socketPath, CODE: code };
+      // Control: the caller itself is served (the attack is real).
+      // Asynchronously: the proxy runs in this process and must keep serving meanwhile.
+      const exec = promisify(execFile);
+      const own = await exec(PY, ['-c', code], { env, encoding: 'utf8' });
+      expect(own.stdout.trim(), own.stderr).toBe('hello from the host /by-path');
+      const other = await exec('su', ['csbx-test', '-s', '/bin/sh', '-c', `${PY} -c "$CODE"`], { env, encoding: 'utf8' });
+      expect(other.stdout.trim(), other.stderr).toBe('ERR 13'); // EACCES: mkdtemp's 0700 directory
+    } finally {
+      await session.close();
     }
   });
 
