@@ -9,8 +9,9 @@
  *   `10.0.0.0/8`, `::1` an IP literal or CIDR block
  *   `*`                 anything (useful in deny lists: `*:22`)
  * Deny rules win over allow rules. A name that is allowed but resolves to a loopback, private,
- * link-local, multicast or unspecified address is refused unless an IP/CIDR allow rule (or a host
- * port) covers that address: the DNS-rebinding guard of srt's proxy (sandbox-runtime.md §5).
+ * link-local, multicast or unspecified address, or to one of this host's own addresses, is refused
+ * unless an IP/CIDR allow rule (or a host port, for loopback) covers that address: the DNS-rebinding
+ * guard of srt's proxy (sandbox-runtime.md §3.2, §5).
  */
 import { SandboxError } from '../errors.js';
 
@@ -310,15 +311,23 @@ export function decideHost(policy: CompiledNetworkPolicy, host: string, port: nu
  * in a special range (loopback, private, link-local, …) is refused unless an IP/CIDR allow rule or a
  * host port covers it — a name allowed as `*.example.com` must not be pointed at 127.0.0.1 or the
  * cloud metadata endpoint (DNS rebinding; srt's resolved-address guard, sandbox-runtime.md §5).
+ * `ownAddresses` are this host's interface addresses (the proxy passes them): a public one is refused
+ * like a private one, since it reaches the host's services that listen on every interface (0.0.0.0),
+ * which a host firewall lets local traffic reach (srt refuses "every address of the host's own
+ * interfaces", sandbox-runtime.md §3.2).
  */
-export function decideAddress(policy: CompiledNetworkPolicy, address: string, port: number): NetworkDecision {
+export function decideAddress(policy: CompiledNetworkPolicy, address: string, port: number, ownAddresses: readonly string[] = []): NetworkDecision {
   const ip = parseIp(address);
   if (ip === null) return { allowed: false, rule: null, reason: `resolved to ${JSON.stringify(address)}, which is not an IP address` };
   const text = formatIp(ip);
   for (const r of policy.deny) {
     if (r.host.kind === 'cidr' && ruleMatches(r, text, ip, port)) return { allowed: false, rule: `deny ${r.text}`, reason: `address ${text} is denied by rule ${JSON.stringify(r.text)}` };
   }
-  if (!isSpecialAddress(ip)) return { allowed: true, rule: null, reason: `address ${text} is public` };
+  const own = ownAddresses.some((a) => {
+    const o = parseIp(a);
+    return o !== null && o.family === ip.family && o.value === ip.value;
+  });
+  if (!own && !isSpecialAddress(ip)) return { allowed: true, rule: null, reason: `address ${text} is public` };
   for (const r of policy.allow) {
     if (r.host.kind === 'cidr' && ruleMatches(r, text, ip, port)) return { allowed: true, rule: `allow ${r.text}`, reason: `address ${text} is allowed by rule ${JSON.stringify(r.text)}` };
   }
@@ -326,6 +335,6 @@ export function decideAddress(policy: CompiledNetworkPolicy, address: string, po
   return {
     allowed: false,
     rule: null,
-    reason: `address ${text} is loopback, private or link-local and no IP rule allows it (DNS-rebinding guard)`,
+    reason: `address ${text} is ${own && !isSpecialAddress(ip) ? "one of this host's own addresses" : 'loopback, private or link-local'} and no IP rule allows it (DNS-rebinding guard)`,
   };
 }

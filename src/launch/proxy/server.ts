@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type * as Net from 'node:net';
 import type { Socket } from 'node:net';
+import type * as Os from 'node:os';
 import { canonicalHost, compileNetworkPolicy, decideAddress, decideHost, parseIp } from '../../permissions/index.js';
 import type { CompiledNetworkPolicy, NetworkAccessPolicy } from '../../permissions/index.js';
 import { readSocksRequest, SOCKS_REPLY, socksReply } from './socks5.js';
@@ -22,6 +23,13 @@ const requireBuiltin = createRequire(import.meta.url);
 const http = (): typeof Http => requireBuiltin('node:http') as typeof Http;
 const dns = (): typeof Dns => requireBuiltin('node:dns/promises') as typeof Dns;
 const net = (): typeof Net => requireBuiltin('node:net') as typeof Net;
+const os = (): typeof Os => requireBuiltin('node:os') as typeof Os;
+
+/** This host's interface addresses now (they change: DHCP, VPNs), for the address guard (decideAddress). */
+const hostAddresses = (): string[] =>
+  Object.values(os().networkInterfaces())
+    .flat()
+    .flatMap((a) => (a === undefined ? [] : [a.address]));
 
 export type ProxyProtocol = 'http' | 'connect' | 'socks5';
 
@@ -85,8 +93,9 @@ async function decide(policy: CompiledNetworkPolicy, resolve: (h: string) => Pro
     }
   }
   let first: Dialed | null = null;
+  const own = hostAddresses();
   for (const a of addresses) {
-    const check = decideAddress(policy, a, port);
+    const check = decideAddress(policy, a, port, own);
     if (check.allowed) return { ok: true, address: a };
     first ??= deny(check.rule, `${canonical} ${check.reason}`);
   }

@@ -4,12 +4,14 @@
  * reported; a direct connection (no proxy), a host unix socket, and the proxy's own socket by path
  * are all refused.
  */
+import { execFile, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { Server as NetServer } from 'node:net';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyDenial } from '../../../src/launch/proxy/session.js';
 import { isLinux, PY, run, sandbox, scratch, viaSessions } from './helpers.js';
@@ -96,9 +98,12 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
       .map((l) => '    ' + l)
       .join('\n')}\n    print('OPEN')\nexcept OSError as e:\n    print('ERR', errno.errorcode.get(e.errno, e.errno))`;
 
-  it('a direct connection that ignores the proxy variables reaches nothing (own network namespace)', async () => {
+  it('a direct connection that ignores the proxy variables reaches nothing (own network namespace), also under a profile with the network on', async () => {
     const r = await run([PY, '-c', probe(`s=socket.socket(); s.settimeout(3); s.connect(('127.0.0.1', ${port}))`)], 'workspace-write', { cwd: s.ws, networkAccess: { allowHostPorts: [port] } });
     expect(r.stdout.trim()).toBe('ERR ECONNREFUSED');
+    // The same when the profile itself says network on: an allow list always means the sandbox's own namespace.
+    const on = await run([PY, '-c', probe(`s=socket.socket(); s.settimeout(3); s.connect(('127.0.0.1', ${port}))`)], 'workspace-write', { cwd: s.ws, network: true, networkAccess: { allowHostPorts: [port] } });
+    expect(on.stdout.trim(), on.stderr).toBe('ERR ECONNREFUSED');
   });
 
   /** Runs `code` with a proxy session of its own, whose socket path the command gets in PROXY_SOCK. */
@@ -325,6 +330,94 @@ describe.skipIf(!isLinux)('linux sandbox: network allow list through the filteri
       }
     }
     expect(alive).toBe(false);
+  });
+
+  // The bound is the launcher's (native/launcher/proxy_bridge.cc), the same with either bwrap and through a
+  // session: the default pass alone runs it (it forks 256 relays).
+  const otherPass = viaSessions || process.env['CODEX_SANDBOX_BWRAP'] === 'system';
+  it.skipIf(otherPass)("a command's connections to the bridge cost at most 256 relay processes outside the sandbox (its pids limit does not cover them; the default pass only)", async () => {
+    // Each accepted connection is one forked relay in the host's pid namespace, out of the sandbox's
+    // pids limit and cgroup: without the forwarder's bound, a command holding connections open makes
+    // the host run as many processes as it likes.
+    const code = [
+      'import socket, time',
+      'held = []',
+      'for i in range(280):',
+      '    s = socket.socket(); s.setblocking(False)',
+      '    try:',
+      "        s.connect(('127.0.0.1', 3128))",
+      '    except BlockingIOError:',
+      '        pass',
+      '    held.append(s)',
+      "print('held', len(held), flush=True)",
+      'time.sleep(30)',
+    ].join('\n');
+    const sb = await sandbox();
+    const sub = sb.spawn([PY, '-c', code], 'workspace-write', { cwd: s.ws, networkAccess: {} });
+    try {
+      const launcher = sub.pid ?? 0;
+      // proc(5) /proc/PID/task/TID/children: the thread's children, one read instead of a walk of /proc.
+      const childrenOf = (pid: string): string[] => {
+        try {
+          return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((c) => c !== '');
+        } catch {
+          return [];
+        }
+      };
+      let most = 0;
+      let settledAt = 0;
+      for (let i = 0; i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        // The forwarder is the launcher's child with relays of its own (bwrap's child is the sandbox's init).
+        const counts = childrenOf(String(launcher)).map((c) => childrenOf(c).length);
+        most = Math.max(most, ...counts);
+        if (most > 256) break;
+        if (most === 256 && settledAt === 0) settledAt = i;
+        if (settledAt > 0 && i - settledAt >= 4) break; // 0.2 s more at 256: the forwarder stopped accepting
+      }
+      expect(most).toBe(256);
+    } finally {
+      sub.kill('SIGKILL');
+      await sub.catch(() => undefined);
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("another local user cannot use a command's proxy: its socket's directory is the caller's alone (root runs this as csbx-test; skipped otherwise)", async () => {
+    if (spawnSync('id', ['-u', 'csbx-test']).status !== 0) spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', 'csbx-test']);
+    const sb = await sandbox();
+    // A caller with umask 000 (some daemons and containers): the socket itself is then 0777, and only its
+    // directory (mkdtemp(3): 0700) keeps other users out.
+    const umask = process.umask(0);
+    const session = (() => {
+      try {
+        return sb.openProxy({ networkAccess: { allowHostPorts: [port] } });
+      } finally {
+        process.umask(umask);
+      }
+    })();
+    try {
+      await session.listening;
+      // A plain-HTTP request for an allowed host port, straight to the proxy's unix socket.
+      const code = [
+        'import os, socket',
+        'try:',
+        '    s = socket.socket(socket.AF_UNIX); s.connect(os.environ["SOCK"])',
+        `    s.sendall(b"GET http://127.0.0.1:${port}/by-path HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n")`,
+        '    print(s.recv(4096).decode(errors="replace").splitlines()[-1])',
+        'except OSError as e:',
+        '    print("ERR", e.errno)',
+      ].join('\n');
+      const env = { ...process.env, SOCK: session.socketPath, CODE: code };
+      // Control: the caller itself is served (the attack is real).
+      // Asynchronously: the proxy runs in this process and must keep serving meanwhile.
+      const exec = promisify(execFile);
+      const own = await exec(PY, ['-c', code], { env, encoding: 'utf8' });
+      expect(own.stdout.trim(), own.stderr).toBe('hello from the host /by-path');
+      const other = await exec('su', ['csbx-test', '-s', '/bin/sh', '-c', `${PY} -c "$CODE"`], { env, encoding: 'utf8' });
+      expect(other.stdout.trim(), other.stderr).toBe('ERR 13'); // EACCES: mkdtemp's 0700 directory
+    } finally {
+      await session.close();
+    }
   });
 
   it('the proxy socket directory is removed when the command ends', async () => {

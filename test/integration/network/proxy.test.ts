@@ -46,6 +46,8 @@ afterEach(async () => {
 /** A name table: `allowed.test` and `rebind.test` both point at the local server's loopback address. */
 const resolve = async (host: string): Promise<string[]> => {
   if (host === 'allowed.test' || host === 'rebind.test' || host === 'denied.test') return ['127.0.0.1'];
+  // Loopback first, then a documentation address (TEST-NET-3, RFC 5737) standing in for a public one.
+  if (host === 'mixed.test') return ['127.0.0.1', '203.0.113.1'];
   throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
 };
 
@@ -127,6 +129,15 @@ describe('filtering proxy', () => {
     const no = (await exchange({ port: proxy.port ?? 0 }, `CONNECT rebind.test:${echoPort} HTTP/1.1\r\n\r\n`)).toString();
     expect(no).toMatch(/^HTTP\/1.1 403/);
     expect(denials[0]?.reason).toMatch(/127\.0\.0\.1 is loopback, private or link-local.*DNS-rebinding guard/);
+  });
+
+  it('a name with a loopback and a public address is dialed at the public one: the address checked is the one dialed', async () => {
+    const { proxy, denials } = await start({ allow: ['mixed.test'] });
+    // Dialing 127.0.0.1 would echo `ping` back; 203.0.113.1 answers nothing (or 502) within the wait.
+    const out = (await exchange({ port: proxy.port ?? 0 }, `CONNECT mixed.test:${echoPort} HTTP/1.1\r\n\r\nping`)).toString();
+    expect(out).not.toMatch(/^HTTP\/1.1 200/);
+    expect(out).not.toContain('ping');
+    expect(denials).toEqual([]);
   });
 
   it('IP literal spellings of loopback are not a way around the list', async () => {

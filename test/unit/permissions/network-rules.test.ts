@@ -142,6 +142,74 @@ describe('network rules: decisions', () => {
     expect(decideAddress(p, addr, port).allowed).toBe(allowed);
   });
 
+  it.each([
+    // The LAN, the metadata endpoint and a public host at a host-port number: a host port is loopback only.
+    ['192.168.1.1', 8080, false],
+    ['10.2.0.1', 8080, false],
+    ['169.254.169.254', 8080, false],
+    ['fd00::1', 8080, false],
+    ['0.0.0.0', 8080, false],
+    ['::1', 8080, true],
+  ])('a name resolved to %s at host port %d → %s (host ports cover loopback only)', (addr, port, allowed) => {
+    expect(decideAddress(p, addr, port).allowed).toBe(allowed);
+  });
+
+  it.each([
+    ['example.com', 8080],
+    ['10.2.0.1', 8080],
+    ['192.168.1.1', 8080],
+    ['[fd00::1]', 8080],
+    ['notlocalhost', 8080],
+  ])('%s at host port %d is not allowed by it (a host port is 127.0.0.1, ::1 and localhost only)', (host, port) => {
+    expect(decideHost(p, host, port)).toMatchObject({ allowed: false, rule: null });
+  });
+
+  it.each([
+    // Each special range: inside (refused under `*`) and just outside (public).
+    ['0.0.0.0', false],
+    ['0.255.255.255', false],
+    ['1.0.0.0', true],
+    ['9.255.255.255', true],
+    ['10.255.255.255', false],
+    ['100.63.255.255', true],
+    ['100.64.0.0', false],
+    ['100.127.255.255', false],
+    ['100.128.0.0', true],
+    ['126.255.255.255', true],
+    ['127.255.255.254', false],
+    ['169.254.0.1', false],
+    ['172.15.255.255', true],
+    ['172.16.0.1', false],
+    ['172.31.255.255', false],
+    ['172.32.0.0', true],
+    ['192.168.255.255', false],
+    ['192.169.0.0', true],
+    ['224.0.0.1', false],
+    ['255.255.255.255', false],
+    ['223.255.255.255', true],
+    ['::', false],
+    ['::1', false],
+    ['fc00::1', false],
+    ['fd12:3456::1', false],
+    ['fe00::1', true],
+    ['fe80::1', false],
+    ['febf::1', false],
+    ['ff02::1', false],
+    ['2001:db8::1', true],
+  ])('under `*`, an address %s is public: %s', (addr, allowed) => {
+    expect(decideAddress(policy({ allow: ['*'] }), addr, 443).allowed).toBe(allowed);
+  });
+
+  it("this host's own addresses are refused like private ones unless an IP rule allows them", () => {
+    const own = ['203.0.113.7', '2001:db8::7', 'fe80::1'];
+    expect(decideAddress(policy({ allow: ['*'] }), '203.0.113.7', 443, own)).toMatchObject({ allowed: false, reason: "address 203.0.113.7 is one of this host's own addresses and no IP rule allows it (DNS-rebinding guard)" });
+    expect(decideAddress(policy({ allow: ['*'] }), '::ffff:203.0.113.7', 443, own).allowed).toBe(false);
+    expect(decideAddress(policy({ allow: ['*'] }), '2001:db8::7', 443, own).allowed).toBe(false);
+    expect(decideAddress(policy({ allow: ['*'] }), '203.0.113.8', 443, own).allowed).toBe(true);
+    expect(decideAddress(policy({ allow: ['*', '203.0.113.0/24'] }), '203.0.113.7', 443, own)).toMatchObject({ allowed: true, rule: 'allow 203.0.113.0/24' });
+    expect(decideAddress(policy({ allow: ['*'], allowHostPorts: [443] }), '203.0.113.7', 443, own).allowed).toBe(false);
+  });
+
   it('deny CIDR rules apply to resolved addresses too', () => {
     const q = policy({ allow: ['*'], deny: ['93.184.0.0/16'] });
     expect(decideAddress(q, '93.184.216.34', 443)).toMatchObject({ allowed: false, rule: 'deny 93.184.0.0/16' });
