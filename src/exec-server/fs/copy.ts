@@ -33,7 +33,11 @@ async function copyRegular(from: NativePath, to: NativePath): Promise<boolean> {
     // No O_TRUNC at open: a FIFO or device destination is refused before anything is changed.
     const dst = await open(to, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK, st.mode & 0o7777);
     try {
-      if (!(await dst.stat()).isFile()) throw invalidInput(`fs/copy destination \`${asBuf(to).toString('utf8')}\` is not a regular file`);
+      const dt = await dst.stat();
+      if (!dt.isFile()) throw invalidInput(`fs/copy destination \`${asBuf(to).toString('utf8')}\` is not a regular file`);
+      // The same file (the same path, a hard link, a symlinked directory): nothing to copy, and truncating the
+      // destination would empty the source (copyFile, libuv uv_fs_copyfile, does nothing here too).
+      if (dt.dev === st.dev && dt.ino === st.ino) return true;
       await dst.truncate(0);
       const buf = Buffer.allocUnsafe(1 << 20);
       for (let pos = 0; ; ) {

@@ -4,7 +4,7 @@
  * helper in a real bwrap sandbox (workspace-write on the test's workspace).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { b64, built, isLinux, scratch, startServer, WsClient } from './helpers.js';
@@ -74,6 +74,11 @@ describe.skipIf(!isLinux || !built).each(MODES)('exec-server fs/* (Codex §5.3),
     writeFileSync(join(d, 'src.txt'), 'copy me');
     await fs.call('fs/copy', { sourcePath: uri(join(d, 'src.txt')), destinationPath: uri(join(d, 'dst.txt')), recursive: false });
     expect(readFileSync(join(d, 'dst.txt'), 'utf8')).toBe('copy me');
+    // Onto itself, by its own path and through a hard link: a no-op, never an emptied file.
+    linkSync(join(d, 'src.txt'), join(d, 'hard.txt'));
+    await fs.call('fs/copy', { sourcePath: uri(join(d, 'src.txt')), destinationPath: uri(join(d, 'src.txt')), recursive: false });
+    await fs.call('fs/copy', { sourcePath: uri(join(d, 'hard.txt')), destinationPath: uri(join(d, 'src.txt')), recursive: false });
+    expect(readFileSync(join(d, 'src.txt'), 'utf8')).toBe('copy me');
     mkdirSync(join(d, 'tree/sub'), { recursive: true });
     writeFileSync(join(d, 'tree/sub/leaf.txt'), 'leaf');
     await fs.call('fs/copy', { sourcePath: uri(join(d, 'tree')), destinationPath: uri(join(d, 'tree2')), recursive: true });
