@@ -155,20 +155,40 @@ const SPECIAL_RANGES: ReadonlyArray<readonly [string, 4 | 6, number]> = [
   ['127.0.0.0', 4, 8],
   ['169.254.0.0', 4, 16],
   ['172.16.0.0', 4, 12],
+  ['192.0.0.0', 4, 24], // IETF protocol assignments (RFC 6890); Oracle Cloud's metadata service is 192.0.0.192
   ['192.168.0.0', 4, 16],
+  ['198.18.0.0', 4, 15], // network benchmarking (RFC 2544): lab and appliance networks
   ['224.0.0.0', 4, 4],
   ['240.0.0.0', 4, 4],
   ['::', 6, 128],
   ['::1', 6, 128],
+  ['64:ff9b:1::', 6, 48], // local-use NAT64 (RFC 8215): the IPv4 address may sit anywhere in it
   ['fc00::', 6, 7],
   ['fe80::', 6, 10],
+  ['fec0::', 6, 10], // site-local (deprecated, RFC 3879; still routed on some networks)
   ['ff00::', 6, 8],
 ];
 const SPECIAL = SPECIAL_RANGES.map(([base, family, bits]) => ({ family, bits, base: (parseIp(base) as IpAddress).value }));
 
-/** Loopback, private, link-local, multicast, unspecified or reserved. */
+/**
+ * The IPv4 address an IPv6 form carries besides `::ffff:` (which parseIp reads as IPv4): NAT64
+ * `64:ff9b::/96` (RFC 6052; a NAT64 gateway dials the IPv4 address), 6to4 `2002::/16` (RFC 3056) and
+ * IPv4-compatible `::a.b.c.d` (RFC 4291, deprecated). `64:ff9b::7f00:1` must not pass for public when it
+ * reaches 127.0.0.1 (srt's guard decodes IPv4-in-IPv6 forms too).
+ */
+function embeddedIpv4(ip: IpAddress): IpAddress | null {
+  if (ip.family !== 6) return null;
+  const low32 = ip.value & 0xffffffffn;
+  if (ip.value >> 32n === 0x64ff9bn << 64n) return { family: 4, value: low32 };
+  if (ip.value >> 112n === 0x2002n) return { family: 4, value: (ip.value >> 80n) & 0xffffffffn };
+  if (ip.value >> 32n === 0n) return { family: 4, value: low32 };
+  return null;
+}
+
+/** Loopback, private, link-local, multicast, unspecified or reserved, also when carried inside an IPv6 form. */
 export function isSpecialAddress(ip: IpAddress): boolean {
-  return SPECIAL.some((r) => inCidr(ip, r.family, r.base, r.bits));
+  const inner = embeddedIpv4(ip);
+  return SPECIAL.some((r) => inCidr(ip, r.family, r.base, r.bits) || (inner !== null && inCidr(inner, r.family, r.base, r.bits)));
 }
 
 function isLoopback(ip: IpAddress): boolean {

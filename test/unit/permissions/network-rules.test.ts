@@ -196,6 +196,26 @@ describe('network rules: decisions', () => {
     ['febf::1', false],
     ['ff02::1', false],
     ['2001:db8::1', true],
+    ['192.0.0.192', false],
+    ['191.255.255.255', true],
+    ['192.0.1.0', true],
+    ['198.17.255.255', true],
+    ['198.18.0.1', false],
+    ['198.19.255.255', false],
+    ['198.20.0.0', true],
+    ['fec0::1', false],
+    ['feff::1', false],
+    // IPv4 inside IPv6: NAT64, local-use NAT64, 6to4, IPv4-compatible; the same forms of a public address are public.
+    ['64:ff9b::7f00:1', false],
+    ['64:ff9b::a9fe:a9fe', false],
+    ['64:ff9b::808:808', true],
+    ['64:ff9b:1::808:808', false],
+    ['2002:7f00:1::1', false],
+    ['2002:c0a8:101::1', false],
+    ['2002:808:808::1', true],
+    ['::7f00:1', false],
+    ['::a9fe:a9fe', false],
+    ['::808:808', true],
   ])('under `*`, an address %s is public: %s', (addr, allowed) => {
     expect(decideAddress(policy({ allow: ['*'] }), addr, 443).allowed).toBe(allowed);
   });
