@@ -48,6 +48,12 @@ def talk(first, then=None):
             out += c
         return out
     return s, s.recv(4096)
+def read_all(s):
+    out = b''
+    while True:
+        c = s.recv(4096)
+        if not c: return out
+        out += c
 def body_or_status(raw):
     text = raw.decode('latin1')
     return text.split('\\r\\n\\r\\n', 1)[-1] if text.startswith('HTTP/1.1 200') else text.split('\\r\\n')[0]
@@ -57,11 +63,7 @@ for kind, name, a, b in json.loads(sys.argv[1]):
             s, head = talk(('CONNECT %s HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n' % (a, a)).encode(), True)
             if head.startswith(b'HTTP/1.1 200'):
                 s.sendall(('GET /%s HTTP/1.0\\r\\n\\r\\n' % name).encode())
-                head = b''
-                while True:
-                    c = s.recv(4096)
-                    if not c: break
-                    head += c
+                head = read_all(s)
             out = body_or_status(head)
         elif kind == 'get':
             out = body_or_status(talk(('GET %s HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n' % (a, a.split('/')[2])).encode()))
@@ -73,12 +75,7 @@ for kind, name, a, b in json.loads(sys.argv[1]):
             reply = s.recv(10)
             if reply[1] == 0:
                 s.sendall(('GET /%s HTTP/1.0\\r\\n\\r\\n' % name).encode())
-                out = b''
-                while True:
-                    c = s.recv(4096)
-                    if not c: break
-                    out += c
-                out = body_or_status(out)
+                out = body_or_status(read_all(s))
             else:
                 out = 'socks %d' % reply[1]
     except OSError as e:
