@@ -5,7 +5,8 @@
  *   override (`CODEX_SANDBOX_BWRAP` or the library option: a path, `bundled` or `system`; owner-checked,
  *     probed; no fallback if unusable)
  *   → the bundled, digest-verified bwrap, when the system one adds nothing (`systemAdvantage` says when it does)
- *   → first system `bwrap` on PATH that root owns in root-only directories and advertises `--perms`
+ *   → first system `bwrap` on PATH that root owns in root-only directories and advertises `--perms` (for a
+ *     root caller: only in /usr/bin, /usr/sbin, /bin or /sbin — `rootPathBwrapProblem`)
  *   → the bundled bwrap as a fallback (when the system one was preferred but is missing or unusable)
  *   → none: `problem` names every candidate, why it was rejected, and what to do.
  *
@@ -86,6 +87,28 @@ export function bwrapTrustProblem(real: string, stat: StatFn = fs.statSync): str
     if (problem !== undefined) return problem;
     if (path.dirname(dir) === dir) return undefined;
   }
+}
+
+/**
+ * The distribution's binary directories: the only places a root caller takes a bwrap from by PATH
+ * search. Canonical paths are compared, so merged-/usr hosts (/bin -> usr/bin) give /usr/bin.
+ */
+export const ROOT_PATH_BWRAP_DIRS: readonly string[] = ['/usr/bin', '/usr/sbin', '/bin', '/sbin'];
+
+/**
+ * Why a root caller may not run the bwrap at canonical path `real` found by PATH search; undefined when
+ * it may (or the caller is not root). The attack it stops: a root sandbox's files are root-owned in
+ * root-only directories, so `bwrapTrustProblem` cannot tell a bwrap an earlier root run planted (e.g.
+ * run 1 in ~ writes ~/bin/bwrap, Debian's ~/.profile puts ~/bin first on PATH) from the distribution's,
+ * and run 2 would execute it outside any sandbox (the CVE-2019-5736 pattern). A non-root sandbox cannot
+ * create a root-owned file, so non-root callers keep the ownership rule alone.
+ */
+export function rootPathBwrapProblem(real: string, uid: number | undefined): string | undefined {
+  if (uid !== 0 || ROOT_PATH_BWRAP_DIRS.includes(path.dirname(real))) return undefined;
+  return (
+    'a root caller runs a PATH bwrap only from /usr/bin, /usr/sbin, /bin or /sbin (a root sandbox\'s files are root-owned too, ' +
+    `so a bwrap elsewhere may have been planted by an earlier run); name it with ${BWRAP_OVERRIDE_ENV}=${real} to use it`
+  );
 }
 
 /** `bwrapTrustProblem` as a sentence for a skipped candidate. */
@@ -200,12 +223,14 @@ export function probeBwrap(binPath: string, opts: ProbeOptions = {}): ProbedBwra
 /**
  * Every executable `bwrap` on `pathEnv`, canonicalised and de-duplicated, in PATH order. Relative
  * and empty PATH entries resolve against `cwd`. Candidates inside the canonical `cwd` (unless cwd is
- * `/`) and candidates `trust` rejects (default `bwrapTrustProblem`) are skipped and reported in `skipped`.
+ * `/`), candidates outside the distribution's directories when `uid` is 0 (`rootPathBwrapProblem`) and
+ * candidates `trust` rejects (default `bwrapTrustProblem`) are skipped and reported in `skipped`.
  */
 export function findSystemBwrap(
   pathEnv: string | undefined,
   cwd: string,
   trust: (real: string) => string | undefined = bwrapTrustProblem,
+  uid: number | undefined = process.getuid?.(),
 ): { found: string[]; skipped: Array<{ path: string; reason: string }> } {
   let cwdReal = path.resolve(cwd);
   try {
@@ -232,6 +257,13 @@ export function findSystemBwrap(
     // sandbox itself): the sandboxed code could put one there. Never trust one.
     if (isInsideDir(real, cwdReal)) {
       skipped.push({ path: real, reason: `inside the working directory ${cwdReal} (a workspace-planted bwrap is never used)` });
+      continue;
+    }
+    // Not part of `trust`: an injected ownership rule (tests whose fakes live in /tmp) does not lift it;
+    // the uid is a fact (SelectBwrapOptions.preference.uid), so a test states a non-root caller instead.
+    const rootProblem = rootPathBwrapProblem(real, uid);
+    if (rootProblem !== undefined) {
+      skipped.push({ path: real, reason: rootProblem });
       continue;
     }
     // Checked before the probe runs it: probing already executes the binary outside any sandbox.
@@ -431,12 +463,13 @@ export function selectBwrap(opts: SelectBwrapOptions): BwrapSelection {
     }
   }
 
-  const { found, skipped } = opts.findSystem !== undefined ? opts.findSystem(opts.env['PATH'], opts.cwd) : findSystemBwrap(opts.env['PATH'], opts.cwd, trust);
+  const preference: BwrapPreferenceFacts = opts.preference ?? { apparmorRestrict: undefined, uid: process.getuid?.(), setuidRoot: isSetuidRoot };
+  const { found, skipped } =
+    opts.findSystem !== undefined ? opts.findSystem(opts.env['PATH'], opts.cwd) : findSystemBwrap(opts.env['PATH'], opts.cwd, trust, preference.uid);
   for (const s of skipped) candidates.push({ path: s.path, source: 'system', rejected: s.reason });
   const forcedSystem = override === SYSTEM_OVERRIDE;
 
   // Bundled first when it is pinned (a digest the launcher checks) and no system candidate adds anything.
-  const preference: BwrapPreferenceFacts = opts.preference ?? { apparmorRestrict: undefined, uid: process.getuid?.(), setuidRoot: isSetuidRoot };
   const advantage = found.map((p) => ({ path: p, adds: systemAdvantage(p, preference) })).find((a) => a.adds !== undefined);
   const pinned = opts.expectedSha256 !== undefined && opts.bundledPath !== undefined && opts.bundledRejected === undefined;
   let bundledTried = false;

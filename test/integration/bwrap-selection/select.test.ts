@@ -64,7 +64,8 @@ function select(pathDirs: string[], extra: { env?: Record<string, string>; cwd?:
     expectedSha256: bundled?.sha256,
     preference: extra.preference ?? ubuntuLike,
     // As root the fakes live in root-only directories and face the real ownership rule; as another
-    // user nothing they can create passes it (that rule is trust.test.ts's subject).
+    // user nothing they can create passes it (that rule is trust.test.ts's subject). The preferences
+    // say uid 1000: a root caller takes a PATH bwrap only from /usr/bin, /usr/sbin, /bin, /sbin (trust.test.ts).
     ...(isRoot ? {} : { trust: () => undefined }),
   });
 }
@@ -159,7 +160,15 @@ describe.skipIf(!onLinux)('bwrap selection with real binaries (Linux only)', () 
 
   it('nothing usable → no bwrap, and the problem lists every candidate and the fix', () => {
     clearBwrapProbeCache();
-    const sel = selectBwrap({ env: { PATH: [oldDir, emptyDir].join(':') }, cwd, bundledPath: undefined, expectedSha256: undefined, ...(isRoot ? {} : { trust: () => undefined }) });
+    // A non-root caller, as in select() above: a root one never takes a PATH bwrap from this test dir (trust.test.ts).
+    const sel = selectBwrap({
+      env: { PATH: [oldDir, emptyDir].join(':') },
+      cwd,
+      bundledPath: undefined,
+      expectedSha256: undefined,
+      preference: plainHost,
+      ...(isRoot ? {} : { trust: () => undefined }),
+    });
     expect(sel.bwrap).toBeUndefined();
     expect(sel.problem).toContain(`${path.join(oldDir, 'bwrap')} (system): bubblewrap 0.4.0 has no --perms`);
     expect(sel.problem).toContain('(bundled) (bundled)');

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bwrapTrustProblem, clearBwrapProbeCache, selectBwrap } from '../../../src/host/bwrap-select.js';
+import { bwrapTrustProblem, clearBwrapProbeCache, isSetuidRoot, selectBwrap } from '../../../src/host/bwrap-select.js';
 import { isRoot, REPO, SYSTEM_BWRAP, systemBwrapWorks, tempDir, trustedDir } from './helpers.js';
 
 const USER = 'csbx-test';
@@ -33,9 +33,20 @@ function ensureUser(): number {
   return Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
 }
 
-function select(pathDirs: string[], env: Record<string, string> = {}) {
+/**
+ * In-process selection for a non-root caller (uid 1000) by default: the ownership rule is what protects
+ * one (its sandbox cannot create a root-owned file). A root caller (uid 0) also takes a PATH bwrap only
+ * from /usr/bin, /usr/sbin, /bin or /sbin; that rule's tests pass `uid: 0`.
+ */
+function select(pathDirs: string[], env: Record<string, string> = {}, uid = 1000) {
   clearBwrapProbeCache();
-  return selectBwrap({ env: { PATH: pathDirs.join(':'), ...env }, cwd: '/', bundledPath: undefined, expectedSha256: undefined });
+  return selectBwrap({
+    env: { PATH: pathDirs.join(':'), ...env },
+    cwd: '/',
+    bundledPath: undefined,
+    expectedSha256: undefined,
+    preference: { apparmorRestrict: undefined, uid, setuidRoot: isSetuidRoot },
+  });
 }
 
 let scratch: string;
@@ -114,6 +125,25 @@ describe.skipIf(!onLinux || !isRoot || !systemOk)('system bwrap ownership rule (
     expect(fs.existsSync(marker)).toBe(true); // probed: the positive control for the marker
   });
 
+  it('a root caller skips that same trusted bwrap on PATH (outside /usr/bin, /usr/sbin, /bin, /sbin) before it runs; CODEX_SANDBOX_BWRAP=<path> still runs it', () => {
+    const dir = path.join(trustedDir('bwrap-trust-root-'), 'bin');
+    const marker = path.join(scratch, 'ran-root-path');
+    const planted = plantBwrap(dir, marker);
+    expect(bwrapTrustProblem(planted)).toBeUndefined();
+    const sel = select([dir, '/usr/bin'], { CODEX_SANDBOX_BWRAP: 'system' }, 0);
+    expect(sel.bwrap?.path).toBe(fs.realpathSync(SYSTEM_BWRAP));
+    expect(sel.candidates[0]).toMatchObject({
+      path: planted,
+      source: 'system',
+      rejected: expect.stringContaining(`a root caller runs a PATH bwrap only from /usr/bin, /usr/sbin, /bin or /sbin`),
+    });
+    expect(sel.candidates[0]?.rejected).toContain(`name it with CODEX_SANDBOX_BWRAP=${planted} to use it`);
+    expect(fs.existsSync(marker)).toBe(false);
+    // Named explicitly, the caller chose the file: the ownership rule alone applies, and it runs.
+    expect(select(['/usr/bin'], { CODEX_SANDBOX_BWRAP: planted }, 0).bwrap).toMatchObject({ path: planted, source: 'override' });
+    expect(fs.existsSync(marker)).toBe(true);
+  });
+
   it('CODEX_SANDBOX_BWRAP still works for a trusted binary and refuses an untrusted one with the reason (no fallback)', () => {
     expect(select(['/usr/bin'], { CODEX_SANDBOX_BWRAP: SYSTEM_BWRAP }).bwrap).toMatchObject({ path: SYSTEM_BWRAP, source: 'override' });
     const uid = ensureUser();
@@ -167,6 +197,41 @@ describe.skipIf(!onLinux || !isRoot || !systemOk)('a run plants bwrap in ~/.loca
     } finally {
       fs.rmSync(planted, { force: true });
       fs.rmSync(marker, { force: true });
+    }
+  });
+});
+
+describe.skipIf(!onLinux || !isRoot || !systemOk)('a root run plants bwrap in ~/bin; the next root run elsewhere does not execute it (Linux, real CLI)', () => {
+  it('run 1 (sandboxed, cwd = home) plants it; run 2 with CODEX_SANDBOX_BWRAP=system and doctor skip it and say why', () => {
+    // Everything a root sandbox writes is root-owned, and a root caller's home is root-only, so the
+    // ownership rule accepts the planted file; Debian's ~/.profile puts ~/bin first on PATH when it exists.
+    // Under /run, not trustedDir()'s build/: a writable root inside the installation is refused outright.
+    fs.mkdirSync('/run/codex-sandbox-test', { recursive: true, mode: 0o755 });
+    const base = fs.mkdtempSync('/run/codex-sandbox-test/bwrap-trust-root-run-');
+    const home = path.join(base, 'home');
+    const proj = path.join(base, 'proj');
+    fs.mkdirSync(home);
+    fs.mkdirSync(proj);
+    const planted = path.join(home, 'bin', 'bwrap');
+    const marker = path.join(base, 'planted-bwrap-ran');
+    const cli = (cwd: string, env: Record<string, string>, args: string[]) =>
+      spawnSync(process.execPath, [bin, ...args], { cwd, env: { HOME: home, ...env }, encoding: 'utf8', timeout: 60_000 });
+    try {
+      const script = `mkdir -p bin && printf '#!/bin/sh\\n: > ${marker}\\nexec ${SYSTEM_BWRAP} "$@"\\n' > bin/bwrap && chmod 755 bin/bwrap && echo planted`;
+      const r1 = cli(home, { PATH: '/usr/bin:/bin' }, ['run', '--', '/bin/sh', '-c', script]);
+      expect(r1.stdout, r1.stderr).toBe('planted\n');
+      expect(bwrapTrustProblem(planted)).toBeUndefined(); // root-owned in root-only directories: the ownership rule passes it
+      const env = { PATH: `${path.join(home, 'bin')}:/usr/bin:/bin`, CODEX_SANDBOX_BWRAP: 'system' };
+      const r2 = cli(proj, env, ['run', '--', '/bin/echo', 'second-run']);
+      expect(r2.status, r2.stderr).toBe(0);
+      expect(r2.stdout).toBe('second-run\n');
+      expect(fs.existsSync(marker)).toBe(false);
+      const json = cli(proj, env, ['doctor', '--json']);
+      const rep = JSON.parse(json.stdout) as { trust: { bwrapSkipped: Array<{ path: string; reason: string }> } };
+      expect(rep.trust.bwrapSkipped).toContainEqual({ path: planted, source: 'system', reason: expect.stringContaining('a root caller runs a PATH bwrap only from /usr/bin, /usr/sbin, /bin or /sbin') });
+      expect(fs.existsSync(marker)).toBe(false);
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
     }
   });
 });

@@ -188,9 +188,12 @@ describe('host facts choose the bundled bwrap and the launcher runs it', () => {
     expect(linux?.bwrap).toMatchObject({ source: 'bundled', path: fs.realpathSync(native?.bundled ?? ''), expectedSha256: native?.digest, argv0: true, perms: true });
     expect(linux?.launcherPath).toBe(native?.launcher);
     const details = getLinuxHostDetails(opts);
-    // As another user the fake is not root-owned, so it is skipped before it is probed; as root the pinned
-    // bundled binary comes first (the system one adds nothing here), so the old one is never even probed.
-    expect(details?.candidates[0]).toMatchObject({ path: path.join(oldDir, 'bwrap'), rejected: expect.stringMatching(isRoot ? /not needed/ : /not trusted/) });
+    // As another user the fake is not root-owned, so it is skipped before it is probed; as root it is outside
+    // /usr/bin, /usr/sbin, /bin and /sbin, so it is skipped before it is probed too (rootPathBwrapProblem).
+    expect(details?.candidates[0]).toMatchObject({
+      path: path.join(oldDir, 'bwrap'),
+      rejected: expect.stringMatching(isRoot ? /a root caller runs a PATH bwrap only from/ : /not trusted/),
+    });
     expect(details?.digestCheck()).toEqual({ status: 'verified', path: native?.bundled, sha256: native?.digest });
     if (details === undefined) throw new Error('no Linux details');
     expect(doctorBwrapReport(details)).toMatchObject({ path: linux?.bwrap?.path, source: 'bundled', argv0: true, perms: true, digestVerified: true });

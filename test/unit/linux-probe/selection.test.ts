@@ -285,6 +285,8 @@ describe('selectBwrap override', () => {
 
 /** PATH search only: the ownership rule has its own tests (bwrap-selection/trust.test.ts, below). */
 const noOwnerRule = (): undefined => undefined;
+/** A non-root caller: a root one takes a PATH bwrap only from the distribution's directories (tested below). */
+const NOT_ROOT = 1000;
 
 describe('findSystemBwrap (real directories)', () => {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'find-bwrap-')));
@@ -306,14 +308,14 @@ describe('findSystemBwrap (real directories)', () => {
 
   it('finds every executable bwrap in PATH order, canonical and de-duplicated', () => {
     const pathEnv = [path.join(root, 'noexec'), path.join(root, 'link'), path.join(root, 'sys-a'), path.join(root, 'sys-b')].join(':');
-    const r = findSystemBwrap(pathEnv, '/', noOwnerRule);
+    const r = findSystemBwrap(pathEnv, '/', noOwnerRule, NOT_ROOT);
     expect(r.found).toEqual([sysA, sysB]);
     expect(r.skipped).toEqual([]);
   });
 
   it('skips a bwrap inside the working directory (workspace-planted binary)', () => {
     const ws = path.join(root, 'ws');
-    const r = findSystemBwrap([path.join(ws, 'tools'), path.join(root, 'sys-b')].join(':'), ws, noOwnerRule);
+    const r = findSystemBwrap([path.join(ws, 'tools'), path.join(root, 'sys-b')].join(':'), ws, noOwnerRule, NOT_ROOT);
     expect(r.found).toEqual([sysB]);
     expect(r.skipped).toEqual([{ path: inWorkspace, reason: expect.stringContaining('inside the working directory') }]);
   });
@@ -321,7 +323,7 @@ describe('findSystemBwrap (real directories)', () => {
   it('skips one reached through a symlinked PATH entry that resolves into the workspace', () => {
     const ws = path.join(root, 'ws');
     fs.symlinkSync(path.join(ws, 'tools'), path.join(root, 'innocent-looking'));
-    const r = findSystemBwrap(path.join(root, 'innocent-looking'), ws, noOwnerRule);
+    const r = findSystemBwrap(path.join(root, 'innocent-looking'), ws, noOwnerRule, NOT_ROOT);
     expect(r.found).toEqual([]);
     expect(r.skipped.map((s) => s.path)).toEqual([inWorkspace]);
   });
@@ -333,7 +335,18 @@ describe('findSystemBwrap (real directories)', () => {
   });
 
   it('a cwd of / does not hide system candidates', () => {
-    expect(findSystemBwrap(path.join(root, 'sys-a'), '/', noOwnerRule).found).toEqual([sysA]);
+    expect(findSystemBwrap(path.join(root, 'sys-a'), '/', noOwnerRule, NOT_ROOT).found).toEqual([sysA]);
+  });
+
+  it('a root caller skips a PATH bwrap outside /usr/bin, /usr/sbin, /bin and /sbin, even one the ownership rule accepts', () => {
+    const r = findSystemBwrap([path.join(root, 'sys-a'), path.join(root, 'link')].join(':'), '/', noOwnerRule, 0);
+    expect(r.found).toEqual([]);
+    expect(r.skipped).toEqual([{ path: sysA, reason: expect.stringContaining('a root caller runs a PATH bwrap only from /usr/bin, /usr/sbin, /bin or /sbin') }]);
+    expect(r.skipped[0]?.reason).toContain(`CODEX_SANDBOX_BWRAP=${sysA}`);
+  });
+
+  it.runIf(fs.existsSync('/usr/bin/bwrap'))('a root caller still finds the distribution\'s bwrap (canonical, so /bin on merged-/usr is /usr/bin)', () => {
+    expect(findSystemBwrap('/bin:/usr/bin', '/', noOwnerRule, 0).found).toEqual([fs.realpathSync('/usr/bin/bwrap')]);
   });
 
   it('an unset or empty PATH finds nothing', () => {
