@@ -248,7 +248,7 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
   // sandbox.spawn's rows: 60 commands at c32 took ~1 s and moved ±10 % from run to run (52–63/s in four runs).
   const slowMany = input.quick ? 20 : 200;
   for (const c of [1, 8, 32]) throughput.push(await throughputWithCpu('sandbox.spawn', input.library, slowMany, c));
-  const pairedAt32 = await pairedRoundsAt32(input, (iso) => sb.session('workspace-write', { cwd, isolation: iso }), cwd);
+  const pairedAt32 = await pairedRoundsAt32(input, (iso) => sb.session('workspace-write', { cwd, isolation: iso }));
   const [bare, sess, plain] = batches;
   const at32 = (label: string): number | undefined => throughput.find((t) => t.label === label && t.result.concurrency === 32)?.result.commandsPerSecond;
   const s32 = at32('session');
@@ -277,7 +277,6 @@ export async function benchSessions(input: SessionBenchInput): Promise<SessionBe
 async function pairedRoundsAt32(
   input: SessionBenchInput,
   open: (isolation: 'namespaces' | 'none') => SandboxSession,
-  cwd: string,
 ): Promise<SessionBenchReport['ratios']['pairedAt32']> {
   const rounds = input.quick ? 2 : 5;
   // sandbox.spawn: 160 commands (~2.5 s, five waves of 32) so the last, partly filled wave is a small part of a round.
@@ -297,7 +296,7 @@ async function pairedRoundsAt32(
   const floorRound = async (): Promise<number | undefined> => {
     if ('skipped' in floorBuild || floorSkipped !== undefined) return undefined;
     try {
-      return await floorRate(input.sb, floorBuild.bin, perSession, 32, cwd, input.timeoutMs);
+      return await floorRate(input.sb, floorBuild.bin, perSession, 32, input.cwd, input.timeoutMs);
     } catch (e) {
       floorSkipped = e instanceof Error ? e.message : String(e);
       return undefined;

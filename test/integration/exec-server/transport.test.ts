@@ -4,6 +4,7 @@
  * connection.rs, server/handler/tests.rs). Each test names the Codex test it ports.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -366,17 +367,18 @@ describe.skipIf(!isLinux || !built)('exec-server bearer token (beyond Codex: net
   });
 
   it('a token file other users can read is refused', () => {
-    const loose = join(dir.base, 'loose');
-    writeFileSync(loose, 'correct-horse-battery-staple-1234\n');
-    chmodSync(loose, 0o644);
-    const r = spawnSync(process.execPath, [CLI, 'exec-server', '--auth-token-file', loose], { encoding: 'utf8', timeout: 20_000 });
+    /** The server started with a token file of `text` and `mode`. */
+    const startWith = (name: string, text: string, mode: number): SpawnSyncReturns<string> => {
+      const file = join(dir.base, name);
+      writeFileSync(file, text);
+      chmodSync(file, mode);
+      return spawnSync(process.execPath, [CLI, 'exec-server', '--auth-token-file', file], { encoding: 'utf8', timeout: 20_000 });
+    };
+    const r = startWith('loose', 'correct-horse-battery-staple-1234\n', 0o644);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('chmod 600');
     // A short token could be guessed: refused, with how to make a good one.
-    const short = join(dir.base, 'short');
-    writeFileSync(short, 'fifteen-chars15\n');
-    chmodSync(short, 0o600);
-    const s = spawnSync(process.execPath, [CLI, 'exec-server', '--auth-token-file', short], { encoding: 'utf8', timeout: 20_000 });
+    const s = startWith('short', 'fifteen-chars15\n', 0o600);
     expect(s.status).toBe(2);
     expect(s.stderr).toContain('the token must be at least 16 characters (e.g. openssl rand -hex 32)');
   });
